@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Opsdeck needs to build, run and test.
+# Idempotent: packages already present are skipped by apt.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PKGS=(
+  # Tauri build
+  build-essential pkg-config curl wget file libssl-dev libwebkit2gtk-4.1-dev
+  libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+  # real services for the tests
+  docker.io etcd-server etcd-client openssl iproute2 protobuf-compiler
+  # end-to-end tests and keychain
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

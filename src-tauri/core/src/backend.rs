@@ -1,0 +1,271 @@
+//! The backend facade used by both the desktop app and the CLI: connection
+//! profiles (SQLite + keychain), connection tests, audit log, settings.
+//! Every change it makes is written to the audit log.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::cache::audit::{self, AuditFilter, AuditPage, NewAuditEntry};
+use crate::cache::settings::{self, Settings};
+use crate::cache::Db;
+use crate::connections::store::{self, StoredConnection};
+use crate::connections::validate::validate_input;
+use crate::connections::{Connection, ConnectionInput, TestOutcome};
+use crate::connectors::{self, TEST_TIMEOUT};
+use crate::error::{Error, Result};
+use crate::paths;
+use crate::secrets::{Keychain, Secret};
+
+/// How to open the backend.
+#[derive(Debug, Clone)]
+pub struct BackendOptions {
+    pub data_dir: PathBuf,
+    /// Keychain service name (tests use a unique one).
+    pub keychain_service: String,
+    /// Recorded as the actor of audit entries.
+    pub actor: String,
+}
+
+impl BackendOptions {
+    /// Defaults: the OS data directory, the app's keychain service, the OS user.
+    pub fn from_env() -> Result<Self> {
+        Ok(BackendOptions {
+            data_dir: paths::data_dir()?,
+            keychain_service: std::env::var("OPSDECK_KEYCHAIN_SERVICE")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| crate::secrets::keychain::DEFAULT_SERVICE.to_string()),
+            actor: os_user(),
+        })
+    }
+}
+
+/// The OS user name, the default actor of audit entries.
+pub fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub database: String,
+    pub keychain: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Backend {
+    db: Db,
+    keychain: Keychain,
+    actor: String,
+    data_dir: PathBuf,
+}
+
+fn secret_account(connection_id: &str) -> String {
+    format!("connection/{connection_id}")
+}
+
+impl Backend {
+    pub async fn open(options: BackendOptions) -> Result<Backend> {
+        connectors::tls::install_crypto_provider();
+        let db = Db::open(&paths::database_file(&options.data_dir)).await?;
+        Ok(Backend {
+            db,
+            keychain: Keychain::new(options.keychain_service),
+            actor: options.actor,
+            data_dir: options.data_dir,
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn keychain(&self) -> &Keychain {
+        &self.keychain
+    }
+
+    pub fn info(&self) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: self.data_dir.display().to_string(),
+            database: self.db.path().display().to_string(),
+            keychain: format!("{} (service \"{}\")", Keychain::backend(), self.keychain.service()),
+        }
+    }
+
+    async fn audit(&self, platform: &str, target: &str, action: &str, outcome: &Result<String>) {
+        let (ok, detail) = match outcome {
+            Ok(d) => (true, d.clone()),
+            Err(e) => (false, e.to_string()),
+        };
+        let entry = NewAuditEntry { actor: &self.actor, platform, target, action, ok, detail: &detail };
+        if let Err(e) = audit::append(&self.db, entry).await {
+            // The change itself happened; losing its audit line must be visible.
+            tracing::error!(error = %e, action, target, "writing the audit log failed");
+        }
+    }
+
+    // ---- connections -------------------------------------------------------
+
+    pub async fn connections(&self) -> Result<Vec<Connection>> {
+        Ok(store::list(&self.db).await?.into_iter().map(|s| s.connection).collect())
+    }
+
+    pub async fn connection(&self, id: &str) -> Result<Connection> {
+        Ok(store::get(&self.db, id).await?.connection)
+    }
+
+    /// Finds a connection by id or, failing that, by name (the CLI takes either).
+    pub async fn find_connection(&self, id_or_name: &str) -> Result<Connection> {
+        match store::get(&self.db, id_or_name).await {
+            Ok(s) => Ok(s.connection),
+            Err(Error::NotFound(_)) => Ok(store::find_by_name(&self.db, id_or_name).await?.connection),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The secret of a connection, read from the keychain.
+    pub async fn connection_secret(&self, id: &str) -> Result<Option<Secret>> {
+        let stored = store::get(&self.db, id).await?;
+        self.secret_of(&stored).await
+    }
+
+    async fn secret_of(&self, stored: &StoredConnection) -> Result<Option<Secret>> {
+        match &stored.secret_ref {
+            Some(account) => self.keychain.get(account).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Creates or updates a profile. The secret goes to the keychain first, so
+    /// the database never references a secret that was not stored.
+    pub async fn save_connection(&self, input: ConnectionInput) -> Result<Connection> {
+        let platform = input.spec.kind().as_str();
+        let action = if input.id.is_some() { "connection.update" } else { "connection.create" };
+        let target = input.name.trim().to_string();
+        let result = self.save_connection_inner(input).await;
+        let summary = result.as_ref().map(|c| format!("{} ({})", c.spec.target(), if c.has_secret { "secret in keychain" } else { "no secret" }));
+        self.audit(platform, &target, action, &summary.map_err(|e| Error::Internal(e.to_string()))).await;
+        result
+    }
+
+    async fn save_connection_inner(&self, input: ConnectionInput) -> Result<Connection> {
+        let input = validate_input(input)?;
+        match &input.id {
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let account = secret_account(&id);
+                let secret_ref = match &input.secret {
+                    Some(s) => {
+                        self.keychain.set(&account, s).await?;
+                        Some(account.clone())
+                    }
+                    None => None,
+                };
+                if let Err(e) = store::insert(&self.db, &id, &input.name, &input.spec, secret_ref.as_deref()).await {
+                    if secret_ref.is_some() {
+                        let _ = self.keychain.delete(&account).await;
+                    }
+                    return Err(e);
+                }
+                self.connection(&id).await
+            }
+            Some(id) => {
+                let existing = store::get(&self.db, id).await?;
+                let account = secret_account(id);
+                let secret_ref = if input.clear_secret {
+                    self.keychain.delete(&account).await?;
+                    None
+                } else if let Some(s) = &input.secret {
+                    self.keychain.set(&account, s).await?;
+                    Some(account)
+                } else {
+                    existing.secret_ref.clone()
+                };
+                store::update(&self.db, id, &input.name, &input.spec, secret_ref.as_deref()).await?;
+                self.connection(id).await
+            }
+        }
+    }
+
+    /// Deletes a profile and its keychain secret.
+    pub async fn delete_connection(&self, id: &str) -> Result<()> {
+        let stored = store::get(&self.db, id).await?;
+        let c = &stored.connection;
+        let result = async {
+            if let Some(account) = &stored.secret_ref {
+                self.keychain.delete(account).await?;
+            }
+            store::delete(&self.db, id).await
+        }
+        .await;
+        self.audit(c.spec.kind().as_str(), &c.name, "connection.delete", &result.as_ref().map(|_| c.spec.target()).map_err(|e| Error::Internal(e.to_string()))).await;
+        result
+    }
+
+    /// Tests a profile against its server. A failed test is an `Ok` outcome
+    /// with `ok: false`; `Err` means the test could not be run at all.
+    pub async fn test_connection(&self, id: &str) -> Result<TestOutcome> {
+        let stored = store::get(&self.db, id).await?;
+        let started = Instant::now();
+        let result = match self.secret_of(&stored).await {
+            Ok(secret) => connectors::probe(&stored.connection.spec, secret.as_ref(), TEST_TIMEOUT).await,
+            Err(e) => Err(e),
+        };
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let outcome = match &result {
+            Ok(p) => TestOutcome {
+                ok: true,
+                version: Some(p.version.clone()),
+                message: p.message.clone(),
+                error_code: None,
+                latency_ms,
+                tested_at: crate::cache::db::now_rfc3339(),
+            },
+            Err(e) => TestOutcome {
+                ok: false,
+                version: None,
+                message: e.to_string(),
+                error_code: Some(e.code()),
+                latency_ms,
+                tested_at: crate::cache::db::now_rfc3339(),
+            },
+        };
+        store::set_last_test(&self.db, id, &outcome).await?;
+        let c = &stored.connection;
+        let detail = result.map(|p| format!("{} in {latency_ms} ms", p.version));
+        self.audit(c.spec.kind().as_str(), &c.name, "connection.test", &detail).await;
+        Ok(outcome)
+    }
+
+    /// Exports the profiles as JSON (for backup or sharing): never a secret,
+    /// only whether one is stored.
+    pub async fn export_connections(&self) -> Result<String> {
+        let list = self.connections().await?;
+        serde_json::to_string_pretty(&list).map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    // ---- audit & settings --------------------------------------------------
+
+    pub async fn audit_log(&self, filter: &AuditFilter) -> Result<AuditPage> {
+        audit::list(&self.db, filter).await
+    }
+
+    pub async fn settings(&self) -> Result<Settings> {
+        settings::load(&self.db).await
+    }
+
+    pub async fn set_settings(&self, s: Settings) -> Result<Settings> {
+        let result = settings::store(&self.db, &s).await;
+        let detail = result.as_ref().map(|_| format!("theme={}, language={}", s.theme, s.language)).map_err(|e| Error::Internal(e.to_string()));
+        self.audit("app", "settings", "settings.update", &detail).await;
+        result?;
+        Ok(s)
+    }
+}

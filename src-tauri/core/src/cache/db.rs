@@ -1,0 +1,94 @@
+//! The local SQLite database: one file in the data directory, WAL journal,
+//! migrations embedded in the binary and applied at open.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::error::{Error, Result};
+
+/// A handle on the local database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<Db> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Storage(format!("cannot create the data directory {}: {e}", dir.display()))
+            })?;
+        }
+        let url = format!("sqlite://{}", path.display());
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Db { pool, path: path.to_path_buf() })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes the WAL into the main file (used before copying or inspecting the file).
+    pub async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Current time as RFC 3339 (UTC), the format of every timestamp column.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_with_wal_and_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("sub/opsdeck.db")).await.unwrap();
+        let mode: (String,) =
+            sqlx::query_as("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(mode.0, "wal");
+        let tables: Vec<(String,)> =
+            sqlx::query_as("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+        for t in ["audit_log", "connections", "inventory_snapshots", "settings"] {
+            assert!(names.contains(&t), "missing table {t} in {names:?}");
+        }
+        // Re-opening an existing database applies no migration twice.
+        db.close().await;
+        Db::open(&dir.path().join("sub/opsdeck.db")).await.unwrap();
+    }
+}

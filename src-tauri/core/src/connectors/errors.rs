@@ -1,0 +1,63 @@
+//! Turning client-library errors into actionable [`Error`]s. Libraries bury the
+//! useful cause (connection refused, unknown CA) deep in `source()` chains; we
+//! read the whole chain and classify it.
+
+use crate::error::Error;
+
+/// The error and all its sources, joined with ": ".
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Classifies a transport-level failure (no HTTP/gRPC answer) by its text.
+pub fn transport(target: &str, detail: &str) -> Error {
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("unknownissuer")
+        || lower.contains("thumbprint")
+    {
+        Error::Tls(format!(
+            "TLS with {target} failed: {detail}. Check the CA file (or the pinned thumbprint) and that the server name matches its certificate."
+        ))
+    } else if lower.contains("refused") {
+        Error::Unreachable(format!("{target} refused the connection: is the service running on that port? ({detail})"))
+    } else if lower.contains("dns") || lower.contains("resolve") || lower.contains("lookup") {
+        Error::Unreachable(format!("cannot resolve the host of {target}: {detail}"))
+    } else if lower.contains("timed out") || lower.contains("deadline") {
+        Error::Unreachable(format!("{target} did not answer in time: {detail}"))
+    } else {
+        Error::Unreachable(format!("cannot reach {target}: {detail}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn classifies_common_transport_failures() {
+        assert_eq!(transport("x", "tcp connect error: Connection refused (os error 111)").code(), ErrorCode::Unreachable);
+        assert_eq!(transport("x", "invalid peer certificate: UnknownIssuer").code(), ErrorCode::Tls);
+        assert_eq!(transport("x", "failed to lookup address information").code(), ErrorCode::Unreachable);
+        assert!(transport("etcd a:1", "Connection refused").to_string().contains("is the service running"));
+    }
+
+    #[test]
+    fn chain_includes_sources_once() {
+        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let outer = std::io::Error::other(inner);
+        assert_eq!(chain(&outer), "connection refused");
+    }
+}

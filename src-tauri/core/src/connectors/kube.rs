@@ -1,0 +1,167 @@
+//! Kubernetes connector (kube-rs): clients per kubeconfig context, with an
+//! optional bearer token from the keychain overriding the file's credentials.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use kube::api::PostParams;
+use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config};
+
+use super::errors::{chain, transport};
+use super::Probe;
+use crate::error::{Error, ErrorCode, Result};
+use crate::secrets::Secret;
+
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Reads a kubeconfig file; a missing or malformed file is a clear input error.
+pub fn read_kubeconfig(path: &str) -> Result<Kubeconfig> {
+    Kubeconfig::read_from(path).map_err(|e| Error::invalid(format!("kubeconfig {path}: {}", chain(&e))))
+}
+
+/// Context names of a kubeconfig file, in file order.
+pub fn contexts(path: &str) -> Result<Vec<String>> {
+    Ok(read_kubeconfig(path)?.contexts.into_iter().map(|c| c.name).collect())
+}
+
+/// The contexts a profile selects: all of the file's when `selected` is empty;
+/// a selected context missing from the file is an error.
+pub fn resolve_contexts(kubeconfig: &Kubeconfig, path: &str, selected: &[String]) -> Result<Vec<String>> {
+    let available: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
+    if selected.is_empty() {
+        if available.is_empty() {
+            return Err(Error::invalid(format!("kubeconfig {path} defines no contexts")));
+        }
+        return Ok(available);
+    }
+    for c in selected {
+        if !available.contains(c) {
+            return Err(Error::invalid(format!(
+                "context \"{c}\" is not in {path} (it has: {})",
+                available.join(", ")
+            )));
+        }
+    }
+    Ok(selected.to_vec())
+}
+
+/// Builds a client for one context. `token` replaces the context's user
+/// credentials (client certs, exec plugins) when given.
+pub async fn client_for(kubeconfig: Kubeconfig, context: &str, token: Option<&Secret>) -> Result<Client> {
+    let options = KubeConfigOptions { context: Some(context.to_string()), ..Default::default() };
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| Error::invalid(format!("context {context}: {}", chain(&e))))?;
+    if let Some(token) = token {
+        config.auth_info = AuthInfo { token: Some(token.expose().to_string().into()), ..Default::default() };
+    }
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    Client::try_from(config).map_err(|e| classify(e, context))
+}
+
+/// Maps a kube error to an actionable error.
+pub fn classify(e: kube::Error, context: &str) -> Error {
+    let target = format!("cluster \"{context}\"");
+    match &e {
+        kube::Error::Api(status) if status.code == 401 => Error::Auth(format!(
+            "{target} rejected the credentials (401 Unauthorized): the token is wrong or expired, or the client certificate is not trusted"
+        )),
+        kube::Error::Api(status) if status.code == 403 => {
+            Error::Forbidden(format!("{target}: forbidden: {}", status.message))
+        }
+        kube::Error::Api(status) if status.code == 404 => Error::NotFound(format!("{target}: {}", status.message)),
+        kube::Error::Api(status) => Error::Internal(format!("{target} answered {}: {}", status.code, status.message)),
+        kube::Error::Auth(_) => Error::Auth(format!("{target}: getting credentials failed: {}", chain(&e))),
+        kube::Error::InferKubeconfig(_) => Error::invalid(format!("{target}: {}", chain(&e))),
+        _ => transport(&target, &chain(&e)),
+    }
+}
+
+/// Result of probing one context.
+#[derive(Debug)]
+pub struct ContextProbe {
+    pub context: String,
+    pub result: Result<(String, String)>,
+    pub latency: Duration,
+}
+
+/// Version and identity as seen by the API server for one context.
+async fn probe_context(kubeconfig: Kubeconfig, context: String, token: Option<&Secret>) -> ContextProbe {
+    let started = Instant::now();
+    let result = async {
+        let client = client_for(kubeconfig, &context, token).await?;
+        let info = client.apiserver_version().await.map_err(|e| classify(e, &context))?;
+        let review: Api<SelfSubjectReview> = Api::all(client);
+        let me = review
+            .create(&PostParams::default(), &SelfSubjectReview::default())
+            .await
+            .map_err(|e| classify(e, &context))?;
+        let user = me
+            .status
+            .and_then(|s| s.user_info)
+            .and_then(|u| u.username)
+            .unwrap_or_else(|| "unknown user".into());
+        Ok((info.git_version, user))
+    }
+    .await;
+    ContextProbe { context, result, latency: started.elapsed() }
+}
+
+/// Probes every selected context concurrently, each bounded by `limit`.
+pub async fn probe_all(path: &str, selected: &[String], token: Option<&Secret>, limit: Duration) -> Result<Vec<ContextProbe>> {
+    let kubeconfig = read_kubeconfig(path)?;
+    let contexts = resolve_contexts(&kubeconfig, path, selected)?;
+    let probes = contexts.into_iter().map(|context| {
+        let kc = kubeconfig.clone();
+        async move {
+            let name = context.clone();
+            match tokio::time::timeout(limit, probe_context(kc, context, token)).await {
+                Ok(p) => p,
+                Err(_) => ContextProbe {
+                    result: Err(Error::Timeout { what: format!("cluster \"{name}\""), secs: limit.as_secs() }),
+                    context: name,
+                    latency: limit,
+                },
+            }
+        }
+    });
+    Ok(join_all(probes).await)
+}
+
+/// Probes the profile's contexts; succeeds only when every context answers.
+pub async fn probe(path: &str, selected: &[String], token: Option<&Secret>, limit: Duration) -> Result<Probe> {
+    // Leave a margin so per-context timeouts report before the overall one.
+    let per_context = limit.saturating_sub(Duration::from_millis(500)).max(Duration::from_secs(1));
+    let results = probe_all(path, selected, token, per_context).await?;
+    let mut lines = Vec::new();
+    let mut first_err: Option<Error> = None;
+    let mut version = None;
+    for p in results {
+        match p.result {
+            Ok((v, user)) => {
+                lines.push(format!("{}: {v} as {user} ({} ms)", p.context, p.latency.as_millis()));
+                version.get_or_insert(v);
+            }
+            Err(e) => {
+                lines.push(format!("{}: {e}", p.context));
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let summary = lines.join("; ");
+    match first_err {
+        None => Ok(Probe { version: version.unwrap_or_default(), message: summary }),
+        Some(e) => Err(match e.code() {
+            ErrorCode::Auth => Error::Auth(summary),
+            ErrorCode::Forbidden => Error::Forbidden(summary),
+            ErrorCode::Tls => Error::Tls(summary),
+            ErrorCode::InvalidInput => Error::InvalidInput(summary),
+            ErrorCode::Timeout | ErrorCode::Unreachable => Error::Unreachable(summary),
+            _ => Error::Internal(summary),
+        }),
+    }
+}

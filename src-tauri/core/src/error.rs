@@ -1,0 +1,118 @@
+//! The library's error type. Every variant says what went wrong and, where it
+//! can, what the user should do about it. `ErrorCode` is the stable, serialisable
+//! category the UI and the CLI switch on.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable error categories shared by the UI (see docs/ipc.md) and the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    Unreachable,
+    Auth,
+    Forbidden,
+    Tls,
+    Timeout,
+    Keychain,
+    Storage,
+    Unsupported,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Auth => "auth",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Tls => "tls",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Keychain => "keychain",
+            ErrorCode::Storage => "storage",
+            ErrorCode::Unsupported => "unsupported",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The remote service could not be reached (refused, DNS, socket missing).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The remote service rejected the credentials.
+    #[error("{0}")]
+    Auth(String),
+    /// Authenticated, but not allowed (RBAC, etcd roles).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Certificate verification or TLS handshake failure.
+    #[error("{0}")]
+    Tls(String),
+    #[error("{what} did not answer within {secs} s")]
+    Timeout { what: String, secs: u64 },
+    #[error("OS keychain: {0}")]
+    Keychain(String),
+    #[error("local database: {0}")]
+    Storage(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Unreachable(_) => ErrorCode::Unreachable,
+            Error::Auth(_) => ErrorCode::Auth,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::Tls(_) => ErrorCode::Tls,
+            Error::Timeout { .. } => ErrorCode::Timeout,
+            Error::Keychain(_) => ErrorCode::Keychain,
+            Error::Storage(_) => ErrorCode::Storage,
+            Error::Unsupported(_) => ErrorCode::Unsupported,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidInput(msg.into())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Storage(format!("migrating the database failed: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs `fut` with a deadline; a late answer becomes [`Error::Timeout`] naming `what`.
+pub async fn with_timeout<T>(
+    what: impl Into<String>,
+    limit: std::time::Duration,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::Timeout { what: what.into(), secs: limit.as_secs().max(1) }),
+    }
+}

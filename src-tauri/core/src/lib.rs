@@ -1,0 +1,14 @@
+//! Opsdeck's backend library: connectors (etcd, Docker, Kubernetes, vSphere),
+//! the local SQLite cache, the OS keychain, and the workflows built on them.
+//! It holds no Tauri types: the desktop app and the `opsdeck` CLI both use it.
+
+pub mod backend;
+pub mod cache;
+pub mod connections;
+pub mod connectors;
+pub mod error;
+pub mod paths;
+pub mod secrets;
+
+pub use backend::{Backend, BackendOptions};
+pub use error::{Error, ErrorCode, Result};
