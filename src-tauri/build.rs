@@ -1,1 +1,20 @@
-fn main(){tauri_build::build()}
+// The app manifest lists every command the UI may call; the capability file
+// grants them to the main window only. Anything not listed is refused by Tauri.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "settings_get",
+    "settings_set",
+    "connections_list",
+    "connection_save",
+    "connection_delete",
+    "connection_test",
+    "kube_contexts",
+    "audit_list",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("failed to run the Tauri build script");
+}

@@ -1,1 +1,45 @@
+//! The Opsdeck desktop shell: a Tauri window over the opsdeck-core backend.
+//! This crate stays thin: commands validate IPC input, call the library and
+//! map its errors to [`error::UiError`].
 
+mod commands;
+mod error;
+mod logging;
+
+use opsdeck_core::{Backend, BackendOptions};
+
+pub fn run() {
+    let options = match BackendOptions::from_env() {
+        Ok(o) => o,
+        Err(e) => fatal(&format!("cannot determine the data directory: {e}")),
+    };
+    logging::init(&options.data_dir);
+    let backend = match tauri::async_runtime::block_on(Backend::open(options)) {
+        Ok(b) => b,
+        Err(e) => fatal(&format!("cannot open the local database: {e}")),
+    };
+    tracing::info!(data_dir = %backend.info().data_dir, "Opsdeck starting");
+    let result = tauri::Builder::default()
+        .manage(backend)
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::settings_get,
+            commands::app::settings_set,
+            commands::connections::connections_list,
+            commands::connections::connection_save,
+            commands::connections::connection_delete,
+            commands::connections::connection_test,
+            commands::connections::kube_contexts,
+            commands::audit::audit_list,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        fatal(&format!("the window could not be started: {e}"));
+    }
+}
+
+fn fatal(msg: &str) -> ! {
+    tracing::error!("{msg}");
+    eprintln!("opsdeck: {msg}");
+    std::process::exit(1)
+}

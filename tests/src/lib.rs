@@ -1,1 +1,12 @@
-pub mod services;
+//! Test support for Opsdeck's integration and end-to-end tests.
+//!
+//! Real services only: each is started by the project's own script under
+//! `scripts/services/` (the same scripts a developer runs by hand), on free
+//! loopback ports with its own run directory, and stopped when the handle is
+//! dropped, at process exit, or by a watchdog if the test process is killed.
+
+pub mod backend;
+pub mod service;
+pub mod workspace;
+
+pub use service::Service;

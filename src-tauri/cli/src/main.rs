@@ -1,1 +1,68 @@
-fn main() {}
+//! `opsdeck`: the headless Opsdeck command line. Same backend as the desktop
+//! app (opsdeck-core), no WebKit: it runs on a CI runner with no GUI libraries.
+
+mod commands;
+mod exit;
+mod output;
+
+use clap::{Parser, Subcommand};
+
+use commands::{audit::AuditArgs, connections::ConnectionsCommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "opsdeck", version, about = "Opsdeck: vSphere, Docker, Kubernetes and etcd operations from the command line")]
+struct Cli {
+    /// Data directory (database). Default: the OS data directory, or $OPSDECK_DATA_DIR.
+    #[arg(long, global = true, env = "OPSDECK_DATA_DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage connection profiles (secrets go to the OS keychain).
+    #[command(subcommand)]
+    Connections(ConnectionsCommand),
+    /// Show the audit log of changes made by Opsdeck.
+    Audit(AuditArgs),
+    /// Smoke-test configured endpoints and write JUnit/JSON reports (not yet implemented).
+    Check(commands::pending::PendingArgs),
+    /// Health of Kubernetes clusters (not yet implemented).
+    Health(commands::pending::PendingArgs),
+    /// Scan container images for vulnerabilities and policy (not yet implemented).
+    Scan(commands::pending::PendingArgs),
+    /// VM requests, provisioning and lifecycle on vSphere (not yet implemented).
+    Vm(commands::pending::PendingArgs),
+    /// Read, edit and watch etcd configuration (not yet implemented).
+    Config(commands::pending::PendingArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::INTERNAL.into();
+        }
+    };
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Connections(c) => commands::connections::run(cli.data_dir, c).await,
+            Command::Audit(a) => commands::audit::run(cli.data_dir, a).await,
+            Command::Check(_) => commands::pending::run("check", "#7 (headless checks for CI)"),
+            Command::Health(_) => commands::pending::run("health", "#4 (Clusters workspace)"),
+            Command::Scan(_) => commands::pending::run("scan", "#5 (Images workspace)"),
+            Command::Vm(_) => commands::pending::run("vm", "#6 (VMs workspace)"),
+            Command::Config(_) => commands::pending::run("config", "#3 (Config workspace)"),
+        }
+    });
+    code.into()
+}

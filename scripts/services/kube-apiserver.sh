@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Starts one real kube-apiserver (built by scripts/setup/build-kube-apiserver.sh)
+# over its own etcd, with RBAC and static-token authentication. No kubelet,
+# controller-manager or scheduler: Nodes/Pods are created and their status set
+# through the API (status subresource).
+#   eval "$(scripts/services/kube-apiserver.sh)"
+#     -> KUBE_SERVER, KUBE_CA, KUBE_ADMIN_TOKEN, KUBE_RESTRICTED_TOKEN, KUBECONFIG
+#        (contexts "admin" and "restricted"), KUBE_ETCD_ENDPOINT, KUBE_APISERVER_PID, ...
+#   scripts/services/stop.sh "$KUBE_RUN_DIR"
+# Users (static token file, CSV: token,user,uid,"group1,group2"):
+#   opsdeck-admin       group system:masters   -> everything
+#   opsdeck-restricted  no group               -> only what RBAC grants system:authenticated
+#                       (discovery, self-subject reviews) plus read access in
+#                       namespace "default" (RoleBinding opsdeck-restricted-view ->
+#                       ClusterRole system:aggregate-to-view).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+READY_TIMEOUT="${READY_TIMEOUT:-120}"
+need etcd "install Debian package etcd-server (scripts/install-deps.sh)"
+need openssl; need curl
+
+if [[ -z "${KUBE_APISERVER_BIN:-}" ]]; then
+  KUBE_APISERVER_BIN="$("$SERVICES_DIR/../setup/build-kube-apiserver.sh" | sed -n 's/^KUBE_APISERVER_BIN=//p')"
+fi
+[[ -x "$KUBE_APISERVER_BIN" ]] || die "kube-apiserver binary '$KUBE_APISERVER_BIN' missing (run scripts/setup/build-kube-apiserver.sh)"
+
+new_run_dir kube-apiserver
+t0=$(now_ms)
+
+# 1. etcd for the apiserver (plain http on loopback)
+start_etcd etcd
+KETCD_PID=$ETCD_PID; KETCD_URL=$ETCD_CLIENT_URL
+
+# 2. PKI: CA, serving cert, service-account key pair
+PKI="$RUN_DIR/pki"; mkdir -p "$PKI"
+gen_ca "$PKI"
+gen_cert "$PKI" apiserver kube-apiserver serverAuth \
+  "IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
+openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
+
+# 3. static tokens
+ADMIN_TOKEN="$(openssl rand -hex 24)"
+RESTRICTED_TOKEN="$(openssl rand -hex 24)"
+cat > "$RUN_DIR/tokens.csv" <<CSV
+$ADMIN_TOKEN,opsdeck-admin,opsdeck-admin-uid,"system:masters"
+$RESTRICTED_TOKEN,opsdeck-restricted,opsdeck-restricted-uid
+CSV
+chmod 600 "$RUN_DIR/tokens.csv"
+
+wait_for "etcd $KETCD_URL" "$KETCD_PID" \
+  sh -c "curl -fsS '$KETCD_URL/health' | grep -q '\"health\":\"true\"'"
+t_etcd=$(now_ms)
+
+# 4. kube-apiserver
+PORT=$(free_port)
+SERVER="https://127.0.0.1:$PORT"
+mkdir -p "$RUN_DIR/apiserver-certs"
+spawn kube-apiserver "$KUBE_APISERVER_BIN" \
+  --etcd-servers="$KETCD_URL" \
+  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$PORT" \
+  --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
+  --cert-dir="$RUN_DIR/apiserver-certs" \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file="$PKI/sa.pub" \
+  --service-account-signing-key-file="$PKI/sa.key" \
+  --token-auth-file="$RUN_DIR/tokens.csv" \
+  --authorization-mode=RBAC \
+  --service-cluster-ip-range=10.96.0.0/24 \
+  --disable-admission-plugins=ServiceAccount \
+  --endpoint-reconciler-type=none \
+  --profiling=false
+APISERVER_PID=$SPAWNED_PID
+t_spawn=$(now_ms)
+wait_for "kube-apiserver $SERVER/readyz" "$APISERVER_PID" \
+  sh -c "curl -fsS --cacert '$PKI/ca.crt' -H 'Authorization: Bearer $ADMIN_TOKEN' '$SERVER/readyz' | grep -qx ok"
+t_ready=$(now_ms)
+
+# 5. kubeconfig with contexts admin and restricted
+KUBECONFIG_FILE="$RUN_DIR/kubeconfig"
+cat > "$KUBECONFIG_FILE" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: opsdeck-test
+  cluster:
+    server: $SERVER
+    certificate-authority: $PKI/ca.crt
+users:
+- name: admin
+  user:
+    token: $ADMIN_TOKEN
+- name: restricted
+  user:
+    token: $RESTRICTED_TOKEN
+contexts:
+- name: admin
+  context:
+    cluster: opsdeck-test
+    user: admin
+- name: restricted
+  context:
+    cluster: opsdeck-test
+    user: restricted
+    namespace: default
+current-context: admin
+YAML
+chmod 600 "$KUBECONFIG_FILE"
+
+# 6. restricted user may read (get/list/watch pods, services, configmaps, ... but
+#    not secrets) in namespace default only. NB: the ClusterRole "view" itself is
+#    an *aggregated* role whose rules are filled in by kube-controller-manager,
+#    which does not run here, so it is empty; bind the non-aggregated
+#    "system:aggregate-to-view" (the core part of "view") instead.
+curl -fsS --cacert "$PKI/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" \
+  -H 'Content-Type: application/json' -X POST \
+  "$SERVER/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings" \
+  -d '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",
+       "metadata":{"name":"opsdeck-restricted-view","namespace":"default"},
+       "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"system:aggregate-to-view"},
+       "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"opsdeck-restricted"}]}' \
+  >/dev/null || die "creating RoleBinding opsdeck-restricted-view failed"
+
+log "kube-apiserver ready in $(( $(now_ms) - t0 )) ms (etcd $(( t_etcd - t0 )) ms incl. pki; apiserver process start to /readyz ok $(( t_ready - t_spawn )) ms)"
+service_ready
+out KUBE_SERVER "$SERVER"
+out KUBE_CA "$PKI/ca.crt"
+out KUBE_ADMIN_TOKEN "$ADMIN_TOKEN"
+out KUBE_ADMIN_USER opsdeck-admin
+out KUBE_RESTRICTED_TOKEN "$RESTRICTED_TOKEN"
+out KUBE_RESTRICTED_USER opsdeck-restricted
+out KUBECONFIG "$KUBECONFIG_FILE"
+out KUBE_ETCD_ENDPOINT "$KETCD_URL"
+out KUBE_APISERVER_PID "$APISERVER_PID"
+out KUBE_ETCD_PID "$KETCD_PID"
+out KUBE_RUN_DIR "$RUN_DIR"
+echo "# stop: $SERVICES_DIR/stop.sh $RUN_DIR"

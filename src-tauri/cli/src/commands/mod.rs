@@ -1,0 +1,14 @@
+pub mod audit;
+pub mod connections;
+pub mod pending;
+
+use opsdeck_core::{Backend, BackendOptions, Result};
+
+/// Opens the backend with the default options, overriding the data directory.
+pub async fn open_backend(data_dir: Option<std::path::PathBuf>) -> Result<Backend> {
+    let mut options = BackendOptions::from_env()?;
+    if let Some(d) = data_dir {
+        options.data_dir = d;
+    }
+    Backend::open(options).await
+}

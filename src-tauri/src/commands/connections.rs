@@ -1,0 +1,40 @@
+use opsdeck_core::connections::{Connection, ConnectionInput, TestOutcome};
+use opsdeck_core::connectors::kube;
+use opsdeck_core::Backend;
+use tauri::State;
+
+use super::{check_id, check_path};
+use crate::error::UiResult;
+
+#[tauri::command]
+pub async fn connections_list(backend: State<'_, Backend>) -> UiResult<Vec<Connection>> {
+    Ok(backend.connections().await?)
+}
+
+#[tauri::command]
+pub async fn connection_save(backend: State<'_, Backend>, input: ConnectionInput) -> UiResult<Connection> {
+    if let Some(id) = &input.id {
+        check_id(id)?;
+    }
+    Ok(backend.save_connection(input).await?)
+}
+
+#[tauri::command]
+pub async fn connection_delete(backend: State<'_, Backend>, id: String) -> UiResult<()> {
+    check_id(&id)?;
+    Ok(backend.delete_connection(&id).await?)
+}
+
+#[tauri::command]
+pub async fn connection_test(backend: State<'_, Backend>, id: String) -> UiResult<TestOutcome> {
+    check_id(&id)?;
+    Ok(backend.test_connection(&id).await?)
+}
+
+#[tauri::command]
+pub async fn kube_contexts(path: String) -> UiResult<Vec<String>> {
+    check_path(&path)?;
+    Ok(tauri::async_runtime::spawn_blocking(move || kube::contexts(&path))
+        .await
+        .map_err(|e| opsdeck_core::Error::Internal(e.to_string()))??)
+}

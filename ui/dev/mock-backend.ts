@@ -1,0 +1,262 @@
+// DEV ONLY. A fake Tauri backend for `vite --mode mock`, so the UI can be
+// developed and screenshotted in a plain browser. src/main.tsx imports it only
+// when import.meta.env.MODE === 'mock'; production builds never contain it.
+//
+// URL query options: ?theme=dark|light|system  ?lang=en|zh-CN  ?empty (no
+// connections, empty audit log)  ?delay=ms (latency of every call)  ?broken
+// (connections_list and audit_list fail).
+import { mockIPC } from '@tauri-apps/api/mocks';
+import type {
+  AppError,
+  AuditEntry,
+  AuditFilter,
+  Connection,
+  ConnectionInput,
+  Settings,
+  TestOutcome,
+} from '../src/api/types';
+
+const params = new URLSearchParams(location.search);
+const delay = Number(params.get('delay') ?? 180);
+const empty = params.has('empty');
+const broken = params.has('broken');
+
+const now = Date.now();
+const ago = (mins: number) => new Date(now - mins * 60_000).toISOString();
+const uuid = () => crypto.randomUUID();
+
+let settings: Settings = {
+  theme: (params.get('theme') as Settings['theme']) ?? 'system',
+  language: (params.get('lang') as Settings['language']) ?? 'en',
+};
+
+const ok = (version: string, message: string, latency: number, mins: number): TestOutcome => ({
+  ok: true,
+  version,
+  message,
+  error_code: null,
+  latency_ms: latency,
+  tested_at: ago(mins),
+});
+
+let connections: Connection[] = empty
+  ? []
+  : [
+      {
+        id: uuid(),
+        name: 'prod-vcenter',
+        spec: { kind: 'vsphere', url: 'https://vcenter01.corp.example/sdk', username: 'svc-opsdeck@vsphere.local', thumbprint: null },
+        has_secret: true,
+        created_at: ago(60 * 24 * 30),
+        updated_at: ago(60 * 24 * 2),
+        last_test: ok('VMware vCenter Server 8.0.3 build-24022515', 'Logged in as svc-opsdeck@vsphere.local; 412 VMs visible.', 214, 12),
+      },
+      {
+        id: uuid(),
+        name: 'lab-esxi-07',
+        spec: {
+          kind: 'vsphere',
+          url: 'https://esxi07.lab.example/sdk',
+          username: 'root',
+          thumbprint: '3f9a1c7be2d04a8f6e5b9c0d1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+        },
+        has_secret: true,
+        created_at: ago(60 * 24 * 9),
+        updated_at: ago(60 * 24 * 9),
+        last_test: {
+          ok: false,
+          version: null,
+          message:
+            'esxi07.lab.example:443 presented a certificate whose SHA-256 thumbprint does not match the pinned one: update the thumbprint if the host certificate was renewed.',
+          error_code: 'tls',
+          latency_ms: 88,
+          tested_at: ago(60 * 5),
+        },
+      },
+      {
+        id: uuid(),
+        name: 'k8s-prod (all contexts)',
+        spec: { kind: 'kubernetes', kubeconfig: '/home/ops/.kube/config', contexts: [] },
+        has_secret: false,
+        created_at: ago(60 * 24 * 20),
+        updated_at: ago(60 * 24 * 20),
+        last_test: ok('v1.34.1', 'Reached 3 of 3 contexts: prod-eu-1, prod-us-1, staging.', 301, 45),
+      },
+      {
+        id: uuid(),
+        name: 'config-etcd',
+        spec: {
+          kind: 'etcd',
+          endpoints: ['http://10.20.0.11:2379', 'http://10.20.0.12:2379', 'http://10.20.0.13:2379'],
+          tls: null,
+          username: 'opsdeck',
+        },
+        has_secret: true,
+        created_at: ago(60 * 24 * 3),
+        updated_at: ago(60 * 24 * 1),
+        last_test: ok('etcd 3.5.17', 'Cluster 6f1c… healthy: 3 members, leader 10.20.0.12.', 19, 3),
+      },
+      {
+        id: uuid(),
+        name: 'legacy-etcd',
+        spec: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], tls: null, username: null },
+        has_secret: false,
+        created_at: ago(60 * 24),
+        updated_at: ago(60 * 24),
+        last_test: null,
+      },
+    ];
+
+const actions = ['connection.save', 'connection.test', 'connection.delete', 'settings.set'];
+const platforms = ['vsphere', 'docker', 'kubernetes', 'etcd', 'app'] as const;
+let audit: AuditEntry[] = empty
+  ? []
+  : Array.from({ length: 237 }, (_, i): AuditEntry => {
+      const platform = platforms[i % 5];
+      const action = platform === 'app' ? 'settings.set' : actions[i % 3];
+      const failed = i % 7 === 3;
+      return {
+        id: 237 - i,
+        at: ago(i * 37 + 2),
+        actor: i % 4 === 0 ? 'li.wei' : 'ops',
+        platform,
+        target:
+          platform === 'vsphere'
+            ? 'https://vcenter01.corp.example/sdk'
+            : platform === 'docker'
+              ? 'tcp://build-07.corp.example:2376'
+              : platform === 'kubernetes'
+                ? '/home/ops/.kube/config [prod-eu-1]'
+                : platform === 'etcd'
+                  ? 'http://10.20.0.11:2379,http://10.20.0.12:2379'
+                  : 'settings',
+        action,
+        result: failed ? 'error' : 'ok',
+        detail: failed
+          ? 'connection refused by 10.20.0.11:2379: is etcd running and reachable from this machine?'
+          : action === 'connection.test'
+            ? 'ok in 21 ms'
+            : action === 'settings.set'
+              ? 'theme=dark language=en'
+              : 'saved',
+      };
+    });
+
+function err(code: AppError['code'], message: string): AppError {
+  return { code, message };
+}
+
+function addAudit(platform: AuditEntry['platform'], target: string, action: string, okResult: boolean, detail: string) {
+  const id = (audit[0]?.id ?? 0) + 1;
+  audit = [{ id, at: new Date().toISOString(), actor: 'ops', platform, target, action, result: okResult ? 'ok' : 'error', detail }, ...audit];
+}
+
+function targetOf(c: Connection): string {
+  const s = c.spec;
+  return s.kind === 'vsphere' ? s.url : s.kind === 'docker' ? s.host : s.kind === 'kubernetes' ? s.kubeconfig : s.endpoints.join(',');
+}
+
+function save(input: ConnectionInput): Connection {
+  const name = input.name.trim();
+  if (!name) throw err('invalid_input', 'name: required');
+  if (connections.some((c) => c.name === name && c.id !== input.id)) {
+    throw err('invalid_input', `name: "${name}" is already used by another connection`);
+  }
+  if (name.toLowerCase().includes('keychain')) {
+    throw err('keychain', 'OS keychain: the Secret Service is locked; unlock your login keyring and try again');
+  }
+  const existing = connections.find((c) => c.id === input.id);
+  if (input.id && !existing) throw err('not_found', `no connection with id ${input.id}`);
+  const spec = input.spec.kind === 'etcd' ? { ...input.spec, endpoints: input.spec.endpoints.flatMap((e) => e.split(/[,\s]+/)).filter(Boolean) } : input.spec;
+  const c: Connection = {
+    id: existing?.id ?? uuid(),
+    name,
+    spec,
+    has_secret: input.clear_secret ? false : input.secret !== null ? true : (existing?.has_secret ?? false),
+    created_at: existing?.created_at ?? new Date().toISOString(),
+    updated_at: new Date().toISOString(),
+    last_test: existing && existing.spec.kind === spec.kind ? existing.last_test : null,
+  };
+  connections = [...connections.filter((x) => x.id !== c.id), c].sort((a, b) => a.name.localeCompare(b.name));
+  addAudit(spec.kind, targetOf(c), 'connection.save', true, existing ? 'updated' : 'created');
+  return c;
+}
+
+function test(id: string): TestOutcome {
+  const c = connections.find((x) => x.id === id);
+  if (!c) throw err('not_found', `no connection with id ${id}`);
+  const target = targetOf(c);
+  let outcome: TestOutcome;
+  if (c.name.includes('legacy') || target.includes('127.0.0.1')) {
+    outcome = {
+      ok: false,
+      version: null,
+      message: `etcd at 127.0.0.1:2379 refused the connection: is it running?`,
+      error_code: 'unreachable',
+      latency_ms: 3,
+      tested_at: new Date().toISOString(),
+    };
+  } else {
+    const version = { vsphere: 'VMware vCenter Server 8.0.3', docker: 'Docker 27.3.1', kubernetes: 'v1.34.1', etcd: 'etcd 3.4.23' }[c.spec.kind];
+    outcome = ok(version, `Reached ${target}.`, 20 + Math.round(Math.random() * 200), 0);
+  }
+  c.last_test = outcome;
+  addAudit(c.spec.kind, target, 'connection.test', outcome.ok, outcome.ok ? `ok in ${outcome.latency_ms} ms` : outcome.message);
+  return outcome;
+}
+
+function auditList(f: AuditFilter) {
+  if (broken) throw err('storage', 'local database: database is locked');
+  const text = f.text?.toLowerCase() ?? '';
+  const rows = audit.filter(
+    (e) =>
+      (!f.platform || e.platform === f.platform) &&
+      (!f.result || e.result === f.result) &&
+      (!text || [e.target, e.action, e.actor, e.detail].some((x) => x.toLowerCase().includes(text))),
+  );
+  return { entries: rows.slice(f.offset, f.offset + f.limit), total: rows.length };
+}
+
+const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {
+  app_info: () => ({
+    version: '0.1.0-mock',
+    data_dir: '/home/ops/.local/share/opsdeck',
+    database: '/home/ops/.local/share/opsdeck/opsdeck.db',
+    keychain: 'Secret Service (mock)',
+  }),
+  settings_get: () => settings,
+  settings_set: (a) => {
+    settings = a.settings as Settings;
+    addAudit('app', 'settings', 'settings.set', true, `theme=${settings.theme} language=${settings.language}`);
+    return settings;
+  },
+  connections_list: () => {
+    if (broken) throw err('storage', 'local database: unable to open database file /home/ops/.local/share/opsdeck/opsdeck.db');
+    return connections;
+  },
+  connection_save: (a) => save(a.input as ConnectionInput),
+  connection_delete: (a) => {
+    const c = connections.find((x) => x.id === a.id);
+    if (!c) throw err('not_found', `no connection with id ${String(a.id)}`);
+    connections = connections.filter((x) => x.id !== a.id);
+    addAudit(c.spec.kind, targetOf(c), 'connection.delete', true, `deleted ${c.name}`);
+    return null;
+  },
+  connection_test: (a) => test(String(a.id)),
+  kube_contexts: (a) => {
+    const path = String(a.path);
+    if (path.includes('missing')) throw err('not_found', `kubeconfig ${path}: no such file`);
+    return ['prod-eu-1', 'prod-us-1', 'staging', 'kind-dev'];
+  },
+  audit_list: (a) => auditList(a.filter as AuditFilter),
+};
+
+mockIPC(async (cmd, args) => {
+  const handler = handlers[cmd];
+  const extra = cmd === 'connection_test' ? 900 : 0;
+  await new Promise((r) => setTimeout(r, delay + extra));
+  if (!handler) throw `command ${cmd} not found`;
+  return handler((args ?? {}) as Record<string, unknown>);
+});
+
+console.info('[opsdeck] mock backend active');

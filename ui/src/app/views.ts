@@ -1,0 +1,33 @@
+import type { Kind } from '../api/types';
+
+export type ViewName = 'vms' | 'images' | 'clusters' | 'config' | 'connections' | 'audit' | 'settings';
+
+/** Sidebar order; Ctrl/Cmd+1..7 follows it. */
+export const VIEWS: readonly ViewName[] = ['vms', 'images', 'clusters', 'config', 'connections', 'audit', 'settings'];
+
+export const WORKSPACE_VIEWS: readonly ViewName[] = ['vms', 'images', 'clusters', 'config'];
+
+export const WORKSPACE_KIND: Record<'vms' | 'images' | 'clusters' | 'config', Kind> = {
+  vms: 'vsphere',
+  images: 'docker',
+  clusters: 'kubernetes',
+  config: 'etcd',
+};
+
+export function isViewName(x: string): x is ViewName {
+  return (VIEWS as readonly string[]).includes(x);
+}
+
+/** The view named by location.hash ("#/audit"), if any. */
+export function viewFromHash(hash: string): ViewName | null {
+  const name = hash.replace(/^#\/?/, '').split(/[/?]/)[0];
+  return isViewName(name) ? name : null;
+}
+
+/** Ctrl/Cmd + digit → view; null when the event is not such a shortcut. */
+export function viewForShortcut(e: { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean }): ViewName | null {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return null;
+  const n = Number(e.key);
+  if (!Number.isInteger(n) || n < 1 || n > VIEWS.length) return null;
+  return VIEWS[n - 1];
+}

@@ -1,0 +1,31 @@
+import type { AppError } from '../api/types';
+import { useT } from '../i18n';
+import { Icon } from './Icon';
+
+interface Props {
+  error: AppError;
+  title?: string;
+  onRetry?: () => void;
+  inline?: boolean;
+}
+
+/** Shows an AppError: the message is the actionable part, the code helps support. */
+export function ErrorState({ error, title, onRetry, inline }: Props) {
+  const t = useT();
+  return (
+    <div class={inline ? 'error-inline' : 'error-state'} role="alert" data-testid="error-state">
+      <Icon name="alert" size={inline ? 16 : 24} class="error-icon" />
+      <div class="error-text">
+        <div class="error-title">{title ?? t('table.errorTitle')}</div>
+        <div class="error-message">
+          {error.message} <code class="error-code">{error.code}</code>
+        </div>
+      </div>
+      {onRetry && (
+        <button type="button" class="btn btn-sm" onClick={onRetry}>
+          {t('common.retry')}
+        </button>
+      )}
+    </div>
+  );
+}
