@@ -25,6 +25,7 @@ new_run_dir() {
   : > "$RUN_DIR/pids"
   : > "$RUN_DIR/env"
   trap _on_exit EXIT
+  trap 'exit 130' INT TERM HUP   # so the EXIT trap cleans up on Ctrl-C / kill too
 }
 _on_exit() {
   local rc=$?
@@ -98,7 +99,7 @@ gen_cert() {
   local d="$1" name="$2" cn="$3" eku="$4" san="${5:-}"
   {
     echo "basicConstraints=critical,CA:FALSE"
-    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "keyUsage=critical,digitalSignature"   # EC keys: no keyEncipherment
     echo "extendedKeyUsage=$eku"
     echo "subjectKeyIdentifier=hash"
     echo "authorityKeyIdentifier=keyid"
@@ -115,6 +116,9 @@ gen_cert() {
 # start_etcd SUBDIR [EXTRA_ETCD_FLAGS...]: starts etcd with data in $RUN_DIR/SUBDIR,
 # on free loopback ports. Scheme is https if any --cert-file flag is given.
 # Sets ETCD_PID, ETCD_CLIENT_URL, ETCD_PEER_URL. Does not wait for readiness.
+# --heartbeat-interval 10 --election-timeout 100 (defaults 100/1000 ms): a
+# single member elects itself after one election timeout, so this cuts the
+# start-to-ready time from ~0.7 s to ~0.1 s. Harmless with no peers.
 start_etcd() {
   local sub="$1"; shift
   local cport pport scheme=http
@@ -130,6 +134,7 @@ start_etcd() {
     --listen-client-urls "$ETCD_CLIENT_URL" --advertise-client-urls "$ETCD_CLIENT_URL" \
     --listen-peer-urls "$ETCD_PEER_URL" --initial-advertise-peer-urls "$ETCD_PEER_URL" \
     --initial-cluster "opsdeck=$ETCD_PEER_URL" --initial-cluster-state new \
+    --heartbeat-interval 10 --election-timeout 100 \
     --logger zap --log-outputs stderr "$@"
   ETCD_PID=$SPAWNED_PID
 }

@@ -38,7 +38,7 @@ THUMB="$(openssl x509 -in "$PKI/server.crt" -noout -fingerprint -sha1 | sed 's/^
 THUMB256="$(openssl x509 -in "$PKI/server.crt" -noout -fingerprint -sha256 | sed 's/^.*=//')"
 
 auth=()
-USER_NAME=""; PASSWORD=""
+USER_NAME=user; PASSWORD=pass   # what vcsim puts in its URL when any login is accepted
 if [[ $any_login == 0 ]]; then
   USER_NAME=opsdeck
   PASSWORD="$(openssl rand -hex 12)"

@@ -1,7 +1,7 @@
 // App-wide state shared by the views: navigation, settings, saved connections.
 import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
-import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, hasBackend, toAppError } from '../api/client';
 import type { AppError, AppInfo, Connection, Kind, Settings, TestOutcome } from '../api/types';
 import { applyLanguage, LangContext, t } from '../i18n';
@@ -89,7 +89,13 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [infoError, setInfoError] = useState<AppError | null>(null);
 
+  // `current` is the latest value (also between two quick changes, before a
+  // re-render); `seq` drops answers that a newer request has overtaken.
+  const current = useRef<Settings>(DEFAULT_SETTINGS);
+  const seq = useRef(0);
+
   const applySettings = (s: Settings) => {
+    current.current = s;
     setSettings(s);
     applyTheme(s.theme);
     applyLanguage(s.language);
@@ -98,26 +104,34 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
   useEffect(() => {
     applySettings(DEFAULT_SETTINGS);
     if (!hasBackend()) return;
-    api.settingsGet().then(applySettings, (e) => {
-      const err = toAppError(e);
-      toast.push({ kind: 'error', title: t('settings.loadFailed'), detail: err.message });
-    });
+    const mine = ++seq.current;
+    api.settingsGet().then(
+      (s) => {
+        if (mine === seq.current) applySettings(s);
+      },
+      (e) => {
+        const err = toAppError(e);
+        toast.push({ kind: 'error', title: t('settings.loadFailed'), detail: err.message });
+      },
+    );
   }, []);
 
   const update = useCallback(
     async (patch: Partial<Settings>) => {
-      const previous = settings;
-      const next = { ...settings, ...patch };
+      const previous = current.current;
+      const next = { ...previous, ...patch };
       applySettings(next); // instant feedback
       if (!hasBackend()) return;
+      const mine = ++seq.current;
       try {
-        applySettings(await api.settingsSet(next));
+        const saved = await api.settingsSet(next);
+        if (mine === seq.current) applySettings(saved);
       } catch (e) {
-        applySettings(previous);
+        if (mine === seq.current) applySettings(previous);
         toast.push({ kind: 'error', title: t('settings.saveFailed', { message: toAppError(e).message }) });
       }
     },
-    [settings, toast],
+    [toast],
   );
 
   const reloadInfo = useCallback(() => {

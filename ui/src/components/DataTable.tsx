@@ -73,7 +73,7 @@ export function DataTable<T>(props: Props<T>) {
     if (el) {
       setActive(index);
       el.focus();
-      el.scrollIntoView({ block: 'nearest' });
+      el.scrollIntoView?.({ block: 'nearest' });
     }
   };
 

@@ -1,6 +1,6 @@
 // Add / edit a connection, in a drawer. Client-side validation (validate.ts)
 // runs on blur and on submit; the backend's AppError is shown in conn-form-error.
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import { KINDS, type AppError, type Connection, type Kind } from '../../api/types';
 import { describedBy, Field } from '../../components/Field';
@@ -62,7 +62,14 @@ const msg = (t: TFn, p: Problem | undefined) => (p ? t(p.key, p.params) : null);
 
 export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: Props) {
   const t = useT();
-  const [form, setForm] = useState<FormState>(initial);
+  const [form, setFormState] = useState<FormState>(initial);
+  // The latest values, also between an input event and the re-render it causes
+  // (fast automation can type and click "Save" within one task).
+  const latest = useRef<FormState>(initial);
+  const setForm = (next: (f: FormState) => FormState) => {
+    latest.current = next(latest.current);
+    setFormState(latest.current);
+  };
   const [touched, setTouched] = useState<Set<FieldName>>(new Set());
   const [submitted, setSubmitted] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -100,13 +107,16 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
   const submit = async () => {
     setSubmitted(true);
     setServerError(null);
-    if (firstError) {
-      document.getElementById(FIELD_IDS[firstError])?.focus();
+    const current = latest.current;
+    const problems = validateForm(current, otherNames);
+    const first = FIELD_ORDER.find((f) => problems[f]);
+    if (first) {
+      document.getElementById(FIELD_IDS[first])?.focus();
       return;
     }
     setSaving(true);
     try {
-      onSaved(await api.connectionSave(toInput(form)));
+      onSaved(await api.connectionSave(toInput(current)));
     } catch (e) {
       setServerError(toAppError(e));
     } finally {
@@ -116,11 +126,12 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
 
   const loadContexts = async () => {
     setTouched((s) => new Set(s).add('kubeconfig'));
-    if (errors.kubeconfig) return;
+    const path = latest.current.kubeconfig.trim();
+    if (!path) return;
     setContextsLoading(true);
     setContextsError(null);
     try {
-      setContexts(await api.kubeContexts(form.kubeconfig.trim()));
+      setContexts(await api.kubeContexts(path));
     } catch (e) {
       setContextsError(toAppError(e));
     } finally {
@@ -129,7 +140,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
   };
 
   const toggleContext = (name: string, on: boolean) =>
-    set('contexts', on ? [...form.contexts, name] : form.contexts.filter((c) => c !== name));
+    setForm((f) => ({ ...f, contexts: on ? [...f.contexts, name] : f.contexts.filter((c) => c !== name) }));
 
   const tlsFields = (hint: string) => (
     <details class="form-group" open={Boolean(form.tlsCa || form.tlsCert || form.tlsKey)}>
@@ -249,7 +260,6 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
           <Field
             id="conn-kind"
             label={t('connections.form.kind')}
-            hint={mode === 'edit' ? t('connections.form.kindLocked') : undefined}
             class="field-narrow"
           >
             <select
@@ -258,6 +268,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
               class="input"
               value={form.kind}
               disabled={mode === 'edit'}
+              title={mode === 'edit' ? t('connections.form.kindLocked') : undefined}
               aria-describedby={describedBy('conn-kind')}
               onChange={(e) => set('kind', e.currentTarget.value as Kind)}
             >

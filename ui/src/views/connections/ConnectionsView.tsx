@@ -218,7 +218,7 @@ export function ConnectionsView() {
             title={`${t('common.test')} ${c.name}`}
           >
             {running.has(c.id) ? <Spinner size="sm" /> : <Icon name="play" size={12} />}
-            {t('common.test')}
+            <span class="btn-text">{t('common.test')}</span>
           </button>
           <button
             type="button"

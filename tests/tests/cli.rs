@@ -1,0 +1,86 @@
+//! The `opsdeck` CLI: built without WebKit, honest about what is not implemented,
+//! and able to manage a profile end to end against a real etcd.
+
+use std::process::Command;
+
+use opsdeck_tests::{workspace, Service};
+
+fn opsdeck() -> Command {
+    let bin = workspace::target_dir().join("debug/opsdeck");
+    assert!(bin.exists(), "{} missing: cargo build --workspace first", bin.display());
+    Command::new(bin)
+}
+
+#[test]
+fn cli_dependency_tree_has_no_gui_libraries() {
+    let out = Command::new(env!("CARGO"))
+        .args(["tree", "-p", "opsdeck-cli", "-e", "normal,build", "--prefix", "none", "--format", "{p}"])
+        .current_dir(workspace::root())
+        .output()
+        .expect("cargo tree");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.lines().any(|l| l.starts_with("opsdeck-core ")), "sanity: the tree lists the library");
+    for gui in ["tauri ", "wry ", "webkit2gtk ", "gtk ", "tao "] {
+        assert!(!tree.lines().any(|l| l.starts_with(gui)), "opsdeck-cli pulls in {gui}");
+    }
+}
+
+#[test]
+fn help_lists_every_subcommand_and_pending_ones_fail() {
+    let help = opsdeck().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    for sub in ["connections", "audit", "check", "health", "scan", "vm", "config"] {
+        assert!(text.contains(sub), "--help lacks {sub}:\n{text}");
+    }
+    for sub in ["check", "health", "scan", "vm", "config"] {
+        let out = opsdeck().args([sub, "anything"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(4), "{sub} must exit 4");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not yet implemented"));
+    }
+}
+
+#[test]
+fn add_test_list_remove_an_etcd_profile() {
+    let etcd = Service::start("etcd", &[]);
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = opsdeck()
+            .args(args)
+            .env("OPSDECK_DATA_DIR", data.path())
+            .env("OPSDECK_KEYCHAIN_SERVICE", format!("opsdeck-cli-test-{}", std::process::id()))
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (code, _, err) = run(&["connections", "add", "etcd", "--name", "ci", "--endpoints", etcd.get("ETCD_ENDPOINT")]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, _) = run(&["connections", "test", "ci"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("etcd 3."), "{out}");
+    let (code, out, _) = run(&["connections", "list", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["name"], "ci");
+    assert_eq!(list[0]["last_test"]["ok"], true);
+    // Invalid input is exit 2 with the reason.
+    let (code, _, err) = run(&["connections", "add", "etcd", "--name", "bad", "--endpoints", "localhost:2379"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("http://"), "{err}");
+    let (code, _, _) = run(&["connections", "remove", "ci"]);
+    assert_eq!(code, Some(0));
+    let (code, out, _) = run(&["audit", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let audit: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let actions: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("connection.delete", "ok"), ("connection.create", "error"), ("connection.test", "ok"), ("connection.create", "ok")],
+        "newest first; the refused create is recorded too"
+    );
+}
