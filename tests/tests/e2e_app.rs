@@ -80,6 +80,10 @@ async fn wait_attr(c: &Client, sel: &str, attr: &str, pred: impl Fn(&str) -> boo
 }
 
 async fn shot(c: &Client, name: &str) {
+    // WebKit's snapshot shows the last painted frame: let two frames paint first.
+    c.execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+        .await
+        .expect("wait for paint");
     let png = c.screenshot().await.expect("screenshot");
     let path = workspace::shots_dir().join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write screenshot");
@@ -91,9 +95,23 @@ async fn fill(c: &Client, sel: &str, text: &str) {
     el.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {sel}: {e}"));
 }
 
+/// Chooses an option the way a user's pick does: set the value, fire the
+/// events. (WebKitWebDriver cannot click <option> elements.)
 async fn select(c: &Client, sel: &str, value: &str) {
     let el = css(c, sel).await;
-    el.select_by_value(value).await.unwrap_or_else(|e| panic!("selecting {value} in {sel}: {e}"));
+    let arg = serde_json::to_value(&el).unwrap();
+    let ok = c
+        .execute(
+            "const s = arguments[0]; if (![...s.options].some(o => o.value === arguments[1])) return false;
+             s.value = arguments[1];
+             s.dispatchEvent(new Event('input', { bubbles: true }));
+             s.dispatchEvent(new Event('change', { bubbles: true }));
+             return true;",
+            vec![arg, json!(value)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("selecting {value} in {sel}: {e}"));
+    assert_eq!(ok, json!(true), "{sel} has no option {value}");
 }
 
 async fn add_etcd_connection(c: &Client, name: &str, endpoint: &str, user: Option<(&str, &str)>) {
@@ -115,7 +133,7 @@ async fn test_row(c: &Client, name: &str) -> (String, String) {
     css(c, &format!("{row} [data-testid=conn-test]")).await.click().await.unwrap();
     let status = format!("{row} [data-testid=conn-status]");
     let state = wait_attr(c, &status, "data-state", |s| s == "ok" || s == "error", Duration::from_secs(30)).await;
-    let text = css(c, &status).await.text().await.unwrap();
+    let text = css(c, &status).await.prop("textContent").await.unwrap().unwrap_or_default();
     (state, text)
 }
 

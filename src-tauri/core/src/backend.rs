@@ -42,11 +42,13 @@ impl BackendOptions {
     }
 }
 
-/// The OS user name, the default actor of audit entries.
+/// The OS user name (from the user database, not the environment), the
+/// default actor of audit entries.
 pub fn os_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    whoami::username()
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "unknown".into())
 }
 

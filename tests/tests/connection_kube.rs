@@ -1,0 +1,66 @@
+//! "Test connection" against a real kube-apiserver (built from k8s.io/kubernetes, over etcd).
+
+use opsdeck_core::connections::ConnectionSpec;
+use opsdeck_core::connectors::kube;
+use opsdeck_core::ErrorCode;
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::service::shared;
+
+fn spec(contexts: &[&str]) -> ConnectionSpec {
+    ConnectionSpec::Kubernetes {
+        kubeconfig: shared("kube-apiserver").get("KUBECONFIG").into(),
+        contexts: contexts.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+#[tokio::test]
+async fn admin_and_restricted_contexts_report_version_and_identity() {
+    let api = shared("kube-apiserver");
+    assert_eq!(kube::contexts(api.get("KUBECONFIG")).unwrap(), ["admin", "restricted"]);
+    let t = TestBackend::new().await;
+    let c = t.add("lab cluster", spec(&[]), None).await;
+    let outcome = t.backend.test_connection(&c.id).await.unwrap();
+    assert!(outcome.ok, "{outcome:?}");
+    assert!(outcome.version.as_deref().unwrap().starts_with("v1."), "{outcome:?}");
+    assert!(outcome.message.contains("admin: v1.") && outcome.message.contains("as opsdeck-admin"), "{}", outcome.message);
+    assert!(outcome.message.contains("as opsdeck-restricted"), "{}", outcome.message);
+}
+
+#[tokio::test]
+async fn a_token_from_the_keychain_overrides_the_kubeconfig_user() {
+    let api = shared("kube-apiserver");
+    let t = TestBackend::new().await;
+    let c = t.add("restricted via token", spec(&["admin"]), Some(api.get("KUBE_RESTRICTED_TOKEN"))).await;
+    let outcome = t.backend.test_connection(&c.id).await.unwrap();
+    assert!(outcome.ok, "{outcome:?}");
+    assert!(outcome.message.contains("as opsdeck-restricted"), "the stored token was used: {}", outcome.message);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn wrong_token_is_an_auth_error() {
+    shared("kube-apiserver");
+    let t = TestBackend::new().await;
+    let c = t.add("bad token", spec(&["admin"]), Some("not-a-valid-token")).await;
+    let outcome = t.backend.test_connection(&c.id).await.unwrap();
+    assert!(!outcome.ok);
+    assert_eq!(outcome.error_code, Some(ErrorCode::Auth), "{outcome:?}");
+    assert!(outcome.message.contains("401") && outcome.message.contains("token"), "{}", outcome.message);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn unknown_context_and_malformed_kubeconfig_are_input_errors() {
+    shared("kube-apiserver");
+    let t = TestBackend::new().await;
+    let c = t.add("typo context", spec(&["admn"]), None).await;
+    let outcome = t.backend.test_connection(&c.id).await.unwrap();
+    assert_eq!(outcome.error_code, Some(ErrorCode::InvalidInput), "{outcome:?}");
+    assert!(outcome.message.contains("admn") && outcome.message.contains("admin, restricted"), "{}", outcome.message);
+
+    let bad = t.dir.path().join("broken.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nclusters: [this is: not yaml").unwrap();
+    let err = kube::contexts(bad.to_str().unwrap()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(err.to_string().contains("broken.yaml"), "{err}");
+}
