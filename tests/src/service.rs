@@ -37,12 +37,17 @@ impl Service {
     /// until the script reports the service ready. Panics with the script's
     /// output when it fails: a test cannot run without its service.
     pub fn start(name: &str, extra_env: &[(&str, &str)]) -> Service {
+        Service::start_with_args(name, &[], extra_env)
+    }
+
+    /// Like [`Service::start`], passing arguments to the script (e.g. `--tls`).
+    pub fn start_with_args(name: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Service {
         ATEXIT.get_or_init(|| unsafe {
             libc::atexit(stop_all_at_exit);
         });
         let script = workspace::root().join("scripts/services").join(format!("{name}.sh"));
         let mut cmd = Command::new(&script);
-        cmd.envs(extra_env.iter().copied()).stdin(Stdio::null());
+        cmd.args(args).envs(extra_env.iter().copied()).stdin(Stdio::null());
         let out = cmd
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));

@@ -21,6 +21,16 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// Classifies a transport-level failure (no HTTP/gRPC answer) by its text.
 pub fn transport(target: &str, detail: &str) -> Error {
     let lower = detail.to_ascii_lowercase();
+    // A TLS alert from the server: it refused *our* client certificate.
+    if lower.contains("alert: badcertificate")
+        || lower.contains("alert: certificaterequired")
+        || lower.contains("alert: unknownca")
+        || lower.contains("alert: bad certificate")
+    {
+        return Error::Tls(format!(
+            "{target} rejected the client certificate: check that the certificate and key files belong together and are signed by a CA the server trusts ({detail})"
+        ));
+    }
     if lower.contains("certificate")
         || lower.contains("tls")
         || lower.contains("handshake")
@@ -50,6 +60,9 @@ mod tests {
     fn classifies_common_transport_failures() {
         assert_eq!(transport("x", "tcp connect error: Connection refused (os error 111)").code(), ErrorCode::Unreachable);
         assert_eq!(transport("x", "invalid peer certificate: UnknownIssuer").code(), ErrorCode::Tls);
+        let client_cert = transport("d", "connection error: received fatal alert: BadCertificate");
+        assert_eq!(client_cert.code(), ErrorCode::Tls);
+        assert!(client_cert.to_string().contains("rejected the client certificate"), "{client_cert}");
         assert_eq!(transport("x", "failed to lookup address information").code(), ErrorCode::Unreachable);
         assert!(transport("etcd a:1", "Connection refused").to_string().contains("is the service running"));
     }
