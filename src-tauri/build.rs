@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "connection_delete",
     "connection_test",
     "kube_contexts",
+    "vsphere_thumbprint",
     "audit_list",
 ];
 

@@ -30,6 +30,7 @@ pub fn run() {
             commands::connections::connection_delete,
             commands::connections::connection_test,
             commands::connections::kube_contexts,
+            commands::connections::vsphere_thumbprint,
             commands::audit::audit_list,
         ])
         .run(tauri::generate_context!());

@@ -79,6 +79,22 @@ async fn wait_attr(c: &Client, sel: &str, attr: &str, pred: impl Fn(&str) -> boo
     }
 }
 
+/// Polls a DOM property (e.g. an input's `value`) until `pred` holds (bounded).
+async fn wait_prop(c: &Client, sel: &str, prop: &str, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(el) = c.find(Locator::Css(sel)).await {
+            if let Ok(Some(v)) = el.prop(prop).await {
+                if pred(&v) {
+                    return v;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "{sel}.{prop} never satisfied the condition");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn shot(c: &Client, name: &str) {
     // WebKit's snapshot shows the last painted frame: let two frames paint first.
     c.execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
@@ -192,6 +208,23 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
     add_etcd_connection(&c, "e2e etcd with user", endpoint, Some(("alice", &password))).await;
     let _ = test_row(&c, "e2e etcd with user").await;
 
+    // vSphere: fetch the certificate thumbprint from the server, pin it, log in.
+    let vcsim = Service::start("vcsim", &[]);
+    css(&c, "[data-testid=add-connection]").await.click().await.unwrap();
+    select(&c, "[data-testid=conn-kind]", "vsphere").await;
+    fill(&c, "[data-testid=conn-name]", "e2e vcsim").await;
+    fill(&c, "[data-testid=conn-vsphere-url]", vcsim.get("VCSIM_SDK_URL")).await;
+    fill(&c, "[data-testid=conn-username]", vcsim.get("VCSIM_USER")).await;
+    fill(&c, "[data-testid=conn-secret]", vcsim.get("VCSIM_PASSWORD")).await;
+    css(&c, "[data-testid=conn-fetch-thumbprint]").await.click().await.unwrap();
+    let expected = vcsim.get("VCSIM_THUMBPRINT_SHA256").to_string();
+    wait_prop(&c, "input[data-testid=conn-thumbprint], [data-testid=conn-thumbprint] input", "value", |v| v == expected, Duration::from_secs(15)).await;
+    shot(&c, "connection-form-vsphere-thumbprint").await;
+    css(&c, "[data-testid=conn-save]").await.click().await.unwrap();
+    let (state, text) = test_row(&c, "e2e vcsim").await;
+    assert_eq!(state, "ok", "{text}");
+    assert!(text.contains("VMware"), "{text}");
+
     // Dark theme and Chinese, switched at runtime.
     css(&c, "[data-testid=nav-settings]").await.click().await.unwrap();
     select(&c, "[data-testid=settings-theme]", "dark").await;
@@ -205,7 +238,7 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
     css(&c, "[data-testid=nav-audit]").await.click().await.unwrap();
     css(&c, "[data-testid=audit-row]").await;
     let rows = c.find_all(Locator::Css("[data-testid=audit-row]")).await.unwrap();
-    assert!(rows.len() >= 4, "create x2, test x2, settings: got {}", rows.len());
+    assert!(rows.len() >= 8, "creates, tests and settings changes: got {}", rows.len());
     shot(&c, "audit-dark-zh").await;
 
     c.close().await.ok();

@@ -1,5 +1,5 @@
 use opsdeck_core::connections::{Connection, ConnectionInput, TestOutcome};
-use opsdeck_core::connectors::kube;
+use opsdeck_core::connectors::{kube, vsphere};
 use opsdeck_core::Backend;
 use tauri::State;
 
@@ -37,4 +37,18 @@ pub async fn kube_contexts(path: String) -> UiResult<Vec<String>> {
     Ok(tauri::async_runtime::spawn_blocking(move || kube::contexts(&path))
         .await
         .map_err(|e| opsdeck_core::Error::Internal(e.to_string()))??)
+}
+
+/// The vCenter's certificate thumbprint, for the user to compare and pin.
+#[tauri::command]
+pub async fn vsphere_thumbprint(url: String) -> UiResult<String> {
+    if url.len() > 2048 {
+        return Err(crate::error::UiError::invalid("url: too long"));
+    }
+    opsdeck_core::connections::validate::validate_spec(opsdeck_core::connections::ConnectionSpec::Vsphere {
+        url: url.clone(),
+        username: "-".into(),
+        thumbprint: None,
+    })?;
+    Ok(vsphere::fetch_thumbprint(&url).await?)
 }

@@ -81,6 +81,7 @@ export const api = {
   connectionDelete: (id: string): Promise<null> => call('connection_delete', { id }),
   connectionTest: (id: string): Promise<TestOutcome> => call('connection_test', { id }),
   kubeContexts: (path: string): Promise<string[]> => call('kube_contexts', { path }),
+  vsphereThumbprint: (url: string): Promise<string> => call('vsphere_thumbprint', { url }),
   auditList: (filter: AuditFilter): Promise<AuditPage> => call('audit_list', { filter }),
 };
 export type Api = typeof api;

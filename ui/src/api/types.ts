@@ -144,6 +144,7 @@ export interface Commands {
   connection_delete: [{ id: string }, null];
   connection_test: [{ id: string }, TestOutcome];
   kube_contexts: [{ path: string }, string[]];
+  vsphere_thumbprint: [{ url: string }, string];
   audit_list: [{ filter: AuditFilter }, AuditPage];
 }
 export type CommandName = keyof Commands;

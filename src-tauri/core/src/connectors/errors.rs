@@ -18,15 +18,55 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Known, actionable reasons buried in a library's error text.
+const REASONS: &[&str] = &[
+    "Connection refused",
+    "Connection reset",
+    "No route to host",
+    "Network is unreachable",
+    "timed out",
+    "failed to lookup address information",
+    "Name or service not known",
+    "UnknownIssuer",
+    "NotValidForName",
+    "Expired",
+    "received fatal alert: BadCertificate",
+    "CertificateRequired",
+    "InvalidCertificate",
+    "HandshakeFailure",
+    "invalid peer certificate",
+];
+
+/// A short detail for a user: the first known reason found in `full`, or
+/// `full` cut to a readable length.
+pub fn summarize(full: &str) -> String {
+    // Our own pinning verifier's message is already the whole story.
+    const PIN: &str = "the server certificate thumbprint ";
+    const MISMATCH: &str = " does not match the pinned thumbprint ";
+    if let Some(i) = full.find(PIN) {
+        let rest = &full[i..];
+        if let Some(j) = rest.find(MISMATCH) {
+            let end = (j + MISMATCH.len() + 95).min(rest.len()); // 32 bytes as AB:…: 95 chars
+            return rest.get(..end).unwrap_or(rest).to_string();
+        }
+    }
+    if let Some(r) = REASONS.iter().find(|r| full.contains(*r)) {
+        return (*r).to_string();
+    }
+    let mut out: String = full.chars().take(240).collect();
+    if out.len() < full.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// Classifies a transport-level failure (no HTTP/gRPC answer) by its text.
-pub fn transport(target: &str, detail: &str) -> Error {
-    let lower = detail.to_ascii_lowercase();
+/// `full` is the whole error text; the message shows only its summary.
+pub fn transport(target: &str, full: &str) -> Error {
+    let lower = full.to_ascii_lowercase();
+    let detail = summarize(full);
     // A TLS alert from the server: it refused *our* client certificate.
-    if lower.contains("alert: badcertificate")
-        || lower.contains("alert: certificaterequired")
-        || lower.contains("alert: unknownca")
-        || lower.contains("alert: bad certificate")
-    {
+    if lower.contains("alert") && (lower.contains("badcertificate") || lower.contains("certificaterequired") || lower.contains("unknownca")) {
         return Error::Tls(format!(
             "{target} rejected the client certificate: check that the certificate and key files belong together and are signed by a CA the server trusts ({detail})"
         ));
@@ -60,6 +100,11 @@ mod tests {
     fn classifies_common_transport_failures() {
         assert_eq!(transport("x", "tcp connect error: Connection refused (os error 111)").code(), ErrorCode::Unreachable);
         assert_eq!(transport("x", "invalid peer certificate: UnknownIssuer").code(), ErrorCode::Tls);
+        assert_eq!(
+            summarize("source: Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" }"),
+            "Connection refused"
+        );
+        assert!(summarize(&"x".repeat(500)).chars().count() <= 241);
         let client_cert = transport("d", "connection error: received fatal alert: BadCertificate");
         assert_eq!(client_cert.code(), ErrorCode::Tls);
         assert!(client_cert.to_string().contains("rejected the client certificate"), "{client_cert}");

@@ -92,6 +92,10 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
                 ))
             } else if msg.contains("request is too large") || msg.contains("larger than max") {
                 Error::invalid(format!("{target} refused the request as too large: {msg}"))
+            } else if msg.contains("authentication is not enabled") {
+                Error::invalid(format!(
+                    "{target} has authentication disabled: remove the username and password from the connection"
+                ))
             } else if status.code() == Code::Unavailable || status.code() == Code::Unknown {
                 transport(target, &chain(&e))
             } else if status.code() == Code::DeadlineExceeded {

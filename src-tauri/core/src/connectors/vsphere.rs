@@ -8,7 +8,7 @@ use std::time::Duration;
 use url::Url;
 use vim_rs::core::client::{Client, ClientBuilder, TransportMode};
 
-use super::errors::{chain, transport};
+use super::errors::{chain, summarize, transport};
 use super::tls::{display_thumbprint, install_crypto_provider, pinned_config, recording_config};
 use super::Probe;
 use crate::error::{Error, Result};
@@ -83,7 +83,8 @@ pub fn classify(e: vim_rs::core::client::Error, url: &str, username: &str, pinne
             let err = transport(&target, &detail);
             match err {
                 Error::Tls(_) if !pinned => Error::Tls(format!(
-                    "{target}: the server certificate is not trusted by this system ({detail}). If this is your vCenter's self-signed certificate, fetch its thumbprint, compare it with the one vCenter shows, and pin it in the connection."
+                    "{target}: the server certificate is not trusted by this system ({}). If this is your vCenter's self-signed certificate, fetch its thumbprint, compare it with the one vCenter shows, and pin it in the connection.",
+                    summarize(&detail)
                 )),
                 other => other,
             }

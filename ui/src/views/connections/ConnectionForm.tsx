@@ -124,6 +124,24 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
     }
   };
 
+  const [thumbLoading, setThumbLoading] = useState(false);
+  const [thumbError, setThumbError] = useState<AppError | null>(null);
+  /** Asks the server for its certificate thumbprint (no credentials sent) for the user to compare and pin. */
+  const fetchThumbprint = async () => {
+    setTouched((s) => new Set(s).add('vsphereUrl'));
+    const url = latest.current.vsphereUrl.trim();
+    if (!url) return;
+    setThumbLoading(true);
+    setThumbError(null);
+    try {
+      set('thumbprint', await api.vsphereThumbprint(url));
+    } catch (e) {
+      setThumbError(toAppError(e));
+    } finally {
+      setThumbLoading(false);
+    }
+  };
+
   const loadContexts = async () => {
     setTouched((s) => new Set(s).add('kubeconfig'));
     const path = latest.current.kubeconfig.trim();
@@ -297,7 +315,24 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
               hint={t('connections.form.thumbprintHint')}
               error={shown('thumbprint')}
             >
-              <input {...text('thumbprint')} class="input mono" placeholder="AB:CD:EF:…" />
+              <div class="input-group">
+                <input {...text('thumbprint')} class="input mono" placeholder="AB:CD:EF:…" />
+                <button
+                  type="button"
+                  class="btn"
+                  data-testid="conn-fetch-thumbprint"
+                  onClick={() => void fetchThumbprint()}
+                  disabled={thumbLoading}
+                >
+                  {thumbLoading && <Spinner size="sm" />}
+                  {t('connections.form.fetchThumbprint')}
+                </button>
+              </div>
+              {thumbError && (
+                <div class="error-inline-text" role="alert">
+                  {thumbError.message}
+                </div>
+              )}
             </Field>
           </>
         )}
