@@ -63,34 +63,29 @@ async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("element {sel} not found: {e}"))
 }
 
-/// Polls `attr` of the element at `sel` until `pred` holds (bounded).
-async fn wait_attr(c: &Client, sel: &str, attr: &str, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Ok(el) = c.find(Locator::Css(sel)).await {
-            if let Ok(Some(v)) = el.attr(attr).await {
-                if pred(&v) {
-                    return v;
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "{sel}[{attr}] never satisfied the condition");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// What to read off an element while waiting.
+#[derive(Clone, Copy)]
+enum Read<'a> {
+    Attr(&'a str),
+    Prop(&'a str),
 }
 
-/// Polls a DOM property (e.g. an input's `value`) until `pred` holds (bounded).
-async fn wait_prop(c: &Client, sel: &str, prop: &str, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
+/// Polls the element at `sel` until what `read` gives satisfies `pred` (bounded).
+async fn wait_until(c: &Client, sel: &str, read: Read<'_>, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
     let deadline = Instant::now() + limit;
     loop {
         if let Ok(el) = c.find(Locator::Css(sel)).await {
-            if let Ok(Some(v)) = el.prop(prop).await {
+            let value = match read {
+                Read::Attr(a) => el.attr(a).await,
+                Read::Prop(p) => el.prop(p).await,
+            };
+            if let Ok(Some(v)) = value {
                 if pred(&v) {
                     return v;
                 }
             }
         }
-        assert!(Instant::now() < deadline, "{sel}.{prop} never satisfied the condition");
+        assert!(Instant::now() < deadline, "{sel} never satisfied the condition");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -148,7 +143,7 @@ async fn test_row(c: &Client, name: &str) -> (String, String) {
     let row = format!("[data-testid=conn-row][data-name='{name}']");
     css(c, &format!("{row} [data-testid=conn-test]")).await.click().await.unwrap();
     let status = format!("{row} [data-testid=conn-status]");
-    let state = wait_attr(c, &status, "data-state", |s| s == "ok" || s == "error", Duration::from_secs(30)).await;
+    let state = wait_until(c, &status, Read::Attr("data-state"), |s| s == "ok" || s == "error", Duration::from_secs(30)).await;
     let text = css(c, &status).await.prop("textContent").await.unwrap().unwrap_or_default();
     (state, text)
 }
@@ -218,7 +213,7 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
     fill(&c, "[data-testid=conn-secret]", vcsim.get("VCSIM_PASSWORD")).await;
     css(&c, "[data-testid=conn-fetch-thumbprint]").await.click().await.unwrap();
     let expected = vcsim.get("VCSIM_THUMBPRINT_SHA256").to_string();
-    wait_prop(&c, "input[data-testid=conn-thumbprint], [data-testid=conn-thumbprint] input", "value", |v| v == expected, Duration::from_secs(15)).await;
+    wait_until(&c, "input[data-testid=conn-thumbprint]", Read::Prop("value"), |v| v == expected, Duration::from_secs(15)).await;
     shot(&c, "connection-form-vsphere-thumbprint").await;
     css(&c, "[data-testid=conn-save]").await.click().await.unwrap();
     let (state, text) = test_row(&c, "e2e vcsim").await;
@@ -229,7 +224,7 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
     css(&c, "[data-testid=nav-settings]").await.click().await.unwrap();
     select(&c, "[data-testid=settings-theme]", "dark").await;
     select(&c, "[data-testid=settings-language]", "zh-CN").await;
-    wait_attr(&c, "html", "data-theme", |t| t == "dark", Duration::from_secs(5)).await;
+    wait_until(&c, "html", Read::Attr("data-theme"), |t| t == "dark", Duration::from_secs(5)).await;
     css(&c, "[data-testid=nav-connections]").await.click().await.unwrap();
     css(&c, "[data-testid=view-connections]").await;
     shot(&c, "connections-dark-zh").await;

@@ -13,8 +13,9 @@ import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
 import { ConnectionForm } from './ConnectionForm';
+import { nameColumn, targetColumn } from './columns';
 import { ConnectionStatus } from './ConnectionStatus';
-import { targetOf, userOf } from './format';
+import { userOf } from './format';
 import { emptyForm, fromConnection, type ConnectionForm as FormState } from './validate';
 
 interface FormOpen {
@@ -108,18 +109,7 @@ export function ConnectionsView() {
   };
 
   const columns: Column<Connection>[] = [
-    {
-      id: 'name',
-      header: t('connections.col.name'),
-      cell: (c) => (
-        <span class="cell-strong truncate" title={c.name}>
-          {c.name}
-        </span>
-      ),
-      sortValue: (c) => c.name,
-      filterValue: (c) => c.name,
-      class: 'col-name',
-    },
+    nameColumn(t),
     {
       id: 'kind',
       header: t('connections.col.kind'),
@@ -128,18 +118,7 @@ export function ConnectionsView() {
       filterValue: (c) => `${c.spec.kind} ${t(`kind.${c.spec.kind}`)}`,
       class: 'col-kind',
     },
-    {
-      id: 'target',
-      header: t('connections.col.target'),
-      cell: (c) => (
-        <span class="mono truncate" title={targetOf(c.spec)}>
-          {targetOf(c.spec)}
-        </span>
-      ),
-      sortValue: (c) => targetOf(c.spec),
-      filterValue: (c) => targetOf(c.spec),
-      class: 'col-target',
-    },
+    targetColumn(t),
     {
       id: 'user',
       header: t('connections.col.user'),

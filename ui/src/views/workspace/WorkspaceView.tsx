@@ -11,7 +11,7 @@ import { Spinner } from '../../components/Spinner';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
 import { ConnectionStatus } from '../connections/ConnectionStatus';
-import { targetOf } from '../connections/format';
+import { nameColumn, targetColumn } from '../connections/columns';
 
 type Workspace = keyof typeof WORKSPACE_KIND;
 
@@ -26,26 +26,8 @@ export function WorkspaceView({ view }: { view: Workspace }) {
   const add = () => navigate('connections', { addKind: kind });
 
   const columns: Column<Connection>[] = [
-    {
-      id: 'name',
-      header: t('connections.col.name'),
-      cell: (c) => <span class="cell-strong">{c.name}</span>,
-      sortValue: (c) => c.name,
-      filterValue: (c) => c.name,
-      class: 'col-name',
-    },
-    {
-      id: 'target',
-      header: t('connections.col.target'),
-      cell: (c) => (
-        <span class="mono truncate" title={targetOf(c.spec)}>
-          {targetOf(c.spec)}
-        </span>
-      ),
-      sortValue: (c) => targetOf(c.spec),
-      filterValue: (c) => targetOf(c.spec),
-      class: 'col-target',
-    },
+    nameColumn(t),
+    targetColumn(t),
     {
       id: 'status',
       header: t('connections.col.status'),
