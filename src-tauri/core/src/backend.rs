@@ -101,9 +101,10 @@ impl Backend {
         }
     }
 
-    async fn audit(&self, platform: &str, target: &str, action: &str, outcome: &Result<String>) {
+    /// Appends an audit entry: `Ok(detail)` for a success, `Err(error)` for a failure.
+    async fn audit(&self, platform: &str, target: &str, action: &str, outcome: Result<String, &Error>) {
         let (ok, detail) = match outcome {
-            Ok(d) => (true, d.clone()),
+            Ok(d) => (true, d),
             Err(e) => (false, e.to_string()),
         };
         let entry = NewAuditEntry { actor: &self.actor, platform, target, action, ok, detail: &detail };
@@ -152,8 +153,10 @@ impl Backend {
         let action = if input.id.is_some() { "connection.update" } else { "connection.create" };
         let target = input.name.trim().to_string();
         let result = self.save_connection_inner(input).await;
-        let summary = result.as_ref().map(|c| format!("{} ({})", c.spec.target(), if c.has_secret { "secret in keychain" } else { "no secret" }));
-        self.audit(platform, &target, action, &summary.map_err(|e| Error::Internal(e.to_string()))).await;
+        let summary = result
+            .as_ref()
+            .map(|c| format!("{} ({})", c.spec.target(), if c.has_secret { "secret in keychain" } else { "no secret" }));
+        self.audit(platform, &target, action, summary).await;
         result
     }
 
@@ -207,7 +210,7 @@ impl Backend {
             store::delete(&self.db, id).await
         }
         .await;
-        self.audit(c.spec.kind().as_str(), &c.name, "connection.delete", &result.as_ref().map(|_| c.spec.target()).map_err(|e| Error::Internal(e.to_string()))).await;
+        self.audit(c.spec.kind().as_str(), &c.name, "connection.delete", result.as_ref().map(|_| c.spec.target())).await;
         result
     }
 
@@ -241,8 +244,8 @@ impl Backend {
         };
         store::set_last_test(&self.db, id, &outcome).await?;
         let c = &stored.connection;
-        let detail = result.map(|p| format!("{} in {latency_ms} ms", p.version));
-        self.audit(c.spec.kind().as_str(), &c.name, "connection.test", &detail).await;
+        let detail = result.as_ref().map(|p| format!("{} in {latency_ms} ms", p.version));
+        self.audit(c.spec.kind().as_str(), &c.name, "connection.test", detail).await;
         Ok(outcome)
     }
 
@@ -265,8 +268,8 @@ impl Backend {
 
     pub async fn set_settings(&self, s: Settings) -> Result<Settings> {
         let result = settings::store(&self.db, &s).await;
-        let detail = result.as_ref().map(|_| format!("theme={}, language={}", s.theme, s.language)).map_err(|e| Error::Internal(e.to_string()));
-        self.audit("app", "settings", "settings.update", &detail).await;
+        let detail = result.as_ref().map(|_| format!("theme={}, language={}", s.theme, s.language));
+        self.audit("app", "settings", "settings.update", detail).await;
         result?;
         Ok(s)
     }
