@@ -41,6 +41,9 @@ pub struct AuditFilter {
     /// Substring matched against target, action, actor and detail.
     #[serde(default)]
     pub text: Option<String>,
+    /// Exact target (a key, a connection name).
+    #[serde(default)]
+    pub target: Option<String>,
     #[serde(default = "default_limit")]
     pub limit: u32,
     #[serde(default)]
@@ -80,7 +83,7 @@ pub async fn append(db: &Db, e: NewAuditEntry<'_>) -> Result<i64> {
 /// Filter shared by the count and the page query: ?1 platform, ?2 result, ?3 LIKE pattern.
 macro_rules! audit_where {
     () => {
-        "WHERE (?1 IS NULL OR platform = ?1) AND (?2 IS NULL OR result = ?2)
+        "WHERE (?1 IS NULL OR platform = ?1) AND (?2 IS NULL OR result = ?2) AND (?6 IS NULL OR target = ?6)
            AND (?3 IS NULL OR target LIKE ?3 ESCAPE '\\' OR action LIKE ?3 ESCAPE '\\'
                 OR actor LIKE ?3 ESCAPE '\\' OR detail LIKE ?3 ESCAPE '\\')"
     };
@@ -103,6 +106,9 @@ pub async fn list(db: &Db, filter: &AuditFilter) -> Result<AuditPage> {
         .bind(&filter.platform)
         .bind(&filter.result)
         .bind(&pattern)
+        .bind(None::<i64>)
+        .bind(None::<i64>)
+        .bind(&filter.target)
         .fetch_one(db.pool())
         .await?;
     let rows = sqlx::query(concat!(
@@ -115,6 +121,7 @@ pub async fn list(db: &Db, filter: &AuditFilter) -> Result<AuditPage> {
     .bind(&pattern)
     .bind(filter.limit as i64)
     .bind(filter.offset as i64)
+    .bind(&filter.target)
     .fetch_all(db.pool())
     .await?;
     let entries = rows

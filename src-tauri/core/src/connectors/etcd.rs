@@ -86,10 +86,8 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
             } else if msg.contains("user name is empty") || msg.contains("invalid auth token") {
                 Error::Auth(format!("{target} requires authentication: set a username and password on the connection"))
             } else if msg.contains("permission denied") || status.code() == Code::PermissionDenied {
-                Error::Forbidden(format!(
-                    "{target}: user \"{}\" is not allowed to do this (etcd role permissions): {msg}",
-                    user.unwrap_or("")
-                ))
+                let who = user.map(|u| format!("user \"{u}\"")).unwrap_or_else(|| "this connection's user".into());
+                Error::Forbidden(format!("{target}: {who} is not allowed to do this (etcd role permissions): {msg}"))
             } else if msg.contains("request is too large") || msg.contains("larger than max") {
                 Error::invalid(format!("{target} refused the request as too large: {msg}"))
             } else if msg.contains("authentication is not enabled") {

@@ -2,7 +2,13 @@
 //! profiles (SQLite + keychain), connection tests, audit log, settings.
 //! Every change it makes is written to the audit log.
 
+mod config;
+
+pub use config::EtcdSession;
+
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -60,12 +66,20 @@ pub struct AppInfo {
     pub keychain: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Backend {
     db: Db,
     keychain: Keychain,
     actor: String,
     data_dir: PathBuf,
+    /// Connected etcd clients by connection id (cheap to clone, reused).
+    etcd_clients: Arc<Mutex<HashMap<String, etcd_client::Client>>>,
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backend").field("db", &self.db).field("actor", &self.actor).finish_non_exhaustive()
+    }
 }
 
 fn secret_account(connection_id: &str) -> String {
@@ -81,6 +95,7 @@ impl Backend {
             keychain: Keychain::new(options.keychain_service),
             actor: options.actor,
             data_dir: options.data_dir,
+            etcd_clients: Arc::default(),
         })
     }
 
@@ -98,6 +113,12 @@ impl Backend {
             data_dir: self.data_dir.display().to_string(),
             database: self.db.path().display().to_string(),
             keychain: format!("{} (service \"{}\")", Keychain::backend(), self.keychain.service()),
+        }
+    }
+
+    fn forget_client(&self, id: &str) {
+        if let Ok(mut m) = self.etcd_clients.lock() {
+            m.remove(id);
         }
     }
 
@@ -152,6 +173,9 @@ impl Backend {
         let platform = input.spec.kind().as_str();
         let action = if input.id.is_some() { "connection.update" } else { "connection.create" };
         let target = input.name.trim().to_string();
+        if let Some(id) = &input.id {
+            self.forget_client(id);
+        }
         let result = self.save_connection_inner(input).await;
         let summary = result
             .as_ref()
@@ -202,6 +226,7 @@ impl Backend {
     /// Deletes a profile and its keychain secret.
     pub async fn delete_connection(&self, id: &str) -> Result<()> {
         let stored = store::get(&self.db, id).await?;
+        self.forget_client(id);
         let c = &stored.connection;
         let result = async {
             if let Some(account) = &stored.secret_ref {

@@ -1,0 +1,218 @@
+//! The Config workspace on the backend: etcd sessions per connection and the
+//! config operations, with every write audited (who, key, old/new revision,
+//! comment).
+
+use etcd_client::Client;
+
+use super::Backend;
+use crate::cache::audit::AuditFilter;
+use crate::config::format::ValueFormat;
+use crate::config::transfer::DocFormat;
+use crate::config::watch::{WatchEvent, WatchHandle};
+use crate::config::{self as cfg, write::check_value};
+use crate::config::{CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
+use crate::connections::ConnectionSpec;
+use crate::connectors::etcd::EtcdTarget;
+use crate::error::{Error, Result};
+
+/// A connected etcd client and how to name it in the audit log.
+#[derive(Clone)]
+pub struct EtcdSession {
+    /// Connection name (or the endpoints of an ad-hoc CLI target).
+    pub label: String,
+    user: Option<String>,
+    client: Client,
+}
+
+impl EtcdSession {
+    /// An ad-hoc session (CLI flags rather than a saved profile).
+    pub async fn connect(target: &EtcdTarget<'_>) -> Result<EtcdSession> {
+        let client = target.connect().await?;
+        Ok(EtcdSession { label: target.endpoints.join(","), user: target.username.map(String::from), client })
+    }
+
+    /// Names the connection and user in denials, so the user knows whose role to fix.
+    fn context<T>(&self, r: Result<T>) -> Result<T> {
+        r.map_err(|e| match e {
+            Error::Forbidden(m) => Error::Forbidden(format!(
+                "{m} (user \"{}\" on connection \"{}\")",
+                self.user.as_deref().unwrap_or("none"),
+                self.label
+            )),
+            other => other,
+        })
+    }
+
+    fn client(&self) -> Client {
+        self.client.clone()
+    }
+}
+
+fn comment_of(comment: &str) -> Result<String> {
+    let c = comment.trim();
+    if c.len() > 1000 {
+        return Err(Error::invalid("comment: at most 1000 characters"));
+    }
+    Ok(c.to_string())
+}
+
+fn outcome(label: &str, what: String, comment: &str) -> String {
+    let mut d = format!("on {label}: {what}");
+    if !comment.is_empty() {
+        d.push_str(&format!("; comment: {comment}"));
+    }
+    d
+}
+
+impl Backend {
+    /// A session for a saved etcd connection (the client is reused).
+    pub async fn etcd_session(&self, connection_id: &str) -> Result<EtcdSession> {
+        let stored = crate::connections::store::get(&self.db, connection_id).await?;
+        let c = stored.connection;
+        let ConnectionSpec::Etcd { endpoints, tls, username } = &c.spec else {
+            return Err(Error::invalid(format!("connection \"{}\" is not an etcd connection", c.name)));
+        };
+        if let Some(client) = self.etcd_clients.lock().ok().and_then(|m| m.get(connection_id).cloned()) {
+            return Ok(EtcdSession { label: c.name, user: username.clone(), client });
+        }
+        let secret = match &stored.secret_ref {
+            Some(account) => self.keychain.get(account).await?,
+            None => None,
+        };
+        let target = EtcdTarget::new(endpoints, tls.as_ref(), username.as_deref(), secret.as_ref());
+        let client = crate::error::with_timeout(format!("etcd {}", c.name), crate::connectors::etcd::CONNECT_TIMEOUT * 3, target.connect()).await?;
+        if let Ok(mut m) = self.etcd_clients.lock() {
+            m.insert(connection_id.to_string(), client.clone());
+        }
+        Ok(EtcdSession { label: c.name, user: username.clone(), client })
+    }
+
+    pub async fn config_tree(&self, s: &EtcdSession, prefix: &str, cursor: Option<&str>, limit: i64) -> Result<TreePage> {
+        s.context(cfg::tree::children(&mut s.client(), prefix, cursor, limit).await)
+    }
+
+    pub async fn config_count(&self, s: &EtcdSession, prefix: &str) -> Result<i64> {
+        s.context(cfg::tree::count(&mut s.client(), prefix).await)
+    }
+
+    pub async fn config_search(&self, s: &EtcdSession, prefix: &str, text: &str, limit: usize) -> Result<Vec<TreeEntry>> {
+        s.context(cfg::tree::search(&mut s.client(), prefix, text, limit).await)
+    }
+
+    pub async fn config_get(&self, s: &EtcdSession, key: &str) -> Result<KeyValue> {
+        s.context(cfg::read::get(&mut s.client(), key).await)
+    }
+
+    async fn audited_write(&self, s: &EtcdSession, key: &str, action: &str, expected: i64, comment: &str, result: Result<WriteResult>) -> Result<WriteResult> {
+        let summary = match &result {
+            Ok(WriteResult::Written { revision, .. }) => Ok(outcome(&s.label, format!("mod_revision {expected} → {revision}"), comment)),
+            Ok(WriteResult::Conflict { current }) => Err(Error::invalid(outcome(
+                &s.label,
+                match current {
+                    Some(c) => format!("conflict: expected mod_revision {expected}, found {}; nothing written", c.meta.mod_revision),
+                    None => format!("conflict: expected mod_revision {expected}, the key was deleted; nothing written"),
+                },
+                comment,
+            ))),
+            Err(e) => Err(Error::Internal(outcome(&s.label, e.to_string(), comment))),
+        };
+        match &summary {
+            Ok(d) => self.audit("etcd", key, action, Ok(d.clone())).await,
+            Err(e) => self.audit("etcd", key, action, Err(e)).await,
+        }
+        result
+    }
+
+    /// Guarded put: written only if the key's mod_revision is still `expected`
+    /// (0 = create only if absent).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn config_put(&self, s: &EtcdSession, key: &str, value: &str, expected: i64, format: ValueFormat, allow_invalid: bool, comment: &str) -> Result<WriteResult> {
+        let comment = comment_of(comment)?;
+        check_value(value, format, allow_invalid)?;
+        let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
+        self.audited_write(s, key, if expected == 0 { "config.create" } else { "config.put" }, expected, &comment, result).await
+    }
+
+    pub async fn config_delete(&self, s: &EtcdSession, key: &str, expected: i64, comment: &str) -> Result<WriteResult> {
+        let comment = comment_of(comment)?;
+        let result = s.context(cfg::write::delete(&mut s.client(), key, expected).await);
+        self.audited_write(s, key, "config.delete", expected, &comment, result).await
+    }
+
+    pub async fn config_delete_preview(&self, s: &EtcdSession, prefix: &str) -> Result<DeletePreview> {
+        Ok(s.context(cfg::write::delete_preview(&mut s.client(), prefix).await)?.0)
+    }
+
+    pub async fn config_delete_prefix(&self, s: &EtcdSession, prefix: &str, expected_count: i64, comment: &str) -> Result<i64> {
+        let comment = comment_of(comment)?;
+        let result = s.context(cfg::write::delete_prefix(&mut s.client(), prefix, expected_count).await);
+        let detail = result.as_ref().map(|n| outcome(&s.label, format!("{n} keys deleted"), &comment));
+        self.audit("etcd", prefix, "config.delete_prefix", detail).await;
+        result
+    }
+
+    pub async fn config_history(&self, s: &EtcdSession, key: &str, limit: usize) -> Result<History> {
+        let mut h = s.context(cfg::history::history(&mut s.client(), key, limit).await)?;
+        let filter = AuditFilter {
+            platform: Some("etcd".into()),
+            target: Some(key.to_string()),
+            text: Some(format!("on {}:", s.label)),
+            limit: 100,
+            ..Default::default()
+        };
+        h.audit = self.audit_log(&filter).await?.entries;
+        Ok(h)
+    }
+
+    /// Rolls `key` back to the value it had at `to_revision`: a new guarded write.
+    pub async fn config_rollback(&self, s: &EtcdSession, key: &str, to_revision: i64, expected: i64, comment: &str) -> Result<WriteResult> {
+        let comment = comment_of(comment)?;
+        let Some((value, _)) = s.context(cfg::history::value_at(&mut s.client(), key, to_revision).await)? else {
+            return Err(Error::invalid(format!("{key} did not exist at revision {to_revision}")));
+        };
+        let result = s.context(cfg::write::put(&mut s.client(), key, &value, expected).await);
+        let note = if comment.is_empty() { format!("rollback to revision {to_revision}") } else { format!("rollback to revision {to_revision}: {comment}") };
+        self.audited_write(s, key, "config.rollback", expected, &note, result).await
+    }
+
+    pub async fn config_compare(&self, s: &EtcdSession, left: &str, right: &str) -> Result<PrefixDiff> {
+        s.context(cfg::compare::compare(&mut s.client(), left, right).await)
+    }
+
+    pub async fn config_copy(&self, s: &EtcdSession, from: &str, to: &str, rels: &[String], comment: &str) -> Result<CopyReport> {
+        let comment = comment_of(comment)?;
+        let result = s.context(cfg::compare::copy(&mut s.client(), from, to, rels).await);
+        let detail = match &result {
+            Ok(r) if r.conflicts.is_empty() => Ok(outcome(&s.label, format!("copied {} keys from {from}", r.copied), &comment)),
+            Ok(r) => Err(Error::invalid(outcome(&s.label, format!("nothing copied from {from}: changed meanwhile: {}", r.conflicts.join(", ")), &comment))),
+            Err(e) => Err(Error::Internal(e.to_string())),
+        };
+        match &detail {
+            Ok(d) => self.audit("etcd", to, "config.copy", Ok(d.clone())).await,
+            Err(e) => self.audit("etcd", to, "config.copy", Err(e)).await,
+        }
+        result
+    }
+
+    pub async fn config_export(&self, s: &EtcdSession, prefix: &str, format: DocFormat) -> Result<String> {
+        s.context(cfg::transfer::export(&mut s.client(), prefix, format).await)
+    }
+
+    pub async fn config_import_preview(&self, s: &EtcdSession, prefix: &str, document: &str) -> Result<ImportPlan> {
+        s.context(cfg::transfer::preview(&mut s.client(), prefix, document).await)
+    }
+
+    pub async fn config_import(&self, s: &EtcdSession, prefix: &str, document: &str, comment: &str) -> Result<ImportReport> {
+        let comment = comment_of(comment)?;
+        let result = s.context(cfg::transfer::import(&mut s.client(), prefix, document).await);
+        let detail = result.as_ref().map(|r| {
+            outcome(&s.label, format!("{} creates, {} updates in {} transaction(s)", r.plan.creates.len(), r.plan.updates.len(), r.batches), &comment)
+        });
+        self.audit("etcd", prefix, "config.import", detail).await;
+        result
+    }
+
+    pub async fn config_watch(&self, s: &EtcdSession, prefix: &str, on_event: impl Fn(WatchEvent) + Send + Sync + 'static) -> Result<WatchHandle> {
+        s.context(cfg::watch::watch(&mut s.client(), prefix, on_event).await)
+    }
+}

@@ -1,0 +1,114 @@
+//! Comparing two prefixes (dev vs prod) and copying selected differences from
+//! one to the other in one transaction, guarded against concurrent changes.
+
+use std::collections::BTreeMap;
+
+use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
+
+use super::keys::{check_key, key_text, prefix_end};
+use super::model::{CopyReport, DiffItem, PrefixDiff};
+use super::{etcd_err, MAX_TXN_OPS};
+use crate::error::{Error, Result};
+
+/// Upper bound of keys read under one prefix for a comparison or export.
+pub const SCAN_MAX: usize = 200_000;
+
+/// Every key under `prefix` → (value text, mod_revision), keyed relative to the prefix.
+pub async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (String, i64)>, i64)> {
+    check_key(prefix, "prefix")?;
+    let end = prefix_end(prefix.as_bytes());
+    let mut start = prefix.as_bytes().to_vec();
+    let mut out = BTreeMap::new();
+    let mut revision = 0;
+    loop {
+        let mut opts = GetOptions::new().with_range(end.clone()).with_limit(1000);
+        if revision > 0 {
+            // Every page from the same revision: a consistent snapshot.
+            opts = opts.with_revision(revision);
+        }
+        let resp = client.get(start.clone(), Some(opts)).await.map_err(etcd_err)?;
+        if revision == 0 {
+            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        }
+        for kv in resp.kvs() {
+            let rel = key_text(&kv.key()[prefix.len()..]);
+            out.insert(rel, (String::from_utf8_lossy(kv.value()).into_owned(), kv.mod_revision()));
+            if out.len() > SCAN_MAX {
+                return Err(Error::invalid(format!("{prefix} holds more than {SCAN_MAX} keys: narrow the prefix")));
+            }
+        }
+        match (resp.more(), resp.kvs().last()) {
+            (true, Some(last)) => {
+                start = last.key().to_vec();
+                start.push(0);
+            }
+            _ => return Ok((out, revision)),
+        }
+    }
+}
+
+pub async fn compare(client: &mut Client, left: &str, right: &str) -> Result<PrefixDiff> {
+    let (l, _) = scan(client, left).await?;
+    let (r, _) = scan(client, right).await?;
+    let mut diff = PrefixDiff { left: left.into(), right: right.into(), only_left: vec![], only_right: vec![], different: vec![], same: 0 };
+    for (rel, (lv, lrev)) in &l {
+        match r.get(rel) {
+            None => diff.only_left.push(DiffItem { rel: rel.clone(), left: Some(lv.clone()), right: None, left_mod_revision: *lrev, right_mod_revision: 0 }),
+            Some((rv, rrev)) if rv != lv => diff.different.push(DiffItem {
+                rel: rel.clone(),
+                left: Some(lv.clone()),
+                right: Some(rv.clone()),
+                left_mod_revision: *lrev,
+                right_mod_revision: *rrev,
+            }),
+            Some(_) => diff.same += 1,
+        }
+    }
+    for (rel, (rv, rrev)) in &r {
+        if !l.contains_key(rel) {
+            diff.only_right.push(DiffItem { rel: rel.clone(), left: None, right: Some(rv.clone()), left_mod_revision: 0, right_mod_revision: *rrev });
+        }
+    }
+    Ok(diff)
+}
+
+/// Copies `rels` from `from` to `to` in ONE transaction: written only if no
+/// source or target key changed since they were read here.
+pub async fn copy(client: &mut Client, from: &str, to: &str, rels: &[String]) -> Result<CopyReport> {
+    check_key(to, "prefix")?;
+    if rels.is_empty() {
+        return Err(Error::invalid("select at least one key to copy"));
+    }
+    if rels.len() > MAX_TXN_OPS / 2 {
+        return Err(Error::invalid(format!(
+            "select at most {} keys per copy (one etcd transaction); copy the rest in another step",
+            MAX_TXN_OPS / 2
+        )));
+    }
+    let (src, _) = scan(client, from).await?;
+    let (dst, _) = scan(client, to).await?;
+    let mut compares = Vec::new();
+    let mut puts = Vec::new();
+    for rel in rels {
+        let Some((value, src_rev)) = src.get(rel) else {
+            return Err(Error::invalid(format!("{from}{rel} does not exist (any more)")));
+        };
+        let dst_rev = dst.get(rel).map(|(_, r)| *r).unwrap_or(0);
+        compares.push(Compare::mod_revision(format!("{from}{rel}"), CompareOp::Equal, *src_rev));
+        compares.push(Compare::mod_revision(format!("{to}{rel}"), CompareOp::Equal, dst_rev));
+        puts.push(TxnOp::put(format!("{to}{rel}"), value.as_str(), None));
+    }
+    let resp = client.txn(Txn::new().when(compares).and_then(puts)).await.map_err(etcd_err)?;
+    if resp.succeeded() {
+        return Ok(CopyReport { copied: rels.len(), conflicts: vec![] });
+    }
+    // Name what moved (a second read; nothing was written).
+    let (src2, _) = scan(client, from).await?;
+    let (dst2, _) = scan(client, to).await?;
+    let conflicts = rels
+        .iter()
+        .filter(|rel| src.get(*rel).map(|v| v.1) != src2.get(*rel).map(|v| v.1) || dst.get(*rel).map(|v| v.1) != dst2.get(*rel).map(|v| v.1))
+        .cloned()
+        .collect();
+    Ok(CopyReport { copied: 0, conflicts })
+}

@@ -1,0 +1,122 @@
+//! The key tree: immediate children of a prefix, paged, keys only. A child
+//! "directory" costs one entry however many keys it holds: when a page ends
+//! inside a directory, the next page starts after the directory's range.
+
+use etcd_client::{Client, GetOptions};
+
+use super::keys::{check_key, decode_cursor, encode_cursor, key_text, prefix_end};
+use super::model::{KeyMeta, TreeEntry, TreePage};
+use super::etcd_err;
+use crate::error::{Error, Result};
+
+pub const PAGE_MAX: i64 = 1000;
+
+fn range_end(prefix: &[u8]) -> Vec<u8> {
+    prefix_end(prefix)
+}
+
+/// Children of `prefix` (dirs and leaves, in key order), at most `limit`,
+/// starting at `cursor` (from a previous page).
+pub async fn children(client: &mut Client, prefix: &str, cursor: Option<&str>, limit: i64) -> Result<TreePage> {
+    check_key(prefix, "prefix")?;
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(Error::invalid(format!("limit: 1..={PAGE_MAX}")));
+    }
+    let p = prefix.as_bytes();
+    let end = range_end(p);
+    let mut start = match cursor {
+        Some(c) => decode_cursor(c)?,
+        None => p.to_vec(),
+    };
+    if !start.starts_with(p) && start.as_slice() < p {
+        return Err(Error::invalid("cursor: not within this prefix"));
+    }
+    let mut entries: Vec<TreeEntry> = Vec::new();
+    let mut revision = 0;
+    loop {
+        // One more than we can still take: seeing it tells us a next page exists.
+        let want = limit + 1 - entries.len() as i64;
+        let resp = client
+            .get(start.clone(), Some(GetOptions::new().with_range(end.clone()).with_keys_only().with_limit(want)))
+            .await
+            .map_err(etcd_err)?;
+        revision = resp.header().map(|h| h.revision()).unwrap_or(revision);
+        for kv in resp.kvs() {
+            let key = kv.key();
+            let rel = &key[p.len()..];
+            let (entry, skip_to) = match rel.iter().position(|b| *b == b'/') {
+                Some(i) => {
+                    let dir = &key[..p.len() + i + 1];
+                    if entries.last().is_some_and(|e| e.is_dir && e.key.as_bytes() == dir) {
+                        // More keys of the dir we already listed: jump past it.
+                        start = prefix_end(dir);
+                        continue;
+                    }
+                    let entry = TreeEntry { name: key_text(&rel[..i]), key: key_text(dir), is_dir: true, meta: None };
+                    (entry, prefix_end(dir))
+                }
+                None => {
+                    let entry = TreeEntry { name: key_text(rel), key: key_text(key), is_dir: false, meta: Some(KeyMeta::of(kv)) };
+                    let mut after = key.to_vec();
+                    after.push(0);
+                    (entry, after)
+                }
+            };
+            if entries.len() as i64 == limit {
+                return Ok(TreePage { prefix: prefix.into(), entries, next_cursor: Some(encode_cursor(key)), revision });
+            }
+            entries.push(entry);
+            start = skip_to;
+        }
+        // `more` is about the range we asked for: without it, nothing is left.
+        if !resp.more() || start >= end && end != [0] {
+            return Ok(TreePage { prefix: prefix.into(), entries, next_cursor: None, revision });
+        }
+    }
+}
+
+/// Number of keys under `prefix`, all depths.
+pub async fn count(client: &mut Client, prefix: &str) -> Result<i64> {
+    check_key(prefix, "prefix")?;
+    let resp = client
+        .get(prefix.as_bytes(), Some(GetOptions::new().with_range(range_end(prefix.as_bytes())).with_count_only()))
+        .await
+        .map_err(etcd_err)?;
+    Ok(resp.count())
+}
+
+/// Leaf keys under `prefix` whose key contains `text` (case-insensitive).
+pub async fn search(client: &mut Client, prefix: &str, text: &str, limit: usize) -> Result<Vec<TreeEntry>> {
+    check_key(prefix, "prefix")?;
+    let needle = text.trim().to_lowercase();
+    if needle.is_empty() {
+        return Err(Error::invalid("search: type part of a key"));
+    }
+    let limit = limit.clamp(1, 1000);
+    let end = range_end(prefix.as_bytes());
+    let mut start = prefix.as_bytes().to_vec();
+    let mut out = Vec::new();
+    loop {
+        let resp = client
+            .get(start.clone(), Some(GetOptions::new().with_range(end.clone()).with_keys_only().with_limit(5000)))
+            .await
+            .map_err(etcd_err)?;
+        for kv in resp.kvs() {
+            let key = key_text(kv.key());
+            if key[prefix.len().min(key.len())..].to_lowercase().contains(&needle) {
+                let name = key.rsplit('/').next().unwrap_or(&key).to_string();
+                out.push(TreeEntry { name, key, is_dir: false, meta: Some(KeyMeta::of(kv)) });
+                if out.len() == limit {
+                    return Ok(out);
+                }
+            }
+        }
+        match (resp.more(), resp.kvs().last()) {
+            (true, Some(last)) => {
+                start = last.key().to_vec();
+                start.push(0);
+            }
+            _ => return Ok(out),
+        }
+    }
+}
