@@ -21,6 +21,7 @@ pub fn run() {
     tracing::info!(data_dir = %backend.info().data_dir, "Opsdeck starting");
     let result = tauri::Builder::default()
         .manage(backend)
+        .manage(commands::config::Watches::default())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::settings_get,
@@ -32,6 +33,24 @@ pub fn run() {
             commands::connections::kube_contexts,
             commands::connections::vsphere_thumbprint,
             commands::audit::audit_list,
+            commands::config::config_tree,
+            commands::config::config_count,
+            commands::config::config_search,
+            commands::config::config_get,
+            commands::config::config_validate,
+            commands::config::config_put,
+            commands::config::config_delete,
+            commands::config::config_delete_preview,
+            commands::config::config_delete_prefix,
+            commands::config::config_history,
+            commands::config::config_rollback,
+            commands::config::config_compare,
+            commands::config::config_copy,
+            commands::config::config_export,
+            commands::config::config_import_preview,
+            commands::config::config_import,
+            commands::config::config_watch,
+            commands::config::config_unwatch,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

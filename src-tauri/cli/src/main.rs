@@ -34,8 +34,8 @@ enum Command {
     Scan(commands::pending::PendingArgs),
     /// VM requests, provisioning and lifecycle on vSphere (not yet implemented).
     Vm(commands::pending::PendingArgs),
-    /// Read, edit and watch etcd configuration (not yet implemented).
-    Config(commands::pending::PendingArgs),
+    /// Read, edit, diff, export/import and watch etcd configuration (guarded writes).
+    Config(commands::config::ConfigArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,7 +61,7 @@ fn main() -> std::process::ExitCode {
             Command::Health(_) => commands::pending::run("health", "#4 (Clusters workspace)"),
             Command::Scan(_) => commands::pending::run("scan", "#5 (Images workspace)"),
             Command::Vm(_) => commands::pending::run("vm", "#6 (VMs workspace)"),
-            Command::Config(_) => commands::pending::run("config", "#3 (Config workspace)"),
+            Command::Config(c) => commands::config::run(cli.data_dir, c).await,
         }
     });
     code.into()

@@ -15,6 +15,9 @@ pub struct AuditArgs {
     /// Substring of target, action, actor or detail.
     #[arg(long)]
     search: Option<String>,
+    /// Exactly this target (a key, a connection name).
+    #[arg(long)]
+    target: Option<String>,
     #[arg(long, default_value_t = 50)]
     limit: u32,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -26,7 +29,7 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, a: AuditArgs) -> u8 {
         Ok(b) => b,
         Err(e) => return fail(&e),
     };
-    let filter = AuditFilter { platform: a.platform, result: a.result, text: a.search, limit: a.limit, offset: 0 };
+    let filter = AuditFilter { platform: a.platform, result: a.result, text: a.search, target: a.target, limit: a.limit, offset: 0 };
     let page = match backend.audit_log(&filter).await {
         Ok(p) => p,
         Err(e) => return fail(&e),

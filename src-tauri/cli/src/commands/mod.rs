@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod config;
 pub mod connections;
 pub mod pending;
 

@@ -1,0 +1,412 @@
+//! `opsdeck config`: read, edit, diff, export/import and watch etcd
+//! configuration, the same guarded operations as the desktop app.
+//!
+//! Target: a saved profile (`--connection NAME`) or ad-hoc flags
+//! (`--endpoints`, TLS files, `--user`; the password comes from
+//! $OPSDECK_ETCD_PASSWORD or `--password-stdin`, never from a flag).
+
+use std::io::{BufRead, Read};
+
+use clap::{Args, Subcommand, ValueEnum};
+use opsdeck_core::backend::EtcdSession;
+use opsdeck_core::config::format::{detect, ValueFormat};
+use opsdeck_core::config::transfer::DocFormat;
+use opsdeck_core::config::watch::WatchEvent;
+use opsdeck_core::config::WriteResult;
+use opsdeck_core::connections::TlsFiles;
+use opsdeck_core::connectors::etcd::EtcdTarget;
+use opsdeck_core::secrets::Secret;
+use opsdeck_core::{Backend, Error};
+
+use crate::exit;
+use crate::output::{fail, print_json, print_table, Format};
+
+pub const PASSWORD_ENV: &str = "OPSDECK_ETCD_PASSWORD";
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(subcommand)]
+    command: ConfigCommand,
+}
+
+#[derive(Debug, Args)]
+struct TargetArgs {
+    /// A saved etcd connection (name or id); its password comes from the keychain.
+    #[arg(long, global = true, conflicts_with = "endpoints")]
+    connection: Option<String>,
+    /// Comma-separated endpoints, e.g. http://127.0.0.1:2379.
+    #[arg(long, global = true, value_delimiter = ',')]
+    endpoints: Vec<String>,
+    #[arg(long, global = true)]
+    cacert: Option<String>,
+    /// Client certificate (PEM).
+    #[arg(long = "cert", global = true)]
+    tls_cert: Option<String>,
+    /// Client key (PEM).
+    #[arg(long = "key", global = true)]
+    tls_key: Option<String>,
+    /// etcd user; the password is read from $OPSDECK_ETCD_PASSWORD or --password-stdin.
+    #[arg(long, global = true)]
+    user: Option<String>,
+    #[arg(long, global = true)]
+    password_stdin: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Json,
+    Yaml,
+    Toml,
+    Plain,
+}
+
+impl From<FormatArg> for ValueFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Json => ValueFormat::Json,
+            FormatArg::Yaml => ValueFormat::Yaml,
+            FormatArg::Toml => ValueFormat::Toml,
+            FormatArg::Plain => ValueFormat::Plain,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DocArg {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a key's value (with --format json: value and revisions).
+    Get {
+        key: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write a key: VALUE, or standard input with "-". Guarded: --if-revision N
+    /// writes only if the key is still at mod_revision N (exit 1, "conflict",
+    /// otherwise); --create writes only if the key does not exist.
+    Put {
+        key: String,
+        value: String,
+        #[arg(long, conflicts_with = "create")]
+        if_revision: Option<i64>,
+        #[arg(long)]
+        create: bool,
+        /// Validate as this format (default: detected from the value).
+        #[arg(long = "as", value_enum)]
+        as_format: Option<FormatArg>,
+        /// Store even if it does not parse as its format.
+        #[arg(long)]
+        plain: bool,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Delete a key (guarded by --if-revision, default: the current one), or a
+    /// whole --prefix (needs --yes N, the number of keys you expect to go).
+    Del {
+        key: String,
+        #[arg(long)]
+        if_revision: Option<i64>,
+        #[arg(long)]
+        prefix: bool,
+        #[arg(long, value_name = "COUNT")]
+        yes: Option<i64>,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// List the children of a prefix (dirs end with /).
+    Ls {
+        #[arg(default_value = "/")]
+        prefix: String,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Previous values of a key from etcd revisions (newest first).
+    History {
+        key: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write back the value a key had at revision REV (guarded).
+    Rollback {
+        key: String,
+        #[arg(long)]
+        to: i64,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Compare two prefixes; exit 1 when they differ.
+    Diff {
+        left: String,
+        right: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Export a prefix as a JSON or YAML document.
+    Export {
+        prefix: String,
+        #[arg(long, value_enum, default_value_t = DocArg::Json)]
+        format: DocArg,
+    },
+    /// Import a document (FILE or "-") under a prefix; --dry-run shows the plan.
+    Import {
+        prefix: String,
+        file: String,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Print changes under a prefix as JSON lines until interrupted (or --count events).
+    Watch {
+        prefix: String,
+        #[arg(long)]
+        count: Option<usize>,
+    },
+}
+
+fn read_password_line() -> Result<String, Error> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::invalid(format!("reading the password: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn open(backend: &Backend, t: &TargetArgs) -> Result<EtcdSession, Error> {
+    if let Some(name) = &t.connection {
+        let c = backend.find_connection(name).await?;
+        return backend.etcd_session(&c.id).await;
+    }
+    if t.endpoints.is_empty() {
+        return Err(Error::invalid("give --connection NAME or --endpoints URL[,URL…]"));
+    }
+    let password = match (&t.user, t.password_stdin) {
+        (None, _) => None,
+        (Some(_), true) => Some(Secret::new(read_password_line()?)),
+        (Some(u), false) => Some(Secret::new(std::env::var(PASSWORD_ENV).map_err(|_| {
+            Error::invalid(format!("the password of etcd user {u}: set ${PASSWORD_ENV} or pass --password-stdin"))
+        })?)),
+    };
+    let tls = (t.cacert.is_some() || t.tls_cert.is_some() || t.tls_key.is_some())
+        .then(|| TlsFiles { ca_file: t.cacert.clone(), cert_file: t.tls_cert.clone(), key_file: t.tls_key.clone() });
+    let spec = opsdeck_core::connections::validate::validate_spec(opsdeck_core::connections::ConnectionSpec::Etcd {
+        endpoints: t.endpoints.clone(),
+        tls,
+        username: t.user.clone(),
+    })?;
+    let opsdeck_core::connections::ConnectionSpec::Etcd { endpoints, tls, username } = spec else { unreachable!() };
+    EtcdSession::connect(&EtcdTarget::new(&endpoints, tls.as_ref(), username.as_deref(), password.as_ref())).await
+}
+
+pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
+    let backend = match super::open_backend(data_dir).await {
+        Ok(b) => b,
+        Err(e) => return fail(&e),
+    };
+    let session = match open(&backend, &args.target).await {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    match run_with(&backend, &session, args.command).await {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn read_input(arg: &str) -> Result<String, Error> {
+    if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| Error::invalid(format!("reading standard input: {e}")))?;
+        Ok(s)
+    } else {
+        Ok(arg.to_string())
+    }
+}
+
+fn report_write(key: &str, r: &WriteResult) -> u8 {
+    match r {
+        WriteResult::Written { meta, .. } => {
+            println!("{key}: written at mod_revision {}", meta.mod_revision);
+            exit::OK
+        }
+        WriteResult::Conflict { current: Some(c) } => {
+            eprintln!(
+                "conflict: {key} is now at mod_revision {} (changed by someone else); nothing written. Their value:\n{}",
+                c.meta.mod_revision, c.value
+            );
+            exit::FAILED
+        }
+        WriteResult::Conflict { current: None } => {
+            eprintln!("conflict: {key} was deleted by someone else; nothing written");
+            exit::FAILED
+        }
+    }
+}
+
+async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8, Error> {
+    match cmd {
+        ConfigCommand::Get { key, format } => {
+            let kv = b.config_get(s, &key).await?;
+            if format == Format::Json {
+                return Ok(print_json(&kv));
+            }
+            println!("{}", kv.value);
+            Ok(exit::OK)
+        }
+        ConfigCommand::Put { key, value, if_revision, create, as_format, plain, comment } => {
+            let value = read_input(&value)?;
+            let expected = if create {
+                0
+            } else if let Some(r) = if_revision {
+                r
+            } else {
+                // Unguarded by request: guard on what is there now (still no lost update within this call).
+                match b.config_get(s, &key).await {
+                    Ok(kv) => kv.meta.mod_revision,
+                    Err(Error::NotFound(_)) => 0,
+                    Err(e) => return Err(e),
+                }
+            };
+            let format = if plain { ValueFormat::Plain } else { as_format.map(Into::into).unwrap_or_else(|| detect(value.as_bytes())) };
+            let r = b.config_put(s, &key, &value, expected, format, plain, &comment).await?;
+            Ok(report_write(&key, &r))
+        }
+        ConfigCommand::Del { key, if_revision, prefix, yes, comment } => {
+            if prefix {
+                let preview = b.config_delete_preview(s, &key).await?;
+                let Some(expected) = yes else {
+                    eprintln!("{} keys under {key} would be deleted, e.g.:", preview.count);
+                    for k in &preview.sample {
+                        eprintln!("  {k}");
+                    }
+                    eprintln!("re-run with --yes {} to delete them", preview.count);
+                    return Ok(exit::USAGE);
+                };
+                let n = b.config_delete_prefix(s, &key, expected, &comment).await?;
+                println!("deleted {n} keys under {key}");
+                return Ok(exit::OK);
+            }
+            let expected = match if_revision {
+                Some(r) => r,
+                None => b.config_get(s, &key).await?.meta.mod_revision,
+            };
+            let r = b.config_delete(s, &key, expected, &comment).await?;
+            Ok(report_write(&key, &r))
+        }
+        ConfigCommand::Ls { prefix, limit, format } => {
+            let page = b.config_tree(s, &prefix, None, limit).await?;
+            if format == Format::Json {
+                return Ok(print_json(&page));
+            }
+            for e in &page.entries {
+                match &e.meta {
+                    Some(m) if m.lease != 0 => println!("{}\t(mod {} lease {:x})", e.key, m.mod_revision, m.lease),
+                    Some(m) => println!("{}\t(mod {})", e.key, m.mod_revision),
+                    None => println!("{}", e.key),
+                }
+            }
+            if page.next_cursor.is_some() {
+                eprintln!("… more entries: raise --limit");
+            }
+            Ok(exit::OK)
+        }
+        ConfigCommand::History { key, limit, format } => {
+            let h = b.config_history(s, &key, limit).await?;
+            if format == Format::Json {
+                return Ok(print_json(&h));
+            }
+            let rows: Vec<Vec<String>> = h
+                .entries
+                .iter()
+                .map(|e| vec![e.mod_revision.to_string(), e.version.to_string(), e.value.clone().unwrap_or_else(|| "<deleted>".into()).replace('\n', "⏎")])
+                .collect();
+            print_table(&["REVISION", "VERSION", "VALUE"], &rows);
+            if let Some(c) = h.compacted_at {
+                eprintln!("history before revision {c} was compacted by etcd");
+            } else if h.truncated {
+                eprintln!("older entries exist: raise --limit");
+            }
+            Ok(exit::OK)
+        }
+        ConfigCommand::Rollback { key, to, comment } => {
+            let current = b.config_get(s, &key).await?;
+            let r = b.config_rollback(s, &key, to, current.meta.mod_revision, &comment).await?;
+            Ok(report_write(&key, &r))
+        }
+        ConfigCommand::Diff { left, right, format } => {
+            let d = b.config_compare(s, &left, &right).await?;
+            let differs = !(d.only_left.is_empty() && d.only_right.is_empty() && d.different.is_empty());
+            if format == Format::Json {
+                print_json(&d);
+            } else {
+                for i in &d.only_left {
+                    println!("< {}", i.rel);
+                }
+                for i in &d.only_right {
+                    println!("> {}", i.rel);
+                }
+                for i in &d.different {
+                    println!("~ {}", i.rel);
+                }
+                eprintln!("{} only in {left}, {} only in {right}, {} different, {} same", d.only_left.len(), d.only_right.len(), d.different.len(), d.same);
+            }
+            Ok(if differs { exit::FAILED } else { exit::OK })
+        }
+        ConfigCommand::Export { prefix, format } => {
+            let f = match format {
+                DocArg::Json => DocFormat::Json,
+                DocArg::Yaml => DocFormat::Yaml,
+            };
+            println!("{}", b.config_export(s, &prefix, f).await?);
+            Ok(exit::OK)
+        }
+        ConfigCommand::Import { prefix, file, dry_run, comment } => {
+            let doc = if file == "-" {
+                read_input("-")?
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| Error::invalid(format!("cannot read {file}: {e}")))?
+            };
+            if dry_run {
+                let plan = b.config_import_preview(s, &prefix, &doc).await?;
+                for k in &plan.creates {
+                    println!("+ {prefix}{k}");
+                }
+                for k in &plan.updates {
+                    println!("~ {prefix}{k}");
+                }
+                eprintln!("{} to create, {} to update, {} unchanged (dry run: nothing written)", plan.creates.len(), plan.updates.len(), plan.unchanged);
+                return Ok(exit::OK);
+            }
+            let r = b.config_import(s, &prefix, &doc, &comment).await?;
+            println!("imported {} keys in {} transaction(s) ({} unchanged)", r.applied, r.batches, r.plan.unchanged);
+            Ok(exit::OK)
+        }
+        ConfigCommand::Watch { prefix, count } => {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<WatchEvent>();
+            let _handle = b.config_watch(s, &prefix, move |ev| {
+                let _ = tx.send(ev);
+            })
+            .await?;
+            let mut seen = 0;
+            while let Some(ev) = rx.recv().await {
+                println!("{}", serde_json::to_string(&ev).unwrap_or_default());
+                if let WatchEvent::Error { .. } = ev {
+                    return Ok(exit::FAILED);
+                }
+                seen += 1;
+                if count.is_some_and(|c| seen >= c) {
+                    break;
+                }
+            }
+            Ok(exit::OK)
+        }
+    }
+}

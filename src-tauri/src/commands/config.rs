@@ -1,0 +1,175 @@
+//! Config workspace commands (etcd). Thin: validate, open the session, call
+//! the backend. Watches stream over a Tauri channel and stop on `config_unwatch`
+//! or when the window goes away.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use opsdeck_core::config::format::{self, Validation, ValueFormat};
+use opsdeck_core::config::transfer::DocFormat;
+use opsdeck_core::config::watch::{WatchEvent, WatchHandle};
+use opsdeck_core::config::{CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
+use opsdeck_core::Backend;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::check_id;
+use crate::error::{UiError, UiResult};
+
+/// Open watches by id.
+#[derive(Default)]
+pub struct Watches {
+    next: AtomicU32,
+    open: Mutex<HashMap<u32, WatchHandle>>,
+}
+
+const VALUE_MAX: usize = 16 * 1024 * 1024;
+
+fn check_value_len(value: &str) -> UiResult<()> {
+    if value.len() > VALUE_MAX {
+        return Err(UiError::invalid("value: larger than 16 MiB"));
+    }
+    Ok(())
+}
+
+async fn session(backend: &Backend, connection_id: &str) -> UiResult<opsdeck_core::backend::EtcdSession> {
+    check_id(connection_id)?;
+    Ok(backend.etcd_session(connection_id).await?)
+}
+
+#[tauri::command]
+pub async fn config_tree(backend: State<'_, Backend>, connection_id: String, prefix: String, cursor: Option<String>, limit: i64) -> UiResult<TreePage> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_tree(&s, &prefix, cursor.as_deref(), limit).await?)
+}
+
+#[tauri::command]
+pub async fn config_count(backend: State<'_, Backend>, connection_id: String, prefix: String) -> UiResult<i64> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_count(&s, &prefix).await?)
+}
+
+#[tauri::command]
+pub async fn config_search(backend: State<'_, Backend>, connection_id: String, prefix: String, text: String, limit: usize) -> UiResult<Vec<TreeEntry>> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_search(&s, &prefix, &text, limit).await?)
+}
+
+#[tauri::command]
+pub async fn config_get(backend: State<'_, Backend>, connection_id: String, key: String) -> UiResult<KeyValue> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_get(&s, &key).await?)
+}
+
+#[tauri::command]
+pub fn config_validate(value: String, format: Option<ValueFormat>) -> UiResult<Validation> {
+    check_value_len(&value)?;
+    Ok(format::validate(&value, format))
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub async fn config_put(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    key: String,
+    value: String,
+    expected_mod_revision: i64,
+    format: ValueFormat,
+    allow_invalid: bool,
+    comment: String,
+) -> UiResult<WriteResult> {
+    check_value_len(&value)?;
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_put(&s, &key, &value, expected_mod_revision, format, allow_invalid, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn config_delete(backend: State<'_, Backend>, connection_id: String, key: String, expected_mod_revision: i64, comment: String) -> UiResult<WriteResult> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_delete(&s, &key, expected_mod_revision, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn config_delete_preview(backend: State<'_, Backend>, connection_id: String, prefix: String) -> UiResult<DeletePreview> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_delete_preview(&s, &prefix).await?)
+}
+
+#[tauri::command]
+pub async fn config_delete_prefix(backend: State<'_, Backend>, connection_id: String, prefix: String, expected_count: i64, comment: String) -> UiResult<serde_json::Value> {
+    let s = session(&backend, &connection_id).await?;
+    let deleted = backend.config_delete_prefix(&s, &prefix, expected_count, &comment).await?;
+    Ok(serde_json::json!({ "deleted": deleted }))
+}
+
+#[tauri::command]
+pub async fn config_history(backend: State<'_, Backend>, connection_id: String, key: String, limit: usize) -> UiResult<History> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_history(&s, &key, limit).await?)
+}
+
+#[tauri::command]
+pub async fn config_rollback(backend: State<'_, Backend>, connection_id: String, key: String, to_revision: i64, expected_mod_revision: i64, comment: String) -> UiResult<WriteResult> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_rollback(&s, &key, to_revision, expected_mod_revision, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn config_compare(backend: State<'_, Backend>, connection_id: String, left: String, right: String) -> UiResult<PrefixDiff> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_compare(&s, &left, &right).await?)
+}
+
+#[tauri::command]
+pub async fn config_copy(backend: State<'_, Backend>, connection_id: String, from: String, to: String, rels: Vec<String>, comment: String) -> UiResult<CopyReport> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_copy(&s, &from, &to, &rels, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn config_export(backend: State<'_, Backend>, connection_id: String, prefix: String, format: DocFormat) -> UiResult<String> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_export(&s, &prefix, format).await?)
+}
+
+#[tauri::command]
+pub async fn config_import_preview(backend: State<'_, Backend>, connection_id: String, prefix: String, document: String) -> UiResult<ImportPlan> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_import_preview(&s, &prefix, &document).await?)
+}
+
+#[tauri::command]
+pub async fn config_import(backend: State<'_, Backend>, connection_id: String, prefix: String, document: String, comment: String) -> UiResult<ImportReport> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_import(&s, &prefix, &document, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn config_watch(
+    backend: State<'_, Backend>,
+    watches: State<'_, Watches>,
+    connection_id: String,
+    prefix: String,
+    on_event: Channel<WatchEvent>,
+) -> UiResult<u32> {
+    let s = session(&backend, &connection_id).await?;
+    let handle = backend
+        .config_watch(&s, &prefix, move |ev| {
+            // A closed channel (window gone) is not an error worth a log line.
+            let _ = on_event.send(ev);
+        })
+        .await?;
+    let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
+    watches.open.lock().map_err(|_| UiError::invalid("watch registry unavailable"))?.insert(id, handle);
+    Ok(id)
+}
+
+#[tauri::command]
+pub fn config_unwatch(watches: State<'_, Watches>, watch_id: u32) -> UiResult<()> {
+    if let Ok(mut open) = watches.open.lock() {
+        open.remove(&watch_id); // dropping the handle cancels the watch
+    }
+    Ok(())
+}
