@@ -5,6 +5,7 @@
 //! loopback ports with its own run directory, and stopped when the handle is
 //! dropped, at process exit, or by a watchdog if the test process is killed.
 
+pub mod app;
 pub mod backend;
 pub mod service;
 pub mod workspace;

@@ -317,3 +317,22 @@ async fn rbac_denial_and_size_limit_are_clear_and_write_nothing() {
     assert_eq!(audit.entries[0].result, "error");
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn keys_with_a_lease_show_it_and_keep_it_on_update() {
+    let etcd = Service::start("etcd", &[]);
+    let t = TestBackend::new().await;
+    let s = session(&t, &etcd).await;
+    let mut o = other(&etcd).await;
+    let lease = o.lease_grant(600, None).await.unwrap().id();
+    o.put("/l/session", "alive", Some(etcd_client::PutOptions::new().with_lease(lease))).await.unwrap();
+    let kv = t.backend.config_get(&s, "/l/session").await.unwrap();
+    assert_eq!(kv.meta.lease, lease);
+    let ttl = kv.lease_ttl.expect("TTL shown");
+    assert!((1..=600).contains(&ttl), "{ttl}");
+    let tree = t.backend.config_tree(&s, "/l/", None, 10).await.unwrap();
+    assert_eq!(tree.entries[0].meta.as_ref().unwrap().lease, lease);
+    // An edit keeps the key on its lease (etcd would otherwise detach it).
+    written(t.backend.config_put(&s, "/l/session", "still alive", kv.meta.mod_revision, ValueFormat::Plain, false, "").await.unwrap());
+    assert_eq!(t.backend.config_get(&s, "/l/session").await.unwrap().meta.lease, lease);
+}

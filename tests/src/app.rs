@@ -1,0 +1,177 @@
+//! Driving the real app window: tauri-driver + WebKitWebDriver (under Xvfb in
+//! CI), one app instance per [`App`] with its own data directory and keychain
+//! service, and helpers that wait on the DOM instead of sleeping.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::workspace;
+
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SIGTERM lets tauri-driver stop WebKitWebDriver and the app too.
+        unsafe {
+            libc::kill(self.0.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn app_binary() -> String {
+    let bin = std::env::var("OPSDECK_APP_BIN")
+        .unwrap_or_else(|_| workspace::target_dir().join("debug/opsdeck-desktop").display().to_string());
+    assert!(
+        std::path::Path::new(&bin).exists(),
+        "app binary {bin} missing: cargo build -p opsdeck-desktop --features custom-protocol (scripts/test.sh does it)"
+    );
+    bin
+}
+
+pub fn tauri_driver() -> String {
+    if let Ok(b) = std::env::var("TAURI_DRIVER_BIN") {
+        return b;
+    }
+    let out = Command::new(workspace::root().join("scripts/setup/tauri-driver.sh")).output().expect("tauri-driver.sh");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("TAURI_DRIVER_BIN="))
+        .map(String::from)
+        .unwrap_or_else(|| panic!("tauri-driver unavailable: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+pub async fn wait_for_port(port: u16, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(sel))
+        .await
+        .unwrap_or_else(|e| panic!("element {sel} not found: {e}"))
+}
+
+/// What to read off an element while waiting.
+#[derive(Clone, Copy)]
+pub enum Read<'a> {
+    Attr(&'a str),
+    Prop(&'a str),
+}
+
+/// Polls the element at `sel` until what `read` gives satisfies `pred` (bounded).
+pub async fn wait_until(c: &Client, sel: &str, read: Read<'_>, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(el) = c.find(Locator::Css(sel)).await {
+            let value = match read {
+                Read::Attr(a) => el.attr(a).await,
+                Read::Prop(p) => el.prop(p).await,
+            };
+            if let Ok(Some(v)) = value {
+                if pred(&v) {
+                    return v;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "{sel} never satisfied the condition");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn shot(c: &Client, name: &str) {
+    // WebKit's snapshot shows the last painted frame: let two frames paint first.
+    c.execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+        .await
+        .expect("wait for paint");
+    let png = c.screenshot().await.expect("screenshot");
+    let path = workspace::shots_dir().join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+}
+
+pub async fn fill(c: &Client, sel: &str, text: &str) {
+    let el = css(c, sel).await;
+    el.clear().await.ok();
+    el.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {sel}: {e}"));
+}
+
+/// Chooses an option the way a user's pick does: set the value, fire the
+/// events. (WebKitWebDriver cannot click <option> elements.)
+pub async fn select(c: &Client, sel: &str, value: &str) {
+    let el = css(c, sel).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    let ok = c
+        .execute(
+            "const s = arguments[0]; if (![...s.options].some(o => o.value === arguments[1])) return false;
+             s.value = arguments[1];
+             s.dispatchEvent(new Event('input', { bubbles: true }));
+             s.dispatchEvent(new Event('change', { bubbles: true }));
+             return true;",
+            vec![arg, json!(value)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("selecting {value} in {sel}: {e}"));
+    assert_eq!(ok, json!(true), "{sel} has no option {value}");
+}
+
+
+/// A running app window with a WebDriver session on it.
+pub struct App {
+    pub c: Client,
+    pub data: tempfile::TempDir,
+    _driver: Driver,
+}
+
+impl App {
+    /// Starts the app (the binary built with the UI embedded) in a fresh data
+    /// directory and keychain service, and opens a WebDriver session on it.
+    pub async fn start() -> App {
+        opsdeck_core::connectors::tls::install_crypto_provider();
+        let data = tempfile::tempdir().expect("temp dir");
+        let keychain_service = format!("opsdeck-e2e-{}", uuid::Uuid::new_v4());
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Driver(
+            Command::new(tauri_driver())
+                .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+                .env("OPSDECK_DATA_DIR", data.path())
+                .env("OPSDECK_KEYCHAIN_SERVICE", &keychain_service)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start tauri-driver"),
+        );
+        wait_for_port(port, Duration::from_secs(20)).await;
+        let caps = json!({ "tauri:options": { "application": app_binary() } });
+        let c = ClientBuilder::rustls()
+            .expect("webdriver client")
+            .capabilities(caps.as_object().expect("object").clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with the app");
+        App { c, data, _driver: driver }
+    }
+
+    pub async fn click(&self, sel: &str) {
+        css(&self.c, sel).await.click().await.unwrap_or_else(|e| panic!("clicking {sel}: {e}"));
+    }
+
+    /// Ends the session and stops the app; returns its data directory for inspection.
+    pub async fn close(self) -> tempfile::TempDir {
+        let _ = self.c.close().await;
+        drop(self._driver);
+        self.data
+    }
+}
