@@ -13,7 +13,8 @@ if [[ -z "${OPSDECK_IN_SESSION:-}" ]]; then
 fi
 # Inside the session: start gnome-keyring's Secret Service, unlocked with a
 # throw-away password (the keyring lives in a temporary HOME-independent dir).
-export XDG_DATA_HOME="${XDG_DATA_HOME_FOR_KEYRING:-$(mktemp -d /tmp/opsdeck-keyring-XXXXXX)}"
+export XDG_DATA_HOME="$(mktemp -d /tmp/opsdeck-keyring-XXXXXX)"
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
 eval "$(printf 'opsdeck-test' | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
-exec "$@"
+"$@"
