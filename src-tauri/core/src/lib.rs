@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod cache;
 pub mod connections;
+pub mod clusters;
 pub mod config;
 pub mod connectors;
 pub mod error;

@@ -1,0 +1,75 @@
+//! Health of one cluster, and of many at once: each context has its own
+//! deadline, so one dead cluster never delays the others.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+
+use super::fetch::snapshot;
+use super::findings;
+use super::model::{ClusterHealth, Finding, NodeSummary, Severity, Verdict};
+use crate::connectors::kube::{classify, client_for, read_kubeconfig, resolve_contexts};
+use crate::error::Result;
+use crate::secrets::Secret;
+
+/// Warning events reported per cluster, newest first.
+pub const EVENTS_MAX: usize = 20;
+
+fn unreachable(context: &str, message: String, latency: Option<u64>) -> ClusterHealth {
+    ClusterHealth {
+        context: context.into(),
+        verdict: Verdict::Unreachable,
+        version: None,
+        latency_ms: latency,
+        nodes: NodeSummary::default(),
+        findings: vec![Finding { severity: Severity::Critical, kind: "api".into(), object: "apiserver".into(), message }],
+        checked_at: crate::cache::db::now_rfc3339(),
+    }
+}
+
+/// Checks one context: API reachable and its version and latency, then the snapshot.
+pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: Option<&Secret>) -> ClusterHealth {
+    let client = match client_for(kubeconfig, context, token).await {
+        Ok(c) => c,
+        Err(e) => return unreachable(context, e.to_string(), None),
+    };
+    let started = Instant::now();
+    let version = match client.apiserver_version().await {
+        Ok(v) => v.git_version,
+        Err(e) => return unreachable(context, classify(e, context).to_string(), Some(started.elapsed().as_millis() as u64)),
+    };
+    let latency = started.elapsed().as_millis() as u64;
+    let snap = snapshot(&client, context).await;
+    let mut out = Vec::new();
+    let nodes = findings::nodes(&snap.nodes, &mut out);
+    findings::pods(&snap.system_pods, &mut out);
+    findings::workloads(&snap.deployments, &snap.statefulsets, &snap.daemonsets, &mut out);
+    findings::events(&snap.warnings, EVENTS_MAX, &mut out);
+    out.extend(snap.gaps);
+    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    ClusterHealth {
+        context: context.into(),
+        verdict: findings::verdict(&out),
+        version: Some(version),
+        latency_ms: Some(latency),
+        nodes,
+        findings: out,
+        checked_at: crate::cache::db::now_rfc3339(),
+    }
+}
+
+/// Checks the selected contexts of a kubeconfig concurrently, each bounded by `limit`.
+pub async fn check_all(path: &str, selected: &[String], token: Option<&Secret>, limit: Duration) -> Result<Vec<ClusterHealth>> {
+    let kubeconfig = read_kubeconfig(path)?;
+    let contexts = resolve_contexts(&kubeconfig, path, selected)?;
+    let checks = contexts.into_iter().map(|context| {
+        let kc = kubeconfig.clone();
+        async move {
+            match tokio::time::timeout(limit, check(kc, &context, token)).await {
+                Ok(h) => h,
+                Err(_) => unreachable(&context, format!("no answer within {} s", limit.as_secs()), Some(limit.as_millis() as u64)),
+            }
+        }
+    });
+    Ok(join_all(checks).await)
+}

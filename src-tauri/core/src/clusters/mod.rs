@@ -1,0 +1,15 @@
+//! The Clusters workspace: health of Kubernetes clusters. A snapshot of the
+//! objects that matter is read from the API server ([`fetch`]), evaluated into
+//! findings and a verdict ([`findings`]), per context, all contexts at once
+//! ([`health`]).
+//!
+//! Status: snapshot-based health (issue 4, first part). Live updates through
+//! watches, the SQLite cache of the last snapshot, drill-down views and apply
+//! come next.
+
+pub mod fetch;
+pub mod findings;
+pub mod health;
+pub mod model;
+
+pub use model::*;

@@ -1,0 +1,50 @@
+//! Types of the Clusters workspace.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational (e.g. something this user may not read).
+    Info,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Healthy,
+    Degraded,
+    Unreachable,
+}
+
+/// One reason in a cluster's verdict ("node n1 is NotReady").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// Stable category: `api`, `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
+    pub kind: String,
+    /// What it is about: "node/n1", "kube-system/pod/coredns-x", "default/deployment/web".
+    pub object: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSummary {
+    pub total: usize,
+    pub ready: usize,
+    pub cordoned: usize,
+    pub pressure: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterHealth {
+    pub context: String,
+    pub verdict: Verdict,
+    pub version: Option<String>,
+    pub latency_ms: Option<u64>,
+    pub nodes: NodeSummary,
+    pub findings: Vec<Finding>,
+    pub checked_at: String,
+}

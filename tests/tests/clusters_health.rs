@@ -1,0 +1,168 @@
+//! Cluster health against the real kube-apiserver: objects are created and
+//! their status set through the status subresource (there are no kubelets),
+//! so every finding below comes from the real API server.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config};
+use opsdeck_core::clusters::health::check_all;
+use opsdeck_core::clusters::{ClusterHealth, Severity, Verdict};
+use opsdeck_tests::service::shared;
+use serde_json::json;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+async fn admin() -> Client {
+    let kc = Kubeconfig::read_from(shared("kube-apiserver").get("KUBECONFIG")).unwrap();
+    let opts = KubeConfigOptions { context: Some("admin".into()), ..Default::default() };
+    Client::try_from(Config::from_custom_kubeconfig(kc, &opts).await.unwrap()).unwrap()
+}
+
+async fn node(c: &Client, name: &str, ready: &str, pressure: bool) {
+    let nodes: Api<Node> = Api::all(c.clone());
+    let _ = nodes.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": name}})).unwrap()).await;
+    let status = json!({"status": {"conditions": [
+        {"type": "Ready", "status": ready, "reason": if ready == "True" { "KubeletReady" } else { "KubeletNotReady" }, "lastHeartbeatTime": "2026-11-24T00:00:00Z", "lastTransitionTime": "2026-11-24T00:00:00Z"},
+        {"type": "DiskPressure", "status": if pressure { "True" } else { "False" }, "lastHeartbeatTime": "2026-11-24T00:00:00Z", "lastTransitionTime": "2026-11-24T00:00:00Z"}
+    ]}});
+    nodes.patch_status(name, &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
+}
+
+async fn system_pod(c: &Client, name: &str, waiting: Option<&str>, restarts: i32) {
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "kube-system");
+    let _ = pods
+        .create(&PostParams::default(), &serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "spec": {"nodeName": "n-ok", "containers": [{"name": "c", "image": "registry.local/app:1"}]}
+        })).unwrap())
+        .await;
+    let state = match waiting {
+        Some(r) => json!({"waiting": {"reason": r}}),
+        None => json!({"running": {"startedAt": "2026-11-24T00:00:00Z"}}),
+    };
+    let status = json!({"status": {"phase": "Running", "containerStatuses": [
+        {"name": "c", "ready": waiting.is_none(), "restartCount": restarts, "image": "registry.local/app:1", "imageID": "", "state": state}
+    ]}});
+    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
+}
+
+async fn health(contexts: &[&str], token: Option<&str>) -> Vec<ClusterHealth> {
+    let contexts: Vec<String> = contexts.iter().map(|s| s.to_string()).collect();
+    let token = token.map(opsdeck_core::secrets::Secret::new);
+    check_all(shared("kube-apiserver").get("KUBECONFIG"), &contexts, token.as_ref(), LIMIT).await.unwrap()
+}
+
+fn messages(h: &ClusterHealth) -> Vec<String> {
+    h.findings.iter().map(|f| f.message.clone()).collect()
+}
+
+#[tokio::test]
+async fn findings_from_the_real_api_server_and_recovery() {
+    let c = admin().await;
+    node(&c, "n-ok", "True", false).await;
+    let h = &health(&["admin"], None).await[0];
+    assert_eq!(h.verdict, Verdict::Healthy, "{:?}", h.findings);
+    assert!(h.version.as_deref().unwrap().starts_with("v1."));
+    assert_eq!(h.nodes.total, 1);
+
+    node(&c, "n-bad", "False", true).await;
+    system_pod(&c, "crashy", Some("CrashLoopBackOff"), 9).await;
+    system_pod(&c, "flappy", None, 6).await;
+    let deployments: Api<Deployment> = Api::namespaced(c.clone(), "default");
+    deployments
+        .create(&PostParams::default(), &serde_json::from_value(json!({
+            "metadata": {"name": "web"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "w", "image": "registry.local/web:1"}]}}}
+        })).unwrap())
+        .await
+        .unwrap();
+    deployments.patch_status("web", &PatchParams::default(), &Patch::Merge(&json!({"status": {"replicas": 3, "readyReplicas": 1, "availableReplicas": 1, "unavailableReplicas": 2}}))).await.unwrap();
+    let events: Api<Event> = Api::namespaced(c.clone(), "default");
+    events
+        .create(&PostParams::default(), &serde_json::from_value(json!({
+            "metadata": {"name": "web.warn"},
+            "type": "Warning", "reason": "FailedScheduling", "message": "0/2 nodes are available", "count": 3,
+            "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web-1"},
+            "lastTimestamp": "2026-11-24T10:00:00Z"
+        })).unwrap())
+        .await
+        .unwrap();
+
+    let h = &health(&["admin"], None).await[0];
+    assert_eq!(h.verdict, Verdict::Degraded);
+    let m = messages(h);
+    for expected in [
+        "node n-bad is NotReady KubeletNotReady",
+        "node n-bad has DiskPressure",
+        "pod kube-system/crashy container c is CrashLoopBackOff (9 restarts)",
+        "pod kube-system/flappy container c restarted 6 times",
+        "deployment default/web: 1/3 available",
+        "FailedScheduling: 0/2 nodes are available (×3)",
+    ] {
+        assert!(m.iter().any(|x| x == expected), "missing \"{expected}\" in {m:#?}");
+    }
+    assert_eq!((h.nodes.total, h.nodes.ready, h.nodes.pressure), (2, 1, 1));
+    assert_eq!(h.findings[0].severity, Severity::Critical, "most severe first");
+
+    // Recovery clears the findings.
+    node(&c, "n-bad", "True", false).await;
+    system_pod(&c, "crashy", None, 9).await;
+    let h = &health(&["admin"], None).await[0];
+    let m = messages(h);
+    assert!(!m.iter().any(|x| x.contains("n-bad")), "{m:#?}");
+    assert!(!m.iter().any(|x| x.contains("CrashLoopBackOff")), "{m:#?}");
+    assert!(m.iter().any(|x| x.contains("crashy container c restarted 9 times")), "restarts still count: {m:#?}");
+
+    // The restricted user: forbidden lists are findings, the rest still shows.
+    let h = &health(&["restricted"], None).await[0];
+    assert_ne!(h.verdict, Verdict::Unreachable);
+    let m = messages(h);
+    assert!(m.contains(&"forbidden: list nodes".to_string()), "{m:#?}");
+    assert!(m.contains(&"forbidden: list pods in kube-system".to_string()), "{m:#?}");
+    assert_eq!(h.nodes.total, 0);
+
+    // A wrong token: Unreachable with the reason; the other context is unaffected.
+    let both = health(&["admin", "restricted"], Some("wrong-token")).await;
+    for h in &both {
+        assert_eq!(h.verdict, Verdict::Unreachable);
+        assert!(h.findings[0].message.contains("401"), "{:?}", h.findings);
+    }
+}
+
+#[tokio::test]
+async fn a_dead_context_never_delays_a_live_one() {
+    let api = shared("kube-apiserver");
+    let dir = tempfile::tempdir().unwrap();
+    // A second kubeconfig: the live cluster plus one that blackholes (TEST-NET-1, never answers).
+    let kc = std::fs::read_to_string(api.get("KUBECONFIG")).unwrap();
+    let mut doc: serde_json::Value = serde_norway_or_yaml(&kc);
+    let clusters = doc["clusters"].as_array_mut().unwrap();
+    let mut dead = clusters[0].clone();
+    dead["name"] = json!("dead");
+    dead["cluster"]["server"] = json!("https://192.0.2.1:6443");
+    clusters.push(dead);
+    let mut ctx = doc["contexts"][0].clone();
+    ctx["name"] = json!("dead");
+    ctx["context"]["cluster"] = json!("dead");
+    doc["contexts"].as_array_mut().unwrap().push(ctx);
+    let path = dir.path().join("kubeconfig.json");
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+
+    let started = std::time::Instant::now();
+    let r = check_all(path.to_str().unwrap(), &["admin".into(), "dead".into()], None, Duration::from_secs(3)).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(6), "bounded by the per-context deadline: {:?}", started.elapsed());
+    assert_eq!(r[0].context, "admin");
+    assert_ne!(r[0].verdict, Verdict::Unreachable);
+    assert_eq!(r[1].verdict, Verdict::Unreachable);
+}
+
+/// kubeconfig files are YAML; JSON is YAML too, so a kubeconfig written as JSON loads the same.
+fn serde_norway_or_yaml(text: &str) -> serde_json::Value {
+    let y: serde_norway::Value = serde_norway::from_str(text).unwrap();
+    serde_json::to_value(y).unwrap()
+}
