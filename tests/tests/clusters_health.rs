@@ -166,3 +166,30 @@ fn serde_norway_or_yaml(text: &str) -> serde_json::Value {
     let y: serde_norway::Value = serde_norway::from_str(text).unwrap();
     serde_json::to_value(y).unwrap()
 }
+
+#[test]
+fn cli_health_reports_and_gates() {
+    let api = shared("kube-apiserver");
+    let bin = opsdeck_tests::workspace::target_dir().join("debug/opsdeck");
+    let out = std::process::Command::new(&bin)
+        .args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--context", "admin", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["context"], "admin");
+    assert!(v[0]["version"].as_str().unwrap().starts_with("v1."));
+    // The restricted user cannot list nodes: not unreachable, so --fail-on unreachable passes.
+    let out = std::process::Command::new(&bin)
+        .args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--context", "restricted", "--fail-on", "unreachable"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("restricted"));
+    let out = std::process::Command::new(&bin)
+        .args(["health", "--kubeconfig", "/nonexistent/kubeconfig"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/kubeconfig"));
+}

@@ -28,8 +28,8 @@ enum Command {
     Audit(AuditArgs),
     /// Smoke-test configured endpoints and write JUnit/JSON reports (not yet implemented).
     Check(commands::pending::PendingArgs),
-    /// Health of Kubernetes clusters (not yet implemented).
-    Health(commands::pending::PendingArgs),
+    /// Health verdict of Kubernetes clusters, every context at once.
+    Health(commands::health::HealthArgs),
     /// Scan container images for vulnerabilities and policy (not yet implemented).
     Scan(commands::pending::PendingArgs),
     /// VM requests, provisioning and lifecycle on vSphere (not yet implemented).
@@ -58,7 +58,7 @@ fn main() -> std::process::ExitCode {
             Command::Connections(c) => commands::connections::run(cli.data_dir, c).await,
             Command::Audit(a) => commands::audit::run(cli.data_dir, a).await,
             Command::Check(_) => commands::pending::run("check", "#7 (headless checks for CI)"),
-            Command::Health(_) => commands::pending::run("health", "#4 (Clusters workspace)"),
+            Command::Health(h) => commands::health::run(h).await,
             Command::Scan(_) => commands::pending::run("scan", "#5 (Images workspace)"),
             Command::Vm(_) => commands::pending::run("vm", "#6 (VMs workspace)"),
             Command::Config(c) => commands::config::run(cli.data_dir, c).await,

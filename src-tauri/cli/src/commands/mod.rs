@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod config;
+pub mod health;
 pub mod connections;
 pub mod pending;
 

@@ -1,0 +1,83 @@
+//! `opsdeck health`: health verdict of Kubernetes clusters, all contexts at
+//! once, for terminals (table) and pipelines (json, exit code).
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use opsdeck_core::clusters::health::check_all;
+use opsdeck_core::clusters::{Severity, Verdict};
+
+use crate::exit;
+use crate::output::{fail, print_json, print_table, Format};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Degraded,
+    Unreachable,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long)]
+    kubeconfig: Option<String>,
+    /// Context to check (repeat; none = every context of the file).
+    #[arg(long = "context")]
+    contexts: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Exit 1 when a cluster is at least this bad.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Deadline per cluster, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+fn default_kubeconfig() -> Option<String> {
+    if let Ok(k) = std::env::var("KUBECONFIG") {
+        // KUBECONFIG may list several files; the first is used here.
+        return k.split(':').find(|p| !p.is_empty()).map(String::from);
+    }
+    std::env::var("HOME").ok().map(|h| format!("{h}/.kube/config"))
+}
+
+pub async fn run(a: HealthArgs) -> u8 {
+    let Some(path) = a.kubeconfig.or_else(default_kubeconfig) else {
+        eprintln!("error (invalid_input): no kubeconfig: pass --kubeconfig or set KUBECONFIG");
+        return exit::USAGE;
+    };
+    let results = match check_all(&path, &a.contexts, None, Duration::from_secs(a.timeout.clamp(1, 300))).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    if a.format == Format::Json {
+        print_json(&results);
+    } else {
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|h| {
+                let worst: Vec<&str> = h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).take(3).collect();
+                vec![
+                    h.context.clone(),
+                    format!("{:?}", h.verdict).to_uppercase(),
+                    h.version.clone().unwrap_or_else(|| "-".into()),
+                    h.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "-".into()),
+                    format!("{}/{}", h.nodes.ready, h.nodes.total),
+                    worst.join("; "),
+                ]
+            })
+            .collect();
+        print_table(&["CONTEXT", "VERDICT", "VERSION", "LATENCY", "NODES READY", "REASONS"], &rows);
+    }
+    let failing = |h: &&opsdeck_core::clusters::ClusterHealth| match a.fail_on {
+        Some(FailOn::Degraded) => h.verdict != Verdict::Healthy,
+        Some(FailOn::Unreachable) => h.verdict == Verdict::Unreachable,
+        None => false,
+    };
+    if results.iter().any(|h| failing(&h)) {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
