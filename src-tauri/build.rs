@@ -11,6 +11,8 @@ const COMMANDS: &[&str] = &[
     "kube_contexts",
     "vsphere_thumbprint",
     "audit_list",
+    "clusters_health",
+    "clusters_cached",
     "config_tree",
     "config_count",
     "config_search",

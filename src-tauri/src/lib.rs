@@ -33,6 +33,8 @@ pub fn run() {
             commands::connections::kube_contexts,
             commands::connections::vsphere_thumbprint,
             commands::audit::audit_list,
+            commands::clusters::clusters_health,
+            commands::clusters::clusters_cached,
             commands::config::config_tree,
             commands::config::config_count,
             commands::config::config_search,

@@ -193,3 +193,26 @@ fn cli_health_reports_and_gates() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/kubeconfig"));
 }
+
+#[tokio::test]
+async fn health_of_a_connection_is_cached_for_the_next_start() {
+    let api = shared("kube-apiserver");
+    let t = opsdeck_tests::backend::TestBackend::new().await;
+    let c = t
+        .add("lab", opsdeck_core::connections::ConnectionSpec::Kubernetes { kubeconfig: api.get("KUBECONFIG").into(), contexts: vec!["admin".into()] }, None)
+        .await;
+    assert!(t.backend.cached_cluster_health(&c.id).await.unwrap().is_none(), "nothing cached yet");
+    let live = t.backend.cluster_health(&c.id).await.unwrap();
+    let cached = t.backend.cached_cluster_health(&c.id).await.unwrap().expect("cached");
+    assert_eq!(cached.payload, live);
+    assert!(cached.fetched_at.starts_with("20"), "{}", cached.fetched_at);
+    // A reopened backend on the same data dir (next app start) still has it, offline.
+    let reopened = opsdeck_core::Backend::open(opsdeck_core::BackendOptions {
+        data_dir: t.dir.path().to_path_buf(),
+        keychain_service: "unused".into(),
+        actor: "tester".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(reopened.cached_cluster_health(&c.id).await.unwrap().unwrap().payload, live);
+}

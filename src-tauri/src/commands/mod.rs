@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod clusters;
 pub mod config;
 pub mod connections;
 

@@ -2,6 +2,7 @@
 //! profiles (SQLite + keychain), connection tests, audit log, settings.
 //! Every change it makes is written to the audit log.
 
+mod clusters;
 mod config;
 
 pub use config::EtcdSession;
