@@ -4,7 +4,7 @@
 //
 // URL query options: ?theme=dark|light|system  ?lang=en|zh-CN  ?empty (no
 // connections, empty audit log)  ?delay=ms (latency of every call)  ?broken
-// (connections_list and audit_list fail).
+// (connections_list and audit_list fail). The config_* commands: dev/mock-etcd.ts.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
   AppError,
@@ -15,6 +15,7 @@ import type {
   Settings,
   TestOutcome,
 } from '../src/api/types';
+import { etcdHandlers } from './mock-etcd';
 
 const params = new URLSearchParams(location.search);
 const delay = Number(params.get('delay') ?? 180);
@@ -249,11 +250,22 @@ const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {
     return ['prod-eu-1', 'prod-us-1', 'staging', 'kind-dev'];
   },
   audit_list: (a) => auditList(a.filter as AuditFilter),
+  ...etcdHandlers({
+    params,
+    check: (id) => {
+      const c = connections.find((x) => x.id === id);
+      if (!c || c.spec.kind !== 'etcd') throw err('not_found', `no etcd connection with id ${id}`);
+      if (c.name.includes('legacy') || targetOf(c).includes('127.0.0.1'))
+        throw err('unreachable', `etcd at 127.0.0.1:2379 refused the connection: is it running?`);
+    },
+    audit: (target, action, detail) => addAudit('etcd', target, action, true, detail),
+    auditFor: (target) => audit.filter((e) => e.platform === 'etcd' && e.target === target),
+  }),
 };
 
 mockIPC(async (cmd, args) => {
   const handler = handlers[cmd];
-  const extra = cmd === 'connection_test' ? 900 : 0;
+  const extra = cmd === 'connection_test' ? 900 : cmd === 'config_validate' ? -delay + 20 : 0;
   await new Promise((r) => setTimeout(r, delay + extra));
   if (!handler) throw `command ${cmd} not found`;
   return handler((args ?? {}) as Record<string, unknown>);

@@ -1,5 +1,5 @@
 // Thin typed wrapper over Tauri's `invoke`. Every rejection becomes an AppError.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AppError,
   AppInfo,
@@ -10,6 +10,8 @@ import type {
   Connection,
   ConnectionInput,
   ErrorCode,
+  ValueFormat,
+  WatchEvent,
   Settings,
   TestOutcome,
 } from './types';
@@ -83,5 +85,56 @@ export const api = {
   kubeContexts: (path: string): Promise<string[]> => call('kube_contexts', { path }),
   vsphereThumbprint: (url: string): Promise<string> => call('vsphere_thumbprint', { url }),
   auditList: (filter: AuditFilter): Promise<AuditPage> => call('audit_list', { filter }),
+
+  // Config workspace (etcd)
+  configTree: (connectionId: string, prefix: string, cursor: string | null, limit: number) =>
+    call('config_tree', { connectionId, prefix, cursor, limit }),
+  configCount: (connectionId: string, prefix: string) => call('config_count', { connectionId, prefix }),
+  configSearch: (connectionId: string, prefix: string, text: string, limit: number) =>
+    call('config_search', { connectionId, prefix, text, limit }),
+  configGet: (connectionId: string, key: string) => call('config_get', { connectionId, key }),
+  configValidate: (value: string, format: ValueFormat | null) => call('config_validate', { value, format }),
+  configPut: (
+    connectionId: string,
+    key: string,
+    value: string,
+    expectedModRevision: number,
+    format: ValueFormat,
+    allowInvalid: boolean,
+    comment: string,
+  ) => call('config_put', { connectionId, key, value, expectedModRevision, format, allowInvalid, comment }),
+  configDelete: (connectionId: string, key: string, expectedModRevision: number, comment: string) =>
+    call('config_delete', { connectionId, key, expectedModRevision, comment }),
+  configDeletePreview: (connectionId: string, prefix: string) => call('config_delete_preview', { connectionId, prefix }),
+  configDeletePrefix: (connectionId: string, prefix: string, expectedCount: number, comment: string) =>
+    call('config_delete_prefix', { connectionId, prefix, expectedCount, comment }),
+  configHistory: (connectionId: string, key: string, limit: number) => call('config_history', { connectionId, key, limit }),
+  configRollback: (connectionId: string, key: string, toRevision: number, expectedModRevision: number, comment: string) =>
+    call('config_rollback', { connectionId, key, toRevision, expectedModRevision, comment }),
+  configCompare: (connectionId: string, left: string, right: string) => call('config_compare', { connectionId, left, right }),
+  configCopy: (connectionId: string, from: string, to: string, rels: string[], comment: string) =>
+    call('config_copy', { connectionId, from, to, rels, comment }),
+  configExport: (connectionId: string, prefix: string, format: 'json' | 'yaml') =>
+    call('config_export', { connectionId, prefix, format }),
+  configImportPreview: (connectionId: string, prefix: string, document: string) =>
+    call('config_import_preview', { connectionId, prefix, document }),
+  configImport: (connectionId: string, prefix: string, document: string, comment: string) =>
+    call('config_import', { connectionId, prefix, document, comment }),
+  /**
+   * Starts a watch on `prefix`; events arrive on `onEvent`. Resolves to a
+   * function that stops it (config_unwatch). Call it when the prefix changes or
+   * the view unmounts; stop is safe to call more than once.
+   */
+  configWatch: async (connectionId: string, prefix: string, onEvent: (e: WatchEvent) => void): Promise<() => Promise<void>> => {
+    const channel = new Channel<WatchEvent>(onEvent);
+    const watchId = await call('config_watch', { connectionId, prefix, onEvent: channel });
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      channel.onmessage = () => {};
+      await call('config_unwatch', { watchId });
+    };
+  },
 };
 export type Api = typeof api;

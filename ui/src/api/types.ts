@@ -134,6 +134,138 @@ export interface AppInfo {
   keychain: string;
 }
 
+// ---- Config workspace (etcd) ------------------------------------------------
+
+export interface KeyMeta {
+  key: string;
+  create_revision: number;
+  mod_revision: number;
+  version: number;
+  /** 0 = none */
+  lease: number;
+}
+
+export interface TreeEntry {
+  /** last segment, e.g. "db" for "/app/prod/db" (dirs end without the slash) */
+  name: string;
+  /** full key; for a dir, the dir prefix ending with "/" */
+  key: string;
+  is_dir: boolean;
+  /** leaves only */
+  meta: KeyMeta | null;
+}
+
+export interface TreePage {
+  prefix: string;
+  entries: TreeEntry[];
+  next_cursor: string | null;
+  revision: number;
+}
+
+export type ValueFormat = 'json' | 'yaml' | 'toml' | 'plain' | 'binary';
+export const EDITABLE_FORMATS: readonly ValueFormat[] = ['json', 'yaml', 'toml', 'plain'];
+
+export interface KeyValue {
+  meta: KeyMeta;
+  value: string;
+  /** detected */
+  format: ValueFormat;
+  /** bytes */
+  size: number;
+  /** seconds left when the key has a lease */
+  lease_ttl: number | null;
+  /** store revision of the read */
+  revision: number;
+}
+
+export interface Validation {
+  format: ValueFormat;
+  ok: boolean;
+  error: string | null;
+  line: number | null;
+  column: number | null;
+}
+
+export type WriteResult =
+  | { status: 'written'; meta: KeyMeta; revision: number }
+  /** current null: the key was deleted meanwhile */
+  | { status: 'conflict'; current: KeyValue | null };
+
+export interface HistoryEntry {
+  mod_revision: number;
+  version: number;
+  /** null = deleted at this revision */
+  value: string | null;
+  format: ValueFormat;
+}
+
+export interface History {
+  key: string;
+  /** newest first, starting with the current value */
+  entries: HistoryEntry[];
+  /** etcd compacted history: revisions below this are gone */
+  compacted_at: number | null;
+  /** the limit was hit before the key's creation */
+  truncated: boolean;
+  /** Opsdeck's own audit entries for this key (who/why), newest first */
+  audit: AuditEntry[];
+}
+
+export interface DiffItem {
+  /** key relative to the prefix */
+  rel: string;
+  left: string | null;
+  right: string | null;
+  left_mod_revision: number;
+  right_mod_revision: number;
+}
+
+export interface PrefixDiff {
+  left: string;
+  right: string;
+  only_left: DiffItem[];
+  only_right: DiffItem[];
+  different: DiffItem[];
+  same: number;
+}
+
+export interface CopyReport {
+  copied: number;
+  /** rels that changed meanwhile, nothing written */
+  conflicts: string[];
+}
+
+export interface ImportPlan {
+  creates: string[];
+  updates: string[];
+  unchanged: number;
+  total: number;
+}
+
+export interface ImportReport {
+  applied: number;
+  batches: number;
+  plan: ImportPlan;
+}
+
+export interface DeletePreview {
+  count: number;
+  /** first 20 keys */
+  sample: string[];
+}
+
+export type WatchEvent =
+  | { type: 'put'; key: string; meta: KeyMeta; value: string | null }
+  | { type: 'delete'; key: string; mod_revision: number }
+  | { type: 'error'; message: string }
+  | { type: 'compacted'; compact_revision: number };
+
+/** The Channel passed as `onEvent` to config_watch (structural: keeps this file free of runtime imports). */
+export interface EventChannel<T> {
+  id: number;
+  onmessage: (message: T) => void;
+}
+
 /** Command name → [args, result]. The single source for the typed client. */
 export interface Commands {
   app_info: [undefined, AppInfo];
@@ -146,5 +278,37 @@ export interface Commands {
   kube_contexts: [{ path: string }, string[]];
   vsphere_thumbprint: [{ url: string }, string];
   audit_list: [{ filter: AuditFilter }, AuditPage];
+  config_tree: [{ connectionId: string; prefix: string; cursor: string | null; limit: number }, TreePage];
+  config_count: [{ connectionId: string; prefix: string }, number];
+  config_search: [{ connectionId: string; prefix: string; text: string; limit: number }, TreeEntry[]];
+  config_get: [{ connectionId: string; key: string }, KeyValue];
+  config_validate: [{ value: string; format: ValueFormat | null }, Validation];
+  config_put: [
+    {
+      connectionId: string;
+      key: string;
+      value: string;
+      expectedModRevision: number;
+      format: ValueFormat;
+      allowInvalid: boolean;
+      comment: string;
+    },
+    WriteResult,
+  ];
+  config_delete: [{ connectionId: string; key: string; expectedModRevision: number; comment: string }, WriteResult];
+  config_delete_preview: [{ connectionId: string; prefix: string }, DeletePreview];
+  config_delete_prefix: [{ connectionId: string; prefix: string; expectedCount: number; comment: string }, { deleted: number }];
+  config_history: [{ connectionId: string; key: string; limit: number }, History];
+  config_rollback: [
+    { connectionId: string; key: string; toRevision: number; expectedModRevision: number; comment: string },
+    WriteResult,
+  ];
+  config_compare: [{ connectionId: string; left: string; right: string }, PrefixDiff];
+  config_copy: [{ connectionId: string; from: string; to: string; rels: string[]; comment: string }, CopyReport];
+  config_export: [{ connectionId: string; prefix: string; format: 'json' | 'yaml' }, string];
+  config_import_preview: [{ connectionId: string; prefix: string; document: string }, ImportPlan];
+  config_import: [{ connectionId: string; prefix: string; document: string; comment: string }, ImportReport];
+  config_watch: [{ connectionId: string; prefix: string; onEvent: EventChannel<WatchEvent> }, number];
+  config_unwatch: [{ watchId: number }, null];
 }
 export type CommandName = keyof Commands;

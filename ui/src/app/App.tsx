@@ -5,6 +5,7 @@ import { ErrorBoundary } from '../components/ErrorBoundary';
 import { ToastProvider, useToast } from '../components/Toast';
 import { useT } from '../i18n';
 import { AuditView } from '../views/audit/AuditView';
+import { ConfigView } from '../views/config/ConfigView';
 import { ConnectionsView } from '../views/connections/ConnectionsView';
 import { SettingsView } from '../views/settings/SettingsView';
 import { WorkspaceView } from '../views/workspace/WorkspaceView';
@@ -20,8 +21,9 @@ function CurrentView({ view }: { view: ViewName }) {
     case 'vms':
     case 'images':
     case 'clusters':
-    case 'config':
       return <WorkspaceView key={view} view={view} />;
+    case 'config':
+      return <ConfigView />;
     case 'connections':
       return <ConnectionsView />;
     case 'audit':

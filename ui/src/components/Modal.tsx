@@ -17,6 +17,8 @@ interface Props {
   initialFocus?: string;
   /** Renders the body as a <form> with this submit handler. */
   onSubmit?: () => void;
+  /** Width of a "dialog": md (default, forms), lg (diffs), xl (side-by-side work). */
+  size?: 'md' | 'lg' | 'xl';
 }
 
 const FOCUSABLE =
@@ -34,6 +36,7 @@ export function Modal({
   testid,
   initialFocus,
   onSubmit,
+  size = 'md',
 }: Props) {
   const t = useT();
   const panel = useRef<HTMLDivElement>(null);
@@ -48,7 +51,16 @@ export function Modal({
       (initialFocus && el?.querySelector<HTMLElement>(initialFocus)) || el?.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? el)?.focus();
     document.body.classList.add('modal-open');
+    // Esc still closes when focus fell out of the panel (e.g. onto <body> after
+    // the focused button became disabled while busy).
+    const onDocKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      const active = document.activeElement;
+      if (!active || active === document.body) onCloseRef.current();
+    };
+    document.addEventListener('keydown', onDocKey);
     return () => {
+      document.removeEventListener('keydown', onDocKey);
       document.body.classList.remove('modal-open');
       if (previous && document.contains(previous)) previous.focus();
     };
@@ -85,7 +97,7 @@ export function Modal({
 
   return (
     <div
-      class={`modal-backdrop modal-${variant}`}
+      class={`modal-backdrop modal-${variant} modal-size-${size}`}
       onMouseDown={(e) => {
         if (backdropCloses && e.target === e.currentTarget) onClose();
       }}

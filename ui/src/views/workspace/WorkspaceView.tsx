@@ -70,7 +70,7 @@ export function WorkspaceView({ view }: { view: Workspace }) {
             {t(`workspace.${view}.add`)}
           </button>
         }
-        note={t('workspace.upcoming')}
+        note={view === 'config' ? undefined : t('workspace.upcoming')}
       >
         <p>{t(`workspace.${view}.emptyBody`)}</p>
       </EmptyState>

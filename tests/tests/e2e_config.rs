@@ -1,0 +1,114 @@
+//! End to end, Config workspace: open a key in the real app, edit and save it
+//! (with the diff), then save over a conflicting external write and see the
+//! conflict view with the other value; a change by someone else appears live.
+
+use std::time::Duration;
+
+use etcd_client::Client;
+use opsdeck_tests::app::{css, fill, shot, wait_until, App, Read};
+use opsdeck_tests::Service;
+use serde_json::json;
+
+/// Sets a textarea's content the way typing does (fires `input`).
+async fn set_text(app: &App, sel: &str, text: &str) {
+    let el = css(&app.c, sel).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    app.c
+        .execute(
+            "const t = arguments[0]; t.focus(); t.value = arguments[1]; t.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![arg, json!(text)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("typing into {sel}: {e}"));
+}
+
+async fn open_row(app: &App, key: &str) {
+    app.click(&format!("[data-testid=config-tree-row][data-key='{key}']")).await;
+}
+
+#[tokio::test]
+async fn edit_save_and_conflict_in_the_config_workspace() {
+    let etcd = Service::start("etcd", &[]);
+    let endpoint = etcd.get("ETCD_ENDPOINT").to_string();
+    let mut other = Client::connect([endpoint.as_str()], None).await.unwrap();
+    other.put("/app/dev/db", "{\n  \"pool\": 10\n}", None).await.unwrap();
+    other.put("/app/dev/feature", "on", None).await.unwrap();
+    other.put("/app/prod/db", "{\n  \"pool\": 50\n}", None).await.unwrap();
+
+    let app = App::start().await;
+    let c = &app.c;
+    // The connection, added through the Connections view.
+    app.click("[data-testid=nav-connections]").await;
+    app.click("[data-testid=add-connection]").await;
+    opsdeck_tests::app::select(c, "[data-testid=conn-kind]", "etcd").await;
+    fill(c, "[data-testid=conn-name]", "dev etcd").await;
+    fill(c, "[data-testid=conn-etcd-endpoints]", &endpoint).await;
+    app.click("[data-testid=conn-save]").await;
+    css(c, "[data-testid=conn-row][data-name='dev etcd']").await;
+
+    app.click("[data-testid=nav-config]").await;
+    css(c, "[data-testid=view-config]").await;
+    css(c, "[data-testid=config-tree]").await;
+    open_row(&app, "/app/").await;
+    open_row(&app, "/app/dev/").await;
+    open_row(&app, "/app/dev/db").await;
+    wait_until(c, "[data-testid=config-value-key]", Read::Prop("textContent"), |t| t.contains("/app/dev/db"), Duration::from_secs(10)).await;
+    wait_until(c, "[data-testid=config-editor]", Read::Prop("value"), |v| v.contains("\"pool\": 10"), Duration::from_secs(10)).await;
+    shot(c, "config-key-open").await;
+
+    // Invalid JSON cannot be saved as JSON.
+    set_text(&app, "[data-testid=config-editor]", "{ \"pool\": ").await;
+    wait_until(c, "[data-testid=config-validation]", Read::Attr("data-ok"), |v| v == "false", Duration::from_secs(5)).await;
+    let save_disabled = css(c, "[data-testid=config-save]").await.prop("disabled").await.unwrap();
+    assert_eq!(save_disabled.as_deref(), Some("true"), "Save is disabled for invalid JSON");
+    shot(c, "config-invalid-json").await;
+
+    // Edit, see the diff, save with a comment.
+    set_text(&app, "[data-testid=config-editor]", "{\n  \"pool\": 20\n}").await;
+    wait_until(c, "[data-testid=config-validation]", Read::Attr("data-ok"), |v| v == "true", Duration::from_secs(5)).await;
+    app.click("[data-testid=config-save]").await;
+    css(c, "[data-testid=config-diff]").await;
+    shot(c, "config-diff-before-save").await;
+    fill(c, "[data-testid=config-comment]", "raise the pool").await;
+    app.click("[data-testid=config-confirm-save]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = other.get("/app/dev/db", None).await.unwrap();
+        if v.kvs()[0].value_str().unwrap().contains("20") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the save never reached etcd");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Someone else writes while we edit: saving shows the conflict, theirs survives.
+    set_text(&app, "[data-testid=config-editor]", "{\n  \"pool\": 30\n}").await;
+    wait_until(c, "[data-testid=config-validation]", Read::Attr("data-ok"), |v| v == "true", Duration::from_secs(5)).await;
+    other.put("/app/dev/db", "{\n  \"pool\": 99\n}", None).await.unwrap();
+    // The live watch tells the editing user at once.
+    css(c, "[data-testid=config-watch-banner]").await;
+    shot(c, "config-changed-while-editing").await;
+    app.click("[data-testid=config-save]").await;
+    css(c, "[data-testid=config-diff]").await;
+    app.click("[data-testid=config-confirm-save]").await;
+    css(c, "[data-testid=config-conflict]").await;
+    wait_until(c, "[data-testid=config-conflict-theirs]", Read::Prop("textContent"), |t| t.contains("99"), Duration::from_secs(10)).await;
+    shot(c, "config-conflict").await;
+    let v = other.get("/app/dev/db", None).await.unwrap();
+    assert!(v.kvs()[0].value_str().unwrap().contains("99"), "their value survived");
+    app.click("[data-testid=config-reload-theirs]").await;
+    wait_until(c, "[data-testid=config-editor]", Read::Prop("value"), |v| v.contains("99"), Duration::from_secs(10)).await;
+
+    // A key created by someone else shows up in the open tree, highlighted.
+    other.put("/app/dev/new-key", "hello", None).await.unwrap();
+    wait_until(c, "[data-testid=config-tree-row][data-key='/app/dev/new-key']", Read::Attr("data-key"), |_| true, Duration::from_secs(2)).await;
+    shot(c, "config-watch-new-key").await;
+
+    // History of the key lists the revisions, newest first.
+    app.click("[data-testid=config-tab-history]").await;
+    css(c, "[data-testid=config-history-row]").await;
+    let rows = c.find_all(fantoccini::Locator::Css("[data-testid=config-history-row]")).await.unwrap();
+    assert!(rows.len() >= 3, "10 → 20 → 99: got {} rows", rows.len());
+    shot(c, "config-history").await;
+    app.close().await;
+}
