@@ -10,7 +10,7 @@ use opsdeck_core::cache::audit::AuditFilter;
 use opsdeck_core::config::format::ValueFormat;
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::WatchEvent;
-use opsdeck_core::config::WriteResult;
+use opsdeck_core::config::{CopyItem, WriteResult};
 use opsdeck_core::connections::{ConnectionSpec, TlsFiles};
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
@@ -230,7 +230,26 @@ async fn compare_and_copy_between_prefixes() {
     assert_eq!(d.different.iter().map(|i| (i.rel.as_str(), i.left.as_deref(), i.right.as_deref())).collect::<Vec<_>>(), [("c", Some("3"), Some("30"))]);
     assert_eq!(d.same, 1);
 
-    let report = t.backend.config_copy(&s, "/env/dev/", "/env/prod/", &["a".into(), "c".into()], "promote").await.unwrap();
+    let items: Vec<CopyItem> = d
+        .only_left
+        .iter()
+        .chain(&d.different)
+        .map(|i| CopyItem { rel: i.rel.clone(), left_mod_revision: i.left_mod_revision, right_mod_revision: i.right_mod_revision })
+        .collect();
+    // Someone changes dev/c after the comparison: the copy refuses, nothing written.
+    o.put("/env/dev/c", "333", None).await.unwrap();
+    let refused = t.backend.config_copy(&s, "/env/dev/", "/env/prod/", &items, "promote").await.unwrap();
+    assert_eq!((refused.copied, refused.conflicts.clone()), (0, vec!["c".to_string()]));
+    assert!(t.backend.config_get(&s, "/env/prod/a").await.is_err(), "nothing copied");
+    // Compare again, copy what is now seen.
+    let d = t.backend.config_compare(&s, "/env/dev/", "/env/prod/").await.unwrap();
+    let items: Vec<CopyItem> = d
+        .only_left
+        .iter()
+        .chain(&d.different)
+        .map(|i| CopyItem { rel: i.rel.clone(), left_mod_revision: i.left_mod_revision, right_mod_revision: i.right_mod_revision })
+        .collect();
+    let report = t.backend.config_copy(&s, "/env/dev/", "/env/prod/", &items, "promote").await.unwrap();
     assert_eq!(report.copied, 2);
     let d = t.backend.config_compare(&s, "/env/dev/", "/env/prod/").await.unwrap();
     assert!(d.only_left.is_empty() && d.different.is_empty());

@@ -110,5 +110,34 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     let rows = c.find_all(fantoccini::Locator::Css("[data-testid=config-history-row]")).await.unwrap();
     assert!(rows.len() >= 3, "10 → 20 → 99: got {} rows", rows.len());
     shot(c, "config-history").await;
+
+    // Compare dev with prod and copy the key prod lacks, in one guarded transaction.
+    app.click("[data-testid=config-compare-open]").await;
+    fill(c, "[data-testid=config-compare-left]", "/app/dev/").await;
+    fill(c, "[data-testid=config-compare-right]", "/app/prod/").await;
+    app.click("[data-testid=config-compare-run]").await;
+    css(c, "[data-testid=config-diff-row][data-rel='feature'][data-section=only_left]").await;
+    app.click("[data-testid=config-diff-row][data-rel='feature'] input[type=checkbox]").await;
+    shot(c, "config-compare").await;
+    app.click("[data-testid=config-copy-selected]").await;
+    app.click("[data-testid=config-copy-confirm]").await;
+    css(c, "[data-testid=config-copy-report]").await;
+    let copied = other.get("/app/prod/feature", None).await.unwrap();
+    assert_eq!(copied.kvs().first().map(|kv| kv.value_str().unwrap().to_string()), Some("on".to_string()));
+    app.c.execute("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));", vec![]).await.unwrap();
+
+    // A prefix with 20,000 keys: counted, and only the visible rows are in the DOM.
+    let ops: Vec<String> = (0..20_000).map(|i| format!("/big/k{i:05}")).collect();
+    for chunk in ops.chunks(128) {
+        let puts: Vec<etcd_client::TxnOp> = chunk.iter().map(|k| etcd_client::TxnOp::put(k.as_str(), "v", None)).collect();
+        other.txn(etcd_client::Txn::new().and_then(puts)).await.unwrap();
+    }
+    // The root listing was read before /big/ existed (only the open prefix is watched): refresh.
+    app.click("[data-testid=config-tree-refresh]").await;
+    app.click("[data-testid=config-tree-row][data-key='/big/']").await;
+    wait_until(c, "[data-testid=config-count]", Read::Attr("data-count"), |n| n == "20000", Duration::from_secs(10)).await;
+    let rows = c.find_all(fantoccini::Locator::Css("[data-testid=config-tree-row]")).await.unwrap();
+    assert!(rows.len() < 300, "virtualised: {} rows in the DOM for 20,000 keys", rows.len());
+    shot(c, "config-big-prefix").await;
     app.close().await;
 }

@@ -470,7 +470,7 @@ export function etcdHandlers(ctx: Ctx): Record<string, (a: Record<string, unknow
       conn(a);
       const from = s(a, 'from');
       const to = s(a, 'to');
-      const rels = (a.rels as string[]) ?? [];
+      const rels = ((a.items as { rel: string }[]) ?? []).map((i) => i.rel);
       const conflicts = rels.filter((r) => !store.has(from + r));
       if (conflicts.length) return { copied: 0, conflicts };
       for (const r of rels) put(to + r, store.get(from + r)!.value);

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use opsdeck_core::config::format::{self, Validation, ValueFormat};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::{WatchEvent, WatchHandle};
-use opsdeck_core::config::{CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
+use opsdeck_core::config::{CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
 use opsdeck_core::Backend;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -123,9 +123,9 @@ pub async fn config_compare(backend: State<'_, Backend>, connection_id: String, 
 }
 
 #[tauri::command]
-pub async fn config_copy(backend: State<'_, Backend>, connection_id: String, from: String, to: String, rels: Vec<String>, comment: String) -> UiResult<CopyReport> {
+pub async fn config_copy(backend: State<'_, Backend>, connection_id: String, from: String, to: String, items: Vec<CopyItem>, comment: String) -> UiResult<CopyReport> {
     let s = session(&backend, &connection_id).await?;
-    Ok(backend.config_copy(&s, &from, &to, &rels, &comment).await?)
+    Ok(backend.config_copy(&s, &from, &to, &items, &comment).await?)
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@ import type {
   AuditFilter,
   AuditPage,
   CommandName,
+  CopyItem,
   Commands,
   Connection,
   ConnectionInput,
@@ -112,8 +113,8 @@ export const api = {
   configRollback: (connectionId: string, key: string, toRevision: number, expectedModRevision: number, comment: string) =>
     call('config_rollback', { connectionId, key, toRevision, expectedModRevision, comment }),
   configCompare: (connectionId: string, left: string, right: string) => call('config_compare', { connectionId, left, right }),
-  configCopy: (connectionId: string, from: string, to: string, rels: string[], comment: string) =>
-    call('config_copy', { connectionId, from, to, rels, comment }),
+  configCopy: (connectionId: string, from: string, to: string, items: CopyItem[], comment: string) =>
+    call('config_copy', { connectionId, from, to, items, comment }),
   configExport: (connectionId: string, prefix: string, format: 'json' | 'yaml') =>
     call('config_export', { connectionId, prefix, format }),
   configImportPreview: (connectionId: string, prefix: string, document: string) =>

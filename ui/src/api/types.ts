@@ -211,6 +211,13 @@ export interface History {
   audit: AuditEntry[];
 }
 
+/** A key to copy, with the revisions the user compared (0 = absent on that side). */
+export interface CopyItem {
+  rel: string;
+  left_mod_revision: number;
+  right_mod_revision: number;
+}
+
 export interface DiffItem {
   /** key relative to the prefix */
   rel: string;
@@ -304,7 +311,7 @@ export interface Commands {
     WriteResult,
   ];
   config_compare: [{ connectionId: string; left: string; right: string }, PrefixDiff];
-  config_copy: [{ connectionId: string; from: string; to: string; rels: string[]; comment: string }, CopyReport];
+  config_copy: [{ connectionId: string; from: string; to: string; items: CopyItem[]; comment: string }, CopyReport];
   config_export: [{ connectionId: string; prefix: string; format: 'json' | 'yaml' }, string];
   config_import_preview: [{ connectionId: string; prefix: string; document: string }, ImportPlan];
   config_import: [{ connectionId: string; prefix: string; document: string; comment: string }, ImportReport];

@@ -304,7 +304,9 @@ const en = {
       copySelected: 'Copy selected left → right',
       copyConfirm: 'Copy {{count}} to {{to}}',
       copied: 'Copied {{count}} keys to {{to}}',
+      copied_one: 'Copied {{count}} key to {{to}}',
       report: '{{count}} keys copied',
+      report_one: '{{count}} key copied',
       conflicts: '{{count}} changed meanwhile, nothing written for them:',
     },
     export: {

@@ -304,7 +304,9 @@ const zhCN: Shape<Messages> = {
       copySelected: '将所选从左侧复制到右侧',
       copyConfirm: '复制 {{count}} 项到 {{to}}',
       copied: '已复制 {{count}} 个键到 {{to}}',
+      copied_one: '已复制 {{count}} 个键到 {{to}}',
       report: '已复制 {{count}} 个键',
+      report_one: '已复制 {{count}} 个键',
       conflicts: '{{count}} 个键在此期间被修改，未写入：',
     },
     export: {

@@ -10,7 +10,7 @@ use crate::config::format::ValueFormat;
 use crate::config::transfer::DocFormat;
 use crate::config::watch::{WatchEvent, WatchHandle};
 use crate::config::{self as cfg, write::check_value};
-use crate::config::{CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
+use crate::config::{CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
 use crate::connections::ConnectionSpec;
 use crate::connectors::etcd::EtcdTarget;
 use crate::error::{Error, Result};
@@ -179,9 +179,9 @@ impl Backend {
         s.context(cfg::compare::compare(&mut s.client(), left, right).await)
     }
 
-    pub async fn config_copy(&self, s: &EtcdSession, from: &str, to: &str, rels: &[String], comment: &str) -> Result<CopyReport> {
+    pub async fn config_copy(&self, s: &EtcdSession, from: &str, to: &str, items: &[CopyItem], comment: &str) -> Result<CopyReport> {
         let comment = comment_of(comment)?;
-        let result = s.context(cfg::compare::copy(&mut s.client(), from, to, rels).await);
+        let result = s.context(cfg::compare::copy(&mut s.client(), from, to, items).await);
         let detail = match &result {
             Ok(r) if r.conflicts.is_empty() => Ok(outcome(&s.label, format!("copied {} keys from {from}", r.copied), &comment)),
             Ok(r) => Err(Error::invalid(outcome(&s.label, format!("nothing copied from {from}: changed meanwhile: {}", r.conflicts.join(", ")), &comment))),

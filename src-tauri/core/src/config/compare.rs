@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
 
 use super::keys::{check_key, key_text, prefix_end};
-use super::model::{CopyReport, DiffItem, PrefixDiff};
+use super::model::{CopyItem, CopyReport, DiffItem, PrefixDiff};
 use super::{etcd_err, MAX_TXN_OPS};
 use crate::error::{Error, Result};
 
@@ -72,43 +72,49 @@ pub async fn compare(client: &mut Client, left: &str, right: &str) -> Result<Pre
     Ok(diff)
 }
 
-/// Copies `rels` from `from` to `to` in ONE transaction: written only if no
-/// source or target key changed since they were read here.
-pub async fn copy(client: &mut Client, from: &str, to: &str, rels: &[String]) -> Result<CopyReport> {
+/// Copies `items` from `from` to `to` in ONE transaction, written only if
+/// every source and target key is still at the revision the user compared
+/// (so nothing the user did not see is copied or overwritten).
+pub async fn copy(client: &mut Client, from: &str, to: &str, items: &[CopyItem]) -> Result<CopyReport> {
     check_key(to, "prefix")?;
-    if rels.is_empty() {
+    if items.is_empty() {
         return Err(Error::invalid("select at least one key to copy"));
     }
-    if rels.len() > MAX_TXN_OPS / 2 {
+    if items.len() > MAX_TXN_OPS / 2 {
         return Err(Error::invalid(format!(
             "select at most {} keys per copy (one etcd transaction); copy the rest in another step",
             MAX_TXN_OPS / 2
         )));
     }
     let (src, _) = scan(client, from).await?;
-    let (dst, _) = scan(client, to).await?;
     let mut compares = Vec::new();
     let mut puts = Vec::new();
-    for rel in rels {
-        let Some((value, src_rev)) = src.get(rel) else {
-            return Err(Error::invalid(format!("{from}{rel} does not exist (any more)")));
-        };
-        let dst_rev = dst.get(rel).map(|(_, r)| *r).unwrap_or(0);
-        compares.push(Compare::mod_revision(format!("{from}{rel}"), CompareOp::Equal, *src_rev));
-        compares.push(Compare::mod_revision(format!("{to}{rel}"), CompareOp::Equal, dst_rev));
-        puts.push(TxnOp::put(format!("{to}{rel}"), value.as_str(), None));
+    let mut conflicts = Vec::new();
+    for item in items {
+        let rel = &item.rel;
+        match src.get(rel) {
+            Some((value, rev)) if *rev == item.left_mod_revision => {
+                compares.push(Compare::mod_revision(format!("{from}{rel}"), CompareOp::Equal, item.left_mod_revision));
+                compares.push(Compare::mod_revision(format!("{to}{rel}"), CompareOp::Equal, item.right_mod_revision));
+                puts.push(TxnOp::put(format!("{to}{rel}"), value.as_str(), None));
+            }
+            _ => conflicts.push(rel.clone()),
+        }
+    }
+    if !conflicts.is_empty() {
+        return Ok(CopyReport { copied: 0, conflicts });
     }
     let resp = client.txn(Txn::new().when(compares).and_then(puts)).await.map_err(etcd_err)?;
     if resp.succeeded() {
-        return Ok(CopyReport { copied: rels.len(), conflicts: vec![] });
+        return Ok(CopyReport { copied: items.len(), conflicts: vec![] });
     }
-    // Name what moved (a second read; nothing was written).
+    // Name what moved (nothing was written).
     let (src2, _) = scan(client, from).await?;
     let (dst2, _) = scan(client, to).await?;
-    let conflicts = rels
+    let conflicts = items
         .iter()
-        .filter(|rel| src.get(*rel).map(|v| v.1) != src2.get(*rel).map(|v| v.1) || dst.get(*rel).map(|v| v.1) != dst2.get(*rel).map(|v| v.1))
-        .cloned()
+        .filter(|i| src2.get(&i.rel).map(|v| v.1).unwrap_or(0) != i.left_mod_revision || dst2.get(&i.rel).map(|v| v.1).unwrap_or(0) != i.right_mod_revision)
+        .map(|i| i.rel.clone())
         .collect();
     Ok(CopyReport { copied: 0, conflicts })
 }

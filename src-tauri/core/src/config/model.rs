@@ -112,6 +112,14 @@ pub struct PrefixDiff {
     pub same: usize,
 }
 
+/// A key to copy with the revisions the user compared (0 = absent on that side).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyItem {
+    pub rel: String,
+    pub left_mod_revision: i64,
+    pub right_mod_revision: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopyReport {
     pub copied: usize,

@@ -395,7 +395,7 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
                 }
               }}
             />
-            <button type="button" class="btn btn-sm btn-icon btn-ghost" onClick={refreshTree} title={t('common.refresh')} aria-label={t('common.refresh')}>
+            <button type="button" class="btn btn-sm btn-icon btn-ghost" data-testid="config-tree-refresh" onClick={refreshTree} title={t('common.refresh')} aria-label={t('common.refresh')}>
               <Icon name="refresh" size={14} />
             </button>
           </div>

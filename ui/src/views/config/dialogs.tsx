@@ -216,7 +216,10 @@ export function CompareDialog({ connId, initialLeft, onClose, onCopied }: { conn
     setCopying(true);
     setError(null);
     try {
-      const rep = await api.configCopy(connId, result.left, result.right, [...selected], comment.trim());
+      // Guarded by the revisions shown in this comparison: nothing the user did not see is copied.
+      const rows = [...result.only_left, ...result.different].filter((d) => selected.has(d.rel));
+      const items = rows.map((d) => ({ rel: d.rel, left_mod_revision: d.left_mod_revision, right_mod_revision: d.right_mod_revision }));
+      const rep = await api.configCopy(connId, result.left, result.right, items, comment.trim());
       setReport(rep);
       setConfirming(false);
       if (rep.conflicts.length === 0) toast.push({ kind: 'ok', title: t('config.compare.copied', { count: rep.copied, to: result.right }) });
