@@ -15,7 +15,7 @@ use crate::secrets::Secret;
 /// Warning events reported per cluster, newest first.
 pub const EVENTS_MAX: usize = 20;
 
-fn unreachable(context: &str, message: String, latency: Option<u64>) -> ClusterHealth {
+pub(crate) fn unreachable(context: &str, message: String, latency: Option<u64>) -> ClusterHealth {
     ClusterHealth {
         context: context.into(),
         verdict: Verdict::Unreachable,
@@ -40,6 +40,11 @@ pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: O
     };
     let latency = started.elapsed().as_millis() as u64;
     let snap = snapshot(&client, context).await;
+    evaluate(context, Some(version), Some(latency), snap)
+}
+
+/// Findings and verdict of a snapshot (shared by the one-shot check and the live view).
+pub(crate) fn evaluate(context: &str, version: Option<String>, latency: Option<u64>, snap: super::fetch::Snapshot) -> ClusterHealth {
     let mut out = Vec::new();
     let nodes = findings::nodes(&snap.nodes, &mut out);
     findings::pods(&snap.system_pods, &mut out);
@@ -50,8 +55,8 @@ pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: O
     ClusterHealth {
         context: context.into(),
         verdict: findings::verdict(&out),
-        version: Some(version),
-        latency_ms: Some(latency),
+        version,
+        latency_ms: latency,
         nodes,
         findings: out,
         checked_at: crate::cache::db::now_rfc3339(),

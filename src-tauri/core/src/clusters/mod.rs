@@ -10,6 +10,7 @@
 pub mod fetch;
 pub mod findings;
 pub mod health;
+pub mod live;
 pub mod model;
 
 pub use model::*;

@@ -1,0 +1,188 @@
+//! Live cluster health: kube-runtime reflectors (watches, not polling) keep
+//! an in-memory copy of the objects health is computed from; any change
+//! recomputes the verdict and delivers it within a second. The watcher
+//! re-lists by itself on 410 Gone; a lost API server is reported as
+//! Unreachable and the context reconnects with backoff. Dropping the
+//! [`LiveHandle`] stops everything.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::{select_all, BoxStream};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::api::Api;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
+use kube::runtime::WatchStreamExt;
+use kube::Client;
+use serde::de::DeserializeOwned;
+
+use super::fetch::{event_time, Snapshot};
+use super::health::{evaluate, unreachable};
+use super::model::{ClusterHealth, Finding, Severity};
+use crate::connectors::kube::{classify, client_for};
+use crate::error::Error;
+use crate::secrets::Secret;
+
+/// Changes are coalesced for this long before a verdict is recomputed.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+pub struct LiveHandle {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for LiveHandle {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub type OnHealth = Arc<dyn Fn(ClusterHealth) + Send + Sync>;
+
+/// Starts live health for each context; `on_health` receives every new verdict.
+pub fn watch(kubeconfig: kube::config::Kubeconfig, contexts: Vec<String>, token: Option<Secret>, on_health: OnHealth) -> LiveHandle {
+    let tasks = contexts
+        .into_iter()
+        .map(|context| {
+            let (kc, token, cb) = (kubeconfig.clone(), token.clone(), on_health.clone());
+            tokio::spawn(async move { run_context(kc, context, token, cb).await })
+        })
+        .collect();
+    LiveHandle { tasks }
+}
+
+async fn run_context(kubeconfig: kube::config::Kubeconfig, context: String, token: Option<Secret>, on_health: OnHealth) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let started = Instant::now();
+        live_once(kubeconfig.clone(), &context, token.as_ref(), &on_health).await;
+        if started.elapsed() > Duration::from_secs(60) {
+            backoff = Duration::from_secs(1);
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// What a watch stream tells the loop.
+enum Signal {
+    Changed,
+    Ready(usize),
+    Failed(usize, String, bool),
+}
+
+fn stream<K>(api: Api<K>, cfg: watcher::Config, index: usize) -> (Store<K>, BoxStream<'static, Signal>)
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let s = reflector::reflector(writer, watcher(api, cfg))
+        .default_backoff()
+        .map(move |ev| match ev {
+            Ok(watcher::Event::InitDone) => Signal::Ready(index),
+            Ok(_) => Signal::Changed,
+            Err(e) => {
+                let forbidden = format!("{e:?}").contains("code: 403");
+                Signal::Failed(index, e.to_string(), forbidden)
+            }
+        })
+        .boxed();
+    (reader, s)
+}
+
+fn cloned<K: Clone>(store: &Store<K>) -> Vec<K>
+where
+    K: kube::Resource<DynamicType = ()> + 'static,
+{
+    store.state().iter().map(|k| (**k).clone()).collect()
+}
+
+const WHAT: [&str; 6] = ["nodes", "pods in kube-system", "deployments", "statefulsets", "daemonsets", "events"];
+
+async fn live_once(kubeconfig: kube::config::Kubeconfig, context: &str, token: Option<&Secret>, on_health: &OnHealth) {
+    let client: Client = match client_for(kubeconfig, context, token).await {
+        Ok(c) => c,
+        Err(e) => return on_health(unreachable(context, e.to_string(), None)),
+    };
+    let t0 = Instant::now();
+    let version = match tokio::time::timeout(Duration::from_secs(10), client.apiserver_version()).await {
+        Ok(Ok(v)) => v.git_version,
+        Ok(Err(e)) => return on_health(unreachable(context, classify(e, context).to_string(), Some(t0.elapsed().as_millis() as u64))),
+        Err(_) => return on_health(unreachable(context, "no answer within 10 s".into(), Some(10_000))),
+    };
+    let latency = t0.elapsed().as_millis() as u64;
+    let (nodes, s0) = stream(Api::<Node>::all(client.clone()), watcher::Config::default(), 0);
+    let (pods, s1) = stream(Api::<Pod>::namespaced(client.clone(), "kube-system"), watcher::Config::default(), 1);
+    let (deps, s2) = stream(Api::<Deployment>::all(client.clone()), watcher::Config::default(), 2);
+    let (sts, s3) = stream(Api::<StatefulSet>::all(client.clone()), watcher::Config::default(), 3);
+    let (dss, s4) = stream(Api::<DaemonSet>::all(client.clone()), watcher::Config::default(), 4);
+    let (evs, s5) = stream(Api::<Event>::all(client.clone()), watcher::Config::default().fields("type=Warning"), 5);
+    let mut signals = select_all([s0, s1, s2, s3, s4, s5]);
+    let mut settled = [false; 6];
+    let mut gaps: [Option<Finding>; 6] = Default::default();
+    let mut dirty = false;
+    let mut failures = 0u32;
+    loop {
+        let next = if dirty && settled.iter().all(|s| *s) {
+            match tokio::time::timeout(DEBOUNCE, signals.next()).await {
+                Ok(n) => n,
+                Err(_) => {
+                    // Quiet for DEBOUNCE: publish.
+                    let mut warnings = cloned(&evs);
+                    warnings.sort_by_key(|e| std::cmp::Reverse(event_time(e)));
+                    let snap = Snapshot {
+                        nodes: cloned(&nodes),
+                        system_pods: cloned(&pods),
+                        deployments: cloned(&deps),
+                        statefulsets: cloned(&sts),
+                        daemonsets: cloned(&dss),
+                        warnings,
+                        gaps: gaps.iter().flatten().cloned().collect(),
+                    };
+                    on_health(evaluate(context, Some(version.clone()), Some(latency), snap));
+                    dirty = false;
+                    continue;
+                }
+            }
+        } else {
+            signals.next().await
+        };
+        match next {
+            None => return,
+            Some(Signal::Changed) => {
+                dirty = true;
+                failures = 0;
+            }
+            Some(Signal::Ready(i)) => {
+                settled[i] = true;
+                dirty = true;
+                failures = 0;
+            }
+            Some(Signal::Failed(i, message, forbidden)) => {
+                if forbidden {
+                    if gaps[i].is_none() {
+                        gaps[i] = Some(Finding { severity: Severity::Info, kind: "forbidden".into(), object: WHAT[i].into(), message: format!("forbidden: list {}", WHAT[i]) });
+                        settled[i] = true;
+                        dirty = true;
+                    }
+                    continue;
+                }
+                failures += 1;
+                // Every stream failing in a row: the API server is gone. Check, and give up this round.
+                if failures >= 6 {
+                    if let Err(e) = client.apiserver_version().await {
+                        let err: Error = classify(e, context);
+                        on_health(unreachable(context, format!("{err} (watching: {message})"), None));
+                        return;
+                    }
+                    failures = 0;
+                }
+            }
+        }
+    }
+}
