@@ -22,6 +22,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .manage(backend)
         .manage(commands::config::Watches::default())
+        .manage(commands::clusters::ClusterWatches::default())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::settings_get,
@@ -35,6 +36,10 @@ pub fn run() {
             commands::audit::audit_list,
             commands::clusters::clusters_health,
             commands::clusters::clusters_cached,
+            commands::clusters::clusters_watch,
+            commands::clusters::clusters_unwatch,
+            commands::clusters::clusters_details,
+            commands::clusters::clusters_apply,
             commands::config::config_tree,
             commands::config::config_count,
             commands::config::config_search,

@@ -1,12 +1,20 @@
 //! Clusters workspace commands.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
 use opsdeck_core::cache::snapshots::Snapshot;
+use opsdeck_core::clusters::apply::ApplyResult;
+use opsdeck_core::clusters::details::ClusterDetails;
+use opsdeck_core::clusters::live::LiveHandle;
 use opsdeck_core::clusters::ClusterHealth;
 use opsdeck_core::Backend;
+use tauri::ipc::Channel;
 use tauri::State;
 
 use super::check_id;
-use crate::error::UiResult;
+use crate::error::{UiError, UiResult};
 
 /// Checks a Kubernetes connection's contexts now (and caches the result).
 #[tauri::command]
@@ -20,4 +28,53 @@ pub async fn clusters_health(backend: State<'_, Backend>, connection_id: String)
 pub async fn clusters_cached(backend: State<'_, Backend>, connection_id: String) -> UiResult<Option<Snapshot<Vec<ClusterHealth>>>> {
     check_id(&connection_id)?;
     Ok(backend.cached_cluster_health(&connection_id).await?)
+}
+
+/// Open live cluster watches by id.
+#[derive(Default)]
+pub struct ClusterWatches {
+    next: AtomicU32,
+    open: Mutex<HashMap<u32, LiveHandle>>,
+}
+
+/// Live health of a connection's contexts, streamed on `on_event`.
+#[tauri::command]
+pub async fn clusters_watch(
+    backend: State<'_, Backend>,
+    watches: State<'_, ClusterWatches>,
+    connection_id: String,
+    on_event: Channel<ClusterHealth>,
+) -> UiResult<u32> {
+    check_id(&connection_id)?;
+    let handle = backend
+        .cluster_watch(&connection_id, move |h| {
+            let _ = on_event.send(h);
+        })
+        .await?;
+    let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
+    watches.open.lock().map_err(|_| UiError::invalid("watch registry unavailable"))?.insert(id, handle);
+    Ok(id)
+}
+
+#[tauri::command]
+pub fn clusters_unwatch(watches: State<'_, ClusterWatches>, watch_id: u32) -> UiResult<()> {
+    if let Ok(mut open) = watches.open.lock() {
+        open.remove(&watch_id); // dropping the handle stops its watches
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn clusters_details(backend: State<'_, Backend>, connection_id: String, context: String) -> UiResult<ClusterDetails> {
+    check_id(&connection_id)?;
+    Ok(backend.cluster_details(&connection_id, &context).await?)
+}
+
+#[tauri::command]
+pub async fn clusters_apply(backend: State<'_, Backend>, connection_id: String, contexts: Vec<String>, manifest: String) -> UiResult<Vec<ApplyResult>> {
+    check_id(&connection_id)?;
+    if contexts.len() > 200 {
+        return Err(UiError::invalid("contexts: at most 200"));
+    }
+    Ok(backend.cluster_apply(&connection_id, &contexts, &manifest).await?)
 }

@@ -2,12 +2,22 @@
 //! contexts, with the last result cached in SQLite so the view shows it (and
 //! its age) before the network answers.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures::future::join_all;
+use kube::config::Kubeconfig;
 
 use super::Backend;
 use crate::cache::snapshots::{self, Snapshot};
+use crate::clusters::apply::{apply, parse_manifest, ApplyResult};
+use crate::clusters::details::{details, ClusterDetails};
 use crate::clusters::health::check_all;
+use crate::clusters::live::{self, LiveHandle};
 use crate::clusters::ClusterHealth;
+use crate::connectors::kube::{client_for, read_kubeconfig, resolve_contexts};
+use crate::secrets::Secret;
 use crate::connections::ConnectionSpec;
 use crate::error::{Error, Result};
 
@@ -16,9 +26,17 @@ pub const HEALTH_SCOPE: &str = "cluster-health";
 /// Deadline per context.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What a Kubernetes connection points at, resolved.
+struct KubeTarget {
+    name: String,
+    path: String,
+    kubeconfig: Kubeconfig,
+    contexts: Vec<String>,
+    token: Option<Secret>,
+}
+
 impl Backend {
-    /// Checks every selected context of a Kubernetes connection now, and caches the result.
-    pub async fn cluster_health(&self, connection_id: &str) -> Result<Vec<ClusterHealth>> {
+    async fn kube_target(&self, connection_id: &str) -> Result<KubeTarget> {
         let stored = crate::connections::store::get(&self.db, connection_id).await?;
         let ConnectionSpec::Kubernetes { kubeconfig, contexts } = &stored.connection.spec else {
             return Err(Error::invalid(format!("connection \"{}\" is not a Kubernetes connection", stored.connection.name)));
@@ -27,9 +45,85 @@ impl Backend {
             Some(account) => self.keychain.get(account).await?,
             None => None,
         };
-        let result = check_all(kubeconfig, contexts, token.as_ref(), HEALTH_TIMEOUT).await?;
+        let parsed = read_kubeconfig(kubeconfig)?;
+        let contexts = resolve_contexts(&parsed, kubeconfig, contexts)?;
+        Ok(KubeTarget { name: stored.connection.name, path: kubeconfig.clone(), kubeconfig: parsed, contexts, token })
+    }
+
+    /// Checks every selected context of a Kubernetes connection now, and caches the result.
+    pub async fn cluster_health(&self, connection_id: &str) -> Result<Vec<ClusterHealth>> {
+        let t = self.kube_target(connection_id).await?;
+        let result = check_all(&t.path, &t.contexts, t.token.as_ref(), HEALTH_TIMEOUT).await?;
         snapshots::put(&self.db, connection_id, HEALTH_SCOPE, &result).await?;
         Ok(result)
+    }
+
+    /// Live health of every context of a connection; each update is also cached.
+    pub async fn cluster_watch(&self, connection_id: &str, on_health: impl Fn(ClusterHealth) + Send + Sync + 'static) -> Result<LiveHandle> {
+        let t = self.kube_target(connection_id).await?;
+        let latest: Arc<Mutex<BTreeMap<String, ClusterHealth>>> = Arc::default();
+        let (db, id) = (self.db.clone(), connection_id.to_string());
+        let on_health = Arc::new(on_health);
+        let cb = move |h: ClusterHealth| {
+            let all: Vec<ClusterHealth> = match latest.lock() {
+                Ok(mut m) => {
+                    m.insert(h.context.clone(), h.clone());
+                    m.values().cloned().collect()
+                }
+                Err(_) => vec![],
+            };
+            let (db, id) = (db.clone(), id.clone());
+            tokio::spawn(async move {
+                let _ = snapshots::put(&db, &id, HEALTH_SCOPE, &all).await;
+            });
+            on_health(h);
+        };
+        Ok(live::watch(t.kubeconfig, t.contexts, t.token, Arc::new(cb)))
+    }
+
+    /// Drill-down tables of one context of a connection.
+    pub async fn cluster_details(&self, connection_id: &str, context: &str) -> Result<ClusterDetails> {
+        let t = self.kube_target(connection_id).await?;
+        if !t.contexts.iter().any(|c| c == context) {
+            return Err(Error::invalid(format!("context \"{context}\" is not part of connection \"{}\"", t.name)));
+        }
+        let client = client_for(t.kubeconfig, context, t.token.as_ref()).await?;
+        crate::error::with_timeout(format!("cluster \"{context}\""), HEALTH_TIMEOUT * 3, details(&client, context)).await
+    }
+
+    /// Server-side applies `manifest` to the chosen contexts of a connection,
+    /// all contexts concurrently; audited per context.
+    pub async fn cluster_apply(&self, connection_id: &str, contexts: &[String], manifest: &str) -> Result<Vec<ApplyResult>> {
+        let t = self.kube_target(connection_id).await?;
+        let objects = parse_manifest(manifest)?;
+        if contexts.is_empty() {
+            return Err(Error::invalid("choose at least one context"));
+        }
+        for c in contexts {
+            if !t.contexts.contains(c) {
+                return Err(Error::invalid(format!("context \"{c}\" is not part of connection \"{}\"", t.name)));
+            }
+        }
+        let runs = contexts.iter().map(|context| {
+            let (kc, token, objects) = (t.kubeconfig.clone(), t.token.clone(), &objects);
+            async move {
+                match client_for(kc, context, token.as_ref()).await {
+                    Ok(client) => apply(&client, context, objects).await,
+                    Err(e) => ApplyResult { context: context.clone(), ok: false, error: Some(e.to_string()), objects: vec![], rollouts: vec![] },
+                }
+            }
+        });
+        let results = join_all(runs).await;
+        for r in &results {
+            let summary: Vec<String> = r.objects.iter().map(|o| format!("{} {}/{}: {}", o.kind, o.namespace.as_deref().unwrap_or("-"), o.name, o.error.as_deref().unwrap_or(&o.action))).collect();
+            let detail = format!("on {}: {}", t.name, summary.join("; "));
+            let outcome = if r.ok { Ok(detail) } else { Err(Error::Internal(r.error.clone().map(|e| format!("on {}: {e}", t.name)).unwrap_or(detail))) };
+            match &outcome {
+                Ok(d) => self.audit("kubernetes", &r.context, "cluster.apply", Ok(d.clone())).await,
+                Err(e) => self.audit("kubernetes", &r.context, "cluster.apply", Err(e)).await,
+            }
+        }
+        Ok(results)
     }
 
     /// The last cached health of a connection, with the time it was taken.

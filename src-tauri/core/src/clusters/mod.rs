@@ -7,6 +7,8 @@
 //! watches, the SQLite cache of the last snapshot, drill-down views and apply
 //! come next.
 
+pub mod apply;
+pub mod details;
 pub mod fetch;
 pub mod findings;
 pub mod health;

@@ -1,0 +1,130 @@
+//! Server-side apply of a manifest (one or more YAML documents) to a cluster,
+//! with what happened to each object and the rollout status of Deployments.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{DynamicObject, Patch, PatchParams};
+use kube::core::GroupVersionKind;
+use kube::discovery::{pinned_kind, Scope};
+use kube::{Api, Client};
+use serde::{Deserialize, Serialize};
+
+use crate::connectors::kube::classify;
+use crate::error::{Error, Result};
+
+/// Field manager recorded by the API server for Opsdeck's applies.
+pub const FIELD_MANAGER: &str = "opsdeck";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedObject {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// created, configured, unchanged or failed.
+    pub action: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rollout {
+    pub namespace: String,
+    pub name: String,
+    pub desired: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyResult {
+    pub context: String,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub objects: Vec<AppliedObject>,
+    pub rollouts: Vec<Rollout>,
+}
+
+/// Splits a manifest into objects (empty documents are skipped).
+pub fn parse_manifest(manifest: &str) -> Result<Vec<DynamicObject>> {
+    if manifest.len() > 8 * 1024 * 1024 {
+        return Err(Error::invalid("manifest: larger than 8 MiB"));
+    }
+    let mut out = Vec::new();
+    for (i, doc) in serde_norway::Deserializer::from_str(manifest).enumerate() {
+        let value = serde_norway::Value::deserialize(doc).map_err(|e| Error::invalid(format!("manifest document {}: {e}", i + 1)))?;
+        if value.is_null() {
+            continue;
+        }
+        let obj: DynamicObject = serde_norway::from_value(value)
+            .map_err(|e| Error::invalid(format!("manifest document {}: not a Kubernetes object: {e}", i + 1)))?;
+        if obj.types.is_none() || obj.metadata.name.is_none() {
+            return Err(Error::invalid(format!("manifest document {}: apiVersion, kind and metadata.name are required", i + 1)));
+        }
+        out.push(obj);
+    }
+    if out.is_empty() {
+        return Err(Error::invalid("manifest: no objects"));
+    }
+    Ok(out)
+}
+
+async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> AppliedObject {
+    let types = obj.types.clone().unwrap_or_default();
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let mut applied = AppliedObject { kind: types.kind.clone(), namespace: obj.metadata.namespace.clone(), name: name.clone(), action: "failed".into(), error: None };
+    let result: Result<String> = async {
+        let gvk = GroupVersionKind::try_from(&types).map_err(|e| Error::invalid(format!("{}: {e}", types.kind)))?;
+        let (resource, caps) = pinned_kind(client, &gvk).await.map_err(|e| classify(e, context))?;
+        let api: Api<DynamicObject> = match caps.scope {
+            Scope::Namespaced => {
+                let ns = obj.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+                applied.namespace = Some(ns.clone());
+                Api::namespaced_with(client.clone(), &ns, &resource)
+            }
+            Scope::Cluster => Api::all_with(client.clone(), &resource),
+        };
+        let before = api.get_opt(&name).await.map_err(|e| classify(e, context))?;
+        let after = api
+            .patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj))
+            .await
+            .map_err(|e| classify(e, context))?;
+        Ok(match before {
+            None => "created".into(),
+            Some(b) if b.metadata.resource_version == after.metadata.resource_version => "unchanged".into(),
+            Some(_) => "configured".into(),
+        })
+    }
+    .await;
+    match result {
+        Ok(action) => applied.action = action,
+        Err(e) => applied.error = Some(e.to_string()),
+    }
+    applied
+}
+
+/// Rollout of a Deployment: done when the controller has seen the latest
+/// generation and every replica is updated and available.
+async fn rollout(client: &Client, namespace: &str, name: &str) -> Option<Rollout> {
+    let d = Api::<Deployment>::namespaced(client.clone(), namespace).get(name).await.ok()?;
+    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let st = d.status.unwrap_or_default();
+    let updated = st.updated_replicas.unwrap_or(0);
+    let available = st.available_replicas.unwrap_or(0);
+    let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
+    Some(Rollout { namespace: namespace.into(), name: name.into(), desired, updated, available, done: observed && updated == desired && available == desired })
+}
+
+/// Applies every object, in order, to one cluster.
+pub async fn apply(client: &Client, context: &str, objects: &[DynamicObject]) -> ApplyResult {
+    let mut applied = Vec::new();
+    for o in objects {
+        applied.push(apply_one(client, context, o).await);
+    }
+    let mut rollouts = Vec::new();
+    for a in applied.iter().filter(|a| a.kind == "Deployment" && a.error.is_none()) {
+        if let Some(r) = rollout(client, a.namespace.as_deref().unwrap_or("default"), &a.name).await {
+            rollouts.push(r);
+        }
+    }
+    let ok = applied.iter().all(|a| a.error.is_none());
+    ApplyResult { context: context.into(), ok, error: None, objects: applied, rollouts }
+}

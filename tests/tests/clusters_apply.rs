@@ -1,0 +1,95 @@
+//! Server-side apply and drill-down against the real kube-apiserver (own test
+//! binary, own API server).
+
+use opsdeck_core::connections::ConnectionSpec;
+use opsdeck_core::ErrorCode;
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::service::shared;
+
+const MANIFEST: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data:
+  mode: "blue"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: registry.local/web:1
+"#;
+
+async fn backend() -> (TestBackend, String) {
+    let api = shared("kube-apiserver");
+    let t = TestBackend::new().await;
+    let c = t.add("lab", ConnectionSpec::Kubernetes { kubeconfig: api.get("KUBECONFIG").into(), contexts: vec![] }, None).await;
+    (t, c.id)
+}
+
+#[tokio::test]
+async fn apply_creates_then_configures_then_leaves_unchanged() {
+    let (t, id) = backend().await;
+    let r = t.backend.cluster_apply(&id, &["admin".into()], MANIFEST).await.unwrap();
+    let r = &r[0];
+    assert!(r.ok, "{r:?}");
+    let actions: Vec<(&str, &str)> = r.objects.iter().map(|o| (o.kind.as_str(), o.action.as_str())).collect();
+    assert_eq!(actions, [("Namespace", "created"), ("ConfigMap", "created"), ("Deployment", "created")]);
+    // No controller-manager runs here, so the rollout honestly never completes.
+    assert_eq!(r.rollouts.len(), 1);
+    assert_eq!((r.rollouts[0].desired, r.rollouts[0].available, r.rollouts[0].done), (2, 0, false));
+
+    let same = &t.backend.cluster_apply(&id, &["admin".into()], MANIFEST).await.unwrap()[0];
+    // (The API server itself touches a Namespace after creation, so its second apply may count as configured.)
+    assert!(same.objects[1..].iter().all(|o| o.action == "unchanged"), "{:?}", same.objects);
+    let changed = MANIFEST.replace("mode: \"blue\"", "mode: \"green\"");
+    let again = &t.backend.cluster_apply(&id, &["admin".into()], &changed).await.unwrap()[0];
+    assert_eq!(again.objects[1].action, "configured");
+
+    // The restricted user may not create namespaces: a per-object failure, not a crash.
+    let denied = &t.backend.cluster_apply(&id, &["restricted".into()], MANIFEST).await.unwrap()[0];
+    assert!(!denied.ok);
+    assert_eq!(denied.objects[0].action, "failed");
+    assert!(denied.objects[0].error.as_deref().unwrap().contains("forbidden"), "{:?}", denied.objects[0]);
+
+    let audit = t.backend.audit_log(&opsdeck_core::cache::audit::AuditFilter { platform: Some("kubernetes".into()), text: Some("cluster.apply".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(audit.total, 4);
+    assert_eq!(audit.entries[0].result, "error");
+    assert!(audit.entries[1].detail.contains("ConfigMap shop/settings: configured"), "{}", audit.entries[1].detail);
+
+    // Bad manifests are refused before anything is sent.
+    let bad = t.backend.cluster_apply(&id, &["admin".into()], "kind: [oops").await.unwrap_err();
+    assert_eq!(bad.code(), ErrorCode::InvalidInput);
+    let nameless = t.backend.cluster_apply(&id, &["admin".into()], "apiVersion: v1\nkind: ConfigMap\n").await.unwrap_err();
+    assert!(nameless.to_string().contains("metadata.name"), "{nameless}");
+}
+
+#[tokio::test]
+async fn details_list_nodes_failing_pods_and_forbidden_reads() {
+    let (t, id) = backend().await;
+    let d = t.backend.cluster_details(&id, "admin").await.unwrap();
+    assert!(!d.metrics_available, "no metrics-server here: said, not faked");
+    assert!(d.forbidden.is_empty());
+    let restricted = t.backend.cluster_details(&id, "restricted").await.unwrap();
+    assert!(restricted.forbidden.contains(&"nodes".to_string()), "{:?}", restricted.forbidden);
+    let err = t.backend.cluster_details(&id, "nope").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+}
