@@ -93,3 +93,26 @@ async fn details_list_nodes_failing_pods_and_forbidden_reads() {
     let err = t.backend.cluster_details(&id, "nope").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
 }
+
+#[test]
+fn cli_apply_reports_per_cluster() {
+    let api = shared("kube-apiserver");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cm.yaml");
+    std::fs::write(&file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cli-cm\n  namespace: default\ndata:\n  k: v\n").unwrap();
+    let bin = opsdeck_tests::workspace::target_dir().join("debug/opsdeck");
+    let run = |ctx: &str| {
+        std::process::Command::new(&bin)
+            .args(["apply", "-f", file.to_str().unwrap(), "--kubeconfig", api.get("KUBECONFIG"), "--context", ctx])
+            .output()
+            .unwrap()
+    };
+    let ok = run("admin");
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(out.contains("admin: ok") && out.contains("ConfigMap default/cli-cm: created"), "{out}");
+    // The restricted user has view only: exit 1 with the reason.
+    let denied = run("restricted");
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&denied.stdout).contains("forbidden"), "{}", String::from_utf8_lossy(&denied.stdout));
+}

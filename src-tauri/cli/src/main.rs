@@ -30,6 +30,8 @@ enum Command {
     Check(commands::pending::PendingArgs),
     /// Health verdict of Kubernetes clusters, every context at once.
     Health(commands::health::HealthArgs),
+    /// Server-side apply a manifest to several clusters at once.
+    Apply(commands::apply::ApplyArgs),
     /// Scan container images for vulnerabilities and policy (not yet implemented).
     Scan(commands::pending::PendingArgs),
     /// VM requests, provisioning and lifecycle on vSphere (not yet implemented).
@@ -59,6 +61,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(a) => commands::audit::run(cli.data_dir, a).await,
             Command::Check(_) => commands::pending::run("check", "#7 (headless checks for CI)"),
             Command::Health(h) => commands::health::run(h).await,
+            Command::Apply(a) => commands::apply::run(a).await,
             Command::Scan(_) => commands::pending::run("scan", "#5 (Images workspace)"),
             Command::Vm(_) => commands::pending::run("vm", "#6 (VMs workspace)"),
             Command::Config(c) => commands::config::run(cli.data_dir, c).await,

@@ -34,7 +34,7 @@ pub struct HealthArgs {
     timeout: u64,
 }
 
-fn default_kubeconfig() -> Option<String> {
+pub fn default_kubeconfig() -> Option<String> {
     if let Ok(k) = std::env::var("KUBECONFIG") {
         // KUBECONFIG may list several files; the first is used here.
         return k.split(':').find(|p| !p.is_empty()).map(String::from);

@@ -1,3 +1,4 @@
+pub mod apply;
 pub mod audit;
 pub mod config;
 pub mod health;
