@@ -216,3 +216,18 @@ async fn health_of_a_connection_is_cached_for_the_next_start() {
     .unwrap();
     assert_eq!(reopened.cached_cluster_health(&c.id).await.unwrap().unwrap().payload, live);
 }
+
+#[test]
+fn cli_health_writes_junit() {
+    let api = shared("kube-apiserver");
+    let bin = opsdeck_tests::workspace::target_dir().join("debug/opsdeck");
+    let out = std::process::Command::new(&bin)
+        .args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--format", "junit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="cluster-health" tests="2""#), "{xml}");
+    assert!(xml.contains(r#"<testcase name="admin""#) && xml.contains(r#"<testcase name="restricted""#), "{xml}");
+}

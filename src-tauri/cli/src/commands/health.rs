@@ -8,7 +8,15 @@ use opsdeck_core::clusters::health::check_all;
 use opsdeck_core::clusters::{Severity, Verdict};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table, Format};
+use crate::output::{fail, print_json, print_table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HealthFormat {
+    Table,
+    Json,
+    /// JUnit XML: one test case per cluster, failed unless Healthy.
+    Junit,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
@@ -24,8 +32,8 @@ pub struct HealthArgs {
     /// Context to check (repeat; none = every context of the file).
     #[arg(long = "context")]
     contexts: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = HealthFormat::Table)]
+    format: HealthFormat,
     /// Exit 1 when a cluster is at least this bad.
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
@@ -51,8 +59,16 @@ pub async fn run(a: HealthArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    if a.format == Format::Json {
+    if a.format == HealthFormat::Json {
         print_json(&results);
+    } else if a.format == HealthFormat::Junit {
+        match junit(&results) {
+            Ok(xml) => println!("{xml}"),
+            Err(e) => {
+                eprintln!("error (internal): cannot write JUnit XML: {e}");
+                return exit::INTERNAL;
+            }
+        }
     } else {
         let rows: Vec<Vec<String>> = results
             .iter()
@@ -80,4 +96,31 @@ pub async fn run(a: HealthArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// One test case per cluster; a Degraded or Unreachable cluster is a failure
+/// whose message is its reasons.
+fn junit(results: &[opsdeck_core::clusters::ClusterHealth]) -> Result<String, quick_junit::SerializeError> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new("cluster-health");
+    for h in results {
+        let status = if h.verdict == Verdict::Healthy {
+            TestCaseStatus::success()
+        } else {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let reasons: Vec<&str> = h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).collect();
+            s.set_message(format!("{:?}: {}", h.verdict, reasons.first().copied().unwrap_or("")));
+            s.set_description(reasons.join("\n"));
+            s
+        };
+        let mut case = TestCase::new(h.context.as_str(), status);
+        case.set_classname("opsdeck.health");
+        if let Some(ms) = h.latency_ms {
+            case.set_time(std::time::Duration::from_millis(ms));
+        }
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("opsdeck-health");
+    report.add_test_suite(suite);
+    report.to_string()
 }
