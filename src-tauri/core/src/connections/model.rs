@@ -63,7 +63,8 @@ pub enum ConnectionSpec {
         #[serde(default)]
         tls: Option<TlsFiles>,
     },
-    /// A kubeconfig file and the contexts of it to use (empty = all of them).
+    /// A kubeconfig file, or several separated like `KUBECONFIG` (merged the
+    /// way kubectl merges them), and the contexts to use (empty = all).
     Kubernetes {
         kubeconfig: String,
         #[serde(default)]

@@ -17,12 +17,23 @@ use crate::secrets::Secret;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const READ_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Reads a kubeconfig file; a missing or malformed file is a clear input error.
-pub fn read_kubeconfig(path: &str) -> Result<Kubeconfig> {
-    Kubeconfig::read_from(path).map_err(|e| Error::invalid(format!("kubeconfig {path}: {}", chain(&e))))
+/// Reads a kubeconfig, or several separated like `KUBECONFIG` (`:` on Unix,
+/// `;` on Windows) and merged by kubectl's rules: the first file to define a
+/// cluster, user, context or the current context wins. A missing or malformed
+/// file is a clear input error naming it.
+pub fn read_kubeconfig(paths: &str) -> Result<Kubeconfig> {
+    let files: Vec<_> = std::env::split_paths(paths).filter(|p| !p.as_os_str().is_empty()).collect();
+    if files.is_empty() {
+        return Err(Error::invalid("kubeconfig: the path of a kubeconfig file is required"));
+    }
+    files.iter().try_fold(Kubeconfig::default(), |merged, file| {
+        let shown = file.display();
+        let next = Kubeconfig::read_from(file).map_err(|e| Error::invalid(format!("kubeconfig {shown}: {}", chain(&e))))?;
+        merged.merge(next).map_err(|e| Error::invalid(format!("kubeconfig {shown} cannot be merged: {}", chain(&e))))
+    })
 }
 
-/// Context names of a kubeconfig file, in file order.
+/// Context names of a kubeconfig (or merged list), in file order.
 pub fn contexts(path: &str) -> Result<Vec<String>> {
     Ok(read_kubeconfig(path)?.contexts.into_iter().map(|c| c.name).collect())
 }
@@ -75,6 +86,14 @@ pub fn classify(e: kube::Error, context: &str) -> Error {
         }
         kube::Error::Api(status) if status.code == 404 => Error::NotFound(format!("{target}: {}", status.message)),
         kube::Error::Api(status) => Error::Internal(format!("{target} answered {}: {}", status.code, status.message)),
+        kube::Error::Auth(kube::client::AuthError::AuthExecRun { out, .. }) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            Error::Auth(format!(
+                "{target}: the kubeconfig's credential plugin failed ({}): {}; run it by hand or log in again",
+                out.status,
+                stderr.trim()
+            ))
+        }
         kube::Error::Auth(_) => Error::Auth(format!("{target}: getting credentials failed: {}", chain(&e))),
         kube::Error::InferKubeconfig(_) => Error::invalid(format!("{target}: {}", chain(&e))),
         _ => transport(&target, &chain(&e)),
