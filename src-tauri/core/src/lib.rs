@@ -10,6 +10,7 @@ pub mod config;
 pub mod connectors;
 pub mod error;
 pub mod paths;
+pub mod scanner;
 pub mod secrets;
 
 pub use backend::{Backend, BackendOptions};

@@ -1,0 +1,1 @@
+//! Local advisory database imported from OSV records.

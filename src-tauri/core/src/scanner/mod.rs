@@ -1,0 +1,14 @@
+//! Images workspace: read an image's layers (streamed from Docker), find its OS
+//! and installed packages, match them against a local OSV advisory database
+//! with each ecosystem's version ordering, and decide BLOCK / WARN / ALLOW.
+//!
+//! - `image`: streamed `docker save` reading, layers applied with whiteouts,
+//!   hostile tar entries rejected.
+//! - `packages`: os-release, dpkg, apk and rpm databases → installed packages.
+//! - `versions`: dpkg, apk and rpm version ordering.
+//! - `advisories`: OSV import into SQLite and matching.
+
+pub mod advisories;
+pub mod image;
+pub mod packages;
+pub mod versions;
