@@ -10,5 +10,7 @@
 
 pub mod advisories;
 pub mod image;
+pub mod layer_cache;
 pub mod packages;
+pub mod policy;
 pub mod versions;

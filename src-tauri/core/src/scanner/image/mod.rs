@@ -4,4 +4,5 @@
 pub mod layer;
 pub mod overlay;
 pub mod paths;
+pub mod save_archive;
 pub mod tar_stream;

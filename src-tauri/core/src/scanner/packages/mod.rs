@@ -1,7 +1,16 @@
 //! Installed packages of an image's root filesystem: the OS from
 //! `/etc/os-release` and the package databases of dpkg, apk and rpm.
 
+pub mod apk;
+pub mod dpkg;
+pub mod inventory;
+pub mod os_release;
+pub mod rpmdb;
+
 use serde::{Deserialize, Serialize};
+
+pub use inventory::{parse_file, Inventory, Parsed};
+pub use os_release::OsRelease;
 
 use super::versions::Scheme;
 
