@@ -23,6 +23,7 @@ pub fn run() {
         .manage(backend)
         .manage(commands::config::Watches::default())
         .manage(commands::clusters::ClusterWatches::default())
+        .manage(commands::images::ScanTasks::default())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::settings_get,
@@ -40,6 +41,17 @@ pub fn run() {
             commands::clusters::clusters_unwatch,
             commands::clusters::clusters_details,
             commands::clusters::clusters_apply,
+            commands::images::images_inventory,
+            commands::images::images_cached,
+            commands::images::images_scan,
+            commands::images::images_scan_running,
+            commands::images::images_cancel,
+            commands::images::images_history,
+            commands::images::images_report,
+            commands::images::images_export,
+            commands::images::advisories_import,
+            commands::images::images_policy,
+            commands::images::images_set_policy,
             commands::config::config_tree,
             commands::config::config_count,
             commands::config::config_search,

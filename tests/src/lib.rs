@@ -7,6 +7,8 @@
 
 pub mod app;
 pub mod backend;
+pub mod images;
+pub mod osv;
 pub mod service;
 pub mod workspace;
 

@@ -32,8 +32,11 @@ enum Command {
     Health(commands::health::HealthArgs),
     /// Server-side apply a manifest to several clusters at once.
     Apply(commands::apply::ApplyArgs),
-    /// Scan container images for vulnerabilities and policy (not yet implemented).
-    Scan(commands::pending::PendingArgs),
+    /// Scan container images for vulnerabilities and policy: BLOCK / WARN / ALLOW.
+    Scan(commands::scan::ScanArgs),
+    /// The local OSV advisory database used by scans.
+    #[command(subcommand)]
+    Advisories(commands::advisories::AdvisoriesCommand),
     /// VM requests, provisioning and lifecycle on vSphere (not yet implemented).
     Vm(commands::pending::PendingArgs),
     /// Read, edit, diff, export/import and watch etcd configuration (guarded writes).
@@ -62,7 +65,8 @@ fn main() -> std::process::ExitCode {
             Command::Check(_) => commands::pending::run("check", "#7 (headless checks for CI)"),
             Command::Health(h) => commands::health::run(h).await,
             Command::Apply(a) => commands::apply::run(a).await,
-            Command::Scan(_) => commands::pending::run("scan", "#5 (Images workspace)"),
+            Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
+            Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(_) => commands::pending::run("vm", "#6 (VMs workspace)"),
             Command::Config(c) => commands::config::run(cli.data_dir, c).await,
         }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod clusters;
 pub mod config;
 pub mod connections;
+pub mod images;
 
 use crate::error::{UiError, UiResult};
 

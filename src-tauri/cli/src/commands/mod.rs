@@ -1,9 +1,11 @@
+pub mod advisories;
 pub mod apply;
 pub mod audit;
 pub mod config;
 pub mod health;
 pub mod connections;
 pub mod pending;
+pub mod scan;
 
 use opsdeck_core::{Backend, BackendOptions, Result};
 

@@ -4,6 +4,8 @@
 
 mod clusters;
 mod config;
+mod images;
+pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
 
 pub use config::EtcdSession;
 

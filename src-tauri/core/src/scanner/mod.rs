@@ -9,8 +9,15 @@
 //! - `advisories`: OSV import into SQLite and matching.
 
 pub mod advisories;
+pub mod assess;
+pub mod engine;
+pub mod history;
 pub mod image;
 pub mod layer_cache;
 pub mod packages;
 pub mod policy;
+pub mod policy_store;
+pub mod rematch;
+pub mod reports;
+pub mod scan;
 pub mod versions;

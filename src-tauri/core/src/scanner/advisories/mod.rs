@@ -1,1 +1,18 @@
-//! Local advisory database imported from OSV records.
+//! Local advisory database imported from OSV records (zip or folder), and
+//! matching installed packages against it with each ecosystem's ordering.
+//!
+//! - `osv`: the OSV record format (lenient) and its severity.
+//! - `ecosystem`: OSV ecosystems ↔ the OS found in an image.
+//! - `store` / `import`: SQLite tables and the streamed, batched import.
+//! - `matching`: affected ranges with dpkg / apk / rpm ordering.
+
+pub mod ecosystem;
+pub mod import;
+pub mod matching;
+pub mod osv;
+pub mod store;
+
+pub use ecosystem::{ecosystem_of, Ecosystem, Family};
+pub use import::{import_path, ImportReport};
+pub use matching::{match_packages, Vulnerability};
+pub use osv::Severity;

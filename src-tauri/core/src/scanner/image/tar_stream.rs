@@ -190,7 +190,7 @@ mod tests {
         let mut h = header("x", tar::EntryType::Regular, 3);
         b.append_data(&mut h, &long, &b"abc"[..]).unwrap();
         let mut h = header("link", tar::EntryType::Symlink, 0);
-        b.append_link(&mut h, "link", "/".to_string() + &"t".repeat(150)).unwrap();
+        b.append_link(&mut h, "link", format!("/{}", "t".repeat(150))).unwrap();
         b.append_pax_extensions([("path", &b"pax/named"[..])]).unwrap();
         let mut h = header("short", tar::EntryType::Regular, 2);
         b.append(&h.clone(), &b"hi"[..]).unwrap();
@@ -199,7 +199,7 @@ mod tests {
         let items = collect(&bytes).unwrap();
         assert_eq!(items[0].0.path, long);
         assert_eq!(items[0].1, b"abc");
-        assert_eq!(items[1].0.kind, Kind::Symlink("/".to_string() + &"t".repeat(150)));
+        assert_eq!(items[1].0.kind, Kind::Symlink(format!("/{}", "t".repeat(150))));
         assert_eq!(items[2].0.path, "pax/named");
         assert_eq!(items[2].1, b"hi");
     }

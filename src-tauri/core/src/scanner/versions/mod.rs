@@ -2,6 +2,10 @@
 //! the ordering of the package manager that installed the package, never with
 //! semver or string order.
 
+pub mod apk;
+pub mod dpkg;
+pub mod rpm;
+
 use std::cmp::Ordering;
 
 /// The version ordering a package manager uses.
@@ -19,6 +23,52 @@ pub enum Scheme {
 /// Compares two versions with the scheme's ordering. Versions the scheme
 /// cannot parse still get a total, deterministic order (never a panic).
 pub fn compare(scheme: Scheme, a: &str, b: &str) -> Ordering {
-    let _ = (scheme, a, b);
-    todo!("versions::compare — being written")
+    match scheme {
+        Scheme::Dpkg => dpkg::compare(a, b),
+        Scheme::Apk => apk::compare(a, b),
+        Scheme::Rpm => rpm::compare(a, b),
+    }
+}
+
+/// Compares two runs of ASCII digits as numbers of any length.
+pub(crate) fn cmp_digits(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Checks `a <op> b` for each case, and the reverse.
+    pub fn check(scheme: Scheme, cases: &[(&str, char, &str)]) {
+        for (a, op, b) in cases {
+            let want = match op {
+                '<' => Ordering::Less,
+                '=' => Ordering::Equal,
+                '>' => Ordering::Greater,
+                _ => unreachable!(),
+            };
+            assert_eq!(compare(scheme, a, b), want, "{scheme:?}: {a} {op} {b}");
+            assert_eq!(compare(scheme, b, a), want.reverse(), "{scheme:?}: {b} vs {a}");
+        }
+    }
+
+    /// Sorting gives a consistent total order: every earlier item is ≤ every later one.
+    pub fn check_total_order(scheme: Scheme, versions: &[&str]) {
+        let mut v = versions.to_vec();
+        v.sort_by(|a, b| compare(scheme, a, b));
+        for i in 0..v.len() {
+            for j in i..v.len() {
+                assert_ne!(compare(scheme, v[i], v[j]), Ordering::Greater, "{scheme:?}: {} > {} after sorting {v:?}", v[i], v[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn digit_runs_of_any_length() {
+        assert_eq!(cmp_digits("0010", "9"), Ordering::Greater);
+        assert_eq!(cmp_digits("99999999999999999999999999", "99999999999999999999999998"), Ordering::Greater);
+        assert_eq!(cmp_digits("000", ""), Ordering::Equal);
+    }
 }

@@ -1,0 +1,38 @@
+//! `opsdeck advisories import PATH`: load OSV advisories (a zip as OSV
+//! publishes them, or a folder of JSON records) into the local database,
+//! then re-match every cached image without Docker.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use crate::exit;
+use crate::output::fail;
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// Import OSV records from a .zip or a folder (re-importing is idempotent).
+    Import { path: PathBuf },
+}
+
+pub async fn run(data_dir: Option<PathBuf>, c: AdvisoriesCommand) -> u8 {
+    let AdvisoriesCommand::Import { path } = c;
+    let backend = match super::open_backend(data_dir).await {
+        Ok(b) => b,
+        Err(e) => return fail(&e),
+    };
+    match backend.import_advisories(&path).await {
+        Ok(u) => {
+            println!("imported {} advisory records from {}", u.import.records, path.display());
+            for (file, reason) in &u.import.malformed {
+                eprintln!("skipped {file}: {reason}");
+            }
+            println!("re-matched {} cached images ({} need a new scan)", u.rematched.images, u.rematched.skipped);
+            for change in &u.rematched.changed {
+                println!("  {change}");
+            }
+            exit::OK
+        }
+        Err(e) => fail(&e),
+    }
+}

@@ -1,0 +1,213 @@
+//! `opsdeck scan IMAGE...`: vulnerability and policy scan of images on a
+//! Docker engine, for terminals (table) and CI gates (json, sarif,
+//! cyclonedx, junit; `--fail-on block|warn`).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use opsdeck_core::backend::Engine;
+use opsdeck_core::connections::TlsFiles;
+use opsdeck_core::connectors::docker;
+use opsdeck_core::scanner::policy::{Decision, Policy};
+use opsdeck_core::scanner::reports::{cyclonedx, sarif};
+use opsdeck_core::scanner::scan::{Progress, ScanReport};
+use opsdeck_core::{Error, Result};
+
+use crate::exit;
+use crate::output::{fail, print_json, print_table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
+    /// CycloneDX 1.5 SBOM with vulnerabilities (one image).
+    Cyclonedx,
+    /// JUnit XML: one test case per image, failed at or above --fail-on (default block).
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Block,
+    Warn,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Images to scan (name:tag, name@digest or id).
+    #[arg(required_unless_present = "running")]
+    images: Vec<String>,
+    /// Scan the image of every running container instead.
+    #[arg(long, conflicts_with = "images")]
+    running: bool,
+    /// Docker connection profile (name or id) instead of --docker-host.
+    #[arg(long, conflicts_with = "docker_host")]
+    connection: Option<String>,
+    /// Docker engine (default: $DOCKER_HOST, else unix:///var/run/docker.sock).
+    #[arg(long)]
+    docker_host: Option<String>,
+    /// TLS CA, client certificate and key for a tcp:// engine (dockerd --tlsverify).
+    #[arg(long, requires_all = ["tlscert", "tlskey"])]
+    tlscacert: Option<PathBuf>,
+    #[arg(long)]
+    tlscert: Option<PathBuf>,
+    #[arg(long)]
+    tlskey: Option<PathBuf>,
+    /// Import these OSV advisories (zip or folder) before scanning.
+    #[arg(long)]
+    advisories: Option<PathBuf>,
+    /// Policy file (JSON or YAML); default: the stored policy (Settings in the app).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    format: ScanFormat,
+    /// Exit 1 when an image's decision is at least this.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+}
+
+pub async fn run(data_dir: Option<PathBuf>, a: ScanArgs) -> u8 {
+    match scan(data_dir, &a).await {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+async fn engine(backend: &opsdeck_core::Backend, a: &ScanArgs) -> Result<Engine> {
+    if let Some(c) = &a.connection {
+        let c = backend.find_connection(c).await?;
+        return backend.engine(&c.id).await;
+    }
+    let host = a.docker_host.clone().or_else(|| std::env::var("DOCKER_HOST").ok()).unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+    let tls = a.tlscacert.as_ref().map(|ca| TlsFiles {
+        ca_file: Some(ca.display().to_string()),
+        cert_file: a.tlscert.as_ref().map(|p| p.display().to_string()),
+        key_file: a.tlskey.as_ref().map(|p| p.display().to_string()),
+    });
+    let docker = docker::connect(&host, tls.as_ref()).await?;
+    Ok(Engine { docker, host, connection_id: None })
+}
+
+fn load_policy(path: &PathBuf) -> Result<Policy> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::invalid(format!("policy file {}: {e}", path.display())))?;
+    let policy: Policy = serde_norway::from_str(&text).map_err(|e| Error::invalid(format!("policy file {}: {e}", path.display())))?;
+    policy.validate()?;
+    Ok(policy)
+}
+
+async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
+    if a.format == ScanFormat::Cyclonedx && (a.running || a.images.len() != 1) {
+        return Err(Error::invalid("--format cyclonedx describes one image: pass exactly one IMAGE"));
+    }
+    let backend = super::open_backend(data_dir).await?;
+    if let Some(path) = &a.advisories {
+        let update = backend.import_advisories(path).await?;
+        eprintln!("advisories: {} records imported from {}", update.import.records, path.display());
+    }
+    let policy = match &a.policy {
+        Some(p) => load_policy(p)?,
+        None => backend.image_policy().await?,
+    };
+    let engine = engine(&backend, a).await?;
+    let images: Vec<String> = if a.running {
+        let inv = opsdeck_core::scanner::engine::inventory(&engine.docker, &engine.host).await?;
+        opsdeck_core::scanner::engine::running_images(&inv).into_iter().map(|(id, _)| id).collect()
+    } else {
+        a.images.clone()
+    };
+    let mut reports: Vec<ScanReport> = Vec::new();
+    let mut errors = 0;
+    for image in &images {
+        let progress = |p: Progress| {
+            if let Progress::Reading { layers_to_read, layers_cached, .. } = p {
+                if layers_to_read > 0 {
+                    eprintln!("{image}: reading {layers_to_read} layers ({layers_cached} cached)");
+                }
+            }
+        };
+        match backend.scan_with(&engine, image, &policy, &progress).await {
+            Ok((_, r)) => reports.push(r),
+            Err(e) => {
+                eprintln!("error ({}): {image}: {e}", e.code().as_str());
+                errors += 1;
+            }
+        }
+    }
+    match a.format {
+        ScanFormat::Table => table(&reports),
+        ScanFormat::Json => {
+            print_json(&reports);
+        }
+        ScanFormat::Sarif => println!("{}", sarif::render_many(&reports)?),
+        ScanFormat::Cyclonedx => match reports.first().map(cyclonedx::render) {
+            Some(Ok(json)) => println!("{json}"),
+            Some(Err(e)) => return Err(e),
+            None => {}
+        },
+        ScanFormat::Junit => println!("{}", junit(&reports, a.fail_on.unwrap_or(FailOn::Block)).map_err(|e| Error::Internal(format!("JUnit XML: {e}")))?),
+    }
+    let gate = |d: Decision| match a.fail_on {
+        Some(FailOn::Block) => d == Decision::Block,
+        Some(FailOn::Warn) => d != Decision::Allow,
+        None => false,
+    };
+    if errors > 0 {
+        return Ok(if reports.is_empty() { exit::USAGE } else { exit::FAILED });
+    }
+    Ok(if reports.iter().any(|r| gate(r.assessment.verdict.decision)) { exit::FAILED } else { exit::OK })
+}
+
+fn table(reports: &[ScanReport]) {
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let c = &r.assessment.counts;
+            vec![
+                r.image.clone(),
+                r.assessment.verdict.decision.as_str().to_string(),
+                format!("{} ({:?})", r.assessment.verdict.risk_score, r.assessment.verdict.risk_level).to_uppercase(),
+                format!("{}/{}/{}/{}", c.critical, c.high, c.medium, c.low),
+                r.os.as_ref().and_then(|o| o.pretty_name.clone()).unwrap_or_else(|| "unknown OS".into()),
+                r.packages.len().to_string(),
+                r.assessment.verdict.violations.iter().map(|v| v.policy.as_str()).collect::<Vec<_>>().join(", "),
+            ]
+        })
+        .collect();
+    print_table(&["IMAGE", "DECISION", "RISK", "C/H/M/L", "OS", "PACKAGES", "VIOLATIONS"], &rows);
+    for r in reports.iter().filter(|r| !r.assessment.vulnerabilities.is_empty()) {
+        println!("\n{}:", r.image);
+        let rows: Vec<Vec<String>> = r
+            .assessment
+            .vulnerabilities
+            .iter()
+            .map(|v| vec![format!("{:?}", v.severity).to_uppercase(), v.package.clone(), v.installed.clone(), v.fixed.clone().unwrap_or_else(|| "-".into()), v.ids.join(", ")])
+            .collect();
+        print_table(&["SEVERITY", "PACKAGE", "INSTALLED", "FIXED", "ADVISORIES"], &rows);
+    }
+}
+
+fn junit(reports: &[ScanReport], fail_on: FailOn) -> std::result::Result<String, quick_junit::SerializeError> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new("image-scan");
+    for r in reports {
+        let d = r.assessment.verdict.decision;
+        let failed = d == Decision::Block || (fail_on == FailOn::Warn && d == Decision::Warn);
+        let status = if failed {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let reasons: Vec<String> = r.assessment.verdict.violations.iter().map(|v| format!("{}: {}", v.policy, v.details)).collect();
+            s.set_message(format!("{} (risk {})", d.as_str(), r.assessment.verdict.risk_score));
+            s.set_description(reasons.join("\n"));
+            s
+        } else {
+            TestCaseStatus::success()
+        };
+        let mut case = TestCase::new(r.image.as_str(), status);
+        case.set_classname("opsdeck.scan");
+        case.set_time(std::time::Duration::from_millis(r.duration_ms));
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("opsdeck-scan");
+    report.add_test_suite(suite);
+    report.to_string()
+}

@@ -1,0 +1,74 @@
+//! CycloneDX 1.5 JSON: the image as the BOM's subject, one library
+//! component per installed package (with its purl), and the vulnerabilities
+//! found, each pointing at the components it affects.
+
+use std::str::FromStr;
+
+use cyclonedx_bom::models::component::Classification;
+use cyclonedx_bom::models::vulnerability::{Vulnerabilities, Vulnerability};
+use cyclonedx_bom::models::vulnerability_rating::{Severity as CdxSeverity, VulnerabilityRating, VulnerabilityRatings};
+use cyclonedx_bom::models::vulnerability_target::{VulnerabilityTarget, VulnerabilityTargets};
+use cyclonedx_bom::prelude::*;
+
+use super::purl;
+use crate::error::{Error, Result};
+use crate::scanner::advisories::Severity;
+use crate::scanner::scan::ScanReport;
+
+pub fn render(report: &ScanReport) -> Result<String> {
+    let mut out = Vec::new();
+    bom(report).output_as_json_v1_5(&mut out).map_err(|e| Error::Internal(format!("CycloneDX report: {e}")))?;
+    String::from_utf8(out).map_err(|e| Error::Internal(format!("CycloneDX report: {e}")))
+}
+
+fn bom_ref(name: &str, version: &str) -> String {
+    format!("pkg:{name}@{version}")
+}
+
+pub fn bom(report: &ScanReport) -> Bom {
+    let os = report.os.as_ref();
+    let components: Vec<Component> = report
+        .packages
+        .iter()
+        .map(|p| {
+            let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(bom_ref(&p.name, &p.version)));
+            c.purl = purl::of(p, os).and_then(|s| Purl::from_str(&s).ok());
+            c
+        })
+        .collect();
+    let vulnerabilities: Vec<Vulnerability> = report
+        .assessment
+        .vulnerabilities
+        .iter()
+        .map(|v| {
+            let mut x = Vulnerability::new(None);
+            x.id = v.ids.first().map(|id| NormalizedString::new(id));
+            x.description = Some(v.summary.clone()).filter(|s| !s.is_empty());
+            x.recommendation = v.fixed.as_ref().map(|f| format!("upgrade {} to {f} or later", v.package));
+            x.vulnerability_ratings = Some(VulnerabilityRatings(vec![VulnerabilityRating::new(None, Some(severity(v.severity)), None)]));
+            x.vulnerability_targets = Some(VulnerabilityTargets(vec![VulnerabilityTarget::new(bom_ref(&v.package, &v.installed))]));
+            x
+        })
+        .collect();
+    let mut subject = Component::new(Classification::Container, &report.image, &report.image_id, Some(report.image_id.clone()));
+    subject.description = report.os.as_ref().and_then(|o| o.pretty_name.as_deref()).map(NormalizedString::new);
+    let mut metadata = Metadata::new().unwrap_or_default();
+    metadata.component = Some(subject);
+    Bom {
+        metadata: Some(metadata),
+        components: Some(Components(components)),
+        vulnerabilities: Some(Vulnerabilities(vulnerabilities)),
+        spec_version: SpecVersion::V1_5,
+        ..Bom::default()
+    }
+}
+
+fn severity(s: Severity) -> CdxSeverity {
+    match s {
+        Severity::Critical => CdxSeverity::Critical,
+        Severity::High => CdxSeverity::High,
+        Severity::Medium => CdxSeverity::Medium,
+        Severity::Low => CdxSeverity::Low,
+        Severity::Unknown => CdxSeverity::Unknown,
+    }
+}
