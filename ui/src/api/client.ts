@@ -16,6 +16,7 @@ import type {
   Settings,
   TestOutcome,
 } from './types';
+import type { ImageProgress, Policy, ReportFormat, ScanProgress } from './types-images';
 
 const ERROR_CODES: readonly ErrorCode[] = [
   'invalid_input',
@@ -137,5 +138,21 @@ export const api = {
       await call('config_unwatch', { watchId });
     };
   },
+
+  // Images workspace (Docker)
+  imagesInventory: (connectionId: string) => call('images_inventory', { connectionId }),
+  imagesCached: (connectionId: string) => call('images_cached', { connectionId }),
+  /** Scans one image; progress arrives on `onProgress`; cancel with imagesCancel(task). */
+  imagesScan: (connectionId: string, image: string, task: string, onProgress: (p: ScanProgress) => void) =>
+    call('images_scan', { connectionId, image, task, onProgress: new Channel<ScanProgress>(onProgress) }),
+  imagesScanRunning: (connectionId: string, task: string, onProgress: (p: ImageProgress) => void) =>
+    call('images_scan_running', { connectionId, task, onProgress: new Channel<ImageProgress>(onProgress) }),
+  imagesCancel: (task: string) => call('images_cancel', { task }),
+  imagesHistory: (imageId?: string, limit = 200) => call('images_history', { imageId, limit }),
+  imagesReport: (id: number) => call('images_report', { id }),
+  imagesExport: (id: number, format: ReportFormat) => call('images_export', { id, format }),
+  advisoriesImport: (path: string) => call('advisories_import', { path }),
+  imagesPolicy: () => call('images_policy'),
+  imagesSetPolicy: (policy: Policy) => call('images_set_policy', { policy }),
 };
 export type Api = typeof api;

@@ -1,3 +1,4 @@
+import type { ImagesCommands } from './types-images';
 // Types of the IPC contract with the Rust backend: docs/ipc.md (keep in sync).
 // Payload fields are snake_case (serde defaults); command arguments are camelCase.
 
@@ -274,7 +275,7 @@ export interface EventChannel<T> {
 }
 
 /** Command name → [args, result]. The single source for the typed client. */
-export interface Commands {
+export interface Commands extends ImagesCommands {
   app_info: [undefined, AppInfo];
   settings_get: [undefined, Settings];
   settings_set: [{ settings: Settings }, Settings];

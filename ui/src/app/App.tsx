@@ -7,6 +7,7 @@ import { useT } from '../i18n';
 import { AuditView } from '../views/audit/AuditView';
 import { ConfigView } from '../views/config/ConfigView';
 import { ConnectionsView } from '../views/connections/ConnectionsView';
+import { ImagesView } from '../views/images/ImagesView';
 import { SettingsView } from '../views/settings/SettingsView';
 import { WorkspaceView } from '../views/workspace/WorkspaceView';
 import { Sidebar } from './Sidebar';
@@ -19,9 +20,10 @@ const EDITABLE = 'input, select, textarea, [contenteditable="true"]';
 function CurrentView({ view }: { view: ViewName }) {
   switch (view) {
     case 'vms':
-    case 'images':
     case 'clusters':
       return <WorkspaceView key={view} view={view} />;
+    case 'images':
+      return <ImagesView />;
     case 'config':
       return <ConfigView />;
     case 'connections':

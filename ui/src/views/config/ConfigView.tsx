@@ -9,6 +9,7 @@ import { ErrorState } from '../../components/ErrorState';
 import { Icon } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { useToast } from '../../components/Toast';
+import { rememberConnection, rememberedConnection } from '../../app/lastConnection';
 import { useConnections } from '../../app/store';
 import { useT } from '../../i18n';
 import { WorkspaceView } from '../workspace/WorkspaceView';
@@ -48,22 +49,12 @@ export function ConfigView() {
   return <ConfigWorkspace connections={etcd} />;
 }
 
-function rememberedConnection(connections: Connection[]): string {
-  let saved: string | null = null;
-  try {
-    saved = localStorage.getItem(LAST_CONNECTION_KEY);
-  } catch {
-    /* storage unavailable */
-  }
-  return connections.find((c) => c.id === saved)?.id ?? connections[0].id;
-}
-
 type DialogName = 'new' | 'compare' | 'export' | 'import' | 'deletePrefix' | null;
 
 function ConfigWorkspace({ connections }: { connections: Connection[] }) {
   const t = useT();
   const toast = useToast();
-  const [connId, setConnId] = useState(() => rememberedConnection(connections));
+  const [connId, setConnId] = useState(() => rememberedConnection(LAST_CONNECTION_KEY, connections));
   const conn = connections.find((c) => c.id === connId) ?? connections[0];
   const id = conn.id;
 
@@ -94,11 +85,7 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
 
   // ---- connection ----
   const chooseConnection = (next: string) => {
-    try {
-      localStorage.setItem(LAST_CONNECTION_KEY, next);
-    } catch {
-      /* ignore */
-    }
+    rememberConnection(LAST_CONNECTION_KEY, next);
     epoch.current++;
     inflight.current.clear();
     setConnId(next);

@@ -1,0 +1,149 @@
+// A scan report: the decision and why (risk, violations), then the findings,
+// packages and layers in sortable, filterable tables, and export.
+import { useState } from 'preact/hooks';
+import { api, toAppError } from '../../api/client';
+import type { Package, ReportFormat, ScanReport, Vulnerability } from '../../api/types-images';
+import { DataTable, type Column } from '../../components/DataTable';
+import { Icon } from '../../components/Icon';
+import { StatusBadge } from '../../components/StatusBadge';
+import { useToast } from '../../components/Toast';
+import { useT } from '../../i18n';
+import { formatDateTime } from '../../util/time';
+import { severityBadge, severityRank, shortId } from './model';
+
+type Tab = 'vulns' | 'packages' | 'layers';
+
+export function ReportView({ report, scanId }: { report: ScanReport; scanId: number | null }) {
+  const t = useT();
+  const toast = useToast();
+  const [tab, setTab] = useState<Tab>('vulns');
+  const c = report.counts;
+
+  const copy = async (format: ReportFormat) => {
+    if (scanId === null) return;
+    try {
+      const text = await api.imagesExport(scanId, format);
+      await navigator.clipboard.writeText(text);
+      toast.push({ kind: 'ok', title: t('images.report.copied', { format: format.toUpperCase(), size: text.length.toLocaleString() }) });
+    } catch (e) {
+      toast.push({ kind: 'error', title: toAppError(e).message });
+    }
+  };
+
+  const vulnColumns: Column<Vulnerability>[] = [
+    {
+      id: 'severity',
+      header: t('images.col.severity'),
+      cell: (v) => <StatusBadge state={severityBadge(v.severity)}>{v.severity}</StatusBadge>,
+      sortValue: (v) => severityRank(v.severity),
+      filterValue: (v) => v.severity,
+      class: 'col-status',
+    },
+    { id: 'package', header: t('images.col.package'), cell: (v) => <span class="mono">{v.package}</span>, sortValue: (v) => v.package, filterValue: (v) => `${v.package} ${v.source ?? ''}` },
+    { id: 'installed', header: t('images.col.installed'), cell: (v) => <span class="mono">{v.installed}</span>, filterValue: (v) => v.installed },
+    {
+      id: 'fixed',
+      header: t('images.col.fixed'),
+      cell: (v) => (v.fixed ? <span class="mono">{v.fixed}</span> : <span class="muted">{t('images.report.noFix')}</span>),
+      sortValue: (v) => (v.fixed ? 0 : 1),
+      filterValue: (v) => v.fixed ?? '',
+    },
+    { id: 'ids', header: t('images.col.advisories'), cell: (v) => <span class="mono">{v.ids.join(', ')}</span>, sortValue: (v) => v.ids[0], filterValue: (v) => v.ids.join(' ') },
+    { id: 'summary', header: t('images.col.summary'), cell: (v) => <span class="truncate" title={v.summary}>{v.summary}</span>, filterValue: (v) => v.summary, class: 'col-wide' },
+  ];
+  const pkgColumns: Column<Package>[] = [
+    { id: 'name', header: t('images.col.package'), cell: (p) => <span class="mono">{p.name}</span>, sortValue: (p) => p.name, filterValue: (p) => p.name },
+    { id: 'version', header: t('images.col.version'), cell: (p) => <span class="mono">{p.version}</span>, filterValue: (p) => p.version },
+    { id: 'source', header: t('images.col.source'), cell: (p) => <span class="mono">{p.source_name ?? ''}</span>, sortValue: (p) => p.source_name ?? '', filterValue: (p) => p.source_name ?? '' },
+    { id: 'arch', header: t('images.col.arch'), cell: (p) => p.arch ?? '', sortValue: (p) => p.arch ?? '' },
+    { id: 'scheme', header: t('images.col.manager'), cell: (p) => p.scheme, sortValue: (p) => p.scheme },
+  ];
+
+  return (
+    <div class="img-report" data-testid="scan-report">
+      <div class={`img-decision img-decision-${report.decision.toLowerCase()}`} data-testid="scan-decision" data-decision={report.decision}>
+        <div class="img-decision-main">
+          <span class="img-decision-word">{report.decision}</span>
+          <span>{t(`images.decision.${report.decision}`)}</span>
+        </div>
+        <div class="img-stats">
+          <span title={t('images.report.scoreHint')}>
+            {t('images.report.risk')} <strong data-testid="scan-risk">{report.risk_score}</strong> ({report.risk_level})
+          </span>
+          <span class="img-count img-count-critical">{t('images.sev.CRITICAL')} {c.critical}</span>
+          <span class="img-count img-count-high">{t('images.sev.HIGH')} {c.high}</span>
+          <span class="img-count">{t('images.sev.MEDIUM')} {c.medium}</span>
+          <span class="img-count">{t('images.sev.LOW')} {c.low}</span>
+        </div>
+      </div>
+      <div class="img-meta">
+        <span>{report.os?.pretty_name ?? t('images.report.unknownOs')}</span>
+        <span class="muted">{report.ecosystem ? t('images.report.matchedIn', { ecosystem: report.ecosystem }) : t('images.report.notMatched')}</span>
+        <span class="muted">{t('images.report.packages', { count: report.packages.length })}</span>
+        <span class="muted">
+          {t('images.report.layers', { count: report.layers.length, cached: report.layers.filter((l) => l.from_cache).length })}
+        </span>
+        <span class="muted" title={report.scanned_at}>
+          {formatDateTime(report.scanned_at)} · {report.duration_ms} ms
+        </span>
+        <span class="toolbar-spacer" />
+        {(['json', 'sarif', 'cyclonedx'] as const).map((f) => (
+          <button key={f} type="button" class="btn btn-sm" disabled={scanId === null} onClick={() => void copy(f)} data-testid={`scan-export-${f}`} title={t('images.report.copyTitle')}>
+            <Icon name="copy" size={14} />
+            {f === 'cyclonedx' ? 'CycloneDX' : f.toUpperCase()}
+          </button>
+        ))}
+      </div>
+      {report.violations.length > 0 && (
+        <ul class="img-violations" aria-label={t('images.report.violations')}>
+          {report.violations.map((v) => (
+            <li key={v.policy} data-testid="scan-violation" data-policy={v.policy}>
+              <Icon name="alert" size={14} />
+              <strong>{t(`images.policy.name.${v.policy}`)}</strong>
+              <span>{v.details}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {report.notes.length > 0 && (
+        <ul class="img-notes">
+          {report.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
+      <div class="cfg-tabs" role="tablist">
+        {(['vulns', 'packages', 'layers'] as const).map((k) => (
+          <button key={k} type="button" role="tab" aria-selected={tab === k} class={`cfg-tab${tab === k ? ' cfg-tab-active' : ''}`} onClick={() => setTab(k)} data-testid={`scan-tab-${k}`}>
+            {t(`images.report.tab.${k}`, { count: k === 'vulns' ? report.vulnerabilities.length : k === 'packages' ? report.packages.length : report.layers.length })}
+          </button>
+        ))}
+      </div>
+      {tab === 'vulns' && (
+        <DataTable
+          label={t('images.report.tab.vulns', { count: report.vulnerabilities.length })}
+          columns={vulnColumns}
+          rows={report.vulnerabilities}
+          rowKey={(v) => `${v.package}|${v.ids[0]}`}
+          rowAttrs={(v) => ({ 'data-testid': 'scan-vuln-row', 'data-id': v.ids[0], 'data-package': v.package })}
+          filterable
+          initialSort={{ column: 'severity', dir: 'asc' }}
+          empty={<div class="dt-state">{report.ecosystem ? t('images.report.noVulns') : t('images.report.noOs')}</div>}
+        />
+      )}
+      {tab === 'packages' && (
+        <DataTable label={t('images.report.tab.packages', { count: report.packages.length })} columns={pkgColumns} rows={report.packages} rowKey={(p) => `${p.name}|${p.version}|${p.arch ?? ''}`} filterable initialSort={{ column: 'name', dir: 'asc' }} />
+      )}
+      {tab === 'layers' && (
+        <ol class="img-layers">
+          {report.layers.map((l) => (
+            <li key={l.digest}>
+              <span class="mono">{shortId(l.digest)}</span>
+              <span class="muted">{l.from_cache ? t('images.report.fromCache') : t('images.report.read')}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

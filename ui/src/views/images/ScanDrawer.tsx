@@ -1,0 +1,89 @@
+// Scanning one image: progress while Docker streams the layers, then the
+// report. Closing the drawer (or leaving the view) cancels a running scan.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, toAppError } from '../../api/client';
+import type { AppError } from '../../api/types';
+import type { ScanProgress, ScanReport } from '../../api/types-images';
+import { ErrorState } from '../../components/ErrorState';
+import { Modal } from '../../components/Modal';
+import { useT } from '../../i18n';
+import { formatSize, newTaskId, progressPercent, widthRef } from './model';
+import { ReportView } from './ReportView';
+
+interface Props {
+  connId: string;
+  image: string;
+  /** A stored report to show instead of scanning. */
+  stored?: { id: number; report: ScanReport };
+  onClose: () => void;
+  onScanned: () => void;
+}
+
+export function ScanDrawer({ connId, image, stored, onClose, onScanned }: Props) {
+  const t = useT();
+  const [progress, setProgress] = useState<ScanProgress | null>(null);
+  const [result, setResult] = useState<{ id: number; report: ScanReport } | null>(stored ?? null);
+  const [error, setError] = useState<AppError | null>(null);
+  const [nonce, setNonce] = useState(0);
+  const onScannedRef = useRef(onScanned);
+  onScannedRef.current = onScanned;
+
+  useEffect(() => {
+    if (stored && nonce === 0) return;
+    const task = newTaskId();
+    let live = true;
+    setResult(null);
+    setError(null);
+    setProgress({ stage: 'inspecting' });
+    api.imagesScan(connId, image, task, (p) => live && setProgress(p)).then(
+      (r) => {
+        if (!live) return;
+        setResult(r);
+        onScannedRef.current();
+      },
+      (e) => live && setError(toAppError(e)),
+    );
+    return () => {
+      live = false;
+      void api.imagesCancel(task).catch(() => {});
+    };
+  }, [connId, image, nonce, stored]);
+
+  const pct = progressPercent(progress);
+  const stage = progress?.stage ?? 'inspecting';
+  return (
+    <Modal variant="drawer" title={t('images.scan.title', { image })} onClose={onClose} testid="scan-drawer" closeOnBackdrop>
+      {result ? (
+        <>
+          <div class="img-drawer-actions">
+            <button type="button" class="btn btn-sm" onClick={() => setNonce((n) => n + 1)} data-testid="scan-again">
+              {t('images.scan.again')}
+            </button>
+          </div>
+          <ReportView report={result.report} scanId={result.id} />
+        </>
+      ) : error ? (
+        <ErrorState error={error} title={t('images.scan.failed')} onRetry={() => setNonce((n) => n + 1)} />
+      ) : (
+        <div class="img-progress" data-testid="scan-progress" data-stage={stage}>
+          <div class="img-progress-label">
+            {stage === 'reading' && progress?.stage === 'reading'
+              ? t('images.scan.reading', {
+                  bytes: formatSize(progress.bytes),
+                  total: formatSize(progress.total),
+                  layers: progress.layers_to_read,
+                  cached: progress.layers_cached,
+                })
+              : stage === 'matching' && progress?.stage === 'matching'
+                ? t('images.scan.matching', { count: progress.packages })
+                : t(`images.scan.stage.${stage}`)}
+          </div>
+          <div class="img-bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct ?? undefined}>
+            <div class={`img-bar-fill${pct === null ? ' img-bar-indeterminate' : ''}`} data-pct={pct ?? ''} ref={widthRef(pct ?? 30)} />
+          </div>
+          <p class="muted">{t('images.scan.cancelHint')}</p>
+        </div>
+      )}
+    </Modal>
+  );
+}
