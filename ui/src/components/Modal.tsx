@@ -116,7 +116,7 @@ export function Modal({
           <h2 id={titleId} class="modal-title">
             {title}
           </h2>
-          <button type="button" class="btn btn-icon btn-ghost" onClick={onClose} aria-label={t('common.close')} title={t('common.close')}>
+          <button type="button" class="btn btn-icon btn-ghost" onClick={onClose} aria-label={t('common.close')} title={t('common.close')} data-testid="modal-close">
             <Icon name="close" />
           </button>
         </div>

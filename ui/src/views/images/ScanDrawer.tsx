@@ -52,7 +52,7 @@ export function ScanDrawer({ connId, image, stored, onClose, onScanned }: Props)
   const pct = progressPercent(progress);
   const stage = progress?.stage ?? 'inspecting';
   return (
-    <Modal variant="drawer" title={t('images.scan.title', { image })} onClose={onClose} testid="scan-drawer" closeOnBackdrop>
+    <Modal variant="drawer" size="xl" title={t('images.scan.title', { image })} onClose={onClose} testid="scan-drawer" closeOnBackdrop>
       {result ? (
         <>
           <div class="img-drawer-actions">
