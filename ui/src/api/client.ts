@@ -16,6 +16,7 @@ import type {
   Settings,
   TestOutcome,
 } from './types';
+import type { ClusterHealth } from './types-clusters';
 import type { ImageProgress, Policy, ReportFormat, ScanProgress } from './types-images';
 
 const ERROR_CODES: readonly ErrorCode[] = [
@@ -76,6 +77,17 @@ export async function call<C extends CommandName>(
   }
 }
 
+/** A stop function for a watch: silences its channel, then unwatches; safe to call twice. */
+function stopper<T>(channel: Channel<T>, unwatch: () => Promise<null>): () => Promise<void> {
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    channel.onmessage = () => {};
+    await unwatch();
+  };
+}
+
 export const api = {
   appInfo: (): Promise<AppInfo> => call('app_info'),
   settingsGet: (): Promise<Settings> => call('settings_get'),
@@ -130,14 +142,20 @@ export const api = {
   configWatch: async (connectionId: string, prefix: string, onEvent: (e: WatchEvent) => void): Promise<() => Promise<void>> => {
     const channel = new Channel<WatchEvent>(onEvent);
     const watchId = await call('config_watch', { connectionId, prefix, onEvent: channel });
-    let stopped = false;
-    return async () => {
-      if (stopped) return;
-      stopped = true;
-      channel.onmessage = () => {};
-      await call('config_unwatch', { watchId });
-    };
+    return stopper(channel, () => call('config_unwatch', { watchId }));
   },
+
+  // Clusters workspace (Kubernetes)
+  clustersHealth: (connectionId: string) => call('clusters_health', { connectionId }),
+  clustersCached: (connectionId: string) => call('clusters_cached', { connectionId }),
+  /** Live health of a connection's clusters; resolves to a stop function (clusters_unwatch). */
+  clustersWatch: async (connectionId: string, onEvent: (h: ClusterHealth) => void): Promise<() => Promise<void>> => {
+    const channel = new Channel<ClusterHealth>(onEvent);
+    const watchId = await call('clusters_watch', { connectionId, onEvent: channel });
+    return stopper(channel, () => call('clusters_unwatch', { watchId }));
+  },
+  clustersDetails: (connectionId: string, context: string) => call('clusters_details', { connectionId, context }),
+  clustersApply: (connectionId: string, contexts: string[], manifest: string) => call('clusters_apply', { connectionId, contexts, manifest }),
 
   // Images workspace (Docker)
   imagesInventory: (connectionId: string) => call('images_inventory', { connectionId }),

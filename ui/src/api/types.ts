@@ -1,3 +1,4 @@
+import type { ClustersCommands } from './types-clusters';
 import type { ImagesCommands } from './types-images';
 // Types of the IPC contract with the Rust backend: docs/ipc.md (keep in sync).
 // Payload fields are snake_case (serde defaults); command arguments are camelCase.
@@ -275,7 +276,7 @@ export interface EventChannel<T> {
 }
 
 /** Command name → [args, result]. The single source for the typed client. */
-export interface Commands extends ImagesCommands {
+export interface Commands extends ImagesCommands, ClustersCommands {
   app_info: [undefined, AppInfo];
   settings_get: [undefined, Settings];
   settings_set: [{ settings: Settings }, Settings];

@@ -6,6 +6,7 @@ import { ToastProvider, useToast } from '../components/Toast';
 import { useT } from '../i18n';
 import { AuditView } from '../views/audit/AuditView';
 import { ConfigView } from '../views/config/ConfigView';
+import { ClustersView } from '../views/clusters/ClustersView';
 import { ConnectionsView } from '../views/connections/ConnectionsView';
 import { ImagesView } from '../views/images/ImagesView';
 import { SettingsView } from '../views/settings/SettingsView';
@@ -20,8 +21,9 @@ const EDITABLE = 'input, select, textarea, [contenteditable="true"]';
 function CurrentView({ view }: { view: ViewName }) {
   switch (view) {
     case 'vms':
-    case 'clusters':
       return <WorkspaceView key={view} view={view} />;
+    case 'clusters':
+      return <ClustersView />;
     case 'images':
       return <ImagesView />;
     case 'config':

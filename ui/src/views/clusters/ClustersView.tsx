@@ -1,0 +1,135 @@
+// Clusters workspace (Kubernetes): every context of every Kubernetes
+// connection as a card, painted from the cache with its age, then kept live by
+// watches (no polling); drill-down per cluster; apply a manifest to several.
+import type { TargetedKeyboardEvent } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, toAppError } from '../../api/client';
+import type { Connection } from '../../api/types';
+import { EmptyState } from '../../components/EmptyState';
+import { Icon } from '../../components/Icon';
+import { Spinner } from '../../components/Spinner';
+import { useToast } from '../../components/Toast';
+import { useConnections } from '../../app/store';
+import { useT } from '../../i18n';
+import { WorkspaceView } from '../workspace/WorkspaceView';
+import { ApplyDialog } from './ApplyDialog';
+import { ClusterCard } from './ClusterCard';
+import { ClusterDetail } from './ClusterDetail';
+import { cardKey, matchesFilter, nextCardIndex, sortCards, summary, upsert, type Card } from './model';
+
+export function ClustersView() {
+  const { list } = useConnections();
+  const kube = list?.filter((c) => c.spec.kind === 'kubernetes') ?? null;
+  if (!kube || kube.length === 0) return <WorkspaceView view="clusters" />;
+  return <Dashboard connections={kube} />;
+}
+
+function Dashboard({ connections }: { connections: Connection[] }) {
+  const t = useT();
+  const toast = useToast();
+  const [cards, setCards] = useState<Map<string, Card>>(new Map());
+  const [filter, setFilter] = useState('');
+  const [refreshing, setRefreshing] = useState(false);
+  const [open, setOpen] = useState<string | null>(null);
+  const [applying, setApplying] = useState(false);
+  const grid = useRef<HTMLDivElement>(null);
+  const ids = connections.map((c) => `${c.id}:${c.name}`).join(',');
+
+  // Cached first (instant, with its age), then live watches; stopped on unmount.
+  useEffect(() => {
+    let live = true;
+    const stops: (() => Promise<void>)[] = [];
+    for (const c of connections) {
+      api.clustersCached(c.id).then(
+        (cached) => {
+          if (!live || !cached) return;
+          setCards((m) => cached.payload.reduce((acc, h) => upsert(acc, c.id, c.name, h, true), m));
+        },
+        () => {},
+      );
+      api
+        .clustersWatch(c.id, (h) => live && setCards((m) => upsert(m, c.id, c.name, h)))
+        .then(
+          (stop) => {
+            if (live) stops.push(stop);
+            else void stop();
+          },
+          (e) => live && toast.push({ kind: 'error', title: t('clusters.watchFailed', { name: c.name, message: toAppError(e).message }) }),
+        );
+    }
+    return () => {
+      live = false;
+      for (const stop of stops) void stop().catch(() => {});
+    };
+  }, [ids]);
+
+  const refresh = async () => {
+    setRefreshing(true);
+    await Promise.all(
+      connections.map((c) =>
+        api.clustersHealth(c.id).then(
+          (list) => setCards((m) => list.reduce((acc, h) => upsert(acc, c.id, c.name, h), m)),
+          (e) => toast.push({ kind: 'error', title: t('clusters.refreshFailed', { name: c.name, message: toAppError(e).message }) }),
+        ),
+      ),
+    );
+    setRefreshing(false);
+  };
+
+  const all = useMemo(() => sortCards([...cards.values()]), [cards]);
+  const shown = all.filter((c) => matchesFilter(c, filter));
+  const counts = summary(all);
+
+  const onCardKey = (index: number) => (e: TargetedKeyboardEvent<HTMLElement>) => {
+    const el = grid.current;
+    const columns = el ? Math.max(1, getComputedStyle(el).gridTemplateColumns.split(' ').length) : 1;
+    const next = nextCardIndex(e.key, index, shown.length, columns);
+    if (next === null) return;
+    e.preventDefault();
+    el?.querySelectorAll<HTMLElement>('[data-testid=cluster-card]')[next]?.focus();
+  };
+
+  const openCard = open ? cards.get(open) : undefined;
+  return (
+    <section class="view view-clusters" data-testid="view-clusters">
+      <div class="cfg-toolbar" data-testid="clusters-summary" data-healthy={counts.healthy} data-degraded={counts.degraded} data-unreachable={counts.unreachable}>
+        <span class="cl-sum cl-sum-unreachable">{t('clusters.summary.unreachable', { count: counts.unreachable })}</span>
+        <span class="cl-sum cl-sum-degraded">{t('clusters.summary.degraded', { count: counts.degraded })}</span>
+        <span class="cl-sum cl-sum-healthy">{t('clusters.summary.healthy', { count: counts.healthy })}</span>
+        <label class="dt-filter">
+          <Icon name="search" size={14} class="dt-filter-icon" />
+          <input type="search" class="input input-sm" data-role="table-filter" data-testid="clusters-filter" placeholder={t('clusters.filter')} aria-label={t('clusters.filter')} value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+        </label>
+        <span class="toolbar-spacer" />
+        <span class="cl-live muted" title={t('clusters.liveHint')}>
+          <span class="badge-dot" aria-hidden="true" />
+          {t('clusters.live')}
+        </span>
+        <button type="button" class="btn btn-sm" onClick={() => void refresh()} disabled={refreshing} data-testid="clusters-refresh">
+          {refreshing ? <Spinner size="sm" /> : <Icon name="refresh" size={14} />}
+          {t('common.refresh')}
+        </button>
+        <button type="button" class="btn btn-sm" onClick={() => setApplying(true)} disabled={cards.size === 0} data-testid="clusters-apply-open">
+          <Icon name="upload" size={14} />
+          {t('clusters.apply.button')}
+        </button>
+      </div>
+      {all.length === 0 ? (
+        <div class="dt-state">
+          <Spinner size="md" /> {t('clusters.connecting')}
+        </div>
+      ) : shown.length === 0 ? (
+        <EmptyState icon="search" title={t('clusters.noMatch', { filter })} compact actions={<button type="button" class="btn btn-sm" onClick={() => setFilter('')}>{t('table.clearFilter')}</button>} />
+      ) : (
+        <div class="cl-grid" ref={grid}>
+          {shown.map((c, i) => {
+            const key = cardKey(c.connectionId, c.health.context);
+            return <ClusterCard key={key} card={c} onOpen={() => setOpen(key)} onKeyDown={onCardKey(i)} />;
+          })}
+        </div>
+      )}
+      {openCard && <ClusterDetail card={openCard} onClose={() => setOpen(null)} />}
+      {applying && <ApplyDialog cards={cards} onClose={() => setApplying(false)} />}
+    </section>
+  );
+}
