@@ -53,7 +53,7 @@ export function ClusterCard({ card, onOpen, onKeyDown }: { card: Card; onOpen: (
         <div>
           <dt>{t('clusters.nodes')}</dt>
           <dd>
-            {h.nodes.ready}/{h.nodes.total}
+            {denied.some((d) => d.message.includes('nodes')) ? '—' : `${h.nodes.ready}/${h.nodes.total}`}
             {h.nodes.cordoned > 0 && <span class="cl-extra"> · {t('clusters.cordoned', { count: h.nodes.cordoned })}</span>}
             {h.nodes.pressure > 0 && <span class="cl-extra cl-bad"> · {t('clusters.pressure', { count: h.nodes.pressure })}</span>}
           </dd>
