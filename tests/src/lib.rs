@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod bench;
 pub mod images;
 pub mod osv;
 pub mod service;

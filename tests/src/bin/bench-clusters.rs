@@ -11,41 +11,19 @@
 //! - the live view's first verdict (reflectors listing and watching);
 //! - `opsdeck health` over 20 contexts of the same server at once.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
+use opsdeck_tests::bench::{median, timed};
 use opsdeck_tests::service::Service;
 use opsdeck_tests::workspace;
 use serde_json::json;
-
-fn timed(cmd: &mut Command) -> (Duration, u64) {
-    let t = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%M")
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("/usr/bin/time (apt install time)");
-    let took = t.elapsed();
-    let err = String::from_utf8_lossy(&out.stderr);
-    let kb = err.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
-    (took, kb)
-}
-
-fn median(mut v: Vec<Duration>) -> f64 {
-    v.sort();
-    v[v.len() / 2].as_secs_f64() * 1000.0
-}
 
 #[tokio::main]
 async fn main() {
