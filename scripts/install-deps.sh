@@ -9,7 +9,7 @@ PKGS=(
   build-essential pkg-config curl wget file libssl-dev libwebkit2gtk-4.1-dev
   libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   # real services for the tests
-  docker.io etcd-server etcd-client openssl iproute2 protobuf-compiler busybox-static librsvg2-bin time rpm debootstrap
+  docker.io etcd-server etcd-client openssl iproute2 protobuf-compiler libprotobuf-dev busybox-static librsvg2-bin time rpm debootstrap
   # end-to-end tests and keychain
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
 )

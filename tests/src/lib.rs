@@ -11,6 +11,7 @@ pub mod bench;
 pub mod images;
 pub mod osv;
 pub mod service;
+pub mod vms;
 pub mod workspace;
 
 pub use service::Service;

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     Keychain,
     Storage,
     Unsupported,
+    /// Someone else changed the object first (two approvers, a stale revision).
+    Conflict,
     Internal,
 }
 
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::Keychain => "keychain",
             ErrorCode::Storage => "storage",
             ErrorCode::Unsupported => "unsupported",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::Internal => "internal",
         }
     }
@@ -65,6 +68,9 @@ pub enum Error {
     Storage(String),
     #[error("{0}")]
     Unsupported(String),
+    /// Someone else changed the object first; reload and decide again.
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -82,6 +88,7 @@ impl Error {
             Error::Keychain(_) => ErrorCode::Keychain,
             Error::Storage(_) => ErrorCode::Storage,
             Error::Unsupported(_) => ErrorCode::Unsupported,
+            Error::Conflict(_) => ErrorCode::Conflict,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }

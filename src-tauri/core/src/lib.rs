@@ -12,6 +12,7 @@ pub mod error;
 pub mod paths;
 pub mod scanner;
 pub mod secrets;
+pub mod vms;
 
 pub use backend::{Backend, BackendOptions};
 pub use error::{Error, ErrorCode, Result};

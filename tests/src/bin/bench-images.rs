@@ -11,9 +11,9 @@
 //! - `syft IMAGE` (package cataloguing only) when ~/.cache/opsdeck/bin/syft
 //!   exists (scripts/setup/build-syft.sh), reading the same engine;
 //! - importing RECORDS synthetic OSV records (a zip: Debian 12 records for the
-//!   image's own source packages with random ranges, plus Alpine, Rocky and
-//!   npm noise) and matching the image's packages against them (in-process,
-//!   median of 20 matches), as packages matched per second.
+//!   ~10,000 source packages, the image's own among them, a few records each as
+//!   in the real feed; plus Alpine, Rocky and npm records) and matching the
+//!   image's packages against them (in-process, median of 20), as packages/s.
 
 use std::io::Write;
 use std::process::Command;
@@ -36,7 +36,12 @@ fn osv_zip(path: &std::path::Path, records: usize, packages: &[Package]) {
     let mut z = zip::ZipWriter::new(file);
     for i in 0..records {
         let (eco, name) = match i % 10 {
-            0..=5 => ("Debian:12", sources[i % sources.len()].to_string()),
+            // Like the real Debian feed: ~10,000 source packages with a few
+            // records each; the image's own sources are among them.
+            0..=5 => ("Debian:12", match (i / 10) % 10_000 {
+                k if k < sources.len() => sources[k].to_string(),
+                k => format!("deb-src-{k}"),
+            }),
             6 => ("Alpine:v3.20", format!("apk-pkg-{}", i % 5000)),
             7 => ("Rocky Linux:9", format!("rpm-pkg-{}", i % 5000)),
             _ => ("npm", format!("npm-pkg-{i}")),

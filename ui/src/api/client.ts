@@ -30,6 +30,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'keychain',
   'storage',
   'unsupported',
+  'conflict',
   'internal',
 ];
 

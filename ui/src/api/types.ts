@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'keychain'
   | 'storage'
   | 'unsupported'
+  | 'conflict'
   | 'internal';
 
 /** What every failing command rejects with. `message` is English and actionable. */

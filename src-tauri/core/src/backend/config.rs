@@ -46,6 +46,11 @@ impl EtcdSession {
     fn client(&self) -> Client {
         self.client.clone()
     }
+
+    /// The client and the authenticated user (for the VM request store).
+    pub(super) fn parts(&self) -> (Client, Option<String>) {
+        (self.client.clone(), self.user.clone())
+    }
 }
 
 fn comment_of(comment: &str) -> Result<String> {

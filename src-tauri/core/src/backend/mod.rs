@@ -5,6 +5,8 @@
 mod clusters;
 mod config;
 mod images;
+mod vms;
+pub use vms::{StoreChoice, VmSettings};
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
 
 pub use config::EtcdSession;
@@ -77,6 +79,8 @@ pub struct Backend {
     data_dir: PathBuf,
     /// Connected etcd clients by connection id (cheap to clone, reused).
     etcd_clients: Arc<Mutex<HashMap<String, etcd_client::Client>>>,
+    /// Logged-in vCenter sessions by connection id (reused).
+    vim_sessions: Arc<Mutex<HashMap<String, crate::vms::vsphere::Vim>>>,
 }
 
 impl std::fmt::Debug for Backend {
@@ -99,6 +103,7 @@ impl Backend {
             actor: options.actor,
             data_dir: options.data_dir,
             etcd_clients: Arc::default(),
+            vim_sessions: Arc::default(),
         })
     }
 
@@ -121,6 +126,9 @@ impl Backend {
 
     fn forget_client(&self, id: &str) {
         if let Ok(mut m) = self.etcd_clients.lock() {
+            m.remove(id);
+        }
+        if let Ok(mut m) = self.vim_sessions.lock() {
             m.remove(id);
         }
     }

@@ -1,0 +1,306 @@
+//! The VMs workspace on the backend: vCenter sessions per connection, the
+//! inventory (cached), the request store the team chose (local or etcd),
+//! the approval chain, provisioning, lifecycle and compliance. Every change
+//! is written to the audit log.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::Backend;
+use crate::cache::db::now_rfc3339;
+use crate::cache::snapshots::{self, Snapshot};
+use crate::connections::ConnectionSpec;
+use crate::connectors::vsphere;
+use crate::error::{Error, Result};
+use crate::vms::compliance::{self, ComplianceRules, Finding};
+use crate::vms::inventory::{self, Inventory};
+use crate::vms::lifecycle::{self, Action, LifecyclePolicy};
+use crate::vms::model::{DepartmentQuota, Quota, RequestSpec, Stage, VmRequest};
+use crate::vms::provision::{self, Progress, ProvisionOptions};
+use crate::vms::store::etcd::{EtcdStore, DEFAULT_PREFIX};
+use crate::vms::store::local::LocalStore;
+use crate::vms::store::RequestStore;
+use crate::vms::validate::{self, Limits};
+use crate::vms::vsphere::Vim;
+use crate::vms::{quota, workflow};
+
+/// Cache scope of a vCenter inventory.
+pub const VM_INVENTORY_SCOPE: &str = "vm-inventory";
+const SETTINGS_KEY: &str = "vm_settings";
+/// Requests provisioned at once by "provision all approved".
+pub const PROVISION_CONCURRENCY: usize = 4;
+
+/// Where the team's requests live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum StoreChoice {
+    /// This machine's database (one operator).
+    #[default]
+    Local,
+    /// A shared etcd: a saved etcd connection and the key prefix.
+    Etcd {
+        connection_id: String,
+        #[serde(default = "default_prefix")]
+        prefix: String,
+    },
+}
+
+fn default_prefix() -> String {
+    DEFAULT_PREFIX.into()
+}
+
+/// The workspace's settings (one settings row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct VmSettings {
+    #[serde(default)]
+    pub store: StoreChoice,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub lifecycle: LifecyclePolicy,
+    #[serde(default)]
+    pub compliance: ComplianceRules,
+}
+
+impl Backend {
+    pub async fn vm_settings(&self) -> Result<VmSettings> {
+        let json: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(SETTINGS_KEY).fetch_optional(self.db.pool()).await?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+    }
+
+    pub async fn set_vm_settings(&self, s: &VmSettings) -> Result<()> {
+        if s.lifecycle.retention_days < 1 || s.lifecycle.grace_days < 0 || s.lifecycle.warn_days < 0 {
+            return Err(Error::invalid("lifecycle: retention at least 1 day, warning and grace periods not negative"));
+        }
+        if let StoreChoice::Etcd { prefix, connection_id } = &s.store {
+            crate::vms::store::etcd::validate_prefix(prefix)?;
+            self.connection(connection_id).await?;
+        }
+        let json = serde_json::to_string(s).map_err(|e| Error::Internal(e.to_string()))?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").bind(SETTINGS_KEY).bind(&json).execute(self.db.pool()).await?;
+        self.audit("vsphere", "vm settings", "vm.settings", Ok(json)).await;
+        Ok(())
+    }
+
+    /// Opens the request store `choice` names.
+    pub async fn vm_store(&self, choice: &StoreChoice) -> Result<Arc<dyn RequestStore>> {
+        Ok(match choice {
+            StoreChoice::Local => Arc::new(LocalStore::new(self.db.clone())),
+            StoreChoice::Etcd { connection_id, prefix } => {
+                let s = self.etcd_session(connection_id).await?;
+                let (client, user) = s.parts();
+                Arc::new(EtcdStore::new(client, prefix, user, &s.label)?)
+            }
+        })
+    }
+
+    /// A logged-in vCenter session for a saved vSphere connection (reused).
+    pub async fn vim(&self, connection_id: &str) -> Result<Vim> {
+        if let Some(v) = self.vim_sessions.lock().ok().and_then(|m| m.get(connection_id).cloned()) {
+            return Ok(v);
+        }
+        let stored = crate::connections::store::get(&self.db, connection_id).await?;
+        let c = &stored.connection;
+        let ConnectionSpec::Vsphere { url, username, thumbprint } = &c.spec else {
+            return Err(Error::invalid(format!("connection \"{}\" is not a vSphere connection", c.name)));
+        };
+        let secret = self.secret_of(&stored).await?;
+        let client = vsphere::connect(url, username, secret.as_ref(), thumbprint.as_deref()).await?;
+        let vim = Vim::new(client);
+        if let Ok(mut m) = self.vim_sessions.lock() {
+            m.insert(connection_id.to_string(), vim.clone());
+        }
+        Ok(vim)
+    }
+
+    /// Loads the inventory, caches it, and notes which VMs are powered off since when.
+    pub async fn vm_inventory(&self, connection_id: &str) -> Result<Inventory> {
+        let vim = self.vim(connection_id).await?;
+        let inv = match inventory::load(&vim.client).await {
+            Ok(inv) => inv,
+            Err(e) => {
+                // A dead session is dropped so the next call logs in again.
+                if let Ok(mut m) = self.vim_sessions.lock() {
+                    m.remove(connection_id);
+                }
+                return Err(e);
+            }
+        };
+        snapshots::put(&self.db, connection_id, VM_INVENTORY_SCOPE, &inv).await?;
+        self.note_power(connection_id, &inv).await?;
+        Ok(inv)
+    }
+
+    pub async fn cached_vm_inventory(&self, connection_id: &str) -> Result<Option<Snapshot<Inventory>>> {
+        snapshots::get(&self.db, connection_id, VM_INVENTORY_SCOPE).await
+    }
+
+    async fn note_power(&self, connection_id: &str, inv: &Inventory) -> Result<()> {
+        let now = now_rfc3339();
+        let mut tx = self.db.pool().begin().await?;
+        for vm in inv.vms.iter().filter(|v| !v.template) {
+            if vm.powered_on() {
+                sqlx::query("DELETE FROM vm_powered_off_seen WHERE connection_id = ? AND vm_id = ?").bind(connection_id).bind(&vm.id).execute(&mut *tx).await?;
+            } else {
+                sqlx::query("INSERT INTO vm_powered_off_seen (connection_id, vm_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                    .bind(connection_id)
+                    .bind(&vm.id)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// When each VM of this vCenter was first seen powered off.
+    pub async fn powered_off_since(&self, connection_id: &str) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT vm_id, since FROM vm_powered_off_seen WHERE connection_id = ?").bind(connection_id).fetch_all(self.db.pool()).await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    pub async fn vm_requests(&self, store: &dyn RequestStore) -> Result<Vec<VmRequest>> {
+        workflow::list(store).await
+    }
+
+    pub async fn vm_request(&self, store: &dyn RequestStore, id: &str) -> Result<VmRequest> {
+        Ok(store.get(id).await?.compose())
+    }
+
+    fn actor_for(&self, store: &dyn RequestStore) -> String {
+        workflow::actor(store, &self.actor)
+    }
+
+    /// Files a request (validated against the live inventory of `vcenter`).
+    pub async fn vm_submit(&self, store: &dyn RequestStore, vcenter: &str, spec: RequestSpec) -> Result<VmRequest> {
+        let target = spec.name.clone();
+        let settings = self.vm_settings().await?;
+        let result = async {
+            let inv = self.vm_inventory(vcenter).await?;
+            workflow::submit(store, spec, Some(&inv), &settings.limits, &self.actor).await
+        }
+        .await;
+        let summary = result.as_ref().map(|r| {
+            format!("request {} for {} ({} vCPU, {} GB, {} GB disk) in {}: {}{}", r.id, r.spec.name, r.spec.cpu, r.spec.memory_gb, r.spec.disk_gb, r.spec.department, r.state.as_str(), if r.quota.ok { String::new() } else { format!(" ({})", r.quota.lines.join("; ")) })
+        });
+        self.audit_as(store, &target, "vm.request", summary).await;
+        result
+    }
+
+    /// Approves or rejects the manager or admin step.
+    pub async fn vm_decide(&self, store: &dyn RequestStore, vcenter: Option<&str>, id: &str, stage: Stage, approved: bool, comment: &str) -> Result<VmRequest> {
+        let inv = match vcenter {
+            Some(c) if stage == Stage::Admin && approved => Some(self.vm_inventory(c).await?),
+            _ => None,
+        };
+        let result = workflow::decide(store, id, stage, approved, comment, inv.as_ref(), &self.actor).await;
+        let action = format!("vm.{}.{}", stage.as_str(), if approved { "approve" } else { "reject" });
+        let summary = result.as_ref().map(|r| format!("request {id} ({}): now {}{}", r.spec.name, r.state.as_str(), if comment.trim().is_empty() { String::new() } else { format!("; comment: {}", comment.trim()) }));
+        self.audit_as(store, id, &action, summary).await;
+        result
+    }
+
+    /// Provisions one approved (or failed) request on `vcenter`.
+    pub async fn vm_provision(&self, store: &dyn RequestStore, vcenter: &str, id: &str, opts: &ProvisionOptions, on: &(dyn Fn(Progress) + Send + Sync)) -> Result<VmRequest> {
+        let vim = self.vim(vcenter).await?;
+        let actor = self.actor_for(store);
+        let result = provision::provision(store, &vim, id, &actor, opts, on).await;
+        self.audit_provision(store, id, &result).await;
+        result
+    }
+
+    /// Provisions every approved request, a few at a time.
+    pub async fn vm_provision_approved(&self, store: &dyn RequestStore, vcenter: &str, opts: &ProvisionOptions, on: &(dyn Fn(Progress) + Send + Sync)) -> Result<Vec<(String, Result<VmRequest>)>> {
+        let vim = self.vim(vcenter).await?;
+        let actor = self.actor_for(store);
+        let ids: Vec<String> = self.vm_requests(store).await?.into_iter().filter(|r| r.state == crate::vms::State::Approved).map(|r| r.id).collect();
+        let results = provision::provision_many(store, &vim, &ids, &actor, opts, PROVISION_CONCURRENCY, on).await;
+        for (id, r) in &results {
+            self.audit_provision(store, id, r).await;
+        }
+        Ok(results)
+    }
+
+    async fn audit_provision(&self, store: &dyn RequestStore, id: &str, result: &Result<VmRequest>) {
+        let summary = match result {
+            Ok(r) if r.state == crate::vms::State::Provisioned => {
+                let a = r.asset.clone().unwrap_or_default();
+                Ok(format!("request {id}: {} ({}) on {} / {}, snapshot {}", a.name, a.vm_id, a.host, a.datastore, a.snapshot))
+            }
+            Ok(r) => Err(Error::Internal(format!("request {id} ({}): failed: {}", r.spec.name, r.failure.clone().unwrap_or_default()))),
+            Err(e) => Err(Error::Internal(format!("request {id}: {e}"))),
+        };
+        match summary {
+            Ok(s) => self.audit_as(store, id, "vm.provision", Ok(s)).await,
+            Err(e) => self.audit_as(store, id, "vm.provision", Err(&e)).await,
+        }
+    }
+
+    /// One lifecycle pass (snapshots, lease warnings, power-off, reclaim); each action audited.
+    pub async fn vm_lifecycle(&self, store: &dyn RequestStore, vcenter: &str, now: OffsetDateTime) -> Result<Vec<Action>> {
+        let settings = self.vm_settings().await?;
+        let vim = self.vim(vcenter).await?;
+        let actions = lifecycle::run(store, &vim, now, &settings.lifecycle, &self.actor_for(store)).await?;
+        for a in &actions {
+            let action = format!("vm.lifecycle.{}", a.action);
+            if a.ok {
+                self.audit_as(store, &a.vm, &action, Ok(format!("request {}: {}", a.request, a.detail))).await;
+            } else {
+                self.audit_as(store, &a.vm, &action, Err(&Error::Internal(format!("request {}: {}", a.request, a.detail)))).await;
+            }
+        }
+        Ok(actions)
+    }
+
+    /// The compliance report of `vcenter` at `now`.
+    pub async fn vm_compliance(&self, vcenter: &str, now: OffsetDateTime) -> Result<Vec<Finding>> {
+        let settings = self.vm_settings().await?;
+        let inv = self.vm_inventory(vcenter).await?;
+        let seen = self.powered_off_since(vcenter).await?;
+        Ok(compliance::report(&inv, &seen, now, &settings.compliance))
+    }
+
+    /// Every department with a quota or a request, with its use.
+    pub async fn vm_quotas(&self, store: &dyn RequestStore, vcenter: Option<&str>) -> Result<Vec<DepartmentQuota>> {
+        let quotas = store.quotas().await?;
+        let requests = self.vm_requests(store).await?;
+        let inv = match vcenter {
+            Some(c) => self.cached_vm_inventory(c).await?.map(|s| s.payload),
+            None => None,
+        };
+        let mut depts: Vec<String> = quotas.iter().map(|(d, _)| d.clone()).chain(requests.iter().map(|r| r.spec.department.clone())).collect();
+        depts.sort();
+        depts.dedup();
+        Ok(depts
+            .into_iter()
+            .map(|d| DepartmentQuota {
+                quota: quotas.iter().find(|(x, _)| *x == d).map(|(_, q)| *q).unwrap_or_default(),
+                usage: quota::usage(&d, &requests, inv.as_ref(), None),
+                department: d,
+            })
+            .collect())
+    }
+
+    pub async fn vm_set_quota(&self, store: &dyn RequestStore, department: &str, q: &Quota) -> Result<()> {
+        let department = validate::department(department)?;
+        let result = store.set_quota(&department, q).await;
+        match result.as_ref().map(|_| format!("{department}: {} VMs, {} vCPU, {} GB memory, {} GB disk (0 = no limit)", q.vms, q.vcpu, q.memory_gb, q.disk_gb)) {
+            Ok(s) => self.audit_as(store, &department, "vm.quota", Ok(s)).await,
+            Err(e) => self.audit_as(store, &department, "vm.quota", Err(e)).await,
+        }
+        result
+    }
+
+    /// Audits as the store's authenticated user when there is one.
+    async fn audit_as(&self, store: &dyn RequestStore, target: &str, action: &str, outcome: Result<String, &Error>) {
+        let outcome = outcome.map(|d| match store.authenticated_user() {
+            Some(u) => format!("[{} store as {u}] {d}", store.kind()),
+            None => format!("[{} store] {d}", store.kind()),
+        });
+        self.audit("vsphere", target, action, outcome).await;
+    }
+}

@@ -1,0 +1,25 @@
+//! The VMs workspace: self-service VM requests with quotas and an approval
+//! chain, provisioning on vSphere, lifecycle (snapshots, leases) and
+//! compliance.
+//!
+//! - `model`: the request and its states; `validate`: the form rules;
+//!   `quota`: department quotas; `workflow`: submit / approve / reject.
+//! - `store`: where requests live (local SQLite or shared etcd).
+//! - `inventory`: vCenter objects in one retrieval per type; `vsphere`: the
+//!   calls and task waits; `placement`: host and datastore choice.
+//! - `provision`: approved request -> VM; `lifecycle`: snapshots and leases;
+//!   `compliance`: the report.
+
+pub mod compliance;
+pub mod inventory;
+pub mod lifecycle;
+pub mod model;
+pub mod placement;
+pub mod provision;
+pub mod quota;
+pub mod store;
+pub mod validate;
+pub mod vsphere;
+pub mod workflow;
+
+pub use model::*;

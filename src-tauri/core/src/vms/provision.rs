@@ -1,0 +1,255 @@
+//! Provisioning an approved request on vSphere:
+//! lock -> look up by request id -> place -> clone -> configure -> power on
+//! -> `Initial-YYYYMMDD` snapshot -> asset recorded.
+//!
+//! Exactly one app instance executes a request (the store's execution lock).
+//! A failure removes what this attempt built and marks the request failed
+//! with the reason; a retry first looks for a VM tagged with the request id,
+//! so it never makes a second VM.
+
+use serde::Serialize;
+
+use super::inventory::{self, Inventory, ANNOTATION_HEADER};
+use super::model::{Asset, State, Transition, VmRequest};
+use super::placement::{self, DEFAULT_MAX_VMS_PER_HOST};
+use super::store::{Records, RequestStore, RunRecord};
+use super::vsphere::{config_spec, Vim};
+use crate::cache::db::now_rfc3339;
+use crate::error::{Error, Result};
+
+/// The steps, in order, as reported to progress listeners.
+pub const STEPS: [&str; 6] = ["lock", "place", "clone", "configure", "power_on", "snapshot"];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    pub request: String,
+    pub step: &'static str,
+    /// 0-100 within the step.
+    pub percent: u8,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProvisionOptions {
+    /// Names this app instance in the execution lock.
+    pub instance: String,
+    pub max_vms_per_host: u32,
+    /// Test hook: fail right after this step (after its side effects), to
+    /// prove the cleanup against a real server. Never set in the product.
+    pub fail_after: Option<&'static str>,
+}
+
+impl Default for ProvisionOptions {
+    fn default() -> Self {
+        ProvisionOptions { instance: format!("{}-{}", crate::backend::os_user(), std::process::id()), max_vms_per_host: DEFAULT_MAX_VMS_PER_HOST, fail_after: None }
+    }
+}
+
+/// The annotation written on the VM; [`inventory::tag`] reads it back.
+pub fn annotation(req: &VmRequest) -> String {
+    format!(
+        "{ANNOTATION_HEADER}\nrequest: {}\nowner: {}\ndepartment: {}\nlease: {}\npurpose: {}",
+        req.id,
+        req.requester,
+        req.spec.department,
+        req.spec.lease_end,
+        req.spec.purpose.replace('\n', " ")
+    )
+}
+
+pub fn initial_snapshot_name(now: time::OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!("[year][month][day]");
+    format!("Initial-{}", now.date().format(&fmt).unwrap_or_default())
+}
+
+/// The VM made for `request_id`, if any (looked up by its annotation tag).
+pub fn find_vm<'a>(inv: &'a Inventory, request_id: &str) -> Option<&'a inventory::VmRow> {
+    inv.vms.iter().find(|v| !v.template && v.tag("request") == Some(request_id))
+}
+
+#[derive(Default)]
+struct Attempt {
+    vm: Option<String>,
+}
+
+fn transition(from: State, to: State, actor: &str, comment: String) -> Transition {
+    Transition { at: now_rfc3339(), actor: actor.into(), from: Some(from), to, comment }
+}
+
+/// Provisions request `id`. Returns the request in its final state:
+/// `Provisioned`, or `Failed` with the reason (and what was cleaned up).
+pub async fn provision(store: &dyn RequestStore, vim: &Vim, id: &str, actor: &str, opts: &ProvisionOptions, on: &(dyn Fn(Progress) + Send + Sync)) -> Result<VmRequest> {
+    let report = |step: &'static str, percent: u8| on(Progress { request: id.to_string(), step, percent });
+    report("lock", 0);
+    let Some(lock) = store.lock(id, &opts.instance).await? else {
+        return Err(Error::Conflict(format!("request {id} is being provisioned by another Opsdeck instance")));
+    };
+    let result = provision_locked(store, vim, id, actor, opts, &report).await;
+    lock.release().await;
+    result
+}
+
+async fn provision_locked(store: &dyn RequestStore, vim: &Vim, id: &str, actor: &str, opts: &ProvisionOptions, report: &(dyn Fn(&'static str, u8) + Send + Sync)) -> Result<VmRequest> {
+    let recs = store.get(id).await?;
+    let req = recs.compose();
+    // Provisioning here means a previous executor died holding it: its lock
+    // expired, so this instance takes over.
+    if !matches!(req.state, State::Approved | State::Failed | State::Provisioning) {
+        return Err(Error::Conflict(format!("request {id} is {}: only approved or failed requests can be provisioned", req.state.as_str())));
+    }
+    let mut run = recs.run.as_ref().map(|r| r.value.clone()).unwrap_or(RunRecord { state: req.state, history: vec![], asset: None, failure: None, attempts: 0 });
+    run.attempts += 1;
+    run.history.push(transition(req.state, State::Provisioning, actor, format!("attempt {} by {}", run.attempts, opts.instance)));
+    run.state = State::Provisioning;
+    run.failure = None;
+    let recs = store.put_run(&recs, &run).await?;
+    report("lock", 100);
+
+    let mut attempt = Attempt::default();
+    match build(vim, &req, opts, report, &mut attempt).await {
+        Ok(asset) => {
+            run.history.push(transition(State::Provisioning, State::Provisioned, actor, format!("{} on {} / {}", asset.vm_id, asset.host, asset.datastore)));
+            run.state = State::Provisioned;
+            run.asset = Some(asset);
+            Ok(store.put_run(&recs, &run).await?.compose())
+        }
+        Err(e) => {
+            let cleanup = cleanup(vim, &attempt).await;
+            let reason = format!("{e}{cleanup}");
+            run.history.push(transition(State::Provisioning, State::Failed, actor, reason.clone()));
+            run.state = State::Failed;
+            run.failure = Some(reason);
+            Ok(store.put_run(&recs, &run).await?.compose())
+        }
+    }
+}
+
+/// Removes the VM this attempt made (or adopted): power off, destroy.
+async fn cleanup(vim: &Vim, attempt: &Attempt) -> String {
+    let Some(vm) = &attempt.vm else {
+        return String::new();
+    };
+    if let Err(e) = vim.ensure_off(vm).await {
+        return format!("; CLEANUP FAILED, remove VM {vm} by hand: {e}");
+    }
+    match vim.destroy(vm).await {
+        Ok(()) => format!("; cleaned up: destroyed the half-made VM {vm}"),
+        Err(e) => format!("; CLEANUP FAILED, remove VM {vm} by hand: {e}"),
+    }
+}
+
+fn injected(opts: &ProvisionOptions, step: &str) -> Result<()> {
+    if opts.fail_after == Some(step) {
+        return Err(Error::Internal(format!("injected failure after step {step}")));
+    }
+    Ok(())
+}
+
+async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dyn Fn(&'static str, u8) + Send + Sync), attempt: &mut Attempt) -> Result<Asset> {
+    let s = &req.spec;
+    report("place", 0);
+    let inv = inventory::load(&vim.client).await?;
+    let existing = find_vm(&inv, &req.id).cloned();
+    if existing.is_none() {
+        if let Some(other) = inv.vm_by_name(&s.name) {
+            return Err(Error::Conflict(format!("a VM named {} ({}) already exists and was not made for request {}; rename the request", s.name, other.id, req.id)));
+        }
+    }
+    let template = inv.templates().find(|t| t.name == s.template).ok_or_else(|| Error::NotFound(format!("template \"{}\" does not exist in vCenter", s.template)))?;
+    let placed = match &existing {
+        Some(vm) => placement::Placement { host: vm.host.clone(), host_name: vm.host.clone(), score: 0.0, datastore: vm.datastores.first().cloned().unwrap_or_default(), datastore_name: String::new(), notes: vec![] },
+        None => placement::place(&inv, s, opts.max_vms_per_host)?,
+    };
+    let folder = if s.folder.is_empty() { template.folder.clone() } else { inv.folder(&s.folder).map(|f| f.id.clone()).ok_or_else(|| Error::NotFound(format!("folder \"{}\" does not exist", s.folder)))? };
+    let pool = if s.resource_pool.is_empty() {
+        let compute = inv.host(&placed.host).map(|h| h.compute.clone()).unwrap_or_default();
+        inv.computes.iter().find(|c| c.id == compute).map(|c| c.root_pool.clone()).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?
+    } else {
+        inv.pool(&s.resource_pool).map(|p| p.id.clone()).ok_or_else(|| Error::NotFound(format!("resource pool \"{}\" does not exist", s.resource_pool)))?
+    };
+    report("place", 100);
+    injected(opts, "place")?;
+
+    let note = annotation(req);
+    let config = config_spec(s.cpu, s.memory_gb, &note);
+    let vm = match &existing {
+        Some(vm) => {
+            report("clone", 100);
+            vm.id.clone()
+        }
+        None => {
+            report("clone", 0);
+            let id = vim.clone_vm(&template.id, &folder, &s.name, &placed.host, &pool, &placed.datastore, &config, &|p| report("clone", p.min(99))).await?;
+            report("clone", 100);
+            id
+        }
+    };
+    attempt.vm = Some(vm.clone());
+    injected(opts, "clone")?;
+
+    report("configure", 0);
+    vim.reconfigure(&vm, &config, &|p| report("configure", p.min(99))).await?;
+    report("configure", 100);
+    injected(opts, "configure")?;
+
+    let now = time::OffsetDateTime::now_utc();
+    let current = inventory::load(&vim.client).await?;
+    let row = current.vms.iter().find(|v| v.id == vm).cloned();
+    if !row.as_ref().is_some_and(|r| r.powered_on()) {
+        report("power_on", 0);
+        vim.power_on(&vm, &|p| report("power_on", p.min(99))).await?;
+    }
+    report("power_on", 100);
+    injected(opts, "power_on")?;
+
+    let snap_name = initial_snapshot_name(now);
+    let snapshot = match row.as_ref().and_then(|r| r.snapshots.iter().find(|x| x.name.starts_with("Initial-"))) {
+        Some(existing) => existing.name.clone(),
+        None => {
+            report("snapshot", 0);
+            vim.snapshot(&vm, &snap_name, &format!("Taken by Opsdeck after provisioning request {}", req.id), &|p| report("snapshot", p.min(99))).await?;
+            snap_name
+        }
+    };
+    report("snapshot", 100);
+    injected(opts, "snapshot")?;
+
+    Ok(Asset {
+        vm_id: vm,
+        name: s.name.clone(),
+        host: inv.host(&placed.host).map(|h| h.name.clone()).unwrap_or(placed.host_name),
+        datastore: inv.datastore(&placed.datastore).map(|d| d.name.clone()).unwrap_or(placed.datastore),
+        snapshot,
+        provisioned_at: now_rfc3339(),
+        lease_warned_at: None,
+        powered_off_at: None,
+        reclaimed_at: None,
+    })
+}
+
+/// Provisions every request in `ids` with at most `concurrency` at once.
+pub async fn provision_many(
+    store: &dyn RequestStore,
+    vim: &Vim,
+    ids: &[String],
+    actor: &str,
+    opts: &ProvisionOptions,
+    concurrency: usize,
+    on: &(dyn Fn(Progress) + Send + Sync),
+) -> Vec<(String, Result<VmRequest>)> {
+    use futures::StreamExt;
+    futures::stream::iter(ids.iter().cloned())
+        .map(|id| async move {
+            let r = provision(store, vim, &id, actor, opts, on).await;
+            (id, r)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// Records a state change made outside provisioning (lifecycle), as one compare-and-set.
+pub async fn record_run(store: &dyn RequestStore, recs: &Records, update: impl FnOnce(&mut RunRecord)) -> Result<VmRequest> {
+    let mut run = recs.run.as_ref().map(|r| r.value.clone()).ok_or_else(|| Error::Conflict(format!("request {} was never provisioned", recs.request.value.id)))?;
+    update(&mut run);
+    Ok(store.put_run(recs, &run).await?.compose())
+}

@@ -1,0 +1,246 @@
+//! The request store in this machine's SQLite, for one operator without etcd.
+//! Same records and compare-and-set rules as the etcd store; the revision is
+//! a store-wide counter bumped inside each write transaction.
+
+use async_trait::async_trait;
+use serde::{de::DeserializeOwned, Serialize};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use super::{DecisionRecord, ExecLock, Records, RequestRecord, RequestStore, RunRecord, Versioned};
+use crate::cache::Db;
+use crate::error::{Error, Result};
+use crate::vms::model::{Decision, Quota, Stage};
+
+/// How long a local execution lock lives without being released (a crashed
+/// process must not block a request forever).
+const LOCK_TTL_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Clone)]
+pub struct LocalStore {
+    db: Db,
+}
+
+impl LocalStore {
+    pub fn new(db: Db) -> LocalStore {
+        LocalStore { db }
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(format!("cannot serialise a VM request record: {e}")))
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Storage(format!("the stored {what} does not parse ({e}); was it written by a newer Opsdeck?")))
+}
+
+async fn bump(tx: &mut Transaction<'_, Sqlite>) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("UPDATE vm_revision SET n = n + 1 RETURNING n").fetch_one(&mut **tx).await?;
+    Ok(n)
+}
+
+async fn load(db: &Db, id: &str) -> Result<Option<Records>> {
+    let mut conn = db.pool().acquire().await?;
+    load_in(&mut conn, id).await
+}
+
+async fn load_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Records>> {
+    let Some((record, revision)): Option<(String, i64)> =
+        sqlx::query_as("SELECT record, revision FROM vm_requests WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?
+    else {
+        return Ok(None);
+    };
+    let decisions: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT stage, record, revision FROM vm_decisions WHERE id = ?").bind(id).fetch_all(&mut *conn).await?;
+    let run: Option<(String, i64)> =
+        sqlx::query_as("SELECT record, revision FROM vm_runs WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
+    let mut r = Records {
+        request: Versioned { value: from_json("request", &record)?, revision },
+        manager: None,
+        admin: None,
+        run: match run {
+            Some((rec, rev)) => Some(Versioned { value: from_json("run record", &rec)?, revision: rev }),
+            None => None,
+        },
+    };
+    for (stage, rec, rev) in decisions {
+        let v = Some(Versioned { value: from_json::<DecisionRecord>("decision", &rec)?, revision: rev });
+        if stage == "manager" {
+            r.manager = v;
+        } else {
+            r.admin = v;
+        }
+    }
+    Ok(Some(r))
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+struct LocalLock {
+    db: Db,
+    id: String,
+    owner: String,
+}
+
+#[async_trait]
+impl ExecLock for LocalLock {
+    async fn release(self: Box<Self>) {
+        let _ = sqlx::query("DELETE FROM vm_locks WHERE id = ? AND owner = ?").bind(&self.id).bind(&self.owner).execute(self.db.pool()).await;
+    }
+}
+
+#[async_trait]
+impl RequestStore for LocalStore {
+    fn kind(&self) -> &'static str {
+        "local"
+    }
+
+    fn authenticated_user(&self) -> Option<String> {
+        None
+    }
+
+    async fn list(&self) -> Result<Vec<Records>> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM vm_requests ORDER BY id").fetch_all(self.db.pool()).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            if let Some(r) = load(&self.db, &id).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, id: &str) -> Result<Records> {
+        load(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("VM request {id} does not exist")))
+    }
+
+    async fn create(&self, record: &RequestRecord) -> Result<Records> {
+        let mut tx = self.db.pool().begin().await?;
+        // The bump takes SQLite's write lock first, so the name check and the
+        // insert are atomic against other writers.
+        let rev = bump(&mut tx).await?;
+        // A name is free unless a live request holds it.
+        let holders: Vec<(String,)> = sqlx::query_as("SELECT id FROM vm_requests WHERE name = ?").bind(&record.spec.name).fetch_all(&mut *tx).await?;
+        for (id,) in holders {
+            if let Some(r) = load_in(&mut tx, &id).await? {
+                let s = r.compose().state;
+                if s.is_pending() || s.holds_vm() {
+                    return Err(Error::Conflict(format!("name \"{}\" is already asked for by request {id} ({})", record.spec.name, s.as_str())));
+                }
+            }
+        }
+        let inserted = sqlx::query("INSERT INTO vm_requests (id, name, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
+            .bind(&record.id)
+            .bind(&record.spec.name)
+            .bind(to_json(record)?)
+            .bind(rev)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            return Err(Error::Conflict(format!("VM request {} already exists", record.id)));
+        }
+        tx.commit().await?;
+        self.get(&record.id).await
+    }
+
+    async fn decide(&self, current: &Records, stage: Stage, decision: &Decision) -> Result<Records> {
+        let id = &current.request.value.id;
+        let mut tx = self.db.pool().begin().await?;
+        let rev = bump(&mut tx).await?;
+        let (req_rev,): (i64,) = sqlx::query_as("SELECT revision FROM vm_requests WHERE id = ?").bind(id).fetch_one(&mut *tx).await?;
+        if req_rev != current.request.revision {
+            return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it and decide again")));
+        }
+        let rec = DecisionRecord { decision: decision.clone(), request_revision: current.request.revision };
+        let seen = match stage {
+            Stage::Manager => current.manager.as_ref().map(|d| d.revision),
+            Stage::Admin => current.admin.as_ref().map(|d| d.revision),
+        };
+        let changed = match seen {
+            None => sqlx::query("INSERT INTO vm_decisions (id, stage, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id, stage) DO NOTHING")
+                .bind(id)
+                .bind(stage.as_str())
+                .bind(to_json(&rec)?)
+                .bind(rev)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+            Some(seen) => sqlx::query("UPDATE vm_decisions SET record = ?, revision = ? WHERE id = ? AND stage = ? AND revision = ?")
+                .bind(to_json(&rec)?)
+                .bind(rev)
+                .bind(id)
+                .bind(stage.as_str())
+                .bind(seen)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+        };
+        if changed == 0 {
+            return Err(Error::Conflict(format!("VM request {id}: someone else decided the {} step first", stage.as_str())));
+        }
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    async fn put_run(&self, current: &Records, run: &RunRecord) -> Result<Records> {
+        let id = &current.request.value.id;
+        let mut tx = self.db.pool().begin().await?;
+        let rev = bump(&mut tx).await?;
+        let changed = match &current.run {
+            None => sqlx::query("INSERT INTO vm_runs (id, record, revision) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING")
+                .bind(id)
+                .bind(to_json(run)?)
+                .bind(rev)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+            Some(seen) => sqlx::query("UPDATE vm_runs SET record = ?, revision = ? WHERE id = ? AND revision = ?")
+                .bind(to_json(run)?)
+                .bind(rev)
+                .bind(id)
+                .bind(seen.revision)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+        };
+        if changed == 0 {
+            return Err(Error::Conflict(format!("VM request {id} was moved by someone else meanwhile")));
+        }
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    async fn lock(&self, id: &str, owner: &str) -> Result<Option<Box<dyn ExecLock>>> {
+        let now = now_ms();
+        let taken = sqlx::query(
+            "INSERT INTO vm_locks (id, owner, until_ms) VALUES (?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms
+             WHERE vm_locks.until_ms < ?",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(now + LOCK_TTL_MS)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?
+        .rows_affected();
+        Ok((taken == 1).then(|| Box::new(LocalLock { db: self.db.clone(), id: id.into(), owner: owner.into() }) as Box<dyn ExecLock>))
+    }
+
+    async fn quotas(&self) -> Result<Vec<(String, Quota)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT department, quota FROM vm_quotas ORDER BY department").fetch_all(self.db.pool()).await?;
+        rows.into_iter().map(|(d, q)| Ok((d, from_json("quota", &q)?))).collect()
+    }
+
+    async fn set_quota(&self, department: &str, quota: &Quota) -> Result<()> {
+        sqlx::query("INSERT INTO vm_quotas (department, quota) VALUES (?, ?) ON CONFLICT(department) DO UPDATE SET quota = excluded.quota")
+            .bind(department)
+            .bind(to_json(quota)?)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+}

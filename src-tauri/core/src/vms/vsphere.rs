@@ -1,0 +1,267 @@
+//! The vSphere calls the VM workflows make (clone, reconfigure, power,
+//! snapshots, destroy), each with a timeout, tasks waited on by reading their
+//! state (with their progress reported), and faults turned into
+//! messages an operator can act on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use vim_rs::core::client::Client;
+use vim_rs::core::pc_retrieve::ObjectRetriever;
+use vim_rs::mo::{VirtualMachine, VirtualMachineSnapshot};
+use vim_rs::types::enums::{MoTypesEnum, TaskInfoStateEnum};
+use vim_rs::types::vim_any::VimAny;
+use vim_rs::types::structs::{ManagedObjectReference, MethodFault, VirtualMachineCloneSpec, VirtualMachineConfigSpec, VirtualMachineRelocateSpec};
+use vim_rs::vim_retrievable;
+
+use crate::error::{with_timeout, Error, Result};
+
+/// Limit of one remote call (not of a task).
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// Limit of one task (a clone of a large template takes minutes).
+pub const TASK_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+vim_retrievable!(
+    struct TaskState: Task {
+        state = "info.state",
+        progress = "info.progress",
+        error = "info.error",
+    }
+);
+
+vim_retrievable!(
+    struct PowerState: VirtualMachine {
+        power = "runtime.power_state",
+    }
+);
+
+
+/// One logged-in session.
+#[derive(Clone)]
+pub struct Vim {
+    pub client: Arc<Client>,
+}
+
+pub fn moref(kind: MoTypesEnum, id: &str) -> ManagedObjectReference {
+    ManagedObjectReference { r#type: kind, value: id.to_string() }
+}
+
+fn fault_text(f: &MethodFault) -> String {
+    let kind = f.type_.as_ref().map(|t| format!("{t:?}")).unwrap_or_else(|| "fault".into());
+    let msgs: Vec<String> = f.fault_message.iter().flatten().filter_map(|m| m.message.clone()).collect();
+    let mut s = if msgs.is_empty() { kind } else { format!("{kind}: {}", msgs.join("; ")) };
+    if let Some(cause) = &f.fault_cause {
+        s.push_str(&format!(" (caused by {})", fault_text(cause)));
+    }
+    s
+}
+
+/// Maps a PropertyCollector / task error.
+pub fn vim_error(what: &str, e: vim_rs::core::error::Error) -> Error {
+    if let Some(f) = e.task_fault() {
+        return Error::Internal(format!("{what}: vCenter reported {}", fault_text(f)));
+    }
+    if let Some(c) = e.client_error() {
+        return call_error(what, c.clone());
+    }
+    Error::Internal(format!("{what}: {e}"))
+}
+
+/// Maps a method-call error.
+pub fn call_error(what: &str, e: vim_rs::core::client::Error) -> Error {
+    use vim_rs::core::client::Error as V;
+    match &e {
+        V::MethodFault(f) => {
+            let text = fault_text(f);
+            if text.contains("NoPermission") {
+                Error::Forbidden(format!("{what}: vCenter refused it ({text}); ask for the privilege on this object"))
+            } else if text.contains("NotAuthenticated") {
+                Error::Auth(format!("{what}: the vCenter session has expired; reconnect"))
+            } else {
+                Error::Internal(format!("{what}: vCenter reported {text}"))
+            }
+        }
+        V::ReqwestError(r) if r.is_timeout() || r.is_connect() => {
+            Error::Unreachable(format!("{what}: vCenter did not answer ({})", crate::connectors::errors::chain(&e)))
+        }
+        _ => Error::Internal(format!("{what}: {}", crate::connectors::errors::chain(&e))),
+    }
+}
+
+/// Builds a vim_rs data object from its JSON form (only the fields we set;
+/// the generated structs have dozens of optional fields).
+fn from_json<T: miniserde::Deserialize>(what: &str, v: serde_json::Value) -> Result<T> {
+    miniserde::json::from_str(&v.to_string()).map_err(|_| Error::Internal(format!("cannot build the vSphere {what}")))
+}
+
+impl Vim {
+    pub fn new(client: Arc<Client>) -> Vim {
+        Vim { client }
+    }
+
+    pub async fn close(&self) {
+        let _ = self.client.close().await;
+    }
+
+    fn vm(&self, id: &str) -> VirtualMachine {
+        VirtualMachine::new(self.client.clone(), id)
+    }
+
+    /// Waits for a task by reading its state (back-off 100 ms to 1 s),
+    /// reporting its percentage while it runs; returns its result.
+    ///
+    /// Not vim_rs's TaskTracker: it shares the session's PropertyCollector
+    /// for WaitForUpdatesEx, and concurrent waits on one collector stall on
+    /// vcsim (and are serialised by vCenter). Reading a few task objects is cheap.
+    async fn wait_result(&self, what: &str, task: &ManagedObjectReference, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<Option<VimAny>> {
+        let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error(what, e))?;
+        let started = std::time::Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let info = with_timeout(format!("vSphere task ({what})"), TIMEOUT, async {
+                retriever.retrieve_object::<TaskState>(task).await.map_err(|e| vim_error(what, e))
+            })
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("{what}: vCenter no longer knows task {}", task.value)))?;
+            match info.state {
+                TaskInfoStateEnum::Success => {
+                    // The result is read once, at the end (the macro-built reader cannot hold an `any`).
+                    let t = vim_rs::mo::Task::new(self.client.clone(), &task.value);
+                    let full = with_timeout(format!("vSphere task ({what})"), TIMEOUT, async { t.info().await.map_err(|e| call_error(what, e)) }).await?;
+                    return Ok(full.result);
+                }
+                TaskInfoStateEnum::Error => {
+                    let why = info.error.as_ref().map(fault_text).unwrap_or_else(|| "no reason given".into());
+                    return Err(Error::Internal(format!("{what}: vCenter reported {why}")));
+                }
+                _ => {
+                    if let Some(p) = info.progress {
+                        progress(p.clamp(0, 100) as u8);
+                    }
+                }
+            }
+            if started.elapsed() > TASK_TIMEOUT {
+                return Err(Error::Timeout { what: format!("vSphere task ({what})"), secs: TASK_TIMEOUT.as_secs() });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    async fn wait(&self, what: &str, task: ManagedObjectReference, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
+        self.wait_result(what, &task, progress).await.map(|_| ())
+    }
+
+    /// Waits for a task whose result is a managed object (a new VM, a snapshot); returns its id.
+    async fn wait_moref(&self, what: &str, task: ManagedObjectReference, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<String> {
+        let result = self.wait_result(what, &task, progress).await?.ok_or_else(|| Error::Internal(format!("{what}: the task returned no object")))?;
+        result
+            .into_any()
+            .downcast::<ManagedObjectReference>()
+            .map(|m| m.value)
+            .map_err(|_| Error::Internal(format!("{what}: the task returned something other than an object reference")))
+    }
+
+    /// Clones `template` into `folder` as `name` on `host`/`pool`/`datastore`
+    /// (powered off) with the CPU, memory and annotation set; returns the new VM id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn clone_vm(
+        &self,
+        template: &str,
+        folder: &str,
+        name: &str,
+        host: &str,
+        pool: &str,
+        datastore: &str,
+        config: &serde_json::Value,
+        progress: &(dyn Fn(u8) + Send + Sync),
+    ) -> Result<String> {
+        let what = format!("cloning {name}");
+        let location: VirtualMachineRelocateSpec = from_json(
+            "relocate spec",
+            serde_json::json!({
+                "_typeName": "VirtualMachineRelocateSpec",
+                "host": {"_typeName": "ManagedObjectReference", "type": "HostSystem", "value": host},
+                "pool": {"_typeName": "ManagedObjectReference", "type": "ResourcePool", "value": pool},
+                "datastore": {"_typeName": "ManagedObjectReference", "type": "Datastore", "value": datastore},
+            }),
+        )?;
+        let config: VirtualMachineConfigSpec = from_json("config spec", config.clone())?;
+        let spec = VirtualMachineCloneSpec { location, template: false, config: Some(config), customization: None, power_on: false, snapshot: None, memory: None, tpm_provision_policy: None };
+        let folder = moref(MoTypesEnum::Folder, folder);
+        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(template).clone_vm_task(&folder, name, &spec).await.map_err(|e| call_error(&what, e)) }).await?;
+        self.wait_moref(&what, task, progress).await
+    }
+
+    /// Applies a config spec (CPU, memory, annotation) given as JSON.
+    pub async fn reconfigure(&self, vm: &str, config: &serde_json::Value, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
+        let what = format!("reconfiguring {vm}");
+        let spec: VirtualMachineConfigSpec = from_json("config spec", config.clone())?;
+        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).reconfig_vm_task(&spec).await.map_err(|e| call_error(&what, e)) }).await?;
+        self.wait(&what, task, progress).await
+    }
+
+    pub async fn power_on(&self, vm: &str, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
+        let what = format!("powering on {vm}");
+        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).power_on_vm_task(None).await.map_err(|e| call_error(&what, e)) }).await?;
+        self.wait(&what, task, progress).await
+    }
+
+    /// Whether the VM is powered on now.
+    pub async fn is_powered_on(&self, vm: &str) -> Result<bool> {
+        let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error("reading the power state", e))?;
+        let r = with_timeout("vSphere (power state)", TIMEOUT, async {
+            retriever.retrieve_object::<PowerState>(&moref(MoTypesEnum::VirtualMachine, vm)).await.map_err(|e| vim_error("reading the power state", e))
+        })
+        .await?;
+        Ok(matches!(r, Some(PowerState { power: vim_rs::types::enums::VirtualMachinePowerStateEnum::PoweredOn, .. })))
+    }
+
+    /// Powers off if powered on (a power-off of an off VM is a vSphere fault).
+    pub async fn ensure_off(&self, vm: &str) -> Result<()> {
+        if self.is_powered_on(vm).await? {
+            self.power_off(vm).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn power_off(&self, vm: &str) -> Result<()> {
+        let what = format!("powering off {vm}");
+        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).power_off_vm_task().await.map_err(|e| call_error(&what, e)) }).await?;
+        self.wait(&what, task, &|_| {}).await
+    }
+
+    /// Takes a snapshot (no memory, no quiescing); returns its id.
+    pub async fn snapshot(&self, vm: &str, name: &str, description: &str, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<String> {
+        let what = format!("snapshot {name} of {vm}");
+        let task = with_timeout(what.clone(), TIMEOUT, async {
+            self.vm(vm).create_snapshot_task(name, Some(description), false, false).await.map_err(|e| call_error(&what, e))
+        })
+        .await?;
+        self.wait_moref(&what, task, progress).await
+    }
+
+    pub async fn remove_snapshot(&self, snapshot: &str) -> Result<()> {
+        let what = format!("removing snapshot {snapshot}");
+        let s = VirtualMachineSnapshot::new(self.client.clone(), snapshot);
+        let task = with_timeout(what.clone(), TIMEOUT, async { s.remove_snapshot_task(false, Some(true)).await.map_err(|e| call_error(&what, e)) }).await?;
+        self.wait(&what, task, &|_| {}).await
+    }
+
+    /// Destroys a VM (it must be powered off).
+    pub async fn destroy(&self, vm: &str) -> Result<()> {
+        let what = format!("destroying {vm}");
+        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).destroy_task().await.map_err(|e| call_error(&what, e)) }).await?;
+        self.wait(&what, task, &|_| {}).await
+    }
+}
+
+/// The config spec JSON for CPU, memory and annotation.
+pub fn config_spec(cpu: u32, memory_gb: u32, annotation: &str) -> serde_json::Value {
+    serde_json::json!({
+        "_typeName": "VirtualMachineConfigSpec",
+        "numCPUs": cpu,
+        "memoryMB": (memory_gb as i64) * 1024,
+        "annotation": annotation,
+    })
+}
