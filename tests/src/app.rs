@@ -103,8 +103,22 @@ pub async fn shot(c: &Client, name: &str) {
 
 pub async fn fill(c: &Client, sel: &str, text: &str) {
     let el = css(c, sel).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    // clear() fires no input event: tell the (controlled) input's owner, so a
+    // re-render cannot put the old value back under the typed text.
     el.clear().await.ok();
+    c.execute("arguments[0].dispatchEvent(new Event('input', { bubbles: true }));", vec![arg.clone()]).await.ok();
     el.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {sel}: {e}"));
+    let typed = el.prop("value").await.ok().flatten().unwrap_or_default();
+    if typed != text {
+        // Typing raced a re-render: set the value the way an input event would.
+        c.execute(
+            "const el = arguments[0]; el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![arg, serde_json::Value::String(text.into())],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("setting {sel}: {e}"));
+    }
 }
 
 /// Chooses an option the way a user's pick does: set the value, fire the

@@ -37,8 +37,8 @@ enum Command {
     /// The local OSV advisory database used by scans.
     #[command(subcommand)]
     Advisories(commands::advisories::AdvisoriesCommand),
-    /// VM requests, provisioning and lifecycle on vSphere (not yet implemented).
-    Vm(commands::pending::PendingArgs),
+    /// VM requests, approvals, provisioning, lifecycle and compliance on vSphere.
+    Vm(commands::vm::VmArgs),
     /// Read, edit, diff, export/import and watch etcd configuration (guarded writes).
     Config(commands::config::ConfigArgs),
 }
@@ -67,7 +67,7 @@ fn main() -> std::process::ExitCode {
             Command::Apply(a) => commands::apply::run(a).await,
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
-            Command::Vm(_) => commands::pending::run("vm", "#6 (VMs workspace)"),
+            Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,
             Command::Config(c) => commands::config::run(cli.data_dir, c).await,
         }
     });

@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod config;
 pub mod connections;
 pub mod images;
+pub mod vms;
 
 use crate::error::{UiError, UiResult};
 

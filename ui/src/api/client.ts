@@ -18,6 +18,7 @@ import type {
 } from './types';
 import type { ClusterHealth } from './types-clusters';
 import type { ImageProgress, Policy, ReportFormat, ScanProgress } from './types-images';
+import type { ProvisionProgress, Quota, RequestSpec, Stage, VmSettings } from './types-vms';
 
 const ERROR_CODES: readonly ErrorCode[] = [
   'invalid_input',
@@ -173,5 +174,23 @@ export const api = {
   advisoriesImport: (path: string) => call('advisories_import', { path }),
   imagesPolicy: () => call('images_policy'),
   imagesSetPolicy: (policy: Policy) => call('images_set_policy', { policy }),
+
+  // VMs workspace (vSphere); the request store is the one in the VM settings.
+  vmsSettings: () => call('vms_settings'),
+  vmsSetSettings: (settings: VmSettings) => call('vms_set_settings', { settings }),
+  vmsInventory: (connectionId: string) => call('vms_inventory', { connectionId }),
+  vmsCached: (connectionId: string) => call('vms_cached', { connectionId }),
+  vmsRequests: () => call('vms_requests'),
+  vmsSubmit: (connectionId: string, spec: RequestSpec) => call('vms_submit', { connectionId, spec }),
+  vmsDecide: (connectionId: string, id: string, stage: Stage, approved: boolean, comment: string) =>
+    call('vms_decide', { connectionId, id, stage, approved, comment }),
+  /** Provisions one request; each step's progress arrives on `onProgress`. */
+  vmsProvision: (connectionId: string, id: string, onProgress: (p: ProvisionProgress) => void) =>
+    call('vms_provision', { connectionId, id, onProgress: new Channel<ProvisionProgress>(onProgress) }),
+  vmsLifecycle: (connectionId: string) => call('vms_lifecycle', { connectionId }),
+  vmsCompliance: (connectionId: string) => call('vms_compliance', { connectionId }),
+  vmsComplianceExport: (connectionId: string, format: 'csv' | 'json') => call('vms_compliance_export', { connectionId, format }),
+  vmsQuotas: (connectionId?: string) => call('vms_quotas', { connectionId }),
+  vmsSetQuota: (department: string, quota: Quota) => call('vms_set_quota', { department, quota }),
 };
 export type Api = typeof api;

@@ -1,5 +1,6 @@
 import type { ClustersCommands } from './types-clusters';
 import type { ImagesCommands } from './types-images';
+import type { VmsCommands } from './types-vms';
 // Types of the IPC contract with the Rust backend: docs/ipc.md (keep in sync).
 // Payload fields are snake_case (serde defaults); command arguments are camelCase.
 
@@ -277,7 +278,7 @@ export interface EventChannel<T> {
 }
 
 /** Command name → [args, result]. The single source for the typed client. */
-export interface Commands extends ImagesCommands, ClustersCommands {
+export interface Commands extends ImagesCommands, ClustersCommands, VmsCommands {
   app_info: [undefined, AppInfo];
   settings_get: [undefined, Settings];
   settings_set: [{ settings: Settings }, Settings];

@@ -8,9 +8,9 @@ import { AuditView } from '../views/audit/AuditView';
 import { ConfigView } from '../views/config/ConfigView';
 import { ClustersView } from '../views/clusters/ClustersView';
 import { ConnectionsView } from '../views/connections/ConnectionsView';
+import { VmsView } from '../views/vms/VmsView';
 import { ImagesView } from '../views/images/ImagesView';
 import { SettingsView } from '../views/settings/SettingsView';
-import { WorkspaceView } from '../views/workspace/WorkspaceView';
 import { Sidebar } from './Sidebar';
 import { AppStateProvider, useNav } from './store';
 import { TopBar } from './TopBar';
@@ -21,7 +21,7 @@ const EDITABLE = 'input, select, textarea, [contenteditable="true"]';
 function CurrentView({ view }: { view: ViewName }) {
   switch (view) {
     case 'vms':
-      return <WorkspaceView key={view} view={view} />;
+      return <VmsView />;
     case 'clusters':
       return <ClustersView />;
     case 'images':

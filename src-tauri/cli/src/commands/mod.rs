@@ -6,6 +6,7 @@ pub mod health;
 pub mod connections;
 pub mod pending;
 pub mod scan;
+pub mod vm;
 
 use opsdeck_core::{Backend, BackendOptions, Result};
 

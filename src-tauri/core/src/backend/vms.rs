@@ -97,6 +97,11 @@ impl Backend {
         })
     }
 
+    /// The store chosen in the settings.
+    pub async fn vm_default_store(&self) -> Result<Arc<dyn RequestStore>> {
+        self.vm_store(&self.vm_settings().await?.store).await
+    }
+
     /// A logged-in vCenter session for a saved vSphere connection (reused).
     pub async fn vim(&self, connection_id: &str) -> Result<Vim> {
         if let Some(v) = self.vim_sessions.lock().ok().and_then(|m| m.get(connection_id).cloned()) {

@@ -6,6 +6,7 @@ import { api, toAppError } from '../../api/client';
 import type { AppError, Connection } from '../../api/types';
 import type { ContainerRow, EngineInventory, ImageProgress, ImageRow, ScanReport, ScanSummary } from '../../api/types-images';
 import { DataTable, type Column } from '../../components/DataTable';
+import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { Icon } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -189,23 +190,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   return (
     <section class="view view-images" data-testid="view-images">
       <div class="cfg-toolbar">
-        <label class="cfg-conn">
-          <Icon name="images" size={16} />
-          <span class="sr-only">{t('images.connection')}</span>
-          <select class="input input-sm" value={id} onChange={(e) => choose(e.currentTarget.value)} data-testid="images-connection">
-            {connections.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        {cachedAt && (
-          <span class="cfg-count" data-testid="images-cached" title={formatDateTime(cachedAt)}>
-            {t('images.cachedAt', { age: formatRelative(cachedAt, settings.language) })}
-          </span>
-        )}
-        {loading && <Spinner size="sm" label={t('common.loading')} />}
+        <ConnectionPicker icon="images" label={t('images.connection')} connections={connections} value={id} onChange={choose} testid="images" cachedAt={cachedAt} loading={loading} />
         <span class="toolbar-spacer" />
         <button type="button" class="btn btn-sm" onClick={refresh} data-testid="images-refresh">
           <Icon name="refresh" size={14} />

@@ -1,0 +1,445 @@
+//! `opsdeck vm`: VM requests, approvals, provisioning, lifecycle and
+//! compliance on vSphere, for operators and cron/systemd timers. The same
+//! backend (and the same request store) as the desktop app.
+//!
+//! The vCenter is a saved vSphere connection (`--vcenter`, default: the only
+//! one saved). The request store is the one chosen in the app's settings, or
+//! `--store local` / `--store etcd --etcd CONNECTION [--prefix P]`.
+
+use std::io::Write;
+
+use clap::{Args, Subcommand, ValueEnum};
+use opsdeck_core::backend::StoreChoice;
+use opsdeck_core::connections::Kind;
+use opsdeck_core::vms::model::{Quota, RequestSpec, SnapshotSchedule, Stage, State, VmRequest};
+use opsdeck_core::vms::provision::ProvisionOptions;
+use opsdeck_core::vms::store::etcd::DEFAULT_PREFIX;
+use opsdeck_core::vms::store::RequestStore;
+use opsdeck_core::vms::{compliance, inventory::Inventory};
+use opsdeck_core::{Backend, Error};
+
+use crate::exit;
+use crate::output::{fail, print_json, print_table, Format};
+
+#[derive(Debug, Args)]
+pub struct VmArgs {
+    /// The vCenter: a saved vSphere connection (name or id).
+    #[arg(long, global = true)]
+    vcenter: Option<String>,
+    /// Request store: local (this machine) or etcd (shared). Default: the app's setting.
+    #[arg(long, global = true, value_enum)]
+    store: Option<StoreArg>,
+    /// The etcd connection of the shared store (with --store etcd).
+    #[arg(long, global = true)]
+    etcd: Option<String>,
+    /// Key prefix of the shared store.
+    #[arg(long, global = true, default_value = DEFAULT_PREFIX)]
+    prefix: String,
+    #[command(subcommand)]
+    command: VmCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StoreArg {
+    Local,
+    Etcd,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ScheduleArg {
+    None,
+    Daily,
+    Weekly,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StageArg {
+    Manager,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+enum VmCommand {
+    /// VMs, hosts and datastores of the vCenter (one retrieval per object type).
+    Inventory {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List requests (newest first).
+    Requests {
+        /// Only requests in this state (e.g. pending_manager, approved, failed).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// File a VM request (validated, quota-checked).
+    Request {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        template: String,
+        #[arg(long)]
+        cpu: u32,
+        #[arg(long)]
+        memory_gb: u32,
+        #[arg(long)]
+        disk_gb: u32,
+        #[arg(long, default_value = "")]
+        network: String,
+        #[arg(long, default_value = "")]
+        folder: String,
+        #[arg(long, default_value = "")]
+        pool: String,
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        purpose: String,
+        /// Last day of the lease, YYYY-MM-DD.
+        #[arg(long)]
+        lease_end: String,
+        #[arg(long, value_enum, default_value_t = ScheduleArg::None)]
+        snapshots: ScheduleArg,
+        /// Customization script file.
+        #[arg(long)]
+        script: Option<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Approve the manager or admin step of a request.
+    Approve {
+        id: String,
+        #[arg(long = "as", value_enum)]
+        stage: StageArg,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Reject the manager or admin step of a request (a reason is required).
+    Reject {
+        id: String,
+        #[arg(long = "as", value_enum)]
+        stage: StageArg,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Provision approved requests (given ids, or every approved one). Exit 1 if any failed.
+    Provision {
+        ids: Vec<String>,
+        /// Every approved request (for a timer).
+        #[arg(long, conflicts_with = "ids")]
+        all_approved: bool,
+    },
+    /// One lifecycle pass: scheduled snapshots, lease warnings, power-off, reclaim.
+    Lifecycle {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Compliance report of the vCenter. Exit 1 with --fail-on-findings if anything is found.
+    Compliance {
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// Write the report to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        #[arg(long)]
+        fail_on_findings: bool,
+    },
+    /// Show department quotas and use, or set one (0 = no limit).
+    Quota {
+        department: Option<String>,
+        #[arg(long, requires = "department")]
+        vms: Option<u32>,
+        #[arg(long, requires = "department")]
+        vcpu: Option<u32>,
+        #[arg(long, requires = "department")]
+        memory_gb: Option<u32>,
+        #[arg(long, requires = "department")]
+        disk_gb: Option<u32>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+pub async fn run(data_dir: Option<std::path::PathBuf>, args: VmArgs) -> u8 {
+    let backend = match super::open_backend(data_dir).await {
+        Ok(b) => b,
+        Err(e) => return fail(&e),
+    };
+    match run_inner(&backend, args).await {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+async fn vcenter(b: &Backend, name: &Option<String>) -> Result<String, Error> {
+    match name {
+        Some(n) => {
+            let c = b.find_connection(n).await?;
+            if c.spec.kind() != Kind::Vsphere {
+                return Err(Error::invalid(format!("connection \"{}\" is not a vSphere connection", c.name)));
+            }
+            Ok(c.id)
+        }
+        None => {
+            let all: Vec<_> = b.connections().await?.into_iter().filter(|c| c.spec.kind() == Kind::Vsphere).collect();
+            match all.as_slice() {
+                [one] => Ok(one.id.clone()),
+                [] => Err(Error::invalid("no vSphere connection is saved: add one with `opsdeck connections add vsphere ...`")),
+                many => Err(Error::invalid(format!(
+                    "several vSphere connections are saved ({}): choose one with --vcenter",
+                    many.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                ))),
+            }
+        }
+    }
+}
+
+async fn store(b: &Backend, a: &VmArgs) -> Result<std::sync::Arc<dyn RequestStore>, Error> {
+    let choice = match (a.store, &a.etcd) {
+        (Some(StoreArg::Local), _) => StoreChoice::Local,
+        (Some(StoreArg::Etcd), Some(c)) | (None, Some(c)) => StoreChoice::Etcd { connection_id: b.find_connection(c).await?.id, prefix: a.prefix.clone() },
+        (Some(StoreArg::Etcd), None) => return Err(Error::invalid("--store etcd needs --etcd CONNECTION")),
+        (None, None) => b.vm_settings().await?.store,
+    };
+    b.vm_store(&choice).await
+}
+
+fn stage(s: StageArg) -> Stage {
+    match s {
+        StageArg::Manager => Stage::Manager,
+        StageArg::Admin => Stage::Admin,
+    }
+}
+
+fn request_row(r: &VmRequest) -> Vec<String> {
+    vec![
+        r.id.clone(),
+        r.spec.name.clone(),
+        r.state.as_str().into(),
+        r.spec.department.clone(),
+        format!("{}c/{}G/{}G", r.spec.cpu, r.spec.memory_gb, r.spec.disk_gb),
+        r.requester.clone(),
+        r.spec.lease_end.clone(),
+        r.failure.clone().or_else(|| r.asset.as_ref().map(|a| format!("{} on {}", a.vm_id, a.host))).unwrap_or_default(),
+    ]
+}
+
+const REQUEST_HEADER: [&str; 8] = ["ID", "NAME", "STATE", "DEPT", "SIZE", "REQUESTER", "LEASE", "DETAIL"];
+
+fn show_request(r: &VmRequest, format: Format) -> u8 {
+    match format {
+        Format::Json => print_json(r),
+        Format::Table => {
+            print_table(&REQUEST_HEADER, &[request_row(r)]);
+            for l in &r.quota.lines {
+                println!("  quota: {l}");
+            }
+            exit::OK
+        }
+    }
+}
+
+fn print_inventory(inv: &Inventory) {
+    println!("VMs ({}):", inv.vms.len());
+    let rows: Vec<Vec<String>> = inv
+        .vms
+        .iter()
+        .map(|v| {
+            vec![
+                v.name.clone(),
+                if v.template { "template".into() } else { v.power.clone() },
+                v.cpu.to_string(),
+                format!("{} MB", v.memory_mb),
+                inv.host(&v.host).map(|h| h.name.clone()).unwrap_or_default(),
+                v.snapshots.len().to_string(),
+                v.tools.clone(),
+            ]
+        })
+        .collect();
+    print_table(&["NAME", "POWER", "CPU", "MEMORY", "HOST", "SNAPSHOTS", "TOOLS"], &rows);
+    println!("\nHosts ({}):", inv.hosts.len());
+    let rows: Vec<Vec<String>> = inv
+        .hosts
+        .iter()
+        .map(|h| vec![h.name.clone(), format!("{}/{} MHz", h.cpu_usage_mhz, h.cpu_total_mhz), format!("{}/{} MB", h.memory_usage_mb, h.memory_total_mb), h.vm_count.to_string(), if h.connected { "connected".into() } else { "disconnected".into() }])
+        .collect();
+    print_table(&["HOST", "CPU", "MEMORY", "VMS", "STATE"], &rows);
+    println!("\nDatastores ({}):", inv.datastores.len());
+    let rows: Vec<Vec<String>> = inv.datastores.iter().map(|d| vec![d.name.clone(), format!("{} GB", d.free_bytes >> 30), format!("{} GB", d.capacity_bytes >> 30)]).collect();
+    print_table(&["DATASTORE", "FREE", "CAPACITY"], &rows);
+}
+
+async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
+    match &a.command {
+        VmCommand::Inventory { format } => {
+            let vc = vcenter(b, &a.vcenter).await?;
+            let inv = b.vm_inventory(&vc).await?;
+            Ok(match format {
+                Format::Json => print_json(&inv),
+                Format::Table => {
+                    print_inventory(&inv);
+                    exit::OK
+                }
+            })
+        }
+        VmCommand::Requests { state, format } => {
+            let s = store(b, &a).await?;
+            let wanted = match state {
+                Some(x) => Some(State::parse(x).ok_or_else(|| Error::invalid(format!("unknown state \"{x}\"")))?),
+                None => None,
+            };
+            let list: Vec<VmRequest> = b.vm_requests(s.as_ref()).await?.into_iter().filter(|r| wanted.is_none_or(|w| r.state == w)).collect();
+            Ok(match format {
+                Format::Json => print_json(&list),
+                Format::Table => {
+                    print_table(&REQUEST_HEADER, &list.iter().map(request_row).collect::<Vec<_>>());
+                    exit::OK
+                }
+            })
+        }
+        VmCommand::Request { name, template, cpu, memory_gb, disk_gb, network, folder, pool, department, purpose, lease_end, snapshots, script, format } => {
+            let vc = vcenter(b, &a.vcenter).await?;
+            let s = store(b, &a).await?;
+            let customization_script = match script {
+                Some(p) => std::fs::read_to_string(p).map_err(|e| Error::invalid(format!("script {}: {e}", p.display())))?,
+                None => String::new(),
+            };
+            let spec = RequestSpec {
+                name: name.clone(),
+                template: template.clone(),
+                cpu: *cpu,
+                memory_gb: *memory_gb,
+                disk_gb: *disk_gb,
+                network: network.clone(),
+                folder: folder.clone(),
+                resource_pool: pool.clone(),
+                department: department.clone(),
+                purpose: purpose.clone(),
+                lease_end: lease_end.clone(),
+                snapshot_schedule: match snapshots {
+                    ScheduleArg::None => SnapshotSchedule::None,
+                    ScheduleArg::Daily => SnapshotSchedule::Daily,
+                    ScheduleArg::Weekly => SnapshotSchedule::Weekly,
+                },
+                customization_script,
+            };
+            let r = b.vm_submit(s.as_ref(), &vc, spec).await?;
+            let code = show_request(&r, *format);
+            Ok(if r.state == State::Rejected { exit::FAILED } else { code })
+        }
+        VmCommand::Approve { id, stage: st, comment } | VmCommand::Reject { id, stage: st, comment } => {
+            let approved = matches!(a.command, VmCommand::Approve { .. });
+            let s = store(b, &a).await?;
+            let vc = match (approved, st) {
+                (true, StageArg::Admin) => Some(vcenter(b, &a.vcenter).await?),
+                _ => None,
+            };
+            let r = b.vm_decide(s.as_ref(), vc.as_deref(), id, stage(*st), approved, comment).await?;
+            Ok(show_request(&r, Format::Table))
+        }
+        VmCommand::Provision { ids, all_approved } => {
+            let vc = vcenter(b, &a.vcenter).await?;
+            let s = store(b, &a).await?;
+            let opts = ProvisionOptions::default();
+            let on = |p: opsdeck_core::vms::provision::Progress| {
+                if p.percent == 0 || p.percent == 100 {
+                    eprintln!("{} {} {}%", p.request, p.step, p.percent);
+                    let _ = std::io::stderr().flush();
+                }
+            };
+            let results = if *all_approved {
+                b.vm_provision_approved(s.as_ref(), &vc, &opts, &on).await?
+            } else {
+                if ids.is_empty() {
+                    return Err(Error::invalid("name the request ids to provision, or pass --all-approved"));
+                }
+                let mut out = Vec::new();
+                for id in ids {
+                    out.push((id.clone(), b.vm_provision(s.as_ref(), &vc, id, &opts, &on).await));
+                }
+                out
+            };
+            let mut failed = false;
+            let mut rows = Vec::new();
+            for (id, r) in &results {
+                match r {
+                    Ok(r) => {
+                        failed |= r.state != State::Provisioned;
+                        rows.push(request_row(r));
+                    }
+                    Err(e) => {
+                        failed = true;
+                        rows.push(vec![id.clone(), String::new(), format!("error ({})", e.code().as_str()), String::new(), String::new(), String::new(), String::new(), e.to_string()]);
+                    }
+                }
+            }
+            print_table(&REQUEST_HEADER, &rows);
+            Ok(if failed { exit::FAILED } else { exit::OK })
+        }
+        VmCommand::Lifecycle { format } => {
+            let vc = vcenter(b, &a.vcenter).await?;
+            let s = store(b, &a).await?;
+            let actions = b.vm_lifecycle(s.as_ref(), &vc, time::OffsetDateTime::now_utc()).await?;
+            let failed = actions.iter().any(|x| !x.ok);
+            let code = match format {
+                Format::Json => print_json(&actions),
+                Format::Table => {
+                    print_table(&["REQUEST", "VM", "ACTION", "RESULT", "DETAIL"], &actions.iter().map(|x| vec![x.request.clone(), x.vm.clone(), x.action.clone(), if x.ok { "ok".into() } else { "FAILED".into() }, x.detail.clone()]).collect::<Vec<_>>());
+                    exit::OK
+                }
+            };
+            Ok(if failed { exit::FAILED } else { code })
+        }
+        VmCommand::Compliance { format, output, fail_on_findings } => {
+            let vc = vcenter(b, &a.vcenter).await?;
+            let findings = b.vm_compliance(&vc, time::OffsetDateTime::now_utc()).await?;
+            let text = match format {
+                ReportFormat::Json => compliance::to_json(&findings)?,
+                ReportFormat::Csv => compliance::to_csv(&findings)?,
+                ReportFormat::Table => {
+                    if output.is_some() {
+                        return Err(Error::invalid("--output needs --format json or csv"));
+                    }
+                    print_table(&["VM", "RULE", "DETAIL", "OWNER", "DEPT"], &findings.iter().map(|f| vec![f.vm.clone(), f.rule.clone(), f.detail.clone(), f.owner.clone(), f.department.clone()]).collect::<Vec<_>>());
+                    String::new()
+                }
+            };
+            match output {
+                Some(p) => std::fs::write(p, text).map_err(|e| Error::invalid(format!("writing {}: {e}", p.display())))?,
+                None if !text.is_empty() => println!("{}", text.trim_end()),
+                None => {}
+            }
+            Ok(if *fail_on_findings && !findings.is_empty() { exit::FAILED } else { exit::OK })
+        }
+        VmCommand::Quota { department, vms, vcpu, memory_gb, disk_gb, format } => {
+            let s = store(b, &a).await?;
+            if let Some(d) = department {
+                if vms.is_some() || vcpu.is_some() || memory_gb.is_some() || disk_gb.is_some() {
+                    let current = s.quotas().await?.into_iter().find(|(x, _)| x == d).map(|(_, q)| q).unwrap_or_default();
+                    let q = Quota { vms: vms.unwrap_or(current.vms), vcpu: vcpu.unwrap_or(current.vcpu), memory_gb: memory_gb.unwrap_or(current.memory_gb), disk_gb: disk_gb.unwrap_or(current.disk_gb) };
+                    b.vm_set_quota(s.as_ref(), d, &q).await?;
+                }
+            }
+            let vc = vcenter(b, &a.vcenter).await.ok();
+            let all: Vec<_> = b.vm_quotas(s.as_ref(), vc.as_deref()).await?.into_iter().filter(|q| department.as_ref().is_none_or(|d| &q.department == d)).collect();
+            Ok(match format {
+                Format::Json => print_json(&all),
+                Format::Table => {
+                    let lim = |used: u32, max: u32| if max == 0 { format!("{used} / -") } else { format!("{used} / {max}") };
+                    print_table(
+                        &["DEPT", "VMS", "VCPU", "MEMORY GB", "DISK GB"],
+                        &all.iter().map(|q| vec![q.department.clone(), lim(q.usage.vms, q.quota.vms), lim(q.usage.vcpu, q.quota.vcpu), lim(q.usage.memory_gb, q.quota.memory_gb), lim(q.usage.disk_gb, q.quota.disk_gb)]).collect::<Vec<_>>(),
+                    );
+                    exit::OK
+                }
+            })
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! VMs workspace commands (thin: validate the input shape, call the
+//! backend). The request store is the one chosen in the VM settings.
+//! Provisioning streams its steps on a Channel.
+
+use opsdeck_core::backend::VmSettings;
+use opsdeck_core::cache::snapshots::Snapshot;
+use opsdeck_core::vms::compliance::{self, Finding};
+use opsdeck_core::vms::inventory::Inventory;
+use opsdeck_core::vms::lifecycle::Action;
+use opsdeck_core::vms::model::{DepartmentQuota, Quota, RequestSpec, Stage, VmRequest};
+use opsdeck_core::vms::provision::{Progress, ProvisionOptions};
+use opsdeck_core::Backend;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::check_id;
+use crate::error::{UiError, UiResult};
+
+/// Request ids are `r` + date + `-` + hex (see `vms::workflow::new_id`).
+fn check_request_id(id: &str) -> UiResult<()> {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(UiError::invalid("request id: letters, digits and '-'"));
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn vms_settings(backend: State<'_, Backend>) -> UiResult<VmSettings> {
+    Ok(backend.vm_settings().await?)
+}
+
+#[tauri::command]
+pub async fn vms_set_settings(backend: State<'_, Backend>, settings: VmSettings) -> UiResult<()> {
+    Ok(backend.set_vm_settings(&settings).await?)
+}
+
+#[tauri::command]
+pub async fn vms_inventory(backend: State<'_, Backend>, connection_id: String) -> UiResult<Inventory> {
+    check_id(&connection_id)?;
+    Ok(backend.vm_inventory(&connection_id).await?)
+}
+
+#[tauri::command]
+pub async fn vms_cached(backend: State<'_, Backend>, connection_id: String) -> UiResult<Option<Snapshot<Inventory>>> {
+    check_id(&connection_id)?;
+    Ok(backend.cached_vm_inventory(&connection_id).await?)
+}
+
+#[tauri::command]
+pub async fn vms_requests(backend: State<'_, Backend>) -> UiResult<Vec<VmRequest>> {
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_requests(store.as_ref()).await?)
+}
+
+#[tauri::command]
+pub async fn vms_submit(backend: State<'_, Backend>, connection_id: String, spec: RequestSpec) -> UiResult<VmRequest> {
+    check_id(&connection_id)?;
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_submit(store.as_ref(), &connection_id, spec).await?)
+}
+
+#[tauri::command]
+pub async fn vms_decide(backend: State<'_, Backend>, connection_id: String, id: String, stage: Stage, approved: bool, comment: String) -> UiResult<VmRequest> {
+    check_id(&connection_id)?;
+    check_request_id(&id)?;
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_decide(store.as_ref(), Some(&connection_id), &id, stage, approved, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn vms_provision(backend: State<'_, Backend>, connection_id: String, id: String, on_progress: Channel<Progress>) -> UiResult<VmRequest> {
+    check_id(&connection_id)?;
+    check_request_id(&id)?;
+    let store = backend.vm_default_store().await?;
+    let on = move |p: Progress| {
+        let _ = on_progress.send(p);
+    };
+    Ok(backend.vm_provision(store.as_ref(), &connection_id, &id, &ProvisionOptions::default(), &on).await?)
+}
+
+#[tauri::command]
+pub async fn vms_lifecycle(backend: State<'_, Backend>, connection_id: String) -> UiResult<Vec<Action>> {
+    check_id(&connection_id)?;
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_lifecycle(store.as_ref(), &connection_id, time::OffsetDateTime::now_utc()).await?)
+}
+
+#[tauri::command]
+pub async fn vms_compliance(backend: State<'_, Backend>, connection_id: String) -> UiResult<Vec<Finding>> {
+    check_id(&connection_id)?;
+    Ok(backend.vm_compliance(&connection_id, time::OffsetDateTime::now_utc()).await?)
+}
+
+/// The compliance report as CSV or JSON text (the UI copies or saves it).
+#[tauri::command]
+pub async fn vms_compliance_export(backend: State<'_, Backend>, connection_id: String, format: String) -> UiResult<String> {
+    check_id(&connection_id)?;
+    let findings = backend.vm_compliance(&connection_id, time::OffsetDateTime::now_utc()).await?;
+    Ok(match format.as_str() {
+        "csv" => compliance::to_csv(&findings)?,
+        "json" => compliance::to_json(&findings)?,
+        _ => return Err(UiError::invalid("format: csv or json")),
+    })
+}
+
+#[tauri::command]
+pub async fn vms_quotas(backend: State<'_, Backend>, connection_id: Option<String>) -> UiResult<Vec<DepartmentQuota>> {
+    if let Some(c) = &connection_id {
+        check_id(c)?;
+    }
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_quotas(store.as_ref(), connection_id.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn vms_set_quota(backend: State<'_, Backend>, department: String, quota: Quota) -> UiResult<()> {
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_set_quota(store.as_ref(), &department, &quota).await?)
+}

@@ -1,0 +1,93 @@
+//! `opsdeck vm` end to end against vcsim, as a cron job or an operator
+//! would run it: quota, request, both approvals, provision, requests list,
+//! compliance export, lifecycle; exit codes a pipeline can gate on.
+
+use std::process::{Command, Output};
+
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::vms::vcsim_with_template;
+use opsdeck_tests::workspace;
+
+struct Cli {
+    data: tempfile::TempDir,
+    keychain: String,
+    password: String,
+}
+
+impl Cli {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(workspace::target_dir().join("debug/opsdeck"))
+            .args(args)
+            .env("OPSDECK_DATA_DIR", self.data.path())
+            .env("OPSDECK_KEYCHAIN_SERVICE", &self.keychain)
+            .env("VCSIM_PASSWORD_FOR_TEST", &self.password)
+            .output()
+            .expect("run opsdeck")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert_eq!(o.status.code(), Some(0), "opsdeck {args:?}\n{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn request_approve_provision_and_report_from_the_cli() {
+    // The template is prepared through the library; everything after is the CLI.
+    let t = TestBackend::new().await;
+    let (vcsim, _) = vcsim_with_template(&t, &[]).await;
+    let cli = Cli { data: tempfile::tempdir().unwrap(), keychain: format!("opsdeck-vm-cli-{}", std::process::id()), password: vcsim.get("VCSIM_PASSWORD").into() };
+    cli.ok(&[
+        "connections", "add", "vsphere", "--name", "lab-vc", "--url", vcsim.get("VCSIM_SDK_URL"), "--user", vcsim.get("VCSIM_USER"),
+        "--thumbprint", vcsim.get("VCSIM_THUMBPRINT_SHA256"), "--secret-env", "VCSIM_PASSWORD_FOR_TEST",
+    ]);
+
+    let inv = cli.ok(&["vm", "inventory"]);
+    assert!(inv.contains("DC0_H0_VM0") && inv.contains("template") && inv.contains("LocalDS_0"), "{inv}");
+
+    cli.ok(&["vm", "quota", "qa", "--vms", "2", "--vcpu", "4"]);
+    let lease = (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string();
+    let base = ["vm", "request", "--template", "DC0_H0_VM0", "--memory-gb", "1", "--disk-gb", "10", "--department", "qa", "--purpose", "load test", "--lease-end", &lease];
+    let out = cli.ok(&[&base[..], &["--name", "cli-1", "--cpu", "2", "--format", "json"]].concat());
+    let req: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = req["id"].as_str().unwrap().to_string();
+    assert_eq!(req["state"], "pending_manager");
+
+    // Over quota (2 + 4 > 4): filed as rejected, exit 1.
+    let o = cli.run(&[&base[..], &["--name", "cli-2", "--cpu", "4"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("over quota"));
+    // Invalid input: exit 2 with the field named.
+    let o = cli.run(&[&base[..], &["--name", "Bad_Name", "--cpu", "1"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("name \"Bad_Name\""), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Reject needs a reason; approvals in order.
+    let o = cli.run(&["vm", "approve", &id, "--as", "admin"]);
+    assert_eq!(o.status.code(), Some(1), "admin before manager is a conflict");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("error (conflict)"));
+    cli.ok(&["vm", "approve", &id, "--as", "manager", "--comment", "fine"]);
+    cli.ok(&["vm", "approve", &id, "--as", "admin"]);
+    let out = cli.ok(&["vm", "provision", "--all-approved"]);
+    assert!(out.contains("provisioned"), "{out}");
+
+    let list: serde_json::Value = serde_json::from_str(&cli.ok(&["vm", "requests", "--format", "json"])).unwrap();
+    let mine = list.as_array().unwrap().iter().find(|r| r["id"] == id.as_str()).unwrap();
+    assert_eq!(mine["state"], "provisioned");
+    assert!(mine["asset"]["snapshot"].as_str().unwrap().starts_with("Initial-"));
+
+    // Compliance: vcsim's guests run no VMware Tools.
+    let report = cli.data.path().join("compliance.csv");
+    let o = cli.run(&["vm", "compliance", "--format", "csv", "--output", report.to_str().unwrap(), "--fail-on-findings"]);
+    assert_eq!(o.status.code(), Some(1), "findings fail the gate");
+    let csv = std::fs::read_to_string(&report).unwrap();
+    assert!(csv.starts_with("vm,vm_id,rule,detail,owner,department"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("cli-1,") && l.contains("tools_not_running") && l.contains(",qa")), "{csv}");
+
+    // Nothing is due today.
+    let out = cli.ok(&["vm", "lifecycle", "--format", "json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), serde_json::json!([]));
+    cli.ok(&["connections", "remove", "lab-vc"]);
+    t.cleanup().await;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { RequestSpec, VmRequest } from '../../api/types-vms';
+import { daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm } from './model';
+
+const form: RequestSpec = {
+  name: 'build-01',
+  template: 'debian-12',
+  cpu: 2,
+  memory_gb: 4,
+  disk_gb: 40,
+  network: '',
+  folder: '',
+  resource_pool: '',
+  department: 'qa',
+  purpose: 'CI runner',
+  lease_end: '2026-12-31',
+  snapshot_schedule: 'daily',
+  customization_script: '',
+};
+
+describe('VM request form', () => {
+  it('accepts a valid form', () => {
+    expect(validateForm(form, '2026-12-01')).toEqual({});
+  });
+  it('flags each bad field with its message id', () => {
+    const e = validateForm({ ...form, name: 'Build_01', cpu: 0, memory_gb: 999, department: 'QA team', purpose: ' ', lease_end: '2026-11-30' }, '2026-12-01');
+    expect(e).toEqual({
+      name: 'vms.form.err.name',
+      cpu: 'vms.form.err.range',
+      memory_gb: 'vms.form.err.range',
+      department: 'vms.form.err.department',
+      purpose: 'vms.form.err.required',
+      lease_end: 'vms.form.err.past',
+    });
+    expect(validateForm({ ...form, lease_end: '2028-01-01' }, '2026-12-01').lease_end).toBe('vms.form.err.tooFar');
+    expect(validateForm({ ...form, name: 'a-' }, '2026-12-01').name).toBe('vms.form.err.name');
+  });
+  it('counts days between ISO dates', () => {
+    expect(daysBetween('2026-12-01', '2026-12-31')).toBe(30);
+  });
+});
+
+describe('request states', () => {
+  it('maps states to badges and next actions', () => {
+    expect(stateBadge('provisioned')).toBe('ok');
+    expect(stateBadge('failed')).toBe('error');
+    expect(nextAction('pending_manager')).toBe('approve_manager');
+    expect(nextAction('pending_admin')).toBe('approve_admin');
+    expect(nextAction('approved')).toBe('provision');
+    expect(nextAction('failed')).toBe('retry');
+    expect(nextAction('provisioned')).toBeNull();
+  });
+  it('weights provisioning progress by step, the clone counting most', () => {
+    expect(provisionPercent(null)).toBe(0);
+    expect(provisionPercent({ request: 'r', step: 'lock', percent: 0 })).toBe(0);
+    expect(provisionPercent({ request: 'r', step: 'clone', percent: 50 })).toBe(44);
+    expect(provisionPercent({ request: 'r', step: 'snapshot', percent: 100 })).toBe(100);
+  });
+  it('puts requests waiting for action first', () => {
+    const r = (id: string, state: VmRequest['state'], created_at: string) => ({ id, state, created_at }) as VmRequest;
+    const sorted = sortForInbox([r('a', 'provisioned', '2026-12-03'), r('b', 'pending_admin', '2026-12-01'), r('c', 'approved', '2026-12-02')]);
+    expect(sorted.map((x) => x.id)).toEqual(['c', 'b', 'a']);
+  });
+  it('shows unlimited quotas without a fraction', () => {
+    expect(quotaUse(3, 0)).toEqual({ text: '3 / ∞', fraction: null });
+    expect(quotaUse(3, 4)).toEqual({ text: '3 / 4', fraction: 0.75 });
+  });
+});
