@@ -41,6 +41,8 @@ const COMMANDS: &[&str] = &[
     "vms_compliance_export",
     "vms_quotas",
     "vms_set_quota",
+    "vms_watch",
+    "vms_unwatch",
     "config_tree",
     "config_count",
     "config_search",

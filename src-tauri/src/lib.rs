@@ -23,6 +23,7 @@ pub fn run() {
         .manage(backend)
         .manage(commands::config::Watches::default())
         .manage(commands::clusters::ClusterWatches::default())
+        .manage(commands::vms::VmWatches::default())
         .manage(commands::images::ScanTasks::default())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
@@ -65,6 +66,8 @@ pub fn run() {
             commands::vms::vms_compliance_export,
             commands::vms::vms_quotas,
             commands::vms::vms_set_quota,
+            commands::vms::vms_watch,
+            commands::vms::vms_unwatch,
             commands::config::config_tree,
             commands::config::config_count,
             commands::config::config_search,

@@ -2,7 +2,12 @@
 //! backend). The request store is the one chosen in the VM settings.
 //! Provisioning streams its steps on a Channel.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
 use opsdeck_core::backend::VmSettings;
+use opsdeck_core::vms::live::{LiveHandle, VmEvent};
 use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::vms::compliance::{self, Finding};
 use opsdeck_core::vms::inventory::Inventory;
@@ -116,4 +121,33 @@ pub async fn vms_quotas(backend: State<'_, Backend>, connection_id: Option<Strin
 pub async fn vms_set_quota(backend: State<'_, Backend>, department: String, quota: Quota) -> UiResult<()> {
     let store = backend.vm_default_store().await?;
     Ok(backend.vm_set_quota(store.as_ref(), &department, &quota).await?)
+}
+
+/// Open live VM watches by id (dropping a handle stops its long-poll).
+#[derive(Default)]
+pub struct VmWatches {
+    next: AtomicU32,
+    open: Mutex<HashMap<u32, LiveHandle>>,
+}
+
+/// Live VM updates while the view is open; stop with `vms_unwatch`.
+#[tauri::command]
+pub async fn vms_watch(backend: State<'_, Backend>, watches: State<'_, VmWatches>, connection_id: String, on_event: Channel<VmEvent>) -> UiResult<u32> {
+    check_id(&connection_id)?;
+    let handle = backend
+        .vm_watch(&connection_id, move |e| {
+            let _ = on_event.send(e);
+        })
+        .await?;
+    let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
+    watches.open.lock().map_err(|_| UiError::invalid("watch registry unavailable"))?.insert(id, handle);
+    Ok(id)
+}
+
+#[tauri::command]
+pub fn vms_unwatch(watches: State<'_, VmWatches>, watch_id: u32) -> UiResult<()> {
+    if let Ok(mut open) = watches.open.lock() {
+        open.remove(&watch_id);
+    }
+    Ok(())
 }

@@ -18,7 +18,7 @@ import type {
 } from './types';
 import type { ClusterHealth } from './types-clusters';
 import type { ImageProgress, Policy, ReportFormat, ScanProgress } from './types-images';
-import type { ProvisionProgress, Quota, RequestSpec, Stage, VmSettings } from './types-vms';
+import type { ProvisionProgress, Quota, RequestSpec, Stage, VmEvent, VmSettings } from './types-vms';
 
 const ERROR_CODES: readonly ErrorCode[] = [
   'invalid_input',
@@ -180,6 +180,12 @@ export const api = {
   vmsSetSettings: (settings: VmSettings) => call('vms_set_settings', { settings }),
   vmsInventory: (connectionId: string) => call('vms_inventory', { connectionId }),
   vmsCached: (connectionId: string) => call('vms_cached', { connectionId }),
+  /** Live VM updates (WaitForUpdatesEx); resolves to a stop function (vms_unwatch). */
+  vmsWatch: async (connectionId: string, onEvent: (e: VmEvent) => void): Promise<() => Promise<void>> => {
+    const channel = new Channel<VmEvent>(onEvent);
+    const watchId = await call('vms_watch', { connectionId, onEvent: channel });
+    return stopper(channel, () => call('vms_unwatch', { watchId }));
+  },
   vmsRequests: () => call('vms_requests'),
   vmsSubmit: (connectionId: string, spec: RequestSpec) => call('vms_submit', { connectionId, spec }),
   vmsDecide: (connectionId: string, id: string, stage: Stage, approved: boolean, comment: string) =>

@@ -183,7 +183,11 @@ export interface VmSettings {
   compliance: { max_snapshots: number; max_snapshot_age_days: number; max_powered_off_days: number };
 }
 
+export type VmEvent = { kind: 'upsert'; vm: VmRow } | { kind: 'removed'; id: string } | { kind: 'error'; message: string };
+
 export interface VmsCommands {
+  vms_watch: [{ connectionId: string; onEvent: EventChannel<VmEvent> }, number];
+  vms_unwatch: [{ watchId: number }, null];
   vms_settings: [undefined, VmSettings];
   vms_set_settings: [{ settings: VmSettings }, null];
   vms_inventory: [{ connectionId: string }, Inventory];

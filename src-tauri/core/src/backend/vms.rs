@@ -139,6 +139,12 @@ impl Backend {
         Ok(inv)
     }
 
+    /// Live VM updates from `connection_id` until the handle is dropped.
+    pub async fn vm_watch(&self, connection_id: &str, on_event: impl Fn(crate::vms::live::VmEvent) + Send + Sync + 'static) -> Result<crate::vms::live::LiveHandle> {
+        let vim = self.vim(connection_id).await?;
+        Ok(crate::vms::live::watch(vim.client.clone(), on_event))
+    }
+
     pub async fn cached_vm_inventory(&self, connection_id: &str) -> Result<Option<Snapshot<Inventory>>> {
         snapshots::get(&self.db, connection_id, VM_INVENTORY_SCOPE).await
     }

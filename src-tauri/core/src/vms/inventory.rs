@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use vim_rs::core::client::Client;
 use vim_rs::core::pc_retrieve::ObjectRetriever;
 use vim_rs::types::enums::{HostSystemConnectionStateEnum, VirtualMachinePowerStateEnum};
-use vim_rs::types::structs::{ManagedObjectReference, VirtualMachineSnapshotTree};
+use vim_rs::types::structs::{ManagedObjectReference, VirtualMachineSnapshotInfo, VirtualMachineSnapshotTree};
 use vim_rs::vim_retrievable;
 
 use super::vsphere::{vim_error, TIMEOUT};
@@ -243,13 +243,22 @@ fn id(m: &ManagedObjectReference) -> String {
     m.value.clone()
 }
 
-fn power(p: &VirtualMachinePowerStateEnum) -> String {
+pub fn power(p: &VirtualMachinePowerStateEnum) -> String {
     match p {
         VirtualMachinePowerStateEnum::PoweredOn => "poweredOn".into(),
         VirtualMachinePowerStateEnum::PoweredOff => "poweredOff".into(),
         VirtualMachinePowerStateEnum::Suspended => "suspended".into(),
         VirtualMachinePowerStateEnum::Other_(s) => s.clone(),
     }
+}
+
+/// Every snapshot of a VM's snapshot tree, parents first.
+pub fn snapshot_rows(info: Option<&VirtualMachineSnapshotInfo>) -> Vec<SnapshotRow> {
+    let mut out = Vec::new();
+    if let Some(s) = info {
+        flatten(&s.root_snapshot_list, &mut out);
+    }
+    out
 }
 
 fn flatten(trees: &[VirtualMachineSnapshotTree], out: &mut Vec<SnapshotRow>) {
@@ -288,10 +297,7 @@ pub async fn load(client: &Arc<Client>) -> Result<Inventory> {
     )?;
     let mut inv = Inventory::default();
     for v in vms {
-        let mut snapshots = Vec::new();
-        if let Some(s) = &v.snapshot {
-            flatten(&s.root_snapshot_list, &mut snapshots);
-        }
+        let snapshots = snapshot_rows(v.snapshot.as_ref());
         inv.vms.push(VmRow {
             id: id(&v.id),
             name: v.name,

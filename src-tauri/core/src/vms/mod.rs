@@ -6,13 +6,15 @@
 //!   `quota`: department quotas; `workflow`: submit / approve / reject.
 //! - `store`: where requests live (local SQLite or shared etcd).
 //! - `inventory`: vCenter objects in one retrieval per type; `vsphere`: the
-//!   calls and task waits; `placement`: host and datastore choice.
+//!   calls and task waits; `live`: WaitForUpdatesEx while a view is open;
+//!   `placement`: host and datastore choice.
 //! - `provision`: approved request -> VM; `lifecycle`: snapshots and leases;
 //!   `compliance`: the report.
 
 pub mod compliance;
 pub mod inventory;
 pub mod lifecycle;
+pub mod live;
 pub mod model;
 pub mod placement;
 pub mod provision;

@@ -17,7 +17,7 @@ import { formatDateTime, formatRelative } from '../../util/time';
 import { WorkspaceView } from '../workspace/WorkspaceView';
 import { CompliancePanel } from './CompliancePanel';
 import { InventoryTab } from './InventoryTab';
-import { nextAction, sortForInbox, stateBadge } from './model';
+import { applyVmEvent, nextAction, sortForInbox, stateBadge } from './model';
 import { QuotasPanel } from './QuotasPanel';
 import { RequestDialog } from './RequestDialog';
 import { RequestDrawer } from './RequestDrawer';
@@ -86,6 +86,20 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
       live = false;
     };
   }, [id, refresh]);
+
+  // Live updates while the view is open (stopped on unmount or connection change).
+  useEffect(() => {
+    let stop: (() => Promise<void>) | null = null;
+    let live = true;
+    api.vmsWatch(id, (e) => setInventory((inv) => applyVmEvent(inv, e))).then(
+      (s) => (live ? (stop = s) : void s()),
+      () => {},
+    );
+    return () => {
+      live = false;
+      void stop?.();
+    };
+  }, [id]);
 
   const choose = (next: string) => {
     rememberConnection(LAST_CONNECTION_KEY, next);

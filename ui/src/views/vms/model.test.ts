@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestSpec, VmRequest } from '../../api/types-vms';
-import { daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm } from './model';
+import type { Inventory, RequestSpec, VmRequest, VmRow } from '../../api/types-vms';
+import { applyVmEvent, daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm } from './model';
 
 const form: RequestSpec = {
   name: 'build-01',
@@ -64,5 +64,19 @@ describe('request states', () => {
   it('shows unlimited quotas without a fraction', () => {
     expect(quotaUse(3, 0)).toEqual({ text: '3 / ∞', fraction: null });
     expect(quotaUse(3, 4)).toEqual({ text: '3 / 4', fraction: 0.75 });
+  });
+});
+
+describe('live VM events', () => {
+  const vm = (id: string, power: string) => ({ id, name: id, power }) as VmRow;
+  const inv = { vms: [vm('vm-1', 'poweredOn')], hosts: [], datastores: [], networks: [], folders: [], pools: [], computes: [], datacenters: [] } as Inventory;
+  it('updates, adds and removes rows', () => {
+    const off = applyVmEvent(inv, { kind: 'upsert', vm: vm('vm-1', 'poweredOff') })!;
+    expect(off.vms).toEqual([vm('vm-1', 'poweredOff')]);
+    const added = applyVmEvent(off, { kind: 'upsert', vm: vm('vm-2', 'poweredOn') })!;
+    expect(added.vms.map((v) => v.id)).toEqual(['vm-1', 'vm-2']);
+    expect(applyVmEvent(added, { kind: 'removed', id: 'vm-1' })!.vms.map((v) => v.id)).toEqual(['vm-2']);
+    expect(applyVmEvent(added, { kind: 'error', message: 'x' })).toBe(added);
+    expect(applyVmEvent(null, { kind: 'removed', id: 'vm-1' })).toBeNull();
   });
 });

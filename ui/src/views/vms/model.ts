@@ -1,6 +1,6 @@
 // Pure helpers of the VMs workspace (tested in model.test.ts).
 import type { BadgeState } from '../../components/StatusBadge';
-import type { ProvisionProgress, Quota, RequestSpec, RequestState, VmRequest } from '../../api/types-vms';
+import type { Inventory, ProvisionProgress, Quota, RequestSpec, RequestState, VmEvent, VmRequest } from '../../api/types-vms';
 
 export const STEPS: readonly ProvisionProgress['step'][] = ['lock', 'place', 'clone', 'configure', 'power_on', 'snapshot'];
 
@@ -96,4 +96,13 @@ export function quotaCells(q: { quota: Quota; usage: Quota }) {
 export function sortForInbox(list: VmRequest[]): VmRequest[] {
   const rank = (r: VmRequest) => (nextAction(r.state) ? 0 : 1);
   return [...list].sort((a, b) => rank(a) - rank(b) || b.created_at.localeCompare(a.created_at));
+}
+
+/** Applies a live event to the inventory (a new object: the view re-renders). */
+export function applyVmEvent(inv: Inventory | null, e: VmEvent): Inventory | null {
+  if (!inv || e.kind === 'error') return inv;
+  if (e.kind === 'removed') return { ...inv, vms: inv.vms.filter((v) => v.id !== e.id) };
+  const i = inv.vms.findIndex((v) => v.id === e.vm.id);
+  const vms = i < 0 ? [...inv.vms, e.vm] : inv.vms.map((v, j) => (j === i ? e.vm : v));
+  return { ...inv, vms };
 }
