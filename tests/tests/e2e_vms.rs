@@ -86,6 +86,11 @@ async fn request_approve_and_provision_from_the_ui() {
     css(c, "[data-testid=compliance-row]").await;
     shot(c, "vms-compliance").await;
 
+    // Where requests live: this machine by default (a shared etcd is one pick away).
+    app.click("[data-testid=vms-tab-settings]").await;
+    wait_until(c, "[data-testid=vms-store]", Read::Prop("value"), |v| v == "local", Duration::from_secs(5)).await;
+    shot(c, "vms-settings").await;
+
     app.close().await;
     prep.cleanup().await;
 }

@@ -91,3 +91,20 @@ async fn request_approve_provision_and_report_from_the_cli() {
     cli.ok(&["connections", "remove", "lab-vc"]);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn roles_of_the_shared_store_are_created_from_the_cli() {
+    let etcd = opsdeck_tests::Service::start("etcd", &[]);
+    let cli = Cli { data: tempfile::tempdir().unwrap(), keychain: format!("opsdeck-vm-roles-{}", std::process::id()), password: String::new() };
+    cli.ok(&["connections", "add", "etcd", "--name", "team-etcd", "--endpoints", etcd.get("ETCD_ENDPOINT")]);
+    let out = cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--department", "qa", "--department", "dev"]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["opsdeck-vm-requester", "opsdeck-vm-admin", "opsdeck-vm-manager-qa", "opsdeck-vm-manager-dev"]);
+    let mut c = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    let perms = c.role_get("opsdeck-vm-manager-qa").await.unwrap();
+    let keys: Vec<String> = perms.permissions().iter().map(|p| String::from_utf8_lossy(p.key()).into_owned()).collect();
+    assert!(keys.contains(&"/opsdeck/vms/decisions/manager/qa/".to_string()), "{keys:?}");
+    // Again: idempotent.
+    cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--department", "qa"]);
+    let o = cli.run(&["vm", "roles", "--etcd", "team-etcd", "--department", "Bad Dept"]);
+    assert_eq!(o.status.code(), Some(2));
+}

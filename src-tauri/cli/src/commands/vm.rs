@@ -151,6 +151,12 @@ enum VmCommand {
         #[arg(long)]
         fail_on_findings: bool,
     },
+    /// Create the etcd roles of the shared store (run once, as an etcd user allowed to manage roles).
+    Roles {
+        /// Departments that get a manager role (repeat).
+        #[arg(long = "department", required = true)]
+        departments: Vec<String>,
+    },
     /// Show department quotas and use, or set one (0 = no limit).
     Quota {
         department: Option<String>,
@@ -417,6 +423,17 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 None => {}
             }
             Ok(if *fail_on_findings && !findings.is_empty() { exit::FAILED } else { exit::OK })
+        }
+        VmCommand::Roles { departments } => {
+            let Some(etcd) = &a.etcd else {
+                return Err(Error::invalid("--etcd CONNECTION is required: the etcd whose roles to create"));
+            };
+            let conn = b.find_connection(etcd).await?;
+            for role in b.vm_ensure_roles(&conn.id, &a.prefix, departments).await? {
+                println!("{role}");
+            }
+            eprintln!("grant them with: etcdctl user grant-role USER ROLE");
+            Ok(exit::OK)
         }
         VmCommand::Quota { department, vms, vcpu, memory_gb, disk_gb, format } => {
             let s = store(b, &a).await?;

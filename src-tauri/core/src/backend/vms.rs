@@ -102,6 +102,21 @@ impl Backend {
         self.vm_store(&self.vm_settings().await?.store).await
     }
 
+    /// Creates the Opsdeck VM roles in the etcd of `etcd_connection` (its
+    /// user must be allowed to manage roles, e.g. root). Audited.
+    pub async fn vm_ensure_roles(&self, etcd_connection: &str, prefix: &str, departments: &[String]) -> Result<Vec<String>> {
+        crate::vms::store::etcd::validate_prefix(prefix)?;
+        let departments: Vec<String> = departments.iter().map(|d| validate::department(d)).collect::<Result<_>>()?;
+        let s = self.etcd_session(etcd_connection).await?;
+        let (mut client, _) = s.parts();
+        let result = crate::vms::store::etcd::ensure_roles(&mut client, prefix, &departments).await;
+        match &result {
+            Ok(roles) => self.audit("etcd", prefix, "vm.roles", Ok(format!("on {}: {}", s.label, roles.join(", ")))).await,
+            Err(e) => self.audit("etcd", prefix, "vm.roles", Err(e)).await,
+        }
+        result
+    }
+
     /// A logged-in vCenter session for a saved vSphere connection (reused).
     pub async fn vim(&self, connection_id: &str) -> Result<Vim> {
         if let Some(v) = self.vim_sessions.lock().ok().and_then(|m| m.get(connection_id).cloned()) {

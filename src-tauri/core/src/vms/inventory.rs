@@ -15,6 +15,7 @@ use vim_rs::vim_retrievable;
 use super::vsphere::{vim_error, TIMEOUT};
 use crate::error::{with_timeout, Result};
 
+// Keep in step with `live::VmLive` (tested).
 vim_retrievable!(
     struct VmProps: VirtualMachine {
         name = "name",

@@ -17,6 +17,8 @@ use vim_rs::vim_updatable;
 use super::inventory::{power, snapshot_rows, VmRow};
 use super::vsphere::call_error;
 
+// The same properties as `inventory::VmProps` (vim_rs has one macro for a
+// one-shot read and another for updates); a test keeps the lists equal.
 vim_updatable!(
     struct VmLive: VirtualMachine {
         name = "name",
@@ -148,4 +150,14 @@ async fn run(client: &Arc<Client>, sink: &Sink, stopped: &CancellationToken) -> 
     let _ = manager.destroy().await;
     let _ = pc.destroy_property_collector().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use vim_rs::core::pc_helpers::Queriable;
+
+    #[test]
+    fn live_rows_read_the_same_properties_as_the_inventory() {
+        assert_eq!(super::VmLive::prop_spec().path_set, super::super::inventory::VmProps::prop_spec().path_set);
+    }
 }

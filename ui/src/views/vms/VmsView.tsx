@@ -21,9 +21,10 @@ import { applyVmEvent, nextAction, sortForInbox, stateBadge } from './model';
 import { QuotasPanel } from './QuotasPanel';
 import { RequestDialog } from './RequestDialog';
 import { RequestDrawer } from './RequestDrawer';
+import { SettingsPanel } from './SettingsPanel';
 
 const LAST_CONNECTION_KEY = 'opsdeck.vms.connection';
-type Tab = 'requests' | 'inventory' | 'quotas' | 'compliance';
+type Tab = 'requests' | 'inventory' | 'quotas' | 'compliance' | 'settings';
 
 export function VmsView() {
   const { list } = useConnections();
@@ -162,7 +163,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
         </button>
       </div>
       <div class="cfg-tabs" role="tablist">
-        {(['requests', 'inventory', 'quotas', 'compliance'] as const).map((k) => (
+        {(['requests', 'inventory', 'quotas', 'compliance', 'settings'] as const).map((k) => (
           <button key={k} type="button" role="tab" aria-selected={tab === k} class={`cfg-tab${tab === k ? ' cfg-tab-active' : ''}`} onClick={() => setTab(k)} data-testid={`vms-tab-${k}`}>
             {t(`vms.tab.${k}`)}
             {k === 'requests' && pending > 0 && <span class="vm-count">{pending}</span>}
@@ -187,6 +188,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
         {tab === 'inventory' && <InventoryTab inventory={inventory} loading={invLoading} error={invError} onRetry={refresh} />}
         {tab === 'quotas' && <QuotasPanel connId={id} version={version} />}
         {tab === 'compliance' && <CompliancePanel connId={id} version={version} />}
+        {tab === 'settings' && <SettingsPanel onSaved={refresh} />}
       </div>
       {filing && (
         <RequestDialog
