@@ -19,6 +19,7 @@ pub fn run() {
         Err(e) => fatal(&format!("cannot open the local database: {e}")),
     };
     tracing::info!(data_dir = %backend.info().data_dir, "Opsdeck starting");
+    schedule_vm_lifecycle(backend.clone());
     let result = tauri::Builder::default()
         .manage(backend)
         .manage(commands::config::Watches::default())
@@ -97,4 +98,22 @@ fn fatal(msg: &str) -> ! {
     tracing::error!("{msg}");
     eprintln!("opsdeck: {msg}");
     std::process::exit(1)
+}
+
+/// While the app is open, the VM lifecycle (scheduled snapshots, lease
+/// warnings, power-off, reclaim) runs every hour for every vCenter; the CLI
+/// (`opsdeck vm lifecycle`) covers the time the app is closed.
+fn schedule_vm_lifecycle(backend: Backend) {
+    tauri::async_runtime::spawn(async move {
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + std::time::Duration::from_secs(120), std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            for (connection, result) in backend.vm_lifecycle_all(time::OffsetDateTime::now_utc()).await {
+                match result {
+                    Ok(actions) => tracing::info!(connection, actions = actions.len(), "VM lifecycle pass"),
+                    Err(e) => tracing::warn!(connection, error = %e, "VM lifecycle pass failed"),
+                }
+            }
+        }
+    });
 }

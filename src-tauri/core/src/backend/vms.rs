@@ -282,6 +282,25 @@ impl Backend {
         Ok(actions)
     }
 
+    /// One lifecycle pass over every saved vCenter with the chosen store
+    /// (the app's hourly schedule); the result per connection name.
+    pub async fn vm_lifecycle_all(&self, now: OffsetDateTime) -> Vec<(String, Result<Vec<Action>>)> {
+        let conns = match self.connections().await {
+            Ok(c) => c,
+            Err(e) => return vec![("(connections)".into(), Err(e))],
+        };
+        let store = match self.vm_default_store().await {
+            Ok(s) => s,
+            Err(e) => return vec![("(request store)".into(), Err(e))],
+        };
+        let mut out = Vec::new();
+        for c in conns.into_iter().filter(|c| matches!(c.spec, ConnectionSpec::Vsphere { .. })) {
+            let r = self.vm_lifecycle(store.as_ref(), &c.id, now).await;
+            out.push((c.name, r));
+        }
+        out
+    }
+
     /// The compliance report of `vcenter` at `now`.
     pub async fn vm_compliance(&self, vcenter: &str, now: OffsetDateTime) -> Result<Vec<Finding>> {
         let settings = self.vm_settings().await?;
