@@ -28,7 +28,7 @@ async fn request_to_reclaim_on_vcsim() {
     let store = store.as_ref();
     t.backend.vm_set_quota(store, "qa", &Quota { vms: 5, vcpu: 16, memory_gb: 64, disk_gb: 500 }).await.unwrap();
 
-    let r = t.backend.vm_submit(store, &vc.id, form("build-01", "qa")).await.unwrap();
+    let r = t.backend.vm_submit(store, &vc.id, RequestSpec { network: "VM Network".into(), disk_gb: 40, ..form("build-01", "qa") }).await.unwrap();
     assert_eq!(r.state, State::PendingManager, "{r:?}");
     assert!(r.quota.ok && r.quota.lines.iter().any(|l| l.starts_with("vCPU 2 of 16")), "{:?}", r.quota);
 
@@ -56,6 +56,11 @@ async fn request_to_reclaim_on_vcsim() {
     assert_eq!(asset.vm_id, vm.id);
     assert!(vm.powered_on(), "{vm:?}");
     assert_eq!((vm.cpu, vm.memory_mb), (2, 1024), "CPU and memory set from the request");
+    let devices = t.backend.vim(&vc.id).await.unwrap().devices(&vm.id).await.unwrap();
+    let disk = devices.iter().find(|d| d["_typeName"] == "VirtualDisk").expect("a disk");
+    assert_eq!(disk["capacityInKB"], 40 * 1024 * 1024, "disk grown to the 40 GB asked: {disk}");
+    let nic = devices.iter().find(|d| d["backing"]["_typeName"] == "VirtualEthernetCardNetworkBackingInfo").expect("a network card");
+    assert_eq!(nic["backing"]["deviceName"], "VM Network", "{nic}");
     let today = OffsetDateTime::now_utc();
     assert_eq!(vm.snapshots.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), [opsdeck_core::vms::provision::initial_snapshot_name(today)]);
     assert_eq!(vm.tag("request"), Some(r.id.as_str()));

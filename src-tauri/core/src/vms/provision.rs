@@ -13,7 +13,7 @@ use super::inventory::{self, Inventory, ANNOTATION_HEADER};
 use super::model::{Asset, State, Transition, VmRequest};
 use super::placement::{self, DEFAULT_MAX_VMS_PER_HOST};
 use super::store::{Records, RequestStore, RunRecord};
-use super::vsphere::{config_spec, Vim};
+use super::vsphere::{config_spec, config_spec_with, device_changes, Vim};
 use crate::cache::db::now_rfc3339;
 use crate::error::{Error, Result};
 
@@ -187,6 +187,20 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
     injected(opts, "clone")?;
 
     report("configure", 0);
+    // CPU, memory, annotation, and the devices: disk grown to the size asked,
+    // network card on the network asked (standard port groups).
+    let network = if s.network.is_empty() {
+        None
+    } else {
+        let n = inv.networks.iter().find(|n| n.name == s.network).ok_or_else(|| Error::NotFound(format!("network \"{}\" does not exist in vCenter", s.network)))?;
+        Some((n.name.as_str(), n.id.as_str()))
+    };
+    let devices = vim.devices(&vm).await?;
+    let (changes, notes) = device_changes(&devices, s.disk_gb, network);
+    for n in &notes {
+        tracing::info!(request = %req.id, "{n}");
+    }
+    let config = config_spec_with(s.cpu, s.memory_gb, &note, changes);
     vim.reconfigure(&vm, &config, &|p| report("configure", p.min(99))).await?;
     report("configure", 100);
     injected(opts, "configure")?;

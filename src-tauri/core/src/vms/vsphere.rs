@@ -30,6 +30,12 @@ vim_retrievable!(
 );
 
 vim_retrievable!(
+    struct Devices: VirtualMachine {
+        devices = "config.hardware.device"?,
+    }
+);
+
+vim_retrievable!(
     struct PowerState: VirtualMachine {
         power = "runtime.power_state",
     }
@@ -256,12 +262,122 @@ impl Vim {
     }
 }
 
+/// A VM's virtual devices as VI/JSON objects (each with its `_typeName`).
+pub type DeviceJson = serde_json::Value;
+
+impl Vim {
+    /// The VM's devices, as JSON (to edit one and send it back in a device change).
+    pub async fn devices(&self, vm: &str) -> Result<Vec<DeviceJson>> {
+        let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error("reading the devices", e))?;
+        let r = with_timeout("vSphere (devices)", TIMEOUT, async {
+            retriever.retrieve_object::<Devices>(&moref(MoTypesEnum::VirtualMachine, vm)).await.map_err(|e| vim_error("reading the devices", e))
+        })
+        .await?;
+        let devices = r.and_then(|d| d.devices).unwrap_or_default();
+        devices
+            .iter()
+            .map(|d| serde_json::from_str(&miniserde::json::to_string(d.as_vim_object_ref())).map_err(|e| Error::Internal(format!("reading the devices: {e}"))))
+            .collect()
+    }
+}
+
+const KB_PER_GB: i64 = 1024 * 1024;
+
+/// Device edits for the request: the first disk grown to `disk_gb` (never
+/// shrunk: vSphere cannot), the first network card moved to `network`
+/// (a standard port group: `network_id` is its Network id). Returns the
+/// `deviceChange` entries and a note of what was left as it was.
+pub fn device_changes(devices: &[DeviceJson], disk_gb: u32, network: Option<(&str, &str)>) -> (Vec<serde_json::Value>, Vec<String>) {
+    let mut changes = Vec::new();
+    let mut notes = Vec::new();
+    let type_of = |d: &DeviceJson| d.get("_typeName").and_then(|t| t.as_str()).unwrap_or("").to_string();
+    if let Some(disk) = devices.iter().find(|d| type_of(d) == "VirtualDisk") {
+        let have = disk.get("capacityInKB").and_then(|c| c.as_i64()).unwrap_or(0);
+        let want = disk_gb as i64 * KB_PER_GB;
+        if want > have {
+            let mut d = disk.clone();
+            d["capacityInKB"] = serde_json::json!(want);
+            if d.get("capacityInBytes").is_some() {
+                d["capacityInBytes"] = serde_json::json!(want * 1024);
+            }
+            changes.push(serde_json::json!({"_typeName": "VirtualDeviceConfigSpec", "operation": "edit", "device": d}));
+        } else if want < have {
+            notes.push(format!("the template's disk ({} GB) is larger than the {disk_gb} GB asked; kept (disks cannot shrink)", have / KB_PER_GB));
+        }
+    } else {
+        notes.push("the template has no virtual disk to size".into());
+    }
+    if let Some((name, id)) = network {
+        let is_nic = |t: &str| t.starts_with("VirtualVmxnet") || t.starts_with("VirtualE1000") || t == "VirtualPCNet32" || t == "VirtualSriovEthernetCard" || t == "VirtualEthernetCard";
+        match devices.iter().find(|d| is_nic(&type_of(d))) {
+            Some(nic) => {
+                let mut d = nic.clone();
+                d["backing"] = serde_json::json!({
+                    "_typeName": "VirtualEthernetCardNetworkBackingInfo",
+                    "deviceName": name,
+                    "network": {"_typeName": "ManagedObjectReference", "type": "Network", "value": id},
+                });
+                changes.push(serde_json::json!({"_typeName": "VirtualDeviceConfigSpec", "operation": "edit", "device": d}));
+            }
+            None => notes.push(format!("the template has no network card to connect to {name}")),
+        }
+    }
+    (changes, notes)
+}
+
 /// The config spec JSON for CPU, memory and annotation.
 pub fn config_spec(cpu: u32, memory_gb: u32, annotation: &str) -> serde_json::Value {
-    serde_json::json!({
+    config_spec_with(cpu, memory_gb, annotation, Vec::new())
+}
+
+/// The config spec JSON with device changes (disk size, network).
+pub fn config_spec_with(cpu: u32, memory_gb: u32, annotation: &str, device_changes: Vec<serde_json::Value>) -> serde_json::Value {
+    let mut spec = serde_json::json!({
         "_typeName": "VirtualMachineConfigSpec",
         "numCPUs": cpu,
         "memoryMB": (memory_gb as i64) * 1024,
         "annotation": annotation,
-    })
+    });
+    if !device_changes.is_empty() {
+        spec["deviceChange"] = serde_json::Value::Array(device_changes);
+    }
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn devices(disk_kb: i64) -> Vec<DeviceJson> {
+        vec![
+            json!({"_typeName": "VirtualIDEController", "key": 200}),
+            json!({"_typeName": "VirtualDisk", "key": 2000, "capacityInKB": disk_kb, "capacityInBytes": disk_kb * 1024, "controllerKey": 200}),
+            json!({"_typeName": "VirtualE1000", "key": 4000, "backing": {"_typeName": "VirtualEthernetCardNetworkBackingInfo", "deviceName": "old"}}),
+        ]
+    }
+
+    #[test]
+    fn the_disk_grows_and_the_card_moves() {
+        let (changes, notes) = device_changes(&devices(10 * KB_PER_GB), 20, Some(("VM Network", "network-7")));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0]["operation"], "edit");
+        assert_eq!(changes[0]["device"]["key"], 2000);
+        assert_eq!(changes[0]["device"]["capacityInKB"], 20 * KB_PER_GB);
+        assert_eq!(changes[0]["device"]["capacityInBytes"], 20 * KB_PER_GB * 1024);
+        assert_eq!(changes[1]["device"]["key"], 4000);
+        assert_eq!(changes[1]["device"]["backing"]["deviceName"], "VM Network");
+        assert_eq!(changes[1]["device"]["backing"]["network"]["value"], "network-7");
+    }
+
+    #[test]
+    fn a_disk_is_never_shrunk_and_missing_devices_are_noted() {
+        let (changes, notes) = device_changes(&devices(40 * KB_PER_GB), 20, None);
+        assert!(changes.is_empty());
+        assert!(notes[0].contains("cannot shrink"), "{notes:?}");
+        let (changes, notes) = device_changes(&[], 20, Some(("VM Network", "network-7")));
+        assert!(changes.is_empty());
+        assert_eq!(notes.len(), 2, "{notes:?}");
+    }
 }
