@@ -186,6 +186,16 @@ fn cli_health_reports_and_gates() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("restricted"));
+    // $KUBECONFIG listing two files is merged as kubectl does: an empty first file, then the real one.
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(empty.path(), "apiVersion: v1\nkind: Config\n").unwrap();
+    let out = std::process::Command::new(&bin)
+        .args(["health", "--context", "admin", "--format", "json"])
+        .env("KUBECONFIG", format!("{}:{}", empty.path().display(), api.get("KUBECONFIG")))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0]["context"], "admin");
     let out = std::process::Command::new(&bin)
         .args(["health", "--kubeconfig", "/nonexistent/kubeconfig"])
         .output()

@@ -44,8 +44,10 @@ pub struct HealthArgs {
 
 pub fn default_kubeconfig() -> Option<String> {
     if let Ok(k) = std::env::var("KUBECONFIG") {
-        // KUBECONFIG may list several files; the first is used here.
-        return k.split(':').find(|p| !p.is_empty()).map(String::from);
+        // Several files are merged the way kubectl merges them (the library reads the list).
+        if k.split(':').any(|p| !p.is_empty()) {
+            return Some(k);
+        }
     }
     std::env::var("HOME").ok().map(|h| format!("{h}/.kube/config"))
 }
