@@ -25,7 +25,7 @@ use opsdeck_tests::{workspace, Service};
 
 #[tokio::main]
 async fn main() {
-    let per_pool: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let per_pool: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(65);
     let per_pool_s = per_pool.to_string();
     let t = Instant::now();
     let vcsim = Service::start_with_args("vcsim", &["--", "-cluster", "4", "-host", "4", "-pool", "4", "-vm", &per_pool_s], &[]);
@@ -33,7 +33,8 @@ async fn main() {
     opsdeck_core::connectors::tls::install_crypto_provider();
     let (url, user, pass, tp) = (vcsim.get("VCSIM_SDK_URL"), vcsim.get("VCSIM_USER"), vcsim.get("VCSIM_PASSWORD"), vcsim.get("VCSIM_THUMBPRINT_SHA256"));
     let secret = opsdeck_core::secrets::Secret::new(pass.to_string());
-    let client = vsphere::connect(url, user, Some(&secret), Some(tp)).await.expect("log in");
+    let pinned = opsdeck_core::connections::validate::normalize_thumbprint(tp).expect("thumbprint");
+    let client = vsphere::connect(url, user, Some(&secret), Some(&pinned)).await.expect("log in");
 
     let mut ours = vec![];
     let mut counts = (0, 0, 0);
