@@ -74,6 +74,7 @@ pub enum Read<'a> {
 /// Polls the element at `sel` until what `read` gives satisfies `pred` (bounded).
 pub async fn wait_until(c: &Client, sel: &str, read: Read<'_>, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
     let deadline = Instant::now() + limit;
+    let mut last: Option<String> = None;
     loop {
         if let Ok(el) = c.find(Locator::Css(sel)).await {
             let value = match read {
@@ -84,9 +85,10 @@ pub async fn wait_until(c: &Client, sel: &str, read: Read<'_>, pred: impl Fn(&st
                 if pred(&v) {
                     return v;
                 }
+                last = Some(v);
             }
         }
-        assert!(Instant::now() < deadline, "{sel} never satisfied the condition");
+        assert!(Instant::now() < deadline, "{sel} never satisfied the condition within {limit:?} (last value: {last:?})");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -176,6 +178,14 @@ impl App {
             .await
             .expect("WebDriver session with the app");
         App { c, data, _driver: driver }
+    }
+
+    /// Clicks through the DOM (`element.click()`), immune to layout shifts
+    /// between locating and clicking (e.g. a banner appearing above a button).
+    pub async fn press(&self, sel: &str) {
+        let el = css(&self.c, sel).await;
+        let arg = serde_json::to_value(&el).unwrap();
+        self.c.execute("arguments[0].click();", vec![arg]).await.unwrap_or_else(|e| panic!("pressing {sel}: {e}"));
     }
 
     pub async fn click(&self, sel: &str) {

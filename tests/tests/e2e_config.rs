@@ -66,7 +66,7 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     // Edit, see the diff, save with a comment.
     set_text(&app, "[data-testid=config-editor]", "{\n  \"pool\": 20\n}").await;
     wait_until(c, "[data-testid=config-validation]", Read::Attr("data-ok"), |v| v == "true", Duration::from_secs(5)).await;
-    app.click("[data-testid=config-save]").await;
+    app.press("[data-testid=config-save]").await;
     css(c, "[data-testid=config-diff]").await;
     shot(c, "config-diff-before-save").await;
     fill(c, "[data-testid=config-comment]", "raise the pool").await;
@@ -88,7 +88,7 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     // The live watch tells the editing user at once.
     css(c, "[data-testid=config-watch-banner]").await;
     shot(c, "config-changed-while-editing").await;
-    app.click("[data-testid=config-save]").await;
+    app.press("[data-testid=config-save]").await;
     css(c, "[data-testid=config-diff]").await;
     app.click("[data-testid=config-confirm-save]").await;
     css(c, "[data-testid=config-conflict]").await;
@@ -134,8 +134,25 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     }
     // The root listing was read before /big/ existed (only the open prefix is watched): refresh.
     app.click("[data-testid=config-tree-refresh]").await;
-    app.click("[data-testid=config-tree-row][data-key='/big/']").await;
-    wait_until(c, "[data-testid=config-count]", Read::Attr("data-count"), |n| n == "20000", Duration::from_secs(10)).await;
+    // The refreshed tree re-renders under the pointer: click until /big/ is the open prefix.
+    for attempt in 0.. {
+        app.press("[data-testid=config-tree-row][data-key='/big/']").await;
+        let opened = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                let el = css(c, "[data-testid=config-prefix]").await;
+                if el.prop("textContent").await.ok().flatten().as_deref().map(str::trim) == Some("/big/") {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        if opened.is_ok() {
+            break;
+        }
+        assert!(attempt < 3, "clicking /big/ never opened it");
+    }
+    wait_until(c, "[data-testid=config-count]", Read::Attr("data-count"), |n| n == "20000", Duration::from_secs(30)).await;
     let rows = c.find_all(fantoccini::Locator::Css("[data-testid=config-tree-row]")).await.unwrap();
     assert!(rows.len() < 300, "virtualised: {} rows in the DOM for 20,000 keys", rows.len());
     shot(c, "config-big-prefix").await;

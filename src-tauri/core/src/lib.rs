@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cache;
+pub mod checks;
 pub mod connections;
 pub mod clusters;
 pub mod config;
