@@ -8,8 +8,6 @@ pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 /// The local backend failed (database, keychain).
 pub const INTERNAL: u8 = 3;
-/// The subcommand exists but is not implemented in this version.
-pub const NOT_IMPLEMENTED: u8 = 4;
 
 /// Exit code for a library error.
 pub fn for_error(e: &opsdeck_core::Error) -> u8 {

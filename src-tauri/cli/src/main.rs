@@ -26,8 +26,8 @@ enum Command {
     Connections(ConnectionsCommand),
     /// Show the audit log of changes made by Opsdeck.
     Audit(AuditArgs),
-    /// Smoke-test configured endpoints and write JUnit/JSON reports (not yet implemented).
-    Check(commands::pending::PendingArgs),
+    /// Run the checks of a checks.yaml against every platform; JUnit/JSON reports; exit 1 on a failure.
+    Check(commands::check::CheckArgs),
     /// Health verdict of Kubernetes clusters, every context at once.
     Health(commands::health::HealthArgs),
     /// Server-side apply a manifest to several clusters at once.
@@ -62,7 +62,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Connections(c) => commands::connections::run(cli.data_dir, c).await,
             Command::Audit(a) => commands::audit::run(cli.data_dir, a).await,
-            Command::Check(_) => commands::pending::run("check", "#7 (headless checks for CI)"),
+            Command::Check(c) => commands::check::run(cli.data_dir, c).await,
             Command::Health(h) => commands::health::run(h).await,
             Command::Apply(a) => commands::apply::run(a).await,
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,

@@ -1,10 +1,10 @@
 pub mod advisories;
 pub mod apply;
 pub mod audit;
+pub mod check;
 pub mod config;
 pub mod health;
 pub mod connections;
-pub mod pending;
 pub mod scan;
 pub mod vm;
 

@@ -1,0 +1,105 @@
+//! `opsdeck check --config checks.yaml [--junit FILE] [--json FILE]`: the
+//! declarative smoke tests a CI pipeline runs (connectivity, auth, version,
+//! list, round trips) against every platform; exit 1 when any check fails.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use opsdeck_core::checks::{self, CheckFile, CheckResult};
+use opsdeck_core::Error;
+
+use crate::exit;
+use crate::output::{fail, print_table};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The checks file (YAML): targets and checks; secrets via secret_env or saved connections.
+    #[arg(long)]
+    config: PathBuf,
+    /// Write a JUnit XML report (one test case per check) to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
+    let text = match std::fs::read_to_string(&a.config) {
+        Ok(t) => t,
+        Err(e) => return fail(&Error::invalid(format!("checks file {}: {e}", a.config.display()))),
+    };
+    let file = match CheckFile::parse(&text) {
+        Ok(f) => f,
+        Err(e) => return fail(&e),
+    };
+    let backend = match super::open_backend(data_dir).await {
+        Ok(b) => b,
+        Err(e) => return fail(&e),
+    };
+    let results = match checks::run(&backend, &file).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    print_table(
+        &["CHECK", "TARGET", "KIND", "RESULT", "TIME", "DETAIL"],
+        &results
+            .iter()
+            .map(|r| vec![r.name.clone(), r.target.clone(), r.kind.as_str().into(), if r.ok { "ok".into() } else { "FAILED".into() }, format!("{} ms", r.duration_ms), r.message.clone()])
+            .collect::<Vec<_>>(),
+    );
+    if let Some(p) = &a.junit {
+        let xml = match junit(&results) {
+            Ok(x) => x,
+            Err(e) => return fail(&Error::Internal(format!("writing JUnit: {e}"))),
+        };
+        if let Err(e) = std::fs::write(p, xml) {
+            return fail(&Error::invalid(format!("writing {}: {e}", p.display())));
+        }
+    }
+    if let Some(p) = &a.json {
+        let json = serde_json::to_string_pretty(&results).unwrap_or_default();
+        if let Err(e) = std::fs::write(p, json) {
+            return fail(&Error::invalid(format!("writing {}: {e}", p.display())));
+        }
+    }
+    let failed = results.iter().filter(|r| !r.ok).count();
+    eprintln!("{} checks, {} failed", results.len(), failed);
+    if failed > 0 {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// One test suite per target (classname `opsdeck.check.<platform>`), one test
+/// case per check with its time; a failed check carries its message.
+fn junit(results: &[CheckResult]) -> Result<String, quick_junit::SerializeError> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("opsdeck-check");
+    let mut targets: Vec<&str> = results.iter().map(|r| r.target.as_str()).collect();
+    targets.dedup();
+    let mut seen = std::collections::HashSet::new();
+    for target in targets.into_iter().filter(|t| seen.insert(*t)) {
+        let mut suite = TestSuite::new(target);
+        for r in results.iter().filter(|r| r.target == target) {
+            let status = if r.ok {
+                TestCaseStatus::success()
+            } else {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(r.message.clone());
+                s.set_type(r.kind.as_str());
+                s
+            };
+            let mut case = TestCase::new(r.name.as_str(), status);
+            case.set_classname(format!("opsdeck.check.{}", if r.platform.is_empty() { "unknown" } else { &r.platform }));
+            case.set_time(std::time::Duration::from_millis(r.duration_ms));
+            if r.ok {
+                case.set_system_out(r.message.clone());
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string()
+}

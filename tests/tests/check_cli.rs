@@ -1,0 +1,146 @@
+//! `opsdeck check` against the four real services at once: passing and
+//! failing checks (wrong password, a service that is down, a missing image,
+//! a version too old), JUnit and JSON reports, exit codes; secrets come from
+//! the environment or the keychain and never appear in a report.
+
+use std::process::{Command, Output};
+
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::images::{import, Rootfs};
+use opsdeck_tests::service::shared;
+use opsdeck_tests::vms::{etcd_with_vm_roles, vcsim_with_template, ETCD_PASSWORD};
+use opsdeck_tests::{workspace, Service};
+
+fn opsdeck(data: &std::path::Path, keychain: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(workspace::target_dir().join("debug/opsdeck"))
+        .args(args)
+        .env("OPSDECK_DATA_DIR", data)
+        .env("OPSDECK_KEYCHAIN_SERVICE", keychain)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run opsdeck")
+}
+
+#[tokio::test]
+async fn checks_against_every_platform_with_reports() {
+    let etcd = etcd_with_vm_roles("/opsdeck/vms/").await;
+    let down = Service::start("etcd", &[]);
+    let down_endpoint = down.get("ETCD_ENDPOINT").to_string();
+    drop(down); // stopped: its checks must fail as unreachable
+    let dockerd = shared("dockerd");
+    let docker = opsdeck_core::connectors::docker::connect(dockerd.get("DOCKER_HOST"), None).await.unwrap();
+    import(&docker, Rootfs::Busybox, "opsdeck-check/busybox:1").await;
+    let api = shared("kube-apiserver");
+    let prep = TestBackend::new().await;
+    let (vcsim, _) = vcsim_with_template(&prep, &[]).await;
+
+    let data = tempfile::tempdir().unwrap();
+    let keychain = format!("opsdeck-check-{}", std::process::id());
+    let vc_password = vcsim.get("VCSIM_PASSWORD").to_string();
+    let add = opsdeck(
+        data.path(),
+        &keychain,
+        &[("VC_PW", vc_password.as_str())],
+        &["connections", "add", "vsphere", "--name", "lab-vc", "--url", vcsim.get("VCSIM_SDK_URL"), "--user", vcsim.get("VCSIM_USER"), "--thumbprint", vcsim.get("VCSIM_THUMBPRINT_SHA256"), "--secret-env", "VC_PW"],
+    );
+    assert_eq!(add.status.code(), Some(0), "{}", String::from_utf8_lossy(&add.stderr));
+
+    let file = format!(
+        r#"
+concurrency: 4
+timeout: 60s
+targets:
+  etcd: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"], username: root }}, secret_env: CHECK_ETCD_PW }}
+  etcd-wrong-pw: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"], username: root }}, secret_env: CHECK_ETCD_BAD }}
+  etcd-down: {{ spec: {{ kind: etcd, endpoints: ["{down}"] }} }}
+  docker: {{ spec: {{ kind: docker, host: "{docker}" }} }}
+  k8s: {{ spec: {{ kind: kubernetes, kubeconfig: "{kubeconfig}", contexts: [admin] }} }}
+  vc: {{ connection: lab-vc }}
+checks:
+  - {{ name: etcd reachable, target: etcd, kind: connectivity }}
+  - {{ name: etcd login, target: etcd, kind: auth }}
+  - {{ name: etcd version, target: etcd, kind: version, min_version: "3.4" }}
+  - {{ name: etcd list, target: etcd, kind: list, prefix: / }}
+  - {{ name: etcd put-get-delete, target: etcd, kind: roundtrip, prefix: /opsdeck-check/ }}
+  - {{ name: etcd wrong password reachable, target: etcd-wrong-pw, kind: connectivity }}
+  - {{ name: etcd wrong password login, target: etcd-wrong-pw, kind: auth }}
+  - {{ name: etcd down, target: etcd-down, kind: connectivity, timeout: 10s }}
+  - {{ name: docker reachable, target: docker, kind: connectivity }}
+  - {{ name: docker version, target: docker, kind: version, min_version: "20.10" }}
+  - {{ name: docker images, target: docker, kind: list }}
+  - {{ name: docker run, target: docker, kind: roundtrip, image: "opsdeck-check/busybox:1" }}
+  - {{ name: docker missing image, target: docker, kind: roundtrip, image: "opsdeck-check/none:0" }}
+  - {{ name: k8s reachable, target: k8s, kind: connectivity }}
+  - {{ name: k8s version, target: k8s, kind: version, min_version: "1.30" }}
+  - {{ name: k8s too old for us, target: k8s, kind: version, min_version: "99.0" }}
+  - {{ name: k8s namespaces, target: k8s, kind: list }}
+  - {{ name: k8s configmap, target: k8s, kind: roundtrip, namespace: default }}
+  - {{ name: vc login, target: vc, kind: auth }}
+  - {{ name: vc inventory, target: vc, kind: list }}
+  - {{ name: vc clone-snapshot-destroy, target: vc, kind: roundtrip, template: DC0_H0_VM0 }}
+"#,
+        etcd = etcd.get("ETCD_ENDPOINT"),
+        down = down_endpoint,
+        docker = dockerd.get("DOCKER_HOST"),
+        kubeconfig = api.get("KUBECONFIG"),
+    );
+    let path = data.path().join("checks.yaml");
+    std::fs::write(&path, &file).unwrap();
+    let junit = data.path().join("junit.xml");
+    let json = data.path().join("results.json");
+    let out = opsdeck(
+        data.path(),
+        &keychain,
+        &[("CHECK_ETCD_PW", ETCD_PASSWORD), ("CHECK_ETCD_BAD", "not-the-password")],
+        &["check", "--config", path.to_str().unwrap(), "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap()],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "failures make exit 1:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let by_name = |n: &str| results.as_array().unwrap().iter().find(|r| r["name"] == n).unwrap_or_else(|| panic!("{n} missing")).clone();
+    let expect_fail = ["etcd wrong password login", "etcd down", "docker missing image", "k8s too old for us"];
+    for r in results.as_array().unwrap() {
+        let name = r["name"].as_str().unwrap();
+        assert_eq!(r["ok"], !expect_fail.contains(&name), "{name}: {}", r["message"]);
+    }
+    assert!(by_name("etcd wrong password login")["message"].as_str().unwrap().contains("(auth)"));
+    assert!(by_name("etcd down")["message"].as_str().unwrap().contains("(unreachable)"), "{}", by_name("etcd down")["message"]);
+    assert!(by_name("etcd wrong password reachable")["message"].as_str().unwrap().contains("login was refused"));
+    assert!(by_name("docker missing image")["message"].as_str().unwrap().contains("build or load it"));
+    assert!(by_name("vc clone-snapshot-destroy")["message"].as_str().unwrap().contains("destroyed"));
+    assert!(by_name("docker run")["duration_ms"].as_u64().is_some());
+
+    // JUnit: a suite per target, a test case per check with its time, failures with their message.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 21, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 6, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 4, "{xml}");
+    let head = xml.lines().nth(1).unwrap_or_default();
+    assert!(head.starts_with(r#"<testsuites name="opsdeck-check""#) && head.contains(r#"tests="21""#) && head.contains(r#"failures="4""#), "{head}");
+    assert!(xml.contains(r#"classname="opsdeck.check.vsphere""#) && xml.contains(r#"time=""#), "{xml}");
+
+    // Round trips cleaned up after themselves.
+    let mut c = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user("root", ETCD_PASSWORD))).await.unwrap();
+    assert_eq!(c.get("/opsdeck-check/", Some(etcd_client::GetOptions::new().with_prefix().with_count_only())).await.unwrap().count(), 0);
+    let left = docker.list_containers(Some(bollard::query_parameters::ListContainersOptions { all: true, ..Default::default() })).await.unwrap();
+    assert!(!left.iter().any(|c| c.names.iter().flatten().any(|n| n.contains("opsdeck-check-"))), "containers left behind");
+    let inv = prep.backend.vm_inventory(&prep.backend.connections().await.unwrap()[0].id).await.unwrap();
+    assert!(!inv.vms.iter().any(|v| v.name.starts_with("opsdeck-check-")), "test VM left behind");
+
+    // No secret in any report or output.
+    for text in [&stdout, &xml, &std::fs::read_to_string(&json).unwrap()] {
+        for secret in [ETCD_PASSWORD, vc_password.as_str(), "not-the-password"] {
+            assert!(!text.contains(secret), "a secret leaked into a report");
+        }
+    }
+
+    // A secret in the file is refused before anything runs.
+    std::fs::write(&path, file.replace("secret_env: CHECK_ETCD_PW", "password: hunter2")).unwrap();
+    let out = opsdeck(data.path(), &keychain, &[], &["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("secrets never go in the checks file"));
+    opsdeck(data.path(), &keychain, &[], &["connections", "remove", "lab-vc"]);
+    prep.cleanup().await;
+}
