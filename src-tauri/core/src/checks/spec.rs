@@ -236,6 +236,13 @@ checks:
     }
 
     #[test]
+    fn the_documented_example_parses() {
+        let f = CheckFile::parse(include_str!("../../../../docs/examples/checks.yaml")).unwrap();
+        assert_eq!(f.targets.len(), 4);
+        assert!(f.checks.iter().any(|c| c.kind == CheckKind::Roundtrip && c.template.as_deref() == Some("ci-template")));
+    }
+
+    #[test]
     fn versions_compare_numerically() {
         assert_eq!(version_at_least("etcd 3.4.23", "3.4"), Some(true));
         assert_eq!(version_at_least("v1.37.2", "v1.38"), Some(false));
