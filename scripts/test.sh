@@ -21,6 +21,10 @@ export TAURI_DRIVER_BIN
 step "UI: install, unit tests, build"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
 
+step "installers: .deb and .rpm (debug profile; scripts/package.sh builds release ones)"
+eval "$(scripts/package.sh --debug)"
+export OPSDECK_DEB="$DEB" OPSDECK_RPM="$RPM"
+
 # One feature set for every cargo call, so nothing is compiled twice.
 FEATURES=(--workspace --features opsdeck-desktop/custom-protocol)
 step "build: app with the UI embedded, CLI, tests"
