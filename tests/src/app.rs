@@ -154,16 +154,22 @@ impl App {
     /// Starts the app (the binary built with the UI embedded) in a fresh data
     /// directory and keychain service, and opens a WebDriver session on it.
     pub async fn start() -> App {
-        opsdeck_core::connectors::tls::install_crypto_provider();
         let data = tempfile::tempdir().expect("temp dir");
         let keychain_service = format!("opsdeck-e2e-{}", uuid::Uuid::new_v4());
+        App::start_in(data, &keychain_service).await
+    }
+
+    /// Starts the app on an existing data directory and keychain service
+    /// (e.g. seeded with connections and warm caches); `close` gives it back.
+    pub async fn start_in(data: tempfile::TempDir, keychain_service: &str) -> App {
+        opsdeck_core::connectors::tls::install_crypto_provider();
         let port = free_port();
         let native_port = free_port();
         let driver = Driver(
             Command::new(tauri_driver())
                 .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
                 .env("OPSDECK_DATA_DIR", data.path())
-                .env("OPSDECK_KEYCHAIN_SERVICE", &keychain_service)
+                .env("OPSDECK_KEYCHAIN_SERVICE", keychain_service)
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()

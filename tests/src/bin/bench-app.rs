@@ -1,0 +1,136 @@
+//! Benchmark: the desktop app itself — cold start to first paint with a warm
+//! cache, idle memory with four connections open, binary and installer sizes.
+//!
+//! Run (release app and installers first):
+//!   scripts/package.sh                                   # release CLI, app, .deb, .rpm
+//!   cargo build --release -p opsdeck-tests --bin bench-app
+//!   OPSDECK_APP_BIN=$CARGO_TARGET_DIR/release/opsdeck-desktop scripts/with-session.sh $CARGO_TARGET_DIR/release/bench-app
+//!
+//! - Cold start: a new app process on a data directory whose caches are warm
+//!   (four saved connections; VM, image and cluster inventories fetched once),
+//!   from the WebDriver "new session" request (which launches the process) to
+//!   the app shell rendered, and to the VM inventory table filled. Includes
+//!   WebDriver's own start-up, so both are upper bounds. Median of 5.
+//! - Idle memory: after opening the four workspaces (each connects and loads
+//!   live data), 10 s idle, then the resident memory of the app process and of
+//!   its WebKit child processes (web content, network), from /proc.
+//! - Sizes: the release binaries and packages on disk.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use opsdeck_core::connections::{ConnectionInput, ConnectionSpec};
+use opsdeck_core::{Backend, BackendOptions};
+use opsdeck_tests::app::{css, App};
+use opsdeck_tests::bench::median;
+use opsdeck_tests::{workspace, Service};
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
+}
+
+/// The app's pid (comm is truncated to 15 characters) and its descendants (WebKit's processes).
+fn app_processes() -> (Option<u32>, Vec<(u32, String)>) {
+    let pids: Vec<u32> = std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    let app = pids.iter().copied().find(|p| comm(*p).starts_with("opsdeck-desktop"));
+    // Every descendant (WebKit may start its web process through a launcher).
+    let descends = |mut p: u32, a: u32| {
+        for _ in 0..16 {
+            match parent_of(p) {
+                Some(q) if q == a => return true,
+                Some(q) if q > 1 => p = q,
+                _ => return false,
+            }
+        }
+        false
+    };
+    let children = match app {
+        Some(a) => pids.iter().copied().filter(|p| *p != a && descends(*p, a)).map(|p| (p, comm(p))).collect(),
+        None => vec![],
+    };
+    (app, children)
+}
+
+fn size_mib(p: &Path) -> String {
+    std::fs::metadata(p).map(|m| format!("{:.1} MiB", m.len() as f64 / 1048576.0)).unwrap_or_else(|_| "missing".into())
+}
+
+#[tokio::main]
+async fn main() {
+    let etcd = Service::start("etcd", &[]);
+    let dockerd = Service::start("dockerd", &[]);
+    let api = Service::start("kube-apiserver", &[]);
+    let vcsim = Service::start("vcsim", &[]);
+
+    // A data directory with four connections and warm caches.
+    let data = tempfile::tempdir().unwrap();
+    let service = format!("opsdeck-bench-app-{}", std::process::id());
+    let backend = Backend::open(BackendOptions { data_dir: data.path().into(), keychain_service: service.clone(), actor: "bench".into() }).await.unwrap();
+    let add = |name: &str, spec: ConnectionSpec, secret: Option<&str>| {
+        let b = backend.clone();
+        let input = ConnectionInput { id: None, name: name.into(), spec, secret: secret.map(Into::into), clear_secret: false };
+        async move { b.save_connection(input).await.expect("save (needs a keychain session: scripts/with-session.sh)") }
+    };
+    let vc = add("lab vcenter", ConnectionSpec::Vsphere { url: vcsim.get("VCSIM_SDK_URL").into(), username: vcsim.get("VCSIM_USER").into(), thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()) }, Some(vcsim.get("VCSIM_PASSWORD"))).await;
+    let dk = add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None }, None).await;
+    let k8 = add("lab cluster", ConnectionSpec::Kubernetes { kubeconfig: api.get("KUBECONFIG").into(), contexts: vec!["admin".into()] }, None).await;
+    add("lab etcd", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None }, None).await;
+    backend.vm_inventory(&vc.id).await.unwrap();
+    backend.image_inventory(&dk.id).await.unwrap();
+    backend.cluster_health(&k8.id).await.unwrap();
+    drop(backend);
+
+    let mut data = data;
+    let (mut starts, mut rows) = (vec![], vec![]);
+    for _ in 0..5 {
+        let t = Instant::now();
+        let app = App::start_in(data, &service).await;
+        css(&app.c, "[data-testid=nav-vms]").await;
+        starts.push(t.elapsed());
+        app.press("[data-testid=nav-vms]").await;
+        app.press("[data-testid=vms-tab-inventory]").await;
+        css(&app.c, "[data-testid=vm-row]").await;
+        rows.push(t.elapsed());
+        data = app.close().await;
+    }
+
+    let app = App::start_in(data, &service).await;
+    for (nav, ready) in [("nav-vms", "[data-testid=vms-tab-requests]"), ("nav-images", "[data-testid=images-tab-images]"), ("nav-clusters", "[data-testid=cluster-card]"), ("nav-config", "[data-testid=config-prefix]")] {
+        app.click(&format!("[data-testid={nav}]")).await;
+        css(&app.c, ready).await;
+    }
+    tokio::time::sleep(Duration::from_secs(10)).await; // measuring idle memory, not waiting for a result
+    let (pid, children) = app_processes();
+    let pid = pid.expect("the app process");
+    let main_kib = rss_kib(pid);
+    let child_kib: u64 = children.iter().map(|(p, _)| rss_kib(*p)).sum();
+    let names: Vec<String> = children.iter().map(|(_, n)| n.clone()).collect();
+    app.close().await;
+
+    let target = workspace::target_dir().join("release");
+    let bundle = |dir: &str, ext: &str| -> PathBuf {
+        std::fs::read_dir(target.join("bundle").join(dir)).ok().and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == ext))).unwrap_or_default()
+    };
+    println!("| measurement | result |");
+    println!("| --- | --- |");
+    println!("| cold start to first paint (WebDriver new session -> app shell rendered), median of 5 | {:.0} ms (min {:.0} ms) |", median(starts.clone()), starts.iter().min().unwrap().as_secs_f64() * 1000.0);
+    println!("| cold start to the VM inventory table filled (cache first, then vCenter), median of 5 | {:.0} ms |", median(rows));
+    println!("| idle RSS with 4 connections open, app process | {} MiB |", main_kib / 1024);
+    println!("| idle RSS, the app's child processes ({}) | {} MiB |", names.join(", "), child_kib / 1024);
+    println!("| release CLI `opsdeck` | {} |", size_mib(&target.join("opsdeck")));
+    println!("| release app `opsdeck-desktop` | {} |", size_mib(&target.join("opsdeck-desktop")));
+    println!("| .deb | {} |", size_mib(&bundle("deb", "deb")));
+    println!("| .rpm | {} |", size_mib(&bundle("rpm", "rpm")));
+}
