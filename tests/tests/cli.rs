@@ -79,3 +79,25 @@ fn add_test_list_remove_an_etcd_profile() {
         "newest first; the refused create is recorded too"
     );
 }
+
+#[test]
+fn processes_opening_a_new_database_at_once_all_succeed() {
+    // The app and CLI calls may create the database together: migrations run once.
+    let data = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            opsdeck()
+                .args(["connections", "list"])
+                .env("OPSDECK_DATA_DIR", data.path())
+                .env("OPSDECK_KEYCHAIN_SERVICE", "opsdeck-cli-concurrent-open")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}

@@ -37,7 +37,21 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        // Two processes opening a new database at once (the app and the CLI, or
+        // two CLI calls) must not both run the migrations: hold an exclusive
+        // file lock next to the database while migrating.
+        let lock_path = path.with_extension("migrate-lock");
+        let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+            f.lock()?;
+            Ok(f)
+        })
+        .await
+        .map_err(|e| Error::Storage(format!("waiting for the migration lock: {e}")))?
+        .map_err(|e| Error::Storage(format!("cannot lock {} for the migration: {e}", path.display())))?;
+        let migrated = sqlx::migrate!("./migrations").run(&pool).await;
+        drop(lock);
+        migrated?;
         Ok(Db { pool, path: path.to_path_buf() })
     }
 
