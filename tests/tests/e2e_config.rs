@@ -66,6 +66,7 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     // Edit, see the diff, save with a comment.
     set_text(&app, "[data-testid=config-editor]", "{\n  \"pool\": 20\n}").await;
     wait_until(c, "[data-testid=config-validation]", Read::Attr("data-ok"), |v| v == "true", Duration::from_secs(5)).await;
+    css(c, "[data-testid=config-save]:not([disabled])").await;
     app.press("[data-testid=config-save]").await;
     css(c, "[data-testid=config-diff]").await;
     shot(c, "config-diff-before-save").await;
@@ -84,6 +85,9 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     // Someone else writes while we edit: saving shows the conflict, theirs survives.
     set_text(&app, "[data-testid=config-editor]", "{\n  \"pool\": 30\n}").await;
     wait_until(c, "[data-testid=config-validation]", Read::Attr("data-ok"), |v| v == "true", Duration::from_secs(5)).await;
+    // The edit is registered (Save enabled) before the other writer acts; an
+    // unedited view would just reload their value.
+    css(c, "[data-testid=config-save]:not([disabled])").await;
     other.put("/app/dev/db", "{\n  \"pool\": 99\n}", None).await.unwrap();
     // The live watch tells the editing user at once.
     css(c, "[data-testid=config-watch-banner]").await;
