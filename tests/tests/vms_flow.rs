@@ -175,7 +175,7 @@ async fn placement_follows_host_load() {
     // Load the preferred host with VMs cloned straight onto it.
     let template = inv.vm_by_name(opsdeck_tests::vms::TEMPLATE).unwrap().clone();
     let host = inv.host(&first.host).unwrap().clone();
-    let pool = inv.computes.iter().find(|c| c.id == host.compute).unwrap().root_pool.clone();
+    let pool = inv.root_pool_of_host(&host.id).unwrap().to_string();
     let config = opsdeck_core::vms::vsphere::config_spec(1, 1, "load");
     for i in 0..6 {
         vim.clone_vm(&template.id, &template.folder, &format!("load-{i}"), &host.id, &pool, &first.datastore, &config, &|_| {}).await.unwrap();
@@ -242,7 +242,7 @@ async fn failures_clean_up_and_a_retry_makes_one_vm() {
     let inv = t.backend.vm_inventory(&vc.id).await.unwrap();
     let template = inv.vm_by_name(opsdeck_tests::vms::TEMPLATE).unwrap().clone();
     let placed = placement::place(&inv, &r.spec, placement::DEFAULT_MAX_VMS_PER_HOST).unwrap();
-    let pool = inv.computes.iter().find(|c| Some(&c.id) == inv.host(&placed.host).map(|h| &h.compute)).unwrap().root_pool.clone();
+    let pool = inv.root_pool_of_host(&placed.host).unwrap().to_string();
     let note = opsdeck_core::vms::provision::annotation(&r);
     let spec = opsdeck_core::vms::vsphere::config_spec(1, 1, &note);
     let orphan = vim.clone_vm(&template.id, &template.folder, "crash-1", &placed.host, &pool, &placed.datastore, &spec, &|_| {}).await.unwrap();

@@ -51,7 +51,7 @@ async fn changes_arrive_as_events() {
 
     let template = inv.vm_by_name(opsdeck_tests::vms::TEMPLATE).unwrap().clone();
     let host = inv.host(&template.host).unwrap().clone();
-    let pool = inv.computes.iter().find(|c| c.id == host.compute).unwrap().root_pool.clone();
+    let pool = inv.root_pool_of_host(&host.id).unwrap().to_string();
     let new = vim.clone_vm(&template.id, &template.folder, "live-1", &host.id, &pool, &template.datastores[0], &opsdeck_core::vms::vsphere::config_spec(1, 1, ""), &|_| {}).await.unwrap();
     next(&mut rx, "the new VM", Duration::from_secs(2), |e| matches!(e, VmEvent::Upsert { vm } if vm.name == "live-1")).await;
     vim.destroy(&new).await.unwrap();

@@ -1,4 +1,5 @@
 // The connection a workspace showed last, remembered per workspace in localStorage.
+import { useState } from 'preact/hooks';
 import type { Connection } from '../api/types';
 
 /** The remembered connection's id if it still exists, else the first one's. */
@@ -18,4 +19,18 @@ export function rememberConnection(storageKey: string, id: string): void {
   } catch {
     /* storage unavailable */
   }
+}
+
+/**
+ * The workspace's current connection (the remembered one, else the first) and
+ * a chooser that remembers the pick.
+ */
+export function useRememberedConnection(storageKey: string, connections: Connection[]): [Connection, (id: string) => void] {
+  const [connId, setConnId] = useState(() => rememberedConnection(storageKey, connections));
+  const conn = connections.find((c) => c.id === connId) ?? connections[0];
+  const choose = (id: string) => {
+    rememberConnection(storageKey, id);
+    setConnId(id);
+  };
+  return [conn, choose];
 }

@@ -154,8 +154,7 @@ async fn vsphere_roundtrip(vim: &Vim, template: &str) -> Result<String> {
         customization_script: String::new(),
     };
     let placed = placement::place(&inv, &probe, placement::DEFAULT_MAX_VMS_PER_HOST)?;
-    let compute = inv.host(&placed.host).map(|h| h.compute.clone()).unwrap_or_default();
-    let pool = inv.computes.iter().find(|c| c.id == compute).map(|c| c.root_pool.clone()).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?;
+    let pool = inv.root_pool_of_host(&placed.host).map(String::from).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?;
     let config = crate::vms::vsphere::config_spec(1, 1, "opsdeck check: removed right after");
     let vm = vim.clone_vm(&t.id, &t.folder, &name, &placed.host, &pool, &placed.datastore, &config, &|_| {}).await?;
     let steps = async {

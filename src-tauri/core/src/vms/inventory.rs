@@ -238,6 +238,12 @@ impl Inventory {
     pub fn datastore(&self, id: &str) -> Option<&DatastoreRow> {
         self.datastores.iter().find(|d| d.id == id)
     }
+
+    /// The root resource pool of the cluster (or standalone host) a host belongs to.
+    pub fn root_pool_of_host(&self, host_id: &str) -> Option<&str> {
+        let compute = &self.host(host_id)?.compute;
+        self.computes.iter().find(|c| &c.id == compute).map(|c| c.root_pool.as_str())
+    }
 }
 
 fn id(m: &ManagedObjectReference) -> String {
@@ -271,7 +277,35 @@ fn flatten(trees: &[VirtualMachineSnapshotTree], out: &mut Vec<SnapshotRow>) {
     }
 }
 
-fn n(v: Option<i32>) -> u32 {
+/// Builds a [`VmRow`] from a `VmProps` (one-shot read) or a `live::VmLive`
+/// (an update): both are generated from the same property list.
+macro_rules! vm_row {
+    ($v:expr) => {{
+        let v = $v;
+        let id = |m: &vim_rs::types::structs::ManagedObjectReference| m.value.clone();
+        $crate::vms::inventory::VmRow {
+            id: id(&v.id),
+            name: v.name.clone(),
+            power: $crate::vms::inventory::power(&v.power),
+            template: v.template.unwrap_or(false),
+            tools: v.tools.clone().unwrap_or_default(),
+            cpu: $crate::vms::inventory::count(v.cpu),
+            memory_mb: $crate::vms::inventory::count(v.memory_mb),
+            committed_bytes: v.committed.map(|c| c.max(0) as u64).unwrap_or(0),
+            host: v.host.as_ref().map(id).unwrap_or_default(),
+            datastores: v.datastores.iter().flatten().map(id).collect(),
+            folder: v.parent.as_ref().map(id).unwrap_or_default(),
+            pool: v.pool.as_ref().map(id).unwrap_or_default(),
+            annotation: v.annotation.clone().unwrap_or_default(),
+            snapshots: $crate::vms::inventory::snapshot_rows(v.snapshot.as_ref()),
+            boot_time: v.boot_time.clone(),
+        }
+    }};
+}
+pub(crate) use vm_row;
+
+/// A vSphere count (an optional, possibly negative int) as a `u32`.
+pub(crate) fn count(v: Option<i32>) -> u32 {
     v.unwrap_or(0).max(0) as u32
 }
 
@@ -297,26 +331,7 @@ pub async fn load(client: &Arc<Client>) -> Result<Inventory> {
         fetch!(DatacenterProps, "datacenters"),
     )?;
     let mut inv = Inventory::default();
-    for v in vms {
-        let snapshots = snapshot_rows(v.snapshot.as_ref());
-        inv.vms.push(VmRow {
-            id: id(&v.id),
-            name: v.name,
-            power: power(&v.power),
-            template: v.template.unwrap_or(false),
-            tools: v.tools.unwrap_or_default(),
-            cpu: n(v.cpu),
-            memory_mb: n(v.memory_mb),
-            committed_bytes: v.committed.map(|c| c.max(0) as u64).unwrap_or(0),
-            host: v.host.as_ref().map(id).unwrap_or_default(),
-            datastores: v.datastores.unwrap_or_default().iter().map(id).collect(),
-            folder: v.parent.as_ref().map(id).unwrap_or_default(),
-            pool: v.pool.as_ref().map(id).unwrap_or_default(),
-            annotation: v.annotation.unwrap_or_default(),
-            snapshots,
-            boot_time: v.boot_time,
-        });
-    }
+    inv.vms = vms.iter().map(|v| vm_row!(v)).collect();
     for h in hosts {
         let mhz = h.cpu_mhz.unwrap_or(0).max(0) as u64;
         let cores = h.cores.unwrap_or(0).max(0) as u64;

@@ -14,7 +14,7 @@ use vim_rs::core::pc_cache::{CacheAction, CacheManager, ObjectCache, ObjectCache
 use vim_rs::mo::PropertyCollector;
 use vim_rs::vim_updatable;
 
-use super::inventory::{power, snapshot_rows, VmRow};
+use super::inventory::{vm_row, VmRow};
 use super::vsphere::call_error;
 
 // The same properties as `inventory::VmProps` (vim_rs has one macro for a
@@ -40,23 +40,7 @@ vim_updatable!(
 
 impl VmLive {
     fn row(&self) -> VmRow {
-        VmRow {
-            id: self.id.value.clone(),
-            name: self.name.clone(),
-            power: power(&self.power),
-            template: self.template.unwrap_or(false),
-            tools: self.tools.clone().unwrap_or_default(),
-            cpu: self.cpu.unwrap_or(0).max(0) as u32,
-            memory_mb: self.memory_mb.unwrap_or(0).max(0) as u32,
-            committed_bytes: self.committed.map(|c| c.max(0) as u64).unwrap_or(0),
-            host: self.host.as_ref().map(|m| m.value.clone()).unwrap_or_default(),
-            datastores: self.datastores.iter().flatten().map(|m| m.value.clone()).collect(),
-            folder: self.parent.as_ref().map(|m| m.value.clone()).unwrap_or_default(),
-            pool: self.pool.as_ref().map(|m| m.value.clone()).unwrap_or_default(),
-            annotation: self.annotation.clone().unwrap_or_default(),
-            snapshots: snapshot_rows(self.snapshot.as_ref()),
-            boot_time: self.boot_time.clone(),
-        }
+        vm_row!(self)
     }
 }
 

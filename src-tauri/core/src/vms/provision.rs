@@ -161,8 +161,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
     };
     let folder = if s.folder.is_empty() { template.folder.clone() } else { inv.folder(&s.folder).map(|f| f.id.clone()).ok_or_else(|| Error::NotFound(format!("folder \"{}\" does not exist", s.folder)))? };
     let pool = if s.resource_pool.is_empty() {
-        let compute = inv.host(&placed.host).map(|h| h.compute.clone()).unwrap_or_default();
-        inv.computes.iter().find(|c| c.id == compute).map(|c| c.root_pool.clone()).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?
+        inv.root_pool_of_host(&placed.host).map(String::from).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?
     } else {
         inv.pool(&s.resource_pool).map(|p| p.id.clone()).ok_or_else(|| Error::NotFound(format!("resource pool \"{}\" does not exist", s.resource_pool)))?
     };
@@ -206,9 +205,9 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
     injected(opts, "configure")?;
 
     let now = time::OffsetDateTime::now_utc();
-    let current = inventory::load(&vim.client).await?;
-    let row = current.vms.iter().find(|v| v.id == vm).cloned();
-    if !row.as_ref().is_some_and(|r| r.powered_on()) {
+    // One property read, not a second inventory load: a fresh clone has no
+    // snapshots, and an adopted VM's snapshots were read with the inventory.
+    if !vim.is_powered_on(&vm).await? {
         report("power_on", 0);
         vim.power_on(&vm, &|p| report("power_on", p.min(99))).await?;
     }
@@ -216,7 +215,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
     injected(opts, "power_on")?;
 
     let snap_name = initial_snapshot_name(now);
-    let snapshot = match row.as_ref().and_then(|r| r.snapshots.iter().find(|x| x.name.starts_with("Initial-"))) {
+    let snapshot = match existing.as_ref().and_then(|r| r.snapshots.iter().find(|x| x.name.starts_with("Initial-"))) {
         Some(existing) => existing.name.clone(),
         None => {
             report("snapshot", 0);

@@ -254,18 +254,6 @@ impl Vim {
         self.wait(&what, task, &|_| {}).await
     }
 
-    /// Destroys a VM (it must be powered off).
-    pub async fn destroy(&self, vm: &str) -> Result<()> {
-        let what = format!("destroying {vm}");
-        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).destroy_task().await.map_err(|e| call_error(&what, e)) }).await?;
-        self.wait(&what, task, &|_| {}).await
-    }
-}
-
-/// A VM's virtual devices as VI/JSON objects (each with its `_typeName`).
-pub type DeviceJson = serde_json::Value;
-
-impl Vim {
     /// The VM's devices, as JSON (to edit one and send it back in a device change).
     pub async fn devices(&self, vm: &str) -> Result<Vec<DeviceJson>> {
         let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error("reading the devices", e))?;
@@ -279,7 +267,17 @@ impl Vim {
             .map(|d| serde_json::from_str(&miniserde::json::to_string(d.as_vim_object_ref())).map_err(|e| Error::Internal(format!("reading the devices: {e}"))))
             .collect()
     }
+
+    /// Destroys a VM (it must be powered off).
+    pub async fn destroy(&self, vm: &str) -> Result<()> {
+        let what = format!("destroying {vm}");
+        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).destroy_task().await.map_err(|e| call_error(&what, e)) }).await?;
+        self.wait(&what, task, &|_| {}).await
+    }
 }
+
+/// A VM's virtual devices as VI/JSON objects (each with its `_typeName`).
+pub type DeviceJson = serde_json::Value;
 
 const KB_PER_GB: i64 = 1024 * 1024;
 

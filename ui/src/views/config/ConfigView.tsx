@@ -9,7 +9,8 @@ import { ErrorState } from '../../components/ErrorState';
 import { Icon } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { useToast } from '../../components/Toast';
-import { rememberConnection, rememberedConnection } from '../../app/lastConnection';
+import { useRememberedConnection } from '../../app/lastConnection';
+import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { useConnections } from '../../app/store';
 import { useT } from '../../i18n';
 import { WorkspaceView } from '../workspace/WorkspaceView';
@@ -54,8 +55,7 @@ type DialogName = 'new' | 'compare' | 'export' | 'import' | 'deletePrefix' | nul
 function ConfigWorkspace({ connections }: { connections: Connection[] }) {
   const t = useT();
   const toast = useToast();
-  const [connId, setConnId] = useState(() => rememberedConnection(LAST_CONNECTION_KEY, connections));
-  const conn = connections.find((c) => c.id === connId) ?? connections[0];
+  const [conn, rememberChoice] = useRememberedConnection(LAST_CONNECTION_KEY, connections);
   const id = conn.id;
 
   const [tree, setTree] = useState<TreeState>(() => initialTree());
@@ -85,10 +85,9 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
 
   // ---- connection ----
   const chooseConnection = (next: string) => {
-    rememberConnection(LAST_CONNECTION_KEY, next);
+    rememberChoice(next);
     epoch.current++;
     inflight.current.clear();
-    setConnId(next);
     setTree(initialTree());
     setPrefix(ROOT);
     setSelected(null);
@@ -273,27 +272,13 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
   };
 
   // ---- layout ----
-  const conns = (
-    <label class="cfg-conn">
-      <span class="sr-only">{t('config.connection')}</span>
-      <Icon name="plug" size={14} />
-      <select class="input input-sm" value={id} data-testid="config-connection" aria-label={t('config.connection')} onChange={(e) => chooseConnection((e.currentTarget as HTMLSelectElement).value)}>
-        {connections.map((c) => (
-          <option key={c.id} value={c.id}>
-            {c.name}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-
   const rootState = tree.dirs[tree.root];
   const rootError = rootState?.error && !rootState.loaded ? rootState.error : null;
 
   return (
     <section class="view view-config" data-testid="view-config">
       <div class="cfg-toolbar">
-        {conns}
+        <ConnectionPicker icon="plug" label={t('config.connection')} connections={connections} value={id} onChange={chooseConnection} testid="config" />
         <div class="cfg-prefix-info" title={prefix}>
           <span class="muted">{t('config.prefix')}</span>
           <span class="mono cfg-prefix-text truncate" data-testid="config-prefix">

@@ -11,7 +11,7 @@ import { Icon } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
-import { rememberConnection, rememberedConnection } from '../../app/lastConnection';
+import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections, useSettings } from '../../app/store';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
@@ -35,8 +35,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   const t = useT();
   const toast = useToast();
   const { settings } = useSettings();
-  const [connId, setConnId] = useState(() => rememberedConnection(LAST_CONNECTION_KEY, connections));
-  const conn = connections.find((c) => c.id === connId) ?? connections[0];
+  const [conn, choose] = useRememberedConnection(LAST_CONNECTION_KEY, connections);
   const id = conn.id;
   const [tab, setTab] = useState<Tab>('images');
   const [inventory, setInventory] = useState<EngineInventory | null>(null);
@@ -98,11 +97,6 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
 
   // Leaving the view cancels a scan of all running containers.
   useEffect(() => () => void (running && api.imagesCancel(running.task).catch(() => {})), [running?.task]);
-
-  const choose = (next: string) => {
-    rememberConnection(LAST_CONNECTION_KEY, next);
-    setConnId(next);
-  };
 
   const scanRunning = async () => {
     const task = newTaskId();

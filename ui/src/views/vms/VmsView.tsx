@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError, Connection } from '../../api/types';
 import type { Inventory, VmRequest } from '../../api/types-vms';
-import { rememberConnection, rememberedConnection } from '../../app/lastConnection';
+import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections, useSettings } from '../../app/store';
 import { DataTable, type Column } from '../../components/DataTable';
 import { ConnectionPicker } from '../../components/ConnectionPicker';
@@ -37,8 +37,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
   const t = useT();
   const toast = useToast();
   const { settings } = useSettings();
-  const [connId, setConnId] = useState(() => rememberedConnection(LAST_CONNECTION_KEY, connections));
-  const conn = connections.find((c) => c.id === connId) ?? connections[0];
+  const [conn, choose] = useRememberedConnection(LAST_CONNECTION_KEY, connections);
   const id = conn.id;
   const [tab, setTab] = useState<Tab>('requests');
   const [inventory, setInventory] = useState<Inventory | null>(null);
@@ -101,11 +100,6 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
       void stop?.();
     };
   }, [id]);
-
-  const choose = (next: string) => {
-    rememberConnection(LAST_CONNECTION_KEY, next);
-    setConnId(next);
-  };
 
   const changed = (r: VmRequest) => {
     setRequests((list) => (list ? list.map((x) => (x.id === r.id ? r : x)) : list));

@@ -169,7 +169,9 @@ impl RequestStore for EtcdStore {
     }
 
     async fn get(&self, id: &str) -> Result<Records> {
-        // One consistent read: the request key plus its decisions and run.
+        // The request key, then its decisions and run (separate reads: every
+        // write compares the revisions read, and `compose` ignores a decision
+        // made on another request revision).
         let mut kvs = self.range(&self.key(&["requests", id]), false).await?;
         if kvs.is_empty() {
             return Err(Error::NotFound(format!("VM request {id} does not exist in etcd ({})", self.label)));
