@@ -20,7 +20,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/common.sh"
 
 GOVMOMI_VERSION="${GOVMOMI_VERSION:-v0.56.0}"
-VCSIM_BIN="$OPSDECK_BIN_DIR/vcsim-$GOVMOMI_VERSION"
+# The vcsim binary's name carries a hash of its main.go, so a changed command is rebuilt.
+VCSIM_BIN="$OPSDECK_BIN_DIR/vcsim-$GOVMOMI_VERSION-$(sha256sum "$HERE/go/vcsim/main.go" | cut -c1-12)"
 GOVC_BIN="$OPSDECK_BIN_DIR/govc-$GOVMOMI_VERSION"
 
 emit() { echo "VCSIM_BIN=$VCSIM_BIN"; echo "GOVC_BIN=$GOVC_BIN"; }

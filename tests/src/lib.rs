@@ -9,6 +9,7 @@ pub mod app;
 pub mod backend;
 pub mod bench;
 pub mod images;
+pub mod junit;
 pub mod osv;
 pub mod service;
 pub mod vms;

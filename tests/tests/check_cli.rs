@@ -3,7 +3,9 @@
 //! a version too old), JUnit and JSON reports, exit codes; secrets come from
 //! the environment or the keychain and never appear in a report.
 
-use std::process::{Command, Output};
+use std::io::BufRead;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::images::{import, Rootfs};
@@ -120,6 +122,7 @@ checks:
     let head = xml.lines().nth(1).unwrap_or_default();
     assert!(head.starts_with(r#"<testsuites name="opsdeck-check""#) && head.contains(r#"tests="21""#) && head.contains(r#"failures="4""#), "{head}");
     assert!(xml.contains(r#"classname="opsdeck.check.vsphere""#) && xml.contains(r#"time=""#), "{xml}");
+    opsdeck_tests::junit::assert_valid(&xml);
 
     // Round trips cleaned up after themselves.
     let mut c = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user("root", ETCD_PASSWORD))).await.unwrap();
@@ -143,4 +146,101 @@ checks:
     assert!(String::from_utf8_lossy(&out.stderr).contains("secrets never go in the checks file"));
     opsdeck(data.path(), &keychain, &[], &["connections", "remove", "lab-vc"]);
     prep.cleanup().await;
+}
+
+/// vCenter dies while a round trip is in flight (its power-on call is held
+/// back by vcsim for a minute): that check fails at once as unreachable,
+/// naming the VM it may have left; later checks on vCenter fail as
+/// unreachable; checks on other services still run and pass; the reports
+/// are complete and valid, and the exit code is 1.
+#[tokio::test]
+async fn a_service_going_down_mid_run() {
+    const HELD_MS: u64 = 60_000;
+    let prep = TestBackend::new().await;
+    let (vcsim, conn) = vcsim_with_template(&prep, &["-method-delay", &format!("PowerOnVM_Task:{HELD_MS}")]).await;
+    let dockerd = shared("dockerd");
+    let data = tempfile::tempdir().unwrap();
+    let file = format!(
+        r#"
+concurrency: 1
+timeout: 120s
+targets:
+  vc: {{ spec: {{ kind: vsphere, url: "{url}", username: "{user}", thumbprint: "{thumb}" }}, secret_env: CHECK_VC_PW }}
+  docker: {{ spec: {{ kind: docker, host: "{docker}" }} }}
+checks:
+  - {{ name: vc login, target: vc, kind: auth }}
+  - {{ name: vc round trip, target: vc, kind: roundtrip, template: DC0_H0_VM0 }}
+  - {{ name: vc inventory, target: vc, kind: list }}
+  - {{ name: docker reachable, target: docker, kind: connectivity }}
+"#,
+        url = vcsim.get("VCSIM_SDK_URL"),
+        user = vcsim.get("VCSIM_USER"),
+        thumb = vcsim.get("VCSIM_THUMBPRINT_SHA256"),
+        docker = dockerd.get("DOCKER_HOST"),
+    );
+    let path = data.path().join("checks.yaml");
+    std::fs::write(&path, file).unwrap();
+    let (junit, json) = (data.path().join("junit.xml"), data.path().join("results.json"));
+    let started = Instant::now();
+    let mut child = Command::new(workspace::target_dir().join("debug/opsdeck"))
+        .args(["check", "--config", path.to_str().unwrap(), "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap()])
+        .env("OPSDECK_DATA_DIR", data.path())
+        .env("OPSDECK_KEYCHAIN_SERVICE", format!("opsdeck-check-down-{}", std::process::id()))
+        .env("CHECK_VC_PW", vcsim.get("VCSIM_PASSWORD"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run opsdeck check");
+    // Progress lines arrive on stderr as checks finish.
+    let (tx, progress) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            all.push(line);
+        }
+        all
+    });
+    let first = progress.recv_timeout(Duration::from_secs(60)).expect("a progress line for the first check");
+    assert!(first.starts_with("[1/4] ok") && first.contains("vc login"), "{first}");
+
+    // The round trip's clone exists: its power-on call is now held by vcsim. Take vCenter down.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let inv = prep.backend.vm_inventory(&conn.id).await.expect("inventory while the check runs");
+        if inv.vms.iter().any(|v| v.name.starts_with("opsdeck-check-")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the round trip never cloned its VM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid: i32 = vcsim.get("VCSIM_PID").parse().unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0, "kill vcsim");
+
+    let status = child.wait().expect("opsdeck check exits");
+    let elapsed = started.elapsed();
+    let lines = reader.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    assert!(elapsed < Duration::from_millis(HELD_MS), "the run waited for the dead server ({elapsed:?})");
+
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let r = results.as_array().unwrap();
+    let names: Vec<&str> = r.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["vc login", "vc round trip", "vc inventory", "docker reachable"]);
+    let oks: Vec<bool> = r.iter().map(|r| r["ok"].as_bool().unwrap()).collect();
+    assert_eq!(oks, [true, false, false, true], "{results:#}");
+    let trip = r[1]["message"].as_str().unwrap();
+    assert!(trip.ends_with("(unreachable)") && trip.contains("opsdeck-check-") && trip.contains("remove it by hand"), "{trip}");
+    assert!(r[2]["message"].as_str().unwrap().ends_with("(unreachable)"), "{}", r[2]["message"]);
+    // Every check had its progress line, failures with their reason.
+    assert_eq!(lines.iter().filter(|l| l.starts_with('[')).count(), 4, "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains('\u{1b}')), "no terminal colours in a CI log: {lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("FAILED") && l.contains("vc round trip") && l.contains("(unreachable)")), "{lines:#?}");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    opsdeck_tests::junit::assert_valid(&xml);
+    assert_eq!((xml.matches("<testcase ").count(), xml.matches("<failure ").count()), (4, 2), "{xml}");
+    prep.cleanup().await;
+    drop(vcsim);
 }

@@ -240,4 +240,5 @@ fn cli_health_writes_junit() {
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(xml.contains(r#"<testsuite name="cluster-health" tests="2""#), "{xml}");
     assert!(xml.contains(r#"<testcase name="admin""#) && xml.contains(r#"<testcase name="restricted""#), "{xml}");
+    opsdeck_tests::junit::assert_valid(&xml);
 }

@@ -96,6 +96,25 @@ impl Error {
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::InvalidInput(msg.into())
     }
+
+    /// The same error (same category) with `more` appended to its message.
+    pub fn and(self, more: &str) -> Self {
+        let add = |m: String| format!("{m}; {more}");
+        match self {
+            Error::InvalidInput(m) => Error::InvalidInput(add(m)),
+            Error::NotFound(m) => Error::NotFound(add(m)),
+            Error::Unreachable(m) => Error::Unreachable(add(m)),
+            Error::Auth(m) => Error::Auth(add(m)),
+            Error::Forbidden(m) => Error::Forbidden(add(m)),
+            Error::Tls(m) => Error::Tls(add(m)),
+            Error::Timeout { what, secs } => Error::Timeout { what: format!("{what} ({more})"), secs },
+            Error::Keychain(m) => Error::Keychain(add(m)),
+            Error::Storage(m) => Error::Storage(add(m)),
+            Error::Unsupported(m) => Error::Unsupported(add(m)),
+            Error::Conflict(m) => Error::Conflict(add(m)),
+            Error::Internal(m) => Error::Internal(add(m)),
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {

@@ -10,7 +10,9 @@
 // Flags mirror upstream vcsim where they overlap (-l, -username, -password,
 // -dc, -cluster, -host, -vm, ...). Extra: -E writes KEY=VALUE lines atomically
 // to a file once the server is listening (readiness signal), -cert-out writes
-// the serving certificate (PEM) so clients can pin/verify it.
+// the serving certificate (PEM) so clients can pin/verify it. -delay and
+// -method-delay (as upstream) hold SOAP calls back, e.g. to keep a call in
+// flight while a test takes the server down.
 package main
 
 import (
@@ -23,6 +25,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/vmware/govmomi/simulator"
@@ -69,6 +73,8 @@ func main() {
 	certOut := flag.String("cert-out", "", "write the serving certificate (PEM) to this file")
 	envOut := flag.String("E", "-", "write KEY=VALUE lines here once listening ('-' = stdout)")
 	flag.BoolVar(&simulator.Trace, "trace", false, "trace SOAP traffic to stderr")
+	flag.IntVar(&model.DelayConfig.Delay, "delay", 0, "delay every SOAP call by this many milliseconds")
+	methodDelay := flag.String("method-delay", "", "delay some SOAP calls: 'Method1:ms,Method2:ms' (e.g. PowerOnVM_Task:30000)")
 	version := flag.Bool("version", false, "print version and exit")
 	flag.Parse()
 
@@ -76,13 +82,24 @@ func main() {
 		fmt.Println("opsdeck vcsim, govmomi", buildVersion)
 		return
 	}
+	if *methodDelay != "" {
+		model.DelayConfig.MethodDelay = map[string]int{}
+		for _, item := range strings.Split(*methodDelay, ",") {
+			name, ms, ok := strings.Cut(item, ":")
+			n, err := strconv.Atoi(ms)
+			if !ok || err != nil || name == "" || n < 0 {
+				log.Fatalf("-method-delay: %q is not Method:milliseconds", item)
+			}
+			model.DelayConfig.MethodDelay[name] = n
+		}
+	}
 	if (*user == "") != (*pass == "") {
 		log.Fatal("-username and -password must be given together")
 	}
 
 	if *esxMode {
 		m := simulator.ESX()
-		m.Datastore, m.Machine, m.Autostart = model.Datastore, model.Machine, model.Autostart
+		m.Datastore, m.Machine, m.Autostart, m.DelayConfig = model.Datastore, model.Machine, model.Autostart, model.DelayConfig
 		model = m
 	}
 	model.ServiceContent.About.FullName += " (govmomi simulator)"

@@ -37,7 +37,16 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
         Ok(b) => b,
         Err(e) => return fail(&e),
     };
-    let results = match checks::run(&backend, &file).await {
+    // One line on stderr per finished check, so a CI log shows progress
+    // (and what already passed) while slow round trips are still running.
+    let total = file.checks.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |r: &CheckResult| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let verdict = if r.ok { "ok" } else { "FAILED" };
+        eprintln!("[{n:>w$}/{total}] {verdict:<6} {} ({} ms){}", r.name, r.duration_ms, if r.ok { String::new() } else { format!(": {}", r.message) }, w = total.to_string().len());
+    };
+    let results = match checks::run(&backend, &file, &progress).await {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };

@@ -11,7 +11,7 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use super::spec::CheckSpec;
 use crate::connections::ConnectionSpec;
 use crate::connectors::{docker, etcd, kube as kc, vsphere};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::Secret;
 use crate::vms::{inventory, placement, vsphere::Vim};
 
@@ -27,6 +27,18 @@ async fn kube_client(kubeconfig: &str, contexts: &[String], secret: Option<&Secr
     };
     kc::resolve_contexts(&kcfg, kubeconfig, std::slice::from_ref(&ctx))?;
     Ok((kc::client_for(kcfg, &ctx, secret).await?, ctx))
+}
+
+/// The outcome of a round trip whose steps ran and whose cleanup was then
+/// attempted anyway: a failed cleanup names what was left behind, also when
+/// a step had already failed (e.g. the service went down in between).
+fn settle<T>(steps: Result<T>, removed: Result<()>, left: &str) -> Result<T> {
+    match (steps, removed) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Err(e), Ok(())) => Err(e),
+        (Ok(_), Err(r)) => Err(r.and(&format!("{left} was left behind, remove it by hand"))),
+        (Err(e), Err(r)) => Err(e.and(&format!("cleaning up failed too ({r}): {left} was left behind, remove it by hand"))),
+    }
 }
 
 fn need<'a>(c: &'a CheckSpec, v: &'a Option<String>, field: &str, why: &str) -> Result<&'a str> {
@@ -71,9 +83,8 @@ pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Sec
             let classify = |e| etcd::classify(e, "etcd", username.as_deref());
             client.put(key.as_str(), value.as_str(), None).await.map_err(classify)?;
             let read = client.get(key.as_str(), None).await.map_err(classify);
-            let removed = client.delete(key.as_str(), None).await.map_err(classify);
-            let read = read?;
-            removed?;
+            let removed = client.delete(key.as_str(), None).await.map(|_| ()).map_err(classify);
+            let read = settle(read, removed, &format!("the key {key}"))?;
             match read.kvs().first() {
                 Some(kv) if kv.value() == value.as_bytes() => Ok(format!("put, read back and deleted {key}")),
                 _ => Err(Error::Internal(format!("{key} did not read back what was written"))),
@@ -101,8 +112,7 @@ pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Sec
             }
             .await;
             let removed = d.remove_container(&name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await.map_err(|e| docker::classify(e, host));
-            let state = steps?;
-            removed?;
+            let state = settle(steps, removed, &format!("the container {name}"))?;
             Ok(format!("created, started ({state}), inspected and removed container {name} from {image}"))
         }
         ConnectionSpec::Kubernetes { kubeconfig, contexts } => {
@@ -115,9 +125,8 @@ pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Sec
                 .map_err(|e| Error::Internal(e.to_string()))?;
             api.create(&PostParams::default(), &cm).await.map_err(|e| kc::classify(e, &ctx))?;
             let read = api.get(&name).await.map_err(|e| kc::classify(e, &ctx));
-            let removed = api.delete(&name, &DeleteParams::default()).await.map_err(|e| kc::classify(e, &ctx));
-            let read = read?;
-            removed?;
+            let removed = api.delete(&name, &DeleteParams::default()).await.map(|_| ()).map_err(|e| kc::classify(e, &ctx));
+            let read = settle(read, removed, &format!("the ConfigMap {ns}/{name}"))?;
             if read.data.and_then(|d| d.get("check").cloned()) != Some(value) {
                 return Err(Error::Internal(format!("ConfigMap {ns}/{name} did not read back what was written")));
             }
@@ -156,7 +165,14 @@ async fn vsphere_roundtrip(vim: &Vim, template: &str) -> Result<String> {
     let placed = placement::place(&inv, &probe, placement::DEFAULT_MAX_VMS_PER_HOST)?;
     let pool = inv.root_pool_of_host(&placed.host).map(String::from).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?;
     let config = crate::vms::vsphere::config_spec(1, 1, "opsdeck check: removed right after");
-    let vm = vim.clone_vm(&t.id, &t.folder, &name, &placed.host, &pool, &placed.datastore, &config, &|_| {}).await?;
+    let vm = match vim.clone_vm(&t.id, &t.folder, &name, &placed.host, &pool, &placed.datastore, &config, &|_| {}).await {
+        Ok(vm) => vm,
+        // Lost vCenter while cloning: the clone may exist without our knowing its id.
+        Err(e) if matches!(e.code(), ErrorCode::Unreachable | ErrorCode::Timeout) => {
+            return Err(e.and(&format!("vCenter may have made the clone {name} before the connection broke: look for it and remove it by hand")))
+        }
+        Err(e) => return Err(e),
+    };
     let steps = async {
         vim.power_on(&vm, &|_| {}).await?;
         vim.snapshot(&vm, "opsdeck-check", "opsdeck check", &|_| {}).await?;
@@ -168,7 +184,24 @@ async fn vsphere_roundtrip(vim: &Vim, template: &str) -> Result<String> {
         vim.destroy(&vm).await
     }
     .await;
-    steps?;
-    removed.map_err(|e| Error::Internal(format!("the test VM {name} ({vm}) could not be removed, remove it by hand: {e}")))?;
+    settle(steps, removed, &format!("the test VM {name} ({vm})"))?;
     Ok(format!("cloned {name} from {template} on {}, powered on, snapshotted and destroyed it", placed.host_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settle_names_what_was_left_behind_and_keeps_the_first_error() {
+        assert_eq!(settle(Ok(1), Ok(()), "the key k").unwrap(), 1);
+        let e = settle::<()>(Err(Error::NotFound("no image".into())), Ok(()), "the key k").unwrap_err();
+        assert_eq!((e.code(), e.to_string()), (ErrorCode::NotFound, "no image".into()));
+        let e = settle(Ok(1), Err(Error::Forbidden("delete denied".into())), "the key k").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Forbidden);
+        assert_eq!(e.to_string(), "delete denied; the key k was left behind, remove it by hand");
+        let e = settle::<()>(Err(Error::Unreachable("power on: connection broke".into())), Err(Error::Unreachable("refused".into())), "the test VM v").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Unreachable, "the step's error decides the category");
+        assert_eq!(e.to_string(), "power on: connection broke; cleaning up failed too (refused): the test VM v was left behind, remove it by hand");
+    }
 }

@@ -55,8 +55,9 @@ async fn resolve(backend: &Backend, name: &str, t: &super::spec::TargetSpec) -> 
     }
 }
 
-/// Runs every check of `file`.
-pub async fn run(backend: &Backend, file: &CheckFile) -> Result<Vec<CheckResult>> {
+/// Runs every check of `file`; `on_result` sees each result as soon as its
+/// check finishes (completion order), e.g. to stream progress to a CI log.
+pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&CheckResult) + Sync)) -> Result<Vec<CheckResult>> {
     let default_timeout = file.default_timeout()?;
     let mut targets: BTreeMap<String, std::result::Result<Resolved, String>> = BTreeMap::new();
     for (name, t) in &file.targets {
@@ -66,7 +67,9 @@ pub async fn run(backend: &Backend, file: &CheckFile) -> Result<Vec<CheckResult>
     let mut results: Vec<(usize, CheckResult)> = futures::stream::iter(file.checks.iter().enumerate())
         .map(|(i, c)| async move {
             let limit = c.timeout.as_deref().map(|t| super::spec::parse_duration("timeout", t)).transpose().ok().flatten().unwrap_or(default_timeout);
-            (i, one(c, targets.get(&c.target), limit).await)
+            let r = one(c, targets.get(&c.target), limit).await;
+            on_result(&r);
+            (i, r)
         })
         .buffer_unordered(file.concurrency)
         .collect()

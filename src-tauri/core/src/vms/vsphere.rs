@@ -90,6 +90,10 @@ pub fn call_error(what: &str, e: vim_rs::core::client::Error) -> Error {
         V::ReqwestError(r) if r.is_timeout() || r.is_connect() => {
             Error::Unreachable(format!("{what}: vCenter did not answer ({})", crate::connectors::errors::chain(&e)))
         }
+        // Sent, but the connection broke before the answer: vCenter went away mid-call.
+        V::ReqwestError(r) if r.is_request() || r.is_body() => {
+            Error::Unreachable(format!("{what}: the connection to vCenter broke before it answered ({}); the operation may or may not have happened", crate::connectors::errors::chain(&e)))
+        }
         _ => Error::Internal(format!("{what}: {}", crate::connectors::errors::chain(&e))),
     }
 }
