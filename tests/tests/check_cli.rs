@@ -149,16 +149,18 @@ checks:
 }
 
 /// vCenter dies while a round trip is in flight (its power-on call is held
-/// back by vcsim for a minute): that check fails at once as unreachable,
-/// naming the VM it may have left; later checks on vCenter fail as
-/// unreachable; checks on other services still run and pass; the reports
-/// are complete and valid, and the exit code is 1.
+/// back by vcsim for a minute) and, at the same moment, etcd hangs (SIGSTOP):
+/// the check in flight fails at once as unreachable, naming the VM it may
+/// have left; later checks on vCenter fail as unreachable; the etcd check is
+/// cut off by its timeout; checks on other services still run and pass; the
+/// reports are complete and valid, and the exit code is 1.
 #[tokio::test]
 async fn a_service_going_down_mid_run() {
     const HELD_MS: u64 = 60_000;
     let prep = TestBackend::new().await;
     let (vcsim, conn) = vcsim_with_template(&prep, &["-method-delay", &format!("PowerOnVM_Task:{HELD_MS}")]).await;
     let dockerd = shared("dockerd");
+    let etcd = Service::start("etcd", &[]);
     let data = tempfile::tempdir().unwrap();
     let file = format!(
         r#"
@@ -167,12 +169,16 @@ timeout: 120s
 targets:
   vc: {{ spec: {{ kind: vsphere, url: "{url}", username: "{user}", thumbprint: "{thumb}" }}, secret_env: CHECK_VC_PW }}
   docker: {{ spec: {{ kind: docker, host: "{docker}" }} }}
+  etcd: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"] }} }}
 checks:
   - {{ name: vc login, target: vc, kind: auth }}
+  - {{ name: etcd login, target: etcd, kind: auth }}
   - {{ name: vc round trip, target: vc, kind: roundtrip, template: DC0_H0_VM0 }}
   - {{ name: vc inventory, target: vc, kind: list }}
+  - {{ name: etcd keys, target: etcd, kind: list, prefix: /, timeout: 2s }}
   - {{ name: docker reachable, target: docker, kind: connectivity }}
 "#,
+        etcd = etcd.get("ETCD_ENDPOINT"),
         url = vcsim.get("VCSIM_SDK_URL"),
         user = vcsim.get("VCSIM_USER"),
         thumb = vcsim.get("VCSIM_THUMBPRINT_SHA256"),
@@ -203,7 +209,7 @@ checks:
         all
     });
     let first = progress.recv_timeout(Duration::from_secs(60)).expect("a progress line for the first check");
-    assert!(first.starts_with("[1/4] ok") && first.contains("vc login"), "{first}");
+    assert!(first.starts_with("[1/6] ok") && first.contains("vc login"), "{first}");
 
     // The round trip's clone exists: its power-on call is now held by vcsim. Take vCenter down.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -215,6 +221,8 @@ checks:
         assert!(Instant::now() < deadline, "the round trip never cloned its VM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let etcd_pid: i32 = etcd.get("ETCD_PID").parse().unwrap();
+    assert_eq!(unsafe { libc::kill(etcd_pid, libc::SIGSTOP) }, 0, "freeze etcd");
     let pid: i32 = vcsim.get("VCSIM_PID").parse().unwrap();
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0, "kill vcsim");
 
@@ -227,20 +235,22 @@ checks:
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let r = results.as_array().unwrap();
     let names: Vec<&str> = r.iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["vc login", "vc round trip", "vc inventory", "docker reachable"]);
+    assert_eq!(names, ["vc login", "etcd login", "vc round trip", "vc inventory", "etcd keys", "docker reachable"]);
     let oks: Vec<bool> = r.iter().map(|r| r["ok"].as_bool().unwrap()).collect();
-    assert_eq!(oks, [true, false, false, true], "{results:#}");
-    let trip = r[1]["message"].as_str().unwrap();
+    assert_eq!(oks, [true, true, false, false, false, true], "{results:#}");
+    let trip = r[2]["message"].as_str().unwrap();
     assert!(trip.ends_with("(unreachable)") && trip.contains("opsdeck-check-") && trip.contains("remove it by hand"), "{trip}");
-    assert!(r[2]["message"].as_str().unwrap().ends_with("(unreachable)"), "{}", r[2]["message"]);
+    assert!(r[3]["message"].as_str().unwrap().ends_with("(unreachable)"), "{}", r[3]["message"]);
+    assert!(r[4]["message"].as_str().unwrap().ends_with("did not answer within 2 s (timeout)"), "{}", r[4]["message"]);
     // Every check had its progress line, failures with their reason.
-    assert_eq!(lines.iter().filter(|l| l.starts_with('[')).count(), 4, "{lines:#?}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with('[')).count(), 6, "{lines:#?}");
     assert!(!lines.iter().any(|l| l.contains('\u{1b}')), "no terminal colours in a CI log: {lines:#?}");
     assert!(lines.iter().any(|l| l.contains("FAILED") && l.contains("vc round trip") && l.contains("(unreachable)")), "{lines:#?}");
 
     let xml = std::fs::read_to_string(&junit).unwrap();
     opsdeck_tests::junit::assert_valid(&xml);
-    assert_eq!((xml.matches("<testcase ").count(), xml.matches("<failure ").count()), (4, 2), "{xml}");
+    assert_eq!((xml.matches("<testcase ").count(), xml.matches("<failure ").count()), (6, 3), "{xml}");
     prep.cleanup().await;
-    drop(vcsim);
+    unsafe { libc::kill(etcd_pid, libc::SIGCONT) };
+    drop((vcsim, etcd));
 }
