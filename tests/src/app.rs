@@ -2,6 +2,7 @@
 //! CI), one app instance per [`App`] with its own data directory and keychain
 //! service, and helpers that wait on the DOM instead of sleeping.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,15 +11,45 @@ use serde_json::json;
 
 use crate::workspace;
 
+/// tauri-driver, leading a process group of its own: WebKitWebDriver, the
+/// app and WebKit's processes.
 pub struct Driver(Child);
+
+/// Whether a live (not zombie) process of group `pgid` remains.
+fn group_alive(pgid: i32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return false };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).any(|pid| {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        let Some((_, rest)) = stat.rsplit_once(')') else { return false };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        f.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && f.first() != Some(&"Z")
+    })
+}
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // SIGTERM lets tauri-driver stop WebKitWebDriver and the app too.
+        let pgid = self.0.id() as i32;
+        // SIGTERM lets tauri-driver stop WebKitWebDriver and the app...
         unsafe {
-            libc::kill(self.0.id() as i32, libc::SIGTERM);
+            libc::kill(pgid, libc::SIGTERM);
         }
         let _ = self.0.wait();
+        // ...and whatever outlives it is ended too, and waited for, so the next
+        // app starts on a quiet machine (and memory figures see one app).
+        unsafe {
+            libc::kill(-pgid, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut killed = false;
+        while group_alive(pgid) && Instant::now() < deadline {
+            if !killed && Instant::now() + Duration::from_secs(5) > deadline {
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+                killed = true;
+            }
+            std::thread::sleep(Duration::from_millis(20)); // polling /proc for the group to be gone
+        }
     }
 }
 
@@ -167,6 +198,7 @@ impl App {
         let native_port = free_port();
         let driver = Driver(
             Command::new(tauri_driver())
+                .process_group(0)
                 .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
                 .env("OPSDECK_DATA_DIR", data.path())
                 .env("OPSDECK_KEYCHAIN_SERVICE", keychain_service)

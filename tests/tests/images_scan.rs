@@ -225,7 +225,7 @@ async fn policies_read_the_real_image_configuration() {
     let e = env().await;
     import(&e.docker, Rootfs::Busybox, "opsdeck-test/busybox:1").await;
     build(&e.docker, "opsdeck-test/busybox-ok:1", &format!("FROM opsdeck-test/busybox:1\n{COMPLIANT}"), &[]).await;
-    build(&e.docker, "opsdeck-test/busybox-root:1", &format!("FROM opsdeck-test/busybox-ok:1\nUSER root\n"), &[]).await;
+    build(&e.docker, "opsdeck-test/busybox-root:1", "FROM opsdeck-test/busybox-ok:1\nUSER root\n", &[]).await;
     build(&e.docker, "opsdeck-test/busybox-nohc:1", "FROM opsdeck-test/busybox-ok:1\nHEALTHCHECK NONE\nLABEL version=\"\"\n", &[]).await;
 
     let (bare, _) = e.scan("opsdeck-test/busybox:1").await;

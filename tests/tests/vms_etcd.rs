@@ -51,9 +51,10 @@ async fn roles_decide_who_approves_and_one_of_two_approvers_wins() {
         t.backend.vm_decide(s("bob"), Some(&vc.id), &r.id, Stage::Manager, true, "bob says yes"),
         t.backend.vm_decide(s("bert"), Some(&vc.id), &r.id, Stage::Manager, false, "bert says no"),
     );
-    let wins = [a.is_ok(), b.is_ok()];
-    assert_eq!(wins.iter().filter(|w| **w).count(), 1, "exactly one approver wins: {a:?} / {b:?}");
-    let loser = if a.is_ok() { b.unwrap_err() } else { a.unwrap_err() };
+    let loser = match (a, b) {
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+        other => panic!("exactly one approver wins: {other:?}"),
+    };
     assert_eq!(loser.code(), ErrorCode::Conflict, "{loser}");
     let now = t.backend.vm_request(s("carol"), &r.id).await.unwrap();
     assert_eq!(now.decisions.len(), 1);

@@ -12,8 +12,10 @@
 //!   the app shell rendered, and to the VM inventory table filled. Includes
 //!   WebDriver's own start-up, so both are upper bounds. Median of 5.
 //! - Idle memory: after opening the four workspaces (each connects and loads
-//!   live data), 10 s idle, then the resident memory of the app process and of
-//!   its WebKit child processes (web content, network), from /proc.
+//!   live data), 10 s idle, then the memory of the app process and of its
+//!   WebKit child processes (web content, network) from /proc/PID/smaps_rollup:
+//!   RSS per process, and PSS, whose sum counts the WebKit and GTK libraries
+//!   the processes share once (an RSS sum would count them three times).
 //! - Sizes: the release binaries and packages on disk.
 
 use std::path::{Path, PathBuf};
@@ -25,39 +27,65 @@ use opsdeck_tests::app::{css, App};
 use opsdeck_tests::bench::median;
 use opsdeck_tests::{workspace, Service};
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
+/// Resident memory of a process from /proc/PID/smaps_rollup, in KiB.
+#[derive(Debug, Default, Clone, Copy)]
+struct Mem {
+    /// Resident set: counts shared library pages in full for every process.
+    rss: u64,
+    /// Proportional set: shared pages split among the processes mapping them,
+    /// so the sum over processes is the memory they take together.
+    pss: u64,
+    /// Anonymous memory: heaps (Rust, JavaScript), render buffers.
+    anon: u64,
+}
+
+fn mem(pid: u32) -> Mem {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Mem { rss: field("Rss:"), pss: field("Pss:"), anon: field("Anonymous:") }
+}
+
+/// (parent pid, state, start time) from /proc/PID/stat.
+fn stat(pid: u32) -> Option<(u32, char, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((fields.get(1)?.parse().ok()?, fields.first()?.chars().next()?, fields.get(19)?.parse().ok()?))
 }
 
 fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    stat(pid).map(|s| s.0)
 }
 
 fn comm(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
 }
 
-/// The app's pid (comm is truncated to 15 characters) and its descendants (WebKit's processes).
+fn descends(mut p: u32, ancestor: u32) -> bool {
+    for _ in 0..32 {
+        match parent_of(p) {
+            Some(q) if q == ancestor => return true,
+            Some(q) if q > 1 => p = q,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The running app started for this benchmark (comm is truncated to 15
+/// characters; an app of an earlier round may still be exiting, so: ours,
+/// alive, newest) and its descendants (WebKit's processes).
 fn app_processes() -> (Option<u32>, Vec<(u32, String)>) {
     let pids: Vec<u32> = std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
-    let app = pids.iter().copied().find(|p| comm(*p).starts_with("opsdeck-desktop"));
-    // Every descendant (WebKit may start its web process through a launcher).
-    let descends = |mut p: u32, a: u32| {
-        for _ in 0..16 {
-            match parent_of(p) {
-                Some(q) if q == a => return true,
-                Some(q) if q > 1 => p = q,
-                _ => return false,
-            }
-        }
-        false
-    };
+    let me = std::process::id();
+    let app = pids
+        .iter()
+        .copied()
+        .filter(|p| comm(*p).starts_with("opsdeck-desktop") && descends(*p, me))
+        .filter_map(|p| stat(p).filter(|s| s.1 != 'Z').map(|s| (s.2, p)))
+        .max()
+        .map(|(_, p)| p);
     let children = match app {
-        Some(a) => pids.iter().copied().filter(|p| *p != a && descends(*p, a)).map(|p| (p, comm(p))).collect(),
+        Some(a) => pids.iter().copied().filter(|p| *p != a && descends(*p, a) && stat(*p).is_some_and(|s| s.1 != 'Z')).map(|p| (p, comm(p))).collect(),
         None => vec![],
     };
     (app, children)
@@ -114,9 +142,16 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(10)).await; // measuring idle memory, not waiting for a result
     let (pid, children) = app_processes();
     let pid = pid.expect("the app process");
-    let main_kib = rss_kib(pid);
-    let child_kib: u64 = children.iter().map(|(p, _)| rss_kib(*p)).sum();
-    let names: Vec<String> = children.iter().map(|(_, n)| n.clone()).collect();
+    assert!(children.iter().any(|(_, n)| n.starts_with("WebKitWebProces")), "the app's web content process was not found: {children:?}");
+    let mut procs = vec![("the app process (Rust backend, GTK window)".to_string(), mem(pid))];
+    for (p, name) in &children {
+        let what = match name.as_str() {
+            n if n.starts_with("WebKitWebProces") => "WebKit web content process (the UI)".to_string(),
+            n if n.starts_with("WebKitNetworkPr") => "WebKit network process".to_string(),
+            n => format!("child process {n}"),
+        };
+        procs.push((what, mem(*p)));
+    }
     app.close().await;
 
     let target = workspace::target_dir().join("release");
@@ -127,8 +162,13 @@ async fn main() {
     println!("| --- | --- |");
     println!("| cold start to first paint (WebDriver new session -> app shell rendered), median of 5 | {:.0} ms (min {:.0} ms) |", median(starts.clone()), starts.iter().min().unwrap().as_secs_f64() * 1000.0);
     println!("| cold start to the VM inventory table filled (cache first, then vCenter), median of 5 | {:.0} ms |", median(rows));
-    println!("| idle RSS with 4 connections open, app process | {} MiB |", main_kib / 1024);
-    println!("| idle RSS, the app's child processes ({}) | {} MiB |", names.join(", "), child_kib / 1024);
+    let mib = |k: u64| k / 1024;
+    for (what, m) in &procs {
+        println!("| idle memory with 4 connections open: {what} | RSS {} MiB, PSS {} MiB, anonymous {} MiB |", mib(m.rss), mib(m.pss), mib(m.anon));
+    }
+    let pss: u64 = procs.iter().map(|(_, m)| m.pss).sum();
+    let anon: u64 = procs.iter().map(|(_, m)| m.anon).sum();
+    println!("| idle memory, all {} processes together (PSS sum; shared libraries counted once) | {} MiB (anonymous {} MiB) |", procs.len(), mib(pss), mib(anon));
     println!("| release CLI `opsdeck` | {} |", size_mib(&target.join("opsdeck")));
     println!("| release app `opsdeck-desktop` | {} |", size_mib(&target.join("opsdeck-desktop")));
     println!("| .deb | {} |", size_mib(&bundle("deb", "deb")));
