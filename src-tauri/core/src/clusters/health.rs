@@ -51,7 +51,7 @@ pub(crate) fn evaluate(context: &str, version: Option<String>, latency: Option<u
     findings::workloads(&snap.deployments, &snap.statefulsets, &snap.daemonsets, &mut out);
     findings::events(&snap.warnings, EVENTS_MAX, &mut out);
     out.extend(snap.gaps);
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     ClusterHealth {
         context: context.into(),
         verdict: findings::verdict(&out),

@@ -95,9 +95,9 @@ where
     (reader, s)
 }
 
-fn cloned<K: Clone>(store: &Store<K>) -> Vec<K>
+fn cloned<K>(store: &Store<K>) -> Vec<K>
 where
-    K: kube::Resource<DynamicType = ()> + 'static,
+    K: kube::Resource<DynamicType = ()> + Clone + 'static,
 {
     store.state().iter().map(|k| (**k).clone()).collect()
 }

@@ -330,8 +330,7 @@ pub async fn load(client: &Arc<Client>) -> Result<Inventory> {
         fetch!(ComputeProps, "clusters"),
         fetch!(DatacenterProps, "datacenters"),
     )?;
-    let mut inv = Inventory::default();
-    inv.vms = vms.iter().map(|v| vm_row!(v)).collect();
+    let mut inv = Inventory { vms: vms.iter().map(|v| vm_row!(v)).collect(), ..Default::default() };
     for h in hosts {
         let mhz = h.cpu_mhz.unwrap_or(0).max(0) as u64;
         let cores = h.cores.unwrap_or(0).max(0) as u64;

@@ -48,7 +48,7 @@ impl VmLive {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VmEvent {
     /// A VM appeared or changed: its whole row.
-    Upsert { vm: VmRow },
+    Upsert { vm: Box<VmRow> },
     Removed { id: String },
     /// The long-poll failed; it is retried (with back-off) until stopped.
     Error { message: String },
@@ -62,11 +62,11 @@ struct Listener {
 
 impl ObjectCacheListener<VmLive> for Listener {
     fn on_new(&mut self, obj: &VmLive) -> CacheAction {
-        (self.sink)(VmEvent::Upsert { vm: obj.row() });
+        (self.sink)(VmEvent::Upsert { vm: Box::new(obj.row()) });
         CacheAction::Keep
     }
     fn on_update(&mut self, obj: &VmLive) -> CacheAction {
-        (self.sink)(VmEvent::Upsert { vm: obj.row() });
+        (self.sink)(VmEvent::Upsert { vm: Box::new(obj.row()) });
         CacheAction::Keep
     }
     fn on_remove(&mut self, obj: VmLive) {

@@ -139,11 +139,11 @@ mod tests {
         let d = Scheme::Dpkg;
         assert_eq!(in_range(d, "1.0-1", &ev(None, Some("1.0-2"), None)), (true, Some("1.0-2".into())));
         assert_eq!(in_range(d, "1.0-2", &ev(None, Some("1.0-2"), None)), (false, None), "fixed version itself is not affected");
-        assert_eq!(in_range(d, "1.0-3", &ev(None, Some("1.0-2"), None)).0, false);
-        assert_eq!(in_range(d, "0.9", &ev(Some("1.0"), Some("1.5"), None)).0, false, "before introduced");
-        assert_eq!(in_range(d, "1.0", &ev(Some("1.0"), Some("1.5"), None)).0, true, "introduced is inclusive");
+        assert!(!in_range(d, "1.0-3", &ev(None, Some("1.0-2"), None)).0);
+        assert!(!in_range(d, "0.9", &ev(Some("1.0"), Some("1.5"), None)).0, "before introduced");
+        assert!(in_range(d, "1.0", &ev(Some("1.0"), Some("1.5"), None)).0, "introduced is inclusive");
         assert_eq!(in_range(d, "1.4", &ev(None, None, Some("1.4"))), (true, None), "last_affected inclusive, no fix");
-        assert_eq!(in_range(d, "1.5", &ev(None, None, Some("1.4"))).0, false);
+        assert!(!in_range(d, "1.5", &ev(None, None, Some("1.4"))).0);
         assert_eq!(in_range(d, "5.0", &ev(None, None, None)), (true, None), "no fix yet");
         // Two ranges in one events list: 1.0 ≤ v < 1.2, 2.0 ≤ v < 2.3.
         let two = vec![
@@ -152,7 +152,7 @@ mod tests {
             Event { introduced: Some("2.0".into()), ..Default::default() },
             Event { fixed: Some("2.3".into()), ..Default::default() },
         ];
-        assert_eq!(in_range(d, "1.5", &two).0, false);
+        assert!(!in_range(d, "1.5", &two).0);
         assert_eq!(in_range(d, "2.1", &two), (true, Some("2.3".into())));
     }
 }
