@@ -110,5 +110,5 @@ fn junit(results: &[CheckResult]) -> Result<String, quick_junit::SerializeError>
         }
         report.add_test_suite(suite);
     }
-    report.to_string()
+    crate::output::junit_xml(&report)
 }

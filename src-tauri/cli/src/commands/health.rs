@@ -124,5 +124,5 @@ fn junit(results: &[opsdeck_core::clusters::ClusterHealth]) -> Result<String, qu
     }
     let mut report = Report::new("opsdeck-health");
     report.add_test_suite(suite);
-    report.to_string()
+    crate::output::junit_xml(&report)
 }

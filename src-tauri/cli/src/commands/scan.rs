@@ -209,5 +209,5 @@ fn junit(reports: &[ScanReport], fail_on: FailOn) -> std::result::Result<String,
     }
     let mut report = Report::new("opsdeck-scan");
     report.add_test_suite(suite);
-    report.to_string()
+    crate::output::junit_xml(&report)
 }
