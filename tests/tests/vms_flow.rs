@@ -271,3 +271,36 @@ async fn failures_clean_up_and_a_retry_makes_one_vm() {
     assert_eq!(count_named(&t.backend.vm_inventory(&vc.id).await.unwrap(), "orphan-1"), 0);
     t.cleanup().await;
 }
+
+/// Compliance's "powered off for N days" needs when each VM was first seen
+/// off (vCenter keeps no power-off time): kept across inventory loads,
+/// cleared when the VM is powered on or removed, never for templates.
+#[tokio::test]
+async fn first_sighting_of_powered_off_vms() {
+    let t = TestBackend::new().await;
+    let (_vcsim, vc) = vcsim_with_template(&t, &[]).await;
+    let vim = t.backend.vim(&vc.id).await.unwrap();
+    let inv = t.backend.vm_inventory(&vc.id).await.unwrap();
+    let off_vm = inv.vm_by_name("DC0_C0_RP0_VM0").expect("vcsim VM").id.clone();
+    let gone_vm = inv.vm_by_name("DC0_C0_RP0_VM1").expect("vcsim VM").id.clone();
+    let template = inv.vm_by_name(opsdeck_tests::vms::TEMPLATE).unwrap().id.clone();
+    vim.power_off(&off_vm).await.unwrap();
+    vim.power_off(&gone_vm).await.unwrap();
+
+    t.backend.vm_inventory(&vc.id).await.unwrap();
+    let first = t.backend.powered_off_since(&vc.id).await.unwrap();
+    assert!(first.contains_key(&off_vm) && first.contains_key(&gone_vm), "{first:?}");
+    assert!(!first.contains_key(&template), "templates are always off: not a finding");
+    assert_eq!(first.len(), 2, "only the VMs that are off: {first:?}");
+
+    vim.destroy(&gone_vm).await.unwrap();
+    t.backend.vm_inventory(&vc.id).await.unwrap();
+    let second = t.backend.powered_off_since(&vc.id).await.unwrap();
+    assert_eq!(second.get(&off_vm), first.get(&off_vm), "the first sighting is kept across loads");
+    assert!(!second.contains_key(&gone_vm), "a removed VM is forgotten");
+
+    vim.power_on(&off_vm, &|_| {}).await.unwrap();
+    t.backend.vm_inventory(&vc.id).await.unwrap();
+    assert!(t.backend.powered_off_since(&vc.id).await.unwrap().is_empty(), "powered on again: forgotten");
+    t.cleanup().await;
+}

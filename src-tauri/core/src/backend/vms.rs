@@ -165,20 +165,22 @@ impl Backend {
     }
 
     async fn note_power(&self, connection_id: &str, inv: &Inventory) -> Result<()> {
-        let now = now_rfc3339();
+        // Two set-based statements whatever the number of VMs: forget VMs no
+        // longer off (powered on, or gone), remember the first sighting of each VM that is off.
+        let off: Vec<&str> = inv.vms.iter().filter(|v| !v.template && !v.powered_on()).map(|v| v.id.as_str()).collect();
+        let off = serde_json::to_string(&off).map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.db.pool().begin().await?;
-        for vm in inv.vms.iter().filter(|v| !v.template) {
-            if vm.powered_on() {
-                sqlx::query("DELETE FROM vm_powered_off_seen WHERE connection_id = ? AND vm_id = ?").bind(connection_id).bind(&vm.id).execute(&mut *tx).await?;
-            } else {
-                sqlx::query("INSERT INTO vm_powered_off_seen (connection_id, vm_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-                    .bind(connection_id)
-                    .bind(&vm.id)
-                    .bind(&now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        sqlx::query("DELETE FROM vm_powered_off_seen WHERE connection_id = ?1 AND vm_id NOT IN (SELECT value FROM json_each(?2))")
+            .bind(connection_id)
+            .bind(&off)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO vm_powered_off_seen (connection_id, vm_id, since) SELECT ?1, value, ?3 FROM json_each(?2) WHERE true ON CONFLICT DO NOTHING")
+            .bind(connection_id)
+            .bind(&off)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

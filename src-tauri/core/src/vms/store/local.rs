@@ -54,8 +54,14 @@ async fn load_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Records
         sqlx::query_as("SELECT stage, record, revision FROM vm_decisions WHERE id = ?").bind(id).fetch_all(&mut *conn).await?;
     let run: Option<(String, i64)> =
         sqlx::query_as("SELECT record, revision FROM vm_runs WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
+    records(&record, revision, decisions, run).map(Some)
+}
+
+/// One request's records from its rows: the request, its decisions as
+/// (stage, record, revision), its run record.
+fn records(record: &str, revision: i64, decisions: Vec<(String, String, i64)>, run: Option<(String, i64)>) -> Result<Records> {
     let mut r = Records {
-        request: Versioned { value: from_json("request", &record)?, revision },
+        request: Versioned { value: from_json("request", record)?, revision },
         manager: None,
         admin: None,
         run: match run {
@@ -71,7 +77,7 @@ async fn load_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Records
             r.admin = v;
         }
     }
-    Ok(Some(r))
+    Ok(r)
 }
 
 fn now_ms() -> i64 {
@@ -101,15 +107,20 @@ impl RequestStore for LocalStore {
         None
     }
 
+    /// Every request: one query per table, in one read transaction (one
+    /// consistent snapshot), grouped by request id.
     async fn list(&self) -> Result<Vec<Records>> {
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM vm_requests ORDER BY id").fetch_all(self.db.pool()).await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            if let Some(r) = load(&self.db, &id).await? {
-                out.push(r);
-            }
+        let mut tx = self.db.pool().begin().await?;
+        let requests: Vec<(String, String, i64)> = sqlx::query_as("SELECT id, record, revision FROM vm_requests ORDER BY id").fetch_all(&mut *tx).await?;
+        let decision_rows: Vec<(String, String, String, i64)> = sqlx::query_as("SELECT id, stage, record, revision FROM vm_decisions").fetch_all(&mut *tx).await?;
+        let run_rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT id, record, revision FROM vm_runs").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let mut decisions: std::collections::HashMap<String, Vec<(String, String, i64)>> = std::collections::HashMap::new();
+        for (id, stage, rec, rev) in decision_rows {
+            decisions.entry(id).or_default().push((stage, rec, rev));
         }
-        Ok(out)
+        let mut runs: std::collections::HashMap<String, (String, i64)> = run_rows.into_iter().map(|(id, rec, rev)| (id, (rec, rev))).collect();
+        requests.into_iter().map(|(id, record, revision)| records(&record, revision, decisions.remove(&id).unwrap_or_default(), runs.remove(&id))).collect()
     }
 
     async fn get(&self, id: &str) -> Result<Records> {
