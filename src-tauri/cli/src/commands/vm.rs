@@ -137,9 +137,11 @@ enum VmCommand {
         all_approved: bool,
     },
     /// One lifecycle pass: scheduled snapshots, lease warnings, power-off, reclaim.
+    /// Exit 1 if any action failed.
     Lifecycle {
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        /// junit: a test case per action, a failure per failed action (for a CI timer job).
+        #[arg(long, value_enum, default_value_t = LifecycleFormat::Table)]
+        format: LifecycleFormat,
     },
     /// Compliance report of the vCenter. Exit 1 with --fail-on-findings if anything is found.
     Compliance {
@@ -395,8 +397,13 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let actions = b.vm_lifecycle(s.as_ref(), &vc, time::OffsetDateTime::now_utc()).await?;
             let failed = actions.iter().any(|x| !x.ok);
             let code = match format {
-                Format::Json => print_json(&actions),
-                Format::Table => {
+                LifecycleFormat::Json => print_json(&actions),
+                LifecycleFormat::Junit => {
+                    let xml = lifecycle_junit(&actions).map_err(|e| Error::Internal(format!("writing JUnit: {e}")))?;
+                    println!("{xml}");
+                    exit::OK
+                }
+                LifecycleFormat::Table => {
                     print_table(&["REQUEST", "VM", "ACTION", "RESULT", "DETAIL"], &actions.iter().map(|x| vec![x.request.clone(), x.vm.clone(), x.action.clone(), if x.ok { "ok".into() } else { "FAILED".into() }, x.detail.clone()]).collect::<Vec<_>>());
                     exit::OK
                 }
@@ -458,5 +465,53 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 }
             })
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LifecycleFormat {
+    Table,
+    Json,
+    Junit,
+}
+
+/// One suite `vm-lifecycle`, a test case per action (`<action> <vm>`,
+/// classname `opsdeck.vm.<request>`), a failure with the detail when it failed.
+fn lifecycle_junit(actions: &[opsdeck_core::vms::lifecycle::Action]) -> Result<String, quick_junit::SerializeError> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new("vm-lifecycle");
+    for a in actions {
+        let status = if a.ok {
+            TestCaseStatus::success()
+        } else {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(a.detail.clone());
+            s.set_type(a.action.clone());
+            s
+        };
+        let mut case = TestCase::new(format!("{} {}", a.action, a.vm), status);
+        case.set_classname(format!("opsdeck.vm.{}", a.request));
+        if a.ok {
+            case.set_system_out(a.detail.clone());
+        }
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("opsdeck-vm-lifecycle");
+    report.add_test_suite(suite);
+    crate::output::junit_xml(&report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsdeck_core::vms::lifecycle::Action;
+
+    #[test]
+    fn lifecycle_junit_has_a_case_per_action_and_fails_the_failed_ones() {
+        let act = |action: &str, ok: bool, detail: &str| Action { request: "r1".into(), vm: "build-01".into(), action: action.into(), ok, detail: detail.into() };
+        let xml = lifecycle_junit(&[act("snapshot", true, "took Scheduled-20261201-0900"), act("power_off", false, "powering off failed: NoPermission")]).unwrap();
+        assert!(xml.contains(r#"<testsuite name="vm-lifecycle" tests="2""#) && xml.contains(r#"failures="1""#), "{xml}");
+        assert!(xml.contains(r#"<testcase name="snapshot build-01" classname="opsdeck.vm.r1""#), "{xml}");
+        assert!(xml.contains(r#"<failure message="powering off failed: NoPermission" type="power_off"/>"#), "{xml}");
     }
 }
