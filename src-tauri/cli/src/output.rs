@@ -58,6 +58,25 @@ pub fn junit_xml(report: &quick_junit::Report) -> Result<String, quick_junit::Se
     Ok(without_root_skipped(&xml))
 }
 
+/// A JUnit test case: passed, or failed with a one-line message and a kind
+/// (`type`); the passing detail goes to system-out.
+pub fn junit_case(name: String, classname: String, ok: bool, message: &str, kind: &str) -> quick_junit::TestCase {
+    let status = if ok {
+        quick_junit::TestCaseStatus::success()
+    } else {
+        let mut s = quick_junit::TestCaseStatus::non_success(quick_junit::NonSuccessKind::Failure);
+        s.set_message(message);
+        s.set_type(kind);
+        s
+    };
+    let mut case = quick_junit::TestCase::new(name, status);
+    case.set_classname(classname);
+    if ok {
+        case.set_system_out(message);
+    }
+    case
+}
+
 fn without_root_skipped(xml: &str) -> String {
     let Some(start) = xml.find("<testsuites") else { return xml.to_string() };
     let end = xml[start..].find('>').map(|e| start + e).unwrap_or(xml.len());

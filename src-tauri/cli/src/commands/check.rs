@@ -84,7 +84,7 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
 /// One test suite per target (classname `opsdeck.check.<platform>`), one test
 /// case per check with its time; a failed check carries its message.
 fn junit(results: &[CheckResult]) -> Result<String, quick_junit::SerializeError> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    use quick_junit::{Report, TestSuite};
     let mut report = Report::new("opsdeck-check");
     let mut targets: Vec<&str> = results.iter().map(|r| r.target.as_str()).collect();
     targets.dedup();
@@ -92,20 +92,9 @@ fn junit(results: &[CheckResult]) -> Result<String, quick_junit::SerializeError>
     for target in targets.into_iter().filter(|t| seen.insert(*t)) {
         let mut suite = TestSuite::new(target);
         for r in results.iter().filter(|r| r.target == target) {
-            let status = if r.ok {
-                TestCaseStatus::success()
-            } else {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(r.message.clone());
-                s.set_type(r.kind.as_str());
-                s
-            };
-            let mut case = TestCase::new(r.name.as_str(), status);
-            case.set_classname(format!("opsdeck.check.{}", if r.platform.is_empty() { "unknown" } else { &r.platform }));
+            let platform = if r.platform.is_empty() { "unknown" } else { &r.platform };
+            let mut case = crate::output::junit_case(r.name.clone(), format!("opsdeck.check.{platform}"), r.ok, &r.message, r.kind.as_str());
             case.set_time(std::time::Duration::from_millis(r.duration_ms));
-            if r.ok {
-                case.set_system_out(r.message.clone());
-            }
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);

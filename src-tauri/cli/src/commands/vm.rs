@@ -478,25 +478,11 @@ pub enum LifecycleFormat {
 /// One suite `vm-lifecycle`, a test case per action (`<action> <vm>`,
 /// classname `opsdeck.vm.<request>`), a failure with the detail when it failed.
 fn lifecycle_junit(actions: &[opsdeck_core::vms::lifecycle::Action]) -> Result<String, quick_junit::SerializeError> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut suite = TestSuite::new("vm-lifecycle");
+    let mut suite = quick_junit::TestSuite::new("vm-lifecycle");
     for a in actions {
-        let status = if a.ok {
-            TestCaseStatus::success()
-        } else {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(a.detail.clone());
-            s.set_type(a.action.clone());
-            s
-        };
-        let mut case = TestCase::new(format!("{} {}", a.action, a.vm), status);
-        case.set_classname(format!("opsdeck.vm.{}", a.request));
-        if a.ok {
-            case.set_system_out(a.detail.clone());
-        }
-        suite.add_test_case(case);
+        suite.add_test_case(crate::output::junit_case(format!("{} {}", a.action, a.vm), format!("opsdeck.vm.{}", a.request), a.ok, &a.detail, &a.action));
     }
-    let mut report = Report::new("opsdeck-vm-lifecycle");
+    let mut report = quick_junit::Report::new("opsdeck-vm-lifecycle");
     report.add_test_suite(suite);
     crate::output::junit_xml(&report)
 }
