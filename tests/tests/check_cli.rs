@@ -254,3 +254,38 @@ checks:
     unsafe { libc::kill(etcd_pid, libc::SIGCONT) };
     drop((vcsim, etcd));
 }
+
+/// The concurrency limit holds: vcsim answers each login after 1.5 s, so
+/// four login checks take at least 3 s two at a time (6 s one at a time),
+/// where without a limit they would all finish after ~1.5 s; results keep
+/// the file's order whatever order the checks finish in.
+#[tokio::test]
+async fn checks_run_at_most_concurrency_at_a_time() {
+    let vcsim = Service::start_with_args("vcsim", &["--", "-method-delay", "Login:1500"], &[]);
+    let data = tempfile::tempdir().unwrap();
+    let checks: String = (1..=4).map(|i| format!("  - {{ name: login {i}, target: vc, kind: auth }}\n")).collect();
+    let file_for = |concurrency: u32| {
+        format!(
+            "concurrency: {concurrency}\ntimeout: 30s\ntargets:\n  vc: {{ spec: {{ kind: vsphere, url: \"{}\", username: \"{}\", thumbprint: \"{}\" }}, secret_env: CHECK_VC_PW }}\nchecks:\n{checks}",
+            vcsim.get("VCSIM_SDK_URL"),
+            vcsim.get("VCSIM_USER"),
+            vcsim.get("VCSIM_THUMBPRINT_SHA256"),
+        )
+    };
+    let keychain = format!("opsdeck-check-limit-{}", std::process::id());
+    let mut elapsed = vec![];
+    for concurrency in [2, 4] {
+        let path = data.path().join(format!("checks-{concurrency}.yaml"));
+        std::fs::write(&path, file_for(concurrency)).unwrap();
+        let json = data.path().join(format!("results-{concurrency}.json"));
+        let t = Instant::now();
+        let out = opsdeck(data.path(), &keychain, &[("CHECK_VC_PW", vcsim.get("VCSIM_PASSWORD"))], &["check", "--config", path.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+        elapsed.push(t.elapsed());
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let names: Vec<&str> = results.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["login 1", "login 2", "login 3", "login 4"]);
+    }
+    assert!(elapsed[0] >= Duration::from_millis(3000), "two at a time cannot finish four 1.5 s logins in {:?}", elapsed[0]);
+    assert!(elapsed[1] < elapsed[0], "four at a time is faster than two at a time: {elapsed:?}");
+}
