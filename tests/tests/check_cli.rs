@@ -148,6 +148,70 @@ checks:
     prep.cleanup().await;
 }
 
+/// The checks-file target `vc`: vcsim inline, its password from $CHECK_VC_PW.
+fn vc_target(vcsim: &Service) -> String {
+    format!(
+        r#"vc: {{ spec: {{ kind: vsphere, url: "{}", username: "{}", thumbprint: "{}" }}, secret_env: CHECK_VC_PW }}"#,
+        vcsim.get("VCSIM_SDK_URL"),
+        vcsim.get("VCSIM_USER"),
+        vcsim.get("VCSIM_THUMBPRINT_SHA256")
+    )
+}
+
+/// `opsdeck check` running in the background on `data/checks.yaml`, writing
+/// `data/junit.xml` and `data/results.json`, its stderr lines streamed.
+struct Running {
+    child: std::process::Child,
+    progress: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl Running {
+    fn start(data: &std::path::Path, vc_password: &str) -> Running {
+        let arg = |f: &str| data.join(f).to_str().unwrap().to_string();
+        let mut child = Command::new(workspace::target_dir().join("debug/opsdeck"))
+            .args(["check", "--config", &arg("checks.yaml"), "--junit", &arg("junit.xml"), "--json", &arg("results.json")])
+            .env("OPSDECK_DATA_DIR", data)
+            .env("OPSDECK_KEYCHAIN_SERVICE", format!("opsdeck-check-run-{}", uuid::Uuid::new_v4()))
+            .env("CHECK_VC_PW", vc_password)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run opsdeck check");
+        // Progress lines arrive on stderr as checks finish.
+        let (tx, progress) = std::sync::mpsc::channel::<String>();
+        let stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line.clone());
+                all.push(line);
+            }
+            all
+        });
+        Running { child, progress, reader }
+    }
+
+    fn next_line(&self) -> String {
+        self.progress.recv_timeout(Duration::from_secs(60)).expect("a progress line")
+    }
+
+    /// Waits for the exit: its code and every stderr line.
+    fn finish(mut self) -> (Option<i32>, Vec<String>) {
+        let status = self.child.wait().expect("opsdeck check exits");
+        (status.code(), self.reader.join().unwrap())
+    }
+}
+
+/// Waits until the round trip's clone exists in vCenter (the check is then mid-way).
+async fn wait_for_clone(prep: &TestBackend, connection_id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !prep.backend.vm_inventory(connection_id).await.expect("inventory while the check runs").vms.iter().any(|v| v.name.starts_with("opsdeck-check-")) {
+        assert!(Instant::now() < deadline, "the round trip never cloned its VM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// vCenter dies while a round trip is in flight (its power-on call is held
 /// back by vcsim for a minute) and, at the same moment, etcd hangs (SIGSTOP):
 /// the check in flight fails at once as unreachable, naming the VM it may
@@ -167,7 +231,7 @@ async fn a_service_going_down_mid_run() {
 concurrency: 1
 timeout: 120s
 targets:
-  vc: {{ spec: {{ kind: vsphere, url: "{url}", username: "{user}", thumbprint: "{thumb}" }}, secret_env: CHECK_VC_PW }}
+  {vc}
   docker: {{ spec: {{ kind: docker, host: "{docker}" }} }}
   etcd: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"] }} }}
 checks:
@@ -179,57 +243,27 @@ checks:
   - {{ name: docker reachable, target: docker, kind: connectivity }}
 "#,
         etcd = etcd.get("ETCD_ENDPOINT"),
-        url = vcsim.get("VCSIM_SDK_URL"),
-        user = vcsim.get("VCSIM_USER"),
-        thumb = vcsim.get("VCSIM_THUMBPRINT_SHA256"),
+        vc = vc_target(&vcsim),
         docker = dockerd.get("DOCKER_HOST"),
     );
     let path = data.path().join("checks.yaml");
     std::fs::write(&path, file).unwrap();
     let (junit, json) = (data.path().join("junit.xml"), data.path().join("results.json"));
     let started = Instant::now();
-    let mut child = Command::new(workspace::target_dir().join("debug/opsdeck"))
-        .args(["check", "--config", path.to_str().unwrap(), "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap()])
-        .env("OPSDECK_DATA_DIR", data.path())
-        .env("OPSDECK_KEYCHAIN_SERVICE", format!("opsdeck-check-down-{}", std::process::id()))
-        .env("CHECK_VC_PW", vcsim.get("VCSIM_PASSWORD"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run opsdeck check");
-    // Progress lines arrive on stderr as checks finish.
-    let (tx, progress) = std::sync::mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line.clone());
-            all.push(line);
-        }
-        all
-    });
-    let first = progress.recv_timeout(Duration::from_secs(60)).expect("a progress line for the first check");
+    let run = Running::start(data.path(), vcsim.get("VCSIM_PASSWORD"));
+    let first = run.next_line();
     assert!(first.starts_with("[1/6] ok") && first.contains("vc login"), "{first}");
 
     // The round trip's clone exists: its power-on call is now held by vcsim. Take vCenter down.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let inv = prep.backend.vm_inventory(&conn.id).await.expect("inventory while the check runs");
-        if inv.vms.iter().any(|v| v.name.starts_with("opsdeck-check-")) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the round trip never cloned its VM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_clone(&prep, &conn.id).await;
     let etcd_pid: i32 = etcd.get("ETCD_PID").parse().unwrap();
     assert_eq!(unsafe { libc::kill(etcd_pid, libc::SIGSTOP) }, 0, "freeze etcd");
     let pid: i32 = vcsim.get("VCSIM_PID").parse().unwrap();
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0, "kill vcsim");
 
-    let status = child.wait().expect("opsdeck check exits");
+    let (code, lines) = run.finish();
     let elapsed = started.elapsed();
-    let lines = reader.join().unwrap();
-    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    assert_eq!(code, Some(1), "{lines:#?}");
     assert!(elapsed < Duration::from_millis(HELD_MS), "the run waited for the dead server ({elapsed:?})");
 
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -264,14 +298,7 @@ async fn checks_run_at_most_concurrency_at_a_time() {
     let vcsim = Service::start_with_args("vcsim", &["--", "-method-delay", "Login:1500"], &[]);
     let data = tempfile::tempdir().unwrap();
     let checks: String = (1..=4).map(|i| format!("  - {{ name: login {i}, target: vc, kind: auth }}\n")).collect();
-    let file_for = |concurrency: u32| {
-        format!(
-            "concurrency: {concurrency}\ntimeout: 30s\ntargets:\n  vc: {{ spec: {{ kind: vsphere, url: \"{}\", username: \"{}\", thumbprint: \"{}\" }}, secret_env: CHECK_VC_PW }}\nchecks:\n{checks}",
-            vcsim.get("VCSIM_SDK_URL"),
-            vcsim.get("VCSIM_USER"),
-            vcsim.get("VCSIM_THUMBPRINT_SHA256"),
-        )
-    };
+    let file_for = |concurrency: u32| format!("concurrency: {concurrency}\ntimeout: 30s\ntargets:\n  {}\nchecks:\n{checks}", vc_target(&vcsim));
     let keychain = format!("opsdeck-check-limit-{}", std::process::id());
     let mut elapsed = vec![];
     for concurrency in [2, 4] {
@@ -288,4 +315,53 @@ async fn checks_run_at_most_concurrency_at_a_time() {
     }
     assert!(elapsed[0] >= Duration::from_millis(3000), "two at a time cannot finish four 1.5 s logins in {:?}", elapsed[0]);
     assert!(elapsed[1] < elapsed[0], "four at a time is faster than two at a time: {elapsed:?}");
+}
+
+/// A cancelled pipeline job gets SIGTERM: no new check starts, the round
+/// trip in flight finishes and removes its VM, the rest are reported as
+/// skipped (JUnit `<skipped>`), and the exit code says the run was stopped.
+#[tokio::test]
+async fn a_stopped_run_lets_the_running_round_trip_clean_up() {
+    let prep = TestBackend::new().await;
+    let (vcsim, conn) = vcsim_with_template(&prep, &["-method-delay", "PowerOnVM_Task:2000"]).await;
+    let data = tempfile::tempdir().unwrap();
+    let file = format!(
+        r#"
+concurrency: 1
+timeout: 60s
+targets:
+  {vc}
+checks:
+  - {{ name: vc login, target: vc, kind: auth }}
+  - {{ name: vc round trip, target: vc, kind: roundtrip, template: DC0_H0_VM0 }}
+  - {{ name: vc inventory, target: vc, kind: list }}
+  - {{ name: vc login again, target: vc, kind: auth }}
+"#,
+        vc = vc_target(&vcsim),
+    );
+    let path = data.path().join("checks.yaml");
+    std::fs::write(&path, file).unwrap();
+    let (junit, json) = (data.path().join("junit.xml"), data.path().join("results.json"));
+    let run = Running::start(data.path(), vcsim.get("VCSIM_PASSWORD"));
+    let first = run.next_line();
+    assert!(first.starts_with("[1/4] ok"), "{first}");
+    // The round trip is in flight (its clone exists, its power-on is held for 2 s): stop the run.
+    wait_for_clone(&prep, &conn.id).await;
+    assert_eq!(unsafe { libc::kill(run.child.id() as i32, libc::SIGTERM) }, 0);
+    let (code, lines) = run.finish();
+    assert_eq!(code, Some(130), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.starts_with("stopping: no new check starts")), "{lines:#?}");
+
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let r = results.as_array().unwrap();
+    let state: Vec<(bool, bool)> = r.iter().map(|r| (r["ok"].as_bool().unwrap(), r["skipped"].as_bool().unwrap())).collect();
+    assert_eq!(state, [(true, false), (true, false), (false, true), (false, true)], "{results:#}");
+    assert!(r[1]["message"].as_str().unwrap().contains("destroyed"), "{}", r[1]["message"]);
+    let inv = prep.backend.vm_inventory(&conn.id).await.unwrap();
+    assert!(!inv.vms.iter().any(|v| v.name.starts_with("opsdeck-check-")), "the round trip's VM was left behind");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    opsdeck_tests::junit::assert_valid(&xml);
+    assert_eq!((xml.matches("<testcase ").count(), xml.matches("<skipped").count(), xml.matches("<failure").count()), (4, 2, 0), "{xml}");
+    prep.cleanup().await;
 }

@@ -8,6 +8,8 @@ pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 /// The local backend failed (database, keychain).
 pub const INTERNAL: u8 = 3;
+/// Stopped by SIGINT/SIGTERM before everything ran (128 + SIGINT, as shells report it).
+pub const STOPPED: u8 = 130;
 
 /// Exit code for a library error.
 pub fn for_error(e: &opsdeck_core::Error) -> u8 {

@@ -58,20 +58,34 @@ pub fn junit_xml(report: &quick_junit::Report) -> Result<String, quick_junit::Se
     Ok(without_root_skipped(&xml))
 }
 
-/// A JUnit test case: passed, or failed with a one-line message and a kind
-/// (`type`); the passing detail goes to system-out.
-pub fn junit_case(name: String, classname: String, ok: bool, message: &str, kind: &str) -> quick_junit::TestCase {
-    let status = if ok {
-        quick_junit::TestCaseStatus::success()
-    } else {
-        let mut s = quick_junit::TestCaseStatus::non_success(quick_junit::NonSuccessKind::Failure);
-        s.set_message(message);
-        s.set_type(kind);
-        s
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Not run (e.g. the run was stopped first).
+    Skipped,
+}
+
+/// A JUnit test case: passed (the detail goes to system-out), failed with a
+/// one-line message and a kind (`type`), or skipped with the reason.
+pub fn junit_case(name: String, classname: String, outcome: Outcome, message: &str, kind: &str) -> quick_junit::TestCase {
+    let status = match outcome {
+        Outcome::Passed => quick_junit::TestCaseStatus::success(),
+        Outcome::Failed => {
+            let mut s = quick_junit::TestCaseStatus::non_success(quick_junit::NonSuccessKind::Failure);
+            s.set_message(message);
+            s.set_type(kind);
+            s
+        }
+        Outcome::Skipped => {
+            let mut s = quick_junit::TestCaseStatus::skipped();
+            s.set_message(message);
+            s
+        }
     };
     let mut case = quick_junit::TestCase::new(name, status);
     case.set_classname(classname);
-    if ok {
+    if outcome == Outcome::Passed {
         case.set_system_out(message);
     }
     case

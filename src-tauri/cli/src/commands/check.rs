@@ -8,8 +8,10 @@ use clap::Args;
 use opsdeck_core::checks::{self, CheckFile, CheckResult};
 use opsdeck_core::Error;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::exit;
-use crate::output::{fail, print_table};
+use crate::output::{fail, print_table, Outcome};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -43,10 +45,17 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let progress = |r: &CheckResult| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let verdict = if r.ok { "ok" } else { "FAILED" };
-        eprintln!("[{n:>w$}/{total}] {verdict:<6} {} ({} ms){}", r.name, r.duration_ms, if r.ok { String::new() } else { format!(": {}", r.message) }, w = total.to_string().len());
+        let detail = if r.ok { String::new() } else { format!(": {}", r.message) };
+        eprintln!("[{n:>w$}/{total}] {:<7} {} ({} ms){detail}", verdict(r), r.name, r.duration_ms, w = total.to_string().len());
     };
-    let results = match checks::run(&backend, &file, &progress).await {
+    // A cancelled pipeline job gets SIGTERM (Ctrl-C: SIGINT): no new check
+    // starts, running ones finish so round trips clean up, the reports are
+    // written. A second signal aborts at once.
+    let stop = CancellationToken::new();
+    let watcher = tokio::spawn(stop_on_signal(stop.clone()));
+    let results = checks::run(&backend, &file, &progress, &stop).await;
+    watcher.abort();
+    let results = match results {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
@@ -54,7 +63,7 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
         &["CHECK", "TARGET", "KIND", "RESULT", "TIME", "DETAIL"],
         &results
             .iter()
-            .map(|r| vec![r.name.clone(), r.target.clone(), r.kind.as_str().into(), if r.ok { "ok".into() } else { "FAILED".into() }, format!("{} ms", r.duration_ms), r.message.clone()])
+            .map(|r| vec![r.name.clone(), r.target.clone(), r.kind.as_str().into(), verdict(r).into(), format!("{} ms", r.duration_ms), r.message.clone()])
             .collect::<Vec<_>>(),
     );
     if let Some(p) = &a.junit {
@@ -72,12 +81,50 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
             return fail(&Error::invalid(format!("writing {}: {e}", p.display())));
         }
     }
-    let failed = results.iter().filter(|r| !r.ok).count();
-    eprintln!("{} checks, {} failed", results.len(), failed);
+    let failed = results.iter().filter(|r| !r.ok && !r.skipped).count();
+    let skipped = results.iter().filter(|r| r.skipped).count();
+    if skipped > 0 {
+        eprintln!("{} checks, {failed} failed, {skipped} not run (stopped)", results.len());
+        return exit::STOPPED;
+    }
+    eprintln!("{} checks, {failed} failed", results.len());
     if failed > 0 {
         exit::FAILED
     } else {
         exit::OK
+    }
+}
+
+fn outcome(r: &CheckResult) -> Outcome {
+    match (r.ok, r.skipped) {
+        (_, true) => Outcome::Skipped,
+        (true, _) => Outcome::Passed,
+        (false, _) => Outcome::Failed,
+    }
+}
+
+fn verdict(r: &CheckResult) -> &'static str {
+    match outcome(r) {
+        Outcome::Passed => "ok",
+        Outcome::Failed => "FAILED",
+        Outcome::Skipped => "SKIPPED",
+    }
+}
+
+/// Cancels `stop` on the first SIGINT or SIGTERM; exits on the second.
+async fn stop_on_signal(stop: CancellationToken) {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else { return };
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        if stop.is_cancelled() {
+            eprintln!("stopped again: aborting now (round trips in progress may leave their test objects behind)");
+            std::process::exit(exit::STOPPED.into());
+        }
+        eprintln!("stopping: no new check starts; the running ones finish and clean up (signal again to abort now)");
+        stop.cancel();
     }
 }
 
@@ -93,7 +140,7 @@ fn junit(results: &[CheckResult]) -> Result<String, quick_junit::SerializeError>
         let mut suite = TestSuite::new(target);
         for r in results.iter().filter(|r| r.target == target) {
             let platform = if r.platform.is_empty() { "unknown" } else { &r.platform };
-            let mut case = crate::output::junit_case(r.name.clone(), format!("opsdeck.check.{platform}"), r.ok, &r.message, r.kind.as_str());
+            let mut case = crate::output::junit_case(r.name.clone(), format!("opsdeck.check.{platform}"), outcome(r), &r.message, r.kind.as_str());
             case.set_time(std::time::Duration::from_millis(r.duration_ms));
             suite.add_test_case(case);
         }

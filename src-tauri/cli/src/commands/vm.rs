@@ -19,7 +19,7 @@ use opsdeck_core::vms::{compliance, inventory::Inventory};
 use opsdeck_core::{Backend, Error};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table, Format};
+use crate::output::{fail, print_json, print_table, Format, Outcome};
 
 #[derive(Debug, Args)]
 pub struct VmArgs {
@@ -480,7 +480,7 @@ pub enum LifecycleFormat {
 fn lifecycle_junit(actions: &[opsdeck_core::vms::lifecycle::Action]) -> Result<String, quick_junit::SerializeError> {
     let mut suite = quick_junit::TestSuite::new("vm-lifecycle");
     for a in actions {
-        suite.add_test_case(crate::output::junit_case(format!("{} {}", a.action, a.vm), format!("opsdeck.vm.{}", a.request), a.ok, &a.detail, &a.action));
+        suite.add_test_case(crate::output::junit_case(format!("{} {}", a.action, a.vm), format!("opsdeck.vm.{}", a.request), if a.ok { Outcome::Passed } else { Outcome::Failed }, &a.detail, &a.action));
     }
     let mut report = quick_junit::Report::new("opsdeck-vm-lifecycle");
     report.add_test_suite(suite);

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::roundtrip;
 use super::spec::{version_at_least, CheckFile, CheckKind, CheckSpec};
@@ -27,6 +28,9 @@ pub struct CheckResult {
     /// What was checked, or why it failed.
     pub message: String,
     pub duration_ms: u64,
+    /// Not run: the run was stopped (e.g. the pipeline was cancelled) before
+    /// this check started. Also `ok: false`.
+    pub skipped: bool,
 }
 
 /// A target ready to use: where, and its secret.
@@ -57,7 +61,9 @@ async fn resolve(backend: &Backend, name: &str, t: &super::spec::TargetSpec) -> 
 
 /// Runs every check of `file`; `on_result` sees each result as soon as its
 /// check finishes (completion order), e.g. to stream progress to a CI log.
-pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&CheckResult) + Sync)) -> Result<Vec<CheckResult>> {
+/// Once `stop` is cancelled no further check starts (they are reported as
+/// skipped); checks already running finish, so round trips clean up.
+pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&CheckResult) + Sync), stop: &CancellationToken) -> Result<Vec<CheckResult>> {
     let default_timeout = file.default_timeout()?;
     let mut targets: BTreeMap<String, std::result::Result<Resolved, String>> = BTreeMap::new();
     for (name, t) in &file.targets {
@@ -67,7 +73,7 @@ pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&Check
     let mut results: Vec<(usize, CheckResult)> = futures::stream::iter(file.checks.iter().enumerate())
         .map(|(i, c)| async move {
             let limit = c.timeout.as_deref().map(|t| super::spec::parse_duration("timeout", t)).transpose().ok().flatten().unwrap_or(default_timeout);
-            let r = one(c, targets.get(&c.target), limit).await;
+            let r = if stop.is_cancelled() { not_run(c, targets.get(&c.target)) } else { one(c, targets.get(&c.target), limit).await };
             on_result(&r);
             (i, r)
         })
@@ -76,6 +82,14 @@ pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&Check
         .await;
     results.sort_by_key(|(i, _)| *i);
     Ok(results.into_iter().map(|(_, r)| r).collect())
+}
+
+fn not_run(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>) -> CheckResult {
+    let platform = match target {
+        Some(Ok(t)) => t.spec.kind().as_str().to_string(),
+        _ => String::new(),
+    };
+    CheckResult { name: c.name.clone(), target: c.target.clone(), platform, kind: c.kind, ok: false, message: "not run: the run was stopped before this check started".into(), duration_ms: 0, skipped: true }
 }
 
 async fn one(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>, limit: Duration) -> CheckResult {
@@ -89,7 +103,7 @@ async fn one(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String
         Ok(m) => (true, m),
         Err(e) => (false, format!("{} ({})", e, e.code().as_str())),
     };
-    CheckResult { name: c.name.clone(), target: c.target.clone(), platform, kind: c.kind, ok, message, duration_ms: started.elapsed().as_millis() as u64 }
+    CheckResult { name: c.name.clone(), target: c.target.clone(), platform, kind: c.kind, ok, message, duration_ms: started.elapsed().as_millis() as u64, skipped: false }
 }
 
 async fn check(c: &CheckSpec, t: &Resolved, limit: Duration) -> Result<String> {
