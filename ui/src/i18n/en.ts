@@ -360,36 +360,29 @@ const en = {
     },
   },
   workspace: {
-    upcoming: 'Inventory and actions for this workspace are coming in an upcoming release.',
-    manageConnections: 'Manage connections',
-    savedConnections: 'Saved connections',
     vms: {
       emptyTitle: 'No vCenter connection yet',
       emptyBody:
         'Self-service VM requests with department quotas and approvals, provisioned on vSphere, with snapshots, leases and compliance reports. Start by adding a vCenter connection.',
       add: 'Add a vCenter connection',
-      intro: 'Virtual machines will be listed from these vCenter connections.',
     },
     images: {
       emptyTitle: 'No Docker connection yet',
       emptyBody:
         'Inventory of images and containers on your Docker hosts, with vulnerability and policy scans that decide BLOCK, WARN or ALLOW. Start by adding a Docker host.',
       add: 'Add a Docker connection',
-      intro: 'Images will be listed from these Docker hosts.',
     },
     clusters: {
       emptyTitle: 'No Kubernetes connection yet',
       emptyBody:
         'Live health of all your clusters at once: API server, nodes, system pods, workloads and warning events, with a verdict and its reasons. Start by adding a kubeconfig.',
       add: 'Add a Kubernetes connection',
-      intro: 'Clusters will be read from these kubeconfig contexts.',
     },
     config: {
       emptyTitle: 'No etcd connection yet',
       emptyBody:
         'Browse, edit, diff, roll back and watch configuration in etcd, without lost updates and with an audit trail of every change. Start by adding your etcd endpoints.',
       add: 'Add an etcd connection',
-      intro: 'Configuration keys will be read from these etcd clusters.',
     },
   },
   config: {

@@ -364,32 +364,25 @@ const zhCN: Shape<Messages> = {
     },
   },
   workspace: {
-    upcoming: '该工作区的资源清单与操作功能将在后续版本中提供。',
-    manageConnections: '管理连接',
-    savedConnections: '已保存的连接',
     vms: {
       emptyTitle: '尚未添加 vCenter 连接',
       emptyBody: '自助申请虚拟机：部门配额与审批流程，在 vSphere 上自动交付，并管理快照、租期和合规报告。请先添加一个 vCenter 连接。',
       add: '添加 vCenter 连接',
-      intro: '将从以下 vCenter 连接中列出虚拟机。',
     },
     images: {
       emptyTitle: '尚未添加 Docker 连接',
       emptyBody: '汇总各 Docker 主机上的镜像与容器，进行漏洞与策略扫描，给出阻断 / 警告 / 放行的结论。请先添加一个 Docker 主机。',
       add: '添加 Docker 连接',
-      intro: '将从以下 Docker 主机中列出镜像。',
     },
     clusters: {
       emptyTitle: '尚未添加 Kubernetes 连接',
       emptyBody: '同时查看所有集群的实时健康状况：API Server、节点、系统 Pod、工作负载和告警事件，并给出结论及原因。请先添加一个 kubeconfig。',
       add: '添加 Kubernetes 连接',
-      intro: '将从以下 kubeconfig 上下文中读取集群。',
     },
     config: {
       emptyTitle: '尚未添加 etcd 连接',
       emptyBody: '浏览、编辑、对比、回滚和监听 etcd 中的配置，不会丢失并发更新，每次变更都有审计记录。请先添加 etcd 端点。',
       add: '添加 etcd 连接',
-      intro: '将从以下 etcd 集群中读取配置项。',
     },
   },
   config: {

@@ -11,7 +11,7 @@ import { Spinner } from '../../components/Spinner';
 import { useToast } from '../../components/Toast';
 import { useConnections } from '../../app/store';
 import { useT } from '../../i18n';
-import { WorkspaceView } from '../workspace/WorkspaceView';
+import { NoConnection } from '../workspace/NoConnection';
 import { ApplyDialog } from './ApplyDialog';
 import { ClusterCard } from './ClusterCard';
 import { ClusterDetail } from './ClusterDetail';
@@ -20,7 +20,7 @@ import { cardKey, matchesFilter, nextCardIndex, sortCards, summary, upsert, type
 export function ClustersView() {
   const { list } = useConnections();
   const kube = list?.filter((c) => c.spec.kind === 'kubernetes') ?? null;
-  if (!kube || kube.length === 0) return <WorkspaceView view="clusters" />;
+  if (!kube || kube.length === 0) return <NoConnection view="clusters" />;
   return <Dashboard connections={kube} />;
 }
 

@@ -13,7 +13,7 @@ import { useRememberedConnection } from '../../app/lastConnection';
 import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { useConnections } from '../../app/store';
 import { useT } from '../../i18n';
-import { WorkspaceView } from '../workspace/WorkspaceView';
+import { NoConnection } from '../workspace/NoConnection';
 import { CompareDialog, DeletePrefixDialog, ExportDialog, ImportDialog, NewKeyDialog } from './dialogs';
 import { HistoryPanel } from './HistoryPanel';
 import { KeyTree } from './KeyTree';
@@ -46,7 +46,7 @@ export function ConfigView() {
   const { list } = useConnections();
   const etcd = list?.filter((c) => c.spec.kind === 'etcd') ?? null;
   // Loading, load errors and "no etcd connection" look like the other workspaces.
-  if (!etcd || etcd.length === 0) return <WorkspaceView view="config" />;
+  if (!etcd || etcd.length === 0) return <NoConnection view="config" />;
   return <ConfigWorkspace connections={etcd} />;
 }
 

@@ -15,7 +15,7 @@ import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections, useSettings } from '../../app/store';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
-import { WorkspaceView } from '../workspace/WorkspaceView';
+import { NoConnection } from '../workspace/NoConnection';
 import { AdvisoriesDialog } from './AdvisoriesDialog';
 import { decisionBadge, formatSize, imageRef, latestByImage, newTaskId, progressPercent, shortId, widthRef } from './model';
 import { PolicyPanel } from './PolicyPanel';
@@ -27,7 +27,7 @@ type Tab = 'images' | 'containers' | 'history' | 'policy';
 export function ImagesView() {
   const { list } = useConnections();
   const docker = list?.filter((c) => c.spec.kind === 'docker') ?? null;
-  if (!docker || docker.length === 0) return <WorkspaceView view="images" />;
+  if (!docker || docker.length === 0) return <NoConnection view="images" />;
   return <ImagesWorkspace connections={docker} />;
 }
 

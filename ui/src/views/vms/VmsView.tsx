@@ -14,7 +14,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
-import { WorkspaceView } from '../workspace/WorkspaceView';
+import { NoConnection } from '../workspace/NoConnection';
 import { CompliancePanel } from './CompliancePanel';
 import { InventoryTab } from './InventoryTab';
 import { applyVmEvent, nextAction, sortForInbox, stateBadge } from './model';
@@ -29,7 +29,7 @@ type Tab = 'requests' | 'inventory' | 'quotas' | 'compliance' | 'settings';
 export function VmsView() {
   const { list } = useConnections();
   const vcenters = list?.filter((c) => c.spec.kind === 'vsphere') ?? null;
-  if (!vcenters || vcenters.length === 0) return <WorkspaceView view="vms" />;
+  if (!vcenters || vcenters.length === 0) return <NoConnection view="vms" />;
   return <VmsWorkspace connections={vcenters} />;
 }
 
