@@ -52,10 +52,11 @@ async fn dashboard_live_drilldown_and_apply() {
     wait_until(c, admin_card, Read::Attr("data-verdict"), |v| v == "healthy", Duration::from_secs(3)).await;
     shot(c, "clusters-recovered").await;
 
-    // Drill-down: nodes of the admin cluster.
-    app.click(admin_card).await;
+    // Drill-down: nodes of the admin cluster. The cards and the detail re-render
+    // live as watch events arrive, so clicks go through the DOM (no layout race).
+    app.press(admin_card).await;
     css(c, "[data-testid=cluster-detail]").await;
-    app.click("[data-testid=cluster-tab-nodes]").await;
+    app.press("[data-testid=cluster-tab-nodes]").await;
     css(c, "[data-testid=cluster-node-row][data-name='e2e-ok']").await;
     shot(c, "clusters-detail-nodes").await;
     app.click("[data-testid=cluster-detail] [data-testid=modal-close]").await;
