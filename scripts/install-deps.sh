@@ -14,6 +14,8 @@ PKGS=(
   libxml2-utils
   # end-to-end tests and keychain
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
+  # a CJK font, so the zh-CN screens render (the .deb depends on one too)
+  fonts-wqy-microhei
 )
 missing=()
 for p in "${PKGS[@]}"; do

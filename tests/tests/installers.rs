@@ -29,7 +29,7 @@ async fn the_deb_installs_in_a_clean_debian_root() {
 
     let script = format!(
         "dpkg -i --force-depends /pkg/{deb_name} > /tmp/dpkg.log 2>&1 || {{ cat /tmp/dpkg.log; exit 3; }}; \
-         dpkg -s opsdeck | grep '^Version:'; \
+         dpkg -s opsdeck | grep -E '^(Version|Depends):'; \
          test -x /usr/bin/opsdeck-desktop && test -f /usr/share/applications/Opsdeck.desktop && /usr/bin/opsdeck --version"
     );
     let name = format!("opsdeck-install-{}", std::process::id());
@@ -59,6 +59,9 @@ async fn the_deb_installs_in_a_clean_debian_root() {
     docker.remove_container(&name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await.unwrap();
     assert_eq!(code, 0, "install in a clean root failed:\n{logs}");
     assert!(logs.contains("Version: 0.1.0"), "{logs}");
+    // WebKit for the app, and a CJK font so the 简体中文 UI renders (no tofu boxes).
+    let depends = logs.lines().find(|l| l.starts_with("Depends:")).unwrap_or_default();
+    assert!(depends.contains("libwebkit2gtk-4.1-0") && depends.contains("fonts-wqy-microhei | fonts-noto-cjk"), "{depends}");
     assert!(logs.contains(&format!("opsdeck {}", env!("CARGO_PKG_VERSION"))), "opsdeck --version from the installed package:\n{logs}");
 }
 
