@@ -87,12 +87,14 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
           {formatDateTime(report.scanned_at)} · {report.duration_ms} ms
         </span>
         <span class="toolbar-spacer" />
-        {(['json', 'sarif', 'cyclonedx'] as const).map((f) => (
-          <button key={f} type="button" class="btn btn-sm" disabled={scanId === null} onClick={() => void copy(f)} data-testid={`scan-export-${f}`} title={t('images.report.copyTitle')}>
-            <Icon name="copy" size={14} />
-            {f === 'cyclonedx' ? 'CycloneDX' : f.toUpperCase()}
-          </button>
-        ))}
+        <span class="img-exports">
+          {(['json', 'sarif', 'cyclonedx'] as const).map((f) => (
+            <button key={f} type="button" class="btn btn-sm" disabled={scanId === null} onClick={() => void copy(f)} data-testid={`scan-export-${f}`} title={t('images.report.copyTitle')}>
+              <Icon name="copy" size={14} />
+              {f === 'cyclonedx' ? 'CycloneDX' : f.toUpperCase()}
+            </button>
+          ))}
+        </span>
       </div>
       {report.violations.length > 0 && (
         <ul class="img-violations" aria-label={t('images.report.violations')}>
