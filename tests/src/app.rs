@@ -134,6 +134,41 @@ pub async fn shot(c: &Client, name: &str) {
     std::fs::write(&path, png).expect("write screenshot");
 }
 
+/// Clicks `sel` the way a user could: scrolled into view, visible,
+/// enabled and not covered (the element itself is at its centre), then
+/// clicked — all in one script turn, so a layout shift between finding
+/// and clicking (live data arriving, a banner appearing) cannot move the
+/// target away from the click. Retried until it holds (a re-rendered
+/// element is found again), for up to 15 s.
+pub async fn click(c: &Client, sel: &str) {
+    const SCRIPT: &str = r#"
+        const el = arguments[0];
+        if (!el.isConnected) return 'detached (re-rendered)';
+        el.scrollIntoView({ block: 'center', inline: 'nearest' });
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) return 'not visible';
+        if (el.disabled) return 'disabled';
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        if (!hit || !(hit === el || el.contains(hit) || (el.control && el.control === hit))) {
+            return 'covered by ' + (hit ? hit.outerHTML.slice(0, 160) : 'nothing');
+        }
+        el.click();
+        return 'ok';
+    "#;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let el = css(c, sel).await;
+        let arg = serde_json::to_value(&el).unwrap();
+        let got = c.execute(SCRIPT, vec![arg]).await.map(|v| v.as_str().unwrap_or_default().to_string());
+        match got {
+            Ok(s) if s == "ok" => return,
+            Ok(s) if Instant::now() >= deadline => panic!("clicking {sel}: {s}"),
+            Err(e) if Instant::now() >= deadline => panic!("clicking {sel}: {e}"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await, // polling until the element is clickable
+        }
+    }
+}
+
 pub async fn fill(c: &Client, sel: &str, text: &str) {
     let el = css(c, sel).await;
     let arg = serde_json::to_value(&el).unwrap();
@@ -218,16 +253,9 @@ impl App {
         App { c, data, _driver: driver }
     }
 
-    /// Clicks through the DOM (`element.click()`), immune to layout shifts
-    /// between locating and clicking (e.g. a banner appearing above a button).
-    pub async fn press(&self, sel: &str) {
-        let el = css(&self.c, sel).await;
-        let arg = serde_json::to_value(&el).unwrap();
-        self.c.execute("arguments[0].click();", vec![arg]).await.unwrap_or_else(|e| panic!("pressing {sel}: {e}"));
-    }
-
+    /// See [`click`].
     pub async fn click(&self, sel: &str) {
-        css(&self.c, sel).await.click().await.unwrap_or_else(|e| panic!("clicking {sel}: {e}"));
+        click(&self.c, sel).await
     }
 
     /// Ends the session and stops the app; returns its data directory for inspection.

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use opsdeck_tests::app::{css, fill, free_port, select, shot, wait_until, App, Read};
+use opsdeck_tests::app::{click, css, fill, free_port, select, shot, wait_until, App, Read};
 use opsdeck_tests::Service;
 
 async fn add_etcd_connection(c: &Client, name: &str, endpoint: &str, user: Option<(&str, &str)>) {
-    css(c, "[data-testid=nav-connections]").await.click().await.unwrap();
-    css(c, "[data-testid=add-connection]").await.click().await.unwrap();
+    click(c, "[data-testid=nav-connections]").await;
+    click(c, "[data-testid=add-connection]").await;
     select(c, "[data-testid=conn-kind]", "etcd").await;
     fill(c, "[data-testid=conn-name]", name).await;
     fill(c, "[data-testid=conn-etcd-endpoints]", endpoint).await;
@@ -18,13 +18,13 @@ async fn add_etcd_connection(c: &Client, name: &str, endpoint: &str, user: Optio
         fill(c, "[data-testid=conn-username]", u).await;
         fill(c, "[data-testid=conn-secret]", p).await;
     }
-    css(c, "[data-testid=conn-save]").await.click().await.unwrap();
+    click(c, "[data-testid=conn-save]").await;
     css(c, &format!("[data-testid=conn-row][data-name='{name}']")).await;
 }
 
 async fn test_row(c: &Client, name: &str) -> (String, String) {
     let row = format!("[data-testid=conn-row][data-name='{name}']");
-    css(c, &format!("{row} [data-testid=conn-test]")).await.click().await.unwrap();
+    click(c, &format!("{row} [data-testid=conn-test]")).await;
     let status = format!("{row} [data-testid=conn-status]");
     let state = wait_until(c, &status, Read::Attr("data-state"), |s| s == "ok" || s == "error", Duration::from_secs(30)).await;
     let text = css(c, &status).await.prop("textContent").await.unwrap().unwrap_or_default();
@@ -39,7 +39,7 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
 
     // Every view renders.
     for view in ["vms", "images", "clusters", "config", "connections", "audit", "settings"] {
-        css(c, &format!("[data-testid=nav-{view}]")).await.click().await.unwrap();
+        click(c, &format!("[data-testid=nav-{view}]")).await;
         css(c, &format!("[data-testid=view-{view}]")).await;
         shot(c, &format!("view-{view}")).await;
     }
@@ -66,32 +66,32 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
 
     // vSphere: fetch the certificate thumbprint from the server, pin it, log in.
     let vcsim = Service::start("vcsim", &[]);
-    css(c, "[data-testid=add-connection]").await.click().await.unwrap();
+    click(c, "[data-testid=add-connection]").await;
     select(c, "[data-testid=conn-kind]", "vsphere").await;
     fill(c, "[data-testid=conn-name]", "e2e vcsim").await;
     fill(c, "[data-testid=conn-vsphere-url]", vcsim.get("VCSIM_SDK_URL")).await;
     fill(c, "[data-testid=conn-username]", vcsim.get("VCSIM_USER")).await;
     fill(c, "[data-testid=conn-secret]", vcsim.get("VCSIM_PASSWORD")).await;
-    css(c, "[data-testid=conn-fetch-thumbprint]").await.click().await.unwrap();
+    click(c, "[data-testid=conn-fetch-thumbprint]").await;
     let expected = vcsim.get("VCSIM_THUMBPRINT_SHA256").to_string();
     wait_until(c, "input[data-testid=conn-thumbprint]", Read::Prop("value"), |v| v == expected, Duration::from_secs(15)).await;
     shot(c, "connection-form-vsphere-thumbprint").await;
-    css(c, "[data-testid=conn-save]").await.click().await.unwrap();
+    click(c, "[data-testid=conn-save]").await;
     let (state, text) = test_row(c, "e2e vcsim").await;
     assert_eq!(state, "ok", "{text}");
     assert!(text.contains("VMware"), "{text}");
 
     // Dark theme and Chinese, switched at runtime.
-    css(c, "[data-testid=nav-settings]").await.click().await.unwrap();
+    click(c, "[data-testid=nav-settings]").await;
     select(c, "[data-testid=settings-theme]", "dark").await;
     select(c, "[data-testid=settings-language]", "zh-CN").await;
     wait_until(c, "html", Read::Attr("data-theme"), |t| t == "dark", Duration::from_secs(5)).await;
-    css(c, "[data-testid=nav-connections]").await.click().await.unwrap();
+    click(c, "[data-testid=nav-connections]").await;
     css(c, "[data-testid=view-connections]").await;
     shot(c, "connections-dark-zh").await;
 
     // The audit log lists what we did.
-    css(c, "[data-testid=nav-audit]").await.click().await.unwrap();
+    click(c, "[data-testid=nav-audit]").await;
     css(c, "[data-testid=audit-row]").await;
     let rows = c.find_all(Locator::Css("[data-testid=audit-row]")).await.unwrap();
     assert!(rows.len() >= 8, "creates, tests and settings changes: got {}", rows.len());

@@ -54,9 +54,9 @@ async fn dashboard_live_drilldown_and_apply() {
 
     // Drill-down: nodes of the admin cluster. The cards and the detail re-render
     // live as watch events arrive, so clicks go through the DOM (no layout race).
-    app.press(admin_card).await;
+    app.click(admin_card).await;
     css(c, "[data-testid=cluster-detail]").await;
-    app.press("[data-testid=cluster-tab-nodes]").await;
+    app.click("[data-testid=cluster-tab-nodes]").await;
     css(c, "[data-testid=cluster-node-row][data-name='e2e-ok']").await;
     shot(c, "clusters-detail-nodes").await;
     app.click("[data-testid=cluster-detail] [data-testid=modal-close]").await;

@@ -67,7 +67,7 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     set_text(&app, "[data-testid=config-editor]", "{\n  \"pool\": 20\n}").await;
     wait_until(c, "[data-testid=config-validation]", Read::Attr("data-ok"), |v| v == "true", Duration::from_secs(5)).await;
     css(c, "[data-testid=config-save]:not([disabled])").await;
-    app.press("[data-testid=config-save]").await;
+    app.click("[data-testid=config-save]").await;
     css(c, "[data-testid=config-diff]").await;
     shot(c, "config-diff-before-save").await;
     fill(c, "[data-testid=config-comment]", "raise the pool").await;
@@ -92,7 +92,7 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     // The live watch tells the editing user at once.
     css(c, "[data-testid=config-watch-banner]").await;
     shot(c, "config-changed-while-editing").await;
-    app.press("[data-testid=config-save]").await;
+    app.click("[data-testid=config-save]").await;
     css(c, "[data-testid=config-diff]").await;
     app.click("[data-testid=config-confirm-save]").await;
     css(c, "[data-testid=config-conflict]").await;
@@ -128,7 +128,8 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     css(c, "[data-testid=config-copy-report]").await;
     let copied = other.get("/app/prod/feature", None).await.unwrap();
     assert_eq!(copied.kvs().first().map(|kv| kv.value_str().unwrap().to_string()), Some("on".to_string()));
-    app.c.execute("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));", vec![]).await.unwrap();
+    // Esc, as a user presses it (into the focused element), closes the dialog.
+    app.c.active_element().await.unwrap().send_keys(&fantoccini::key::Key::Escape.to_string()).await.unwrap();
 
     // A prefix with 20,000 keys: counted, and only the visible rows are in the DOM.
     let ops: Vec<String> = (0..20_000).map(|i| format!("/big/k{i:05}")).collect();
@@ -140,7 +141,7 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     app.click("[data-testid=config-tree-refresh]").await;
     // The refreshed tree re-renders under the pointer: click until /big/ is the open prefix.
     for attempt in 0.. {
-        app.press("[data-testid=config-tree-row][data-key='/big/']").await;
+        app.click("[data-testid=config-tree-row][data-key='/big/']").await;
         let opened = tokio::time::timeout(Duration::from_secs(5), async {
             loop {
                 let el = css(c, "[data-testid=config-prefix]").await;

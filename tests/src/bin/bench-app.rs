@@ -127,8 +127,8 @@ async fn main() {
         let app = App::start_in(data, &service).await;
         css(&app.c, "[data-testid=nav-vms]").await;
         starts.push(t.elapsed());
-        app.press("[data-testid=nav-vms]").await;
-        app.press("[data-testid=vms-tab-inventory]").await;
+        app.click("[data-testid=nav-vms]").await;
+        app.click("[data-testid=vms-tab-inventory]").await;
         css(&app.c, "[data-testid=vm-row]").await;
         rows.push(t.elapsed());
         data = app.close().await;
