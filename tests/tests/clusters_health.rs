@@ -238,7 +238,7 @@ fn cli_health_writes_junit() {
     assert_eq!(out.status.code(), Some(0));
     let xml = String::from_utf8_lossy(&out.stdout);
     assert!(xml.starts_with("<?xml"), "{xml}");
-    assert!(xml.contains(r#"<testsuite name="cluster-health" tests="2""#), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="cluster-health" package="opsdeck.health""#) && xml.contains(r#"tests="2""#), "{xml}");
     assert!(xml.contains(r#"<testcase name="admin""#) && xml.contains(r#"<testcase name="restricted""#), "{xml}");
     opsdeck_tests::junit::assert_valid(&xml);
 }

@@ -70,7 +70,7 @@ async fn formats_and_gates() {
     assert_eq!(two.status.code(), Some(2), "cyclonedx describes one image");
 
     let junit = stdout(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "opsdeck-cli/alpine:3.20", "--format", "junit"]));
-    assert!(junit.contains("<testsuite name=\"image-scan\" tests=\"2\"") && junit.contains("failures=\"2\""), "{junit}");
+    assert!(junit.contains("<testsuite name=\"image-scan\" package=\"opsdeck.scan\"") && junit.contains("tests=\"2\"") && junit.contains("failures=\"2\""), "{junit}");
     opsdeck_tests::junit::assert_valid(&junit);
 
     let missing = opsdeck(data.path(), &["scan", "opsdeck-cli/not-there:1"]);

@@ -89,7 +89,7 @@ async fn request_approve_provision_and_report_from_the_cli() {
     let out = cli.ok(&["vm", "lifecycle", "--format", "json"]);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), serde_json::json!([]));
     let junit = cli.ok(&["vm", "lifecycle", "--format", "junit"]);
-    assert!(junit.contains(r#"<testsuite name="vm-lifecycle" tests="0""#), "{junit}");
+    assert!(junit.contains(r#"<testsuite name="vm-lifecycle" package="opsdeck.vm""#) && junit.contains(r#"tests="0""#), "{junit}");
     opsdeck_tests::junit::assert_valid(&junit);
     cli.ok(&["connections", "remove", "lab-vc"]);
     t.cleanup().await;

@@ -3,6 +3,7 @@
 
 mod commands;
 mod exit;
+mod junit;
 mod output;
 
 use clap::{Parser, Subcommand};

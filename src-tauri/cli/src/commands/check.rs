@@ -11,7 +11,8 @@ use opsdeck_core::Error;
 use tokio_util::sync::CancellationToken;
 
 use crate::exit;
-use crate::output::{fail, print_table, Outcome};
+use crate::junit::{self, Case, Outcome, Suite};
+use crate::output::{fail, print_table};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -67,11 +68,7 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
             .collect::<Vec<_>>(),
     );
     if let Some(p) = &a.junit {
-        let xml = match junit(&results) {
-            Ok(x) => x,
-            Err(e) => return fail(&Error::Internal(format!("writing JUnit: {e}"))),
-        };
-        if let Err(e) = std::fs::write(p, xml) {
+        if let Err(e) = std::fs::write(p, junit(&results)) {
             return fail(&Error::invalid(format!("writing {}: {e}", p.display())));
         }
     }
@@ -128,23 +125,20 @@ async fn stop_on_signal(stop: CancellationToken) {
     }
 }
 
-/// One test suite per target (classname `opsdeck.check.<platform>`), one test
-/// case per check with its time; a failed check carries its message.
-fn junit(results: &[CheckResult]) -> Result<String, quick_junit::SerializeError> {
-    use quick_junit::{Report, TestSuite};
-    let mut report = Report::new("opsdeck-check");
-    let mut targets: Vec<&str> = results.iter().map(|r| r.target.as_str()).collect();
-    targets.dedup();
-    let mut seen = std::collections::HashSet::new();
-    for target in targets.into_iter().filter(|t| seen.insert(*t)) {
-        let mut suite = TestSuite::new(target);
-        for r in results.iter().filter(|r| r.target == target) {
-            let platform = if r.platform.is_empty() { "unknown" } else { &r.platform };
-            let mut case = crate::output::junit_case(r.name.clone(), format!("opsdeck.check.{platform}"), outcome(r), &r.message, r.kind.as_str());
-            case.set_time(std::time::Duration::from_millis(r.duration_ms));
-            suite.add_test_case(case);
+/// One test suite per target (in file order), one test case per check
+/// (classname `opsdeck.check.<platform>`) with its time; a failed check
+/// carries its message and kind, a check not run is skipped.
+fn junit(results: &[CheckResult]) -> String {
+    let mut suites: Vec<Suite> = Vec::new();
+    for r in results {
+        let platform = if r.platform.is_empty() { "unknown" } else { &r.platform };
+        let mut case = Case::new(r.name.clone(), format!("opsdeck.check.{platform}"), outcome(r), r.message.clone());
+        case.kind = r.kind.as_str().into();
+        case.time = std::time::Duration::from_millis(r.duration_ms);
+        match suites.iter_mut().find(|s| s.name == r.target) {
+            Some(s) => s.cases.push(case),
+            None => suites.push(Suite { name: r.target.clone(), cases: vec![case] }),
         }
-        report.add_test_suite(suite);
     }
-    crate::output::junit_xml(&report)
+    junit::report("opsdeck.check", &suites)
 }

@@ -64,13 +64,7 @@ pub async fn run(a: HealthArgs) -> u8 {
     if a.format == HealthFormat::Json {
         print_json(&results);
     } else if a.format == HealthFormat::Junit {
-        match junit(&results) {
-            Ok(xml) => println!("{xml}"),
-            Err(e) => {
-                eprintln!("error (internal): cannot write JUnit XML: {e}");
-                return exit::INTERNAL;
-            }
-        }
+        print!("{}", junit(&results));
     } else {
         let rows: Vec<Vec<String>> = results
             .iter()
@@ -101,28 +95,21 @@ pub async fn run(a: HealthArgs) -> u8 {
 }
 
 /// One test case per cluster; a Degraded or Unreachable cluster is a failure
-/// whose message is its reasons.
-fn junit(results: &[opsdeck_core::clusters::ClusterHealth]) -> Result<String, quick_junit::SerializeError> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut suite = TestSuite::new("cluster-health");
-    for h in results {
-        let status = if h.verdict == Verdict::Healthy {
-            TestCaseStatus::success()
-        } else {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+/// whose message is its first reason and whose text is every reason.
+fn junit(results: &[opsdeck_core::clusters::ClusterHealth]) -> String {
+    use crate::junit::{Case, Outcome, Suite};
+    let cases = results
+        .iter()
+        .map(|h| {
+            let healthy = h.verdict == Verdict::Healthy;
             let reasons: Vec<&str> = h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).collect();
-            s.set_message(format!("{:?}: {}", h.verdict, reasons.first().copied().unwrap_or("")));
-            s.set_description(reasons.join("\n"));
-            s
-        };
-        let mut case = TestCase::new(h.context.as_str(), status);
-        case.set_classname("opsdeck.health");
-        if let Some(ms) = h.latency_ms {
-            case.set_time(std::time::Duration::from_millis(ms));
-        }
-        suite.add_test_case(case);
-    }
-    let mut report = Report::new("opsdeck-health");
-    report.add_test_suite(suite);
-    crate::output::junit_xml(&report)
+            let message = if healthy { format!("{:?}", h.verdict) } else { format!("{:?}: {}", h.verdict, reasons.first().copied().unwrap_or("")) };
+            let mut case = Case::new(h.context.as_str(), "opsdeck.health", if healthy { Outcome::Passed } else { Outcome::Failed }, message);
+            case.kind = format!("{:?}", h.verdict).to_lowercase();
+            case.detail = reasons.join("\n");
+            case.time = std::time::Duration::from_millis(h.latency_ms.unwrap_or(0));
+            case
+        })
+        .collect();
+    crate::junit::report("opsdeck.health", &[Suite { name: "cluster-health".into(), cases }])
 }

@@ -145,7 +145,7 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
             Some(Err(e)) => return Err(e),
             None => {}
         },
-        ScanFormat::Junit => println!("{}", junit(&reports, a.fail_on.unwrap_or(FailOn::Block)).map_err(|e| Error::Internal(format!("JUnit XML: {e}")))?),
+        ScanFormat::Junit => print!("{}", junit(&reports, a.fail_on.unwrap_or(FailOn::Block))),
     }
     let gate = |d: Decision| match a.fail_on {
         Some(FailOn::Block) => d == Decision::Block,
@@ -187,27 +187,23 @@ fn table(reports: &[ScanReport]) {
     }
 }
 
-fn junit(reports: &[ScanReport], fail_on: FailOn) -> std::result::Result<String, quick_junit::SerializeError> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut suite = TestSuite::new("image-scan");
-    for r in reports {
-        let d = r.assessment.verdict.decision;
-        let failed = d == Decision::Block || (fail_on == FailOn::Warn && d == Decision::Warn);
-        let status = if failed {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+/// One test case per image; an image whose decision fails the gate is a
+/// failure with the decision and risk, and every policy violation as text.
+fn junit(reports: &[ScanReport], fail_on: FailOn) -> String {
+    use crate::junit::{Case, Outcome, Suite};
+    let cases = reports
+        .iter()
+        .map(|r| {
+            let d = r.assessment.verdict.decision;
+            let failed = d == Decision::Block || (fail_on == FailOn::Warn && d == Decision::Warn);
             let reasons: Vec<String> = r.assessment.verdict.violations.iter().map(|v| format!("{}: {}", v.policy, v.details)).collect();
-            s.set_message(format!("{} (risk {})", d.as_str(), r.assessment.verdict.risk_score));
-            s.set_description(reasons.join("\n"));
-            s
-        } else {
-            TestCaseStatus::success()
-        };
-        let mut case = TestCase::new(r.image.as_str(), status);
-        case.set_classname("opsdeck.scan");
-        case.set_time(std::time::Duration::from_millis(r.duration_ms));
-        suite.add_test_case(case);
-    }
-    let mut report = Report::new("opsdeck-scan");
-    report.add_test_suite(suite);
-    crate::output::junit_xml(&report)
+            let message = format!("{} (risk {})", d.as_str(), r.assessment.verdict.risk_score);
+            let mut case = Case::new(r.image.as_str(), "opsdeck.scan", if failed { Outcome::Failed } else { Outcome::Passed }, message);
+            case.kind = d.as_str().to_lowercase();
+            case.detail = reasons.join("\n");
+            case.time = std::time::Duration::from_millis(r.duration_ms);
+            case
+        })
+        .collect();
+    crate::junit::report("opsdeck.scan", &[Suite { name: "image-scan".into(), cases }])
 }

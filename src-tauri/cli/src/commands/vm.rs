@@ -19,7 +19,7 @@ use opsdeck_core::vms::{compliance, inventory::Inventory};
 use opsdeck_core::{Backend, Error};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table, Format, Outcome};
+use crate::output::{fail, print_json, print_table, Format};
 
 #[derive(Debug, Args)]
 pub struct VmArgs {
@@ -399,8 +399,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let code = match format {
                 LifecycleFormat::Json => print_json(&actions),
                 LifecycleFormat::Junit => {
-                    let xml = lifecycle_junit(&actions).map_err(|e| Error::Internal(format!("writing JUnit: {e}")))?;
-                    println!("{xml}");
+                    print!("{}", lifecycle_junit(&actions));
                     exit::OK
                 }
                 LifecycleFormat::Table => {
@@ -477,14 +476,17 @@ pub enum LifecycleFormat {
 
 /// One suite `vm-lifecycle`, a test case per action (`<action> <vm>`,
 /// classname `opsdeck.vm.<request>`), a failure with the detail when it failed.
-fn lifecycle_junit(actions: &[opsdeck_core::vms::lifecycle::Action]) -> Result<String, quick_junit::SerializeError> {
-    let mut suite = quick_junit::TestSuite::new("vm-lifecycle");
-    for a in actions {
-        suite.add_test_case(crate::output::junit_case(format!("{} {}", a.action, a.vm), format!("opsdeck.vm.{}", a.request), if a.ok { Outcome::Passed } else { Outcome::Failed }, &a.detail, &a.action));
-    }
-    let mut report = quick_junit::Report::new("opsdeck-vm-lifecycle");
-    report.add_test_suite(suite);
-    crate::output::junit_xml(&report)
+fn lifecycle_junit(actions: &[opsdeck_core::vms::lifecycle::Action]) -> String {
+    use crate::junit::{Case, Outcome, Suite};
+    let cases = actions
+        .iter()
+        .map(|a| {
+            let mut case = Case::new(format!("{} {}", a.action, a.vm), format!("opsdeck.vm.{}", a.request), if a.ok { Outcome::Passed } else { Outcome::Failed }, a.detail.clone());
+            case.kind = a.action.clone();
+            case
+        })
+        .collect();
+    crate::junit::report("opsdeck.vm", &[Suite { name: "vm-lifecycle".into(), cases }])
 }
 
 #[cfg(test)]
@@ -495,8 +497,8 @@ mod tests {
     #[test]
     fn lifecycle_junit_has_a_case_per_action_and_fails_the_failed_ones() {
         let act = |action: &str, ok: bool, detail: &str| Action { request: "r1".into(), vm: "build-01".into(), action: action.into(), ok, detail: detail.into() };
-        let xml = lifecycle_junit(&[act("snapshot", true, "took Scheduled-20261201-0900"), act("power_off", false, "powering off failed: NoPermission")]).unwrap();
-        assert!(xml.contains(r#"<testsuite name="vm-lifecycle" tests="2""#) && xml.contains(r#"failures="1""#), "{xml}");
+        let xml = lifecycle_junit(&[act("snapshot", true, "took Scheduled-20261201-0900"), act("power_off", false, "powering off failed: NoPermission")]);
+        assert!(xml.contains(r#"<testsuite name="vm-lifecycle" package="opsdeck.vm""#) && xml.contains(r#"tests="2""#) && xml.contains(r#"failures="1""#), "{xml}");
         assert!(xml.contains(r#"<testcase name="snapshot build-01" classname="opsdeck.vm.r1""#), "{xml}");
         assert!(xml.contains(r#"<failure message="powering off failed: NoPermission" type="power_off"/>"#), "{xml}");
     }
