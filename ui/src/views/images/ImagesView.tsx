@@ -4,13 +4,14 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError, Connection } from '../../api/types';
-import type { ContainerRow, EngineInventory, ImageProgress, ImageRow, ScanReport, ScanSummary } from '../../api/types-images';
+import type { ContainerRow, ImageProgress, ImageRow, ScanReport, ScanSummary } from '../../api/types-images';
 import { DataTable, type Column } from '../../components/DataTable';
 import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { Icon } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
+import { useCachedThenLive } from '../../app/cachedThenLive';
 import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections, useSettings } from '../../app/store';
 import { useT } from '../../i18n';
@@ -38,10 +39,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   const [conn, choose] = useRememberedConnection(LAST_CONNECTION_KEY, connections);
   const id = conn.id;
   const [tab, setTab] = useState<Tab>('images');
-  const [inventory, setInventory] = useState<EngineInventory | null>(null);
-  const [cachedAt, setCachedAt] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
+  const { data: inventory, cachedAt, loading, error, refresh } = useCachedThenLive(id, api.imagesCached, api.imagesInventory);
   const [history, setHistory] = useState<ScanSummary[] | null>(null);
   const [historyError, setHistoryError] = useState<AppError | null>(null);
   const [scan, setScan] = useState<{ image: string; stored?: { id: number; report: ScanReport } } | null>(null);
@@ -58,42 +56,8 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
     );
   }, [id]);
 
-  const refresh = useCallback(() => {
-    setLoading(true);
-    api.imagesInventory(id).then(
-      (inv) => {
-        setInventory(inv);
-        setCachedAt(null);
-        setError(null);
-        setLoading(false);
-      },
-      (e) => {
-        setError(toAppError(e));
-        setLoading(false);
-      },
-    );
-  }, [id]);
-
-  // Cached inventory first (instant, offline), then the engine.
-  useEffect(() => {
-    let live = true;
-    setInventory(null);
-    setError(null);
-    api.imagesCached(id).then(
-      (c) => {
-        if (live && c) {
-          setInventory((cur) => cur ?? c.payload);
-          setCachedAt((cur) => cur ?? c.fetched_at);
-        }
-      },
-      () => {},
-    );
-    refresh();
-    loadHistory();
-    return () => {
-      live = false;
-    };
-  }, [id, refresh, loadHistory]);
+  // The inventory (cached first, then the engine) reloads itself on a connection change; the history with it.
+  useEffect(loadHistory, [loadHistory]);
 
   // Leaving the view cancels a scan of all running containers.
   useEffect(() => () => void (running && api.imagesCancel(running.task).catch(() => {})), [running?.task]);

@@ -4,7 +4,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError, Connection } from '../../api/types';
-import type { Inventory, VmRequest } from '../../api/types-vms';
+import type { VmRequest } from '../../api/types-vms';
+import { useCachedThenLive } from '../../app/cachedThenLive';
 import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections, useSettings } from '../../app/store';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -40,10 +41,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
   const [conn, choose] = useRememberedConnection(LAST_CONNECTION_KEY, connections);
   const id = conn.id;
   const [tab, setTab] = useState<Tab>('requests');
-  const [inventory, setInventory] = useState<Inventory | null>(null);
-  const [cachedAt, setCachedAt] = useState<string | null>(null);
-  const [invLoading, setInvLoading] = useState(false);
-  const [invError, setInvError] = useState<AppError | null>(null);
+  const { data: inventory, setData: setInventory, cachedAt, loading: invLoading, error: invError, refresh: refreshInventory } = useCachedThenLive(id, api.vmsCached, api.vmsInventory);
   const [requests, setRequests] = useState<VmRequest[] | null>(null);
   const [reqError, setReqError] = useState<AppError | null>(null);
   const [open, setOpen] = useState<string | null>(null);
@@ -58,34 +56,18 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
     );
   }, []);
 
-  const refresh = useCallback(() => {
-    setInvLoading(true);
-    api.vmsInventory(id).then(
-      (inv) => (setInventory(inv), setCachedAt(null), setInvError(null), setInvLoading(false)),
-      (e) => (setInvError(toAppError(e)), setInvLoading(false)),
-    );
+  // The inventory (cached first, then vCenter) reloads itself on a connection
+  // change; the requests and the panels reload with it.
+  const reloadOthers = useCallback(() => {
     loadRequests();
     setVersion((v) => v + 1);
-  }, [id, loadRequests]);
+  }, [loadRequests]);
+  useEffect(reloadOthers, [id, reloadOthers]);
 
-  // Cached inventory first (instant, offline), then vCenter.
-  useEffect(() => {
-    let live = true;
-    setInventory(null);
-    api.vmsCached(id).then(
-      (c) => {
-        if (live && c) {
-          setInventory((cur) => cur ?? c.payload);
-          setCachedAt((cur) => cur ?? c.fetched_at);
-        }
-      },
-      () => {},
-    );
-    refresh();
-    return () => {
-      live = false;
-    };
-  }, [id, refresh]);
+  const refresh = useCallback(() => {
+    refreshInventory();
+    reloadOthers();
+  }, [refreshInventory, reloadOthers]);
 
   // Live updates while the view is open (stopped on unmount or connection change).
   useEffect(() => {
