@@ -15,25 +15,34 @@ use vim_rs::vim_retrievable;
 use super::vsphere::{vim_error, TIMEOUT};
 use crate::error::{with_timeout, Result};
 
-// Keep in step with `live::VmLive` (tested).
-vim_retrievable!(
-    struct VmProps: VirtualMachine {
-        name = "name",
-        power = "runtime.power_state",
-        host = "runtime.host",
-        boot_time = "runtime.boot_time",
-        template = "config.template"?,
-        cpu = "config.hardware.num_cpu"?,
-        memory_mb = "config.hardware.memory_mb"?,
-        annotation = "config.annotation"?,
-        tools = "summary.guest.tools_running_status",
-        committed = "summary.storage.committed"?,
-        datastores = "datastore",
-        snapshot = "snapshot",
-        parent = "parent",
-        pool = "resource_pool",
-    }
-);
+/// The VM properties a [`VmRow`] is made of, written once for both vim_rs
+/// macros: `vim_retrievable!` for the one-shot inventory read (`VmProps`,
+/// here) and `vim_updatable!` for live updates (`live::VmLive`).
+macro_rules! vm_properties {
+    ($macro:ident, $name:ident) => {
+        $macro!(
+            struct $name: VirtualMachine {
+                name = "name",
+                power = "runtime.power_state",
+                host = "runtime.host",
+                boot_time = "runtime.boot_time",
+                template = "config.template"?,
+                cpu = "config.hardware.num_cpu"?,
+                memory_mb = "config.hardware.memory_mb"?,
+                annotation = "config.annotation"?,
+                tools = "summary.guest.tools_running_status",
+                committed = "summary.storage.committed"?,
+                datastores = "datastore",
+                snapshot = "snapshot",
+                parent = "parent",
+                pool = "resource_pool",
+            }
+        );
+    };
+}
+pub(crate) use vm_properties;
+
+vm_properties!(vim_retrievable, VmProps);
 
 vim_retrievable!(
     struct HostProps: HostSystem {

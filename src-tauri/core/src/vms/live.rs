@@ -14,29 +14,10 @@ use vim_rs::core::pc_cache::{CacheAction, CacheManager, ObjectCache, ObjectCache
 use vim_rs::mo::PropertyCollector;
 use vim_rs::vim_updatable;
 
-use super::inventory::{vm_row, VmRow};
+use super::inventory::{vm_properties, vm_row, VmRow};
 use super::vsphere::call_error;
 
-// The same properties as `inventory::VmProps` (vim_rs has one macro for a
-// one-shot read and another for updates); a test keeps the lists equal.
-vim_updatable!(
-    struct VmLive: VirtualMachine {
-        name = "name",
-        power = "runtime.power_state",
-        host = "runtime.host",
-        boot_time = "runtime.boot_time",
-        template = "config.template"?,
-        cpu = "config.hardware.num_cpu"?,
-        memory_mb = "config.hardware.memory_mb"?,
-        annotation = "config.annotation"?,
-        tools = "summary.guest.tools_running_status",
-        committed = "summary.storage.committed"?,
-        datastores = "datastore",
-        snapshot = "snapshot",
-        parent = "parent",
-        pool = "resource_pool",
-    }
-);
+vm_properties!(vim_updatable, VmLive);
 
 impl VmLive {
     fn row(&self) -> VmRow {
