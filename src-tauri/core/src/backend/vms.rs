@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use super::Backend;
 use crate::cache::db::now_rfc3339;
+use crate::cache::settings;
 use crate::cache::snapshots::{self, Snapshot};
 use crate::connections::ConnectionSpec;
 use crate::connectors::vsphere;
@@ -67,8 +68,7 @@ pub struct VmSettings {
 
 impl Backend {
     pub async fn vm_settings(&self) -> Result<VmSettings> {
-        let json: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(SETTINGS_KEY).fetch_optional(self.db.pool()).await?;
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+        Ok(settings::load_json(&self.db, SETTINGS_KEY).await?.unwrap_or_default())
     }
 
     pub async fn set_vm_settings(&self, s: &VmSettings) -> Result<()> {
@@ -79,8 +79,7 @@ impl Backend {
             crate::vms::store::etcd::validate_prefix(prefix)?;
             self.connection(connection_id).await?;
         }
-        let json = serde_json::to_string(s).map_err(|e| Error::Internal(e.to_string()))?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").bind(SETTINGS_KEY).bind(&json).execute(self.db.pool()).await?;
+        let json = settings::store_json(&self.db, SETTINGS_KEY, s).await?;
         self.audit("vsphere", "vm settings", "vm.settings", Ok(json)).await;
         Ok(())
     }

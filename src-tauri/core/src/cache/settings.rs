@@ -1,6 +1,8 @@
-//! User settings (theme, language), one row per key.
+//! User settings (theme, language), one row per key; and the settings rows
+//! that hold one JSON document each (the image policy, the VM workspace's
+//! settings).
 
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::db::Db;
 use crate::error::{Error, Result};
@@ -61,4 +63,18 @@ pub async fn store(db: &Db, s: &Settings) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The JSON document in settings row `key`; `None` when there is none or it
+/// no longer parses (written by another version), so the caller's defaults apply.
+pub async fn load_json<T: DeserializeOwned>(db: &Db, key: &str) -> Result<Option<T>> {
+    let json: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(db.pool()).await?;
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+}
+
+/// Writes `value` as the JSON document of settings row `key`; returns the JSON written.
+pub async fn store_json<T: Serialize>(db: &Db, key: &str, value: &T) -> Result<String> {
+    let json = serde_json::to_string(value).map_err(|e| Error::Internal(format!("settings {key}: {e}")))?;
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").bind(key).bind(&json).execute(db.pool()).await?;
+    Ok(json)
 }
