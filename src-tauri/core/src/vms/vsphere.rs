@@ -117,6 +117,11 @@ impl Vim {
         VirtualMachine::new(self.client.clone(), id)
     }
 
+    /// Makes the call that starts a task, under the call timeout; returns the task.
+    async fn start(&self, what: &str, call: impl std::future::Future<Output = std::result::Result<ManagedObjectReference, vim_rs::core::client::Error>>) -> Result<ManagedObjectReference> {
+        with_timeout(what.to_string(), TIMEOUT, async { call.await.map_err(|e| call_error(what, e)) }).await
+    }
+
     /// Waits for a task by reading its state (back-off 100 ms to 1 s),
     /// reporting its percentage while it runs; returns its result.
     ///
@@ -199,7 +204,7 @@ impl Vim {
         let config: VirtualMachineConfigSpec = from_json("config spec", config.clone())?;
         let spec = VirtualMachineCloneSpec { location, template: false, config: Some(config), customization: None, power_on: false, snapshot: None, memory: None, tpm_provision_policy: None };
         let folder = moref(MoTypesEnum::Folder, folder);
-        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(template).clone_vm_task(&folder, name, &spec).await.map_err(|e| call_error(&what, e)) }).await?;
+        let task = self.start(&what, self.vm(template).clone_vm_task(&folder, name, &spec)).await?;
         self.wait_moref(&what, task, progress).await
     }
 
@@ -207,13 +212,13 @@ impl Vim {
     pub async fn reconfigure(&self, vm: &str, config: &serde_json::Value, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
         let what = format!("reconfiguring {vm}");
         let spec: VirtualMachineConfigSpec = from_json("config spec", config.clone())?;
-        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).reconfig_vm_task(&spec).await.map_err(|e| call_error(&what, e)) }).await?;
+        let task = self.start(&what, self.vm(vm).reconfig_vm_task(&spec)).await?;
         self.wait(&what, task, progress).await
     }
 
     pub async fn power_on(&self, vm: &str, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
         let what = format!("powering on {vm}");
-        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).power_on_vm_task(None).await.map_err(|e| call_error(&what, e)) }).await?;
+        let task = self.start(&what, self.vm(vm).power_on_vm_task(None)).await?;
         self.wait(&what, task, progress).await
     }
 
@@ -237,24 +242,21 @@ impl Vim {
 
     pub async fn power_off(&self, vm: &str) -> Result<()> {
         let what = format!("powering off {vm}");
-        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).power_off_vm_task().await.map_err(|e| call_error(&what, e)) }).await?;
+        let task = self.start(&what, self.vm(vm).power_off_vm_task()).await?;
         self.wait(&what, task, &|_| {}).await
     }
 
     /// Takes a snapshot (no memory, no quiescing); returns its id.
     pub async fn snapshot(&self, vm: &str, name: &str, description: &str, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<String> {
         let what = format!("snapshot {name} of {vm}");
-        let task = with_timeout(what.clone(), TIMEOUT, async {
-            self.vm(vm).create_snapshot_task(name, Some(description), false, false).await.map_err(|e| call_error(&what, e))
-        })
-        .await?;
+        let task = self.start(&what, self.vm(vm).create_snapshot_task(name, Some(description), false, false)).await?;
         self.wait_moref(&what, task, progress).await
     }
 
     pub async fn remove_snapshot(&self, snapshot: &str) -> Result<()> {
         let what = format!("removing snapshot {snapshot}");
         let s = VirtualMachineSnapshot::new(self.client.clone(), snapshot);
-        let task = with_timeout(what.clone(), TIMEOUT, async { s.remove_snapshot_task(false, Some(true)).await.map_err(|e| call_error(&what, e)) }).await?;
+        let task = self.start(&what, s.remove_snapshot_task(false, Some(true))).await?;
         self.wait(&what, task, &|_| {}).await
     }
 
@@ -275,7 +277,7 @@ impl Vim {
     /// Destroys a VM (it must be powered off).
     pub async fn destroy(&self, vm: &str) -> Result<()> {
         let what = format!("destroying {vm}");
-        let task = with_timeout(what.clone(), TIMEOUT, async { self.vm(vm).destroy_task().await.map_err(|e| call_error(&what, e)) }).await?;
+        let task = self.start(&what, self.vm(vm).destroy_task()).await?;
         self.wait(&what, task, &|_| {}).await
     }
 }
