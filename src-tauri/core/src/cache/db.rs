@@ -25,6 +25,20 @@ impl Db {
                 Error::Storage(format!("cannot create the data directory {}: {e}", dir.display()))
             })?;
         }
+        // Processes opening the database at once (the app and the CLI, or two
+        // CLI calls) take turns, under an exclusive file lock next to it, for
+        // what must happen once: creating the file, switching it to WAL (SQLite
+        // answers "database is locked" there without waiting for the busy
+        // timeout) and running the migrations. The lock is held for the open only.
+        let lock_path = path.with_extension("migrate-lock");
+        let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+            f.lock()?;
+            Ok(f)
+        })
+        .await
+        .map_err(|e| Error::Storage(format!("waiting for the database lock: {e}")))?
+        .map_err(|e| Error::Storage(format!("cannot lock {} to open it: {e}", path.display())))?;
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
@@ -37,18 +51,6 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
-        // Two processes opening a new database at once (the app and the CLI, or
-        // two CLI calls) must not both run the migrations: hold an exclusive
-        // file lock next to the database while migrating.
-        let lock_path = path.with_extension("migrate-lock");
-        let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-            let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
-            f.lock()?;
-            Ok(f)
-        })
-        .await
-        .map_err(|e| Error::Storage(format!("waiting for the migration lock: {e}")))?
-        .map_err(|e| Error::Storage(format!("cannot lock {} for the migration: {e}", path.display())))?;
         let migrated = sqlx::migrate!("./migrations").run(&pool).await;
         drop(lock);
         migrated?;
