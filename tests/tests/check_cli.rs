@@ -4,7 +4,7 @@
 //! the environment or the keychain and never appear in a report.
 
 use std::io::BufRead;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use opsdeck_tests::backend::TestBackend;
@@ -14,10 +14,8 @@ use opsdeck_tests::vms::{etcd_with_vm_roles, vcsim_with_template, ETCD_PASSWORD}
 use opsdeck_tests::{workspace, Service};
 
 fn opsdeck(data: &std::path::Path, keychain: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
-    Command::new(workspace::target_dir().join("debug/opsdeck"))
+    workspace::cli(data, keychain)
         .args(args)
-        .env("OPSDECK_DATA_DIR", data)
-        .env("OPSDECK_KEYCHAIN_SERVICE", keychain)
         .envs(env.iter().copied())
         .output()
         .expect("run opsdeck")
@@ -169,10 +167,8 @@ struct Running {
 impl Running {
     fn start(data: &std::path::Path, vc_password: &str) -> Running {
         let arg = |f: &str| data.join(f).to_str().unwrap().to_string();
-        let mut child = Command::new(workspace::target_dir().join("debug/opsdeck"))
+        let mut child = workspace::cli(data, &format!("opsdeck-check-run-{}", uuid::Uuid::new_v4()))
             .args(["check", "--config", &arg("checks.yaml"), "--junit", &arg("junit.xml"), "--json", &arg("results.json")])
-            .env("OPSDECK_DATA_DIR", data)
-            .env("OPSDECK_KEYCHAIN_SERVICE", format!("opsdeck-check-run-{}", uuid::Uuid::new_v4()))
             .env("CHECK_VC_PW", vc_password)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -6,7 +6,7 @@ use std::process::Command;
 use opsdeck_tests::{workspace, Service};
 
 fn opsdeck() -> Command {
-    let bin = workspace::target_dir().join("debug/opsdeck");
+    let bin = workspace::cli_bin();
     assert!(bin.exists(), "{} missing: cargo build --workspace first", bin.display());
     Command::new(bin)
 }

@@ -16,12 +16,10 @@ impl Cli {
     }
 
     fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-        let mut child = Command::new(workspace::target_dir().join("debug/opsdeck"))
+        let mut child = workspace::cli(self.data.path(), &format!("opsdeck-cli-config-{}", std::process::id()))
             .arg("config")
             .args(["--endpoints", &self.endpoint])
             .args(args)
-            .env("OPSDECK_DATA_DIR", self.data.path())
-            .env("OPSDECK_KEYCHAIN_SERVICE", format!("opsdeck-cli-config-{}", std::process::id()))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -99,7 +97,7 @@ fn guarded_put_get_history_diff_export_import() {
 fn watch_prints_changes_as_json_lines() {
     let etcd = Service::start("etcd", &[]);
     let cli = Cli { data: tempfile::tempdir().unwrap(), endpoint: etcd.get("ETCD_ENDPOINT").into() };
-    let mut watcher = Command::new(workspace::target_dir().join("debug/opsdeck"))
+    let mut watcher = Command::new(workspace::cli_bin())
         .args(["config", "--endpoints", &cli.endpoint, "watch", "/w/", "--count", "2"])
         .env("OPSDECK_DATA_DIR", cli.data.path())
         .stdout(Stdio::piped())

@@ -100,7 +100,7 @@ fn cli_apply_reports_per_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cm.yaml");
     std::fs::write(&file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cli-cm\n  namespace: default\ndata:\n  k: v\n").unwrap();
-    let bin = opsdeck_tests::workspace::target_dir().join("debug/opsdeck");
+    let bin = opsdeck_tests::workspace::cli_bin();
     let run = |ctx: &str| {
         std::process::Command::new(&bin)
             .args(["apply", "-f", file.to_str().unwrap(), "--kubeconfig", api.get("KUBECONFIG"), "--context", ctx])

@@ -170,7 +170,7 @@ fn serde_norway_or_yaml(text: &str) -> serde_json::Value {
 #[test]
 fn cli_health_reports_and_gates() {
     let api = shared("kube-apiserver");
-    let bin = opsdeck_tests::workspace::target_dir().join("debug/opsdeck");
+    let bin = opsdeck_tests::workspace::cli_bin();
     let out = std::process::Command::new(&bin)
         .args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--context", "admin", "--format", "json"])
         .output()
@@ -230,7 +230,7 @@ async fn health_of_a_connection_is_cached_for_the_next_start() {
 #[test]
 fn cli_health_writes_junit() {
     let api = shared("kube-apiserver");
-    let bin = opsdeck_tests::workspace::target_dir().join("debug/opsdeck");
+    let bin = opsdeck_tests::workspace::cli_bin();
     let out = std::process::Command::new(&bin)
         .args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--format", "junit"])
         .output()

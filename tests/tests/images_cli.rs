@@ -13,7 +13,7 @@ use opsdeck_tests::service::shared;
 use opsdeck_tests::workspace;
 
 fn opsdeck(data: &std::path::Path, args: &[&str]) -> Output {
-    let bin = workspace::target_dir().join("debug/opsdeck");
+    let bin = workspace::cli_bin();
     Command::new(bin).args(args).env("OPSDECK_DATA_DIR", data).env("DOCKER_HOST", shared("dockerd").get("DOCKER_HOST")).output().expect("run opsdeck")
 }
 

@@ -2,7 +2,7 @@
 //! would run it: quota, request, both approvals, provision, requests list,
 //! compliance export, lifecycle; exit codes a pipeline can gate on.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::vms::vcsim_with_template;
@@ -16,10 +16,8 @@ struct Cli {
 
 impl Cli {
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(workspace::target_dir().join("debug/opsdeck"))
+        workspace::cli(self.data.path(), &self.keychain)
             .args(args)
-            .env("OPSDECK_DATA_DIR", self.data.path())
-            .env("OPSDECK_KEYCHAIN_SERVICE", &self.keychain)
             .env("VCSIM_PASSWORD_FOR_TEST", &self.password)
             .output()
             .expect("run opsdeck")
