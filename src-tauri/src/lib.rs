@@ -22,7 +22,7 @@ pub fn run() {
     schedule_vm_lifecycle(backend.clone());
     let result = tauri::Builder::default()
         .manage(backend)
-        .manage(commands::config::Watches::default())
+        .manage(commands::config::ConfigWatches::default())
         .manage(commands::clusters::ClusterWatches::default())
         .manage(commands::vms::VmWatches::default())
         .manage(commands::images::ScanTasks::default())

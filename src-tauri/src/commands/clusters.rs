@@ -1,9 +1,5 @@
 //! Clusters workspace commands.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
-
 use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::clusters::apply::ApplyResult;
 use opsdeck_core::clusters::details::ClusterDetails;
@@ -14,6 +10,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use super::check_id;
+use super::watches::Watches;
 use crate::error::{UiError, UiResult};
 
 /// Checks a Kubernetes connection's contexts now (and caches the result).
@@ -31,11 +28,7 @@ pub async fn clusters_cached(backend: State<'_, Backend>, connection_id: String)
 }
 
 /// Open live cluster watches by id.
-#[derive(Default)]
-pub struct ClusterWatches {
-    next: AtomicU32,
-    open: Mutex<HashMap<u32, LiveHandle>>,
-}
+pub type ClusterWatches = Watches<LiveHandle>;
 
 /// Live health of a connection's contexts, streamed on `on_event`.
 #[tauri::command]
@@ -51,16 +44,12 @@ pub async fn clusters_watch(
             let _ = on_event.send(h);
         })
         .await?;
-    let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
-    watches.open.lock().map_err(|_| UiError::invalid("watch registry unavailable"))?.insert(id, handle);
-    Ok(id)
+    watches.add(handle)
 }
 
 #[tauri::command]
 pub fn clusters_unwatch(watches: State<'_, ClusterWatches>, watch_id: u32) -> UiResult<()> {
-    if let Ok(mut open) = watches.open.lock() {
-        open.remove(&watch_id); // dropping the handle stops its watches
-    }
+    watches.remove(watch_id);
     Ok(())
 }
 

@@ -2,10 +2,6 @@
 //! the backend. Watches stream over a Tauri channel and stop on `config_unwatch`
 //! or when the window goes away.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
-
 use opsdeck_core::config::format::{self, Validation, ValueFormat};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::{WatchEvent, WatchHandle};
@@ -15,14 +11,11 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use super::check_id;
+use super::watches::Watches;
 use crate::error::{UiError, UiResult};
 
-/// Open watches by id.
-#[derive(Default)]
-pub struct Watches {
-    next: AtomicU32,
-    open: Mutex<HashMap<u32, WatchHandle>>,
-}
+/// Open config watches by id.
+pub type ConfigWatches = Watches<WatchHandle>;
 
 const VALUE_MAX: usize = 16 * 1024 * 1024;
 
@@ -149,7 +142,7 @@ pub async fn config_import(backend: State<'_, Backend>, connection_id: String, p
 #[tauri::command]
 pub async fn config_watch(
     backend: State<'_, Backend>,
-    watches: State<'_, Watches>,
+    watches: State<'_, ConfigWatches>,
     connection_id: String,
     prefix: String,
     on_event: Channel<WatchEvent>,
@@ -161,15 +154,11 @@ pub async fn config_watch(
             let _ = on_event.send(ev);
         })
         .await?;
-    let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
-    watches.open.lock().map_err(|_| UiError::invalid("watch registry unavailable"))?.insert(id, handle);
-    Ok(id)
+    watches.add(handle)
 }
 
 #[tauri::command]
-pub fn config_unwatch(watches: State<'_, Watches>, watch_id: u32) -> UiResult<()> {
-    if let Ok(mut open) = watches.open.lock() {
-        open.remove(&watch_id); // dropping the handle cancels the watch
-    }
+pub fn config_unwatch(watches: State<'_, ConfigWatches>, watch_id: u32) -> UiResult<()> {
+    watches.remove(watch_id);
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connections;
 pub mod images;
 pub mod vms;
+pub mod watches;
 
 use crate::error::{UiError, UiResult};
 

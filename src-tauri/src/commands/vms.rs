@@ -2,10 +2,6 @@
 //! backend). The request store is the one chosen in the VM settings.
 //! Provisioning streams its steps on a Channel.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
-
 use opsdeck_core::backend::VmSettings;
 use opsdeck_core::vms::live::{LiveHandle, VmEvent};
 use opsdeck_core::cache::snapshots::Snapshot;
@@ -19,6 +15,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use super::check_id;
+use super::watches::Watches;
 use crate::error::{UiError, UiResult};
 
 /// Request ids are `r` + date + `-` + hex (see `vms::workflow::new_id`).
@@ -124,11 +121,7 @@ pub async fn vms_set_quota(backend: State<'_, Backend>, department: String, quot
 }
 
 /// Open live VM watches by id (dropping a handle stops its long-poll).
-#[derive(Default)]
-pub struct VmWatches {
-    next: AtomicU32,
-    open: Mutex<HashMap<u32, LiveHandle>>,
-}
+pub type VmWatches = Watches<LiveHandle>;
 
 /// Live VM updates while the view is open; stop with `vms_unwatch`.
 #[tauri::command]
@@ -139,15 +132,11 @@ pub async fn vms_watch(backend: State<'_, Backend>, watches: State<'_, VmWatches
             let _ = on_event.send(e);
         })
         .await?;
-    let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
-    watches.open.lock().map_err(|_| UiError::invalid("watch registry unavailable"))?.insert(id, handle);
-    Ok(id)
+    watches.add(handle)
 }
 
 #[tauri::command]
 pub fn vms_unwatch(watches: State<'_, VmWatches>, watch_id: u32) -> UiResult<()> {
-    if let Ok(mut open) = watches.open.lock() {
-        open.remove(&watch_id);
-    }
+    watches.remove(watch_id);
     Ok(())
 }
