@@ -9,6 +9,7 @@ import { ErrorState } from '../../components/ErrorState';
 import { Modal } from '../../components/Modal';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
+import { Tabs } from '../../components/Tabs';
 import { useT } from '../../i18n';
 import type { Card } from './model';
 
@@ -88,13 +89,7 @@ export function ClusterDetail({ card, onClose }: { card: Card; onClose: () => vo
         </p>
       )}
       {details && !details.metrics_available && <p class="muted">{t('clusters.detail.noMetrics')}</p>}
-      <div class="cfg-tabs" role="tablist">
-        {tabs.map((k) => (
-          <button key={k} type="button" role="tab" aria-selected={tab === k} class={`cfg-tab${tab === k ? ' cfg-tab-active' : ''}`} onClick={() => setTab(k)} data-testid={`cluster-tab-${k}`}>
-            {t(`clusters.detail.tab.${k}`)} ({count(k)})
-          </button>
-        ))}
-      </div>
+      <Tabs tabs={tabs} value={tab} onChange={setTab} testid="cluster-tab" label={(k) => `${t(`clusters.detail.tab.${k}`)} (${count(k)})`} />
       {tab === 'findings' && (
         <DataTable label={t('clusters.detail.tab.findings')} columns={findingCols} rows={h.findings} rowKey={(f) => `${f.kind}|${f.object}|${f.message}`} rowAttrs={() => ({ 'data-testid': 'cluster-finding-row' })} filterable empty={<div class="dt-state">{t('clusters.noIssues')}</div>} />
       )}

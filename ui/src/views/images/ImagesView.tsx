@@ -11,6 +11,7 @@ import { Icon } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
+import { Tabs } from '../../components/Tabs';
 import { useCachedThenLive } from '../../app/cachedThenLive';
 import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections, useSettings } from '../../app/store';
@@ -177,13 +178,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
           </button>
         </div>
       )}
-      <div class="cfg-tabs" role="tablist">
-        {(['images', 'containers', 'history', 'policy'] as const).map((k) => (
-          <button key={k} type="button" role="tab" aria-selected={tab === k} class={`cfg-tab${tab === k ? ' cfg-tab-active' : ''}`} onClick={() => setTab(k)} data-testid={`images-tab-${k}`}>
-            {t(`images.tab.${k}`)}
-          </button>
-        ))}
-      </div>
+      <Tabs tabs={['images', 'containers', 'history', 'policy'] as const} value={tab} onChange={setTab} testid="images-tab" label={(k) => t(`images.tab.${k}`)} />
       <div class="img-body">
         {tab === 'images' && (
           <DataTable

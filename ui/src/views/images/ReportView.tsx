@@ -7,6 +7,7 @@ import { DataTable, type Column } from '../../components/DataTable';
 import { Icon } from '../../components/Icon';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
+import { Tabs } from '../../components/Tabs';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../util/time';
 import { severityBadge, severityRank, shortId } from './model';
@@ -114,13 +115,13 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
           ))}
         </ul>
       )}
-      <div class="cfg-tabs" role="tablist">
-        {(['vulns', 'packages', 'layers'] as const).map((k) => (
-          <button key={k} type="button" role="tab" aria-selected={tab === k} class={`cfg-tab${tab === k ? ' cfg-tab-active' : ''}`} onClick={() => setTab(k)} data-testid={`scan-tab-${k}`}>
-            {t(`images.report.tab.${k}`, { count: k === 'vulns' ? report.vulnerabilities.length : k === 'packages' ? report.packages.length : report.layers.length })}
-          </button>
-        ))}
-      </div>
+      <Tabs
+        tabs={['vulns', 'packages', 'layers'] as const}
+        value={tab}
+        onChange={setTab}
+        testid="scan-tab"
+        label={(k) => t(`images.report.tab.${k}`, { count: k === 'vulns' ? report.vulnerabilities.length : k === 'packages' ? report.packages.length : report.layers.length })}
+      />
       {tab === 'vulns' && (
         <DataTable
           label={t('images.report.tab.vulns', { count: report.vulnerabilities.length })}

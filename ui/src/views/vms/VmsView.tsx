@@ -13,6 +13,7 @@ import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { Icon } from '../../components/Icon';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
+import { Tabs } from '../../components/Tabs';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
 import { NoConnection } from '../workspace/NoConnection';
@@ -138,14 +139,18 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
           {t('vms.newRequest')}
         </button>
       </div>
-      <div class="cfg-tabs" role="tablist">
-        {(['requests', 'inventory', 'quotas', 'compliance', 'settings'] as const).map((k) => (
-          <button key={k} type="button" role="tab" aria-selected={tab === k} class={`cfg-tab${tab === k ? ' cfg-tab-active' : ''}`} onClick={() => setTab(k)} data-testid={`vms-tab-${k}`}>
+      <Tabs
+        tabs={['requests', 'inventory', 'quotas', 'compliance', 'settings'] as const}
+        value={tab}
+        onChange={setTab}
+        testid="vms-tab"
+        label={(k) => (
+          <>
             {t(`vms.tab.${k}`)}
             {k === 'requests' && pending > 0 && <span class="vm-count">{pending}</span>}
-          </button>
-        ))}
-      </div>
+          </>
+        )}
+      />
       <div class="img-body">
         {tab === 'requests' && (
           <DataTable
