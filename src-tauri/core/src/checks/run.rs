@@ -84,26 +84,30 @@ pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&Check
     Ok(results.into_iter().map(|(_, r)| r).collect())
 }
 
-fn not_run(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>) -> CheckResult {
-    let platform = match target {
+/// The platform of a resolved target (`etcd`, `docker`, ...); empty when it did not resolve.
+fn platform(target: Option<&std::result::Result<Resolved, String>>) -> String {
+    match target {
         Some(Ok(t)) => t.spec.kind().as_str().to_string(),
         _ => String::new(),
-    };
-    CheckResult { name: c.name.clone(), target: c.target.clone(), platform, kind: c.kind, ok: false, message: "not run: the run was stopped before this check started".into(), duration_ms: 0, skipped: true }
+    }
+}
+
+fn not_run(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>) -> CheckResult {
+    CheckResult { name: c.name.clone(), target: c.target.clone(), platform: platform(target), kind: c.kind, ok: false, message: "not run: the run was stopped before this check started".into(), duration_ms: 0, skipped: true }
 }
 
 async fn one(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>, limit: Duration) -> CheckResult {
     let started = Instant::now();
-    let (platform, outcome) = match target {
-        Some(Ok(t)) => (t.spec.kind().as_str().to_string(), with_timeout(format!("check \"{}\"", c.name), limit, check(c, t, limit)).await),
-        Some(Err(e)) => (String::new(), Err(Error::invalid(e.clone()))),
-        None => (String::new(), Err(Error::invalid(format!("target \"{}\" is not defined", c.target)))),
+    let outcome = match target {
+        Some(Ok(t)) => with_timeout(format!("check \"{}\"", c.name), limit, check(c, t, limit)).await,
+        Some(Err(e)) => Err(Error::invalid(e.clone())),
+        None => Err(Error::invalid(format!("target \"{}\" is not defined", c.target))),
     };
     let (ok, message) = match outcome {
         Ok(m) => (true, m),
         Err(e) => (false, format!("{} ({})", e, e.code().as_str())),
     };
-    CheckResult { name: c.name.clone(), target: c.target.clone(), platform, kind: c.kind, ok, message, duration_ms: started.elapsed().as_millis() as u64, skipped: false }
+    CheckResult { name: c.name.clone(), target: c.target.clone(), platform: platform(target), kind: c.kind, ok, message, duration_ms: started.elapsed().as_millis() as u64, skipped: false }
 }
 
 async fn check(c: &CheckSpec, t: &Resolved, limit: Duration) -> Result<String> {
