@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::workspace;
+use crate::{procfs, workspace};
 
 /// tauri-driver, leading a process group of its own: WebKitWebDriver, the
 /// app and WebKit's processes.
@@ -17,13 +17,7 @@ pub struct Driver(Child);
 
 /// Whether a live (not zombie) process of group `pgid` remains.
 fn group_alive(pgid: i32) -> bool {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return false };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).any(|pid| {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
-        let Some((_, rest)) = stat.rsplit_once(')') else { return false };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        f.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && f.first() != Some(&"Z")
-    })
+    procfs::pids().into_iter().any(|pid| procfs::stat(pid).is_some_and(|s| s.group == pgid && s.alive()))
 }
 
 impl Drop for Driver {

@@ -11,6 +11,7 @@ pub mod bench;
 pub mod images;
 pub mod junit;
 pub mod osv;
+pub mod procfs;
 pub mod service;
 pub mod vms;
 pub mod workspace;

@@ -25,6 +25,7 @@ use opsdeck_core::connections::{ConnectionInput, ConnectionSpec};
 use opsdeck_core::{Backend, BackendOptions};
 use opsdeck_tests::app::{css, App};
 use opsdeck_tests::bench::median;
+use opsdeck_tests::procfs::{comm, pids, stat};
 use opsdeck_tests::{workspace, Service};
 
 /// Resident memory of a process from /proc/PID/smaps_rollup, in KiB.
@@ -45,24 +46,9 @@ fn mem(pid: u32) -> Mem {
     Mem { rss: field("Rss:"), pss: field("Pss:"), anon: field("Anonymous:") }
 }
 
-/// (parent pid, state, start time) from /proc/PID/stat.
-fn stat(pid: u32) -> Option<(u32, char, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
-    Some((fields.get(1)?.parse().ok()?, fields.first()?.chars().next()?, fields.get(19)?.parse().ok()?))
-}
-
-fn parent_of(pid: u32) -> Option<u32> {
-    stat(pid).map(|s| s.0)
-}
-
-fn comm(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
-}
-
 fn descends(mut p: u32, ancestor: u32) -> bool {
     for _ in 0..32 {
-        match parent_of(p) {
+        match stat(p).map(|s| s.parent) {
             Some(q) if q == ancestor => return true,
             Some(q) if q > 1 => p = q,
             _ => return false,
@@ -75,17 +61,17 @@ fn descends(mut p: u32, ancestor: u32) -> bool {
 /// characters; an app of an earlier round may still be exiting, so: ours,
 /// alive, newest) and its descendants (WebKit's processes).
 fn app_processes() -> (Option<u32>, Vec<(u32, String)>) {
-    let pids: Vec<u32> = std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    let pids = pids();
     let me = std::process::id();
     let app = pids
         .iter()
         .copied()
         .filter(|p| comm(*p).starts_with("opsdeck-desktop") && descends(*p, me))
-        .filter_map(|p| stat(p).filter(|s| s.1 != 'Z').map(|s| (s.2, p)))
+        .filter_map(|p| stat(p).filter(|s| s.alive()).map(|s| (s.start_time, p)))
         .max()
         .map(|(_, p)| p);
     let children = match app {
-        Some(a) => pids.iter().copied().filter(|p| *p != a && descends(*p, a) && stat(*p).is_some_and(|s| s.1 != 'Z')).map(|p| (p, comm(p))).collect(),
+        Some(a) => pids.iter().copied().filter(|p| *p != a && descends(*p, a) && stat(*p).is_some_and(|s| s.alive())).map(|p| (p, comm(p))).collect(),
         None => vec![],
     };
     (app, children)
