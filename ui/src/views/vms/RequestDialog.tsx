@@ -56,6 +56,17 @@ export function RequestDialog({ connId, inventory, onClose, onFiled }: Props) {
     onInput: (e: Event) => set(k, (e.currentTarget as HTMLInputElement).value as never),
     'data-testid': `vm-form-${k}`,
   });
+  /** An optional choice among inventory objects (empty = what `none` says). */
+  const pick = <T extends { id: string; name: string }>(k: 'network' | 'folder' | 'resource_pool', none: string, items: T[] | undefined, value: (x: T) => string, label: (x: T) => string) => (
+    <select {...text(k)} onChange={(e) => set(k, e.currentTarget.value)}>
+      <option value="">{none}</option>
+      {items?.map((x) => (
+        <option key={x.id} value={value(x)}>
+          {label(x)}
+        </option>
+      ))}
+    </select>
+  );
   const num = (k: 'cpu' | 'memory_gb' | 'disk_gb') => ({
     ...text(k),
     type: 'number' as const,
@@ -126,34 +137,13 @@ export function RequestDialog({ connId, inventory, onClose, onFiled }: Props) {
           <input {...num('disk_gb')} />
         </Field>
         <Field id="vm-network" label={t('vms.form.network')} optional>
-          <select {...text('network')} onChange={(e) => set('network', e.currentTarget.value)}>
-            <option value="">{t('vms.form.fromTemplate')}</option>
-            {inventory?.networks.map((n) => (
-              <option key={n.id} value={n.name}>
-                {n.name}
-              </option>
-            ))}
-          </select>
+          {pick('network', t('vms.form.fromTemplate'), inventory?.networks, (n) => n.name, (n) => n.name)}
         </Field>
         <Field id="vm-folder" label={t('vms.form.folder')} optional>
-          <select {...text('folder')} onChange={(e) => set('folder', e.currentTarget.value)}>
-            <option value="">{t('vms.form.fromTemplate')}</option>
-            {inventory?.folders.map((f) => (
-              <option key={f.id} value={f.id}>
-                {f.name}
-              </option>
-            ))}
-          </select>
+          {pick('folder', t('vms.form.fromTemplate'), inventory?.folders, (f) => f.id, (f) => f.name)}
         </Field>
         <Field id="vm-resource_pool" label={t('vms.form.pool')} optional>
-          <select {...text('resource_pool')} onChange={(e) => set('resource_pool', e.currentTarget.value)}>
-            <option value="">{t('vms.form.poolAuto')}</option>
-            {inventory?.pools.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name} ({p.id})
-              </option>
-            ))}
-          </select>
+          {pick('resource_pool', t('vms.form.poolAuto'), inventory?.pools, (p) => p.id, (p) => `${p.name} (${p.id})`)}
         </Field>
         <Field id="vm-department" label={t('vms.form.department')} hint={t('vms.form.departmentHint')} error={shown('department')}>
           <input {...text('department')} autocomplete="off" />
