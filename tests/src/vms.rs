@@ -5,7 +5,7 @@
 use opsdeck_core::connections::{Connection, ConnectionSpec};
 use opsdeck_core::vms::inventory::Inventory;
 use opsdeck_core::vms::model::{RequestSpec, SnapshotSchedule};
-use opsdeck_core::vms::store::etcd::{ensure_roles, manager_role, ROLE_ADMIN, ROLE_REQUESTER};
+use opsdeck_core::team::roles::{self, Member};
 use vim_rs::mo::VirtualMachine;
 
 use crate::backend::TestBackend;
@@ -68,26 +68,40 @@ pub fn count_named(inv: &Inventory, name: &str) -> usize {
 /// Password of every etcd user made by [`etcd_with_vm_roles`].
 pub const ETCD_PASSWORD: &str = "pw-for-tests";
 
-/// An etcd with auth on: root, and users `alice` (requester), `bob` and
-/// `bert` (managers of `qa`), `carol` (IT admin), `dave` (manager of `dev`).
-pub async fn etcd_with_vm_roles(prefix: &str) -> Service {
+/// The team every shared-store test plays, as `USER=DUTIES` (see
+/// [`Member::parse`]): two requesters, two managers of `qa` (bob also files
+/// requests), an admin who is also the executor, a manager of `qa` who is
+/// also an admin (to try approving twice), and a manager of `dev`.
+pub const TEAM: [&str; 7] = [
+    "alice=requester",
+    "amy=requester",
+    "bob=requester,manager:qa",
+    "bert=manager:qa",
+    "carol=admin,executor",
+    "mia=manager:qa,admin",
+    "dave=manager:dev",
+];
+
+/// An etcd with auth on: root, and the users of [`TEAM`] with their roles
+/// under `root_prefix`, made the way an administrator would (`opsdeck vm roles`).
+pub async fn etcd_with_vm_roles(root_prefix: &str) -> Service {
     let s = Service::start("etcd", &[]);
     let mut c = etcd_client::Client::connect([s.get("ETCD_ENDPOINT")], None).await.expect("connect to etcd");
-    ensure_roles(&mut c, prefix, &["qa".to_string(), "dev".to_string()]).await.expect("create roles");
-    let users: [(&str, String); 6] = [
-        ("root", "root".to_string()),
-        ("alice", ROLE_REQUESTER.to_string()),
-        ("bob", manager_role("qa")),
-        ("bert", manager_role("qa")),
-        ("carol", ROLE_ADMIN.to_string()),
-        ("dave", manager_role("dev")),
-    ];
-    for (user, role) in users {
-        c.user_add(user, ETCD_PASSWORD, None).await.expect("add user");
-        c.user_grant_role(user, role).await.expect("grant role");
+    c.user_add("root", ETCD_PASSWORD, None).await.expect("add root");
+    c.user_grant_role("root", "root").await.expect("grant root");
+    let members: Vec<Member> = TEAM.iter().map(|m| Member::parse(m).expect("member")).collect();
+    for m in &members {
+        c.user_add(m.user.as_str(), ETCD_PASSWORD, None).await.expect("add user");
     }
+    roles::apply(&mut c, root_prefix, &members).await.expect("team roles");
     c.auth_enable().await.expect("enable auth");
     s
+}
+
+/// A raw etcd client logged in as `user`: what a team member can do with
+/// etcdctl, around Opsdeck.
+pub async fn raw_etcd(etcd: &Service, user: &str) -> etcd_client::Client {
+    etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user(user, ETCD_PASSWORD))).await.expect("raw etcd client")
 }
 
 /// Saves an etcd connection for `user` in `t`.

@@ -8,13 +8,13 @@ use std::collections::HashSet;
 use opsdeck_core::backend::StoreChoice;
 use opsdeck_core::vms::model::{Quota, Stage, State};
 use opsdeck_core::vms::provision::ProvisionOptions;
-use opsdeck_core::vms::store::etcd::DEFAULT_PREFIX;
+use opsdeck_core::team::DEFAULT_ROOT as DEFAULT_PREFIX;
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::vms::{count_named, etcd_connection, etcd_with_vm_roles, form, vcsim_with_template};
 
 fn etcd_store(connection_id: &str) -> StoreChoice {
-    StoreChoice::Etcd { connection_id: connection_id.into(), prefix: DEFAULT_PREFIX.into() }
+    StoreChoice::Etcd { connection_id: connection_id.into(), prefix: DEFAULT_PREFIX.into(), allow_no_auth: false }
 }
 
 #[tokio::test]
@@ -40,7 +40,7 @@ async fn roles_decide_who_approves_and_one_of_two_approvers_wins() {
     // The requester cannot approve; nor can another department's manager; nor the admin first.
     let e = t.backend.vm_decide(s("alice"), Some(&vc.id), &r.id, Stage::Manager, true, "self-approval").await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
-    assert!(e.to_string().contains("user \"alice\""), "{e}");
+    assert!(e.to_string().contains("alice filed request"), "{e}");
     let e = t.backend.vm_decide(s("dave"), Some(&vc.id), &r.id, Stage::Manager, true, "").await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Forbidden, "dev's manager cannot approve for qa: {e}");
     let e = t.backend.vm_decide(s("bob"), Some(&vc.id), &r.id, Stage::Admin, true, "").await.unwrap_err();
@@ -83,7 +83,7 @@ async fn roles_decide_who_approves_and_one_of_two_approvers_wins() {
     let mut raw = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user("alice", opsdeck_tests::vms::ETCD_PASSWORD))).await.unwrap();
     let r3 = t.backend.vm_submit(s("alice"), &vc.id, form("shared-3", "qa")).await.unwrap();
     t.backend.vm_decide(s("bob"), Some(&vc.id), &r3.id, Stage::Manager, true, "").await.unwrap();
-    let key = format!("{DEFAULT_PREFIX}requests/{}", r3.id);
+    let key = format!("{DEFAULT_PREFIX}vms/requests/alice/{}", r3.id);
     let stored = raw.get(key.as_str(), None).await.unwrap().kvs()[0].value().to_vec();
     let mut v: serde_json::Value = serde_json::from_slice(&stored).unwrap();
     v["spec"]["cpu"] = serde_json::json!(16);

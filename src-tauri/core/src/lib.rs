@@ -13,6 +13,7 @@ pub mod error;
 pub mod paths;
 pub mod scanner;
 pub mod secrets;
+pub mod team;
 pub mod vms;
 
 pub use backend::{Backend, BackendOptions};

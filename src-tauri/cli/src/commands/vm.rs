@@ -13,8 +13,8 @@ use opsdeck_core::backend::StoreChoice;
 use opsdeck_core::connections::Kind;
 use opsdeck_core::vms::model::{Quota, RequestSpec, SnapshotSchedule, Stage, State, VmRequest};
 use opsdeck_core::vms::provision::ProvisionOptions;
-use opsdeck_core::vms::store::etcd::DEFAULT_PREFIX;
-use opsdeck_core::vms::store::RequestStore;
+use opsdeck_core::team::DEFAULT_ROOT;
+use opsdeck_core::vms::store::{RequestStore, Trust};
 use opsdeck_core::vms::{compliance, inventory::Inventory};
 use opsdeck_core::{Backend, Error};
 
@@ -32,9 +32,12 @@ pub struct VmArgs {
     /// The etcd connection of the shared store (with --store etcd).
     #[arg(long, global = true)]
     etcd: Option<String>,
-    /// Key prefix of the shared store.
-    #[arg(long, global = true, default_value = DEFAULT_PREFIX)]
+    /// Team root prefix in the shared etcd (requests under PREFIX/vms/).
+    #[arg(long, global = true, default_value = DEFAULT_ROOT)]
     prefix: String,
+    /// Accept a shared etcd without authentication (nothing is enforced there: anyone can approve as anyone).
+    #[arg(long, global = true)]
+    allow_no_auth: bool,
     #[command(subcommand)]
     command: VmCommand,
 }
@@ -113,6 +116,29 @@ enum VmCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Change your own request (the fields given); every decision on it must be made again.
+    Edit {
+        id: String,
+        #[arg(long)]
+        cpu: Option<u32>,
+        #[arg(long)]
+        memory_gb: Option<u32>,
+        #[arg(long)]
+        disk_gb: Option<u32>,
+        /// Last day of the lease, YYYY-MM-DD.
+        #[arg(long)]
+        lease_end: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Withdraw your own request (kept in history with the reason).
+    Withdraw {
+        id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
     /// Approve the manager or admin step of a request.
     Approve {
         id: String,
@@ -153,11 +179,11 @@ enum VmCommand {
         #[arg(long)]
         fail_on_findings: bool,
     },
-    /// Create the etcd roles of the shared store (run once, as an etcd user allowed to manage roles).
+    /// Give team members their etcd roles in the shared store (as an etcd user allowed to manage roles, e.g. root).
     Roles {
-        /// Departments that get a manager role (repeat).
-        #[arg(long = "department", required = true)]
-        departments: Vec<String>,
+        /// USER=DUTY[,DUTY…] with duties requester, manager:DEPT, admin, executor (repeat), e.g. bob=manager:qa.
+        #[arg(long = "member", required = true)]
+        members: Vec<String>,
     },
     /// Show department quotas and use, or set one (0 = no limit).
     Quota {
@@ -212,11 +238,21 @@ async fn vcenter(b: &Backend, name: &Option<String>) -> Result<String, Error> {
 async fn store(b: &Backend, a: &VmArgs) -> Result<std::sync::Arc<dyn RequestStore>, Error> {
     let choice = match (a.store, &a.etcd) {
         (Some(StoreArg::Local), _) => StoreChoice::Local,
-        (Some(StoreArg::Etcd), Some(c)) | (None, Some(c)) => StoreChoice::Etcd { connection_id: b.find_connection(c).await?.id, prefix: a.prefix.clone() },
+        (Some(StoreArg::Etcd), Some(c)) | (None, Some(c)) => StoreChoice::Etcd { connection_id: b.find_connection(c).await?.id, prefix: a.prefix.clone(), allow_no_auth: a.allow_no_auth },
         (Some(StoreArg::Etcd), None) => return Err(Error::invalid("--store etcd needs --etcd CONNECTION")),
-        (None, None) => b.vm_settings().await?.store,
+        (None, None) => match b.vm_settings().await?.store {
+            StoreChoice::Etcd { connection_id, prefix, allow_no_auth } => StoreChoice::Etcd { connection_id, prefix, allow_no_auth: allow_no_auth || a.allow_no_auth },
+            local => local,
+        },
     };
-    b.vm_store(&choice).await
+    let s = b.vm_store(&choice).await?;
+    // Said on every command, on stderr, so nobody mistakes what the store proves.
+    match s.trust() {
+        Trust::Personal => eprintln!("note: the local request store is personal: one user, no separation of duties (use a shared etcd store for a team)"),
+        Trust::SharedNoAuth => eprintln!("WARNING: the shared etcd has authentication disabled: anyone can approve as anyone and nothing is enforced"),
+        Trust::Shared => {}
+    }
+    Ok(s)
 }
 
 fn stage(s: StageArg) -> Stage {
@@ -248,6 +284,9 @@ fn show_request(r: &VmRequest, format: Format) -> u8 {
             print_table(&REQUEST_HEADER, &[request_row(r)]);
             for l in &r.quota.lines {
                 println!("  quota: {l}");
+            }
+            for n in &r.notes {
+                println!("  note: {n}");
             }
             exit::OK
         }
@@ -303,11 +342,21 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 Some(x) => Some(State::parse(x).ok_or_else(|| Error::invalid(format!("unknown state \"{x}\"")))?),
                 None => None,
             };
-            let list: Vec<VmRequest> = b.vm_requests(s.as_ref()).await?.into_iter().filter(|r| wanted.is_none_or(|w| r.state == w)).collect();
+            let (all, problems) = b.vm_requests_checked(s.as_ref()).await?;
+            let list: Vec<VmRequest> = all.into_iter().filter(|r| wanted.is_none_or(|w| r.state == w)).collect();
+            // Skipped records are reported, never fatal: one bad key must not hide the rest.
+            for p in &problems {
+                eprintln!("skipped {}: {}", p.key, p.reason);
+            }
             Ok(match format {
                 Format::Json => print_json(&list),
                 Format::Table => {
                     print_table(&REQUEST_HEADER, &list.iter().map(request_row).collect::<Vec<_>>());
+                    for r in &list {
+                        for n in &r.notes {
+                            eprintln!("{}: {n}", r.id);
+                        }
+                    }
                     exit::OK
                 }
             })
@@ -341,6 +390,27 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let r = b.vm_submit(s.as_ref(), &vc, spec).await?;
             let code = show_request(&r, *format);
             Ok(if r.state == State::Rejected { exit::FAILED } else { code })
+        }
+        VmCommand::Edit { id, cpu, memory_gb, disk_gb, lease_end, purpose, format } => {
+            let vc = vcenter(b, &a.vcenter).await?;
+            let s = store(b, &a).await?;
+            let mut spec = b.vm_request(s.as_ref(), id).await?.spec;
+            spec.cpu = cpu.unwrap_or(spec.cpu);
+            spec.memory_gb = memory_gb.unwrap_or(spec.memory_gb);
+            spec.disk_gb = disk_gb.unwrap_or(spec.disk_gb);
+            if let Some(l) = lease_end {
+                spec.lease_end = l.clone();
+            }
+            if let Some(p) = purpose {
+                spec.purpose = p.clone();
+            }
+            let r = b.vm_edit(s.as_ref(), &vc, id, spec).await?;
+            Ok(show_request(&r, *format))
+        }
+        VmCommand::Withdraw { id, comment } => {
+            let s = store(b, &a).await?;
+            let r = b.vm_withdraw(s.as_ref(), id, comment).await?;
+            Ok(show_request(&r, Format::Table))
         }
         VmCommand::Approve { id, stage: st, comment } | VmCommand::Reject { id, stage: st, comment } => {
             let approved = matches!(a.command, VmCommand::Approve { .. });
@@ -430,15 +500,15 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             }
             Ok(if *fail_on_findings && !findings.is_empty() { exit::FAILED } else { exit::OK })
         }
-        VmCommand::Roles { departments } => {
+        VmCommand::Roles { members } => {
             let Some(etcd) = &a.etcd else {
-                return Err(Error::invalid("--etcd CONNECTION is required: the etcd whose roles to create"));
+                return Err(Error::invalid("--etcd CONNECTION is required: the etcd whose roles to set"));
             };
+            let members = members.iter().map(|m| opsdeck_core::team::roles::Member::parse(m)).collect::<Result<Vec<_>, _>>()?;
             let conn = b.find_connection(etcd).await?;
-            for role in b.vm_ensure_roles(&conn.id, &a.prefix, departments).await? {
-                println!("{role}");
+            for line in b.team_roles(&conn.id, &a.prefix, &members).await? {
+                println!("{line}");
             }
-            eprintln!("grant them with: etcdctl user grant-role USER ROLE");
             Ok(exit::OK)
         }
         VmCommand::Quota { department, vms, vcpu, memory_gb, disk_gb, format } => {

@@ -5,6 +5,7 @@
 mod clusters;
 mod config;
 mod images;
+mod team;
 mod vms;
 pub use vms::{StoreChoice, VmSettings};
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
@@ -28,6 +29,9 @@ use crate::connectors::{self, TEST_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::paths;
 use crate::secrets::{Keychain, Secret};
+
+/// An audit line waits at most this long for the team's etcd.
+const TEAM_AUDIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// How to open the backend.
 #[derive(Debug, Clone)]
@@ -133,8 +137,16 @@ impl Backend {
         }
     }
 
-    /// Appends an audit entry: `Ok(detail)` for a success, `Err(error)` for a failure.
+    /// Appends an audit entry: `Ok(detail)` for a success, `Err(error)` for
+    /// a failure; to the local log, and to the team trail of the team store
+    /// chosen in the settings, if any.
     async fn audit(&self, platform: &str, target: &str, action: &str, outcome: Result<String, &Error>) {
+        self.audit_in(None, platform, target, action, outcome).await
+    }
+
+    /// [`Self::audit`] with the team store known (a VM store in use), so the
+    /// entry goes to that team's trail.
+    async fn audit_in(&self, team: Option<&crate::team::TeamStore>, platform: &str, target: &str, action: &str, outcome: Result<String, &Error>) {
         let (ok, detail) = match outcome {
             Ok(d) => (true, d),
             Err(e) => (false, e.to_string()),
@@ -144,6 +156,39 @@ impl Backend {
             // The change itself happened; losing its audit line must be visible.
             tracing::error!(error = %e, action, target, "writing the audit log failed");
         }
+        let team_entry = crate::team::trail::NewEntry { platform, target, action, ok, detail: &detail };
+        if let Err(e) = self.team_append(team, team_entry).await {
+            tracing::error!(error = %e, action, target, "writing the team audit trail failed");
+            let note = format!("the entry \"{action}\" on {target} did not reach the team audit trail: {e}");
+            let failed = NewAuditEntry { actor: &self.actor, platform: "app", target, action: "audit.team_trail", ok: false, detail: &note };
+            if let Err(e) = audit::append(&self.db, failed).await {
+                tracing::error!(error = %e, "writing the audit log failed");
+            }
+        }
+    }
+
+    /// Appends to the team trail (of `team`, or of the settings' team store).
+    async fn team_append(&self, team: Option<&crate::team::TeamStore>, e: crate::team::trail::NewEntry<'_>) -> Result<()> {
+        let at = crate::cache::db::now_rfc3339();
+        crate::error::with_timeout("the team audit trail", TEAM_AUDIT_TIMEOUT, async {
+            let owned;
+            let team = match team {
+                Some(t) => t,
+                None => match self.team_store(&self.vm_settings().await?.store).await? {
+                    Some(t) => {
+                        owned = t;
+                        &owned
+                    }
+                    None => return Ok(()),
+                },
+            };
+            if team.user().is_none() {
+                // Auth is off (opted in): entries could not be attributed.
+                return Ok(());
+            }
+            crate::team::trail::append(team, e, &at).await.map(|_| ())
+        })
+        .await
     }
 
     // ---- connections -------------------------------------------------------

@@ -21,9 +21,11 @@ use crate::vms::inventory::{self, Inventory};
 use crate::vms::lifecycle::{self, Action, LifecyclePolicy};
 use crate::vms::model::{DepartmentQuota, Quota, RequestSpec, Stage, VmRequest};
 use crate::vms::provision::{self, Progress, ProvisionOptions};
-use crate::vms::store::etcd::{EtcdStore, DEFAULT_PREFIX};
+use crate::team::roles::Member;
+use crate::team::{TeamStore, DEFAULT_ROOT};
+use crate::vms::store::etcd::EtcdStore;
 use crate::vms::store::local::LocalStore;
-use crate::vms::store::RequestStore;
+use crate::vms::store::{RequestStore, StoreProblem};
 use crate::vms::validate::{self, Limits};
 use crate::vms::vsphere::Vim;
 use crate::vms::{quota, workflow};
@@ -41,16 +43,22 @@ pub enum StoreChoice {
     /// This machine's database (one operator).
     #[default]
     Local,
-    /// A shared etcd: a saved etcd connection and the key prefix.
+    /// The team's shared etcd: a saved etcd connection, the team root
+    /// prefix (requests under `<prefix>vms/`, the team audit trail under
+    /// `<prefix>audit/`), and whether an etcd without auth is accepted.
     Etcd {
         connection_id: String,
         #[serde(default = "default_prefix")]
         prefix: String,
+        /// Accept an etcd connection without a user (auth disabled): nothing
+        /// is enforced there. Off unless the user opts in.
+        #[serde(default)]
+        allow_no_auth: bool,
     },
 }
 
 fn default_prefix() -> String {
-    DEFAULT_PREFIX.into()
+    DEFAULT_ROOT.into()
 }
 
 /// The workspace's settings (one settings row).
@@ -75,8 +83,8 @@ impl Backend {
         if s.lifecycle.retention_days < 1 || s.lifecycle.grace_days < 0 || s.lifecycle.warn_days < 0 {
             return Err(Error::invalid("lifecycle: retention at least 1 day, warning and grace periods not negative"));
         }
-        if let StoreChoice::Etcd { prefix, connection_id } = &s.store {
-            crate::vms::store::etcd::validate_prefix(prefix)?;
+        if let StoreChoice::Etcd { prefix, connection_id, .. } = &s.store {
+            crate::team::validate_root(prefix)?;
             self.connection(connection_id).await?;
         }
         let json = settings::store_json(&self.db, SETTINGS_KEY, s).await?;
@@ -88,12 +96,19 @@ impl Backend {
     pub async fn vm_store(&self, choice: &StoreChoice) -> Result<Arc<dyn RequestStore>> {
         Ok(match choice {
             StoreChoice::Local => Arc::new(LocalStore::new(self.db.clone())),
-            StoreChoice::Etcd { connection_id, prefix } => {
-                let s = self.etcd_session(connection_id).await?;
-                let (client, user) = s.parts();
-                Arc::new(EtcdStore::new(client, prefix, user, &s.label)?)
-            }
+            StoreChoice::Etcd { .. } => Arc::new(EtcdStore::new(self.team_store(choice).await?.ok_or_else(|| Error::Internal("no team store".into()))?)),
         })
+    }
+
+    /// The team store `choice` names (None for the local store). An etcd
+    /// connection without a user is refused unless the choice opts in.
+    pub async fn team_store(&self, choice: &StoreChoice) -> Result<Option<TeamStore>> {
+        let StoreChoice::Etcd { connection_id, prefix, allow_no_auth } = choice else {
+            return Ok(None);
+        };
+        let s = self.etcd_session(connection_id).await?;
+        let (client, user) = s.parts();
+        TeamStore::new(client, prefix, user, &s.label, *allow_no_auth).map(Some)
     }
 
     /// The store chosen in the settings.
@@ -101,17 +116,16 @@ impl Backend {
         self.vm_store(&self.vm_settings().await?.store).await
     }
 
-    /// Creates the Opsdeck VM roles in the etcd of `etcd_connection` (its
-    /// user must be allowed to manage roles, e.g. root). Audited.
-    pub async fn vm_ensure_roles(&self, etcd_connection: &str, prefix: &str, departments: &[String]) -> Result<Vec<String>> {
-        crate::vms::store::etcd::validate_prefix(prefix)?;
-        let departments: Vec<String> = departments.iter().map(|d| validate::department(d)).collect::<Result<_>>()?;
+    /// Gives team members their etcd roles in the etcd of `etcd_connection`
+    /// (its user must be allowed to manage roles, e.g. root). Audited.
+    pub async fn team_roles(&self, etcd_connection: &str, root: &str, members: &[Member]) -> Result<Vec<String>> {
+        crate::team::validate_root(root)?;
         let s = self.etcd_session(etcd_connection).await?;
         let (mut client, _) = s.parts();
-        let result = crate::vms::store::etcd::ensure_roles(&mut client, prefix, &departments).await;
+        let result = crate::team::roles::apply(&mut client, root, members).await;
         match &result {
-            Ok(roles) => self.audit("etcd", prefix, "vm.roles", Ok(format!("on {}: {}", s.label, roles.join(", ")))).await,
-            Err(e) => self.audit("etcd", prefix, "vm.roles", Err(e)).await,
+            Ok(lines) => self.audit("etcd", root, "team.roles", Ok(format!("on {}: {}", s.label, lines.join("; ")))).await,
+            Err(e) => self.audit("etcd", root, "team.roles", Err(e)).await,
         }
         result
     }
@@ -194,6 +208,12 @@ impl Backend {
         workflow::list(store).await
     }
 
+    /// Every request, and the store keys skipped as malformed or written
+    /// where their writer may not write (shown, never fatal).
+    pub async fn vm_requests_checked(&self, store: &dyn RequestStore) -> Result<(Vec<VmRequest>, Vec<StoreProblem>)> {
+        workflow::list_with_problems(store).await
+    }
+
     pub async fn vm_request(&self, store: &dyn RequestStore, id: &str) -> Result<VmRequest> {
         Ok(store.get(id).await?.compose())
     }
@@ -215,6 +235,27 @@ impl Backend {
             format!("request {} for {} ({} vCPU, {} GB, {} GB disk) in {}: {}{}", r.id, r.spec.name, r.spec.cpu, r.spec.memory_gb, r.spec.disk_gb, r.spec.department, r.state.as_str(), if r.quota.ok { String::new() } else { format!(" ({})", r.quota.lines.join("; ")) })
         });
         self.audit_as(store, &target, "vm.request", summary).await;
+        result
+    }
+
+    /// The requester changes their request (checked against `vcenter`'s inventory).
+    pub async fn vm_edit(&self, store: &dyn RequestStore, vcenter: &str, id: &str, spec: RequestSpec) -> Result<VmRequest> {
+        let settings = self.vm_settings().await?;
+        let result = async {
+            let inv = self.vm_inventory(vcenter).await?;
+            workflow::edit(store, id, spec, Some(&inv), &settings.limits, &self.actor).await
+        }
+        .await;
+        let summary = result.as_ref().map(|r| format!("request {id} ({}) edited: {} vCPU, {} GB, {} GB disk, lease {}; now {}", r.spec.name, r.spec.cpu, r.spec.memory_gb, r.spec.disk_gb, r.spec.lease_end, r.state.as_str()));
+        self.audit_as(store, id, "vm.edit", summary).await;
+        result
+    }
+
+    /// The requester withdraws their request.
+    pub async fn vm_withdraw(&self, store: &dyn RequestStore, id: &str, comment: &str) -> Result<VmRequest> {
+        let result = workflow::withdraw(store, id, comment, &self.actor).await;
+        let summary = result.as_ref().map(|r| format!("request {id} ({}) withdrawn{}", r.spec.name, if comment.trim().is_empty() { String::new() } else { format!(": {}", comment.trim()) }));
+        self.audit_as(store, id, "vm.withdraw", summary).await;
         result
     }
 
@@ -347,6 +388,6 @@ impl Backend {
             Some(u) => format!("[{} store as {u}] {d}", store.kind()),
             None => format!("[{} store] {d}", store.kind()),
         });
-        self.audit("vsphere", target, action, outcome).await;
+        self.audit_in(store.team(), "vsphere", target, action, outcome).await;
     }
 }

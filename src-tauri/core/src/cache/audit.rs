@@ -1,11 +1,16 @@
 //! The append-only audit log: who did what, where, when, and how it went.
-//! The table refuses UPDATE and DELETE (triggers in the migration).
+//! The table refuses UPDATE and DELETE (triggers in the migration), and each
+//! entry is a link of a hash chain ([`crate::team::chain`]), so an entry
+//! edited or removed by someone who dropped the triggers is found by
+//! [`verify`]. Entries older than the chain (before migration 5) stay
+//! outside it.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::db::{now_rfc3339, Db};
 use crate::error::{Error, Result};
+use crate::team::chain::{self, Break, ChainEntry};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -63,21 +68,64 @@ pub struct AuditPage {
 }
 
 pub async fn append(db: &Db, e: NewAuditEntry<'_>) -> Result<i64> {
+    let mut tx = db.pool().begin().await?;
+    // Moving the head first takes the write lock: appends are serialised.
+    let (seq, prev): (i64, String) = sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
+    let at = now_rfc3339();
+    let result = if e.ok { "ok" } else { "error" };
+    let link = ChainEntry::new(seq as u64, &prev, &at, e.actor, e.platform, e.target, e.action, result, e.detail);
     let id = sqlx::query(
-        "INSERT INTO audit_log (at, actor, platform, target, action, result, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, actor, platform, target, action, result, detail, seq, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(now_rfc3339())
+    .bind(&at)
     .bind(e.actor)
     .bind(e.platform)
     .bind(e.target)
     .bind(e.action)
-    .bind(if e.ok { "ok" } else { "error" })
+    .bind(result)
     .bind(e.detail)
-    .execute(db.pool())
+    .bind(seq)
+    .bind(&prev)
+    .bind(&link.hash)
+    .execute(&mut *tx)
     .await?
     .last_insert_rowid();
+    sqlx::query("UPDATE audit_head SET hash = ? WHERE id = 1").bind(&link.hash).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(id)
+}
+
+/// Checks the local chain: every chained entry intact and in place, and the
+/// head naming the newest. (Whoever owns the file can still cut the newest
+/// entries and move the head back; the team trail on etcd is the copy they
+/// cannot rewrite.)
+pub async fn verify(db: &Db) -> Result<Vec<Break>> {
+    let rows = sqlx::query("SELECT seq, prev_hash, hash, at, actor, platform, target, action, result, detail FROM audit_log WHERE seq IS NOT NULL OR hash IS NOT NULL ORDER BY seq")
+        .fetch_all(db.pool())
+        .await?;
+    let entries: Vec<ChainEntry> = rows
+        .into_iter()
+        .map(|r| ChainEntry {
+            seq: r.get::<Option<i64>, _>(0).unwrap_or(0) as u64,
+            prev: r.get::<Option<String>, _>(1).unwrap_or_default(),
+            hash: r.get::<Option<String>, _>(2).unwrap_or_default(),
+            at: r.get(3),
+            user: r.get(4),
+            platform: r.get(5),
+            target: r.get(6),
+            action: r.get(7),
+            result: r.get(8),
+            detail: r.get(9),
+        })
+        .collect();
+    let mut breaks = chain::verify(&entries);
+    let (head_seq, head_hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
+    let (last_seq, last_hash) = entries.last().map_or((0, chain::GENESIS.to_string()), |e| (e.seq, e.hash.clone()));
+    if head_seq as u64 != last_seq || head_hash != last_hash {
+        breaks.push(Break { seq: (head_seq as u64).max(last_seq), reason: format!("the log's head names entry {head_seq} but the newest entry is {last_seq}: entries at the end were removed") });
+    }
+    Ok(breaks)
 }
 
 /// Filter shared by the count and the page query: ?1 platform, ?2 result, ?3 LIKE pattern.
@@ -188,6 +236,43 @@ mod tests {
         assert!(upd.unwrap_err().to_string().contains("append-only"));
         let del = sqlx::query("DELETE FROM audit_log").execute(db.pool()).await;
         assert!(del.unwrap_err().to_string().contains("append-only"));
+    }
+
+    #[tokio::test]
+    async fn the_chain_finds_an_entry_edited_or_removed_with_the_triggers_dropped() {
+        let (_d, db) = db().await;
+        for i in 0..5 {
+            append(&db, entry("etcd", &format!("config.put.{i}"), true)).await.unwrap();
+        }
+        assert!(verify(&db).await.unwrap().is_empty());
+        // Someone with the file drops the triggers and edits an entry.
+        sqlx::query("DROP TRIGGER audit_log_no_update").execute(db.pool()).await.unwrap();
+        sqlx::query("DROP TRIGGER audit_log_no_delete").execute(db.pool()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").execute(db.pool()).await.unwrap();
+        let b = verify(&db).await.unwrap();
+        assert_eq!(b.iter().map(|b| b.seq).collect::<Vec<_>>(), [2], "{b:?}");
+        sqlx::query("UPDATE audit_log SET actor = 'ops' WHERE seq = 2").execute(db.pool()).await.unwrap();
+        assert!(verify(&db).await.unwrap().is_empty());
+        // Removing one from the middle, or the newest, is found too.
+        sqlx::query("DELETE FROM audit_log WHERE seq = 3").execute(db.pool()).await.unwrap();
+        assert!(verify(&db).await.unwrap().iter().any(|b| b.reason == "entry 3 is missing"));
+        sqlx::query("DELETE FROM audit_log WHERE seq = 5").execute(db.pool()).await.unwrap();
+        assert!(verify(&db).await.unwrap().iter().any(|b| b.reason.contains("entries at the end were removed")));
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_keep_one_chain() {
+        let (_d, db) = db().await;
+        let tasks: Vec<_> = (0..20).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { append(&db, NewAuditEntry { actor: "ops", platform: "etcd", target: "t", action: &format!("a{i}"), ok: true, detail: "" }).await.unwrap() })
+        }).collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert!(verify(&db).await.unwrap().is_empty());
+        let (n,): (i64,) = sqlx::query_as("SELECT MAX(seq) FROM audit_log").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(n, 20);
     }
 
     #[tokio::test]

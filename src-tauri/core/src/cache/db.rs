@@ -10,6 +10,30 @@ use sqlx::SqlitePool;
 
 use crate::error::{Error, Result};
 
+/// Makes the data directory readable by its owner only (0700): it holds the
+/// audit log, the cache and the connection profiles.
+/// A shared directory (sticky bit, like /tmp) given as the data directory
+/// is left alone, with a warning.
+#[cfg(unix)]
+fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir).map_err(|e| Error::Storage(format!("cannot read the data directory {}: {e}", dir.display())))?.permissions().mode();
+    if mode & 0o1000 != 0 {
+        tracing::warn!(dir = %dir.display(), "the data directory is a shared directory (sticky bit): not made private; choose a directory of your own");
+        return Ok(());
+    }
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::Storage(format!("cannot make the data directory {} private (0700): {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_dir(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
 /// A handle on the local database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -24,6 +48,7 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Storage(format!("cannot create the data directory {}: {e}", dir.display()))
             })?;
+            private_dir(dir)?;
         }
         // Processes opening the database at once (the app and the CLI, or two
         // CLI calls) take turns, under an exclusive file lock next to it, for

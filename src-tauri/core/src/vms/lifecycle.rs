@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use super::inventory::{self, parse_time};
-use super::model::{State, Transition};
+use super::model::{Asset, State, Transition, VmRequest};
 use super::provision::record_run;
-use super::store::RequestStore;
+use super::store::{Records, RequestStore};
 use super::validate::parse_date;
 use super::vsphere::Vim;
 use crate::error::Result;
@@ -57,21 +57,44 @@ fn moved(now: OffsetDateTime, from: State, to: State, actor: &str, comment: Stri
     Transition { at: stamp(now), actor: actor.into(), from: Some(from), to, comment }
 }
 
-/// One pass over every provisioned or expired request.
+/// One pass over every provisioned or expired request. A request whose
+/// step fails (vCenter refuses, the store write conflicts) is reported as a
+/// failed action and the pass goes on with the others.
 pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, policy: &LifecyclePolicy, actor: &str) -> Result<Vec<Action>> {
     let inv = inventory::load(&vim.client).await?;
     let mut actions = Vec::new();
-    for recs in store.list().await? {
+    for recs in store.list().await?.records {
         let req = recs.compose();
         if !req.state.holds_vm() {
             continue;
         }
         let Some(asset) = req.asset.clone() else { continue };
+        if let Err(e) = one(store, vim, &inv, &recs, &req, &asset, now, policy, actor, &mut actions).await {
+            actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: "error".into(), ok: false, detail: e.to_string() });
+        }
+    }
+    Ok(actions)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn one(
+    store: &dyn RequestStore,
+    vim: &Vim,
+    inv: &inventory::Inventory,
+    recs: &Records,
+    req: &VmRequest,
+    asset: &Asset,
+    now: OffsetDateTime,
+    policy: &LifecyclePolicy,
+    actor: &str,
+    actions: &mut Vec<Action>,
+) -> Result<()> {
+    {
         let mut act = |action: &str, ok: bool, detail: String| actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: action.into(), ok, detail });
         let Some(vm) = inv.vms.iter().find(|v| v.id == asset.vm_id) else {
             let comment = format!("VM {} ({}) no longer exists in vCenter", asset.name, asset.vm_id);
             let state = req.state;
-            record_run(store, &recs, |r| {
+            record_run(store, recs, |r| {
                 r.state = State::Reclaimed;
                 if let Some(a) = r.asset.as_mut() {
                     a.reclaimed_at = Some(stamp(now));
@@ -80,7 +103,7 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
             })
             .await?;
             act("vm_missing", true, comment);
-            continue;
+            return Ok(());
         };
         let lease: Date = parse_date("lease end", &req.spec.lease_end)?;
         let today = now.date();
@@ -97,7 +120,7 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
                     Err(e) => format!("lease ended {lease}: power-off failed: {e}"),
                 });
                 if ok {
-                    record_run(store, &recs, |r| {
+                    record_run(store, recs, |r| {
                         r.state = State::Expired;
                         if let Some(a) = r.asset.as_mut() {
                             a.powered_off_at = Some(stamp(now));
@@ -109,7 +132,7 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
             } else if (lease - today).whole_days() <= policy.warn_days && asset.lease_warned_at.is_none() {
                 let days = (lease - today).whole_days();
                 act("lease_warning", true, format!("lease ends {lease} (in {days} days): the VM is powered off then; ask to extend it"));
-                record_run(store, &recs, |r| {
+                record_run(store, recs, |r| {
                     if let Some(a) = r.asset.as_mut() {
                         a.lease_warned_at = Some(stamp(now));
                     }
@@ -123,13 +146,13 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
                     Ok(()) => {}
                     Err(e) => {
                         act("reclaim", false, format!("power-off before destroy failed: {e}"));
-                        continue;
+                        return Ok(());
                     }
                 }
                 match vim.destroy(&vm.id).await {
                     Ok(()) => {
                         act("reclaim", true, format!("destroyed {} days after the lease ended", (today - lease).whole_days()));
-                        record_run(store, &recs, |r| {
+                        record_run(store, recs, |r| {
                             r.state = State::Reclaimed;
                             if let Some(a) = r.asset.as_mut() {
                                 a.reclaimed_at = Some(stamp(now));
@@ -143,7 +166,7 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
             }
         }
     }
-    Ok(actions)
+    Ok(())
 }
 
 /// Takes a scheduled snapshot when the newest is `every` days old, and

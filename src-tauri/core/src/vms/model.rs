@@ -78,6 +78,7 @@ pub enum State {
     Rejected,
     Expired,
     Reclaimed,
+    Withdrawn,
 }
 
 impl State {
@@ -92,6 +93,7 @@ impl State {
             State::Rejected => "rejected",
             State::Expired => "expired",
             State::Reclaimed => "reclaimed",
+            State::Withdrawn => "withdrawn",
         }
     }
 
@@ -110,7 +112,7 @@ impl State {
     }
 }
 
-pub const ALL_STATES: [State; 9] = [
+pub const ALL_STATES: [State; 10] = [
     State::PendingManager,
     State::PendingAdmin,
     State::Approved,
@@ -120,6 +122,7 @@ pub const ALL_STATES: [State; 9] = [
     State::Rejected,
     State::Expired,
     State::Reclaimed,
+    State::Withdrawn,
 ];
 
 /// Which approval step a decision belongs to.
@@ -208,6 +211,11 @@ pub struct VmRequest {
     pub attempts: u32,
     /// Opaque store revision; pass it back to detect concurrent changes.
     pub version: i64,
+    /// What the store found wrong with this request's records and ignored:
+    /// a decision by the requester themselves, a record written around
+    /// Opsdeck, a change made after approval (see `store::compose`).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A department's limits. Zero means "no limit" for that resource.

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::inventory::{self, Inventory, ANNOTATION_HEADER};
 use super::model::{Asset, State, Transition, VmRequest};
 use super::placement::{self, DEFAULT_MAX_VMS_PER_HOST};
+use super::store::compose::approval_pin;
 use super::store::{Records, RequestStore, RunRecord};
 use super::vsphere::{config_spec, config_spec_with, device_changes, Vim};
 use crate::cache::db::now_rfc3339;
@@ -96,7 +97,16 @@ async fn provision_locked(store: &dyn RequestStore, vim: &Vim, id: &str, actor: 
     if !matches!(req.state, State::Approved | State::Failed | State::Provisioning) {
         return Err(Error::Conflict(format!("request {id} is {}: only approved or failed requests can be provisioned", req.state.as_str())));
     }
-    let mut run = recs.run.as_ref().map(|r| r.value.clone()).unwrap_or(RunRecord { state: req.state, history: vec![], asset: None, failure: None, attempts: 0 });
+    let mut run = recs.run.as_ref().map(|r| r.value.clone()).unwrap_or(RunRecord { state: req.state, history: vec![], asset: None, failure: None, attempts: 0, approved: None });
+    // What is built is exactly what was approved: a freshly approved request
+    // pins its revision and spec now; a retry or a takeover keeps the pin
+    // (the store's view already refuses a pin the request moved away from).
+    if req.state == State::Approved {
+        run.approved = Some(approval_pin(&recs, &req).ok_or_else(|| Error::Conflict(format!("request {id} shows no manager and admin approval to execute")))?);
+    }
+    if run.approved.is_none() {
+        return Err(Error::Conflict(format!("request {id} has no approval pinned to execute: it must be approved again")));
+    }
     run.attempts += 1;
     run.history.push(transition(req.state, State::Provisioning, actor, format!("attempt {} by {}", run.attempts, opts.instance)));
     run.state = State::Provisioning;

@@ -99,6 +99,7 @@ mod tests {
             failure: None,
             attempts: 0,
             version: 1,
+            notes: vec![],
         }
     }
 

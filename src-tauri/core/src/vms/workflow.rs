@@ -1,10 +1,17 @@
 //! The approval chain: submission with the automatic quota check, then the
 //! department manager, then the IT admin. Each step is one compare-and-set
 //! in the store, so of two approvers acting at once exactly one wins.
+//!
+//! In a shared store the three are different people: the requester cannot
+//! decide their own request and the admin cannot be the manager who
+//! approved it. Checked here before anything is written, and again by
+//! [`super::store::compose`] on every read (a decision written around
+//! Opsdeck does not count). Only the requester may edit or withdraw their
+//! request; an edit voids every decision made on it.
 
 use super::inventory::Inventory;
 use super::model::{Decision, QuotaCheck, RequestSpec, Stage, State, VmRequest};
-use super::store::{RequestRecord, RequestStore};
+use super::store::{RequestRecord, RequestStore, StoreProblem, Withdrawal};
 use super::{quota, validate};
 use crate::cache::db::now_rfc3339;
 use crate::error::{Error, Result};
@@ -22,9 +29,15 @@ pub fn new_id() -> String {
 }
 
 pub async fn list(store: &dyn RequestStore) -> Result<Vec<VmRequest>> {
-    let mut out: Vec<VmRequest> = store.list().await?.iter().map(|r| r.compose()).collect();
+    Ok(list_with_problems(store).await?.0)
+}
+
+/// Every request (newest first), and the store keys skipped as malformed or misplaced.
+pub async fn list_with_problems(store: &dyn RequestStore) -> Result<(Vec<VmRequest>, Vec<StoreProblem>)> {
+    let listing = store.list().await?;
+    let mut out: Vec<VmRequest> = listing.records.iter().map(|r| r.compose()).collect();
     out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-    Ok(out)
+    Ok((out, listing.problems))
 }
 
 /// Validates the form (against the inventory when one is given), runs the
@@ -37,7 +50,7 @@ pub async fn submit(store: &dyn RequestStore, spec: RequestSpec, inventory: Opti
         validate::against_inventory(&spec, inv, &requests, None)?;
     }
     let check = quota_check(store, &spec, &requests, inventory, None).await?;
-    let record = RequestRecord { id: new_id(), spec, requester: actor(store, app_actor), created_at: now_rfc3339(), quota: check };
+    let record = RequestRecord { id: new_id(), spec, requester: actor(store, app_actor), created_at: now_rfc3339(), quota: check, withdrawn: None, edited_at: None };
     Ok(store.create(&record).await?.compose())
 }
 
@@ -72,6 +85,10 @@ pub async fn decide(store: &dyn RequestStore, id: &str, stage: Stage, approved: 
             expected.as_str()
         )));
     }
+    let me = actor(store, app_actor);
+    if store.trust().proves_identity() {
+        separate_duties(&req, stage, &me)?;
+    }
     if approved && stage == Stage::Admin {
         let requests = list(store).await?;
         let check = quota_check(store, &req.spec, &requests, inventory, Some(id)).await?;
@@ -79,6 +96,72 @@ pub async fn decide(store: &dyn RequestStore, id: &str, stage: Stage, approved: 
             return Err(Error::invalid(format!("approving would exceed the quota of {}: {}; reject it or raise the quota", req.spec.department, check.lines.join("; "))));
         }
     }
-    let decision = Decision { stage, approved, actor: actor(store, app_actor), at: now_rfc3339(), comment: comment.to_string() };
+    let decision = Decision { stage, approved, actor: me, at: now_rfc3339(), comment: comment.to_string() };
     Ok(store.decide(&current, stage, &decision).await?.compose())
+}
+
+/// Requester, manager approver and admin approver are three people.
+fn separate_duties(req: &VmRequest, stage: Stage, me: &str) -> Result<()> {
+    if req.requester == me {
+        return Err(Error::Forbidden(format!("{me} filed request {} and cannot decide it: another {} must", req.id, stage.as_str())));
+    }
+    if stage == Stage::Admin {
+        if let Some(m) = req.decisions.iter().find(|d| d.stage == Stage::Manager && d.actor == me) {
+            return Err(Error::Forbidden(format!("{} approved request {} as manager: the admin step needs another person", m.actor, req.id)));
+        }
+    }
+    Ok(())
+}
+
+/// States in which the requester may still change or withdraw a request:
+/// no VM exists for it and none is being built.
+fn changeable(state: State) -> bool {
+    matches!(state, State::PendingManager | State::PendingAdmin | State::Approved | State::Rejected | State::Failed)
+}
+
+/// The requester changes their request: validated and quota-checked again;
+/// every decision made on it no longer applies (it needs approving again).
+pub async fn edit(store: &dyn RequestStore, id: &str, spec: RequestSpec, inventory: Option<&Inventory>, limits: &validate::Limits, app_actor: &str) -> Result<VmRequest> {
+    let current = store.get(id).await?;
+    let req = current.compose();
+    owned_and_changeable(store, &req, app_actor, "edit")?;
+    let spec = validate::spec(spec, limits, validate::today())?;
+    if spec.name != req.spec.name {
+        return Err(Error::invalid(format!("the VM name cannot change (it is reserved as \"{}\"): withdraw this request and file a new one", req.spec.name)));
+    }
+    let requests = list(store).await?;
+    if let Some(inv) = inventory {
+        validate::against_inventory(&spec, inv, &requests, Some(id))?;
+    }
+    let check = quota_check(store, &spec, &requests, inventory, Some(id)).await?;
+    let mut record = current.request.value.clone();
+    record.spec = spec;
+    record.quota = check;
+    record.edited_at = Some(now_rfc3339());
+    Ok(store.update(&current, &record).await?.compose())
+}
+
+/// The requester withdraws their request (kept, with the reason, in history).
+pub async fn withdraw(store: &dyn RequestStore, id: &str, comment: &str, app_actor: &str) -> Result<VmRequest> {
+    let comment = comment.trim();
+    if comment.chars().count() > 1000 {
+        return Err(Error::invalid("comment: at most 1000 characters"));
+    }
+    let current = store.get(id).await?;
+    let req = current.compose();
+    owned_and_changeable(store, &req, app_actor, "withdraw")?;
+    let mut record = current.request.value.clone();
+    record.withdrawn = Some(Withdrawal { at: now_rfc3339(), comment: comment.to_string() });
+    Ok(store.update(&current, &record).await?.compose())
+}
+
+fn owned_and_changeable(store: &dyn RequestStore, req: &VmRequest, app_actor: &str, what: &str) -> Result<()> {
+    let me = actor(store, app_actor);
+    if store.trust() != super::store::Trust::Personal && req.requester != me {
+        return Err(Error::Forbidden(format!("request {} is {}'s: only they can {what} it (you are {me})", req.id, req.requester)));
+    }
+    if !changeable(req.state) {
+        return Err(Error::Conflict(format!("request {} is {}: it can no longer be changed or withdrawn{}", req.id, req.state.as_str(), if req.state.holds_vm() { "; its VM exists (a lease extension or reclaim goes through an admin)" } else { "" })));
+    }
+    Ok(())
 }

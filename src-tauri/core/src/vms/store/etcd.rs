@@ -1,98 +1,95 @@
-//! The shared request store in etcd (the cluster the Config workspace edits).
+//! The shared request store in etcd (the team store the Config workspace
+//! can also edit). Keys under `<root>vms/`, each writable only by whoever
+//! may write it, so a reader tells who wrote a record from its key:
 //!
-//! Keys under the prefix (default `/opsdeck/vms/`), split by who writes them
-//! so etcd's own roles enforce who may do what:
+//! | key                                          | written by (etcd role)                  |
+//! |----------------------------------------------|-----------------------------------------|
+//! | `requests/<user>/<id>`                       | that user only (`opsdeck-user-<user>`)  |
+//! | `decisions/manager/<department>/<user>/<id>` | that user, if they manage the department|
+//! | `decisions/admin/<user>/<id>`                | that user, if they are an IT admin      |
+//! | `names/<vm-name>`                            | requesters (a name reservation)         |
+//! | `turns/<id>`                                 | approvers (who decides first)           |
+//! | `runs/<id>`, `locks/<id>`                    | the executor                            |
+//! | `quotas/<department>`                        | IT admins                               |
 //!
-//! | key                                   | written by                 |
-//! |---------------------------------------|----------------------------|
-//! | `requests/<id>`, `names/<vm-name>`    | requesters                 |
-//! | `decisions/manager/<department>/<id>` | that department's managers |
-//! | `decisions/admin/<id>`                | IT admins                  |
-//! | `runs/<id>`, `locks/<id>`, `quotas/<department>` | IT admins (executor) |
-//!
-//! Every write is a transaction comparing the revisions read, so two
-//! approvers can never both move one request; the execution lock is a key
-//! bound to a lease that dies with the app instance holding it.
-//! [`ensure_roles`] creates the roles (run once by an etcd root user).
+//! The roles are made by [`crate::team::roles`]. Every write is a
+//! transaction comparing the revisions read, so two approvers can never both
+//! move one request; the execution lock is a key bound to a lease that dies
+//! with the app instance holding it. Reading is done in one range read of
+//! the whole prefix (one consistent revision) and composed by
+//! [`super::compose`]; keys that are not valid records where they sit are
+//! skipped and listed, never fatal.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use etcd_client::{Client, Compare, CompareOp, GetOptions, Permission, PutOptions, Txn, TxnOp};
+use etcd_client::{Client, Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp};
 use serde::{de::DeserializeOwned, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{DecisionRecord, ExecLock, Records, RequestRecord, RequestStore, RunRecord, Versioned};
+use super::{DecisionRecord, ExecLock, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
 use crate::connectors::etcd::classify;
 use crate::error::{with_timeout, Error, Result};
+use crate::team::TeamStore;
 use crate::vms::model::{Decision, Quota, Stage};
 
-pub const DEFAULT_PREFIX: &str = "/opsdeck/vms/";
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The execution lock outlives a crashed instance by at most this long.
 const LOCK_TTL_SECS: i64 = 15;
 
-pub const ROLE_REQUESTER: &str = "opsdeck-vm-requester";
-pub const ROLE_ADMIN: &str = "opsdeck-vm-admin";
-
-/// The manager role of one department.
-pub fn manager_role(department: &str) -> String {
-    format!("opsdeck-vm-manager-{department}")
-}
-
-pub fn validate_prefix(prefix: &str) -> Result<()> {
-    if !prefix.starts_with('/') || !prefix.ends_with('/') || prefix.len() < 2 {
-        return Err(Error::invalid(format!("request store prefix \"{prefix}\": must start and end with '/', e.g. {DEFAULT_PREFIX}")));
-    }
-    Ok(())
-}
-
 #[derive(Clone)]
 pub struct EtcdStore {
-    client: Client,
+    team: TeamStore,
+    /// `<root>vms/`
     prefix: String,
-    user: Option<String>,
-    label: String,
 }
 
+/// One key as read: key, value, mod revision, create revision.
+type Kv = (String, Vec<u8>, i64, i64);
+
 impl EtcdStore {
-    /// `prefix` must end with `/`; `user` is the authenticated etcd user (or
-    /// `None` when auth is off); `label` names the connection in errors.
-    pub fn new(client: Client, prefix: &str, user: Option<String>, label: &str) -> Result<EtcdStore> {
-        validate_prefix(prefix)?;
-        Ok(EtcdStore { client, prefix: prefix.into(), user, label: label.into() })
+    pub fn new(team: TeamStore) -> EtcdStore {
+        let prefix = format!("{}vms/", team.root());
+        EtcdStore { team, prefix }
     }
 
     fn key(&self, parts: &[&str]) -> String {
         format!("{}{}", self.prefix, parts.join("/"))
     }
 
-    fn manager_key(&self, department: &str, id: &str) -> String {
-        self.key(&["decisions", "manager", department, id])
+    /// The etcd user this store writes as (the app's actor when auth is off).
+    fn me(&self, fallback: &str) -> String {
+        self.team.user().map(String::from).unwrap_or_else(|| fallback.to_string())
     }
 
     fn err(&self, what: &str, e: etcd_client::Error) -> Error {
-        match classify(e, &self.label, self.user.as_deref()) {
+        let user = self.team.user();
+        match classify(e, self.team.label(), user) {
             Error::Forbidden(m) => Error::Forbidden(format!(
-                "{what}: etcd refused it for user \"{}\" ({m}); ask an etcd administrator for the right Opsdeck VM role",
-                self.user.as_deref().unwrap_or("none")
+                "{what}: etcd refused it for user \"{}\" ({m}); only the role that owns these keys may write them — ask an etcd administrator if this user should hold it",
+                user.unwrap_or("none")
             )),
             other => other,
         }
     }
 
     async fn txn(&self, what: &str, txn: Txn) -> Result<bool> {
-        let mut c = self.client.clone();
+        let mut c = self.team.client();
         let r = with_timeout(format!("etcd ({what})"), TIMEOUT, async { c.txn(txn).await.map_err(|e| self.err(what, e)) }).await?;
         Ok(r.succeeded())
     }
 
-    async fn range(&self, key: &str, prefix: bool) -> Result<Vec<(String, Vec<u8>, i64)>> {
-        let mut c = self.client.clone();
+    async fn range(&self, key: &str, prefix: bool) -> Result<Vec<Kv>> {
+        let mut c = self.team.client();
         let opts = prefix.then(|| GetOptions::new().with_prefix());
         let r = with_timeout("etcd (read VM requests)", TIMEOUT, async { c.get(key, opts).await.map_err(|e| self.err("reading VM requests", e)) }).await?;
-        Ok(r.kvs().iter().map(|kv| (String::from_utf8_lossy(kv.key()).into_owned(), kv.value().to_vec(), kv.mod_revision())).collect())
+        Ok(r.kvs().iter().map(|kv| (String::from_utf8_lossy(kv.key()).into_owned(), kv.value().to_vec(), kv.mod_revision(), kv.create_revision())).collect())
+    }
+
+    async fn listing(&self) -> Result<Listing> {
+        let kvs = self.range(&self.prefix, true).await?;
+        Ok(assemble(&self.prefix, kvs, self.team.trust()))
     }
 }
 
@@ -100,35 +97,92 @@ fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| Error::Internal(format!("cannot serialise a VM request record: {e}")))
 }
 
-fn parse<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::Storage(format!("etcd key {key} does not hold an Opsdeck VM record ({e})")))
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("not an Opsdeck VM record ({e})"))
 }
 
-/// Groups a range read of the whole prefix into records per request.
-fn assemble(prefix: &str, kvs: Vec<(String, Vec<u8>, i64)>) -> Result<Vec<Records>> {
+fn guard_rev(key: &str, revision: i64) -> Compare {
+    if revision == 0 {
+        Compare::create_revision(key, CompareOp::Equal, 0)
+    } else {
+        Compare::mod_revision(key, CompareOp::Equal, revision)
+    }
+}
+
+/// Groups a range read of the whole prefix into records per request. A key
+/// that does not parse, or holds a record its path's user did not make, is
+/// a [`StoreProblem`], never an error: one bad key must not hide the rest.
+fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
     #[derive(Default)]
     struct Parts {
-        request: Option<Versioned<RequestRecord>>,
-        manager: Option<Versioned<DecisionRecord>>,
-        admin: Option<Versioned<DecisionRecord>>,
+        request: Option<(Versioned<RequestRecord>, i64)>,
+        decisions: Vec<(Versioned<DecisionRecord>, Option<String>, String)>,
         run: Option<Versioned<RunRecord>>,
+        turn: i64,
     }
     let mut by_id: BTreeMap<String, Parts> = BTreeMap::new();
-    for (key, value, revision) in kvs {
+    let mut problems = Vec::new();
+    let mut problem = |key: &str, reason: String| problems.push(StoreProblem { key: key.to_string(), reason });
+    for (key, value, revision, created) in kvs {
         let rest = &key[prefix.len()..];
         let segs: Vec<&str> = rest.split('/').collect();
         match segs.as_slice() {
-            ["requests", id] => by_id.entry(id.to_string()).or_default().request = Some(Versioned { value: parse(&key, &value)?, revision }),
-            ["decisions", "manager", _, id] => by_id.entry(id.to_string()).or_default().manager = Some(Versioned { value: parse(&key, &value)?, revision }),
-            ["decisions", "admin", id] => by_id.entry(id.to_string()).or_default().admin = Some(Versioned { value: parse(&key, &value)?, revision }),
-            ["runs", id] => by_id.entry(id.to_string()).or_default().run = Some(Versioned { value: parse(&key, &value)?, revision }),
-            _ => {}
+            ["requests", user, id] => match parse::<RequestRecord>(&value) {
+                Ok(rec) if rec.id != *id => problem(&key, format!("holds request {} under the id {id}: skipped", rec.id)),
+                Ok(rec) if rec.requester != *user => problem(&key, format!("names \"{}\" as requester but sits under user \"{user}\": skipped", rec.requester)),
+                Ok(rec) => {
+                    let p = by_id.entry(id.to_string()).or_default();
+                    match &p.request {
+                        Some((first, c)) if *c < created => problem(&key, format!("a second request with id {id} (the first is by {}): skipped", first.value.requester)),
+                        _ => {
+                            if let Some((other, _)) = p.request.take() {
+                                problem(&format!("{prefix}requests/{}/{id}", other.value.requester), format!("a second request with id {id} (the first is by {user}): skipped"));
+                            }
+                            p.request = Some((Versioned { value: rec, revision, writer: Some(user.to_string()) }, created));
+                        }
+                    }
+                }
+                Err(e) => problem(&key, format!("{e}: skipped")),
+            },
+            ["decisions", "manager", dept, user, id] => match parse::<DecisionRecord>(&value) {
+                Ok(d) if d.decision.stage != Stage::Manager => problem(&key, "a non-manager decision in the manager's place: skipped".into()),
+                Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((Versioned { value: d, revision, writer: Some(user.to_string()) }, Some(dept.to_string()), key.clone())),
+                Err(e) => problem(&key, format!("{e}: skipped")),
+            },
+            ["decisions", "admin", user, id] => match parse::<DecisionRecord>(&value) {
+                Ok(d) if d.decision.stage != Stage::Admin => problem(&key, "a non-admin decision in the admin's place: skipped".into()),
+                Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((Versioned { value: d, revision, writer: Some(user.to_string()) }, None, key.clone())),
+                Err(e) => problem(&key, format!("{e}: skipped")),
+            },
+            ["runs", id] => match parse::<RunRecord>(&value) {
+                Ok(r) => by_id.entry(id.to_string()).or_default().run = Some(Versioned { value: r, revision, writer: None }),
+                Err(e) => problem(&key, format!("{e}: skipped")),
+            },
+            ["turns", id] => by_id.entry(id.to_string()).or_default().turn = revision,
+            ["names", _] | ["locks", _] | ["quotas", _] => {}
+            _ => problem(&key, "not a key of the Opsdeck VM store (an older layout, or written around Opsdeck): skipped".into()),
         }
     }
-    Ok(by_id
-        .into_values()
-        .filter_map(|p| p.request.map(|request| Records { request, manager: p.manager, admin: p.admin, run: p.run }))
-        .collect())
+    let mut records = Vec::new();
+    for (id, p) in by_id {
+        let Some((request, _)) = p.request else {
+            for (_, _, key) in &p.decisions {
+                problem(key, format!("a decision on request {id}, which does not exist: skipped"));
+            }
+            continue;
+        };
+        let mut decisions = Vec::new();
+        for (d, dept, key) in p.decisions {
+            match dept {
+                Some(dept) if dept != request.value.spec.department => {
+                    problem(&key, format!("a manager decision for department \"{dept}\" on a request of \"{}\": skipped", request.value.spec.department))
+                }
+                _ => decisions.push(d),
+            }
+        }
+        records.push(Records { request, decisions, run: p.run, turn: p.turn, trust });
+    }
+    Listing { records, problems }
 }
 
 struct EtcdLock {
@@ -160,37 +214,44 @@ impl RequestStore for EtcdStore {
     }
 
     fn authenticated_user(&self) -> Option<String> {
-        self.user.clone()
+        self.team.user().map(String::from)
     }
 
-    async fn list(&self) -> Result<Vec<Records>> {
-        let kvs = self.range(&self.prefix, true).await?;
-        assemble(&self.prefix, kvs)
+    fn trust(&self) -> Trust {
+        self.team.trust()
+    }
+
+    fn team(&self) -> Option<&TeamStore> {
+        Some(&self.team)
+    }
+
+    async fn list(&self) -> Result<Listing> {
+        self.listing().await
     }
 
     async fn get(&self, id: &str) -> Result<Records> {
-        // The request key, then its decisions and run (separate reads: every
-        // write compares the revisions read, and `compose` ignores a decision
-        // made on another request revision).
-        let mut kvs = self.range(&self.key(&["requests", id]), false).await?;
-        if kvs.is_empty() {
-            return Err(Error::NotFound(format!("VM request {id} does not exist in etcd ({})", self.label)));
-        }
-        let rec: RequestRecord = parse(&kvs[0].0, &kvs[0].1)?;
-        kvs.extend(self.range(&self.manager_key(&rec.spec.department, id), false).await?);
-        kvs.extend(self.range(&self.key(&["decisions", "admin", id]), false).await?);
-        kvs.extend(self.range(&self.key(&["runs", id]), false).await?);
-        assemble(&self.prefix, kvs)?.pop().ok_or_else(|| Error::NotFound(format!("VM request {id}")))
+        // One read of the prefix: a consistent view of the request, every
+        // decision on it (whoever wrote them) and its run.
+        self.listing()
+            .await?
+            .records
+            .into_iter()
+            .find(|r| r.request.value.id == id)
+            .ok_or_else(|| Error::NotFound(format!("VM request {id} does not exist in etcd ({})", self.team.label())))
     }
 
     async fn create(&self, record: &RequestRecord) -> Result<Records> {
+        let me = self.me(&record.requester);
+        if record.requester != me {
+            return Err(Error::Internal(format!("a request by {} cannot be filed as {me}", record.requester)));
+        }
         let name_key = self.key(&["names", &record.spec.name]);
-        let req_key = self.key(&["requests", &record.id]);
+        let req_key = self.key(&["requests", &me, &record.id]);
         // The name is free if unheld, or held by a request that is no longer live.
         let held = self.range(&name_key, false).await?;
         let name_guard = match held.first() {
             None => Compare::create_revision(name_key.clone(), CompareOp::Equal, 0),
-            Some((_, holder, rev)) => {
+            Some((_, holder, rev, _)) => {
                 let holder = String::from_utf8_lossy(holder).into_owned();
                 if let Ok(r) = self.get(&holder).await {
                     let s = r.compose().state;
@@ -210,49 +271,55 @@ impl RequestStore for EtcdStore {
         self.get(&record.id).await
     }
 
+    async fn update(&self, current: &Records, record: &RequestRecord) -> Result<Records> {
+        let owner = current.request.writer.clone().unwrap_or_else(|| current.request.value.requester.clone());
+        let me = self.me(&record.requester);
+        if owner != me || record.requester != owner {
+            return Err(Error::Forbidden(format!("request {} is {owner}'s: only they can edit or withdraw it (you are {me})", record.id)));
+        }
+        let key = self.key(&["requests", &owner, &record.id]);
+        let txn = Txn::new().when([Compare::mod_revision(key.clone(), CompareOp::Equal, current.request.revision)]).and_then([TxnOp::put(key, json(record)?, None)]);
+        if !self.txn("changing a VM request", txn).await? {
+            return Err(Error::Conflict(format!("VM request {} changed meanwhile: reload it", record.id)));
+        }
+        self.get(&record.id).await
+    }
+
     async fn decide(&self, current: &Records, stage: Stage, decision: &Decision) -> Result<Records> {
         let req = &current.request.value;
-        let req_key = self.key(&["requests", &req.id]);
-        let (key, seen) = match stage {
-            Stage::Manager => (self.manager_key(&req.spec.department, &req.id), &current.manager),
-            Stage::Admin => (self.key(&["decisions", "admin", &req.id]), &current.admin),
+        let owner = current.request.writer.clone().unwrap_or_else(|| req.requester.clone());
+        let me = self.me(&decision.actor);
+        let key = match stage {
+            Stage::Manager => self.key(&["decisions", "manager", &req.spec.department, &me, &req.id]),
+            Stage::Admin => self.key(&["decisions", "admin", &me, &req.id]),
         };
-        let mut guards = vec![
-            Compare::mod_revision(req_key, CompareOp::Equal, current.request.revision),
-            match seen {
-                None => Compare::create_revision(key.clone(), CompareOp::Equal, 0),
-                Some(d) => Compare::mod_revision(key.clone(), CompareOp::Equal, d.revision),
-            },
-        ];
-        if stage == Stage::Admin {
-            // The manager's approval the admin saw must still stand.
-            let m = current.manager.as_ref().ok_or_else(|| Error::Conflict(format!("VM request {} has no manager approval", req.id)))?;
-            guards.push(Compare::mod_revision(self.manager_key(&req.spec.department, &req.id), CompareOp::Equal, m.revision));
-        }
-        let rec = DecisionRecord { decision: decision.clone(), request_revision: current.request.revision };
-        let txn = Txn::new().when(guards).and_then([TxnOp::put(key, json(&rec)?, None)]);
+        let turn = self.key(&["turns", &req.id]);
+        let txn = Txn::new()
+            .when([Compare::mod_revision(self.key(&["requests", &owner, &req.id]), CompareOp::Equal, current.request.revision), guard_rev(&turn, current.turn)])
+            .and_then([
+                TxnOp::put(key.clone(), json(&DecisionRecord { decision: decision.clone(), request_revision: current.request.revision })?, None),
+                TxnOp::put(turn, key, None),
+            ]);
         if !self.txn(&format!("recording the {} decision", stage.as_str()), txn).await? {
-            return Err(Error::Conflict(format!("VM request {}: someone else decided the {} step first; reload it", req.id, stage.as_str())));
+            return Err(Error::Conflict(format!("VM request {}: it changed or someone else decided first; reload it", req.id)));
         }
         self.get(&req.id).await
     }
 
     async fn put_run(&self, current: &Records, run: &RunRecord) -> Result<Records> {
         let id = &current.request.value.id;
+        let owner = current.request.writer.clone().unwrap_or_else(|| current.request.value.requester.clone());
         let key = self.key(&["runs", id]);
-        let guard = match &current.run {
-            None => Compare::create_revision(key.clone(), CompareOp::Equal, 0),
-            Some(r) => Compare::mod_revision(key.clone(), CompareOp::Equal, r.revision),
-        };
-        let txn = Txn::new().when([guard]).and_then([TxnOp::put(key, json(run)?, None)]);
+        let guards = [guard_rev(&key, current.run.as_ref().map_or(0, |r| r.revision)), Compare::mod_revision(self.key(&["requests", &owner, id]), CompareOp::Equal, current.request.revision)];
+        let txn = Txn::new().when(guards).and_then([TxnOp::put(key, json(run)?, None)]);
         if !self.txn("recording the provisioning state", txn).await? {
-            return Err(Error::Conflict(format!("VM request {id} was moved by someone else meanwhile")));
+            return Err(Error::Conflict(format!("VM request {id} was changed or moved by someone else meanwhile")));
         }
         self.get(id).await
     }
 
     async fn lock(&self, id: &str, owner: &str) -> Result<Option<Box<dyn ExecLock>>> {
-        let mut c = self.client.clone();
+        let mut c = self.team.client();
         let lease = with_timeout("etcd (lease grant)", TIMEOUT, async {
             c.lease_grant(LOCK_TTL_SECS, None).await.map_err(|e| self.err("taking the execution lock", e))
         })
@@ -283,53 +350,27 @@ impl RequestStore for EtcdStore {
                 }
             }
         });
-        Ok(Some(Box::new(EtcdLock { client: self.client.clone(), lease, stop })))
+        Ok(Some(Box::new(EtcdLock { client: self.team.client(), lease, stop })))
     }
 
     async fn quotas(&self) -> Result<Vec<(String, Quota)>> {
         let p = self.key(&["quotas", ""]);
         let kvs = self.range(&p, true).await?;
-        kvs.into_iter().map(|(k, v, _)| Ok((k[p.len()..].to_string(), parse(&k, &v)?))).collect()
+        // A malformed quota is skipped (and logged), like any bad record.
+        Ok(kvs
+            .into_iter()
+            .filter_map(|(k, v, _, _)| match parse::<Quota>(&v) {
+                Ok(q) => Some((k[p.len()..].to_string(), q)),
+                Err(e) => {
+                    tracing::warn!(key = %k, "skipping a malformed quota: {e}");
+                    None
+                }
+            })
+            .collect())
     }
 
     async fn set_quota(&self, department: &str, quota: &Quota) -> Result<()> {
         let txn = Txn::new().and_then([TxnOp::put(self.key(&["quotas", department]), json(quota)?, None)]);
         self.txn("saving a department quota", txn).await.map(|_| ())
     }
-}
-
-/// Creates (or completes) the Opsdeck VM roles over `prefix`, as an etcd
-/// root user: requester, IT admin, and one manager role per department.
-/// Grant them to users with `etcdctl user grant-role USER ROLE`.
-pub async fn ensure_roles(client: &mut Client, prefix: &str, departments: &[String]) -> Result<Vec<String>> {
-    let p = |s: &str| format!("{prefix}{s}");
-    let mut plan: Vec<(String, Vec<Permission>)> = vec![
-        (ROLE_REQUESTER.into(), vec![Permission::read(prefix).with_prefix(), Permission::read_write(p("requests/")).with_prefix(), Permission::read_write(p("names/")).with_prefix()]),
-        (
-            ROLE_ADMIN.into(),
-            vec![
-                Permission::read(prefix).with_prefix(),
-                Permission::read_write(p("decisions/admin/")).with_prefix(),
-                Permission::read_write(p("runs/")).with_prefix(),
-                Permission::read_write(p("locks/")).with_prefix(),
-                Permission::read_write(p("quotas/")).with_prefix(),
-            ],
-        ),
-    ];
-    for d in departments {
-        plan.push((manager_role(d), vec![Permission::read(prefix).with_prefix(), Permission::read_write(p(&format!("decisions/manager/{d}/"))).with_prefix()]));
-    }
-    let mut made = Vec::new();
-    for (role, perms) in plan {
-        if let Err(e) = client.role_add(role.clone()).await {
-            if !e.to_string().contains("already exists") {
-                return Err(classify(e, "etcd", None));
-            }
-        }
-        for perm in perms {
-            client.role_grant_permission(role.clone(), perm).await.map_err(|e| classify(e, "etcd", None))?;
-        }
-        made.push(role);
-    }
-    Ok(made)
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
-use super::{DecisionRecord, ExecLock, Records, RequestRecord, RequestStore, RunRecord, Versioned};
+use super::{DecisionRecord, ExecLock, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
 use crate::cache::Db;
 use crate::error::{Error, Result};
 use crate::vms::model::{Decision, Quota, Stage};
@@ -60,24 +60,17 @@ async fn load_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Records
 /// One request's records from its rows: the request, its decisions as
 /// (stage, record, revision), its run record.
 fn records(record: &str, revision: i64, decisions: Vec<(String, String, i64)>, run: Option<(String, i64)>) -> Result<Records> {
-    let mut r = Records {
-        request: Versioned { value: from_json("request", record)?, revision },
-        manager: None,
-        admin: None,
+    let v = |value, revision| Versioned { value, revision, writer: None };
+    Ok(Records {
+        request: v(from_json("request", record)?, revision),
+        decisions: decisions.into_iter().map(|(_, rec, rev)| Ok(Versioned { value: from_json::<DecisionRecord>("decision", &rec)?, revision: rev, writer: None })).collect::<Result<_>>()?,
         run: match run {
-            Some((rec, rev)) => Some(Versioned { value: from_json("run record", &rec)?, revision: rev }),
+            Some((rec, rev)) => Some(Versioned { value: from_json("run record", &rec)?, revision: rev, writer: None }),
             None => None,
         },
-    };
-    for (stage, rec, rev) in decisions {
-        let v = Some(Versioned { value: from_json::<DecisionRecord>("decision", &rec)?, revision: rev });
-        if stage == "manager" {
-            r.manager = v;
-        } else {
-            r.admin = v;
-        }
-    }
-    Ok(r)
+        turn: 0,
+        trust: Trust::Personal,
+    })
 }
 
 fn now_ms() -> i64 {
@@ -107,9 +100,13 @@ impl RequestStore for LocalStore {
         None
     }
 
+    fn trust(&self) -> Trust {
+        Trust::Personal
+    }
+
     /// Every request: one query per table, in one read transaction (one
     /// consistent snapshot), grouped by request id.
-    async fn list(&self) -> Result<Vec<Records>> {
+    async fn list(&self) -> Result<Listing> {
         let mut tx = self.db.pool().begin().await?;
         let requests: Vec<(String, String, i64)> = sqlx::query_as("SELECT id, record, revision FROM vm_requests ORDER BY id").fetch_all(&mut *tx).await?;
         let decision_rows: Vec<(String, String, String, i64)> = sqlx::query_as("SELECT id, stage, record, revision FROM vm_decisions").fetch_all(&mut *tx).await?;
@@ -120,7 +117,14 @@ impl RequestStore for LocalStore {
             decisions.entry(id).or_default().push((stage, rec, rev));
         }
         let mut runs: std::collections::HashMap<String, (String, i64)> = run_rows.into_iter().map(|(id, rec, rev)| (id, (rec, rev))).collect();
-        requests.into_iter().map(|(id, record, revision)| records(&record, revision, decisions.remove(&id).unwrap_or_default(), runs.remove(&id))).collect()
+        let mut out = Listing::default();
+        for (id, record, revision) in requests {
+            match records(&record, revision, decisions.remove(&id).unwrap_or_default(), runs.remove(&id)) {
+                Ok(r) => out.records.push(r),
+                Err(e) => out.problems.push(StoreProblem { key: format!("request {id}"), reason: format!("{e}: skipped") }),
+            }
+        }
+        Ok(out)
     }
 
     async fn get(&self, id: &str) -> Result<Records> {
@@ -157,6 +161,26 @@ impl RequestStore for LocalStore {
         self.get(&record.id).await
     }
 
+    async fn update(&self, current: &Records, record: &RequestRecord) -> Result<Records> {
+        let id = &record.id;
+        let mut tx = self.db.pool().begin().await?;
+        let rev = bump(&mut tx).await?;
+        let changed = sqlx::query("UPDATE vm_requests SET record = ?, name = ?, revision = ? WHERE id = ? AND revision = ?")
+            .bind(to_json(record)?)
+            .bind(&record.spec.name)
+            .bind(rev)
+            .bind(id)
+            .bind(current.request.revision)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it")));
+        }
+        tx.commit().await?;
+        self.get(id).await
+    }
+
     async fn decide(&self, current: &Records, stage: Stage, decision: &Decision) -> Result<Records> {
         let id = &current.request.value.id;
         let mut tx = self.db.pool().begin().await?;
@@ -166,10 +190,7 @@ impl RequestStore for LocalStore {
             return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it and decide again")));
         }
         let rec = DecisionRecord { decision: decision.clone(), request_revision: current.request.revision };
-        let seen = match stage {
-            Stage::Manager => current.manager.as_ref().map(|d| d.revision),
-            Stage::Admin => current.admin.as_ref().map(|d| d.revision),
-        };
+        let seen = current.decisions.iter().find(|d| d.value.decision.stage == stage).map(|d| d.revision);
         let changed = match seen {
             None => sqlx::query("INSERT INTO vm_decisions (id, stage, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id, stage) DO NOTHING")
                 .bind(id)
@@ -200,6 +221,10 @@ impl RequestStore for LocalStore {
         let id = &current.request.value.id;
         let mut tx = self.db.pool().begin().await?;
         let rev = bump(&mut tx).await?;
+        let (req_rev,): (i64,) = sqlx::query_as("SELECT revision FROM vm_requests WHERE id = ?").bind(id).fetch_one(&mut *tx).await?;
+        if req_rev != current.request.revision {
+            return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it")));
+        }
         let changed = match &current.run {
             None => sqlx::query("INSERT INTO vm_runs (id, record, revision) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING")
                 .bind(id)

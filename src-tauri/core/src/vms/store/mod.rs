@@ -7,6 +7,7 @@
 //! manager, the IT admin, the executor), and [`compose`] turns them into the
 //! [`VmRequest`] everyone sees.
 
+pub mod compose;
 pub mod etcd;
 pub mod local;
 
@@ -14,9 +15,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::model::{Asset, Decision, Quota, QuotaCheck, RequestSpec, Stage, State, Transition, VmRequest};
+pub use compose::compose;
 use crate::error::Result;
 
-/// Written once by the requester at submission.
+/// Written by the requester at submission, and again by the requester
+/// alone when they edit or withdraw it (any change voids the decisions).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub id: String,
@@ -24,6 +27,19 @@ pub struct RequestRecord {
     pub requester: String,
     pub created_at: String,
     pub quota: QuotaCheck,
+    /// Set when the requester withdrew the request.
+    #[serde(default)]
+    pub withdrawn: Option<Withdrawal>,
+    /// When the requester last edited it (None = as submitted).
+    #[serde(default)]
+    pub edited_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    pub at: String,
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// Written by an approver; valid only for the request revision it names, so
@@ -32,6 +48,26 @@ pub struct RequestRecord {
 pub struct DecisionRecord {
     pub decision: Decision,
     pub request_revision: i64,
+}
+
+/// What the executor built from: the request revision and spec that were
+/// approved, and by whom. Provisioning, retries and the lifecycle use this
+/// spec; a request changed afterwards does not change what is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approved {
+    pub request_revision: i64,
+    pub spec: RequestSpec,
+    /// SHA-256 of the spec's JSON, so a reader can check the copy is intact.
+    pub spec_sha256: String,
+    pub requester: String,
+    pub manager: String,
+    pub admin: String,
+}
+
+/// SHA-256 (hex) of a spec's canonical JSON (field order is the struct's).
+pub fn spec_sha256(spec: &RequestSpec) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(serde_json::to_vec(spec).unwrap_or_default()))
 }
 
 /// Written by the executor and the lifecycle jobs once a request is approved.
@@ -45,101 +81,89 @@ pub struct RunRecord {
     pub failure: Option<String>,
     #[serde(default)]
     pub attempts: u32,
+    /// The approved request this run executes (absent only in records of
+    /// an older Opsdeck, which then do not count).
+    #[serde(default)]
+    pub approved: Option<Approved>,
 }
 
-/// A record and the store revision it was read at (0 = absent).
+/// A record, the store revision it was read at, and who wrote it when the
+/// store can prove it (the etcd user its key path belongs to).
 #[derive(Debug, Clone)]
 pub struct Versioned<T> {
     pub value: T,
     pub revision: i64,
+    pub writer: Option<String>,
+}
+
+/// How the store knows who wrote a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// This machine's database: one operator, whose `--as` is only a claim;
+    /// no separation of duties.
+    Personal,
+    /// A shared etcd with auth: each record's key path names the etcd user
+    /// that etcd let write it; the approvers must be different people.
+    Shared,
+    /// A shared etcd with auth disabled (the user opted in): anyone can
+    /// write anything, nothing is enforced.
+    SharedNoAuth,
+}
+
+impl Trust {
+    /// Separation of duties is checked only where identities are proven.
+    pub fn proves_identity(self) -> bool {
+        self == Trust::Shared
+    }
 }
 
 /// Everything stored for one request.
 #[derive(Debug, Clone)]
 pub struct Records {
     pub request: Versioned<RequestRecord>,
-    pub manager: Option<Versioned<DecisionRecord>>,
-    pub admin: Option<Versioned<DecisionRecord>>,
+    /// Every decision found for the request, valid or not ([`compose`] decides).
+    pub decisions: Vec<Versioned<DecisionRecord>>,
     pub run: Option<Versioned<RunRecord>>,
+    /// Revision of the request's turn marker (0 = none): every decision
+    /// compares and moves it, so of two approvers exactly one wins.
+    pub turn: i64,
+    pub trust: Trust,
 }
 
 impl Records {
     /// The request as seen by everyone (state derived from the records).
     pub fn compose(&self) -> VmRequest {
-        compose(self)
-    }
-
-    /// A decision counts only for the request revision it was made on.
-    fn valid(&self, d: &Option<Versioned<DecisionRecord>>) -> Option<Decision> {
-        d.as_ref().filter(|d| d.value.request_revision == self.request.revision).map(|d| d.value.decision.clone())
+        compose::compose(self)
     }
 
     pub fn revision(&self) -> i64 {
-        [Some(self.request.revision), self.manager.as_ref().map(|d| d.revision), self.admin.as_ref().map(|d| d.revision), self.run.as_ref().map(|r| r.revision)]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(0)
+        let decisions = self.decisions.iter().map(|d| d.revision);
+        [self.request.revision, self.run.as_ref().map_or(0, |r| r.revision), self.turn].into_iter().chain(decisions).max().unwrap_or(0)
     }
+
+    /// The decision this store would overwrite for `stage` by `actor`.
+    pub fn own_decision(&self, stage: Stage, actor: &str) -> Option<&Versioned<DecisionRecord>> {
+        self.decisions.iter().find(|d| d.value.decision.stage == stage && d.writer.as_deref().unwrap_or(&d.value.decision.actor) == actor)
+    }
+}
+
+/// A key under the store's prefix that is not a valid Opsdeck record (or
+/// sits where its writer may not put it): skipped, and shown as such.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreProblem {
+    pub key: String,
+    pub reason: String,
+}
+
+/// Every request, and what was skipped.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub records: Vec<Records>,
+    pub problems: Vec<StoreProblem>,
 }
 
 pub const QUOTA_ACTOR: &str = "opsdeck (quota check)";
-
-pub fn compose(r: &Records) -> VmRequest {
-    let req = &r.request.value;
-    let manager = r.valid(&r.manager);
-    let admin = manager.as_ref().filter(|m| m.approved).and(r.valid(&r.admin));
-    let first = if req.quota.ok { State::PendingManager } else { State::Rejected };
-    let mut history = vec![Transition {
-        at: req.created_at.clone(),
-        actor: req.requester.clone(),
-        from: None,
-        to: first,
-        comment: if req.quota.ok { "submitted".into() } else { format!("submitted; quota exceeded: {}", req.quota.lines.join("; ")) },
-    }];
-    let mut state = first;
-    let mut decisions = Vec::new();
-    for (d, from, yes) in [(&manager, State::PendingManager, State::PendingAdmin), (&admin, State::PendingAdmin, State::Approved)] {
-        if let Some(d) = d {
-            let to = if d.approved { yes } else { State::Rejected };
-            history.push(Transition { at: d.at.clone(), actor: d.actor.clone(), from: Some(from), to, comment: d.comment.clone() });
-            decisions.push(d.clone());
-            state = to;
-        }
-    }
-    let (mut asset, mut failure, mut attempts) = (None, None, 0);
-    if let Some(run) = &r.run {
-        history.extend(run.value.history.iter().cloned());
-        state = run.value.state;
-        asset = run.value.asset.clone();
-        failure = run.value.failure.clone();
-        attempts = run.value.attempts;
-    }
-    if let (Some(m), None, true) = (&r.manager, &manager, r.run.is_none()) {
-        // A decision on an older revision: the request changed after it.
-        history.push(Transition {
-            at: m.value.decision.at.clone(),
-            actor: m.value.decision.actor.clone(),
-            from: None,
-            to: state,
-            comment: "an earlier decision no longer applies: the request changed after it".into(),
-        });
-    }
-    VmRequest {
-        id: req.id.clone(),
-        spec: req.spec.clone(),
-        requester: req.requester.clone(),
-        created_at: req.created_at.clone(),
-        state,
-        quota: req.quota.clone(),
-        decisions,
-        history,
-        asset,
-        failure,
-        attempts,
-        version: r.revision(),
-    }
-}
 
 /// Held while one app instance executes a request; dropping it releases.
 #[async_trait]
@@ -158,15 +182,28 @@ pub trait RequestStore: Send + Sync {
     /// The identity the store authenticates (the etcd user), if any; it is
     /// recorded as the actor instead of whatever the app claims.
     fn authenticated_user(&self) -> Option<String>;
+    /// How far the store proves who wrote what (shown on every view of it).
+    fn trust(&self) -> Trust;
+    /// The team store this request store lives in (its audit trail gets
+    /// every move), if it is a shared one.
+    fn team(&self) -> Option<&crate::team::TeamStore> {
+        None
+    }
 
-    async fn list(&self) -> Result<Vec<Records>>;
+    /// Every request, and the keys skipped as malformed or misplaced.
+    async fn list(&self) -> Result<Listing>;
     async fn get(&self, id: &str) -> Result<Records>;
     /// Stores a new request; the VM name is reserved atomically (a name
     /// held by a live request is refused with Conflict).
     async fn create(&self, record: &RequestRecord) -> Result<Records>;
-    /// Records an approver's decision if nobody decided this stage since `current` was read.
+    /// Replaces the request record (an edit or a withdrawal by its
+    /// requester) if it is unchanged since `current` was read.
+    async fn update(&self, current: &Records, record: &RequestRecord) -> Result<Records>;
+    /// Records an approver's decision if neither the request nor any
+    /// decision on it changed since `current` was read.
     async fn decide(&self, current: &Records, stage: Stage, decision: &Decision) -> Result<Records>;
-    /// Replaces the run record if it is unchanged since `current` was read.
+    /// Replaces the run record if neither it nor the request changed since
+    /// `current` was read.
     async fn put_run(&self, current: &Records, run: &RunRecord) -> Result<Records>;
     /// Takes the execution lock of a request; `None` when another instance holds it.
     async fn lock(&self, id: &str, owner: &str) -> Result<Option<Box<dyn ExecLock>>>;

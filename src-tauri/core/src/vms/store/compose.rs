@@ -1,0 +1,190 @@
+//! From stored records to the request everyone sees, trusting nothing the
+//! records merely claim. Every reader composes the same view from the same
+//! records, so a record written around Opsdeck (raw etcdctl) is ignored by
+//! all of them, with a note saying why:
+//! - a decision counts only for the request revision it was made on, only
+//!   when its writer (the etcd user its key belongs to) is its actor, and —
+//!   in a shared store — only when the approver is neither the requester
+//!   nor, for the admin step, the manager who approved;
+//! - of several valid decisions on one step the first written counts;
+//! - a run record counts only with the approval it executes pinned in it
+//!   (revision, spec and its hash) and, while that revision is current, only
+//!   if the decisions really approve it; once a VM exists, a later change to
+//!   the request does not change what is in force (the pinned spec).
+
+use super::{Approved, DecisionRecord, Records, RunRecord, Versioned};
+use crate::vms::model::{Decision, Stage, State, Transition, VmRequest};
+
+pub fn compose(r: &Records) -> VmRequest {
+    let req = &r.request.value;
+    let requester = r.request.writer.clone().unwrap_or_else(|| req.requester.clone());
+    let mut notes = Vec::new();
+    let (manager, admin) = valid_decisions(r, &requester, &mut notes);
+
+    let first = if req.quota.ok { State::PendingManager } else { State::Rejected };
+    let mut history = vec![Transition {
+        at: req.created_at.clone(),
+        actor: requester.clone(),
+        from: None,
+        to: first,
+        comment: if req.quota.ok { "submitted".into() } else { format!("submitted; quota exceeded: {}", req.quota.lines.join("; ")) },
+    }];
+    if let Some(at) = &req.edited_at {
+        history.push(Transition { at: at.clone(), actor: requester.clone(), from: None, to: first, comment: "edited by the requester: earlier decisions no longer apply".into() });
+    }
+    let mut state = first;
+    let mut decisions = Vec::new();
+    for (d, from, yes) in [(&manager, State::PendingManager, State::PendingAdmin), (&admin, State::PendingAdmin, State::Approved)] {
+        if let Some(d) = d {
+            let to = if d.approved { yes } else { State::Rejected };
+            history.push(Transition { at: d.at.clone(), actor: d.actor.clone(), from: Some(from), to, comment: d.comment.clone() });
+            decisions.push(d.clone());
+            state = to;
+        }
+    }
+    if let Some(w) = &req.withdrawn {
+        history.push(Transition { at: w.at.clone(), actor: requester.clone(), from: Some(state), to: State::Withdrawn, comment: w.comment.clone() });
+        state = State::Withdrawn;
+    }
+
+    let mut spec = req.spec.clone();
+    let (mut asset, mut failure, mut attempts) = (None, None, 0);
+    if let Some(run) = &r.run {
+        match run_in_force(r, run, state, &mut notes) {
+            RunUse::Counts(approved) => {
+                history.extend(run.value.history.iter().cloned());
+                state = run.value.state;
+                asset = run.value.asset.clone();
+                failure = run.value.failure.clone();
+                attempts = run.value.attempts;
+                if approved.request_revision != r.request.revision {
+                    spec = approved.spec.clone();
+                }
+            }
+            RunUse::HistoryOnly => {
+                history.extend(run.value.history.iter().cloned());
+                attempts = run.value.attempts;
+            }
+            RunUse::Ignored => {}
+        }
+    }
+    VmRequest {
+        id: req.id.clone(),
+        spec,
+        requester,
+        created_at: req.created_at.clone(),
+        state,
+        quota: req.quota.clone(),
+        decisions,
+        history,
+        asset,
+        failure,
+        attempts,
+        version: r.revision(),
+        notes,
+    }
+}
+
+/// The manager's and the admin's decision that count, in write order.
+fn valid_decisions(r: &Records, requester: &str, notes: &mut Vec<String>) -> (Option<Decision>, Option<Decision>) {
+    let separate = r.trust.proves_identity();
+    let mut all: Vec<&Versioned<DecisionRecord>> = r.decisions.iter().collect();
+    all.sort_by_key(|d| d.revision);
+    let (mut manager, mut admin): (Option<Decision>, Option<Decision>) = (None, None);
+    for stage in [Stage::Manager, Stage::Admin] {
+        for d in all.iter().filter(|d| d.value.decision.stage == stage) {
+            let dec = &d.value.decision;
+            let who = d.writer.as_deref().unwrap_or(&dec.actor);
+            let step = stage.as_str();
+            let verdict = if who != dec.actor {
+                Verdict::Ignored(format!("a {step} decision written by \"{who}\" claims to be by \"{}\": ignored", dec.actor))
+            } else if d.value.request_revision != r.request.revision {
+                // Normal after an edit: the request changed after the decision.
+                Verdict::Stale(format!("the {step} decision by {who} was made on an earlier version of the request: it no longer applies"))
+            } else if separate && who == requester {
+                Verdict::Ignored(format!("{who} cannot approve their own request: the {step} decision by {who} is ignored"))
+            } else if stage == Stage::Admin && !manager.as_ref().is_some_and(|m| m.approved) {
+                Verdict::Ignored(format!("the admin decision by {who} came without a manager's approval: ignored"))
+            } else if separate && stage == Stage::Admin && manager.as_ref().is_some_and(|m| m.actor == who) {
+                Verdict::Ignored(format!("{who} already approved as manager: the admin step needs another person, their admin decision is ignored"))
+            } else {
+                Verdict::Valid
+            };
+            let slot = if stage == Stage::Manager { &mut manager } else { &mut admin };
+            match verdict {
+                Verdict::Ignored(n) => notes.push(n),
+                Verdict::Stale(n) if r.run.is_none() => notes.push(n),
+                Verdict::Stale(_) => {}
+                Verdict::Valid if slot.is_some() => notes.push(format!("a second {step} decision by {who} came after the first: ignored")),
+                Verdict::Valid => *slot = Some(dec.clone()),
+            }
+        }
+    }
+    (manager, admin)
+}
+
+enum Verdict {
+    Valid,
+    /// Made on an earlier revision of the request (it was edited since).
+    Stale(String),
+    Ignored(String),
+}
+
+enum RunUse<'a> {
+    /// The run is in force; the approval it executes.
+    Counts(&'a Approved),
+    /// An earlier attempt on a revision since changed: its history is shown.
+    HistoryOnly,
+    Ignored,
+}
+
+fn run_in_force<'a>(r: &Records, run: &'a Versioned<RunRecord>, decided: State, notes: &mut Vec<String>) -> RunUse<'a> {
+    let v: &RunRecord = &run.value;
+    let Some(a) = &v.approved else {
+        notes.push("a run record without the approval it executes (written by an older Opsdeck or around it) is ignored".into());
+        return RunUse::Ignored;
+    };
+    if super::spec_sha256(&a.spec) != a.spec_sha256 {
+        notes.push("the run record's copy of the approved spec does not match its hash: ignored".into());
+        return RunUse::Ignored;
+    }
+    if !matches!(v.state, State::Provisioning | State::Provisioned | State::Failed | State::Expired | State::Reclaimed) {
+        notes.push(format!("a run record may not set the state \"{}\": ignored", v.state.as_str()));
+        return RunUse::Ignored;
+    }
+    let current = r.request.revision;
+    if a.request_revision == current {
+        if decided != State::Approved || a.spec != r.request.value.spec {
+            notes.push("a run record claims an approval that the decisions do not show (the manager or the admin step is missing or invalid): ignored".into());
+            return RunUse::Ignored;
+        }
+        return RunUse::Counts(a);
+    }
+    if a.request_revision > current {
+        notes.push("a run record pinned to a request revision that never existed: ignored".into());
+        return RunUse::Ignored;
+    }
+    if v.state == State::Failed {
+        notes.push(format!("an attempt failed on an earlier version of the request; the request changed since (revision {} -> {current}) and needs approving again", a.request_revision));
+        return RunUse::HistoryOnly;
+    }
+    notes.push(format!(
+        "the request was changed after it was approved and provisioned (revision {} -> {current}); the change is not approved: the approved spec (lease {}) stays in force",
+        a.request_revision, a.spec.lease_end
+    ));
+    RunUse::Counts(a)
+}
+
+/// The pin an executor writes when it starts on an approved request.
+pub fn approval_pin(r: &Records, view: &VmRequest) -> Option<Approved> {
+    let who = |stage: Stage| view.decisions.iter().find(|d| d.stage == stage && d.approved).map(|d| d.actor.clone());
+    Some(Approved {
+        request_revision: r.request.revision,
+        spec: r.request.value.spec.clone(),
+        spec_sha256: super::spec_sha256(&r.request.value.spec),
+        requester: view.requester.clone(),
+        manager: who(Stage::Manager)?,
+        admin: who(Stage::Admin)?,
+    })
+}
+

@@ -1,0 +1,296 @@
+//! Team trust, played adversarially against a real etcd with auth and a
+//! real vcsim: each team member acts with their own etcd credentials,
+//! through Opsdeck and around it (raw etcd writes, as with etcdctl), and
+//! every forbidden move is refused by etcd or detected and ignored by every
+//! reader — and nothing is provisioned that was not approved as reviewed.
+
+use opsdeck_core::backend::StoreChoice;
+use opsdeck_core::team::DEFAULT_ROOT;
+use opsdeck_core::vms::model::{Quota, Stage, State};
+use opsdeck_core::vms::provision::ProvisionOptions;
+use opsdeck_core::vms::store::{RequestStore, Trust};
+use opsdeck_core::ErrorCode;
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::vms::{count_named, etcd_connection, etcd_with_vm_roles, form, raw_etcd, vcsim_with_template};
+use opsdeck_tests::Service;
+
+fn shared(connection_id: &str) -> StoreChoice {
+    StoreChoice::Etcd { connection_id: connection_id.into(), prefix: DEFAULT_ROOT.into(), allow_no_auth: false }
+}
+
+/// One backend (app instance) per user, as each sits at their own desk.
+struct Team {
+    etcd: Service,
+    users: std::collections::HashMap<&'static str, (TestBackend, std::sync::Arc<dyn RequestStore>, String)>,
+}
+
+impl Team {
+    async fn new(vcsim: &Service, who: &[&'static str]) -> Team {
+        let etcd = etcd_with_vm_roles(DEFAULT_ROOT).await;
+        let mut users = std::collections::HashMap::new();
+        for &u in who {
+            let t = TestBackend::new().await;
+            let c = etcd_connection(&t, &etcd, u).await;
+            let vc = t
+                .add(
+                    "vcsim",
+                    opsdeck_core::connections::ConnectionSpec::Vsphere { url: vcsim.get("VCSIM_SDK_URL").into(), username: vcsim.get("VCSIM_USER").into(), thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()) },
+                    Some(vcsim.get("VCSIM_PASSWORD")),
+                )
+                .await;
+            let store = t.backend.vm_store(&shared(&c.id)).await.expect("open the shared store");
+            assert_eq!(store.trust(), Trust::Shared);
+            users.insert(u, (t, store, vc.id));
+        }
+        Team { etcd, users }
+    }
+
+    fn b(&self, u: &str) -> &opsdeck_core::Backend {
+        &self.users[u].0.backend
+    }
+
+    fn s(&self, u: &str) -> &dyn RequestStore {
+        self.users[u].1.as_ref()
+    }
+
+    fn vc(&self, u: &str) -> &str {
+        &self.users[u].2
+    }
+
+    async fn submit(&self, u: &str, name: &str) -> String {
+        self.b(u).vm_submit(self.s(u), self.vc(u), form(name, "qa")).await.expect("submit").id
+    }
+
+    async fn decide(&self, u: &str, id: &str, stage: Stage) -> opsdeck_core::Result<opsdeck_core::vms::VmRequest> {
+        self.b(u).vm_decide(self.s(u), Some(self.vc(u)), id, stage, true, "looks fine").await
+    }
+
+    async fn view(&self, u: &str, id: &str) -> opsdeck_core::vms::VmRequest {
+        self.b(u).vm_request(self.s(u), id).await.expect("read the request")
+    }
+
+    async fn provision(&self, id: &str) -> opsdeck_core::Result<opsdeck_core::vms::VmRequest> {
+        self.b("carol").vm_provision(self.s("carol"), self.vc("carol"), id, &ProvisionOptions::default(), &|_| {}).await
+    }
+
+    async fn raw(&self, u: &str) -> etcd_client::Client {
+        raw_etcd(&self.etcd, u).await
+    }
+
+    async fn cleanup(&self) {
+        for (t, _, _) in self.users.values() {
+            t.cleanup().await;
+        }
+    }
+}
+
+fn key(rest: &str) -> String {
+    format!("{DEFAULT_ROOT}{rest}")
+}
+
+async fn raw_value(c: &mut etcd_client::Client, k: &str) -> serde_json::Value {
+    let r = c.get(k, None).await.expect("raw get");
+    serde_json::from_slice(r.kvs().first().unwrap_or_else(|| panic!("{k} is absent")).value()).expect("json")
+}
+
+fn is_permission_denied(e: etcd_client::Error) -> bool {
+    e.to_string().contains("permission denied")
+}
+
+async fn quota(team: &Team) {
+    team.b("carol").vm_set_quota(team.s("carol"), "qa", &Quota { vms: 50, vcpu: 200, memory_gb: 200, disk_gb: 5000 }).await.expect("quota");
+}
+
+#[tokio::test]
+async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() {
+    let t0 = TestBackend::new().await;
+    let (vcsim, _) = vcsim_with_template(&t0, &[]).await;
+    let team = Team::new(&vcsim, &["alice", "bob", "bert", "carol", "mia", "dave"]).await;
+    quota(&team).await;
+
+    // A manager files a request in their own department: they cannot approve it.
+    let own = team.submit("bob", "sod-own").await;
+    let e = team.decide("bob", &own, Stage::Manager).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
+    // Around Opsdeck: bob writes the decision into his own (writable) key.
+    let mut bob = team.raw("bob").await;
+    let req_rev = bob.get(key(&format!("vms/requests/bob/{own}")), None).await.unwrap().kvs()[0].mod_revision();
+    let forged = serde_json::json!({"decision": {"stage": "manager", "approved": true, "actor": "bob", "at": "2026-12-04T00:00:00Z", "comment": "self"}, "request_revision": req_rev});
+    bob.put(key(&format!("vms/decisions/manager/qa/bob/{own}")), serde_json::to_vec(&forged).unwrap(), None).await.expect("bob may write his own key");
+    for reader in ["bob", "bert", "carol"] {
+        let v = team.view(reader, &own).await;
+        assert_eq!(v.state, State::PendingManager, "{reader} sees the self-approval ignored");
+        assert!(v.notes.iter().any(|n| n.contains("cannot approve their own request")), "{:?}", v.notes);
+    }
+    // ... and the admin cannot build on it.
+    let e = team.decide("carol", &own, Stage::Admin).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Conflict, "{e}");
+
+    // A decision claiming another person, written in the claimant's place: etcd refuses.
+    let mut alice = team.raw("alice").await;
+    let id = team.submit("alice", "sod-alice").await;
+    let as_bert = serde_json::json!({"decision": {"stage": "manager", "approved": true, "actor": "bert", "at": "2026-12-04T00:00:00Z", "comment": ""}, "request_revision": 1});
+    assert!(is_permission_denied(alice.put(key(&format!("vms/decisions/manager/qa/bert/{id}")), serde_json::to_vec(&as_bert).unwrap(), None).await.unwrap_err()));
+    // Another department's manager cannot decide for qa (etcd refuses their write).
+    assert_eq!(team.decide("dave", &id, Stage::Manager).await.unwrap_err().code(), ErrorCode::Forbidden);
+
+    // The admin skipping the manager: refused before, and a raw admin decision does not count.
+    assert_eq!(team.decide("carol", &id, Stage::Admin).await.unwrap_err().code(), ErrorCode::Conflict);
+    let mut carol = team.raw("carol").await;
+    let req_rev = carol.get(key(&format!("vms/requests/alice/{id}")), None).await.unwrap().kvs()[0].mod_revision();
+    let skip = serde_json::json!({"decision": {"stage": "admin", "approved": true, "actor": "carol", "at": "2026-12-04T00:00:00Z", "comment": "skip"}, "request_revision": req_rev});
+    carol.put(key(&format!("vms/decisions/admin/carol/{id}")), serde_json::to_vec(&skip).unwrap(), None).await.unwrap();
+    let v = team.view("alice", &id).await;
+    assert_eq!(v.state, State::PendingManager);
+    assert!(v.notes.iter().any(|n| n.contains("without a manager's approval")), "{:?}", v.notes);
+    // ... nor does a run record the executor writes as if it had been approved.
+    let spec = serde_json::to_value(&v.spec).unwrap();
+    let sha = opsdeck_core::vms::store::spec_sha256(&v.spec);
+    let run = serde_json::json!({"state": "provisioned", "history": [], "attempts": 1, "asset": {"vm_id": "vm-1", "name": "sod-alice", "host": "h", "datastore": "d", "provisioned_at": "2026-12-04T00:00:00Z"},
+        "approved": {"request_revision": req_rev, "spec": spec, "spec_sha256": sha, "requester": "alice", "manager": "bert", "admin": "carol"}});
+    carol.put(key(&format!("vms/runs/{id}")), serde_json::to_vec(&run).unwrap(), None).await.unwrap();
+    let v = team.view("bert", &id).await;
+    assert_eq!(v.state, State::PendingManager, "a forged run record is ignored");
+    assert!(v.notes.iter().any(|n| n.contains("claims an approval that the decisions do not show")), "{:?}", v.notes);
+    carol.delete(key(&format!("vms/runs/{id}")), None).await.unwrap();
+    carol.delete(key(&format!("vms/decisions/admin/carol/{id}")), None).await.unwrap();
+
+    // The same person as manager and admin (mia holds both roles): refused, and ignored when forced.
+    team.decide("mia", &id, Stage::Manager).await.expect("mia approves as manager");
+    let e = team.decide("mia", &id, Stage::Admin).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
+    assert!(e.to_string().contains("needs another person"), "{e}");
+    let mut mia = team.raw("mia").await;
+    let req_rev = mia.get(key(&format!("vms/requests/alice/{id}")), None).await.unwrap().kvs()[0].mod_revision();
+    let twice = serde_json::json!({"decision": {"stage": "admin", "approved": true, "actor": "mia", "at": "2026-12-04T00:00:00Z", "comment": ""}, "request_revision": req_rev});
+    mia.put(key(&format!("vms/decisions/admin/mia/{id}")), serde_json::to_vec(&twice).unwrap(), None).await.unwrap();
+    let v = team.view("carol", &id).await;
+    assert_eq!(v.state, State::PendingAdmin);
+    assert!(v.notes.iter().any(|n| n.contains("already approved as manager")), "{:?}", v.notes);
+    assert_eq!(team.provision(&id).await.unwrap_err().code(), ErrorCode::Conflict, "nothing to provision");
+
+    // The legitimate chain: requester, manager, admin — three people.
+    let v = team.decide("carol", &id, Stage::Admin).await.expect("carol approves as admin");
+    assert_eq!(v.state, State::Approved);
+    assert_eq!(v.decisions.iter().map(|d| d.actor.as_str()).collect::<Vec<_>>(), ["mia", "carol"]);
+    let inv = team.b("carol").vm_inventory(team.vc("carol")).await.unwrap();
+    assert_eq!(count_named(&inv, "sod-own"), 0);
+    assert_eq!(count_named(&inv, "sod-alice"), 0, "nothing built before the real approval");
+    team.cleanup().await;
+    t0.cleanup().await;
+}
+
+#[tokio::test]
+async fn what_runs_is_what_was_approved() {
+    let t0 = TestBackend::new().await;
+    let (vcsim, _) = vcsim_with_template(&t0, &[]).await;
+    let team = Team::new(&vcsim, &["alice", "bob", "carol"]).await;
+    quota(&team).await;
+    let mut alice = team.raw("alice").await;
+
+    // Approved, then changed around Opsdeck before provisioning: the decisions lapse, nothing is built.
+    let id = team.submit("alice", "pin-edit").await;
+    team.decide("bob", &id, Stage::Manager).await.unwrap();
+    team.decide("carol", &id, Stage::Admin).await.unwrap();
+    let k = key(&format!("vms/requests/alice/{id}"));
+    let mut v = raw_value(&mut alice, &k).await;
+    v["spec"]["cpu"] = serde_json::json!(4);
+    alice.put(k.as_str(), serde_json::to_vec(&v).unwrap(), None).await.unwrap();
+    assert_eq!(team.view("carol", &id).await.state, State::PendingManager);
+    assert_eq!(team.provision(&id).await.unwrap_err().code(), ErrorCode::Conflict);
+
+    // Failed, then enlarged through Opsdeck: needs approving again; a retry builds nothing.
+    let failing = team.submit("alice", "pin-failed").await;
+    team.decide("bob", &failing, Stage::Manager).await.unwrap();
+    team.decide("carol", &failing, Stage::Admin).await.unwrap();
+    let opts = ProvisionOptions { fail_after: Some("clone"), ..Default::default() };
+    let r = team.b("carol").vm_provision(team.s("carol"), team.vc("carol"), &failing, &opts, &|_| {}).await.unwrap();
+    assert_eq!(r.state, State::Failed);
+    let mut bigger = r.spec.clone();
+    bigger.cpu = 4;
+    let r = team.b("alice").vm_edit(team.s("alice"), team.vc("alice"), &failing, bigger).await.expect("the requester edits a failed request");
+    assert_eq!(r.state, State::PendingManager, "{:?}", r.notes);
+    assert!(r.notes.iter().any(|n| n.contains("needs approving again")), "{:?}", r.notes);
+    assert_eq!(team.provision(&failing).await.unwrap_err().code(), ErrorCode::Conflict);
+    let inv = team.b("carol").vm_inventory(team.vc("carol")).await.unwrap();
+    assert_eq!(count_named(&inv, "pin-edit") + count_named(&inv, "pin-failed"), 0, "nothing unapproved was built");
+    // Approved again, the new size is what gets built.
+    team.decide("bob", &failing, Stage::Manager).await.unwrap();
+    team.decide("carol", &failing, Stage::Admin).await.unwrap();
+    let done = team.provision(&failing).await.unwrap();
+    assert_eq!(done.state, State::Provisioned, "{:?}", done.failure);
+    let inv = team.b("carol").vm_inventory(team.vc("carol")).await.unwrap();
+    let vm = inv.vms.iter().find(|v| v.name == "pin-failed" && !v.template).expect("built");
+    assert_eq!(vm.cpu, 4);
+
+    // Provisioned, then the lease pushed a year out around Opsdeck: the approved lease stays in force.
+    let approved_lease = done.spec.lease_end.clone();
+    let k = key(&format!("vms/requests/alice/{failing}"));
+    let mut v = raw_value(&mut alice, &k).await;
+    v["spec"]["lease_end"] = serde_json::json!("2099-12-31");
+    alice.put(k.as_str(), serde_json::to_vec(&v).unwrap(), None).await.unwrap();
+    let v = team.view("carol", &failing).await;
+    assert_eq!((v.state, v.spec.lease_end.as_str()), (State::Provisioned, approved_lease.as_str()));
+    assert!(v.notes.iter().any(|n| n.contains("changed after it was approved")), "{:?}", v.notes);
+    // The lifecycle uses that lease: at the approved lease end + 1 day the VM is powered off.
+    let end = time::Date::parse(&approved_lease, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
+    let after = end.midnight().assume_utc() + time::Duration::days(1);
+    let actions = team.b("carol").vm_lifecycle(team.s("carol"), team.vc("carol"), after).await.unwrap();
+    assert!(actions.iter().any(|a| a.action == "power_off" && a.ok && a.request == failing), "{actions:?}");
+    team.cleanup().await;
+    t0.cleanup().await;
+}
+
+#[tokio::test]
+async fn requesters_touch_only_their_own_and_bad_records_never_break_the_list() {
+    let t0 = TestBackend::new().await;
+    let (vcsim, _) = vcsim_with_template(&t0, &[]).await;
+    let team = Team::new(&vcsim, &["alice", "amy", "bob"]).await;
+    let id = team.submit("alice", "own-1").await;
+    let mut amy = team.raw("amy").await;
+    let k = key(&format!("vms/requests/alice/{id}"));
+
+    // Another requester can neither change nor delete alice's request, nor touch another's run or lock.
+    assert!(is_permission_denied(amy.put(k.as_str(), "{}", None).await.unwrap_err()));
+    assert!(is_permission_denied(amy.delete(k.as_str(), None).await.unwrap_err()));
+    assert!(is_permission_denied(amy.put(key(&format!("vms/runs/{id}")), "{}", None).await.unwrap_err()));
+    let e = team.b("amy").vm_withdraw(team.s("amy"), &id, "not mine").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
+    let mut spec = team.view("amy", &id).await.spec;
+    spec.cpu = 1;
+    assert_eq!(team.b("amy").vm_edit(team.s("amy"), team.vc("amy"), &id, spec).await.unwrap_err().code(), ErrorCode::Forbidden);
+
+    // Records amy can write, in her own space, that try to pass as others': skipped and listed.
+    let mut copy = raw_value(&mut amy, &k).await;
+    amy.put(key(&format!("vms/requests/amy/{id}")), serde_json::to_vec(&copy).unwrap(), None).await.unwrap();
+    copy["requester"] = serde_json::json!("amy");
+    amy.put(key("vms/requests/amy/r-dup"), serde_json::to_vec(&copy).unwrap(), None).await.unwrap();
+    amy.put(key("vms/requests/amy/garbage"), "{not json", None).await.unwrap();
+    let (list, problems) = team.b("bob").vm_requests_checked(team.s("bob")).await.expect("the list still loads");
+    assert_eq!(list.iter().filter(|r| r.id == id).count(), 1);
+    assert_eq!(list.iter().find(|r| r.id == id).unwrap().requester, "alice");
+    let reasons: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.key, p.reason)).collect();
+    assert!(reasons.iter().any(|r| r.contains(&format!("requests/amy/{id}")) && r.contains("as requester but sits under user \"amy\"")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("requests/amy/r-dup") && r.contains("under the id r-dup")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("requests/amy/garbage") && r.contains("not an Opsdeck VM record")), "{reasons:?}");
+
+    // The owner can withdraw; the withdrawn request frees nothing it did not hold and stays in history.
+    let w = team.b("alice").vm_withdraw(team.s("alice"), &id, "not needed").await.unwrap();
+    assert_eq!(w.state, State::Withdrawn);
+    assert_eq!(team.decide("bob", &id, Stage::Manager).await.unwrap_err().code(), ErrorCode::Conflict);
+    team.cleanup().await;
+    t0.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_etcd_without_auth_is_refused_unless_opted_in() {
+    let etcd = Service::start("etcd", &[]);
+    let t = TestBackend::new().await;
+    let c = t.add("open etcd", opsdeck_core::connections::ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None }, None).await;
+    let e = t.backend.vm_store(&shared(&c.id)).await.err().expect("refused");
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    assert!(e.to_string().contains("needs etcd authentication") && e.to_string().contains("--allow-no-auth"), "{e}");
+    let s = t.backend.vm_store(&StoreChoice::Etcd { connection_id: c.id.clone(), prefix: DEFAULT_ROOT.into(), allow_no_auth: true }).await.expect("opted in");
+    assert_eq!(s.trust(), Trust::SharedNoAuth);
+    t.cleanup().await;
+}
