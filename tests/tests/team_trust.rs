@@ -206,8 +206,9 @@ async fn what_runs_is_what_was_approved() {
     let opts = ProvisionOptions { fail_after: Some("clone"), ..Default::default() };
     let r = team.b("carol").vm_provision(team.s("carol"), team.vc("carol"), &failing, &opts, &|_| {}).await.unwrap();
     assert_eq!(r.state, State::Failed);
+    // (vcsim's hosts have 2 CPU threads and 4 GB: the bigger size is memory.)
     let mut bigger = r.spec.clone();
-    bigger.cpu = 4;
+    bigger.memory_gb = 2;
     let r = team.b("alice").vm_edit(team.s("alice"), team.vc("alice"), &failing, bigger).await.expect("the requester edits a failed request");
     assert_eq!(r.state, State::PendingManager, "{:?}", r.notes);
     assert!(r.notes.iter().any(|n| n.contains("needs approving again")), "{:?}", r.notes);
@@ -221,7 +222,7 @@ async fn what_runs_is_what_was_approved() {
     assert_eq!(done.state, State::Provisioned, "{:?}", done.failure);
     let inv = team.b("carol").vm_inventory(team.vc("carol")).await.unwrap();
     let vm = inv.vms.iter().find(|v| v.name == "pin-failed" && !v.template).expect("built");
-    assert_eq!(vm.cpu, 4);
+    assert_eq!(vm.memory_mb, 2048, "the size approved the second time");
 
     // Provisioned, then the lease pushed a year out around Opsdeck: the approved lease stays in force.
     let approved_lease = done.spec.lease_end.clone();

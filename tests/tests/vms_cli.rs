@@ -94,18 +94,31 @@ async fn request_approve_provision_and_report_from_the_cli() {
 }
 
 #[tokio::test]
-async fn roles_of_the_shared_store_are_created_from_the_cli() {
+async fn team_roles_are_given_from_the_cli() {
     let etcd = opsdeck_tests::Service::start("etcd", &[]);
+    let mut c = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    for u in ["alice", "bob"] {
+        c.user_add(u, "pw", None).await.unwrap();
+    }
     let cli = Cli { data: tempfile::tempdir().unwrap(), keychain: format!("opsdeck-vm-roles-{}", std::process::id()), password: String::new() };
     cli.ok(&["connections", "add", "etcd", "--name", "team-etcd", "--endpoints", etcd.get("ETCD_ENDPOINT")]);
-    let out = cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--department", "qa", "--department", "dev"]);
-    assert_eq!(out.lines().collect::<Vec<_>>(), ["opsdeck-vm-requester", "opsdeck-vm-admin", "opsdeck-vm-manager-qa", "opsdeck-vm-manager-dev"]);
-    let mut c = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
-    let perms = c.role_get("opsdeck-vm-manager-qa").await.unwrap();
-    let keys: Vec<String> = perms.permissions().iter().map(|p| String::from_utf8_lossy(p.key()).into_owned()).collect();
-    assert!(keys.contains(&"/opsdeck/vms/decisions/manager/qa/".to_string()), "{keys:?}");
-    // Again: idempotent.
-    cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--department", "qa"]);
-    let o = cli.run(&["vm", "roles", "--etcd", "team-etcd", "--department", "Bad Dept"]);
-    assert_eq!(o.status.code(), Some(2));
+    let out = cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--member", "alice=requester", "--member", "bob=requester,manager:qa"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "alice: opsdeck-user-alice, opsdeck-reader, opsdeck-audit, opsdeck-requester",
+            "bob: opsdeck-user-bob, opsdeck-reader, opsdeck-audit, opsdeck-requester, opsdeck-approver"
+        ]
+    );
+    let keys = |perms: etcd_client::RoleGetResponse| perms.permissions().iter().map(|p| String::from_utf8_lossy(p.key()).into_owned()).collect::<Vec<_>>();
+    let bob = keys(c.role_get("opsdeck-user-bob").await.unwrap());
+    assert!(bob.contains(&"/opsdeck/vms/decisions/manager/qa/bob/".to_string()) && bob.contains(&"/opsdeck/vms/requests/bob/".to_string()), "{bob:?}");
+    // Again, with bob moved to dev: his own role is replaced, qa is gone.
+    cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--member", "bob=manager:dev"]);
+    let bob = keys(c.role_get("opsdeck-user-bob").await.unwrap());
+    assert!(bob.contains(&"/opsdeck/vms/decisions/manager/dev/bob/".to_string()) && !bob.iter().any(|k| k.contains("/qa/")), "{bob:?}");
+    for bad in [["--member", "bob=manager:Bad Dept"], ["--member", "bob=owner"], ["--member", "nobody=requester"]] {
+        let o = cli.run(&["vm", "roles", "--etcd", "team-etcd", bad[0], bad[1]]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
 }

@@ -157,7 +157,8 @@ impl Backend {
             tracing::error!(error = %e, action, target, "writing the audit log failed");
         }
         let team_entry = crate::team::trail::NewEntry { platform, target, action, ok, detail: &detail };
-        if let Err(e) = self.team_append(team, team_entry).await {
+        // Boxed: the etcd connect inside is a large future, and every audited call awaits this.
+        if let Err(e) = Box::pin(self.team_append(team, team_entry)).await {
             tracing::error!(error = %e, action, target, "writing the team audit trail failed");
             let note = format!("the entry \"{action}\" on {target} did not reach the team audit trail: {e}");
             let failed = NewAuditEntry { actor: &self.actor, platform: "app", target, action: "audit.team_trail", ok: false, detail: &note };

@@ -69,7 +69,8 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
             continue;
         }
         let Some(asset) = req.asset.clone() else { continue };
-        if let Err(e) = one(store, vim, &inv, &recs, &req, &asset, now, policy, actor, &mut actions).await {
+        // Boxed: a large future (every vSphere call inlined); keeps callers' stacks small.
+        if let Err(e) = Box::pin(one(store, vim, &inv, &recs, &req, &asset, now, policy, actor, &mut actions)).await {
             actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: "error".into(), ok: false, detail: e.to_string() });
         }
     }

@@ -115,7 +115,9 @@ async fn provision_locked(store: &dyn RequestStore, vim: &Vim, id: &str, actor: 
     report("lock", 100);
 
     let mut attempt = Attempt::default();
-    match build(vim, &req, opts, report, &mut attempt).await {
+    // Boxed: the build future is large (every vSphere call inlined), and
+    // callers polling it on a small stack (a test thread) would overflow.
+    match Box::pin(build(vim, &req, opts, report, &mut attempt)).await {
         Ok(asset) => {
             run.history.push(transition(State::Provisioning, State::Provisioned, actor, format!("{} on {} / {}", asset.vm_id, asset.host, asset.datastore)));
             run.state = State::Provisioned;
