@@ -188,3 +188,135 @@ pub fn approval_pin(r: &Records, view: &VmRequest) -> Option<Approved> {
     })
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vms::model::{QuotaCheck, RequestSpec, SnapshotSchedule};
+    use crate::vms::store::{spec_sha256, Approved, RequestRecord, Trust};
+
+    fn spec() -> RequestSpec {
+        RequestSpec {
+            name: "vm-1".into(),
+            template: "t".into(),
+            cpu: 2,
+            memory_gb: 2,
+            disk_gb: 20,
+            network: String::new(),
+            folder: String::new(),
+            resource_pool: String::new(),
+            department: "qa".into(),
+            purpose: "p".into(),
+            lease_end: "2027-01-31".into(),
+            snapshot_schedule: SnapshotSchedule::None,
+            customization_script: String::new(),
+        }
+    }
+
+    fn records(trust: Trust) -> Records {
+        let request = RequestRecord { id: "r1".into(), spec: spec(), requester: "alice".into(), created_at: "t0".into(), quota: QuotaCheck { ok: true, lines: vec![] }, withdrawn: None, edited_at: None };
+        Records { request: Versioned { value: request, revision: 10, writer: Some("alice".into()) }, decisions: vec![], run: None, turn: 0, trust }
+    }
+
+    fn decision(stage: Stage, by: &str, written_by: &str, on: i64, rev: i64) -> Versioned<DecisionRecord> {
+        let decision = Decision { stage, approved: true, actor: by.into(), at: format!("t{rev}"), comment: String::new() };
+        Versioned { value: DecisionRecord { decision, request_revision: on }, revision: rev, writer: Some(written_by.into()) }
+    }
+
+    fn approved(r: &mut Records) {
+        r.decisions = vec![decision(Stage::Manager, "bob", "bob", 10, 11), decision(Stage::Admin, "carol", "carol", 10, 12)];
+    }
+
+    fn run(r: &Records, state: State, pinned_on: i64) -> Versioned<RunRecord> {
+        let s = r.request.value.spec.clone();
+        let approved = Approved { request_revision: pinned_on, spec_sha256: spec_sha256(&s), spec: s, requester: "alice".into(), manager: "bob".into(), admin: "carol".into() };
+        Versioned { value: RunRecord { state, history: vec![], asset: None, failure: None, attempts: 1, approved: Some(approved) }, revision: 20, writer: None }
+    }
+
+    #[test]
+    fn three_people_approve_in_order() {
+        let mut r = records(Trust::Shared);
+        approved(&mut r);
+        let v = compose(&r);
+        assert_eq!(v.state, State::Approved);
+        assert!(v.notes.is_empty(), "{:?}", v.notes);
+    }
+
+    #[test]
+    fn the_requester_and_a_double_role_do_not_count_in_a_shared_store_only() {
+        let mut r = records(Trust::Shared);
+        r.decisions = vec![decision(Stage::Manager, "alice", "alice", 10, 11)];
+        assert_eq!(compose(&r).state, State::PendingManager);
+        r.decisions = vec![decision(Stage::Manager, "bob", "bob", 10, 11), decision(Stage::Admin, "bob", "bob", 10, 12)];
+        assert_eq!(compose(&r).state, State::PendingAdmin);
+        // The personal store proves no identity: one operator does it all.
+        let mut p = records(Trust::Personal);
+        p.request.writer = None;
+        p.decisions = vec![decision(Stage::Manager, "alice", "alice", 10, 11), decision(Stage::Admin, "alice", "alice", 10, 12)];
+        p.decisions.iter_mut().for_each(|d| d.writer = None);
+        assert_eq!(compose(&p).state, State::Approved);
+    }
+
+    #[test]
+    fn a_decision_claiming_someone_else_or_a_second_one_is_ignored() {
+        let mut r = records(Trust::Shared);
+        r.decisions = vec![decision(Stage::Manager, "bert", "bob", 10, 11)];
+        let v = compose(&r);
+        assert_eq!(v.state, State::PendingManager);
+        assert!(v.notes[0].contains("claims to be by \"bert\""), "{:?}", v.notes);
+        r.decisions = vec![decision(Stage::Manager, "bert", "bert", 10, 12), decision(Stage::Manager, "bob", "bob", 10, 11)];
+        let v = compose(&r);
+        assert_eq!(v.decisions[0].actor, "bob", "the first written counts");
+        assert!(v.notes[0].contains("second manager decision by bert"), "{:?}", v.notes);
+    }
+
+    #[test]
+    fn an_edit_voids_decisions_and_a_failed_run_on_the_old_revision() {
+        let mut r = records(Trust::Shared);
+        approved(&mut r);
+        r.run = Some(run(&r, State::Failed, 10));
+        assert_eq!(compose(&r).state, State::Failed);
+        r.request.revision = 15;
+        r.request.value.spec.cpu = 8;
+        let v = compose(&r);
+        assert_eq!(v.state, State::PendingManager);
+        assert!(v.notes.iter().any(|n| n.contains("needs approving again")), "{:?}", v.notes);
+    }
+
+    #[test]
+    fn after_provisioning_the_pinned_spec_is_in_force() {
+        let mut r = records(Trust::Shared);
+        approved(&mut r);
+        r.run = Some(run(&r, State::Provisioned, 10));
+        r.request.revision = 30;
+        r.request.value.spec.lease_end = "2099-12-31".into();
+        let v = compose(&r);
+        assert_eq!((v.state, v.spec.lease_end.as_str()), (State::Provisioned, "2027-01-31"));
+    }
+
+    #[test]
+    fn runs_that_do_not_match_their_approval_are_ignored() {
+        let mut r = records(Trust::Shared);
+        // No approvals at all: a run record for the current revision claims one.
+        r.run = Some(run(&r, State::Provisioned, 10));
+        assert_eq!(compose(&r).state, State::PendingManager);
+        // A pin with a spec that does not match its hash.
+        approved(&mut r);
+        let mut bad = run(&r, State::Provisioned, 10);
+        if let Some(a) = bad.value.approved.as_mut() {
+            a.spec.cpu = 64;
+        }
+        r.run = Some(bad);
+        assert_eq!(compose(&r).state, State::Approved);
+        // A pin to a revision from the future, and a state a run may not set.
+        r.run = Some(run(&r, State::Provisioned, 99));
+        assert_eq!(compose(&r).state, State::Approved);
+        r.run = Some(run(&r, State::PendingAdmin, 10));
+        assert_eq!(compose(&r).state, State::Approved);
+        // An older Opsdeck's run without a pin.
+        let mut old = run(&r, State::Provisioned, 10);
+        old.value.approved = None;
+        r.run = Some(old);
+        assert_eq!(compose(&r).state, State::Approved);
+    }
+}
