@@ -12,7 +12,8 @@ export type RequestState =
   | 'failed'
   | 'rejected'
   | 'expired'
-  | 'reclaimed';
+  | 'reclaimed'
+  | 'withdrawn';
 export type Stage = 'manager' | 'admin';
 
 export interface RequestSpec {
@@ -72,6 +73,8 @@ export interface VmRequest {
   failure: string | null;
   attempts: number;
   version: number;
+  /** What the store found wrong with this request's records and ignored. */
+  notes: string[];
 }
 
 export interface Quota {
@@ -174,7 +177,7 @@ export interface ComplianceFinding {
   department: string;
 }
 
-export type StoreChoice = { kind: 'local' } | { kind: 'etcd'; connection_id: string; prefix: string };
+export type StoreChoice = { kind: 'local' } | { kind: 'etcd'; connection_id: string; prefix: string; allow_no_auth: boolean };
 
 export interface VmSettings {
   store: StoreChoice;

@@ -101,6 +101,16 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged }: Props)
             {r.failure}
           </div>
         )}
+        {r.notes.length > 0 && (
+          <div class="banner banner-warn" role="status" data-testid="vm-notes">
+            <strong>{t('vms.detail.ignored')}</strong>
+            <ul>
+              {r.notes.map((n, i) => (
+                <li key={i}>{n}</li>
+              ))}
+            </ul>
+          </div>
+        )}
         <h3 class="vm-h3">{t('vms.detail.history')}</h3>
         <ol class="vm-history" data-testid="vm-history">
           {r.history.map((h, i) => (

@@ -54,7 +54,13 @@ export function SettingsPanel({ onSaved }: { onSaved: () => void }) {
           value={store.kind === 'local' ? 'local' : store.connection_id}
           onChange={(e) => {
             const v = e.currentTarget.value;
-            setS({ ...s, store: v === 'local' ? { kind: 'local' } : { kind: 'etcd', connection_id: v, prefix: store.kind === 'etcd' ? store.prefix : '/opsdeck/vms/' } });
+            setS({
+              ...s,
+              store:
+                v === 'local'
+                  ? { kind: 'local' }
+                  : { kind: 'etcd', connection_id: v, prefix: store.kind === 'etcd' ? store.prefix : '/opsdeck/', allow_no_auth: store.kind === 'etcd' && store.allow_no_auth },
+            });
           }}
           data-testid="vms-store"
         >
@@ -65,11 +71,23 @@ export function SettingsPanel({ onSaved }: { onSaved: () => void }) {
             </option>
           ))}
         </select>
+        {store.kind === 'local' && <p class="banner banner-warn" data-testid="vms-store-personal">{t('vms.settings.personal')}</p>}
         {store.kind === 'etcd' && (
-          <label class="vm-quota-field">
-            <span>{t('vms.settings.prefix')}</span>
-            <input class="input input-sm mono" value={store.prefix} onInput={(e) => setS({ ...s, store: { ...store, prefix: e.currentTarget.value } })} data-testid="vms-store-prefix" />
-          </label>
+          <>
+            <label class="vm-quota-field">
+              <span>{t('vms.settings.prefix')}</span>
+              <input class="input input-sm mono" value={store.prefix} onInput={(e) => setS({ ...s, store: { ...store, prefix: e.currentTarget.value } })} data-testid="vms-store-prefix" />
+            </label>
+            <label class="vm-check">
+              <input type="checkbox" checked={store.allow_no_auth} onChange={(e) => setS({ ...s, store: { ...store, allow_no_auth: e.currentTarget.checked } })} data-testid="vms-store-allow-no-auth" />
+              <span>{t('vms.settings.allowNoAuth')}</span>
+            </label>
+            {store.allow_no_auth && (
+              <p class="banner banner-error" role="alert" data-testid="vms-store-no-auth">
+                {t('vms.settings.noAuthWarning')}
+              </p>
+            )}
+          </>
         )}
       </fieldset>
       <fieldset class="vm-settings-group">

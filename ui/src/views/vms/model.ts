@@ -20,6 +20,7 @@ export function stateBadge(s: RequestState): BadgeState {
     case 'approved':
       return 'info';
     case 'reclaimed':
+    case 'withdrawn':
       return 'never';
   }
 }
