@@ -295,3 +295,56 @@ async fn an_etcd_without_auth_is_refused_unless_opted_in() {
     assert_eq!(s.trust(), Trust::SharedNoAuth);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn locks_hold_a_lost_lock_stops_the_build_and_two_passes_act_once() {
+    let t0 = TestBackend::new().await;
+    // Every clone takes 3 s in vCenter: time to lose the lock in the middle of one.
+    let (vcsim, _) = vcsim_with_template(&t0, &["-method-delay", "CloneVM_Task:3000"]).await;
+    let team = Team::new(&vcsim, &["alice", "bob", "carol"]).await;
+    quota(&team).await;
+    let id = team.submit("alice", "lock-lost").await;
+    team.decide("bob", &id, Stage::Manager).await.unwrap();
+    team.decide("carol", &id, Stage::Admin).await.unwrap();
+
+    // The lock's lease is revoked while the clone runs (an etcd outage or an
+    // operator's revoke): the build stops at its next safe point and cleans up.
+    let (cloning, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let on = move |p: opsdeck_core::vms::provision::Progress| {
+        if p.step == "clone" && p.percent == 0 {
+            let _ = cloning.send(());
+        }
+    };
+    let opts = ProvisionOptions::default();
+    let provisioning = team.b("carol").vm_provision(team.s("carol"), team.vc("carol"), &id, &opts, &on);
+    let revoke = async {
+        started.recv().await.expect("the clone starts");
+        let mut raw = team.raw("carol").await;
+        let lock = raw.get(key(&format!("vms/locks/{id}")), None).await.unwrap();
+        raw.lease_revoke(lock.kvs()[0].lease()).await.expect("revoke the lock's lease");
+    };
+    let (r, ()) = tokio::join!(provisioning, revoke);
+    let r = r.expect("a failed attempt is recorded");
+    assert_eq!(r.state, State::Failed);
+    let why = r.failure.clone().unwrap_or_default();
+    assert!(why.contains("lost the execution lock") && why.contains("cleaned up"), "{why}");
+    let inv = team.b("carol").vm_inventory(team.vc("carol")).await.unwrap();
+    assert_eq!(count_named(&inv, "lock-lost"), 0, "the half-made VM is gone");
+
+    // Retried, it is built once; then two lifecycle passes at once take one scheduled snapshot.
+    let done = team.provision(&id).await.unwrap();
+    assert_eq!(done.state, State::Provisioned, "{:?}", done.failure);
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let b = team.b("carol");
+    let (a1, a2) = tokio::join!(b.vm_lifecycle(team.s("carol"), team.vc("carol"), later), b.vm_lifecycle(team.s("carol"), team.vc("carol"), later));
+    let all: Vec<_> = a1.unwrap().into_iter().chain(a2.unwrap()).collect();
+    assert_eq!(all.iter().filter(|a| a.action == "snapshot" && a.ok).count(), 1, "{all:?}");
+    let inv = team.b("carol").vm_inventory(team.vc("carol")).await.unwrap();
+    let vm = inv.vms.iter().find(|v| v.name == "lock-lost" && !v.template).unwrap();
+    assert_eq!(vm.snapshots.iter().filter(|s| s.name.starts_with("Scheduled-")).count(), 1);
+    // A third pass on the same day has nothing to do.
+    let again = b.vm_lifecycle(team.s("carol"), team.vc("carol"), later).await.unwrap();
+    assert!(!again.iter().any(|a| a.action == "snapshot"), "{again:?}");
+    team.cleanup().await;
+    t0.cleanup().await;
+}

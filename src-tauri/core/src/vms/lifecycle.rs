@@ -62,6 +62,7 @@ fn moved(now: OffsetDateTime, from: State, to: State, actor: &str, comment: Stri
 /// failed action and the pass goes on with the others.
 pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, policy: &LifecyclePolicy, actor: &str) -> Result<Vec<Action>> {
     let inv = inventory::load(&vim.client).await?;
+    let instance = format!("lifecycle-{}-{}", crate::backend::os_user(), std::process::id());
     let mut actions = Vec::new();
     for recs in store.list().await?.records {
         let req = recs.compose();
@@ -69,9 +70,34 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
             continue;
         }
         let Some(asset) = req.asset.clone() else { continue };
-        // Boxed: a large future (every vSphere call inlined); keeps callers' stacks small.
-        if let Err(e) = Box::pin(one(store, vim, &inv, &recs, &req, &asset, now, policy, actor, &mut actions)).await {
-            actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: "error".into(), ok: false, detail: e.to_string() });
+        let failed = |e: crate::Error| Action { request: req.id.clone(), vm: asset.name.clone(), action: "error".into(), ok: false, detail: e.to_string() };
+        // One actor per request at a time: two app instances and a timer
+        // running passes at once never both snapshot or power off one VM.
+        let lock = match store.lock(&req.id, &instance).await {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: "skipped".into(), ok: true, detail: "another Opsdeck instance is acting on this request now".into() });
+                continue;
+            }
+            Err(e) => {
+                actions.push(failed(e));
+                continue;
+            }
+        };
+        // The records again, under the lock: another pass may have just acted.
+        let step = async {
+            let recs = store.get(&req.id).await?;
+            let req = recs.compose();
+            let Some(asset) = req.asset.clone().filter(|_| req.state.holds_vm()) else {
+                return Ok(());
+            };
+            // Boxed: a large future (every vSphere call inlined); keeps callers' stacks small.
+            Box::pin(one(store, vim, &inv, recs, &req, &asset, now, policy, actor, &mut actions)).await
+        };
+        let result = step.await;
+        lock.release().await;
+        if let Err(e) = result {
+            actions.push(failed(e));
         }
     }
     Ok(actions)
@@ -82,7 +108,7 @@ async fn one(
     store: &dyn RequestStore,
     vim: &Vim,
     inv: &inventory::Inventory,
-    recs: &Records,
+    mut recs: Records,
     req: &VmRequest,
     asset: &Asset,
     now: OffsetDateTime,
@@ -95,7 +121,7 @@ async fn one(
         let Some(vm) = inv.vms.iter().find(|v| v.id == asset.vm_id) else {
             let comment = format!("VM {} ({}) no longer exists in vCenter", asset.name, asset.vm_id);
             let state = req.state;
-            record_run(store, recs, |r| {
+            record_run(store, &mut recs, |r| {
                 r.state = State::Reclaimed;
                 if let Some(a) = r.asset.as_mut() {
                     a.reclaimed_at = Some(stamp(now));
@@ -111,7 +137,18 @@ async fn one(
 
         if req.state == State::Provisioned {
             if let Some(every) = req.spec.snapshot_schedule.interval_days() {
-                snapshots(vim, vm, now, every, policy.retention_days, &mut act).await;
+                // Due when the newest snapshot, or the newest one begun, is `every` days old.
+                let newest = vm.snapshots.iter().filter_map(|s| parse_time(&s.created)).chain(asset.snapshot_begun_at.as_deref().and_then(parse_time)).max();
+                let due = newest.is_none_or(|t| (now - t).whole_days() >= every);
+                if due {
+                    record_run(store, &mut recs, |r| {
+                        if let Some(a) = r.asset.as_mut() {
+                            a.snapshot_begun_at = Some(stamp(now));
+                        }
+                    })
+                    .await?;
+                }
+                snapshots(vim, vm, now, due, policy.retention_days, &mut act).await;
             }
             if today > lease {
                 let r = vim.ensure_off(&vm.id).await;
@@ -121,7 +158,7 @@ async fn one(
                     Err(e) => format!("lease ended {lease}: power-off failed: {e}"),
                 });
                 if ok {
-                    record_run(store, recs, |r| {
+                    record_run(store, &mut recs, |r| {
                         r.state = State::Expired;
                         if let Some(a) = r.asset.as_mut() {
                             a.powered_off_at = Some(stamp(now));
@@ -133,7 +170,7 @@ async fn one(
             } else if (lease - today).whole_days() <= policy.warn_days && asset.lease_warned_at.is_none() {
                 let days = (lease - today).whole_days();
                 act("lease_warning", true, format!("lease ends {lease} (in {days} days): the VM is powered off then; ask to extend it"));
-                record_run(store, recs, |r| {
+                record_run(store, &mut recs, |r| {
                     if let Some(a) = r.asset.as_mut() {
                         a.lease_warned_at = Some(stamp(now));
                     }
@@ -153,7 +190,7 @@ async fn one(
                 match vim.destroy(&vm.id).await {
                     Ok(()) => {
                         act("reclaim", true, format!("destroyed {} days after the lease ended", (today - lease).whole_days()));
-                        record_run(store, recs, |r| {
+                        record_run(store, &mut recs, |r| {
                             r.state = State::Reclaimed;
                             if let Some(a) = r.asset.as_mut() {
                                 a.reclaimed_at = Some(stamp(now));
@@ -170,11 +207,10 @@ async fn one(
     Ok(())
 }
 
-/// Takes a scheduled snapshot when the newest is `every` days old, and
-/// removes scheduled snapshots older than the retention.
-async fn snapshots(vim: &Vim, vm: &inventory::VmRow, now: OffsetDateTime, every: i64, retention_days: i64, act: &mut impl FnMut(&str, bool, String)) {
-    let newest = vm.snapshots.iter().filter_map(|s| parse_time(&s.created)).max();
-    if newest.is_none_or(|t| (now - t).whole_days() >= every) {
+/// Takes a scheduled snapshot when `due`, and removes scheduled snapshots
+/// older than the retention.
+async fn snapshots(vim: &Vim, vm: &inventory::VmRow, now: OffsetDateTime, due: bool, retention_days: i64, act: &mut impl FnMut(&str, bool, String)) {
+    if due {
         let name = snapshot_name(now);
         match vim.snapshot(&vm.id, &name, "Scheduled by Opsdeck", &|_| {}).await {
             Ok(_) => act("snapshot", true, format!("took {name}")),

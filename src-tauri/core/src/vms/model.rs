@@ -190,6 +190,10 @@ pub struct Asset {
     pub powered_off_at: Option<String>,
     #[serde(default)]
     pub reclaimed_at: Option<String>,
+    /// When the lifecycle last began a scheduled snapshot (recorded before
+    /// it is taken, so a second pass never takes the same one again).
+    #[serde(default)]
+    pub snapshot_begun_at: Option<String>,
 }
 
 /// A request as the UI and the CLI see it.

@@ -8,6 +8,7 @@
 //! so it never makes a second VM.
 
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::inventory::{self, Inventory, ANNOTATION_HEADER};
 use super::model::{Asset, State, Transition, VmRequest};
@@ -67,9 +68,27 @@ pub fn find_vm<'a>(inv: &'a Inventory, request_id: &str) -> Option<&'a inventory
     inv.vms.iter().find(|v| !v.template && v.tag("request") == Some(request_id))
 }
 
-#[derive(Default)]
-struct Attempt {
+/// One provisioning attempt: what it made so far, and when it must stop.
+struct Attempt<'a> {
     vm: Option<String>,
+    opts: &'a ProvisionOptions,
+    /// Cancelled when the execution lock is lost.
+    lost: &'a CancellationToken,
+}
+
+impl Attempt<'_> {
+    /// A safe point between two steps: stop here if the execution lock was
+    /// lost (another instance may take over; what this attempt made is
+    /// cleaned up), or if a test asked to fail after `step`.
+    fn checkpoint(&self, step: &str) -> Result<()> {
+        if self.lost.is_cancelled() {
+            return Err(Error::Conflict(format!("stopped after step {step}: this instance lost the execution lock (etcd lease revoked or expired), so another may take over")));
+        }
+        if self.opts.fail_after == Some(step) {
+            return Err(Error::Internal(format!("injected failure after step {step}")));
+        }
+        Ok(())
+    }
 }
 
 fn transition(from: State, to: State, actor: &str, comment: String) -> Transition {
@@ -84,12 +103,20 @@ pub async fn provision(store: &dyn RequestStore, vim: &Vim, id: &str, actor: &st
     let Some(lock) = store.lock(id, &opts.instance).await? else {
         return Err(Error::Conflict(format!("request {id} is being provisioned by another Opsdeck instance")));
     };
-    let result = provision_locked(store, vim, id, actor, opts, &report).await;
+    let result = provision_locked(store, vim, id, actor, opts, &report, &lock.lost()).await;
     lock.release().await;
     result
 }
 
-async fn provision_locked(store: &dyn RequestStore, vim: &Vim, id: &str, actor: &str, opts: &ProvisionOptions, report: &(dyn Fn(&'static str, u8) + Send + Sync)) -> Result<VmRequest> {
+async fn provision_locked(
+    store: &dyn RequestStore,
+    vim: &Vim,
+    id: &str,
+    actor: &str,
+    opts: &ProvisionOptions,
+    report: &(dyn Fn(&'static str, u8) + Send + Sync),
+    lost: &CancellationToken,
+) -> Result<VmRequest> {
     let recs = store.get(id).await?;
     let req = recs.compose();
     // Provisioning here means a previous executor died holding it: its lock
@@ -114,10 +141,10 @@ async fn provision_locked(store: &dyn RequestStore, vim: &Vim, id: &str, actor: 
     let recs = store.put_run(&recs, &run).await?;
     report("lock", 100);
 
-    let mut attempt = Attempt::default();
+    let mut attempt = Attempt { vm: None, opts, lost };
     // Boxed: the build future is large (every vSphere call inlined), and
     // callers polling it on a small stack (a test thread) would overflow.
-    match Box::pin(build(vim, &req, opts, report, &mut attempt)).await {
+    match Box::pin(build(vim, &req, report, &mut attempt)).await {
         Ok(asset) => {
             run.history.push(transition(State::Provisioning, State::Provisioned, actor, format!("{} on {} / {}", asset.vm_id, asset.host, asset.datastore)));
             run.state = State::Provisioned;
@@ -136,7 +163,7 @@ async fn provision_locked(store: &dyn RequestStore, vim: &Vim, id: &str, actor: 
 }
 
 /// Removes the VM this attempt made (or adopted): power off, destroy.
-async fn cleanup(vim: &Vim, attempt: &Attempt) -> String {
+async fn cleanup(vim: &Vim, attempt: &Attempt<'_>) -> String {
     let Some(vm) = &attempt.vm else {
         return String::new();
     };
@@ -149,14 +176,8 @@ async fn cleanup(vim: &Vim, attempt: &Attempt) -> String {
     }
 }
 
-fn injected(opts: &ProvisionOptions, step: &str) -> Result<()> {
-    if opts.fail_after == Some(step) {
-        return Err(Error::Internal(format!("injected failure after step {step}")));
-    }
-    Ok(())
-}
-
-async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dyn Fn(&'static str, u8) + Send + Sync), attempt: &mut Attempt) -> Result<Asset> {
+async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + Send + Sync), attempt: &mut Attempt<'_>) -> Result<Asset> {
+    let opts = attempt.opts;
     let s = &req.spec;
     report("place", 0);
     let inv = inventory::load(&vim.client).await?;
@@ -178,7 +199,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
         inv.pool(&s.resource_pool).map(|p| p.id.clone()).ok_or_else(|| Error::NotFound(format!("resource pool \"{}\" does not exist", s.resource_pool)))?
     };
     report("place", 100);
-    injected(opts, "place")?;
+    attempt.checkpoint("place")?;
 
     let note = annotation(req);
     let config = config_spec(s.cpu, s.memory_gb, &note);
@@ -195,7 +216,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
         }
     };
     attempt.vm = Some(vm.clone());
-    injected(opts, "clone")?;
+    attempt.checkpoint("clone")?;
 
     report("configure", 0);
     // CPU, memory, annotation, and the devices: disk grown to the size asked,
@@ -214,7 +235,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
     let config = config_spec_with(s.cpu, s.memory_gb, &note, changes);
     vim.reconfigure(&vm, &config, &|p| report("configure", p.min(99))).await?;
     report("configure", 100);
-    injected(opts, "configure")?;
+    attempt.checkpoint("configure")?;
 
     let now = time::OffsetDateTime::now_utc();
     // One property read, not a second inventory load: a fresh clone has no
@@ -224,7 +245,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
         vim.power_on(&vm, &|p| report("power_on", p.min(99))).await?;
     }
     report("power_on", 100);
-    injected(opts, "power_on")?;
+    attempt.checkpoint("power_on")?;
 
     let snap_name = initial_snapshot_name(now);
     let snapshot = match existing.as_ref().and_then(|r| r.snapshots.iter().find(|x| x.name.starts_with("Initial-"))) {
@@ -236,7 +257,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
         }
     };
     report("snapshot", 100);
-    injected(opts, "snapshot")?;
+    attempt.checkpoint("snapshot")?;
 
     Ok(Asset {
         vm_id: vm,
@@ -248,6 +269,7 @@ async fn build(vim: &Vim, req: &VmRequest, opts: &ProvisionOptions, report: &(dy
         lease_warned_at: None,
         powered_off_at: None,
         reclaimed_at: None,
+        snapshot_begun_at: None,
     })
 }
 
@@ -272,9 +294,11 @@ pub async fn provision_many(
         .await
 }
 
-/// Records a state change made outside provisioning (lifecycle), as one compare-and-set.
-pub async fn record_run(store: &dyn RequestStore, recs: &Records, update: impl FnOnce(&mut RunRecord)) -> Result<VmRequest> {
+/// Records a state change made outside provisioning (lifecycle), as one
+/// compare-and-set; `recs` becomes the records written.
+pub async fn record_run(store: &dyn RequestStore, recs: &mut Records, update: impl FnOnce(&mut RunRecord)) -> Result<()> {
     let mut run = recs.run.as_ref().map(|r| r.value.clone()).ok_or_else(|| Error::Conflict(format!("request {} was never provisioned", recs.request.value.id)))?;
     update(&mut run);
-    Ok(store.put_run(recs, &run).await?.compose())
+    *recs = store.put_run(recs, &run).await?;
+    Ok(())
 }

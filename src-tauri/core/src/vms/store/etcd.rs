@@ -189,10 +189,15 @@ struct EtcdLock {
     client: Client,
     lease: i64,
     stop: CancellationToken,
+    lost: CancellationToken,
 }
 
 #[async_trait]
 impl ExecLock for EtcdLock {
+    fn lost(&self) -> CancellationToken {
+        self.lost.clone()
+    }
+
     async fn release(self: Box<Self>) {
         self.stop.cancel();
         let mut c = self.client.clone();
@@ -204,6 +209,57 @@ impl Drop for EtcdLock {
     fn drop(&mut self) {
         // Stops the keep-alive; the lease then expires within its TTL.
         self.stop.cancel();
+    }
+}
+
+/// Keeps the lock's lease alive and watches its key until `stop`; cancels
+/// `lost` at once when the key goes (lease revoked or expired, key deleted)
+/// or a renewal fails or answers that the lease is gone.
+async fn keep_lock(mut client: Client, key: String, lease: i64, stop: CancellationToken, lost: CancellationToken) {
+    let every = Duration::from_secs((LOCK_TTL_SECS / 3).max(1) as u64);
+    let (mut keeper, mut replies) = match client.lease_keep_alive(lease).await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::warn!("cannot keep the execution lock {key} alive: {e}");
+            lost.cancel();
+            return;
+        }
+    };
+    let mut watch = match client.watch(key.as_str(), None).await {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!("cannot watch the execution lock {key}: {e}");
+            lost.cancel();
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                let alive = match keeper.keep_alive().await {
+                    Ok(()) => matches!(replies.message().await, Ok(Some(r)) if r.ttl() > 0),
+                    Err(_) => false,
+                };
+                if !alive {
+                    tracing::warn!("lost the execution lock {key}: its lease could not be renewed");
+                    lost.cancel();
+                    return;
+                }
+            }
+            msg = watch.message() => {
+                let gone = match msg {
+                    Ok(Some(resp)) => resp.canceled() || resp.events().iter().any(|e| e.event_type() == etcd_client::EventType::Delete),
+                    _ => true,
+                };
+                if gone {
+                    tracing::warn!("lost the execution lock {key}: the key was removed (lease revoked or expired)");
+                    lost.cancel();
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -328,29 +384,14 @@ impl RequestStore for EtcdStore {
         let key = self.key(&["locks", id]);
         let txn = Txn::new()
             .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(key, owner, Some(PutOptions::new().with_lease(lease)))]);
+            .and_then([TxnOp::put(key.clone(), owner, Some(PutOptions::new().with_lease(lease)))]);
         if !self.txn("taking the execution lock", txn).await? {
             let _ = c.lease_revoke(lease).await;
             return Ok(None);
         }
-        let (mut keeper, mut stream) = c.lease_keep_alive(lease).await.map_err(|e| self.err("keeping the execution lock", e))?;
-        let stop = CancellationToken::new();
-        let stopped = stop.clone();
-        tokio::spawn(async move {
-            let every = Duration::from_secs((LOCK_TTL_SECS / 3).max(1) as u64);
-            loop {
-                tokio::select! {
-                    _ = stopped.cancelled() => break,
-                    _ = tokio::time::sleep(every) => {
-                        if keeper.keep_alive().await.is_err() || stream.message().await.is_err() {
-                            tracing::warn!("lost the keep-alive of an execution lock; it expires in {LOCK_TTL_SECS} s");
-                            break;
-                        }
-                    }
-                }
-            }
-        });
-        Ok(Some(Box::new(EtcdLock { client: self.team.client(), lease, stop })))
+        let (stop, lost) = (CancellationToken::new(), CancellationToken::new());
+        tokio::spawn(keep_lock(self.team.client(), key, lease, stop.clone(), lost.clone()));
+        Ok(Some(Box::new(EtcdLock { client: self.team.client(), lease, stop, lost })))
     }
 
     async fn quotas(&self) -> Result<Vec<(String, Quota)>> {

@@ -81,10 +81,17 @@ struct LocalLock {
     db: Db,
     id: String,
     owner: String,
+    /// Never cancelled: only this machine's processes share the lock, and it
+    /// lasts [`LOCK_TTL_MS`].
+    lost: tokio_util::sync::CancellationToken,
 }
 
 #[async_trait]
 impl ExecLock for LocalLock {
+    fn lost(&self) -> tokio_util::sync::CancellationToken {
+        self.lost.clone()
+    }
+
     async fn release(self: Box<Self>) {
         let _ = sqlx::query("DELETE FROM vm_locks WHERE id = ? AND owner = ?").bind(&self.id).bind(&self.owner).execute(self.db.pool()).await;
     }
@@ -263,7 +270,7 @@ impl RequestStore for LocalStore {
         .execute(self.db.pool())
         .await?
         .rows_affected();
-        Ok((taken == 1).then(|| Box::new(LocalLock { db: self.db.clone(), id: id.into(), owner: owner.into() }) as Box<dyn ExecLock>))
+        Ok((taken == 1).then(|| Box::new(LocalLock { db: self.db.clone(), id: id.into(), owner: owner.into(), lost: Default::default() }) as Box<dyn ExecLock>))
     }
 
     async fn quotas(&self) -> Result<Vec<(String, Quota)>> {

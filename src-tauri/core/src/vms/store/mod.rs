@@ -168,6 +168,10 @@ pub const QUOTA_ACTOR: &str = "opsdeck (quota check)";
 /// Held while one app instance executes a request; dropping it releases.
 #[async_trait]
 pub trait ExecLock: Send + Sync {
+    /// Cancelled once the lock is lost (its lease expired or was revoked,
+    /// the key deleted): another instance may take over, so the holder
+    /// stops at its next safe point.
+    fn lost(&self) -> tokio_util::sync::CancellationToken;
     /// Releases the lock now (dropping does it too, in the background).
     async fn release(self: Box<Self>);
 }
