@@ -50,8 +50,8 @@ async fn checks_against_every_platform_with_reports() {
 concurrency: 4
 timeout: 60s
 targets:
-  etcd: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"], username: root }}, secret_env: CHECK_ETCD_PW }}
-  etcd-wrong-pw: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"], username: root }}, secret_env: CHECK_ETCD_BAD }}
+  etcd: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"], username: root }}, secret_env: OPSDECK_CHECK_ETCD_PW }}
+  etcd-wrong-pw: {{ spec: {{ kind: etcd, endpoints: ["{etcd}"], username: root }}, secret_env: OPSDECK_CHECK_ETCD_BAD }}
   etcd-down: {{ spec: {{ kind: etcd, endpoints: ["{down}"] }} }}
   docker: {{ spec: {{ kind: docker, host: "{docker}" }} }}
   k8s: {{ spec: {{ kind: kubernetes, kubeconfig: "{kubeconfig}", contexts: [admin] }} }}
@@ -91,7 +91,7 @@ checks:
     let out = opsdeck(
         data.path(),
         &keychain,
-        &[("CHECK_ETCD_PW", ETCD_PASSWORD), ("CHECK_ETCD_BAD", "not-the-password")],
+        &[("OPSDECK_CHECK_ETCD_PW", ETCD_PASSWORD), ("OPSDECK_CHECK_ETCD_BAD", "not-the-password")],
         &["check", "--config", path.to_str().unwrap(), "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap()],
     );
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -138,18 +138,26 @@ checks:
     }
 
     // A secret in the file is refused before anything runs.
-    std::fs::write(&path, file.replace("secret_env: CHECK_ETCD_PW", "password: hunter2")).unwrap();
+    std::fs::write(&path, file.replace("secret_env: OPSDECK_CHECK_ETCD_PW", "password: hunter2")).unwrap();
     let out = opsdeck(data.path(), &keychain, &[], &["check", "--config", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("secrets never go in the checks file"));
+    // A file naming any other environment variable (a CI job's cloud token, say) is refused
+    // before anything connects, unless the pipeline allows that variable by name.
+    std::fs::write(&path, file.replace("secret_env: OPSDECK_CHECK_ETCD_PW", "secret_env: CI_JOB_TOKEN")).unwrap();
+    let out = opsdeck(data.path(), &keychain, &[("CI_JOB_TOKEN", "glpat-secret")], &["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("secret_env CI_JOB_TOKEN is not allowed") && !stderr.contains("glpat-secret"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("PASSED"), "nothing ran");
     opsdeck(data.path(), &keychain, &[], &["connections", "remove", "lab-vc"]);
     prep.cleanup().await;
 }
 
-/// The checks-file target `vc`: vcsim inline, its password from $CHECK_VC_PW.
+/// The checks-file target `vc`: vcsim inline, its password from $OPSDECK_CHECK_VC_PW.
 fn vc_target(vcsim: &Service) -> String {
     format!(
-        r#"vc: {{ spec: {{ kind: vsphere, url: "{}", username: "{}", thumbprint: "{}" }}, secret_env: CHECK_VC_PW }}"#,
+        r#"vc: {{ spec: {{ kind: vsphere, url: "{}", username: "{}", thumbprint: "{}" }}, secret_env: OPSDECK_CHECK_VC_PW }}"#,
         vcsim.get("VCSIM_SDK_URL"),
         vcsim.get("VCSIM_USER"),
         vcsim.get("VCSIM_THUMBPRINT_SHA256")
@@ -169,7 +177,7 @@ impl Running {
         let arg = |f: &str| data.join(f).to_str().unwrap().to_string();
         let mut child = workspace::cli(data, &format!("opsdeck-check-run-{}", uuid::Uuid::new_v4()))
             .args(["check", "--config", &arg("checks.yaml"), "--junit", &arg("junit.xml"), "--json", &arg("results.json")])
-            .env("CHECK_VC_PW", vc_password)
+            .env("OPSDECK_CHECK_VC_PW", vc_password)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -302,7 +310,7 @@ async fn checks_run_at_most_concurrency_at_a_time() {
         std::fs::write(&path, file_for(concurrency)).unwrap();
         let json = data.path().join(format!("results-{concurrency}.json"));
         let t = Instant::now();
-        let out = opsdeck(data.path(), &keychain, &[("CHECK_VC_PW", vcsim.get("VCSIM_PASSWORD"))], &["check", "--config", path.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+        let out = opsdeck(data.path(), &keychain, &[("OPSDECK_CHECK_VC_PW", vcsim.get("VCSIM_PASSWORD"))], &["check", "--config", path.to_str().unwrap(), "--json", json.to_str().unwrap()]);
         elapsed.push(t.elapsed());
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();

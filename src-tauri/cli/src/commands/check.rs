@@ -25,6 +25,9 @@ pub struct CheckArgs {
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// An environment variable a target's secret_env may name besides OPSDECK_* (repeat).
+    #[arg(long = "allow-env", value_name = "VAR")]
+    allow_env: Vec<String>,
 }
 
 pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
@@ -32,10 +35,14 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return fail(&Error::invalid(format!("checks file {}: {e}", a.config.display()))),
     };
-    let file = match CheckFile::parse(&text) {
+    let mut file = match CheckFile::parse(&text) {
         Ok(f) => f,
         Err(e) => return fail(&e),
     };
+    file.allowed_env = a.allow_env;
+    if let Err(e) = file.check_secret_env() {
+        return fail(&e);
+    }
     let backend = match super::open_backend(data_dir).await {
         Ok(b) => b,
         Err(e) => return fail(&e),

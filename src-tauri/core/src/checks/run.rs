@@ -65,6 +65,7 @@ async fn resolve(backend: &Backend, name: &str, t: &super::spec::TargetSpec) -> 
 /// skipped); checks already running finish, so round trips clean up.
 pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&CheckResult) + Sync), stop: &CancellationToken) -> Result<Vec<CheckResult>> {
     let default_timeout = file.default_timeout()?;
+    file.check_secret_env()?;
     let mut targets: BTreeMap<String, std::result::Result<Resolved, String>> = BTreeMap::new();
     for (name, t) in &file.targets {
         targets.insert(name.clone(), resolve(backend, name, t).await.map_err(|e| e.to_string()));

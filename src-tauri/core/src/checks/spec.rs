@@ -24,7 +24,14 @@ pub struct CheckFile {
     pub timeout: Option<String>,
     pub targets: BTreeMap<String, TargetSpec>,
     pub checks: Vec<CheckSpec>,
+    /// Environment variables a `secret_env` may name besides `OPSDECK_*`
+    /// (given on the command line, never by the file itself).
+    #[serde(skip)]
+    pub allowed_env: Vec<String>,
 }
+
+/// Variables every checks file may read a secret from.
+pub const SECRET_ENV_PREFIX: &str = "OPSDECK_";
 
 fn default_concurrency() -> usize {
     DEFAULT_CONCURRENCY
@@ -132,6 +139,23 @@ impl CheckFile {
         Ok(f)
     }
 
+    /// A checks file may read secrets only from `OPSDECK_*` variables or
+    /// those allowed on the command line: a file from an untrusted branch
+    /// must not send, say, a cloud token from the CI environment to a host of
+    /// its choosing.
+    pub fn check_secret_env(&self) -> Result<()> {
+        for (name, t) in &self.targets {
+            if let Some(var) = &t.secret_env {
+                if !var.starts_with(SECRET_ENV_PREFIX) && !self.allowed_env.iter().any(|a| a == var) {
+                    return Err(Error::invalid(format!(
+                        "target \"{name}\": secret_env {var} is not allowed: name an {SECRET_ENV_PREFIX}* variable, or allow this one with --allow-env {var}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn default_timeout(&self) -> Result<Duration> {
         self.timeout.as_deref().map(|t| parse_duration("timeout", t)).transpose().map(|t| t.unwrap_or(DEFAULT_TIMEOUT))
     }
@@ -201,7 +225,7 @@ timeout: 20s
 targets:
   etcd-main:
     spec: { kind: etcd, endpoints: ["http://127.0.0.1:2379"], username: root }
-    secret_env: ETCD_PASSWORD
+    secret_env: OPSDECK_ETCD_PASSWORD
   vc:
     connection: lab-vc
 checks:
@@ -220,7 +244,7 @@ checks:
 
     #[test]
     fn secrets_in_the_file_are_refused_with_a_hint() {
-        let bad = FILE.replace("secret_env: ETCD_PASSWORD", "password: hunter2");
+        let bad = FILE.replace("secret_env: OPSDECK_ETCD_PASSWORD", "password: hunter2");
         let e = CheckFile::parse(&bad).unwrap_err().to_string();
         assert!(e.contains("secrets never go in the checks file"), "{e}");
     }
@@ -249,5 +273,18 @@ checks:
         assert_eq!(version_at_least("20.10.24+dfsg1", "20.10.9"), Some(true));
         assert_eq!(version_at_least("VMware vCenter Server 8.0.3", "7.0"), Some(true));
         assert_eq!(version_at_least("unknown", "1.0"), None);
+    }
+
+    #[test]
+    fn secret_env_reads_only_opsdeck_variables_or_those_allowed() {
+        let mut f = CheckFile::parse(FILE).unwrap();
+        assert!(f.check_secret_env().is_ok());
+        let mut stolen = CheckFile::parse(&FILE.replace("OPSDECK_ETCD_PASSWORD", "AWS_SECRET_ACCESS_KEY")).unwrap();
+        let e = stolen.check_secret_env().unwrap_err();
+        assert!(e.to_string().contains("--allow-env AWS_SECRET_ACCESS_KEY"), "{e}");
+        stolen.allowed_env = vec!["AWS_SECRET_ACCESS_KEY".into()];
+        assert!(stolen.check_secret_env().is_ok());
+        f.allowed_env = vec!["OTHER".into()];
+        assert!(f.check_secret_env().is_ok());
     }
 }
