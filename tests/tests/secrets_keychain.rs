@@ -95,6 +95,20 @@ async fn secrets_never_reach_sqlite_logs_or_exports() {
         .await;
     assert!(!t.backend.test_connection(&k.id).await.unwrap().ok);
 
+    // Pointing the profile at another host without entering the secret again
+    // is refused: the stored password must not follow it to a new target.
+    let mut moved = spec.clone();
+    if let ConnectionSpec::Etcd { endpoints, .. } = &mut moved {
+        *endpoints = vec!["https://203.0.113.7:2379".into()];
+    }
+    let e2 = t.backend.save_connection(ConnectionInput { id: Some(e.id.clone()), name: e.name.clone(), spec: moved.clone(), secret: None, clear_secret: false }).await.unwrap_err();
+    assert_eq!(e2.code(), opsdeck_core::ErrorCode::InvalidInput);
+    assert!(e2.to_string().contains("enter its password or token again"), "{e2}");
+    assert_eq!(t.backend.connection(&e.id).await.unwrap().spec, spec, "nothing changed");
+    // The same edit without moving the target keeps the secret.
+    t.backend.save_connection(ConnectionInput { id: Some(e.id.clone()), name: format!("{} (renamed)", e.name), spec: spec.clone(), secret: None, clear_secret: false }).await.unwrap();
+    assert_eq!(t.backend.connection_secret(&e.id).await.unwrap().unwrap().expose(), etcd_pw);
+
     // Rotate the etcd password through an update; then remove the kube token.
     let updated = t
         .backend

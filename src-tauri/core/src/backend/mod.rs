@@ -264,6 +264,15 @@ impl Backend {
             }
             Some(id) => {
                 let existing = store::get(&self.db, id).await?;
+                let (was, now) = (existing.connection.spec.target(), input.spec.target());
+                if existing.secret_ref.is_some() && input.secret.is_none() && !input.clear_secret && was != now {
+                    // The stored password or token was given for the old
+                    // target: it must not follow the profile to a new one.
+                    return Err(Error::invalid(format!(
+                        "connection \"{}\" now points at {now} (was {was}): enter its password or token again for the new target, or clear the stored one",
+                        input.name
+                    )));
+                }
                 let account = secret_account(id);
                 let secret_ref = if input.clear_secret {
                     self.keychain.delete(&account).await?;
