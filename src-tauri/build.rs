@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "kube_contexts",
     "vsphere_thumbprint",
     "audit_list",
+    "audit_team",
     "clusters_health",
     "clusters_cached",
     "clusters_watch",

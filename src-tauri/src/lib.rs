@@ -37,6 +37,7 @@ pub fn run() {
             commands::connections::kube_contexts,
             commands::connections::vsphere_thumbprint,
             commands::audit::audit_list,
+            commands::audit::audit_team,
             commands::clusters::clusters_health,
             commands::clusters::clusters_cached,
             commands::clusters::clusters_watch,

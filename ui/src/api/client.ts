@@ -4,6 +4,8 @@ import type {
   AppError,
   AppInfo,
   AuditFilter,
+  TrailFilter,
+  TrailReport,
   AuditPage,
   CommandName,
   CopyItem,
@@ -101,6 +103,7 @@ export const api = {
   kubeContexts: (path: string): Promise<string[]> => call('kube_contexts', { path }),
   vsphereThumbprint: (url: string): Promise<string> => call('vsphere_thumbprint', { url }),
   auditList: (filter: AuditFilter): Promise<AuditPage> => call('audit_list', { filter }),
+  auditTeam: (filter: TrailFilter): Promise<TrailReport> => call('audit_team', { filter }),
 
   // Config workspace (etcd)
   configTree: (connectionId: string, prefix: string, cursor: string | null, limit: number) =>

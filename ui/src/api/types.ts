@@ -110,6 +110,40 @@ export interface AuditEntry {
   detail: string;
 }
 
+/** One entry of the team's hash-chained audit trail in its etcd. */
+export interface TrailEntry {
+  seq: number;
+  prev: string;
+  at: string;
+  /** The etcd user who made the change. */
+  user: string;
+  platform: string;
+  target: string;
+  action: string;
+  result: AuditResult;
+  detail: string;
+  hash: string;
+  key: string;
+}
+
+export interface ChainBreak {
+  seq: number;
+  reason: string;
+}
+
+export interface TrailFilter {
+  user: string | null;
+  platform: string | null;
+  target: string | null;
+  since: string | null;
+  until: string | null;
+}
+
+export interface TrailReport {
+  entries: TrailEntry[];
+  breaks: ChainBreak[];
+}
+
 export interface AuditFilter {
   platform: string | null;
   result: AuditResult | null;
@@ -289,6 +323,7 @@ export interface Commands extends ImagesCommands, ClustersCommands, VmsCommands 
   kube_contexts: [{ path: string }, string[]];
   vsphere_thumbprint: [{ url: string }, string];
   audit_list: [{ filter: AuditFilter }, AuditPage];
+  audit_team: [{ filter: TrailFilter }, TrailReport];
   config_tree: [{ connectionId: string; prefix: string; cursor: string | null; limit: number }, TreePage];
   config_count: [{ connectionId: string; prefix: string }, number];
   config_search: [{ connectionId: string; prefix: string; text: string; limit: number }, TreeEntry[]];

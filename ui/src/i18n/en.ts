@@ -754,6 +754,7 @@ const en = {
     col: {
       time: 'Time',
       actor: 'Actor',
+      user: 'etcd user',
       platform: 'Platform',
       target: 'Target',
       action: 'Action',
@@ -773,6 +774,13 @@ const en = {
     emptyBody: 'Every change made with Opsdeck — saving, deleting or testing a connection, changing settings — is recorded here.',
     noMatch: 'No entries match these filters.',
     clearFilters: 'Clear filters',
+    tab: { local: 'This machine', team: 'Team trail (etcd)' },
+    filterUser: 'etcd user',
+    filterTarget: 'Target contains…',
+    chainIntact: 'Chain intact',
+    chainBroken: 'The team audit trail is broken in {{count}} place(s): entries were removed, altered or reordered around Opsdeck',
+    teamEmptyTitle: 'The team trail is empty',
+    teamEmptyBody: 'Choose the team\'s etcd as the store in the VM settings: from then on every change made with Opsdeck by anyone in the team is recorded there, attributed to their etcd user and hash-chained.',
   },
   settings: {
     appearance: 'Appearance',

@@ -754,6 +754,7 @@ const zhCN: Shape<Messages> = {
     col: {
       time: '时间',
       actor: '操作人',
+      user: 'etcd 用户',
       platform: '平台',
       target: '对象',
       action: '操作',
@@ -773,6 +774,13 @@ const zhCN: Shape<Messages> = {
     emptyBody: '通过 Opsdeck 做的每一次变更（保存、删除或测试连接，修改设置）都会记录在这里。',
     noMatch: '没有符合筛选条件的记录。',
     clearFilters: '清除筛选',
+    tab: { local: '本机', team: '团队审计链（etcd）' },
+    filterUser: 'etcd 用户',
+    filterTarget: '对象包含…',
+    chainIntact: '哈希链完整',
+    chainBroken: '团队审计链有 {{count}} 处断裂：有记录在 Opsdeck 之外被删除、篡改或重排',
+    teamEmptyTitle: '团队审计链为空',
+    teamEmptyBody: '在虚拟机设置中选择团队的 etcd 作为存储：此后团队中任何人通过 Opsdeck 做的每一次变更都会记录在那里，归属到其 etcd 用户，并以哈希链相连。',
   },
   settings: {
     appearance: '外观',
