@@ -754,7 +754,7 @@ const en = {
     col: {
       time: 'Time',
       actor: 'Actor',
-      user: 'etcd user',
+      user: 'User',
       platform: 'Platform',
       target: 'Target',
       action: 'Action',

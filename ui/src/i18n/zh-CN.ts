@@ -754,7 +754,7 @@ const zhCN: Shape<Messages> = {
     col: {
       time: '时间',
       actor: '操作人',
-      user: 'etcd 用户',
+      user: '用户',
       platform: '平台',
       target: '对象',
       action: '操作',

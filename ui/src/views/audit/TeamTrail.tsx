@@ -94,7 +94,7 @@ export function TeamTrail() {
   return (
     <>
       {report && report.breaks.length > 0 && (
-        <div class="banner banner-error" role="alert" data-testid="team-audit-broken">
+        <div class="banner banner-error banner-list" role="alert" data-testid="team-audit-broken">
           <strong>{t('audit.chainBroken', { count: report.breaks.length })}</strong>
           <ul>
             {report.breaks.map((b, i) => (

@@ -102,7 +102,7 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged }: Props)
           </div>
         )}
         {r.notes.length > 0 && (
-          <div class="banner banner-warn" role="status" data-testid="vm-notes">
+          <div class="banner banner-warn banner-list" role="status" data-testid="vm-notes">
             <strong>{t('vms.detail.ignored')}</strong>
             <ul>
               {r.notes.map((n, i) => (
