@@ -71,8 +71,9 @@ pub const ETCD_PASSWORD: &str = "pw-for-tests";
 /// The team every shared-store test plays, as `USER=DUTIES` (see
 /// [`Member::parse`]): two requesters, two managers of `qa` (bob also files
 /// requests), an admin who is also the executor, a manager of `qa` who is
-/// also an admin (to try approving twice), and a manager of `dev`.
-pub const TEAM: [&str; 7] = [
+/// also an admin (to try approving twice), a manager of `dev`, a reviewer
+/// and a publisher of config changes.
+pub const TEAM: [&str; 9] = [
     "alice=requester",
     "amy=requester",
     "bob=requester,manager:qa",
@@ -80,6 +81,8 @@ pub const TEAM: [&str; 7] = [
     "carol=admin,executor",
     "mia=manager:qa,admin",
     "dave=manager:dev",
+    "rita=reviewer",
+    "paul=publisher",
 ];
 
 /// An etcd with auth on: root, and the users of [`TEAM`] with their roles

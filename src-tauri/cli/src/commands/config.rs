@@ -172,6 +172,105 @@ enum ConfigCommand {
         #[arg(long)]
         count: Option<usize>,
     },
+    /// Protect a prefix (as an etcd root user): only the publisher role may write it; changes go through review.
+    Protect {
+        prefix: String,
+        #[command(flatten)]
+        team: TeamRoot,
+    },
+    /// Propose a change of protected keys: KEY=VALUE (VALUE "-" reads stdin; KEY without "=" deletes with --delete).
+    Propose {
+        /// KEY=VALUE, repeatable.
+        #[arg(required_unless_present = "delete")]
+        sets: Vec<String>,
+        /// A key to delete (repeat).
+        #[arg(long)]
+        delete: Vec<String>,
+        #[arg(long)]
+        comment: String,
+        #[command(flatten)]
+        team: TeamRoot,
+    },
+    /// List change requests (pending, approved, rejected, stale, published).
+    Changes {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        team: TeamRoot,
+    },
+    /// Show a change request with the diff of each key.
+    Review {
+        id: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        team: TeamRoot,
+    },
+    /// Approve someone else's change request.
+    Approve {
+        id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[command(flatten)]
+        team: TeamRoot,
+    },
+    /// Reject someone else's change request (a reason is required).
+    Reject {
+        id: String,
+        #[arg(long)]
+        comment: String,
+        #[command(flatten)]
+        team: TeamRoot,
+    },
+    /// Publish an approved change: one transaction, only if no key moved since it was proposed.
+    Publish {
+        id: String,
+        #[command(flatten)]
+        team: TeamRoot,
+    },
+}
+
+/// Where the team store lives in this etcd.
+#[derive(Debug, Clone, Args)]
+struct TeamRoot {
+    /// Team root prefix (change requests under ROOT/config/).
+    #[arg(long = "team-prefix", default_value = opsdeck_core::team::DEFAULT_ROOT)]
+    root: String,
+}
+
+fn change_state(c: &opsdeck_core::team::changes::ChangeView) -> String {
+    serde_json::to_value(c.state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+fn print_change(c: &opsdeck_core::team::changes::ChangeView) {
+    println!("change {} by {} ({}): {}", c.id, c.author, change_state(c), c.comment);
+    if let Some(r) = &c.review {
+        println!("  {} by {}{}", if r.approved { "approved" } else { "rejected" }, r.reviewer, if r.comment.is_empty() { String::new() } else { format!(": {}", r.comment) });
+    }
+    for op in &c.ops {
+        println!("--- {} (revision {})", op.key, op.base_revision);
+        let before = op.base_value.clone().unwrap_or_default();
+        let after = op.value.clone().unwrap_or_default();
+        for l in before.lines() {
+            if !after.lines().any(|a| a == l) {
+                println!("-{l}");
+            }
+        }
+        for l in after.lines() {
+            if !before.lines().any(|b| b == l) {
+                println!("+{l}");
+            }
+        }
+        if op.value.is_none() {
+            println!("  (deleted)");
+        }
+    }
+    for k in &c.moved {
+        println!("  STALE: {k} changed since the change was proposed");
+    }
+    for n in &c.notes {
+        println!("  note: {n}");
+    }
 }
 
 fn read_password_line() -> Result<String, Error> {
@@ -253,6 +352,62 @@ fn report_write(key: &str, r: &WriteResult) -> u8 {
 
 async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8, Error> {
     match cmd {
+        ConfigCommand::Protect { prefix, team } => {
+            b.config_protect(s, &team.root, &prefix).await?;
+            println!("{prefix} is protected: writable by the publisher role only; changes go through review");
+            Ok(exit::OK)
+        }
+        ConfigCommand::Propose { sets, delete, comment, team } => {
+            let mut ops = Vec::new();
+            for set in &sets {
+                let (k, v) = set.split_once('=').ok_or_else(|| Error::invalid(format!("\"{set}\": write KEY=VALUE (or --delete KEY)")))?;
+                ops.push((k.to_string(), Some(read_input(v)?)));
+            }
+            ops.extend(delete.into_iter().map(|k| (k, None)));
+            let c = b.change_propose(s, &team.root, &ops, &comment).await?;
+            println!("{}", c.id);
+            Ok(exit::OK)
+        }
+        ConfigCommand::Changes { format, team } => {
+            let (list, problems) = b.change_list(s, &team.root).await?;
+            for p in &problems {
+                eprintln!("skipped {}: {}", p.key, p.reason);
+            }
+            Ok(match format {
+                Format::Json => print_json(&list),
+                Format::Table => {
+                    let rows: Vec<Vec<String>> = list
+                        .iter()
+                        .map(|c| vec![c.id.clone(), change_state(c), c.author.clone(), c.review.as_ref().map(|r| r.reviewer.clone()).unwrap_or_default(), c.ops.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", "), c.comment.clone()])
+                        .collect();
+                    print_table(&["ID", "STATE", "AUTHOR", "REVIEWER", "KEYS", "COMMENT"], &rows);
+                    exit::OK
+                }
+            })
+        }
+        ConfigCommand::Review { id, format, team } => {
+            let c = b.change_get(s, &team.root, &id).await?;
+            Ok(match format {
+                Format::Json => print_json(&c),
+                Format::Table => {
+                    print_change(&c);
+                    exit::OK
+                }
+            })
+        }
+        ConfigCommand::Approve { id, comment, team } => {
+            print_change(&b.change_review(s, &team.root, &id, true, &comment).await?);
+            Ok(exit::OK)
+        }
+        ConfigCommand::Reject { id, comment, team } => {
+            print_change(&b.change_review(s, &team.root, &id, false, &comment).await?);
+            Ok(exit::OK)
+        }
+        ConfigCommand::Publish { id, team } => {
+            let c = b.change_publish(s, &team.root, &id).await?;
+            print_change(&c);
+            Ok(exit::OK)
+        }
         ConfigCommand::Get { key, format } => {
             let kv = b.config_get(s, &key).await?;
             if format == Format::Json {

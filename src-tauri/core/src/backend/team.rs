@@ -29,3 +29,69 @@ impl Backend {
         audit::verify(&self.db).await
     }
 }
+
+// ---- config change requests (protected prefixes) -------------------------
+
+use super::config::EtcdSession;
+use crate::cache::db::now_rfc3339;
+use crate::team::changes::{self, ChangeView};
+use crate::team::TeamStore;
+use crate::vms::store::StoreProblem;
+
+impl Backend {
+    /// The team store in the etcd of `s`, under `root` (auth required).
+    fn team_of(&self, s: &EtcdSession, root: &str) -> Result<TeamStore> {
+        let (client, user) = s.parts();
+        TeamStore::new(client, root, user, &s.label, false)
+    }
+
+    /// Protects `prefix` in the etcd of `s` (an etcd root user). Audited.
+    pub async fn config_protect(&self, s: &EtcdSession, root: &str, prefix: &str) -> Result<()> {
+        let team = self.team_of(s, root)?;
+        let r = changes::protect(&team, prefix, &now_rfc3339()).await;
+        let detail = r.as_ref().map(|_| format!("on {}: writable by {} only; changes go through review", s.label, changes::ROLE_PUBLISHER));
+        self.audit_in(Some(&team), "etcd", prefix, "config.protect", detail).await;
+        r
+    }
+
+    /// Proposes a change of protected keys (`None` deletes). Audited.
+    pub async fn change_propose(&self, s: &EtcdSession, root: &str, ops: &[(String, Option<String>)], comment: &str) -> Result<ChangeView> {
+        let team = self.team_of(s, root)?;
+        let comment = comment.trim();
+        if comment.chars().count() > 1000 {
+            return Err(Error::invalid("comment: at most 1000 characters"));
+        }
+        let id = format!("c{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let r = changes::propose(&team, &id, ops, comment, &now_rfc3339()).await;
+        let target = ops.first().map(|o| o.0.clone()).unwrap_or_default();
+        let detail = r.as_ref().map(|c| format!("change {} of {} key(s) on {}: {}", c.id, c.ops.len(), s.label, c.comment));
+        self.audit_in(Some(&team), "etcd", &target, "config.change.propose", detail).await;
+        r
+    }
+
+    pub async fn change_list(&self, s: &EtcdSession, root: &str) -> Result<(Vec<ChangeView>, Vec<StoreProblem>)> {
+        changes::list(&self.team_of(s, root)?).await
+    }
+
+    pub async fn change_get(&self, s: &EtcdSession, root: &str, id: &str) -> Result<ChangeView> {
+        changes::get(&self.team_of(s, root)?, id).await
+    }
+
+    /// Approves or rejects a change (never one's own). Audited.
+    pub async fn change_review(&self, s: &EtcdSession, root: &str, id: &str, approved: bool, comment: &str) -> Result<ChangeView> {
+        let team = self.team_of(s, root)?;
+        let r = changes::review(&team, id, approved, comment, &now_rfc3339()).await;
+        let detail = r.as_ref().map(|c| format!("change {id} by {}: {}", c.author, if approved { "approved" } else { "rejected" }));
+        self.audit_in(Some(&team), "etcd", id, if approved { "config.change.approve" } else { "config.change.reject" }, detail).await;
+        r
+    }
+
+    /// Publishes an approved change in one guarded transaction. Audited.
+    pub async fn change_publish(&self, s: &EtcdSession, root: &str, id: &str) -> Result<ChangeView> {
+        let team = self.team_of(s, root)?;
+        let r = changes::publish(&team, id, &now_rfc3339()).await;
+        let detail = r.as_ref().map(|c| format!("change {id} by {}, approved by {}: {}", c.author, c.review.as_ref().map_or("?", |v| v.reviewer.as_str()), c.ops.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", ")));
+        self.audit_in(Some(&team), "etcd", id, "config.change.publish", detail).await;
+        r
+    }
+}

@@ -1,12 +1,14 @@
 //! The team plane: what a team shares in its etcd, enforced by etcd users
 //! and roles rather than trusted. Under one root (default `/opsdeck/`):
 //! - `vms/`: the VM request store ([`crate::vms::store::etcd`]);
-//! - `audit/`: the team's hash-chained audit trail ([`trail`]).
+//! - `audit/`: the team's hash-chained audit trail ([`trail`]);
+//! - `config/`: change requests on protected config prefixes ([`changes`]).
 //!
 //! [`roles`] makes the etcd roles that let each user write only their own
 //! keys; docs/team-trust.md is the threat model.
 
 pub mod chain;
+pub mod changes;
 pub mod roles;
 pub mod trail;
 

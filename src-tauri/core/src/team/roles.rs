@@ -7,12 +7,13 @@
 //! | role                  | may write (under the root)                                   |
 //! |-----------------------|--------------------------------------------------------------|
 //! | `opsdeck-reader`      | nothing; reads the whole root                                 |
-//! | `opsdeck-user-<user>` | `vms/requests/<user>/` (requester), `vms/decisions/manager/<dept>/<user>/` (per department managed), `vms/decisions/admin/<user>/` (admin), `audit/<user>/` |
+//! | `opsdeck-user-<user>` | `vms/requests/<user>/` (requester), `vms/decisions/manager/<dept>/<user>/` (per department managed), `vms/decisions/admin/<user>/` (admin), `audit/<user>/`, `config/changes/<user>/`, `config/reviews/<user>/` (reviewer) |
 //! | `opsdeck-requester`   | `vms/names/` (VM name reservations)                           |
 //! | `opsdeck-approver`    | `vms/turns/` (who decided first)                              |
 //! | `opsdeck-executor`    | `vms/runs/`, `vms/locks/`                                     |
 //! | `opsdeck-vm-admin`    | `vms/quotas/`                                                 |
 //! | `opsdeck-audit`       | the one key `audit/head` (the chain's head)                   |
+//! | `opsdeck-publisher`   | `config/published/` and every protected prefix (`opsdeck config protect`) |
 
 use etcd_client::{Client, Permission};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,12 @@ pub struct Member {
     /// Provisions and runs the lifecycle (an admin's automation).
     #[serde(default)]
     pub executor: bool,
+    /// Approves or rejects config change requests (never their own).
+    #[serde(default)]
+    pub reviewer: bool,
+    /// Publishes approved config changes into the protected prefixes.
+    #[serde(default)]
+    pub publisher: bool,
 }
 
 impl Member {
@@ -64,7 +71,9 @@ impl Member {
                 None if duty == "requester" => m.requester = true,
                 None if duty == "admin" => m.admin = true,
                 None if duty == "executor" => m.executor = true,
-                _ => return Err(Error::invalid(format!("member \"{s}\": unknown duty \"{duty}\" (requester, manager:DEPT, admin, executor)"))),
+                None if duty == "reviewer" => m.reviewer = true,
+                None if duty == "publisher" => m.publisher = true,
+                _ => return Err(Error::invalid(format!("member \"{s}\": unknown duty \"{duty}\" (requester, manager:DEPT, admin, executor, reviewer, publisher)"))),
             }
         }
         Ok(m)
@@ -73,7 +82,11 @@ impl Member {
 
 fn perms_of(root: &str, m: &Member) -> Vec<Permission> {
     let p = |s: String| Permission::read_write(format!("{root}{s}")).with_prefix();
-    let mut out = vec![p(format!("audit/{}/", m.user))];
+    // Everyone may propose config changes and append to the audit trail.
+    let mut out = vec![p(format!("audit/{}/", m.user)), p(format!("config/changes/{}/", m.user))];
+    if m.reviewer {
+        out.push(p(format!("config/reviews/{}/", m.user)));
+    }
     if m.requester {
         out.push(p(format!("vms/requests/{}/", m.user)));
     }
@@ -95,6 +108,8 @@ fn shared_roles(root: &str) -> Vec<(&'static str, Vec<Permission>)> {
         (ROLE_EXECUTOR, vec![rw("vms/runs/"), rw("vms/locks/")]),
         (ROLE_VM_ADMIN, vec![rw("vms/quotas/")]),
         (ROLE_AUDIT, vec![Permission::read_write(format!("{root}audit/head"))]),
+        // The protected prefixes themselves are added by `changes::protect`.
+        (super::changes::ROLE_PUBLISHER, vec![rw("config/published/")]),
     ]
 }
 
@@ -112,6 +127,9 @@ fn shared_of(m: &Member) -> Vec<&'static str> {
     }
     if m.executor {
         r.push(ROLE_EXECUTOR);
+    }
+    if m.publisher {
+        r.push(super::changes::ROLE_PUBLISHER);
     }
     r
 }
@@ -176,7 +194,7 @@ mod tests {
     fn each_user_writes_only_under_their_name() {
         let m = Member { user: "bob".into(), requester: true, manages: vec!["qa".into()], ..Default::default() };
         let keys: Vec<String> = perms_of("/t/", &m).iter().map(|p| String::from_utf8_lossy(p.key()).into_owned()).collect();
-        assert_eq!(keys, ["/t/audit/bob/", "/t/vms/requests/bob/", "/t/vms/decisions/manager/qa/bob/"]);
+        assert_eq!(keys, ["/t/audit/bob/", "/t/config/changes/bob/", "/t/vms/requests/bob/", "/t/vms/decisions/manager/qa/bob/"]);
         assert!(!shared_of(&m).contains(&ROLE_EXECUTOR));
     }
 }
