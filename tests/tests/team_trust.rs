@@ -18,14 +18,21 @@ fn shared(connection_id: &str) -> StoreChoice {
     StoreChoice::Etcd { connection_id: connection_id.into(), prefix: DEFAULT_ROOT.into(), allow_no_auth: false }
 }
 
-/// One backend (app instance) per user, as each sits at their own desk.
+/// One backend (app instance) per user, as each sits at their own desk,
+/// over one etcd with the team's roles and one vcsim with a template.
 struct Team {
     etcd: Service,
     users: std::collections::HashMap<&'static str, (TestBackend, std::sync::Arc<dyn RequestStore>, String)>,
+    /// Prepared the vcsim template; its connection is cleaned up last.
+    prep: TestBackend,
+    _vcsim: Service,
 }
 
 impl Team {
-    async fn new(vcsim: &Service, who: &[&'static str]) -> Team {
+    /// `vcsim_args`: extra vcsim flags (e.g. method delays).
+    async fn start(who: &[&'static str], vcsim_args: &[&str]) -> Team {
+        let prep = TestBackend::new().await;
+        let (vcsim, _) = vcsim_with_template(&prep, vcsim_args).await;
         let etcd = etcd_with_vm_roles(DEFAULT_ROOT).await;
         let mut users = std::collections::HashMap::new();
         for &u in who {
@@ -42,7 +49,7 @@ impl Team {
             assert_eq!(store.trust(), Trust::Shared);
             users.insert(u, (t, store, vc.id));
         }
-        Team { etcd, users }
+        Team { etcd, users, prep, _vcsim: vcsim }
     }
 
     fn b(&self, u: &str) -> &opsdeck_core::Backend {
@@ -81,6 +88,7 @@ impl Team {
         for (t, _, _) in self.users.values() {
             t.cleanup().await;
         }
+        self.prep.cleanup().await;
     }
 }
 
@@ -103,9 +111,7 @@ async fn quota(team: &Team) {
 
 #[tokio::test]
 async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() {
-    let t0 = TestBackend::new().await;
-    let (vcsim, _) = vcsim_with_template(&t0, &[]).await;
-    let team = Team::new(&vcsim, &["alice", "bob", "bert", "carol", "mia", "dave"]).await;
+    let team = Team::start(&["alice", "bob", "bert", "carol", "mia", "dave"], &[]).await;
     quota(&team).await;
 
     // A manager files a request in their own department: they cannot approve it.
@@ -177,14 +183,11 @@ async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() 
     assert_eq!(count_named(&inv, "sod-own"), 0);
     assert_eq!(count_named(&inv, "sod-alice"), 0, "nothing built before the real approval");
     team.cleanup().await;
-    t0.cleanup().await;
 }
 
 #[tokio::test]
 async fn what_runs_is_what_was_approved() {
-    let t0 = TestBackend::new().await;
-    let (vcsim, _) = vcsim_with_template(&t0, &[]).await;
-    let team = Team::new(&vcsim, &["alice", "bob", "carol"]).await;
+    let team = Team::start(&["alice", "bob", "carol"], &[]).await;
     quota(&team).await;
     let mut alice = team.raw("alice").await;
 
@@ -239,14 +242,11 @@ async fn what_runs_is_what_was_approved() {
     let actions = team.b("carol").vm_lifecycle(team.s("carol"), team.vc("carol"), after).await.unwrap();
     assert!(actions.iter().any(|a| a.action == "power_off" && a.ok && a.request == failing), "{actions:?}");
     team.cleanup().await;
-    t0.cleanup().await;
 }
 
 #[tokio::test]
 async fn requesters_touch_only_their_own_and_bad_records_never_break_the_list() {
-    let t0 = TestBackend::new().await;
-    let (vcsim, _) = vcsim_with_template(&t0, &[]).await;
-    let team = Team::new(&vcsim, &["alice", "amy", "bob"]).await;
+    let team = Team::start(&["alice", "amy", "bob"], &[]).await;
     let id = team.submit("alice", "own-1").await;
     let mut amy = team.raw("amy").await;
     let k = key(&format!("vms/requests/alice/{id}"));
@@ -280,7 +280,6 @@ async fn requesters_touch_only_their_own_and_bad_records_never_break_the_list() 
     assert_eq!(w.state, State::Withdrawn);
     assert_eq!(team.decide("bob", &id, Stage::Manager).await.unwrap_err().code(), ErrorCode::Conflict);
     team.cleanup().await;
-    t0.cleanup().await;
 }
 
 #[tokio::test]
@@ -298,10 +297,8 @@ async fn an_etcd_without_auth_is_refused_unless_opted_in() {
 
 #[tokio::test]
 async fn locks_hold_a_lost_lock_stops_the_build_and_two_passes_act_once() {
-    let t0 = TestBackend::new().await;
     // Every clone takes 3 s in vCenter: time to lose the lock in the middle of one.
-    let (vcsim, _) = vcsim_with_template(&t0, &["-method-delay", "CloneVM_Task:3000"]).await;
-    let team = Team::new(&vcsim, &["alice", "bob", "carol"]).await;
+    let team = Team::start(&["alice", "bob", "carol"], &["-method-delay", "CloneVM_Task:3000"]).await;
     quota(&team).await;
     let id = team.submit("alice", "lock-lost").await;
     team.decide("bob", &id, Stage::Manager).await.unwrap();
@@ -346,5 +343,4 @@ async fn locks_hold_a_lost_lock_stops_the_build_and_two_passes_act_once() {
     let again = b.vm_lifecycle(team.s("carol"), team.vc("carol"), later).await.unwrap();
     assert!(!again.iter().any(|a| a.action == "snapshot"), "{again:?}");
     team.cleanup().await;
-    t0.cleanup().await;
 }

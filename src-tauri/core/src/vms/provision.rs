@@ -128,7 +128,8 @@ async fn provision_locked(
     // What is built is exactly what was approved: a freshly approved request
     // pins its revision and spec now; a retry or a takeover keeps the pin
     // (the store's view already refuses a pin the request moved away from).
-    if req.state == State::Approved {
+    // (A personal store's request failed before pins existed gets one now.)
+    if req.state == State::Approved || (run.approved.is_none() && !store.trust().proves_identity()) {
         run.approved = Some(approval_pin(&recs, &req).ok_or_else(|| Error::Conflict(format!("request {id} shows no manager and admin approval to execute")))?);
     }
     if run.approved.is_none() {

@@ -1,8 +1,9 @@
 // This machine's audit log: server-side filters (platform, result, text), newest first, paged.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, toAppError } from '../../api/client';
-import type { AppError, AuditEntry, AuditFilter, AuditResult } from '../../api/types';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../../api/client';
+import type { AuditEntry, AuditFilter, AuditResult } from '../../api/types';
 import { KINDS } from '../../api/types';
+import { useLatestOnly } from '../../app/latestOnly';
 import { DataTable, type Column } from '../../components/DataTable';
 import { EmptyState } from '../../components/EmptyState';
 import { Icon } from '../../components/Icon';
@@ -22,18 +23,15 @@ export function LocalLog() {
   const [query, setQuery] = useState(''); // debounced text
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [total, setTotal] = useState(0);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
+  const { loading, error, run } = useLatestOnly();
   const [expanded, setExpanded] = useState<Set<number>>(new Set());
-  const seq = useRef(0);
 
   useEffect(() => {
     const id = setTimeout(() => setQuery(text.trim()), 250);
     return () => clearTimeout(id);
   }, [text]);
 
-  const load = async (offset: number) => {
-    const mine = ++seq.current;
+  const load = (offset: number) => {
     const filter: AuditFilter = {
       platform: platform || null,
       result: result || null,
@@ -41,19 +39,13 @@ export function LocalLog() {
       limit: AUDIT_PAGE_SIZE,
       offset,
     };
-    setLoading(true);
-    try {
-      const page = await api.auditList(filter);
-      if (mine !== seq.current) return;
-      setEntries((prev) => (offset === 0 ? page.entries : [...(prev ?? []), ...page.entries]));
-      setTotal(page.total);
-      setError(null);
-    } catch (e) {
-      if (mine !== seq.current) return;
-      setError(toAppError(e));
-    } finally {
-      if (mine === seq.current) setLoading(false);
-    }
+    return run(
+      () => api.auditList(filter),
+      (page) => {
+        setEntries((prev) => (offset === 0 ? page.entries : [...(prev ?? []), ...page.entries]));
+        setTotal(page.total);
+      },
+    );
   };
 
   useEffect(() => {

@@ -1,10 +1,11 @@
 // The team's audit trail in its etcd, oldest first: who (etcd user) changed
 // what, verified as a hash chain on every load. A broken chain is shown at
 // the top with each break, and the entries where it breaks are marked.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, toAppError } from '../../api/client';
-import type { AppError, TrailEntry, TrailReport } from '../../api/types';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../../api/client';
+import type { TrailEntry, TrailReport } from '../../api/types';
 import { KINDS } from '../../api/types';
+import { useLatestOnly } from '../../app/latestOnly';
 import { DataTable, type Column } from '../../components/DataTable';
 import { EmptyState } from '../../components/EmptyState';
 import { Icon } from '../../components/Icon';
@@ -20,30 +21,15 @@ export function TeamTrail() {
   const [target, setTarget] = useState('');
   const [query, setQuery] = useState({ user: '', target: '' }); // debounced text fields
   const [report, setReport] = useState<TrailReport | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
-  const seq = useRef(0);
+  const { loading, error, run } = useLatestOnly();
 
   useEffect(() => {
     const id = setTimeout(() => setQuery({ user: user.trim(), target: target.trim() }), 250);
     return () => clearTimeout(id);
   }, [user, target]);
 
-  const load = async () => {
-    const mine = ++seq.current;
-    setLoading(true);
-    try {
-      const r = await api.auditTeam({ user: query.user || null, platform: platform || null, target: query.target || null, since: null, until: null });
-      if (mine !== seq.current) return;
-      setReport(r);
-      setError(null);
-    } catch (e) {
-      if (mine !== seq.current) return;
-      setError(toAppError(e));
-    } finally {
-      if (mine === seq.current) setLoading(false);
-    }
-  };
+  const load = () =>
+    run(() => api.auditTeam({ user: query.user || null, platform: platform || null, target: query.target || null, since: null, until: null }), setReport);
 
   useEffect(() => {
     void load();

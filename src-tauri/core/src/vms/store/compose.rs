@@ -57,8 +57,8 @@ pub fn compose(r: &Records) -> VmRequest {
                 asset = run.value.asset.clone();
                 failure = run.value.failure.clone();
                 attempts = run.value.attempts;
-                if approved.request_revision != r.request.revision {
-                    spec = approved.spec.clone();
+                if let Some(a) = approved.filter(|a| a.request_revision != r.request.revision) {
+                    spec = a.spec.clone();
                 }
             }
             RunUse::HistoryOnly => {
@@ -131,8 +131,9 @@ enum Verdict {
 }
 
 enum RunUse<'a> {
-    /// The run is in force; the approval it executes.
-    Counts(&'a Approved),
+    /// The run is in force; the approval it executes (None: a personal
+    /// store's run from before approvals were pinned).
+    Counts(Option<&'a Approved>),
     /// An earlier attempt on a revision since changed: its history is shown.
     HistoryOnly,
     Ignored,
@@ -141,6 +142,11 @@ enum RunUse<'a> {
 fn run_in_force<'a>(r: &Records, run: &'a Versioned<RunRecord>, decided: State, notes: &mut Vec<String>) -> RunUse<'a> {
     let v: &RunRecord = &run.value;
     let Some(a) = &v.approved else {
+        // A personal store proves nothing anyway; its runs from before pins
+        // existed keep their VMs managed.
+        if !r.trust.proves_identity() {
+            return RunUse::Counts(None);
+        }
         notes.push("a run record without the approval it executes (written by an older Opsdeck or around it) is ignored".into());
         return RunUse::Ignored;
     };
@@ -158,7 +164,7 @@ fn run_in_force<'a>(r: &Records, run: &'a Versioned<RunRecord>, decided: State, 
             notes.push("a run record claims an approval that the decisions do not show (the manager or the admin step is missing or invalid): ignored".into());
             return RunUse::Ignored;
         }
-        return RunUse::Counts(a);
+        return RunUse::Counts(Some(a));
     }
     if a.request_revision > current {
         notes.push("a run record pinned to a request revision that never existed: ignored".into());
@@ -172,7 +178,7 @@ fn run_in_force<'a>(r: &Records, run: &'a Versioned<RunRecord>, decided: State, 
         "the request was changed after it was approved and provisioned (revision {} -> {current}); the change is not approved: the approved spec (lease {}) stays in force",
         a.request_revision, a.spec.lease_end
     ));
-    RunUse::Counts(a)
+    RunUse::Counts(Some(a))
 }
 
 /// The pin an executor writes when it starts on an approved request.
@@ -313,10 +319,13 @@ mod tests {
         assert_eq!(compose(&r).state, State::Approved);
         r.run = Some(run(&r, State::PendingAdmin, 10));
         assert_eq!(compose(&r).state, State::Approved);
-        // An older Opsdeck's run without a pin.
+        // An older Opsdeck's run without a pin: ignored in a shared store,
+        // kept in a personal one (its VMs stay managed after an upgrade).
         let mut old = run(&r, State::Provisioned, 10);
         old.value.approved = None;
         r.run = Some(old);
         assert_eq!(compose(&r).state, State::Approved);
+        r.trust = Trust::Personal;
+        assert_eq!(compose(&r).state, State::Provisioned);
     }
 }

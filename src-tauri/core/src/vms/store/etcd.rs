@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use etcd_client::{Client, Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp};
+use etcd_client::{Client, Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse};
 use serde::{de::DeserializeOwned, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -47,6 +47,10 @@ pub struct EtcdStore {
 
 /// One key as read: key, value, mod revision, create revision.
 type Kv = (String, Vec<u8>, i64, i64);
+
+fn kv_of(kv: &etcd_client::KeyValue) -> Kv {
+    (String::from_utf8_lossy(kv.key()).into_owned(), kv.value().to_vec(), kv.mod_revision(), kv.create_revision())
+}
 
 impl EtcdStore {
     pub fn new(team: TeamStore) -> EtcdStore {
@@ -84,7 +88,24 @@ impl EtcdStore {
         let mut c = self.team.client();
         let opts = prefix.then(|| GetOptions::new().with_prefix());
         let r = with_timeout("etcd (read VM requests)", TIMEOUT, async { c.get(key, opts).await.map_err(|e| self.err("reading VM requests", e)) }).await?;
-        Ok(r.kvs().iter().map(|kv| (String::from_utf8_lossy(kv.key()).into_owned(), kv.value().to_vec(), kv.mod_revision(), kv.create_revision())).collect())
+        Ok(r.kvs().iter().map(kv_of).collect())
+    }
+
+    /// Runs a transaction of reads: the store revision it ran at, and every key read.
+    async fn txn_gets(&self, what: &str, txn: Txn) -> Result<(i64, Vec<Kv>)> {
+        let mut c = self.team.client();
+        let r = with_timeout(format!("etcd ({what})"), TIMEOUT, async { c.txn(txn).await.map_err(|e| self.err(what, e)) }).await?;
+        let at = r.header().map_or(0, |h| h.revision());
+        let kvs = r
+            .op_responses()
+            .into_iter()
+            .filter_map(|op| match op {
+                TxnOpResponse::Get(g) => Some(g.kvs().iter().map(kv_of).collect::<Vec<_>>()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        Ok((at, kvs))
     }
 
     async fn listing(&self) -> Result<Listing> {
@@ -286,10 +307,20 @@ impl RequestStore for EtcdStore {
     }
 
     async fn get(&self, id: &str) -> Result<Records> {
-        // One read of the prefix: a consistent view of the request, every
-        // decision on it (whoever wrote them) and its run.
-        self.listing()
-            .await?
+        // The request's keys sit under their writers' names: find them with
+        // a keys-only read of requests/ and decisions/ (names, not values),
+        // then read them, the run and the turn at that same revision: one
+        // consistent view, so a decision made meanwhile moves the turn past
+        // what this view holds and deciding on it conflicts.
+        let suffix = format!("/{id}");
+        let keys_only = || Some(GetOptions::new().with_prefix().with_keys_only());
+        let find = Txn::new().and_then([TxnOp::get(self.key(&["requests", ""]), keys_only()), TxnOp::get(self.key(&["decisions", ""]), keys_only())]);
+        let (at, found) = self.txn_gets("reading VM requests", find).await?;
+        let mut keys: Vec<String> = found.into_iter().map(|kv| kv.0).filter(|k| k.ends_with(&suffix)).collect();
+        keys.extend([self.key(&["runs", id]), self.key(&["turns", id])]);
+        let read = Txn::new().and_then(keys.iter().map(|k| TxnOp::get(k.as_str(), Some(GetOptions::new().with_revision(at)))).collect::<Vec<_>>());
+        let (_, kvs) = self.txn_gets("reading a VM request", read).await?;
+        assemble(&self.prefix, kvs, self.team.trust())
             .records
             .into_iter()
             .find(|r| r.request.value.id == id)
