@@ -91,7 +91,7 @@ async fn secrets_never_reach_sqlite_logs_or_exports() {
     )
     .unwrap();
     let k = t
-        .add("kube with token", ConnectionSpec::Kubernetes { kubeconfig: kubeconfig.display().to_string(), contexts: vec![] }, Some(&kube_token))
+        .add("kube with token", ConnectionSpec::Kubernetes { kubeconfig: kubeconfig.display().to_string(), contexts: vec!["ctx".into()] }, Some(&kube_token))
         .await;
     assert!(!t.backend.test_connection(&k.id).await.unwrap().ok);
 

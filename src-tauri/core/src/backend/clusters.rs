@@ -45,6 +45,7 @@ impl Backend {
             Some(account) => self.keychain.get(account).await?,
             None => None,
         };
+        crate::connectors::kube::token_bound(contexts, token.is_some())?;
         let parsed = read_kubeconfig(kubeconfig)?;
         let contexts = resolve_contexts(&parsed, kubeconfig, contexts)?;
         Ok(KubeTarget { name: stored.connection.name, path: kubeconfig.clone(), kubeconfig: parsed, contexts, token })

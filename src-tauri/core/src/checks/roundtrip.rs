@@ -20,6 +20,7 @@ fn unique(prefix: &str) -> String {
 }
 
 async fn kube_client(kubeconfig: &str, contexts: &[String], secret: Option<&Secret>) -> Result<(kube::Client, String)> {
+    kc::token_bound(contexts, secret.is_some())?;
     let kcfg = kc::read_kubeconfig(kubeconfig)?;
     let ctx = match contexts.first() {
         Some(c) => c.clone(),

@@ -22,6 +22,9 @@ pub fn validate_input(mut input: ConnectionInput) -> Result<ConnectionInput> {
             ));
         }
     }
+    if let ConnectionSpec::Kubernetes { contexts, .. } = &input.spec {
+        crate::connectors::kube::token_bound(contexts, input.secret.is_some())?;
+    }
     if let ConnectionSpec::Etcd { username: None, .. } = &input.spec {
         if input.secret.is_some() {
             return Err(Error::invalid("an etcd password needs a username"));

@@ -59,6 +59,19 @@ pub fn resolve_contexts(kubeconfig: &Kubeconfig, path: &str, selected: &[String]
     Ok(selected.to_vec())
 }
 
+/// A bearer token from the keychain belongs to one cluster: it is used only
+/// by a profile that selects exactly one context, never sent to every
+/// context of a kubeconfig (one of which may be someone else's server).
+pub fn token_bound(selected: &[String], has_token: bool) -> Result<()> {
+    if has_token && selected.len() != 1 {
+        return Err(Error::invalid(format!(
+            "a stored bearer token is for one cluster, and this profile selects {}: select exactly the context the token is for (one profile per cluster), or remove the token",
+            if selected.is_empty() { "every context".to_string() } else { format!("{} contexts", selected.len()) }
+        )));
+    }
+    Ok(())
+}
+
 /// Builds a client for one context. `token` replaces the context's user
 /// credentials (client certs, exec plugins) when given.
 pub async fn client_for(kubeconfig: Kubeconfig, context: &str, token: Option<&Secret>) -> Result<Client> {
@@ -132,6 +145,7 @@ async fn probe_context(kubeconfig: Kubeconfig, context: String, token: Option<&S
 
 /// Probes every selected context concurrently, each bounded by `limit`.
 pub async fn probe_all(path: &str, selected: &[String], token: Option<&Secret>, limit: Duration) -> Result<Vec<ContextProbe>> {
+    token_bound(selected, token.is_some())?;
     let kubeconfig = read_kubeconfig(path)?;
     let contexts = resolve_contexts(&kubeconfig, path, selected)?;
     let probes = contexts.into_iter().map(|context| {
