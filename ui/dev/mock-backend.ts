@@ -250,6 +250,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {
     return ['prod-eu-1', 'prod-us-1', 'staging', 'kind-dev'];
   },
   audit_list: (a) => auditList(a.filter as AuditFilter),
+  config_changes: () => ({ changes: [], problems: [], protected: [] }),
   audit_team: () => {
     throw err('invalid_input', 'no team store is set: choose a shared etcd store in the VM settings');
   },

@@ -162,3 +162,50 @@ pub fn config_unwatch(watches: State<'_, ConfigWatches>, watch_id: u32) -> UiRes
     watches.remove(watch_id);
     Ok(())
 }
+
+// ---- change requests on protected prefixes (the team store in this etcd) ----
+
+use opsdeck_core::backend::ChangeList;
+use opsdeck_core::team::changes::ChangeView;
+
+/// Change ids are `c` + 10 hex digits (see `Backend::change_propose`).
+fn check_change_id(id: &str) -> UiResult<()> {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(UiError::invalid("change id: letters and digits"));
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn config_changes(backend: State<'_, Backend>, connection_id: String) -> UiResult<ChangeList> {
+    let s = session(&backend, &connection_id).await?;
+    let root = backend.team_root_for(&connection_id).await?;
+    Ok(backend.change_overview(&s, &root).await?)
+}
+
+/// Proposes one key's new value (`None` deletes it) as a change request.
+#[tauri::command]
+pub async fn config_change_propose(backend: State<'_, Backend>, connection_id: String, key: String, value: Option<String>, comment: String) -> UiResult<ChangeView> {
+    if let Some(v) = &value {
+        check_value_len(v)?;
+    }
+    let s = session(&backend, &connection_id).await?;
+    let root = backend.team_root_for(&connection_id).await?;
+    Ok(backend.change_propose(&s, &root, &[(key, value)], &comment).await?)
+}
+
+#[tauri::command]
+pub async fn config_change_review(backend: State<'_, Backend>, connection_id: String, id: String, approved: bool, comment: String) -> UiResult<ChangeView> {
+    check_change_id(&id)?;
+    let s = session(&backend, &connection_id).await?;
+    let root = backend.team_root_for(&connection_id).await?;
+    Ok(backend.change_review(&s, &root, &id, approved, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn config_change_publish(backend: State<'_, Backend>, connection_id: String, id: String) -> UiResult<ChangeView> {
+    check_change_id(&id)?;
+    let s = session(&backend, &connection_id).await?;
+    let root = backend.team_root_for(&connection_id).await?;
+    Ok(backend.change_publish(&s, &root, &id).await?)
+}

@@ -6,6 +6,8 @@ import type {
   AuditFilter,
   TrailFilter,
   TrailReport,
+  ChangeList,
+  ChangeView,
   AuditPage,
   CommandName,
   CopyItem,
@@ -104,6 +106,12 @@ export const api = {
   vsphereThumbprint: (url: string): Promise<string> => call('vsphere_thumbprint', { url }),
   auditList: (filter: AuditFilter): Promise<AuditPage> => call('audit_list', { filter }),
   auditTeam: (filter: TrailFilter): Promise<TrailReport> => call('audit_team', { filter }),
+  configChanges: (connectionId: string): Promise<ChangeList> => call('config_changes', { connectionId }),
+  configChangePropose: (connectionId: string, key: string, value: string | null, comment: string): Promise<ChangeView> =>
+    call('config_change_propose', { connectionId, key, value, comment }),
+  configChangeReview: (connectionId: string, id: string, approved: boolean, comment: string): Promise<ChangeView> =>
+    call('config_change_review', { connectionId, id, approved, comment }),
+  configChangePublish: (connectionId: string, id: string): Promise<ChangeView> => call('config_change_publish', { connectionId, id }),
 
   // Config workspace (etcd)
   configTree: (connectionId: string, prefix: string, cursor: string | null, limit: number) =>

@@ -110,6 +110,37 @@ export interface AuditEntry {
   detail: string;
 }
 
+/** A config change request on a protected prefix (edit → review → publish). */
+export type ChangeState = 'pending' | 'approved' | 'rejected' | 'stale' | 'published';
+
+export interface ChangeOp {
+  key: string;
+  /** null deletes the key */
+  value: string | null;
+  base_revision: number;
+  base_value: string | null;
+}
+
+export interface ChangeView {
+  id: string;
+  author: string;
+  created_at: string;
+  comment: string;
+  ops: ChangeOp[];
+  state: ChangeState;
+  review: { reviewer: string; approved: boolean; at: string; comment: string; change_revision: number } | null;
+  published: { publisher: string; at: string; change_revision: number } | null;
+  moved: string[];
+  notes: string[];
+  revision: number;
+}
+
+export interface ChangeList {
+  changes: ChangeView[];
+  problems: { key: string; reason: string }[];
+  protected: string[];
+}
+
 /** One entry of the team's hash-chained audit trail in its etcd. */
 export interface TrailEntry {
   seq: number;
@@ -324,6 +355,10 @@ export interface Commands extends ImagesCommands, ClustersCommands, VmsCommands 
   vsphere_thumbprint: [{ url: string }, string];
   audit_list: [{ filter: AuditFilter }, AuditPage];
   audit_team: [{ filter: TrailFilter }, TrailReport];
+  config_changes: [{ connectionId: string }, ChangeList];
+  config_change_propose: [{ connectionId: string; key: string; value: string | null; comment: string }, ChangeView];
+  config_change_review: [{ connectionId: string; id: string; approved: boolean; comment: string }, ChangeView];
+  config_change_publish: [{ connectionId: string; id: string }, ChangeView];
   config_tree: [{ connectionId: string; prefix: string; cursor: string | null; limit: number }, TreePage];
   config_count: [{ connectionId: string; prefix: string }, number];
   config_search: [{ connectionId: string; prefix: string; text: string; limit: number }, TreeEntry[]];

@@ -11,6 +11,7 @@ pub use vms::{StoreChoice, VmSettings};
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
 
 pub use config::EtcdSession;
+pub use team::ChangeList;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

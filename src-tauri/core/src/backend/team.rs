@@ -95,3 +95,30 @@ impl Backend {
         r
     }
 }
+
+/// The change requests of a team store, what was skipped, and the protected prefixes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChangeList {
+    pub changes: Vec<ChangeView>,
+    pub problems: Vec<StoreProblem>,
+    pub protected: Vec<String>,
+}
+
+impl Backend {
+    /// The team root to use in the etcd of `connection_id`: the VM
+    /// settings' team store prefix when that store is this connection, else
+    /// the default.
+    pub async fn team_root_for(&self, connection_id: &str) -> Result<String> {
+        Ok(match self.vm_settings().await?.store {
+            StoreChoice::Etcd { connection_id: c, prefix, .. } if c == connection_id => prefix,
+            _ => crate::team::DEFAULT_ROOT.to_string(),
+        })
+    }
+
+    /// [`Self::change_list`] with the protected prefixes, for the app.
+    pub async fn change_overview(&self, s: &EtcdSession, root: &str) -> Result<ChangeList> {
+        let team = self.team_of(s, root)?;
+        let (changes, problems) = changes::list(&team).await?;
+        Ok(ChangeList { changes, problems, protected: changes::protected(&team).await? })
+    }
+}

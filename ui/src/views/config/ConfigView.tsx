@@ -14,7 +14,9 @@ import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { useConnections } from '../../app/store';
 import { useT } from '../../i18n';
 import { NoConnection } from '../workspace/NoConnection';
+import { ChangesDialog } from './ChangesDialog';
 import { CompareDialog, DeletePrefixDialog, ExportDialog, ImportDialog, NewKeyDialog } from './dialogs';
+import { useChanges } from './useChanges';
 import { HistoryPanel } from './HistoryPanel';
 import { KeyTree } from './KeyTree';
 import {
@@ -50,7 +52,7 @@ export function ConfigView() {
   return <ConfigWorkspace connections={etcd} />;
 }
 
-type DialogName = 'new' | 'compare' | 'export' | 'import' | 'deletePrefix' | null;
+type DialogName = 'new' | 'compare' | 'export' | 'import' | 'deletePrefix' | 'changes' | null;
 
 function ConfigWorkspace({ connections }: { connections: Connection[] }) {
   const t = useT();
@@ -82,6 +84,7 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
   const [watchNonce, setWatchNonce] = useState(0);
   const [watching, setWatching] = useState(false);
   const [dialog, setDialog] = useState<DialogName>(null);
+  const changes = useChanges(id);
 
   // ---- connection ----
   const chooseConnection = (next: string) => {
@@ -305,6 +308,11 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
           <Icon name="plus" size={14} />
           {t('config.newKey.button')}
         </button>
+        {changes.list && changes.list.protected.length > 0 && (
+          <button type="button" class="btn btn-sm" onClick={() => setDialog('changes')} data-testid="config-changes-open">
+            {t('config.changes.button', { count: changes.waiting })}
+          </button>
+        )}
         <button type="button" class="btn btn-sm" onClick={() => setDialog('compare')} data-testid="config-compare-open">
           <Icon name="compare" size={14} />
           {t('config.compare.button')}
@@ -461,6 +469,8 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
                   key={`${id}:${open.key}:${open.nonce}`}
                   connId={id}
                   keyName={open.key}
+                  protectedBy={changes.protectedBy(open.key)}
+                  onProposed={changes.reload}
                   isNew={open.isNew}
                   external={external}
                   hidden={tab !== 'value'}
@@ -497,6 +507,17 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
           onCreate={(key) => {
             setDialog(null);
             openKey(key, true);
+          }}
+        />
+      )}
+      {dialog === 'changes' && changes.list && (
+        <ChangesDialog
+          connId={id}
+          list={changes.list}
+          onClose={() => setDialog(null)}
+          onChanged={() => {
+            changes.reload();
+            refreshTree();
           }}
         />
       )}

@@ -32,6 +32,9 @@ interface Props {
   onLoaded: (kv: KeyValue | null) => void;
   /** bumping it reloads the value (after a rollback) */
   reloadSignal: number;
+  /** The protected prefix covering this key: a save becomes a change request for review. */
+  protectedBy?: string | null;
+  onProposed?: () => void;
 }
 
 const STRUCTURED: ValueFormat[] = ['json', 'yaml', 'toml'];
@@ -50,7 +53,7 @@ type Dialog =
   | { type: 'conflict'; op: ConflictOp; theirs: KeyValue | null; mine: string | null; format: ValueFormat; allowInvalid: boolean; comment: string; external?: boolean }
   | null;
 
-export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten, onDeleted, onLoaded, reloadSignal }: Props) {
+export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten, onDeleted, onLoaded, reloadSignal, protectedBy, onProposed }: Props) {
   const t = useT();
   const toast = useToast();
   const [kv, setKv] = useState<KeyValue | null>(null);
@@ -165,6 +168,24 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
           ? await api.configDelete(connId, keyName, expected, c)
           : await api.configPut(connId, keyName, mine ?? '', expected, fmt, allowInvalid, c);
       handle(res, op, mine, fmt, allowInvalid, c);
+    } catch (e) {
+      setWriteError(toAppError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // A protected key is not written: the edit is proposed for review.
+  const propose = async (c: string) => {
+    setBusy(true);
+    setWriteError(null);
+    try {
+      const change = await api.configChangePropose(connId, keyName, draft, c);
+      setDialog(null);
+      setComment('');
+      setDraft(kv?.value ?? '');
+      toast.push({ kind: 'ok', title: t('config.changes.proposedToast', { id: change.id }) });
+      onProposed?.();
     } catch (e) {
       setWriteError(toAppError(e));
     } finally {
@@ -371,6 +392,10 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
           testid="config-diff"
           initialFocus="[data-testid=config-comment]"
           onSubmit={() => {
+            if (protectedBy) {
+              void propose(comment.trim());
+              return;
+            }
             const fmt = dialog.plain ? 'plain' : format;
             void write('save', loadedRev, draft, fmt, dialog.plain, comment.trim());
           }}
@@ -384,11 +409,16 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
               </button>
               <button type="submit" class="btn btn-primary" data-testid="config-confirm-save" disabled={busy}>
                 {busy && <Spinner />}
-                {dialog.plain ? t('config.save.confirmPlain') : t('config.save.confirm')}
+                {protectedBy ? t('config.changes.propose') : dialog.plain ? t('config.save.confirmPlain') : t('config.save.confirm')}
               </button>
             </>
           }
         >
+          {protectedBy && (
+            <div class="confirm-strip" role="status" data-testid="config-protected-note">
+              <Icon name="alert" /> <span>{t('config.changes.protectedNote', { prefix: protectedBy })}</span>
+            </div>
+          )}
           {dialog.plain && (
             <div class="confirm-strip" role="alert">
               <Icon name="alert" /> <span>{t('config.save.plainWarning', { format: t(`config.format.${format}`) })}</span>
