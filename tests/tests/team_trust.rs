@@ -106,7 +106,7 @@ fn is_permission_denied(e: etcd_client::Error) -> bool {
 }
 
 async fn quota(team: &Team) {
-    team.b("carol").vm_set_quota(team.s("carol"), "qa", &Quota { vms: 50, vcpu: 200, memory_gb: 200, disk_gb: 5000 }).await.expect("quota");
+    team.b("carol").vm_set_quota(team.s("carol"), "qa", &Quota { vms: 50, vcpu: 200, memory_gb: 200, disk_gb: 5000, max_lease_days: 120 }).await.expect("quota");
 }
 
 #[tokio::test]
@@ -342,5 +342,46 @@ async fn locks_hold_a_lost_lock_stops_the_build_and_two_passes_act_once() {
     // A third pass on the same day has nothing to do.
     let again = b.vm_lifecycle(team.s("carol"), team.vc("carol"), later).await.unwrap();
     assert!(!again.iter().any(|a| a.action == "snapshot"), "{again:?}");
+    team.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_lease_extension_needs_the_managers_approval_within_the_department_maximum() {
+    let team = Team::start(&["alice", "bob", "carol"], &[]).await;
+    quota(&team).await; // qa: at most 120 days of lease in all
+    let id = team.submit("alice", "ext-1").await;
+    team.decide("bob", &id, Stage::Manager).await.unwrap();
+    team.decide("carol", &id, Stage::Admin).await.unwrap();
+    let built = team.provision(&id).await.unwrap();
+    assert_eq!(built.state, State::Provisioned, "{:?}", built.failure);
+    let lease = built.spec.lease_end.clone();
+    let day = |d: i64| (time::OffsetDateTime::now_utc().date() + time::Duration::days(d)).to_string();
+
+    // Over the department's maximum: refused before anything is written.
+    let e = team.b("alice").vm_extend(team.s("alice"), &id, &day(200), "long project").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
+    assert!(e.to_string().contains("at most 120 days"), "{e}");
+    // Within it: a pending extension, the lease in force unchanged.
+    let r = team.b("alice").vm_extend(team.s("alice"), &id, &day(60), "the sprint runs late").await.unwrap();
+    assert_eq!((r.spec.lease_end.as_str(), r.extensions.len()), (lease.as_str(), 1));
+    // Neither the requester nor an admin who is not the manager decides it.
+    assert_eq!(team.b("alice").vm_decide_extension(team.s("alice"), &id, 1, true, "").await.unwrap_err().code(), ErrorCode::Forbidden);
+    assert_eq!(team.b("carol").vm_decide_extension(team.s("carol"), &id, 1, true, "").await.unwrap_err().code(), ErrorCode::Forbidden);
+    // An extension written around Opsdeck with no decision moves nothing.
+    let mut alice = team.raw("alice").await;
+    let forged = serde_json::json!({"n": 2, "lease_end": "2099-12-31", "reason": "forever", "at": "2026-12-04T00:00:00Z"});
+    alice.put(key(&format!("vms/requests/alice/{id}.ext-2")), serde_json::to_vec(&forged).unwrap(), None).await.unwrap();
+    assert_eq!(team.view("carol", &id).await.spec.lease_end, lease);
+
+    // The manager approves extension 1: the lifecycle keeps the VM past the old lease end.
+    let r = team.b("bob").vm_decide_extension(team.s("bob"), &id, 1, true, "ok").await.unwrap();
+    assert_eq!(r.spec.lease_end, day(60));
+    let old_end = time::Date::parse(&lease, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
+    let after_old = old_end.midnight().assume_utc() + time::Duration::days(1);
+    let actions = team.b("carol").vm_lifecycle(team.s("carol"), team.vc("carol"), after_old).await.unwrap();
+    assert!(!actions.iter().any(|a| a.action == "power_off"), "{actions:?}");
+    let after_new = after_old + time::Duration::days(31);
+    let actions = team.b("carol").vm_lifecycle(team.s("carol"), team.vc("carol"), after_new).await.unwrap();
+    assert!(actions.iter().any(|a| a.action == "power_off" && a.ok), "{actions:?}");
     team.cleanup().await;
 }

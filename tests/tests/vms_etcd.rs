@@ -32,7 +32,7 @@ async fn roles_decide_who_approves_and_one_of_two_approvers_wins() {
     // Quotas are the admin's: a requester cannot raise its own.
     let e = t.backend.vm_set_quota(s("alice"), "qa", &Quota { vms: 100, ..Default::default() }).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
-    t.backend.vm_set_quota(s("carol"), "qa", &Quota { vms: 10, vcpu: 40, memory_gb: 100, disk_gb: 1000 }).await.unwrap();
+    t.backend.vm_set_quota(s("carol"), "qa", &Quota { vms: 10, vcpu: 40, memory_gb: 100, disk_gb: 1000, ..Default::default() }).await.unwrap();
 
     let r = t.backend.vm_submit(s("alice"), &vc.id, form("shared-1", "qa")).await.unwrap();
     assert_eq!((r.state, r.requester.as_str()), (State::PendingManager, "alice"), "the requester is the etcd user");

@@ -26,7 +26,7 @@ async fn request_to_reclaim_on_vcsim() {
     let (_vcsim, vc) = vcsim_with_template(&t, &[]).await;
     let store = t.backend.vm_store(&StoreChoice::Local).await.unwrap();
     let store = store.as_ref();
-    t.backend.vm_set_quota(store, "qa", &Quota { vms: 5, vcpu: 16, memory_gb: 64, disk_gb: 500 }).await.unwrap();
+    t.backend.vm_set_quota(store, "qa", &Quota { vms: 5, vcpu: 16, memory_gb: 64, disk_gb: 500, ..Default::default() }).await.unwrap();
 
     let r = t.backend.vm_submit(store, &vc.id, RequestSpec { network: "VM Network".into(), disk_gb: 40, ..form("build-01", "qa") }).await.unwrap();
     assert_eq!(r.state, State::PendingManager, "{r:?}");
@@ -130,7 +130,7 @@ async fn quota_refusal_counts_pending_requests() {
     let (_vcsim, vc) = vcsim_with_template(&t, &[]).await;
     let store = t.backend.vm_store(&StoreChoice::Local).await.unwrap();
     let store = store.as_ref();
-    t.backend.vm_set_quota(store, "qa", &Quota { vms: 0, vcpu: 6, memory_gb: 0, disk_gb: 0 }).await.unwrap();
+    t.backend.vm_set_quota(store, "qa", &Quota { vcpu: 6, ..Default::default() }).await.unwrap();
 
     let first = t.backend.vm_submit(store, &vc.id, RequestSpec { cpu: 4, ..form("q-1", "qa") }).await.unwrap();
     assert_eq!(first.state, State::PendingManager);
@@ -145,7 +145,7 @@ async fn quota_refusal_counts_pending_requests() {
 
     // The quota shrinks while the first waits: the admin cannot approve it.
     t.backend.vm_decide(store, Some(&vc.id), &first.id, Stage::Manager, true, "").await.unwrap();
-    t.backend.vm_set_quota(store, "qa", &Quota { vms: 0, vcpu: 2, memory_gb: 0, disk_gb: 0 }).await.unwrap();
+    t.backend.vm_set_quota(store, "qa", &Quota { vcpu: 2, ..Default::default() }).await.unwrap();
     let e = t.backend.vm_decide(store, Some(&vc.id), &first.id, Stage::Admin, true, "").await.unwrap_err();
     assert!(e.to_string().contains("exceed the quota of qa"), "{e}");
     let quotas = t.backend.vm_quotas(store, Some(&vc.id)).await.unwrap();

@@ -75,6 +75,8 @@ export interface VmRequest {
   version: number;
   /** What the store found wrong with this request's records and ignored. */
   notes: string[];
+  /** Lease extensions asked for (approved ones are already in spec.lease_end). */
+  extensions: Extension[];
 }
 
 export interface Quota {
@@ -82,6 +84,17 @@ export interface Quota {
   vcpu: number;
   memory_gb: number;
   disk_gb: number;
+  /** Longest total lease in days, extensions included (0 = no limit). */
+  max_lease_days?: number;
+}
+
+export interface Extension {
+  n: number;
+  lease_end: string;
+  reason: string;
+  at: string;
+  state: 'pending' | 'approved' | 'rejected';
+  decision: Decision | null;
 }
 
 export interface DepartmentQuota {

@@ -133,6 +133,24 @@ enum VmCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Ask to extend your provisioned VM's lease (the department's manager approves it).
+    Extend {
+        id: String,
+        /// The new last day of the lease, YYYY-MM-DD.
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve or reject (with --reject and a comment) lease extension N of a request, as the department's manager.
+    DecideExtension {
+        id: String,
+        n: u32,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
     /// Withdraw your own request (kept in history with the reason).
     Withdraw {
         id: String,
@@ -196,6 +214,9 @@ enum VmCommand {
         memory_gb: Option<u32>,
         #[arg(long, requires = "department")]
         disk_gb: Option<u32>,
+        /// The longest total lease, extensions included, in days from the request.
+        #[arg(long, requires = "department")]
+        max_lease_days: Option<u32>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -407,6 +428,16 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let r = b.vm_edit(s.as_ref(), &vc, id, spec).await?;
             Ok(show_request(&r, *format))
         }
+        VmCommand::Extend { id, until, reason } => {
+            let s = store(b, &a).await?;
+            let r = b.vm_extend(s.as_ref(), id, until, reason).await?;
+            Ok(show_request(&r, Format::Table))
+        }
+        VmCommand::DecideExtension { id, n, reject, comment } => {
+            let s = store(b, &a).await?;
+            let r = b.vm_decide_extension(s.as_ref(), id, *n, !reject, comment).await?;
+            Ok(show_request(&r, Format::Table))
+        }
         VmCommand::Withdraw { id, comment } => {
             let s = store(b, &a).await?;
             let r = b.vm_withdraw(s.as_ref(), id, comment).await?;
@@ -511,12 +542,18 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             }
             Ok(exit::OK)
         }
-        VmCommand::Quota { department, vms, vcpu, memory_gb, disk_gb, format } => {
+        VmCommand::Quota { department, vms, vcpu, memory_gb, disk_gb, max_lease_days, format } => {
             let s = store(b, &a).await?;
             if let Some(d) = department {
-                if vms.is_some() || vcpu.is_some() || memory_gb.is_some() || disk_gb.is_some() {
+                if vms.is_some() || vcpu.is_some() || memory_gb.is_some() || disk_gb.is_some() || max_lease_days.is_some() {
                     let current = s.quotas().await?.into_iter().find(|(x, _)| x == d).map(|(_, q)| q).unwrap_or_default();
-                    let q = Quota { vms: vms.unwrap_or(current.vms), vcpu: vcpu.unwrap_or(current.vcpu), memory_gb: memory_gb.unwrap_or(current.memory_gb), disk_gb: disk_gb.unwrap_or(current.disk_gb) };
+                    let q = Quota {
+                        vms: vms.unwrap_or(current.vms),
+                        vcpu: vcpu.unwrap_or(current.vcpu),
+                        memory_gb: memory_gb.unwrap_or(current.memory_gb),
+                        disk_gb: disk_gb.unwrap_or(current.disk_gb),
+                        max_lease_days: max_lease_days.unwrap_or(current.max_lease_days),
+                    };
                     b.vm_set_quota(s.as_ref(), d, &q).await?;
                 }
             }

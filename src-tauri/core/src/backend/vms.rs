@@ -259,6 +259,22 @@ impl Backend {
         result
     }
 
+    /// The requester asks to extend their VM's lease (approved by the manager).
+    pub async fn vm_extend(&self, store: &dyn RequestStore, id: &str, lease_end: &str, reason: &str) -> Result<VmRequest> {
+        let result = workflow::request_extension(store, id, lease_end, reason, &self.actor).await;
+        let summary = result.as_ref().map(|r| format!("request {id} ({}): lease extension to {lease_end} asked: {}", r.spec.name, reason.trim()));
+        self.audit_as(store, id, "vm.extend", summary).await;
+        result
+    }
+
+    /// The manager approves or rejects a lease extension.
+    pub async fn vm_decide_extension(&self, store: &dyn RequestStore, id: &str, n: u32, approved: bool, comment: &str) -> Result<VmRequest> {
+        let result = workflow::decide_extension(store, id, n, approved, comment, &self.actor).await;
+        let summary = result.as_ref().map(|r| format!("request {id} ({}): extension {n} {}; lease now {}", r.spec.name, if approved { "approved" } else { "rejected" }, r.spec.lease_end));
+        self.audit_as(store, id, if approved { "vm.extension.approve" } else { "vm.extension.reject" }, summary).await;
+        result
+    }
+
     /// Approves or rejects the manager or admin step.
     pub async fn vm_decide(&self, store: &dyn RequestStore, vcenter: Option<&str>, id: &str, stage: Stage, approved: bool, comment: &str) -> Result<VmRequest> {
         let inv = match vcenter {

@@ -220,6 +220,9 @@ pub struct VmRequest {
     /// Opsdeck, a change made after approval (see `store::compose`).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Lease extensions asked for (the approved ones are in `spec.lease_end`).
+    #[serde(default)]
+    pub extensions: Vec<Extension>,
 }
 
 /// A department's limits. Zero means "no limit" for that resource.
@@ -229,6 +232,32 @@ pub struct Quota {
     pub vcpu: u32,
     pub memory_gb: u32,
     pub disk_gb: u32,
+    /// The longest total lease a VM of the department may have, in days from
+    /// its request, extensions included (0 = no limit).
+    #[serde(default)]
+    pub max_lease_days: u32,
+}
+
+/// Where a lease extension stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtensionState {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// A lease extension of a provisioned VM: its own small request, approved
+/// by the department's manager (never the requester).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub n: u32,
+    pub lease_end: String,
+    pub reason: String,
+    pub at: String,
+    pub state: ExtensionState,
+    #[serde(default)]
+    pub decision: Option<Decision>,
 }
 
 /// What a department uses (existing VMs plus pending requests).

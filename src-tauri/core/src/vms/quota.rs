@@ -100,6 +100,7 @@ mod tests {
             attempts: 0,
             version: 1,
             notes: vec![],
+            extensions: vec![],
         }
     }
 
@@ -119,7 +120,7 @@ mod tests {
 
     #[test]
     fn check_names_each_resource_and_refuses_over_quota() {
-        let q = Quota { vms: 3, vcpu: 8, memory_gb: 0, disk_gb: 200 };
+        let q = Quota { vms: 3, vcpu: 8, memory_gb: 0, disk_gb: 200, max_lease_days: 0 };
         let used = Usage { vms: 2, vcpu: 6, memory_gb: 8, disk_gb: 100 };
         let c = check(&spec("qa", 2), Some(&q), used);
         assert!(c.ok, "{c:?}");

@@ -165,3 +165,59 @@ fn owned_and_changeable(store: &dyn RequestStore, req: &VmRequest, app_actor: &s
     }
     Ok(())
 }
+
+/// The requester asks to extend the lease of their provisioned VM: its own
+/// small request, which the department's manager approves. Within the
+/// department's longest total lease (its quota), counted from the request.
+pub async fn request_extension(store: &dyn RequestStore, id: &str, lease_end: &str, reason: &str, app_actor: &str) -> Result<VmRequest> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::invalid("reason: say why the VM is needed longer (at most 500 characters)"));
+    }
+    let end = validate::parse_date("lease end", lease_end)?;
+    let current = store.get(id).await?;
+    let req = current.compose();
+    let me = actor(store, app_actor);
+    if req.requester != me {
+        return Err(Error::Forbidden(format!("request {id} is {}'s: only they can ask to extend its lease", req.requester)));
+    }
+    if req.state != State::Provisioned {
+        return Err(Error::Conflict(format!("request {id} is {}: only a provisioned VM's lease can be extended", req.state.as_str())));
+    }
+    if end.to_string() <= req.spec.lease_end {
+        return Err(Error::invalid(format!("lease end {end}: must be after the current one ({})", req.spec.lease_end)));
+    }
+    if req.extensions.iter().any(|e| e.state == super::model::ExtensionState::Pending) {
+        return Err(Error::Conflict(format!("request {id} already has an extension waiting for the manager")));
+    }
+    if current.max_lease_days > 0 {
+        let days = super::store::compose::total_lease_days(&req.created_at, &end.to_string()).unwrap_or(i64::MAX);
+        if days > i64::from(current.max_lease_days) {
+            return Err(Error::invalid(format!("a lease to {end} is {days} days in all: {} allows at most {} days", req.spec.department, current.max_lease_days)));
+        }
+    }
+    let n = req.extensions.iter().map(|e| e.n).max().unwrap_or(0) + 1;
+    let ext = super::store::ExtensionRecord { n, lease_end: end.to_string(), reason: reason.to_string(), at: now_rfc3339() };
+    Ok(store.put_extension(&current, &ext).await?.compose())
+}
+
+/// The department's manager approves or rejects extension `n` (never the requester).
+pub async fn decide_extension(store: &dyn RequestStore, id: &str, n: u32, approved: bool, comment: &str, app_actor: &str) -> Result<VmRequest> {
+    let comment = comment.trim();
+    if !approved && comment.is_empty() {
+        return Err(Error::invalid("a rejection needs a reason in the comment"));
+    }
+    let current = store.get(id).await?;
+    let req = current.compose();
+    let me = actor(store, app_actor);
+    if store.trust().proves_identity() && req.requester == me {
+        return Err(Error::Forbidden(format!("{me} asked for this extension and cannot decide it: the department's manager must")));
+    }
+    match req.extensions.iter().find(|e| e.n == n) {
+        Some(e) if e.state == super::model::ExtensionState::Pending => {}
+        Some(e) => return Err(Error::Conflict(format!("extension {n} of request {id} is already {:?}", e.state).to_lowercase())),
+        None => return Err(Error::NotFound(format!("request {id} has no extension {n}"))),
+    }
+    let decision = Decision { stage: Stage::Manager, approved, actor: me, at: now_rfc3339(), comment: comment.to_string() };
+    Ok(store.decide_extension(&current, n, &decision).await?.compose())
+}

@@ -13,7 +13,7 @@
 //!   the request does not change what is in force (the pinned spec).
 
 use super::{Approved, DecisionRecord, Records, RunRecord, Versioned};
-use crate::vms::model::{Decision, Stage, State, Transition, VmRequest};
+use crate::vms::model::{Decision, Extension, ExtensionState, Stage, State, Transition, VmRequest};
 
 pub fn compose(r: &Records) -> VmRequest {
     let req = &r.request.value;
@@ -68,6 +68,7 @@ pub fn compose(r: &Records) -> VmRequest {
             RunUse::Ignored => {}
         }
     }
+    let extensions = lease_extensions(r, &requester, &mut spec, state, &mut notes);
     VmRequest {
         id: req.id.clone(),
         spec,
@@ -82,7 +83,59 @@ pub fn compose(r: &Records) -> VmRequest {
         attempts,
         version: r.revision(),
         notes,
+        extensions,
     }
+}
+
+/// Days from the request's filing to `lease_end` (its total lease).
+pub fn total_lease_days(created_at: &str, lease_end: &str) -> Option<i64> {
+    let filed = time::OffsetDateTime::parse(created_at, &time::format_description::well_known::Rfc3339).ok()?.date();
+    let end = crate::vms::validate::parse_date("lease end", lease_end).ok()?;
+    Some((end - filed).whole_days())
+}
+
+/// The extensions of a request as everyone sees them; an approved one (by
+/// the department's manager, never the requester, on that extension as
+/// filed, within the department's longest total lease) moves the lease in
+/// force of a VM that exists.
+fn lease_extensions(r: &Records, requester: &str, spec: &mut crate::vms::model::RequestSpec, state: State, notes: &mut Vec<String>) -> Vec<Extension> {
+    let mut out = Vec::new();
+    let mut lease = spec.lease_end.clone();
+    for e in &r.extensions {
+        let rec = &e.record.value;
+        let mut ds: Vec<&Versioned<DecisionRecord>> = e.decisions.iter().collect();
+        ds.sort_by_key(|d| d.revision);
+        let decision = ds
+            .into_iter()
+            .find(|d| {
+                let who = d.writer.as_deref().unwrap_or(&d.value.decision.actor);
+                let ok = who == d.value.decision.actor && d.value.decision.stage == Stage::Manager && d.value.request_revision == e.record.revision && (!r.trust.proves_identity() || who != requester);
+                if !ok {
+                    notes.push(format!("a decision by {who} on extension {} does not count (the requester's own, another's name, or an earlier version of it)", rec.n));
+                }
+                ok
+            })
+            .map(|d| d.value.decision.clone());
+        let mut ext_state = match &decision {
+            Some(d) if d.approved => ExtensionState::Approved,
+            Some(_) => ExtensionState::Rejected,
+            None => ExtensionState::Pending,
+        };
+        if ext_state == ExtensionState::Approved {
+            let days = total_lease_days(&r.request.value.created_at, &rec.lease_end);
+            if r.max_lease_days > 0 && days.is_none_or(|d| d > i64::from(r.max_lease_days)) {
+                notes.push(format!("extension {} to {} is over the department's longest lease of {} days: not applied", rec.n, rec.lease_end, r.max_lease_days));
+                ext_state = ExtensionState::Rejected;
+            } else if rec.lease_end > lease {
+                lease = rec.lease_end.clone();
+            }
+        }
+        out.push(Extension { n: rec.n, lease_end: rec.lease_end.clone(), reason: rec.reason.clone(), at: rec.at.clone(), state: ext_state, decision });
+    }
+    if state.holds_vm() {
+        spec.lease_end = lease;
+    }
+    out
 }
 
 /// The manager's and the admin's decision that count, in write order.
@@ -221,7 +274,7 @@ mod tests {
 
     fn records(trust: Trust) -> Records {
         let request = RequestRecord { id: "r1".into(), spec: spec(), requester: "alice".into(), created_at: "t0".into(), quota: QuotaCheck { ok: true, lines: vec![] }, withdrawn: None, edited_at: None };
-        Records { request: Versioned { value: request, revision: 10, writer: Some("alice".into()) }, decisions: vec![], run: None, turn: 0, trust }
+        Records { request: Versioned { value: request, revision: 10, writer: Some("alice".into()) }, decisions: vec![], run: None, turn: 0, trust, extensions: vec![], max_lease_days: 0 }
     }
 
     fn decision(stage: Stage, by: &str, written_by: &str, on: i64, rev: i64) -> Versioned<DecisionRecord> {

@@ -28,7 +28,7 @@ use etcd_client::{Client, Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp
 use serde::{de::DeserializeOwned, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{DecisionRecord, ExecLock, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
+use super::{DecisionRecord, ExecLock, ExtensionRecord, ExtensionRecords, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
 use crate::connectors::etcd::classify;
 use crate::error::{with_timeout, Error, Result};
 use crate::team::TeamStore;
@@ -140,14 +140,37 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
         decisions: Vec<(Versioned<DecisionRecord>, Option<String>, String)>,
         run: Option<Versioned<RunRecord>>,
         turn: i64,
+        /// Lease extensions: (n, record, key).
+        extensions: Vec<(u32, Versioned<ExtensionRecord>, String)>,
+        /// Manager decisions on extensions: (n, decision, department, key).
+        extension_decisions: Vec<(u32, Versioned<DecisionRecord>, String, String)>,
     }
     let mut by_id: BTreeMap<String, Parts> = BTreeMap::new();
+    let mut max_lease: BTreeMap<String, u32> = BTreeMap::new();
     let mut problems = Vec::new();
     let mut problem = |key: &str, reason: String| problems.push(StoreProblem { key: key.to_string(), reason });
     for (key, value, revision, created) in kvs {
         let rest = &key[prefix.len()..];
         let segs: Vec<&str> = rest.split('/').collect();
-        match segs.as_slice() {
+        // `<id>.ext-<n>`: lease extension n of request id, beside it.
+        let ext = segs.last().and_then(|last| last.split_once(".ext-")).and_then(|(id, n)| n.parse::<u32>().ok().map(|n| (id.to_string(), n)));
+        match (segs.as_slice(), ext) {
+            (["requests", user, _], Some((id, n))) => match parse::<ExtensionRecord>(&value) {
+                Ok(rec) if rec.n == n => by_id.entry(id).or_default().extensions.push((n, Versioned { value: rec, revision, writer: Some(user.to_string()) }, key.clone())),
+                Ok(_) => problem(&key, "an extension under another number: skipped".into()),
+                Err(e) => problem(&key, format!("{e}: skipped")),
+            },
+            (["decisions", "manager", dept, user, _], Some((id, n))) => match parse::<DecisionRecord>(&value) {
+                Ok(d) => by_id.entry(id).or_default().extension_decisions.push((n, Versioned { value: d, revision, writer: Some(user.to_string()) }, dept.to_string(), key.clone())),
+                Err(e) => problem(&key, format!("{e}: skipped")),
+            },
+            (_, Some(_)) => problem(&key, "not a key of the Opsdeck VM store: skipped".into()),
+            (["quotas", dept], None) => {
+                if let Ok(q) = parse::<crate::vms::model::Quota>(&value) {
+                    max_lease.insert(dept.to_string(), q.max_lease_days);
+                }
+            }
+            (segs, None) => match segs {
             ["requests", user, id] => match parse::<RequestRecord>(&value) {
                 Ok(rec) if rec.id != *id => problem(&key, format!("holds request {} under the id {id}: skipped", rec.id)),
                 Ok(rec) if rec.requester != *user => problem(&key, format!("names \"{}\" as requester but sits under user \"{user}\": skipped", rec.requester)),
@@ -180,8 +203,9 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
                 Err(e) => problem(&key, format!("{e}: skipped")),
             },
             ["turns", id] => by_id.entry(id.to_string()).or_default().turn = revision,
-            ["names", _] | ["locks", _] | ["quotas", _] => {}
+            ["names", _] | ["locks", _] => {}
             _ => problem(&key, "not a key of the Opsdeck VM store (an older layout, or written around Opsdeck): skipped".into()),
+            },
         }
     }
     let mut records = Vec::new();
@@ -201,7 +225,33 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
                 _ => decisions.push(d),
             }
         }
-        records.push(Records { request, decisions, run: p.run, turn: p.turn, trust });
+        let dept = request.value.spec.department.clone();
+        let mut extensions: Vec<ExtensionRecords> = Vec::new();
+        let mut ext_decisions = p.extension_decisions;
+        let mut exts = p.extensions;
+        exts.sort_by_key(|e| e.0);
+        for (n, record, key) in exts {
+            if record.writer != request.writer {
+                problem(&key, format!("an extension of request {id} by someone other than its requester: skipped"));
+                continue;
+            }
+            let (mine, rest): (Vec<_>, Vec<_>) = ext_decisions.into_iter().partition(|d| d.0 == n);
+            ext_decisions = rest;
+            let mut decisions = Vec::new();
+            for (_, d, d_dept, d_key) in mine {
+                if d_dept == dept {
+                    decisions.push(d);
+                } else {
+                    problem(&d_key, format!("a decision for department \"{d_dept}\" on an extension of \"{dept}\": skipped"));
+                }
+            }
+            extensions.push(ExtensionRecords { record, decisions });
+        }
+        for (_, _, _, d_key) in ext_decisions {
+            problem(&d_key, format!("a decision on an extension of request {id} that does not exist: skipped"));
+        }
+        let max_lease_days = max_lease.get(&dept).copied().unwrap_or(0);
+        records.push(Records { request, decisions, run: p.run, turn: p.turn, trust, extensions, max_lease_days });
     }
     Listing { records, problems }
 }
@@ -312,13 +362,15 @@ impl RequestStore for EtcdStore {
         // then read them, the run and the turn at that same revision: one
         // consistent view, so a decision made meanwhile moves the turn past
         // what this view holds and deciding on it conflicts.
-        let suffix = format!("/{id}");
+        let (suffix, ext_infix) = (format!("/{id}"), format!("/{id}.ext-"));
         let keys_only = || Some(GetOptions::new().with_prefix().with_keys_only());
         let find = Txn::new().and_then([TxnOp::get(self.key(&["requests", ""]), keys_only()), TxnOp::get(self.key(&["decisions", ""]), keys_only())]);
         let (at, found) = self.txn_gets("reading VM requests", find).await?;
-        let mut keys: Vec<String> = found.into_iter().map(|kv| kv.0).filter(|k| k.ends_with(&suffix)).collect();
+        let mut keys: Vec<String> = found.into_iter().map(|kv| kv.0).filter(|k| k.ends_with(&suffix) || k.contains(&ext_infix)).collect();
         keys.extend([self.key(&["runs", id]), self.key(&["turns", id])]);
-        let read = Txn::new().and_then(keys.iter().map(|k| TxnOp::get(k.as_str(), Some(GetOptions::new().with_revision(at)))).collect::<Vec<_>>());
+        let mut ops: Vec<TxnOp> = keys.iter().map(|k| TxnOp::get(k.as_str(), Some(GetOptions::new().with_revision(at)))).collect();
+        ops.push(TxnOp::get(self.key(&["quotas", ""]), Some(GetOptions::new().with_prefix().with_revision(at))));
+        let read = Txn::new().and_then(ops);
         let (_, kvs) = self.txn_gets("reading a VM request", read).await?;
         assemble(&self.prefix, kvs, self.team.trust())
             .records
@@ -403,6 +455,36 @@ impl RequestStore for EtcdStore {
             return Err(Error::Conflict(format!("VM request {id} was changed or moved by someone else meanwhile")));
         }
         self.get(id).await
+    }
+
+    async fn put_extension(&self, current: &Records, ext: &ExtensionRecord) -> Result<Records> {
+        let id = &current.request.value.id;
+        let owner = current.request.writer.clone().unwrap_or_else(|| current.request.value.requester.clone());
+        let key = self.key(&["requests", &owner, &format!("{id}.ext-{}", ext.n)]);
+        let txn = Txn::new()
+            .when([Compare::create_revision(key.as_str(), CompareOp::Equal, 0), guard_rev(&self.key(&["turns", id]), current.turn)])
+            .and_then([TxnOp::put(key.as_str(), json(ext)?, None)]);
+        if !self.txn("asking for a lease extension", txn).await? {
+            return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it")));
+        }
+        self.get(id).await
+    }
+
+    async fn decide_extension(&self, current: &Records, n: u32, decision: &Decision) -> Result<Records> {
+        let req = &current.request.value;
+        let me = self.me(&decision.actor);
+        let ext = current.extensions.iter().find(|e| e.record.value.n == n).ok_or_else(|| Error::NotFound(format!("request {} has no extension {n}", req.id)))?;
+        let owner = current.request.writer.clone().unwrap_or_else(|| req.requester.clone());
+        let ext_key = self.key(&["requests", &owner, &format!("{}.ext-{n}", req.id)]);
+        let key = self.key(&["decisions", "manager", &req.spec.department, &me, &format!("{}.ext-{n}", req.id)]);
+        let turn = self.key(&["turns", &req.id]);
+        let txn = Txn::new()
+            .when([Compare::mod_revision(ext_key.as_str(), CompareOp::Equal, ext.record.revision), guard_rev(&turn, current.turn)])
+            .and_then([TxnOp::put(key.as_str(), json(&DecisionRecord { decision: decision.clone(), request_revision: ext.record.revision })?, None), TxnOp::put(turn, key, None)]);
+        if !self.txn("deciding a lease extension", txn).await? {
+            return Err(Error::Conflict(format!("VM request {}: the extension changed or someone decided first; reload it", req.id)));
+        }
+        self.get(&req.id).await
     }
 
     async fn lock(&self, id: &str, owner: &str) -> Result<Option<Box<dyn ExecLock>>> {

@@ -70,6 +70,8 @@ fn records(record: &str, revision: i64, decisions: Vec<(String, String, i64)>, r
         },
         turn: 0,
         trust: Trust::Personal,
+        extensions: vec![],
+        max_lease_days: 0,
     })
 }
 

@@ -50,6 +50,23 @@ pub struct DecisionRecord {
     pub request_revision: i64,
 }
 
+/// A lease extension asked for by the requester of a provisioned request
+/// (etcd: `requests/<user>/<id>.ext-<n>`, beside the request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRecord {
+    pub n: u32,
+    pub lease_end: String,
+    pub reason: String,
+    pub at: String,
+}
+
+/// An extension and the decisions on it (manager's, valid or not).
+#[derive(Debug, Clone)]
+pub struct ExtensionRecords {
+    pub record: Versioned<ExtensionRecord>,
+    pub decisions: Vec<Versioned<DecisionRecord>>,
+}
+
 /// What the executor built from: the request revision and spec that were
 /// approved, and by whom. Provisioning, retries and the lifecycle use this
 /// spec; a request changed afterwards does not change what is in force.
@@ -129,6 +146,10 @@ pub struct Records {
     /// compares and moves it, so of two approvers exactly one wins.
     pub turn: i64,
     pub trust: Trust,
+    /// Lease extensions (shared stores only).
+    pub extensions: Vec<ExtensionRecords>,
+    /// The department's longest total lease in days (0 = none), from its quota.
+    pub max_lease_days: u32,
 }
 
 impl Records {
@@ -209,6 +230,16 @@ pub trait RequestStore: Send + Sync {
     /// Replaces the run record if neither it nor the request changed since
     /// `current` was read.
     async fn put_run(&self, current: &Records, run: &RunRecord) -> Result<Records>;
+    /// Files lease extension `ext` of the request (its requester only).
+    async fn put_extension(&self, current: &Records, ext: &ExtensionRecord) -> Result<Records> {
+        let _ = (current, ext);
+        Err(crate::Error::Unsupported("lease extensions need the team's shared etcd store: in the personal store, edit the request instead".into()))
+    }
+    /// Records the manager's decision on extension `n` if nothing moved since `current` was read.
+    async fn decide_extension(&self, current: &Records, n: u32, decision: &Decision) -> Result<Records> {
+        let _ = (current, n, decision);
+        Err(crate::Error::Unsupported("lease extensions need the team's shared etcd store".into()))
+    }
     /// Takes the execution lock of a request; `None` when another instance holds it.
     async fn lock(&self, id: &str, owner: &str) -> Result<Option<Box<dyn ExecLock>>>;
 
