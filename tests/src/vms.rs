@@ -109,5 +109,5 @@ pub async fn raw_etcd(etcd: &Service, user: &str) -> etcd_client::Client {
 
 /// Saves an etcd connection for `user` in `t`.
 pub async fn etcd_connection(t: &TestBackend, etcd: &Service, user: &str) -> Connection {
-    t.add(&format!("etcd as {user}"), ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: Some(user.into()) }, Some(ETCD_PASSWORD)).await
+    t.add(&format!("etcd as {user}"), ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: Some(user.into()), allow_plaintext: false }, Some(ETCD_PASSWORD)).await
 }

@@ -78,6 +78,19 @@ fn add_test_list_remove_an_etcd_profile() {
         [("connection.delete", "ok"), ("connection.create", "error"), ("connection.test", "ok"), ("connection.create", "ok")],
         "newest first; the refused create is recorded too"
     );
+    // A password over http:// to another machine, or the Docker API without TLS: only when opted in.
+    let (code, _, err) = run(&["connections", "add", "etcd", "--name", "far", "--endpoints", "http://10.0.0.5:2379", "--user", "ops"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("clear text") && err.contains("--allow-plaintext"), "{err}");
+    let (code, _, err) = run(&["connections", "add", "docker", "--name", "far docker", "--host", "tcp://10.0.0.5:2375"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("without TLS"), "{err}");
+    let (code, _, err) = run(&["connections", "add", "docker", "--name", "far docker", "--host", "tcp://10.0.0.5:2375", "--allow-plaintext"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, _) = run(&["connections", "list", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("\"allow_plaintext\": true") || out.contains("\"allow_plaintext\":true"), "{out}");
+    run(&["connections", "remove", "far docker"]);
 }
 
 #[test]

@@ -18,7 +18,7 @@ use opsdeck_tests::Service;
 
 async fn session(t: &TestBackend, etcd: &Service) -> EtcdSession {
     let c = t
-        .add("cfg", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None }, None)
+        .add("cfg", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None)
         .await;
     t.backend.etcd_session(&c.id).await.unwrap()
 }
@@ -317,6 +317,7 @@ async fn rbac_denial_and_size_limit_are_clear_and_write_nothing() {
                 endpoints: vec![etcd.get("ETCD_ENDPOINT").into()],
                 tls: Some(TlsFiles { ca_file: Some(etcd.get("ETCD_TLS_CA").into()), cert_file: None, key_file: None }),
                 username: Some("alice".into()),
+                allow_plaintext: false,
             },
             Some(etcd.get("ETCD_PASSWORD")),
         )

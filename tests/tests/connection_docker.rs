@@ -10,7 +10,7 @@ use opsdeck_tests::Service;
 async fn local_socket_reports_engine_version() {
     let dockerd = shared("dockerd");
     let t = TestBackend::new().await;
-    let c = t.add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None }, None).await;
+    let c = t.add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None, allow_plaintext: false }, None).await;
     let outcome = t.backend.test_connection(&c.id).await.unwrap();
     assert!(outcome.ok, "{outcome:?}");
     assert!(outcome.version.as_deref().unwrap().starts_with("Docker "), "{outcome:?}");
@@ -22,7 +22,7 @@ async fn missing_socket_says_so() {
     let t = TestBackend::new().await;
     let dir = tempfile::tempdir().unwrap();
     let host = format!("unix://{}/docker.sock", dir.path().display());
-    let c = t.add("no docker", ConnectionSpec::Docker { host, tls: None }, None).await;
+    let c = t.add("no docker", ConnectionSpec::Docker { host, tls: None, allow_plaintext: false }, None).await;
     let outcome = t.backend.test_connection(&c.id).await.unwrap();
     assert_eq!(outcome.error_code, Some(ErrorCode::Unreachable), "{outcome:?}");
     assert!(outcome.message.contains("is dockerd running"), "{}", outcome.message);
@@ -42,7 +42,7 @@ async fn tcp_with_mutual_tls_and_a_foreign_client_certificate() {
     let host = dockerd.get("DOCKER_TLS_HOST").to_string();
     let t = TestBackend::new().await;
 
-    let good = t.add("docker tls", ConnectionSpec::Docker { host: host.clone(), tls: Some(tls_files(dockerd.get("DOCKER_CERT_PATH"))) }, None).await;
+    let good = t.add("docker tls", ConnectionSpec::Docker { host: host.clone(), tls: Some(tls_files(dockerd.get("DOCKER_CERT_PATH"))), allow_plaintext: false }, None).await;
     let ok = t.backend.test_connection(&good.id).await.unwrap();
     assert!(ok.ok, "{ok:?}");
 
@@ -59,7 +59,7 @@ async fn tcp_with_mutual_tls_and_a_foreign_client_certificate() {
         ca_file: Some(format!("{}/ca.pem", dockerd.get("DOCKER_CERT_PATH"))),
         ..tls_files(&d)
     };
-    let bad = t.add("docker tls intruder", ConnectionSpec::Docker { host: host.clone(), tls: Some(foreign) }, None).await;
+    let bad = t.add("docker tls intruder", ConnectionSpec::Docker { host: host.clone(), tls: Some(foreign), allow_plaintext: false }, None).await;
     let refused = t.backend.test_connection(&bad.id).await.unwrap();
     assert!(!refused.ok, "{refused:?}");
     assert_eq!(refused.error_code, Some(ErrorCode::Tls), "{refused:?}");
@@ -67,6 +67,6 @@ async fn tcp_with_mutual_tls_and_a_foreign_client_certificate() {
     assert!(refused.message.contains(&host), "names the host: {}", refused.message);
 
     // Plain TCP to the TLS port is not silently accepted.
-    let plain = t.add("docker plain to tls port", ConnectionSpec::Docker { host, tls: None }, None).await;
+    let plain = t.add("docker plain to tls port", ConnectionSpec::Docker { host, tls: None, allow_plaintext: false }, None).await;
     assert!(!t.backend.test_connection(&plain.id).await.unwrap().ok);
 }

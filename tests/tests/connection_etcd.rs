@@ -11,7 +11,7 @@ async fn plain_etcd_reports_its_version() {
     let etcd = Service::start("etcd", &[]);
     let t = TestBackend::new().await;
     let c = t
-        .add("local etcd", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None }, None)
+        .add("local etcd", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None)
         .await;
     let outcome = t.backend.test_connection(&c.id).await.unwrap();
     assert!(outcome.ok, "{outcome:?}");
@@ -28,6 +28,7 @@ fn tls_spec(etcd: &Service, user: Option<&str>) -> ConnectionSpec {
         endpoints: vec![etcd.get("ETCD_ENDPOINT").into()],
         tls: Some(TlsFiles { ca_file: Some(etcd.get("ETCD_TLS_CA").into()), cert_file: None, key_file: None }),
         username: user.map(Into::into),
+        allow_plaintext: false,
     }
 }
 
@@ -56,7 +57,7 @@ async fn tls_and_auth_right_and_wrong_password() {
     let no_ca = t
         .add(
             "etcd tls no ca",
-            ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None },
+            ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false },
             None,
         )
         .await;
@@ -72,7 +73,7 @@ async fn unreachable_endpoint_is_a_clear_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let t = TestBackend::new().await;
     let c = t
-        .add("nobody", ConnectionSpec::Etcd { endpoints: vec![format!("http://127.0.0.1:{port}")], tls: None, username: None }, None)
+        .add("nobody", ConnectionSpec::Etcd { endpoints: vec![format!("http://127.0.0.1:{port}")], tls: None, username: None, allow_plaintext: false }, None)
         .await;
     let outcome = t.backend.test_connection(&c.id).await.unwrap();
     assert!(!outcome.ok);

@@ -78,6 +78,7 @@ async fn secrets_never_reach_sqlite_logs_or_exports() {
         endpoints: vec![etcd.get("ETCD_ENDPOINT").into()],
         tls: Some(TlsFiles { ca_file: Some(etcd.get("ETCD_TLS_CA").into()), cert_file: None, key_file: None }),
         username: Some("alice".into()),
+        allow_plaintext: false,
     };
     let e = t.add("etcd with password", spec.clone(), Some(&etcd_pw)).await;
     assert!(e.has_secret);

@@ -286,7 +286,7 @@ async fn requesters_touch_only_their_own_and_bad_records_never_break_the_list() 
 async fn an_etcd_without_auth_is_refused_unless_opted_in() {
     let etcd = Service::start("etcd", &[]);
     let t = TestBackend::new().await;
-    let c = t.add("open etcd", opsdeck_core::connections::ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None }, None).await;
+    let c = t.add("open etcd", opsdeck_core::connections::ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None).await;
     let e = t.backend.vm_store(&shared(&c.id)).await.err().expect("refused");
     assert_eq!(e.code(), ErrorCode::InvalidInput);
     assert!(e.to_string().contains("needs etcd authentication") && e.to_string().contains("--allow-no-auth"), "{e}");

@@ -98,9 +98,9 @@ async fn main() {
         async move { b.save_connection(input).await.expect("save (needs a keychain session: scripts/with-session.sh)") }
     };
     let vc = add("lab vcenter", ConnectionSpec::Vsphere { url: vcsim.get("VCSIM_SDK_URL").into(), username: vcsim.get("VCSIM_USER").into(), thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()) }, Some(vcsim.get("VCSIM_PASSWORD"))).await;
-    let dk = add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None }, None).await;
+    let dk = add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None, allow_plaintext: false }, None).await;
     let k8 = add("lab cluster", ConnectionSpec::Kubernetes { kubeconfig: api.get("KUBECONFIG").into(), contexts: vec!["admin".into()] }, None).await;
-    add("lab etcd", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None }, None).await;
+    add("lab etcd", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None).await;
     backend.vm_inventory(&vc.id).await.unwrap();
     backend.image_inventory(&dk.id).await.unwrap();
     backend.cluster_health(&k8.id).await.unwrap();

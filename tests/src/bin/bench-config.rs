@@ -48,7 +48,7 @@ async fn main() {
     let etcd = Service::start("etcd", &[]);
     let endpoint = etcd.get("ETCD_ENDPOINT").to_string();
     let t = TestBackend::new().await;
-    let c = t.add("bench", ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None }, None).await;
+    let c = t.add("bench", ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None, allow_plaintext: false }, None).await;
     let s = t.backend.etcd_session(&c.id).await.unwrap();
 
     let mut raw = Client::connect([endpoint.as_str()], None).await.unwrap();

@@ -46,6 +46,8 @@ export interface DockerSpec {
   /** unix:///run/docker.sock | tcp://h:2376 | https://h:2376 */
   host: string;
   tls: TlsFiles | null;
+  /** accept tcp:// without TLS to another machine (opted in, warned) */
+  allow_plaintext?: boolean;
 }
 export interface KubernetesSpec {
   kind: 'kubernetes';
@@ -58,6 +60,8 @@ export interface EtcdSpec {
   endpoints: string[];
   tls: TlsFiles | null;
   username: string | null;
+  /** accept sending the password over http:// to another machine (opted in, warned) */
+  allow_plaintext?: boolean;
 }
 export type ConnectionSpec = VsphereSpec | DockerSpec | KubernetesSpec | EtcdSpec;
 

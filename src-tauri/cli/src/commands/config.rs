@@ -52,6 +52,9 @@ struct TargetArgs {
     user: Option<String>,
     #[arg(long, global = true)]
     password_stdin: bool,
+    /// With --endpoints: accept sending the password over http:// to another machine.
+    #[arg(long, global = true)]
+    allow_plaintext: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -300,8 +303,9 @@ async fn open(backend: &Backend, t: &TargetArgs) -> Result<EtcdSession, Error> {
         endpoints: t.endpoints.clone(),
         tls,
         username: t.user.clone(),
+        allow_plaintext: t.allow_plaintext,
     })?;
-    let opsdeck_core::connections::ConnectionSpec::Etcd { endpoints, tls, username } = spec else { unreachable!() };
+    let opsdeck_core::connections::ConnectionSpec::Etcd { endpoints, tls, username, .. } = spec else { unreachable!() };
     EtcdSession::connect(&EtcdTarget::new(&endpoints, tls.as_ref(), username.as_deref(), password.as_ref())).await
 }
 

@@ -81,6 +81,9 @@ pub enum AddCommand {
         tls: TlsArgs,
         #[command(flatten)]
         secret: SecretArgs,
+        /// Accept sending the password over http:// to another machine (clear text).
+        #[arg(long)]
+        allow_plaintext: bool,
     },
     /// A Docker Engine.
     Docker {
@@ -91,6 +94,9 @@ pub enum AddCommand {
         host: String,
         #[command(flatten)]
         tls: TlsArgs,
+        /// Accept tcp:// without TLS to another machine (anyone on the path controls the engine).
+        #[arg(long)]
+        allow_plaintext: bool,
     },
     /// Contexts of a kubeconfig file.
     Kubernetes {
@@ -146,10 +152,10 @@ fn read_secret(args: &SecretArgs) -> Result<Option<String>, Error> {
 
 fn input_of(cmd: AddCommand) -> Result<ConnectionInput, Error> {
     let (name, spec, secret) = match cmd {
-        AddCommand::Etcd { name, endpoints, user, tls, secret } => {
-            (name, ConnectionSpec::Etcd { endpoints, tls: tls.files(), username: user }, read_secret(&secret)?)
+        AddCommand::Etcd { name, endpoints, user, tls, secret, allow_plaintext } => {
+            (name, ConnectionSpec::Etcd { endpoints, tls: tls.files(), username: user, allow_plaintext }, read_secret(&secret)?)
         }
-        AddCommand::Docker { name, host, tls } => (name, ConnectionSpec::Docker { host, tls: tls.files() }, None),
+        AddCommand::Docker { name, host, tls, allow_plaintext } => (name, ConnectionSpec::Docker { host, tls: tls.files(), allow_plaintext }, None),
         AddCommand::Kubernetes { name, kubeconfig, contexts, secret } => {
             (name, ConnectionSpec::Kubernetes { kubeconfig, contexts }, read_secret(&secret)?)
         }

@@ -74,7 +74,7 @@ impl Backend {
     pub async fn etcd_session(&self, connection_id: &str) -> Result<EtcdSession> {
         let stored = crate::connections::store::get(&self.db, connection_id).await?;
         let c = stored.connection;
-        let ConnectionSpec::Etcd { endpoints, tls, username } = &c.spec else {
+        let ConnectionSpec::Etcd { endpoints, tls, username, .. } = &c.spec else {
             return Err(Error::invalid(format!("connection \"{}\" is not an etcd connection", c.name)));
         };
         if let Some(client) = self.etcd_clients.lock().ok().and_then(|m| m.get(connection_id).cloned()) {

@@ -66,7 +66,7 @@ impl Backend {
     /// Connects to a Docker connection profile's engine.
     pub async fn engine(&self, connection_id: &str) -> Result<Engine> {
         let c = self.connection(connection_id).await?;
-        let ConnectionSpec::Docker { host, tls } = &c.spec else {
+        let ConnectionSpec::Docker { host, tls, .. } = &c.spec else {
             return Err(Error::invalid(format!("connection \"{}\" is not a Docker connection", c.name)));
         };
         let docker = docker::connect(host, tls.as_ref()).await?;

@@ -48,13 +48,13 @@ fn need<'a>(c: &'a CheckSpec, v: &'a Option<String>, field: &str, why: &str) -> 
 
 pub async fn list(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Secret>) -> Result<String> {
     match spec {
-        ConnectionSpec::Etcd { endpoints, tls, username } => {
+        ConnectionSpec::Etcd { endpoints, tls, username, .. } => {
             let prefix = c.prefix.as_deref().unwrap_or("/");
             let mut client = etcd::EtcdTarget::new(endpoints, tls.as_ref(), username.as_deref(), secret).connect().await?;
             let r = client.get(prefix, Some(GetOptions::new().with_prefix().with_count_only())).await.map_err(|e| etcd::classify(e, "etcd", username.as_deref()))?;
             Ok(format!("{} keys under {prefix}", r.count()))
         }
-        ConnectionSpec::Docker { host, tls } => {
+        ConnectionSpec::Docker { host, tls, .. } => {
             let d = docker::connect(host, tls.as_ref()).await?;
             let images = d.list_images(Some(ListImagesOptions::default())).await.map_err(|e| docker::classify(e, host))?;
             Ok(format!("{} images", images.len()))
@@ -76,7 +76,7 @@ pub async fn list(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Secret>)
 
 pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Secret>) -> Result<String> {
     match spec {
-        ConnectionSpec::Etcd { endpoints, tls, username } => {
+        ConnectionSpec::Etcd { endpoints, tls, username, .. } => {
             let prefix = need(c, &c.prefix, "prefix", "an etcd round trip")?;
             let mut client = etcd::EtcdTarget::new(endpoints, tls.as_ref(), username.as_deref(), secret).connect().await?;
             let key = unique(&format!("{}opsdeck-check-", prefix));
@@ -91,7 +91,7 @@ pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Sec
                 _ => Err(Error::Internal(format!("{key} did not read back what was written"))),
             }
         }
-        ConnectionSpec::Docker { host, tls } => {
+        ConnectionSpec::Docker { host, tls, .. } => {
             let image = need(c, &c.image, "image", "a Docker round trip")?;
             let d = docker::connect(host, tls.as_ref()).await?;
             d.inspect_image(image).await.map_err(|e| match docker::classify(e, host) {

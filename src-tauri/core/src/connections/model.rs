@@ -62,6 +62,10 @@ pub enum ConnectionSpec {
         host: String,
         #[serde(default)]
         tls: Option<TlsFiles>,
+        /// Accept `tcp://`/`http://` without TLS to another machine (the API
+        /// is root on that host for anyone on the path). Off unless opted in.
+        #[serde(default)]
+        allow_plaintext: bool,
     },
     /// A kubeconfig file, or several separated like `KUBECONFIG` (merged the
     /// way kubectl merges them), and the contexts to use (empty = all).
@@ -77,6 +81,10 @@ pub enum ConnectionSpec {
         tls: Option<TlsFiles>,
         #[serde(default)]
         username: Option<String>,
+        /// Accept sending the password over `http://` to another machine.
+        /// Off unless opted in.
+        #[serde(default)]
+        allow_plaintext: bool,
     },
 }
 
@@ -91,6 +99,20 @@ impl ConnectionSpec {
     }
 
     /// A short human description of the target, used in the audit log.
+    /// When credentials (or root on a Docker host) cross the network in
+    /// clear text because the user opted in: the warning to show.
+    pub fn plaintext_warning(&self) -> Option<String> {
+        match self {
+            ConnectionSpec::Docker { host, tls: None, allow_plaintext: true } if (host.starts_with("tcp://") || host.starts_with("http://")) && !super::validate::is_loopback(host) => {
+                Some(format!("WARNING: the Docker API at {host} is used without TLS: anyone on the network path can control that engine"))
+            }
+            ConnectionSpec::Etcd { endpoints, username: Some(u), allow_plaintext: true, .. } if endpoints.iter().any(|e| e.starts_with("http://") && !super::validate::is_loopback(e)) => {
+                Some(format!("WARNING: the password of etcd user \"{u}\" goes over http:// in clear text"))
+            }
+            _ => None,
+        }
+    }
+
     pub fn target(&self) -> String {
         match self {
             ConnectionSpec::Vsphere { url, .. } => url.clone(),

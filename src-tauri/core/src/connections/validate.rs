@@ -64,6 +64,18 @@ fn validate_secret(kind: Kind, secret: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `url` (`scheme://host[:port]…`) names this machine: plain text
+/// to loopback never crosses a network.
+pub fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn opt(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
@@ -137,7 +149,7 @@ pub fn validate_spec(spec: ConnectionSpec) -> Result<ConnectionSpec> {
             let thumbprint = opt(thumbprint).map(|t| normalize_thumbprint(&t)).transpose()?;
             Ok(ConnectionSpec::Vsphere { url: parsed.to_string(), username, thumbprint })
         }
-        ConnectionSpec::Docker { host, tls } => {
+        ConnectionSpec::Docker { host, tls, allow_plaintext } => {
             let host = host.trim().to_string();
             let tls = validate_tls(tls)?;
             if let Some(path) = host.strip_prefix("unix://") {
@@ -161,7 +173,12 @@ pub fn validate_spec(spec: ConnectionSpec) -> Result<ConnectionSpec> {
                     "Docker host: expected unix:///path/docker.sock, tcp://host:port or https://host:port",
                 ));
             }
-            Ok(ConnectionSpec::Docker { host, tls })
+            if (host.starts_with("tcp://") || host.starts_with("http://")) && tls.is_none() && !is_loopback(&host) && !allow_plaintext {
+                return Err(Error::invalid(format!(
+                    "Docker host {host}: the Docker API without TLS gives control of that engine to anyone on the network path: use TLS (https://, or tcp:// with TLS files), or opt in explicitly (--allow-plaintext, or the checkbox)"
+                )));
+            }
+            Ok(ConnectionSpec::Docker { host, tls, allow_plaintext })
         }
         ConnectionSpec::Kubernetes { kubeconfig, contexts } => {
             let kubeconfig = kubeconfig.trim().to_string();
@@ -180,7 +197,7 @@ pub fn validate_spec(spec: ConnectionSpec) -> Result<ConnectionSpec> {
             }
             Ok(ConnectionSpec::Kubernetes { kubeconfig, contexts: out })
         }
-        ConnectionSpec::Etcd { endpoints, tls, username } => {
+        ConnectionSpec::Etcd { endpoints, tls, username, allow_plaintext } => {
             let endpoints: Vec<String> = endpoints
                 .iter()
                 .flat_map(|e| e.split([',', '\n', ' ']))
@@ -206,7 +223,13 @@ pub fn validate_spec(spec: ConnectionSpec) -> Result<ConnectionSpec> {
             if tls.is_some() && schemes[0] == "http" {
                 return Err(Error::invalid("endpoints: TLS files given but the endpoints are http://; use https://"));
             }
-            Ok(ConnectionSpec::Etcd { endpoints, tls, username: opt(username) })
+            let username = opt(username);
+            if username.is_some() && schemes[0] == "http" && endpoints.iter().any(|e| !is_loopback(e)) && !allow_plaintext {
+                return Err(Error::invalid(
+                    "endpoints: the etcd password would go over http:// in clear text: use https://, or opt in explicitly (--allow-plaintext, or the checkbox)",
+                ));
+            }
+            Ok(ConnectionSpec::Etcd { endpoints, tls, username, allow_plaintext })
         }
     }
 }
@@ -220,6 +243,7 @@ mod tests {
             endpoints: endpoints.iter().map(|s| s.to_string()).collect(),
             tls: None,
             username: None,
+            allow_plaintext: false,
         }
     }
 
@@ -253,6 +277,7 @@ mod tests {
                 key_file: key.map(Into::into),
             }),
             username: None,
+            allow_plaintext: false,
         };
         assert!(validate_spec(with_tls("https://a:2379", None, None)).is_ok());
         assert!(validate_spec(with_tls("http://a:2379", None, None)).is_err());
@@ -261,10 +286,11 @@ mod tests {
 
     #[test]
     fn docker_hosts() {
-        let d = |h: &str| validate_spec(ConnectionSpec::Docker { host: h.into(), tls: None });
+        let d = |h: &str| validate_spec(ConnectionSpec::Docker { host: h.into(), tls: None, allow_plaintext: false });
         assert!(d("unix:///var/run/docker.sock").is_ok());
         assert!(d("unix://relative.sock").is_err());
-        assert!(d("tcp://10.0.0.5:2376").is_ok());
+        assert!(d("tcp://127.0.0.1:2376").is_ok());
+        assert!(d("tcp://10.0.0.5:2376").is_err(), "no TLS to another machine without an opt-in");
         assert!(d("https://docker.example:2376").is_ok());
         assert!(d("docker.example:2376").is_err());
     }
@@ -296,15 +322,34 @@ mod tests {
             clear_secret: clear,
         };
         let etcd_user = ConnectionSpec::Etcd {
-            endpoints: vec!["http://a:2379".into()],
+            endpoints: vec!["https://a:2379".into()],
             tls: None,
             username: Some("alice".into()),
+            allow_plaintext: false,
         };
         assert!(validate_input(input(etcd_user.clone(), Some("pw"), false)).is_ok());
         assert!(validate_input(input(etcd_user.clone(), Some(""), false)).is_err());
         assert!(validate_input(input(etcd_user, Some("pw"), true)).is_err());
         assert!(validate_input(input(etcd(&["http://a:2379"]), Some("pw"), false)).is_err());
-        let docker = ConnectionSpec::Docker { host: "unix:///d.sock".into(), tls: None };
+        let docker = ConnectionSpec::Docker { host: "unix:///d.sock".into(), tls: None, allow_plaintext: false };
         assert!(validate_input(input(docker, Some("pw"), false)).is_err());
+    }
+
+    #[test]
+    fn plaintext_credentials_to_another_machine_need_an_opt_in() {
+        let etcd = |ep: &str, allow: bool| validate_spec(ConnectionSpec::Etcd { endpoints: vec![ep.into()], tls: None, username: Some("ops".into()), allow_plaintext: allow });
+        assert!(etcd("http://127.0.0.1:2379", false).is_ok(), "loopback never crosses a network");
+        assert!(etcd("http://[::1]:2379", false).is_ok());
+        assert!(etcd("http://localhost:2379", false).is_ok());
+        let e = etcd("http://10.0.0.5:2379", false).unwrap_err();
+        assert!(e.to_string().contains("clear text"), "{e}");
+        assert!(etcd("http://10.0.0.5:2379", true).unwrap().plaintext_warning().is_some());
+        assert!(etcd("https://10.0.0.5:2379", false).is_ok());
+        let docker = |h: &str, allow: bool| validate_spec(ConnectionSpec::Docker { host: h.into(), tls: None, allow_plaintext: allow });
+        assert!(docker("tcp://127.0.0.1:2375", false).is_ok());
+        assert!(docker("tcp://build-host:2375", false).unwrap_err().to_string().contains("without TLS"));
+        assert!(docker("tcp://build-host:2375", true).unwrap().plaintext_warning().is_some());
+        assert!(docker("unix:///var/run/docker.sock", false).unwrap().plaintext_warning().is_none());
+        assert!(is_loopback("127.8.9.1") && !is_loopback("tcp://127.example.com:1"));
     }
 }

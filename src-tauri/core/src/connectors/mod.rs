@@ -31,10 +31,10 @@ pub async fn probe(spec: &ConnectionSpec, secret: Option<&Secret>, limit: Durati
     let target = spec.target();
     let fut = async {
         match spec {
-            ConnectionSpec::Etcd { endpoints, tls, username } => {
+            ConnectionSpec::Etcd { endpoints, tls, username, .. } => {
                 etcd::probe(&etcd::EtcdTarget::new(endpoints, tls.as_ref(), username.as_deref(), secret)).await
             }
-            ConnectionSpec::Docker { host, tls } => docker::probe(host, tls.as_ref()).await,
+            ConnectionSpec::Docker { host, tls, .. } => docker::probe(host, tls.as_ref()).await,
             ConnectionSpec::Kubernetes { kubeconfig, contexts } => {
                 kube::probe(kubeconfig, contexts, secret, limit).await
             }
@@ -43,5 +43,10 @@ pub async fn probe(spec: &ConnectionSpec, secret: Option<&Secret>, limit: Durati
             }
         }
     };
-    with_timeout(target, limit, fut).await
+    let mut probe = with_timeout(target, limit, fut).await?;
+    // Said on every test of a profile that opted in to clear text.
+    if let Some(w) = spec.plaintext_warning() {
+        probe.message = format!("{w}; {}", probe.message);
+    }
+    Ok(probe)
 }

@@ -10,6 +10,7 @@ import { Spinner } from '../../components/Spinner';
 import { useT, type TFn } from '../../i18n';
 import {
   kindHasSecret,
+  plaintextRisk,
   toInput,
   validateForm,
   type ConnectionForm as FormState,
@@ -239,6 +240,20 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
     </div>
   ) : null;
 
+  // Clear text to another machine (an etcd password, the Docker API) only
+  // when the user says so, with the risk in red.
+  const plaintextBox = plaintextRisk(form) && (
+    <div class="field">
+      <label class="vm-check">
+        <input type="checkbox" checked={form.allowPlaintext} onChange={(e) => set('allowPlaintext', e.currentTarget.checked)} data-testid="conn-allow-plaintext" />
+        <span>{t('connections.form.allowPlaintext')}</span>
+      </label>
+      <p class="banner banner-error" role="alert">
+        {t(form.kind === 'docker' ? 'connections.form.plaintextDocker' : 'connections.form.plaintextEtcd')}
+      </p>
+    </div>
+  );
+
   return (
     <Modal
       variant="drawer"
@@ -343,6 +358,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
               <input {...text('dockerHost')} class="input mono" placeholder="unix:///var/run/docker.sock" />
             </Field>
             {tlsFields(t('connections.form.tlsHintDocker'))}
+            {plaintextBox}
           </>
         )}
 
@@ -405,6 +421,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
               <input {...text('username')} placeholder="root" />
             </Field>
             {secretField}
+            {plaintextBox}
           </>
         )}
 

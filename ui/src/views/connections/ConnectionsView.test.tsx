@@ -142,7 +142,7 @@ describe('Connections view', () => {
     expect(saved.at(-1)).toEqual({
       id: null,
       name: 'remote-etcd',
-      spec: { kind: 'etcd', endpoints: ['http://10.9.9.9:2379'], tls: null, username: null },
+      spec: { kind: 'etcd', endpoints: ['http://10.9.9.9:2379'], tls: null, username: null, allow_plaintext: false },
       secret: null,
       clear_secret: false,
     });

@@ -4,6 +4,7 @@ import {
   emptyForm,
   fromConnection,
   normalizeThumbprint,
+  plaintextRisk,
   splitEndpoints,
   toInput,
   validateDockerHost,
@@ -175,7 +176,7 @@ describe('toInput / fromConnection', () => {
     expect(toInput(f)).toEqual({
       id: null,
       name: 'cfg',
-      spec: { kind: 'etcd', endpoints: ['http://a:2379', 'http://b:2379'], tls: null, username: 'root' },
+      spec: { kind: 'etcd', endpoints: ['http://a:2379', 'http://b:2379'], tls: null, username: 'root', allow_plaintext: false },
       secret: 'pw',
       clear_secret: false,
     });
@@ -193,9 +194,14 @@ describe('toInput / fromConnection', () => {
     const f = form({ name: 'd', kind: 'docker', dockerHost: 'tcp://h:2376', tlsCa: ' /ca.pem ' });
     expect(toInput(f)).toMatchObject({
       secret: null,
-      spec: { kind: 'docker', host: 'tcp://h:2376', tls: { ca_file: '/ca.pem', cert_file: null, key_file: null } },
+      spec: { kind: 'docker', host: 'tcp://h:2376', tls: { ca_file: '/ca.pem', cert_file: null, key_file: null }, allow_plaintext: false },
     });
-    expect(toInput({ ...f, tlsCa: '' }).spec).toEqual({ kind: 'docker', host: 'tcp://h:2376', tls: null });
+    expect(toInput({ ...f, tlsCa: '' }).spec).toEqual({ kind: 'docker', host: 'tcp://h:2376', tls: null, allow_plaintext: false });
+    // Without TLS to another machine the form asks for the explicit opt-in; to loopback it does not.
+    expect(plaintextRisk({ ...f, tlsCa: '' })).toBe(true);
+    expect(plaintextRisk({ ...f, tlsCa: '', dockerHost: 'tcp://127.0.0.1:2375' })).toBe(false);
+    expect(plaintextRisk(form({ kind: 'etcd', endpoints: 'http://10.0.0.5:2379', username: 'ops' }))).toBe(true);
+    expect(plaintextRisk(form({ kind: 'etcd', endpoints: 'http://10.0.0.5:2379' }))).toBe(false);
   });
 
   it('round-trips a saved connection', () => {

@@ -53,6 +53,8 @@ export interface ConnectionForm {
   clearSecret: boolean;
   /** the saved connection has a secret in the keychain (edit only) */
   hasSecret: boolean;
+  /** etcd/docker: plain text to another machine, explicitly accepted */
+  allowPlaintext: boolean;
 }
 
 const p = (key: string, params?: Problem['params']): Problem => (params ? { key, params } : { key });
@@ -151,6 +153,20 @@ export function validateEndpoint(raw: string): Problem | null {
   if (r.scheme !== 'http' && r.scheme !== 'https') return p('validation.endpointScheme', { value: raw.trim() });
   if (r.port === null) return p('validation.endpointNoPort', { value: raw.trim() });
   return null;
+}
+
+/** Whether the form sends credentials (etcd) or the Docker API in clear
+ * text to another machine: it needs the explicit opt-in. */
+export function plaintextRisk(form: ConnectionForm): boolean {
+  const remote = (u: string) => !/^[a-z]+:\/\/(localhost|127\.[0-9.]+|\[::1\])(:|\/|$)/i.test(u.trim());
+  if (form.kind === 'docker') {
+    const h = form.dockerHost.trim();
+    return (h.startsWith('tcp://') || h.startsWith('http://')) && !form.tlsCa && !form.tlsCert && remote(h);
+  }
+  if (form.kind === 'etcd') {
+    return form.username.trim() !== '' && splitEndpoints(form.endpoints).some((e) => e.startsWith('http://') && remote(e));
+  }
+  return false;
 }
 
 /** Splits the endpoints text on commas, whitespace and newlines. */
@@ -268,7 +284,7 @@ export function specOf(form: ConnectionForm): ConnectionSpec {
         thumbprint: orNull(form.thumbprint),
       };
     case 'docker':
-      return { kind: 'docker', host: form.dockerHost.trim(), tls: tlsOf(form) };
+      return { kind: 'docker', host: form.dockerHost.trim(), tls: tlsOf(form), allow_plaintext: form.allowPlaintext };
     case 'kubernetes':
       return { kind: 'kubernetes', kubeconfig: form.kubeconfig.trim(), contexts: [...form.contexts] };
     case 'etcd':
@@ -277,6 +293,7 @@ export function specOf(form: ConnectionForm): ConnectionSpec {
         endpoints: splitEndpoints(form.endpoints),
         tls: tlsOf(form),
         username: orNull(form.username),
+        allow_plaintext: form.allowPlaintext,
       };
   }
 }
@@ -311,6 +328,7 @@ export function emptyForm(kind: Kind = 'etcd'): ConnectionForm {
     secret: '',
     clearSecret: false,
     hasSecret: false,
+    allowPlaintext: false,
   };
 }
 
@@ -324,6 +342,7 @@ export function fromConnection(c: Connection): ConnectionForm {
       return {
         ...f,
         dockerHost: s.host,
+        allowPlaintext: s.allow_plaintext ?? false,
         tlsCa: s.tls?.ca_file ?? '',
         tlsCert: s.tls?.cert_file ?? '',
         tlsKey: s.tls?.key_file ?? '',
@@ -335,6 +354,7 @@ export function fromConnection(c: Connection): ConnectionForm {
         ...f,
         endpoints: s.endpoints.join('\n'),
         username: s.username ?? '',
+        allowPlaintext: s.allow_plaintext ?? false,
         tlsCa: s.tls?.ca_file ?? '',
         tlsCert: s.tls?.cert_file ?? '',
         tlsKey: s.tls?.key_file ?? '',
