@@ -242,3 +242,23 @@ fn cli_health_writes_junit() {
     assert!(xml.contains(r#"<testcase name="admin""#) && xml.contains(r#"<testcase name="restricted""#), "{xml}");
     opsdeck_tests::junit::assert_valid(&xml);
 }
+
+#[tokio::test]
+async fn a_cluster_whose_tls_is_not_verified_says_so() {
+    let api = shared("kube-apiserver");
+    let t = opsdeck_tests::backend::TestBackend::new().await;
+    // The same cluster, once with its CA and once with TLS verification off.
+    let original = std::fs::read_to_string(api.get("KUBECONFIG")).unwrap();
+    let ca_line = original.lines().find(|l| l.contains("certificate-authority:")).expect("the kubeconfig names its CA").to_string();
+    let indent = &ca_line[..ca_line.len() - ca_line.trim_start().len()];
+    let insecure = original.replace(&ca_line, &format!("{indent}insecure-skip-tls-verify: true"));
+    let path = t.dir.path().join("insecure-kubeconfig");
+    std::fs::write(&path, insecure).unwrap();
+    for (file, expected) in [(api.get("KUBECONFIG").to_string(), false), (path.display().to_string(), true)] {
+        let c = t.add(&format!("lab {expected}"), opsdeck_core::connections::ConnectionSpec::Kubernetes { kubeconfig: file, contexts: vec!["admin".into()] }, None).await;
+        let h = t.backend.cluster_health(&c.id).await.unwrap();
+        assert_eq!(h[0].insecure_tls, expected, "{:?}", h[0]);
+        assert_ne!(h[0].verdict, opsdeck_core::clusters::model::Verdict::Unreachable, "{:?}", h[0].findings);
+    }
+    t.cleanup().await;
+}

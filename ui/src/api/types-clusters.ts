@@ -20,6 +20,8 @@ export interface ClusterHealth {
   nodes: { total: number; ready: number; cordoned: number; pressure: number };
   findings: Finding[];
   checked_at: string;
+  /** the kubeconfig turns TLS verification off for this cluster */
+  insecure_tls?: boolean;
 }
 
 export interface NodeRow {

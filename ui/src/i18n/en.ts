@@ -63,6 +63,8 @@ const en = {
     sortBy: 'Sort by {{column}}',
   },
   clusters: {
+    insecureTls: 'TLS not verified (insecure-skip-tls-verify)',
+    insecureTlsHint: 'The kubeconfig turns certificate checks off for this cluster: anyone on the network path could pose as its API server and receive your credentials.',
     cardLabel: 'Cluster {{context}}: {{verdict}}',
     verdict: { healthy: 'Healthy', degraded: 'Degraded', unreachable: 'Unreachable' },
     version: 'Version',

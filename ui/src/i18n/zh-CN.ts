@@ -67,6 +67,8 @@ const zhCN: Shape<Messages> = {
     sortBy: '按{{column}}排序',
   },
   clusters: {
+    insecureTls: '未校验 TLS（insecure-skip-tls-verify）',
+    insecureTlsHint: 'kubeconfig 为此集群关闭了证书校验：网络路径上的任何人都可以冒充其 API 服务器并拿到你的凭据。',
     cardLabel: '集群 {{context}}：{{verdict}}',
     verdict: { healthy: '健康', degraded: '降级', unreachable: '不可达' },
     version: '版本',

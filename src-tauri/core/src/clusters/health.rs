@@ -8,7 +8,7 @@ use futures::future::join_all;
 use super::fetch::snapshot;
 use super::findings;
 use super::model::{ClusterHealth, Finding, NodeSummary, Severity, Verdict};
-use crate::connectors::kube::{classify, client_for, read_kubeconfig, resolve_contexts};
+use crate::connectors::kube::{classify, client_for, read_kubeconfig, resolve_contexts, skips_tls_verify};
 use crate::error::Result;
 use crate::secrets::Secret;
 
@@ -24,6 +24,7 @@ pub(crate) fn unreachable(context: &str, message: String, latency: Option<u64>) 
         nodes: NodeSummary::default(),
         findings: vec![Finding { severity: Severity::Critical, kind: "api".into(), object: "apiserver".into(), message }],
         checked_at: crate::cache::db::now_rfc3339(),
+        insecure_tls: false,
     }
 }
 
@@ -60,6 +61,7 @@ pub(crate) fn evaluate(context: &str, version: Option<String>, latency: Option<u
         nodes,
         findings: out,
         checked_at: crate::cache::db::now_rfc3339(),
+        insecure_tls: false,
     }
 }
 
@@ -70,10 +72,13 @@ pub async fn check_all(path: &str, selected: &[String], token: Option<&Secret>, 
     let checks = contexts.into_iter().map(|context| {
         let kc = kubeconfig.clone();
         async move {
-            match tokio::time::timeout(limit, check(kc, &context, token)).await {
+            let insecure_tls = skips_tls_verify(&kc, &context);
+            let mut h = match tokio::time::timeout(limit, check(kc, &context, token)).await {
                 Ok(h) => h,
                 Err(_) => unreachable(&context, format!("no answer within {} s", limit.as_secs()), Some(limit.as_millis() as u64)),
-            }
+            };
+            h.insecure_tls = insecure_tls;
+            h
         }
     });
     Ok(join_all(checks).await)

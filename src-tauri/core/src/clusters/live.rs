@@ -50,6 +50,12 @@ pub fn watch(kubeconfig: kube::config::Kubeconfig, contexts: Vec<String>, token:
         .into_iter()
         .map(|context| {
             let (kc, token, cb) = (kubeconfig.clone(), token.clone(), on_health.clone());
+            // Every verdict of this context says whether its TLS is verified.
+            let insecure_tls = crate::connectors::kube::skips_tls_verify(&kc, &context);
+            let cb: OnHealth = Arc::new(move |mut h: ClusterHealth| {
+                h.insecure_tls = insecure_tls;
+                cb(h)
+            });
             tokio::spawn(async move { run_context(kc, context, token, cb).await })
         })
         .collect();

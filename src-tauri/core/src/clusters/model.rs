@@ -47,4 +47,8 @@ pub struct ClusterHealth {
     pub nodes: NodeSummary,
     pub findings: Vec<Finding>,
     pub checked_at: String,
+    /// The kubeconfig turns TLS verification off for this cluster
+    /// (`insecure-skip-tls-verify`): shown on its card.
+    #[serde(default)]
+    pub insecure_tls: bool,
 }

@@ -72,6 +72,12 @@ pub fn token_bound(selected: &[String], has_token: bool) -> Result<()> {
     Ok(())
 }
 
+/// Whether the kubeconfig turns TLS verification off for `context`'s cluster.
+pub fn skips_tls_verify(kubeconfig: &Kubeconfig, context: &str) -> bool {
+    let cluster = kubeconfig.contexts.iter().find(|c| c.name == context).and_then(|c| c.context.as_ref()).map(|c| c.cluster.clone());
+    cluster.is_some_and(|name| kubeconfig.clusters.iter().any(|c| c.name == name && c.cluster.as_ref().is_some_and(|x| x.insecure_skip_tls_verify == Some(true))))
+}
+
 /// Builds a client for one context. `token` replaces the context's user
 /// credentials (client certs, exec plugins) when given.
 pub async fn client_for(kubeconfig: Kubeconfig, context: &str, token: Option<&Secret>) -> Result<Client> {

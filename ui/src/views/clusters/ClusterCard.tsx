@@ -41,6 +41,11 @@ export function ClusterCard({ card, onOpen, onKeyDown }: { card: Card; onOpen: (
         </div>
         <StatusBadge state={state}>{t(`clusters.verdict.${h.verdict}`)}</StatusBadge>
       </header>
+      {h.insecure_tls && (
+        <p class="banner banner-warn" role="status" title={t('clusters.insecureTlsHint')} data-testid="cluster-insecure-tls">
+          {t('clusters.insecureTls')}
+        </p>
+      )}
       <dl class="cl-facts">
         <div>
           <dt>{t('clusters.version')}</dt>
