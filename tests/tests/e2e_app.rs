@@ -74,8 +74,13 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
     fill(c, "[data-testid=conn-secret]", vcsim.get("VCSIM_PASSWORD")).await;
     click(c, "[data-testid=conn-fetch-thumbprint]").await;
     let expected = vcsim.get("VCSIM_THUMBPRINT_SHA256").to_string();
-    wait_until(c, "input[data-testid=conn-thumbprint]", Read::Prop("value"), |v| v == expected, Duration::from_secs(15)).await;
+    // Shown for the user to compare, not pinned until confirmed.
+    wait_until(c, "[data-testid=conn-fetched-thumbprint]", Read::Prop("textContent"), |t| t.contains(&expected), Duration::from_secs(15)).await;
+    let pinned = wait_until(c, "input[data-testid=conn-thumbprint]", Read::Prop("value"), |_| true, Duration::from_secs(1)).await;
+    assert!(pinned.is_empty(), "nothing pinned before the user confirms: {pinned}");
     shot(c, "connection-form-vsphere-thumbprint").await;
+    click(c, "[data-testid=conn-confirm-thumbprint]").await;
+    wait_until(c, "input[data-testid=conn-thumbprint]", Read::Prop("value"), |v| v == expected, Duration::from_secs(5)).await;
     click(c, "[data-testid=conn-save]").await;
     let (state, text) = test_row(c, "e2e vcsim").await;
     assert_eq!(state, "ok", "{text}");

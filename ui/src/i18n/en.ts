@@ -718,6 +718,8 @@ const en = {
       clearSecret: 'Remove stored secret',
       thumbprint: 'Certificate thumbprint (SHA-256)',
       thumbprintHint: 'Pins the server certificate. Compare a fetched value with the one vCenter shows before saving. Leave empty to verify with the system CA store.',
+      fetchedThumbprint: 'The server presents this certificate. Compare it with the SHA-256 fingerprint vCenter shows (or your administrator gives you) before pinning it:',
+      confirmThumbprint: 'It matches: pin it',
       fetchThumbprint: 'Fetch from server',
       allowPlaintext: 'Accept clear text to this machine',
       plaintextEtcd: 'The etcd password would travel over http:// in clear text: anyone on the network path can read it. Use https:// unless this network is trusted.',

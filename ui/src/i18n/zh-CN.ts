@@ -718,6 +718,8 @@ const zhCN: Shape<Messages> = {
       clearSecret: '删除已保存的凭据',
       thumbprint: '证书指纹（SHA-256）',
       thumbprintHint: '用于固定服务器证书。保存前请将获取到的指纹与 vCenter 显示的指纹核对。留空则使用系统 CA 证书库校验。',
+      fetchedThumbprint: '服务器出示的证书如下。请先与 vCenter 显示（或管理员提供）的 SHA-256 指纹核对，再固定：',
+      confirmThumbprint: '一致，固定它',
       fetchThumbprint: '从服务器获取',
       allowPlaintext: '接受以明文连接此主机',
       plaintextEtcd: 'etcd 密码将通过 http:// 明文传输：网络路径上的任何人都能读到。除非网络可信，请使用 https://。',

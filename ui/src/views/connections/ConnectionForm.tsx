@@ -127,6 +127,8 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
 
   const [thumbLoading, setThumbLoading] = useState(false);
   const [thumbError, setThumbError] = useState<AppError | null>(null);
+  /** A fetched thumbprint waiting for the user to compare it and confirm it is pinned. */
+  const [fetchedThumb, setFetchedThumb] = useState<string | null>(null);
   /** Asks the server for its certificate thumbprint (no credentials sent) for the user to compare and pin. */
   const fetchThumbprint = async () => {
     setTouched((s) => new Set(s).add('vsphereUrl'));
@@ -135,7 +137,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
     setThumbLoading(true);
     setThumbError(null);
     try {
-      set('thumbprint', await api.vsphereThumbprint(url));
+      setFetchedThumb(await api.vsphereThumbprint(url));
     } catch (e) {
       setThumbError(toAppError(e));
     } finally {
@@ -346,6 +348,24 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
               {thumbError && (
                 <div class="error-inline-text" role="alert">
                   {thumbError.message}
+                </div>
+              )}
+              {fetchedThumb && (
+                <div class="confirm-strip" role="status" data-testid="conn-fetched-thumbprint">
+                  <span>
+                    {t('connections.form.fetchedThumbprint')} <code class="mono">{fetchedThumb}</code>
+                  </span>
+                  <button
+                    type="button"
+                    class="btn btn-sm btn-primary"
+                    data-testid="conn-confirm-thumbprint"
+                    onClick={() => {
+                      set('thumbprint', fetchedThumb);
+                      setFetchedThumb(null);
+                    }}
+                  >
+                    {t('connections.form.confirmThumbprint')}
+                  </button>
                 </div>
               )}
             </Field>
