@@ -805,6 +805,8 @@ const en = {
     noMatch: 'No entries match these filters.',
     clearFilters: 'Clear filters',
     tab: { local: 'This machine', team: 'Team trail (etcd)' },
+    since: 'From (day, UTC)',
+    until: 'Until (day, UTC)',
     filterUser: 'etcd user',
     filterTarget: 'Target contains…',
     chainIntact: 'Chain intact',

@@ -805,6 +805,8 @@ const zhCN: Shape<Messages> = {
     noMatch: '没有符合筛选条件的记录。',
     clearFilters: '清除筛选',
     tab: { local: '本机', team: '团队审计链（etcd）' },
+    since: '起始日期（UTC）',
+    until: '截止日期（UTC）',
     filterUser: 'etcd 用户',
     filterTarget: '对象包含…',
     chainIntact: '哈希链完整',

@@ -2,8 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client';
 import type { AuditEntry, AuditFilter, AuditResult } from '../../api/types';
-import { KINDS } from '../../api/types';
 import { useLatestOnly } from '../../app/latestOnly';
+import { PlatformSelect } from './PlatformSelect';
 import { DataTable, type Column } from '../../components/DataTable';
 import { EmptyState } from '../../components/EmptyState';
 import { Icon } from '../../components/Icon';
@@ -157,20 +157,7 @@ export function LocalLog() {
           }}
         />
       </label>
-      <select
-        class="input input-sm"
-        data-testid="audit-platform"
-        aria-label={t('audit.platform')}
-        value={platform}
-        onChange={(e) => setPlatform(e.currentTarget.value)}
-      >
-        <option value="">{t('audit.allPlatforms')}</option>
-        {[...KINDS, 'app' as const].map((k) => (
-          <option key={k} value={k}>
-            {t(`kind.${k}`)}
-          </option>
-        ))}
-      </select>
+      <PlatformSelect value={platform} onChange={setPlatform} testid="audit-platform" />
       <select
         class="input input-sm"
         data-testid="audit-result"

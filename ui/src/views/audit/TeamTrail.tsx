@@ -3,9 +3,9 @@
 // the top with each break, and the entries where it breaks are marked.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client';
-import type { TrailEntry, TrailReport } from '../../api/types';
-import { KINDS } from '../../api/types';
+import type { AuditPlatform, TrailEntry, TrailReport } from '../../api/types';
 import { useLatestOnly } from '../../app/latestOnly';
+import { PlatformSelect } from './PlatformSelect';
 import { DataTable, type Column } from '../../components/DataTable';
 import { EmptyState } from '../../components/EmptyState';
 import { Icon } from '../../components/Icon';
@@ -19,6 +19,9 @@ export function TeamTrail() {
   const [user, setUser] = useState('');
   const [platform, setPlatform] = useState('');
   const [target, setTarget] = useState('');
+  // Days (YYYY-MM-DD, the date inputs' value), inclusive, in UTC.
+  const [since, setSince] = useState('');
+  const [until, setUntil] = useState('');
   const [query, setQuery] = useState({ user: '', target: '' }); // debounced text fields
   const [report, setReport] = useState<TrailReport | null>(null);
   const { loading, error, run } = useLatestOnly();
@@ -29,18 +32,28 @@ export function TeamTrail() {
   }, [user, target]);
 
   const load = () =>
-    run(() => api.auditTeam({ user: query.user || null, platform: platform || null, target: query.target || null, since: null, until: null }), setReport);
+    run(
+      () =>
+        api.auditTeam({
+          user: query.user || null,
+          platform: platform || null,
+          target: query.target || null,
+          since: since ? `${since}T00:00:00Z` : null,
+          until: until ? `${until}T23:59:59Z` : null,
+        }),
+      setReport,
+    );
 
   useEffect(() => {
     void load();
-  }, [platform, query]);
+  }, [platform, query, since, until]);
 
   const broken = new Set(report?.breaks.map((b) => b.seq) ?? []);
   const columns: Column<TrailEntry>[] = [
     { id: 'seq', header: '#', cell: (e) => <span class="mono">{e.seq}</span>, sortValue: (e) => e.seq, class: 'col-seq' },
     { id: 'time', header: t('audit.col.time'), cell: (e) => <span class="mono nowrap">{formatDateTime(e.at)}</span>, sortValue: (e) => e.at, class: 'col-datetime' },
     { id: 'user', header: t('audit.col.user'), cell: (e) => <span class="truncate" title={e.key}>{e.user}</span>, sortValue: (e) => e.user, class: 'col-actor' },
-    { id: 'platform', header: t('audit.col.platform'), cell: (e) => <KindLabel kind={e.platform as (typeof KINDS)[number]} />, sortValue: (e) => e.platform, class: 'col-kind' },
+    { id: 'platform', header: t('audit.col.platform'), cell: (e) => <KindLabel kind={e.platform as AuditPlatform} />, sortValue: (e) => e.platform, class: 'col-kind' },
     { id: 'target', header: t('audit.col.target'), cell: (e) => <span class="mono truncate" title={e.target}>{e.target}</span>, sortValue: (e) => e.target, class: 'col-audit-target' },
     { id: 'action', header: t('audit.col.action'), cell: (e) => <span class="mono nowrap">{e.action}</span>, sortValue: (e) => e.action, class: 'col-action' },
     {
@@ -56,15 +69,10 @@ export function TeamTrail() {
   const toolbar = (
     <div class="audit-filters">
       <input class="input input-sm" data-testid="team-audit-user" placeholder={t('audit.filterUser')} aria-label={t('audit.filterUser')} value={user} onInput={(e) => setUser(e.currentTarget.value)} />
-      <select class="input input-sm" data-testid="team-audit-platform" aria-label={t('audit.platform')} value={platform} onChange={(e) => setPlatform(e.currentTarget.value)}>
-        <option value="">{t('audit.allPlatforms')}</option>
-        {[...KINDS, 'app' as const].map((k) => (
-          <option key={k} value={k}>
-            {t(`kind.${k}`)}
-          </option>
-        ))}
-      </select>
+      <PlatformSelect value={platform} onChange={setPlatform} testid="team-audit-platform" />
       <input class="input input-sm" data-testid="team-audit-target" placeholder={t('audit.filterTarget')} aria-label={t('audit.filterTarget')} value={target} onInput={(e) => setTarget(e.currentTarget.value)} />
+      <input class="input input-sm" type="date" data-testid="team-audit-since" aria-label={t('audit.since')} title={t('audit.since')} value={since} onChange={(e) => setSince(e.currentTarget.value)} />
+      <input class="input input-sm" type="date" data-testid="team-audit-until" aria-label={t('audit.until')} title={t('audit.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
       <span class="toolbar-spacer" />
       {report && report.breaks.length === 0 && (
         <span data-testid="team-audit-intact">

@@ -351,7 +351,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
                 </div>
               )}
               {fetchedThumb && (
-                <div class="confirm-strip" role="status" data-testid="conn-fetched-thumbprint">
+                <div class="confirm-strip thumb-confirm" role="status" data-testid="conn-fetched-thumbprint">
                   <span>
                     {t('connections.form.fetchedThumbprint')} <code class="mono">{fetchedThumb}</code>
                   </span>
