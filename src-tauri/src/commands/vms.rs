@@ -140,3 +140,39 @@ pub fn vms_unwatch(watches: State<'_, VmWatches>, watch_id: u32) -> UiResult<()>
     watches.remove(watch_id);
     Ok(())
 }
+
+/// What the chosen request store proves (personal, shared, shared without
+/// auth) and the records it skipped as malformed or misplaced.
+#[derive(serde::Serialize)]
+pub struct StoreStatus {
+    trust: opsdeck_core::vms::store::Trust,
+    problems: Vec<opsdeck_core::vms::store::StoreProblem>,
+}
+
+#[tauri::command]
+pub async fn vms_store_status(backend: State<'_, Backend>) -> UiResult<StoreStatus> {
+    let store = backend.vm_default_store().await?;
+    let (_, problems) = backend.vm_requests_checked(store.as_ref()).await?;
+    Ok(StoreStatus { trust: store.trust(), problems })
+}
+
+#[tauri::command]
+pub async fn vms_withdraw(backend: State<'_, Backend>, id: String, comment: String) -> UiResult<VmRequest> {
+    check_request_id(&id)?;
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_withdraw(store.as_ref(), &id, &comment).await?)
+}
+
+#[tauri::command]
+pub async fn vms_extend(backend: State<'_, Backend>, id: String, lease_end: String, reason: String) -> UiResult<VmRequest> {
+    check_request_id(&id)?;
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_extend(store.as_ref(), &id, &lease_end, &reason).await?)
+}
+
+#[tauri::command]
+pub async fn vms_decide_extension(backend: State<'_, Backend>, id: String, n: u32, approved: bool, comment: String) -> UiResult<VmRequest> {
+    check_request_id(&id)?;
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_decide_extension(store.as_ref(), &id, n, approved, &comment).await?)
+}

@@ -22,7 +22,7 @@ import type {
 } from './types';
 import type { ClusterHealth } from './types-clusters';
 import type { ImageProgress, Policy, ReportFormat, ScanProgress } from './types-images';
-import type { ProvisionProgress, Quota, RequestSpec, Stage, VmEvent, VmSettings } from './types-vms';
+import type { ProvisionProgress, Quota, RequestSpec, Stage, StoreStatus, VmEvent, VmRequest, VmSettings } from './types-vms';
 
 const ERROR_CODES: readonly ErrorCode[] = [
   'invalid_input',
@@ -201,6 +201,11 @@ export const api = {
   vmsSubmit: (connectionId: string, spec: RequestSpec) => call('vms_submit', { connectionId, spec }),
   vmsDecide: (connectionId: string, id: string, stage: Stage, approved: boolean, comment: string) =>
     call('vms_decide', { connectionId, id, stage, approved, comment }),
+  vmsStoreStatus: (): Promise<StoreStatus> => call('vms_store_status'),
+  vmsWithdraw: (id: string, comment: string): Promise<VmRequest> => call('vms_withdraw', { id, comment }),
+  vmsExtend: (id: string, leaseEnd: string, reason: string): Promise<VmRequest> => call('vms_extend', { id, leaseEnd, reason }),
+  vmsDecideExtension: (id: string, n: number, approved: boolean, comment: string): Promise<VmRequest> =>
+    call('vms_decide_extension', { id, n, approved, comment }),
   /** Provisions one request; each step's progress arrives on `onProgress`. */
   vmsProvision: (connectionId: string, id: string, onProgress: (p: ProvisionProgress) => void) =>
     call('vms_provision', { connectionId, id, onProgress: new Channel<ProvisionProgress>(onProgress) }),

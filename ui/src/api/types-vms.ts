@@ -88,6 +88,12 @@ export interface Quota {
   max_lease_days?: number;
 }
 
+/** What the chosen request store proves, and the records it skipped. */
+export interface StoreStatus {
+  trust: 'personal' | 'shared' | 'shared_no_auth';
+  problems: { key: string; reason: string }[];
+}
+
 export interface Extension {
   n: number;
   lease_end: string;
@@ -211,6 +217,10 @@ export interface VmsCommands {
   vms_requests: [undefined, VmRequest[]];
   vms_submit: [{ connectionId: string; spec: RequestSpec }, VmRequest];
   vms_decide: [{ connectionId: string; id: string; stage: Stage; approved: boolean; comment: string }, VmRequest];
+  vms_store_status: [undefined, StoreStatus];
+  vms_withdraw: [{ id: string; comment: string }, VmRequest];
+  vms_extend: [{ id: string; leaseEnd: string; reason: string }, VmRequest];
+  vms_decide_extension: [{ id: string; n: number; approved: boolean; comment: string }, VmRequest];
   vms_provision: [{ connectionId: string; id: string; onProgress: EventChannel<ProvisionProgress> }, VmRequest];
   vms_lifecycle: [{ connectionId: string }, LifecycleAction[]];
   vms_compliance: [{ connectionId: string }, ComplianceFinding[]];

@@ -130,6 +130,16 @@ const en = {
     },
   },
   vms: {
+    skipped: '{{count}} record(s) in the store were skipped: malformed, or written where their writer may not write',
+    extension: {
+      title: 'Lease extensions',
+      state: { pending: 'Waiting for the manager', approved: 'Approved', rejected: 'Rejected' },
+      reasonHint: 'Reason (withdrawal, extension, or the manager\'s comment)',
+      withdraw: 'Withdraw request',
+      until: 'New lease end',
+      ask: 'Ask to extend the lease',
+      approve: 'Approve extension to {{until}}',
+    },
     connection: 'vCenter',
     newRequest: 'New request',
     empty: 'No VM requests yet. File one with "New request".',

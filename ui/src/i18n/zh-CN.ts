@@ -134,6 +134,16 @@ const zhCN: Shape<Messages> = {
     },
   },
   vms: {
+    skipped: '存储中有 {{count}} 条记录被跳过：格式错误，或写在了写入者无权写入的位置',
+    extension: {
+      title: '租期延长',
+      state: { pending: '等待经理审批', approved: '已批准', rejected: '已拒绝' },
+      reasonHint: '理由（撤回、延长，或经理的意见）',
+      withdraw: '撤回申请',
+      until: '新的租期结束日',
+      ask: '申请延长租期',
+      approve: '批准延长至 {{until}}',
+    },
     connection: 'vCenter',
     newRequest: '新建申请',
     empty: '还没有虚拟机申请。点击"新建申请"提交一个。',

@@ -11,6 +11,7 @@ import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
 import { widthRef } from '../images/model';
 import { nextAction, provisionPercent, stateBadge, STEPS } from './model';
+import { RequestChanges } from './RequestChanges';
 
 interface Props {
   connId: string;
@@ -165,6 +166,7 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged }: Props)
             </div>
           </div>
         )}
+        <RequestChanges request={r} onChanged={onChanged} />
         {(action === 'provision' || action === 'retry') && (
           <div class="vm-actions">
             <button type="button" class="btn btn-primary" disabled={busy} onClick={() => void provision()} data-testid="vm-provision">

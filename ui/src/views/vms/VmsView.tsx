@@ -23,6 +23,7 @@ import { applyVmEvent, nextAction, sortForInbox, stateBadge } from './model';
 import { QuotasPanel } from './QuotasPanel';
 import { RequestDialog } from './RequestDialog';
 import { RequestDrawer } from './RequestDrawer';
+import { StoreBanner } from './StoreBanner';
 import { SettingsPanel } from './SettingsPanel';
 
 const LAST_CONNECTION_KEY = 'opsdeck.vms.connection';
@@ -152,6 +153,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
         )}
       />
       <div class="img-body">
+        {tab === 'requests' && <StoreBanner version={version} />}
         {tab === 'requests' && (
           <DataTable
             label={t('vms.tab.requests')}
