@@ -111,3 +111,25 @@ async fn concurrent_appends_from_two_members_keep_one_chain() {
     carol.cleanup().await;
     mia.cleanup().await;
 }
+
+#[tokio::test]
+async fn with_the_team_etcd_down_changes_still_happen_and_say_what_missed_the_trail() {
+    let etcd = etcd_with_vm_roles(DEFAULT_ROOT).await;
+    let (carol, _) = member(&etcd, "carol").await;
+    drop(etcd); // the team's etcd goes away
+    for theme in ["dark", "light"] {
+        let mut s = carol.backend.settings().await.unwrap();
+        s.theme = theme.into();
+        carol.backend.set_settings(s).await.expect("the change itself does not depend on the team trail");
+    }
+    let missed = carol.backend.audit_log(&opsdeck_core::cache::audit::AuditFilter { text: Some("audit.team_trail".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let details: Vec<&str> = missed.entries.iter().map(|e| e.detail.as_str()).collect();
+    assert_eq!(details.len(), 2, "{details:?}");
+    assert!(details.iter().all(|d| d.contains("did not reach the team audit trail")), "{details:?}");
+    // The second did not wait for the etcd again.
+    assert!(details[0].contains("not retried for a minute"), "{details:?}");
+    let settings_entries = carol.backend.audit_log(&opsdeck_core::cache::audit::AuditFilter { text: Some("settings.update".into()), result: Some("ok".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(settings_entries.total, 2, "both changes are in the local log");
+    assert!(carol.backend.audit_verify_local().await.unwrap().is_empty());
+    carol.cleanup().await;
+}

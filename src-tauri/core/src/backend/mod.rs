@@ -33,6 +33,8 @@ use crate::secrets::{Keychain, Secret};
 
 /// An audit line waits at most this long for the team's etcd.
 const TEAM_AUDIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+/// After the team's etcd failed to answer, audited changes skip it this long.
+const TEAM_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How to open the backend.
 #[derive(Debug, Clone)]
@@ -86,6 +88,9 @@ pub struct Backend {
     etcd_clients: Arc<Mutex<HashMap<String, etcd_client::Client>>>,
     /// Logged-in vCenter sessions by connection id (reused).
     vim_sessions: Arc<Mutex<HashMap<String, crate::vms::vsphere::Vim>>>,
+    /// Until when the team trail is known unreachable: audited changes do
+    /// not each wait for it (offline use stays fast); they are marked locally.
+    team_down_until: Arc<Mutex<Option<std::time::Instant>>>,
 }
 
 impl std::fmt::Debug for Backend {
@@ -109,6 +114,7 @@ impl Backend {
             data_dir: options.data_dir,
             etcd_clients: Arc::default(),
             vim_sessions: Arc::default(),
+            team_down_until: Arc::default(),
         })
     }
 
@@ -172,7 +178,11 @@ impl Backend {
     /// Appends to the team trail (of `team`, or of the settings' team store).
     async fn team_append(&self, team: Option<&crate::team::TeamStore>, e: crate::team::trail::NewEntry<'_>) -> Result<()> {
         let at = crate::cache::db::now_rfc3339();
-        crate::error::with_timeout("the team audit trail", TEAM_AUDIT_TIMEOUT, async {
+        let down = self.team_down_until.lock().ok().and_then(|g| *g).is_some_and(|until| std::time::Instant::now() < until);
+        if down {
+            return Err(Error::Unreachable("the team's etcd did not answer a moment ago; not retried for a minute".into()));
+        }
+        let result = crate::error::with_timeout("the team audit trail", TEAM_AUDIT_TIMEOUT, async {
             let owned;
             let team = match team {
                 Some(t) => t,
@@ -190,7 +200,15 @@ impl Backend {
             }
             crate::team::trail::append(team, e, &at).await.map(|_| ())
         })
-        .await
+        .await;
+        if let Err(err) = &result {
+            if matches!(err.code(), crate::ErrorCode::Unreachable | crate::ErrorCode::Timeout) {
+                if let Ok(mut g) = self.team_down_until.lock() {
+                    *g = Some(std::time::Instant::now() + TEAM_RETRY_AFTER);
+                }
+            }
+        }
+        result
     }
 
     // ---- connections -------------------------------------------------------
