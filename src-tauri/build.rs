@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "audit_team",
     "vms_store_status",
     "vms_withdraw",
+    "vms_edit",
     "vms_extend",
     "vms_decide_extension",
     "config_changes",

@@ -58,6 +58,7 @@ pub fn run() {
             commands::vms::vms_settings,
             commands::vms::vms_store_status,
             commands::vms::vms_withdraw,
+            commands::vms::vms_edit,
             commands::vms::vms_extend,
             commands::vms::vms_decide_extension,
             commands::vms::vms_set_settings,

@@ -64,6 +64,16 @@ async fn request_approve_and_provision_from_the_ui() {
     fill(c, "[data-testid=vm-comment]", "ok for the sprint").await;
     app.click("[data-testid=vm-approve]").await;
     wait_until(c, "[data-testid=vm-detail]", Read::Attr("data-state"), |s| s == "pending_admin", Duration::from_secs(20)).await;
+    // The requester changes the size before the admin decides: the approvals start over.
+    app.click("[data-testid=vm-edit]").await;
+    fill(c, "[data-testid=vm-form-memory_gb]", "2").await;
+    app.click("[data-testid=vm-form-submit]").await;
+    wait_until(c, "[data-testid=vm-detail]", Read::Attr("data-state"), |s| s == "pending_manager", Duration::from_secs(20)).await;
+    let history = wait_until(c, "[data-testid=vm-history]", Read::Prop("textContent"), |t| t.contains("edited by the requester"), Duration::from_secs(5)).await;
+    assert!(history.contains("edited by the requester"), "{history}");
+    fill(c, "[data-testid=vm-comment]", "ok for the sprint").await;
+    app.click("[data-testid=vm-approve]").await;
+    wait_until(c, "[data-testid=vm-detail]", Read::Attr("data-state"), |s| s == "pending_admin", Duration::from_secs(20)).await;
     app.click("[data-testid=vm-approve]").await;
     wait_until(c, "[data-testid=vm-detail]", Read::Attr("data-state"), |s| s == "approved", Duration::from_secs(20)).await;
     shot(c, "vms-request-approved").await;

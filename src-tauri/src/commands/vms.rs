@@ -176,3 +176,12 @@ pub async fn vms_decide_extension(backend: State<'_, Backend>, id: String, n: u3
     let store = backend.vm_default_store().await?;
     Ok(backend.vm_decide_extension(store.as_ref(), &id, n, approved, &comment).await?)
 }
+
+/// The requester changes their request (checked against the vCenter's inventory); decisions start again.
+#[tauri::command]
+pub async fn vms_edit(backend: State<'_, Backend>, connection_id: String, id: String, spec: RequestSpec) -> UiResult<VmRequest> {
+    check_id(&connection_id)?;
+    check_request_id(&id)?;
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_edit(store.as_ref(), &connection_id, &id, spec).await?)
+}

@@ -203,6 +203,7 @@ export const api = {
     call('vms_decide', { connectionId, id, stage, approved, comment }),
   vmsStoreStatus: (): Promise<StoreStatus> => call('vms_store_status'),
   vmsWithdraw: (id: string, comment: string): Promise<VmRequest> => call('vms_withdraw', { id, comment }),
+  vmsEdit: (connectionId: string, id: string, spec: RequestSpec): Promise<VmRequest> => call('vms_edit', { connectionId, id, spec }),
   vmsExtend: (id: string, leaseEnd: string, reason: string): Promise<VmRequest> => call('vms_extend', { id, leaseEnd, reason }),
   vmsDecideExtension: (id: string, n: number, approved: boolean, comment: string): Promise<VmRequest> =>
     call('vms_decide_extension', { id, n, approved, comment }),

@@ -219,6 +219,7 @@ export interface VmsCommands {
   vms_decide: [{ connectionId: string; id: string; stage: Stage; approved: boolean; comment: string }, VmRequest];
   vms_store_status: [undefined, StoreStatus];
   vms_withdraw: [{ id: string; comment: string }, VmRequest];
+  vms_edit: [{ connectionId: string; id: string; spec: RequestSpec }, VmRequest];
   vms_extend: [{ id: string; leaseEnd: string; reason: string }, VmRequest];
   vms_decide_extension: [{ id: string; n: number; approved: boolean; comment: string }, VmRequest];
   vms_provision: [{ connectionId: string; id: string; onProgress: EventChannel<ProvisionProgress> }, VmRequest];

@@ -136,6 +136,7 @@ const en = {
       state: { pending: 'Waiting for the manager', approved: 'Approved', rejected: 'Rejected' },
       reasonHint: 'Reason (withdrawal, extension, or the manager\'s comment)',
       withdraw: 'Withdraw request',
+      edit: 'Edit request',
       until: 'New lease end',
       ask: 'Ask to extend the lease',
       approve: 'Approve extension to {{until}}',
@@ -181,6 +182,7 @@ const en = {
     },
     form: {
       title: 'New VM request',
+      editTitle: 'Edit request {{name}} (the approvals start over)',
       submit: 'File request',
       submitting: 'Filing…',
       name: 'VM name',

@@ -140,6 +140,7 @@ const zhCN: Shape<Messages> = {
       state: { pending: '等待经理审批', approved: '已批准', rejected: '已拒绝' },
       reasonHint: '理由（撤回、延长，或经理的意见）',
       withdraw: '撤回申请',
+      edit: '修改申请',
       until: '新的租期结束日',
       ask: '申请延长租期',
       approve: '批准延长至 {{until}}',
@@ -185,6 +186,7 @@ const zhCN: Shape<Messages> = {
     },
     form: {
       title: '新建虚拟机申请',
+      editTitle: '修改申请 {{name}}（审批将重新开始）',
       submit: '提交申请',
       submitting: '提交中…',
       name: '虚拟机名称',

@@ -1,5 +1,5 @@
 // What can still change about a request after it was filed: its requester
-// withdraws it (no VM yet) or asks to extend a provisioned VM's lease; the
+// edits (every decision starts over) or withdraws it (no VM yet) or asks to extend a provisioned VM's lease; the
 // department's manager decides an extension. Who may do what is decided by
 // the backend (the etcd user of the store); a refusal is shown as it comes.
 import { useState } from 'preact/hooks';
@@ -12,7 +12,7 @@ import { formatDateTime } from '../../util/time';
 const WITHDRAWABLE: VmRequest['state'][] = ['pending_manager', 'pending_admin', 'approved', 'rejected', 'failed'];
 const EXT_BADGE = { pending: 'warn', approved: 'ok', rejected: 'error' } as const;
 
-export function RequestChanges({ request: r, onChanged }: { request: VmRequest; onChanged: (r: VmRequest) => void }) {
+export function RequestChanges({ request: r, onChanged, onEdit }: { request: VmRequest; onChanged: (r: VmRequest) => void; onEdit: () => void }) {
   const t = useT();
   const [text, setText] = useState('');
   const [until, setUntil] = useState('');
@@ -60,9 +60,14 @@ export function RequestChanges({ request: r, onChanged }: { request: VmRequest; 
       )}
       <div class="vm-actions">
         {WITHDRAWABLE.includes(r.state) && (
-          <button type="button" class="btn btn-danger-ghost" disabled={busy} onClick={() => void run(() => api.vmsWithdraw(r.id, text))} data-testid="vm-withdraw">
-            {t('vms.extension.withdraw')}
-          </button>
+          <>
+            <button type="button" class="btn" disabled={busy} onClick={onEdit} data-testid="vm-edit">
+              {t('vms.extension.edit')}
+            </button>
+            <button type="button" class="btn btn-danger-ghost" disabled={busy} onClick={() => void run(() => api.vmsWithdraw(r.id, text))} data-testid="vm-withdraw">
+              {t('vms.extension.withdraw')}
+            </button>
+          </>
         )}
         {r.state === 'provisioned' && !pending && (
           <>

@@ -13,6 +13,8 @@ interface Props {
   inventory: Inventory | null;
   onClose: () => void;
   onFiled: (r: VmRequest) => void;
+  /** Edit this request (its requester only; the name stays) instead of filing a new one. */
+  editing?: VmRequest | null;
 }
 
 function defaults(inv: Inventory | null): RequestSpec {
@@ -34,9 +36,9 @@ function defaults(inv: Inventory | null): RequestSpec {
   };
 }
 
-export function RequestDialog({ connId, inventory, onClose, onFiled }: Props) {
+export function RequestDialog({ connId, inventory, onClose, onFiled, editing }: Props) {
   const t = useT();
-  const [spec, setSpec] = useState<RequestSpec>(() => defaults(inventory));
+  const [spec, setSpec] = useState<RequestSpec>(() => (editing ? { ...editing.spec } : defaults(inventory)));
   const [touched, setTouched] = useState<Set<keyof RequestSpec>>(new Set());
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -80,7 +82,8 @@ export function RequestDialog({ connId, inventory, onClose, onFiled }: Props) {
     if (Object.keys(errors).length > 0) return;
     setBusy(true);
     try {
-      onFiled(await api.vmsSubmit(connId, { ...spec, name: spec.name.trim(), department: spec.department.trim() }));
+      const clean = { ...spec, name: spec.name.trim(), department: spec.department.trim() };
+      onFiled(await (editing ? api.vmsEdit(connId, editing.id, clean) : api.vmsSubmit(connId, clean)));
     } catch (e) {
       setServerError(toAppError(e).message);
     } finally {
@@ -91,7 +94,7 @@ export function RequestDialog({ connId, inventory, onClose, onFiled }: Props) {
   const templates = inventory?.vms.filter((v) => v.template) ?? [];
   return (
     <Modal
-      title={t('vms.form.title')}
+      title={editing ? t('vms.form.editTitle', { name: editing.spec.name }) : t('vms.form.title')}
       onClose={onClose}
       onSubmit={() => void submit()}
       size="lg"
@@ -115,7 +118,7 @@ export function RequestDialog({ connId, inventory, onClose, onFiled }: Props) {
       )}
       <div class="vm-form-grid">
         <Field id="vm-name" label={t('vms.form.name')} hint={t('vms.form.nameHint')} error={shown('name')}>
-          <input {...text('name')} autocomplete="off" spellcheck={false} />
+          <input {...text('name')} autocomplete="off" spellcheck={false} disabled={Boolean(editing)} />
         </Field>
         <Field id="vm-template" label={t('vms.form.template')} error={shown('template')}>
           <select {...text('template')} onChange={(e) => set('template', e.currentTarget.value)}>

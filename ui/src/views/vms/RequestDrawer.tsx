@@ -18,9 +18,10 @@ interface Props {
   request: VmRequest;
   onClose: () => void;
   onChanged: (r: VmRequest) => void;
+  onEdit: () => void;
 }
 
-export function RequestDrawer({ connId, request: r, onClose, onChanged }: Props) {
+export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }: Props) {
   const t = useT();
   const { settings } = useSettings();
   const [comment, setComment] = useState('');
@@ -166,7 +167,7 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged }: Props)
             </div>
           </div>
         )}
-        <RequestChanges request={r} onChanged={onChanged} />
+        <RequestChanges request={r} onChanged={onChanged} onEdit={onEdit} />
         {(action === 'provision' || action === 'retry') && (
           <div class="vm-actions">
             <button type="button" class="btn btn-primary" disabled={busy} onClick={() => void provision()} data-testid="vm-provision">

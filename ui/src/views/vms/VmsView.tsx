@@ -49,6 +49,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
   const [open, setOpen] = useState<string | null>(null);
   const [filing, setFiling] = useState(false);
   const [version, setVersion] = useState(0);
+  const [editing, setEditing] = useState<VmRequest | null>(null);
   const [lifecycleBusy, setLifecycleBusy] = useState(false);
 
   const loadRequests = useCallback(() => {
@@ -186,7 +187,19 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
           }}
         />
       )}
-      {current && <RequestDrawer key={current.id} connId={id} request={current} onClose={() => setOpen(null)} onChanged={changed} />}
+      {editing && (
+        <RequestDialog
+          connId={id}
+          inventory={inventory}
+          editing={editing}
+          onClose={() => setEditing(null)}
+          onFiled={(r) => {
+            setEditing(null);
+            changed(r);
+          }}
+        />
+      )}
+      {current && !editing && <RequestDrawer key={current.id} connId={id} request={current} onClose={() => setOpen(null)} onChanged={changed} onEdit={() => setEditing(current)} />}
     </section>
   );
 }
