@@ -101,6 +101,15 @@ async fn raw_value(c: &mut etcd_client::Client, k: &str) -> serde_json::Value {
     serde_json::from_slice(r.kvs().first().unwrap_or_else(|| panic!("{k} is absent")).value()).expect("json")
 }
 
+/// Writes an approving decision by hand, as etcdctl would: `stage` by
+/// `actor` into `at` (a key under the root), on the current revision of the
+/// request at `request` — what Opsdeck itself would write, around its checks.
+async fn forge_decision(raw: &mut etcd_client::Client, request: &str, at: &str, stage: &str, actor: &str) -> Result<etcd_client::PutResponse, etcd_client::Error> {
+    let rev = raw.get(key(request), None).await?.kvs()[0].mod_revision();
+    let d = serde_json::json!({"decision": {"stage": stage, "approved": true, "actor": actor, "at": "2026-12-04T00:00:00Z", "comment": "forged"}, "request_revision": rev});
+    raw.put(key(at), serde_json::to_vec(&d).unwrap(), None).await
+}
+
 fn is_permission_denied(e: etcd_client::Error) -> bool {
     e.to_string().contains("permission denied")
 }
@@ -120,9 +129,7 @@ async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() 
     assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
     // Around Opsdeck: bob writes the decision into his own (writable) key.
     let mut bob = team.raw("bob").await;
-    let req_rev = bob.get(key(&format!("vms/requests/bob/{own}")), None).await.unwrap().kvs()[0].mod_revision();
-    let forged = serde_json::json!({"decision": {"stage": "manager", "approved": true, "actor": "bob", "at": "2026-12-04T00:00:00Z", "comment": "self"}, "request_revision": req_rev});
-    bob.put(key(&format!("vms/decisions/manager/qa/bob/{own}")), serde_json::to_vec(&forged).unwrap(), None).await.expect("bob may write his own key");
+    forge_decision(&mut bob, &format!("vms/requests/bob/{own}"), &format!("vms/decisions/manager/qa/bob/{own}"), "manager", "bob").await.expect("bob may write his own key");
     for reader in ["bob", "bert", "carol"] {
         let v = team.view(reader, &own).await;
         assert_eq!(v.state, State::PendingManager, "{reader} sees the self-approval ignored");
@@ -135,17 +142,16 @@ async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() 
     // A decision claiming another person, written in the claimant's place: etcd refuses.
     let mut alice = team.raw("alice").await;
     let id = team.submit("alice", "sod-alice").await;
-    let as_bert = serde_json::json!({"decision": {"stage": "manager", "approved": true, "actor": "bert", "at": "2026-12-04T00:00:00Z", "comment": ""}, "request_revision": 1});
-    assert!(is_permission_denied(alice.put(key(&format!("vms/decisions/manager/qa/bert/{id}")), serde_json::to_vec(&as_bert).unwrap(), None).await.unwrap_err()));
+    let as_bert = forge_decision(&mut alice, &format!("vms/requests/alice/{id}"), &format!("vms/decisions/manager/qa/bert/{id}"), "manager", "bert").await;
+    assert!(is_permission_denied(as_bert.unwrap_err()));
     // Another department's manager cannot decide for qa (etcd refuses their write).
     assert_eq!(team.decide("dave", &id, Stage::Manager).await.unwrap_err().code(), ErrorCode::Forbidden);
 
     // The admin skipping the manager: refused before, and a raw admin decision does not count.
     assert_eq!(team.decide("carol", &id, Stage::Admin).await.unwrap_err().code(), ErrorCode::Conflict);
     let mut carol = team.raw("carol").await;
+    forge_decision(&mut carol, &format!("vms/requests/alice/{id}"), &format!("vms/decisions/admin/carol/{id}"), "admin", "carol").await.unwrap();
     let req_rev = carol.get(key(&format!("vms/requests/alice/{id}")), None).await.unwrap().kvs()[0].mod_revision();
-    let skip = serde_json::json!({"decision": {"stage": "admin", "approved": true, "actor": "carol", "at": "2026-12-04T00:00:00Z", "comment": "skip"}, "request_revision": req_rev});
-    carol.put(key(&format!("vms/decisions/admin/carol/{id}")), serde_json::to_vec(&skip).unwrap(), None).await.unwrap();
     let v = team.view("alice", &id).await;
     assert_eq!(v.state, State::PendingManager);
     assert!(v.notes.iter().any(|n| n.contains("without a manager's approval")), "{:?}", v.notes);
@@ -167,9 +173,7 @@ async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() 
     assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
     assert!(e.to_string().contains("needs another person"), "{e}");
     let mut mia = team.raw("mia").await;
-    let req_rev = mia.get(key(&format!("vms/requests/alice/{id}")), None).await.unwrap().kvs()[0].mod_revision();
-    let twice = serde_json::json!({"decision": {"stage": "admin", "approved": true, "actor": "mia", "at": "2026-12-04T00:00:00Z", "comment": ""}, "request_revision": req_rev});
-    mia.put(key(&format!("vms/decisions/admin/mia/{id}")), serde_json::to_vec(&twice).unwrap(), None).await.unwrap();
+    forge_decision(&mut mia, &format!("vms/requests/alice/{id}"), &format!("vms/decisions/admin/mia/{id}"), "admin", "mia").await.unwrap();
     let v = team.view("carol", &id).await;
     assert_eq!(v.state, State::PendingAdmin);
     assert!(v.notes.iter().any(|n| n.contains("already approved as manager")), "{:?}", v.notes);

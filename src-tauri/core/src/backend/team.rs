@@ -1,8 +1,13 @@
-//! The team plane on the backend: the team trail (read, filtered, verified)
-//! and the local log's chain check.
+//! The team plane on the backend: the team trail (read, filtered, verified),
+//! the local log's chain check, and config change requests.
 
+use super::config::EtcdSession;
 use super::vms::StoreChoice;
 use super::Backend;
+use crate::cache::db::now_rfc3339;
+use crate::team::changes::{self, ChangeView};
+use crate::team::TeamStore;
+use crate::vms::store::StoreProblem;
 use crate::cache::audit;
 use crate::error::{Error, Result};
 use crate::team::chain::Break;
@@ -31,12 +36,6 @@ impl Backend {
 }
 
 // ---- config change requests (protected prefixes) -------------------------
-
-use super::config::EtcdSession;
-use crate::cache::db::now_rfc3339;
-use crate::team::changes::{self, ChangeView};
-use crate::team::TeamStore;
-use crate::vms::store::StoreProblem;
 
 impl Backend {
     /// The team store in the etcd of `s`, under `root` (auth required).

@@ -16,14 +16,13 @@
 //! change, and never by the change's author; a change whose keys moved since
 //! it was made is stale and cannot be published.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use etcd_client::{Compare, CompareOp, GetOptions, Permission, Txn, TxnOp};
 use serde::{Deserialize, Serialize};
 
 use super::TeamStore;
-use crate::connectors::etcd::classify;
 use crate::error::{with_timeout, Error, Result};
 use crate::vms::store::StoreProblem;
 
@@ -99,14 +98,11 @@ pub struct ChangeView {
 }
 
 fn err(team: &TeamStore, what: &str, e: etcd_client::Error) -> Error {
-    match classify(e, team.label(), team.user()) {
-        Error::Forbidden(m) => Error::Forbidden(format!("{what}: {m}")),
-        other => other,
-    }
+    team.etcd_error(what, e, "change requests need the reviewer or publisher duty (opsdeck vm roles --member USER=reviewer|publisher)")
 }
 
 fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| Error::Internal(format!("cannot serialise a change record: {e}")))
+    super::to_json(v, "a change record")
 }
 
 fn me(team: &TeamStore) -> Result<String> {
@@ -217,21 +213,40 @@ pub async fn list(team: &TeamStore) -> Result<(Vec<ChangeView>, Vec<StoreProblem
             _ => problems.push(bad("not a key of the change-request store: skipped".into())),
         }
     }
+    // The keys' current revisions tell a stale change: read once for every
+    // unpublished change (a published one is published whatever moved since).
+    let keys: BTreeSet<&str> = by_id.values().filter(|p| p.published.is_none()).filter_map(|p| p.change.as_ref()).flat_map(|(rec, _)| rec.ops.iter().map(|o| o.key.as_str())).collect();
+    let current = current_revisions(team, keys).await?;
     let mut out = Vec::new();
     for (_, parts) in by_id {
         let Some((rec, rev)) = parts.change else { continue };
-        // The keys' current revisions, to tell a stale change.
-        let mut moved = Vec::new();
-        for op in &rec.ops {
-            let cur = c.get(op.key.as_str(), Some(GetOptions::new().with_keys_only())).await.map_err(|e| err(team, "reading a changed key", e))?;
-            if cur.kvs().first().map_or(0, |kv| kv.mod_revision()) != op.base_revision {
-                moved.push(op.key.clone());
-            }
-        }
+        let moved = if parts.published.is_some() {
+            Vec::new()
+        } else {
+            rec.ops.iter().filter(|op| current.get(op.key.as_str()).copied().unwrap_or(0) != op.base_revision).map(|op| op.key.clone()).collect()
+        };
         out.push(compose(rec, rev, parts.reviews, parts.published, moved));
     }
     out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
     Ok((out, problems))
+}
+
+/// The mod_revision of each key (absent keys are left out), in transactions
+/// of keys-only reads well under etcd's default limit of 128 operations.
+async fn current_revisions(team: &TeamStore, keys: BTreeSet<&str>) -> Result<BTreeMap<String, i64>> {
+    let keys: Vec<&str> = keys.into_iter().collect();
+    let mut out = BTreeMap::new();
+    let mut c = team.client();
+    for chunk in keys.chunks(64) {
+        let txn = Txn::new().and_then(chunk.iter().map(|k| TxnOp::get(*k, Some(GetOptions::new().with_keys_only()))).collect::<Vec<_>>());
+        let r = with_timeout("etcd (read changed keys)", TIMEOUT, async { c.txn(txn).await.map_err(|e| err(team, "reading the changed keys", e)) }).await?;
+        for op in r.op_responses() {
+            if let etcd_client::TxnOpResponse::Get(g) = op {
+                out.extend(g.kvs().iter().map(|kv| (String::from_utf8_lossy(kv.key()).into_owned(), kv.mod_revision())));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn compose(rec: ChangeRecord, revision: i64, mut reviews: Vec<(ReviewRecord, String, i64)>, published: Option<PublishRecord>, moved: Vec<String>) -> ChangeView {

@@ -19,6 +19,11 @@ use crate::vms::store::Trust;
 
 pub const DEFAULT_ROOT: &str = "/opsdeck/";
 
+/// A team record as stored (JSON); `what` names it in the (internal) error.
+pub fn to_json<T: serde::Serialize>(v: &T, what: &str) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| Error::Internal(format!("cannot serialise {what}: {e}")))
+}
+
 pub fn validate_root(root: &str) -> Result<()> {
     if !root.starts_with('/') || !root.ends_with('/') || root.len() < 2 {
         return Err(Error::invalid(format!("team store prefix \"{root}\": must start and end with '/', e.g. {DEFAULT_ROOT}")));
@@ -65,6 +70,15 @@ impl TeamStore {
 
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// An etcd error of `what`, classified; a refusal names the user and
+    /// says what to ask for (`hint`).
+    pub fn etcd_error(&self, what: &str, e: etcd_client::Error, hint: &str) -> Error {
+        match crate::connectors::etcd::classify(e, &self.label, self.user()) {
+            Error::Forbidden(m) => Error::Forbidden(format!("{what}: etcd refused it for user \"{}\" ({m}); {hint}", self.user().unwrap_or("none"))),
+            other => other,
+        }
     }
 
     pub fn trust(&self) -> Trust {

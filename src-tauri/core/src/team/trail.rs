@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 
 use super::chain::{self, Break, ChainEntry, GENESIS};
 use super::TeamStore;
-use crate::connectors::etcd::classify;
 use crate::error::{with_timeout, Error, Result};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,10 +76,7 @@ fn head_key(team: &TeamStore) -> String {
 }
 
 fn err(team: &TeamStore, what: &str, e: etcd_client::Error) -> Error {
-    match classify(e, team.label(), team.user()) {
-        Error::Forbidden(m) => Error::Forbidden(format!("{what}: {m}; every team member needs the role opsdeck-audit and their own opsdeck-user role (opsdeck team roles)")),
-        other => other,
-    }
+    team.etcd_error(what, e, "every team member needs the role opsdeck-audit and their own opsdeck-user role (opsdeck vm roles --member …)")
 }
 
 /// Appends one entry as the store's user; returns its position.
@@ -114,7 +110,7 @@ pub async fn append(team: &TeamStore, e: NewEntry<'_>, at: &str) -> Result<u64> 
 }
 
 fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| Error::Internal(format!("cannot serialise an audit entry: {e}")))
+    super::to_json(v, "an audit entry")
 }
 
 /// Reads the whole trail and verifies it.

@@ -29,7 +29,6 @@ use serde::{de::DeserializeOwned, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{DecisionRecord, ExecLock, ExtensionRecord, ExtensionRecords, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
-use crate::connectors::etcd::classify;
 use crate::error::{with_timeout, Error, Result};
 use crate::team::TeamStore;
 use crate::vms::model::{Decision, Quota, Stage};
@@ -68,14 +67,7 @@ impl EtcdStore {
     }
 
     fn err(&self, what: &str, e: etcd_client::Error) -> Error {
-        let user = self.team.user();
-        match classify(e, self.team.label(), user) {
-            Error::Forbidden(m) => Error::Forbidden(format!(
-                "{what}: etcd refused it for user \"{}\" ({m}); only the role that owns these keys may write them — ask an etcd administrator if this user should hold it",
-                user.unwrap_or("none")
-            )),
-            other => other,
-        }
+        self.team.etcd_error(what, e, "only the role that owns these keys may write them — ask an etcd administrator if this user should hold it")
     }
 
     async fn txn(&self, what: &str, txn: Txn) -> Result<bool> {
@@ -115,7 +107,7 @@ impl EtcdStore {
 }
 
 fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| Error::Internal(format!("cannot serialise a VM request record: {e}")))
+    crate::team::to_json(v, "a VM request record")
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
