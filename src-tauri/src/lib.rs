@@ -115,7 +115,10 @@ fn fatal(msg: &str) -> ! {
 /// (`opsdeck vm lifecycle`) covers the time the app is closed.
 fn schedule_vm_lifecycle(backend: Backend) {
     tauri::async_runtime::spawn(async move {
-        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + std::time::Duration::from_secs(120), std::time::Duration::from_secs(3600));
+        let mut every = tokio::time::interval_at(
+            tokio::time::Instant::now() + std::time::Duration::from_secs(120),
+            std::time::Duration::from_secs(3600),
+        );
         loop {
             every.tick().await;
             for (connection, result) in backend.vm_lifecycle_all(time::OffsetDateTime::now_utc()).await {

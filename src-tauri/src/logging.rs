@@ -11,8 +11,7 @@ use tracing_subscriber::EnvFilter;
 pub fn init(data_dir: &Path) {
     let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let dir = opsdeck_core::paths::log_dir(data_dir);
-    let file = std::fs::create_dir_all(&dir)
-        .and_then(|_| OpenOptions::new().create(true).append(true).open(dir.join("opsdeck.log")));
+    let file = std::fs::create_dir_all(&dir).and_then(|_| OpenOptions::new().create(true).append(true).open(dir.join("opsdeck.log")));
     match file {
         Ok(f) => {
             let writer = std::io::stderr.and(Mutex::new(f));

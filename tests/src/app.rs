@@ -52,8 +52,8 @@ pub fn free_port() -> u16 {
 }
 
 pub fn app_binary() -> String {
-    let bin = std::env::var("OPSDECK_APP_BIN")
-        .unwrap_or_else(|_| workspace::target_dir().join("debug/opsdeck-desktop").display().to_string());
+    let bin =
+        std::env::var("OPSDECK_APP_BIN").unwrap_or_else(|_| workspace::target_dir().join("debug/opsdeck-desktop").display().to_string());
     assert!(
         std::path::Path::new(&bin).exists(),
         "app binary {bin} missing: cargo build -p opsdeck-desktop --features custom-protocol (scripts/test.sh does it)"
@@ -201,7 +201,6 @@ pub async fn select(c: &Client, sel: &str, value: &str) {
         .unwrap_or_else(|e| panic!("selecting {value} in {sel}: {e}"));
     assert_eq!(ok, json!(true), "{sel} has no option {value}");
 }
-
 
 /// A running app window with a WebDriver session on it.
 pub struct App {

@@ -25,13 +25,7 @@ impl TestBackend {
     /// Saves a new profile, panicking on failure (setup, not the thing tested).
     pub async fn add(&self, name: &str, spec: ConnectionSpec, secret: Option<&str>) -> Connection {
         self.backend
-            .save_connection(ConnectionInput {
-                id: None,
-                name: name.into(),
-                spec,
-                secret: secret.map(Into::into),
-                clear_secret: false,
-            })
+            .save_connection(ConnectionInput { id: None, name: name.into(), spec, secret: secret.map(Into::into), clear_secret: false })
             .await
             .unwrap_or_else(|e| panic!("saving connection {name}: {e}"))
     }

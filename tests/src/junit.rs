@@ -18,5 +18,10 @@ pub fn assert_valid(xml: &str) {
         .arg(&file)
         .output()
         .expect("run xmllint (apt install libxml2-utils; scripts/install-deps.sh does)");
-    assert!(out.status.success(), "the JUnit report does not validate against {}:\n{}\n--- report\n{xml}", schema.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the JUnit report does not validate against {}:\n{}\n--- report\n{xml}",
+        schema.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

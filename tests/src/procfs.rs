@@ -27,7 +27,12 @@ pub fn stat(pid: u32) -> Option<Stat> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the command name, which may hold spaces and parentheses.
     let f: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
-    Some(Stat { state: f.first()?.chars().next()?, parent: f.get(1)?.parse().ok()?, group: f.get(2)?.parse().ok()?, start_time: f.get(19)?.parse().ok()? })
+    Some(Stat {
+        state: f.first()?.chars().next()?,
+        parent: f.get(1)?.parse().ok()?,
+        group: f.get(2)?.parse().ok()?,
+        start_time: f.get(19)?.parse().ok()?,
+    })
 }
 
 /// The command name (truncated by the kernel to 15 characters).

@@ -48,9 +48,7 @@ impl Service {
         let script = workspace::root().join("scripts/services").join(format!("{name}.sh"));
         let mut cmd = Command::new(&script);
         cmd.args(args).envs(extra_env.iter().copied()).stdin(Stdio::null());
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         if !out.status.success() {
             panic!(
@@ -110,12 +108,8 @@ fn spawn_watchdog(run_dir: &Path) {
         dir = run_dir.display(),
         stop = stop.display()
     );
-    let _ = Command::new("setsid")
-        .args(["-f", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
+    let _ =
+        Command::new("setsid").args(["-f", "sh", "-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
 }
 
 /// One instance of a service shared by all tests of this test binary (for

@@ -3,9 +3,9 @@
 //! set up the way an administrator would (users per role).
 
 use opsdeck_core::connections::{Connection, ConnectionSpec};
+use opsdeck_core::team::roles::{self, Member};
 use opsdeck_core::vms::inventory::Inventory;
 use opsdeck_core::vms::model::{RequestSpec, SnapshotSchedule};
-use opsdeck_core::team::roles::{self, Member};
 use vim_rs::mo::VirtualMachine;
 
 use crate::backend::TestBackend;
@@ -27,7 +27,11 @@ pub async fn vcsim_with_template(t: &TestBackend, extra: &[&str]) -> (Service, C
     let c = t
         .add(
             "vcsim",
-            ConnectionSpec::Vsphere { url: s.get("VCSIM_SDK_URL").into(), username: s.get("VCSIM_USER").into(), thumbprint: Some(s.get("VCSIM_THUMBPRINT_SHA256").into()) },
+            ConnectionSpec::Vsphere {
+                url: s.get("VCSIM_SDK_URL").into(),
+                username: s.get("VCSIM_USER").into(),
+                thumbprint: Some(s.get("VCSIM_THUMBPRINT_SHA256").into()),
+            },
             Some(s.get("VCSIM_PASSWORD")),
         )
         .await;
@@ -104,10 +108,22 @@ pub async fn etcd_with_vm_roles(root_prefix: &str) -> Service {
 /// A raw etcd client logged in as `user`: what a team member can do with
 /// etcdctl, around Opsdeck.
 pub async fn raw_etcd(etcd: &Service, user: &str) -> etcd_client::Client {
-    etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user(user, ETCD_PASSWORD))).await.expect("raw etcd client")
+    etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user(user, ETCD_PASSWORD)))
+        .await
+        .expect("raw etcd client")
 }
 
 /// Saves an etcd connection for `user` in `t`.
 pub async fn etcd_connection(t: &TestBackend, etcd: &Service, user: &str) -> Connection {
-    t.add(&format!("etcd as {user}"), ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: Some(user.into()), allow_plaintext: false }, Some(ETCD_PASSWORD)).await
+    t.add(
+        &format!("etcd as {user}"),
+        ConnectionSpec::Etcd {
+            endpoints: vec![etcd.get("ETCD_ENDPOINT").into()],
+            tls: None,
+            username: Some(user.into()),
+            allow_plaintext: false,
+        },
+        Some(ETCD_PASSWORD),
+    )
+    .await
 }

@@ -14,11 +14,7 @@ use opsdeck_tests::vms::{etcd_with_vm_roles, vcsim_with_template, ETCD_PASSWORD}
 use opsdeck_tests::{workspace, Service};
 
 fn opsdeck(data: &std::path::Path, keychain: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
-    workspace::cli(data, keychain)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run opsdeck")
+    workspace::cli(data, keychain).args(args).envs(env.iter().copied()).output().expect("run opsdeck")
 }
 
 #[tokio::test]
@@ -41,7 +37,21 @@ async fn checks_against_every_platform_with_reports() {
         data.path(),
         &keychain,
         &[("VC_PW", vc_password.as_str())],
-        &["connections", "add", "vsphere", "--name", "lab-vc", "--url", vcsim.get("VCSIM_SDK_URL"), "--user", vcsim.get("VCSIM_USER"), "--thumbprint", vcsim.get("VCSIM_THUMBPRINT_SHA256"), "--secret-env", "VC_PW"],
+        &[
+            "connections",
+            "add",
+            "vsphere",
+            "--name",
+            "lab-vc",
+            "--url",
+            vcsim.get("VCSIM_SDK_URL"),
+            "--user",
+            vcsim.get("VCSIM_USER"),
+            "--thumbprint",
+            vcsim.get("VCSIM_THUMBPRINT_SHA256"),
+            "--secret-env",
+            "VC_PW",
+        ],
     );
     assert_eq!(add.status.code(), Some(0), "{}", String::from_utf8_lossy(&add.stderr));
 
@@ -123,9 +133,15 @@ checks:
     opsdeck_tests::junit::assert_valid(&xml);
 
     // Round trips cleaned up after themselves.
-    let mut c = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user("root", ETCD_PASSWORD))).await.unwrap();
+    let mut c = etcd_client::Client::connect(
+        [etcd.get("ETCD_ENDPOINT")],
+        Some(etcd_client::ConnectOptions::new().with_user("root", ETCD_PASSWORD)),
+    )
+    .await
+    .unwrap();
     assert_eq!(c.get("/opsdeck-check/", Some(etcd_client::GetOptions::new().with_prefix().with_count_only())).await.unwrap().count(), 0);
-    let left = docker.list_containers(Some(bollard::query_parameters::ListContainersOptions { all: true, ..Default::default() })).await.unwrap();
+    let left =
+        docker.list_containers(Some(bollard::query_parameters::ListContainersOptions { all: true, ..Default::default() })).await.unwrap();
     assert!(!left.iter().any(|c| c.names.iter().flatten().any(|n| n.contains("opsdeck-check-"))), "containers left behind");
     let inv = prep.backend.vm_inventory(&prep.backend.connections().await.unwrap()[0].id).await.unwrap();
     assert!(!inv.vms.iter().any(|v| v.name.starts_with("opsdeck-check-")), "test VM left behind");
@@ -210,7 +226,15 @@ impl Running {
 /// Waits until the round trip's clone exists in vCenter (the check is then mid-way).
 async fn wait_for_clone(prep: &TestBackend, connection_id: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !prep.backend.vm_inventory(connection_id).await.expect("inventory while the check runs").vms.iter().any(|v| v.name.starts_with("opsdeck-check-")) {
+    while !prep
+        .backend
+        .vm_inventory(connection_id)
+        .await
+        .expect("inventory while the check runs")
+        .vms
+        .iter()
+        .any(|v| v.name.starts_with("opsdeck-check-"))
+    {
         assert!(Instant::now() < deadline, "the round trip never cloned its VM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -302,7 +326,8 @@ async fn checks_run_at_most_concurrency_at_a_time() {
     let vcsim = Service::start_with_args("vcsim", &["--", "-method-delay", "Login:1500"], &[]);
     let data = tempfile::tempdir().unwrap();
     let checks: String = (1..=4).map(|i| format!("  - {{ name: login {i}, target: vc, kind: auth }}\n")).collect();
-    let file_for = |concurrency: u32| format!("concurrency: {concurrency}\ntimeout: 30s\ntargets:\n  {}\nchecks:\n{checks}", vc_target(&vcsim));
+    let file_for =
+        |concurrency: u32| format!("concurrency: {concurrency}\ntimeout: 30s\ntargets:\n  {}\nchecks:\n{checks}", vc_target(&vcsim));
     let keychain = format!("opsdeck-check-limit-{}", std::process::id());
     let mut elapsed = vec![];
     for concurrency in [2, 4] {
@@ -310,7 +335,12 @@ async fn checks_run_at_most_concurrency_at_a_time() {
         std::fs::write(&path, file_for(concurrency)).unwrap();
         let json = data.path().join(format!("results-{concurrency}.json"));
         let t = Instant::now();
-        let out = opsdeck(data.path(), &keychain, &[("OPSDECK_CHECK_VC_PW", vcsim.get("VCSIM_PASSWORD"))], &["check", "--config", path.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+        let out = opsdeck(
+            data.path(),
+            &keychain,
+            &[("OPSDECK_CHECK_VC_PW", vcsim.get("VCSIM_PASSWORD"))],
+            &["check", "--config", path.to_str().unwrap(), "--json", json.to_str().unwrap()],
+        );
         elapsed.push(t.elapsed());
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();

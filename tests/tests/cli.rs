@@ -67,12 +67,8 @@ fn add_test_list_remove_an_etcd_profile() {
     let (code, out, _) = run(&["audit", "--format", "json"]);
     assert_eq!(code, Some(0));
     let audit: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let actions: Vec<(&str, &str)> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["action"].as_str().unwrap(), e["result"].as_str().unwrap()))
-        .collect();
+    let actions: Vec<(&str, &str)> =
+        audit["entries"].as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["result"].as_str().unwrap())).collect();
     assert_eq!(
         actions,
         [("connection.delete", "ok"), ("connection.create", "error"), ("connection.test", "ok"), ("connection.create", "ok")],
@@ -85,7 +81,8 @@ fn add_test_list_remove_an_etcd_profile() {
     let (code, _, err) = run(&["connections", "add", "docker", "--name", "far docker", "--host", "tcp://10.0.0.5:2375"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("without TLS"), "{err}");
-    let (code, _, err) = run(&["connections", "add", "docker", "--name", "far docker", "--host", "tcp://10.0.0.5:2375", "--allow-plaintext"]);
+    let (code, _, err) =
+        run(&["connections", "add", "docker", "--name", "far docker", "--host", "tcp://10.0.0.5:2375", "--allow-plaintext"]);
     assert_eq!(code, Some(0), "{err}");
     let (code, out, _) = run(&["connections", "list", "--format", "json"]);
     assert_eq!(code, Some(0));

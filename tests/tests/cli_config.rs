@@ -124,13 +124,20 @@ fn watch_prints_changes_as_json_lines() {
 fn wrong_password_and_unreachable_are_clear() {
     let etcd = Service::start("etcd-tls", &[]);
     let cli = Cli { data: tempfile::tempdir().unwrap(), endpoint: etcd.get("ETCD_ENDPOINT").into() };
-    let (code, _, err) = cli.run_stdin(&["--cacert", etcd.get("ETCD_TLS_CA"), "--user", "alice", "--password-stdin", "get", "/app/x"], Some("wrong\n"));
+    let (code, _, err) =
+        cli.run_stdin(&["--cacert", etcd.get("ETCD_TLS_CA"), "--user", "alice", "--password-stdin", "get", "/app/x"], Some("wrong\n"));
     assert_eq!(code, 1);
     assert!(err.contains("error (auth)") && err.contains("wrong password"), "{err}");
-    let (code, _, err) = cli.run_stdin(&["--cacert", etcd.get("ETCD_TLS_CA"), "--user", "alice", "--password-stdin", "put", "/other", "x"], Some(&format!("{}\n", etcd.get("ETCD_PASSWORD"))));
+    let (code, _, err) = cli.run_stdin(
+        &["--cacert", etcd.get("ETCD_TLS_CA"), "--user", "alice", "--password-stdin", "put", "/other", "x"],
+        Some(&format!("{}\n", etcd.get("ETCD_PASSWORD"))),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("error (forbidden)"), "{err}");
-    let dead = Cli { data: tempfile::tempdir().unwrap(), endpoint: format!("http://127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()) };
+    let dead = Cli {
+        data: tempfile::tempdir().unwrap(),
+        endpoint: format!("http://127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()),
+    };
     let (code, _, err) = dead.run(&["get", "/x"]);
     assert_eq!(code, 1);
     assert!(err.contains("refused"), "{err}");

@@ -70,7 +70,16 @@ async fn apply_creates_then_configures_then_leaves_unchanged() {
     assert_eq!(denied.objects[0].action, "failed");
     assert!(denied.objects[0].error.as_deref().unwrap().contains("forbidden"), "{:?}", denied.objects[0]);
 
-    let audit = t.backend.audit_log(&opsdeck_core::cache::audit::AuditFilter { platform: Some("kubernetes".into()), text: Some("cluster.apply".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let audit = t
+        .backend
+        .audit_log(&opsdeck_core::cache::audit::AuditFilter {
+            platform: Some("kubernetes".into()),
+            text: Some("cluster.apply".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(audit.total, 4);
     assert_eq!(audit.entries[0].result, "error");
     assert!(audit.entries[1].detail.contains("ConfigMap shop/settings: configured"), "{}", audit.entries[1].detail);

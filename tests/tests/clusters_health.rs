@@ -35,10 +35,14 @@ async fn node(c: &Client, name: &str, ready: &str, pressure: bool) {
 async fn system_pod(c: &Client, name: &str, waiting: Option<&str>, restarts: i32) {
     let pods: Api<Pod> = Api::namespaced(c.clone(), "kube-system");
     let _ = pods
-        .create(&PostParams::default(), &serde_json::from_value(json!({
-            "metadata": {"name": name},
-            "spec": {"nodeName": "n-ok", "containers": [{"name": "c", "image": "registry.local/app:1"}]}
-        })).unwrap())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": name},
+                "spec": {"nodeName": "n-ok", "containers": [{"name": "c", "image": "registry.local/app:1"}]}
+            }))
+            .unwrap(),
+        )
         .await;
     let state = match waiting {
         Some(r) => json!({"waiting": {"reason": r}}),
@@ -81,15 +85,26 @@ async fn findings_from_the_real_api_server_and_recovery() {
         })).unwrap())
         .await
         .unwrap();
-    deployments.patch_status("web", &PatchParams::default(), &Patch::Merge(&json!({"status": {"replicas": 3, "readyReplicas": 1, "availableReplicas": 1, "unavailableReplicas": 2}}))).await.unwrap();
+    deployments
+        .patch_status(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"status": {"replicas": 3, "readyReplicas": 1, "availableReplicas": 1, "unavailableReplicas": 2}})),
+        )
+        .await
+        .unwrap();
     let events: Api<Event> = Api::namespaced(c.clone(), "default");
     events
-        .create(&PostParams::default(), &serde_json::from_value(json!({
-            "metadata": {"name": "web.warn"},
-            "type": "Warning", "reason": "FailedScheduling", "message": "0/2 nodes are available", "count": 3,
-            "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web-1"},
-            "lastTimestamp": "2026-11-24T10:00:00Z"
-        })).unwrap())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "web.warn"},
+                "type": "Warning", "reason": "FailedScheduling", "message": "0/2 nodes are available", "count": 3,
+                "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web-1"},
+                "lastTimestamp": "2026-11-24T10:00:00Z"
+            }))
+            .unwrap(),
+        )
         .await
         .unwrap();
 
@@ -196,10 +211,7 @@ fn cli_health_reports_and_gates() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0]["context"], "admin");
-    let out = std::process::Command::new(&bin)
-        .args(["health", "--kubeconfig", "/nonexistent/kubeconfig"])
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(&bin).args(["health", "--kubeconfig", "/nonexistent/kubeconfig"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/kubeconfig"));
 }
@@ -209,7 +221,14 @@ async fn health_of_a_connection_is_cached_for_the_next_start() {
     let api = shared("kube-apiserver");
     let t = opsdeck_tests::backend::TestBackend::new().await;
     let c = t
-        .add("lab", opsdeck_core::connections::ConnectionSpec::Kubernetes { kubeconfig: api.get("KUBECONFIG").into(), contexts: vec!["admin".into()] }, None)
+        .add(
+            "lab",
+            opsdeck_core::connections::ConnectionSpec::Kubernetes {
+                kubeconfig: api.get("KUBECONFIG").into(),
+                contexts: vec!["admin".into()],
+            },
+            None,
+        )
         .await;
     assert!(t.backend.cached_cluster_health(&c.id).await.unwrap().is_none(), "nothing cached yet");
     let live = t.backend.cluster_health(&c.id).await.unwrap();
@@ -231,10 +250,8 @@ async fn health_of_a_connection_is_cached_for_the_next_start() {
 fn cli_health_writes_junit() {
     let api = shared("kube-apiserver");
     let bin = opsdeck_tests::workspace::cli_bin();
-    let out = std::process::Command::new(&bin)
-        .args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--format", "junit"])
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new(&bin).args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--format", "junit"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let xml = String::from_utf8_lossy(&out.stdout);
     assert!(xml.starts_with("<?xml"), "{xml}");
@@ -255,7 +272,13 @@ async fn a_cluster_whose_tls_is_not_verified_says_so() {
     let path = t.dir.path().join("insecure-kubeconfig");
     std::fs::write(&path, insecure).unwrap();
     for (file, expected) in [(api.get("KUBECONFIG").to_string(), false), (path.display().to_string(), true)] {
-        let c = t.add(&format!("lab {expected}"), opsdeck_core::connections::ConnectionSpec::Kubernetes { kubeconfig: file, contexts: vec!["admin".into()] }, None).await;
+        let c = t
+            .add(
+                &format!("lab {expected}"),
+                opsdeck_core::connections::ConnectionSpec::Kubernetes { kubeconfig: file, contexts: vec!["admin".into()] },
+                None,
+            )
+            .await;
         let h = t.backend.cluster_health(&c.id).await.unwrap();
         assert_eq!(h[0].insecure_tls, expected, "{:?}", h[0]);
         assert_ne!(h[0].verdict, opsdeck_core::clusters::model::Verdict::Unreachable, "{:?}", h[0].findings);

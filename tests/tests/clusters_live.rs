@@ -29,7 +29,11 @@ async fn node_ready(c: &Client, name: &str, ready: &str) {
 }
 
 /// Waits (bounded) for a health update satisfying `pred`; returns it and how long it took.
-async fn next_matching(rx: &mut UnboundedReceiver<ClusterHealth>, limit: Duration, pred: impl Fn(&ClusterHealth) -> bool) -> (ClusterHealth, Duration) {
+async fn next_matching(
+    rx: &mut UnboundedReceiver<ClusterHealth>,
+    limit: Duration,
+    pred: impl Fn(&ClusterHealth) -> bool,
+) -> (ClusterHealth, Duration) {
     let started = Instant::now();
     loop {
         let left = limit.checked_sub(started.elapsed()).expect("no matching health update in time");
@@ -47,9 +51,14 @@ async fn changes_show_within_a_second_and_recovery_clears_them() {
     node_ready(&c, "live-1", "True").await;
     let kubeconfig = Kubeconfig::read_from(api.get("KUBECONFIG")).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = watch(kubeconfig, vec!["admin".into()], None, std::sync::Arc::new(move |h| {
-        let _ = tx.send(h);
-    }));
+    let handle = watch(
+        kubeconfig,
+        vec!["admin".into()],
+        None,
+        std::sync::Arc::new(move |h| {
+            let _ = tx.send(h);
+        }),
+    );
 
     let (first, _) = next_matching(&mut rx, Duration::from_secs(15), |h| h.verdict != Verdict::Unreachable).await;
     assert_eq!(first.verdict, Verdict::Healthy, "{:?}", first.findings);
@@ -61,15 +70,22 @@ async fn changes_show_within_a_second_and_recovery_clears_them() {
     assert!(h.findings.iter().any(|f| f.message == "node live-1 is NotReady"), "{:?}", h.findings);
 
     let pods: Api<Pod> = Api::namespaced(c.clone(), "kube-system");
-    pods.create(&PostParams::default(), &serde_json::from_value(json!({
-        "metadata": {"name": "live-crash"},
-        "spec": {"nodeName": "live-1", "containers": [{"name": "c", "image": "registry.local/x:1"}]}
-    })).unwrap()).await.unwrap();
+    pods.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({
+            "metadata": {"name": "live-crash"},
+            "spec": {"nodeName": "live-1", "containers": [{"name": "c", "image": "registry.local/x:1"}]}
+        }))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     let t = Instant::now();
     pods.patch_status("live-crash", &PatchParams::default(), &Patch::Merge(&json!({"status": {"phase": "Running", "containerStatuses": [
         {"name": "c", "ready": false, "restartCount": 4, "image": "registry.local/x:1", "imageID": "", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
     ]}}))).await.unwrap();
-    let (h, _) = next_matching(&mut rx, Duration::from_secs(5), |h| h.findings.iter().any(|f| f.message.contains("CrashLoopBackOff"))).await;
+    let (h, _) =
+        next_matching(&mut rx, Duration::from_secs(5), |h| h.findings.iter().any(|f| f.message.contains("CrashLoopBackOff"))).await;
     assert!(t.elapsed() < Duration::from_secs(1), "CrashLoopBackOff took {:?}", t.elapsed());
     assert_eq!(h.verdict, Verdict::Degraded);
 
@@ -91,9 +107,14 @@ async fn restricted_user_sees_forbidden_findings_live() {
     let api = shared("kube-apiserver");
     let kubeconfig = Kubeconfig::read_from(api.get("KUBECONFIG")).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let _handle = watch(kubeconfig, vec!["restricted".into()], None, std::sync::Arc::new(move |h| {
-        let _ = tx.send(h);
-    }));
+    let _handle = watch(
+        kubeconfig,
+        vec!["restricted".into()],
+        None,
+        std::sync::Arc::new(move |h| {
+            let _ = tx.send(h);
+        }),
+    );
     let (h, _) = next_matching(&mut rx, Duration::from_secs(20), |h| h.verdict != Verdict::Unreachable).await;
     let msgs: Vec<&str> = h.findings.iter().map(|f| f.message.as_str()).collect();
     assert!(msgs.contains(&"forbidden: list nodes"), "{msgs:?}");

@@ -18,7 +18,11 @@ use opsdeck_tests::Service;
 
 async fn session(t: &TestBackend, etcd: &Service) -> EtcdSession {
     let c = t
-        .add("cfg", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None)
+        .add(
+            "cfg",
+            ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false },
+            None,
+        )
         .await;
     t.backend.etcd_session(&c.id).await.unwrap()
 }
@@ -50,7 +54,12 @@ async fn tree_pages_dirs_and_leaves() {
     let s = session(&t, &etcd).await;
     let mut o = other(&etcd).await;
     seed(&mut o, (0..2500).map(|i| (format!("/t/big/k{i:05}"), "v".to_string()))).await;
-    seed(&mut o, [("/t/a/x", "1"), ("/t/a/y", "2"), ("/t/b/deep/z", "3"), ("/t/leaf", "4"), ("/u/other", "5")].map(|(k, v)| (k.to_string(), v.to_string()))).await;
+    seed(
+        &mut o,
+        [("/t/a/x", "1"), ("/t/a/y", "2"), ("/t/b/deep/z", "3"), ("/t/leaf", "4"), ("/u/other", "5")]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+    .await;
 
     let root = t.backend.config_tree(&s, "/t/", None, 100).await.unwrap();
     let names: Vec<(&str, bool)> = root.entries.iter().map(|e| (e.name.as_str(), e.is_dir)).collect();
@@ -134,9 +143,16 @@ async fn a_concurrent_write_is_never_overwritten() {
     assert_eq!(t.backend.config_get(&s, "/app/db").await.unwrap_err().code(), ErrorCode::NotFound);
 
     // The audit log has who, key, revisions and comment, for successes and refusals.
-    let audit = t.backend.audit_log(&AuditFilter { platform: Some("etcd".into()), target: Some("/app/db".into()), limit: 50, ..Default::default() }).await.unwrap();
+    let audit = t
+        .backend
+        .audit_log(&AuditFilter { platform: Some("etcd".into()), target: Some("/app/db".into()), limit: 50, ..Default::default() })
+        .await
+        .unwrap();
     let actions: Vec<(&str, &str)> = audit.entries.iter().map(|e| (e.action.as_str(), e.result.as_str())).collect();
-    assert_eq!(actions, [("config.delete", "ok"), ("config.delete", "error"), ("config.create", "error"), ("config.put", "ok"), ("config.put", "error")]);
+    assert_eq!(
+        actions,
+        [("config.delete", "ok"), ("config.delete", "error"), ("config.create", "error"), ("config.put", "ok"), ("config.put", "error")]
+    );
     assert!(audit.entries.last().unwrap().detail.contains("comment: raise pool"), "{:?}", audit.entries.last());
     assert!(audit.entries[3].detail.contains("→"), "old → new revision: {}", audit.entries[3].detail);
     assert_eq!(audit.entries[0].actor, "tester");
@@ -221,13 +237,19 @@ async fn compare_and_copy_between_prefixes() {
     let t = TestBackend::new().await;
     let s = session(&t, &etcd).await;
     let mut o = other(&etcd).await;
-    seed(&mut o, [("/env/dev/a", "1"), ("/env/dev/b", "2"), ("/env/dev/c", "3"), ("/env/prod/b", "2"), ("/env/prod/c", "30"), ("/env/prod/d", "4")]
-        .map(|(k, v)| (k.to_string(), v.to_string())))
+    seed(
+        &mut o,
+        [("/env/dev/a", "1"), ("/env/dev/b", "2"), ("/env/dev/c", "3"), ("/env/prod/b", "2"), ("/env/prod/c", "30"), ("/env/prod/d", "4")]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    )
     .await;
     let d = t.backend.config_compare(&s, "/env/dev/", "/env/prod/").await.unwrap();
     assert_eq!(d.only_left.iter().map(|i| i.rel.as_str()).collect::<Vec<_>>(), ["a"]);
     assert_eq!(d.only_right.iter().map(|i| i.rel.as_str()).collect::<Vec<_>>(), ["d"]);
-    assert_eq!(d.different.iter().map(|i| (i.rel.as_str(), i.left.as_deref(), i.right.as_deref())).collect::<Vec<_>>(), [("c", Some("3"), Some("30"))]);
+    assert_eq!(
+        d.different.iter().map(|i| (i.rel.as_str(), i.left.as_deref(), i.right.as_deref())).collect::<Vec<_>>(),
+        [("c", Some("3"), Some("30"))]
+    );
     assert_eq!(d.same, 1);
 
     let items: Vec<CopyItem> = d
@@ -287,11 +309,13 @@ async fn watch_sees_changes_by_others_promptly() {
     let t = TestBackend::new().await;
     let s = session(&t, &etcd).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = t.backend.config_watch(&s, "/w/", move |ev| {
-        let _ = tx.send(ev);
-    })
-    .await
-    .unwrap();
+    let handle = t
+        .backend
+        .config_watch(&s, "/w/", move |ev| {
+            let _ = tx.send(ev);
+        })
+        .await
+        .unwrap();
     let mut o = other(&etcd).await;
     o.put("/w/a", "1", None).await.unwrap();
     o.put("/elsewhere", "x", None).await.unwrap();

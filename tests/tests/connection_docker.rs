@@ -10,7 +10,9 @@ use opsdeck_tests::Service;
 async fn local_socket_reports_engine_version() {
     let dockerd = shared("dockerd");
     let t = TestBackend::new().await;
-    let c = t.add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None, allow_plaintext: false }, None).await;
+    let c = t
+        .add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None, allow_plaintext: false }, None)
+        .await;
     let outcome = t.backend.test_connection(&c.id).await.unwrap();
     assert!(outcome.ok, "{outcome:?}");
     assert!(outcome.version.as_deref().unwrap().starts_with("Docker "), "{outcome:?}");
@@ -42,7 +44,13 @@ async fn tcp_with_mutual_tls_and_a_foreign_client_certificate() {
     let host = dockerd.get("DOCKER_TLS_HOST").to_string();
     let t = TestBackend::new().await;
 
-    let good = t.add("docker tls", ConnectionSpec::Docker { host: host.clone(), tls: Some(tls_files(dockerd.get("DOCKER_CERT_PATH"))), allow_plaintext: false }, None).await;
+    let good = t
+        .add(
+            "docker tls",
+            ConnectionSpec::Docker { host: host.clone(), tls: Some(tls_files(dockerd.get("DOCKER_CERT_PATH"))), allow_plaintext: false },
+            None,
+        )
+        .await;
     let ok = t.backend.test_connection(&good.id).await.unwrap();
     assert!(ok.ok, "{ok:?}");
 
@@ -50,16 +58,26 @@ async fn tcp_with_mutual_tls_and_a_foreign_client_certificate() {
     let other = tempfile::tempdir().unwrap();
     let d = other.path().display().to_string();
     let status = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=intruder"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=intruder",
+        ])
         .args(["-keyout", &format!("{d}/key.pem"), "-out", &format!("{d}/cert.pem")])
         .output()
         .unwrap();
     assert!(status.status.success());
-    let foreign = TlsFiles {
-        ca_file: Some(format!("{}/ca.pem", dockerd.get("DOCKER_CERT_PATH"))),
-        ..tls_files(&d)
-    };
-    let bad = t.add("docker tls intruder", ConnectionSpec::Docker { host: host.clone(), tls: Some(foreign), allow_plaintext: false }, None).await;
+    let foreign = TlsFiles { ca_file: Some(format!("{}/ca.pem", dockerd.get("DOCKER_CERT_PATH"))), ..tls_files(&d) };
+    let bad =
+        t.add("docker tls intruder", ConnectionSpec::Docker { host: host.clone(), tls: Some(foreign), allow_plaintext: false }, None).await;
     let refused = t.backend.test_connection(&bad.id).await.unwrap();
     assert!(!refused.ok, "{refused:?}");
     assert_eq!(refused.error_code, Some(ErrorCode::Tls), "{refused:?}");

@@ -11,7 +11,11 @@ async fn plain_etcd_reports_its_version() {
     let etcd = Service::start("etcd", &[]);
     let t = TestBackend::new().await;
     let c = t
-        .add("local etcd", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None)
+        .add(
+            "local etcd",
+            ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false },
+            None,
+        )
         .await;
     let outcome = t.backend.test_connection(&c.id).await.unwrap();
     assert!(outcome.ok, "{outcome:?}");
@@ -73,13 +77,14 @@ async fn unreachable_endpoint_is_a_clear_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let t = TestBackend::new().await;
     let c = t
-        .add("nobody", ConnectionSpec::Etcd { endpoints: vec![format!("http://127.0.0.1:{port}")], tls: None, username: None, allow_plaintext: false }, None)
+        .add(
+            "nobody",
+            ConnectionSpec::Etcd { endpoints: vec![format!("http://127.0.0.1:{port}")], tls: None, username: None, allow_plaintext: false },
+            None,
+        )
         .await;
     let outcome = t.backend.test_connection(&c.id).await.unwrap();
     assert!(!outcome.ok);
-    assert!(
-        matches!(outcome.error_code, Some(ErrorCode::Unreachable) | Some(ErrorCode::Timeout)),
-        "{outcome:?}"
-    );
+    assert!(matches!(outcome.error_code, Some(ErrorCode::Unreachable) | Some(ErrorCode::Timeout)), "{outcome:?}");
     assert!(outcome.message.contains(&port.to_string()), "names the endpoint: {}", outcome.message);
 }

@@ -36,7 +36,13 @@ async fn a_token_from_the_keychain_overrides_the_kubeconfig_user() {
     assert!(outcome.message.contains("as opsdeck-restricted"), "the stored token was used: {}", outcome.message);
     // A token is for one cluster: a profile sending it to every context (or two) is refused.
     for contexts in [&[][..], &["admin", "restricted"][..]] {
-        let input = opsdeck_core::connections::ConnectionInput { id: None, name: "token everywhere".into(), spec: spec(contexts), secret: Some(api.get("KUBE_RESTRICTED_TOKEN").into()), clear_secret: false };
+        let input = opsdeck_core::connections::ConnectionInput {
+            id: None,
+            name: "token everywhere".into(),
+            spec: spec(contexts),
+            secret: Some(api.get("KUBE_RESTRICTED_TOKEN").into()),
+            clear_secret: false,
+        };
         let e = t.backend.save_connection(input).await.unwrap_err();
         assert_eq!(e.code(), opsdeck_core::ErrorCode::InvalidInput, "{e}");
         assert!(e.to_string().contains("is for one cluster"), "{e}");

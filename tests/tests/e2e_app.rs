@@ -75,7 +75,8 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
     click(c, "[data-testid=conn-fetch-thumbprint]").await;
     let expected = vcsim.get("VCSIM_THUMBPRINT_SHA256").to_string();
     // Shown for the user to compare, not pinned until confirmed.
-    wait_until(c, "[data-testid=conn-fetched-thumbprint]", Read::Prop("textContent"), |t| t.contains(&expected), Duration::from_secs(15)).await;
+    wait_until(c, "[data-testid=conn-fetched-thumbprint]", Read::Prop("textContent"), |t| t.contains(&expected), Duration::from_secs(15))
+        .await;
     let pinned = wait_until(c, "input[data-testid=conn-thumbprint]", Read::Prop("value"), |_| true, Duration::from_secs(1)).await;
     assert!(pinned.is_empty(), "nothing pinned before the user confirms: {pinned}");
     shot(c, "connection-form-vsphere-thumbprint").await;
@@ -111,11 +112,7 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
         let path = entry.unwrap().path();
         if path.is_file() {
             let bytes = std::fs::read(&path).unwrap();
-            assert!(
-                !bytes.windows(password.len()).any(|w| w == password.as_bytes()),
-                "the password leaked into {}",
-                path.display()
-            );
+            assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()), "the password leaked into {}", path.display());
         }
     }
 }

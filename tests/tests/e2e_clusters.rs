@@ -42,9 +42,23 @@ async fn dashboard_live_drilldown_and_apply() {
     app.click("[data-testid=nav-clusters]").await;
     let admin_card = "[data-testid=cluster-card][data-context='admin']";
     wait_until(c, admin_card, Read::Attr("data-verdict"), |v| v == "degraded", Duration::from_secs(20)).await;
-    wait_until(c, &format!("{admin_card} [data-testid=cluster-reasons]"), Read::Prop("textContent"), |t| t.contains("e2e-bad"), Duration::from_secs(5)).await;
+    wait_until(
+        c,
+        &format!("{admin_card} [data-testid=cluster-reasons]"),
+        Read::Prop("textContent"),
+        |t| t.contains("e2e-bad"),
+        Duration::from_secs(5),
+    )
+    .await;
     // The restricted user's cluster: only "forbidden" notes, so healthy.
-    wait_until(c, "[data-testid=cluster-card][data-context='restricted']", Read::Attr("data-verdict"), |v| v == "healthy", Duration::from_secs(20)).await;
+    wait_until(
+        c,
+        "[data-testid=cluster-card][data-context='restricted']",
+        Read::Attr("data-verdict"),
+        |v| v == "healthy",
+        Duration::from_secs(20),
+    )
+    .await;
     shot(c, "clusters-degraded-and-healthy").await;
 
     // A node recovers: the card turns healthy live (watches, no refresh).
@@ -67,12 +81,22 @@ async fn dashboard_live_drilldown_and_apply() {
     let area = css(c, "[data-testid=clusters-apply-text]").await;
     let arg = serde_json::to_value(&area).unwrap();
     app.c
-        .execute("const t = arguments[0]; t.value = arguments[1]; t.dispatchEvent(new Event('input', { bubbles: true }));", vec![arg, json!(manifest)])
+        .execute(
+            "const t = arguments[0]; t.value = arguments[1]; t.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![arg, json!(manifest)],
+        )
         .await
         .unwrap();
     app.click("[data-testid=clusters-apply-context][data-context='admin'] input").await;
     app.click("[data-testid=clusters-apply-run]").await;
-    wait_until(c, "[data-testid=clusters-apply-result][data-context='admin']", Read::Attr("data-ok"), |v| v == "true", Duration::from_secs(20)).await;
+    wait_until(
+        c,
+        "[data-testid=clusters-apply-result][data-context='admin']",
+        Read::Attr("data-ok"),
+        |v| v == "true",
+        Duration::from_secs(20),
+    )
+    .await;
     shot(c, "clusters-apply-result").await;
     let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(admin.clone(), "default");
     assert!(cms.get_opt("e2e-applied").await.unwrap().is_some(), "applied on the real server");

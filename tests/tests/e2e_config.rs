@@ -52,7 +52,8 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     open_row(&app, "/app/").await;
     open_row(&app, "/app/dev/").await;
     open_row(&app, "/app/dev/db").await;
-    wait_until(c, "[data-testid=config-value-key]", Read::Prop("textContent"), |t| t.contains("/app/dev/db"), Duration::from_secs(10)).await;
+    wait_until(c, "[data-testid=config-value-key]", Read::Prop("textContent"), |t| t.contains("/app/dev/db"), Duration::from_secs(10))
+        .await;
     wait_until(c, "[data-testid=config-editor]", Read::Prop("value"), |v| v.contains("\"pool\": 10"), Duration::from_secs(10)).await;
     shot(c, "config-key-open").await;
 
@@ -105,7 +106,8 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
 
     // A key created by someone else shows up in the open tree, highlighted.
     other.put("/app/dev/new-key", "hello", None).await.unwrap();
-    wait_until(c, "[data-testid=config-tree-row][data-key='/app/dev/new-key']", Read::Attr("data-key"), |_| true, Duration::from_secs(2)).await;
+    wait_until(c, "[data-testid=config-tree-row][data-key='/app/dev/new-key']", Read::Attr("data-key"), |_| true, Duration::from_secs(2))
+        .await;
     shot(c, "config-watch-new-key").await;
 
     // History of the key lists the revisions, newest first.

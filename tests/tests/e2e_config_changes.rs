@@ -19,7 +19,16 @@ async fn a_reviewer_approves_a_change_with_its_diff() {
     raw_etcd(&etcd, "root").await.put("/app/prod/db", "{\n  \"pool\": 10,\n  \"timeout\": 30\n}", None).await.unwrap();
     prep.backend.config_protect(&root, DEFAULT_ROOT, "/app/prod/").await.unwrap();
     let alice = prep.backend.etcd_session(&etcd_connection(&prep, &etcd, "alice").await.id).await.unwrap();
-    let change = prep.backend.change_propose(&alice, DEFAULT_ROOT, &[("/app/prod/db".into(), Some("{\n  \"pool\": 20,\n  \"timeout\": 30\n}".into()))], "raise the pool for the sale").await.unwrap();
+    let change = prep
+        .backend
+        .change_propose(
+            &alice,
+            DEFAULT_ROOT,
+            &[("/app/prod/db".into(), Some("{\n  \"pool\": 20,\n  \"timeout\": 30\n}".into()))],
+            "raise the pool for the sale",
+        )
+        .await
+        .unwrap();
 
     // rita's own app: her etcd connection only.
     let rita = TestBackend::new().await;
@@ -34,7 +43,14 @@ async fn a_reviewer_approves_a_change_with_its_diff() {
     wait_until(c, "[data-testid=config-changes-open]", Read::Prop("textContent"), |t| t.contains('1'), Duration::from_secs(15)).await;
     app.click("[data-testid=config-changes-open]").await;
     css(c, &format!("[data-testid=config-change-row][data-id='{}'][data-state=pending]", change.id)).await;
-    let detail = wait_until(c, "[data-testid=config-change-detail]", Read::Prop("textContent"), |t| t.contains("raise the pool"), Duration::from_secs(10)).await;
+    let detail = wait_until(
+        c,
+        "[data-testid=config-change-detail]",
+        Read::Prop("textContent"),
+        |t| t.contains("raise the pool"),
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(detail.contains("/app/prod/db") && detail.contains("20") && detail.contains("10"), "{detail}");
     shot(c, "config-change-review").await;
     fill(c, "[data-testid=config-change-comment]", "ok for the sale").await;

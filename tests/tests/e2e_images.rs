@@ -14,9 +14,25 @@ async fn scan_an_image_from_the_ui() {
     let host = shared("dockerd").get("DOCKER_HOST").to_string();
     let docker = opsdeck_core::connectors::docker::connect(&host, None).await.unwrap();
     import(&docker, Rootfs::Alpine, "opsdeck-e2e/alpine:3.20").await;
-    build(&docker, "opsdeck-e2e/web:1.0", "FROM opsdeck-e2e/alpine:3.20\nHEALTHCHECK CMD [\"/bin/true\"]\nUSER 1000\nLABEL version=1.0 maintainer=ops description=web\n", &[]).await;
+    build(
+        &docker,
+        "opsdeck-e2e/web:1.0",
+        "FROM opsdeck-e2e/alpine:3.20\nHEALTHCHECK CMD [\"/bin/true\"]\nUSER 1000\nLABEL version=1.0 maintainer=ops description=web\n",
+        &[],
+    )
+    .await;
     let osv = tempfile::tempdir().unwrap();
-    write_folder(osv.path(), &[Advisory { id: "ALPINE-E2E-1", ecosystem: "Alpine:v3.20", package: "openssl", introduced: None, fixed: Some("3.3.0-r3"), severity: S::Cvss3(CVSS_CRITICAL) }]);
+    write_folder(
+        osv.path(),
+        &[Advisory {
+            id: "ALPINE-E2E-1",
+            ecosystem: "Alpine:v3.20",
+            package: "openssl",
+            introduced: None,
+            fixed: Some("3.3.0-r3"),
+            severity: S::Cvss3(CVSS_CRITICAL),
+        }],
+    );
 
     let app = App::start().await;
     let c = &app.c;

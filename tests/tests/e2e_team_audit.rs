@@ -16,7 +16,10 @@ use opsdeck_tests::vms::{etcd_connection, etcd_with_vm_roles, raw_etcd};
 async fn member(etcd: &opsdeck_tests::Service, user: &str) -> TestBackend {
     let t = TestBackend::new().await;
     let c = etcd_connection(&t, etcd, user).await;
-    let settings = VmSettings { store: StoreChoice::Etcd { connection_id: c.id.clone(), prefix: DEFAULT_ROOT.into(), allow_no_auth: false }, ..Default::default() };
+    let settings = VmSettings {
+        store: StoreChoice::Etcd { connection_id: c.id.clone(), prefix: DEFAULT_ROOT.into(), allow_no_auth: false },
+        ..Default::default()
+    };
     t.backend.set_vm_settings(&settings).await.expect("choose the team store");
     t
 }
@@ -48,11 +51,25 @@ async fn the_team_trail_shows_who_changed_what_and_flags_a_broken_chain() {
     let c = &app.c;
     app.click("[data-testid=nav-audit]").await;
     app.click("[data-testid=audit-tab-team]").await;
-    let banner = wait_until(c, "[data-testid=team-audit-broken]", Read::Prop("textContent"), |t| t.contains(&format!("#{}", own.entry.seq)), Duration::from_secs(15)).await;
+    let banner = wait_until(
+        c,
+        "[data-testid=team-audit-broken]",
+        Read::Prop("textContent"),
+        |t| t.contains(&format!("#{}", own.entry.seq)),
+        Duration::from_secs(15),
+    )
+    .await;
     assert!(banner.contains("rewritten after it was appended"), "{banner}");
     css(c, &format!("[data-testid=team-audit-row][data-seq='{}'][data-broken=true]", own.entry.seq)).await;
     css(c, &format!("[data-testid=team-audit-row][data-seq='{}'][data-broken=true]", own.entry.seq + 1)).await;
-    let users = wait_until(c, "[data-testid=team-audit-table]", Read::Prop("textContent"), |t| t.contains("carol") && t.contains("alice"), Duration::from_secs(10)).await;
+    let users = wait_until(
+        c,
+        "[data-testid=team-audit-table]",
+        Read::Prop("textContent"),
+        |t| t.contains("carol") && t.contains("alice"),
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(users.contains("vm.quota"), "{users}");
     shot(c, "audit-team-broken-chain").await;
     app.close().await;

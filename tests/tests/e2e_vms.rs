@@ -69,7 +69,14 @@ async fn request_approve_and_provision_from_the_ui() {
     fill(c, "[data-testid=vm-form-memory_gb]", "2").await;
     app.click("[data-testid=vm-form-submit]").await;
     wait_until(c, "[data-testid=vm-detail]", Read::Attr("data-state"), |s| s == "pending_manager", Duration::from_secs(20)).await;
-    let history = wait_until(c, "[data-testid=vm-history]", Read::Prop("textContent"), |t| t.contains("edited by the requester"), Duration::from_secs(5)).await;
+    let history = wait_until(
+        c,
+        "[data-testid=vm-history]",
+        Read::Prop("textContent"),
+        |t| t.contains("edited by the requester"),
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(history.contains("edited by the requester"), "{history}");
     fill(c, "[data-testid=vm-comment]", "ok for the sprint").await;
     app.click("[data-testid=vm-approve]").await;
@@ -81,7 +88,8 @@ async fn request_approve_and_provision_from_the_ui() {
     // Provision and watch it finish.
     app.click("[data-testid=vm-provision]").await;
     wait_until(c, "[data-testid=vm-detail]", Read::Attr("data-state"), |s| s == "provisioned", Duration::from_secs(60)).await;
-    let asset = wait_until(c, "[data-testid=vm-asset]", Read::Prop("textContent"), |t| t.contains("Initial-"), Duration::from_secs(5)).await;
+    let asset =
+        wait_until(c, "[data-testid=vm-asset]", Read::Prop("textContent"), |t| t.contains("Initial-"), Duration::from_secs(5)).await;
     assert!(asset.contains("vm-"), "{asset}");
     let history = wait_until(c, "[data-testid=vm-history]", Read::Prop("textContent"), |t| !t.is_empty(), Duration::from_secs(5)).await;
     assert!(history.contains("ok for the sprint"), "{history}");

@@ -14,7 +14,12 @@ use opsdeck_tests::workspace;
 
 fn opsdeck(data: &std::path::Path, args: &[&str]) -> Output {
     let bin = workspace::cli_bin();
-    Command::new(bin).args(args).env("OPSDECK_DATA_DIR", data).env("DOCKER_HOST", shared("dockerd").get("DOCKER_HOST")).output().expect("run opsdeck")
+    Command::new(bin)
+        .args(args)
+        .env("OPSDECK_DATA_DIR", data)
+        .env("DOCKER_HOST", shared("dockerd").get("DOCKER_HOST"))
+        .output()
+        .expect("run opsdeck")
 }
 
 fn stdout(o: &Output) -> String {
@@ -24,12 +29,28 @@ fn stdout(o: &Output) -> String {
 async fn images() {
     let docker = opsdeck_core::connectors::docker::connect(shared("dockerd").get("DOCKER_HOST"), None).await.unwrap();
     import(&docker, Rootfs::Alpine, "opsdeck-cli/alpine:3.20").await;
-    build(&docker, "opsdeck-cli/app:1", "FROM opsdeck-cli/alpine:3.20\nHEALTHCHECK CMD [\"/bin/true\"]\nUSER 1000\nLABEL version=1 maintainer=ops description=app\n", &[]).await;
+    build(
+        &docker,
+        "opsdeck-cli/app:1",
+        "FROM opsdeck-cli/alpine:3.20\nHEALTHCHECK CMD [\"/bin/true\"]\nUSER 1000\nLABEL version=1 maintainer=ops description=app\n",
+        &[],
+    )
+    .await;
 }
 
 fn advisories(dir: &std::path::Path) -> std::path::PathBuf {
     let folder = dir.join("osv");
-    write_folder(&folder, &[Advisory { id: "ALPINE-CLI-1", ecosystem: "Alpine:v3.20", package: "openssl", introduced: None, fixed: Some("3.3.0-r3"), severity: S::Cvss3(CVSS_CRITICAL) }]);
+    write_folder(
+        &folder,
+        &[Advisory {
+            id: "ALPINE-CLI-1",
+            ecosystem: "Alpine:v3.20",
+            package: "openssl",
+            introduced: None,
+            fixed: Some("3.3.0-r3"),
+            severity: S::Cvss3(CVSS_CRITICAL),
+        }],
+    );
     folder
 }
 
@@ -48,20 +69,25 @@ async fn formats_and_gates() {
 
     // With an advisory for openssl (origin of libcrypto3/libssl3): CRITICAL → BLOCK.
     let folder = advisories(data.path());
-    let out = opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "--advisories", folder.to_str().unwrap(), "--format", "json", "--fail-on", "block"]);
+    let out = opsdeck(
+        data.path(),
+        &["scan", "opsdeck-cli/app:1", "--advisories", folder.to_str().unwrap(), "--format", "json", "--fail-on", "block"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(json[0]["decision"], "BLOCK");
     assert_eq!(json[0]["counts"]["critical"], 2, "libcrypto3 and libssl3");
     assert_eq!(json[0]["vulnerabilities"][0]["ids"][0], "ALPINE-CLI-1");
 
-    let sarif: serde_json::Value = serde_json::from_slice(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "--format", "sarif"]).stdout).expect("SARIF");
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "--format", "sarif"]).stdout).expect("SARIF");
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert!(results.iter().any(|r| r["ruleId"] == "ALPINE-CLI-1" && r["level"] == "error"), "{results:?}");
     assert!(results.iter().any(|r| r["ruleId"] == "no-critical-vulnerabilities"));
 
-    let bom: serde_json::Value = serde_json::from_slice(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "--format", "cyclonedx"]).stdout).expect("CycloneDX");
+    let bom: serde_json::Value =
+        serde_json::from_slice(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "--format", "cyclonedx"]).stdout).expect("CycloneDX");
     assert_eq!((bom["bomFormat"].as_str(), bom["specVersion"].as_str()), (Some("CycloneDX"), Some("1.5")));
     let purls: Vec<&str> = bom["components"].as_array().unwrap().iter().filter_map(|c| c["purl"].as_str()).collect();
     assert!(purls.contains(&"pkg:apk/alpine/libcrypto3@3.3.0-r2?arch=x86_64&distro=alpine-3.20.3&upstream=openssl"), "{purls:?}");
@@ -70,7 +96,12 @@ async fn formats_and_gates() {
     assert_eq!(two.status.code(), Some(2), "cyclonedx describes one image");
 
     let junit = stdout(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "opsdeck-cli/alpine:3.20", "--format", "junit"]));
-    assert!(junit.contains("<testsuite name=\"image-scan\" package=\"opsdeck.scan\"") && junit.contains("tests=\"2\"") && junit.contains("failures=\"2\""), "{junit}");
+    assert!(
+        junit.contains("<testsuite name=\"image-scan\" package=\"opsdeck.scan\"")
+            && junit.contains("tests=\"2\"")
+            && junit.contains("failures=\"2\""),
+        "{junit}"
+    );
     opsdeck_tests::junit::assert_valid(&junit);
 
     let missing = opsdeck(data.path(), &["scan", "opsdeck-cli/not-there:1"]);
@@ -83,7 +114,11 @@ async fn a_new_advisory_database_rematches_cached_images_without_docker() {
     images().await;
     let t = TestBackend::new().await;
     let docker_host = shared("dockerd").get("DOCKER_HOST");
-    let engine = opsdeck_core::backend::Engine { docker: opsdeck_core::connectors::docker::connect(docker_host, None).await.unwrap(), host: docker_host.into(), connection_id: None };
+    let engine = opsdeck_core::backend::Engine {
+        docker: opsdeck_core::connectors::docker::connect(docker_host, None).await.unwrap(),
+        host: docker_host.into(),
+        connection_id: None,
+    };
     let (_, before) = t.backend.scan(&engine, "opsdeck-cli/app:1", &|_| {}).await.unwrap();
     assert_eq!(before.assessment.verdict.decision, Decision::Allow);
     drop(engine); // from here on, nothing talks to Docker
@@ -99,7 +134,11 @@ async fn a_new_advisory_database_rematches_cached_images_without_docker() {
     assert!(latest.layers.iter().all(|l| l.from_cache));
 
     // A policy change re-assesses too, and both changes are in the audit log.
-    let lenient = Policy { no_critical: false, thresholds: opsdeck_core::scanner::policy::Thresholds { critical: 100, high: 50, medium: 10 }, ..Policy::default() };
+    let lenient = Policy {
+        no_critical: false,
+        thresholds: opsdeck_core::scanner::policy::Thresholds { critical: 100, high: 50, medium: 10 },
+        ..Policy::default()
+    };
     let again = t.backend.set_image_policy(lenient.clone()).await.unwrap();
     assert_eq!(again.changed, ["opsdeck-cli/app:1: BLOCK → ALLOW"]);
     assert_eq!(t.backend.image_policy().await.unwrap(), lenient);

@@ -22,13 +22,26 @@ async fn tls_engine_inventory_and_scan_of_running_containers() {
         host_config: Some(HostConfig { network_mode: Some("none".into()), ..Default::default() }),
         ..Default::default()
     };
-    local.create_container(Some(CreateContainerOptions { name: Some("web-1".into()), ..Default::default() }), body).await.expect("create container");
+    local
+        .create_container(Some(CreateContainerOptions { name: Some("web-1".into()), ..Default::default() }), body)
+        .await
+        .expect("create container");
     local.start_container("web-1", None).await.expect("start container (runc)");
 
     let certs = dockerd.get("DOCKER_CERT_PATH");
-    let tls = TlsFiles { ca_file: Some(format!("{certs}/ca.pem")), cert_file: Some(format!("{certs}/cert.pem")), key_file: Some(format!("{certs}/key.pem")) };
+    let tls = TlsFiles {
+        ca_file: Some(format!("{certs}/ca.pem")),
+        cert_file: Some(format!("{certs}/cert.pem")),
+        key_file: Some(format!("{certs}/key.pem")),
+    };
     let t = TestBackend::new().await;
-    let c = t.add("docker over tls", ConnectionSpec::Docker { host: dockerd.get("DOCKER_TLS_HOST").into(), tls: Some(tls), allow_plaintext: false }, None).await;
+    let c = t
+        .add(
+            "docker over tls",
+            ConnectionSpec::Docker { host: dockerd.get("DOCKER_TLS_HOST").into(), tls: Some(tls), allow_plaintext: false },
+            None,
+        )
+        .await;
 
     let inv = t.backend.image_inventory(&c.id).await.unwrap();
     let tags: Vec<&str> = inv.images.iter().flat_map(|i| i.tags.iter().map(String::as_str)).collect();

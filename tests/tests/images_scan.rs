@@ -18,7 +18,8 @@ use opsdeck_tests::osv::{write_folder, Advisory, Severity as S, CVSS_CRITICAL, C
 use opsdeck_tests::service::shared;
 use tempfile::TempDir;
 
-const COMPLIANT: &str = "HEALTHCHECK CMD [\"/bin/true\"]\nUSER 1000:1000\nLABEL version=\"1.0\" maintainer=\"ops@example.com\" description=\"test image\"\n";
+const COMPLIANT: &str =
+    "HEALTHCHECK CMD [\"/bin/true\"]\nUSER 1000:1000\nLABEL version=\"1.0\" maintainer=\"ops@example.com\" description=\"test image\"\n";
 
 struct Env {
     docker: Docker,
@@ -45,13 +46,16 @@ impl Env {
 
     async fn scan(&self, image: &str) -> (ScanReport, Vec<Progress>) {
         let seen = Mutex::new(Vec::new());
-        let report = scan_image(&self.docker, &self.host, &self.db, image, &Policy::default(), &|p| seen.lock().unwrap().push(p)).await.unwrap_or_else(|e| panic!("scan {image}: {e}"));
+        let report = scan_image(&self.docker, &self.host, &self.db, image, &Policy::default(), &|p| seen.lock().unwrap().push(p))
+            .await
+            .unwrap_or_else(|e| panic!("scan {image}: {e}"));
         (report, seen.into_inner().unwrap())
     }
 }
 
 fn found(r: &ScanReport) -> Vec<(String, String, Option<String>, Severity)> {
-    let mut v: Vec<_> = r.assessment.vulnerabilities.iter().map(|v| (v.ids[0].clone(), v.package.clone(), v.fixed.clone(), v.severity)).collect();
+    let mut v: Vec<_> =
+        r.assessment.vulnerabilities.iter().map(|v| (v.ids[0].clone(), v.package.clone(), v.fixed.clone(), v.severity)).collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
 }
@@ -70,18 +74,67 @@ async fn debian_image_findings_decision_and_layer_cache() {
     e.advisories(
         "debian",
         &[
-            Advisory { id: "DSA-9001-1", ecosystem: "Debian:12", package: "glibc", introduced: None, fixed: Some("2.36-9+deb12u99"), severity: S::Cvss3(CVSS_CRITICAL) },
-            Advisory { id: "DSA-9002-1", ecosystem: "Debian:12", package: "systemd", introduced: None, fixed: Some("252.39-1~deb12u3"), severity: S::Cvss3(CVSS_HIGH) },
+            Advisory {
+                id: "DSA-9001-1",
+                ecosystem: "Debian:12",
+                package: "glibc",
+                introduced: None,
+                fixed: Some("2.36-9+deb12u99"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
+            Advisory {
+                id: "DSA-9002-1",
+                ecosystem: "Debian:12",
+                package: "systemd",
+                introduced: None,
+                fixed: Some("252.39-1~deb12u3"),
+                severity: S::Cvss3(CVSS_HIGH),
+            },
             // Fixed in exactly the installed version: not affected.
-            Advisory { id: "DSA-9003-1", ecosystem: "Debian:12", package: "gnutls28", introduced: None, fixed: Some("3.7.9-2+deb12u7"), severity: S::Cvss3(CVSS_CRITICAL) },
+            Advisory {
+                id: "DSA-9003-1",
+                ecosystem: "Debian:12",
+                package: "gnutls28",
+                introduced: None,
+                fixed: Some("3.7.9-2+deb12u7"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
             // ~deb12u1 sorts before the installed ~deb12u2: not affected.
-            Advisory { id: "DSA-9004-1", ecosystem: "Debian:12", package: "systemd", introduced: None, fixed: Some("252.39-1~deb12u1"), severity: S::Cvss3(CVSS_CRITICAL) },
+            Advisory {
+                id: "DSA-9004-1",
+                ecosystem: "Debian:12",
+                package: "systemd",
+                introduced: None,
+                fixed: Some("252.39-1~deb12u1"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
             // Introduced after the installed version: not affected.
-            Advisory { id: "DSA-9005-1", ecosystem: "Debian:12", package: "xz-utils", introduced: Some("5.4.1-1+deb12u2"), fixed: Some("5.4.1-1+deb12u3"), severity: S::Cvss3(CVSS_CRITICAL) },
+            Advisory {
+                id: "DSA-9005-1",
+                ecosystem: "Debian:12",
+                package: "xz-utils",
+                introduced: Some("5.4.1-1+deb12u2"),
+                fixed: Some("5.4.1-1+deb12u3"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
             // Epoch 1 beats any epoch-0 version: not affected.
-            Advisory { id: "DSA-9006-1", ecosystem: "Debian:12", package: "diffutils", introduced: None, fixed: Some("3.9-1"), severity: S::Cvss3(CVSS_CRITICAL) },
+            Advisory {
+                id: "DSA-9006-1",
+                ecosystem: "Debian:12",
+                package: "diffutils",
+                introduced: None,
+                fixed: Some("3.9-1"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
             // Another release: not matched.
-            Advisory { id: "DSA-9007-1", ecosystem: "Debian:11", package: "glibc", introduced: None, fixed: Some("2.99-1"), severity: S::Cvss3(CVSS_CRITICAL) },
+            Advisory {
+                id: "DSA-9007-1",
+                ecosystem: "Debian:11",
+                package: "glibc",
+                introduced: None,
+                fixed: Some("2.99-1"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
         ],
     )
     .await;
@@ -128,20 +181,83 @@ async fn alpine_and_rocky_orderings_on_real_images() {
         "apk-rpm",
         &[
             // apk: installed busybox 1.36.1-r29, libcrypto3/libssl3 3.3.0-r2 (origin openssl), musl 1.2.5-r0, zlib 1.3.1-r1
-            Advisory { id: "ALPINE-9101", ecosystem: "Alpine:v3.20", package: "busybox", introduced: None, fixed: Some("1.36.1-r30"), severity: S::Word("High") },
-            Advisory { id: "ALPINE-9102", ecosystem: "Alpine:v3.20", package: "openssl", introduced: None, fixed: Some("3.3.0-r3"), severity: S::Cvss3(CVSS_CRITICAL) },
+            Advisory {
+                id: "ALPINE-9101",
+                ecosystem: "Alpine:v3.20",
+                package: "busybox",
+                introduced: None,
+                fixed: Some("1.36.1-r30"),
+                severity: S::Word("High"),
+            },
+            Advisory {
+                id: "ALPINE-9102",
+                ecosystem: "Alpine:v3.20",
+                package: "openssl",
+                introduced: None,
+                fixed: Some("3.3.0-r3"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
             // 1.2.5_rc1 sorts before 1.2.5: not affected.
-            Advisory { id: "ALPINE-9103", ecosystem: "Alpine:v3.20", package: "musl", introduced: None, fixed: Some("1.2.5_rc1-r0"), severity: S::Cvss3(CVSS_CRITICAL) },
+            Advisory {
+                id: "ALPINE-9103",
+                ecosystem: "Alpine:v3.20",
+                package: "musl",
+                introduced: None,
+                fixed: Some("1.2.5_rc1-r0"),
+                severity: S::Cvss3(CVSS_CRITICAL),
+            },
             // 1.3.1_p1 sorts after 1.3.1: affected.
-            Advisory { id: "ALPINE-9104", ecosystem: "Alpine:v3.20", package: "zlib", introduced: None, fixed: Some("1.3.1_p1-r0"), severity: S::Word("Medium") },
-            Advisory { id: "ALPINE-9105", ecosystem: "Alpine:v3.19", package: "zlib", introduced: None, fixed: Some("9.9-r0"), severity: S::Word("Medium") },
+            Advisory {
+                id: "ALPINE-9104",
+                ecosystem: "Alpine:v3.20",
+                package: "zlib",
+                introduced: None,
+                fixed: Some("1.3.1_p1-r0"),
+                severity: S::Word("Medium"),
+            },
+            Advisory {
+                id: "ALPINE-9105",
+                ecosystem: "Alpine:v3.19",
+                package: "zlib",
+                introduced: None,
+                fixed: Some("9.9-r0"),
+                severity: S::Word("Medium"),
+            },
             // rpm: openssl-libs 1:3.0.7-24.el9 (source openssl), bash 5.1.8-6.el9, glibc 2.34-100.el9
-            Advisory { id: "RLSA-2026:9201", ecosystem: "Rocky Linux:9", package: "openssl", introduced: None, fixed: Some("1:3.0.7-25.el9"), severity: S::Word("Important") },
+            Advisory {
+                id: "RLSA-2026:9201",
+                ecosystem: "Rocky Linux:9",
+                package: "openssl",
+                introduced: None,
+                fixed: Some("1:3.0.7-25.el9"),
+                severity: S::Word("Important"),
+            },
             // Without the epoch 3.0.8 would look newer; with it, 1:3.0.7 > 0:3.0.8: not affected.
-            Advisory { id: "RLSA-2026:9202", ecosystem: "Rocky Linux:9", package: "openssl", introduced: None, fixed: Some("3.0.8-1.el9"), severity: S::Word("Critical") },
-            Advisory { id: "RLSA-2026:9203", ecosystem: "Rocky Linux:9", package: "bash", introduced: None, fixed: Some("5.1.8-6.el9"), severity: S::Word("Critical") },
+            Advisory {
+                id: "RLSA-2026:9202",
+                ecosystem: "Rocky Linux:9",
+                package: "openssl",
+                introduced: None,
+                fixed: Some("3.0.8-1.el9"),
+                severity: S::Word("Critical"),
+            },
+            Advisory {
+                id: "RLSA-2026:9203",
+                ecosystem: "Rocky Linux:9",
+                package: "bash",
+                introduced: None,
+                fixed: Some("5.1.8-6.el9"),
+                severity: S::Word("Critical"),
+            },
             // el9_4.2 is a later release than el9: affected.
-            Advisory { id: "RLSA-2026:9204", ecosystem: "Rocky Linux:9", package: "glibc", introduced: None, fixed: Some("2.34-100.el9_4.2"), severity: S::Word("Moderate") },
+            Advisory {
+                id: "RLSA-2026:9204",
+                ecosystem: "Rocky Linux:9",
+                package: "glibc",
+                introduced: None,
+                fixed: Some("2.34-100.el9_4.2"),
+                severity: S::Word("Moderate"),
+            },
         ],
     )
     .await;
@@ -173,7 +289,11 @@ async fn alpine_and_rocky_orderings_on_real_images() {
 fn layered_archive(base: &[u8], reference: &str) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let mut upper = tar::Builder::new(Vec::new());
-    for (path, data) in [("lib/apk/db/.wh..wh..opq", &b""[..]), ("lib/apk/db/installed", b"P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:zlib\nV:1.3.1-r1\nA:x86_64\no:zlib\n\n"), ("etc/motd", b"hi\n")] {
+    for (path, data) in [
+        ("lib/apk/db/.wh..wh..opq", &b""[..]),
+        ("lib/apk/db/installed", b"P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:zlib\nV:1.3.1-r1\nA:x86_64\no:zlib\n\n"),
+        ("etc/motd", b"hi\n"),
+    ] {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
@@ -188,9 +308,14 @@ fn layered_archive(base: &[u8], reference: &str) -> Vec<u8> {
     }))
     .unwrap();
     let config_name = format!("{}.json", digest(&config).trim_start_matches("sha256:"));
-    let manifest = serde_json::to_vec(&serde_json::json!([{ "Config": config_name, "RepoTags": [reference], "Layers": ["base/layer.tar", "upper/layer.tar"] }])).unwrap();
+    let manifest = serde_json::to_vec(
+        &serde_json::json!([{ "Config": config_name, "RepoTags": [reference], "Layers": ["base/layer.tar", "upper/layer.tar"] }]),
+    )
+    .unwrap();
     let mut out = tar::Builder::new(Vec::new());
-    for (path, data) in [("base/layer.tar", base), ("upper/layer.tar", &upper[..]), (config_name.as_str(), &config[..]), ("manifest.json", &manifest[..])] {
+    for (path, data) in
+        [("base/layer.tar", base), ("upper/layer.tar", &upper[..]), (config_name.as_str(), &config[..]), ("manifest.json", &manifest[..])]
+    {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
@@ -209,7 +334,8 @@ async fn whiteouts_and_opaque_folders_through_the_engine() {
     let e = env().await;
     let base = std::fs::read(opsdeck_tests::images::rootfs(Rootfs::Alpine)).unwrap();
     let archive = layered_archive(&base, "opsdeck-test/layered:1");
-    let mut load = e.docker.import_image(bollard::query_parameters::ImportImageOptions::default(), bollard::body_full(archive.into()), None);
+    let mut load =
+        e.docker.import_image(bollard::query_parameters::ImportImageOptions::default(), bollard::body_full(archive.into()), None);
     while let Some(step) = load.next().await {
         step.expect("docker load");
     }

@@ -14,7 +14,8 @@ use opsdeck_tests::images::{import, Rootfs};
 use opsdeck_tests::service::shared;
 
 fn package(var: &str) -> String {
-    let p = std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run `eval \"$(scripts/package.sh --debug)\"` first (scripts/test.sh does)"));
+    let p = std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is not set: run `eval \"$(scripts/package.sh --debug)\"` first (scripts/test.sh does)"));
     assert!(Path::new(&p).exists(), "{p} does not exist");
     p
 }
@@ -36,7 +37,11 @@ async fn the_deb_installs_in_a_clean_debian_root() {
     let body = ContainerCreateBody {
         image: Some("opsdeck-install/debian:12".into()),
         cmd: Some(vec!["sh".into(), "-c".into(), script]),
-        host_config: Some(HostConfig { binds: Some(vec![format!("{deb_dir}:/pkg:ro")]), network_mode: Some("none".into()), ..Default::default() }),
+        host_config: Some(HostConfig {
+            binds: Some(vec![format!("{deb_dir}:/pkg:ro")]),
+            network_mode: Some("none".into()),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     docker.create_container(Some(CreateContainerOptions { name: Some(name.clone()), ..Default::default() }), body).await.unwrap();
@@ -75,7 +80,8 @@ fn the_rpm_installs_into_an_empty_root() {
     }
     let root = tempfile::tempdir().unwrap();
     let r = root.path().to_str().unwrap();
-    let install = Command::new("rpm").args(["--root", r, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", "--noscripts", &rpm]).output().unwrap();
+    let install =
+        Command::new("rpm").args(["--root", r, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", "--noscripts", &rpm]).output().unwrap();
     assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
     let out = Command::new(root.path().join("usr/bin/opsdeck")).arg("--version").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("opsdeck {}", env!("CARGO_PKG_VERSION")));

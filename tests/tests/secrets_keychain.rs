@@ -26,11 +26,7 @@ impl Write for Captured {
 fn capture_logs() -> Captured {
     let captured = Captured::default();
     let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_ansi(false).with_writer(move || writer.clone()).init();
     captured
 }
 
@@ -92,7 +88,11 @@ async fn secrets_never_reach_sqlite_logs_or_exports() {
     )
     .unwrap();
     let k = t
-        .add("kube with token", ConnectionSpec::Kubernetes { kubeconfig: kubeconfig.display().to_string(), contexts: vec!["ctx".into()] }, Some(&kube_token))
+        .add(
+            "kube with token",
+            ConnectionSpec::Kubernetes { kubeconfig: kubeconfig.display().to_string(), contexts: vec!["ctx".into()] },
+            Some(&kube_token),
+        )
         .await;
     assert!(!t.backend.test_connection(&k.id).await.unwrap().ok);
 
@@ -102,25 +102,56 @@ async fn secrets_never_reach_sqlite_logs_or_exports() {
     if let ConnectionSpec::Etcd { endpoints, .. } = &mut moved {
         *endpoints = vec!["https://203.0.113.7:2379".into()];
     }
-    let e2 = t.backend.save_connection(ConnectionInput { id: Some(e.id.clone()), name: e.name.clone(), spec: moved.clone(), secret: None, clear_secret: false }).await.unwrap_err();
+    let e2 = t
+        .backend
+        .save_connection(ConnectionInput {
+            id: Some(e.id.clone()),
+            name: e.name.clone(),
+            spec: moved.clone(),
+            secret: None,
+            clear_secret: false,
+        })
+        .await
+        .unwrap_err();
     assert_eq!(e2.code(), opsdeck_core::ErrorCode::InvalidInput);
     assert!(e2.to_string().contains("enter its password or token again"), "{e2}");
     assert_eq!(t.backend.connection(&e.id).await.unwrap().spec, spec, "nothing changed");
     // The same edit without moving the target keeps the secret.
-    t.backend.save_connection(ConnectionInput { id: Some(e.id.clone()), name: format!("{} (renamed)", e.name), spec: spec.clone(), secret: None, clear_secret: false }).await.unwrap();
+    t.backend
+        .save_connection(ConnectionInput {
+            id: Some(e.id.clone()),
+            name: format!("{} (renamed)", e.name),
+            spec: spec.clone(),
+            secret: None,
+            clear_secret: false,
+        })
+        .await
+        .unwrap();
     assert_eq!(t.backend.connection_secret(&e.id).await.unwrap().unwrap().expose(), etcd_pw);
 
     // Rotate the etcd password through an update; then remove the kube token.
     let updated = t
         .backend
-        .save_connection(ConnectionInput { id: Some(e.id.clone()), name: e.name.clone(), spec, secret: Some(rotated.clone()), clear_secret: false })
+        .save_connection(ConnectionInput {
+            id: Some(e.id.clone()),
+            name: e.name.clone(),
+            spec,
+            secret: Some(rotated.clone()),
+            clear_secret: false,
+        })
         .await
         .unwrap();
     assert!(updated.has_secret);
     assert_eq!(t.backend.connection_secret(&e.id).await.unwrap().unwrap().expose(), rotated);
     let cleared = t
         .backend
-        .save_connection(ConnectionInput { id: Some(k.id.clone()), name: k.name.clone(), spec: k.spec.clone(), secret: None, clear_secret: true })
+        .save_connection(ConnectionInput {
+            id: Some(k.id.clone()),
+            name: k.name.clone(),
+            spec: k.spec.clone(),
+            secret: None,
+            clear_secret: true,
+        })
         .await
         .unwrap();
     assert!(!cleared.has_secret);

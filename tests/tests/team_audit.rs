@@ -16,13 +16,19 @@ use opsdeck_tests::workspace;
 async fn member(etcd: &opsdeck_tests::Service, user: &str) -> (TestBackend, String) {
     let t = TestBackend::new().await;
     let c = etcd_connection(&t, etcd, user).await;
-    let settings = VmSettings { store: StoreChoice::Etcd { connection_id: c.id.clone(), prefix: DEFAULT_ROOT.into(), allow_no_auth: false }, ..Default::default() };
+    let settings = VmSettings {
+        store: StoreChoice::Etcd { connection_id: c.id.clone(), prefix: DEFAULT_ROOT.into(), allow_no_auth: false },
+        ..Default::default()
+    };
     t.backend.set_vm_settings(&settings).await.expect("choose the team store");
     (t, c.name)
 }
 
 fn verify_cli(t: &TestBackend, connection: &str) -> (Option<i32>, String) {
-    let o = workspace::cli(t.dir.path(), t.backend.keychain().service()).args(["audit", "verify", "--etcd", connection]).output().expect("run opsdeck");
+    let o = workspace::cli(t.dir.path(), t.backend.keychain().service())
+        .args(["audit", "verify", "--etcd", connection])
+        .output()
+        .expect("run opsdeck");
     (o.status.code(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
 }
 
@@ -42,7 +48,12 @@ async fn every_members_changes_form_one_attributed_chain_and_tampering_is_found(
 
     let report = carol.backend.team_trail(None, &TrailFilter::default()).await.unwrap();
     assert!(report.intact(), "{:?}", report.breaks);
-    let quota: Vec<(&str, &str, &str)> = report.entries.iter().filter(|e| e.entry.action == "vm.quota").map(|e| (e.entry.user.as_str(), e.entry.target.as_str(), e.entry.result.as_str())).collect();
+    let quota: Vec<(&str, &str, &str)> = report
+        .entries
+        .iter()
+        .filter(|e| e.entry.action == "vm.quota")
+        .map(|e| (e.entry.user.as_str(), e.entry.target.as_str(), e.entry.result.as_str()))
+        .collect();
     assert_eq!(quota, [("carol", "qa", "ok"), ("alice", "qa", "error"), ("carol", "dev", "ok")], "attributed to the etcd user, in order");
     let by_alice = carol.backend.team_trail(None, &TrailFilter { user: Some("alice".into()), ..Default::default() }).await.unwrap();
     assert!(by_alice.entries.iter().all(|e| e.entry.user == "alice") && !by_alice.entries.is_empty());
@@ -64,7 +75,11 @@ async fn every_members_changes_form_one_attributed_chain_and_tampering_is_found(
     raw.put(own.key.as_str(), serde_json::to_vec(&forged).unwrap(), None).await.unwrap();
     let broken = alice.backend.team_trail(None, &TrailFilter::default()).await.unwrap();
     assert!(!broken.intact());
-    assert!(broken.breaks.iter().any(|b| b.seq == own.entry.seq && b.reason.contains("rewritten after it was appended")), "{:?}", broken.breaks);
+    assert!(
+        broken.breaks.iter().any(|b| b.seq == own.entry.seq && b.reason.contains("rewritten after it was appended")),
+        "{:?}",
+        broken.breaks
+    );
     assert!(broken.breaks.iter().any(|b| b.seq == own.entry.seq + 1 && b.reason.contains("does not follow")), "{:?}", broken.breaks);
     let (code, out) = verify_cli(&carol, &carol_conn);
     assert_eq!(code, Some(1), "{out}");
@@ -122,13 +137,26 @@ async fn with_the_team_etcd_down_changes_still_happen_and_say_what_missed_the_tr
         s.theme = theme.into();
         carol.backend.set_settings(s).await.expect("the change itself does not depend on the team trail");
     }
-    let missed = carol.backend.audit_log(&opsdeck_core::cache::audit::AuditFilter { text: Some("audit.team_trail".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let missed = carol
+        .backend
+        .audit_log(&opsdeck_core::cache::audit::AuditFilter { text: Some("audit.team_trail".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
     let details: Vec<&str> = missed.entries.iter().map(|e| e.detail.as_str()).collect();
     assert_eq!(details.len(), 2, "{details:?}");
     assert!(details.iter().all(|d| d.contains("did not reach the team audit trail")), "{details:?}");
     // The second did not wait for the etcd again.
     assert!(details[0].contains("not retried for a minute"), "{details:?}");
-    let settings_entries = carol.backend.audit_log(&opsdeck_core::cache::audit::AuditFilter { text: Some("settings.update".into()), result: Some("ok".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let settings_entries = carol
+        .backend
+        .audit_log(&opsdeck_core::cache::audit::AuditFilter {
+            text: Some("settings.update".into()),
+            result: Some("ok".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(settings_entries.total, 2, "both changes are in the local log");
     assert!(carol.backend.audit_verify_local().await.unwrap().is_empty());
     carol.cleanup().await;

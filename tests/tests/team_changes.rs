@@ -37,7 +37,10 @@ async fn a_protected_prefix_changes_only_as_reviewed() {
         assert!(e.to_string().contains("permission denied"), "{who}: {e}");
     }
     // Unprotected keys are not change requests.
-    assert_eq!(b.change_propose(&alice, DEFAULT_ROOT, &[("/app/dev/db".into(), Some("x".into()))], "dev").await.unwrap_err().code(), ErrorCode::InvalidInput);
+    assert_eq!(
+        b.change_propose(&alice, DEFAULT_ROOT, &[("/app/dev/db".into(), Some("x".into()))], "dev").await.unwrap_err().code(),
+        ErrorCode::InvalidInput
+    );
 
     let c = b.change_propose(&alice, DEFAULT_ROOT, &[(key.into(), Some(r#"{"pool": 20}"#.into()))], "raise the pool").await.unwrap();
     assert_eq!((c.state, c.author.as_str()), (ChangeState::Pending, "alice"));
@@ -49,7 +52,11 @@ async fn a_protected_prefix_changes_only_as_reviewed() {
     // A reviewer's own change, self-approved around Opsdeck: ignored by every reader.
     let own = b.change_propose(&rita, DEFAULT_ROOT, &[(key.into(), Some(r#"{"pool": 50}"#.into()))], "mine").await.unwrap();
     let self_review = serde_json::json!({"reviewer": "rita", "approved": true, "at": "2026-12-04T00:00:00Z", "comment": "", "change_revision": own.revision});
-    raw_etcd(&etcd, "rita").await.put(format!("{DEFAULT_ROOT}config/reviews/rita/{}", own.id), serde_json::to_vec(&self_review).unwrap(), None).await.unwrap();
+    raw_etcd(&etcd, "rita")
+        .await
+        .put(format!("{DEFAULT_ROOT}config/reviews/rita/{}", own.id), serde_json::to_vec(&self_review).unwrap(), None)
+        .await
+        .unwrap();
     let seen = b.change_get(&paul, DEFAULT_ROOT, &own.id).await.unwrap();
     assert_eq!(seen.state, ChangeState::Pending);
     assert!(seen.notes.iter().any(|n| n.contains("cannot review their own change")), "{:?}", seen.notes);
@@ -66,7 +73,8 @@ async fn a_protected_prefix_changes_only_as_reviewed() {
     assert_eq!(value(&etcd, key).await, r#"{"pool": 12}"#);
 
     // Proposed again, approved, published: exactly the reviewed value, in one transaction.
-    let c2 = b.change_propose(&alice, DEFAULT_ROOT, &[(key.into(), Some(r#"{"pool": 20}"#.into()))], "raise the pool, again").await.unwrap();
+    let c2 =
+        b.change_propose(&alice, DEFAULT_ROOT, &[(key.into(), Some(r#"{"pool": 20}"#.into()))], "raise the pool, again").await.unwrap();
     b.change_review(&rita, DEFAULT_ROOT, &c2.id, true, "").await.unwrap();
     let done = b.change_publish(&paul, DEFAULT_ROOT, &c2.id).await.unwrap();
     assert_eq!(done.state, ChangeState::Published);
@@ -74,17 +82,36 @@ async fn a_protected_prefix_changes_only_as_reviewed() {
     assert_eq!(b.change_publish(&paul, DEFAULT_ROOT, &c2.id).await.unwrap_err().code(), ErrorCode::Conflict, "published once");
 
     // Every step is in the team trail, attributed to its etcd user.
-    let trail = opsdeck_core::team::trail::read(&opsdeck_core::team::TeamStore::new(raw_etcd(&etcd, "root").await, DEFAULT_ROOT, Some("root".into()), "root", false).unwrap()).await.unwrap();
+    let trail = opsdeck_core::team::trail::read(
+        &opsdeck_core::team::TeamStore::new(raw_etcd(&etcd, "root").await, DEFAULT_ROOT, Some("root".into()), "root", false).unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(trail.breaks.is_empty(), "{:?}", trail.breaks);
-    let steps: Vec<(&str, &str)> = trail.entries.iter().filter(|e| e.entry.action.starts_with("config.change.") && e.entry.result == "ok").map(|e| (e.entry.user.as_str(), e.entry.action.as_str())).collect();
-    assert!(steps.ends_with(&[("alice", "config.change.propose"), ("rita", "config.change.approve"), ("paul", "config.change.publish")]), "{steps:?}");
+    let steps: Vec<(&str, &str)> = trail
+        .entries
+        .iter()
+        .filter(|e| e.entry.action.starts_with("config.change.") && e.entry.result == "ok")
+        .map(|e| (e.entry.user.as_str(), e.entry.action.as_str()))
+        .collect();
+    assert!(
+        steps.ends_with(&[("alice", "config.change.propose"), ("rita", "config.change.approve"), ("paul", "config.change.publish")]),
+        "{steps:?}"
+    );
 
     // The same from the CLI: the list, a review with its diff, a refused self-approval (exit 1).
-    let cli = |args: &[&str]| opsdeck_tests::workspace::cli(t.dir.path(), t.backend.keychain().service()).args(args).output().expect("run opsdeck");
+    let cli = |args: &[&str]| {
+        opsdeck_tests::workspace::cli(t.dir.path(), t.backend.keychain().service()).args(args).output().expect("run opsdeck")
+    };
     let out = cli(&["config", "--connection", "etcd as rita", "changes", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let states: Vec<(String, String)> = list.as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap().to_string(), c["state"].as_str().unwrap().to_string())).collect();
+    let states: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c["state"].as_str().unwrap().to_string()))
+        .collect();
     assert!(states.contains(&(c2.id.clone(), "published".into())) && states.contains(&(c.id.clone(), "stale".into())), "{states:?}");
     let c3 = cli(&["config", "--connection", "etcd as alice", "propose", &format!("{key}={{\"pool\": 30}}"), "--comment", "from the cli"]);
     assert_eq!(c3.status.code(), Some(0), "{}", String::from_utf8_lossy(&c3.stderr));

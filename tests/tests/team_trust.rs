@@ -41,7 +41,11 @@ impl Team {
             let vc = t
                 .add(
                     "vcsim",
-                    opsdeck_core::connections::ConnectionSpec::Vsphere { url: vcsim.get("VCSIM_SDK_URL").into(), username: vcsim.get("VCSIM_USER").into(), thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()) },
+                    opsdeck_core::connections::ConnectionSpec::Vsphere {
+                        url: vcsim.get("VCSIM_SDK_URL").into(),
+                        username: vcsim.get("VCSIM_USER").into(),
+                        thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()),
+                    },
                     Some(vcsim.get("VCSIM_PASSWORD")),
                 )
                 .await;
@@ -104,7 +108,13 @@ async fn raw_value(c: &mut etcd_client::Client, k: &str) -> serde_json::Value {
 /// Writes an approving decision by hand, as etcdctl would: `stage` by
 /// `actor` into `at` (a key under the root), on the current revision of the
 /// request at `request` — what Opsdeck itself would write, around its checks.
-async fn forge_decision(raw: &mut etcd_client::Client, request: &str, at: &str, stage: &str, actor: &str) -> Result<etcd_client::PutResponse, etcd_client::Error> {
+async fn forge_decision(
+    raw: &mut etcd_client::Client,
+    request: &str,
+    at: &str,
+    stage: &str,
+    actor: &str,
+) -> Result<etcd_client::PutResponse, etcd_client::Error> {
     let rev = raw.get(key(request), None).await?.kvs()[0].mod_revision();
     let d = serde_json::json!({"decision": {"stage": stage, "approved": true, "actor": actor, "at": "2026-12-04T00:00:00Z", "comment": "forged"}, "request_revision": rev});
     raw.put(key(at), serde_json::to_vec(&d).unwrap(), None).await
@@ -115,7 +125,10 @@ fn is_permission_denied(e: etcd_client::Error) -> bool {
 }
 
 async fn quota(team: &Team) {
-    team.b("carol").vm_set_quota(team.s("carol"), "qa", &Quota { vms: 50, vcpu: 200, memory_gb: 200, disk_gb: 5000, max_lease_days: 120 }).await.expect("quota");
+    team.b("carol")
+        .vm_set_quota(team.s("carol"), "qa", &Quota { vms: 50, vcpu: 200, memory_gb: 200, disk_gb: 5000, max_lease_days: 120 })
+        .await
+        .expect("quota");
 }
 
 #[tokio::test]
@@ -129,7 +142,9 @@ async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() 
     assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
     // Around Opsdeck: bob writes the decision into his own (writable) key.
     let mut bob = team.raw("bob").await;
-    forge_decision(&mut bob, &format!("vms/requests/bob/{own}"), &format!("vms/decisions/manager/qa/bob/{own}"), "manager", "bob").await.expect("bob may write his own key");
+    forge_decision(&mut bob, &format!("vms/requests/bob/{own}"), &format!("vms/decisions/manager/qa/bob/{own}"), "manager", "bob")
+        .await
+        .expect("bob may write his own key");
     for reader in ["bob", "bert", "carol"] {
         let v = team.view(reader, &own).await;
         assert_eq!(v.state, State::PendingManager, "{reader} sees the self-approval ignored");
@@ -142,7 +157,9 @@ async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() 
     // A decision claiming another person, written in the claimant's place: etcd refuses.
     let mut alice = team.raw("alice").await;
     let id = team.submit("alice", "sod-alice").await;
-    let as_bert = forge_decision(&mut alice, &format!("vms/requests/alice/{id}"), &format!("vms/decisions/manager/qa/bert/{id}"), "manager", "bert").await;
+    let as_bert =
+        forge_decision(&mut alice, &format!("vms/requests/alice/{id}"), &format!("vms/decisions/manager/qa/bert/{id}"), "manager", "bert")
+            .await;
     assert!(is_permission_denied(as_bert.unwrap_err()));
     // Another department's manager cannot decide for qa (etcd refuses their write).
     assert_eq!(team.decide("dave", &id, Stage::Manager).await.unwrap_err().code(), ErrorCode::Forbidden);
@@ -150,7 +167,9 @@ async fn nobody_approves_twice_or_their_own_and_forged_decisions_do_not_count() 
     // The admin skipping the manager: refused before, and a raw admin decision does not count.
     assert_eq!(team.decide("carol", &id, Stage::Admin).await.unwrap_err().code(), ErrorCode::Conflict);
     let mut carol = team.raw("carol").await;
-    forge_decision(&mut carol, &format!("vms/requests/alice/{id}"), &format!("vms/decisions/admin/carol/{id}"), "admin", "carol").await.unwrap();
+    forge_decision(&mut carol, &format!("vms/requests/alice/{id}"), &format!("vms/decisions/admin/carol/{id}"), "admin", "carol")
+        .await
+        .unwrap();
     let req_rev = carol.get(key(&format!("vms/requests/alice/{id}")), None).await.unwrap().kvs()[0].mod_revision();
     let v = team.view("alice", &id).await;
     assert_eq!(v.state, State::PendingManager);
@@ -216,7 +235,8 @@ async fn what_runs_is_what_was_approved() {
     // (vcsim's hosts have 2 CPU threads and 4 GB: the bigger size is memory.)
     let mut bigger = r.spec.clone();
     bigger.memory_gb = 2;
-    let r = team.b("alice").vm_edit(team.s("alice"), team.vc("alice"), &failing, bigger).await.expect("the requester edits a failed request");
+    let r =
+        team.b("alice").vm_edit(team.s("alice"), team.vc("alice"), &failing, bigger).await.expect("the requester edits a failed request");
     assert_eq!(r.state, State::PendingManager, "{:?}", r.notes);
     assert!(r.notes.iter().any(|n| n.contains("needs approving again")), "{:?}", r.notes);
     assert_eq!(team.provision(&failing).await.unwrap_err().code(), ErrorCode::Conflict);
@@ -275,7 +295,10 @@ async fn requesters_touch_only_their_own_and_bad_records_never_break_the_list() 
     assert_eq!(list.iter().filter(|r| r.id == id).count(), 1);
     assert_eq!(list.iter().find(|r| r.id == id).unwrap().requester, "alice");
     let reasons: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.key, p.reason)).collect();
-    assert!(reasons.iter().any(|r| r.contains(&format!("requests/amy/{id}")) && r.contains("as requester but sits under user \"amy\"")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains(&format!("requests/amy/{id}")) && r.contains("as requester but sits under user \"amy\"")),
+        "{reasons:?}"
+    );
     assert!(reasons.iter().any(|r| r.contains("requests/amy/r-dup") && r.contains("under the id r-dup")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("requests/amy/garbage") && r.contains("not an Opsdeck VM record")), "{reasons:?}");
 
@@ -290,11 +313,26 @@ async fn requesters_touch_only_their_own_and_bad_records_never_break_the_list() 
 async fn an_etcd_without_auth_is_refused_unless_opted_in() {
     let etcd = Service::start("etcd", &[]);
     let t = TestBackend::new().await;
-    let c = t.add("open etcd", opsdeck_core::connections::ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None).await;
+    let c = t
+        .add(
+            "open etcd",
+            opsdeck_core::connections::ConnectionSpec::Etcd {
+                endpoints: vec![etcd.get("ETCD_ENDPOINT").into()],
+                tls: None,
+                username: None,
+                allow_plaintext: false,
+            },
+            None,
+        )
+        .await;
     let e = t.backend.vm_store(&shared(&c.id)).await.err().expect("refused");
     assert_eq!(e.code(), ErrorCode::InvalidInput);
     assert!(e.to_string().contains("needs etcd authentication") && e.to_string().contains("--allow-no-auth"), "{e}");
-    let s = t.backend.vm_store(&StoreChoice::Etcd { connection_id: c.id.clone(), prefix: DEFAULT_ROOT.into(), allow_no_auth: true }).await.expect("opted in");
+    let s = t
+        .backend
+        .vm_store(&StoreChoice::Etcd { connection_id: c.id.clone(), prefix: DEFAULT_ROOT.into(), allow_no_auth: true })
+        .await
+        .expect("opted in");
     assert_eq!(s.trust(), Trust::SharedNoAuth);
     t.cleanup().await;
 }
@@ -337,7 +375,8 @@ async fn locks_hold_a_lost_lock_stops_the_build_and_two_passes_act_once() {
     assert_eq!(done.state, State::Provisioned, "{:?}", done.failure);
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
     let b = team.b("carol");
-    let (a1, a2) = tokio::join!(b.vm_lifecycle(team.s("carol"), team.vc("carol"), later), b.vm_lifecycle(team.s("carol"), team.vc("carol"), later));
+    let (a1, a2) =
+        tokio::join!(b.vm_lifecycle(team.s("carol"), team.vc("carol"), later), b.vm_lifecycle(team.s("carol"), team.vc("carol"), later));
     let all: Vec<_> = a1.unwrap().into_iter().chain(a2.unwrap()).collect();
     assert_eq!(all.iter().filter(|a| a.action == "snapshot" && a.ok).count(), 1, "{all:?}");
     let inv = team.b("carol").vm_inventory(team.vc("carol")).await.unwrap();

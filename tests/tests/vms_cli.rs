@@ -25,7 +25,13 @@ impl Cli {
 
     fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert_eq!(o.status.code(), Some(0), "opsdeck {args:?}\n{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "opsdeck {args:?}\n{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 }
@@ -35,10 +41,25 @@ async fn request_approve_provision_and_report_from_the_cli() {
     // The template is prepared through the library; everything after is the CLI.
     let t = TestBackend::new().await;
     let (vcsim, _) = vcsim_with_template(&t, &[]).await;
-    let cli = Cli { data: tempfile::tempdir().unwrap(), keychain: format!("opsdeck-vm-cli-{}", std::process::id()), password: vcsim.get("VCSIM_PASSWORD").into() };
+    let cli = Cli {
+        data: tempfile::tempdir().unwrap(),
+        keychain: format!("opsdeck-vm-cli-{}", std::process::id()),
+        password: vcsim.get("VCSIM_PASSWORD").into(),
+    };
     cli.ok(&[
-        "connections", "add", "vsphere", "--name", "lab-vc", "--url", vcsim.get("VCSIM_SDK_URL"), "--user", vcsim.get("VCSIM_USER"),
-        "--thumbprint", vcsim.get("VCSIM_THUMBPRINT_SHA256"), "--secret-env", "VCSIM_PASSWORD_FOR_TEST",
+        "connections",
+        "add",
+        "vsphere",
+        "--name",
+        "lab-vc",
+        "--url",
+        vcsim.get("VCSIM_SDK_URL"),
+        "--user",
+        vcsim.get("VCSIM_USER"),
+        "--thumbprint",
+        vcsim.get("VCSIM_THUMBPRINT_SHA256"),
+        "--secret-env",
+        "VCSIM_PASSWORD_FOR_TEST",
     ]);
 
     let inv = cli.ok(&["vm", "inventory"]);
@@ -46,7 +67,22 @@ async fn request_approve_provision_and_report_from_the_cli() {
 
     cli.ok(&["vm", "quota", "qa", "--vms", "2", "--vcpu", "4"]);
     let lease = (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string();
-    let base = ["vm", "request", "--template", "DC0_H0_VM0", "--memory-gb", "1", "--disk-gb", "10", "--department", "qa", "--purpose", "load test", "--lease-end", &lease];
+    let base = [
+        "vm",
+        "request",
+        "--template",
+        "DC0_H0_VM0",
+        "--memory-gb",
+        "1",
+        "--disk-gb",
+        "10",
+        "--department",
+        "qa",
+        "--purpose",
+        "load test",
+        "--lease-end",
+        &lease,
+    ];
     let out = cli.ok(&[&base[..], &["--name", "cli-1", "--cpu", "2", "--format", "json"]].concat());
     let req: serde_json::Value = serde_json::from_str(&out).unwrap();
     let id = req["id"].as_str().unwrap().to_string();
@@ -100,7 +136,8 @@ async fn team_roles_are_given_from_the_cli() {
     for u in ["alice", "bob"] {
         c.user_add(u, "pw", None).await.unwrap();
     }
-    let cli = Cli { data: tempfile::tempdir().unwrap(), keychain: format!("opsdeck-vm-roles-{}", std::process::id()), password: String::new() };
+    let cli =
+        Cli { data: tempfile::tempdir().unwrap(), keychain: format!("opsdeck-vm-roles-{}", std::process::id()), password: String::new() };
     cli.ok(&["connections", "add", "etcd", "--name", "team-etcd", "--endpoints", etcd.get("ETCD_ENDPOINT")]);
     let out = cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--member", "alice=requester", "--member", "bob=requester,manager:qa"]);
     assert_eq!(
@@ -110,9 +147,14 @@ async fn team_roles_are_given_from_the_cli() {
             "bob: opsdeck-user-bob, opsdeck-reader, opsdeck-audit, opsdeck-requester, opsdeck-approver"
         ]
     );
-    let keys = |perms: etcd_client::RoleGetResponse| perms.permissions().iter().map(|p| String::from_utf8_lossy(p.key()).into_owned()).collect::<Vec<_>>();
+    let keys = |perms: etcd_client::RoleGetResponse| {
+        perms.permissions().iter().map(|p| String::from_utf8_lossy(p.key()).into_owned()).collect::<Vec<_>>()
+    };
     let bob = keys(c.role_get("opsdeck-user-bob").await.unwrap());
-    assert!(bob.contains(&"/opsdeck/vms/decisions/manager/qa/bob/".to_string()) && bob.contains(&"/opsdeck/vms/requests/bob/".to_string()), "{bob:?}");
+    assert!(
+        bob.contains(&"/opsdeck/vms/decisions/manager/qa/bob/".to_string()) && bob.contains(&"/opsdeck/vms/requests/bob/".to_string()),
+        "{bob:?}"
+    );
     // Again, with bob moved to dev: his own role is replaced, qa is gone.
     cli.ok(&["vm", "roles", "--etcd", "team-etcd", "--member", "bob=manager:dev"]);
     let bob = keys(c.role_get("opsdeck-user-bob").await.unwrap());

@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 
 use opsdeck_core::backend::StoreChoice;
+use opsdeck_core::team::DEFAULT_ROOT as DEFAULT_PREFIX;
 use opsdeck_core::vms::model::{Quota, Stage, State};
 use opsdeck_core::vms::provision::ProvisionOptions;
-use opsdeck_core::team::DEFAULT_ROOT as DEFAULT_PREFIX;
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::vms::{count_named, etcd_connection, etcd_with_vm_roles, form, vcsim_with_template};
@@ -32,7 +32,10 @@ async fn roles_decide_who_approves_and_one_of_two_approvers_wins() {
     // Quotas are the admin's: a requester cannot raise its own.
     let e = t.backend.vm_set_quota(s("alice"), "qa", &Quota { vms: 100, ..Default::default() }).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
-    t.backend.vm_set_quota(s("carol"), "qa", &Quota { vms: 10, vcpu: 40, memory_gb: 100, disk_gb: 1000, ..Default::default() }).await.unwrap();
+    t.backend
+        .vm_set_quota(s("carol"), "qa", &Quota { vms: 10, vcpu: 40, memory_gb: 100, disk_gb: 1000, ..Default::default() })
+        .await
+        .unwrap();
 
     let r = t.backend.vm_submit(s("alice"), &vc.id, form("shared-1", "qa")).await.unwrap();
     assert_eq!((r.state, r.requester.as_str()), (State::PendingManager, "alice"), "the requester is the etcd user");
@@ -80,7 +83,12 @@ async fn roles_decide_who_approves_and_one_of_two_approvers_wins() {
     assert_eq!(done.state, State::Provisioned, "{:?}", done.failure);
 
     // A request edited behind the approvers' back (etcdctl) voids their decisions.
-    let mut raw = etcd_client::Client::connect([etcd.get("ETCD_ENDPOINT")], Some(etcd_client::ConnectOptions::new().with_user("alice", opsdeck_tests::vms::ETCD_PASSWORD))).await.unwrap();
+    let mut raw = etcd_client::Client::connect(
+        [etcd.get("ETCD_ENDPOINT")],
+        Some(etcd_client::ConnectOptions::new().with_user("alice", opsdeck_tests::vms::ETCD_PASSWORD)),
+    )
+    .await
+    .unwrap();
     let r3 = t.backend.vm_submit(s("alice"), &vc.id, form("shared-3", "qa")).await.unwrap();
     t.backend.vm_decide(s("bob"), Some(&vc.id), &r3.id, Stage::Manager, true, "").await.unwrap();
     let key = format!("{DEFAULT_PREFIX}vms/requests/alice/{}", r3.id);
@@ -121,7 +129,11 @@ async fn twenty_requests_two_instances_no_duplicate_vm() {
     let vc2 = other
         .add(
             "vcsim",
-            opsdeck_core::connections::ConnectionSpec::Vsphere { url: vcsim.get("VCSIM_SDK_URL").into(), username: vcsim.get("VCSIM_USER").into(), thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()) },
+            opsdeck_core::connections::ConnectionSpec::Vsphere {
+                url: vcsim.get("VCSIM_SDK_URL").into(),
+                username: vcsim.get("VCSIM_USER").into(),
+                thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()),
+            },
             Some(vcsim.get("VCSIM_PASSWORD")),
         )
         .await;
@@ -133,7 +145,8 @@ async fn twenty_requests_two_instances_no_duplicate_vm() {
         other.backend.vm_provision_approved(admin2.as_ref(), &vc2.id, &two, &|_| {}),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
-    let provisioned: Vec<&String> = a.iter().chain(b.iter()).filter(|(_, r)| r.as_ref().is_ok_and(|r| r.state == State::Provisioned)).map(|(id, _)| id).collect();
+    let provisioned: Vec<&String> =
+        a.iter().chain(b.iter()).filter(|(_, r)| r.as_ref().is_ok_and(|r| r.state == State::Provisioned)).map(|(id, _)| id).collect();
     let unique: HashSet<&&String> = provisioned.iter().collect();
     assert_eq!(unique.len(), 20, "every request provisioned once: {a:?} {b:?}");
     assert_eq!(provisioned.len(), 20, "no request provisioned twice");
@@ -147,7 +160,11 @@ async fn twenty_requests_two_instances_no_duplicate_vm() {
         assert_eq!(count_named(&inv, &format!("fleet-{i:02}")), 1, "fleet-{i:02}");
     }
     let all = t.backend.vm_requests(admin.as_ref()).await.unwrap();
-    assert!(all.iter().all(|r| r.state == State::Provisioned && r.attempts == 1), "{:?}", all.iter().map(|r| (&r.spec.name, r.state, r.attempts)).collect::<Vec<_>>());
+    assert!(
+        all.iter().all(|r| r.state == State::Provisioned && r.attempts == 1),
+        "{:?}",
+        all.iter().map(|r| (&r.spec.name, r.state, r.attempts)).collect::<Vec<_>>()
+    );
     t.cleanup().await;
     other.cleanup().await;
 }

@@ -28,7 +28,11 @@ async fn request_to_reclaim_on_vcsim() {
     let store = store.as_ref();
     t.backend.vm_set_quota(store, "qa", &Quota { vms: 5, vcpu: 16, memory_gb: 64, disk_gb: 500, ..Default::default() }).await.unwrap();
 
-    let r = t.backend.vm_submit(store, &vc.id, RequestSpec { network: "VM Network".into(), disk_gb: 40, ..form("build-01", "qa") }).await.unwrap();
+    let r = t
+        .backend
+        .vm_submit(store, &vc.id, RequestSpec { network: "VM Network".into(), disk_gb: 40, ..form("build-01", "qa") })
+        .await
+        .unwrap();
     assert_eq!(r.state, State::PendingManager, "{r:?}");
     assert!(r.quota.ok && r.quota.lines.iter().any(|l| l.starts_with("vCPU 2 of 16")), "{:?}", r.quota);
 
@@ -45,7 +49,11 @@ async fn request_to_reclaim_on_vcsim() {
 
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    let r = t.backend.vm_provision(store, &vc.id, &r.id, &approve_all(), &move |p| log.lock().unwrap().push((p.step, p.percent))).await.unwrap();
+    let r = t
+        .backend
+        .vm_provision(store, &vc.id, &r.id, &approve_all(), &move |p| log.lock().unwrap().push((p.step, p.percent)))
+        .await
+        .unwrap();
     assert_eq!(r.state, State::Provisioned, "{:?}", r.failure);
     let steps: Vec<&str> = seen.lock().unwrap().iter().filter(|(_, p)| *p == 100).map(|(s, _)| *s).collect();
     assert_eq!(steps, STEPS, "every step reported its completion, in order");
@@ -62,7 +70,10 @@ async fn request_to_reclaim_on_vcsim() {
     let nic = devices.iter().find(|d| d["backing"]["_typeName"] == "VirtualEthernetCardNetworkBackingInfo").expect("a network card");
     assert_eq!(nic["backing"]["deviceName"], "VM Network", "{nic}");
     let today = OffsetDateTime::now_utc();
-    assert_eq!(vm.snapshots.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), [opsdeck_core::vms::provision::initial_snapshot_name(today)]);
+    assert_eq!(
+        vm.snapshots.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        [opsdeck_core::vms::provision::initial_snapshot_name(today)]
+    );
     assert_eq!(vm.tag("request"), Some(r.id.as_str()));
     assert_eq!(vm.tag("owner"), Some("tester"));
     assert_eq!(vm.tag("lease"), Some(r.spec.lease_end.as_str()));
@@ -118,7 +129,17 @@ async fn request_to_reclaim_on_vcsim() {
     // Every step is in the audit log.
     let audit = t.backend.audit_log(&AuditFilter { platform: Some("vsphere".into()), limit: 200, ..Default::default() }).await.unwrap();
     let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
-    for a in ["vm.quota", "vm.request", "vm.manager.approve", "vm.admin.approve", "vm.provision", "vm.lifecycle.snapshot", "vm.lifecycle.lease_warning", "vm.lifecycle.power_off", "vm.lifecycle.reclaim"] {
+    for a in [
+        "vm.quota",
+        "vm.request",
+        "vm.manager.approve",
+        "vm.admin.approve",
+        "vm.provision",
+        "vm.lifecycle.snapshot",
+        "vm.lifecycle.lease_warning",
+        "vm.lifecycle.power_off",
+        "vm.lifecycle.reclaim",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     t.cleanup().await;
@@ -178,11 +199,18 @@ async fn placement_follows_host_load() {
     let pool = inv.root_pool_of_host(&host.id).unwrap().to_string();
     let config = opsdeck_core::vms::vsphere::config_spec(1, 1, "load");
     for i in 0..6 {
-        vim.clone_vm(&template.id, &template.folder, &format!("load-{i}"), &host.id, &pool, &first.datastore, &config, &|_| {}).await.unwrap();
+        vim.clone_vm(&template.id, &template.folder, &format!("load-{i}"), &host.id, &pool, &first.datastore, &config, &|_| {})
+            .await
+            .unwrap();
     }
     let inv = t.backend.vm_inventory(&vc.id).await.unwrap();
     assert_eq!(inv.host(&host.id).unwrap().vm_count, host.vm_count + 6);
-    let best = inv.hosts.iter().filter(|h| h.connected && !h.maintenance).max_by(|a, b| placement::score(a, 100).total_cmp(&placement::score(b, 100)).then_with(|| b.name.cmp(&a.name))).unwrap();
+    let best = inv
+        .hosts
+        .iter()
+        .filter(|h| h.connected && !h.maintenance)
+        .max_by(|a, b| placement::score(a, 100).total_cmp(&placement::score(b, 100)).then_with(|| b.name.cmp(&a.name)))
+        .unwrap();
     assert_ne!(best.id, host.id, "the loaded host no longer scores best");
 
     let r = t.backend.vm_submit(store, &vc.id, form("placed-1", "qa")).await.unwrap();
@@ -245,7 +273,8 @@ async fn failures_clean_up_and_a_retry_makes_one_vm() {
     let pool = inv.root_pool_of_host(&placed.host).unwrap().to_string();
     let note = opsdeck_core::vms::provision::annotation(&r);
     let spec = opsdeck_core::vms::vsphere::config_spec(1, 1, &note);
-    let orphan = vim.clone_vm(&template.id, &template.folder, "crash-1", &placed.host, &pool, &placed.datastore, &spec, &|_| {}).await.unwrap();
+    let orphan =
+        vim.clone_vm(&template.id, &template.folder, "crash-1", &placed.host, &pool, &placed.datastore, &spec, &|_| {}).await.unwrap();
     // vcsim ignores the clone spec's config (vCenter applies it with the clone); set it as vCenter would have.
     vim.reconfigure(&orphan, &spec, &|_| {}).await.unwrap();
     let r = t.backend.vm_provision(store, &vc.id, &r.id, &approve_all(), &|_| {}).await.unwrap();
@@ -255,7 +284,18 @@ async fn failures_clean_up_and_a_retry_makes_one_vm() {
 
     // A VM of the same name not made for the request is never taken over.
     let r = approved(form("taken-1", "qa")).await;
-    vim.clone_vm(&template.id, &template.folder, "taken-1", &placed.host, &pool, &placed.datastore, &opsdeck_core::vms::vsphere::config_spec(1, 1, "someone else's"), &|_| {}).await.unwrap();
+    vim.clone_vm(
+        &template.id,
+        &template.folder,
+        "taken-1",
+        &placed.host,
+        &pool,
+        &placed.datastore,
+        &opsdeck_core::vms::vsphere::config_spec(1, 1, "someone else's"),
+        &|_| {},
+    )
+    .await
+    .unwrap();
     let r = t.backend.vm_provision(store, &vc.id, &r.id, &approve_all(), &|_| {}).await.unwrap();
     assert_eq!(r.state, State::Failed);
     assert!(r.failure.as_deref().unwrap().contains("already exists and was not made for request"), "{:?}", r.failure);

@@ -29,16 +29,20 @@ async fn changes_arrive_as_events() {
     let (_vcsim, vc) = vcsim_with_template(&t, &[]).await;
     let inv = t.backend.vm_inventory(&vc.id).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = t.backend.vm_watch(&vc.id, move |e| {
-        let _ = tx.send(e);
-    })
-    .await
-    .unwrap();
+    let handle = t
+        .backend
+        .vm_watch(&vc.id, move |e| {
+            let _ = tx.send(e);
+        })
+        .await
+        .unwrap();
 
     // The initial state: one upsert per VM.
     let mut seen = std::collections::HashSet::new();
     while seen.len() < inv.vms.len() {
-        if let VmEvent::Upsert { vm } = next(&mut rx, "the initial VMs", Duration::from_secs(10), |e| matches!(e, VmEvent::Upsert { .. })).await {
+        if let VmEvent::Upsert { vm } =
+            next(&mut rx, "the initial VMs", Duration::from_secs(10), |e| matches!(e, VmEvent::Upsert { .. })).await
+        {
             seen.insert(vm.id);
         }
     }
@@ -47,12 +51,30 @@ async fn changes_arrive_as_events() {
     let on = inv.vms.iter().find(|v| v.powered_on()).unwrap().clone();
     vim.power_off(&on.id).await.unwrap();
     let id = on.id.clone();
-    next(&mut rx, "the power-off", Duration::from_secs(2), |e| matches!(e, VmEvent::Upsert { vm } if vm.id == id && vm.power == "poweredOff")).await;
+    next(
+        &mut rx,
+        "the power-off",
+        Duration::from_secs(2),
+        |e| matches!(e, VmEvent::Upsert { vm } if vm.id == id && vm.power == "poweredOff"),
+    )
+    .await;
 
     let template = inv.vm_by_name(opsdeck_tests::vms::TEMPLATE).unwrap().clone();
     let host = inv.host(&template.host).unwrap().clone();
     let pool = inv.root_pool_of_host(&host.id).unwrap().to_string();
-    let new = vim.clone_vm(&template.id, &template.folder, "live-1", &host.id, &pool, &template.datastores[0], &opsdeck_core::vms::vsphere::config_spec(1, 1, ""), &|_| {}).await.unwrap();
+    let new = vim
+        .clone_vm(
+            &template.id,
+            &template.folder,
+            "live-1",
+            &host.id,
+            &pool,
+            &template.datastores[0],
+            &opsdeck_core::vms::vsphere::config_spec(1, 1, ""),
+            &|_| {},
+        )
+        .await
+        .unwrap();
     next(&mut rx, "the new VM", Duration::from_secs(2), |e| matches!(e, VmEvent::Upsert { vm } if vm.name == "live-1")).await;
     vim.destroy(&new).await.unwrap();
     next(&mut rx, "the destroyed VM", Duration::from_secs(2), |e| matches!(e, VmEvent::Removed { id } if *id == new)).await;

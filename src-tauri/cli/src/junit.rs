@@ -41,7 +41,15 @@ pub struct Case {
 
 impl Case {
     pub fn new(name: impl Into<String>, classname: impl Into<String>, outcome: Outcome, message: impl Into<String>) -> Case {
-        Case { name: name.into(), classname: classname.into(), time: Duration::ZERO, outcome, message: message.into(), kind: String::new(), detail: String::new() }
+        Case {
+            name: name.into(),
+            classname: classname.into(),
+            time: Duration::ZERO,
+            outcome,
+            message: message.into(),
+            kind: String::new(),
+            detail: String::new(),
+        }
     }
 }
 
@@ -95,7 +103,12 @@ fn write(w: &mut Writer<Vec<u8>>, package: &str, suites: &[Suite], stamp: &str, 
                     for c in &s.cases {
                         case(w, c)?;
                     }
-                    let out: Vec<String> = s.cases.iter().filter(|c| c.outcome == Outcome::Passed && !c.message.is_empty()).map(|c| format!("{}: {}", c.name, c.message)).collect();
+                    let out: Vec<String> = s
+                        .cases
+                        .iter()
+                        .filter(|c| c.outcome == Outcome::Passed && !c.message.is_empty())
+                        .map(|c| format!("{}: {}", c.name, c.message))
+                        .collect();
                     w.create_element("system-out").write_text_content(BytesText::new(&out.join("\n")))?;
                     w.create_element("system-err").write_empty()?;
                     Ok(())
@@ -107,7 +120,11 @@ fn write(w: &mut Writer<Vec<u8>>, package: &str, suites: &[Suite], stamp: &str, 
 }
 
 fn case(w: &mut Writer<Vec<u8>>, c: &Case) -> io::Result<()> {
-    let el = w.create_element("testcase").with_attributes([("name", c.name.as_str()), ("classname", c.classname.as_str()), ("time", seconds(c.time).as_str())]);
+    let el = w.create_element("testcase").with_attributes([
+        ("name", c.name.as_str()),
+        ("classname", c.classname.as_str()),
+        ("time", seconds(c.time).as_str()),
+    ]);
     match c.outcome {
         Outcome::Passed => {
             el.write_empty()?;
@@ -158,7 +175,10 @@ mod tests {
         let mut passed = Case::new("reachable", "opsdeck.check.etcd", Outcome::Passed, "etcd 3.4.23");
         passed.time = Duration::from_millis(12);
         let skipped = Case::new("keys", "opsdeck.check.etcd", Outcome::Skipped, "not run");
-        report("opsdeck.check", &[Suite { name: "etcd".into(), cases: vec![passed, failed, skipped] }, Suite { name: "empty".into(), cases: vec![] }])
+        report(
+            "opsdeck.check",
+            &[Suite { name: "etcd".into(), cases: vec![passed, failed, skipped] }, Suite { name: "empty".into(), cases: vec![] }],
+        )
     }
 
     #[test]
@@ -166,13 +186,27 @@ mod tests {
         let xml = sample();
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"), "{xml}");
         let suite = xml.lines().find(|l| l.contains("<testsuite name=\"etcd\"")).unwrap();
-        for attr in [r#"package="opsdeck.check""#, r#"id="0""#, r#"tests="3""#, r#"failures="1""#, r#"errors="0""#, r#"skipped="1""#, r#"time="0.012""#, "hostname=\"", "timestamp=\""] {
+        for attr in [
+            r#"package="opsdeck.check""#,
+            r#"id="0""#,
+            r#"tests="3""#,
+            r#"failures="1""#,
+            r#"errors="0""#,
+            r#"skipped="1""#,
+            r#"time="0.012""#,
+            "hostname=\"",
+            "timestamp=\"",
+        ] {
             assert!(suite.contains(attr), "{attr} missing: {suite}");
         }
         let stamp = suite.split("timestamp=\"").nth(1).unwrap().split('"').next().unwrap();
         assert_eq!(stamp.len(), 19, "no zone, no fraction: {stamp}");
         assert!(xml.contains(r#"<testcase name="reachable" classname="opsdeck.check.etcd" time="0.012"/>"#), "{xml}");
-        assert!(xml.contains(r#"<failure message="wrong password &amp; &quot;quotes&quot;" type="auth">line 1"#) && xml.contains("line &lt;2&gt;</failure>"), "{xml}");
+        assert!(
+            xml.contains(r#"<failure message="wrong password &amp; &quot;quotes&quot;" type="auth">line 1"#)
+                && xml.contains("line &lt;2&gt;</failure>"),
+            "{xml}"
+        );
         assert!(xml.contains(r#"<skipped message="not run"/>"#), "{xml}");
         assert!(xml.contains("<system-out>reachable: etcd 3.4.23</system-out>"), "{xml}");
         assert!(xml.contains(r#"<testsuite name="empty" package="opsdeck.check" id="1""#) && xml.contains(r#"tests="0""#), "{xml}");

@@ -50,9 +50,7 @@ fn main() -> std::process::ExitCode {
     // vCenter that went away, are already in the command's result); colours
     // only on a terminal, not in CI logs.
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| "warn,vim_rs=error".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| "warn,vim_rs=error".into()))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();

@@ -5,9 +5,9 @@
 pub mod backend;
 pub mod cache;
 pub mod checks;
-pub mod connections;
 pub mod clusters;
 pub mod config;
+pub mod connections;
 pub mod connectors;
 pub mod error;
 pub mod paths;

@@ -15,8 +15,17 @@ pub async fn audit_list(backend: State<'_, Backend>, filter: AuditFilter) -> UiR
 /// The team's audit trail in its etcd (the team store of the VM settings),
 /// verified whole, then filtered; breaks are always all of them.
 #[tauri::command]
-pub async fn audit_team(backend: State<'_, Backend>, filter: opsdeck_core::team::trail::TrailFilter) -> UiResult<opsdeck_core::team::trail::TrailReport> {
-    for (field, v) in [("user", &filter.user), ("platform", &filter.platform), ("target", &filter.target), ("since", &filter.since), ("until", &filter.until)] {
+pub async fn audit_team(
+    backend: State<'_, Backend>,
+    filter: opsdeck_core::team::trail::TrailFilter,
+) -> UiResult<opsdeck_core::team::trail::TrailReport> {
+    for (field, v) in [
+        ("user", &filter.user),
+        ("platform", &filter.platform),
+        ("target", &filter.target),
+        ("since", &filter.since),
+        ("until", &filter.until),
+    ] {
         if v.as_ref().is_some_and(|t| t.len() > 256) {
             return Err(UiError::invalid(format!("{field}: at most 256 characters")));
         }

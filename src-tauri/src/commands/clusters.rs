@@ -60,7 +60,12 @@ pub async fn clusters_details(backend: State<'_, Backend>, connection_id: String
 }
 
 #[tauri::command]
-pub async fn clusters_apply(backend: State<'_, Backend>, connection_id: String, contexts: Vec<String>, manifest: String) -> UiResult<Vec<ApplyResult>> {
+pub async fn clusters_apply(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    contexts: Vec<String>,
+    manifest: String,
+) -> UiResult<Vec<ApplyResult>> {
     check_id(&connection_id)?;
     if contexts.len() > 200 {
         return Err(UiError::invalid("contexts: at most 200"));

@@ -5,7 +5,9 @@
 use opsdeck_core::config::format::{self, Validation, ValueFormat};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::{WatchEvent, WatchHandle};
-use opsdeck_core::config::{CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
+use opsdeck_core::config::{
+    CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult,
+};
 use opsdeck_core::Backend;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -32,7 +34,13 @@ async fn session(backend: &Backend, connection_id: &str) -> UiResult<opsdeck_cor
 }
 
 #[tauri::command]
-pub async fn config_tree(backend: State<'_, Backend>, connection_id: String, prefix: String, cursor: Option<String>, limit: i64) -> UiResult<TreePage> {
+pub async fn config_tree(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    prefix: String,
+    cursor: Option<String>,
+    limit: i64,
+) -> UiResult<TreePage> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_tree(&s, &prefix, cursor.as_deref(), limit).await?)
 }
@@ -44,7 +52,13 @@ pub async fn config_count(backend: State<'_, Backend>, connection_id: String, pr
 }
 
 #[tauri::command]
-pub async fn config_search(backend: State<'_, Backend>, connection_id: String, prefix: String, text: String, limit: usize) -> UiResult<Vec<TreeEntry>> {
+pub async fn config_search(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    prefix: String,
+    text: String,
+    limit: usize,
+) -> UiResult<Vec<TreeEntry>> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_search(&s, &prefix, &text, limit).await?)
 }
@@ -79,7 +93,13 @@ pub async fn config_put(
 }
 
 #[tauri::command]
-pub async fn config_delete(backend: State<'_, Backend>, connection_id: String, key: String, expected_mod_revision: i64, comment: String) -> UiResult<WriteResult> {
+pub async fn config_delete(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    key: String,
+    expected_mod_revision: i64,
+    comment: String,
+) -> UiResult<WriteResult> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_delete(&s, &key, expected_mod_revision, &comment).await?)
 }
@@ -91,7 +111,13 @@ pub async fn config_delete_preview(backend: State<'_, Backend>, connection_id: S
 }
 
 #[tauri::command]
-pub async fn config_delete_prefix(backend: State<'_, Backend>, connection_id: String, prefix: String, expected_count: i64, comment: String) -> UiResult<serde_json::Value> {
+pub async fn config_delete_prefix(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    prefix: String,
+    expected_count: i64,
+    comment: String,
+) -> UiResult<serde_json::Value> {
     let s = session(&backend, &connection_id).await?;
     let deleted = backend.config_delete_prefix(&s, &prefix, expected_count, &comment).await?;
     Ok(serde_json::json!({ "deleted": deleted }))
@@ -104,7 +130,14 @@ pub async fn config_history(backend: State<'_, Backend>, connection_id: String, 
 }
 
 #[tauri::command]
-pub async fn config_rollback(backend: State<'_, Backend>, connection_id: String, key: String, to_revision: i64, expected_mod_revision: i64, comment: String) -> UiResult<WriteResult> {
+pub async fn config_rollback(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    key: String,
+    to_revision: i64,
+    expected_mod_revision: i64,
+    comment: String,
+) -> UiResult<WriteResult> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_rollback(&s, &key, to_revision, expected_mod_revision, &comment).await?)
 }
@@ -116,7 +149,14 @@ pub async fn config_compare(backend: State<'_, Backend>, connection_id: String, 
 }
 
 #[tauri::command]
-pub async fn config_copy(backend: State<'_, Backend>, connection_id: String, from: String, to: String, items: Vec<CopyItem>, comment: String) -> UiResult<CopyReport> {
+pub async fn config_copy(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    from: String,
+    to: String,
+    items: Vec<CopyItem>,
+    comment: String,
+) -> UiResult<CopyReport> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_copy(&s, &from, &to, &items, &comment).await?)
 }
@@ -128,13 +168,24 @@ pub async fn config_export(backend: State<'_, Backend>, connection_id: String, p
 }
 
 #[tauri::command]
-pub async fn config_import_preview(backend: State<'_, Backend>, connection_id: String, prefix: String, document: String) -> UiResult<ImportPlan> {
+pub async fn config_import_preview(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    prefix: String,
+    document: String,
+) -> UiResult<ImportPlan> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_import_preview(&s, &prefix, &document).await?)
 }
 
 #[tauri::command]
-pub async fn config_import(backend: State<'_, Backend>, connection_id: String, prefix: String, document: String, comment: String) -> UiResult<ImportReport> {
+pub async fn config_import(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    prefix: String,
+    document: String,
+    comment: String,
+) -> UiResult<ImportReport> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_import(&s, &prefix, &document, &comment).await?)
 }
@@ -185,7 +236,13 @@ pub async fn config_changes(backend: State<'_, Backend>, connection_id: String) 
 
 /// Proposes one key's new value (`None` deletes it) as a change request.
 #[tauri::command]
-pub async fn config_change_propose(backend: State<'_, Backend>, connection_id: String, key: String, value: Option<String>, comment: String) -> UiResult<ChangeView> {
+pub async fn config_change_propose(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    key: String,
+    value: Option<String>,
+    comment: String,
+) -> UiResult<ChangeView> {
     if let Some(v) = &value {
         check_value_len(v)?;
     }
@@ -195,7 +252,13 @@ pub async fn config_change_propose(backend: State<'_, Backend>, connection_id: S
 }
 
 #[tauri::command]
-pub async fn config_change_review(backend: State<'_, Backend>, connection_id: String, id: String, approved: bool, comment: String) -> UiResult<ChangeView> {
+pub async fn config_change_review(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    id: String,
+    approved: bool,
+    comment: String,
+) -> UiResult<ChangeView> {
     check_change_id(&id)?;
     let s = session(&backend, &connection_id).await?;
     let root = backend.team_root_for(&connection_id).await?;

@@ -42,7 +42,11 @@ fn check_image(image: &str) -> UiResult<()> {
 }
 
 /// Runs `work` as a cancellable task registered under `task`.
-async fn cancellable<T: Send + 'static>(tasks: &ScanTasks, task: String, work: impl std::future::Future<Output = opsdeck_core::Result<T>> + Send + 'static) -> UiResult<T> {
+async fn cancellable<T: Send + 'static>(
+    tasks: &ScanTasks,
+    task: String,
+    work: impl std::future::Future<Output = opsdeck_core::Result<T>> + Send + 'static,
+) -> UiResult<T> {
     let handle = tokio::spawn(work);
     tasks.running.lock().map_err(|_| UiError::invalid("task registry unavailable"))?.insert(task.clone(), handle.abort_handle());
     let result = handle.await;
@@ -75,7 +79,14 @@ pub struct ScanResult {
 }
 
 #[tauri::command]
-pub async fn images_scan(backend: State<'_, Backend>, tasks: State<'_, ScanTasks>, connection_id: String, image: String, task: String, on_progress: Channel<Progress>) -> UiResult<ScanResult> {
+pub async fn images_scan(
+    backend: State<'_, Backend>,
+    tasks: State<'_, ScanTasks>,
+    connection_id: String,
+    image: String,
+    task: String,
+    on_progress: Channel<Progress>,
+) -> UiResult<ScanResult> {
     check_id(&connection_id)?;
     check_image(&image)?;
     check_task(&task)?;
@@ -93,7 +104,13 @@ pub async fn images_scan(backend: State<'_, Backend>, tasks: State<'_, ScanTasks
 }
 
 #[tauri::command]
-pub async fn images_scan_running(backend: State<'_, Backend>, tasks: State<'_, ScanTasks>, connection_id: String, task: String, on_progress: Channel<ImageProgress>) -> UiResult<Vec<ImageOutcome>> {
+pub async fn images_scan_running(
+    backend: State<'_, Backend>,
+    tasks: State<'_, ScanTasks>,
+    connection_id: String,
+    task: String,
+    on_progress: Channel<ImageProgress>,
+) -> UiResult<Vec<ImageOutcome>> {
     check_id(&connection_id)?;
     check_task(&task)?;
     let backend = backend.inner().clone();

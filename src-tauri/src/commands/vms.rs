@@ -3,11 +3,11 @@
 //! Provisioning streams its steps on a Channel.
 
 use opsdeck_core::backend::VmSettings;
-use opsdeck_core::vms::live::{LiveHandle, VmEvent};
 use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::vms::compliance::{self, Finding};
 use opsdeck_core::vms::inventory::Inventory;
 use opsdeck_core::vms::lifecycle::Action;
+use opsdeck_core::vms::live::{LiveHandle, VmEvent};
 use opsdeck_core::vms::model::{DepartmentQuota, Quota, RequestSpec, Stage, VmRequest};
 use opsdeck_core::vms::provision::{Progress, ProvisionOptions};
 use opsdeck_core::Backend;
@@ -62,7 +62,14 @@ pub async fn vms_submit(backend: State<'_, Backend>, connection_id: String, spec
 }
 
 #[tauri::command]
-pub async fn vms_decide(backend: State<'_, Backend>, connection_id: String, id: String, stage: Stage, approved: bool, comment: String) -> UiResult<VmRequest> {
+pub async fn vms_decide(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    id: String,
+    stage: Stage,
+    approved: bool,
+    comment: String,
+) -> UiResult<VmRequest> {
     check_id(&connection_id)?;
     check_request_id(&id)?;
     let store = backend.vm_default_store().await?;
@@ -70,7 +77,12 @@ pub async fn vms_decide(backend: State<'_, Backend>, connection_id: String, id: 
 }
 
 #[tauri::command]
-pub async fn vms_provision(backend: State<'_, Backend>, connection_id: String, id: String, on_progress: Channel<Progress>) -> UiResult<VmRequest> {
+pub async fn vms_provision(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    id: String,
+    on_progress: Channel<Progress>,
+) -> UiResult<VmRequest> {
     check_id(&connection_id)?;
     check_request_id(&id)?;
     let store = backend.vm_default_store().await?;
@@ -125,7 +137,12 @@ pub type VmWatches = Watches<LiveHandle>;
 
 /// Live VM updates while the view is open; stop with `vms_unwatch`.
 #[tauri::command]
-pub async fn vms_watch(backend: State<'_, Backend>, watches: State<'_, VmWatches>, connection_id: String, on_event: Channel<VmEvent>) -> UiResult<u32> {
+pub async fn vms_watch(
+    backend: State<'_, Backend>,
+    watches: State<'_, VmWatches>,
+    connection_id: String,
+    on_event: Channel<VmEvent>,
+) -> UiResult<u32> {
     check_id(&connection_id)?;
     let handle = backend
         .vm_watch(&connection_id, move |e| {

@@ -42,7 +42,9 @@ struct Mem {
 
 fn mem(pid: u32) -> Mem {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let field = |name: &str| {
+        text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
     Mem { rss: field("Rss:"), pss: field("Pss:"), anon: field("Anonymous:") }
 }
 
@@ -71,7 +73,12 @@ fn app_processes() -> (Option<u32>, Vec<(u32, String)>) {
         .max()
         .map(|(_, p)| p);
     let children = match app {
-        Some(a) => pids.iter().copied().filter(|p| *p != a && descends(*p, a) && stat(*p).is_some_and(|s| s.alive())).map(|p| (p, comm(p))).collect(),
+        Some(a) => pids
+            .iter()
+            .copied()
+            .filter(|p| *p != a && descends(*p, a) && stat(*p).is_some_and(|s| s.alive()))
+            .map(|p| (p, comm(p)))
+            .collect(),
         None => vec![],
     };
     (app, children)
@@ -91,16 +98,36 @@ async fn main() {
     // A data directory with four connections and warm caches.
     let data = tempfile::tempdir().unwrap();
     let service = format!("opsdeck-bench-app-{}", std::process::id());
-    let backend = Backend::open(BackendOptions { data_dir: data.path().into(), keychain_service: service.clone(), actor: "bench".into() }).await.unwrap();
+    let backend = Backend::open(BackendOptions { data_dir: data.path().into(), keychain_service: service.clone(), actor: "bench".into() })
+        .await
+        .unwrap();
     let add = |name: &str, spec: ConnectionSpec, secret: Option<&str>| {
         let b = backend.clone();
         let input = ConnectionInput { id: None, name: name.into(), spec, secret: secret.map(Into::into), clear_secret: false };
         async move { b.save_connection(input).await.expect("save (needs a keychain session: scripts/with-session.sh)") }
     };
-    let vc = add("lab vcenter", ConnectionSpec::Vsphere { url: vcsim.get("VCSIM_SDK_URL").into(), username: vcsim.get("VCSIM_USER").into(), thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()) }, Some(vcsim.get("VCSIM_PASSWORD"))).await;
-    let dk = add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None, allow_plaintext: false }, None).await;
-    let k8 = add("lab cluster", ConnectionSpec::Kubernetes { kubeconfig: api.get("KUBECONFIG").into(), contexts: vec!["admin".into()] }, None).await;
-    add("lab etcd", ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false }, None).await;
+    let vc = add(
+        "lab vcenter",
+        ConnectionSpec::Vsphere {
+            url: vcsim.get("VCSIM_SDK_URL").into(),
+            username: vcsim.get("VCSIM_USER").into(),
+            thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()),
+        },
+        Some(vcsim.get("VCSIM_PASSWORD")),
+    )
+    .await;
+    let dk =
+        add("local docker", ConnectionSpec::Docker { host: dockerd.get("DOCKER_HOST").into(), tls: None, allow_plaintext: false }, None)
+            .await;
+    let k8 =
+        add("lab cluster", ConnectionSpec::Kubernetes { kubeconfig: api.get("KUBECONFIG").into(), contexts: vec!["admin".into()] }, None)
+            .await;
+    add(
+        "lab etcd",
+        ConnectionSpec::Etcd { endpoints: vec![etcd.get("ETCD_ENDPOINT").into()], tls: None, username: None, allow_plaintext: false },
+        None,
+    )
+    .await;
     backend.vm_inventory(&vc.id).await.unwrap();
     backend.image_inventory(&dk.id).await.unwrap();
     backend.cluster_health(&k8.id).await.unwrap();
@@ -121,7 +148,12 @@ async fn main() {
     }
 
     let app = App::start_in(data, &service).await;
-    for (nav, ready) in [("nav-vms", "[data-testid=vms-tab-requests]"), ("nav-images", "[data-testid=images-tab-images]"), ("nav-clusters", "[data-testid=cluster-card]"), ("nav-config", "[data-testid=config-prefix]")] {
+    for (nav, ready) in [
+        ("nav-vms", "[data-testid=vms-tab-requests]"),
+        ("nav-images", "[data-testid=images-tab-images]"),
+        ("nav-clusters", "[data-testid=cluster-card]"),
+        ("nav-config", "[data-testid=config-prefix]"),
+    ] {
         app.click(&format!("[data-testid={nav}]")).await;
         css(&app.c, ready).await;
     }
@@ -142,19 +174,36 @@ async fn main() {
 
     let target = workspace::target_dir().join("release");
     let bundle = |dir: &str, ext: &str| -> PathBuf {
-        std::fs::read_dir(target.join("bundle").join(dir)).ok().and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == ext))).unwrap_or_default()
+        std::fs::read_dir(target.join("bundle").join(dir))
+            .ok()
+            .and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == ext)))
+            .unwrap_or_default()
     };
     println!("| measurement | result |");
     println!("| --- | --- |");
-    println!("| cold start to first paint (WebDriver new session -> app shell rendered), median of 5 | {:.0} ms (min {:.0} ms) |", median(starts.clone()), starts.iter().min().unwrap().as_secs_f64() * 1000.0);
+    println!(
+        "| cold start to first paint (WebDriver new session -> app shell rendered), median of 5 | {:.0} ms (min {:.0} ms) |",
+        median(starts.clone()),
+        starts.iter().min().unwrap().as_secs_f64() * 1000.0
+    );
     println!("| cold start to the VM inventory table filled (cache first, then vCenter), median of 5 | {:.0} ms |", median(rows));
     let mib = |k: u64| k / 1024;
     for (what, m) in &procs {
-        println!("| idle memory with 4 connections open: {what} | RSS {} MiB, PSS {} MiB, anonymous {} MiB |", mib(m.rss), mib(m.pss), mib(m.anon));
+        println!(
+            "| idle memory with 4 connections open: {what} | RSS {} MiB, PSS {} MiB, anonymous {} MiB |",
+            mib(m.rss),
+            mib(m.pss),
+            mib(m.anon)
+        );
     }
     let pss: u64 = procs.iter().map(|(_, m)| m.pss).sum();
     let anon: u64 = procs.iter().map(|(_, m)| m.anon).sum();
-    println!("| idle memory, all {} processes together (PSS sum; shared libraries counted once) | {} MiB (anonymous {} MiB) |", procs.len(), mib(pss), mib(anon));
+    println!(
+        "| idle memory, all {} processes together (PSS sum; shared libraries counted once) | {} MiB (anonymous {} MiB) |",
+        procs.len(),
+        mib(pss),
+        mib(anon)
+    );
     println!("| release CLI `opsdeck` | {} |", size_mib(&target.join("opsdeck")));
     println!("| release app `opsdeck-desktop` | {} |", size_mib(&target.join("opsdeck-desktop")));
     println!("| .deb | {} |", size_mib(&bundle("deb", "deb")));

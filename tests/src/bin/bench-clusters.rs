@@ -36,7 +36,9 @@ async fn main() {
     let client = Client::try_from(Config::from_custom_kubeconfig(kc.clone(), &opts).await.unwrap()).unwrap();
 
     let seed = Instant::now();
-    let _ = Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "apps"}})).unwrap()).await;
+    let _ = Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "apps"}})).unwrap())
+        .await;
     let c = Arc::new(client.clone());
     stream::iter(0..nodes)
         .for_each_concurrent(32, |i| {
@@ -85,16 +87,23 @@ async fn main() {
     for _ in 0..5 {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let t = Instant::now();
-        let _h = opsdeck_core::clusters::live::watch(kc.clone(), vec!["admin".into()], None, Arc::new(move |h| {
-            let _ = tx.send(h);
-        }));
+        let _h = opsdeck_core::clusters::live::watch(
+            kc.clone(),
+            vec!["admin".into()],
+            None,
+            Arc::new(move |h| {
+                let _ = tx.send(h);
+            }),
+        );
         let h = rx.recv().await.unwrap();
         live.push(t.elapsed());
         assert_eq!(h.nodes.total, nodes);
     }
 
     // 20 contexts of the same server at once.
-    let mut doc: serde_json::Value = serde_json::to_value(serde_norway::from_str::<serde_norway::Value>(&std::fs::read_to_string(&kubeconfig).unwrap()).unwrap()).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::to_value(serde_norway::from_str::<serde_norway::Value>(&std::fs::read_to_string(&kubeconfig).unwrap()).unwrap())
+            .unwrap();
     let admin_ctx = doc["contexts"][0].clone();
     let mut many = vec![];
     for i in 0..20 {
@@ -109,7 +118,15 @@ async fn main() {
     let mut twenty = vec![];
     let mut twenty_kb = 0;
     for _ in 0..3 {
-        let (t, kb) = timed(Command::new(&opsdeck).args(["health", "--kubeconfig", many_path.to_str().unwrap(), "--format", "json", "--timeout", "60"]));
+        let (t, kb) = timed(Command::new(&opsdeck).args([
+            "health",
+            "--kubeconfig",
+            many_path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--timeout",
+            "60",
+        ]));
         twenty.push(t);
         twenty_kb = twenty_kb.max(kb);
     }
@@ -124,5 +141,9 @@ async fn main() {
         theirs_kb / 1024
     );
     println!("| live view: first verdict from reflectors (median of 5) | {:.0} ms | – |", median(live));
-    println!("| 20 contexts at once, process wall time (median of 3) / peak RSS | {:.0} ms / {} MiB | – |", median(twenty), twenty_kb / 1024);
+    println!(
+        "| 20 contexts at once, process wall time (median of 3) / peak RSS | {:.0} ms / {} MiB | – |",
+        median(twenty),
+        twenty_kb / 1024
+    );
 }

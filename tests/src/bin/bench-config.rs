@@ -48,7 +48,9 @@ async fn main() {
     let etcd = Service::start("etcd", &[]);
     let endpoint = etcd.get("ETCD_ENDPOINT").to_string();
     let t = TestBackend::new().await;
-    let c = t.add("bench", ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None, allow_plaintext: false }, None).await;
+    let c = t
+        .add("bench", ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None, allow_plaintext: false }, None)
+        .await;
     let s = t.backend.etcd_session(&c.id).await.unwrap();
 
     let mut raw = Client::connect([endpoint.as_str()], None).await.unwrap();
@@ -71,7 +73,8 @@ async fn main() {
         ours.push(t0.elapsed());
         assert_eq!((n as usize, page.entries.len()), (keys, 500));
     }
-    let theirs: Vec<Duration> = (0..RUNS).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--keys-only", "--limit", "500", prefix])).collect();
+    let theirs: Vec<Duration> =
+        (0..RUNS).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--keys-only", "--limit", "500", prefix])).collect();
 
     // Whole listing.
     let mut ours_all = Vec::new();
@@ -118,7 +121,8 @@ async fn main() {
         raw.put("/bench/plain", format!("v{i}"), None).await.unwrap();
         plain.push(t0.elapsed());
     }
-    let audited = t.backend.audit_log(&AuditFilter { target: Some("/bench/guarded".into()), limit: 1, ..Default::default() }).await.unwrap().total;
+    let audited =
+        t.backend.audit_log(&AuditFilter { target: Some("/bench/guarded".into()), limit: 1, ..Default::default() }).await.unwrap().total;
     assert_eq!(audited, 1000);
 
     let (a50, a99, amin) = stats(ours);

@@ -38,10 +38,13 @@ fn osv_zip(path: &std::path::Path, records: usize, packages: &[Package]) {
         let (eco, name) = match i % 10 {
             // Like the real Debian feed: ~10,000 source packages with a few
             // records each; the image's own sources are among them.
-            0..=5 => ("Debian:12", match (i / 10) % 10_000 {
-                k if k < sources.len() => sources[k].to_string(),
-                k => format!("deb-src-{k}"),
-            }),
+            0..=5 => (
+                "Debian:12",
+                match (i / 10) % 10_000 {
+                    k if k < sources.len() => sources[k].to_string(),
+                    k => format!("deb-src-{k}"),
+                },
+            ),
             6 => ("Alpine:v3.20", format!("apk-pkg-{}", i % 5000)),
             7 => ("Rocky Linux:9", format!("rpm-pkg-{}", i % 5000)),
             _ => ("npm", format!("npm-pkg-{i}")),
@@ -93,7 +96,12 @@ async fn main() {
     if syft.exists() {
         let (mut runs, mut kb_max) = (vec![], 0);
         for _ in 0..5 {
-            let (t, kb) = timed(Command::new(&syft).args(["scan", &format!("docker:{IMAGE}"), "-o", "json", "-q"]).env("DOCKER_HOST", &host).env("SYFT_CHECK_FOR_APP_UPDATE", "false"));
+            let (t, kb) = timed(
+                Command::new(&syft)
+                    .args(["scan", &format!("docker:{IMAGE}"), "-o", "json", "-q"])
+                    .env("DOCKER_HOST", &host)
+                    .env("SYFT_CHECK_FOR_APP_UPDATE", "false"),
+            );
             runs.push(t);
             kb_max = kb_max.max(kb);
         }
@@ -106,7 +114,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("bench.db")).await.unwrap();
     let data = tempfile::tempdir().unwrap();
-    let out = Command::new(&opsdeck).args(["scan", IMAGE, "--format", "json"]).env("OPSDECK_DATA_DIR", data.path()).env("DOCKER_HOST", &host).output().unwrap();
+    let out = Command::new(&opsdeck)
+        .args(["scan", IMAGE, "--format", "json"])
+        .env("OPSDECK_DATA_DIR", data.path())
+        .env("DOCKER_HOST", &host)
+        .output()
+        .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let packages: Vec<Package> = serde_json::from_value(report[0]["packages"].clone()).unwrap();
     let os = serde_json::from_value(report[0]["os"].clone()).unwrap();
@@ -140,6 +153,8 @@ async fn main() {
 }
 
 fn dirs_syft() -> std::path::PathBuf {
-    let cache = std::env::var("OPSDECK_CACHE").map(std::path::PathBuf::from).unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/opsdeck"));
+    let cache = std::env::var("OPSDECK_CACHE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/opsdeck"));
     cache.join("bin/syft")
 }

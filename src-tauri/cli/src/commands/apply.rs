@@ -51,7 +51,9 @@ async fn run_inner(a: ApplyArgs) -> Result<u8, Error> {
         async move {
             match client_for(kc, context, None).await {
                 Ok(client) => apply(&client, context, objects).await,
-                Err(e) => ApplyResult { context: context.clone(), ok: false, error: Some(e.to_string()), objects: vec![], rollouts: vec![] },
+                Err(e) => {
+                    ApplyResult { context: context.clone(), ok: false, error: Some(e.to_string()), objects: vec![], rollouts: vec![] }
+                }
             }
         }
     });
@@ -74,7 +76,13 @@ async fn run_inner(a: ApplyArgs) -> Result<u8, Error> {
             for ro in &r.rollouts {
                 println!(
                     "  rollout deployment {}/{}: {}/{} updated, {}/{} available{}",
-                    ro.namespace, ro.name, ro.updated, ro.desired, ro.available, ro.desired, if ro.done { ", complete" } else { "" }
+                    ro.namespace,
+                    ro.name,
+                    ro.updated,
+                    ro.desired,
+                    ro.available,
+                    ro.desired,
+                    if ro.done { ", complete" } else { "" }
                 );
             }
         }

@@ -94,7 +94,13 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, a: AuditArgs) -> u8 {
     let r = match a.command {
         None => list(&backend, a.list).await,
         Some(AuditCommand::Team { team, user, platform, target, since, until, format }) => {
-            let filter = TrailFilter { user, platform, target, since: since.map(|s| bound(&s, "00:00:00")), until: until.map(|s| bound(&s, "23:59:59")) };
+            let filter = TrailFilter {
+                user,
+                platform,
+                target,
+                since: since.map(|s| bound(&s, "00:00:00")),
+                until: until.map(|s| bound(&s, "23:59:59")),
+            };
             team_trail(&backend, &team, &filter, format).await
         }
         Some(AuditCommand::Verify { team, local_only }) => verify(&backend, &team, local_only).await,
@@ -120,7 +126,17 @@ async fn list(backend: &Backend, a: ListArgs) -> Result<u8, Error> {
             let rows: Vec<Vec<String>> = page
                 .entries
                 .iter()
-                .map(|e| vec![e.at.clone(), e.actor.clone(), e.platform.clone(), e.target.clone(), e.action.clone(), e.result.clone(), e.detail.clone()])
+                .map(|e| {
+                    vec![
+                        e.at.clone(),
+                        e.actor.clone(),
+                        e.platform.clone(),
+                        e.target.clone(),
+                        e.action.clone(),
+                        e.result.clone(),
+                        e.detail.clone(),
+                    ]
+                })
                 .collect();
             print_table(&["TIME", "ACTOR", "PLATFORM", "TARGET", "ACTION", "RESULT", "DETAIL"], &rows);
             crate::exit::OK
@@ -130,7 +146,11 @@ async fn list(backend: &Backend, a: ListArgs) -> Result<u8, Error> {
 
 async fn choice(backend: &Backend, t: &TeamArgs) -> Result<Option<StoreChoice>, Error> {
     Ok(match &t.etcd {
-        Some(c) => Some(StoreChoice::Etcd { connection_id: backend.find_connection(c).await?.id, prefix: t.prefix.clone(), allow_no_auth: t.allow_no_auth }),
+        Some(c) => Some(StoreChoice::Etcd {
+            connection_id: backend.find_connection(c).await?.id,
+            prefix: t.prefix.clone(),
+            allow_no_auth: t.allow_no_auth,
+        }),
         None => None,
     })
 }
@@ -151,7 +171,16 @@ async fn team_trail(backend: &Backend, t: &TeamArgs, filter: &TrailFilter, forma
                 .iter()
                 .map(|e| {
                     let x = &e.entry;
-                    vec![x.seq.to_string(), x.at.clone(), x.user.clone(), x.platform.clone(), x.target.clone(), x.action.clone(), x.result.clone(), x.detail.clone()]
+                    vec![
+                        x.seq.to_string(),
+                        x.at.clone(),
+                        x.user.clone(),
+                        x.platform.clone(),
+                        x.target.clone(),
+                        x.action.clone(),
+                        x.result.clone(),
+                        x.detail.clone(),
+                    ]
                 })
                 .collect();
             print_table(&["SEQ", "TIME", "USER", "PLATFORM", "TARGET", "ACTION", "RESULT", "DETAIL"], &rows);

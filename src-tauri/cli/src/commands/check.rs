@@ -71,7 +71,16 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
         &["CHECK", "TARGET", "KIND", "RESULT", "TIME", "DETAIL"],
         &results
             .iter()
-            .map(|r| vec![r.name.clone(), r.target.clone(), r.kind.as_str().into(), verdict(r).into(), format!("{} ms", r.duration_ms), r.message.clone()])
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.target.clone(),
+                    r.kind.as_str().into(),
+                    verdict(r).into(),
+                    format!("{} ms", r.duration_ms),
+                    r.message.clone(),
+                ]
+            })
             .collect::<Vec<_>>(),
     );
     if let Some(p) = &a.junit {

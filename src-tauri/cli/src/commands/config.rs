@@ -248,7 +248,12 @@ fn change_state(c: &opsdeck_core::team::changes::ChangeView) -> String {
 fn print_change(c: &opsdeck_core::team::changes::ChangeView) {
     println!("change {} by {} ({}): {}", c.id, c.author, change_state(c), c.comment);
     if let Some(r) = &c.review {
-        println!("  {} by {}{}", if r.approved { "approved" } else { "rejected" }, r.reviewer, if r.comment.is_empty() { String::new() } else { format!(": {}", r.comment) });
+        println!(
+            "  {} by {}{}",
+            if r.approved { "approved" } else { "rejected" },
+            r.reviewer,
+            if r.comment.is_empty() { String::new() } else { format!(": {}", r.comment) }
+        );
     }
     for op in &c.ops {
         println!("--- {} (revision {})", op.key, op.base_revision);
@@ -293,12 +298,16 @@ async fn open(backend: &Backend, t: &TargetArgs) -> Result<EtcdSession, Error> {
     let password = match (&t.user, t.password_stdin) {
         (None, _) => None,
         (Some(_), true) => Some(Secret::new(read_password_line()?)),
-        (Some(u), false) => Some(Secret::new(std::env::var(PASSWORD_ENV).map_err(|_| {
-            Error::invalid(format!("the password of etcd user {u}: set ${PASSWORD_ENV} or pass --password-stdin"))
-        })?)),
+        (Some(u), false) => Some(Secret::new(
+            std::env::var(PASSWORD_ENV)
+                .map_err(|_| Error::invalid(format!("the password of etcd user {u}: set ${PASSWORD_ENV} or pass --password-stdin")))?,
+        )),
     };
-    let tls = (t.cacert.is_some() || t.tls_cert.is_some() || t.tls_key.is_some())
-        .then(|| TlsFiles { ca_file: t.cacert.clone(), cert_file: t.tls_cert.clone(), key_file: t.tls_key.clone() });
+    let tls = (t.cacert.is_some() || t.tls_cert.is_some() || t.tls_key.is_some()).then(|| TlsFiles {
+        ca_file: t.cacert.clone(),
+        cert_file: t.tls_cert.clone(),
+        key_file: t.tls_key.clone(),
+    });
     let spec = opsdeck_core::connections::validate::validate_spec(opsdeck_core::connections::ConnectionSpec::Etcd {
         endpoints: t.endpoints.clone(),
         tls,
@@ -382,7 +391,16 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 Format::Table => {
                     let rows: Vec<Vec<String>> = list
                         .iter()
-                        .map(|c| vec![c.id.clone(), change_state(c), c.author.clone(), c.review.as_ref().map(|r| r.reviewer.clone()).unwrap_or_default(), c.ops.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", "), c.comment.clone()])
+                        .map(|c| {
+                            vec![
+                                c.id.clone(),
+                                change_state(c),
+                                c.author.clone(),
+                                c.review.as_ref().map(|r| r.reviewer.clone()).unwrap_or_default(),
+                                c.ops.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", "),
+                                c.comment.clone(),
+                            ]
+                        })
                         .collect();
                     print_table(&["ID", "STATE", "AUTHOR", "REVIEWER", "KEYS", "COMMENT"], &rows);
                     exit::OK
@@ -485,7 +503,13 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             let rows: Vec<Vec<String>> = h
                 .entries
                 .iter()
-                .map(|e| vec![e.mod_revision.to_string(), e.version.to_string(), e.value.clone().unwrap_or_else(|| "<deleted>".into()).replace('\n', "⏎")])
+                .map(|e| {
+                    vec![
+                        e.mod_revision.to_string(),
+                        e.version.to_string(),
+                        e.value.clone().unwrap_or_else(|| "<deleted>".into()).replace('\n', "⏎"),
+                    ]
+                })
                 .collect();
             print_table(&["REVISION", "VERSION", "VALUE"], &rows);
             if let Some(c) = h.compacted_at {
@@ -515,7 +539,13 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 for i in &d.different {
                     println!("~ {}", i.rel);
                 }
-                eprintln!("{} only in {left}, {} only in {right}, {} different, {} same", d.only_left.len(), d.only_right.len(), d.different.len(), d.same);
+                eprintln!(
+                    "{} only in {left}, {} only in {right}, {} different, {} same",
+                    d.only_left.len(),
+                    d.only_right.len(),
+                    d.different.len(),
+                    d.same
+                );
             }
             Ok(if differs { exit::FAILED } else { exit::OK })
         }
@@ -541,7 +571,12 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 for k in &plan.updates {
                     println!("~ {prefix}{k}");
                 }
-                eprintln!("{} to create, {} to update, {} unchanged (dry run: nothing written)", plan.creates.len(), plan.updates.len(), plan.unchanged);
+                eprintln!(
+                    "{} to create, {} to update, {} unchanged (dry run: nothing written)",
+                    plan.creates.len(),
+                    plan.updates.len(),
+                    plan.unchanged
+                );
                 return Ok(exit::OK);
             }
             let r = b.config_import(s, &prefix, &doc, &comment).await?;
@@ -550,10 +585,11 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
         }
         ConfigCommand::Watch { prefix, count } => {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<WatchEvent>();
-            let _handle = b.config_watch(s, &prefix, move |ev| {
-                let _ = tx.send(ev);
-            })
-            .await?;
+            let _handle = b
+                .config_watch(s, &prefix, move |ev| {
+                    let _ = tx.send(ev);
+                })
+                .await?;
             let mut seen = 0;
             while let Some(ev) = rx.recv().await {
                 println!("{}", serde_json::to_string(&ev).unwrap_or_default());

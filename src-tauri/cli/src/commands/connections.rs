@@ -155,7 +155,9 @@ fn input_of(cmd: AddCommand) -> Result<ConnectionInput, Error> {
         AddCommand::Etcd { name, endpoints, user, tls, secret, allow_plaintext } => {
             (name, ConnectionSpec::Etcd { endpoints, tls: tls.files(), username: user, allow_plaintext }, read_secret(&secret)?)
         }
-        AddCommand::Docker { name, host, tls, allow_plaintext } => (name, ConnectionSpec::Docker { host, tls: tls.files(), allow_plaintext }, None),
+        AddCommand::Docker { name, host, tls, allow_plaintext } => {
+            (name, ConnectionSpec::Docker { host, tls: tls.files(), allow_plaintext }, None)
+        }
         AddCommand::Kubernetes { name, kubeconfig, contexts, secret } => {
             (name, ConnectionSpec::Kubernetes { kubeconfig, contexts }, read_secret(&secret)?)
         }
@@ -192,7 +194,13 @@ async fn run_with(backend: &Backend, cmd: ConnectionsCommand) -> Result<u8, Erro
                         Some(t) if t.ok => format!("ok: {}", t.version.clone().unwrap_or_default()),
                         Some(t) => format!("failed: {}", t.message),
                     };
-                    vec![c.name.clone(), c.spec.kind().as_str().into(), c.spec.target(), if c.has_secret { "keychain" } else { "-" }.into(), last]
+                    vec![
+                        c.name.clone(),
+                        c.spec.kind().as_str().into(),
+                        c.spec.target(),
+                        if c.has_secret { "keychain" } else { "-" }.into(),
+                        last,
+                    ]
                 })
                 .collect();
             print_table(&["NAME", "KIND", "TARGET", "SECRET", "LAST TEST"], &rows);

@@ -69,7 +69,8 @@ pub async fn run(a: HealthArgs) -> u8 {
         let rows: Vec<Vec<String>> = results
             .iter()
             .map(|h| {
-                let worst: Vec<&str> = h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).take(3).collect();
+                let worst: Vec<&str> =
+                    h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).take(3).collect();
                 vec![
                     h.context.clone(),
                     format!("{:?}", h.verdict).to_uppercase(),
@@ -103,8 +104,10 @@ fn junit(results: &[opsdeck_core::clusters::ClusterHealth]) -> String {
         .map(|h| {
             let healthy = h.verdict == Verdict::Healthy;
             let reasons: Vec<&str> = h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).collect();
-            let message = if healthy { format!("{:?}", h.verdict) } else { format!("{:?}: {}", h.verdict, reasons.first().copied().unwrap_or("")) };
-            let mut case = Case::new(h.context.as_str(), "opsdeck.health", if healthy { Outcome::Passed } else { Outcome::Failed }, message);
+            let message =
+                if healthy { format!("{:?}", h.verdict) } else { format!("{:?}: {}", h.verdict, reasons.first().copied().unwrap_or("")) };
+            let mut case =
+                Case::new(h.context.as_str(), "opsdeck.health", if healthy { Outcome::Passed } else { Outcome::Failed }, message);
             case.kind = format!("{:?}", h.verdict).to_lowercase();
             case.detail = reasons.join("\n");
             case.time = std::time::Duration::from_millis(h.latency_ms.unwrap_or(0));

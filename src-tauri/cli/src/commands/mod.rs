@@ -3,8 +3,8 @@ pub mod apply;
 pub mod audit;
 pub mod check;
 pub mod config;
-pub mod health;
 pub mod connections;
+pub mod health;
 pub mod scan;
 pub mod vm;
 

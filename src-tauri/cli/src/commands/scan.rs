@@ -181,7 +181,15 @@ fn table(reports: &[ScanReport]) {
             .assessment
             .vulnerabilities
             .iter()
-            .map(|v| vec![format!("{:?}", v.severity).to_uppercase(), v.package.clone(), v.installed.clone(), v.fixed.clone().unwrap_or_else(|| "-".into()), v.ids.join(", ")])
+            .map(|v| {
+                vec![
+                    format!("{:?}", v.severity).to_uppercase(),
+                    v.package.clone(),
+                    v.installed.clone(),
+                    v.fixed.clone().unwrap_or_else(|| "-".into()),
+                    v.ids.join(", "),
+                ]
+            })
             .collect();
         print_table(&["SEVERITY", "PACKAGE", "INSTALLED", "FIXED", "ADVISORIES"], &rows);
     }

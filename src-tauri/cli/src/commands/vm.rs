@@ -11,9 +11,9 @@ use std::io::Write;
 use clap::{Args, Subcommand, ValueEnum};
 use opsdeck_core::backend::StoreChoice;
 use opsdeck_core::connections::Kind;
+use opsdeck_core::team::DEFAULT_ROOT;
 use opsdeck_core::vms::model::{Quota, RequestSpec, SnapshotSchedule, Stage, State, VmRequest};
 use opsdeck_core::vms::provision::ProvisionOptions;
-use opsdeck_core::team::DEFAULT_ROOT;
 use opsdeck_core::vms::store::{RequestStore, Trust};
 use opsdeck_core::vms::{compliance, inventory::Inventory};
 use opsdeck_core::{Backend, Error};
@@ -259,18 +259,26 @@ async fn vcenter(b: &Backend, name: &Option<String>) -> Result<String, Error> {
 async fn store(b: &Backend, a: &VmArgs) -> Result<std::sync::Arc<dyn RequestStore>, Error> {
     let choice = match (a.store, &a.etcd) {
         (Some(StoreArg::Local), _) => StoreChoice::Local,
-        (Some(StoreArg::Etcd), Some(c)) | (None, Some(c)) => StoreChoice::Etcd { connection_id: b.find_connection(c).await?.id, prefix: a.prefix.clone(), allow_no_auth: a.allow_no_auth },
+        (Some(StoreArg::Etcd), Some(c)) | (None, Some(c)) => {
+            StoreChoice::Etcd { connection_id: b.find_connection(c).await?.id, prefix: a.prefix.clone(), allow_no_auth: a.allow_no_auth }
+        }
         (Some(StoreArg::Etcd), None) => return Err(Error::invalid("--store etcd needs --etcd CONNECTION")),
         (None, None) => match b.vm_settings().await?.store {
-            StoreChoice::Etcd { connection_id, prefix, allow_no_auth } => StoreChoice::Etcd { connection_id, prefix, allow_no_auth: allow_no_auth || a.allow_no_auth },
+            StoreChoice::Etcd { connection_id, prefix, allow_no_auth } => {
+                StoreChoice::Etcd { connection_id, prefix, allow_no_auth: allow_no_auth || a.allow_no_auth }
+            }
             local => local,
         },
     };
     let s = b.vm_store(&choice).await?;
     // Said on every command, on stderr, so nobody mistakes what the store proves.
     match s.trust() {
-        Trust::Personal => eprintln!("note: the local request store is personal: one user, no separation of duties (use a shared etcd store for a team)"),
-        Trust::SharedNoAuth => eprintln!("WARNING: the shared etcd has authentication disabled: anyone can approve as anyone and nothing is enforced"),
+        Trust::Personal => {
+            eprintln!("note: the local request store is personal: one user, no separation of duties (use a shared etcd store for a team)")
+        }
+        Trust::SharedNoAuth => {
+            eprintln!("WARNING: the shared etcd has authentication disabled: anyone can approve as anyone and nothing is enforced")
+        }
         Trust::Shared => {}
     }
     Ok(s)
@@ -336,11 +344,23 @@ fn print_inventory(inv: &Inventory) {
     let rows: Vec<Vec<String>> = inv
         .hosts
         .iter()
-        .map(|h| vec![h.name.clone(), format!("{}/{} MHz", h.cpu_usage_mhz, h.cpu_total_mhz), format!("{}/{} MB", h.memory_usage_mb, h.memory_total_mb), h.vm_count.to_string(), if h.connected { "connected".into() } else { "disconnected".into() }])
+        .map(|h| {
+            vec![
+                h.name.clone(),
+                format!("{}/{} MHz", h.cpu_usage_mhz, h.cpu_total_mhz),
+                format!("{}/{} MB", h.memory_usage_mb, h.memory_total_mb),
+                h.vm_count.to_string(),
+                if h.connected { "connected".into() } else { "disconnected".into() },
+            ]
+        })
         .collect();
     print_table(&["HOST", "CPU", "MEMORY", "VMS", "STATE"], &rows);
     println!("\nDatastores ({}):", inv.datastores.len());
-    let rows: Vec<Vec<String>> = inv.datastores.iter().map(|d| vec![d.name.clone(), format!("{} GB", d.free_bytes >> 30), format!("{} GB", d.capacity_bytes >> 30)]).collect();
+    let rows: Vec<Vec<String>> = inv
+        .datastores
+        .iter()
+        .map(|d| vec![d.name.clone(), format!("{} GB", d.free_bytes >> 30), format!("{} GB", d.capacity_bytes >> 30)])
+        .collect();
     print_table(&["DATASTORE", "FREE", "CAPACITY"], &rows);
 }
 
@@ -382,7 +402,22 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 }
             })
         }
-        VmCommand::Request { name, template, cpu, memory_gb, disk_gb, network, folder, pool, department, purpose, lease_end, snapshots, script, format } => {
+        VmCommand::Request {
+            name,
+            template,
+            cpu,
+            memory_gb,
+            disk_gb,
+            network,
+            folder,
+            pool,
+            department,
+            purpose,
+            lease_end,
+            snapshots,
+            script,
+            format,
+        } => {
             let vc = vcenter(b, &a.vcenter).await?;
             let s = store(b, &a).await?;
             let customization_script = match script {
@@ -485,7 +520,16 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                     }
                     Err(e) => {
                         failed = true;
-                        rows.push(vec![id.clone(), String::new(), format!("error ({})", e.code().as_str()), String::new(), String::new(), String::new(), String::new(), e.to_string()]);
+                        rows.push(vec![
+                            id.clone(),
+                            String::new(),
+                            format!("error ({})", e.code().as_str()),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            e.to_string(),
+                        ]);
                     }
                 }
             }
@@ -504,7 +548,21 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                     exit::OK
                 }
                 LifecycleFormat::Table => {
-                    print_table(&["REQUEST", "VM", "ACTION", "RESULT", "DETAIL"], &actions.iter().map(|x| vec![x.request.clone(), x.vm.clone(), x.action.clone(), if x.ok { "ok".into() } else { "FAILED".into() }, x.detail.clone()]).collect::<Vec<_>>());
+                    print_table(
+                        &["REQUEST", "VM", "ACTION", "RESULT", "DETAIL"],
+                        &actions
+                            .iter()
+                            .map(|x| {
+                                vec![
+                                    x.request.clone(),
+                                    x.vm.clone(),
+                                    x.action.clone(),
+                                    if x.ok { "ok".into() } else { "FAILED".into() },
+                                    x.detail.clone(),
+                                ]
+                            })
+                            .collect::<Vec<_>>(),
+                    );
                     exit::OK
                 }
             };
@@ -520,7 +578,13 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                     if output.is_some() {
                         return Err(Error::invalid("--output needs --format json or csv"));
                     }
-                    print_table(&["VM", "RULE", "DETAIL", "OWNER", "DEPT"], &findings.iter().map(|f| vec![f.vm.clone(), f.rule.clone(), f.detail.clone(), f.owner.clone(), f.department.clone()]).collect::<Vec<_>>());
+                    print_table(
+                        &["VM", "RULE", "DETAIL", "OWNER", "DEPT"],
+                        &findings
+                            .iter()
+                            .map(|f| vec![f.vm.clone(), f.rule.clone(), f.detail.clone(), f.owner.clone(), f.department.clone()])
+                            .collect::<Vec<_>>(),
+                    );
                     String::new()
                 }
             };
@@ -558,14 +622,29 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 }
             }
             let vc = vcenter(b, &a.vcenter).await.ok();
-            let all: Vec<_> = b.vm_quotas(s.as_ref(), vc.as_deref()).await?.into_iter().filter(|q| department.as_ref().is_none_or(|d| &q.department == d)).collect();
+            let all: Vec<_> = b
+                .vm_quotas(s.as_ref(), vc.as_deref())
+                .await?
+                .into_iter()
+                .filter(|q| department.as_ref().is_none_or(|d| &q.department == d))
+                .collect();
             Ok(match format {
                 Format::Json => print_json(&all),
                 Format::Table => {
                     let lim = |used: u32, max: u32| if max == 0 { format!("{used} / -") } else { format!("{used} / {max}") };
                     print_table(
                         &["DEPT", "VMS", "VCPU", "MEMORY GB", "DISK GB"],
-                        &all.iter().map(|q| vec![q.department.clone(), lim(q.usage.vms, q.quota.vms), lim(q.usage.vcpu, q.quota.vcpu), lim(q.usage.memory_gb, q.quota.memory_gb), lim(q.usage.disk_gb, q.quota.disk_gb)]).collect::<Vec<_>>(),
+                        &all.iter()
+                            .map(|q| {
+                                vec![
+                                    q.department.clone(),
+                                    lim(q.usage.vms, q.quota.vms),
+                                    lim(q.usage.vcpu, q.quota.vcpu),
+                                    lim(q.usage.memory_gb, q.quota.memory_gb),
+                                    lim(q.usage.disk_gb, q.quota.disk_gb),
+                                ]
+                            })
+                            .collect::<Vec<_>>(),
                     );
                     exit::OK
                 }
@@ -588,7 +667,12 @@ fn lifecycle_junit(actions: &[opsdeck_core::vms::lifecycle::Action]) -> String {
     let cases = actions
         .iter()
         .map(|a| {
-            let mut case = Case::new(format!("{} {}", a.action, a.vm), format!("opsdeck.vm.{}", a.request), if a.ok { Outcome::Passed } else { Outcome::Failed }, a.detail.clone());
+            let mut case = Case::new(
+                format!("{} {}", a.action, a.vm),
+                format!("opsdeck.vm.{}", a.request),
+                if a.ok { Outcome::Passed } else { Outcome::Failed },
+                a.detail.clone(),
+            );
             case.kind = a.action.clone();
             case
         })
@@ -603,9 +687,23 @@ mod tests {
 
     #[test]
     fn lifecycle_junit_has_a_case_per_action_and_fails_the_failed_ones() {
-        let act = |action: &str, ok: bool, detail: &str| Action { request: "r1".into(), vm: "build-01".into(), action: action.into(), ok, detail: detail.into() };
-        let xml = lifecycle_junit(&[act("snapshot", true, "took Scheduled-20261201-0900"), act("power_off", false, "powering off failed: NoPermission")]);
-        assert!(xml.contains(r#"<testsuite name="vm-lifecycle" package="opsdeck.vm""#) && xml.contains(r#"tests="2""#) && xml.contains(r#"failures="1""#), "{xml}");
+        let act = |action: &str, ok: bool, detail: &str| Action {
+            request: "r1".into(),
+            vm: "build-01".into(),
+            action: action.into(),
+            ok,
+            detail: detail.into(),
+        };
+        let xml = lifecycle_junit(&[
+            act("snapshot", true, "took Scheduled-20261201-0900"),
+            act("power_off", false, "powering off failed: NoPermission"),
+        ]);
+        assert!(
+            xml.contains(r#"<testsuite name="vm-lifecycle" package="opsdeck.vm""#)
+                && xml.contains(r#"tests="2""#)
+                && xml.contains(r#"failures="1""#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"<testcase name="snapshot build-01" classname="opsdeck.vm.r1""#), "{xml}");
         assert!(xml.contains(r#"<failure message="powering off failed: NoPermission" type="power_off"/>"#), "{xml}");
     }

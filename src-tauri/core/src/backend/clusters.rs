@@ -16,10 +16,10 @@ use crate::clusters::details::{details, ClusterDetails};
 use crate::clusters::health::check_all;
 use crate::clusters::live::{self, LiveHandle};
 use crate::clusters::ClusterHealth;
-use crate::connectors::kube::{client_for, read_kubeconfig, resolve_contexts};
-use crate::secrets::Secret;
 use crate::connections::ConnectionSpec;
+use crate::connectors::kube::{client_for, read_kubeconfig, resolve_contexts};
 use crate::error::{Error, Result};
+use crate::secrets::Secret;
 
 /// Cache scope of the last health result.
 pub const HEALTH_SCOPE: &str = "cluster-health";
@@ -60,7 +60,11 @@ impl Backend {
     }
 
     /// Live health of every context of a connection; each update is also cached.
-    pub async fn cluster_watch(&self, connection_id: &str, on_health: impl Fn(ClusterHealth) + Send + Sync + 'static) -> Result<LiveHandle> {
+    pub async fn cluster_watch(
+        &self,
+        connection_id: &str,
+        on_health: impl Fn(ClusterHealth) + Send + Sync + 'static,
+    ) -> Result<LiveHandle> {
         let t = self.kube_target(connection_id).await?;
         let latest: Arc<Mutex<BTreeMap<String, ClusterHealth>>> = Arc::default();
         let (db, id) = (self.db.clone(), connection_id.to_string());
@@ -110,15 +114,27 @@ impl Backend {
             async move {
                 match client_for(kc, context, token.as_ref()).await {
                     Ok(client) => apply(&client, context, objects).await,
-                    Err(e) => ApplyResult { context: context.clone(), ok: false, error: Some(e.to_string()), objects: vec![], rollouts: vec![] },
+                    Err(e) => {
+                        ApplyResult { context: context.clone(), ok: false, error: Some(e.to_string()), objects: vec![], rollouts: vec![] }
+                    }
                 }
             }
         });
         let results = join_all(runs).await;
         for r in &results {
-            let summary: Vec<String> = r.objects.iter().map(|o| format!("{} {}/{}: {}", o.kind, o.namespace.as_deref().unwrap_or("-"), o.name, o.error.as_deref().unwrap_or(&o.action))).collect();
+            let summary: Vec<String> = r
+                .objects
+                .iter()
+                .map(|o| {
+                    format!("{} {}/{}: {}", o.kind, o.namespace.as_deref().unwrap_or("-"), o.name, o.error.as_deref().unwrap_or(&o.action))
+                })
+                .collect();
             let detail = format!("on {}: {}", t.name, summary.join("; "));
-            let outcome = if r.ok { Ok(detail) } else { Err(Error::Internal(r.error.clone().map(|e| format!("on {}: {e}", t.name)).unwrap_or(detail))) };
+            let outcome = if r.ok {
+                Ok(detail)
+            } else {
+                Err(Error::Internal(r.error.clone().map(|e| format!("on {}: {e}", t.name)).unwrap_or(detail)))
+            };
             match &outcome {
                 Ok(d) => self.audit("kubernetes", &r.context, "cluster.apply", Ok(d.clone())).await,
                 Err(e) => self.audit("kubernetes", &r.context, "cluster.apply", Err(e)).await,

@@ -10,7 +10,9 @@ use crate::config::format::ValueFormat;
 use crate::config::transfer::DocFormat;
 use crate::config::watch::{WatchEvent, WatchHandle};
 use crate::config::{self as cfg, write::check_value};
-use crate::config::{CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult};
+use crate::config::{
+    CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult,
+};
 use crate::connections::ConnectionSpec;
 use crate::connectors::etcd::EtcdTarget;
 use crate::error::{Error, Result};
@@ -34,11 +36,9 @@ impl EtcdSession {
     /// Names the connection and user in denials, so the user knows whose role to fix.
     fn context<T>(&self, r: Result<T>) -> Result<T> {
         r.map_err(|e| match e {
-            Error::Forbidden(m) => Error::Forbidden(format!(
-                "{m} (user \"{}\" on connection \"{}\")",
-                self.user.as_deref().unwrap_or("none"),
-                self.label
-            )),
+            Error::Forbidden(m) => {
+                Error::Forbidden(format!("{m} (user \"{}\" on connection \"{}\")", self.user.as_deref().unwrap_or("none"), self.label))
+            }
             other => other,
         })
     }
@@ -85,7 +85,8 @@ impl Backend {
             None => None,
         };
         let target = EtcdTarget::new(endpoints, tls.as_ref(), username.as_deref(), secret.as_ref());
-        let client = crate::error::with_timeout(format!("etcd {}", c.name), crate::connectors::etcd::CONNECT_TIMEOUT * 3, target.connect()).await?;
+        let client =
+            crate::error::with_timeout(format!("etcd {}", c.name), crate::connectors::etcd::CONNECT_TIMEOUT * 3, target.connect()).await?;
         if let Ok(mut m) = self.etcd_clients.lock() {
             m.insert(connection_id.to_string(), client.clone());
         }
@@ -108,7 +109,15 @@ impl Backend {
         s.context(cfg::read::get(&mut s.client(), key).await)
     }
 
-    async fn audited_write(&self, s: &EtcdSession, key: &str, action: &str, expected: i64, comment: &str, result: Result<WriteResult>) -> Result<WriteResult> {
+    async fn audited_write(
+        &self,
+        s: &EtcdSession,
+        key: &str,
+        action: &str,
+        expected: i64,
+        comment: &str,
+        result: Result<WriteResult>,
+    ) -> Result<WriteResult> {
         let summary = match &result {
             Ok(WriteResult::Written { revision, .. }) => Ok(outcome(&s.label, format!("mod_revision {expected} → {revision}"), comment)),
             Ok(WriteResult::Conflict { current }) => Err(Error::invalid(outcome(
@@ -131,7 +140,16 @@ impl Backend {
     /// Guarded put: written only if the key's mod_revision is still `expected`
     /// (0 = create only if absent).
     #[allow(clippy::too_many_arguments)]
-    pub async fn config_put(&self, s: &EtcdSession, key: &str, value: &str, expected: i64, format: ValueFormat, allow_invalid: bool, comment: &str) -> Result<WriteResult> {
+    pub async fn config_put(
+        &self,
+        s: &EtcdSession,
+        key: &str,
+        value: &str,
+        expected: i64,
+        format: ValueFormat,
+        allow_invalid: bool,
+        comment: &str,
+    ) -> Result<WriteResult> {
         let comment = comment_of(comment)?;
         check_value(value, format, allow_invalid)?;
         let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
@@ -176,7 +194,11 @@ impl Backend {
             return Err(Error::invalid(format!("{key} did not exist at revision {to_revision}")));
         };
         let result = s.context(cfg::write::put(&mut s.client(), key, &value, expected).await);
-        let note = if comment.is_empty() { format!("rollback to revision {to_revision}") } else { format!("rollback to revision {to_revision}: {comment}") };
+        let note = if comment.is_empty() {
+            format!("rollback to revision {to_revision}")
+        } else {
+            format!("rollback to revision {to_revision}: {comment}")
+        };
         self.audited_write(s, key, "config.rollback", expected, &note, result).await
     }
 
@@ -189,7 +211,11 @@ impl Backend {
         let result = s.context(cfg::compare::copy(&mut s.client(), from, to, items).await);
         let detail = match &result {
             Ok(r) if r.conflicts.is_empty() => Ok(outcome(&s.label, format!("copied {} keys from {from}", r.copied), &comment)),
-            Ok(r) => Err(Error::invalid(outcome(&s.label, format!("nothing copied from {from}: changed meanwhile: {}", r.conflicts.join(", ")), &comment))),
+            Ok(r) => Err(Error::invalid(outcome(
+                &s.label,
+                format!("nothing copied from {from}: changed meanwhile: {}", r.conflicts.join(", ")),
+                &comment,
+            ))),
             Err(e) => Err(Error::Internal(e.to_string())),
         };
         match &detail {
@@ -211,13 +237,22 @@ impl Backend {
         let comment = comment_of(comment)?;
         let result = s.context(cfg::transfer::import(&mut s.client(), prefix, document).await);
         let detail = result.as_ref().map(|r| {
-            outcome(&s.label, format!("{} creates, {} updates in {} transaction(s)", r.plan.creates.len(), r.plan.updates.len(), r.batches), &comment)
+            outcome(
+                &s.label,
+                format!("{} creates, {} updates in {} transaction(s)", r.plan.creates.len(), r.plan.updates.len(), r.batches),
+                &comment,
+            )
         });
         self.audit("etcd", prefix, "config.import", detail).await;
         result
     }
 
-    pub async fn config_watch(&self, s: &EtcdSession, prefix: &str, on_event: impl Fn(WatchEvent) + Send + Sync + 'static) -> Result<WatchHandle> {
+    pub async fn config_watch(
+        &self,
+        s: &EtcdSession,
+        prefix: &str,
+        on_event: impl Fn(WatchEvent) + Send + Sync + 'static,
+    ) -> Result<WatchHandle> {
         s.context(cfg::watch::watch(&mut s.client(), prefix, on_event).await)
     }
 }

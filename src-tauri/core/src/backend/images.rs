@@ -18,10 +18,10 @@ use crate::scanner::advisories::{self, ImportReport};
 use crate::scanner::engine::{self, EngineInventory};
 use crate::scanner::history::{self, ScanSummary};
 use crate::scanner::policy::Policy;
+use crate::scanner::policy_store;
 use crate::scanner::rematch::{rematch_all, Rematched};
 use crate::scanner::reports::{self, Format};
 use crate::scanner::scan::{scan_image, Progress, ScanReport};
-use crate::scanner::policy_store;
 
 /// Cache scope of an engine's inventory.
 pub const INVENTORY_SCOPE: &str = "image-inventory";
@@ -92,7 +92,13 @@ impl Backend {
     }
 
     /// Scans one image with a given policy (the CLI's `--policy FILE`).
-    pub async fn scan_with(&self, engine: &Engine, image: &str, policy: &Policy, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(i64, ScanReport)> {
+    pub async fn scan_with(
+        &self,
+        engine: &Engine,
+        image: &str,
+        policy: &Policy,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(i64, ScanReport)> {
         let report = scan_image(&engine.docker, &engine.host, &self.db, image, policy, progress).await?;
         let id = history::save(&self.db, engine.connection_id.as_deref(), &report).await?;
         Ok((id, report))
@@ -100,7 +106,12 @@ impl Backend {
 
     /// Scans several images, at most [`SCAN_CONCURRENCY`] at once; one
     /// failing image does not stop the others.
-    pub async fn scan_many(&self, engine: &Engine, images: Vec<(String, Vec<String>)>, progress: Arc<dyn Fn(ImageProgress) + Send + Sync>) -> Vec<ImageOutcome> {
+    pub async fn scan_many(
+        &self,
+        engine: &Engine,
+        images: Vec<(String, Vec<String>)>,
+        progress: Arc<dyn Fn(ImageProgress) + Send + Sync>,
+    ) -> Vec<ImageOutcome> {
         let total = images.len();
         stream::iter(images.into_iter().enumerate())
             .map(|(index, (image, containers))| {
@@ -146,7 +157,9 @@ impl Backend {
             Ok(AdvisoryUpdate { import, rematched })
         }
         .await;
-        let detail = outcome.as_ref().map(|u: &AdvisoryUpdate| format!("{} records imported; {} images re-matched", u.import.records, u.rematched.images));
+        let detail = outcome
+            .as_ref()
+            .map(|u: &AdvisoryUpdate| format!("{} records imported; {} images re-matched", u.import.records, u.rematched.images));
         self.audit("images", &shown, "advisories.import", detail).await;
         outcome
     }

@@ -7,8 +7,8 @@ mod config;
 mod images;
 mod team;
 mod vms;
-pub use vms::{StoreChoice, VmSettings};
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
+pub use vms::{StoreChoice, VmSettings};
 
 pub use config::EtcdSession;
 pub use team::ChangeList;
@@ -153,7 +153,14 @@ impl Backend {
 
     /// [`Self::audit`] with the team store known (a VM store in use), so the
     /// entry goes to that team's trail.
-    async fn audit_in(&self, team: Option<&crate::team::TeamStore>, platform: &str, target: &str, action: &str, outcome: Result<String, &Error>) {
+    async fn audit_in(
+        &self,
+        team: Option<&crate::team::TeamStore>,
+        platform: &str,
+        target: &str,
+        action: &str,
+        outcome: Result<String, &Error>,
+    ) {
         let (ok, detail) = match outcome {
             Ok(d) => (true, d),
             Err(e) => (false, e.to_string()),
@@ -168,7 +175,8 @@ impl Backend {
         if let Err(e) = Box::pin(self.team_append(team, team_entry)).await {
             tracing::error!(error = %e, action, target, "writing the team audit trail failed");
             let note = format!("the entry \"{action}\" on {target} did not reach the team audit trail: {e}");
-            let failed = NewAuditEntry { actor: &self.actor, platform: "app", target, action: "audit.team_trail", ok: false, detail: &note };
+            let failed =
+                NewAuditEntry { actor: &self.actor, platform: "app", target, action: "audit.team_trail", ok: false, detail: &note };
             if let Err(e) = audit::append(&self.db, failed).await {
                 tracing::error!(error = %e, "writing the audit log failed");
             }
@@ -253,9 +261,8 @@ impl Backend {
             self.forget_client(id);
         }
         let result = self.save_connection_inner(input).await;
-        let summary = result
-            .as_ref()
-            .map(|c| format!("{} ({})", c.spec.target(), if c.has_secret { "secret in keychain" } else { "no secret" }));
+        let summary =
+            result.as_ref().map(|c| format!("{} ({})", c.spec.target(), if c.has_secret { "secret in keychain" } else { "no secret" }));
         self.audit(platform, &target, action, summary).await;
         result
     }

@@ -4,14 +4,14 @@
 use super::config::EtcdSession;
 use super::vms::StoreChoice;
 use super::Backend;
-use crate::cache::db::now_rfc3339;
-use crate::team::changes::{self, ChangeView};
-use crate::team::TeamStore;
-use crate::vms::store::StoreProblem;
 use crate::cache::audit;
+use crate::cache::db::now_rfc3339;
 use crate::error::{Error, Result};
 use crate::team::chain::Break;
+use crate::team::changes::{self, ChangeView};
 use crate::team::trail::{self, TrailFilter, TrailReport};
+use crate::team::TeamStore;
+use crate::vms::store::StoreProblem;
 
 impl Backend {
     /// The team trail of `choice` (default: the team store in the
@@ -89,7 +89,14 @@ impl Backend {
     pub async fn change_publish(&self, s: &EtcdSession, root: &str, id: &str) -> Result<ChangeView> {
         let team = self.team_of(s, root)?;
         let r = changes::publish(&team, id, &now_rfc3339()).await;
-        let detail = r.as_ref().map(|c| format!("change {id} by {}, approved by {}: {}", c.author, c.review.as_ref().map_or("?", |v| v.reviewer.as_str()), c.ops.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", ")));
+        let detail = r.as_ref().map(|c| {
+            format!(
+                "change {id} by {}, approved by {}: {}",
+                c.author,
+                c.review.as_ref().map_or("?", |v| v.reviewer.as_str()),
+                c.ops.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        });
         self.audit_in(Some(&team), "etcd", id, "config.change.publish", detail).await;
         r
     }

@@ -16,13 +16,13 @@ use crate::cache::snapshots::{self, Snapshot};
 use crate::connections::ConnectionSpec;
 use crate::connectors::vsphere;
 use crate::error::{Error, Result};
+use crate::team::roles::Member;
+use crate::team::{TeamStore, DEFAULT_ROOT};
 use crate::vms::compliance::{self, ComplianceRules, Finding};
 use crate::vms::inventory::{self, Inventory};
 use crate::vms::lifecycle::{self, Action, LifecyclePolicy};
 use crate::vms::model::{DepartmentQuota, Quota, RequestSpec, Stage, VmRequest};
 use crate::vms::provision::{self, Progress, ProvisionOptions};
-use crate::team::roles::Member;
-use crate::team::{TeamStore, DEFAULT_ROOT};
 use crate::vms::store::etcd::EtcdStore;
 use crate::vms::store::local::LocalStore;
 use crate::vms::store::{RequestStore, StoreProblem};
@@ -96,7 +96,9 @@ impl Backend {
     pub async fn vm_store(&self, choice: &StoreChoice) -> Result<Arc<dyn RequestStore>> {
         Ok(match choice {
             StoreChoice::Local => Arc::new(LocalStore::new(self.db.clone())),
-            StoreChoice::Etcd { .. } => Arc::new(EtcdStore::new(self.team_store(choice).await?.ok_or_else(|| Error::Internal("no team store".into()))?)),
+            StoreChoice::Etcd { .. } => {
+                Arc::new(EtcdStore::new(self.team_store(choice).await?.ok_or_else(|| Error::Internal("no team store".into()))?))
+            }
         })
     }
 
@@ -168,7 +170,11 @@ impl Backend {
     }
 
     /// Live VM updates from `connection_id` until the handle is dropped.
-    pub async fn vm_watch(&self, connection_id: &str, on_event: impl Fn(crate::vms::live::VmEvent) + Send + Sync + 'static) -> Result<crate::vms::live::LiveHandle> {
+    pub async fn vm_watch(
+        &self,
+        connection_id: &str,
+        on_event: impl Fn(crate::vms::live::VmEvent) + Send + Sync + 'static,
+    ) -> Result<crate::vms::live::LiveHandle> {
         let vim = self.vim(connection_id).await?;
         Ok(crate::vms::live::watch(vim.client.clone(), on_event))
     }
@@ -200,7 +206,10 @@ impl Backend {
 
     /// When each VM of this vCenter was first seen powered off.
     pub async fn powered_off_since(&self, connection_id: &str) -> Result<HashMap<String, String>> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT vm_id, since FROM vm_powered_off_seen WHERE connection_id = ?").bind(connection_id).fetch_all(self.db.pool()).await?;
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT vm_id, since FROM vm_powered_off_seen WHERE connection_id = ?")
+            .bind(connection_id)
+            .fetch_all(self.db.pool())
+            .await?;
         Ok(rows.into_iter().collect())
     }
 
@@ -232,7 +241,17 @@ impl Backend {
         }
         .await;
         let summary = result.as_ref().map(|r| {
-            format!("request {} for {} ({} vCPU, {} GB, {} GB disk) in {}: {}{}", r.id, r.spec.name, r.spec.cpu, r.spec.memory_gb, r.spec.disk_gb, r.spec.department, r.state.as_str(), if r.quota.ok { String::new() } else { format!(" ({})", r.quota.lines.join("; ")) })
+            format!(
+                "request {} for {} ({} vCPU, {} GB, {} GB disk) in {}: {}{}",
+                r.id,
+                r.spec.name,
+                r.spec.cpu,
+                r.spec.memory_gb,
+                r.spec.disk_gb,
+                r.spec.department,
+                r.state.as_str(),
+                if r.quota.ok { String::new() } else { format!(" ({})", r.quota.lines.join("; ")) }
+            )
         });
         self.audit_as(store, &target, "vm.request", summary).await;
         result
@@ -246,7 +265,17 @@ impl Backend {
             workflow::edit(store, id, spec, Some(&inv), &settings.limits, &self.actor).await
         }
         .await;
-        let summary = result.as_ref().map(|r| format!("request {id} ({}) edited: {} vCPU, {} GB, {} GB disk, lease {}; now {}", r.spec.name, r.spec.cpu, r.spec.memory_gb, r.spec.disk_gb, r.spec.lease_end, r.state.as_str()));
+        let summary = result.as_ref().map(|r| {
+            format!(
+                "request {id} ({}) edited: {} vCPU, {} GB, {} GB disk, lease {}; now {}",
+                r.spec.name,
+                r.spec.cpu,
+                r.spec.memory_gb,
+                r.spec.disk_gb,
+                r.spec.lease_end,
+                r.state.as_str()
+            )
+        });
         self.audit_as(store, id, "vm.edit", summary).await;
         result
     }
@@ -254,7 +283,13 @@ impl Backend {
     /// The requester withdraws their request.
     pub async fn vm_withdraw(&self, store: &dyn RequestStore, id: &str, comment: &str) -> Result<VmRequest> {
         let result = workflow::withdraw(store, id, comment, &self.actor).await;
-        let summary = result.as_ref().map(|r| format!("request {id} ({}) withdrawn{}", r.spec.name, if comment.trim().is_empty() { String::new() } else { format!(": {}", comment.trim()) }));
+        let summary = result.as_ref().map(|r| {
+            format!(
+                "request {id} ({}) withdrawn{}",
+                r.spec.name,
+                if comment.trim().is_empty() { String::new() } else { format!(": {}", comment.trim()) }
+            )
+        });
         self.audit_as(store, id, "vm.withdraw", summary).await;
         result
     }
@@ -262,34 +297,71 @@ impl Backend {
     /// The requester asks to extend their VM's lease (approved by the manager).
     pub async fn vm_extend(&self, store: &dyn RequestStore, id: &str, lease_end: &str, reason: &str) -> Result<VmRequest> {
         let result = workflow::request_extension(store, id, lease_end, reason, &self.actor).await;
-        let summary = result.as_ref().map(|r| format!("request {id} ({}): lease extension to {lease_end} asked: {}", r.spec.name, reason.trim()));
+        let summary =
+            result.as_ref().map(|r| format!("request {id} ({}): lease extension to {lease_end} asked: {}", r.spec.name, reason.trim()));
         self.audit_as(store, id, "vm.extend", summary).await;
         result
     }
 
     /// The manager approves or rejects a lease extension.
-    pub async fn vm_decide_extension(&self, store: &dyn RequestStore, id: &str, n: u32, approved: bool, comment: &str) -> Result<VmRequest> {
+    pub async fn vm_decide_extension(
+        &self,
+        store: &dyn RequestStore,
+        id: &str,
+        n: u32,
+        approved: bool,
+        comment: &str,
+    ) -> Result<VmRequest> {
         let result = workflow::decide_extension(store, id, n, approved, comment, &self.actor).await;
-        let summary = result.as_ref().map(|r| format!("request {id} ({}): extension {n} {}; lease now {}", r.spec.name, if approved { "approved" } else { "rejected" }, r.spec.lease_end));
+        let summary = result.as_ref().map(|r| {
+            format!(
+                "request {id} ({}): extension {n} {}; lease now {}",
+                r.spec.name,
+                if approved { "approved" } else { "rejected" },
+                r.spec.lease_end
+            )
+        });
         self.audit_as(store, id, if approved { "vm.extension.approve" } else { "vm.extension.reject" }, summary).await;
         result
     }
 
     /// Approves or rejects the manager or admin step.
-    pub async fn vm_decide(&self, store: &dyn RequestStore, vcenter: Option<&str>, id: &str, stage: Stage, approved: bool, comment: &str) -> Result<VmRequest> {
+    pub async fn vm_decide(
+        &self,
+        store: &dyn RequestStore,
+        vcenter: Option<&str>,
+        id: &str,
+        stage: Stage,
+        approved: bool,
+        comment: &str,
+    ) -> Result<VmRequest> {
         let inv = match vcenter {
             Some(c) if stage == Stage::Admin && approved => Some(self.vm_inventory(c).await?),
             _ => None,
         };
         let result = workflow::decide(store, id, stage, approved, comment, inv.as_ref(), &self.actor).await;
         let action = format!("vm.{}.{}", stage.as_str(), if approved { "approve" } else { "reject" });
-        let summary = result.as_ref().map(|r| format!("request {id} ({}): now {}{}", r.spec.name, r.state.as_str(), if comment.trim().is_empty() { String::new() } else { format!("; comment: {}", comment.trim()) }));
+        let summary = result.as_ref().map(|r| {
+            format!(
+                "request {id} ({}): now {}{}",
+                r.spec.name,
+                r.state.as_str(),
+                if comment.trim().is_empty() { String::new() } else { format!("; comment: {}", comment.trim()) }
+            )
+        });
         self.audit_as(store, id, &action, summary).await;
         result
     }
 
     /// Provisions one approved (or failed) request on `vcenter`.
-    pub async fn vm_provision(&self, store: &dyn RequestStore, vcenter: &str, id: &str, opts: &ProvisionOptions, on: &(dyn Fn(Progress) + Send + Sync)) -> Result<VmRequest> {
+    pub async fn vm_provision(
+        &self,
+        store: &dyn RequestStore,
+        vcenter: &str,
+        id: &str,
+        opts: &ProvisionOptions,
+        on: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<VmRequest> {
         let vim = self.vim(vcenter).await?;
         let actor = self.actor_for(store);
         let result = provision::provision(store, &vim, id, &actor, opts, on).await;
@@ -298,10 +370,17 @@ impl Backend {
     }
 
     /// Provisions every approved request, a few at a time.
-    pub async fn vm_provision_approved(&self, store: &dyn RequestStore, vcenter: &str, opts: &ProvisionOptions, on: &(dyn Fn(Progress) + Send + Sync)) -> Result<Vec<(String, Result<VmRequest>)>> {
+    pub async fn vm_provision_approved(
+        &self,
+        store: &dyn RequestStore,
+        vcenter: &str,
+        opts: &ProvisionOptions,
+        on: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Vec<(String, Result<VmRequest>)>> {
         let vim = self.vim(vcenter).await?;
         let actor = self.actor_for(store);
-        let ids: Vec<String> = self.vm_requests(store).await?.into_iter().filter(|r| r.state == crate::vms::State::Approved).map(|r| r.id).collect();
+        let ids: Vec<String> =
+            self.vm_requests(store).await?.into_iter().filter(|r| r.state == crate::vms::State::Approved).map(|r| r.id).collect();
         let results = provision::provision_many(store, &vim, &ids, &actor, opts, PROVISION_CONCURRENCY, on).await;
         for (id, r) in &results {
             self.audit_provision(store, id, r).await;
@@ -375,7 +454,8 @@ impl Backend {
             Some(c) => self.cached_vm_inventory(c).await?.map(|s| s.payload),
             None => None,
         };
-        let mut depts: Vec<String> = quotas.iter().map(|(d, _)| d.clone()).chain(requests.iter().map(|r| r.spec.department.clone())).collect();
+        let mut depts: Vec<String> =
+            quotas.iter().map(|(d, _)| d.clone()).chain(requests.iter().map(|r| r.spec.department.clone())).collect();
         depts.sort();
         depts.dedup();
         Ok(depts
@@ -391,7 +471,9 @@ impl Backend {
     pub async fn vm_set_quota(&self, store: &dyn RequestStore, department: &str, q: &Quota) -> Result<()> {
         let department = validate::department(department)?;
         let result = store.set_quota(&department, q).await;
-        match result.as_ref().map(|_| format!("{department}: {} VMs, {} vCPU, {} GB memory, {} GB disk (0 = no limit)", q.vms, q.vcpu, q.memory_gb, q.disk_gb)) {
+        match result.as_ref().map(|_| {
+            format!("{department}: {} VMs, {} vCPU, {} GB memory, {} GB disk (0 = no limit)", q.vms, q.vcpu, q.memory_gb, q.disk_gb)
+        }) {
             Ok(s) => self.audit_as(store, &department, "vm.quota", Ok(s)).await,
             Err(e) => self.audit_as(store, &department, "vm.quota", Err(e)).await,
         }

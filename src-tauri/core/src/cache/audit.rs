@@ -70,7 +70,8 @@ pub struct AuditPage {
 pub async fn append(db: &Db, e: NewAuditEntry<'_>) -> Result<i64> {
     let mut tx = db.pool().begin().await?;
     // Moving the head first takes the write lock: appends are serialised.
-    let (seq, prev): (i64, String) = sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
+    let (seq, prev): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
     let at = now_rfc3339();
     let result = if e.ok { "ok" } else { "error" };
     let link = ChainEntry::new(seq as u64, &prev, &at, e.actor, e.platform, e.target, e.action, result, e.detail);
@@ -123,7 +124,10 @@ pub async fn verify(db: &Db) -> Result<Vec<Break>> {
     let (head_seq, head_hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
     let (last_seq, last_hash) = entries.last().map_or((0, chain::GENESIS.to_string()), |e| (e.seq, e.hash.clone()));
     if head_seq as u64 != last_seq || head_hash != last_hash {
-        breaks.push(Break { seq: (head_seq as u64).max(last_seq), reason: format!("the log's head names entry {head_seq} but the newest entry is {last_seq}: entries at the end were removed") });
+        breaks.push(Break {
+            seq: (head_seq as u64).max(last_seq),
+            reason: format!("the log's head names entry {head_seq} but the newest entry is {last_seq}: entries at the end were removed"),
+        });
     }
     Ok(breaks)
 }
@@ -147,9 +151,7 @@ pub async fn list(db: &Db, filter: &AuditFilter) -> Result<AuditPage> {
         }
     }
     let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let pattern = text.map(|t| {
-        format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-    });
+    let pattern = text.map(|t| format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) FROM audit_log ", audit_where!()))
         .bind(&filter.platform)
         .bind(&filter.result)
@@ -263,10 +265,19 @@ mod tests {
     #[tokio::test]
     async fn concurrent_appends_keep_one_chain() {
         let (_d, db) = db().await;
-        let tasks: Vec<_> = (0..20).map(|i| {
-            let db = db.clone();
-            tokio::spawn(async move { append(&db, NewAuditEntry { actor: "ops", platform: "etcd", target: "t", action: &format!("a{i}"), ok: true, detail: "" }).await.unwrap() })
-        }).collect();
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    append(
+                        &db,
+                        NewAuditEntry { actor: "ops", platform: "etcd", target: "t", action: &format!("a{i}"), ok: true, detail: "" },
+                    )
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
         for t in tasks {
             t.await.unwrap();
         }

@@ -17,7 +17,10 @@ use crate::error::{Error, Result};
 #[cfg(unix)]
 fn private_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(dir).map_err(|e| Error::Storage(format!("cannot read the data directory {}: {e}", dir.display())))?.permissions().mode();
+    let mode = std::fs::metadata(dir)
+        .map_err(|e| Error::Storage(format!("cannot read the data directory {}: {e}", dir.display())))?
+        .permissions()
+        .mode();
     if mode & 0o1000 != 0 {
         tracing::warn!(dir = %dir.display(), "the data directory is a shared directory (sticky bit): not made private; choose a directory of your own");
         return Ok(());
@@ -45,9 +48,7 @@ impl Db {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub async fn open(path: &Path) -> Result<Db> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::Storage(format!("cannot create the data directory {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::Storage(format!("cannot create the data directory {}: {e}", dir.display())))?;
             private_dir(dir)?;
         }
         // Processes opening the database at once (the app and the CLI, or two
@@ -116,14 +117,10 @@ mod tests {
     async fn opens_with_wal_and_migrations() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("sub/opsdeck.db")).await.unwrap();
-        let mode: (String,) =
-            sqlx::query_as("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
+        let mode: (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
         assert_eq!(mode.0, "wal");
         let tables: Vec<(String,)> =
-            sqlx::query_as("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
-                .fetch_all(db.pool())
-                .await
-                .unwrap();
+            sqlx::query_as("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").fetch_all(db.pool()).await.unwrap();
         let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
         for t in ["audit_log", "connections", "inventory_snapshots", "settings"] {
             assert!(names.contains(&t), "missing table {t} in {names:?}");

@@ -34,8 +34,7 @@ impl Settings {
 }
 
 pub async fn load(db: &Db) -> Result<Settings> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, value FROM settings").fetch_all(db.pool()).await?;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings").fetch_all(db.pool()).await?;
     let mut s = Settings::default();
     for (k, v) in rows {
         match k.as_str() {
@@ -75,6 +74,10 @@ pub async fn load_json<T: DeserializeOwned>(db: &Db, key: &str) -> Result<Option
 /// Writes `value` as the JSON document of settings row `key`; returns the JSON written.
 pub async fn store_json<T: Serialize>(db: &Db, key: &str, value: &T) -> Result<String> {
     let json = serde_json::to_string(value).map_err(|e| Error::Internal(format!("settings {key}: {e}")))?;
-    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").bind(key).bind(&json).execute(db.pool()).await?;
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(&json)
+        .execute(db.pool())
+        .await?;
     Ok(json)
 }

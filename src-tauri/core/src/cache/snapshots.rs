@@ -13,8 +13,7 @@ pub struct Snapshot<T> {
 }
 
 pub async fn put<T: Serialize>(db: &Db, connection_id: &str, scope: &str, payload: &T) -> Result<()> {
-    let json = serde_json::to_string(payload)
-        .map_err(|e| Error::Internal(format!("cannot serialise the {scope} snapshot: {e}")))?;
+    let json = serde_json::to_string(payload).map_err(|e| Error::Internal(format!("cannot serialise the {scope} snapshot: {e}")))?;
     sqlx::query(
         "INSERT INTO inventory_snapshots (connection_id, scope, fetched_at, payload_json)
          VALUES (?, ?, ?, ?)
@@ -33,16 +32,13 @@ pub async fn put<T: Serialize>(db: &Db, connection_id: &str, scope: &str, payloa
 /// The cached snapshot, or `None` when there is none or it no longer parses
 /// (a cache is never a reason to fail).
 pub async fn get<T: DeserializeOwned>(db: &Db, connection_id: &str, scope: &str) -> Result<Option<Snapshot<T>>> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT fetched_at, payload_json FROM inventory_snapshots WHERE connection_id = ? AND scope = ?",
-    )
-    .bind(connection_id)
-    .bind(scope)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(row.and_then(|(fetched_at, json)| {
-        serde_json::from_str(&json).ok().map(|payload| Snapshot { fetched_at, payload })
-    }))
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT fetched_at, payload_json FROM inventory_snapshots WHERE connection_id = ? AND scope = ?")
+            .bind(connection_id)
+            .bind(scope)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.and_then(|(fetched_at, json)| serde_json::from_str(&json).ok().map(|payload| Snapshot { fetched_at, payload })))
 }
 
 #[cfg(test)]
@@ -54,7 +50,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("s.db")).await.unwrap();
         sqlx::query("INSERT INTO connections (id, name, kind, spec_json, created_at, updated_at) VALUES ('c1','n','etcd','{}','t','t')")
-            .execute(db.pool()).await.unwrap();
+            .execute(db.pool())
+            .await
+            .unwrap();
         put(&db, "c1", "inventory", &vec![1, 2]).await.unwrap();
         put(&db, "c1", "inventory", &vec![3]).await.unwrap();
         let s: Snapshot<Vec<i32>> = get(&db, "c1", "inventory").await.unwrap().unwrap();

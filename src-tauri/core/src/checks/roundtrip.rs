@@ -24,7 +24,11 @@ async fn kube_client(kubeconfig: &str, contexts: &[String], secret: Option<&Secr
     let kcfg = kc::read_kubeconfig(kubeconfig)?;
     let ctx = match contexts.first() {
         Some(c) => c.clone(),
-        None => kcfg.current_context.clone().or_else(|| kcfg.contexts.first().map(|c| c.name.clone())).ok_or_else(|| Error::invalid(format!("kubeconfig {kubeconfig} defines no contexts")))?,
+        None => kcfg
+            .current_context
+            .clone()
+            .or_else(|| kcfg.contexts.first().map(|c| c.name.clone()))
+            .ok_or_else(|| Error::invalid(format!("kubeconfig {kubeconfig} defines no contexts")))?,
     };
     kc::resolve_contexts(&kcfg, kubeconfig, std::slice::from_ref(&ctx))?;
     Ok((kc::client_for(kcfg, &ctx, secret).await?, ctx))
@@ -51,7 +55,10 @@ pub async fn list(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Secret>)
         ConnectionSpec::Etcd { endpoints, tls, username, .. } => {
             let prefix = c.prefix.as_deref().unwrap_or("/");
             let mut client = etcd::EtcdTarget::new(endpoints, tls.as_ref(), username.as_deref(), secret).connect().await?;
-            let r = client.get(prefix, Some(GetOptions::new().with_prefix().with_count_only())).await.map_err(|e| etcd::classify(e, "etcd", username.as_deref()))?;
+            let r = client
+                .get(prefix, Some(GetOptions::new().with_prefix().with_count_only()))
+                .await
+                .map_err(|e| etcd::classify(e, "etcd", username.as_deref()))?;
             Ok(format!("{} keys under {prefix}", r.count()))
         }
         ConnectionSpec::Docker { host, tls, .. } => {
@@ -95,7 +102,9 @@ pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Sec
             let image = need(c, &c.image, "image", "a Docker round trip")?;
             let d = docker::connect(host, tls.as_ref()).await?;
             d.inspect_image(image).await.map_err(|e| match docker::classify(e, host) {
-                Error::NotFound(_) => Error::NotFound(format!("image {image} is not on {host}: build or load it there first (no registry is used)")),
+                Error::NotFound(_) => {
+                    Error::NotFound(format!("image {image} is not on {host}: build or load it there first (no registry is used)"))
+                }
                 other => other,
             })?;
             let name = unique("opsdeck-check-");
@@ -105,14 +114,19 @@ pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Sec
                 host_config: Some(HostConfig { network_mode: Some("none".into()), ..Default::default() }),
                 ..Default::default()
             };
-            d.create_container(Some(CreateContainerOptions { name: Some(name.clone()), ..Default::default() }), body).await.map_err(|e| docker::classify(e, host))?;
+            d.create_container(Some(CreateContainerOptions { name: Some(name.clone()), ..Default::default() }), body)
+                .await
+                .map_err(|e| docker::classify(e, host))?;
             let steps = async {
                 d.start_container(&name, None).await.map_err(|e| docker::classify(e, host))?;
                 let info = d.inspect_container(&name, None).await.map_err(|e| docker::classify(e, host))?;
                 Ok::<_, Error>(info.state.and_then(|s| s.status).map(|s| format!("{s:?}").to_lowercase()).unwrap_or_default())
             }
             .await;
-            let removed = d.remove_container(&name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await.map_err(|e| docker::classify(e, host));
+            let removed = d
+                .remove_container(&name, Some(RemoveContainerOptions { force: true, ..Default::default() }))
+                .await
+                .map_err(|e| docker::classify(e, host));
             let state = settle(steps, removed, &format!("the container {name}"))?;
             Ok(format!("created, started ({state}), inspected and removed container {name} from {image}"))
         }
@@ -146,7 +160,10 @@ pub async fn roundtrip(c: &CheckSpec, spec: &ConnectionSpec, secret: Option<&Sec
 /// Clone a small VM from the template, power it on, snapshot it, destroy it.
 async fn vsphere_roundtrip(vim: &Vim, template: &str) -> Result<String> {
     let inv = inventory::load(&vim.client).await?;
-    let t = inv.templates().find(|v| v.name == template).ok_or_else(|| Error::NotFound(format!("template \"{template}\" does not exist in vCenter")))?;
+    let t = inv
+        .templates()
+        .find(|v| v.name == template)
+        .ok_or_else(|| Error::NotFound(format!("template \"{template}\" does not exist in vCenter")))?;
     let name = unique("opsdeck-check-");
     let probe = crate::vms::model::RequestSpec {
         name: name.clone(),
@@ -164,13 +181,18 @@ async fn vsphere_roundtrip(vim: &Vim, template: &str) -> Result<String> {
         customization_script: String::new(),
     };
     let placed = placement::place(&inv, &probe, placement::DEFAULT_MAX_VMS_PER_HOST)?;
-    let pool = inv.root_pool_of_host(&placed.host).map(String::from).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?;
+    let pool = inv
+        .root_pool_of_host(&placed.host)
+        .map(String::from)
+        .ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?;
     let config = crate::vms::vsphere::config_spec(1, 1, "opsdeck check: removed right after");
     let vm = match vim.clone_vm(&t.id, &t.folder, &name, &placed.host, &pool, &placed.datastore, &config, &|_| {}).await {
         Ok(vm) => vm,
         // Lost vCenter while cloning: the clone may exist without our knowing its id.
         Err(e) if matches!(e.code(), ErrorCode::Unreachable | ErrorCode::Timeout) => {
-            return Err(e.and(&format!("vCenter may have made the clone {name} before the connection broke: look for it and remove it by hand")))
+            return Err(
+                e.and(&format!("vCenter may have made the clone {name} before the connection broke: look for it and remove it by hand"))
+            )
         }
         Err(e) => return Err(e),
     };
@@ -201,8 +223,16 @@ mod tests {
         let e = settle(Ok(1), Err(Error::Forbidden("delete denied".into())), "the key k").unwrap_err();
         assert_eq!(e.code(), ErrorCode::Forbidden);
         assert_eq!(e.to_string(), "delete denied; the key k was left behind, remove it by hand");
-        let e = settle::<()>(Err(Error::Unreachable("power on: connection broke".into())), Err(Error::Unreachable("refused".into())), "the test VM v").unwrap_err();
+        let e = settle::<()>(
+            Err(Error::Unreachable("power on: connection broke".into())),
+            Err(Error::Unreachable("refused".into())),
+            "the test VM v",
+        )
+        .unwrap_err();
         assert_eq!(e.code(), ErrorCode::Unreachable, "the step's error decides the category");
-        assert_eq!(e.to_string(), "power on: connection broke; cleaning up failed too (refused): the test VM v was left behind, remove it by hand");
+        assert_eq!(
+            e.to_string(),
+            "power on: connection broke; cleaning up failed too (refused): the test VM v was left behind, remove it by hand"
+        );
     }
 }

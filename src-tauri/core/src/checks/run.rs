@@ -42,7 +42,9 @@ pub struct Resolved {
 
 async fn resolve(backend: &Backend, name: &str, t: &super::spec::TargetSpec) -> Result<Resolved> {
     let from_env = match &t.secret_env {
-        Some(var) => Some(Secret::new(std::env::var(var).map_err(|_| Error::invalid(format!("target \"{name}\": environment variable {var} is not set")))?)),
+        Some(var) => Some(Secret::new(
+            std::env::var(var).map_err(|_| Error::invalid(format!("target \"{name}\": environment variable {var} is not set")))?,
+        )),
         None => None,
     };
     match (&t.connection, &t.spec) {
@@ -63,7 +65,12 @@ async fn resolve(backend: &Backend, name: &str, t: &super::spec::TargetSpec) -> 
 /// check finishes (completion order), e.g. to stream progress to a CI log.
 /// Once `stop` is cancelled no further check starts (they are reported as
 /// skipped); checks already running finish, so round trips clean up.
-pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&CheckResult) + Sync), stop: &CancellationToken) -> Result<Vec<CheckResult>> {
+pub async fn run(
+    backend: &Backend,
+    file: &CheckFile,
+    on_result: &(dyn Fn(&CheckResult) + Sync),
+    stop: &CancellationToken,
+) -> Result<Vec<CheckResult>> {
     let default_timeout = file.default_timeout()?;
     file.check_secret_env()?;
     let mut targets: BTreeMap<String, std::result::Result<Resolved, String>> = BTreeMap::new();
@@ -73,7 +80,14 @@ pub async fn run(backend: &Backend, file: &CheckFile, on_result: &(dyn Fn(&Check
     let targets = &targets;
     let mut results: Vec<(usize, CheckResult)> = futures::stream::iter(file.checks.iter().enumerate())
         .map(|(i, c)| async move {
-            let limit = c.timeout.as_deref().map(|t| super::spec::parse_duration("timeout", t)).transpose().ok().flatten().unwrap_or(default_timeout);
+            let limit = c
+                .timeout
+                .as_deref()
+                .map(|t| super::spec::parse_duration("timeout", t))
+                .transpose()
+                .ok()
+                .flatten()
+                .unwrap_or(default_timeout);
             let r = if stop.is_cancelled() { not_run(c, targets.get(&c.target)) } else { one(c, targets.get(&c.target), limit).await };
             on_result(&r);
             (i, r)
@@ -94,7 +108,16 @@ fn platform(target: Option<&std::result::Result<Resolved, String>>) -> String {
 }
 
 fn not_run(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>) -> CheckResult {
-    CheckResult { name: c.name.clone(), target: c.target.clone(), platform: platform(target), kind: c.kind, ok: false, message: "not run: the run was stopped before this check started".into(), duration_ms: 0, skipped: true }
+    CheckResult {
+        name: c.name.clone(),
+        target: c.target.clone(),
+        platform: platform(target),
+        kind: c.kind,
+        ok: false,
+        message: "not run: the run was stopped before this check started".into(),
+        duration_ms: 0,
+        skipped: true,
+    }
 }
 
 async fn one(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>, limit: Duration) -> CheckResult {
@@ -108,13 +131,24 @@ async fn one(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String
         Ok(m) => (true, m),
         Err(e) => (false, format!("{} ({})", e, e.code().as_str())),
     };
-    CheckResult { name: c.name.clone(), target: c.target.clone(), platform: platform(target), kind: c.kind, ok, message, duration_ms: started.elapsed().as_millis() as u64, skipped: false }
+    CheckResult {
+        name: c.name.clone(),
+        target: c.target.clone(),
+        platform: platform(target),
+        kind: c.kind,
+        ok,
+        message,
+        duration_ms: started.elapsed().as_millis() as u64,
+        skipped: false,
+    }
 }
 
 async fn check(c: &CheckSpec, t: &Resolved, limit: Duration) -> Result<String> {
     let spec = match (&t.spec, &c.context) {
         // A check may pick one context of a kubeconfig target.
-        (ConnectionSpec::Kubernetes { kubeconfig, .. }, Some(ctx)) => ConnectionSpec::Kubernetes { kubeconfig: kubeconfig.clone(), contexts: vec![ctx.clone()] },
+        (ConnectionSpec::Kubernetes { kubeconfig, .. }, Some(ctx)) => {
+            ConnectionSpec::Kubernetes { kubeconfig: kubeconfig.clone(), contexts: vec![ctx.clone()] }
+        }
         (s, _) => s.clone(),
     };
     match c.kind {

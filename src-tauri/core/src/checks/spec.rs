@@ -168,7 +168,9 @@ impl CheckFile {
         for (name, t) in &self.targets {
             match (&t.connection, &t.spec) {
                 (Some(_), None) | (None, Some(_)) => {}
-                _ => return Err(Error::invalid(format!("target \"{name}\": give either `connection` (a saved profile) or `spec` (inline)"))),
+                _ => {
+                    return Err(Error::invalid(format!("target \"{name}\": give either `connection` (a saved profile) or `spec` (inline)")))
+                }
             }
         }
         if self.checks.is_empty() {
@@ -202,7 +204,13 @@ impl CheckFile {
 pub fn version_at_least(have: &str, min: &str) -> Option<bool> {
     fn parts(s: &str) -> Option<Vec<u64>> {
         let start = s.find(|c: char| c.is_ascii_digit())?;
-        let nums: Vec<u64> = s[start..].split(|c: char| !c.is_ascii_digit() && c != '.').next()?.split('.').filter(|p| !p.is_empty()).map(|p| p.parse().ok()).collect::<Option<_>>()?;
+        let nums: Vec<u64> = s[start..]
+            .split(|c: char| !c.is_ascii_digit() && c != '.')
+            .next()?
+            .split('.')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
         (!nums.is_empty()).then_some(nums)
     }
     let (h, m) = (parts(have)?, parts(min)?);

@@ -70,7 +70,13 @@ pub fn parse_manifest(manifest: &str) -> Result<Vec<DynamicObject>> {
 async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> AppliedObject {
     let types = obj.types.clone().unwrap_or_default();
     let name = obj.metadata.name.clone().unwrap_or_default();
-    let mut applied = AppliedObject { kind: types.kind.clone(), namespace: obj.metadata.namespace.clone(), name: name.clone(), action: "failed".into(), error: None };
+    let mut applied = AppliedObject {
+        kind: types.kind.clone(),
+        namespace: obj.metadata.namespace.clone(),
+        name: name.clone(),
+        action: "failed".into(),
+        error: None,
+    };
     let result: Result<String> = async {
         let gvk = GroupVersionKind::try_from(&types).map_err(|e| Error::invalid(format!("{}: {e}", types.kind)))?;
         let (resource, caps) = pinned_kind(client, &gvk).await.map_err(|e| classify(e, context))?;
@@ -83,10 +89,8 @@ async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> Appli
             Scope::Cluster => Api::all_with(client.clone(), &resource),
         };
         let before = api.get_opt(&name).await.map_err(|e| classify(e, context))?;
-        let after = api
-            .patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj))
-            .await
-            .map_err(|e| classify(e, context))?;
+        let after =
+            api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj)).await.map_err(|e| classify(e, context))?;
         Ok(match before {
             None => "created".into(),
             Some(b) if b.metadata.resource_version == after.metadata.resource_version => "unchanged".into(),
@@ -110,7 +114,14 @@ async fn rollout(client: &Client, namespace: &str, name: &str) -> Option<Rollout
     let updated = st.updated_replicas.unwrap_or(0);
     let available = st.available_replicas.unwrap_or(0);
     let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
-    Some(Rollout { namespace: namespace.into(), name: name.into(), desired, updated, available, done: observed && updated == desired && available == desired })
+    Some(Rollout {
+        namespace: namespace.into(),
+        name: name.into(),
+        desired,
+        updated,
+        available,
+        done: observed && updated == desired && available == desired,
+    })
 }
 
 /// Applies every object, in order, to one cluster.

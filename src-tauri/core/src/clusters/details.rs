@@ -76,7 +76,8 @@ pub fn cpu_cores(q: &str) -> Option<f64> {
 
 /// Parses a memory quantity ("512Mi", "2Gi", "1000000", "1G") into bytes.
 pub fn memory_bytes(q: &str) -> Option<f64> {
-    const UNITS: [(&str, f64); 8] = [("Ki", 1024.0), ("Mi", 1048576.0), ("Gi", 1073741824.0), ("Ti", 1099511627776.0), ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)];
+    const UNITS: [(&str, f64); 8] =
+        [("Ki", 1024.0), ("Mi", 1048576.0), ("Gi", 1073741824.0), ("Ti", 1099511627776.0), ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)];
     for (suffix, mult) in UNITS {
         if let Some(n) = q.strip_suffix(suffix) {
             return n.parse::<f64>().ok().map(|v| v * mult);
@@ -108,18 +109,9 @@ fn node_row(n: &Node, metrics: Option<&HashMap<String, (f64, f64)>>) -> NodeRow 
     let st = n.status.as_ref();
     let conditions = st.and_then(|s| s.conditions.as_ref()).map(Vec::as_slice).unwrap_or(&[]);
     let ready = conditions.iter().find(|c| c.type_ == "Ready").map(|c| c.status.clone()).unwrap_or_else(|| "Unknown".into());
-    let pressure = conditions
-        .iter()
-        .filter(|c| c.type_.ends_with("Pressure") && c.status == "True")
-        .map(|c| c.type_.clone())
-        .collect();
-    let roles = n
-        .metadata
-        .labels
-        .iter()
-        .flatten()
-        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/").map(String::from))
-        .collect();
+    let pressure = conditions.iter().filter(|c| c.type_.ends_with("Pressure") && c.status == "True").map(|c| c.type_.clone()).collect();
+    let roles =
+        n.metadata.labels.iter().flatten().filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/").map(String::from)).collect();
     let usage = metrics.and_then(|m| m.get(&name));
     let alloc = st.and_then(|s| s.allocatable.as_ref());
     let cpu_alloc = alloc.and_then(|a| a.get("cpu")).and_then(|q| cpu_cores(&q.0));

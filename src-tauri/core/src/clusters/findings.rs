@@ -9,7 +9,8 @@ use super::model::{Finding, NodeSummary, Severity, Verdict};
 /// Restart count from which a container is reported.
 pub const RESTARTS_WARN: i32 = 5;
 /// Waiting reasons that mean a pod is stuck.
-pub const BAD_WAITING: &[&str] = &["CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "InvalidImageName"];
+pub const BAD_WAITING: &[&str] =
+    &["CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "InvalidImageName"];
 
 fn f(severity: Severity, kind: &str, object: String, message: String) -> Finding {
     Finding { severity, kind: kind.into(), object, message }
@@ -63,20 +64,37 @@ pub fn pods(pods: &[Pod], out: &mut Vec<Finding>) {
         let object = format!("{ns}/pod/{name}");
         let Some(st) = &p.status else { continue };
         match st.phase.as_deref() {
-            Some("Failed") => out.push(f(Severity::Critical, "pod", object.clone(), format!("pod {ns}/{name} Failed{}", st.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()))),
-            Some("Unknown") => out.push(f(Severity::Critical, "pod", object.clone(), format!("pod {ns}/{name} is in phase Unknown (node lost?)"))),
+            Some("Failed") => out.push(f(
+                Severity::Critical,
+                "pod",
+                object.clone(),
+                format!("pod {ns}/{name} Failed{}", st.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()),
+            )),
+            Some("Unknown") => {
+                out.push(f(Severity::Critical, "pod", object.clone(), format!("pod {ns}/{name} is in phase Unknown (node lost?)")))
+            }
             _ => {}
         }
         let containers = st.container_statuses.iter().flatten().chain(st.init_container_statuses.iter().flatten());
         for c in containers {
             if let Some(reason) = c.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref()) {
                 if BAD_WAITING.contains(&reason) {
-                    out.push(f(Severity::Critical, "pod", object.clone(), format!("pod {ns}/{name} container {} is {reason} ({} restarts)", c.name, c.restart_count)));
+                    out.push(f(
+                        Severity::Critical,
+                        "pod",
+                        object.clone(),
+                        format!("pod {ns}/{name} container {} is {reason} ({} restarts)", c.name, c.restart_count),
+                    ));
                     continue;
                 }
             }
             if c.restart_count >= RESTARTS_WARN {
-                out.push(f(Severity::Warning, "pod", object.clone(), format!("pod {ns}/{name} container {} restarted {} times", c.name, c.restart_count)));
+                out.push(f(
+                    Severity::Warning,
+                    "pod",
+                    object.clone(),
+                    format!("pod {ns}/{name} container {} restarted {} times", c.name, c.restart_count),
+                ));
             }
         }
     }
@@ -91,7 +109,12 @@ pub fn workloads(deployments: &[Deployment], statefulsets: &[StatefulSet], daemo
         let unavailable = st.and_then(|s| s.unavailable_replicas).unwrap_or(0).max(want - available);
         if unavailable > 0 {
             let (ns, name) = (ns_of(&d.metadata), name_of(&d.metadata));
-            out.push(f(Severity::Warning, "workload", format!("{ns}/deployment/{name}"), format!("deployment {ns}/{name}: {available}/{want} available")));
+            out.push(f(
+                Severity::Warning,
+                "workload",
+                format!("{ns}/deployment/{name}"),
+                format!("deployment {ns}/{name}: {available}/{want} available"),
+            ));
         }
     }
     for s in statefulsets {
@@ -99,7 +122,12 @@ pub fn workloads(deployments: &[Deployment], statefulsets: &[StatefulSet], daemo
         let ready = s.status.as_ref().and_then(|st| st.ready_replicas).unwrap_or(0);
         if ready < want {
             let (ns, name) = (ns_of(&s.metadata), name_of(&s.metadata));
-            out.push(f(Severity::Warning, "workload", format!("{ns}/statefulset/{name}"), format!("statefulset {ns}/{name}: {ready}/{want} ready")));
+            out.push(f(
+                Severity::Warning,
+                "workload",
+                format!("{ns}/statefulset/{name}"),
+                format!("statefulset {ns}/{name}: {ready}/{want} ready"),
+            ));
         }
     }
     for d in daemonsets {
@@ -121,7 +149,12 @@ pub fn workloads(deployments: &[Deployment], statefulsets: &[StatefulSet], daemo
 pub fn events(events: &[Event], max: usize, out: &mut Vec<Finding>) {
     for e in events.iter().take(max) {
         let obj = &e.involved_object;
-        let object = format!("{}/{}/{}", obj.namespace.clone().unwrap_or_default(), obj.kind.clone().unwrap_or_default().to_lowercase(), obj.name.clone().unwrap_or_default());
+        let object = format!(
+            "{}/{}/{}",
+            obj.namespace.clone().unwrap_or_default(),
+            obj.kind.clone().unwrap_or_default().to_lowercase(),
+            obj.name.clone().unwrap_or_default()
+        );
         out.push(f(
             Severity::Info,
             "event",
@@ -143,7 +176,9 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, ContainerStatus, NodeCondition, NodeSpec, NodeStatus, PodStatus};
+    use k8s_openapi::api::core::v1::{
+        ContainerState, ContainerStateWaiting, ContainerStatus, NodeCondition, NodeSpec, NodeStatus, PodStatus,
+    };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     fn node(name: &str, conditions: &[(&str, &str)], cordoned: bool) -> Node {
@@ -151,7 +186,12 @@ mod tests {
             metadata: ObjectMeta { name: Some(name.into()), ..Default::default() },
             spec: Some(NodeSpec { unschedulable: Some(cordoned), ..Default::default() }),
             status: Some(NodeStatus {
-                conditions: Some(conditions.iter().map(|(t, s)| NodeCondition { type_: t.to_string(), status: s.to_string(), ..Default::default() }).collect()),
+                conditions: Some(
+                    conditions
+                        .iter()
+                        .map(|(t, s)| NodeCondition { type_: t.to_string(), status: s.to_string(), ..Default::default() })
+                        .collect(),
+                ),
                 ..Default::default()
             }),
         }
@@ -186,7 +226,10 @@ mod tests {
                 container_statuses: Some(vec![ContainerStatus {
                     name: "c".into(),
                     restart_count: restarts,
-                    state: waiting.map(|r| ContainerState { waiting: Some(ContainerStateWaiting { reason: Some(r.into()), message: None }), ..Default::default() }),
+                    state: waiting.map(|r| ContainerState {
+                        waiting: Some(ContainerStateWaiting { reason: Some(r.into()), message: None }),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 }]),
                 ..Default::default()
@@ -211,14 +254,22 @@ mod tests {
             &mut out,
         );
         let objects: Vec<&str> = out.iter().map(|f| f.object.as_str()).collect();
-        assert_eq!(objects, ["kube-system/pod/crash", "kube-system/pod/pull", "kube-system/pod/dead", "kube-system/pod/gone", "kube-system/pod/flappy"]);
+        assert_eq!(
+            objects,
+            ["kube-system/pod/crash", "kube-system/pod/pull", "kube-system/pod/dead", "kube-system/pod/gone", "kube-system/pod/flappy"]
+        );
         assert_eq!(out[0].severity, Severity::Critical);
         assert_eq!(out[4].severity, Severity::Warning);
     }
 
     #[test]
     fn healthy_when_only_info() {
-        let info = vec![Finding { severity: Severity::Info, kind: "forbidden".into(), object: "nodes".into(), message: "forbidden: list nodes".into() }];
+        let info = vec![Finding {
+            severity: Severity::Info,
+            kind: "forbidden".into(),
+            object: "nodes".into(),
+            message: "forbidden: list nodes".into(),
+        }];
         assert_eq!(verdict(&info), Verdict::Healthy);
         assert_eq!(verdict(&[]), Verdict::Healthy);
     }

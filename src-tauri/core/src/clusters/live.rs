@@ -172,7 +172,12 @@ async fn live_once(kubeconfig: kube::config::Kubeconfig, context: &str, token: O
             Some(Signal::Failed(i, message, forbidden)) => {
                 if forbidden {
                     if gaps[i].is_none() {
-                        gaps[i] = Some(Finding { severity: Severity::Info, kind: "forbidden".into(), object: WHAT[i].into(), message: format!("forbidden: list {}", WHAT[i]) });
+                        gaps[i] = Some(Finding {
+                            severity: Severity::Info,
+                            kind: "forbidden".into(),
+                            object: WHAT[i].into(),
+                            message: format!("forbidden: list {}", WHAT[i]),
+                        });
                         settled[i] = true;
                         dirty = true;
                     }

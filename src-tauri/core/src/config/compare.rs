@@ -53,7 +53,13 @@ pub async fn compare(client: &mut Client, left: &str, right: &str) -> Result<Pre
     let mut diff = PrefixDiff { left: left.into(), right: right.into(), only_left: vec![], only_right: vec![], different: vec![], same: 0 };
     for (rel, (lv, lrev)) in &l {
         match r.get(rel) {
-            None => diff.only_left.push(DiffItem { rel: rel.clone(), left: Some(lv.clone()), right: None, left_mod_revision: *lrev, right_mod_revision: 0 }),
+            None => diff.only_left.push(DiffItem {
+                rel: rel.clone(),
+                left: Some(lv.clone()),
+                right: None,
+                left_mod_revision: *lrev,
+                right_mod_revision: 0,
+            }),
             Some((rv, rrev)) if rv != lv => diff.different.push(DiffItem {
                 rel: rel.clone(),
                 left: Some(lv.clone()),
@@ -66,7 +72,13 @@ pub async fn compare(client: &mut Client, left: &str, right: &str) -> Result<Pre
     }
     for (rel, (rv, rrev)) in &r {
         if !l.contains_key(rel) {
-            diff.only_right.push(DiffItem { rel: rel.clone(), left: None, right: Some(rv.clone()), left_mod_revision: 0, right_mod_revision: *rrev });
+            diff.only_right.push(DiffItem {
+                rel: rel.clone(),
+                left: None,
+                right: Some(rv.clone()),
+                left_mod_revision: 0,
+                right_mod_revision: *rrev,
+            });
         }
     }
     Ok(diff)
@@ -113,7 +125,10 @@ pub async fn copy(client: &mut Client, from: &str, to: &str, items: &[CopyItem])
     let (dst2, _) = scan(client, to).await?;
     let conflicts = items
         .iter()
-        .filter(|i| src2.get(&i.rel).map(|v| v.1).unwrap_or(0) != i.left_mod_revision || dst2.get(&i.rel).map(|v| v.1).unwrap_or(0) != i.right_mod_revision)
+        .filter(|i| {
+            src2.get(&i.rel).map(|v| v.1).unwrap_or(0) != i.left_mod_revision
+                || dst2.get(&i.rel).map(|v| v.1).unwrap_or(0) != i.right_mod_revision
+        })
         .map(|i| i.rel.clone())
         .collect();
     Ok(CopyReport { copied: 0, conflicts })

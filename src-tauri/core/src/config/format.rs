@@ -71,11 +71,7 @@ pub fn validate(text: &str, format: Option<ValueFormat>) -> Validation {
         ValueFormat::Toml => match toml::from_str::<toml::Table>(text) {
             Ok(_) => Validation::ok(format),
             Err(e) => {
-                let (line, column) = e
-                    .span()
-                    .map(|s| line_col(text, s.start))
-                    .map(|(l, c)| (Some(l), Some(c)))
-                    .unwrap_or((None, None));
+                let (line, column) = e.span().map(|s| line_col(text, s.start)).map(|(l, c)| (Some(l), Some(c))).unwrap_or((None, None));
                 Validation::err(format, format!("invalid TOML: {}", e.message()), line, column)
             }
         },

@@ -5,10 +5,10 @@
 
 use etcd_client::{Client, GetOptions};
 
+use super::etcd_err;
 use super::format::{detect, ValueFormat};
 use super::model::{History, HistoryEntry};
 use super::read::{get_at, key_value};
-use super::etcd_err;
 use crate::error::Result;
 
 pub const HISTORY_MAX: usize = 500;
@@ -57,9 +57,9 @@ pub async fn value_at(client: &mut Client, key: &str, revision: i64) -> Result<O
             let format = detect(kv.value.as_bytes());
             (kv.value, format)
         })),
-        Err(e) if e.to_string().contains("compacted") => Err(crate::error::Error::invalid(format!(
-            "revision {revision} of {key} was compacted by etcd: it can no longer be read"
-        ))),
+        Err(e) if e.to_string().contains("compacted") => {
+            Err(crate::error::Error::invalid(format!("revision {revision} of {key} was compacted by etcd: it can no longer be read")))
+        }
         Err(e) => Err(e),
     }
 }

@@ -59,10 +59,15 @@ pub struct KeyValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum WriteResult {
-    Written { meta: KeyMeta, revision: i64 },
+    Written {
+        meta: KeyMeta,
+        revision: i64,
+    },
     /// Nothing was written: the key changed since `expected_mod_revision`.
     /// `current` is `None` when it was deleted meanwhile.
-    Conflict { current: Option<KeyValue> },
+    Conflict {
+        current: Option<KeyValue>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,10 +5,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use etcd_client::{Client, GetOptions};
 
+use super::etcd_err;
 use super::format::{detect, ValueFormat};
 use super::keys::check_key;
 use super::model::{KeyMeta, KeyValue};
-use super::etcd_err;
 use crate::error::{Error, Result};
 
 /// Builds a [`KeyValue`] from an etcd key-value (TTL filled in by [`get`]).

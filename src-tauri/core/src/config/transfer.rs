@@ -102,10 +102,8 @@ pub async fn import(client: &mut Client, prefix: &str, document: &str) -> Result
     let mut applied = 0;
     let mut batches = 0;
     for chunk in writes.chunks(MAX_TXN_OPS) {
-        let compares: Vec<Compare> = chunk
-            .iter()
-            .map(|(rel, _, rev)| Compare::mod_revision(format!("{prefix}{rel}"), CompareOp::Equal, *rev))
-            .collect();
+        let compares: Vec<Compare> =
+            chunk.iter().map(|(rel, _, rev)| Compare::mod_revision(format!("{prefix}{rel}"), CompareOp::Equal, *rev)).collect();
         let puts: Vec<TxnOp> = chunk.iter().map(|(rel, v, _)| TxnOp::put(format!("{prefix}{rel}"), v.as_str(), None)).collect();
         let resp = client.txn(Txn::new().when(compares).and_then(puts)).await.map_err(etcd_err)?;
         if !resp.succeeded() {

@@ -4,9 +4,9 @@
 
 use etcd_client::{Client, GetOptions};
 
+use super::etcd_err;
 use super::keys::{check_key, decode_cursor, encode_cursor, key_text, prefix_end};
 use super::model::{KeyMeta, TreeEntry, TreePage};
-use super::etcd_err;
 use crate::error::{Error, Result};
 
 pub const PAGE_MAX: i64 = 1000;

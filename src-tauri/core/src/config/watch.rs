@@ -33,11 +33,7 @@ impl Drop for WatchHandle {
 }
 
 /// Watches every key under `prefix` from now on.
-pub async fn watch(
-    client: &mut Client,
-    prefix: &str,
-    on_event: impl Fn(WatchEvent) + Send + Sync + 'static,
-) -> Result<WatchHandle> {
+pub async fn watch(client: &mut Client, prefix: &str, on_event: impl Fn(WatchEvent) + Send + Sync + 'static) -> Result<WatchHandle> {
     check_key(prefix, "prefix")?;
     let mut stream = client.watch(prefix, Some(WatchOptions::new().with_prefix())).await.map_err(etcd_err)?;
     let task = tokio::spawn(async move {

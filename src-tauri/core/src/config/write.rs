@@ -4,11 +4,11 @@
 
 use etcd_client::{Client, Compare, CompareOp, DeleteOptions, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse};
 
+use super::etcd_err;
 use super::format::{validate, ValueFormat};
 use super::keys::{check_key, prefix_end};
 use super::model::{DeletePreview, KeyMeta, WriteResult};
 use super::read::key_value;
-use super::etcd_err;
 use crate::error::{Error, Result};
 
 /// Refuses a value that does not parse as its declared structured format
@@ -25,10 +25,7 @@ pub fn check_value(value: &str, format: ValueFormat, allow_invalid: bool) -> Res
         (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
         _ => String::new(),
     };
-    Err(Error::invalid(format!(
-        "{}{at}: fix it, or save it explicitly as plain text",
-        v.error.unwrap_or_else(|| "invalid value".into())
-    )))
+    Err(Error::invalid(format!("{}{at}: fix it, or save it explicitly as plain text", v.error.unwrap_or_else(|| "invalid value".into()))))
 }
 
 /// What the failure branch of a guarded transaction read back.
@@ -99,10 +96,7 @@ pub async fn delete(client: &mut Client, key: &str, expected: i64) -> Result<Wri
 pub async fn delete_preview(client: &mut Client, prefix: &str) -> Result<(DeletePreview, i64)> {
     check_prefix_for_delete(prefix)?;
     let end = prefix_end(prefix.as_bytes());
-    let resp = client
-        .get(prefix, Some(GetOptions::new().with_range(end).with_keys_only().with_limit(20)))
-        .await
-        .map_err(etcd_err)?;
+    let resp = client.get(prefix, Some(GetOptions::new().with_range(end).with_keys_only().with_limit(20))).await.map_err(etcd_err)?;
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
     let sample = resp.kvs().iter().map(|kv| super::keys::key_text(kv.key())).collect();
     Ok((DeletePreview { count: resp.count(), sample }, revision))

@@ -103,10 +103,14 @@ impl ConnectionSpec {
     /// clear text because the user opted in: the warning to show.
     pub fn plaintext_warning(&self) -> Option<String> {
         match self {
-            ConnectionSpec::Docker { host, tls: None, allow_plaintext: true } if (host.starts_with("tcp://") || host.starts_with("http://")) && !super::validate::is_loopback(host) => {
+            ConnectionSpec::Docker { host, tls: None, allow_plaintext: true }
+                if (host.starts_with("tcp://") || host.starts_with("http://")) && !super::validate::is_loopback(host) =>
+            {
                 Some(format!("WARNING: the Docker API at {host} is used without TLS: anyone on the network path can control that engine"))
             }
-            ConnectionSpec::Etcd { endpoints, username: Some(u), allow_plaintext: true, .. } if endpoints.iter().any(|e| e.starts_with("http://") && !super::validate::is_loopback(e)) => {
+            ConnectionSpec::Etcd { endpoints, username: Some(u), allow_plaintext: true, .. }
+                if endpoints.iter().any(|e| e.starts_with("http://") && !super::validate::is_loopback(e)) =>
+            {
                 Some(format!("WARNING: the password of etcd user \"{u}\" goes over http:// in clear text"))
             }
             _ => None,
@@ -117,9 +121,7 @@ impl ConnectionSpec {
         match self {
             ConnectionSpec::Vsphere { url, .. } => url.clone(),
             ConnectionSpec::Docker { host, .. } => host.clone(),
-            ConnectionSpec::Kubernetes { kubeconfig, contexts } if contexts.is_empty() => {
-                kubeconfig.clone()
-            }
+            ConnectionSpec::Kubernetes { kubeconfig, contexts } if contexts.is_empty() => kubeconfig.clone(),
             ConnectionSpec::Kubernetes { kubeconfig, contexts } => {
                 format!("{kubeconfig} [{}]", contexts.join(", "))
             }

@@ -22,8 +22,8 @@ macro_rules! select_connections {
 fn from_row(r: sqlx::sqlite::SqliteRow) -> Result<StoredConnection> {
     let id: String = r.get(0);
     let spec_json: String = r.get(2);
-    let spec: ConnectionSpec = serde_json::from_str(&spec_json)
-        .map_err(|e| Error::Storage(format!("connection {id} has an unreadable profile: {e}")))?;
+    let spec: ConnectionSpec =
+        serde_json::from_str(&spec_json).map_err(|e| Error::Storage(format!("connection {id} has an unreadable profile: {e}")))?;
     let secret_ref: Option<String> = r.get(3);
     let last_test: Option<String> = r.get(6);
     Ok(StoredConnection {
@@ -41,17 +41,12 @@ fn from_row(r: sqlx::sqlite::SqliteRow) -> Result<StoredConnection> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<StoredConnection>> {
-    let rows = sqlx::query(select_connections!("ORDER BY name COLLATE NOCASE"))
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(select_connections!("ORDER BY name COLLATE NOCASE")).fetch_all(db.pool()).await?;
     rows.into_iter().map(from_row).collect()
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<StoredConnection> {
-    let row = sqlx::query(select_connections!("WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(select_connections!("WHERE id = ?")).bind(id).fetch_optional(db.pool()).await?;
     match row {
         Some(r) => from_row(r),
         None => Err(Error::NotFound(format!("no connection with id {id}"))),
@@ -59,10 +54,7 @@ pub async fn get(db: &Db, id: &str) -> Result<StoredConnection> {
 }
 
 pub async fn find_by_name(db: &Db, name: &str) -> Result<StoredConnection> {
-    let row = sqlx::query(select_connections!("WHERE name = ? COLLATE NOCASE"))
-        .bind(name)
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(select_connections!("WHERE name = ? COLLATE NOCASE")).bind(name).fetch_optional(db.pool()).await?;
     match row {
         Some(r) => from_row(r),
         None => Err(Error::NotFound(format!("no connection named \"{name}\""))),
@@ -124,11 +116,7 @@ pub async fn update(db: &Db, id: &str, name: &str, spec: &ConnectionSpec, secret
 
 pub async fn set_last_test(db: &Db, id: &str, outcome: &TestOutcome) -> Result<()> {
     let json = serde_json::to_string(outcome).map_err(|e| Error::Internal(e.to_string()))?;
-    sqlx::query("UPDATE connections SET last_test_json = ? WHERE id = ?")
-        .bind(json)
-        .bind(id)
-        .execute(db.pool())
-        .await?;
+    sqlx::query("UPDATE connections SET last_test_json = ? WHERE id = ?").bind(json).bind(id).execute(db.pool()).await?;
     Ok(())
 }
 

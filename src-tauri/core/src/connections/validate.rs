@@ -17,9 +17,7 @@ pub fn validate_input(mut input: ConnectionInput) -> Result<ConnectionInput> {
     if let Some(secret) = &input.secret {
         validate_secret(input.spec.kind(), secret)?;
         if input.clear_secret {
-            return Err(Error::invalid(
-                "a new secret and \"remove stored secret\" were both given: choose one",
-            ));
+            return Err(Error::invalid("a new secret and \"remove stored secret\" were both given: choose one"));
         }
     }
     if let ConnectionSpec::Kubernetes { contexts, .. } = &input.spec {
@@ -49,14 +47,10 @@ pub fn validate_name(name: &str) -> Result<String> {
 
 fn validate_secret(kind: Kind, secret: &str) -> Result<()> {
     if kind == Kind::Docker {
-        return Err(Error::invalid(
-            "Docker connections take no password: use TLS client certificate files",
-        ));
+        return Err(Error::invalid("Docker connections take no password: use TLS client certificate files"));
     }
     if secret.is_empty() {
-        return Err(Error::invalid(
-            "secret: empty; leave it out to keep the stored one, or remove the stored secret",
-        ));
+        return Err(Error::invalid("secret: empty; leave it out to keep the stored one, or remove the stored secret"));
     }
     if secret.len() > SECRET_MAX {
         return Err(Error::invalid(format!("secret: at most {SECRET_MAX} bytes")));
@@ -82,15 +76,9 @@ fn opt(s: Option<String>) -> Option<String> {
 
 fn validate_tls(tls: Option<TlsFiles>) -> Result<Option<TlsFiles>> {
     let Some(tls) = tls else { return Ok(None) };
-    let tls = TlsFiles {
-        ca_file: opt(tls.ca_file),
-        cert_file: opt(tls.cert_file),
-        key_file: opt(tls.key_file),
-    };
+    let tls = TlsFiles { ca_file: opt(tls.ca_file), cert_file: opt(tls.cert_file), key_file: opt(tls.key_file) };
     if tls.cert_file.is_some() != tls.key_file.is_some() {
-        return Err(Error::invalid(
-            "TLS: a client certificate and its key go together: give both files or neither",
-        ));
+        return Err(Error::invalid("TLS: a client certificate and its key go together: give both files or neither"));
     }
     if tls == TlsFiles::default() {
         return Ok(None);
@@ -100,9 +88,8 @@ fn validate_tls(tls: Option<TlsFiles>) -> Result<Option<TlsFiles>> {
 
 /// Parses `http(s)://host:port` (no path, no credentials).
 pub fn parse_endpoint(raw: &str, field: &str) -> Result<Url> {
-    let url = Url::parse(raw.trim()).map_err(|e| {
-        Error::invalid(format!("{field}: \"{raw}\" is not a URL ({e}); expected http(s)://host:port"))
-    })?;
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::invalid(format!("{field}: \"{raw}\" is not a URL ({e}); expected http(s)://host:port")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::invalid(format!("{field}: \"{raw}\" must start with http:// or https://")));
     }
@@ -110,9 +97,7 @@ pub fn parse_endpoint(raw: &str, field: &str) -> Result<Url> {
         return Err(Error::invalid(format!("{field}: \"{raw}\" has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(format!(
-            "{field}: put credentials in the user and password fields, not in the URL"
-        )));
+        return Err(Error::invalid(format!("{field}: put credentials in the user and password fields, not in the URL")));
     }
     Ok(url)
 }
@@ -131,13 +116,10 @@ pub fn normalize_thumbprint(raw: &str) -> Result<String> {
 pub fn validate_spec(spec: ConnectionSpec) -> Result<ConnectionSpec> {
     match spec {
         ConnectionSpec::Vsphere { url, username, thumbprint } => {
-            let parsed = Url::parse(url.trim()).map_err(|e| {
-                Error::invalid(format!("URL: \"{url}\" is not a URL ({e}); expected https://vcenter.example.com/sdk"))
-            })?;
+            let parsed = Url::parse(url.trim())
+                .map_err(|e| Error::invalid(format!("URL: \"{url}\" is not a URL ({e}); expected https://vcenter.example.com/sdk")))?;
             if parsed.scheme() != "https" {
-                return Err(Error::invalid(
-                    "URL: vSphere connections use https:// (the password would travel in clear text)",
-                ));
+                return Err(Error::invalid("URL: vSphere connections use https:// (the password would travel in clear text)"));
             }
             if parsed.host_str().is_none() {
                 return Err(Error::invalid("URL: no host"));
@@ -154,9 +136,7 @@ pub fn validate_spec(spec: ConnectionSpec) -> Result<ConnectionSpec> {
             let tls = validate_tls(tls)?;
             if let Some(path) = host.strip_prefix("unix://") {
                 if !path.starts_with('/') {
-                    return Err(Error::invalid(
-                        "Docker host: a socket path must be absolute, e.g. unix:///var/run/docker.sock",
-                    ));
+                    return Err(Error::invalid("Docker host: a socket path must be absolute, e.g. unix:///var/run/docker.sock"));
                 }
                 if tls.is_some() {
                     return Err(Error::invalid("Docker host: TLS files apply to tcp:// or https:// hosts only"));
@@ -169,9 +149,7 @@ pub fn validate_spec(spec: ConnectionSpec) -> Result<ConnectionSpec> {
                     return Err(Error::invalid("Docker host: use https:// or tcp:// with TLS files"));
                 }
             } else {
-                return Err(Error::invalid(
-                    "Docker host: expected unix:///path/docker.sock, tcp://host:port or https://host:port",
-                ));
+                return Err(Error::invalid("Docker host: expected unix:///path/docker.sock, tcp://host:port or https://host:port"));
             }
             if (host.starts_with("tcp://") || host.starts_with("http://")) && tls.is_none() && !is_loopback(&host) && !allow_plaintext {
                 return Err(Error::invalid(format!(
@@ -271,11 +249,7 @@ mod tests {
     fn tls_files_need_https_and_pairs() {
         let with_tls = |ep: &str, cert: Option<&str>, key: Option<&str>| ConnectionSpec::Etcd {
             endpoints: vec![ep.into()],
-            tls: Some(TlsFiles {
-                ca_file: Some("/ca.pem".into()),
-                cert_file: cert.map(Into::into),
-                key_file: key.map(Into::into),
-            }),
+            tls: Some(TlsFiles { ca_file: Some("/ca.pem".into()), cert_file: cert.map(Into::into), key_file: key.map(Into::into) }),
             username: None,
             allow_plaintext: false,
         };
@@ -298,11 +272,7 @@ mod tests {
     #[test]
     fn vsphere_requires_https_and_a_sha256_thumbprint() {
         let v = |url: &str, tp: Option<&str>| {
-            validate_spec(ConnectionSpec::Vsphere {
-                url: url.into(),
-                username: "admin".into(),
-                thumbprint: tp.map(Into::into),
-            })
+            validate_spec(ConnectionSpec::Vsphere { url: url.into(), username: "admin".into(), thumbprint: tp.map(Into::into) })
         };
         assert!(v("http://vc/sdk", None).is_err());
         let tp = "AB:".repeat(31) + "AB";
@@ -337,7 +307,14 @@ mod tests {
 
     #[test]
     fn plaintext_credentials_to_another_machine_need_an_opt_in() {
-        let etcd = |ep: &str, allow: bool| validate_spec(ConnectionSpec::Etcd { endpoints: vec![ep.into()], tls: None, username: Some("ops".into()), allow_plaintext: allow });
+        let etcd = |ep: &str, allow: bool| {
+            validate_spec(ConnectionSpec::Etcd {
+                endpoints: vec![ep.into()],
+                tls: None,
+                username: Some("ops".into()),
+                allow_plaintext: allow,
+            })
+        };
         assert!(etcd("http://127.0.0.1:2379", false).is_ok(), "loopback never crosses a network");
         assert!(etcd("http://[::1]:2379", false).is_ok());
         assert!(etcd("http://localhost:2379", false).is_ok());

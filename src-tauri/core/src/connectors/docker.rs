@@ -42,9 +42,7 @@ pub fn classify(e: bollard::errors::Error, host: &str) -> Error {
     let target = format!("Docker at {host}");
     match &e {
         B::SocketNotFoundError(p) => Error::Unreachable(format!("no Docker socket at {p}: is dockerd running?")),
-        B::DockerResponseServerError { status_code: 401, message } => {
-            Error::Auth(format!("{target} rejected the client: {message}"))
-        }
+        B::DockerResponseServerError { status_code: 401, message } => Error::Auth(format!("{target} rejected the client: {message}")),
         B::DockerResponseServerError { status_code: 403, message } => {
             Error::Forbidden(format!("{target} refused the operation: {message}"))
         }

@@ -66,7 +66,8 @@ pub fn transport(target: &str, full: &str) -> Error {
     let lower = full.to_ascii_lowercase();
     let detail = summarize(full);
     // A TLS alert from the server: it refused *our* client certificate.
-    if lower.contains("alert") && (lower.contains("badcertificate") || lower.contains("certificaterequired") || lower.contains("unknownca")) {
+    if lower.contains("alert") && (lower.contains("badcertificate") || lower.contains("certificaterequired") || lower.contains("unknownca"))
+    {
         return Error::Tls(format!(
             "{target} rejected the client certificate: check that the certificate and key files belong together and are signed by a CA the server trusts ({detail})"
         ));
@@ -100,10 +101,7 @@ mod tests {
     fn classifies_common_transport_failures() {
         assert_eq!(transport("x", "tcp connect error: Connection refused (os error 111)").code(), ErrorCode::Unreachable);
         assert_eq!(transport("x", "invalid peer certificate: UnknownIssuer").code(), ErrorCode::Tls);
-        assert_eq!(
-            summarize("source: Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" }"),
-            "Connection refused"
-        );
+        assert_eq!(summarize("source: Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" }"), "Connection refused");
         assert!(summarize(&"x".repeat(500)).chars().count() <= 241);
         let client_cert = transport("d", "connection error: received fatal alert: BadCertificate");
         assert_eq!(client_cert.code(), ErrorCode::Tls);

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use tonic::Code;
 use etcd_client::{Certificate, Client, ConnectOptions, GetOptions, Identity, TlsOptions};
+use tonic::Code;
 
 use super::errors::{chain, transport};
 use super::tls::read_pem;
@@ -25,12 +25,7 @@ pub struct EtcdTarget<'a> {
 }
 
 impl<'a> EtcdTarget<'a> {
-    pub fn new(
-        endpoints: &'a [String],
-        tls: Option<&'a TlsFiles>,
-        username: Option<&'a str>,
-        password: Option<&'a Secret>,
-    ) -> Self {
+    pub fn new(endpoints: &'a [String], tls: Option<&'a TlsFiles>, username: Option<&'a str>, password: Option<&'a Secret>) -> Self {
         EtcdTarget { endpoints, tls, username, password }
     }
 
@@ -41,14 +36,10 @@ impl<'a> EtcdTarget<'a> {
     /// Opens a client. With a username this also authenticates, so a wrong
     /// password fails here.
     pub async fn connect(&self) -> Result<Client> {
-        let mut opts = ConnectOptions::new()
-            .with_connect_timeout(CONNECT_TIMEOUT)
-            .with_timeout(REQUEST_TIMEOUT);
+        let mut opts = ConnectOptions::new().with_connect_timeout(CONNECT_TIMEOUT).with_timeout(REQUEST_TIMEOUT);
         if let Some(user) = self.username {
             let Some(pw) = self.password else {
-                return Err(Error::Auth(format!(
-                    "no password is stored for etcd user \"{user}\": edit the connection and enter it"
-                )));
+                return Err(Error::Auth(format!("no password is stored for etcd user \"{user}\": edit the connection and enter it")));
             };
             opts = opts.with_user(user, pw.expose());
         }
@@ -79,10 +70,7 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
         etcd_client::Error::GRpcStatus(status) => {
             let msg = status.message();
             if msg.contains("authentication failed") || status.code() == Code::Unauthenticated {
-                Error::Auth(format!(
-                    "{target} rejected the credentials of user \"{}\": wrong password or unknown user",
-                    user.unwrap_or("")
-                ))
+                Error::Auth(format!("{target} rejected the credentials of user \"{}\": wrong password or unknown user", user.unwrap_or("")))
             } else if msg.contains("user name is empty") || msg.contains("invalid auth token") {
                 Error::Auth(format!("{target} requires authentication: set a username and password on the connection"))
             } else if msg.contains("permission denied") || status.code() == Code::PermissionDenied {
@@ -91,9 +79,7 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
             } else if msg.contains("request is too large") || msg.contains("larger than max") {
                 Error::invalid(format!("{target} refused the request as too large: {msg}"))
             } else if msg.contains("authentication is not enabled") {
-                Error::invalid(format!(
-                    "{target} has authentication disabled: remove the username and password from the connection"
-                ))
+                Error::invalid(format!("{target} has authentication disabled: remove the username and password from the connection"))
             } else if status.code() == Code::Unavailable || status.code() == Code::Unknown {
                 transport(target, &chain(&e))
             } else if status.code() == Code::DeadlineExceeded {
@@ -103,9 +89,7 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
             }
         }
         etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => transport(target, &chain(&e)),
-        etcd_client::Error::InvalidArgs(m) | etcd_client::Error::EndpointError(m) => {
-            Error::invalid(format!("{target}: {m}"))
-        }
+        etcd_client::Error::InvalidArgs(m) | etcd_client::Error::EndpointError(m) => Error::invalid(format!("{target}: {m}")),
         etcd_client::Error::InvalidUri(u) => Error::invalid(format!("{target}: invalid endpoint URI: {u}")),
         _ => Error::Internal(format!("{target}: {}", chain(&e))),
     }
@@ -118,10 +102,8 @@ pub async fn probe(target: &EtcdTarget<'_>) -> Result<Probe> {
     let mut client = target.connect().await?;
     let status = client.status().await.map_err(|e| classify(e, &who, target.username))?;
     let version = format!("etcd {}", status.version());
-    let read = client
-        .get("/", Some(GetOptions::new().with_keys_only().with_limit(1)))
-        .await
-        .map_err(|e| classify(e, &who, target.username));
+    let read =
+        client.get("/", Some(GetOptions::new().with_keys_only().with_limit(1))).await.map_err(|e| classify(e, &who, target.username));
     let access = match read {
         Ok(_) => "reads allowed".to_string(),
         Err(Error::Forbidden(_)) => "authenticated; this user may not read the key space root (role-limited)".to_string(),
@@ -129,11 +111,7 @@ pub async fn probe(target: &EtcdTarget<'_>) -> Result<Probe> {
     };
     let user = target.username.map(|u| format!(" as {u}")).unwrap_or_default();
     Ok(Probe {
-        message: format!(
-            "connected to {}{user}; {access}; database {} KiB",
-            target.endpoints.join(","),
-            status.db_size() / 1024
-        ),
+        message: format!("connected to {}{user}; {access}; database {} KiB", target.endpoints.join(","), status.db_size() / 1024),
         version,
     })
 }

@@ -50,10 +50,7 @@ pub fn resolve_contexts(kubeconfig: &Kubeconfig, path: &str, selected: &[String]
     }
     for c in selected {
         if !available.contains(c) {
-            return Err(Error::invalid(format!(
-                "context \"{c}\" is not in {path} (it has: {})",
-                available.join(", ")
-            )));
+            return Err(Error::invalid(format!("context \"{c}\" is not in {path} (it has: {})", available.join(", "))));
         }
     }
     Ok(selected.to_vec())
@@ -75,7 +72,9 @@ pub fn token_bound(selected: &[String], has_token: bool) -> Result<()> {
 /// Whether the kubeconfig turns TLS verification off for `context`'s cluster.
 pub fn skips_tls_verify(kubeconfig: &Kubeconfig, context: &str) -> bool {
     let cluster = kubeconfig.contexts.iter().find(|c| c.name == context).and_then(|c| c.context.as_ref()).map(|c| c.cluster.clone());
-    cluster.is_some_and(|name| kubeconfig.clusters.iter().any(|c| c.name == name && c.cluster.as_ref().is_some_and(|x| x.insecure_skip_tls_verify == Some(true))))
+    cluster.is_some_and(|name| {
+        kubeconfig.clusters.iter().any(|c| c.name == name && c.cluster.as_ref().is_some_and(|x| x.insecure_skip_tls_verify == Some(true)))
+    })
 }
 
 /// Builds a client for one context. `token` replaces the context's user
@@ -100,9 +99,7 @@ pub fn classify(e: kube::Error, context: &str) -> Error {
         kube::Error::Api(status) if status.code == 401 => Error::Auth(format!(
             "{target} rejected the credentials (401 Unauthorized): the token is wrong or expired, or the client certificate is not trusted"
         )),
-        kube::Error::Api(status) if status.code == 403 => {
-            Error::Forbidden(format!("{target}: forbidden: {}", status.message))
-        }
+        kube::Error::Api(status) if status.code == 403 => Error::Forbidden(format!("{target}: forbidden: {}", status.message)),
         kube::Error::Api(status) if status.code == 404 => Error::NotFound(format!("{target}: {}", status.message)),
         kube::Error::Api(status) => Error::Internal(format!("{target} answered {}: {}", status.code, status.message)),
         kube::Error::Auth(kube::client::AuthError::AuthExecRun { out, .. }) => {
@@ -134,15 +131,8 @@ async fn probe_context(kubeconfig: Kubeconfig, context: String, token: Option<&S
         let client = client_for(kubeconfig, &context, token).await?;
         let info = client.apiserver_version().await.map_err(|e| classify(e, &context))?;
         let review: Api<SelfSubjectReview> = Api::all(client);
-        let me = review
-            .create(&PostParams::default(), &SelfSubjectReview::default())
-            .await
-            .map_err(|e| classify(e, &context))?;
-        let user = me
-            .status
-            .and_then(|s| s.user_info)
-            .and_then(|u| u.username)
-            .unwrap_or_else(|| "unknown user".into());
+        let me = review.create(&PostParams::default(), &SelfSubjectReview::default()).await.map_err(|e| classify(e, &context))?;
+        let user = me.status.and_then(|s| s.user_info).and_then(|u| u.username).unwrap_or_else(|| "unknown user".into());
         Ok((info.git_version, user))
     }
     .await;

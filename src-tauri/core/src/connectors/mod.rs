@@ -35,12 +35,8 @@ pub async fn probe(spec: &ConnectionSpec, secret: Option<&Secret>, limit: Durati
                 etcd::probe(&etcd::EtcdTarget::new(endpoints, tls.as_ref(), username.as_deref(), secret)).await
             }
             ConnectionSpec::Docker { host, tls, .. } => docker::probe(host, tls.as_ref()).await,
-            ConnectionSpec::Kubernetes { kubeconfig, contexts } => {
-                kube::probe(kubeconfig, contexts, secret, limit).await
-            }
-            ConnectionSpec::Vsphere { url, username, thumbprint } => {
-                vsphere::probe(url, username, secret, thumbprint.as_deref()).await
-            }
+            ConnectionSpec::Kubernetes { kubeconfig, contexts } => kube::probe(kubeconfig, contexts, secret, limit).await,
+            ConnectionSpec::Vsphere { url, username, thumbprint } => vsphere::probe(url, username, secret, thumbprint.as_deref()).await,
         }
     };
     let mut probe = with_timeout(target, limit, fut).await?;

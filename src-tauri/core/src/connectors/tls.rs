@@ -30,11 +30,7 @@ pub fn sha256_thumbprint(der: &[u8]) -> String {
 
 /// Formats a thumbprint the way vSphere shows them: `AB:CD:...`.
 pub fn display_thumbprint(hex: &str) -> String {
-    hex.as_bytes()
-        .chunks(2)
-        .map(|c| String::from_utf8_lossy(c).to_ascii_uppercase())
-        .collect::<Vec<_>>()
-        .join(":")
+    hex.as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).to_ascii_uppercase()).collect::<Vec<_>>().join(":")
 }
 
 /// Accepts exactly one server certificate, identified by its SHA-256 thumbprint.
@@ -111,12 +107,7 @@ fn config_with(verifier: PinnedCertVerifier) -> rustls::ClientConfig {
 
 /// A rustls client config that trusts only the certificate with this thumbprint.
 pub fn pinned_config(thumbprint_hex: &str) -> rustls::ClientConfig {
-    config_with(PinnedCertVerifier {
-        thumbprint: thumbprint_hex.to_string(),
-        provider: provider(),
-        seen: None,
-        record_only: false,
-    })
+    config_with(PinnedCertVerifier { thumbprint: thumbprint_hex.to_string(), provider: provider(), seen: None, record_only: false })
 }
 
 /// A rustls client config that accepts any certificate and records its
@@ -128,9 +119,7 @@ pub fn recording_config(seen: Arc<Mutex<Option<String>>>) -> rustls::ClientConfi
 
 /// Reads a PEM file named in a profile, with an error that names the field.
 pub async fn read_pem(path: &str, what: &str) -> Result<Vec<u8>> {
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| Error::invalid(format!("cannot read the {what} file {path}: {e}")))?;
+    let bytes = tokio::fs::read(path).await.map_err(|e| Error::invalid(format!("cannot read the {what} file {path}: {e}")))?;
     if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         return Err(Error::invalid(format!("the {what} file {path} is not PEM (no -----BEGIN line)")));
     }

@@ -29,10 +29,7 @@ pub fn server_address(url: &str) -> Result<String> {
 
 fn http_client(thumbprint: Option<&str>) -> Result<reqwest::Client> {
     install_crypto_provider();
-    let mut b = reqwest::Client::builder()
-        .cookie_store(true)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT);
+    let mut b = reqwest::Client::builder().cookie_store(true).connect_timeout(CONNECT_TIMEOUT).timeout(REQUEST_TIMEOUT);
     if let Some(tp) = thumbprint {
         b = b.tls_backend_preconfigured(pinned_config(tp));
     }
@@ -42,9 +39,7 @@ fn http_client(thumbprint: Option<&str>) -> Result<reqwest::Client> {
 /// Logs in and returns a session. Close it with `client.close()`.
 pub async fn connect(url: &str, username: &str, password: Option<&Secret>, thumbprint: Option<&str>) -> Result<Arc<Client>> {
     let Some(password) = password else {
-        return Err(Error::Auth(format!(
-            "no password is stored for {username} on {url}: edit the connection and enter it"
-        )));
+        return Err(Error::Auth(format!("no password is stored for {username} on {url}: edit the connection and enter it")));
     };
     let address = server_address(url)?;
     ClientBuilder::new(&address)

@@ -41,7 +41,9 @@ pub struct EngineInventory {
 pub async fn inventory(docker: &Docker, host: &str) -> Result<EngineInventory> {
     let (images, containers) = tokio::try_join!(
         async { docker.list_images(Some(ListImagesOptions { all: false, ..Default::default() })).await.map_err(|e| classify(e, host)) },
-        async { docker.list_containers(Some(ListContainersOptions { all: true, ..Default::default() })).await.map_err(|e| classify(e, host)) },
+        async {
+            docker.list_containers(Some(ListContainersOptions { all: true, ..Default::default() })).await.map_err(|e| classify(e, host))
+        },
     )?;
     let containers: Vec<ContainerRow> = containers
         .into_iter()

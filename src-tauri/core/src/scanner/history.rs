@@ -49,7 +49,8 @@ pub async fn list(db: &Db, image_id: Option<&str>, limit: i64) -> Result<Vec<Sca
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<ScanReport> {
-    let json: Option<String> = sqlx::query_scalar("SELECT report_json FROM image_scans WHERE id = ?").bind(id).fetch_optional(db.pool()).await?;
+    let json: Option<String> =
+        sqlx::query_scalar("SELECT report_json FROM image_scans WHERE id = ?").bind(id).fetch_optional(db.pool()).await?;
     let json = json.ok_or_else(|| Error::NotFound(format!("no scan #{id} in the history")))?;
     serde_json::from_str(&json).map_err(|e| Error::Storage(format!("scan #{id} no longer reads: {e}")))
 }

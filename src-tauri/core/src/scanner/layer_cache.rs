@@ -18,7 +18,8 @@ pub type LayerRecord = LayerFiles<Parsed>;
 pub async fn get_many(db: &Db, digests: &[String]) -> Result<HashMap<String, LayerRecord>> {
     let mut found = HashMap::new();
     for digest in digests {
-        let row: Option<(String,)> = sqlx::query_as("SELECT record_json FROM layer_cache WHERE digest = ?").bind(digest).fetch_optional(db.pool()).await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT record_json FROM layer_cache WHERE digest = ?").bind(digest).fetch_optional(db.pool()).await?;
         if let Some(record) = row.and_then(|(json,)| serde_json::from_str::<LayerRecord>(&json).ok()) {
             found.insert(digest.clone(), record);
         }
@@ -53,5 +54,12 @@ pub async fn record_of(layer: LayerFiles) -> LayerRecord {
         };
         nodes.insert(path, parsed);
     }
-    LayerFiles { digest: layer.digest, nodes, whiteouts: layer.whiteouts, opaque_dirs: layer.opaque_dirs, replaced: layer.replaced, rejected: layer.rejected }
+    LayerFiles {
+        digest: layer.digest,
+        nodes,
+        whiteouts: layer.whiteouts,
+        opaque_dirs: layer.opaque_dirs,
+        replaced: layer.replaced,
+        rejected: layer.rejected,
+    }
 }

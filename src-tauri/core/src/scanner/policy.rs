@@ -157,7 +157,10 @@ fn has_healthcheck(test: Option<&[String]>) -> bool {
 pub fn evaluate(policy: &Policy, config: &ImageConfig, counts: &Counts) -> Verdict {
     let mut violations = Vec::new();
     if policy.no_critical && counts.critical > 0 {
-        violations.push(Violation { policy: "no-critical-vulnerabilities".into(), details: format!("{} CRITICAL vulnerabilities", counts.critical) });
+        violations.push(Violation {
+            policy: "no-critical-vulnerabilities".into(),
+            details: format!("{} CRITICAL vulnerabilities", counts.critical),
+        });
     }
     if policy.require_healthcheck && !has_healthcheck(config.healthcheck.as_deref()) {
         violations.push(Violation { policy: "require-healthcheck".into(), details: "the image has no HEALTHCHECK".into() });
@@ -190,7 +193,10 @@ mod tests {
         ImageConfig {
             user: Some("app".into()),
             healthcheck: Some(vec!["CMD".into(), "true".into()]),
-            labels: [("version", "1"), ("maintainer", "ops"), ("description", "d")].into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            labels: [("version", "1"), ("maintainer", "ops"), ("description", "d")]
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 

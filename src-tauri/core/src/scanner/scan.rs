@@ -28,8 +28,15 @@ use crate::error::{Error, Result};
 pub enum Progress {
     Inspecting,
     /// Reading layers from Docker: bytes so far of about `total`.
-    Reading { bytes: u64, total: u64, layers_to_read: usize, layers_cached: usize },
-    Matching { packages: usize },
+    Reading {
+        bytes: u64,
+        total: u64,
+        layers_to_read: usize,
+        layers_cached: usize,
+    },
+    Matching {
+        packages: usize,
+    },
     Done,
 }
 
@@ -63,7 +70,14 @@ pub struct ScanReport {
 }
 
 /// Scans `image` (name, tag, digest or id) on `docker`.
-pub async fn scan_image(docker: &Docker, host: &str, db: &Db, image: &str, policy: &Policy, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<ScanReport> {
+pub async fn scan_image(
+    docker: &Docker,
+    host: &str,
+    db: &Db,
+    image: &str,
+    policy: &Policy,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<ScanReport> {
     let started = Instant::now();
     progress(Progress::Inspecting);
     let info = docker.inspect_image(image).await.map_err(|e| match classify(e, host) {
@@ -86,7 +100,8 @@ pub async fn scan_image(docker: &Docker, host: &str, db: &Db, image: &str, polic
     }
     let mut records: Vec<&LayerRecord> = Vec::with_capacity(digests.len());
     for digest in &digests {
-        let record = cached.get(digest).ok_or_else(|| Error::Internal(format!("Docker's export of {image} did not contain its layer {digest}")))?;
+        let record =
+            cached.get(digest).ok_or_else(|| Error::Internal(format!("Docker's export of {image} did not contain its layer {digest}")))?;
         records.push(record);
     }
     let mut inventory = Inventory::of(&Root::build(records.iter().copied()));

@@ -32,9 +32,7 @@ pub struct Keychain {
 }
 
 fn keychain_error(action: &str, e: keyring::Error) -> Error {
-    Error::Keychain(format!(
-        "{action} failed: {e}. Is a Secret Service provider (GNOME Keyring, KWallet) running and unlocked?"
-    ))
+    Error::Keychain(format!("{action} failed: {e}. Is a Secret Service provider (GNOME Keyring, KWallet) running and unlocked?"))
 }
 
 impl Keychain {
@@ -92,9 +90,7 @@ impl Keychain {
 
 /// Keychain calls block on D-Bus; keep them off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Internal(format!("keychain task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Internal(format!("keychain task failed: {e}")))?
 }
 
 #[cfg(test)]

@@ -31,7 +31,17 @@ pub struct ChainEntry {
 impl ChainEntry {
     /// Builds entry `seq` after `prev`, with its hash.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(seq: u64, prev: &str, at: &str, user: &str, platform: &str, target: &str, action: &str, result: &str, detail: &str) -> ChainEntry {
+    pub fn new(
+        seq: u64,
+        prev: &str,
+        at: &str,
+        user: &str,
+        platform: &str,
+        target: &str,
+        action: &str,
+        result: &str,
+        detail: &str,
+    ) -> ChainEntry {
         let mut e = ChainEntry {
             seq,
             prev: prev.into(),
@@ -81,13 +91,23 @@ pub fn verify(entries: &[ChainEntry]) -> Vec<Break> {
             continue;
         }
         if e.seq > expected_seq {
-            let missing = if e.seq - expected_seq == 1 { format!("entry {expected_seq} is missing") } else { format!("entries {expected_seq} to {} are missing", e.seq - 1) };
+            let missing = if e.seq - expected_seq == 1 {
+                format!("entry {expected_seq} is missing")
+            } else {
+                format!("entries {expected_seq} to {} are missing", e.seq - 1)
+            };
             breaks.push(Break { seq: expected_seq, reason: missing });
         } else if e.prev != prev_hash {
-            breaks.push(Break { seq: e.seq, reason: format!("entry {} does not follow entry {}: the entry before it was changed or replaced", e.seq, e.seq - 1) });
+            breaks.push(Break {
+                seq: e.seq,
+                reason: format!("entry {} does not follow entry {}: the entry before it was changed or replaced", e.seq, e.seq - 1),
+            });
         }
         if e.compute_hash() != e.hash {
-            breaks.push(Break { seq: e.seq, reason: format!("entry {} was altered after it was written (its hash does not match its content)", e.seq) });
+            breaks.push(Break {
+                seq: e.seq,
+                reason: format!("entry {} was altered after it was written (its hash does not match its content)", e.seq),
+            });
         }
         expected_seq = e.seq + 1;
         prev_hash = e.hash.clone();
@@ -103,7 +123,17 @@ mod tests {
         let mut out: Vec<ChainEntry> = Vec::new();
         for seq in 1..=n {
             let prev = out.last().map_or(GENESIS.to_string(), |e| e.hash.clone());
-            out.push(ChainEntry::new(seq, &prev, "2026-12-04T10:00:00Z", "alice", "etcd", "/app/db", "config.put", "ok", &format!("change {seq}")));
+            out.push(ChainEntry::new(
+                seq,
+                &prev,
+                "2026-12-04T10:00:00Z",
+                "alice",
+                "etcd",
+                "/app/db",
+                "config.put",
+                "ok",
+                &format!("change {seq}"),
+            ));
         }
         out
     }
@@ -118,7 +148,10 @@ mod tests {
     fn every_kind_of_tampering_breaks_it_where_it_happened() {
         let mut altered = chain(5);
         altered[2].detail = "nothing to see".into();
-        assert_eq!(verify(&altered), vec![Break { seq: 3, reason: "entry 3 was altered after it was written (its hash does not match its content)".into() }]);
+        assert_eq!(
+            verify(&altered),
+            vec![Break { seq: 3, reason: "entry 3 was altered after it was written (its hash does not match its content)".into() }]
+        );
 
         // Altered and re-hashed: the next entry no longer follows it.
         let mut rehashed = chain(5);

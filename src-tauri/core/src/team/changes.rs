@@ -106,7 +106,9 @@ fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
 }
 
 fn me(team: &TeamStore) -> Result<String> {
-    team.user().map(String::from).ok_or_else(|| Error::invalid("change requests need an authenticated etcd user: the author and the reviewer must be provable"))
+    team.user()
+        .map(String::from)
+        .ok_or_else(|| Error::invalid("change requests need an authenticated etcd user: the author and the reviewer must be provable"))
 }
 
 fn key(team: &TeamStore, rest: &str) -> String {
@@ -117,8 +119,14 @@ fn key(team: &TeamStore, rest: &str) -> String {
 pub async fn protected(team: &TeamStore) -> Result<Vec<String>> {
     let p = key(team, "protected/");
     let mut c = team.client();
-    let r = with_timeout("etcd (protected prefixes)", TIMEOUT, async { c.get(p.as_str(), Some(GetOptions::new().with_prefix())).await.map_err(|e| err(team, "reading protected prefixes", e)) }).await?;
-    Ok(r.kvs().iter().filter_map(|kv| serde_json::from_slice::<serde_json::Value>(kv.value()).ok()?.get("prefix")?.as_str().map(String::from)).collect())
+    let r = with_timeout("etcd (protected prefixes)", TIMEOUT, async {
+        c.get(p.as_str(), Some(GetOptions::new().with_prefix())).await.map_err(|e| err(team, "reading protected prefixes", e))
+    })
+    .await?;
+    Ok(r.kvs()
+        .iter()
+        .filter_map(|kv| serde_json::from_slice::<serde_json::Value>(kv.value()).ok()?.get("prefix")?.as_str().map(String::from))
+        .collect())
 }
 
 /// The protected prefix `k` falls under, if any.
@@ -143,7 +151,9 @@ pub async fn protect(team: &TeamStore, prefix: &str, at: &str) -> Result<()> {
         c.role_grant_permission(ROLE_PUBLISHER, perm).await.map_err(|e| err(team, "granting the publisher role", e))?;
     }
     // Every member reads it: a change is proposed and reviewed against what is there.
-    c.role_grant_permission(super::roles::ROLE_READER, Permission::read(prefix).with_prefix()).await.map_err(|e| err(team, "letting the team read the prefix", e))?;
+    c.role_grant_permission(super::roles::ROLE_READER, Permission::read(prefix).with_prefix())
+        .await
+        .map_err(|e| err(team, "letting the team read the prefix", e))?;
     let rec = serde_json::json!({ "prefix": prefix, "by": team.user().unwrap_or("root"), "at": at });
     c.put(key(team, &format!("protected/{id}")), json(&rec)?, None).await.map_err(|e| err(team, "protecting the prefix", e))?;
     Ok(())
@@ -162,16 +172,27 @@ pub async fn propose(team: &TeamStore, id: &str, ops: &[(String, Option<String>)
     for (k, value) in ops {
         crate::config::keys::check_key(k, "key")?;
         if !prefixes.iter().any(|p| k.starts_with(p.as_str())) {
-            return Err(Error::invalid(format!("{k} is not under a protected prefix: write it directly (protected: {})", prefixes.join(", "))));
+            return Err(Error::invalid(format!(
+                "{k} is not under a protected prefix: write it directly (protected: {})",
+                prefixes.join(", ")
+            )));
         }
         let r = c.get(k.as_str(), None).await.map_err(|e| err(team, "reading the key to change", e))?;
         let kv = r.kvs().first();
-        out.push(ChangeOp { key: k.clone(), value: value.clone(), base_revision: kv.map_or(0, |kv| kv.mod_revision()), base_value: kv.map(|kv| String::from_utf8_lossy(kv.value()).into_owned()) });
+        out.push(ChangeOp {
+            key: k.clone(),
+            value: value.clone(),
+            base_revision: kv.map_or(0, |kv| kv.mod_revision()),
+            base_value: kv.map(|kv| String::from_utf8_lossy(kv.value()).into_owned()),
+        });
     }
     let rec = ChangeRecord { id: id.into(), author: author.clone(), created_at: at.into(), comment: comment.into(), ops: out };
     let k = key(team, &format!("changes/{author}/{id}"));
-    let txn = Txn::new().when([Compare::create_revision(k.as_str(), CompareOp::Equal, 0)]).and_then([TxnOp::put(k.as_str(), json(&rec)?, None)]);
-    let ok = with_timeout("etcd (propose a change)", TIMEOUT, async { c.txn(txn).await.map_err(|e| err(team, "proposing a change", e)) }).await?.succeeded();
+    let txn =
+        Txn::new().when([Compare::create_revision(k.as_str(), CompareOp::Equal, 0)]).and_then([TxnOp::put(k.as_str(), json(&rec)?, None)]);
+    let ok = with_timeout("etcd (propose a change)", TIMEOUT, async { c.txn(txn).await.map_err(|e| err(team, "proposing a change", e)) })
+        .await?
+        .succeeded();
     if !ok {
         return Err(Error::Conflict(format!("change {id} already exists")));
     }
@@ -182,7 +203,10 @@ pub async fn propose(team: &TeamStore, id: &str, ops: &[(String, Option<String>)
 pub async fn list(team: &TeamStore) -> Result<(Vec<ChangeView>, Vec<StoreProblem>)> {
     let p = key(team, "");
     let mut c = team.client();
-    let r = with_timeout("etcd (read change requests)", TIMEOUT, async { c.get(p.as_str(), Some(GetOptions::new().with_prefix())).await.map_err(|e| err(team, "reading change requests", e)) }).await?;
+    let r = with_timeout("etcd (read change requests)", TIMEOUT, async {
+        c.get(p.as_str(), Some(GetOptions::new().with_prefix())).await.map_err(|e| err(team, "reading change requests", e))
+    })
+    .await?;
     #[derive(Default)]
     struct Parts {
         change: Option<(ChangeRecord, i64)>,
@@ -197,7 +221,9 @@ pub async fn list(team: &TeamStore) -> Result<(Vec<ChangeView>, Vec<StoreProblem
         let bad = |why: String| StoreProblem { key: k.clone(), reason: why };
         match segs.as_slice() {
             ["changes", user, id] => match serde_json::from_slice::<ChangeRecord>(kv.value()) {
-                Ok(rec) if rec.author != *user || rec.id != *id => problems.push(bad(format!("names author {} / id {} but sits under {user}/{id}: skipped", rec.author, rec.id))),
+                Ok(rec) if rec.author != *user || rec.id != *id => {
+                    problems.push(bad(format!("names author {} / id {} but sits under {user}/{id}: skipped", rec.author, rec.id)))
+                }
                 Ok(rec) => by_id.entry(id.to_string()).or_default().change = Some((rec, kv.mod_revision())),
                 Err(e) => problems.push(bad(format!("not a change record ({e}): skipped"))),
             },
@@ -215,7 +241,12 @@ pub async fn list(team: &TeamStore) -> Result<(Vec<ChangeView>, Vec<StoreProblem
     }
     // The keys' current revisions tell a stale change: read once for every
     // unpublished change (a published one is published whatever moved since).
-    let keys: BTreeSet<&str> = by_id.values().filter(|p| p.published.is_none()).filter_map(|p| p.change.as_ref()).flat_map(|(rec, _)| rec.ops.iter().map(|o| o.key.as_str())).collect();
+    let keys: BTreeSet<&str> = by_id
+        .values()
+        .filter(|p| p.published.is_none())
+        .filter_map(|p| p.change.as_ref())
+        .flat_map(|(rec, _)| rec.ops.iter().map(|o| o.key.as_str()))
+        .collect();
     let current = current_revisions(team, keys).await?;
     let mut out = Vec::new();
     for (_, parts) in by_id {
@@ -223,7 +254,11 @@ pub async fn list(team: &TeamStore) -> Result<(Vec<ChangeView>, Vec<StoreProblem
         let moved = if parts.published.is_some() {
             Vec::new()
         } else {
-            rec.ops.iter().filter(|op| current.get(op.key.as_str()).copied().unwrap_or(0) != op.base_revision).map(|op| op.key.clone()).collect()
+            rec.ops
+                .iter()
+                .filter(|op| current.get(op.key.as_str()).copied().unwrap_or(0) != op.base_revision)
+                .map(|op| op.key.clone())
+                .collect()
         };
         out.push(compose(rec, rev, parts.reviews, parts.published, moved));
     }
@@ -239,7 +274,10 @@ async fn current_revisions(team: &TeamStore, keys: BTreeSet<&str>) -> Result<BTr
     let mut c = team.client();
     for chunk in keys.chunks(64) {
         let txn = Txn::new().and_then(chunk.iter().map(|k| TxnOp::get(*k, Some(GetOptions::new().with_keys_only()))).collect::<Vec<_>>());
-        let r = with_timeout("etcd (read changed keys)", TIMEOUT, async { c.txn(txn).await.map_err(|e| err(team, "reading the changed keys", e)) }).await?;
+        let r = with_timeout("etcd (read changed keys)", TIMEOUT, async {
+            c.txn(txn).await.map_err(|e| err(team, "reading the changed keys", e))
+        })
+        .await?;
         for op in r.op_responses() {
             if let etcd_client::TxnOpResponse::Get(g) = op {
                 out.extend(g.kvs().iter().map(|kv| (String::from_utf8_lossy(kv.key()).into_owned(), kv.mod_revision())));
@@ -249,7 +287,13 @@ async fn current_revisions(team: &TeamStore, keys: BTreeSet<&str>) -> Result<BTr
     Ok(out)
 }
 
-fn compose(rec: ChangeRecord, revision: i64, mut reviews: Vec<(ReviewRecord, String, i64)>, published: Option<PublishRecord>, moved: Vec<String>) -> ChangeView {
+fn compose(
+    rec: ChangeRecord,
+    revision: i64,
+    mut reviews: Vec<(ReviewRecord, String, i64)>,
+    published: Option<PublishRecord>,
+    moved: Vec<String>,
+) -> ChangeView {
     let mut notes = Vec::new();
     reviews.sort_by_key(|(_, _, r)| *r);
     let mut review = None;
@@ -272,7 +316,19 @@ fn compose(rec: ChangeRecord, revision: i64, mut reviews: Vec<(ReviewRecord, Str
         (None, Some(_)) => ChangeState::Approved,
         (None, None) => ChangeState::Pending,
     };
-    ChangeView { id: rec.id, author: rec.author, created_at: rec.created_at, comment: rec.comment, ops: rec.ops, state, review, published, moved, notes, revision }
+    ChangeView {
+        id: rec.id,
+        author: rec.author,
+        created_at: rec.created_at,
+        comment: rec.comment,
+        ops: rec.ops,
+        state,
+        review,
+        published,
+        moved,
+        notes,
+        revision,
+    }
 }
 
 pub async fn get(team: &TeamStore, id: &str) -> Result<ChangeView> {
@@ -292,13 +348,19 @@ pub async fn review(team: &TeamStore, id: &str, approved: bool, comment: &str, a
     if change.state != ChangeState::Pending {
         return Err(Error::Conflict(format!("change {id} is {:?}: it is not waiting for a review", change.state).to_lowercase()));
     }
-    let rec = ReviewRecord { reviewer: who.clone(), approved, at: at.into(), comment: comment.trim().into(), change_revision: change.revision };
+    let rec =
+        ReviewRecord { reviewer: who.clone(), approved, at: at.into(), comment: comment.trim().into(), change_revision: change.revision };
     let change_key = key(team, &format!("changes/{}/{id}", change.author));
-    let txn = Txn::new()
-        .when([Compare::mod_revision(change_key.as_str(), CompareOp::Equal, change.revision)])
-        .and_then([TxnOp::put(key(team, &format!("reviews/{who}/{id}")), json(&rec)?, None)]);
+    let txn = Txn::new().when([Compare::mod_revision(change_key.as_str(), CompareOp::Equal, change.revision)]).and_then([TxnOp::put(
+        key(team, &format!("reviews/{who}/{id}")),
+        json(&rec)?,
+        None,
+    )]);
     let mut c = team.client();
-    if !with_timeout("etcd (review a change)", TIMEOUT, async { c.txn(txn).await.map_err(|e| err(team, "reviewing a change", e)) }).await?.succeeded() {
+    if !with_timeout("etcd (review a change)", TIMEOUT, async { c.txn(txn).await.map_err(|e| err(team, "reviewing a change", e)) })
+        .await?
+        .succeeded()
+    {
         return Err(Error::Conflict(format!("change {id} was edited meanwhile: review it again")));
     }
     get(team, id).await
@@ -312,12 +374,20 @@ pub async fn publish(team: &TeamStore, id: &str, at: &str) -> Result<ChangeView>
     let change = get(team, id).await?;
     match change.state {
         ChangeState::Approved => {}
-        ChangeState::Stale => return Err(Error::Conflict(format!("change {id} is stale: {} changed since it was made; nothing written — propose it again", change.moved.join(", ")))),
+        ChangeState::Stale => {
+            return Err(Error::Conflict(format!(
+                "change {id} is stale: {} changed since it was made; nothing written — propose it again",
+                change.moved.join(", ")
+            )))
+        }
         s => return Err(Error::Conflict(format!("change {id} is {s:?}: only an approved change is published").to_lowercase())),
     }
     let change_key = key(team, &format!("changes/{}/{id}", change.author));
     let published_key = key(team, &format!("published/{id}"));
-    let mut guards = vec![Compare::mod_revision(change_key.as_str(), CompareOp::Equal, change.revision), Compare::create_revision(published_key.as_str(), CompareOp::Equal, 0)];
+    let mut guards = vec![
+        Compare::mod_revision(change_key.as_str(), CompareOp::Equal, change.revision),
+        Compare::create_revision(published_key.as_str(), CompareOp::Equal, 0),
+    ];
     let mut ops = Vec::new();
     for op in &change.ops {
         guards.push(Compare::mod_revision(op.key.as_str(), CompareOp::Equal, op.base_revision));
@@ -326,14 +396,26 @@ pub async fn publish(team: &TeamStore, id: &str, at: &str) -> Result<ChangeView>
             None => TxnOp::delete(op.key.as_str(), None),
         });
     }
-    ops.push(TxnOp::put(published_key.as_str(), json(&PublishRecord { publisher: who, at: at.into(), change_revision: change.revision })?, None));
+    ops.push(TxnOp::put(
+        published_key.as_str(),
+        json(&PublishRecord { publisher: who, at: at.into(), change_revision: change.revision })?,
+        None,
+    ));
     let mut c = team.client();
-    let ok = with_timeout("etcd (publish a change)", TIMEOUT, async { c.txn(Txn::new().when(guards).and_then(ops)).await.map_err(|e| err(team, "publishing a change", e)) }).await?.succeeded();
+    let ok = with_timeout("etcd (publish a change)", TIMEOUT, async {
+        c.txn(Txn::new().when(guards).and_then(ops)).await.map_err(|e| err(team, "publishing a change", e))
+    })
+    .await?
+    .succeeded();
     if !ok {
         let now = get(team, id).await?;
         return Err(Error::Conflict(format!(
             "change {id} went stale before it was published ({}); nothing written — propose it again",
-            if now.moved.is_empty() { "it was changed or published meanwhile".to_string() } else { format!("{} changed", now.moved.join(", ")) }
+            if now.moved.is_empty() {
+                "it was changed or published meanwhile".to_string()
+            } else {
+                format!("{} changed", now.moved.join(", "))
+            }
         )));
     }
     get(team, id).await

@@ -76,7 +76,9 @@ impl TeamStore {
     /// says what to ask for (`hint`).
     pub fn etcd_error(&self, what: &str, e: etcd_client::Error, hint: &str) -> Error {
         match crate::connectors::etcd::classify(e, &self.label, self.user()) {
-            Error::Forbidden(m) => Error::Forbidden(format!("{what}: etcd refused it for user \"{}\" ({m}); {hint}", self.user().unwrap_or("none"))),
+            Error::Forbidden(m) => {
+                Error::Forbidden(format!("{what}: etcd refused it for user \"{}\" ({m}); {hint}", self.user().unwrap_or("none")))
+            }
             other => other,
         }
     }

@@ -59,7 +59,8 @@ pub struct Member {
 impl Member {
     /// `alice=requester`, `bob=manager:qa,manager:dev`, `carol=admin,executor`.
     pub fn parse(s: &str) -> Result<Member> {
-        let (user, duties) = s.split_once('=').ok_or_else(|| Error::invalid(format!("member \"{s}\": write USER=DUTY[,DUTY…], e.g. bob=manager:qa")))?;
+        let (user, duties) =
+            s.split_once('=').ok_or_else(|| Error::invalid(format!("member \"{s}\": write USER=DUTY[,DUTY…], e.g. bob=manager:qa")))?;
         let user = user.trim();
         if user.is_empty() || user.contains('/') || user.chars().any(char::is_whitespace) {
             return Err(Error::invalid(format!("member \"{s}\": the etcd user name may not be empty or hold '/' or spaces")));
@@ -73,7 +74,11 @@ impl Member {
                 None if duty == "executor" => m.executor = true,
                 None if duty == "reviewer" => m.reviewer = true,
                 None if duty == "publisher" => m.publisher = true,
-                _ => return Err(Error::invalid(format!("member \"{s}\": unknown duty \"{duty}\" (requester, manager:DEPT, admin, executor, reviewer, publisher)"))),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "member \"{s}\": unknown duty \"{duty}\" (requester, manager:DEPT, admin, executor, reviewer, publisher)"
+                    )))
+                }
             }
         }
         Ok(m)
@@ -168,7 +173,9 @@ pub async fn apply(client: &mut Client, root: &str, members: &[Member]) -> Resul
         granted.extend(shared_of(m).into_iter().map(String::from));
         for role in &granted {
             client.user_grant_role(m.user.clone(), role.clone()).await.map_err(|e| match etcd_err(e) {
-                Error::Internal(msg) if msg.contains("not found") => Error::NotFound(format!("etcd user \"{}\" does not exist: add it first (etcdctl user add {})", m.user, m.user)),
+                Error::Internal(msg) if msg.contains("not found") => {
+                    Error::NotFound(format!("etcd user \"{}\" does not exist: add it first (etcdctl user add {})", m.user, m.user))
+                }
                 other => other,
             })?;
         }

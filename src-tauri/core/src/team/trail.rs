@@ -87,21 +87,40 @@ pub async fn append(team: &TeamStore, e: NewEntry<'_>, at: &str) -> Result<u64> 
     let head_key = head_key(team);
     let mut c = team.client();
     for _ in 0..APPEND_TRIES {
-        let r = with_timeout("etcd (read the audit trail head)", TIMEOUT, async { c.get(head_key.as_str(), None).await.map_err(|x| err(team, "reading the audit trail head", x)) }).await?;
+        let r = with_timeout("etcd (read the audit trail head)", TIMEOUT, async {
+            c.get(head_key.as_str(), None).await.map_err(|x| err(team, "reading the audit trail head", x))
+        })
+        .await?;
         let (head, guard) = match r.kvs().first() {
             None => (Head { seq: 0, hash: GENESIS.into() }, Compare::create_revision(head_key.as_str(), CompareOp::Equal, 0)),
             Some(kv) => {
-                let head: Head = serde_json::from_slice(kv.value()).map_err(|x| Error::Storage(format!("the team audit trail's head ({head_key}) is not valid ({x}): run opsdeck audit verify")))?;
+                let head: Head = serde_json::from_slice(kv.value()).map_err(|x| {
+                    Error::Storage(format!("the team audit trail's head ({head_key}) is not valid ({x}): run opsdeck audit verify"))
+                })?;
                 (head, Compare::mod_revision(head_key.as_str(), CompareOp::Equal, kv.mod_revision()))
             }
         };
-        let entry = ChainEntry::new(head.seq + 1, &head.hash, at, user, e.platform, e.target, e.action, if e.ok { "ok" } else { "error" }, e.detail);
+        let entry = ChainEntry::new(
+            head.seq + 1,
+            &head.hash,
+            at,
+            user,
+            e.platform,
+            e.target,
+            e.action,
+            if e.ok { "ok" } else { "error" },
+            e.detail,
+        );
         let key = format!("{}{user}/{:020}", prefix(team), entry.seq);
         let next = Head { seq: entry.seq, hash: entry.hash.clone() };
         let txn = Txn::new()
             .when([guard, Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
             .and_then([TxnOp::put(key.as_str(), json(&entry)?, None), TxnOp::put(head_key.as_str(), json(&next)?, None)]);
-        let ok = with_timeout("etcd (append to the audit trail)", TIMEOUT, async { c.txn(txn).await.map_err(|x| err(team, "appending to the team audit trail", x)) }).await?.succeeded();
+        let ok = with_timeout("etcd (append to the audit trail)", TIMEOUT, async {
+            c.txn(txn).await.map_err(|x| err(team, "appending to the team audit trail", x))
+        })
+        .await?
+        .succeeded();
         if ok {
             return Ok(entry.seq);
         }
@@ -118,7 +137,10 @@ pub async fn read(team: &TeamStore) -> Result<TrailReport> {
     let p = prefix(team);
     let head_key = head_key(team);
     let mut c = team.client();
-    let r = with_timeout("etcd (read the audit trail)", TIMEOUT, async { c.get(p.as_str(), Some(GetOptions::new().with_prefix())).await.map_err(|x| err(team, "reading the team audit trail", x)) }).await?;
+    let r = with_timeout("etcd (read the audit trail)", TIMEOUT, async {
+        c.get(p.as_str(), Some(GetOptions::new().with_prefix())).await.map_err(|x| err(team, "reading the team audit trail", x))
+    })
+    .await?;
     let mut breaks = Vec::new();
     let mut entries: Vec<(TrailEntry, i64)> = Vec::new();
     let mut head: Option<(Head, i64, i64)> = None;
@@ -138,17 +160,26 @@ pub async fn read(team: &TeamStore) -> Result<TrailReport> {
             continue;
         };
         let Ok(entry) = parsed else {
-            breaks.push(Break { seq: seq.parse().unwrap_or(0), reason: format!("{key} does not hold an audit entry: it was overwritten around Opsdeck") });
+            breaks.push(Break {
+                seq: seq.parse().unwrap_or(0),
+                reason: format!("{key} does not hold an audit entry: it was overwritten around Opsdeck"),
+            });
             continue;
         };
         if entry.user != user {
-            breaks.push(Break { seq: entry.seq, reason: format!("entry {} claims user \"{}\" but was written under \"{user}\"", entry.seq, entry.user) });
+            breaks.push(Break {
+                seq: entry.seq,
+                reason: format!("entry {} claims user \"{}\" but was written under \"{user}\"", entry.seq, entry.user),
+            });
         }
         if seq.parse::<u64>().ok() != Some(entry.seq) {
             breaks.push(Break { seq: entry.seq, reason: format!("{key} holds entry {}: moved", entry.seq) });
         }
         if kv.version() != 1 {
-            breaks.push(Break { seq: entry.seq, reason: format!("entry {} was rewritten after it was appended ({} writes to {key})", entry.seq, kv.version()) });
+            breaks.push(Break {
+                seq: entry.seq,
+                reason: format!("entry {} was rewritten after it was appended ({} writes to {key})", entry.seq, kv.version()),
+            });
         }
         entries.push((TrailEntry { entry, key }, kv.create_revision()));
     }
@@ -162,14 +193,29 @@ pub async fn read(team: &TeamStore) -> Result<TrailReport> {
         (Some((h, version, created)), last) => {
             let (last_seq, last_hash) = last.map_or((0, GENESIS.to_string()), |l| (l.seq, l.hash.clone()));
             if h.seq != last_seq || h.hash != last_hash {
-                breaks.push(Break { seq: h.seq.max(last_seq), reason: format!("the head names entry {} but the newest entry is {last_seq}: entries at the end were removed or replaced", h.seq) });
+                breaks.push(Break {
+                    seq: h.seq.max(last_seq),
+                    reason: format!(
+                        "the head names entry {} but the newest entry is {last_seq}: entries at the end were removed or replaced",
+                        h.seq
+                    ),
+                });
             }
             if *version as u64 != h.seq {
-                breaks.push(Break { seq: h.seq, reason: format!("the head was written {version} times for {} entries: it was rewritten or recreated around Opsdeck", h.seq) });
+                breaks.push(Break {
+                    seq: h.seq,
+                    reason: format!(
+                        "the head was written {version} times for {} entries: it was rewritten or recreated around Opsdeck",
+                        h.seq
+                    ),
+                });
             }
             if let Some((_, first_created)) = entries.first() {
                 if created > first_created {
-                    breaks.push(Break { seq: h.seq, reason: "the head was deleted and recreated after the first entry: the trail was reset around Opsdeck".into() });
+                    breaks.push(Break {
+                        seq: h.seq,
+                        reason: "the head was deleted and recreated after the first entry: the trail was reset around Opsdeck".into(),
+                    });
                 }
             }
         }

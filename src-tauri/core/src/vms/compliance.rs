@@ -60,7 +60,12 @@ pub fn report(inv: &Inventory, powered_off_since: &HashMap<String, String>, now:
             add("old_snapshot", format!("oldest snapshot is {days} days old (at most {})", rules.max_snapshot_age_days));
         }
         if !vm.powered_on() {
-            if let Some(days) = powered_off_since.get(&vm.id).and_then(|s| parse_time(s)).map(|t| (now - t).whole_days()).filter(|d| *d > rules.max_powered_off_days) {
+            if let Some(days) = powered_off_since
+                .get(&vm.id)
+                .and_then(|s| parse_time(s))
+                .map(|t| (now - t).whole_days())
+                .filter(|d| *d > rules.max_powered_off_days)
+            {
                 add("powered_off_long", format!("powered off for {days} days (at most {})", rules.max_powered_off_days));
             }
         }
@@ -106,7 +111,11 @@ mod tests {
             folder: String::new(),
             pool: String::new(),
             annotation: "Managed by Opsdeck\nrequest: r1\nowner: alice\ndepartment: qa".into(),
-            snapshots: snaps.iter().enumerate().map(|(i, t)| SnapshotRow { id: format!("s{i}"), name: format!("s{i}"), created: t.to_string() }).collect(),
+            snapshots: snaps
+                .iter()
+                .enumerate()
+                .map(|(i, t)| SnapshotRow { id: format!("s{i}"), name: format!("s{i}"), created: t.to_string() })
+                .collect(),
             boot_time: None,
         }
     }
@@ -126,10 +135,16 @@ mod tests {
             ],
             ..Default::default()
         };
-        let seen = HashMap::from([("vm-off".to_string(), "2026-10-01T00:00:00Z".to_string()), ("vm-offrecent".to_string(), "2026-11-20T00:00:00Z".to_string())]);
+        let seen = HashMap::from([
+            ("vm-off".to_string(), "2026-10-01T00:00:00Z".to_string()),
+            ("vm-offrecent".to_string(), "2026-11-20T00:00:00Z".to_string()),
+        ]);
         let f = report(&inv, &seen, now, &ComplianceRules::default());
         let got: Vec<(&str, &str)> = f.iter().map(|x| (x.vm.as_str(), x.rule.as_str())).collect();
-        assert_eq!(got, [("many", "too_many_snapshots"), ("notools", "tools_not_running"), ("off", "powered_off_long"), ("old", "old_snapshot")]);
+        assert_eq!(
+            got,
+            [("many", "too_many_snapshots"), ("notools", "tools_not_running"), ("off", "powered_off_long"), ("old", "old_snapshot")]
+        );
         assert_eq!(f[0].owner, "alice");
         let csv = to_csv(&f).unwrap();
         assert!(csv.starts_with("vm,vm_id,rule,detail,owner,department\n"), "{csv}");

@@ -347,7 +347,10 @@ pub async fn load(client: &Arc<Client>) -> Result<Inventory> {
             id: id(&h.id),
             name: h.name,
             compute: h.parent.as_ref().map(id).unwrap_or_default(),
-            connected: !matches!(h.connection, Some(HostSystemConnectionStateEnum::Disconnected) | Some(HostSystemConnectionStateEnum::NotResponding)),
+            connected: !matches!(
+                h.connection,
+                Some(HostSystemConnectionStateEnum::Disconnected) | Some(HostSystemConnectionStateEnum::NotResponding)
+            ),
             maintenance: h.maintenance.unwrap_or(false),
             cpu_usage_mhz: h.cpu_usage.unwrap_or(0).max(0) as u64,
             cpu_total_mhz: mhz * cores,
@@ -373,9 +376,16 @@ pub async fn load(client: &Arc<Client>) -> Result<Inventory> {
         .filter(|f| f.child_type.as_ref().is_some_and(|t| t.iter().any(|c| c == "VirtualMachine")))
         .map(|f| NamedRow { id: id(&f.id), name: f.name, parent: f.parent.as_ref().map(id).unwrap_or_default() })
         .collect();
-    inv.pools = pools.into_iter().map(|p| NamedRow { id: id(&p.id), name: p.name, parent: p.owner.as_ref().map(id).unwrap_or_default() }).collect();
-    inv.computes = computes.into_iter().map(|c| ComputeRow { id: id(&c.id), name: c.name, root_pool: c.pool.as_ref().map(id).unwrap_or_default() }).collect();
-    inv.datacenters = dcs.into_iter().map(|d| NamedRow { id: id(&d.id), name: d.name, parent: d.vm_folder.as_ref().map(id).unwrap_or_default() }).collect();
+    inv.pools =
+        pools.into_iter().map(|p| NamedRow { id: id(&p.id), name: p.name, parent: p.owner.as_ref().map(id).unwrap_or_default() }).collect();
+    inv.computes = computes
+        .into_iter()
+        .map(|c| ComputeRow { id: id(&c.id), name: c.name, root_pool: c.pool.as_ref().map(id).unwrap_or_default() })
+        .collect();
+    inv.datacenters = dcs
+        .into_iter()
+        .map(|d| NamedRow { id: id(&d.id), name: d.name, parent: d.vm_folder.as_ref().map(id).unwrap_or_default() })
+        .collect();
     inv.vms.sort_by(|a, b| a.name.cmp(&b.name));
     inv.hosts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(inv)

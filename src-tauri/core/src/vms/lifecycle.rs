@@ -70,13 +70,25 @@ pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, polic
             continue;
         }
         let Some(asset) = req.asset.clone() else { continue };
-        let failed = |e: crate::Error| Action { request: req.id.clone(), vm: asset.name.clone(), action: "error".into(), ok: false, detail: e.to_string() };
+        let failed = |e: crate::Error| Action {
+            request: req.id.clone(),
+            vm: asset.name.clone(),
+            action: "error".into(),
+            ok: false,
+            detail: e.to_string(),
+        };
         // One actor per request at a time: two app instances and a timer
         // running passes at once never both snapshot or power off one VM.
         let lock = match store.lock(&req.id, &instance).await {
             Ok(Some(l)) => l,
             Ok(None) => {
-                actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: "skipped".into(), ok: true, detail: "another Opsdeck instance is acting on this request now".into() });
+                actions.push(Action {
+                    request: req.id.clone(),
+                    vm: asset.name.clone(),
+                    action: "skipped".into(),
+                    ok: true,
+                    detail: "another Opsdeck instance is acting on this request now".into(),
+                });
                 continue;
             }
             Err(e) => {
@@ -117,7 +129,9 @@ async fn one(
     actions: &mut Vec<Action>,
 ) -> Result<()> {
     {
-        let mut act = |action: &str, ok: bool, detail: String| actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: action.into(), ok, detail });
+        let mut act = |action: &str, ok: bool, detail: String| {
+            actions.push(Action { request: req.id.clone(), vm: asset.name.clone(), action: action.into(), ok, detail })
+        };
         let Some(vm) = inv.vms.iter().find(|v| v.id == asset.vm_id) else {
             let comment = format!("VM {} ({}) no longer exists in vCenter", asset.name, asset.vm_id);
             let state = req.state;
@@ -138,7 +152,12 @@ async fn one(
         if req.state == State::Provisioned {
             if let Some(every) = req.spec.snapshot_schedule.interval_days() {
                 // Due when the newest snapshot, or the newest one begun, is `every` days old.
-                let newest = vm.snapshots.iter().filter_map(|s| parse_time(&s.created)).chain(asset.snapshot_begun_at.as_deref().and_then(parse_time)).max();
+                let newest = vm
+                    .snapshots
+                    .iter()
+                    .filter_map(|s| parse_time(&s.created))
+                    .chain(asset.snapshot_begun_at.as_deref().and_then(parse_time))
+                    .max();
                 let due = newest.is_none_or(|t| (now - t).whole_days() >= every);
                 if due {
                     record_run(store, &mut recs, |r| {
@@ -153,10 +172,14 @@ async fn one(
             if today > lease {
                 let r = vim.ensure_off(&vm.id).await;
                 let ok = r.is_ok();
-                act("power_off", ok, match &r {
-                    Ok(()) => format!("lease ended {lease}: powered off; destroyed after {} more days", policy.grace_days),
-                    Err(e) => format!("lease ended {lease}: power-off failed: {e}"),
-                });
+                act(
+                    "power_off",
+                    ok,
+                    match &r {
+                        Ok(()) => format!("lease ended {lease}: powered off; destroyed after {} more days", policy.grace_days),
+                        Err(e) => format!("lease ended {lease}: power-off failed: {e}"),
+                    },
+                );
                 if ok {
                     record_run(store, &mut recs, |r| {
                         r.state = State::Expired;
@@ -195,7 +218,13 @@ async fn one(
                             if let Some(a) = r.asset.as_mut() {
                                 a.reclaimed_at = Some(stamp(now));
                             }
-                            r.history.push(moved(now, State::Expired, State::Reclaimed, actor, format!("grace period of {} days over: VM destroyed", policy.grace_days)));
+                            r.history.push(moved(
+                                now,
+                                State::Expired,
+                                State::Reclaimed,
+                                actor,
+                                format!("grace period of {} days over: VM destroyed", policy.grace_days),
+                            ));
                         })
                         .await?;
                     }
@@ -209,7 +238,14 @@ async fn one(
 
 /// Takes a scheduled snapshot when `due`, and removes scheduled snapshots
 /// older than the retention.
-async fn snapshots(vim: &Vim, vm: &inventory::VmRow, now: OffsetDateTime, due: bool, retention_days: i64, act: &mut impl FnMut(&str, bool, String)) {
+async fn snapshots(
+    vim: &Vim,
+    vm: &inventory::VmRow,
+    now: OffsetDateTime,
+    due: bool,
+    retention_days: i64,
+    act: &mut impl FnMut(&str, bool, String),
+) {
     if due {
         let name = snapshot_name(now);
         match vim.snapshot(&vm.id, &name, "Scheduled by Opsdeck", &|_| {}).await {

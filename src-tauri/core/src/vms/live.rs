@@ -29,10 +29,16 @@ impl VmLive {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VmEvent {
     /// A VM appeared or changed: its whole row.
-    Upsert { vm: Box<VmRow> },
-    Removed { id: String },
+    Upsert {
+        vm: Box<VmRow>,
+    },
+    Removed {
+        id: String,
+    },
     /// The long-poll failed; it is retried (with back-off) until stopped.
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 type Sink = Arc<dyn Fn(VmEvent) + Send + Sync>;

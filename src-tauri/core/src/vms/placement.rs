@@ -84,9 +84,21 @@ pub fn place(inv: &Inventory, spec: &RequestSpec, max_vms: u32) -> Result<Placem
             .max_by(|a, b| a.free_bytes.cmp(&b.free_bytes).then_with(|| b.name.cmp(&a.name)));
         match best {
             Some(d) => {
-                return Ok(Placement { host: h.id.clone(), host_name: h.name.clone(), score: *s, datastore: d.id.clone(), datastore_name: d.name.clone(), notes });
+                return Ok(Placement {
+                    host: h.id.clone(),
+                    host_name: h.name.clone(),
+                    score: *s,
+                    datastore: d.id.clone(),
+                    datastore_name: d.name.clone(),
+                    notes,
+                });
             }
-            None => notes.push(format!("host {} (score {s:.3}): no datastore with {} GB free plus {:.0}% headroom", h.name, spec.disk_gb, DATASTORE_HEADROOM * 100.0)),
+            None => notes.push(format!(
+                "host {} (score {s:.3}): no datastore with {} GB free plus {:.0}% headroom",
+                h.name,
+                spec.disk_gb,
+                DATASTORE_HEADROOM * 100.0
+            )),
         }
     }
     Err(Error::invalid(format!(
@@ -154,7 +166,11 @@ mod tests {
     #[test]
     fn the_least_loaded_host_with_room_wins() {
         let inv = Inventory {
-            hosts: vec![host("busy", 9_000, 60_000, 40, &["ds1"]), host("idle", 1_000, 8_000, 2, &["ds2"]), host("mid", 5_000, 30_000, 10, &["ds1"])],
+            hosts: vec![
+                host("busy", 9_000, 60_000, 40, &["ds1"]),
+                host("idle", 1_000, 8_000, 2, &["ds2"]),
+                host("mid", 5_000, 30_000, 10, &["ds1"]),
+            ],
             datastores: vec![ds("ds1", 500), ds("ds2", 500)],
             ..Default::default()
         };
@@ -172,7 +188,8 @@ mod tests {
     fn nothing_fits_says_why_for_each_host() {
         let mut down = host("down", 0, 0, 0, &["ds1"]);
         down.connected = false;
-        let inv = Inventory { hosts: vec![down, host("full", 0, 64_000, 0, &["ds1"])], datastores: vec![ds("ds1", 10)], ..Default::default() };
+        let inv =
+            Inventory { hosts: vec![down, host("full", 0, 64_000, 0, &["ds1"])], datastores: vec![ds("ds1", 10)], ..Default::default() };
         let e = place(&inv, &spec(100, 8), 100).unwrap_err().to_string();
         assert!(e.contains("host down: not connected") && e.contains("host full: 1536 MB memory free < 8 GB asked"), "{e}");
     }

@@ -42,7 +42,11 @@ pub struct ProvisionOptions {
 
 impl Default for ProvisionOptions {
     fn default() -> Self {
-        ProvisionOptions { instance: format!("{}-{}", crate::backend::os_user(), std::process::id()), max_vms_per_host: DEFAULT_MAX_VMS_PER_HOST, fail_after: None }
+        ProvisionOptions {
+            instance: format!("{}-{}", crate::backend::os_user(), std::process::id()),
+            max_vms_per_host: DEFAULT_MAX_VMS_PER_HOST,
+            fail_after: None,
+        }
     }
 }
 
@@ -97,7 +101,14 @@ fn transition(from: State, to: State, actor: &str, comment: String) -> Transitio
 
 /// Provisions request `id`. Returns the request in its final state:
 /// `Provisioned`, or `Failed` with the reason (and what was cleaned up).
-pub async fn provision(store: &dyn RequestStore, vim: &Vim, id: &str, actor: &str, opts: &ProvisionOptions, on: &(dyn Fn(Progress) + Send + Sync)) -> Result<VmRequest> {
+pub async fn provision(
+    store: &dyn RequestStore,
+    vim: &Vim,
+    id: &str,
+    actor: &str,
+    opts: &ProvisionOptions,
+    on: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<VmRequest> {
     let report = |step: &'static str, percent: u8| on(Progress { request: id.to_string(), step, percent });
     report("lock", 0);
     let Some(lock) = store.lock(id, &opts.instance).await? else {
@@ -122,15 +133,28 @@ async fn provision_locked(
     // Provisioning here means a previous executor died holding it: its lock
     // expired, so this instance takes over.
     if !matches!(req.state, State::Approved | State::Failed | State::Provisioning) {
-        return Err(Error::Conflict(format!("request {id} is {}: only approved or failed requests can be provisioned", req.state.as_str())));
+        return Err(Error::Conflict(format!(
+            "request {id} is {}: only approved or failed requests can be provisioned",
+            req.state.as_str()
+        )));
     }
-    let mut run = recs.run.as_ref().map(|r| r.value.clone()).unwrap_or(RunRecord { state: req.state, history: vec![], asset: None, failure: None, attempts: 0, approved: None });
+    let mut run = recs.run.as_ref().map(|r| r.value.clone()).unwrap_or(RunRecord {
+        state: req.state,
+        history: vec![],
+        asset: None,
+        failure: None,
+        attempts: 0,
+        approved: None,
+    });
     // What is built is exactly what was approved: a freshly approved request
     // pins its revision and spec now; a retry or a takeover keeps the pin
     // (the store's view already refuses a pin the request moved away from).
     // (A personal store's request failed before pins existed gets one now.)
     if req.state == State::Approved || (run.approved.is_none() && !store.trust().proves_identity()) {
-        run.approved = Some(approval_pin(&recs, &req).ok_or_else(|| Error::Conflict(format!("request {id} shows no manager and admin approval to execute")))?);
+        run.approved = Some(
+            approval_pin(&recs, &req)
+                .ok_or_else(|| Error::Conflict(format!("request {id} shows no manager and admin approval to execute")))?,
+        );
     }
     if run.approved.is_none() {
         return Err(Error::Conflict(format!("request {id} has no approval pinned to execute: it must be approved again")));
@@ -147,7 +171,12 @@ async fn provision_locked(
     // callers polling it on a small stack (a test thread) would overflow.
     match Box::pin(build(vim, &req, report, &mut attempt)).await {
         Ok(asset) => {
-            run.history.push(transition(State::Provisioning, State::Provisioned, actor, format!("{} on {} / {}", asset.vm_id, asset.host, asset.datastore)));
+            run.history.push(transition(
+                State::Provisioning,
+                State::Provisioned,
+                actor,
+                format!("{} on {} / {}", asset.vm_id, asset.host, asset.datastore),
+            ));
             run.state = State::Provisioned;
             run.asset = Some(asset);
             Ok(store.put_run(&recs, &run).await?.compose())
@@ -185,19 +214,40 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
     let existing = find_vm(&inv, &req.id).cloned();
     if existing.is_none() {
         if let Some(other) = inv.vm_by_name(&s.name) {
-            return Err(Error::Conflict(format!("a VM named {} ({}) already exists and was not made for request {}; rename the request", s.name, other.id, req.id)));
+            return Err(Error::Conflict(format!(
+                "a VM named {} ({}) already exists and was not made for request {}; rename the request",
+                s.name, other.id, req.id
+            )));
         }
     }
-    let template = inv.templates().find(|t| t.name == s.template).ok_or_else(|| Error::NotFound(format!("template \"{}\" does not exist in vCenter", s.template)))?;
+    let template = inv
+        .templates()
+        .find(|t| t.name == s.template)
+        .ok_or_else(|| Error::NotFound(format!("template \"{}\" does not exist in vCenter", s.template)))?;
     let placed = match &existing {
-        Some(vm) => placement::Placement { host: vm.host.clone(), host_name: vm.host.clone(), score: 0.0, datastore: vm.datastores.first().cloned().unwrap_or_default(), datastore_name: String::new(), notes: vec![] },
+        Some(vm) => placement::Placement {
+            host: vm.host.clone(),
+            host_name: vm.host.clone(),
+            score: 0.0,
+            datastore: vm.datastores.first().cloned().unwrap_or_default(),
+            datastore_name: String::new(),
+            notes: vec![],
+        },
         None => placement::place(&inv, s, opts.max_vms_per_host)?,
     };
-    let folder = if s.folder.is_empty() { template.folder.clone() } else { inv.folder(&s.folder).map(|f| f.id.clone()).ok_or_else(|| Error::NotFound(format!("folder \"{}\" does not exist", s.folder)))? };
-    let pool = if s.resource_pool.is_empty() {
-        inv.root_pool_of_host(&placed.host).map(String::from).ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?
+    let folder = if s.folder.is_empty() {
+        template.folder.clone()
     } else {
-        inv.pool(&s.resource_pool).map(|p| p.id.clone()).ok_or_else(|| Error::NotFound(format!("resource pool \"{}\" does not exist", s.resource_pool)))?
+        inv.folder(&s.folder).map(|f| f.id.clone()).ok_or_else(|| Error::NotFound(format!("folder \"{}\" does not exist", s.folder)))?
+    };
+    let pool = if s.resource_pool.is_empty() {
+        inv.root_pool_of_host(&placed.host)
+            .map(String::from)
+            .ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?
+    } else {
+        inv.pool(&s.resource_pool)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| Error::NotFound(format!("resource pool \"{}\" does not exist", s.resource_pool)))?
     };
     report("place", 100);
     attempt.checkpoint("place")?;
@@ -211,7 +261,9 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
         }
         None => {
             report("clone", 0);
-            let id = vim.clone_vm(&template.id, &folder, &s.name, &placed.host, &pool, &placed.datastore, &config, &|p| report("clone", p.min(99))).await?;
+            let id = vim
+                .clone_vm(&template.id, &folder, &s.name, &placed.host, &pool, &placed.datastore, &config, &|p| report("clone", p.min(99)))
+                .await?;
             report("clone", 100);
             id
         }
@@ -225,7 +277,11 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
     let network = if s.network.is_empty() {
         None
     } else {
-        let n = inv.networks.iter().find(|n| n.name == s.network).ok_or_else(|| Error::NotFound(format!("network \"{}\" does not exist in vCenter", s.network)))?;
+        let n = inv
+            .networks
+            .iter()
+            .find(|n| n.name == s.network)
+            .ok_or_else(|| Error::NotFound(format!("network \"{}\" does not exist in vCenter", s.network)))?;
         Some((n.name.as_str(), n.id.as_str()))
     };
     let devices = vim.devices(&vm).await?;
@@ -253,7 +309,10 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
         Some(existing) => existing.name.clone(),
         None => {
             report("snapshot", 0);
-            vim.snapshot(&vm, &snap_name, &format!("Taken by Opsdeck after provisioning request {}", req.id), &|p| report("snapshot", p.min(99))).await?;
+            vim.snapshot(&vm, &snap_name, &format!("Taken by Opsdeck after provisioning request {}", req.id), &|p| {
+                report("snapshot", p.min(99))
+            })
+            .await?;
             snap_name
         }
     };
@@ -298,7 +357,11 @@ pub async fn provision_many(
 /// Records a state change made outside provisioning (lifecycle), as one
 /// compare-and-set; `recs` becomes the records written.
 pub async fn record_run(store: &dyn RequestStore, recs: &mut Records, update: impl FnOnce(&mut RunRecord)) -> Result<()> {
-    let mut run = recs.run.as_ref().map(|r| r.value.clone()).ok_or_else(|| Error::Conflict(format!("request {} was never provisioned", recs.request.value.id)))?;
+    let mut run = recs
+        .run
+        .as_ref()
+        .map(|r| r.value.clone())
+        .ok_or_else(|| Error::Conflict(format!("request {} was never provisioned", recs.request.value.id)))?;
     update(&mut run);
     *recs = store.put_run(recs, &run).await?;
     Ok(())

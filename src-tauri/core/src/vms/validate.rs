@@ -54,9 +54,7 @@ pub fn department(raw: &str) -> Result<String> {
         return Err(Error::invalid("department: required"));
     }
     if d.len() > 32 || !d.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') || d.starts_with('-') {
-        return Err(Error::invalid(format!(
-            "department \"{d}\": 1-32 lowercase letters, digits or '-' (it names etcd keys and roles)"
-        )));
+        return Err(Error::invalid(format!("department \"{d}\": 1-32 lowercase letters, digits or '-' (it names etcd keys and roles)")));
     }
     Ok(d.to_string())
 }
@@ -146,16 +144,10 @@ pub fn against_inventory(s: &RequestSpec, inv: &Inventory, requests: &[VmRequest
     if inv.vms.iter().any(|v| v.name == s.name) {
         return Err(Error::invalid(format!("name \"{}\": a VM with this name already exists", s.name)));
     }
-    if let Some(other) = requests
-        .iter()
-        .find(|r| r.spec.name == s.name && Some(r.id.as_str()) != own_id && (r.state.is_pending() || r.state.holds_vm()))
+    if let Some(other) =
+        requests.iter().find(|r| r.spec.name == s.name && Some(r.id.as_str()) != own_id && (r.state.is_pending() || r.state.holds_vm()))
     {
-        return Err(Error::invalid(format!(
-            "name \"{}\": already asked for by request {} ({})",
-            s.name,
-            other.id,
-            other.state.as_str()
-        )));
+        return Err(Error::invalid(format!("name \"{}\": already asked for by request {} ({})", s.name, other.id, other.state.as_str())));
     }
     Ok(())
 }

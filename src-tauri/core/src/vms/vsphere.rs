@@ -10,8 +10,10 @@ use vim_rs::core::client::Client;
 use vim_rs::core::pc_retrieve::ObjectRetriever;
 use vim_rs::mo::{VirtualMachine, VirtualMachineSnapshot};
 use vim_rs::types::enums::{MoTypesEnum, TaskInfoStateEnum};
+use vim_rs::types::structs::{
+    ManagedObjectReference, MethodFault, VirtualMachineCloneSpec, VirtualMachineConfigSpec, VirtualMachineRelocateSpec,
+};
 use vim_rs::types::vim_any::VimAny;
-use vim_rs::types::structs::{ManagedObjectReference, MethodFault, VirtualMachineCloneSpec, VirtualMachineConfigSpec, VirtualMachineRelocateSpec};
 use vim_rs::vim_retrievable;
 
 use crate::error::{with_timeout, Error, Result};
@@ -40,7 +42,6 @@ vim_retrievable!(
         power = "runtime.power_state",
     }
 );
-
 
 /// One logged-in session.
 #[derive(Clone)]
@@ -91,9 +92,10 @@ pub fn call_error(what: &str, e: vim_rs::core::client::Error) -> Error {
             Error::Unreachable(format!("{what}: vCenter did not answer ({})", crate::connectors::errors::chain(&e)))
         }
         // Sent, but the connection broke before the answer: vCenter went away mid-call.
-        V::ReqwestError(r) if r.is_request() || r.is_body() => {
-            Error::Unreachable(format!("{what}: the connection to vCenter broke before it answered ({}); the operation may or may not have happened", crate::connectors::errors::chain(&e)))
-        }
+        V::ReqwestError(r) if r.is_request() || r.is_body() => Error::Unreachable(format!(
+            "{what}: the connection to vCenter broke before it answered ({}); the operation may or may not have happened",
+            crate::connectors::errors::chain(&e)
+        )),
         _ => Error::Internal(format!("{what}: {}", crate::connectors::errors::chain(&e))),
     }
 }
@@ -118,7 +120,11 @@ impl Vim {
     }
 
     /// Makes the call that starts a task, under the call timeout; returns the task.
-    async fn start(&self, what: &str, call: impl std::future::Future<Output = std::result::Result<ManagedObjectReference, vim_rs::core::client::Error>>) -> Result<ManagedObjectReference> {
+    async fn start(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = std::result::Result<ManagedObjectReference, vim_rs::core::client::Error>>,
+    ) -> Result<ManagedObjectReference> {
         with_timeout(what.to_string(), TIMEOUT, async { call.await.map_err(|e| call_error(what, e)) }).await
     }
 
@@ -128,7 +134,12 @@ impl Vim {
     /// Not vim_rs's TaskTracker: it shares the session's PropertyCollector
     /// for WaitForUpdatesEx, and concurrent waits on one collector stall on
     /// vcsim (and are serialised by vCenter). Reading a few task objects is cheap.
-    async fn wait_result(&self, what: &str, task: &ManagedObjectReference, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<Option<VimAny>> {
+    async fn wait_result(
+        &self,
+        what: &str,
+        task: &ManagedObjectReference,
+        progress: &(dyn Fn(u8) + Send + Sync),
+    ) -> Result<Option<VimAny>> {
         let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error(what, e))?;
         let started = std::time::Instant::now();
         let mut delay = Duration::from_millis(100);
@@ -142,7 +153,9 @@ impl Vim {
                 TaskInfoStateEnum::Success => {
                     // The result is read once, at the end (the macro-built reader cannot hold an `any`).
                     let t = vim_rs::mo::Task::new(self.client.clone(), &task.value);
-                    let full = with_timeout(format!("vSphere task ({what})"), TIMEOUT, async { t.info().await.map_err(|e| call_error(what, e)) }).await?;
+                    let full =
+                        with_timeout(format!("vSphere task ({what})"), TIMEOUT, async { t.info().await.map_err(|e| call_error(what, e)) })
+                            .await?;
                     return Ok(full.result);
                 }
                 TaskInfoStateEnum::Error => {
@@ -169,7 +182,10 @@ impl Vim {
 
     /// Waits for a task whose result is a managed object (a new VM, a snapshot); returns its id.
     async fn wait_moref(&self, what: &str, task: ManagedObjectReference, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<String> {
-        let result = self.wait_result(what, &task, progress).await?.ok_or_else(|| Error::Internal(format!("{what}: the task returned no object")))?;
+        let result = self
+            .wait_result(what, &task, progress)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("{what}: the task returned no object")))?;
         result
             .into_any()
             .downcast::<ManagedObjectReference>()
@@ -202,7 +218,16 @@ impl Vim {
             }),
         )?;
         let config: VirtualMachineConfigSpec = from_json("config spec", config.clone())?;
-        let spec = VirtualMachineCloneSpec { location, template: false, config: Some(config), customization: None, power_on: false, snapshot: None, memory: None, tpm_provision_policy: None };
+        let spec = VirtualMachineCloneSpec {
+            location,
+            template: false,
+            config: Some(config),
+            customization: None,
+            power_on: false,
+            snapshot: None,
+            memory: None,
+            tpm_provision_policy: None,
+        };
         let folder = moref(MoTypesEnum::Folder, folder);
         let task = self.start(&what, self.vm(template).clone_vm_task(&folder, name, &spec)).await?;
         self.wait_moref(&what, task, progress).await
@@ -226,7 +251,10 @@ impl Vim {
     pub async fn is_powered_on(&self, vm: &str) -> Result<bool> {
         let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error("reading the power state", e))?;
         let r = with_timeout("vSphere (power state)", TIMEOUT, async {
-            retriever.retrieve_object::<PowerState>(&moref(MoTypesEnum::VirtualMachine, vm)).await.map_err(|e| vim_error("reading the power state", e))
+            retriever
+                .retrieve_object::<PowerState>(&moref(MoTypesEnum::VirtualMachine, vm))
+                .await
+                .map_err(|e| vim_error("reading the power state", e))
         })
         .await?;
         Ok(matches!(r, Some(PowerState { power: vim_rs::types::enums::VirtualMachinePowerStateEnum::PoweredOn, .. })))
@@ -264,13 +292,19 @@ impl Vim {
     pub async fn devices(&self, vm: &str) -> Result<Vec<DeviceJson>> {
         let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error("reading the devices", e))?;
         let r = with_timeout("vSphere (devices)", TIMEOUT, async {
-            retriever.retrieve_object::<Devices>(&moref(MoTypesEnum::VirtualMachine, vm)).await.map_err(|e| vim_error("reading the devices", e))
+            retriever
+                .retrieve_object::<Devices>(&moref(MoTypesEnum::VirtualMachine, vm))
+                .await
+                .map_err(|e| vim_error("reading the devices", e))
         })
         .await?;
         let devices = r.and_then(|d| d.devices).unwrap_or_default();
         devices
             .iter()
-            .map(|d| serde_json::from_str(&miniserde::json::to_string(d.as_vim_object_ref())).map_err(|e| Error::Internal(format!("reading the devices: {e}"))))
+            .map(|d| {
+                serde_json::from_str(&miniserde::json::to_string(d.as_vim_object_ref()))
+                    .map_err(|e| Error::Internal(format!("reading the devices: {e}")))
+            })
             .collect()
     }
 
@@ -306,13 +340,22 @@ pub fn device_changes(devices: &[DeviceJson], disk_gb: u32, network: Option<(&st
             }
             changes.push(serde_json::json!({"_typeName": "VirtualDeviceConfigSpec", "operation": "edit", "device": d}));
         } else if want < have {
-            notes.push(format!("the template's disk ({} GB) is larger than the {disk_gb} GB asked; kept (disks cannot shrink)", have / KB_PER_GB));
+            notes.push(format!(
+                "the template's disk ({} GB) is larger than the {disk_gb} GB asked; kept (disks cannot shrink)",
+                have / KB_PER_GB
+            ));
         }
     } else {
         notes.push("the template has no virtual disk to size".into());
     }
     if let Some((name, id)) = network {
-        let is_nic = |t: &str| t.starts_with("VirtualVmxnet") || t.starts_with("VirtualE1000") || t == "VirtualPCNet32" || t == "VirtualSriovEthernetCard" || t == "VirtualEthernetCard";
+        let is_nic = |t: &str| {
+            t.starts_with("VirtualVmxnet")
+                || t.starts_with("VirtualE1000")
+                || t == "VirtualPCNet32"
+                || t == "VirtualSriovEthernetCard"
+                || t == "VirtualEthernetCard"
+        };
         match devices.iter().find(|d| is_nic(&type_of(d))) {
             Some(nic) => {
                 let mut d = nic.clone();

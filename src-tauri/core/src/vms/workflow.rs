@@ -43,18 +43,38 @@ pub async fn list_with_problems(store: &dyn RequestStore) -> Result<(Vec<VmReque
 /// Validates the form (against the inventory when one is given), runs the
 /// quota check and stores the request: `PendingManager`, or `Rejected`
 /// with the quota lines when the department would go over its quota.
-pub async fn submit(store: &dyn RequestStore, spec: RequestSpec, inventory: Option<&Inventory>, limits: &validate::Limits, app_actor: &str) -> Result<VmRequest> {
+pub async fn submit(
+    store: &dyn RequestStore,
+    spec: RequestSpec,
+    inventory: Option<&Inventory>,
+    limits: &validate::Limits,
+    app_actor: &str,
+) -> Result<VmRequest> {
     let spec = validate::spec(spec, limits, validate::today())?;
     let requests = list(store).await?;
     if let Some(inv) = inventory {
         validate::against_inventory(&spec, inv, &requests, None)?;
     }
     let check = quota_check(store, &spec, &requests, inventory, None).await?;
-    let record = RequestRecord { id: new_id(), spec, requester: actor(store, app_actor), created_at: now_rfc3339(), quota: check, withdrawn: None, edited_at: None };
+    let record = RequestRecord {
+        id: new_id(),
+        spec,
+        requester: actor(store, app_actor),
+        created_at: now_rfc3339(),
+        quota: check,
+        withdrawn: None,
+        edited_at: None,
+    };
     Ok(store.create(&record).await?.compose())
 }
 
-async fn quota_check(store: &dyn RequestStore, spec: &RequestSpec, requests: &[VmRequest], inventory: Option<&Inventory>, except: Option<&str>) -> Result<QuotaCheck> {
+async fn quota_check(
+    store: &dyn RequestStore,
+    spec: &RequestSpec,
+    requests: &[VmRequest],
+    inventory: Option<&Inventory>,
+    except: Option<&str>,
+) -> Result<QuotaCheck> {
     let quotas = store.quotas().await?;
     let q = quotas.iter().find(|(d, _)| *d == spec.department).map(|(_, q)| q);
     Ok(quota::check(spec, q, quota::usage(&spec.department, requests, inventory, except)))
@@ -63,7 +83,15 @@ async fn quota_check(store: &dyn RequestStore, spec: &RequestSpec, requests: &[V
 /// Records a manager's or an admin's decision. A rejection needs a reason.
 /// The admin step re-runs the quota check (quotas and use change while a
 /// request waits) and refuses to approve over quota.
-pub async fn decide(store: &dyn RequestStore, id: &str, stage: Stage, approved: bool, comment: &str, inventory: Option<&Inventory>, app_actor: &str) -> Result<VmRequest> {
+pub async fn decide(
+    store: &dyn RequestStore,
+    id: &str,
+    stage: Stage,
+    approved: bool,
+    comment: &str,
+    inventory: Option<&Inventory>,
+    app_actor: &str,
+) -> Result<VmRequest> {
     let comment = comment.trim();
     if comment.chars().count() > 1000 {
         return Err(Error::invalid("comment: at most 1000 characters"));
@@ -93,7 +121,11 @@ pub async fn decide(store: &dyn RequestStore, id: &str, stage: Stage, approved: 
         let requests = list(store).await?;
         let check = quota_check(store, &req.spec, &requests, inventory, Some(id)).await?;
         if !check.ok {
-            return Err(Error::invalid(format!("approving would exceed the quota of {}: {}; reject it or raise the quota", req.spec.department, check.lines.join("; "))));
+            return Err(Error::invalid(format!(
+                "approving would exceed the quota of {}: {}; reject it or raise the quota",
+                req.spec.department,
+                check.lines.join("; ")
+            )));
         }
     }
     let decision = Decision { stage, approved, actor: me, at: now_rfc3339(), comment: comment.to_string() };
@@ -107,7 +139,10 @@ fn separate_duties(req: &VmRequest, stage: Stage, me: &str) -> Result<()> {
     }
     if stage == Stage::Admin {
         if let Some(m) = req.decisions.iter().find(|d| d.stage == Stage::Manager && d.actor == me) {
-            return Err(Error::Forbidden(format!("{} approved request {} as manager: the admin step needs another person", m.actor, req.id)));
+            return Err(Error::Forbidden(format!(
+                "{} approved request {} as manager: the admin step needs another person",
+                m.actor, req.id
+            )));
         }
     }
     Ok(())
@@ -121,13 +156,23 @@ fn changeable(state: State) -> bool {
 
 /// The requester changes their request: validated and quota-checked again;
 /// every decision made on it no longer applies (it needs approving again).
-pub async fn edit(store: &dyn RequestStore, id: &str, spec: RequestSpec, inventory: Option<&Inventory>, limits: &validate::Limits, app_actor: &str) -> Result<VmRequest> {
+pub async fn edit(
+    store: &dyn RequestStore,
+    id: &str,
+    spec: RequestSpec,
+    inventory: Option<&Inventory>,
+    limits: &validate::Limits,
+    app_actor: &str,
+) -> Result<VmRequest> {
     let current = store.get(id).await?;
     let req = current.compose();
     owned_and_changeable(store, &req, app_actor, "edit")?;
     let spec = validate::spec(spec, limits, validate::today())?;
     if spec.name != req.spec.name {
-        return Err(Error::invalid(format!("the VM name cannot change (it is reserved as \"{}\"): withdraw this request and file a new one", req.spec.name)));
+        return Err(Error::invalid(format!(
+            "the VM name cannot change (it is reserved as \"{}\"): withdraw this request and file a new one",
+            req.spec.name
+        )));
     }
     let requests = list(store).await?;
     if let Some(inv) = inventory {
@@ -161,7 +206,12 @@ fn owned_and_changeable(store: &dyn RequestStore, req: &VmRequest, app_actor: &s
         return Err(Error::Forbidden(format!("request {} is {}'s: only they can {what} it (you are {me})", req.id, req.requester)));
     }
     if !changeable(req.state) {
-        return Err(Error::Conflict(format!("request {} is {}: it can no longer be changed or withdrawn{}", req.id, req.state.as_str(), if req.state.holds_vm() { "; its VM exists (a lease extension or reclaim goes through an admin)" } else { "" })));
+        return Err(Error::Conflict(format!(
+            "request {} is {}: it can no longer be changed or withdrawn{}",
+            req.id,
+            req.state.as_str(),
+            if req.state.holds_vm() { "; its VM exists (a lease extension or reclaim goes through an admin)" } else { "" }
+        )));
     }
     Ok(())
 }
@@ -193,7 +243,10 @@ pub async fn request_extension(store: &dyn RequestStore, id: &str, lease_end: &s
     if current.max_lease_days > 0 {
         let days = super::store::compose::total_lease_days(&req.created_at, &end.to_string()).unwrap_or(i64::MAX);
         if days > i64::from(current.max_lease_days) {
-            return Err(Error::invalid(format!("a lease to {end} is {days} days in all: {} allows at most {} days", req.spec.department, current.max_lease_days)));
+            return Err(Error::invalid(format!(
+                "a lease to {end} is {days} days in all: {} allows at most {} days",
+                req.spec.department, current.max_lease_days
+            )));
         }
     }
     let n = req.extensions.iter().map(|e| e.n).max().unwrap_or(0) + 1;
@@ -202,7 +255,14 @@ pub async fn request_extension(store: &dyn RequestStore, id: &str, lease_end: &s
 }
 
 /// The department's manager approves or rejects extension `n` (never the requester).
-pub async fn decide_extension(store: &dyn RequestStore, id: &str, n: u32, approved: bool, comment: &str, app_actor: &str) -> Result<VmRequest> {
+pub async fn decide_extension(
+    store: &dyn RequestStore,
+    id: &str,
+    n: u32,
+    approved: bool,
+    comment: &str,
+    app_actor: &str,
+) -> Result<VmRequest> {
     let comment = comment.trim();
     if !approved && comment.is_empty() {
         return Err(Error::invalid("a rejection needs a reason in the comment"));

@@ -40,7 +40,9 @@ impl Family {
     }
 
     fn from_osv_name(name: &str) -> Option<Family> {
-        [Family::Debian, Family::Ubuntu, Family::Alpine, Family::RedHat, Family::Rocky, Family::Alma].into_iter().find(|f| f.osv_name() == name)
+        [Family::Debian, Family::Ubuntu, Family::Alpine, Family::RedHat, Family::Rocky, Family::Alma]
+            .into_iter()
+            .find(|f| f.osv_name() == name)
     }
 }
 
@@ -105,7 +107,12 @@ mod tests {
     use super::*;
 
     fn os(id: &str, version: &str, like: &[&str]) -> OsRelease {
-        OsRelease { id: id.into(), version_id: Some(version.into()), id_like: like.iter().map(|s| s.to_string()).collect(), pretty_name: None }
+        OsRelease {
+            id: id.into(),
+            version_id: Some(version.into()),
+            id_like: like.iter().map(|s| s.to_string()).collect(),
+            pretty_name: None,
+        }
     }
 
     #[test]

@@ -80,10 +80,12 @@ struct Sender<'a> {
 impl Sender<'_> {
     fn entry(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let records: Vec<Record> = match serde_json::from_slice::<serde_json::Value>(bytes) {
-            Ok(serde_json::Value::Array(items)) => match items.into_iter().map(serde_json::from_value).collect::<std::result::Result<Vec<Record>, _>>() {
-                Ok(r) => r,
-                Err(e) => return self.send(Message::Malformed(name.into(), e.to_string())),
-            },
+            Ok(serde_json::Value::Array(items)) => {
+                match items.into_iter().map(serde_json::from_value).collect::<std::result::Result<Vec<Record>, _>>() {
+                    Ok(r) => r,
+                    Err(e) => return self.send(Message::Malformed(name.into(), e.to_string())),
+                }
+            }
             Ok(v) => match serde_json::from_value(v) {
                 Ok(r) => vec![r],
                 Err(e) => return self.send(Message::Malformed(name.into(), e.to_string())),
@@ -161,7 +163,8 @@ fn read_files(root: &Path, tx: &mpsc::Sender<Message>) -> Result<()> {
 
 fn read_zip(path: &Path, tx: &mpsc::Sender<Message>) -> Result<()> {
     let file = File::open(path).map_err(|e| Error::invalid(format!("advisories {}: {e}", path.display())))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::invalid(format!("advisories {} is not a readable zip: {e}", path.display())))?;
+    let mut zip =
+        zip::ZipArchive::new(file).map_err(|e| Error::invalid(format!("advisories {} is not a readable zip: {e}", path.display())))?;
     let mut out = Sender { tx, batch: Vec::new() };
     for i in 0..zip.len() {
         let entry = match zip.by_index(i) {
@@ -221,7 +224,14 @@ mod tests {
         let zip_path = dir.path().join("osv.zip");
         let bytes = zip_of(&[
             ("ALPINE-1.json", serde_json::to_vec(&rec("ALPINE-1", "Alpine:v3.20", "musl", "1.2.5-r1", "2026-01-01T00:00:00Z")).unwrap()),
-            ("many.json", serde_json::to_vec(&json!([rec("ALPINE-2", "Alpine:v3.20", "zlib", "1.3.1-r2", "2026-01-01T00:00:00Z"), rec("GHSA-x", "npm", "left-pad", "1.0.0", "2026-01-01T00:00:00Z")])).unwrap()),
+            (
+                "many.json",
+                serde_json::to_vec(&json!([
+                    rec("ALPINE-2", "Alpine:v3.20", "zlib", "1.3.1-r2", "2026-01-01T00:00:00Z"),
+                    rec("GHSA-x", "npm", "left-pad", "1.0.0", "2026-01-01T00:00:00Z")
+                ]))
+                .unwrap(),
+            ),
             ("broken.json", b"{ not json".to_vec()),
             ("README.md", b"ignored".to_vec()),
         ]);
@@ -238,15 +248,26 @@ mod tests {
         let eco = ecosystem::parse("Alpine:v3.20").unwrap();
         let found = match_packages(&db, &eco, &[pkg("musl", "1.2.5-r0"), pkg("zlib", "1.3.1-r2")]).await.unwrap();
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].ids.clone(), found[0].severity, found[0].fixed.as_deref()), (vec!["ALPINE-1".to_string(), "CVE-2026-0001".to_string()], Severity::High, Some("1.2.5-r1")));
+        assert_eq!(
+            (found[0].ids.clone(), found[0].severity, found[0].fixed.as_deref()),
+            (vec!["ALPINE-1".to_string(), "CVE-2026-0001".to_string()], Severity::High, Some("1.2.5-r1"))
+        );
 
         // A newer record replaces the stored one; an older one does not.
         let folder = dir.path().join("folder");
         std::fs::create_dir_all(folder.join("sub")).unwrap();
-        std::fs::write(folder.join("sub/ALPINE-1.json"), serde_json::to_vec(&rec("ALPINE-1", "Alpine:v3.20", "musl", "1.2.5-r0", "2026-06-01T00:00:00Z")).unwrap()).unwrap();
+        std::fs::write(
+            folder.join("sub/ALPINE-1.json"),
+            serde_json::to_vec(&rec("ALPINE-1", "Alpine:v3.20", "musl", "1.2.5-r0", "2026-06-01T00:00:00Z")).unwrap(),
+        )
+        .unwrap();
         import_path(&db, &folder).await.unwrap();
         assert!(match_packages(&db, &eco, &[pkg("musl", "1.2.5-r0")]).await.unwrap().is_empty(), "fixed in the installed version now");
-        std::fs::write(folder.join("sub/ALPINE-1.json"), serde_json::to_vec(&rec("ALPINE-1", "Alpine:v3.20", "musl", "9.9-r0", "2025-01-01T00:00:00Z")).unwrap()).unwrap();
+        std::fs::write(
+            folder.join("sub/ALPINE-1.json"),
+            serde_json::to_vec(&rec("ALPINE-1", "Alpine:v3.20", "musl", "9.9-r0", "2025-01-01T00:00:00Z")).unwrap(),
+        )
+        .unwrap();
         let older = import_path(&db, &folder).await.unwrap();
         assert_eq!(older.records, 0, "an older copy is not written");
         // Another release does not match.

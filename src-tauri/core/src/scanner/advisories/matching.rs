@@ -37,7 +37,9 @@ fn in_range(scheme: Scheme, version: &str, events: &[Event]) -> (bool, Option<St
     let mut fix = None;
     // Events are processed in version order, as the OSV spec describes.
     let mut sorted: Vec<&Event> = events.iter().collect();
-    let key = |e: &Event| e.introduced.clone().or_else(|| e.fixed.clone()).or_else(|| e.last_affected.clone()).or_else(|| e.limit.clone()).unwrap_or_default();
+    let key = |e: &Event| {
+        e.introduced.clone().or_else(|| e.fixed.clone()).or_else(|| e.last_affected.clone()).or_else(|| e.limit.clone()).unwrap_or_default()
+    };
     sorted.sort_by(|a, b| match (key(a).as_str(), key(b).as_str()) {
         ("0", "0") => Ordering::Equal,
         ("0", _) => Ordering::Less,

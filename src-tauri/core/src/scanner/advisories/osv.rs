@@ -168,11 +168,17 @@ mod tests {
 
     #[test]
     fn cvss_vectors_give_the_band_of_their_base_score() {
-        let r = record(serde_json::json!({"id": "X", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}));
+        let r = record(
+            serde_json::json!({"id": "X", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}),
+        );
         assert_eq!(severity_of(&r), Severity::Critical);
-        let r = record(serde_json::json!({"id": "X", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}]}));
+        let r = record(
+            serde_json::json!({"id": "X", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}]}),
+        );
         assert_eq!(severity_of(&r), Severity::High);
-        let r = record(serde_json::json!({"id": "X", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}]}));
+        let r = record(
+            serde_json::json!({"id": "X", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}]}),
+        );
         assert_eq!(severity_of(&r), Severity::Critical);
         let r = record(serde_json::json!({"id": "X", "severity": [{"type": "CVSS_V3", "score": "not a vector"}]}));
         assert_eq!(severity_of(&r), Severity::Unknown);
@@ -180,7 +186,9 @@ mod tests {
 
     #[test]
     fn distribution_words() {
-        let r = record(serde_json::json!({"id": "X", "affected": [{"package": {"ecosystem": "Debian:12", "name": "a"}, "ecosystem_specific": {"urgency": "high"}}]}));
+        let r = record(
+            serde_json::json!({"id": "X", "affected": [{"package": {"ecosystem": "Debian:12", "name": "a"}, "ecosystem_specific": {"urgency": "high"}}]}),
+        );
         assert_eq!(severity_of(&r), Severity::High);
         let r = record(serde_json::json!({"id": "X", "severity": [{"type": "Ubuntu", "score": "negligible"}]}));
         assert_eq!(severity_of(&r), Severity::Low);
@@ -192,7 +200,9 @@ mod tests {
 
     #[test]
     fn lenient_reading() {
-        let r = record(serde_json::json!({"id": "X", "schema_version": "9.9", "new_field": [1, 2], "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}, {"future_event": "x"}]}]}]}));
+        let r = record(
+            serde_json::json!({"id": "X", "schema_version": "9.9", "new_field": [1, 2], "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}, {"future_event": "x"}]}]}]}),
+        );
         assert_eq!(r.affected[0].ranges[0].events.len(), 3);
     }
 }

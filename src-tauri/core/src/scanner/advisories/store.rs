@@ -47,7 +47,8 @@ pub fn normalize(record: Record) -> Option<Normalized> {
         return None;
     }
     let severity = severity_of(&record);
-    let summary = if record.summary.is_empty() { record.details.lines().next().unwrap_or("").chars().take(300).collect() } else { record.summary };
+    let summary =
+        if record.summary.is_empty() { record.details.lines().next().unwrap_or("").chars().take(300).collect() } else { record.summary };
     Some(Normalized { id: record.id, modified: record.modified, aliases: record.aliases, summary, severity, affected })
 }
 
@@ -60,7 +61,8 @@ fn family_key(f: Family) -> String {
 pub async fn upsert(tx: &mut Transaction<'_, Sqlite>, batch: &[Normalized]) -> Result<u64> {
     let mut written = 0;
     for n in batch {
-        let stored: Option<String> = sqlx::query_scalar("SELECT modified FROM advisories WHERE id = ?").bind(&n.id).fetch_optional(&mut **tx).await?;
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT modified FROM advisories WHERE id = ?").bind(&n.id).fetch_optional(&mut **tx).await?;
         if stored.as_deref().is_some_and(|m| m > n.modified.as_str()) {
             continue;
         }

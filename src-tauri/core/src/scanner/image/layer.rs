@@ -96,7 +96,10 @@ fn visit(layer: &mut LayerFiles, item: &tar_stream::Item, data: &mut dyn Read, w
         }
         Kind::File if is_wanted(&path) => {
             if item.size > MAX_FILE {
-                layer.rejected.push(Rejected { path, reason: format!("{} bytes is over the {MAX_FILE}-byte limit for a package database", item.size) });
+                layer.rejected.push(Rejected {
+                    path,
+                    reason: format!("{} bytes is over the {MAX_FILE}-byte limit for a package database", item.size),
+                });
                 return Ok(());
             }
             let mut bytes = Vec::with_capacity(item.size.min(1 << 20) as usize);
@@ -110,7 +113,9 @@ fn visit(layer: &mut LayerFiles, item: &tar_stream::Item, data: &mut dyn Read, w
                     layer.replaced.push(path.clone());
                     layer.nodes.insert(path, node);
                 }
-                _ if is_wanted(&path) => layer.rejected.push(Rejected { path, reason: format!("hard link to {target}, which this layer does not hold as a package file") }),
+                _ if is_wanted(&path) => layer
+                    .rejected
+                    .push(Rejected { path, reason: format!("hard link to {target}, which this layer does not hold as a package file") }),
                 _ => {}
             },
             Err(reason) => layer.rejected.push(Rejected { path, reason: format!("hard link target {target}: {reason}") }),

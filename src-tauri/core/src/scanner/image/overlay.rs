@@ -109,7 +109,12 @@ mod tests {
 
     #[test]
     fn upper_layers_replace_and_whiteouts_delete() {
-        let base = layer(TestLayer::new().file("usr/lib/os-release", b"ID=debian\n").symlink("etc/os-release", "../usr/lib/os-release").file("var/lib/dpkg/status", b"v1"));
+        let base = layer(
+            TestLayer::new()
+                .file("usr/lib/os-release", b"ID=debian\n")
+                .symlink("etc/os-release", "../usr/lib/os-release")
+                .file("var/lib/dpkg/status", b"v1"),
+        );
         let upgrade = layer(TestLayer::new().file("var/lib/dpkg/status", b"v2"));
         let root = Root::build([&base, &upgrade]);
         assert_eq!(text(&root, "etc/os-release").as_deref(), Some("ID=debian\n"));
@@ -143,7 +148,8 @@ mod tests {
         let err = Root::build([&escape]).get("etc/os-release").unwrap_err();
         assert!(err.reason.contains("climbs out"), "{err:?}");
 
-        let looping = layer(TestLayer::new().symlink("etc/os-release", "../usr/lib/os-release").symlink("usr/lib/os-release", "/etc/os-release"));
+        let looping =
+            layer(TestLayer::new().symlink("etc/os-release", "../usr/lib/os-release").symlink("usr/lib/os-release", "/etc/os-release"));
         assert!(Root::build([&looping]).get("etc/os-release").unwrap_err().reason.contains("symbolic links"));
     }
 

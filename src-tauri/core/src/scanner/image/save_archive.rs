@@ -59,7 +59,12 @@ mod tests {
     fn legacy_and_oci_layouts_give_the_layers_and_skip_known_blobs() {
         let l1 = TestLayer::new().file("etc/os-release", b"ID=debian\n").bytes();
         let l2 = TestLayer::new().file("var/lib/dpkg/status", b"Package: a\nVersion: 1\n").bytes();
-        let legacy = archive(&[("abc/VERSION", b"1.0".to_vec()), ("abc/layer.tar", l1.clone()), ("def/layer.tar", l2.clone()), ("manifest.json", b"[]".to_vec())]);
+        let legacy = archive(&[
+            ("abc/VERSION", b"1.0".to_vec()),
+            ("abc/layer.tar", l1.clone()),
+            ("def/layer.tar", l2.clone()),
+            ("manifest.json", b"[]".to_vec()),
+        ]);
         let layers = read_layers(&legacy[..], &HashSet::new()).unwrap();
         assert_eq!(layers.len(), 2);
         assert!(layers[0].nodes.contains_key("etc/os-release"));

@@ -11,10 +11,16 @@ use crate::scanner::image::overlay::Root;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Parsed {
-    OsRelease { os: OsRelease },
-    Packages { packages: Vec<Package> },
+    OsRelease {
+        os: OsRelease,
+    },
+    Packages {
+        packages: Vec<Package>,
+    },
     /// Present but not readable by Opsdeck (with why), e.g. a BerkeleyDB rpm database.
-    Unreadable { reason: String },
+    Unreadable {
+        reason: String,
+    },
 }
 
 /// Parses one wanted file by its path.
@@ -28,7 +34,9 @@ pub async fn parse_file(path: &str, bytes: &[u8]) -> Parsed {
             Err(e) => Parsed::Unreadable { reason: e.to_string() },
         },
         "Packages" => Parsed::Unreadable {
-            reason: "BerkeleyDB rpm database (RHEL/CentOS 7–8 era): not supported, no maintained reader; packages of this image are not listed".into(),
+            reason:
+                "BerkeleyDB rpm database (RHEL/CentOS 7–8 era): not supported, no maintained reader; packages of this image are not listed"
+                    .into(),
         },
         // var/lib/dpkg/status and status.d/*
         _ => Parsed::Packages { packages: dpkg::parse(&text()) },

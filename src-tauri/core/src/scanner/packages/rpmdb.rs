@@ -163,7 +163,16 @@ pub(crate) mod tests {
 
     #[test]
     fn header_with_epoch_and_source_rpm() {
-        let b = blob(&[(TAG_NAME, "openssl-libs"), (TAG_VERSION, "3.0.7"), (TAG_RELEASE, "24.el9"), (TAG_ARCH, "x86_64"), (TAG_SOURCERPM, "openssl-3.0.7-24.el9.src.rpm")], Some(1));
+        let b = blob(
+            &[
+                (TAG_NAME, "openssl-libs"),
+                (TAG_VERSION, "3.0.7"),
+                (TAG_RELEASE, "24.el9"),
+                (TAG_ARCH, "x86_64"),
+                (TAG_SOURCERPM, "openssl-3.0.7-24.el9.src.rpm"),
+            ],
+            Some(1),
+        );
         let p = package(&b).unwrap().unwrap();
         assert_eq!(p.version, "1:3.0.7-24.el9");
         assert_eq!(p.source_name.as_deref(), Some("openssl"));

@@ -34,10 +34,24 @@ mod tests {
 
     #[test]
     fn debian_package_with_source_and_distro() {
-        let p = Package { name: "libssl3".into(), version: "3.0.11-1~deb12u2".into(), source_name: Some("openssl".into()), source_version: None, arch: Some("amd64".into()), scheme: Scheme::Dpkg };
+        let p = Package {
+            name: "libssl3".into(),
+            version: "3.0.11-1~deb12u2".into(),
+            source_name: Some("openssl".into()),
+            source_version: None,
+            arch: Some("amd64".into()),
+            scheme: Scheme::Dpkg,
+        };
         let os = OsRelease { id: "debian".into(), version_id: Some("12".into()), ..Default::default() };
         assert_eq!(of(&p, Some(&os)).unwrap(), "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl");
-        let rpm = Package { name: "bash".into(), version: "1:5.1.8-6.el9".into(), source_name: None, source_version: None, arch: None, scheme: Scheme::Rpm };
+        let rpm = Package {
+            name: "bash".into(),
+            version: "1:5.1.8-6.el9".into(),
+            source_name: None,
+            source_version: None,
+            arch: None,
+            scheme: Scheme::Rpm,
+        };
         assert_eq!(of(&rpm, None).unwrap(), "pkg:rpm/bash@1:5.1.8-6.el9");
     }
 }

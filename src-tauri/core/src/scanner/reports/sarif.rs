@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, ReportingDescriptor, Result as SarifResult,
+    ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use crate::error::{Error, Result};
@@ -28,7 +29,9 @@ pub fn render_many(reports: &[ScanReport]) -> Result<String> {
 
 fn run(report: &ScanReport) -> Run {
     let location = Location::builder()
-        .physical_location(PhysicalLocation::builder().artifact_location(ArtifactLocation::builder().uri(report.image.clone()).build()).build())
+        .physical_location(
+            PhysicalLocation::builder().artifact_location(ArtifactLocation::builder().uri(report.image.clone()).build()).build(),
+        )
         .build();
     let mut rules: BTreeMap<String, ReportingDescriptor> = BTreeMap::new();
     let mut results = Vec::new();
@@ -37,7 +40,9 @@ fn run(report: &ScanReport) -> Run {
         rules.entry(id.clone()).or_insert_with(|| {
             ReportingDescriptor::builder()
                 .id(id.clone())
-                .short_description(MultiformatMessageString::builder().text(if v.summary.is_empty() { id.clone() } else { v.summary.clone() }).build())
+                .short_description(
+                    MultiformatMessageString::builder().text(if v.summary.is_empty() { id.clone() } else { v.summary.clone() }).build(),
+                )
                 .build()
         });
         let fixed = v.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_else(|| ", no fix yet".into());
@@ -45,7 +50,18 @@ fn run(report: &ScanReport) -> Run {
             SarifResult::builder()
                 .rule_id(id.clone())
                 .level(level(v.severity))
-                .message(Message::builder().text(format!("{} {} {} is affected by {} ({:?}{fixed})", report.image, v.package, v.installed, v.ids.join(", "), v.severity)).build())
+                .message(
+                    Message::builder()
+                        .text(format!(
+                            "{} {} {} is affected by {} ({:?}{fixed})",
+                            report.image,
+                            v.package,
+                            v.installed,
+                            v.ids.join(", "),
+                            v.severity
+                        ))
+                        .build(),
+                )
                 .locations(vec![location.clone()])
                 .build(),
         );
@@ -61,11 +77,8 @@ fn run(report: &ScanReport) -> Run {
                 .build(),
         );
     }
-    let driver = ToolComponent::builder()
-        .name("Opsdeck")
-        .version(env!("CARGO_PKG_VERSION"))
-        .rules(rules.into_values().collect::<Vec<_>>())
-        .build();
+    let driver =
+        ToolComponent::builder().name("Opsdeck").version(env!("CARGO_PKG_VERSION")).rules(rules.into_values().collect::<Vec<_>>()).build();
     Run::builder().tool(Tool::builder().driver(driver).build()).results(results).build()
 }
 

@@ -50,7 +50,11 @@ impl Cursor<'_> {
                 self.s = &self.s[1..];
             }
         }
-        if n < prev && !((n == Token::DigitOrZero && prev == Token::Digit) || (n == Token::Suffix && prev == Token::SuffixNo) || (n == Token::Digit && prev == Token::Letter)) {
+        if n < prev
+            && !((n == Token::DigitOrZero && prev == Token::Digit)
+                || (n == Token::Suffix && prev == Token::SuffixNo)
+                || (n == Token::Digit && prev == Token::Letter))
+        {
             n = Token::Invalid;
         }
         self.token = n;

@@ -30,7 +30,13 @@ pub fn compose(r: &Records) -> VmRequest {
         comment: if req.quota.ok { "submitted".into() } else { format!("submitted; quota exceeded: {}", req.quota.lines.join("; ")) },
     }];
     if let Some(at) = &req.edited_at {
-        history.push(Transition { at: at.clone(), actor: requester.clone(), from: None, to: first, comment: "edited by the requester: earlier decisions no longer apply".into() });
+        history.push(Transition {
+            at: at.clone(),
+            actor: requester.clone(),
+            from: None,
+            to: first,
+            comment: "edited by the requester: earlier decisions no longer apply".into(),
+        });
     }
     let mut state = first;
     let mut decisions = Vec::new();
@@ -43,7 +49,13 @@ pub fn compose(r: &Records) -> VmRequest {
         }
     }
     if let Some(w) = &req.withdrawn {
-        history.push(Transition { at: w.at.clone(), actor: requester.clone(), from: Some(state), to: State::Withdrawn, comment: w.comment.clone() });
+        history.push(Transition {
+            at: w.at.clone(),
+            actor: requester.clone(),
+            from: Some(state),
+            to: State::Withdrawn,
+            comment: w.comment.clone(),
+        });
         state = State::Withdrawn;
     }
 
@@ -98,7 +110,13 @@ pub fn total_lease_days(created_at: &str, lease_end: &str) -> Option<i64> {
 /// the department's manager, never the requester, on that extension as
 /// filed, within the department's longest total lease) moves the lease in
 /// force of a VM that exists.
-fn lease_extensions(r: &Records, requester: &str, spec: &mut crate::vms::model::RequestSpec, state: State, notes: &mut Vec<String>) -> Vec<Extension> {
+fn lease_extensions(
+    r: &Records,
+    requester: &str,
+    spec: &mut crate::vms::model::RequestSpec,
+    state: State,
+    notes: &mut Vec<String>,
+) -> Vec<Extension> {
     let mut out = Vec::new();
     let mut lease = spec.lease_end.clone();
     for e in &r.extensions {
@@ -124,13 +142,23 @@ fn lease_extensions(r: &Records, requester: &str, spec: &mut crate::vms::model::
         if ext_state == ExtensionState::Approved {
             let days = total_lease_days(&r.request.value.created_at, &rec.lease_end);
             if r.max_lease_days > 0 && days.is_none_or(|d| d > i64::from(r.max_lease_days)) {
-                notes.push(format!("extension {} to {} is over the department's longest lease of {} days: not applied", rec.n, rec.lease_end, r.max_lease_days));
+                notes.push(format!(
+                    "extension {} to {} is over the department's longest lease of {} days: not applied",
+                    rec.n, rec.lease_end, r.max_lease_days
+                ));
                 ext_state = ExtensionState::Rejected;
             } else if rec.lease_end > lease {
                 lease = rec.lease_end.clone();
             }
         }
-        out.push(Extension { n: rec.n, lease_end: rec.lease_end.clone(), reason: rec.reason.clone(), at: rec.at.clone(), state: ext_state, decision });
+        out.push(Extension {
+            n: rec.n,
+            lease_end: rec.lease_end.clone(),
+            reason: rec.reason.clone(),
+            at: rec.at.clone(),
+            state: ext_state,
+            decision,
+        });
     }
     if state.holds_vm() {
         spec.lease_end = lease;
@@ -159,7 +187,9 @@ fn valid_decisions(r: &Records, requester: &str, notes: &mut Vec<String>) -> (Op
             } else if stage == Stage::Admin && !manager.as_ref().is_some_and(|m| m.approved) {
                 Verdict::Ignored(format!("the admin decision by {who} came without a manager's approval: ignored"))
             } else if separate && stage == Stage::Admin && manager.as_ref().is_some_and(|m| m.actor == who) {
-                Verdict::Ignored(format!("{who} already approved as manager: the admin step needs another person, their admin decision is ignored"))
+                Verdict::Ignored(format!(
+                    "{who} already approved as manager: the admin step needs another person, their admin decision is ignored"
+                ))
             } else {
                 Verdict::Valid
             };
@@ -247,7 +277,6 @@ pub fn approval_pin(r: &Records, view: &VmRequest) -> Option<Approved> {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,8 +302,24 @@ mod tests {
     }
 
     fn records(trust: Trust) -> Records {
-        let request = RequestRecord { id: "r1".into(), spec: spec(), requester: "alice".into(), created_at: "t0".into(), quota: QuotaCheck { ok: true, lines: vec![] }, withdrawn: None, edited_at: None };
-        Records { request: Versioned { value: request, revision: 10, writer: Some("alice".into()) }, decisions: vec![], run: None, turn: 0, trust, extensions: vec![], max_lease_days: 0 }
+        let request = RequestRecord {
+            id: "r1".into(),
+            spec: spec(),
+            requester: "alice".into(),
+            created_at: "t0".into(),
+            quota: QuotaCheck { ok: true, lines: vec![] },
+            withdrawn: None,
+            edited_at: None,
+        };
+        Records {
+            request: Versioned { value: request, revision: 10, writer: Some("alice".into()) },
+            decisions: vec![],
+            run: None,
+            turn: 0,
+            trust,
+            extensions: vec![],
+            max_lease_days: 0,
+        }
     }
 
     fn decision(stage: Stage, by: &str, written_by: &str, on: i64, rev: i64) -> Versioned<DecisionRecord> {
@@ -288,8 +333,19 @@ mod tests {
 
     fn run(r: &Records, state: State, pinned_on: i64) -> Versioned<RunRecord> {
         let s = r.request.value.spec.clone();
-        let approved = Approved { request_revision: pinned_on, spec_sha256: spec_sha256(&s), spec: s, requester: "alice".into(), manager: "bob".into(), admin: "carol".into() };
-        Versioned { value: RunRecord { state, history: vec![], asset: None, failure: None, attempts: 1, approved: Some(approved) }, revision: 20, writer: None }
+        let approved = Approved {
+            request_revision: pinned_on,
+            spec_sha256: spec_sha256(&s),
+            spec: s,
+            requester: "alice".into(),
+            manager: "bob".into(),
+            admin: "carol".into(),
+        };
+        Versioned {
+            value: RunRecord { state, history: vec![], asset: None, failure: None, attempts: 1, approved: Some(approved) },
+            revision: 20,
+            writer: None,
+        }
     }
 
     #[test]

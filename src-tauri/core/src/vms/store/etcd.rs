@@ -28,7 +28,10 @@ use etcd_client::{Client, Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp
 use serde::{de::DeserializeOwned, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{DecisionRecord, ExecLock, ExtensionRecord, ExtensionRecords, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
+use super::{
+    DecisionRecord, ExecLock, ExtensionRecord, ExtensionRecords, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem,
+    Trust, Versioned,
+};
 use crate::error::{with_timeout, Error, Result};
 use crate::team::TeamStore;
 use crate::vms::model::{Decision, Quota, Stage};
@@ -67,7 +70,11 @@ impl EtcdStore {
     }
 
     fn err(&self, what: &str, e: etcd_client::Error) -> Error {
-        self.team.etcd_error(what, e, "only the role that owns these keys may write them — ask an etcd administrator if this user should hold it")
+        self.team.etcd_error(
+            what,
+            e,
+            "only the role that owns these keys may write them — ask an etcd administrator if this user should hold it",
+        )
     }
 
     async fn txn(&self, what: &str, txn: Txn) -> Result<bool> {
@@ -79,7 +86,10 @@ impl EtcdStore {
     async fn range(&self, key: &str, prefix: bool) -> Result<Vec<Kv>> {
         let mut c = self.team.client();
         let opts = prefix.then(|| GetOptions::new().with_prefix());
-        let r = with_timeout("etcd (read VM requests)", TIMEOUT, async { c.get(key, opts).await.map_err(|e| self.err("reading VM requests", e)) }).await?;
+        let r = with_timeout("etcd (read VM requests)", TIMEOUT, async {
+            c.get(key, opts).await.map_err(|e| self.err("reading VM requests", e))
+        })
+        .await?;
         Ok(r.kvs().iter().map(kv_of).collect())
     }
 
@@ -145,15 +155,25 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
         let rest = &key[prefix.len()..];
         let segs: Vec<&str> = rest.split('/').collect();
         // `<id>.ext-<n>`: lease extension n of request id, beside it.
-        let ext = segs.last().and_then(|last| last.split_once(".ext-")).and_then(|(id, n)| n.parse::<u32>().ok().map(|n| (id.to_string(), n)));
+        let ext =
+            segs.last().and_then(|last| last.split_once(".ext-")).and_then(|(id, n)| n.parse::<u32>().ok().map(|n| (id.to_string(), n)));
         match (segs.as_slice(), ext) {
             (["requests", user, _], Some((id, n))) => match parse::<ExtensionRecord>(&value) {
-                Ok(rec) if rec.n == n => by_id.entry(id).or_default().extensions.push((n, Versioned { value: rec, revision, writer: Some(user.to_string()) }, key.clone())),
+                Ok(rec) if rec.n == n => by_id.entry(id).or_default().extensions.push((
+                    n,
+                    Versioned { value: rec, revision, writer: Some(user.to_string()) },
+                    key.clone(),
+                )),
                 Ok(_) => problem(&key, "an extension under another number: skipped".into()),
                 Err(e) => problem(&key, format!("{e}: skipped")),
             },
             (["decisions", "manager", dept, user, _], Some((id, n))) => match parse::<DecisionRecord>(&value) {
-                Ok(d) => by_id.entry(id).or_default().extension_decisions.push((n, Versioned { value: d, revision, writer: Some(user.to_string()) }, dept.to_string(), key.clone())),
+                Ok(d) => by_id.entry(id).or_default().extension_decisions.push((
+                    n,
+                    Versioned { value: d, revision, writer: Some(user.to_string()) },
+                    dept.to_string(),
+                    key.clone(),
+                )),
                 Err(e) => problem(&key, format!("{e}: skipped")),
             },
             (_, Some(_)) => problem(&key, "not a key of the Opsdeck VM store: skipped".into()),
@@ -163,40 +183,57 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
                 }
             }
             (segs, None) => match segs {
-            ["requests", user, id] => match parse::<RequestRecord>(&value) {
-                Ok(rec) if rec.id != *id => problem(&key, format!("holds request {} under the id {id}: skipped", rec.id)),
-                Ok(rec) if rec.requester != *user => problem(&key, format!("names \"{}\" as requester but sits under user \"{user}\": skipped", rec.requester)),
-                Ok(rec) => {
-                    let p = by_id.entry(id.to_string()).or_default();
-                    match &p.request {
-                        Some((first, c)) if *c < created => problem(&key, format!("a second request with id {id} (the first is by {}): skipped", first.value.requester)),
-                        _ => {
-                            if let Some((other, _)) = p.request.take() {
-                                problem(&format!("{prefix}requests/{}/{id}", other.value.requester), format!("a second request with id {id} (the first is by {user}): skipped"));
+                ["requests", user, id] => match parse::<RequestRecord>(&value) {
+                    Ok(rec) if rec.id != *id => problem(&key, format!("holds request {} under the id {id}: skipped", rec.id)),
+                    Ok(rec) if rec.requester != *user => {
+                        problem(&key, format!("names \"{}\" as requester but sits under user \"{user}\": skipped", rec.requester))
+                    }
+                    Ok(rec) => {
+                        let p = by_id.entry(id.to_string()).or_default();
+                        match &p.request {
+                            Some((first, c)) if *c < created => {
+                                problem(&key, format!("a second request with id {id} (the first is by {}): skipped", first.value.requester))
                             }
-                            p.request = Some((Versioned { value: rec, revision, writer: Some(user.to_string()) }, created));
+                            _ => {
+                                if let Some((other, _)) = p.request.take() {
+                                    problem(
+                                        &format!("{prefix}requests/{}/{id}", other.value.requester),
+                                        format!("a second request with id {id} (the first is by {user}): skipped"),
+                                    );
+                                }
+                                p.request = Some((Versioned { value: rec, revision, writer: Some(user.to_string()) }, created));
+                            }
                         }
                     }
-                }
-                Err(e) => problem(&key, format!("{e}: skipped")),
-            },
-            ["decisions", "manager", dept, user, id] => match parse::<DecisionRecord>(&value) {
-                Ok(d) if d.decision.stage != Stage::Manager => problem(&key, "a non-manager decision in the manager's place: skipped".into()),
-                Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((Versioned { value: d, revision, writer: Some(user.to_string()) }, Some(dept.to_string()), key.clone())),
-                Err(e) => problem(&key, format!("{e}: skipped")),
-            },
-            ["decisions", "admin", user, id] => match parse::<DecisionRecord>(&value) {
-                Ok(d) if d.decision.stage != Stage::Admin => problem(&key, "a non-admin decision in the admin's place: skipped".into()),
-                Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((Versioned { value: d, revision, writer: Some(user.to_string()) }, None, key.clone())),
-                Err(e) => problem(&key, format!("{e}: skipped")),
-            },
-            ["runs", id] => match parse::<RunRecord>(&value) {
-                Ok(r) => by_id.entry(id.to_string()).or_default().run = Some(Versioned { value: r, revision, writer: None }),
-                Err(e) => problem(&key, format!("{e}: skipped")),
-            },
-            ["turns", id] => by_id.entry(id.to_string()).or_default().turn = revision,
-            ["names", _] | ["locks", _] => {}
-            _ => problem(&key, "not a key of the Opsdeck VM store (an older layout, or written around Opsdeck): skipped".into()),
+                    Err(e) => problem(&key, format!("{e}: skipped")),
+                },
+                ["decisions", "manager", dept, user, id] => match parse::<DecisionRecord>(&value) {
+                    Ok(d) if d.decision.stage != Stage::Manager => {
+                        problem(&key, "a non-manager decision in the manager's place: skipped".into())
+                    }
+                    Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((
+                        Versioned { value: d, revision, writer: Some(user.to_string()) },
+                        Some(dept.to_string()),
+                        key.clone(),
+                    )),
+                    Err(e) => problem(&key, format!("{e}: skipped")),
+                },
+                ["decisions", "admin", user, id] => match parse::<DecisionRecord>(&value) {
+                    Ok(d) if d.decision.stage != Stage::Admin => problem(&key, "a non-admin decision in the admin's place: skipped".into()),
+                    Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((
+                        Versioned { value: d, revision, writer: Some(user.to_string()) },
+                        None,
+                        key.clone(),
+                    )),
+                    Err(e) => problem(&key, format!("{e}: skipped")),
+                },
+                ["runs", id] => match parse::<RunRecord>(&value) {
+                    Ok(r) => by_id.entry(id.to_string()).or_default().run = Some(Versioned { value: r, revision, writer: None }),
+                    Err(e) => problem(&key, format!("{e}: skipped")),
+                },
+                ["turns", id] => by_id.entry(id.to_string()).or_default().turn = revision,
+                ["names", _] | ["locks", _] => {}
+                _ => problem(&key, "not a key of the Opsdeck VM store (an older layout, or written around Opsdeck): skipped".into()),
             },
         }
     }
@@ -211,9 +248,10 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
         let mut decisions = Vec::new();
         for (d, dept, key) in p.decisions {
             match dept {
-                Some(dept) if dept != request.value.spec.department => {
-                    problem(&key, format!("a manager decision for department \"{dept}\" on a request of \"{}\": skipped", request.value.spec.department))
-                }
+                Some(dept) if dept != request.value.spec.department => problem(
+                    &key,
+                    format!("a manager decision for department \"{dept}\" on a request of \"{}\": skipped", request.value.spec.department),
+                ),
                 _ => decisions.push(d),
             }
         }
@@ -356,7 +394,8 @@ impl RequestStore for EtcdStore {
         // what this view holds and deciding on it conflicts.
         let (suffix, ext_infix) = (format!("/{id}"), format!("/{id}.ext-"));
         let keys_only = || Some(GetOptions::new().with_prefix().with_keys_only());
-        let find = Txn::new().and_then([TxnOp::get(self.key(&["requests", ""]), keys_only()), TxnOp::get(self.key(&["decisions", ""]), keys_only())]);
+        let find = Txn::new()
+            .and_then([TxnOp::get(self.key(&["requests", ""]), keys_only()), TxnOp::get(self.key(&["decisions", ""]), keys_only())]);
         let (at, found) = self.txn_gets("reading VM requests", find).await?;
         let mut keys: Vec<String> = found.into_iter().map(|kv| kv.0).filter(|k| k.ends_with(&suffix) || k.contains(&ext_infix)).collect();
         keys.extend([self.key(&["runs", id]), self.key(&["turns", id])]);
@@ -387,7 +426,11 @@ impl RequestStore for EtcdStore {
                 if let Ok(r) = self.get(&holder).await {
                     let s = r.compose().state;
                     if s.is_pending() || s.holds_vm() {
-                        return Err(Error::Conflict(format!("name \"{}\" is already asked for by request {holder} ({})", record.spec.name, s.as_str())));
+                        return Err(Error::Conflict(format!(
+                            "name \"{}\" is already asked for by request {holder} ({})",
+                            record.spec.name,
+                            s.as_str()
+                        )));
                     }
                 }
                 Compare::mod_revision(name_key.clone(), CompareOp::Equal, *rev)
@@ -409,7 +452,11 @@ impl RequestStore for EtcdStore {
             return Err(Error::Forbidden(format!("request {} is {owner}'s: only they can edit or withdraw it (you are {me})", record.id)));
         }
         let key = self.key(&["requests", &owner, &record.id]);
-        let txn = Txn::new().when([Compare::mod_revision(key.clone(), CompareOp::Equal, current.request.revision)]).and_then([TxnOp::put(key, json(record)?, None)]);
+        let txn = Txn::new().when([Compare::mod_revision(key.clone(), CompareOp::Equal, current.request.revision)]).and_then([TxnOp::put(
+            key,
+            json(record)?,
+            None,
+        )]);
         if !self.txn("changing a VM request", txn).await? {
             return Err(Error::Conflict(format!("VM request {} changed meanwhile: reload it", record.id)));
         }
@@ -426,9 +473,16 @@ impl RequestStore for EtcdStore {
         };
         let turn = self.key(&["turns", &req.id]);
         let txn = Txn::new()
-            .when([Compare::mod_revision(self.key(&["requests", &owner, &req.id]), CompareOp::Equal, current.request.revision), guard_rev(&turn, current.turn)])
+            .when([
+                Compare::mod_revision(self.key(&["requests", &owner, &req.id]), CompareOp::Equal, current.request.revision),
+                guard_rev(&turn, current.turn),
+            ])
             .and_then([
-                TxnOp::put(key.clone(), json(&DecisionRecord { decision: decision.clone(), request_revision: current.request.revision })?, None),
+                TxnOp::put(
+                    key.clone(),
+                    json(&DecisionRecord { decision: decision.clone(), request_revision: current.request.revision })?,
+                    None,
+                ),
                 TxnOp::put(turn, key, None),
             ]);
         if !self.txn(&format!("recording the {} decision", stage.as_str()), txn).await? {
@@ -441,7 +495,10 @@ impl RequestStore for EtcdStore {
         let id = &current.request.value.id;
         let owner = current.request.writer.clone().unwrap_or_else(|| current.request.value.requester.clone());
         let key = self.key(&["runs", id]);
-        let guards = [guard_rev(&key, current.run.as_ref().map_or(0, |r| r.revision)), Compare::mod_revision(self.key(&["requests", &owner, id]), CompareOp::Equal, current.request.revision)];
+        let guards = [
+            guard_rev(&key, current.run.as_ref().map_or(0, |r| r.revision)),
+            Compare::mod_revision(self.key(&["requests", &owner, id]), CompareOp::Equal, current.request.revision),
+        ];
         let txn = Txn::new().when(guards).and_then([TxnOp::put(key, json(run)?, None)]);
         if !self.txn("recording the provisioning state", txn).await? {
             return Err(Error::Conflict(format!("VM request {id} was changed or moved by someone else meanwhile")));
@@ -465,14 +522,25 @@ impl RequestStore for EtcdStore {
     async fn decide_extension(&self, current: &Records, n: u32, decision: &Decision) -> Result<Records> {
         let req = &current.request.value;
         let me = self.me(&decision.actor);
-        let ext = current.extensions.iter().find(|e| e.record.value.n == n).ok_or_else(|| Error::NotFound(format!("request {} has no extension {n}", req.id)))?;
+        let ext = current
+            .extensions
+            .iter()
+            .find(|e| e.record.value.n == n)
+            .ok_or_else(|| Error::NotFound(format!("request {} has no extension {n}", req.id)))?;
         let owner = current.request.writer.clone().unwrap_or_else(|| req.requester.clone());
         let ext_key = self.key(&["requests", &owner, &format!("{}.ext-{n}", req.id)]);
         let key = self.key(&["decisions", "manager", &req.spec.department, &me, &format!("{}.ext-{n}", req.id)]);
         let turn = self.key(&["turns", &req.id]);
         let txn = Txn::new()
             .when([Compare::mod_revision(ext_key.as_str(), CompareOp::Equal, ext.record.revision), guard_rev(&turn, current.turn)])
-            .and_then([TxnOp::put(key.as_str(), json(&DecisionRecord { decision: decision.clone(), request_revision: ext.record.revision })?, None), TxnOp::put(turn, key, None)]);
+            .and_then([
+                TxnOp::put(
+                    key.as_str(),
+                    json(&DecisionRecord { decision: decision.clone(), request_revision: ext.record.revision })?,
+                    None,
+                ),
+                TxnOp::put(turn, key, None),
+            ]);
         if !self.txn("deciding a lease extension", txn).await? {
             return Err(Error::Conflict(format!("VM request {}: the extension changed or someone decided first; reload it", req.id)));
         }
@@ -487,9 +555,11 @@ impl RequestStore for EtcdStore {
         .await?
         .id();
         let key = self.key(&["locks", id]);
-        let txn = Txn::new()
-            .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(key.clone(), owner, Some(PutOptions::new().with_lease(lease)))]);
+        let txn = Txn::new().when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)]).and_then([TxnOp::put(
+            key.clone(),
+            owner,
+            Some(PutOptions::new().with_lease(lease)),
+        )]);
         if !self.txn("taking the execution lock", txn).await? {
             let _ = c.lease_revoke(lease).await;
             return Ok(None);

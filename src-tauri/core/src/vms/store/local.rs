@@ -31,7 +31,8 @@ fn to_json<T: Serialize>(v: &T) -> Result<String> {
 }
 
 fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| Error::Storage(format!("the stored {what} does not parse ({e}); was it written by a newer Opsdeck?")))
+    serde_json::from_str(s)
+        .map_err(|e| Error::Storage(format!("the stored {what} does not parse ({e}); was it written by a newer Opsdeck?")))
 }
 
 async fn bump(tx: &mut Transaction<'_, Sqlite>) -> Result<i64> {
@@ -63,7 +64,10 @@ fn records(record: &str, revision: i64, decisions: Vec<(String, String, i64)>, r
     let v = |value, revision| Versioned { value, revision, writer: None };
     Ok(Records {
         request: v(from_json("request", record)?, revision),
-        decisions: decisions.into_iter().map(|(_, rec, rev)| Ok(Versioned { value: from_json::<DecisionRecord>("decision", &rec)?, revision: rev, writer: None })).collect::<Result<_>>()?,
+        decisions: decisions
+            .into_iter()
+            .map(|(_, rec, rev)| Ok(Versioned { value: from_json::<DecisionRecord>("decision", &rec)?, revision: rev, writer: None }))
+            .collect::<Result<_>>()?,
         run: match run {
             Some((rec, rev)) => Some(Versioned { value: from_json("run record", &rec)?, revision: rev, writer: None }),
             None => None,
@@ -95,7 +99,8 @@ impl ExecLock for LocalLock {
     }
 
     async fn release(self: Box<Self>) {
-        let _ = sqlx::query("DELETE FROM vm_locks WHERE id = ? AND owner = ?").bind(&self.id).bind(&self.owner).execute(self.db.pool()).await;
+        let _ =
+            sqlx::query("DELETE FROM vm_locks WHERE id = ? AND owner = ?").bind(&self.id).bind(&self.owner).execute(self.db.pool()).await;
     }
 }
 
@@ -117,15 +122,18 @@ impl RequestStore for LocalStore {
     /// consistent snapshot), grouped by request id.
     async fn list(&self) -> Result<Listing> {
         let mut tx = self.db.pool().begin().await?;
-        let requests: Vec<(String, String, i64)> = sqlx::query_as("SELECT id, record, revision FROM vm_requests ORDER BY id").fetch_all(&mut *tx).await?;
-        let decision_rows: Vec<(String, String, String, i64)> = sqlx::query_as("SELECT id, stage, record, revision FROM vm_decisions").fetch_all(&mut *tx).await?;
+        let requests: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT id, record, revision FROM vm_requests ORDER BY id").fetch_all(&mut *tx).await?;
+        let decision_rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT id, stage, record, revision FROM vm_decisions").fetch_all(&mut *tx).await?;
         let run_rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT id, record, revision FROM vm_runs").fetch_all(&mut *tx).await?;
         tx.commit().await?;
         let mut decisions: std::collections::HashMap<String, Vec<(String, String, i64)>> = std::collections::HashMap::new();
         for (id, stage, rec, rev) in decision_rows {
             decisions.entry(id).or_default().push((stage, rec, rev));
         }
-        let mut runs: std::collections::HashMap<String, (String, i64)> = run_rows.into_iter().map(|(id, rec, rev)| (id, (rec, rev))).collect();
+        let mut runs: std::collections::HashMap<String, (String, i64)> =
+            run_rows.into_iter().map(|(id, rec, rev)| (id, (rec, rev))).collect();
         let mut out = Listing::default();
         for (id, record, revision) in requests {
             match records(&record, revision, decisions.remove(&id).unwrap_or_default(), runs.remove(&id)) {
@@ -146,12 +154,17 @@ impl RequestStore for LocalStore {
         // insert are atomic against other writers.
         let rev = bump(&mut tx).await?;
         // A name is free unless a live request holds it.
-        let holders: Vec<(String,)> = sqlx::query_as("SELECT id FROM vm_requests WHERE name = ?").bind(&record.spec.name).fetch_all(&mut *tx).await?;
+        let holders: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM vm_requests WHERE name = ?").bind(&record.spec.name).fetch_all(&mut *tx).await?;
         for (id,) in holders {
             if let Some(r) = load_in(&mut tx, &id).await? {
                 let s = r.compose().state;
                 if s.is_pending() || s.holds_vm() {
-                    return Err(Error::Conflict(format!("name \"{}\" is already asked for by request {id} ({})", record.spec.name, s.as_str())));
+                    return Err(Error::Conflict(format!(
+                        "name \"{}\" is already asked for by request {id} ({})",
+                        record.spec.name,
+                        s.as_str()
+                    )));
                 }
             }
         }
@@ -201,14 +214,16 @@ impl RequestStore for LocalStore {
         let rec = DecisionRecord { decision: decision.clone(), request_revision: current.request.revision };
         let seen = current.decisions.iter().find(|d| d.value.decision.stage == stage).map(|d| d.revision);
         let changed = match seen {
-            None => sqlx::query("INSERT INTO vm_decisions (id, stage, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id, stage) DO NOTHING")
-                .bind(id)
-                .bind(stage.as_str())
-                .bind(to_json(&rec)?)
-                .bind(rev)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
+            None => {
+                sqlx::query("INSERT INTO vm_decisions (id, stage, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id, stage) DO NOTHING")
+                    .bind(id)
+                    .bind(stage.as_str())
+                    .bind(to_json(&rec)?)
+                    .bind(rev)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            }
             Some(seen) => sqlx::query("UPDATE vm_decisions SET record = ?, revision = ? WHERE id = ? AND stage = ? AND revision = ?")
                 .bind(to_json(&rec)?)
                 .bind(rev)
@@ -272,11 +287,14 @@ impl RequestStore for LocalStore {
         .execute(self.db.pool())
         .await?
         .rows_affected();
-        Ok((taken == 1).then(|| Box::new(LocalLock { db: self.db.clone(), id: id.into(), owner: owner.into(), lost: Default::default() }) as Box<dyn ExecLock>))
+        Ok((taken == 1).then(|| {
+            Box::new(LocalLock { db: self.db.clone(), id: id.into(), owner: owner.into(), lost: Default::default() }) as Box<dyn ExecLock>
+        }))
     }
 
     async fn quotas(&self) -> Result<Vec<(String, Quota)>> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT department, quota FROM vm_quotas ORDER BY department").fetch_all(self.db.pool()).await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT department, quota FROM vm_quotas ORDER BY department").fetch_all(self.db.pool()).await?;
         rows.into_iter().map(|(d, q)| Ok((d, from_json("quota", &q)?))).collect()
     }
 

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::model::{Asset, Decision, Quota, QuotaCheck, RequestSpec, Stage, State, Transition, VmRequest};
-pub use compose::compose;
 use crate::error::Result;
+pub use compose::compose;
 
 /// Written by the requester at submission, and again by the requester
 /// alone when they edit or withdraw it (any change voids the decisions).
@@ -233,7 +233,9 @@ pub trait RequestStore: Send + Sync {
     /// Files lease extension `ext` of the request (its requester only).
     async fn put_extension(&self, current: &Records, ext: &ExtensionRecord) -> Result<Records> {
         let _ = (current, ext);
-        Err(crate::Error::Unsupported("lease extensions need the team's shared etcd store: in the personal store, edit the request instead".into()))
+        Err(crate::Error::Unsupported(
+            "lease extensions need the team's shared etcd store: in the personal store, edit the request instead".into(),
+        ))
     }
     /// Records the manager's decision on extension `n` if nothing moved since `current` was read.
     async fn decide_extension(&self, current: &Records, n: u32, decision: &Decision) -> Result<Records> {
