@@ -8,20 +8,20 @@ import type { AppError } from '../api/types';
 export function useLatestOnly() {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
-  const seq = useRef(0);
+  const seqRef = useRef(0);
   const run = async <T,>(task: () => Promise<T>, apply: (result: T) => void) => {
-    const mine = ++seq.current;
+    const mine = ++seqRef.current;
     setLoading(true);
     try {
       const r = await task();
-      if (mine !== seq.current) return;
+      if (mine !== seqRef.current) return;
       apply(r);
       setError(null);
     } catch (e) {
-      if (mine !== seq.current) return;
+      if (mine !== seqRef.current) return;
       setError(toAppError(e));
     } finally {
-      if (mine === seq.current) setLoading(false);
+      if (mine === seqRef.current) setLoading(false);
     }
   };
   return { loading, error, run };

@@ -89,13 +89,13 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [infoError, setInfoError] = useState<AppError | null>(null);
 
-  // `current` is the latest value (also between two quick changes, before a
-  // re-render); `seq` drops answers that a newer request has overtaken.
-  const current = useRef<Settings>(DEFAULT_SETTINGS);
-  const seq = useRef(0);
+  // `currentRef` is the latest value (also between two quick changes, before a
+  // re-render); `seqRef` drops answers that a newer request has overtaken.
+  const currentRef = useRef<Settings>(DEFAULT_SETTINGS);
+  const seqRef = useRef(0);
 
   const applySettings = (s: Settings) => {
-    current.current = s;
+    currentRef.current = s;
     setSettings(s);
     applyTheme(s.theme);
     applyLanguage(s.language);
@@ -104,30 +104,31 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
   useEffect(() => {
     applySettings(DEFAULT_SETTINGS);
     if (!hasBackend()) return;
-    const mine = ++seq.current;
+    const mine = ++seqRef.current;
     api.settingsGet().then(
       (s) => {
-        if (mine === seq.current) applySettings(s);
+        if (mine === seqRef.current) applySettings(s);
       },
       (e) => {
         const err = toAppError(e);
         toast.push({ kind: 'error', title: t('settings.loadFailed'), detail: err.message });
       },
     );
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- loads the settings once, at start-up
   }, []);
 
   const update = useCallback(
     async (patch: Partial<Settings>) => {
-      const previous = current.current;
+      const previous = currentRef.current;
       const next = { ...previous, ...patch };
       applySettings(next); // instant feedback
       if (!hasBackend()) return;
-      const mine = ++seq.current;
+      const mine = ++seqRef.current;
       try {
         const saved = await api.settingsSet(next);
-        if (mine === seq.current) applySettings(saved);
+        if (mine === seqRef.current) applySettings(saved);
       } catch (e) {
-        if (mine === seq.current) applySettings(previous);
+        if (mine === seqRef.current) applySettings(previous);
         toast.push({ kind: 'error', title: t('settings.saveFailed', { message: toAppError(e).message }) });
       }
     },
@@ -138,7 +139,7 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
     setInfoError(null);
     api.appInfo().then(setInfo, (e) => setInfoError(toAppError(e)));
   }, []);
-  useEffect(reloadInfo, []);
+  useEffect(reloadInfo, [reloadInfo]);
 
   // connections
   const [list, setList] = useState<Connection[] | null>(null);
@@ -158,7 +159,7 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
   }, []);
   useEffect(() => {
     void reload();
-  }, []);
+  }, [reload]);
 
   const upsert = useCallback((c: Connection) => {
     setList((l) => [...(l ?? []).filter((x) => x.id !== c.id), c].sort(byName));

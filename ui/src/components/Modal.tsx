@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { useLatestRef } from '../app/useLatestRef';
 import { useT } from '../i18n';
 import { Icon } from './Icon';
 
@@ -41,8 +42,7 @@ export function Modal({
   const t = useT();
   const panel = useRef<HTMLDivElement>(null);
   const titleId = useRef(`modal-title-${++titleSeq}`).current;
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
+  const onCloseRef = useLatestRef(onClose);
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
@@ -64,6 +64,7 @@ export function Modal({
       document.body.classList.remove('modal-open');
       if (previous && document.contains(previous)) previous.focus();
     };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- focus and listeners are set up once, when the dialog opens
   }, []);
 
   const onKeyDown = (e: KeyboardEvent) => {

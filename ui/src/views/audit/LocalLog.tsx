@@ -51,6 +51,7 @@ export function LocalLog() {
   useEffect(() => {
     setExpanded(new Set());
     void load(0);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- reloads from the first page when a filter changes
   }, [platform, result, query]);
 
   const filtered = Boolean(platform || result || query);

@@ -46,6 +46,7 @@ export function TeamTrail() {
 
   useEffect(() => {
     void load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- reloads when a filter changes
   }, [platform, query, since, until]);
 
   const broken = new Set(report?.breaks.map((b) => b.seq) ?? []);

@@ -61,6 +61,7 @@ function Dashboard({ connections }: { connections: Connection[] }) {
       live = false;
       for (const stop of stops) void stop().catch(() => {});
     };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- re-subscribes only when the set of connections (ids and names) changes
   }, [ids]);
 
   const refresh = async () => {

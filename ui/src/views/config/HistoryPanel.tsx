@@ -39,24 +39,25 @@ export function HistoryPanel({ connId, keyName, current, onRolledBack }: Props) 
   const [busy, setBusy] = useState(false);
   const [writeError, setWriteError] = useState<AppError | null>(null);
   const [conflict, setConflict] = useState<{ theirs: KeyValue | null; entry: HistoryEntry } | null>(null);
-  const seq = useRef(0);
+  const seqRef = useRef(0);
 
   const load = async () => {
-    const mine = ++seq.current;
+    const mine = ++seqRef.current;
     setLoading(true);
     setError(null);
     try {
       const h = await api.configHistory(connId, keyName, HISTORY_LIMIT);
-      if (mine === seq.current) setHistory(h);
+      if (mine === seqRef.current) setHistory(h);
     } catch (e) {
-      if (mine === seq.current) setError(toAppError(e));
+      if (mine === seqRef.current) setError(toAppError(e));
     } finally {
-      if (mine === seq.current) setLoading(false);
+      if (mine === seqRef.current) setLoading(false);
     }
   };
 
   useEffect(() => {
     void load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- reloads when the key or its revision changes
   }, [keyName, current?.meta.mod_revision]);
 
   const doRollback = async (entry: HistoryEntry, expected: number) => {

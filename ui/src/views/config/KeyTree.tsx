@@ -46,13 +46,13 @@ function Spacer({ rows }: { rows: number }) {
 
 export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, onActivate, onExpand, onLoadMore, onRetry, flatPrefix, label }: Props) {
   const t = useT();
-  const scroller = useRef<HTMLDivElement>(null);
+  const scrollerRef = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(600);
-  const frame = useRef(0);
+  const frameRef = useRef(0);
 
   useLayoutEffect(() => {
-    const el = scroller.current;
+    const el = scrollerRef.current;
     if (!el) return;
     const measure = () => setViewport(el.clientHeight || 600);
     measure();
@@ -66,12 +66,13 @@ export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, 
   // Next pages: any "more" row within the window plus a prefetch margin.
   useEffect(() => {
     for (const dir of dirsToLoad(rows, start, end + PREFETCH)) onLoadMore(dir);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- asks for pages when the rows or the window move, not when the parent's callback is re-created
   }, [rows, start, end]);
 
   const selIndex = selected ? rows.findIndex((r) => r.type === 'entry' && r.entry.key === selected) : -1;
 
   const scrollToIndex = (i: number) => {
-    const el = scroller.current;
+    const el = scrollerRef.current;
     if (!el) return;
     const top = i * ROW_H;
     if (top < el.scrollTop) el.scrollTop = top;
@@ -142,7 +143,7 @@ export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, 
   return (
     <div
       class="cfg-tree"
-      ref={scroller}
+      ref={scrollerRef}
       role="tree"
       aria-label={label}
       tabIndex={0}
@@ -152,8 +153,8 @@ export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, 
       onKeyDown={onKeyDown}
       onScroll={(e) => {
         const top = (e.currentTarget as HTMLDivElement).scrollTop;
-        cancelAnimationFrame(frame.current);
-        frame.current = requestAnimationFrame(() => setScrollTop(top));
+        cancelAnimationFrame(frameRef.current);
+        frameRef.current = requestAnimationFrame(() => setScrollTop(top));
       }}
     >
       <Spacer rows={start} />

@@ -67,7 +67,7 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
   const [busy, setBusy] = useState(false);
   const [writeError, setWriteError] = useState<AppError | null>(null);
   const [gone, setGone] = useState(false); // deleted while open (or never existed)
-  const seq = useRef(0);
+  const seqRef = useRef(0);
 
   const loadedRev = kv?.meta.mod_revision ?? 0;
   const dirty = kv ? draft !== kv.value : draft !== '' || isNew || gone;
@@ -82,25 +82,26 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
   };
 
   const load = async (quiet = false) => {
-    const mine = ++seq.current;
+    const mine = ++seqRef.current;
     if (!quiet) setLoading(true);
     setLoadError(null);
     try {
       const v = await api.configGet(connId, keyName);
-      if (mine === seq.current) accept(v);
+      if (mine === seqRef.current) accept(v);
     } catch (e) {
       const err = toAppError(e);
-      if (mine !== seq.current) return;
+      if (mine !== seqRef.current) return;
       if (err.code === 'not_found' && quiet) accept(null);
       else setLoadError(err);
     } finally {
-      if (mine === seq.current) setLoading(false);
+      if (mine === seqRef.current) setLoading(false);
     }
   };
 
   useEffect(() => {
     if (isNew) onLoaded(null);
     else void load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- loads on open and on each reload signal only
   }, [reloadSignal]);
 
   // Live validation (debounced) through config_validate.
@@ -133,6 +134,7 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
   const externalNews = external && external.key === keyName && external.revision > loadedRev && !busy && dialog?.type !== 'conflict';
   useEffect(() => {
     if (externalNews && !dirty && !external.deleted) void load(true);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- reacts to a new external revision only
   }, [external?.revision]);
 
   const handle = (res: WriteResult, op: ConflictOp, mine: string | null, fmt: ValueFormat, allowInvalid: boolean, c: string) => {

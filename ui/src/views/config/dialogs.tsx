@@ -436,6 +436,7 @@ export function ExportDialog({ connId, prefix, onClose }: { connId: string; pref
     const u = URL.createObjectURL(new Blob([doc], { type: format === 'json' ? 'application/json' : 'application/yaml' }));
     setUrl(u);
     return () => URL.revokeObjectURL(u);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- a new URL per exported document; the format came with it
   }, [doc]);
 
   const fileName = `${prefix.replace(/^\/+|\/+$/g, '').replace(/[^\w.-]+/g, '_') || 'root'}.${format === 'json' ? 'json' : 'yaml'}`;

@@ -66,10 +66,10 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
   const [form, setFormState] = useState<FormState>(initial);
   // The latest values, also between an input event and the re-render it causes
   // (fast automation can type and click "Save" within one task).
-  const latest = useRef<FormState>(initial);
+  const latestRef = useRef<FormState>(initial);
   const setForm = (next: (f: FormState) => FormState) => {
-    latest.current = next(latest.current);
-    setFormState(latest.current);
+    latestRef.current = next(latestRef.current);
+    setFormState(latestRef.current);
   };
   const [touched, setTouched] = useState<Set<FieldName>>(new Set());
   const [submitted, setSubmitted] = useState(false);
@@ -94,6 +94,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
     id: FIELD_IDS[f],
     'data-testid': FIELD_IDS[f],
     value: form[f] as string,
+    // eslint-disable-next-line react-hooks/refs -- set() reads the ref when the input fires, not during render
     onInput: (e: Event) => set(f, (e.currentTarget as HTMLInputElement).value as never),
     onBlur: touch(f),
     'aria-invalid': shown(f) ? ('true' as const) : undefined,
@@ -108,7 +109,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
   const submit = async () => {
     setSubmitted(true);
     setServerError(null);
-    const current = latest.current;
+    const current = latestRef.current;
     const problems = validateForm(current, otherNames);
     const first = FIELD_ORDER.find((f) => problems[f]);
     if (first) {
@@ -132,7 +133,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
   /** Asks the server for its certificate thumbprint (no credentials sent) for the user to compare and pin. */
   const fetchThumbprint = async () => {
     setTouched((s) => new Set(s).add('vsphereUrl'));
-    const url = latest.current.vsphereUrl.trim();
+    const url = latestRef.current.vsphereUrl.trim();
     if (!url) return;
     setThumbLoading(true);
     setThumbError(null);
@@ -147,7 +148,7 @@ export function ConnectionForm({ mode, initial, otherNames, onSaved, onClose }: 
 
   const loadContexts = async () => {
     setTouched((s) => new Set(s).add('kubeconfig'));
-    const path = latest.current.kubeconfig.trim();
+    const path = latestRef.current.kubeconfig.trim();
     if (!path) return;
     setContextsLoading(true);
     setContextsError(null);

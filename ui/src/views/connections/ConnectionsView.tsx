@@ -47,7 +47,7 @@ export function ConnectionsView() {
 
   useEffect(() => {
     void reload();
-  }, []);
+  }, [reload]);
 
   // "Add a vCenter connection" from a workspace opens the form preset to that kind.
   useEffect(() => {
@@ -55,7 +55,7 @@ export function ConnectionsView() {
       setForm({ mode: 'add', initial: emptyForm(intent.addKind), key: intent.nonce });
       clearIntent();
     }
-  }, [intent]);
+  }, [intent, clearIntent]);
 
   const openAdd = () => setForm({ mode: 'add', initial: emptyForm(), key: Date.now() });
   const openEdit = (c: Connection) => setForm({ mode: 'edit', initial: fromConnection(c), key: Date.now() });

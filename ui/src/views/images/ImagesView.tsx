@@ -61,6 +61,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   useEffect(loadHistory, [loadHistory]);
 
   // Leaving the view cancels a scan of all running containers.
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- cancels the scan of the task that was running, once it ends or the view closes
   useEffect(() => () => void (running && api.imagesCancel(running.task).catch(() => {})), [running?.task]);
 
   const scanRunning = async () => {

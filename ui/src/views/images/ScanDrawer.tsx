@@ -1,6 +1,7 @@
 // Scanning one image: progress while Docker streams the layers, then the
 // report. Closing the drawer (or leaving the view) cancels a running scan.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { useLatestRef } from '../../app/useLatestRef';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
 import type { ScanProgress, ScanReport } from '../../api/types-images';
@@ -25,8 +26,7 @@ export function ScanDrawer({ connId, image, stored, onClose, onScanned }: Props)
   const [result, setResult] = useState<{ id: number; report: ScanReport } | null>(stored ?? null);
   const [error, setError] = useState<AppError | null>(null);
   const [nonce, setNonce] = useState(0);
-  const onScannedRef = useRef(onScanned);
-  onScannedRef.current = onScanned;
+  const onScannedRef = useLatestRef(onScanned);
 
   useEffect(() => {
     if (stored && nonce === 0) return;
@@ -47,7 +47,7 @@ export function ScanDrawer({ connId, image, stored, onClose, onScanned }: Props)
       live = false;
       void api.imagesCancel(task).catch(() => {});
     };
-  }, [connId, image, nonce, stored]);
+  }, [connId, image, nonce, stored, onScannedRef]);
 
   const pct = progressPercent(progress);
   const stage = progress?.stage ?? 'inspecting';

@@ -18,6 +18,7 @@ export function QuotasPanel({ connId, version }: { connId: string; version: numb
   const [error, setError] = useState<AppError | null>(null);
   const [edit, setEdit] = useState<{ department: string; quota: Quota } | null>(null);
   const load = () => api.vmsQuotas(connId).then((q) => (setRows(q), setError(null)), (e) => setError(toAppError(e)));
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- reloads on a connection change or a new version
   useEffect(() => void load(), [connId, version]);
 
   const save = async () => {

@@ -84,7 +84,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
       live = false;
       void stop?.();
     };
-  }, [id]);
+  }, [id, setInventory]);
 
   const changed = (r: VmRequest) => {
     setRequests((list) => (list ? list.map((x) => (x.id === r.id ? r : x)) : list));
