@@ -18,8 +18,12 @@ export function renderHook<P, R>(hook: (props: P) => R, initialProps: P) {
   };
 }
 
-/** Lets pending promises and effects settle (inside act). */
-export const flush = () => act(async () => new Promise<void>((r) => setTimeout(r, 0)));
+/** Lets pending promises, renders and effects settle (a few rounds: an effect's call may answer after the round that ran it). */
+export async function flush(rounds = 3) {
+  for (let i = 0; i < rounds; i++) await act(async () => new Promise<void>((r) => setTimeout(r, 0)));
+}
+
+export { act };
 
 export async function waitFor<T>(fn: () => T | null | undefined | false, ms = 2000): Promise<T> {
   const end = Date.now() + ms;

@@ -1,0 +1,69 @@
+// The one dialog of the Config workspace that is open, if any.
+import { useToast } from '../../components/Toast';
+import { useT } from '../../i18n';
+import { ChangesDialog } from './ChangesDialog';
+import type { DialogName } from './ConfigToolbar';
+import { CompareDialog } from './dialogs/CompareDialog';
+import { DeletePrefixDialog } from './dialogs/DeletePrefixDialog';
+import { ExportDialog } from './dialogs/ExportDialog';
+import { ImportDialog } from './dialogs/ImportDialog';
+import { NewKeyDialog } from './dialogs/NewKeyDialog';
+import { ROOT } from './tree';
+import type { useChanges } from './useChanges';
+
+interface Props {
+  dialog: DialogName;
+  onClose: () => void;
+  connId: string;
+  prefix: string;
+  changes: ReturnType<typeof useChanges>;
+  /** The tree may have changed (a copy, an import, a published change, a deleted prefix). */
+  onTreeChanged: () => void;
+  onCreateKey: (key: string) => void;
+  onPrefixDeleted: (prefix: string) => void;
+}
+
+export function ConfigDialogs({ dialog, onClose, connId: id, prefix, changes, onTreeChanged, onCreateKey, onPrefixDeleted }: Props) {
+  const t = useT();
+  const toast = useToast();
+  return (
+    <>
+      {dialog === 'new' && (
+        <NewKeyDialog
+          prefix={prefix}
+          onClose={onClose}
+          onCreate={(key) => {
+            onClose();
+            onCreateKey(key);
+          }}
+        />
+      )}
+      {dialog === 'changes' && changes.list && (
+        <ChangesDialog
+          connId={id}
+          list={changes.list}
+          onClose={onClose}
+          onChanged={() => {
+            changes.reload();
+            onTreeChanged();
+          }}
+        />
+      )}
+      {dialog === 'compare' && <CompareDialog connId={id} initialLeft={prefix === ROOT ? '/app/dev/' : prefix} onClose={onClose} onCopied={onTreeChanged} />}
+      {dialog === 'export' && <ExportDialog connId={id} prefix={prefix} onClose={onClose} />}
+      {dialog === 'import' && <ImportDialog connId={id} prefix={prefix} onClose={onClose} onImported={onTreeChanged} />}
+      {dialog === 'deletePrefix' && (
+        <DeletePrefixDialog
+          connId={id}
+          prefix={prefix}
+          onClose={onClose}
+          onDeleted={(n) => {
+            onClose();
+            toast.push({ kind: 'ok', title: t('config.deletePrefix.done', { count: n, prefix }) });
+            onPrefixDeleted(prefix);
+          }}
+        />
+      )}
+    </>
+  );
+}
