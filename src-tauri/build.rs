@@ -1,79 +1,102 @@
-// The app manifest lists every command the UI may call; the capability file
-// grants them to the main window only. Anything not listed is refused by Tauri.
-const COMMANDS: &[&str] = &[
-    "app_info",
-    "settings_get",
-    "settings_set",
-    "connections_list",
-    "connection_save",
-    "connection_delete",
-    "connection_test",
-    "kube_contexts",
-    "vsphere_thumbprint",
-    "audit_list",
-    "audit_team",
-    "vms_store_status",
-    "vms_withdraw",
-    "vms_edit",
-    "vms_extend",
-    "vms_decide_extension",
-    "config_changes",
-    "config_change_propose",
-    "config_change_review",
-    "config_change_publish",
-    "clusters_health",
-    "clusters_cached",
-    "clusters_watch",
-    "clusters_unwatch",
-    "clusters_details",
-    "clusters_apply",
-    "images_inventory",
-    "images_cached",
-    "images_scan",
-    "images_scan_running",
-    "images_cancel",
-    "images_history",
-    "images_report",
-    "images_export",
-    "advisories_import",
-    "images_policy",
-    "images_set_policy",
-    "vms_settings",
-    "vms_set_settings",
-    "vms_inventory",
-    "vms_cached",
-    "vms_requests",
-    "vms_submit",
-    "vms_decide",
-    "vms_provision",
-    "vms_lifecycle",
-    "vms_compliance",
-    "vms_compliance_export",
-    "vms_quotas",
-    "vms_set_quota",
-    "vms_watch",
-    "vms_unwatch",
-    "config_tree",
-    "config_count",
-    "config_search",
-    "config_get",
-    "config_validate",
-    "config_put",
-    "config_delete",
-    "config_delete_preview",
-    "config_delete_prefix",
-    "config_history",
-    "config_rollback",
-    "config_compare",
-    "config_copy",
-    "config_export",
-    "config_import_preview",
-    "config_import",
-    "config_watch",
-    "config_unwatch",
-];
+//! The IPC contract is declared once: the `#[tauri::command]` functions in
+//! src/commands/*.rs. From them this script derives everything Tauri needs at
+//! build time, so adding a command needs no list edited by hand:
+//! - the app manifest (the commands Tauri will route; anything else is refused),
+//! - capabilities/main-window.json (the main window may call exactly these),
+//! - $OUT_DIR/commands.rs, the `collect_commands!` list lib.rs includes (the
+//!   invoke handler and the TypeScript bindings in ui/src/api/bindings.ts).
+//!
+//! See docs/adding-a-command.md.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+const COMMANDS_DIR: &str = "src/commands";
+const CAPABILITY: &str = "capabilities/main-window.json";
+
+/// Permissions the window holds besides the app's own commands: listening to
+/// events (the channels of watches and progress use them). Nothing else.
+const CORE_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten"];
+
+struct Command {
+    module: String,
+    name: String,
+}
 
 fn main() {
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)))
+    println!("cargo:rerun-if-changed={COMMANDS_DIR}");
+    let commands = match scan(Path::new(COMMANDS_DIR)) {
+        Ok(c) => c,
+        Err(e) => panic!("reading {COMMANDS_DIR}: {e}"),
+    };
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    write_if_changed(&Path::new(&out_dir).join("commands.rs"), &collect_list(&commands));
+    write_if_changed(Path::new(CAPABILITY), &capability(&commands));
+
+    // The manifest wants a 'static list; a build script runs once, so leak it.
+    let names: &'static [&'static str] =
+        Vec::leak(commands.iter().map(|c| &*String::leak(c.name.clone())).collect::<Vec<&'static str>>());
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(names)))
         .expect("failed to run the Tauri build script");
+}
+
+/// Every `#[tauri::command]` function in the command modules, in file then
+/// source order. A command is `pub fn` or `pub async fn` right after its
+/// attributes (the attribute lines may include `#[specta::specta]`).
+fn scan(dir: &Path) -> std::io::Result<Vec<Command>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    let mut commands = Vec::new();
+    for file in files.iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+        let module = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let text = std::fs::read_to_string(file)?;
+        let mut pending = false;
+        for line in text.lines().map(str::trim) {
+            if line == "#[tauri::command]" {
+                pending = true;
+                continue;
+            }
+            if !pending || line.starts_with("#[") || line.starts_with("///") {
+                continue;
+            }
+            pending = false;
+            let rest = line.strip_prefix("pub async fn ").or_else(|| line.strip_prefix("pub fn "));
+            let Some(rest) = rest else {
+                panic!("{}: #[tauri::command] must be followed by `pub fn` or `pub async fn`, found: {line}", file.display())
+            };
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            commands.push(Command { module: module.clone(), name });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for c in &commands {
+        assert!(seen.insert(&c.name), "command {} is declared twice", c.name);
+    }
+    Ok(commands)
+}
+
+fn collect_list(commands: &[Command]) -> String {
+    let mut s = String::from("// Generated by build.rs from src/commands/*.rs; do not edit.\ntauri_specta::collect_commands![\n");
+    for c in commands {
+        let _ = writeln!(s, "    crate::commands::{}::{},", c.module, c.name);
+    }
+    s.push(']');
+    s
+}
+
+fn capability(commands: &[Command]) -> String {
+    let mut permissions: Vec<String> = CORE_PERMISSIONS.iter().map(|p| p.to_string()).collect();
+    permissions.extend(commands.iter().map(|c| format!("allow-{}", c.name.replace('_', "-"))));
+    let list = permissions.iter().map(|p| format!("    \"{p}\"")).collect::<Vec<_>>().join(",\n");
+    format!(
+        "{{\n  \"$schema\": \"../gen/schemas/desktop-schema.json\",\n  \"identifier\": \"main-window\",\n  \"description\": \"Generated by build.rs from src/commands: the Opsdeck window may call the Opsdeck commands and nothing else: no shell, no file system, no HTTP from the web view.\",\n  \"windows\": [\n    \"main\"\n  ],\n  \"permissions\": [\n{list}\n  ]\n}}\n"
+    )
+}
+
+fn write_if_changed(path: &Path, content: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(content) {
+        if let Err(e) = std::fs::write(path, content) {
+            panic!("writing {}: {e}", path.display());
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! map its errors to [`error::UiError`].
 
 mod commands;
+pub mod contract;
 mod error;
 mod logging;
 
@@ -26,78 +27,7 @@ pub fn run() {
         .manage(commands::clusters::ClusterWatches::default())
         .manage(commands::vms::VmWatches::default())
         .manage(commands::images::ScanTasks::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::app::app_info,
-            commands::app::settings_get,
-            commands::app::settings_set,
-            commands::connections::connections_list,
-            commands::connections::connection_save,
-            commands::connections::connection_delete,
-            commands::connections::connection_test,
-            commands::connections::kube_contexts,
-            commands::connections::vsphere_thumbprint,
-            commands::audit::audit_list,
-            commands::audit::audit_team,
-            commands::clusters::clusters_health,
-            commands::clusters::clusters_cached,
-            commands::clusters::clusters_watch,
-            commands::clusters::clusters_unwatch,
-            commands::clusters::clusters_details,
-            commands::clusters::clusters_apply,
-            commands::images::images_inventory,
-            commands::images::images_cached,
-            commands::images::images_scan,
-            commands::images::images_scan_running,
-            commands::images::images_cancel,
-            commands::images::images_history,
-            commands::images::images_report,
-            commands::images::images_export,
-            commands::images::advisories_import,
-            commands::images::images_policy,
-            commands::images::images_set_policy,
-            commands::vms::vms_settings,
-            commands::vms::vms_store_status,
-            commands::vms::vms_withdraw,
-            commands::vms::vms_edit,
-            commands::vms::vms_extend,
-            commands::vms::vms_decide_extension,
-            commands::vms::vms_set_settings,
-            commands::vms::vms_inventory,
-            commands::vms::vms_cached,
-            commands::vms::vms_requests,
-            commands::vms::vms_submit,
-            commands::vms::vms_decide,
-            commands::vms::vms_provision,
-            commands::vms::vms_lifecycle,
-            commands::vms::vms_compliance,
-            commands::vms::vms_compliance_export,
-            commands::vms::vms_quotas,
-            commands::vms::vms_set_quota,
-            commands::vms::vms_watch,
-            commands::vms::vms_unwatch,
-            commands::config::config_tree,
-            commands::config::config_changes,
-            commands::config::config_change_propose,
-            commands::config::config_change_review,
-            commands::config::config_change_publish,
-            commands::config::config_count,
-            commands::config::config_search,
-            commands::config::config_get,
-            commands::config::config_validate,
-            commands::config::config_put,
-            commands::config::config_delete,
-            commands::config::config_delete_preview,
-            commands::config::config_delete_prefix,
-            commands::config::config_history,
-            commands::config::config_rollback,
-            commands::config::config_compare,
-            commands::config::config_copy,
-            commands::config::config_export,
-            commands::config::config_import_preview,
-            commands::config::config_import,
-            commands::config::config_watch,
-            commands::config::config_unwatch,
-        ])
+        .invoke_handler(contract::builder().invoke_handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         fatal(&format!("the window could not be started: {e}"));

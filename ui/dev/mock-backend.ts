@@ -9,13 +9,18 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
   AppError,
   AuditEntry,
-  AuditFilter,
+  AuditFilter_Deserialize,
   Connection,
-  ConnectionInput,
+  ConnectionInput_Deserialize,
+  ConnectionSpec,
+  ConnectionSpec_Deserialize,
+  TlsFiles,
+  TlsFiles_Deserialize,
   Settings,
   TestOutcome,
 } from '../src/api/types';
 import { etcdHandlers } from './mock-etcd';
+import { installMockBackend, type MockCommands } from '../src/api/client';
 
 const params = new URLSearchParams(location.search);
 const delay = Number(params.get('delay') ?? 180);
@@ -91,6 +96,7 @@ let connections: Connection[] = empty
           endpoints: ['http://10.20.0.11:2379', 'http://10.20.0.12:2379', 'http://10.20.0.13:2379'],
           tls: null,
           username: 'opsdeck',
+          allow_plaintext: false,
         },
         has_secret: true,
         created_at: ago(60 * 24 * 3),
@@ -100,7 +106,7 @@ let connections: Connection[] = empty
       {
         id: uuid(),
         name: 'legacy-etcd',
-        spec: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], tls: null, username: null },
+        spec: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], tls: null, username: null, allow_plaintext: false },
         has_secret: false,
         created_at: ago(60 * 24),
         updated_at: ago(60 * 24),
@@ -157,7 +163,31 @@ function targetOf(c: Connection): string {
   return s.kind === 'vsphere' ? s.url : s.kind === 'docker' ? s.host : s.kind === 'kubernetes' ? s.kubeconfig : s.endpoints.join(',');
 }
 
-function save(input: ConnectionInput): Connection {
+/** The spec as the backend stores it: every field present, endpoints split. */
+function normalised(s: ConnectionSpec_Deserialize): ConnectionSpec {
+  switch (s.kind) {
+    case 'vsphere':
+      return { ...s, thumbprint: s.thumbprint ?? null };
+    case 'docker':
+      return { ...s, tls: s.tls ? tlsFiles(s.tls) : null, allow_plaintext: s.allow_plaintext ?? false };
+    case 'kubernetes':
+      return { ...s, contexts: s.contexts ?? [] };
+    case 'etcd':
+      return {
+        ...s,
+        endpoints: s.endpoints.flatMap((e) => e.split(/[,\s]+/)).filter(Boolean),
+        tls: s.tls ? tlsFiles(s.tls) : null,
+        username: s.username ?? null,
+        allow_plaintext: s.allow_plaintext ?? false,
+      };
+  }
+}
+
+function tlsFiles(t: TlsFiles_Deserialize): TlsFiles {
+  return { ca_file: t.ca_file ?? null, cert_file: t.cert_file ?? null, key_file: t.key_file ?? null };
+}
+
+function save(input: ConnectionInput_Deserialize): Connection {
   const name = input.name.trim();
   if (!name) throw err('invalid_input', 'name: required');
   if (connections.some((c) => c.name === name && c.id !== input.id)) {
@@ -168,7 +198,7 @@ function save(input: ConnectionInput): Connection {
   }
   const existing = connections.find((c) => c.id === input.id);
   if (input.id && !existing) throw err('not_found', `no connection with id ${input.id}`);
-  const spec = input.spec.kind === 'etcd' ? { ...input.spec, endpoints: input.spec.endpoints.flatMap((e) => e.split(/[,\s]+/)).filter(Boolean) } : input.spec;
+  const spec = normalised(input.spec);
   const c: Connection = {
     id: existing?.id ?? uuid(),
     name,
@@ -206,7 +236,7 @@ function test(id: string): TestOutcome {
   return outcome;
 }
 
-function auditList(f: AuditFilter) {
+function auditList(f: AuditFilter_Deserialize) {
   if (broken) throw err('storage', 'local database: database is locked');
   const text = f.text?.toLowerCase() ?? '';
   const rows = audit.filter(
@@ -215,43 +245,43 @@ function auditList(f: AuditFilter) {
       (!f.result || e.result === f.result) &&
       (!text || [e.target, e.action, e.actor, e.detail].some((x) => x.toLowerCase().includes(text))),
   );
-  return { entries: rows.slice(f.offset, f.offset + f.limit), total: rows.length };
+  const offset = f.offset ?? 0;
+  return { entries: rows.slice(offset, offset + (f.limit ?? 100)), total: rows.length };
 }
 
-const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {
-  app_info: () => ({
+const mock: MockCommands = {
+  appInfo: () => ({
     version: '0.1.0-mock',
     data_dir: '/home/ops/.local/share/opsdeck',
     database: '/home/ops/.local/share/opsdeck/opsdeck.db',
     keychain: 'Secret Service (mock)',
   }),
-  settings_get: () => settings,
-  settings_set: (a) => {
-    settings = a.settings as Settings;
+  settingsGet: () => settings,
+  settingsSet: (next) => {
+    settings = next;
     addAudit('app', 'settings', 'settings.set', true, `theme=${settings.theme} language=${settings.language}`);
     return settings;
   },
-  connections_list: () => {
+  connectionsList: () => {
     if (broken) throw err('storage', 'local database: unable to open database file /home/ops/.local/share/opsdeck/opsdeck.db');
     return connections;
   },
-  connection_save: (a) => save(a.input as ConnectionInput),
-  connection_delete: (a) => {
-    const c = connections.find((x) => x.id === a.id);
-    if (!c) throw err('not_found', `no connection with id ${String(a.id)}`);
-    connections = connections.filter((x) => x.id !== a.id);
+  connectionSave: (input) => save(input),
+  connectionDelete: (id) => {
+    const c = connections.find((x) => x.id === id);
+    if (!c) throw err('not_found', `no connection with id ${id}`);
+    connections = connections.filter((x) => x.id !== id);
     addAudit(c.spec.kind, targetOf(c), 'connection.delete', true, `deleted ${c.name}`);
     return null;
   },
-  connection_test: (a) => test(String(a.id)),
-  kube_contexts: (a) => {
-    const path = String(a.path);
+  connectionTest: (id) => test(id),
+  kubeContexts: (path) => {
     if (path.includes('missing')) throw err('not_found', `kubeconfig ${path}: no such file`);
     return ['prod-eu-1', 'prod-us-1', 'staging', 'kind-dev'];
   },
-  audit_list: (a) => auditList(a.filter as AuditFilter),
-  config_changes: () => ({ changes: [], problems: [], protected: [] }),
-  audit_team: () => {
+  auditList: (filter) => auditList(filter),
+  configChanges: () => ({ changes: [], problems: [], protected: [] }),
+  auditTeam: () => {
     throw err('invalid_input', 'no team store is set: choose a shared etcd store in the VM settings');
   },
   ...etcdHandlers({
@@ -267,12 +297,10 @@ const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {
   }),
 };
 
-mockIPC(async (cmd, args) => {
-  const handler = handlers[cmd];
-  const extra = cmd === 'connection_test' ? 900 : cmd === 'config_validate' ? -delay + 20 : 0;
-  await new Promise((r) => setTimeout(r, delay + extra));
-  if (!handler) throw `command ${cmd} not found`;
-  return handler((args ?? {}) as Record<string, unknown>);
+// The window looks like Tauri's (so Channels work); the calls go to `mock`.
+mockIPC(() => {
+  throw 'the mock backend answers through installMockBackend';
 });
+installMockBackend(mock, (name) => (name === 'connectionTest' ? delay + 900 : name === 'configValidate' ? 20 : delay));
 
 console.info('[opsdeck] mock backend active');

@@ -21,6 +21,7 @@ import type {
   WatchEvent,
   WriteResult,
 } from '../src/api/types';
+import type { MockCommands } from '../src/api/client';
 
 interface Kv {
   value: string;
@@ -330,10 +331,7 @@ function plan(prefix: string, document: string): ImportPlan & { values: Record<s
 
 // ---- commands --------------------------------------------------------------------
 
-export function etcdHandlers(ctx: Ctx): Record<string, (a: Record<string, unknown>) => unknown> {
-  const s = (a: Record<string, unknown>, k: string) => String(a[k] ?? '');
-  const n = (a: Record<string, unknown>, k: string) => Number(a[k] ?? 0);
-  const conn = (a: Record<string, unknown>) => ctx.check(s(a, 'connectionId'));
+export function etcdHandlers(ctx: Ctx): MockCommands {
   const conflict = (key: string): WriteResult => ({ status: 'conflict', current: keyValue(key) });
 
   const guardedPut = (key: string, value: string, expected: number): WriteResult => {
@@ -354,76 +352,65 @@ export function etcdHandlers(ctx: Ctx): Record<string, (a: Record<string, unknow
   ctx.audit('/app/prod/db', 'config.put', 'raise the pool for the spring sale · mod_revision 0 → 80');
   ctx.audit(CONFLICT_KEY, 'config.put', 'timeouts back to 3 s after the incident INC-2291');
   return {
-    config_tree: (a) => (conn(a), tree(s(a, 'prefix'), (a.cursor as string | null) ?? null, n(a, 'limit'))),
-    config_count: (a) => (conn(a), under(s(a, 'prefix')).length),
-    config_search: (a) => {
-      conn(a);
-      const prefix = s(a, 'prefix');
-      const text = s(a, 'text').trim().toLowerCase();
-      if (!text) throw err('invalid_input', 'search: type part of a key');
+    configTree: (connectionId, prefix, cursor, limit) => (ctx.check(connectionId), tree(prefix, cursor, limit)),
+    configCount: (connectionId, prefix) => (ctx.check(connectionId), under(prefix).length),
+    configSearch: (connectionId, prefix, text, limit) => {
+      ctx.check(connectionId);
+      const needle = text.trim().toLowerCase();
+      if (!needle) throw err('invalid_input', 'search: type part of a key');
       const out: TreeEntry[] = [];
       for (const key of under(prefix)) {
-        if (key.slice(prefix.length).toLowerCase().includes(text)) {
+        if (key.slice(prefix.length).toLowerCase().includes(needle)) {
           out.push({ name: key.slice(key.lastIndexOf('/') + 1), key, is_dir: false, meta: meta(key, store.get(key)!) });
-          if (out.length >= n(a, 'limit')) break;
+          if (out.length >= limit) break;
         }
       }
       return out;
     },
-    config_get: (a) => {
-      conn(a);
-      const kv = keyValue(s(a, 'key'));
-      if (!kv) throw err('not_found', `key ${s(a, 'key')} not found (deleted or never created)`);
+    configGet: (connectionId, key) => {
+      ctx.check(connectionId);
+      const kv = keyValue(key);
+      if (!kv) throw err('not_found', `key ${key} not found (deleted or never created)`);
       return kv;
     },
-    config_validate: (a) => {
-      const value = s(a, 'value');
-      const f = (a.format as ValueFormat | null) ?? detect(value);
-      return validateAs(value, f);
-    },
-    config_put: (a) => {
-      conn(a);
-      const key = s(a, 'key');
-      const value = s(a, 'value');
-      const format = a.format as ValueFormat;
+    configValidate: (value, format) => validateAs(value, format ?? detect(value)),
+    configPut: (connectionId, key, value, expectedModRevision, format, allowInvalid, comment) => {
+      ctx.check(connectionId);
       if (key.includes('readonly')) throw err('forbidden', `etcd RBAC: user "opsdeck" has no write permission on ${key}`);
       if (enc.encode(value).length > 1_500_000) throw err('invalid_input', 'value: larger than the etcd request limit (1.5 MiB)');
-      if (!a.allowInvalid) {
+      if (!allowInvalid) {
         const v = validateAs(value, format);
         if (!v.ok) throw err('invalid_input', `value is not valid ${format}: ${v.error} (line ${v.line}, column ${v.column})`);
       }
-      const res = guardedPut(key, value, n(a, 'expectedModRevision'));
-      if (res.status === 'written') ctx.audit(key, 'config.put', `${a.comment ? `${String(a.comment)} · ` : ''}mod_revision ${n(a, 'expectedModRevision')} → ${res.meta.mod_revision}`);
+      const res = guardedPut(key, value, expectedModRevision);
+      if (res.status === 'written') ctx.audit(key, 'config.put', `${comment ? `${comment} · ` : ''}mod_revision ${expectedModRevision} → ${res.meta.mod_revision}`);
       return res;
     },
-    config_delete: (a) => {
-      conn(a);
-      const key = s(a, 'key');
+    configDelete: (connectionId, key, expectedModRevision, comment) => {
+      ctx.check(connectionId);
       const kv = store.get(key);
-      if (!kv || kv.mod_revision !== n(a, 'expectedModRevision')) return conflict(key);
+      if (!kv || kv.mod_revision !== expectedModRevision) return conflict(key);
       const rev = del(key);
-      ctx.audit(key, 'config.delete', `${String(a.comment ?? '')} · mod_revision ${kv.mod_revision} → deleted at ${rev}`);
+      ctx.audit(key, 'config.delete', `${comment} · mod_revision ${kv.mod_revision} → deleted at ${rev}`);
       return { status: 'written', meta: { ...meta(key, kv), mod_revision: rev, version: 0 }, revision: rev };
     },
-    config_delete_preview: (a) => {
-      conn(a);
-      const all = under(s(a, 'prefix'));
+    configDeletePreview: (connectionId, prefix) => {
+      ctx.check(connectionId);
+      const all = under(prefix);
       return { count: all.length, sample: all.slice(0, 20) };
     },
-    config_delete_prefix: (a) => {
-      conn(a);
-      const prefix = s(a, 'prefix');
+    configDeletePrefix: (connectionId, prefix, expectedCount, comment) => {
+      ctx.check(connectionId);
       const all = under(prefix);
-      if (all.length !== n(a, 'expectedCount'))
-        throw err('invalid_input', `the number of keys under ${prefix} changed since the preview (${n(a, 'expectedCount')} → ${all.length}): preview again`);
+      if (all.length !== expectedCount)
+        throw err('invalid_input', `the number of keys under ${prefix} changed since the preview (${expectedCount} → ${all.length}): preview again`);
       for (const k of all) del(k);
-      ctx.audit(prefix, 'config.delete_prefix', `${String(a.comment ?? '')} · ${all.length} keys`);
+      ctx.audit(prefix, 'config.delete_prefix', `${comment} · ${all.length} keys`);
       return { deleted: all.length };
     },
-    config_history: (a): History => {
-      conn(a);
-      const key = s(a, 'key');
-      const limit = n(a, 'limit') || 50;
+    configHistory: (connectionId, key, limitAsked): History => {
+      ctx.check(connectionId);
+      const limit = limitAsked || 50;
       const h = (history.get(key) ?? []).slice().reverse();
       const first = h[h.length - 1];
       const bulk = key.startsWith('/bench/items/');
@@ -436,20 +423,16 @@ export function etcdHandlers(ctx: Ctx): Record<string, (a: Record<string, unknow
       }));
       return { key, entries: entries.slice(0, limit), compacted_at: compacted, truncated: entries.length > limit, audit: ctx.auditFor(key) };
     },
-    config_rollback: (a) => {
-      conn(a);
-      const key = s(a, 'key');
-      const to = n(a, 'toRevision');
+    configRollback: (connectionId, key, to, expectedModRevision, comment) => {
+      ctx.check(connectionId);
       const target = (history.get(key) ?? []).find((e) => e.mod_revision === to);
       if (!target || target.value === null) throw err('not_found', `revision ${to} of ${key} is not in the history (compacted?)`);
-      const res = guardedPut(key, target.value, n(a, 'expectedModRevision'));
-      if (res.status === 'written') ctx.audit(key, 'config.rollback', `${String(a.comment ?? '')} · to revision ${to}`);
+      const res = guardedPut(key, target.value, expectedModRevision);
+      if (res.status === 'written') ctx.audit(key, 'config.rollback', `${comment} · to revision ${to}`);
       return res;
     },
-    config_compare: (a) => {
-      conn(a);
-      const left = s(a, 'left');
-      const right = s(a, 'right');
+    configCompare: (connectionId, left, right) => {
+      ctx.check(connectionId);
       if (!left.endsWith('/') || !right.endsWith('/')) throw err('invalid_input', 'prefixes must end with "/" (e.g. /app/dev/)');
       const L = new Map(under(left).map((k) => [k.slice(left.length), store.get(k)!]));
       const R = new Map(under(right).map((k) => [k.slice(right.length), store.get(k)!]));
@@ -466,41 +449,35 @@ export function etcdHandlers(ctx: Ctx): Record<string, (a: Record<string, unknow
       const different = both.filter((r) => L.get(r)!.value !== R.get(r)!.value).map(item);
       return { left, right, only_left: onlyLeft, only_right: onlyRight, different, same: both.length - different.length };
     },
-    config_copy: (a) => {
-      conn(a);
-      const from = s(a, 'from');
-      const to = s(a, 'to');
-      const rels = ((a.items as { rel: string }[]) ?? []).map((i) => i.rel);
+    configCopy: (connectionId, from, to, items, comment) => {
+      ctx.check(connectionId);
+      const rels = items.map((i) => i.rel);
       const conflicts = rels.filter((r) => !store.has(from + r));
       if (conflicts.length) return { copied: 0, conflicts };
       for (const r of rels) put(to + r, store.get(from + r)!.value);
-      ctx.audit(to, 'config.copy', `${String(a.comment ?? '')} · ${rels.length} keys from ${from}`);
+      ctx.audit(to, 'config.copy', `${comment} · ${rels.length} keys from ${from}`);
       return { copied: rels.length, conflicts: [] };
     },
-    config_export: (a) => (conn(a), exportDoc(s(a, 'prefix'), a.format === 'yaml' ? 'yaml' : 'json')),
-    config_import_preview: (a) => {
-      conn(a);
-      const { values: _v, ...p } = plan(s(a, 'prefix'), s(a, 'document'));
+    configExport: (connectionId, prefix, format) => (ctx.check(connectionId), exportDoc(prefix, format)),
+    configImportPreview: (connectionId, prefix, document) => {
+      ctx.check(connectionId);
+      const { values: _v, ...p } = plan(prefix, document);
       return p;
     },
-    config_import: (a) => {
-      conn(a);
-      const prefix = s(a, 'prefix');
-      const p = plan(prefix, s(a, 'document'));
+    configImport: (connectionId, prefix, document, comment) => {
+      ctx.check(connectionId);
+      const p = plan(prefix, document);
       const todo = [...p.creates, ...p.updates];
       for (const rel of todo) put(prefix + rel, p.values[rel]);
-      ctx.audit(prefix, 'config.import', `${String(a.comment ?? '')} · ${todo.length} keys`);
+      ctx.audit(prefix, 'config.import', `${comment} · ${todo.length} keys`);
       const { values: _v, ...planOut } = p;
       return { applied: todo.length, batches: Math.max(1, Math.ceil(todo.length / 128)), plan: planOut };
     },
-    config_watch: (a) => {
-      conn(a);
+    configWatch: (connectionId, prefix, channel) => {
+      ctx.check(connectionId);
       const id = ++watchSeq;
-      const channel = a.onEvent as { id: number };
-      let index = 0;
-      const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
-      const send: Listener = (ev) => internals.runCallback(channel.id, { message: ev, index: index++ });
-      watchers.set(id, { prefix: s(a, 'prefix'), send });
+      const send: Listener = (ev) => channel.onmessage(ev);
+      watchers.set(id, { prefix, send });
       if (ctx.params.has('watchfail') || ctx.params.has('compact')) {
         setTimeout(() => {
           if (!watchers.has(id)) return;
@@ -512,12 +489,12 @@ export function etcdHandlers(ctx: Ctx): Record<string, (a: Record<string, unknow
           watchers.delete(id);
         }, 6000);
       }
-      console.info(`[opsdeck mock] watch ${id} on ${s(a, 'prefix')}`);
+      console.info(`[opsdeck mock] watch ${id} on ${prefix}`);
       return id;
     },
-    config_unwatch: (a) => {
-      watchers.delete(n(a, 'watchId'));
-      console.info(`[opsdeck mock] unwatch ${n(a, 'watchId')}`);
+    configUnwatch: (watchId) => {
+      watchers.delete(watchId);
+      console.info(`[opsdeck mock] unwatch ${watchId}`);
       return null;
     },
   };

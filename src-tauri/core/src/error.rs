@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Stable error categories shared by the UI (see docs/ipc.md) and the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidInput,
@@ -20,10 +20,29 @@ pub enum ErrorCode {
     Unsupported,
     /// Someone else changed the object first (two approvers, a stale revision).
     Conflict,
+    /// The user stopped the operation (a cancelled scan, a closed view).
+    Cancelled,
     Internal,
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the docs (the UI gets this list generated).
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::InvalidInput,
+        ErrorCode::NotFound,
+        ErrorCode::Unreachable,
+        ErrorCode::Auth,
+        ErrorCode::Forbidden,
+        ErrorCode::Tls,
+        ErrorCode::Timeout,
+        ErrorCode::Keychain,
+        ErrorCode::Storage,
+        ErrorCode::Unsupported,
+        ErrorCode::Conflict,
+        ErrorCode::Cancelled,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidInput => "invalid_input",
@@ -37,6 +56,7 @@ impl ErrorCode {
             ErrorCode::Storage => "storage",
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Cancelled => "cancelled",
             ErrorCode::Internal => "internal",
         }
     }
@@ -71,6 +91,9 @@ pub enum Error {
     /// Someone else changed the object first; reload and decide again.
     #[error("{0}")]
     Conflict(String),
+    /// The user stopped it; nothing failed.
+    #[error("{0}")]
+    Cancelled(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -89,6 +112,7 @@ impl Error {
             Error::Storage(_) => ErrorCode::Storage,
             Error::Unsupported(_) => ErrorCode::Unsupported,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Cancelled(_) => ErrorCode::Cancelled,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -112,6 +136,7 @@ impl Error {
             Error::Storage(m) => Error::Storage(add(m)),
             Error::Unsupported(m) => Error::Unsupported(add(m)),
             Error::Conflict(m) => Error::Conflict(add(m)),
+            Error::Cancelled(m) => Error::Cancelled(add(m)),
             Error::Internal(m) => Error::Internal(add(m)),
         }
     }
@@ -141,4 +166,21 @@ pub async fn with_timeout<T>(
         Ok(r) => r,
         Err(_) => Err(Error::Timeout { what: what.into(), secs: limit.as_secs().max(1) }),
     }
+}
+
+/// The messages of `e`'s causes (its `source()` chain), outermost first,
+/// skipping any that repeat the text above them.
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut above = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !above.contains(&text) {
+            out.push(text.clone());
+        }
+        above = text;
+        next = cause.source();
+    }
+    out
 }

@@ -5,6 +5,7 @@ use tauri::State;
 use crate::error::{UiError, UiResult};
 
 #[tauri::command]
+#[specta::specta]
 pub async fn audit_list(backend: State<'_, Backend>, filter: AuditFilter) -> UiResult<AuditPage> {
     if filter.text.as_ref().is_some_and(|t| t.len() > 256) {
         return Err(UiError::invalid("search text: at most 256 characters"));
@@ -15,6 +16,7 @@ pub async fn audit_list(backend: State<'_, Backend>, filter: AuditFilter) -> UiR
 /// The team's audit trail in its etcd (the team store of the VM settings),
 /// verified whole, then filtered; breaks are always all of them.
 #[tauri::command]
+#[specta::specta]
 pub async fn audit_team(
     backend: State<'_, Backend>,
     filter: opsdeck_core::team::trail::TrailFilter,

@@ -15,6 +15,7 @@ use crate::error::{UiError, UiResult};
 
 /// Checks a Kubernetes connection's contexts now (and caches the result).
 #[tauri::command]
+#[specta::specta]
 pub async fn clusters_health(backend: State<'_, Backend>, connection_id: String) -> UiResult<Vec<ClusterHealth>> {
     check_id(&connection_id)?;
     Ok(backend.cluster_health(&connection_id).await?)
@@ -22,6 +23,7 @@ pub async fn clusters_health(backend: State<'_, Backend>, connection_id: String)
 
 /// The last cached health of a connection, shown at start with its age.
 #[tauri::command]
+#[specta::specta]
 pub async fn clusters_cached(backend: State<'_, Backend>, connection_id: String) -> UiResult<Option<Snapshot<Vec<ClusterHealth>>>> {
     check_id(&connection_id)?;
     Ok(backend.cached_cluster_health(&connection_id).await?)
@@ -32,6 +34,7 @@ pub type ClusterWatches = Watches<LiveHandle>;
 
 /// Live health of a connection's contexts, streamed on `on_event`.
 #[tauri::command]
+#[specta::specta]
 pub async fn clusters_watch(
     backend: State<'_, Backend>,
     watches: State<'_, ClusterWatches>,
@@ -48,18 +51,21 @@ pub async fn clusters_watch(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn clusters_unwatch(watches: State<'_, ClusterWatches>, watch_id: u32) -> UiResult<()> {
     watches.remove(watch_id);
     Ok(())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn clusters_details(backend: State<'_, Backend>, connection_id: String, context: String) -> UiResult<ClusterDetails> {
     check_id(&connection_id)?;
     Ok(backend.cluster_details(&connection_id, &context).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn clusters_apply(
     backend: State<'_, Backend>,
     connection_id: String,

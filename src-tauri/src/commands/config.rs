@@ -34,6 +34,7 @@ async fn session(backend: &Backend, connection_id: &str) -> UiResult<opsdeck_cor
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_tree(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -46,12 +47,14 @@ pub async fn config_tree(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_count(backend: State<'_, Backend>, connection_id: String, prefix: String) -> UiResult<i64> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_count(&s, &prefix).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_search(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -64,18 +67,21 @@ pub async fn config_search(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_get(backend: State<'_, Backend>, connection_id: String, key: String) -> UiResult<KeyValue> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_get(&s, &key).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn config_validate(value: String, format: Option<ValueFormat>) -> UiResult<Validation> {
     check_value_len(&value)?;
     Ok(format::validate(&value, format))
 }
 
 #[tauri::command]
+#[specta::specta]
 #[allow(clippy::too_many_arguments)]
 pub async fn config_put(
     backend: State<'_, Backend>,
@@ -93,6 +99,7 @@ pub async fn config_put(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_delete(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -105,31 +112,41 @@ pub async fn config_delete(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_delete_preview(backend: State<'_, Backend>, connection_id: String, prefix: String) -> UiResult<DeletePreview> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_delete_preview(&s, &prefix).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_delete_prefix(
     backend: State<'_, Backend>,
     connection_id: String,
     prefix: String,
     expected_count: i64,
     comment: String,
-) -> UiResult<serde_json::Value> {
+) -> UiResult<PrefixDeleted> {
     let s = session(&backend, &connection_id).await?;
     let deleted = backend.config_delete_prefix(&s, &prefix, expected_count, &comment).await?;
-    Ok(serde_json::json!({ "deleted": deleted }))
+    Ok(PrefixDeleted { deleted })
+}
+
+/// How many keys a prefix delete removed.
+#[derive(serde::Serialize, specta::Type)]
+pub struct PrefixDeleted {
+    pub deleted: i64,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_history(backend: State<'_, Backend>, connection_id: String, key: String, limit: usize) -> UiResult<History> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_history(&s, &key, limit).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_rollback(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -143,12 +160,14 @@ pub async fn config_rollback(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_compare(backend: State<'_, Backend>, connection_id: String, left: String, right: String) -> UiResult<PrefixDiff> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_compare(&s, &left, &right).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_copy(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -162,12 +181,14 @@ pub async fn config_copy(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_export(backend: State<'_, Backend>, connection_id: String, prefix: String, format: DocFormat) -> UiResult<String> {
     let s = session(&backend, &connection_id).await?;
     Ok(backend.config_export(&s, &prefix, format).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_import_preview(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -179,6 +200,7 @@ pub async fn config_import_preview(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_import(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -191,6 +213,7 @@ pub async fn config_import(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_watch(
     backend: State<'_, Backend>,
     watches: State<'_, ConfigWatches>,
@@ -209,6 +232,7 @@ pub async fn config_watch(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn config_unwatch(watches: State<'_, ConfigWatches>, watch_id: u32) -> UiResult<()> {
     watches.remove(watch_id);
     Ok(())
@@ -228,6 +252,7 @@ fn check_change_id(id: &str) -> UiResult<()> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_changes(backend: State<'_, Backend>, connection_id: String) -> UiResult<ChangeList> {
     let s = session(&backend, &connection_id).await?;
     let root = backend.team_root_for(&connection_id).await?;
@@ -236,6 +261,7 @@ pub async fn config_changes(backend: State<'_, Backend>, connection_id: String) 
 
 /// Proposes one key's new value (`None` deletes it) as a change request.
 #[tauri::command]
+#[specta::specta]
 pub async fn config_change_propose(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -252,6 +278,7 @@ pub async fn config_change_propose(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_change_review(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -266,6 +293,7 @@ pub async fn config_change_review(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn config_change_publish(backend: State<'_, Backend>, connection_id: String, id: String) -> UiResult<ChangeView> {
     check_change_id(&id)?;
     let s = session(&backend, &connection_id).await?;

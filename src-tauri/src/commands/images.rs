@@ -55,30 +55,33 @@ async fn cancellable<T: Send + 'static>(
     }
     match result {
         Ok(r) => Ok(r?),
-        Err(e) if e.is_cancelled() => Err(UiError { code: opsdeck_core::ErrorCode::InvalidInput, message: "scan cancelled".into() }),
-        Err(e) => Err(UiError::invalid(format!("scan task failed: {e}"))),
+        Err(e) if e.is_cancelled() => Err(opsdeck_core::Error::Cancelled("scan cancelled: nothing was recorded".into()).into()),
+        Err(e) => Err(opsdeck_core::Error::Internal(format!("the scan task stopped unexpectedly: {e}")).into()),
     }
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_inventory(backend: State<'_, Backend>, connection_id: String) -> UiResult<EngineInventory> {
     check_id(&connection_id)?;
     Ok(backend.image_inventory(&connection_id).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_cached(backend: State<'_, Backend>, connection_id: String) -> UiResult<Option<Snapshot<EngineInventory>>> {
     check_id(&connection_id)?;
     Ok(backend.cached_image_inventory(&connection_id).await?)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct ScanResult {
     pub id: i64,
     pub report: ScanReport,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_scan(
     backend: State<'_, Backend>,
     tasks: State<'_, ScanTasks>,
@@ -104,6 +107,7 @@ pub async fn images_scan(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_scan_running(
     backend: State<'_, Backend>,
     tasks: State<'_, ScanTasks>,
@@ -129,6 +133,7 @@ pub async fn images_scan_running(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn images_cancel(tasks: State<'_, ScanTasks>, task: String) -> UiResult<()> {
     check_task(&task)?;
     if let Some(handle) = tasks.running.lock().ok().and_then(|mut r| r.remove(&task)) {
@@ -138,6 +143,7 @@ pub fn images_cancel(tasks: State<'_, ScanTasks>, task: String) -> UiResult<()> 
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_history(backend: State<'_, Backend>, image_id: Option<String>, limit: Option<i64>) -> UiResult<Vec<ScanSummary>> {
     if image_id.as_ref().is_some_and(|i| i.len() > 128) {
         return Err(UiError::invalid("imageId: too long"));
@@ -146,28 +152,33 @@ pub async fn images_history(backend: State<'_, Backend>, image_id: Option<String
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_report(backend: State<'_, Backend>, id: i64) -> UiResult<ScanReport> {
     Ok(backend.scan_report(id).await?)
 }
 
 /// A stored report rendered as json, sarif or cyclonedx (the UI saves it).
 #[tauri::command]
+#[specta::specta]
 pub async fn images_export(backend: State<'_, Backend>, id: i64, format: Format) -> UiResult<String> {
     Ok(backend.render_report(id, format).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn advisories_import(backend: State<'_, Backend>, path: String) -> UiResult<AdvisoryUpdate> {
     check_path(&path)?;
     Ok(backend.import_advisories(std::path::Path::new(&path)).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_policy(backend: State<'_, Backend>) -> UiResult<Policy> {
     Ok(backend.image_policy().await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn images_set_policy(backend: State<'_, Backend>, policy: Policy) -> UiResult<Rematched> {
     Ok(backend.set_image_policy(policy).await?)
 }

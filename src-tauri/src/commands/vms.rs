@@ -27,34 +27,40 @@ fn check_request_id(id: &str) -> UiResult<()> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_settings(backend: State<'_, Backend>) -> UiResult<VmSettings> {
     Ok(backend.vm_settings().await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_set_settings(backend: State<'_, Backend>, settings: VmSettings) -> UiResult<()> {
     Ok(backend.set_vm_settings(&settings).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_inventory(backend: State<'_, Backend>, connection_id: String) -> UiResult<Inventory> {
     check_id(&connection_id)?;
     Ok(backend.vm_inventory(&connection_id).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_cached(backend: State<'_, Backend>, connection_id: String) -> UiResult<Option<Snapshot<Inventory>>> {
     check_id(&connection_id)?;
     Ok(backend.cached_vm_inventory(&connection_id).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_requests(backend: State<'_, Backend>) -> UiResult<Vec<VmRequest>> {
     let store = backend.vm_default_store().await?;
     Ok(backend.vm_requests(store.as_ref()).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_submit(backend: State<'_, Backend>, connection_id: String, spec: RequestSpec) -> UiResult<VmRequest> {
     check_id(&connection_id)?;
     let store = backend.vm_default_store().await?;
@@ -62,6 +68,7 @@ pub async fn vms_submit(backend: State<'_, Backend>, connection_id: String, spec
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_decide(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -77,6 +84,7 @@ pub async fn vms_decide(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_provision(
     backend: State<'_, Backend>,
     connection_id: String,
@@ -93,6 +101,7 @@ pub async fn vms_provision(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_lifecycle(backend: State<'_, Backend>, connection_id: String) -> UiResult<Vec<Action>> {
     check_id(&connection_id)?;
     let store = backend.vm_default_store().await?;
@@ -100,6 +109,7 @@ pub async fn vms_lifecycle(backend: State<'_, Backend>, connection_id: String) -
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_compliance(backend: State<'_, Backend>, connection_id: String) -> UiResult<Vec<Finding>> {
     check_id(&connection_id)?;
     Ok(backend.vm_compliance(&connection_id, time::OffsetDateTime::now_utc()).await?)
@@ -107,6 +117,7 @@ pub async fn vms_compliance(backend: State<'_, Backend>, connection_id: String) 
 
 /// The compliance report as CSV or JSON text (the UI copies or saves it).
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_compliance_export(backend: State<'_, Backend>, connection_id: String, format: String) -> UiResult<String> {
     check_id(&connection_id)?;
     let findings = backend.vm_compliance(&connection_id, time::OffsetDateTime::now_utc()).await?;
@@ -118,6 +129,7 @@ pub async fn vms_compliance_export(backend: State<'_, Backend>, connection_id: S
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_quotas(backend: State<'_, Backend>, connection_id: Option<String>) -> UiResult<Vec<DepartmentQuota>> {
     if let Some(c) = &connection_id {
         check_id(c)?;
@@ -127,6 +139,7 @@ pub async fn vms_quotas(backend: State<'_, Backend>, connection_id: Option<Strin
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_set_quota(backend: State<'_, Backend>, department: String, quota: Quota) -> UiResult<()> {
     let store = backend.vm_default_store().await?;
     Ok(backend.vm_set_quota(store.as_ref(), &department, &quota).await?)
@@ -137,6 +150,7 @@ pub type VmWatches = Watches<LiveHandle>;
 
 /// Live VM updates while the view is open; stop with `vms_unwatch`.
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_watch(
     backend: State<'_, Backend>,
     watches: State<'_, VmWatches>,
@@ -153,6 +167,7 @@ pub async fn vms_watch(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn vms_unwatch(watches: State<'_, VmWatches>, watch_id: u32) -> UiResult<()> {
     watches.remove(watch_id);
     Ok(())
@@ -160,13 +175,14 @@ pub fn vms_unwatch(watches: State<'_, VmWatches>, watch_id: u32) -> UiResult<()>
 
 /// What the chosen request store proves (personal, shared, shared without
 /// auth) and the records it skipped as malformed or misplaced.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, specta::Type)]
 pub struct StoreStatus {
     trust: opsdeck_core::vms::store::Trust,
     problems: Vec<opsdeck_core::vms::store::StoreProblem>,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_store_status(backend: State<'_, Backend>) -> UiResult<StoreStatus> {
     let store = backend.vm_default_store().await?;
     let (_, problems) = backend.vm_requests_checked(store.as_ref()).await?;
@@ -174,6 +190,7 @@ pub async fn vms_store_status(backend: State<'_, Backend>) -> UiResult<StoreStat
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_withdraw(backend: State<'_, Backend>, id: String, comment: String) -> UiResult<VmRequest> {
     check_request_id(&id)?;
     let store = backend.vm_default_store().await?;
@@ -181,6 +198,7 @@ pub async fn vms_withdraw(backend: State<'_, Backend>, id: String, comment: Stri
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_extend(backend: State<'_, Backend>, id: String, lease_end: String, reason: String) -> UiResult<VmRequest> {
     check_request_id(&id)?;
     let store = backend.vm_default_store().await?;
@@ -188,6 +206,7 @@ pub async fn vms_extend(backend: State<'_, Backend>, id: String, lease_end: Stri
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_decide_extension(backend: State<'_, Backend>, id: String, n: u32, approved: bool, comment: String) -> UiResult<VmRequest> {
     check_request_id(&id)?;
     let store = backend.vm_default_store().await?;
@@ -196,6 +215,7 @@ pub async fn vms_decide_extension(backend: State<'_, Backend>, id: String, n: u3
 
 /// The requester changes their request (checked against the vCenter's inventory); decisions start again.
 #[tauri::command]
+#[specta::specta]
 pub async fn vms_edit(backend: State<'_, Backend>, connection_id: String, id: String, spec: RequestSpec) -> UiResult<VmRequest> {
     check_id(&connection_id)?;
     check_request_id(&id)?;

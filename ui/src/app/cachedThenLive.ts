@@ -5,11 +5,11 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { toAppError } from '../api/client';
 import type { AppError } from '../api/types';
-import type { Cached } from '../api/types-images';
+import type { Snapshot } from '../api/types';
 
 export function useCachedThenLive<T>(
   connectionId: string,
-  cached: (connectionId: string) => Promise<Cached<T> | null>,
+  cached: (connectionId: string) => Promise<Snapshot<T> | null>,
   live: (connectionId: string) => Promise<T>,
 ) {
   const [data, setData] = useState<T | null>(null);

@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, hasBackend, toAppError } from '../api/client';
-import type { AppError, AppInfo, Connection, Kind, Settings, TestOutcome } from '../api/types';
+import type { AppError, AppInfo, Connection, Kind, Settings, TestOutcome, UiSettings } from '../api/types';
 import { applyLanguage, LangContext, t } from '../i18n';
 import { useToast } from '../components/Toast';
 import { applyTheme } from './theme';
@@ -29,11 +29,18 @@ export const useNav = () => useContext(NavContext);
 
 // ---- settings -----------------------------------------------------------
 
-export const DEFAULT_SETTINGS: Settings = { theme: 'system', language: 'en' };
+export const DEFAULT_SETTINGS: UiSettings = { theme: 'system', language: 'en' };
+
+/** The stored settings narrowed to what the UI offers (anything else: the default). */
+export function uiSettings(s: Settings): UiSettings {
+  const theme = s.theme === 'light' || s.theme === 'dark' || s.theme === 'system' ? s.theme : DEFAULT_SETTINGS.theme;
+  const language = s.language === 'en' || s.language === 'zh-CN' ? s.language : DEFAULT_SETTINGS.language;
+  return { theme, language };
+}
 
 interface SettingsApi {
-  settings: Settings;
-  update: (patch: Partial<Settings>) => Promise<void>;
+  settings: UiSettings;
+  update: (patch: Partial<UiSettings>) => Promise<void>;
   info: AppInfo | null;
   infoError: AppError | null;
   reloadInfo: () => void;
@@ -85,16 +92,16 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
   }, []);
 
   // settings
-  const [settings, setSettings] = useState<Settings>(DEFAULT_SETTINGS);
+  const [settings, setSettings] = useState<UiSettings>(DEFAULT_SETTINGS);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [infoError, setInfoError] = useState<AppError | null>(null);
 
   // `currentRef` is the latest value (also between two quick changes, before a
   // re-render); `seqRef` drops answers that a newer request has overtaken.
-  const currentRef = useRef<Settings>(DEFAULT_SETTINGS);
+  const currentRef = useRef<UiSettings>(DEFAULT_SETTINGS);
   const seqRef = useRef(0);
 
-  const applySettings = (s: Settings) => {
+  const applySettings = (s: UiSettings) => {
     currentRef.current = s;
     setSettings(s);
     applyTheme(s.theme);
@@ -107,7 +114,7 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
     const mine = ++seqRef.current;
     api.settingsGet().then(
       (s) => {
-        if (mine === seqRef.current) applySettings(s);
+        if (mine === seqRef.current) applySettings(uiSettings(s));
       },
       (e) => {
         const err = toAppError(e);
@@ -118,7 +125,7 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
   }, []);
 
   const update = useCallback(
-    async (patch: Partial<Settings>) => {
+    async (patch: Partial<UiSettings>) => {
       const previous = currentRef.current;
       const next = { ...previous, ...patch };
       applySettings(next); // instant feedback
@@ -126,7 +133,7 @@ export function AppStateProvider({ children }: { children: ComponentChildren }) 
       const mine = ++seqRef.current;
       try {
         const saved = await api.settingsSet(next);
-        if (mine === seqRef.current) applySettings(saved);
+        if (mine === seqRef.current) applySettings(uiSettings(saved));
       } catch (e) {
         if (mine === seqRef.current) applySettings(previous);
         toast.push({ kind: 'error', title: t('settings.saveFailed', { message: toAppError(e).message }) });

@@ -36,7 +36,7 @@ pub struct Engine {
 }
 
 /// Progress of one image within a multi-image scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ImageProgress {
     pub image: String,
     pub index: usize,
@@ -46,7 +46,7 @@ pub struct ImageProgress {
 }
 
 /// The outcome of scanning one image among several.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ImageOutcome {
     pub image: String,
     /// Containers running it (for "scan all running").
@@ -56,7 +56,7 @@ pub struct ImageOutcome {
 }
 
 /// An advisory import and the re-match of cached images it caused.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AdvisoryUpdate {
     pub import: ImportReport,
     pub rematched: Rematched,

@@ -70,7 +70,7 @@ pub fn os_user() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AppInfo {
     pub version: String,
     pub data_dir: String,

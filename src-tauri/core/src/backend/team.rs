@@ -103,7 +103,7 @@ impl Backend {
 }
 
 /// The change requests of a team store, what was skipped, and the protected prefixes.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
 pub struct ChangeList {
     pub changes: Vec<ChangeView>,
     pub problems: Vec<StoreProblem>,

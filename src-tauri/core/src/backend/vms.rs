@@ -37,7 +37,7 @@ const SETTINGS_KEY: &str = "vm_settings";
 pub const PROVISION_CONCURRENCY: usize = 4;
 
 /// Where the team's requests live.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, specta::Type)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum StoreChoice {
     /// This machine's database (one operator).
@@ -62,7 +62,7 @@ fn default_prefix() -> String {
 }
 
 /// The workspace's settings (one settings row).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, specta::Type)]
 pub struct VmSettings {
     #[serde(default)]
     pub store: StoreChoice,

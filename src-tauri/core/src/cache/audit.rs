@@ -12,7 +12,7 @@ use super::db::{now_rfc3339, Db};
 use crate::error::{Error, Result};
 use crate::team::chain::{self, Break, ChainEntry};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: String,
@@ -37,7 +37,7 @@ pub struct NewAuditEntry<'a> {
     pub detail: &'a str,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
 pub struct AuditFilter {
     #[serde(default)]
     pub platform: Option<String>,
@@ -61,7 +61,7 @@ fn default_limit() -> u32 {
 
 pub const AUDIT_PAGE_MAX: u32 = 1000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub total: i64,

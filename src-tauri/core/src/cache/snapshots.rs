@@ -6,7 +6,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::db::{now_rfc3339, Db};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct Snapshot<T> {
     pub fetched_at: String,
     pub payload: T,

@@ -17,7 +17,7 @@ use crate::error::{with_timeout, Error, Result};
 use crate::secrets::Secret;
 use crate::Backend;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct CheckResult {
     pub name: String,
     pub target: String,

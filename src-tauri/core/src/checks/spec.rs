@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
 pub struct CheckFile {
     /// Checks running at once (1-32).
@@ -37,7 +37,7 @@ fn default_concurrency() -> usize {
     DEFAULT_CONCURRENCY
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
     /// A saved connection profile (name or id); its secret comes from the keychain.
@@ -51,7 +51,7 @@ pub struct TargetSpec {
     pub secret_env: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckKind {
     /// The server answers (TLS verified); a refused login still counts as reachable.
@@ -78,7 +78,7 @@ impl CheckKind {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
     pub name: String,

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// Field manager recorded by the API server for Opsdeck's applies.
 pub const FIELD_MANAGER: &str = "opsdeck";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct AppliedObject {
     pub kind: String,
     pub namespace: Option<String>,
@@ -24,7 +24,7 @@ pub struct AppliedObject {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Rollout {
     pub namespace: String,
     pub name: String,
@@ -34,7 +34,7 @@ pub struct Rollout {
     pub done: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ApplyResult {
     pub context: String,
     pub ok: bool,

@@ -14,7 +14,7 @@ use super::findings::{BAD_WAITING, RESTARTS_WARN};
 use crate::connectors::kube::classify;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct NodeRow {
     pub name: String,
     pub ready: String,
@@ -27,7 +27,7 @@ pub struct NodeRow {
     pub memory_percent: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct PodRow {
     pub namespace: String,
     pub name: String,
@@ -38,7 +38,7 @@ pub struct PodRow {
     pub node: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct EventRow {
     pub namespace: String,
     pub object: String,
@@ -48,7 +48,7 @@ pub struct EventRow {
     pub last_seen: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ClusterDetails {
     pub context: String,
     pub nodes: Vec<NodeRow>,

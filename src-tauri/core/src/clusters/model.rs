@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "FindingSeverity", rename_all = "lowercase")] // FindingSeverity in the IPC contract
 pub enum Severity {
     /// Informational (e.g. something this user may not read).
     Info,
@@ -11,8 +11,8 @@ pub enum Severity {
     Critical,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "ClusterVerdict", rename_all = "lowercase")] // ClusterVerdict in the IPC contract
 pub enum Verdict {
     Healthy,
     Degraded,
@@ -20,7 +20,7 @@ pub enum Verdict {
 }
 
 /// One reason in a cluster's verdict ("node n1 is NotReady").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Finding {
     pub severity: Severity,
     /// Stable category: `api`, `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
@@ -30,7 +30,7 @@ pub struct Finding {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct NodeSummary {
     pub total: usize,
     pub ready: usize,
@@ -38,7 +38,7 @@ pub struct NodeSummary {
     pub pressure: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ClusterHealth {
     pub context: String,
     pub verdict: Verdict,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::format::ValueFormat;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct KeyMeta {
     pub key: String,
     pub create_revision: i64,
@@ -26,7 +26,7 @@ impl KeyMeta {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TreeEntry {
     /// Last path segment ("db" for "/app/prod/db"; dirs without their slash).
     pub name: String,
@@ -37,7 +37,7 @@ pub struct TreeEntry {
     pub meta: Option<KeyMeta>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TreePage {
     pub prefix: String,
     pub entries: Vec<TreeEntry>,
@@ -45,7 +45,7 @@ pub struct TreePage {
     pub revision: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct KeyValue {
     pub meta: KeyMeta,
     /// UTF-8 text, or base64 when `format` is binary.
@@ -56,7 +56,7 @@ pub struct KeyValue {
     pub revision: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum WriteResult {
     Written {
@@ -70,13 +70,13 @@ pub enum WriteResult {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct DeletePreview {
     pub count: i64,
     pub sample: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct HistoryEntry {
     pub mod_revision: i64,
     pub version: i64,
@@ -85,7 +85,7 @@ pub struct HistoryEntry {
     pub format: ValueFormat,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct History {
     pub key: String,
     pub entries: Vec<HistoryEntry>,
@@ -97,7 +97,7 @@ pub struct History {
     pub audit: Vec<crate::cache::audit::AuditEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct DiffItem {
     /// Key relative to its prefix.
     pub rel: String,
@@ -107,7 +107,7 @@ pub struct DiffItem {
     pub right_mod_revision: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct PrefixDiff {
     pub left: String,
     pub right: String,
@@ -118,21 +118,21 @@ pub struct PrefixDiff {
 }
 
 /// A key to copy with the revisions the user compared (0 = absent on that side).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct CopyItem {
     pub rel: String,
     pub left_mod_revision: i64,
     pub right_mod_revision: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct CopyReport {
     pub copied: usize,
     /// Relative keys that changed since they were compared; nothing was written.
     pub conflicts: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ImportPlan {
     pub creates: Vec<String>,
     pub updates: Vec<String>,
@@ -140,7 +140,7 @@ pub struct ImportPlan {
     pub total: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ImportReport {
     pub applied: usize,
     pub batches: usize,

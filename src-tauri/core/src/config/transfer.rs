@@ -12,7 +12,7 @@ use super::model::{ImportPlan, ImportReport};
 use super::{etcd_err, MAX_TXN_OPS};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, specta::Type)]
 pub struct Document {
     pub prefix: String,
     #[serde(default)]
@@ -22,7 +22,7 @@ pub struct Document {
     pub keys: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum DocFormat {
     Json,

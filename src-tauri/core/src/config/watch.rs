@@ -9,7 +9,7 @@ use super::model::KeyMeta;
 use super::{etcd_err, keys::check_key};
 use crate::error::Result;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WatchEvent {
     Put { key: String, meta: KeyMeta, value: Option<String> },

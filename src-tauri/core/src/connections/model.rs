@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ErrorCode;
 
 /// The four platform kinds Opsdeck connects to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Vsphere,
@@ -35,7 +35,7 @@ impl Kind {
 
 /// Paths of PEM files for TLS. All optional: a CA alone verifies the server; a
 /// cert/key pair adds client authentication.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TlsFiles {
     #[serde(default)]
     pub ca_file: Option<String>,
@@ -46,7 +46,7 @@ pub struct TlsFiles {
 }
 
 /// Where and how to reach one endpoint, per platform kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ConnectionSpec {
     /// vCenter or ESXi. `url` is `https://host[:port]/sdk`; `thumbprint` pins the
@@ -131,7 +131,7 @@ impl ConnectionSpec {
 }
 
 /// The result of "test connection".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TestOutcome {
     pub ok: bool,
     pub version: Option<String>,
@@ -142,7 +142,7 @@ pub struct TestOutcome {
 }
 
 /// A saved connection profile as the UI and CLI see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Connection {
     pub id: String,
     pub name: String,
@@ -154,7 +154,7 @@ pub struct Connection {
 }
 
 /// What the UI sends to create (`id: None`) or update a profile.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, specta::Type)]
 pub struct ConnectionInput {
     #[serde(default)]
     pub id: Option<String>,

@@ -11,7 +11,7 @@ use super::policy::{evaluate, Counts, ImageConfig, Policy, Verdict};
 use crate::cache::db::Db;
 use crate::error::Result;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Assessment {
     /// OSV ecosystem the packages were matched in (`Debian:12`), if the OS is known.
     pub ecosystem: Option<String>,

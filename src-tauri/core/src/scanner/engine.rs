@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::connectors::docker::classify;
 use crate::error::Result;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ImageRow {
     pub id: String,
     pub tags: Vec<String>,
@@ -19,7 +19,7 @@ pub struct ImageRow {
     pub containers: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ContainerRow {
     pub id: String,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct ContainerRow {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct EngineInventory {
     pub images: Vec<ImageRow>,
     pub containers: Vec<ContainerRow>,

@@ -7,13 +7,15 @@ use crate::cache::db::Db;
 use crate::error::{Error, Result};
 
 /// A line of the history list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
 pub struct ScanSummary {
     pub id: i64,
     pub connection_id: Option<String>,
     pub image: String,
     pub image_id: String,
     pub scanned_at: String,
+    /// As stored: the text of a [`Decision`](crate::scanner::policy::Decision).
+    #[specta(type = crate::scanner::policy::Decision)]
     pub decision: String,
     pub risk_score: i64,
 }

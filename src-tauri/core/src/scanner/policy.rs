@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// Editable policies (Settings → Images, `opsdeck scan --policy FILE`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(default)]
 pub struct Policy {
     /// No CRITICAL vulnerability.
@@ -27,7 +27,7 @@ pub struct Policy {
     pub thresholds: Thresholds,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Thresholds {
     pub critical: u32,
     pub high: u32,
@@ -66,7 +66,7 @@ impl Policy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum RiskLevel {
     None,
@@ -76,8 +76,9 @@ pub enum RiskLevel {
     Critical,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+// `GateDecision` in the IPC contract (the VM workflow has its own Decision).
+#[serde(rename = "GateDecision", rename_all = "UPPERCASE")]
 pub enum Decision {
     Block,
     Warn,
@@ -95,7 +96,7 @@ impl Decision {
 }
 
 /// The parts of an image's configuration the policies look at.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ImageConfig {
     pub user: Option<String>,
     /// The HEALTHCHECK test (`None` or `["NONE"]` = no health check).
@@ -104,7 +105,7 @@ pub struct ImageConfig {
 }
 
 /// One policy the image breaks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Violation {
     /// Stable id: `no-critical-vulnerabilities`, `require-healthcheck`, `no-root-user`, `require-labels`.
     pub policy: String,
@@ -112,7 +113,7 @@ pub struct Violation {
 }
 
 /// Counts per severity that the score uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Counts {
     pub critical: u32,
     pub high: u32,
@@ -121,7 +122,7 @@ pub struct Counts {
     pub unknown: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Verdict {
     pub risk_score: u32,
     pub risk_level: RiskLevel,

@@ -11,7 +11,7 @@ use crate::cache::db::{now_rfc3339, Db};
 use crate::error::Result;
 
 /// What a re-match did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, specta::Type)]
 pub struct Rematched {
     /// Images re-assessed (a new history entry each).
     pub images: usize,

@@ -23,8 +23,8 @@ use crate::connectors::docker::classify;
 use crate::error::{Error, Result};
 
 /// Where a scan is, for progress bars.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "stage")]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename = "ScanProgress", rename_all = "snake_case", tag = "stage")] // ScanProgress in the IPC contract
 pub enum Progress {
     Inspecting,
     /// Reading layers from Docker: bytes so far of about `total`.
@@ -41,14 +41,14 @@ pub enum Progress {
 }
 
 /// A layer of the image and whether this scan had to read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct LayerUse {
     pub digest: String,
     pub from_cache: bool,
 }
 
 /// Everything a scan found; also the stored history entry and the JSON report.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 pub struct ScanReport {
     /// The reference the user asked for (`myapp:1.2`).
     pub image: String,

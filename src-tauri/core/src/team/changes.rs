@@ -31,7 +31,7 @@ pub const ROLE_PUBLISHER: &str = "opsdeck-publisher";
 
 /// One key the change writes (`value`) or deletes (`None`), and the
 /// mod_revision it had when the change was made (0 = absent).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ChangeOp {
     pub key: String,
     pub value: Option<String>,
@@ -41,7 +41,7 @@ pub struct ChangeOp {
     pub base_value: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ChangeRecord {
     pub id: String,
     pub author: String,
@@ -50,7 +50,7 @@ pub struct ChangeRecord {
     pub ops: Vec<ChangeOp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ReviewRecord {
     pub reviewer: String,
     pub approved: bool,
@@ -61,14 +61,14 @@ pub struct ReviewRecord {
     pub change_revision: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct PublishRecord {
     pub publisher: String,
     pub at: String,
     pub change_revision: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeState {
     Pending,
@@ -80,7 +80,7 @@ pub enum ChangeState {
 }
 
 /// A change request as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ChangeView {
     pub id: String,
     pub author: String,

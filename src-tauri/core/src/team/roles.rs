@@ -34,7 +34,7 @@ pub fn user_role(user: &str) -> String {
 }
 
 /// What one etcd user does in the team.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Member {
     pub user: String,
     #[serde(default)]

@@ -28,7 +28,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Appends racing for the head retry this often before giving up.
 const APPEND_TRIES: usize = 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 struct Head {
     seq: u64,
     hash: String,
@@ -45,7 +45,7 @@ pub struct NewEntry<'a> {
 }
 
 /// An entry as read, with where it was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TrailEntry {
     #[serde(flatten)]
     pub entry: ChainEntry,
@@ -53,7 +53,7 @@ pub struct TrailEntry {
 }
 
 /// The whole trail, verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TrailReport {
     /// Oldest first.
     pub entries: Vec<TrailEntry>,
@@ -225,7 +225,7 @@ pub async fn read(team: &TeamStore) -> Result<TrailReport> {
 }
 
 /// Which entries to show (the chain is always verified whole).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
 pub struct TrailFilter {
     #[serde(default)]
     pub user: Option<String>,

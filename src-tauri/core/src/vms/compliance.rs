@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::inventory::{parse_time, Inventory};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ComplianceRules {
     pub max_snapshots: usize,
     pub max_snapshot_age_days: i64,
@@ -23,7 +23,8 @@ impl Default for ComplianceRules {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "ComplianceFinding")] // its name in the IPC contract (clusters have Findings too)
 pub struct Finding {
     pub vm: String,
     pub vm_id: String,

@@ -106,7 +106,7 @@ vim_retrievable!(
     }
 );
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct SnapshotRow {
     pub id: String,
     pub name: String,
@@ -114,7 +114,7 @@ pub struct SnapshotRow {
     pub created: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct VmRow {
     pub id: String,
     pub name: String,
@@ -165,7 +165,7 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct HostRow {
     pub id: String,
     pub name: String,
@@ -182,7 +182,7 @@ pub struct HostRow {
     pub datastores: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct DatastoreRow {
     pub id: String,
     pub name: String,
@@ -191,7 +191,7 @@ pub struct DatastoreRow {
     pub accessible: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct NamedRow {
     pub id: String,
     pub name: String,
@@ -200,14 +200,14 @@ pub struct NamedRow {
     pub parent: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ComputeRow {
     pub id: String,
     pub name: String,
     pub root_pool: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, specta::Type)]
 pub struct Inventory {
     pub vms: Vec<VmRow>,
     pub hosts: Vec<HostRow>,

@@ -19,7 +19,7 @@ use super::validate::parse_date;
 use super::vsphere::Vim;
 use crate::error::Result;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct LifecyclePolicy {
     pub retention_days: i64,
     pub warn_days: i64,
@@ -32,7 +32,7 @@ impl Default for LifecyclePolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct Action {
     pub request: String,
     pub vm: String,

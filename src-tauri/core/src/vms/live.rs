@@ -25,7 +25,7 @@ impl VmLive {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VmEvent {
     /// A VM appeared or changed: its whole row.

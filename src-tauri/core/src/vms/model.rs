@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a requester fills in on the form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct RequestSpec {
     /// The VM's name in vCenter (see `validate::name`).
     pub name: String,
@@ -34,7 +34,7 @@ pub struct RequestSpec {
     pub customization_script: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum SnapshotSchedule {
     #[default]
@@ -66,8 +66,8 @@ impl SnapshotSchedule {
 /// `PendingManager -> PendingAdmin -> Approved -> Provisioning -> Provisioned`,
 /// with `Rejected` (quota check or an approver), `Failed` (retryable) and,
 /// once provisioned, `Expired` (powered off at lease end) and `Reclaimed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "RequestState", rename_all = "snake_case")] // RequestState in the IPC contract
 pub enum State {
     PendingManager,
     PendingAdmin,
@@ -126,7 +126,7 @@ pub const ALL_STATES: [State; 10] = [
 ];
 
 /// Which approval step a decision belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Manager,
@@ -143,7 +143,7 @@ impl Stage {
 }
 
 /// An approver's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Decision {
     pub stage: Stage,
     pub approved: bool,
@@ -154,7 +154,7 @@ pub struct Decision {
 }
 
 /// One recorded move of a request: who, when, from where to where, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Transition {
     pub at: String,
     pub actor: String,
@@ -165,7 +165,7 @@ pub struct Transition {
 }
 
 /// The outcome of the automatic quota check at submission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct QuotaCheck {
     pub ok: bool,
     /// Human-readable lines, e.g. "vCPU 18 of 16 (this request 4)".
@@ -173,7 +173,7 @@ pub struct QuotaCheck {
 }
 
 /// The VM built for a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, specta::Type)]
 pub struct Asset {
     /// Managed object id (`vm-123`).
     pub vm_id: String,
@@ -197,7 +197,7 @@ pub struct Asset {
 }
 
 /// A request as the UI and the CLI see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct VmRequest {
     pub id: String,
     pub spec: RequestSpec,
@@ -226,7 +226,7 @@ pub struct VmRequest {
 }
 
 /// A department's limits. Zero means "no limit" for that resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, specta::Type)]
 pub struct Quota {
     pub vms: u32,
     pub vcpu: u32,
@@ -239,7 +239,7 @@ pub struct Quota {
 }
 
 /// Where a lease extension stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ExtensionState {
     Pending,
@@ -249,7 +249,7 @@ pub enum ExtensionState {
 
 /// A lease extension of a provisioned VM: its own small request, approved
 /// by the department's manager (never the requester).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Extension {
     pub n: u32,
     pub lease_end: String,
@@ -261,7 +261,7 @@ pub struct Extension {
 }
 
 /// What a department uses (existing VMs plus pending requests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, specta::Type)]
 pub struct Usage {
     pub vms: u32,
     pub vcpu: u32,
@@ -279,7 +279,7 @@ impl Usage {
 }
 
 /// A department quota with its current use, for the quota editor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct DepartmentQuota {
     pub department: String,
     pub quota: Quota,

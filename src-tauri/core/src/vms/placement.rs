@@ -14,7 +14,7 @@ pub const DEFAULT_MAX_VMS_PER_HOST: u32 = 100;
 /// Datastore space kept free beyond the new disk (fraction of capacity).
 pub const DATASTORE_HEADROOM: f64 = 0.10;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct Placement {
     pub host: String,
     pub host_name: String,

@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 /// The steps, in order, as reported to progress listeners.
 pub const STEPS: [&str; 6] = ["lock", "place", "clone", "configure", "power_on", "snapshot"];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename = "ProvisionProgress")] // its name in the IPC contract (a scan has Progress too)
 pub struct Progress {
     pub request: String,
     pub step: &'static str,

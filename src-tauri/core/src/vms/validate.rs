@@ -10,7 +10,7 @@ use super::model::{RequestSpec, VmRequest};
 use crate::error::{Error, Result};
 
 /// Size limits of one request (per VM).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Limits {
     pub max_cpu: u32,
     pub max_memory_gb: u32,

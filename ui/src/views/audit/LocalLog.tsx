@@ -1,7 +1,7 @@
 // This machine's audit log: server-side filters (platform, result, text), newest first, paged.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client';
-import type { AuditEntry, AuditFilter, AuditResult } from '../../api/types';
+import type { AuditEntry, AuditFilter_Deserialize, AuditPlatform, AuditResult } from '../../api/types';
 import { useLatestOnly } from '../../app/latestOnly';
 import { PlatformSelect } from './PlatformSelect';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -32,7 +32,7 @@ export function LocalLog() {
   }, [text]);
 
   const load = (offset: number) => {
-    const filter: AuditFilter = {
+    const filter: AuditFilter_Deserialize = {
       platform: platform || null,
       result: result || null,
       text: query || null,
@@ -92,7 +92,7 @@ export function LocalLog() {
     {
       id: 'platform',
       header: t('audit.col.platform'),
-      cell: (e) => <KindLabel kind={e.platform} />,
+      cell: (e) => <KindLabel kind={e.platform as AuditPlatform} />,
       sortValue: (e) => e.platform,
       class: 'col-kind',
     },

@@ -3,7 +3,7 @@
 // rollout status of Deployments.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { ApplyResult } from '../../api/types-clusters';
+import type { ApplyResult } from '../../api/types';
 import { Modal } from '../../components/Modal';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';

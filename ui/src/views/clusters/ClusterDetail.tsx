@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
-import type { ClusterDetails, EventRow, Finding, NodeRow, PodRow } from '../../api/types-clusters';
+import type { ClusterDetails, EventRow, Finding, NodeRow, PodRow } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { ErrorState } from '../../components/ErrorState';
 import { Modal } from '../../components/Modal';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterHealth, Finding } from '../../api/types-clusters';
+import type { ClusterHealth, Finding } from '../../api/types';
 import { cardKey, forbidden, groupByConnection, matchesFilter, nextCardIndex, reasons, sortCards, summary, upsert, type Card } from './model';
 
 const f = (severity: Finding['severity'], kind: string, message: string): Finding => ({ severity, kind, object: 'x', message });
@@ -8,6 +8,7 @@ const h = (context: string, verdict: ClusterHealth['verdict'], findings: Finding
   verdict,
   version: 'v1.37.2',
   latency_ms: 3,
+  insecure_tls: false,
   nodes: { total: 2, ready: 2, cordoned: 0, pressure: 0 },
   findings,
   checked_at: '2026-11-24T00:00:00Z',

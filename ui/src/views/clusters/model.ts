@@ -1,6 +1,6 @@
 // Pure logic of the Clusters dashboard (tested in model.test.ts). The verdict
 // comes from the backend and is never recomputed here.
-import type { ClusterHealth, ClusterVerdict, Finding } from '../../api/types-clusters';
+import type { ClusterHealth, ClusterVerdict, Finding } from '../../api/types';
 
 /** One cluster card: a context of a Kubernetes connection. */
 export interface Card {

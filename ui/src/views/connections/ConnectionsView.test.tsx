@@ -44,7 +44,7 @@ beforeEach(() => {
     {
       id: 'c1',
       name: 'cfg-etcd',
-      spec: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], tls: null, username: null },
+      spec: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], tls: null, username: null, allow_plaintext: false },
       has_secret: false,
       created_at: '2025-01-01T00:00:00Z',
       updated_at: '2025-01-01T00:00:00Z',

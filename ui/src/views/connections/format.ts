@@ -8,7 +8,7 @@ export function targetOf(spec: ConnectionSpec): string {
     case 'docker':
       return spec.host;
     case 'kubernetes':
-      return spec.contexts.length ? `${spec.kubeconfig} [${spec.contexts.join(', ')}]` : spec.kubeconfig;
+      return spec.contexts?.length ? `${spec.kubeconfig} [${spec.contexts.join(', ')}]` : spec.kubeconfig;
     case 'etcd':
       return spec.endpoints.join(', ');
   }
@@ -19,7 +19,7 @@ export function userOf(spec: ConnectionSpec): string | null {
     case 'vsphere':
       return spec.username;
     case 'etcd':
-      return spec.username;
+      return spec.username ?? null;
     default:
       return null;
   }

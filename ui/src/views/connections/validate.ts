@@ -348,7 +348,7 @@ export function fromConnection(c: Connection): ConnectionForm {
         tlsKey: s.tls?.key_file ?? '',
       };
     case 'kubernetes':
-      return { ...f, kubeconfig: s.kubeconfig, contexts: [...s.contexts] };
+      return { ...f, kubeconfig: s.kubeconfig, contexts: [...(s.contexts ?? [])] };
     case 'etcd':
       return {
         ...f,

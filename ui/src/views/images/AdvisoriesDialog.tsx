@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
-import type { AdvisoryUpdate } from '../../api/types-images';
+import type { AdvisoryUpdate } from '../../api/types';
 import { ErrorState } from '../../components/ErrorState';
 import { Modal } from '../../components/Modal';
 import { Spinner } from '../../components/Spinner';

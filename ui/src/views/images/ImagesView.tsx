@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError, Connection } from '../../api/types';
-import type { ContainerRow, ImageProgress, ImageRow, ScanReport, ScanSummary } from '../../api/types-images';
+import type { ContainerRow, ImageProgress, ImageRow, ScanReport, ScanSummary } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { Icon } from '../../components/Icon';
@@ -48,7 +48,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   const [advisories, setAdvisories] = useState(false);
 
   const loadHistory = useCallback(() => {
-    api.imagesHistory(undefined, 500).then(
+    api.imagesHistory(null, 500).then(
       (h) => {
         setHistory(h.filter((s) => s.connection_id === id || s.connection_id === null));
         setHistoryError(null);

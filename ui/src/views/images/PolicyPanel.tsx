@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
-import type { Policy } from '../../api/types-images';
+import type { Policy } from '../../api/types';
 import { ErrorState } from '../../components/ErrorState';
 import { Spinner } from '../../components/Spinner';
 import { useToast } from '../../components/Toast';

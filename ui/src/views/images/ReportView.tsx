@@ -2,7 +2,7 @@
 // packages and layers in sortable, filterable tables, and export.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { Package, ReportFormat, ScanReport, Vulnerability } from '../../api/types-images';
+import type { Package, ReportFormat, ScanReport, Vulnerability } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Icon } from '../../components/Icon';
 import { StatusBadge } from '../../components/StatusBadge';

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLatestRef } from '../../app/useLatestRef';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
-import type { ScanProgress, ScanReport } from '../../api/types-images';
+import type { ScanProgress, ScanReport } from '../../api/types';
 import { ErrorState } from '../../components/ErrorState';
 import { Modal } from '../../components/Modal';
 import { useT } from '../../i18n';

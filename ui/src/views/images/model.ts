@@ -1,6 +1,6 @@
 // Pure helpers of the Images workspace (tested in model.test.ts).
 import type { BadgeState } from '../../components/StatusBadge';
-import type { Decision, ImageRow, ScanProgress, ScanSummary, VulnSeverity } from '../../api/types-images';
+import type { GateDecision, ImageRow, ScanProgress, ScanSummary, VulnSeverity } from '../../api/types';
 
 export const SEVERITY_ORDER: readonly VulnSeverity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
 
@@ -10,7 +10,7 @@ export function severityRank(s: VulnSeverity): number {
   return i < 0 ? SEVERITY_ORDER.length : i;
 }
 
-export function decisionBadge(d: Decision): BadgeState {
+export function decisionBadge(d: GateDecision): BadgeState {
   return d === 'BLOCK' ? 'error' : d === 'WARN' ? 'warn' : 'ok';
 }
 

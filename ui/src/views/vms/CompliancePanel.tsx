@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
-import type { ComplianceFinding } from '../../api/types-vms';
+import type { ComplianceFinding } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';

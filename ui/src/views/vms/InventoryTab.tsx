@@ -2,7 +2,7 @@
 // datastores (space); dense sortable tables.
 import { useState } from 'preact/hooks';
 import type { AppError } from '../../api/types';
-import type { DatastoreRow, HostRow, Inventory, VmRow } from '../../api/types-vms';
+import type { DatastoreRow, HostRow, Inventory, VmRow } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useT } from '../../i18n';

@@ -3,13 +3,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
-import type { DepartmentQuota, Quota } from '../../api/types-vms';
+import type { DepartmentQuota, Quota } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
 import { quotaCells } from './model';
 
-const EMPTY: Quota = { vms: 0, vcpu: 0, memory_gb: 0, disk_gb: 0 };
+const EMPTY: Quota = { vms: 0, vcpu: 0, memory_gb: 0, disk_gb: 0, max_lease_days: 0 };
 
 export function QuotasPanel({ connId, version }: { connId: string; version: number }) {
   const t = useT();

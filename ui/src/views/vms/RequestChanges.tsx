@@ -4,7 +4,7 @@
 // the backend (the etcd user of the store); a refusal is shown as it comes.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { VmRequest } from '../../api/types-vms';
+import type { VmRequest } from '../../api/types';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../util/time';

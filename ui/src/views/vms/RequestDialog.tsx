@@ -2,7 +2,7 @@
 // again, against vCenter and the quotas), choices filled from the inventory.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { Inventory, RequestSpec, VmRequest } from '../../api/types-vms';
+import type { Inventory, RequestSpec, VmRequest } from '../../api/types';
 import { describedBy, Field } from '../../components/Field';
 import { Modal } from '../../components/Modal';
 import { useT } from '../../i18n';

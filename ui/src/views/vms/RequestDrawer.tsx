@@ -3,7 +3,7 @@
 // provision with live step-by-step progress.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { ProvisionProgress, Stage, VmRequest } from '../../api/types-vms';
+import type { ProvisionProgress, Stage, VmRequest } from '../../api/types';
 import { Modal } from '../../components/Modal';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useSettings } from '../../app/store';

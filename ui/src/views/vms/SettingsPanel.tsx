@@ -2,7 +2,7 @@
 // etcd with its roles), request limits, lifecycle and compliance thresholds.
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { VmSettings } from '../../api/types-vms';
+import type { VmSettings } from '../../api/types';
 import { useConnections } from '../../app/store';
 import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';

@@ -3,7 +3,7 @@
 // malformed or written where their writer may not write.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api/client';
-import type { StoreStatus } from '../../api/types-vms';
+import type { StoreStatus } from '../../api/types';
 import { useT } from '../../i18n';
 
 export function StoreBanner({ version }: { version: number }) {

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError, Connection } from '../../api/types';
-import type { VmRequest } from '../../api/types-vms';
+import type { VmRequest } from '../../api/types';
 import { useCachedThenLive } from '../../app/cachedThenLive';
 import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections, useSettings } from '../../app/store';

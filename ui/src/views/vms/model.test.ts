@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Inventory, RequestSpec, VmRequest, VmRow } from '../../api/types-vms';
+import type { Inventory, RequestSpec, VmRequest, VmRow } from '../../api/types';
 import { applyVmEvent, daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm } from './model';
 
 const form: RequestSpec = {

@@ -1,6 +1,6 @@
 // Pure helpers of the VMs workspace (tested in model.test.ts).
 import type { BadgeState } from '../../components/StatusBadge';
-import type { Inventory, ProvisionProgress, Quota, RequestSpec, RequestState, VmEvent, VmRequest } from '../../api/types-vms';
+import type { Inventory, ProvisionProgress, Quota, RequestSpec, RequestState, Usage, VmEvent, VmRequest } from '../../api/types';
 
 export const STEPS: readonly ProvisionProgress['step'][] = ['lock', 'place', 'clone', 'configure', 'power_on', 'snapshot'];
 
@@ -89,7 +89,7 @@ export function quotaUse(used: number, limit: number): { text: string; fraction:
   return limit === 0 ? { text: `${used} / ∞`, fraction: null } : { text: `${used} / ${limit}`, fraction: used / limit };
 }
 
-export function quotaCells(q: { quota: Quota; usage: Quota }) {
+export function quotaCells(q: { quota: Quota; usage: Usage }) {
   return (['vms', 'vcpu', 'memory_gb', 'disk_gb'] as const).map((k) => ({ key: k, ...quotaUse(q.usage[k], q.quota[k]) }));
 }
 

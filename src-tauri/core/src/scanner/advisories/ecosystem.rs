@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::scanner::packages::OsRelease;
 use crate::scanner::versions::Scheme;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
 pub enum Family {
     Debian,
     Ubuntu,

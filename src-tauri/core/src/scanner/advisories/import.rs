@@ -21,7 +21,8 @@ use crate::error::{Error, Result};
 pub const MAX_ENTRY: u64 = 16 * 1024 * 1024;
 const BATCH: usize = 1000;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename = "AdvisoryImport")] // its name in the IPC contract (config has an ImportReport)
 pub struct ImportReport {
     pub source: String,
     /// Records of supported ecosystems written.

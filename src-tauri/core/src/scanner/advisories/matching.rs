@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::scanner::packages::Package;
 use crate::scanner::versions::{compare, Scheme};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Vulnerability {
     /// The installed (binary) package.
     pub package: String,

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct Record {
     pub id: String,
     #[serde(default)]
@@ -27,7 +27,7 @@ pub struct Record {
     pub database_specific: Value,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct SeverityEntry {
     #[serde(rename = "type", default)]
     pub kind: String,
@@ -35,7 +35,7 @@ pub struct SeverityEntry {
     pub score: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct Affected {
     #[serde(default)]
     pub package: Option<PackageRef>,
@@ -51,7 +51,7 @@ pub struct Affected {
     pub database_specific: Value,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct PackageRef {
     #[serde(default)]
     pub ecosystem: String,
@@ -59,7 +59,7 @@ pub struct PackageRef {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct Range {
     #[serde(rename = "type", default)]
     pub kind: String,
@@ -68,7 +68,7 @@ pub struct Range {
 }
 
 /// One range event; exactly one field is set in a valid record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introduced: Option<String>,
@@ -80,8 +80,8 @@ pub struct Event {
     pub limit: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "VulnSeverity", rename_all = "UPPERCASE")] // VulnSeverity in the IPC contract
 pub enum Severity {
     Unknown,
     Low,

@@ -21,7 +21,7 @@ pub struct Normalized {
     pub affected: Vec<AffectedRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct AffectedRow {
     pub family: Family,
     pub release: String,
@@ -129,7 +129,7 @@ pub async fn candidates(db: &Db, family: Family, package: &str) -> Result<Vec<Ca
 }
 
 /// The newest import, for "advisories imported 2 h ago: 123,456 records".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, specta::Type)]
 pub struct ImportInfo {
     pub at: String,
     pub source: String,

@@ -20,7 +20,7 @@ const OPAQUE: &str = ".wh..wh..opq";
 
 /// A wanted path's content in one layer: the file's data (raw bytes when
 /// read, parsed when cached) or a symbolic link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Node<T = Vec<u8>> {
     File(T),
@@ -28,7 +28,7 @@ pub enum Node<T = Vec<u8>> {
 }
 
 /// A member that was not applied, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Rejected {
     pub path: String,
     pub reason: String,
@@ -36,7 +36,7 @@ pub struct Rejected {
 
 /// What a scan needs from one layer; `T` is the wanted files' data (raw
 /// bytes as read, parsed packages once cached).
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, specta::Type)]
 pub struct LayerFiles<T = Vec<u8>> {
     /// `sha256:<hex>` of the uncompressed layer tar.
     pub digest: String,

@@ -8,7 +8,7 @@ use super::{apk, dpkg, os_release, rpmdb, OsRelease, Package};
 use crate::scanner::image::overlay::Root;
 
 /// A wanted file, parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Parsed {
     OsRelease {
@@ -44,7 +44,7 @@ pub async fn parse_file(path: &str, bytes: &[u8]) -> Parsed {
 }
 
 /// What an image is and holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Inventory {
     pub os: Option<OsRelease>,
     pub packages: Vec<Package>,

@@ -15,7 +15,7 @@ pub use os_release::OsRelease;
 use super::versions::Scheme;
 
 /// One installed package, as its package manager records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Package {
     /// Binary package name (`libssl3`).
     pub name: String,

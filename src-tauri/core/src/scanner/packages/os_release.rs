@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The fields a scan uses; the rest stay in `fields`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct OsRelease {
     /// `debian`, `ubuntu`, `alpine`, `rhel`, `rocky`, `almalinux`, …
     pub id: String,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::scan::ScanReport;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "ReportFormat", rename_all = "lowercase")] // ReportFormat in the IPC contract
 pub enum Format {
     Json,
     Sarif,

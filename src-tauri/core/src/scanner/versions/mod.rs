@@ -9,7 +9,7 @@ pub mod rpm;
 use std::cmp::Ordering;
 
 /// The version ordering a package manager uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
     /// Debian, Ubuntu: `[epoch:]upstream[-revision]`, `~` sorts before anything.

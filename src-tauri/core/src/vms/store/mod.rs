@@ -20,7 +20,7 @@ pub use compose::compose;
 
 /// Written by the requester at submission, and again by the requester
 /// alone when they edit or withdraw it (any change voids the decisions).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct RequestRecord {
     pub id: String,
     pub spec: RequestSpec,
@@ -35,7 +35,7 @@ pub struct RequestRecord {
     pub edited_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Withdrawal {
     pub at: String,
     #[serde(default)]
@@ -44,7 +44,7 @@ pub struct Withdrawal {
 
 /// Written by an approver; valid only for the request revision it names, so
 /// a request edited after a decision needs deciding again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct DecisionRecord {
     pub decision: Decision,
     pub request_revision: i64,
@@ -52,7 +52,7 @@ pub struct DecisionRecord {
 
 /// A lease extension asked for by the requester of a provisioned request
 /// (etcd: `requests/<user>/<id>.ext-<n>`, beside the request).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ExtensionRecord {
     pub n: u32,
     pub lease_end: String,
@@ -70,7 +70,7 @@ pub struct ExtensionRecords {
 /// What the executor built from: the request revision and spec that were
 /// approved, and by whom. Provisioning, retries and the lifecycle use this
 /// spec; a request changed afterwards does not change what is in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Approved {
     pub request_revision: i64,
     pub spec: RequestSpec,
@@ -88,7 +88,7 @@ pub fn spec_sha256(spec: &RequestSpec) -> String {
 }
 
 /// Written by the executor and the lifecycle jobs once a request is approved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct RunRecord {
     pub state: State,
     pub history: Vec<Transition>,
@@ -114,7 +114,7 @@ pub struct Versioned<T> {
 }
 
 /// How the store knows who wrote a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Trust {
     /// This machine's database: one operator, whose `--as` is only a claim;
@@ -171,7 +171,7 @@ impl Records {
 
 /// A key under the store's prefix that is not a valid Opsdeck record (or
 /// sits where its writer may not put it): skipped, and shown as such.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct StoreProblem {
     pub key: String,
     pub reason: String,
