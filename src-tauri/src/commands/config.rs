@@ -256,7 +256,7 @@ fn check_change_id(id: &str) -> UiResult<()> {
 pub async fn config_changes(backend: State<'_, Backend>, connection_id: String) -> UiResult<ChangeList> {
     let s = session(&backend, &connection_id).await?;
     let root = backend.team_root_for(&connection_id).await?;
-    Ok(backend.change_overview(&s, &root).await?)
+    Ok(Box::pin(backend.change_overview(&s, &root)).await?)
 }
 
 /// Proposes one key's new value (`None` deletes it) as a change request.
@@ -274,7 +274,7 @@ pub async fn config_change_propose(
     }
     let s = session(&backend, &connection_id).await?;
     let root = backend.team_root_for(&connection_id).await?;
-    Ok(backend.change_propose(&s, &root, &[(key, value)], &comment).await?)
+    Ok(Box::pin(backend.change_propose(&s, &root, &[(key, value)], &comment)).await?)
 }
 
 #[tauri::command]

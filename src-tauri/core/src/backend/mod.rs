@@ -90,7 +90,7 @@ pub struct Backend {
     vim_sessions: Arc<Mutex<HashMap<String, crate::vms::vsphere::Vim>>>,
     /// Until when the team trail is known unreachable: audited changes do
     /// not each wait for it (offline use stays fast); they are marked locally.
-    team_down_until: Arc<Mutex<Option<std::time::Instant>>>,
+    team_down_until: Arc<Mutex<Option<Instant>>>,
 }
 
 impl std::fmt::Debug for Backend {
@@ -186,11 +186,11 @@ impl Backend {
     /// Appends to the team trail (of `team`, or of the settings' team store).
     async fn team_append(&self, team: Option<&crate::team::TeamStore>, e: crate::team::trail::NewEntry<'_>) -> Result<()> {
         let at = crate::cache::db::now_rfc3339();
-        let down = self.team_down_until.lock().ok().and_then(|g| *g).is_some_and(|until| std::time::Instant::now() < until);
+        let down = self.team_down_until.lock().ok().and_then(|g| *g).is_some_and(|until| Instant::now() < until);
         if down {
             return Err(Error::Unreachable("the team's etcd did not answer a moment ago; not retried for a minute".into()));
         }
-        let result = crate::error::with_timeout("the team audit trail", TEAM_AUDIT_TIMEOUT, async {
+        let result = Box::pin(crate::error::with_timeout("the team audit trail", TEAM_AUDIT_TIMEOUT, async {
             let owned;
             let team = match team {
                 Some(t) => t,
@@ -207,12 +207,12 @@ impl Backend {
                 return Ok(());
             }
             crate::team::trail::append(team, e, &at).await.map(|_| ())
-        })
+        }))
         .await;
         if let Err(err) = &result {
             if matches!(err.code(), crate::ErrorCode::Unreachable | crate::ErrorCode::Timeout) {
                 if let Ok(mut g) = self.team_down_until.lock() {
-                    *g = Some(std::time::Instant::now() + TEAM_RETRY_AFTER);
+                    *g = Some(Instant::now() + TEAM_RETRY_AFTER);
                 }
             }
         }

@@ -61,7 +61,7 @@ impl Backend {
             return Err(Error::invalid("comment: at most 1000 characters"));
         }
         let id = format!("c{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let r = changes::propose(&team, &id, ops, comment, &now_rfc3339()).await;
+        let r = Box::pin(changes::propose(&team, &id, ops, comment, &now_rfc3339())).await;
         let target = ops.first().map(|o| o.0.clone()).unwrap_or_default();
         let detail = r.as_ref().map(|c| format!("change {} of {} key(s) on {}: {}", c.id, c.ops.len(), s.label, c.comment));
         self.audit_in(Some(&team), "etcd", &target, "config.change.propose", detail).await;
@@ -79,7 +79,7 @@ impl Backend {
     /// Approves or rejects a change (never one's own). Audited.
     pub async fn change_review(&self, s: &EtcdSession, root: &str, id: &str, approved: bool, comment: &str) -> Result<ChangeView> {
         let team = self.team_of(s, root)?;
-        let r = changes::review(&team, id, approved, comment, &now_rfc3339()).await;
+        let r = Box::pin(changes::review(&team, id, approved, comment, &now_rfc3339())).await;
         let detail = r.as_ref().map(|c| format!("change {id} by {}: {}", c.author, if approved { "approved" } else { "rejected" }));
         self.audit_in(Some(&team), "etcd", id, if approved { "config.change.approve" } else { "config.change.reject" }, detail).await;
         r
@@ -88,7 +88,7 @@ impl Backend {
     /// Publishes an approved change in one guarded transaction. Audited.
     pub async fn change_publish(&self, s: &EtcdSession, root: &str, id: &str) -> Result<ChangeView> {
         let team = self.team_of(s, root)?;
-        let r = changes::publish(&team, id, &now_rfc3339()).await;
+        let r = Box::pin(changes::publish(&team, id, &now_rfc3339())).await;
         let detail = r.as_ref().map(|c| {
             format!(
                 "change {id} by {}, approved by {}: {}",

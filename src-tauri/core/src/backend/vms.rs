@@ -432,7 +432,7 @@ impl Backend {
         };
         let mut out = Vec::new();
         for c in conns.into_iter().filter(|c| matches!(c.spec, ConnectionSpec::Vsphere { .. })) {
-            let r = self.vm_lifecycle(store.as_ref(), &c.id, now).await;
+            let r = Box::pin(self.vm_lifecycle(store.as_ref(), &c.id, now)).await;
             out.push((c.name, r));
         }
         out

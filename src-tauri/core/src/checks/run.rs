@@ -88,7 +88,7 @@ pub async fn run(
                 .ok()
                 .flatten()
                 .unwrap_or(default_timeout);
-            let r = if stop.is_cancelled() { not_run(c, targets.get(&c.target)) } else { one(c, targets.get(&c.target), limit).await };
+            let r = if stop.is_cancelled() { not_run(c, targets.get(&c.target)) } else { Box::pin(one(c, targets.get(&c.target), limit)).await };
             on_result(&r);
             (i, r)
         })
@@ -123,7 +123,7 @@ fn not_run(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>
 async fn one(c: &CheckSpec, target: Option<&std::result::Result<Resolved, String>>, limit: Duration) -> CheckResult {
     let started = Instant::now();
     let outcome = match target {
-        Some(Ok(t)) => with_timeout(format!("check \"{}\"", c.name), limit, check(c, t, limit)).await,
+        Some(Ok(t)) => Box::pin(with_timeout(format!("check \"{}\"", c.name), limit, check(c, t, limit))).await,
         Some(Err(e)) => Err(Error::invalid(e.clone())),
         None => Err(Error::invalid(format!("target \"{}\" is not defined", c.target))),
     };
@@ -168,6 +168,6 @@ async fn check(c: &CheckSpec, t: &Resolved, limit: Duration) -> Result<String> {
             }
         }
         CheckKind::List => roundtrip::list(c, &spec, t.secret.as_ref()).await,
-        CheckKind::Roundtrip => roundtrip::roundtrip(c, &spec, t.secret.as_ref()).await,
+        CheckKind::Roundtrip => Box::pin(roundtrip::roundtrip(c, &spec, t.secret.as_ref())).await,
     }
 }

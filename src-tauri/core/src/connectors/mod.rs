@@ -28,6 +28,11 @@ pub const TEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Probes the server a profile points at: reachability, TLS, authentication, version.
 pub async fn probe(spec: &ConnectionSpec, secret: Option<&Secret>, limit: Duration) -> Result<Probe> {
+    // Boxed: a probe's future is ~20 KB (TLS and client setup); callers hold a pointer.
+    Box::pin(probe_inner(spec, secret, limit)).await
+}
+
+async fn probe_inner(spec: &ConnectionSpec, secret: Option<&Secret>, limit: Duration) -> Result<Probe> {
     let target = spec.target();
     let fut = async {
         match spec {
@@ -39,7 +44,7 @@ pub async fn probe(spec: &ConnectionSpec, secret: Option<&Secret>, limit: Durati
             ConnectionSpec::Vsphere { url, username, thumbprint } => vsphere::probe(url, username, secret, thumbprint.as_deref()).await,
         }
     };
-    let mut probe = with_timeout(target, limit, fut).await?;
+    let mut probe = with_timeout(target, limit, Box::pin(fut)).await?;
     // Said on every test of a profile that opted in to clear text.
     if let Some(w) = spec.plaintext_warning() {
         probe.message = format!("{w}; {}", probe.message);

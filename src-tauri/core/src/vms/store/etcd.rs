@@ -178,7 +178,7 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
             },
             (_, Some(_)) => problem(&key, "not a key of the Opsdeck VM store: skipped".into()),
             (["quotas", dept], None) => {
-                if let Ok(q) = parse::<crate::vms::model::Quota>(&value) {
+                if let Ok(q) = parse::<Quota>(&value) {
                     max_lease.insert(dept.to_string(), q.max_lease_days);
                 }
             }

@@ -155,7 +155,7 @@ pub struct Records {
 impl Records {
     /// The request as seen by everyone (state derived from the records).
     pub fn compose(&self) -> VmRequest {
-        compose::compose(self)
+        compose(self)
     }
 
     pub fn revision(&self) -> i64 {
