@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# THE test command: installs what is missing, builds the simulators and the app,
-# and runs every test (unit, UI, integration against real services, end to end).
-#   scripts/test.sh            # everything
+# THE test command: installs what is missing, then runs the fast gates first
+# (format, lints, type checks), the unit tests, and only then builds the
+# simulators and the app and runs the integration tests against real services
+# and the end-to-end tests.
+#   scripts/test.sh            # everything (README, .ci/run)
+#   scripts/test.sh --quick    # gates and unit tests only: no services, no packaging
 #   scripts/test.sh -- NAME    # pass a filter to cargo test
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,32 +12,47 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/opsdeck/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 t0=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
+quick=false
+[[ "${1:-}" == "--quick" ]] && { quick=true; shift; }
+filter=()
+[[ "${1:-}" == "--" ]] && { shift; filter=("$@"); }
+# One feature set for every cargo call, so nothing is compiled twice.
+FEATURES=(--workspace --features opsdeck-desktop/custom-protocol)
 
 step "system packages"
 scripts/install-deps.sh
+
+step "UI: install"
+if [[ ! -d ui/node_modules || ui/package-lock.json -nt ui/node_modules/.package-lock.json ]] || [[ "${CI:-}" == true ]]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+step "gates: rustfmt, clippy (warnings denied), tsc, eslint"
+cargo fmt --all --check
+cargo clippy "${FEATURES[@]}" --all-targets -- -D warnings
+(cd ui && npx tsc --noEmit && npm run --silent lint)
+
+step "unit tests: Rust (incl. the generated IPC contract), UI"
+(cd ui && npm run build >/dev/null)  # the app crate embeds ui/dist
+cargo test "${FEATURES[@]}" --lib --bins -- "${filter[@]}"
+(cd ui && npm test)
+if $quick; then step "quick gates and unit tests passed"; exit 0; fi
 
 step "real service binaries (vcsim, kube-apiserver) and tauri-driver"
 eval "$(scripts/setup/all.sh)"
 eval "$(scripts/setup/tauri-driver.sh)"
 export TAURI_DRIVER_BIN
 
-step "UI: install, unit tests, build"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
-
 step "installers: .deb and .rpm (debug profile; scripts/package.sh builds release ones)"
 eval "$(scripts/package.sh --debug)"
 export OPSDECK_DEB="$DEB" OPSDECK_RPM="$RPM"
 
-# One feature set for every cargo call, so nothing is compiled twice.
-FEATURES=(--workspace --features opsdeck-desktop/custom-protocol)
 step "build: app with the UI embedded, CLI, tests"
 cargo build "${FEATURES[@]}"
 cargo test "${FEATURES[@]}" --no-run
 export OPSDECK_APP_BIN="$CARGO_TARGET_DIR/debug/opsdeck-desktop"
 
-step "Rust tests: unit, integration (real services), end to end"
-filter=()
-[[ "${1:-}" == "--" ]] && { shift; filter=("$@"); }
-scripts/with-session.sh cargo test "${FEATURES[@]}" --no-fail-fast -- "${filter[@]}"
+step "integration (real services) and end-to-end tests"
+scripts/with-session.sh cargo test "${FEATURES[@]}" --no-fail-fast --test '*' -- "${filter[@]}"
 
 step "all tests passed"
