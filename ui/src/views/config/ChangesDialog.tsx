@@ -12,7 +12,7 @@ import { Spinner } from '../../components/Spinner';
 import { StatusBadge, type BadgeState } from '../../components/StatusBadge';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../util/time';
-import { DiffView } from './parts';
+import { DiffView } from './DiffView';
 
 const BADGE: Record<ChangeState, BadgeState> = { pending: 'warn', approved: 'info', rejected: 'error', stale: 'error', published: 'ok' };
 

@@ -14,7 +14,8 @@ import { KeyAuditList } from './history/KeyAuditList';
 import { RollbackDialog } from './history/RollbackDialog';
 import { useKeyHistory } from './history/useKeyHistory';
 import { useRollback } from './history/useRollback';
-import { ConflictDialog, DiffView } from './parts';
+import { ConflictDialog } from './ConflictDialog';
+import { DiffView } from './DiffView';
 
 interface Props {
   connId: string;

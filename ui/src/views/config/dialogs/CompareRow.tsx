@@ -3,7 +3,7 @@
 import type { DiffItem } from '../../../api/types';
 import { Icon } from '../../../components/Icon';
 import { useT } from '../../../i18n';
-import { DiffView } from '../parts';
+import { DiffView } from '../DiffView';
 
 export type Section = 'only_left' | 'only_right' | 'different';
 

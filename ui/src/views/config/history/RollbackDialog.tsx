@@ -5,7 +5,7 @@ import { ErrorState } from '../../../components/ErrorState';
 import { Modal } from '../../../components/Modal';
 import { Spinner } from '../../../components/Spinner';
 import { useT } from '../../../i18n';
-import { DiffView } from '../parts';
+import { DiffView } from '../DiffView';
 import type { Rollback } from './useRollback';
 
 export function RollbackDialog({ entry, curValue, curRev, rb }: { entry: HistoryEntry; curValue: string; curRev: number; rb: Rollback }) {

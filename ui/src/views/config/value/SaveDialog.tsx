@@ -6,7 +6,7 @@ import { Icon } from '../../../components/Icon';
 import { Modal } from '../../../components/Modal';
 import { Spinner } from '../../../components/Spinner';
 import { useT } from '../../../i18n';
-import { DiffView } from '../parts';
+import { DiffView } from '../DiffView';
 import type { KeyValueState } from './useKeyValue';
 import type { KeyWriteState } from './useKeyWrite';
 

@@ -7,7 +7,7 @@ import { api, toAppError } from '../../../api/client';
 import type { AppError, KeyMeta, KeyValue, ValueFormat, WriteResult } from '../../../api/types';
 import { useToast } from '../../../components/Toast';
 import { useT } from '../../../i18n';
-import type { ConflictOp } from '../parts';
+import type { ConflictOp } from '../ConflictDialog';
 import type { KeyValueState } from './useKeyValue';
 
 export type WriteDialog =
