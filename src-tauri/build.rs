@@ -34,8 +34,7 @@ fn main() {
     write_if_changed(Path::new(CAPABILITY), &capability(&commands));
 
     // The manifest wants a 'static list; a build script runs once, so leak it.
-    let names: &'static [&'static str] =
-        Vec::leak(commands.iter().map(|c| &*String::leak(c.name.clone())).collect::<Vec<&'static str>>());
+    let names: &'static [&'static str] = Vec::leak(commands.iter().map(|c| &*String::leak(c.name.clone())).collect::<Vec<&'static str>>());
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(names)))
         .expect("failed to run the Tauri build script");
 }

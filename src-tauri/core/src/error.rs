@@ -96,7 +96,19 @@ pub enum Error {
     Cancelled(String),
     #[error("{0}")]
     Internal(String),
+    /// A failure of a remote call, classified from the library's typed error,
+    /// which is kept as the source (the "details" the UI and CLI show).
+    #[error("{message}")]
+    Remote {
+        code: ErrorCode,
+        message: String,
+        #[source]
+        source: BoxError,
+    },
 }
+
+/// Any error a library returns, kept as a cause.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl Error {
     pub fn code(&self) -> ErrorCode {
@@ -113,6 +125,7 @@ impl Error {
             Error::Unsupported(_) => ErrorCode::Unsupported,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::Cancelled(_) => ErrorCode::Cancelled,
+            Error::Remote { code, .. } => *code,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -137,6 +150,7 @@ impl Error {
             Error::Unsupported(m) => Error::Unsupported(add(m)),
             Error::Conflict(m) => Error::Conflict(add(m)),
             Error::Cancelled(m) => Error::Cancelled(add(m)),
+            Error::Remote { code, message, source } => Error::Remote { code, message: add(message), source },
             Error::Internal(m) => Error::Internal(add(m)),
         }
     }

@@ -1487,6 +1487,8 @@ export type TestOutcome_Deserialize = {
 	error_code?: ErrorCode | null,
 	latency_ms: number,
 	tested_at: string,
+	/**  The causes under `message` (the library's error chain), for "details". */
+	details?: string[],
 };
 
 /**  The result of "test connection". */
@@ -1497,6 +1499,8 @@ export type TestOutcome_Serialize = {
 	error_code: ErrorCode | null,
 	latency_ms: number,
 	tested_at: string,
+	/**  The causes under `message` (the library's error chain), for "details". */
+	details?: string[],
 };
 
 export type Thresholds = {

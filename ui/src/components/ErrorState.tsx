@@ -1,5 +1,6 @@
 import type { AppError } from '../api/types';
 import { useT } from '../i18n';
+import { ErrorDetails } from './ErrorDetails';
 import { Icon } from './Icon';
 
 interface Props {
@@ -20,6 +21,7 @@ export function ErrorState({ error, title, onRetry, inline }: Props) {
         <div class="error-message">
           {error.message} <code class="error-code">{error.code}</code>
         </div>
+        <ErrorDetails details={error.details} />
       </div>
       {onRetry && (
         <button type="button" class="btn btn-sm" onClick={onRetry}>

@@ -44,6 +44,7 @@ const en = {
     edit: 'Edit',
     test: 'Test',
     retry: 'Retry',
+    details: 'Details',
     refresh: 'Refresh',
     loading: 'Loading…',
     yes: 'Yes',

@@ -48,6 +48,7 @@ const zhCN: Shape<Messages> = {
     edit: '编辑',
     test: '测试',
     retry: '重试',
+    details: '详细信息',
     refresh: '刷新',
     loading: '加载中…',
     yes: '是',

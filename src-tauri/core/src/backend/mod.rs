@@ -349,6 +349,7 @@ impl Backend {
                 error_code: None,
                 latency_ms,
                 tested_at: crate::cache::db::now_rfc3339(),
+                details: Vec::new(),
             },
             Err(e) => TestOutcome {
                 ok: false,
@@ -357,6 +358,7 @@ impl Backend {
                 error_code: Some(e.code()),
                 latency_ms,
                 tested_at: crate::cache::db::now_rfc3339(),
+                details: crate::error::causes(e),
             },
         };
         store::set_last_test(&self.db, id, &outcome).await?;

@@ -88,7 +88,11 @@ pub async fn run(
                 .ok()
                 .flatten()
                 .unwrap_or(default_timeout);
-            let r = if stop.is_cancelled() { not_run(c, targets.get(&c.target)) } else { Box::pin(one(c, targets.get(&c.target), limit)).await };
+            let r = if stop.is_cancelled() {
+                not_run(c, targets.get(&c.target))
+            } else {
+                Box::pin(one(c, targets.get(&c.target), limit)).await
+            };
             on_result(&r);
             (i, r)
         })

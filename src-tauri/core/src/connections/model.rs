@@ -139,6 +139,9 @@ pub struct TestOutcome {
     pub error_code: Option<ErrorCode>,
     pub latency_ms: u64,
     pub tested_at: String,
+    /// The causes under `message` (the library's error chain), for "details".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
 }
 
 /// A saved connection profile as the UI and CLI see it.

@@ -54,7 +54,7 @@ pub fn classify(e: bollard::errors::Error, host: &str) -> Error {
         B::CertPathError { .. } | B::CertParseError { .. } | B::CertMultipleKeys { .. } => {
             Error::invalid(format!("{target}: TLS files: {}", chain(&e)))
         }
-        _ => transport(&target, &chain(&e)),
+        _ => transport(&target, e),
     }
 }
 

@@ -66,32 +66,30 @@ async fn tls_options(files: &TlsFiles, endpoints: &[String]) -> Result<TlsOption
 
 /// Maps an etcd-client error to an actionable error.
 pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Error {
-    match &e {
-        etcd_client::Error::GRpcStatus(status) => {
-            let msg = status.message();
-            if msg.contains("authentication failed") || status.code() == Code::Unauthenticated {
-                Error::Auth(format!("{target} rejected the credentials of user \"{}\": wrong password or unknown user", user.unwrap_or("")))
-            } else if msg.contains("user name is empty") || msg.contains("invalid auth token") {
-                Error::Auth(format!("{target} requires authentication: set a username and password on the connection"))
-            } else if msg.contains("permission denied") || status.code() == Code::PermissionDenied {
-                let who = user.map(|u| format!("user \"{u}\"")).unwrap_or_else(|| "this connection's user".into());
-                Error::Forbidden(format!("{target}: {who} is not allowed to do this (etcd role permissions): {msg}"))
-            } else if msg.contains("request is too large") || msg.contains("larger than max") {
-                Error::invalid(format!("{target} refused the request as too large: {msg}"))
-            } else if msg.contains("authentication is not enabled") {
-                Error::invalid(format!("{target} has authentication disabled: remove the username and password from the connection"))
-            } else if status.code() == Code::Unavailable || status.code() == Code::Unknown {
-                transport(target, &chain(&e))
-            } else if status.code() == Code::DeadlineExceeded {
-                Error::Timeout { what: target.to_string(), secs: REQUEST_TIMEOUT.as_secs() }
-            } else {
-                Error::Internal(format!("{target}: {msg}"))
-            }
-        }
-        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => transport(target, &chain(&e)),
-        etcd_client::Error::InvalidArgs(m) | etcd_client::Error::EndpointError(m) => Error::invalid(format!("{target}: {m}")),
-        etcd_client::Error::InvalidUri(u) => Error::invalid(format!("{target}: invalid endpoint URI: {u}")),
-        _ => Error::Internal(format!("{target}: {}", chain(&e))),
+    let status = match e {
+        etcd_client::Error::GRpcStatus(status) => status,
+        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => return transport(target, e),
+        etcd_client::Error::InvalidArgs(m) | etcd_client::Error::EndpointError(m) => return Error::invalid(format!("{target}: {m}")),
+        etcd_client::Error::InvalidUri(u) => return Error::invalid(format!("{target}: invalid endpoint URI: {u}")),
+        other => return Error::Internal(format!("{target}: {}", chain(&other))),
+    };
+    let msg = status.message();
+    if msg.contains("authentication failed") || status.code() == Code::Unauthenticated {
+        Error::Auth(format!("{target} rejected the credentials of user \"{}\": wrong password or unknown user", user.unwrap_or("")))
+    } else if msg.contains("user name is empty") || msg.contains("invalid auth token") {
+        Error::Auth(format!("{target} requires authentication: set a username and password on the connection"))
+    } else if msg.contains("permission denied") || status.code() == Code::PermissionDenied {
+        let who = user.map(|u| format!("user \"{u}\"")).unwrap_or_else(|| "this connection's user".into());
+        Error::Forbidden(format!("{target}: {who} is not allowed to do this (etcd role permissions): {msg}"))
+    } else if msg.contains("request is too large") || msg.contains("larger than max") {
+        Error::invalid(format!("{target} refused the request as too large: {msg}"))
+    } else if msg.contains("authentication is not enabled") {
+        Error::invalid(format!("{target} has authentication disabled: remove the username and password from the connection"))
+    } else if matches!(status.code(), Code::Unavailable | Code::Unknown | Code::DeadlineExceeded | Code::Cancelled) {
+        // No answer (or a cut one): the status keeps the transport's cause.
+        transport(target, status)
+    } else {
+        Error::Internal(format!("{target}: {msg}"))
     }
 }
 

@@ -112,7 +112,7 @@ pub fn classify(e: kube::Error, context: &str) -> Error {
         }
         kube::Error::Auth(_) => Error::Auth(format!("{target}: getting credentials failed: {}", chain(&e))),
         kube::Error::InferKubeconfig(_) => Error::invalid(format!("{target}: {}", chain(&e))),
-        _ => transport(&target, &chain(&e)),
+        _ => transport(&target, e),
     }
 }
 

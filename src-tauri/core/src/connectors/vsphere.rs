@@ -74,13 +74,15 @@ pub fn classify(e: vim_rs::core::client::Error, url: &str, username: &str, pinne
             Error::Auth(format!("{target} rejected the login of \"{username}\": wrong user name or password"))
         }
         _ => {
-            let detail = chain(&e);
-            let err = transport(&target, &detail);
-            match err {
-                Error::Tls(_) if !pinned => Error::Tls(format!(
-                    "{target}: the server certificate is not trusted by this system ({}). If this is your vCenter's self-signed certificate, fetch its thumbprint, compare it with the one vCenter shows, and pin it in the connection.",
-                    summarize(&detail)
-                )),
+            let detail = summarize(&chain(&e));
+            match transport(&target, e) {
+                Error::Remote { code: crate::ErrorCode::Tls, source, .. } if !pinned => Error::Remote {
+                    code: crate::ErrorCode::Tls,
+                    message: format!(
+                        "{target}: the server certificate is not trusted by this system ({detail}). If this is your vCenter's self-signed certificate, fetch its thumbprint, compare it with the one vCenter shows, and pin it in the connection."
+                    ),
+                    source,
+                },
                 other => other,
             }
         }
@@ -105,7 +107,7 @@ pub async fn fetch_thumbprint(url: &str) -> Result<String> {
     let recorded = seen.lock().ok().and_then(|s| s.clone());
     match (recorded, result) {
         (Some(tp), _) => Ok(display_thumbprint(&tp)),
-        (None, Err(e)) => Err(transport(&format!("vSphere at {url}"), &chain(&e))),
+        (None, Err(e)) => Err(transport(&format!("vSphere at {url}"), e)),
         (None, Ok(_)) => Err(Error::Tls(format!("{url} did not present a certificate"))),
     }
 }

@@ -1,5 +1,6 @@
 // The last test of a connection, under its row: message, error code, latency, time.
 import type { TestOutcome } from '../../api/types';
+import { ErrorDetails } from '../../components/ErrorDetails';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../util/time';
 
@@ -9,7 +10,10 @@ export function TestDetail({ last }: { last: TestOutcome }) {
     <dl class={`test-detail ${last.ok ? 'test-detail-ok' : 'test-detail-error'}`} data-testid="conn-detail">
       <div class="test-detail-message">
         <dt>{t('connections.detail.message')}</dt>
-        <dd>{last.message}</dd>
+        <dd>
+          {last.message}
+          <ErrorDetails details={last.details} />
+        </dd>
       </div>
       {last.error_code && (
         <div>
