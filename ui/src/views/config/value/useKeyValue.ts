@@ -22,10 +22,14 @@ export function useKeyValue(connId: string, keyName: string, isNew: boolean, rel
   const [gone, setGone] = useState(false); // deleted while open (or never existed)
   const seqRef = useRef(0);
 
-  /** `v` is now the key's value in etcd (null: there is none): the draft starts over from it. */
-  const accept = (v: KeyValue | null) => {
+  /**
+   * `v` is now the key's value in etcd (null: there is none): the draft starts
+   * over from it — unless `keepDraft` (our own write landed): the draft is then
+   * what was written or what the user typed since, which must not be lost.
+   */
+  const accept = (v: KeyValue | null, keepDraft = false) => {
     setKv(v);
-    setDraft(v?.value ?? '');
+    if (!keepDraft) setDraft(v?.value ?? '');
     if (v) setFormat(v.format);
     setGone(!v && !isNew);
     onLoaded(v);

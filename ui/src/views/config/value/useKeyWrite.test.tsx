@@ -43,6 +43,24 @@ it('saves with the loaded revision as the guard, then takes the written value as
   expect(result.current.value.dirty).toBe(false);
 });
 
+it('keeps what the user typed while the save was on its way', async () => {
+  let answer: (v: unknown) => void = () => {};
+  const { result } = setup((cmd) => (cmd === 'config_get' ? kv('{"a":1}', 5) : new Promise((r) => (answer = r))));
+  await flush();
+  result.current.value.setDraft('{"a":2}');
+  await flush();
+  const saving = result.current.write.write('save', 5, '{"a":2}', 'json', false, 'why');
+  await flush();
+  result.current.value.setDraft('{"a":3}'); // typed before the answer came back
+  await flush();
+  answer({ status: 'written', meta: meta(6), revision: 6 });
+  await saving;
+  await flush();
+  expect(result.current.value.loadedRev).toBe(6);
+  expect(result.current.value.draft).toBe('{"a":3}');
+  expect(result.current.value.dirty).toBe(true);
+});
+
 it('opens the conflict dialog with their value when the key moved on', async () => {
   const theirs = kv('{"a":9}', 7);
   const { result } = setup((cmd) => (cmd === 'config_get' ? kv('{"a":1}', 5) : { status: 'conflict', current: theirs }));

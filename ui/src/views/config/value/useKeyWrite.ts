@@ -44,7 +44,7 @@ export function useKeyWrite(connId: string, keyName: string, value: KeyValueStat
       toast.push({ kind: 'ok', title: t('config.toast.saved', { key: keyName, revision: res.meta.mod_revision }) });
       onWritten(res.meta);
       const size = new TextEncoder().encode(mine ?? '').length;
-      accept({ meta: res.meta, value: mine ?? '', format: fmt, size, lease_ttl: kv?.lease_ttl ?? null, revision: res.revision });
+      accept({ meta: res.meta, value: mine ?? '', format: fmt, size, lease_ttl: kv?.lease_ttl ?? null, revision: res.revision }, true);
     } else {
       setDialog({ type: 'conflict', op, theirs: res.current, mine, format: fmt, allowInvalid, comment: c });
     }
