@@ -1,4 +1,4 @@
-//! Exit codes a pipeline can gate on.
+//! Exit codes a pipeline can gate on (README "CLI exit codes").
 
 /// Everything ran and passed.
 pub const OK: u8 = 0;
@@ -6,10 +6,15 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Bad usage or invalid input (clap also uses 2).
 pub const USAGE: u8 = 2;
-/// The local backend failed (database, keychain).
+/// The local backend failed (database, keychain), or standard output could not be written (a full disk).
 pub const INTERNAL: u8 = 3;
 /// Stopped by SIGINT/SIGTERM before everything ran (128 + SIGINT, as shells report it).
 pub const STOPPED: u8 = 130;
+/// Standard output is a pipe whose reader has gone (`opsdeck health | head`):
+/// the process stops quietly with 128 + SIGPIPE, the status a shell reports
+/// for `ls | head` when SIGPIPE ends `ls`. SIGPIPE itself stays ignored (the
+/// process writes to sockets too), so this is an exit, not a signal.
+pub const BROKEN_PIPE: u8 = 141;
 
 /// Exit code for a library error.
 pub fn for_error(e: &opsdeck_core::Error) -> u8 {

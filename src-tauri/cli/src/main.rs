@@ -9,6 +9,7 @@ mod output;
 use clap::{Parser, Subcommand};
 
 use commands::{audit::AuditArgs, connections::ConnectionsCommand};
+use output::errln;
 
 #[derive(Debug, Parser)]
 #[command(name = "opsdeck", version, about = "Opsdeck: vSphere, Docker, Kubernetes and etcd operations from the command line")]
@@ -45,7 +46,20 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version and usage errors, printed by clap: a closed pipe
+        // ends these the same way as any other output.
+        Err(e) => {
+            if let Err(io) = e.print() {
+                if !e.use_stderr() {
+                    output::output_failed(io);
+                }
+            }
+            output::flush_out();
+            return (e.exit_code().clamp(0, 255) as u8).into();
+        }
+    };
     // Warnings only by default (vim_rs's own, e.g. a failed logout from a
     // vCenter that went away, are already in the command's result); colours
     // only on a terminal, not in CI logs.
@@ -57,7 +71,7 @@ fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return exit::INTERNAL.into();
         }
     };
@@ -74,5 +88,6 @@ fn main() -> std::process::ExitCode {
             Command::Config(c) => commands::config::run(cli.data_dir, c).await,
         }
     });
+    output::flush_out();
     code.into()
 }

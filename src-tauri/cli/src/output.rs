@@ -1,4 +1,17 @@
-//! Output formats shared by the subcommands.
+//! Output formats shared by the subcommands, and the one path every byte of
+//! standard output takes.
+//!
+//! Nothing in the CLI uses `println!`/`print!` (they panic when the reader
+//! of a pipe has gone, as in `opsdeck health | head -c 300`): [`outln!`] and
+//! [`out!`] write through [`write_out`], which ends the process quietly with
+//! [`crate::exit::BROKEN_PIPE`] (141, what a shell reports for `ls | head`
+//! when SIGPIPE ends `ls`) once standard output is a closed pipe. SIGPIPE
+//! itself stays ignored, as Rust sets it: the process also writes to sockets
+//! (etcd, the Kubernetes API, Docker, vCenter), where a peer that went away
+//! must be an error to handle, not the death of the process. Diagnostics go
+//! through [`errln!`], which ignores a closed standard error.
+
+use std::io::Write;
 
 use clap::ValueEnum;
 
@@ -6,6 +19,62 @@ use clap::ValueEnum;
 pub enum Format {
     Table,
     Json,
+}
+
+/// Writes to standard output like `print!`, without the panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_out(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line to standard output like `println!`, without the panic.
+macro_rules! outln {
+    () => {
+        $crate::output::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Writes a line to standard error like `eprintln!`; a closed standard error
+/// is ignored (the exit status still tells the outcome).
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::output::write_err(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {errln, out, outln};
+
+/// Writes to standard output; a reader that went away ends the process (see the module doc).
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        output_failed(e);
+    }
+}
+
+/// Flushes standard output before the process exits, with the same handling
+/// as a write: a last partial line must not be lost or fail silently.
+pub fn flush_out() {
+    if let Err(e) = std::io::stdout().lock().flush() {
+        output_failed(e);
+    }
+}
+
+pub fn write_err(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
+/// A closed pipe ends the process at once with 141 and no message, the way
+/// SIGPIPE ends `ls`; any other failure (a full disk) is said and is exit 3.
+pub fn output_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(crate::exit::BROKEN_PIPE.into());
+    }
+    write_err(format_args!("error: writing to standard output: {e}\n"));
+    std::process::exit(crate::exit::INTERNAL.into());
 }
 
 /// Prints rows as aligned columns under a header.
@@ -17,8 +86,10 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
         }
     }
     let line = |cells: Vec<&str>| {
-        let parts: Vec<String> = cells.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
-        println!("{}", parts.join("  ").trim_end());
+        // Padded by hand: a format width is at most 65535, and a cell (an etcd value) can be wider.
+        let parts: Vec<String> =
+            cells.iter().enumerate().map(|(i, c)| format!("{c}{}", " ".repeat(widths[i].saturating_sub(c.chars().count())))).collect();
+        outln!("{}", parts.join("  ").trim_end());
     };
     line(header.to_vec());
     for r in rows {
@@ -29,11 +100,11 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
 pub fn print_json<T: serde::Serialize>(value: &T) -> u8 {
     match serde_json::to_string_pretty(value) {
         Ok(s) => {
-            println!("{s}");
+            outln!("{s}");
             crate::exit::OK
         }
         Err(e) => {
-            eprintln!("error: cannot serialise the output: {e}");
+            errln!("error: cannot serialise the output: {e}");
             crate::exit::INTERNAL
         }
     }
@@ -41,6 +112,6 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> u8 {
 
 /// Prints a library error with its category, returns the exit code for it.
 pub fn fail(e: &opsdeck_core::Error) -> u8 {
-    eprintln!("error ({}): {e}", e.code().as_str());
+    errln!("error ({}): {e}", e.code().as_str());
     crate::exit::for_error(e)
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use crate::exit;
-use crate::output::fail;
+use crate::output::{errln, fail, outln};
 
 #[derive(Debug, Subcommand)]
 pub enum AdvisoriesCommand {
@@ -23,13 +23,13 @@ pub async fn run(data_dir: Option<PathBuf>, c: AdvisoriesCommand) -> u8 {
     };
     match backend.import_advisories(&path).await {
         Ok(u) => {
-            println!("imported {} advisory records from {}", u.import.records, path.display());
+            outln!("imported {} advisory records from {}", u.import.records, path.display());
             for (file, reason) in &u.import.malformed {
-                eprintln!("skipped {file}: {reason}");
+                errln!("skipped {file}: {reason}");
             }
-            println!("re-matched {} cached images ({} need a new scan)", u.rematched.images, u.rematched.skipped);
+            outln!("re-matched {} cached images ({} need a new scan)", u.rematched.images, u.rematched.skipped);
             for change in &u.rematched.changed {
-                println!("  {change}");
+                outln!("  {change}");
             }
             exit::OK
         }

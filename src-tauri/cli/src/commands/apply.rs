@@ -8,7 +8,7 @@ use opsdeck_core::connectors::kube::{client_for, read_kubeconfig, resolve_contex
 use opsdeck_core::Error;
 
 use crate::exit;
-use crate::output::{fail, print_json, Format};
+use crate::output::{fail, outln, print_json, Format};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -62,19 +62,19 @@ async fn run_inner(a: ApplyArgs) -> Result<u8, Error> {
         print_json(&results);
     } else {
         for r in &results {
-            println!("{}: {}", r.context, if r.ok { "ok" } else { "FAILED" });
+            outln!("{}: {}", r.context, if r.ok { "ok" } else { "FAILED" });
             if let Some(e) = &r.error {
-                println!("  {e}");
+                outln!("  {e}");
             }
             for o in &r.objects {
                 let ns = o.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
                 match &o.error {
-                    Some(e) => println!("  {} {ns}{}: failed: {e}", o.kind, o.name),
-                    None => println!("  {} {ns}{}: {}", o.kind, o.name, o.action),
+                    Some(e) => outln!("  {} {ns}{}: failed: {e}", o.kind, o.name),
+                    None => outln!("  {} {ns}{}: {}", o.kind, o.name, o.action),
                 }
             }
             for ro in &r.rollouts {
-                println!(
+                outln!(
                     "  rollout deployment {}/{}: {}/{} updated, {}/{} available{}",
                     ro.namespace,
                     ro.name,

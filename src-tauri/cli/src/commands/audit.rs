@@ -8,7 +8,7 @@ use opsdeck_core::team::trail::{TrailFilter, TrailReport};
 use opsdeck_core::team::DEFAULT_ROOT;
 use opsdeck_core::{Backend, Error};
 
-use crate::output::{fail, print_json, print_table, Format};
+use crate::output::{errln, fail, outln, print_json, print_table, Format};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -157,7 +157,7 @@ async fn choice(backend: &Backend, t: &TeamArgs) -> Result<Option<StoreChoice>, 
 
 fn print_breaks(report: &TrailReport) {
     for b in &report.breaks {
-        eprintln!("BROKEN CHAIN at entry {}: {}", b.seq, b.reason);
+        errln!("BROKEN CHAIN at entry {}: {}", b.seq, b.reason);
     }
 }
 
@@ -195,11 +195,11 @@ async fn verify(backend: &Backend, t: &TeamArgs, local_only: bool) -> Result<u8,
     let mut broken = false;
     let local = backend.audit_verify_local().await?;
     if local.is_empty() {
-        println!("local audit log: chain intact");
+        outln!("local audit log: chain intact");
     } else {
         broken = true;
         for b in &local {
-            println!("local audit log: BROKEN at entry {}: {}", b.seq, b.reason);
+            outln!("local audit log: BROKEN at entry {}: {}", b.seq, b.reason);
         }
     }
     if local_only {
@@ -210,15 +210,15 @@ async fn verify(backend: &Backend, t: &TeamArgs, local_only: bool) -> Result<u8,
     if team_set {
         let report = backend.team_trail(named.as_ref(), &TrailFilter::default()).await?;
         if report.intact() {
-            println!("team audit trail: chain intact ({} entries)", report.entries.len());
+            outln!("team audit trail: chain intact ({} entries)", report.entries.len());
         } else {
             broken = true;
             for b in &report.breaks {
-                println!("team audit trail: BROKEN at entry {}: {}", b.seq, b.reason);
+                outln!("team audit trail: BROKEN at entry {}: {}", b.seq, b.reason);
             }
         }
     } else {
-        println!("team audit trail: no team store is set (choose a shared etcd store, or pass --etcd)");
+        outln!("team audit trail: no team store is set (choose a shared etcd store, or pass --etcd)");
     }
     Ok(if broken { crate::exit::FAILED } else { crate::exit::OK })
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::exit;
 use crate::junit::{self, Case, Outcome, Suite};
-use crate::output::{fail, print_table};
+use crate::output::{errln, fail, print_table};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -54,7 +54,7 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
     let progress = |r: &CheckResult| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let detail = if r.ok { String::new() } else { format!(": {}", r.message) };
-        eprintln!("[{n:>w$}/{total}] {:<7} {} ({} ms){detail}", verdict(r), r.name, r.duration_ms, w = total.to_string().len());
+        errln!("[{n:>w$}/{total}] {:<7} {} ({} ms){detail}", verdict(r), r.name, r.duration_ms, w = total.to_string().len());
     };
     // A cancelled pipeline job gets SIGTERM (Ctrl-C: SIGINT): no new check
     // starts, running ones finish so round trips clean up, the reports are
@@ -97,10 +97,10 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
     let failed = results.iter().filter(|r| !r.ok && !r.skipped).count();
     let skipped = results.iter().filter(|r| r.skipped).count();
     if skipped > 0 {
-        eprintln!("{} checks, {failed} failed, {skipped} not run (stopped)", results.len());
+        errln!("{} checks, {failed} failed, {skipped} not run (stopped)", results.len());
         return exit::STOPPED;
     }
-    eprintln!("{} checks, {failed} failed", results.len());
+    errln!("{} checks, {failed} failed", results.len());
     if failed > 0 {
         exit::FAILED
     } else {
@@ -133,10 +133,10 @@ async fn stop_on_signal(stop: CancellationToken) {
             _ = term.recv() => {}
         }
         if stop.is_cancelled() {
-            eprintln!("stopped again: aborting now (round trips in progress may leave their test objects behind)");
+            errln!("stopped again: aborting now (round trips in progress may leave their test objects behind)");
             std::process::exit(exit::STOPPED.into());
         }
-        eprintln!("stopping: no new check starts; the running ones finish and clean up (signal again to abort now)");
+        errln!("stopping: no new check starts; the running ones finish and clean up (signal again to abort now)");
         stop.cancel();
     }
 }

@@ -19,7 +19,7 @@ use opsdeck_core::secrets::Secret;
 use opsdeck_core::{Backend, Error};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table, Format};
+use crate::output::{errln, fail, outln, print_json, print_table, Format};
 
 pub const PASSWORD_ENV: &str = "OPSDECK_ETCD_PASSWORD";
 
@@ -246,9 +246,9 @@ fn change_state(c: &opsdeck_core::team::changes::ChangeView) -> String {
 }
 
 fn print_change(c: &opsdeck_core::team::changes::ChangeView) {
-    println!("change {} by {} ({}): {}", c.id, c.author, change_state(c), c.comment);
+    outln!("change {} by {} ({}): {}", c.id, c.author, change_state(c), c.comment);
     if let Some(r) = &c.review {
-        println!(
+        outln!(
             "  {} by {}{}",
             if r.approved { "approved" } else { "rejected" },
             r.reviewer,
@@ -256,28 +256,28 @@ fn print_change(c: &opsdeck_core::team::changes::ChangeView) {
         );
     }
     for op in &c.ops {
-        println!("--- {} (revision {})", op.key, op.base_revision);
+        outln!("--- {} (revision {})", op.key, op.base_revision);
         let before = op.base_value.clone().unwrap_or_default();
         let after = op.value.clone().unwrap_or_default();
         for l in before.lines() {
             if !after.lines().any(|a| a == l) {
-                println!("-{l}");
+                outln!("-{l}");
             }
         }
         for l in after.lines() {
             if !before.lines().any(|b| b == l) {
-                println!("+{l}");
+                outln!("+{l}");
             }
         }
         if op.value.is_none() {
-            println!("  (deleted)");
+            outln!("  (deleted)");
         }
     }
     for k in &c.moved {
-        println!("  STALE: {k} changed since the change was proposed");
+        outln!("  STALE: {k} changed since the change was proposed");
     }
     for n in &c.notes {
-        println!("  note: {n}");
+        outln!("  note: {n}");
     }
 }
 
@@ -327,7 +327,7 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    match run_with(&backend, &session, args.command).await {
+    match Box::pin(run_with(&backend, &session, args.command)).await {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
@@ -346,18 +346,19 @@ fn read_input(arg: &str) -> Result<String, Error> {
 fn report_write(key: &str, r: &WriteResult) -> u8 {
     match r {
         WriteResult::Written { meta, .. } => {
-            println!("{key}: written at mod_revision {}", meta.mod_revision);
+            outln!("{key}: written at mod_revision {}", meta.mod_revision);
             exit::OK
         }
         WriteResult::Conflict { current: Some(c) } => {
-            eprintln!(
+            errln!(
                 "conflict: {key} is now at mod_revision {} (changed by someone else); nothing written. Their value:\n{}",
-                c.meta.mod_revision, c.value
+                c.meta.mod_revision,
+                c.value
             );
             exit::FAILED
         }
         WriteResult::Conflict { current: None } => {
-            eprintln!("conflict: {key} was deleted by someone else; nothing written");
+            errln!("conflict: {key} was deleted by someone else; nothing written");
             exit::FAILED
         }
     }
@@ -367,7 +368,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
     match cmd {
         ConfigCommand::Protect { prefix, team } => {
             b.config_protect(s, &team.root, &prefix).await?;
-            println!("{prefix} is protected: writable by the publisher role only; changes go through review");
+            outln!("{prefix} is protected: writable by the publisher role only; changes go through review");
             Ok(exit::OK)
         }
         ConfigCommand::Propose { sets, delete, comment, team } => {
@@ -378,13 +379,13 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             }
             ops.extend(delete.into_iter().map(|k| (k, None)));
             let c = b.change_propose(s, &team.root, &ops, &comment).await?;
-            println!("{}", c.id);
+            outln!("{}", c.id);
             Ok(exit::OK)
         }
         ConfigCommand::Changes { format, team } => {
-            let (list, problems) = b.change_list(s, &team.root).await?;
+            let (list, problems) = Box::pin(b.change_list(s, &team.root)).await?;
             for p in &problems {
-                eprintln!("skipped {}: {}", p.key, p.reason);
+                errln!("skipped {}: {}", p.key, p.reason);
             }
             Ok(match format {
                 Format::Json => print_json(&list),
@@ -408,7 +409,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             })
         }
         ConfigCommand::Review { id, format, team } => {
-            let c = b.change_get(s, &team.root, &id).await?;
+            let c = Box::pin(b.change_get(s, &team.root, &id)).await?;
             Ok(match format {
                 Format::Json => print_json(&c),
                 Format::Table => {
@@ -435,7 +436,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             if format == Format::Json {
                 return Ok(print_json(&kv));
             }
-            println!("{}", kv.value);
+            outln!("{}", kv.value);
             Ok(exit::OK)
         }
         ConfigCommand::Put { key, value, if_revision, create, as_format, plain, comment } => {
@@ -460,15 +461,15 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             if prefix {
                 let preview = b.config_delete_preview(s, &key).await?;
                 let Some(expected) = yes else {
-                    eprintln!("{} keys under {key} would be deleted, e.g.:", preview.count);
+                    errln!("{} keys under {key} would be deleted, e.g.:", preview.count);
                     for k in &preview.sample {
-                        eprintln!("  {k}");
+                        errln!("  {k}");
                     }
-                    eprintln!("re-run with --yes {} to delete them", preview.count);
+                    errln!("re-run with --yes {} to delete them", preview.count);
                     return Ok(exit::USAGE);
                 };
                 let n = b.config_delete_prefix(s, &key, expected, &comment).await?;
-                println!("deleted {n} keys under {key}");
+                outln!("deleted {n} keys under {key}");
                 return Ok(exit::OK);
             }
             let expected = match if_revision {
@@ -485,13 +486,13 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             }
             for e in &page.entries {
                 match &e.meta {
-                    Some(m) if m.lease != 0 => println!("{}\t(mod {} lease {:x})", e.key, m.mod_revision, m.lease),
-                    Some(m) => println!("{}\t(mod {})", e.key, m.mod_revision),
-                    None => println!("{}", e.key),
+                    Some(m) if m.lease != 0 => outln!("{}\t(mod {} lease {:x})", e.key, m.mod_revision, m.lease),
+                    Some(m) => outln!("{}\t(mod {})", e.key, m.mod_revision),
+                    None => outln!("{}", e.key),
                 }
             }
             if page.next_cursor.is_some() {
-                eprintln!("… more entries: raise --limit");
+                errln!("… more entries: raise --limit");
             }
             Ok(exit::OK)
         }
@@ -513,9 +514,9 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 .collect();
             print_table(&["REVISION", "VERSION", "VALUE"], &rows);
             if let Some(c) = h.compacted_at {
-                eprintln!("history before revision {c} was compacted by etcd");
+                errln!("history before revision {c} was compacted by etcd");
             } else if h.truncated {
-                eprintln!("older entries exist: raise --limit");
+                errln!("older entries exist: raise --limit");
             }
             Ok(exit::OK)
         }
@@ -531,15 +532,15 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 print_json(&d);
             } else {
                 for i in &d.only_left {
-                    println!("< {}", i.rel);
+                    outln!("< {}", i.rel);
                 }
                 for i in &d.only_right {
-                    println!("> {}", i.rel);
+                    outln!("> {}", i.rel);
                 }
                 for i in &d.different {
-                    println!("~ {}", i.rel);
+                    outln!("~ {}", i.rel);
                 }
-                eprintln!(
+                errln!(
                     "{} only in {left}, {} only in {right}, {} different, {} same",
                     d.only_left.len(),
                     d.only_right.len(),
@@ -554,7 +555,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 DocArg::Json => DocFormat::Json,
                 DocArg::Yaml => DocFormat::Yaml,
             };
-            println!("{}", b.config_export(s, &prefix, f).await?);
+            outln!("{}", b.config_export(s, &prefix, f).await?);
             Ok(exit::OK)
         }
         ConfigCommand::Import { prefix, file, dry_run, comment } => {
@@ -566,12 +567,12 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             if dry_run {
                 let plan = b.config_import_preview(s, &prefix, &doc).await?;
                 for k in &plan.creates {
-                    println!("+ {prefix}{k}");
+                    outln!("+ {prefix}{k}");
                 }
                 for k in &plan.updates {
-                    println!("~ {prefix}{k}");
+                    outln!("~ {prefix}{k}");
                 }
-                eprintln!(
+                errln!(
                     "{} to create, {} to update, {} unchanged (dry run: nothing written)",
                     plan.creates.len(),
                     plan.updates.len(),
@@ -580,7 +581,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 return Ok(exit::OK);
             }
             let r = b.config_import(s, &prefix, &doc, &comment).await?;
-            println!("imported {} keys in {} transaction(s) ({} unchanged)", r.applied, r.batches, r.plan.unchanged);
+            outln!("imported {} keys in {} transaction(s) ({} unchanged)", r.applied, r.batches, r.plan.unchanged);
             Ok(exit::OK)
         }
         ConfigCommand::Watch { prefix, count } => {
@@ -592,7 +593,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 .await?;
             let mut seen = 0;
             while let Some(ev) = rx.recv().await {
-                println!("{}", serde_json::to_string(&ev).unwrap_or_default());
+                outln!("{}", serde_json::to_string(&ev).unwrap_or_default());
                 if let WatchEvent::Error { .. } = ev {
                     return Ok(exit::FAILED);
                 }

@@ -9,7 +9,7 @@ use opsdeck_core::connections::{ConnectionInput, ConnectionSpec, TlsFiles};
 use opsdeck_core::{Backend, Error};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table, Format};
+use crate::output::{fail, outln, print_json, print_table, Format};
 
 #[derive(Debug, Subcommand)]
 pub enum ConnectionsCommand {
@@ -208,7 +208,7 @@ async fn run_with(backend: &Backend, cmd: ConnectionsCommand) -> Result<u8, Erro
         }
         ConnectionsCommand::Add(add) => {
             let c = backend.save_connection(input_of(add)?).await?;
-            println!("added {} ({}) id={}", c.name, c.spec.kind().as_str(), c.id);
+            outln!("added {} ({}) id={}", c.name, c.spec.kind().as_str(), c.id);
             Ok(exit::OK)
         }
         ConnectionsCommand::Test { names, format } => {
@@ -242,11 +242,11 @@ async fn run_with(backend: &Backend, cmd: ConnectionsCommand) -> Result<u8, Erro
         ConnectionsCommand::Remove { name } => {
             let c = backend.find_connection(&name).await?;
             backend.delete_connection(&c.id).await?;
-            println!("removed {}", c.name);
+            outln!("removed {}", c.name);
             Ok(exit::OK)
         }
         ConnectionsCommand::Export => {
-            println!("{}", backend.export_connections().await?);
+            outln!("{}", backend.export_connections().await?);
             Ok(exit::OK)
         }
     }

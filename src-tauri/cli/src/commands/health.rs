@@ -8,7 +8,7 @@ use opsdeck_core::clusters::health::check_all;
 use opsdeck_core::clusters::{Severity, Verdict};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table};
+use crate::output::{errln, fail, out, print_json, print_table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum HealthFormat {
@@ -54,7 +54,7 @@ pub fn default_kubeconfig() -> Option<String> {
 
 pub async fn run(a: HealthArgs) -> u8 {
     let Some(path) = a.kubeconfig.or_else(default_kubeconfig) else {
-        eprintln!("error (invalid_input): no kubeconfig: pass --kubeconfig or set KUBECONFIG");
+        errln!("error (invalid_input): no kubeconfig: pass --kubeconfig or set KUBECONFIG");
         return exit::USAGE;
     };
     let results = match check_all(&path, &a.contexts, None, Duration::from_secs(a.timeout.clamp(1, 300))).await {
@@ -64,7 +64,7 @@ pub async fn run(a: HealthArgs) -> u8 {
     if a.format == HealthFormat::Json {
         print_json(&results);
     } else if a.format == HealthFormat::Junit {
-        print!("{}", junit(&results));
+        out!("{}", junit(&results));
     } else {
         let rows: Vec<Vec<String>> = results
             .iter()
@@ -110,7 +110,7 @@ fn junit(results: &[opsdeck_core::clusters::ClusterHealth]) -> String {
                 Case::new(h.context.as_str(), "opsdeck.health", if healthy { Outcome::Passed } else { Outcome::Failed }, message);
             case.kind = format!("{:?}", h.verdict).to_lowercase();
             case.detail = reasons.join("\n");
-            case.time = std::time::Duration::from_millis(h.latency_ms.unwrap_or(0));
+            case.time = Duration::from_millis(h.latency_ms.unwrap_or(0));
             case
         })
         .collect();

@@ -14,7 +14,7 @@ use opsdeck_core::scanner::scan::{Progress, ScanReport};
 use opsdeck_core::{Error, Result};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table};
+use crate::output::{errln, fail, out, outln, print_json, print_table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ScanFormat {
@@ -103,7 +103,7 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
     let backend = super::open_backend(data_dir).await?;
     if let Some(path) = &a.advisories {
         let update = backend.import_advisories(path).await?;
-        eprintln!("advisories: {} records imported from {}", update.import.records, path.display());
+        errln!("advisories: {} records imported from {}", update.import.records, path.display());
     }
     let policy = match &a.policy {
         Some(p) => load_policy(p)?,
@@ -122,14 +122,14 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
         let progress = |p: Progress| {
             if let Progress::Reading { layers_to_read, layers_cached, .. } = p {
                 if layers_to_read > 0 {
-                    eprintln!("{image}: reading {layers_to_read} layers ({layers_cached} cached)");
+                    errln!("{image}: reading {layers_to_read} layers ({layers_cached} cached)");
                 }
             }
         };
         match backend.scan_with(&engine, image, &policy, &progress).await {
             Ok((_, r)) => reports.push(r),
             Err(e) => {
-                eprintln!("error ({}): {image}: {e}", e.code().as_str());
+                errln!("error ({}): {image}: {e}", e.code().as_str());
                 errors += 1;
             }
         }
@@ -139,13 +139,13 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
         ScanFormat::Json => {
             print_json(&reports);
         }
-        ScanFormat::Sarif => println!("{}", sarif::render_many(&reports)?),
+        ScanFormat::Sarif => outln!("{}", sarif::render_many(&reports)?),
         ScanFormat::Cyclonedx => match reports.first().map(cyclonedx::render) {
-            Some(Ok(json)) => println!("{json}"),
+            Some(Ok(json)) => outln!("{json}"),
             Some(Err(e)) => return Err(e),
             None => {}
         },
-        ScanFormat::Junit => print!("{}", junit(&reports, a.fail_on.unwrap_or(FailOn::Block))),
+        ScanFormat::Junit => out!("{}", junit(&reports, a.fail_on.unwrap_or(FailOn::Block))),
     }
     let gate = |d: Decision| match a.fail_on {
         Some(FailOn::Block) => d == Decision::Block,
@@ -176,7 +176,7 @@ fn table(reports: &[ScanReport]) {
         .collect();
     print_table(&["IMAGE", "DECISION", "RISK", "C/H/M/L", "OS", "PACKAGES", "VIOLATIONS"], &rows);
     for r in reports.iter().filter(|r| !r.assessment.vulnerabilities.is_empty()) {
-        println!("\n{}:", r.image);
+        outln!("\n{}:", r.image);
         let rows: Vec<Vec<String>> = r
             .assessment
             .vulnerabilities

@@ -19,7 +19,7 @@ use opsdeck_core::vms::{compliance, inventory::Inventory};
 use opsdeck_core::{Backend, Error};
 
 use crate::exit;
-use crate::output::{fail, print_json, print_table, Format};
+use crate::output::{errln, fail, out, outln, print_json, print_table, Format};
 
 #[derive(Debug, Args)]
 pub struct VmArgs {
@@ -227,7 +227,7 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, args: VmArgs) -> u8 {
         Ok(b) => b,
         Err(e) => return fail(&e),
     };
-    match run_inner(&backend, args).await {
+    match Box::pin(run_inner(&backend, args)).await {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
@@ -274,10 +274,10 @@ async fn store(b: &Backend, a: &VmArgs) -> Result<std::sync::Arc<dyn RequestStor
     // Said on every command, on stderr, so nobody mistakes what the store proves.
     match s.trust() {
         Trust::Personal => {
-            eprintln!("note: the local request store is personal: one user, no separation of duties (use a shared etcd store for a team)")
+            errln!("note: the local request store is personal: one user, no separation of duties (use a shared etcd store for a team)")
         }
         Trust::SharedNoAuth => {
-            eprintln!("WARNING: the shared etcd has authentication disabled: anyone can approve as anyone and nothing is enforced")
+            errln!("WARNING: the shared etcd has authentication disabled: anyone can approve as anyone and nothing is enforced")
         }
         Trust::Shared => {}
     }
@@ -312,10 +312,10 @@ fn show_request(r: &VmRequest, format: Format) -> u8 {
         Format::Table => {
             print_table(&REQUEST_HEADER, &[request_row(r)]);
             for l in &r.quota.lines {
-                println!("  quota: {l}");
+                outln!("  quota: {l}");
             }
             for n in &r.notes {
-                println!("  note: {n}");
+                outln!("  note: {n}");
             }
             exit::OK
         }
@@ -323,7 +323,7 @@ fn show_request(r: &VmRequest, format: Format) -> u8 {
 }
 
 fn print_inventory(inv: &Inventory) {
-    println!("VMs ({}):", inv.vms.len());
+    outln!("VMs ({}):", inv.vms.len());
     let rows: Vec<Vec<String>> = inv
         .vms
         .iter()
@@ -340,7 +340,7 @@ fn print_inventory(inv: &Inventory) {
         })
         .collect();
     print_table(&["NAME", "POWER", "CPU", "MEMORY", "HOST", "SNAPSHOTS", "TOOLS"], &rows);
-    println!("\nHosts ({}):", inv.hosts.len());
+    outln!("\nHosts ({}):", inv.hosts.len());
     let rows: Vec<Vec<String>> = inv
         .hosts
         .iter()
@@ -355,7 +355,7 @@ fn print_inventory(inv: &Inventory) {
         })
         .collect();
     print_table(&["HOST", "CPU", "MEMORY", "VMS", "STATE"], &rows);
-    println!("\nDatastores ({}):", inv.datastores.len());
+    outln!("\nDatastores ({}):", inv.datastores.len());
     let rows: Vec<Vec<String>> = inv
         .datastores
         .iter()
@@ -387,7 +387,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let list: Vec<VmRequest> = all.into_iter().filter(|r| wanted.is_none_or(|w| r.state == w)).collect();
             // Skipped records are reported, never fatal: one bad key must not hide the rest.
             for p in &problems {
-                eprintln!("skipped {}: {}", p.key, p.reason);
+                errln!("skipped {}: {}", p.key, p.reason);
             }
             Ok(match format {
                 Format::Json => print_json(&list),
@@ -395,7 +395,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                     print_table(&REQUEST_HEADER, &list.iter().map(request_row).collect::<Vec<_>>());
                     for r in &list {
                         for n in &r.notes {
-                            eprintln!("{}: {n}", r.id);
+                            errln!("{}: {n}", r.id);
                         }
                     }
                     exit::OK
@@ -494,7 +494,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let opts = ProvisionOptions::default();
             let on = |p: opsdeck_core::vms::provision::Progress| {
                 if p.percent == 0 || p.percent == 100 {
-                    eprintln!("{} {} {}%", p.request, p.step, p.percent);
+                    errln!("{} {} {}%", p.request, p.step, p.percent);
                     let _ = std::io::stderr().flush();
                 }
             };
@@ -544,7 +544,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let code = match format {
                 LifecycleFormat::Json => print_json(&actions),
                 LifecycleFormat::Junit => {
-                    print!("{}", lifecycle_junit(&actions));
+                    out!("{}", lifecycle_junit(&actions));
                     exit::OK
                 }
                 LifecycleFormat::Table => {
@@ -590,7 +590,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             };
             match output {
                 Some(p) => std::fs::write(p, text).map_err(|e| Error::invalid(format!("writing {}: {e}", p.display())))?,
-                None if !text.is_empty() => println!("{}", text.trim_end()),
+                None if !text.is_empty() => outln!("{}", text.trim_end()),
                 None => {}
             }
             Ok(if *fail_on_findings && !findings.is_empty() { exit::FAILED } else { exit::OK })
@@ -601,8 +601,8 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             };
             let members = members.iter().map(|m| opsdeck_core::team::roles::Member::parse(m)).collect::<Result<Vec<_>, _>>()?;
             let conn = b.find_connection(etcd).await?;
-            for line in b.team_roles(&conn.id, &a.prefix, &members).await? {
-                println!("{line}");
+            for line in Box::pin(b.team_roles(&conn.id, &a.prefix, &members)).await? {
+                outln!("{line}");
             }
             Ok(exit::OK)
         }
