@@ -16,6 +16,8 @@ PKGS=(
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
   # a CJK font, so the zh-CN screens render (the .deb depends on one too)
   fonts-wqy-microhei
+  # the CLI's completion scripts and manual pages, checked by the shells and man that read them
+  zsh fish man-db
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,6 +1,7 @@
 //! The `opsdeck` CLI: built without WebKit, honest about what is not implemented,
 //! and able to manage a profile end to end against a real etcd.
 
+use std::path::Path;
 use std::process::Command;
 
 use opsdeck_tests::{workspace, Service};
@@ -109,5 +110,125 @@ fn processes_opening_a_new_database_at_once_all_succeed() {
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// Every top-level subcommand, as `opsdeck --help` lists them.
+const SUBCOMMANDS: [&str; 11] =
+    ["connections", "audit", "check", "health", "apply", "scan", "advisories", "vm", "config", "completions", "man"];
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = opsdeck().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "opsdeck {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn bash_completion_is_valid_and_completes_subcommands_and_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("opsdeck.bash");
+    std::fs::write(&script, stdout_of(&["completions", "bash"])).unwrap();
+    let syntax = Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(syntax.status.success(), "bash -n: {}", String::from_utf8_lossy(&syntax.stderr));
+    // Completion as bash runs it after <TAB>: the function the script registers, with COMP_WORDS set.
+    let complete = |words: &[&str]| -> Vec<String> {
+        let line = words.join(" ");
+        let prog = format!(
+            "source '{}'; complete -p opsdeck >/dev/null || exit 7; COMP_WORDS=({line}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
+             _opsdeck opsdeck '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = Command::new("bash").args(["--norc", "--noprofile", "-c", &prog]).output().unwrap();
+        assert!(out.status.success(), "{prog}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
+    };
+    let top = complete(&["opsdeck", "''"]);
+    for sub in SUBCOMMANDS {
+        assert!(top.iter().any(|w| w == sub), "`opsdeck <TAB>` lacks {sub}: {top:?}");
+    }
+    let mut co = complete(&["opsdeck", "co"]);
+    co.sort();
+    assert_eq!(co, ["completions", "config", "connections"], "`opsdeck co<TAB>`");
+    let put = complete(&["opsdeck", "config", "put", "--if"]);
+    assert_eq!(put, ["--if-revision"], "`opsdeck config put --if<TAB>`");
+    let shells = complete(&["opsdeck", "completions", "''"]);
+    for s in ["bash", "zsh", "fish"] {
+        assert!(shells.iter().any(|w| w == s), "`opsdeck completions <TAB>` lacks {s}: {shells:?}");
+    }
+}
+
+/// zsh and fish (scripts/install-deps.sh installs both) parse their scripts,
+/// and completing `opsdeck co` in fish offers the three subcommands.
+#[test]
+fn zsh_and_fish_completions_parse_and_name_the_subcommands() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, check) in [("zsh", ["zsh", "-n"]), ("fish", ["fish", "--no-execute"])] {
+        let text = stdout_of(&["completions", shell]);
+        for sub in SUBCOMMANDS {
+            assert!(text.contains(sub), "{shell} completion lacks {sub}");
+        }
+        let file = dir.path().join(format!("opsdeck.{shell}"));
+        std::fs::write(&file, &text).unwrap();
+        let out = Command::new(check[0]).arg(check[1]).arg(&file).output().expect("zsh and fish: run scripts/install-deps.sh");
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let fish = dir.path().join("opsdeck.fish");
+    let out = Command::new("fish")
+        .args(["--no-config", "-c", &format!("source '{}'; complete -C 'opsdeck co'", fish.display())])
+        .output()
+        .unwrap();
+    let words: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(|l| l.split('\t').next().unwrap_or("").to_string()).collect();
+    for sub in ["connections", "config", "completions"] {
+        assert!(words.iter().any(|w| w == sub), "fish: `opsdeck co<TAB>` lacks {sub}: {words:?}");
+    }
+}
+
+#[test]
+fn man_page_renders_with_every_subcommand_and_the_exit_codes() {
+    let roff = stdout_of(&["man"]);
+    assert!(roff.lines().any(|l| l.starts_with(".TH opsdeck 1")), "no .TH header:\n{roff}");
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("opsdeck.1");
+    std::fs::write(&page, &roff).unwrap();
+    // man -l formats it the way `man opsdeck` shows the installed page (plain text, not a terminal).
+    let rendered = Command::new("man").arg("-l").arg(&page).env("MANWIDTH", "100").env("MANPAGER", "cat").env("LC_ALL", "C.UTF-8").output();
+    let text = match rendered {
+        Ok(out) => {
+            assert!(out.status.success() && out.stderr.is_empty(), "man -l: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+        Err(_) => {
+            // No man-db: groff alone, warnings on (-ww) and fatal to the check.
+            let out = Command::new("groff").args(["-man", "-Tutf8", "-ww"]).arg(&page).output().expect("man or groff (apt install man-db)");
+            assert!(out.status.success() && out.stderr.is_empty(), "groff: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    };
+    for section in ["NAME", "SYNOPSIS", "OPTIONS", "SUBCOMMANDS", "EXIT STATUS", "VERSION"] {
+        assert!(text.lines().any(|l| l.trim_end() == section), "no {section} section:\n{text}");
+    }
+    for sub in SUBCOMMANDS {
+        assert!(text.contains(&format!("opsdeck-{sub}(1)")), "the page does not list {sub}:\n{text}");
+    }
+    assert!(text.contains("141") && text.contains("closed by its reader"), "EXIT STATUS lacks 141:\n{text}");
+
+    // --dir: a page per subcommand, nested ones too, each one rendering.
+    let pages = dir.path().join("man1");
+    let listed = stdout_of(&["man", "--dir", pages.to_str().unwrap()]);
+    assert!(listed.lines().count() > 40, "{listed}");
+    for name in ["opsdeck.1", "opsdeck-config.1", "opsdeck-config-put.1", "opsdeck-connections-add-etcd.1", "opsdeck-vm-request.1"] {
+        let p = pages.join(name);
+        assert!(listed.lines().any(|l| Path::new(l) == p), "{name} not written:\n{listed}");
+        let head = std::fs::read_to_string(&p).unwrap();
+        assert!(head.contains(&format!(".TH {} 1", name.trim_end_matches(".1"))), "{name}: {head}");
+    }
+    let put = Command::new("man").arg("-l").arg(pages.join("opsdeck-config-put.1")).env("MANWIDTH", "100").env("MANPAGER", "cat").output();
+    if let Ok(out) = put {
+        // (justified text: words are compared, not the spaces between them)
+        let text = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("opsdeck config put [--connection]") && text.contains("--if-revision <IF_REVISION>"), "{text}");
     }
 }

@@ -197,6 +197,13 @@ async fn commands_without_services_end_quietly_on_a_closed_pipe() {
     );
     cli.to_closed_pipe(&["advisories", "import", osv.to_str().unwrap()]);
 
+    // Completion scripts (100-160 KB) and manual pages, made from the clap definitions.
+    for shell in ["bash", "zsh", "fish"] {
+        cli.large_then_head(&["completions", shell], 0);
+    }
+    cli.to_closed_pipe(&["man"]);
+    cli.to_closed_pipe(&["man", "--dir", dir.join("man1").to_str().unwrap()]);
+
     // clap's own output.
     cli.to_closed_pipe(&["--help"]);
     cli.to_closed_pipe(&["--version"]);

@@ -1,4 +1,5 @@
-//! Exit codes a pipeline can gate on (README "CLI exit codes").
+//! Exit codes a pipeline can gate on (README "CLI exit codes" and the
+//! EXIT STATUS section of opsdeck(1) list [`TABLE`]).
 
 /// Everything ran and passed.
 pub const OK: u8 = 0;
@@ -15,6 +16,16 @@ pub const STOPPED: u8 = 130;
 /// for `ls | head` when SIGPIPE ends `ls`. SIGPIPE itself stays ignored (the
 /// process writes to sockets too), so this is an exit, not a signal.
 pub const BROKEN_PIPE: u8 = 141;
+
+/// Every exit code with its meaning, for the manual page.
+pub const TABLE: &[(u8, &str)] = &[
+    (OK, "success"),
+    (FAILED, "something tested failed (a connection test, a check, a health or scan gate, a conflict)"),
+    (USAGE, "bad usage or invalid input"),
+    (INTERNAL, "local failure (database, keychain), or standard output could not be written"),
+    (STOPPED, "opsdeck check stopped by SIGTERM/SIGINT before every check ran (reports still written)"),
+    (BROKEN_PIPE, "standard output was closed by its reader (e.g. piped into head): stopped quietly, as SIGPIPE ends ls"),
+];
 
 /// Exit code for a library error.
 pub fn for_error(e: &opsdeck_core::Error) -> u8 {

@@ -43,6 +43,15 @@ enum Command {
     Vm(commands::vm::VmArgs),
     /// Read, edit, diff, export/import and watch etcd configuration (guarded writes).
     Config(commands::config::ConfigArgs),
+    /// Print the shell completion script for bash, zsh or fish (elvish, powershell).
+    Completions(commands::docs::CompletionsArgs),
+    /// Print the manual page opsdeck(1) as roff (`opsdeck man | man -l -`), or write every page with --dir.
+    Man(commands::docs::ManArgs),
+}
+
+/// The clap definition of the whole command line (completions and manual pages are made from it).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 fn main() -> std::process::ExitCode {
@@ -86,6 +95,8 @@ fn main() -> std::process::ExitCode {
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,
             Command::Config(c) => commands::config::run(cli.data_dir, c).await,
+            Command::Completions(c) => commands::docs::completions(c),
+            Command::Man(m) => commands::docs::man(m),
         }
     });
     output::flush_out();

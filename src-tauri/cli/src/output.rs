@@ -55,6 +55,13 @@ pub fn write_out(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Writes bytes to standard output (a rendered completion script or manual page).
+pub fn write_out_bytes(bytes: &[u8]) {
+    if let Err(e) = std::io::stdout().lock().write_all(bytes) {
+        output_failed(e);
+    }
+}
+
 /// Flushes standard output before the process exits, with the same handling
 /// as a write: a last partial line must not be lost or fail silently.
 pub fn flush_out() {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod config;
 pub mod connections;
+pub mod docs;
 pub mod health;
 pub mod scan;
 pub mod vm;
