@@ -109,9 +109,9 @@ fn cli_apply_reports_per_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cm.yaml");
     std::fs::write(&file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cli-cm\n  namespace: default\ndata:\n  k: v\n").unwrap();
-    let bin = opsdeck_tests::workspace::cli_bin();
+    // The CLI's apply is audited in its data directory: a throw-away one here.
     let run = |ctx: &str| {
-        std::process::Command::new(&bin)
+        opsdeck_tests::workspace::cli(dir.path(), &format!("opsdeck-cli-apply-{}", std::process::id()))
             .args(["apply", "-f", file.to_str().unwrap(), "--kubeconfig", api.get("KUBECONFIG"), "--context", ctx])
             .output()
             .unwrap()

@@ -90,7 +90,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(a) => commands::audit::run(cli.data_dir, a).await,
             Command::Check(c) => commands::check::run(cli.data_dir, c).await,
             Command::Health(h) => commands::health::run(h).await,
-            Command::Apply(a) => commands::apply::run(a).await,
+            Command::Apply(a) => commands::apply::run(cli.data_dir, a).await,
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,

@@ -1,10 +1,8 @@
 //! `opsdeck apply -f FILE --context C...`: server-side apply of a manifest to
 //! several clusters at once, a result per cluster; exit 1 when any failed.
+//! The backend's apply, as the desktop app's: audited per context (`cluster.apply`).
 
 use clap::Args;
-use futures::future::join_all;
-use opsdeck_core::clusters::apply::{apply, parse_manifest, ApplyResult};
-use opsdeck_core::connectors::kube::{client_for, read_kubeconfig, resolve_contexts};
 use opsdeck_core::Error;
 
 use crate::exit;
@@ -24,14 +22,14 @@ pub struct ApplyArgs {
     format: Format,
 }
 
-pub async fn run(a: ApplyArgs) -> u8 {
-    match run_inner(a).await {
+pub async fn run(data_dir: Option<std::path::PathBuf>, a: ApplyArgs) -> u8 {
+    match run_inner(data_dir, a).await {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
 }
 
-async fn run_inner(a: ApplyArgs) -> Result<u8, Error> {
+async fn run_inner(data_dir: Option<std::path::PathBuf>, a: ApplyArgs) -> Result<u8, Error> {
     let path = a
         .kubeconfig
         .or_else(super::health::default_kubeconfig)
@@ -43,21 +41,8 @@ async fn run_inner(a: ApplyArgs) -> Result<u8, Error> {
     } else {
         std::fs::read_to_string(&a.file).map_err(|e| Error::invalid(format!("cannot read {}: {e}", a.file)))?
     };
-    let objects = parse_manifest(&manifest)?;
-    let kubeconfig = read_kubeconfig(&path)?;
-    let contexts = resolve_contexts(&kubeconfig, &path, &a.contexts)?;
-    let runs = contexts.iter().map(|context| {
-        let (kc, objects) = (kubeconfig.clone(), &objects);
-        async move {
-            match client_for(kc, context, None).await {
-                Ok(client) => apply(&client, context, objects).await,
-                Err(e) => {
-                    ApplyResult { context: context.clone(), ok: false, error: Some(e.to_string()), objects: vec![], rollouts: vec![] }
-                }
-            }
-        }
-    });
-    let results = join_all(runs).await;
+    let backend = super::open_backend(data_dir).await?;
+    let results = backend.cluster_apply_kubeconfig(&path, &a.contexts, &manifest).await?;
     if a.format == Format::Json {
         print_json(&results);
     } else {

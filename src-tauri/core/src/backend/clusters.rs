@@ -109,8 +109,32 @@ impl Backend {
                 return Err(Error::invalid(format!("context \"{c}\" is not part of connection \"{}\"", t.name)));
             }
         }
+        Ok(self.apply_to(&t, contexts, &objects).await)
+    }
+
+    /// Server-side applies `manifest` to contexts of a kubeconfig file that
+    /// is no saved connection (`opsdeck apply --kubeconfig`; several files
+    /// separated by ':' merge as kubectl merges them): none named = every
+    /// context of the file. The same per-context run and audit entries
+    /// (`cluster.apply` on the context) as [`Self::cluster_apply`].
+    pub async fn cluster_apply_kubeconfig(&self, kubeconfig: &str, contexts: &[String], manifest: &str) -> Result<Vec<ApplyResult>> {
+        let objects = parse_manifest(manifest)?;
+        let parsed = read_kubeconfig(kubeconfig)?;
+        let chosen = resolve_contexts(&parsed, kubeconfig, contexts)?;
+        let t = KubeTarget {
+            name: format!("kubeconfig {kubeconfig}"),
+            path: kubeconfig.to_string(),
+            kubeconfig: parsed,
+            contexts: chosen.clone(),
+            token: None,
+        };
+        Ok(self.apply_to(&t, &chosen, &objects).await)
+    }
+
+    /// Applies `objects` to `contexts` of `t` concurrently, a result and an audit entry per context.
+    async fn apply_to(&self, t: &KubeTarget, contexts: &[String], objects: &[kube::api::DynamicObject]) -> Vec<ApplyResult> {
         let runs = contexts.iter().map(|context| {
-            let (kc, token, objects) = (t.kubeconfig.clone(), t.token.clone(), &objects);
+            let (kc, token) = (t.kubeconfig.clone(), t.token.clone());
             async move {
                 match client_for(kc, context, token.as_ref()).await {
                     Ok(client) => apply(&client, context, objects).await,
@@ -140,7 +164,7 @@ impl Backend {
                 Err(e) => self.audit("kubernetes", &r.context, "cluster.apply", Err(e)).await,
             }
         }
-        Ok(results)
+        results
     }
 
     /// The last cached health of a connection, with the time it was taken.
