@@ -235,8 +235,8 @@ mod tests {
 
     #[test]
     fn chain_includes_sources_once() {
-        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
-        let outer = std::io::Error::other(inner);
+        let inner = IoError::new(ErrorKind::ConnectionRefused, "connection refused");
+        let outer = IoError::other(inner);
         assert_eq!(chain(&outer), "connection refused");
     }
 }
