@@ -232,3 +232,23 @@ fn man_page_renders_with_every_subcommand_and_the_exit_codes() {
         assert!(text.contains("opsdeck config put [--connection]") && text.contains("--if-revision <IF_REVISION>"), "{text}");
     }
 }
+
+/// An error says what to do on one line; `--details` adds the causes under it
+/// (the libraries' error chain), and the exit code is the same either way.
+#[test]
+fn details_print_the_causes_of_an_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let data = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["config".to_string(), "--endpoints".into(), format!("http://127.0.0.1:{port}"), "get".into(), "/k".into()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let out = opsdeck().args(&args).env("OPSDECK_DATA_DIR", data.path()).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (code, plain) = run(&[]);
+    assert!(plain.starts_with("error (unreachable):") && plain.contains("refused"), "{plain}");
+    assert!(plain.contains("--details") && !plain.contains("caused by"), "{plain}");
+    let (with_code, detailed) = run(&["--details"]);
+    assert_eq!(code, with_code, "the same exit code");
+    assert!(detailed.lines().any(|l| l.trim_start().starts_with("caused by:")), "{detailed}");
+}

@@ -17,6 +17,9 @@ struct Cli {
     /// Data directory (database). Default: the OS data directory, or $OPSDECK_DATA_DIR.
     #[arg(long, global = true, env = "OPSDECK_DATA_DIR")]
     data_dir: Option<std::path::PathBuf>,
+    /// On an error, also print the causes under it (the libraries' error chain).
+    #[arg(long, global = true, env = "OPSDECK_DETAILS")]
+    details: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +87,7 @@ fn main() -> std::process::ExitCode {
             return exit::INTERNAL.into();
         }
     };
+    output::show_details(cli.details);
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Connections(c) => commands::connections::run(cli.data_dir, c).await,

@@ -117,8 +117,28 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> u8 {
     }
 }
 
-/// Prints a library error with its category, returns the exit code for it.
+/// Whether errors are printed with their causes (`--details`).
+static DETAILS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn show_details(on: bool) {
+    DETAILS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn details_shown() -> bool {
+    DETAILS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints a library error with its category (and, with `--details`, the
+/// causes under it), returns the exit code for it.
 pub fn fail(e: &opsdeck_core::Error) -> u8 {
     errln!("error ({}): {e}", e.code().as_str());
+    let causes = opsdeck_core::error::causes(e);
+    if details_shown() {
+        for c in &causes {
+            errln!("  caused by: {c}");
+        }
+    } else if !causes.is_empty() {
+        errln!("  (--details shows its causes)");
+    }
     crate::exit::for_error(e)
 }

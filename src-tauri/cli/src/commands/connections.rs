@@ -236,6 +236,13 @@ async fn run_with(backend: &Backend, cmd: ConnectionsCommand) -> Result<u8, Erro
                     })
                     .collect();
                 print_table(&["NAME", "RESULT", "VERSION", "LATENCY", "DETAIL"], &rows);
+                if crate::output::details_shown() {
+                    for (n, o) in &results {
+                        for cause in &o.details {
+                            outln!("{n}: caused by: {cause}");
+                        }
+                    }
+                }
             }
             Ok(if failed { exit::FAILED } else { exit::OK })
         }
