@@ -146,6 +146,23 @@ checks:
     let inv = prep.backend.vm_inventory(&prep.backend.connections().await.unwrap()[0].id).await.unwrap();
     assert!(!inv.vms.iter().any(|v| v.name.starts_with("opsdeck-check-")), "test VM left behind");
 
+    // Each round trip changed a platform for a moment: audited, with its outcome.
+    let audit = opsdeck(data.path(), &keychain, &[], &["audit", "--format", "json", "--limit", "1000"]);
+    let page: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let trips: Vec<(String, String, String)> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "check.roundtrip")
+        .map(|e| (e["platform"].as_str().unwrap().into(), e["target"].as_str().unwrap().into(), e["result"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(trips.len(), 5, "one entry per round trip: {trips:?}");
+    for platform in ["etcd", "kubernetes", "vsphere"] {
+        assert!(trips.iter().any(|(p, _, r)| p == platform && r == "ok"), "{platform}: {trips:?}");
+    }
+    assert_eq!(trips.iter().filter(|(p, _, _)| p == "docker").map(|(_, _, r)| r.as_str()).collect::<Vec<_>>().len(), 2, "{trips:?}");
+    assert!(trips.iter().any(|(p, _, r)| p == "docker" && r == "error"), "the missing image's round trip failed: {trips:?}");
+
     // No secret in any report or output.
     for text in [&stdout, &xml, &std::fs::read_to_string(&json).unwrap()] {
         for secret in [ETCD_PASSWORD, vc_password.as_str(), "not-the-password"] {

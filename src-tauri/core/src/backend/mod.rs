@@ -147,7 +147,7 @@ impl Backend {
     /// Appends an audit entry: `Ok(detail)` for a success, `Err(error)` for
     /// a failure; to the local log, and to the team trail of the team store
     /// chosen in the settings, if any.
-    async fn audit(&self, platform: &str, target: &str, action: &str, outcome: Result<String, &Error>) {
+    pub(crate) async fn audit(&self, platform: &str, target: &str, action: &str, outcome: Result<String, &Error>) {
         self.audit_in(None, platform, target, action, outcome).await
     }
 

@@ -100,6 +100,13 @@ pub async fn run(
         .collect()
         .await;
     results.sort_by_key(|(i, _)| *i);
+    // A round trip changed the platform (created, then removed, an object):
+    // audited like any other change, with what it found.
+    for (_, r) in results.iter().filter(|(_, r)| r.kind == CheckKind::Roundtrip && !r.skipped) {
+        let failed = Error::Internal(r.message.clone());
+        let outcome = if r.ok { Ok(format!("check \"{}\": {}", r.name, r.message)) } else { Err(&failed) };
+        backend.audit(&r.platform, &r.target, "check.roundtrip", outcome).await;
+    }
     Ok(results.into_iter().map(|(_, r)| r).collect())
 }
 
