@@ -127,3 +127,23 @@ pub async fn etcd_connection(t: &TestBackend, etcd: &Service, user: &str) -> Con
     )
     .await
 }
+
+/// `opsdeck connections add vsphere …` for `vcsim`, pinned to its thumbprint,
+/// the password read from the environment variable `secret_env`.
+pub fn cli_add_vcsim<'a>(vcsim: &'a Service, name: &'a str, secret_env: &'a str) -> [&'a str; 13] {
+    [
+        "connections",
+        "add",
+        "vsphere",
+        "--name",
+        name,
+        "--url",
+        vcsim.get("VCSIM_SDK_URL"),
+        "--user",
+        vcsim.get("VCSIM_USER"),
+        "--thumbprint",
+        vcsim.get("VCSIM_THUMBPRINT_SHA256"),
+        "--secret-env",
+        secret_env,
+    ]
+}

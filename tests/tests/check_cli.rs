@@ -33,26 +33,8 @@ async fn checks_against_every_platform_with_reports() {
     let data = tempfile::tempdir().unwrap();
     let keychain = format!("opsdeck-check-{}", std::process::id());
     let vc_password = vcsim.get("VCSIM_PASSWORD").to_string();
-    let add = opsdeck(
-        data.path(),
-        &keychain,
-        &[("VC_PW", vc_password.as_str())],
-        &[
-            "connections",
-            "add",
-            "vsphere",
-            "--name",
-            "lab-vc",
-            "--url",
-            vcsim.get("VCSIM_SDK_URL"),
-            "--user",
-            vcsim.get("VCSIM_USER"),
-            "--thumbprint",
-            vcsim.get("VCSIM_THUMBPRINT_SHA256"),
-            "--secret-env",
-            "VC_PW",
-        ],
-    );
+    let add =
+        opsdeck(data.path(), &keychain, &[("VC_PW", vc_password.as_str())], &opsdeck_tests::vms::cli_add_vcsim(&vcsim, "lab-vc", "VC_PW"));
     assert_eq!(add.status.code(), Some(0), "{}", String::from_utf8_lossy(&add.stderr));
 
     let file = format!(

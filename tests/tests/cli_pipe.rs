@@ -281,24 +281,7 @@ fn vm_commands_end_quietly_on_a_closed_pipe() {
     let vcsim = Service::start("vcsim", &[]);
     let mut cli = Cli::new("vm");
     cli.env.push(("PIPE_VCSIM_PASSWORD".into(), vcsim.get("VCSIM_PASSWORD").into()));
-    cli.full(
-        &[
-            "connections",
-            "add",
-            "vsphere",
-            "--name",
-            "lab",
-            "--url",
-            vcsim.get("VCSIM_SDK_URL"),
-            "--user",
-            vcsim.get("VCSIM_USER"),
-            "--thumbprint",
-            vcsim.get("VCSIM_THUMBPRINT_SHA256"),
-            "--secret-env",
-            "PIPE_VCSIM_PASSWORD",
-        ],
-        0,
-    );
+    cli.full(&opsdeck_tests::vms::cli_add_vcsim(&vcsim, "lab", "PIPE_VCSIM_PASSWORD"), 0);
     cli.to_closed_pipe(&["vm", "inventory"]);
     cli.to_closed_pipe(&["vm", "inventory", "--format", "json"]);
     cli.to_closed_pipe(&["vm", "compliance"]);

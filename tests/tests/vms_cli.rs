@@ -46,21 +46,7 @@ async fn request_approve_provision_and_report_from_the_cli() {
         keychain: format!("opsdeck-vm-cli-{}", std::process::id()),
         password: vcsim.get("VCSIM_PASSWORD").into(),
     };
-    cli.ok(&[
-        "connections",
-        "add",
-        "vsphere",
-        "--name",
-        "lab-vc",
-        "--url",
-        vcsim.get("VCSIM_SDK_URL"),
-        "--user",
-        vcsim.get("VCSIM_USER"),
-        "--thumbprint",
-        vcsim.get("VCSIM_THUMBPRINT_SHA256"),
-        "--secret-env",
-        "VCSIM_PASSWORD_FOR_TEST",
-    ]);
+    cli.ok(&opsdeck_tests::vms::cli_add_vcsim(&vcsim, "lab-vc", "VCSIM_PASSWORD_FOR_TEST"));
 
     let inv = cli.ok(&["vm", "inventory"]);
     assert!(inv.contains("DC0_H0_VM0") && inv.contains("template") && inv.contains("LocalDS_0"), "{inv}");
