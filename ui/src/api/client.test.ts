@@ -20,3 +20,16 @@ describe('without the Tauri backend', () => {
     await expect(api.connectionsList()).rejects.toEqual({ code: 'unsupported', message: BACKEND_MISSING_MESSAGE });
   });
 });
+
+describe('details', () => {
+  it('keeps the causes a backend error carries', () => {
+    expect(toAppError({ code: 'timeout', message: 'etcd did not answer', details: ['Timeout expired'] })).toEqual({
+      code: 'timeout',
+      message: 'etcd did not answer',
+      details: ['Timeout expired'],
+    });
+  });
+  it('knows every code of the generated contract, cancelled included', () => {
+    expect(toAppError({ code: 'cancelled', message: 'scan cancelled' }).code).toBe('cancelled');
+  });
+});
