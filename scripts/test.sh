@@ -22,10 +22,11 @@ FEATURES=(--workspace --features opsdeck-desktop/custom-protocol)
 step "system packages"
 scripts/install-deps.sh
 
-step "UI: install"
+step "UI: install and build (the app crate embeds ui/dist, so even clippy needs it)"
 if [[ ! -d ui/node_modules || ui/package-lock.json -nt ui/node_modules/.package-lock.json ]] || [[ "${CI:-}" == true ]]; then
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
+(cd ui && npm run build >/dev/null)
 
 step "gates: rustfmt, clippy (warnings denied), tsc, eslint"
 cargo fmt --all --check
@@ -33,7 +34,6 @@ cargo clippy "${FEATURES[@]}" --all-targets -- -D warnings
 (cd ui && npx tsc --noEmit && npm run --silent lint)
 
 step "unit tests: Rust (incl. the generated IPC contract), UI"
-(cd ui && npm run build >/dev/null)  # the app crate embeds ui/dist
 cargo test "${FEATURES[@]}" --lib --bins -- "${filter[@]}"
 (cd ui && npm test)
 if $quick; then step "quick gates and unit tests passed"; exit 0; fi
