@@ -8,29 +8,57 @@ mod error;
 mod logging;
 
 use opsdeck_core::{Backend, BackendOptions};
+use tauri::Manager;
 
 pub fn run() {
+    lighter_webkit();
     let options = match BackendOptions::from_env() {
         Ok(o) => o,
         Err(e) => fatal(&format!("cannot determine the data directory: {e}")),
     };
     logging::init(&options.data_dir);
-    let backend = match tauri::async_runtime::block_on(Backend::open(options)) {
-        Ok(b) => b,
-        Err(e) => fatal(&format!("cannot open the local database: {e}")),
-    };
-    tracing::info!(data_dir = %backend.info().data_dir, "Opsdeck starting");
-    schedule_vm_lifecycle(backend.clone());
+    // The local database opens while GTK starts and the window and its web
+    // view are created; the backend is in place (setup, below) before the
+    // event loop answers the page's first request, so before any command.
+    let opening = tauri::async_runtime::spawn(Backend::open(options));
     let result = tauri::Builder::default()
-        .manage(backend)
         .manage(commands::config::ConfigWatches::default())
         .manage(commands::clusters::ClusterWatches::default())
         .manage(commands::vms::VmWatches::default())
         .manage(commands::images::ScanTasks::default())
-        .invoke_handler(contract::builder().invoke_handler())
+        .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handler.rs")))
+        .setup(move |app| {
+            let backend = match tauri::async_runtime::block_on(opening) {
+                Ok(Ok(b)) => b,
+                Ok(Err(e)) => fatal(&format!("cannot open the local database: {e}")),
+                Err(e) => fatal(&format!("cannot open the local database: {e}")),
+            };
+            tracing::info!(data_dir = %backend.info().data_dir, "Opsdeck starting");
+            schedule_vm_lifecycle(backend.clone());
+            app.manage(backend);
+            Ok(())
+        })
         .run(tauri::generate_context!());
     if let Err(e) = result {
         fatal(&format!("the window could not be started: {e}"));
+    }
+}
+
+/// WebKitGTK without accelerated compositing: the page is painted by the
+/// CPU into one backing store instead of a tree of layers composited with
+/// OpenGL (with no GPU: Mesa's llvmpipe). The UI is tables, forms and text,
+/// which need no compositing; the web content process needs ~100 MiB less
+/// and the first paint comes sooner (BENCHMARKS.md, "The app itself"). Set
+/// before GTK starts, so the WebKit processes inherit it. Left alone when
+/// `WEBKIT_DISABLE_COMPOSITING_MODE` is already set, and not set at all with
+/// `OPSDECK_WEBKIT_COMPOSITING=1` (WebKit's default).
+fn lighter_webkit() {
+    if std::env::var_os("OPSDECK_WEBKIT_COMPOSITING").is_some_and(|v| v == "1") {
+        return;
+    }
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        // Still single-threaded: nothing else reads the environment yet.
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
 }
 

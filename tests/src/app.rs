@@ -221,6 +221,13 @@ impl App {
     /// Starts the app on an existing data directory and keychain service
     /// (e.g. seeded with connections and warm caches); `close` gives it back.
     pub async fn start_in(data: tempfile::TempDir, keychain_service: &str) -> App {
+        App::start_with(data, keychain_service, &app_binary(), &[]).await
+    }
+
+    /// Like [`App::start_in`], with another binary (benchmarks compare builds
+    /// and a blank Tauri window) and extra environment for the app and its
+    /// WebKit processes (which inherit tauri-driver's).
+    pub async fn start_with(data: tempfile::TempDir, keychain_service: &str, binary: &str, env: &[(String, String)]) -> App {
         opsdeck_core::connectors::tls::install_crypto_provider();
         let port = free_port();
         let native_port = free_port();
@@ -230,13 +237,18 @@ impl App {
                 .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
                 .env("OPSDECK_DATA_DIR", data.path())
                 .env("OPSDECK_KEYCHAIN_SERVICE", keychain_service)
+                .envs(env.iter().map(|(k, v)| (k, v)))
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()
                 .expect("start tauri-driver"),
         );
         wait_for_port(port, Duration::from_secs(20)).await;
-        let caps = json!({ "tauri:options": { "application": app_binary() } });
+        // tauri-driver forwards the new session to WebKitWebDriver, which it
+        // starts itself: a request forwarded before that one listens is cut
+        // off ("IncompleteMessage"), so wait for both.
+        wait_for_port(native_port, Duration::from_secs(20)).await;
+        let caps = json!({ "tauri:options": { "application": binary } });
         let c = ClientBuilder::rustls()
             .expect("webdriver client")
             .capabilities(caps.as_object().expect("object").clone())
