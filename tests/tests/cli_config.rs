@@ -126,7 +126,7 @@ fn wrong_password_and_unreachable_are_clear() {
     let cli = Cli { data: tempfile::tempdir().unwrap(), endpoint: etcd.get("ETCD_ENDPOINT").into() };
     let (code, _, err) =
         cli.run_stdin(&["--cacert", etcd.get("ETCD_TLS_CA"), "--user", "alice", "--password-stdin", "get", "/app/x"], Some("wrong\n"));
-    assert_eq!(code, 1);
+    assert_eq!(code, 6, "auth (README, CLI exit codes)");
     assert!(err.contains("error (auth)") && err.contains("wrong password"), "{err}");
     let (code, _, err) = cli.run_stdin(
         &["--cacert", etcd.get("ETCD_TLS_CA"), "--user", "alice", "--password-stdin", "put", "/other", "x"],
@@ -139,6 +139,6 @@ fn wrong_password_and_unreachable_are_clear() {
         endpoint: format!("http://127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()),
     };
     let (code, _, err) = dead.run(&["get", "/x"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 4, "unreachable (README, CLI exit codes)");
     assert!(err.contains("refused"), "{err}");
 }

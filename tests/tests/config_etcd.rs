@@ -42,7 +42,7 @@ async fn seed(c: &mut Client, keys: impl IntoIterator<Item = (String, String)>) 
 
 fn written(r: WriteResult) -> (i64, i64) {
     match r {
-        WriteResult::Written { meta, revision } => (meta.mod_revision, revision),
+        WriteResult::Written { meta, revision, .. } => (meta.mod_revision, revision),
         WriteResult::Conflict { current } => panic!("unexpected conflict: {current:?}"),
     }
 }

@@ -9,6 +9,17 @@ pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 /// The local backend failed (database, keychain), or standard output could not be written (a full disk).
 pub const INTERNAL: u8 = 3;
+/// A remote service could not be reached, or closed the connection.
+pub const UNREACHABLE: u8 = 4;
+/// A remote service did not answer in time, or a stream from it stalled.
+pub const TIMEOUT: u8 = 5;
+/// A remote service refused our credentials or certificate (TLS).
+pub const AUTH: u8 = 6;
+/// A remote service answered something that is not its protocol.
+pub const PROTOCOL: u8 = 7;
+/// A write was sent and its answer lost; reading it back could not tell
+/// whether it was applied.
+pub const OUTCOME_UNKNOWN: u8 = 8;
 /// Stopped by SIGINT/SIGTERM before everything ran (128 + SIGINT, as shells report it).
 pub const STOPPED: u8 = 130;
 /// Standard output is a pipe whose reader has gone (`opsdeck health | head`):
@@ -20,9 +31,20 @@ pub const BROKEN_PIPE: u8 = 141;
 /// Every exit code with its meaning, for the manual page.
 pub const TABLE: &[(u8, &str)] = &[
     (OK, "success"),
-    (FAILED, "something tested failed (a connection test, a check, a health or scan gate, a conflict)"),
+    (
+        FAILED,
+        "something tested failed (a connection test, a check, a health or scan gate), a conflict, or an operation a role or rule forbids",
+    ),
     (USAGE, "bad usage or invalid input"),
     (INTERNAL, "local failure (database, keychain), or standard output could not be written"),
+    (UNREACHABLE, "a remote service could not be reached (refused, unknown host) or closed the connection"),
+    (TIMEOUT, "a remote service did not answer in time, or a stream from it stalled (a frozen server)"),
+    (AUTH, "a remote service refused the credentials (401, wrong password) or the certificate (TLS)"),
+    (PROTOCOL, "a remote service answered something that is not its protocol (a web server or proxy at that address)"),
+    (
+        OUTCOME_UNKNOWN,
+        "a write was sent and its answer lost, and reading it back could not tell whether it was applied: check before retrying",
+    ),
     (STOPPED, "opsdeck check stopped by SIGTERM/SIGINT before every check ran (reports still written)"),
     (BROKEN_PIPE, "standard output was closed by its reader (e.g. piped into head): stopped quietly, as SIGPIPE ends ls"),
 ];
@@ -33,6 +55,12 @@ pub fn for_error(e: &opsdeck_core::Error) -> u8 {
     match e.code() {
         InvalidInput | NotFound => USAGE,
         Storage | Keychain | Internal => INTERNAL,
-        _ => FAILED,
+        Unreachable => UNREACHABLE,
+        Timeout => TIMEOUT,
+        Auth | Tls => AUTH,
+        Protocol => PROTOCOL,
+        OutcomeUnknown => OUTCOME_UNKNOWN,
+        // Refused by a rule (a role, separation of duties), as before.
+        Forbidden | Conflict | Unsupported | Cancelled => FAILED,
     }
 }

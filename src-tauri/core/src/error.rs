@@ -22,12 +22,18 @@ pub enum ErrorCode {
     Conflict,
     /// The user stopped the operation (a cancelled scan, a closed view).
     Cancelled,
+    /// The server answered something that is not the expected protocol (a
+    /// plain HTTP server where etcd's gRPC was expected, a proxy's page).
+    Protocol,
+    /// A write was sent and its answer lost (a timeout, a cut connection):
+    /// it may or may not have been applied, and reading it back could not tell.
+    OutcomeUnknown,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the docs (the UI gets this list generated).
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotFound,
         ErrorCode::Unreachable,
@@ -40,6 +46,8 @@ impl ErrorCode {
         ErrorCode::Unsupported,
         ErrorCode::Conflict,
         ErrorCode::Cancelled,
+        ErrorCode::Protocol,
+        ErrorCode::OutcomeUnknown,
         ErrorCode::Internal,
     ];
 
@@ -57,6 +65,8 @@ impl ErrorCode {
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Cancelled => "cancelled",
+            ErrorCode::Protocol => "protocol",
+            ErrorCode::OutcomeUnknown => "outcome_unknown",
             ErrorCode::Internal => "internal",
         }
     }
@@ -82,6 +92,10 @@ pub enum Error {
     Tls(String),
     #[error("{what} did not answer within {secs} s")]
     Timeout { what: String, secs: u64 },
+    /// A stream (an export, a watch) that started and then went quiet for
+    /// longer than its idle period: says what stalled and what to do.
+    #[error("{what} stalled: nothing received for {secs} s; {advice}")]
+    Stalled { what: String, secs: u64, advice: String },
     #[error("OS keychain: {0}")]
     Keychain(String),
     #[error("local database: {0}")]
@@ -119,7 +133,7 @@ impl Error {
             Error::Auth(_) => ErrorCode::Auth,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::Tls(_) => ErrorCode::Tls,
-            Error::Timeout { .. } => ErrorCode::Timeout,
+            Error::Timeout { .. } | Error::Stalled { .. } => ErrorCode::Timeout,
             Error::Keychain(_) => ErrorCode::Keychain,
             Error::Storage(_) => ErrorCode::Storage,
             Error::Unsupported(_) => ErrorCode::Unsupported,
@@ -145,6 +159,7 @@ impl Error {
             Error::Forbidden(m) => Error::Forbidden(add(m)),
             Error::Tls(m) => Error::Tls(add(m)),
             Error::Timeout { what, secs } => Error::Timeout { what: format!("{what} ({more})"), secs },
+            Error::Stalled { what, secs, advice } => Error::Stalled { what, secs, advice: add(advice) },
             Error::Keychain(m) => Error::Keychain(add(m)),
             Error::Storage(m) => Error::Storage(add(m)),
             Error::Unsupported(m) => Error::Unsupported(add(m)),

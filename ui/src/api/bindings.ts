@@ -93,7 +93,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["invalid_input","not_found","unreachable","auth","forbidden","tls","timeout","keychain","storage","unsupported","conflict","cancelled","internal"] as const;
+export const ERROR_CODES = ["invalid_input","not_found","unreachable","auth","forbidden","tls","timeout","keychain","storage","unsupported","conflict","cancelled","protocol","outcome_unknown","internal"] as const;
 
 /* Types */
 export type Action = {
@@ -136,7 +136,10 @@ export type AppliedObject_Deserialize = {
 	kind: string,
 	namespace?: string | null,
 	name: string,
-	/**  created, configured, unchanged or failed. */
+	/**
+	 *  created, configured, unchanged or failed; unknown when the answer
+	 *  was lost and reading the object back could not tell.
+	 */
 	action: string,
 	error?: string | null,
 };
@@ -145,7 +148,10 @@ export type AppliedObject_Serialize = {
 	kind: string,
 	namespace: string | null,
 	name: string,
-	/**  created, configured, unchanged or failed. */
+	/**
+	 *  created, configured, unchanged or failed; unknown when the answer
+	 *  was lost and reading the object back could not tell.
+	 */
 	action: string,
 	error: string | null,
 };
@@ -419,6 +425,11 @@ export type ClusterHealth_Deserialize = {
 	 *  (`insecure-skip-tls-verify`): shown on its card.
 	 */
 	insecure_tls?: boolean,
+	/**
+	 *  Why an unreachable cluster could not be checked: `auth` (credentials
+	 *  rejected, 401), `tls`, `timeout`, `unreachable`, `protocol`; none otherwise.
+	 */
+	error_code?: ErrorCode | null,
 };
 
 export type ClusterHealth_Serialize = {
@@ -434,6 +445,11 @@ export type ClusterHealth_Serialize = {
 	 *  (`insecure-skip-tls-verify`): shown on its card.
 	 */
 	insecure_tls: boolean,
+	/**
+	 *  Why an unreachable cluster could not be checked: `auth` (credentials
+	 *  rejected, 401), `tls`, `timeout`, `unreachable`, `protocol`; none otherwise.
+	 */
+	error_code?: ErrorCode,
 };
 
 export type ClusterVerdict = "healthy" | "degraded" | "unreachable";
@@ -685,7 +701,17 @@ export type ErrorCode = "invalid_input" | "not_found" | "unreachable" | "auth" |
 /**  Someone else changed the object first (two approvers, a stale revision). */
 "conflict" | 
 /**  The user stopped the operation (a cancelled scan, a closed view). */
-"cancelled" | "internal";
+"cancelled" | 
+/**
+ *  The server answered something that is not the expected protocol (a
+ *  plain HTTP server where etcd's gRPC was expected, a proxy's page).
+ */
+"protocol" | 
+/**
+ *  A write was sent and its answer lost (a timeout, a cut connection):
+ *  it may or may not have been applied, and reading it back could not tell.
+ */
+"outcome_unknown" | "internal";
 
 export type EventRow = EventRow_Serialize;
 
@@ -745,7 +771,10 @@ export type Extension_Serialize = {
 /**  One reason in a cluster's verdict ("node n1 is NotReady"). */
 export type Finding = {
 	severity: FindingSeverity,
-	/**  Stable category: `api`, `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`. */
+	/**
+	 *  Stable category: `api` (or, for an unreachable cluster, the error
+	 *  class: `auth`, `tls`, `timeout`, `unreachable`, `protocol`), `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
+	 */
 	kind: string,
 	/**  What it is about: "node/n1", "kube-system/pod/coredns-x", "default/deployment/web". */
 	object: string,
@@ -1876,14 +1905,24 @@ export type WatchEvent_Serialize = { type: "put"; key: string; meta: KeyMeta; va
 
 export type WriteResult = WriteResult_Serialize;
 
-export type WriteResult_Deserialize = { status: "written"; meta: KeyMeta; revision: number } | 
+export type WriteResult_Deserialize = { status: "written"; meta: KeyMeta; revision: number; 
+/**
+ *  Set when etcd's answer was lost (a timeout, a cut connection) and
+ *  reading the key back found the write applied: what was found.
+ */
+recovered?: string | null } | 
 /**
  *  Nothing was written: the key changed since `expected_mod_revision`.
  *  `current` is `None` when it was deleted meanwhile.
  */
 { status: "conflict"; current?: KeyValue_Deserialize | null };
 
-export type WriteResult_Serialize = { status: "written"; meta: KeyMeta; revision: number } | 
+export type WriteResult_Serialize = { status: "written"; meta: KeyMeta; revision: number; 
+/**
+ *  Set when etcd's answer was lost (a timeout, a cut connection) and
+ *  reading the key back found the write applied: what was found.
+ */
+recovered?: string } | 
 /**
  *  Nothing was written: the key changed since `expected_mod_revision`.
  *  `current` is `None` when it was deleted meanwhile.

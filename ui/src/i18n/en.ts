@@ -61,6 +61,7 @@ const en = {
     noMatch: 'No rows match “{{filter}}”.',
     clearFilter: 'Clear filter',
     errorTitle: 'Could not load the data',
+    outcomeUnknownTitle: 'Outcome unknown: the change was sent, and may or may not have been applied',
     sortBy: 'Sort by {{column}}',
   },
   clusters: {

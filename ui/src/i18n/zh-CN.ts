@@ -65,6 +65,7 @@ const zhCN: Shape<Messages> = {
     noMatch: '没有与“{{filter}}”匹配的行。',
     clearFilter: '清除筛选',
     errorTitle: '数据加载失败',
+    outcomeUnknownTitle: '结果未知：更改已发送，可能已生效，也可能未生效',
     sortBy: '按{{column}}排序',
   },
   clusters: {

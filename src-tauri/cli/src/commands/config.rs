@@ -345,8 +345,11 @@ fn read_input(arg: &str) -> Result<String, Error> {
 
 fn report_write(key: &str, r: &WriteResult) -> u8 {
     match r {
-        WriteResult::Written { meta, .. } => {
+        WriteResult::Written { meta, recovered, .. } => {
             outln!("{key}: written at mod_revision {}", meta.mod_revision);
+            if let Some(r) = recovered {
+                errln!("note: {r}");
+            }
             exit::OK
         }
         WriteResult::Conflict { current: Some(c) } => {

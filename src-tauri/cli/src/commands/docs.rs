@@ -89,6 +89,10 @@ fn main_page(root: &clap::Command, w: &mut Vec<u8>) -> std::io::Result<()> {
     for (var, meaning) in [
         ("OPSDECK_DATA_DIR", "Data directory (database, audit log); --data-dir overrides it."),
         ("OPSDECK_LOG", "Log filter for standard error (default: warn)."),
+        (
+            opsdeck_core::connectors::stream::STREAM_IDLE_ENV,
+            "Seconds a started stream (an image export, a cluster watch) may stay silent before it counts as stalled (exit 5); default 60 for exports, 15 for watches.",
+        ),
     ] {
         extra.push_str(&format!(".TP\n\\fB{var}\\fR\n{}\n", roff_text(meaning)));
     }

@@ -73,7 +73,11 @@ pub async fn run(a: HealthArgs) -> u8 {
                     h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).take(3).collect();
                 vec![
                     h.context.clone(),
-                    format!("{:?}", h.verdict).to_uppercase(),
+                    match h.error_code {
+                        // Why it could not be checked: "UNREACHABLE (auth)" for a 401.
+                        Some(c) if c != opsdeck_core::ErrorCode::Unreachable => format!("{:?} ({})", h.verdict, c.as_str()).to_uppercase(),
+                        _ => format!("{:?}", h.verdict).to_uppercase(),
+                    },
                     h.version.clone().unwrap_or_else(|| "-".into()),
                     h.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "-".into()),
                     format!("{}/{}", h.nodes.ready, h.nodes.total),

@@ -118,6 +118,8 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
     };
     let mut reports: Vec<ScanReport> = Vec::new();
     let mut errors = 0;
+    // The exit code of the first error: its class (unreachable, timeout, …).
+    let mut first_error: Option<u8> = None;
     for image in &images {
         let progress = |p: Progress| {
             if let Progress::Reading { layers_to_read, layers_cached, .. } = p {
@@ -131,6 +133,7 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
             Err(e) => {
                 errln!("error ({}): {image}: {e}", e.code().as_str());
                 errors += 1;
+                first_error.get_or_insert(exit::for_error(&e));
             }
         }
     }
@@ -153,7 +156,7 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
         None => false,
     };
     if errors > 0 {
-        return Ok(if reports.is_empty() { exit::USAGE } else { exit::FAILED });
+        return Ok(if reports.is_empty() { first_error.unwrap_or(exit::USAGE) } else { exit::FAILED });
     }
     Ok(if reports.iter().any(|r| gate(r.assessment.verdict.decision)) { exit::FAILED } else { exit::OK })
 }

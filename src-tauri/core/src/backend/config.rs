@@ -119,7 +119,10 @@ impl Backend {
         result: Result<WriteResult>,
     ) -> Result<WriteResult> {
         let summary = match &result {
-            Ok(WriteResult::Written { revision, .. }) => Ok(outcome(&s.label, format!("mod_revision {expected} → {revision}"), comment)),
+            Ok(WriteResult::Written { revision, recovered, .. }) => {
+                let after_fault = recovered.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+                Ok(outcome(&s.label, format!("mod_revision {expected} → {revision}{after_fault}"), comment))
+            }
             Ok(WriteResult::Conflict { current }) => Err(Error::invalid(outcome(
                 &s.label,
                 match current {

@@ -8,8 +8,11 @@ use kube::discovery::{pinned_kind, Scope};
 use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 
+use std::time::Duration;
+
+use crate::connectors::errors::answer_lost;
 use crate::connectors::kube::classify;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Field manager recorded by the API server for Opsdeck's applies.
 pub const FIELD_MANAGER: &str = "opsdeck";
@@ -19,7 +22,8 @@ pub struct AppliedObject {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,
-    /// created, configured, unchanged or failed.
+    /// created, configured, unchanged or failed; unknown when the answer
+    /// was lost and reading the object back could not tell.
     pub action: String,
     pub error: Option<String>,
 }
@@ -89,8 +93,18 @@ async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> Appli
             Scope::Cluster => Api::all_with(client.clone(), &resource),
         };
         let before = api.get_opt(&name).await.map_err(|e| classify(e, context))?;
-        let after =
-            api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj)).await.map_err(|e| classify(e, context))?;
+        let sent = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let after = match api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj)).await {
+            Ok(after) => after,
+            Err(e) => {
+                let e = classify(e, context);
+                if !answer_lost(&e) {
+                    return Err(e);
+                }
+                // Sent, then the answer lost: the object itself tells.
+                return read_back(&api, &name, before.as_ref(), sent, e).await;
+            }
+        };
         Ok(match before {
             None => "created".into(),
             Some(b) if b.metadata.resource_version == after.metadata.resource_version => "unchanged".into(),
@@ -100,9 +114,63 @@ async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> Appli
     .await;
     match result {
         Ok(action) => applied.action = action,
+        Err(e) if e.code() == ErrorCode::OutcomeUnknown => {
+            applied.action = "unknown".into();
+            applied.error = Some(e.to_string());
+        }
         Err(e) => applied.error = Some(e.to_string()),
     }
     applied
+}
+
+/// Read-back attempts after an apply whose answer was lost.
+pub const READ_BACK_ATTEMPTS: u32 = 3;
+const READ_BACK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// After an apply of `name` lost its answer (`e`): reads the object back. Our
+/// apply landed when the object changed since `before` (a new resourceVersion,
+/// or created) and its managedFields hold an Apply by [`FIELD_MANAGER`] no
+/// older than `sent` (Unix seconds); it did not when the object is as it was. Otherwise, or
+/// when the API server still does not answer, the outcome is unknown.
+async fn read_back(api: &Api<DynamicObject>, name: &str, before: Option<&DynamicObject>, sent: i64, e: Error) -> Result<String> {
+    let old_version = before.and_then(|b| b.metadata.resource_version.clone());
+    let mut last = String::new();
+    for attempt in 1..=READ_BACK_ATTEMPTS {
+        match tokio::time::timeout(READ_BACK_TIMEOUT, api.get_opt(name)).await {
+            Ok(Ok(now)) => {
+                let version = now.as_ref().and_then(|o| o.metadata.resource_version.clone());
+                if version == old_version {
+                    let at = version.map(|v| format!("resourceVersion {v}")).unwrap_or_else(|| "it does not exist".into());
+                    return Err(e.and(&format!("read back: not applied, {name} is as before ({at}); retrying is safe")));
+                }
+                let ours = now.as_ref().is_some_and(|o| {
+                    o.metadata.managed_fields.iter().flatten().any(|m| {
+                        m.manager.as_deref() == Some(FIELD_MANAGER)
+                            && m.operation.as_deref() == Some("Apply")
+                            // managedFields times have whole seconds.
+                            && m.time.as_ref().is_some_and(|t| t.0.as_second() >= sent)
+                    })
+                });
+                if ours {
+                    return Ok(if before.is_none() { "created".into() } else { "configured".into() });
+                }
+                last = format!("{name} changed (resourceVersion {}), but not by an apply of ours", version.unwrap_or_default());
+                break;
+            }
+            Ok(Err(err)) => last = err.to_string(),
+            Err(_) => last = format!("no answer within {} s", READ_BACK_TIMEOUT.as_secs()),
+        }
+        if attempt < READ_BACK_ATTEMPTS {
+            tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+        }
+    }
+    Err(Error::Remote {
+        code: ErrorCode::OutcomeUnknown,
+        message: format!(
+            "outcome unknown: the apply of {name} was sent, then {e}; whether the API server applied it is unknown ({last}). Check with kubectl get -o yaml (managedFields, manager \"{FIELD_MANAGER}\") before applying again"
+        ),
+        source: Box::new(e),
+    })
 }
 
 /// Rollout of a Deployment: done when the controller has seen the latest

@@ -9,35 +9,43 @@ use super::fetch::snapshot;
 use super::findings;
 use super::model::{ClusterHealth, Finding, NodeSummary, Severity, Verdict};
 use crate::connectors::kube::{classify, client_for, read_kubeconfig, resolve_contexts, skips_tls_verify};
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::Secret;
 
 /// Warning events reported per cluster, newest first.
 pub const EVENTS_MAX: usize = 20;
 
-pub(crate) fn unreachable(context: &str, message: String, latency: Option<u64>) -> ClusterHealth {
+/// A cluster that could not be checked, with the class of the fault (a 401
+/// is `auth`, a silent server `timeout`, …) as the finding's kind and code.
+pub(crate) fn unreachable(context: &str, code: ErrorCode, message: String, latency: Option<u64>) -> ClusterHealth {
     ClusterHealth {
         context: context.into(),
         verdict: Verdict::Unreachable,
         version: None,
         latency_ms: latency,
         nodes: NodeSummary::default(),
-        findings: vec![Finding { severity: Severity::Critical, kind: "api".into(), object: "apiserver".into(), message }],
+        findings: vec![Finding { severity: Severity::Critical, kind: code.as_str().into(), object: "apiserver".into(), message }],
         checked_at: crate::cache::db::now_rfc3339(),
         insecure_tls: false,
+        error_code: Some(code),
     }
+}
+
+/// [`unreachable`] for an error.
+pub(crate) fn failed(context: &str, e: &Error, latency: Option<u64>) -> ClusterHealth {
+    unreachable(context, e.code(), e.to_string(), latency)
 }
 
 /// Checks one context: API reachable and its version and latency, then the snapshot.
 pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: Option<&Secret>) -> ClusterHealth {
     let client = match client_for(kubeconfig, context, token).await {
         Ok(c) => c,
-        Err(e) => return unreachable(context, e.to_string(), None),
+        Err(e) => return failed(context, &e, None),
     };
     let started = Instant::now();
     let version = match client.apiserver_version().await {
         Ok(v) => v.git_version,
-        Err(e) => return unreachable(context, classify(e, context).to_string(), Some(started.elapsed().as_millis() as u64)),
+        Err(e) => return failed(context, &classify(e, context), Some(started.elapsed().as_millis() as u64)),
     };
     let latency = started.elapsed().as_millis() as u64;
     let snap = snapshot(&client, context).await;
@@ -62,6 +70,7 @@ pub(crate) fn evaluate(context: &str, version: Option<String>, latency: Option<u
         findings: out,
         checked_at: crate::cache::db::now_rfc3339(),
         insecure_tls: false,
+        error_code: None,
     }
 }
 
@@ -75,7 +84,12 @@ pub async fn check_all(path: &str, selected: &[String], token: Option<&Secret>, 
             let insecure_tls = skips_tls_verify(&kc, &context);
             let mut h = match tokio::time::timeout(limit, check(kc, &context, token)).await {
                 Ok(h) => h,
-                Err(_) => unreachable(&context, format!("no answer within {} s", limit.as_secs()), Some(limit.as_millis() as u64)),
+                Err(_) => unreachable(
+                    &context,
+                    ErrorCode::Timeout,
+                    format!("no answer within {} s", limit.as_secs()),
+                    Some(limit.as_millis() as u64),
+                ),
             };
             h.insecure_tls = insecure_tls;
             h

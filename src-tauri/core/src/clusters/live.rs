@@ -20,10 +20,12 @@ use kube::Client;
 use serde::de::DeserializeOwned;
 
 use super::fetch::{event_time, Snapshot};
-use super::health::{evaluate, unreachable};
+use super::health::{evaluate, failed, unreachable};
 use super::model::{ClusterHealth, Finding, Severity};
+use crate::connectors::errors::{fault, Fault};
 use crate::connectors::kube::{classify, client_for};
-use crate::error::Error;
+use crate::connectors::stream::{idle_hint, stalled};
+use crate::error::{Error, ErrorCode};
 use crate::secrets::Secret;
 
 /// Changes are coalesced for this long before a verdict is recomputed.
@@ -82,11 +84,30 @@ enum Signal {
     Failed(usize, String, bool),
 }
 
-fn stream<K>(api: Api<K>, cfg: watcher::Config, index: usize) -> (Store<K>, BoxStream<'static, Signal>)
+/// What a failed watch says: a silent API server is named as a stalled watch.
+fn watch_failure(e: &watcher::Error, index: usize, context: &str) -> String {
+    if fault(e) == Fault::TimedOut {
+        let idle = crate::connectors::kube::read_timeout();
+        let what = format!("the watch of {} on cluster \"{context}\"", WHAT[index]);
+        let advice = format!(
+            "is the API server frozen or overloaded? The watch reconnects by itself once it answers {}",
+            idle_hint(crate::connectors::kube::READ_TIMEOUT)
+        );
+        return stalled(what, idle, advice).to_string();
+    }
+    format!("the watch of {}: {e}", WHAT[index])
+}
+
+fn stream<K>(api: Api<K>, cfg: watcher::Config, index: usize, context: &str) -> (Store<K>, BoxStream<'static, Signal>)
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
+    let context = context.to_string();
+    // The API server ends a quiet watch before the client's idle limit (the
+    // read timeout) would: silence longer than that is a stall, not calm.
+    let server_end = crate::connectors::kube::read_timeout().saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
+    let cfg = cfg.timeout(server_end.as_secs() as u32);
     let s = reflector::reflector(writer, watcher(api, cfg))
         .default_backoff()
         .map(move |ev| match ev {
@@ -94,7 +115,7 @@ where
             Ok(_) => Signal::Changed,
             Err(e) => {
                 let forbidden = format!("{e:?}").contains("code: 403");
-                Signal::Failed(index, e.to_string(), forbidden)
+                Signal::Failed(index, watch_failure(&e, index, &context), forbidden)
             }
         })
         .boxed();
@@ -113,21 +134,21 @@ const WHAT: [&str; 6] = ["nodes", "pods in kube-system", "deployments", "statefu
 async fn live_once(kubeconfig: kube::config::Kubeconfig, context: &str, token: Option<&Secret>, on_health: &OnHealth) {
     let client: Client = match client_for(kubeconfig, context, token).await {
         Ok(c) => c,
-        Err(e) => return on_health(unreachable(context, e.to_string(), None)),
+        Err(e) => return on_health(failed(context, &e, None)),
     };
     let t0 = Instant::now();
     let version = match tokio::time::timeout(Duration::from_secs(10), client.apiserver_version()).await {
         Ok(Ok(v)) => v.git_version,
-        Ok(Err(e)) => return on_health(unreachable(context, classify(e, context).to_string(), Some(t0.elapsed().as_millis() as u64))),
-        Err(_) => return on_health(unreachable(context, "no answer within 10 s".into(), Some(10_000))),
+        Ok(Err(e)) => return on_health(failed(context, &classify(e, context), Some(t0.elapsed().as_millis() as u64))),
+        Err(_) => return on_health(unreachable(context, ErrorCode::Timeout, "no answer within 10 s".into(), Some(10_000))),
     };
     let latency = t0.elapsed().as_millis() as u64;
-    let (nodes, s0) = stream(Api::<Node>::all(client.clone()), watcher::Config::default(), 0);
-    let (pods, s1) = stream(Api::<Pod>::namespaced(client.clone(), "kube-system"), watcher::Config::default(), 1);
-    let (deps, s2) = stream(Api::<Deployment>::all(client.clone()), watcher::Config::default(), 2);
-    let (sts, s3) = stream(Api::<StatefulSet>::all(client.clone()), watcher::Config::default(), 3);
-    let (dss, s4) = stream(Api::<DaemonSet>::all(client.clone()), watcher::Config::default(), 4);
-    let (evs, s5) = stream(Api::<Event>::all(client.clone()), watcher::Config::default().fields("type=Warning"), 5);
+    let (nodes, s0) = stream(Api::<Node>::all(client.clone()), watcher::Config::default(), 0, context);
+    let (pods, s1) = stream(Api::<Pod>::namespaced(client.clone(), "kube-system"), watcher::Config::default(), 1, context);
+    let (deps, s2) = stream(Api::<Deployment>::all(client.clone()), watcher::Config::default(), 2, context);
+    let (sts, s3) = stream(Api::<StatefulSet>::all(client.clone()), watcher::Config::default(), 3, context);
+    let (dss, s4) = stream(Api::<DaemonSet>::all(client.clone()), watcher::Config::default(), 4, context);
+    let (evs, s5) = stream(Api::<Event>::all(client.clone()), watcher::Config::default().fields("type=Warning"), 5, context);
     let mut signals = select_all([s0, s1, s2, s3, s4, s5]);
     let mut settled = [false; 6];
     let mut gaps: [Option<Finding>; 6] = Default::default();
@@ -188,7 +209,7 @@ async fn live_once(kubeconfig: kube::config::Kubeconfig, context: &str, token: O
                 if failures >= 6 {
                     if let Err(e) = client.apiserver_version().await {
                         let err: Error = classify(e, context);
-                        on_health(unreachable(context, format!("{err} (watching: {message})"), None));
+                        on_health(unreachable(context, err.code(), format!("{err} (watching: {message})"), None));
                         return;
                     }
                     failures = 0;

@@ -23,7 +23,8 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Finding {
     pub severity: Severity,
-    /// Stable category: `api`, `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
+    /// Stable category: `api` (or, for an unreachable cluster, the error
+    /// class: `auth`, `tls`, `timeout`, `unreachable`, `protocol`), `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
     pub kind: String,
     /// What it is about: "node/n1", "kube-system/pod/coredns-x", "default/deployment/web".
     pub object: String,
@@ -51,4 +52,8 @@ pub struct ClusterHealth {
     /// (`insecure-skip-tls-verify`): shown on its card.
     #[serde(default)]
     pub insecure_tls: bool,
+    /// Why an unreachable cluster could not be checked: `auth` (credentials
+    /// rejected, 401), `tls`, `timeout`, `unreachable`, `protocol`; none otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<crate::error::ErrorCode>,
 }

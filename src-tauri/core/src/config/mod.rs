@@ -10,6 +10,7 @@ pub mod format;
 pub mod history;
 pub mod keys;
 pub mod model;
+pub mod outcome;
 pub mod read;
 pub mod transfer;
 pub mod tree;

@@ -62,12 +62,14 @@ pub enum WriteResult {
     Written {
         meta: KeyMeta,
         revision: i64,
+        /// Set when etcd's answer was lost (a timeout, a cut connection) and
+        /// reading the key back found the write applied: what was found.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recovered: Option<String>,
     },
     /// Nothing was written: the key changed since `expected_mod_revision`.
     /// `current` is `None` when it was deleted meanwhile.
-    Conflict {
-        current: Option<KeyValue>,
-    },
+    Conflict { current: Option<KeyValue> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -8,6 +8,7 @@ use super::etcd_err;
 use super::format::{validate, ValueFormat};
 use super::keys::{check_key, prefix_end};
 use super::model::{DeletePreview, KeyMeta, WriteResult};
+use super::outcome::Intent;
 use super::read::key_value;
 use crate::error::{Error, Result};
 
@@ -49,7 +50,11 @@ pub async fn put(client: &mut Client, key: &str, value: &str, expected: i64) -> 
         .when([Compare::mod_revision(key, CompareOp::Equal, expected)])
         .and_then([TxnOp::put(key, value, opts), TxnOp::get(key, None)])
         .or_else([TxnOp::get(key, None)]);
-    let resp = client.txn(txn).await.map_err(etcd_err)?;
+    let resp = match client.txn(txn).await {
+        Ok(r) => r,
+        // Sent, then the answer lost: read back whether it landed.
+        Err(e) => return super::outcome::settle(client, key, Intent::Put(value.as_ref()), expected, etcd_err(e)).await,
+    };
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
     if !resp.succeeded() {
         return Ok(conflict_from(resp.op_responses(), revision));
@@ -62,7 +67,7 @@ pub async fn put(client: &mut Client, key: &str, value: &str, expected: i64) -> 
             _ => None,
         })
         .ok_or_else(|| Error::Internal(format!("{key}: written, but reading it back returned nothing")))?;
-    Ok(WriteResult::Written { meta, revision })
+    Ok(WriteResult::Written { meta, revision, recovered: None })
 }
 
 /// Deletes `key` if its mod_revision is still `expected`.
@@ -75,7 +80,10 @@ pub async fn delete(client: &mut Client, key: &str, expected: i64) -> Result<Wri
         .when([Compare::mod_revision(key, CompareOp::Equal, expected)])
         .and_then([TxnOp::get(key, None), TxnOp::delete(key, None)])
         .or_else([TxnOp::get(key, None)]);
-    let resp = client.txn(txn).await.map_err(etcd_err)?;
+    let resp = match client.txn(txn).await {
+        Ok(r) => r,
+        Err(e) => return super::outcome::settle(client, key, Intent::Delete, expected, etcd_err(e)).await,
+    };
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
     if !resp.succeeded() {
         return Ok(conflict_from(resp.op_responses(), revision));
@@ -89,7 +97,7 @@ pub async fn delete(client: &mut Client, key: &str, expected: i64) -> Result<Wri
         })
         .ok_or_else(|| Error::Internal(format!("{key}: deleted, but it had no previous value")))?;
     meta.mod_revision = revision;
-    Ok(WriteResult::Written { meta, revision })
+    Ok(WriteResult::Written { meta, revision, recovered: None })
 }
 
 /// How many keys a prefix delete would remove, with a sample of them.

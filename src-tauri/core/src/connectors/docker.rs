@@ -4,10 +4,10 @@ use std::path::Path;
 
 use bollard::{Docker, API_DEFAULT_VERSION};
 
-use super::errors::{chain, transport};
+use super::errors::{chain, summarize, transport};
 use super::Probe;
 use crate::connections::TlsFiles;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Seconds bollard waits for one request.
 pub const REQUEST_TIMEOUT_SECS: u64 = 30;
@@ -40,6 +40,13 @@ pub async fn connect(host: &str, tls: Option<&TlsFiles>) -> Result<Docker> {
 pub fn classify(e: bollard::errors::Error, host: &str) -> Error {
     use bollard::errors::Error as B;
     let target = format!("Docker at {host}");
+    if matches!(e, B::JsonDataError { .. } | B::JsonSerdeError { .. }) {
+        let message = format!(
+            "{target} answered something that is not the Docker Engine API: is that address dockerd itself, not another service or a proxy's page? ({})",
+            summarize(&chain(&e))
+        );
+        return Error::Remote { code: ErrorCode::Protocol, message, source: Box::new(e) };
+    }
     match &e {
         B::SocketNotFoundError(p) => Error::Unreachable(format!("no Docker socket at {p}: is dockerd running?")),
         B::DockerResponseServerError { status_code: 401, message } => Error::Auth(format!("{target} rejected the client: {message}")),

@@ -20,6 +20,10 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Known, actionable reasons buried in a library's error text.
 const REASONS: &[&str] = &[
+    // Before "Expired": tonic's own request timeout, not a certificate's date.
+    "Timeout expired",
+    "h2 protocol error",
+    "connection closed before message completed",
     "Connection refused",
     "Connection reset",
     "No route to host",
@@ -73,6 +77,9 @@ pub enum Fault {
     Dns,
     /// The server's certificate was not accepted.
     ServerCertificate,
+    /// The server answered, but not in the protocol expected (HTTP/1 where
+    /// HTTP/2 was spoken, bytes that do not parse as an HTTP answer).
+    Protocol,
     /// The server refused our client certificate (a TLS alert from it).
     ClientCertificate,
     /// None of the above could be told.
@@ -117,6 +124,25 @@ fn typed_fault(err: &(dyn std::error::Error + 'static)) -> Option<Fault> {
     }
     if err.is::<tokio::time::error::Elapsed>() {
         return Some(Fault::TimedOut);
+    }
+    if let Some(h) = err.downcast_ref::<hyper::Error>() {
+        if h.is_parse() || h.is_parse_status() || h.is_parse_version_h2() {
+            return Some(Fault::Protocol);
+        }
+        if h.is_incomplete_message() || h.is_closed() || h.is_body_write_aborted() {
+            return Some(Fault::Reset);
+        }
+        if h.is_timeout() {
+            return Some(Fault::TimedOut);
+        }
+    }
+    if let Some(h) = err.downcast_ref::<h2::Error>() {
+        // Our side found the peer's bytes are not HTTP/2 (a plain HTTP server
+        // answers the preface with "HTTP/1.1 400", read as a bad frame).
+        let broken = matches!(h.reason(), Some(h2::Reason::PROTOCOL_ERROR | h2::Reason::FRAME_SIZE_ERROR | h2::Reason::COMPRESSION_ERROR));
+        if broken && (h.is_library() || h.is_go_away()) {
+            return Some(Fault::Protocol);
+        }
     }
     if let Some(r) = err.downcast_ref::<reqwest::Error>() {
         if r.is_timeout() {
@@ -164,10 +190,24 @@ fn text_fault(full: &str) -> Fault {
         Fault::Dns
     } else if lower.contains("timed out") || lower.contains("deadline") {
         Fault::TimedOut
-    } else if lower.contains("reset") || lower.contains("broken pipe") {
+    } else if lower.contains("h2 protocol error") || lower.contains("frame with invalid size") || lower.contains("invalid http") {
+        Fault::Protocol
+    } else if lower.contains("reset") || lower.contains("broken pipe") || lower.contains("connection closed before message completed") {
         Fault::Reset
     } else {
         Fault::Other
+    }
+}
+
+/// Whether `e` may have come after a request reached the server: a timeout
+/// or a cut connection may hide a write the server applied; a refused
+/// connection or an unknown host cannot (nothing was sent), nor can an
+/// answer the server gave.
+pub fn answer_lost(e: &Error) -> bool {
+    match e.code() {
+        ErrorCode::Timeout => true,
+        ErrorCode::Unreachable => !matches!(fault(e), Fault::Refused | Fault::Dns),
+        _ => false,
     }
 }
 
@@ -191,6 +231,12 @@ pub fn transport<E: std::error::Error + Send + Sync + 'static>(target: &str, e: 
         Fault::Dns => (ErrorCode::Unreachable, format!("cannot resolve the host of {target}: {detail}")),
         Fault::TimedOut => (ErrorCode::Timeout, format!("{target} did not answer in time: is it overloaded, frozen or behind a firewall that drops packets? ({detail})")),
         Fault::Reset => (ErrorCode::Unreachable, format!("{target} closed the connection: {detail}")),
+        Fault::Protocol => (
+            ErrorCode::Protocol,
+            format!(
+                "{target} answered something that is not the expected protocol: is that address the service itself, not a web server, a proxy or another service's port? ({detail})"
+            ),
+        ),
         Fault::Other => (ErrorCode::Unreachable, format!("cannot reach {target}: {detail}")),
     };
     Error::Remote { code, message, source: Box::new(e) }

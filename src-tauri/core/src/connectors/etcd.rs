@@ -85,8 +85,11 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
         Error::invalid(format!("{target} refused the request as too large: {msg}"))
     } else if msg.contains("authentication is not enabled") {
         Error::invalid(format!("{target} has authentication disabled: remove the username and password from the connection"))
-    } else if matches!(status.code(), Code::Unavailable | Code::Unknown | Code::DeadlineExceeded | Code::Cancelled) {
-        // No answer (or a cut one): the status keeps the transport's cause.
+    } else if matches!(status.code(), Code::Unavailable | Code::Unknown | Code::DeadlineExceeded | Code::Cancelled)
+        || msg.starts_with("h2 protocol error")
+    {
+        // No answer, a cut one, or bytes that are not HTTP/2 (tonic reports a
+        // broken HTTP/2 connection as INTERNAL): the status keeps the cause.
         transport(target, status)
     } else {
         Error::Internal(format!("{target}: {msg}"))

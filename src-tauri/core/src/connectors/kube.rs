@@ -15,7 +15,19 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::Secret;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long any answer from the API server, a watch included, may stay
+/// silent (the client's read timeout): a watch the server leaves quiet is
+/// ended by the server before this, so silence this long is a stall.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// [`READ_TIMEOUT`], or `$OPSDECK_STREAM_IDLE_SECS` when set (tests make it short).
+pub fn read_timeout() -> Duration {
+    if std::env::var_os(super::stream::STREAM_IDLE_ENV).is_some() {
+        super::stream::stream_idle()
+    } else {
+        READ_TIMEOUT
+    }
+}
 
 /// Reads a kubeconfig, or several separated like `KUBECONFIG` (`:` on Unix,
 /// `;` on Windows) and merged by kubectl's rules: the first file to define a
@@ -88,7 +100,7 @@ pub async fn client_for(kubeconfig: Kubeconfig, context: &str, token: Option<&Se
         config.auth_info = AuthInfo { token: Some(token.expose().to_string().into()), ..Default::default() };
     }
     config.connect_timeout = Some(CONNECT_TIMEOUT);
-    config.read_timeout = Some(READ_TIMEOUT);
+    config.read_timeout = Some(read_timeout());
     Client::try_from(config).map_err(|e| classify(e, context))
 }
 
@@ -184,13 +196,15 @@ pub async fn probe(path: &str, selected: &[String], token: Option<&Secret>, limi
     let summary = lines.join("; ");
     match first_err {
         None => Ok(Probe { version: version.unwrap_or_default(), message: summary }),
+        // The class of the first failure (a 401 stays auth, a silent server
+        // a timeout), with every context's line as the message.
         Some(e) => Err(match e.code() {
             ErrorCode::Auth => Error::Auth(summary),
             ErrorCode::Forbidden => Error::Forbidden(summary),
             ErrorCode::Tls => Error::Tls(summary),
             ErrorCode::InvalidInput => Error::InvalidInput(summary),
-            ErrorCode::Timeout | ErrorCode::Unreachable => Error::Unreachable(summary),
-            _ => Error::Internal(summary),
+            ErrorCode::Internal => Error::Internal(summary),
+            code => Error::Remote { code, message: summary, source: Box::new(e) },
         }),
     }
 }

@@ -5,6 +5,7 @@ pub mod docker;
 pub mod errors;
 pub mod etcd;
 pub mod kube;
+pub mod stream;
 pub mod tls;
 pub mod vsphere;
 

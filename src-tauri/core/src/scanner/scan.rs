@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bollard::Docker;
@@ -20,6 +20,7 @@ use super::packages::{Inventory, OsRelease, Package};
 use super::policy::{ImageConfig, Policy};
 use crate::cache::db::{now_rfc3339, Db};
 use crate::connectors::docker::classify;
+use crate::connectors::stream::{idle_hint, idle_timeout, stalled, stream_idle, STREAM_IDLE};
 use crate::error::{Error, Result};
 
 /// Where a scan is, for progress bars.
@@ -150,18 +151,39 @@ async fn read_from_docker(
     let layers_cached = known.len();
     let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
     let host_owned = host.to_string();
-    let stream = docker
-        .export_image(image)
-        .inspect_ok(move |chunk| {
-            counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        })
-        .map_err(move |e| std::io::Error::other(classify(e, &host_owned).to_string()));
+    // The stream's own failure (a cut connection, a stall), kept typed: the
+    // tar reader only sees an io::Error, and would call it a corrupt archive.
+    let fault: Arc<Mutex<Option<Error>>> = Arc::default();
+    let slot = fault.clone();
+    let idle = stream_idle();
+    let what = format!("Docker at {host}, exporting {image} (docker save)");
+    let exported = docker.export_image(image).map_err(move |e| classify(e, &host_owned));
+    let stream = idle_timeout(exported, idle, move || {
+        let advice = format!(
+            "is dockerd frozen, overloaded or waiting on its disk? Check `docker info` on that engine, then scan again {}",
+            idle_hint(STREAM_IDLE)
+        );
+        stalled(what, idle, advice)
+    })
+    .inspect_ok(move |chunk| {
+        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    })
+    .map_err(move |e: Error| {
+        let text = e.to_string();
+        if let Ok(mut s) = slot.lock() {
+            s.get_or_insert(e);
+        }
+        std::io::Error::other(text)
+    });
     let reader = Cancellable { inner: SyncIoBridge::new(StreamReader::new(Box::pin(stream))), cancelled: cancel.0.clone() };
     let mut task = tokio::task::spawn_blocking(move || save_archive::read_layers(reader, &known));
     loop {
         tokio::select! {
             done = &mut task => {
-                return done.map_err(|e| Error::Internal(format!("the layer reader stopped: {e}")))?;
+                let read = done.map_err(|e| Error::Internal(format!("the layer reader stopped: {e}")))?;
+                // A remote fault is what went wrong, not the archive it cut short.
+                let remote = fault.lock().ok().and_then(|mut s| s.take());
+                return read.map_err(|e| remote.unwrap_or(e));
             }
             _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
                 progress(Progress::Reading { bytes: read.load(Ordering::Relaxed), total, layers_to_read: missing, layers_cached });

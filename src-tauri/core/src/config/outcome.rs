@@ -1,0 +1,194 @@
+//! Writes whose answer was lost. A guarded write (compare the key's
+//! mod_revision, then put or delete) that was sent and then met a timeout or
+//! a cut connection may or may not have been applied: etcd may have committed
+//! it before the answer was lost. Once etcd answers again, the key's history
+//! tells, because the guard makes our transaction the only possible *first*
+//! change after the revision it was guarded by: if that first change is our
+//! value (or, for a delete, a deletion), it landed; if the key is still at
+//! that revision, or someone else's change came first, it did not.
+
+use std::time::Duration;
+
+use etcd_client::{Client, EventType, GetOptions, WatchOptions};
+
+use super::etcd_err;
+use super::model::{KeyMeta, WriteResult};
+pub use crate::connectors::errors::answer_lost;
+use crate::error::{Error, ErrorCode, Result};
+
+/// Read-back attempts after a lost answer (etcd may still be frozen or restarting).
+pub const READ_BACK_ATTEMPTS: u32 = 5;
+/// Environment variable that overrides [`READ_BACK_ATTEMPTS`] (tests make it 1).
+pub const READ_BACK_ATTEMPTS_ENV: &str = "OPSDECK_READ_BACK_ATTEMPTS";
+/// Deadline of one read-back attempt.
+pub const READ_BACK_TIMEOUT: Duration = Duration::from_secs(3);
+/// First pause between attempts; doubled each time, at most [`READ_BACK_PAUSE_MAX`].
+const READ_BACK_PAUSE: Duration = Duration::from_millis(500);
+const READ_BACK_PAUSE_MAX: Duration = Duration::from_secs(4);
+
+/// What the lost write meant to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Intent<'a> {
+    Put(&'a [u8]),
+    Delete,
+}
+
+/// What reading the key back found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// Our write is in etcd's history: the first change after the guard,
+    /// at `revision`. `meta` is the key now (None when it is gone).
+    Applied { revision: i64, meta: Option<KeyMeta>, why: String },
+    /// Not applied: the key is still as the guard saw it, or someone else's
+    /// change came first (so our guard could not have held).
+    NotApplied { why: String },
+    /// Reading back could not tell (etcd still silent, history compacted).
+    Unknown { why: String },
+}
+
+fn attempts() -> u32 {
+    std::env::var(READ_BACK_ATTEMPTS_ENV).ok().and_then(|v| v.trim().parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(READ_BACK_ATTEMPTS)
+}
+
+/// Reads `key` back after a write guarded by `expected` lost its answer:
+/// bounded attempts, each with its own deadline, pausing between them.
+pub async fn read_back(client: &mut Client, key: &str, intent: Intent<'_>, expected: i64) -> Found {
+    let attempts = attempts();
+    let mut pause = READ_BACK_PAUSE;
+    let mut last = String::new();
+    for attempt in 1..=attempts {
+        match tokio::time::timeout(READ_BACK_TIMEOUT, examine(client, key, intent, expected)).await {
+            Ok(Ok(found)) => return found,
+            Ok(Err(e)) => last = e.to_string(),
+            Err(_) => last = format!("no answer within {} s", READ_BACK_TIMEOUT.as_secs()),
+        }
+        if attempt < attempts {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(READ_BACK_PAUSE_MAX);
+        }
+    }
+    Found::Unknown { why: format!("reading {key} back failed {attempts} times (last: {last})") }
+}
+
+/// One look at the key and, when it moved on, at the first change after the guard.
+async fn examine(client: &mut Client, key: &str, intent: Intent<'_>, expected: i64) -> Result<Found> {
+    let resp = client.get(key, None).await.map_err(etcd_err)?;
+    let at = resp.header().map(|h| h.revision()).unwrap_or(0);
+    let now = resp.kvs().first();
+    if let Some(kv) = now {
+        if expected > 0 && kv.mod_revision() == expected {
+            return Ok(Found::NotApplied { why: format!("{key} is still at mod_revision {expected} (read at revision {at})") });
+        }
+    }
+    if expected == 0 {
+        // A create: ours if this incarnation of the key began with our value.
+        let Some(kv) = now else {
+            return Ok(Found::NotApplied { why: format!("{key} still does not exist (read at revision {at})") });
+        };
+        let first = client.get(key, Some(GetOptions::new().with_revision(kv.create_revision()))).await.map_err(etcd_err)?;
+        let ours = matches!(intent, Intent::Put(v) if first.kvs().first().is_some_and(|f| f.value() == v));
+        return Ok(if ours {
+            Found::Applied {
+                revision: kv.create_revision(),
+                meta: Some(KeyMeta::of(kv)),
+                why: format!("{key} was created with our value at revision {}", kv.create_revision()),
+            }
+        } else {
+            Found::NotApplied { why: format!("someone else created {key} first, at revision {}", kv.create_revision()) }
+        });
+    }
+    let meta = now.map(KeyMeta::of);
+    first_change_after(client, key, intent, expected, meta).await
+}
+
+/// The first change of `key` after revision `expected`, from etcd's history
+/// (a watch that starts there replays it).
+async fn first_change_after(client: &mut Client, key: &str, intent: Intent<'_>, expected: i64, meta: Option<KeyMeta>) -> Result<Found> {
+    let mut stream = client.watch(key, Some(WatchOptions::new().with_start_revision(expected + 1))).await.map_err(etcd_err)?;
+    while let Some(resp) = stream.message().await.map_err(etcd_err)? {
+        if resp.compact_revision() > 0 {
+            return Ok(Found::Unknown {
+                why: format!("etcd compacted the history of {key} past revision {expected} (to {})", resp.compact_revision()),
+            });
+        }
+        if resp.canceled() {
+            return Ok(Found::Unknown { why: format!("etcd refused to replay the history of {key}: {}", resp.cancel_reason()) });
+        }
+        let Some(event) = resp.events().first() else { continue };
+        let revision = event.kv().map(|kv| kv.mod_revision()).unwrap_or(0);
+        let ours = match (intent, event.event_type()) {
+            (Intent::Put(v), EventType::Put) => event.kv().is_some_and(|kv| kv.value() == v),
+            (Intent::Delete, EventType::Delete) => true,
+            _ => false,
+        };
+        let later = match &meta {
+            Some(m) if m.mod_revision != revision => format!("; changed since, now at mod_revision {}", m.mod_revision),
+            None if matches!(intent, Intent::Put(_)) => "; deleted since".to_string(),
+            _ => String::new(),
+        };
+        return Ok(if ours {
+            let what = if matches!(intent, Intent::Delete) { "deleted" } else { "written with our value" };
+            Found::Applied {
+                revision,
+                meta,
+                why: format!("{key} was {what} at revision {revision}, the first change after {expected}{later}"),
+            }
+        } else {
+            Found::NotApplied {
+                why: format!(
+                    "someone else changed {key} first, at revision {revision}, so our guard (mod_revision {expected}) failed{later}"
+                ),
+            }
+        });
+    }
+    Ok(Found::Unknown { why: format!("the history of {key} after revision {expected} ended without a change") })
+}
+
+/// Settles a guarded write of `key` that failed with `e`: when its answer may
+/// have been lost, reads the key back and reports what it found — written
+/// (a [`WriteResult::Written`] saying so), not applied (the error, saying it
+/// is safe to retry) or still unknown ([`ErrorCode::OutcomeUnknown`]).
+pub async fn settle(client: &mut Client, key: &str, intent: Intent<'_>, expected: i64, e: Error) -> Result<WriteResult> {
+    if !answer_lost(&e) {
+        return Err(e);
+    }
+    tracing::warn!(key, error = %e, "the answer to a write was lost; reading the key back to learn whether it was applied");
+    match read_back(client, key, intent, expected).await {
+        Found::Applied { revision, meta, why } => {
+            let meta = meta.filter(|m| m.mod_revision == revision).unwrap_or(KeyMeta {
+                key: key.to_string(),
+                create_revision: 0,
+                mod_revision: revision,
+                version: 0,
+                lease: 0,
+            });
+            Ok(WriteResult::Written { meta, revision, recovered: Some(format!("the answer was lost ({e}); read back: applied: {why}")) })
+        }
+        Found::NotApplied { why } => {
+            Err(e.and(&format!("read back: not applied: {why}; nothing was written by this request, retrying is safe")))
+        }
+        Found::Unknown { why } => {
+            let message = format!(
+                "outcome unknown: the write of {key} was sent, then {e}; whether etcd applied it is unknown ({why}). Read the key (`opsdeck config get {key} --format json`): a mod_revision above {expected} means it changed since your guard"
+            );
+            Err(Error::Remote { code: ErrorCode::OutcomeUnknown, message, source: Box::new(e) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_fault_after_sending_may_hide_a_write() {
+        use std::io::{Error as IoError, ErrorKind};
+        let refused = crate::connectors::errors::transport("etcd", IoError::new(ErrorKind::ConnectionRefused, "refused"));
+        assert!(!answer_lost(&refused), "nothing was sent to a refused connection");
+        let reset = crate::connectors::errors::transport("etcd", IoError::new(ErrorKind::ConnectionReset, "reset"));
+        assert!(answer_lost(&reset));
+        let slow = crate::connectors::errors::transport("etcd", IoError::new(ErrorKind::TimedOut, "slow"));
+        assert!(answer_lost(&slow));
+        assert!(!answer_lost(&Error::Forbidden("no".into())), "an answer is an outcome");
+    }
+}
