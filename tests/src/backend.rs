@@ -1,6 +1,7 @@
 //! A real backend in a throw-away data directory, with its own keychain
 //! service name so tests never touch the user's secrets and never collide.
 
+use opsdeck_core::backend::EtcdSession;
 use opsdeck_core::connections::{Connection, ConnectionInput, ConnectionSpec};
 use opsdeck_core::{Backend, BackendOptions};
 use tempfile::TempDir;
@@ -28,6 +29,14 @@ impl TestBackend {
             .save_connection(ConnectionInput { id: None, name: name.into(), spec, secret: secret.map(Into::into), clear_secret: false })
             .await
             .unwrap_or_else(|e| panic!("saving connection {name}: {e}"))
+    }
+
+    /// Saves a plain etcd connection named `name` to `endpoint` and opens its
+    /// session (what the app's config commands use).
+    pub async fn etcd_session(&self, name: &str, endpoint: &str) -> EtcdSession {
+        let spec = ConnectionSpec::Etcd { endpoints: vec![endpoint.into()], tls: None, username: None, allow_plaintext: false };
+        let c = self.add(name, spec, None).await;
+        self.backend.etcd_session(&c.id).await.unwrap_or_else(|e| panic!("etcd session {name}: {e}"))
     }
 
     /// Removes every stored connection, so their keychain entries go too.

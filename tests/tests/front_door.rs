@@ -38,6 +38,8 @@ const READS: &[&str] = &[
     "config_import_preview",
     "config_watch",
     "config_unwatch",
+    "config_value_search",
+    "config_value_search_stop",
     "config_changes",
     "connections_list",
     "kube_contexts",

@@ -4,8 +4,9 @@
 // that streams over the Tauri Channel, an external change every ~10 s and a
 // guaranteed conflict when saving /app/prod/payments/config.json.
 //
-// Extra URL options: ?watchfail (the watch reports an error after 6 s),
-// ?compact (the watch reports a compaction after 6 s).
+// Extra URL options: ?watchfail (etcd refuses the watch after 6 s),
+// ?reconnect (an outage from 6 s to 10 s, then resumed), ?compact (the same
+// outage, back with a gap: etcd compacted the history meanwhile).
 import type {
   AppError,
   AuditEntry,
@@ -440,6 +441,8 @@ export function etcdHandlers(ctx: Ctx): MockCommands {
         rel,
         left: L.get(rel)?.value ?? null,
         right: R.get(rel)?.value ?? null,
+        left_binary: L.get(rel)?.binary === true,
+        right_binary: R.get(rel)?.binary === true,
         left_mod_revision: L.get(rel)?.mod_revision ?? 0,
         right_mod_revision: R.get(rel)?.mod_revision ?? 0,
       });
@@ -478,19 +481,66 @@ export function etcdHandlers(ctx: Ctx): MockCommands {
       const id = ++watchSeq;
       const send: Listener = (ev) => channel.onmessage(ev);
       watchers.set(id, { prefix, send });
-      if (ctx.params.has('watchfail') || ctx.params.has('compact')) {
+      if (ctx.params.has('watchfail')) {
         setTimeout(() => {
           if (!watchers.has(id)) return;
-          send(
-            ctx.params.has('compact')
-              ? { type: 'compacted', compact_revision: revision - 3 }
-              : { type: 'error', message: 'etcd watch stream closed: connection reset by 10.20.0.12:2379' },
-          );
+          send({ type: 'error', message: 'etcd refused the watch: permission denied (user "dev" on connection "prod-etcd")' });
           watchers.delete(id);
         }, 6000);
       }
+      if (ctx.params.has('reconnect') || ctx.params.has('compact')) {
+        // An outage after 6 s; after 10 s back, resumed or (?compact) with a gap.
+        setTimeout(() => {
+          if (!watchers.has(id)) return;
+          send({ type: 'reconnecting', attempt: 1, retry_in_ms: 250, last_revision: revision, reason: 'etcd watch stream closed: connection reset by 10.20.0.12:2379' });
+          send({ type: 'reconnecting', attempt: 2, retry_in_ms: 500, last_revision: revision, reason: 'connection refused by 10.20.0.12:2379' });
+        }, 6000);
+        setTimeout(() => {
+          if (!watchers.has(id)) return;
+          const changed = under(prefix).slice(0, 3);
+          send(
+            ctx.params.has('compact')
+              ? { type: 'gap', last_revision: revision - 5, compact_revision: revision - 2, revision, changed, more_changed: false }
+              : { type: 'resumed', last_revision: revision },
+          );
+        }, 10000);
+      }
       console.info(`[opsdeck mock] watch ${id} on ${prefix}`);
       return id;
+    },
+    configValueSearch: (connectionId, prefix, text, limit, channel) => {
+      ctx.check(connectionId);
+      const needle = text.trim().toLowerCase();
+      if (!needle) throw err('invalid_input', 'search: type part of a key or value');
+      const id = ++watchSeq;
+      watchers.set(id, { prefix, send: () => {} });
+      let hits = 0;
+      let scanned = 0;
+      for (const key of under(prefix)) {
+        scanned++;
+        const kv = store.get(key)!;
+        const rel = key.slice(prefix.length);
+        const inKey = rel.toLowerCase().indexOf(needle);
+        const inValue = kv.binary ? -1 : kv.value.toLowerCase().indexOf(needle);
+        if (inKey < 0 && inValue < 0) continue;
+        const [hay, at] = inKey >= 0 ? [key, prefix.length + inKey] : [kv.value, inValue];
+        const hit = {
+          key,
+          meta: meta(key, kv),
+          found_in: inKey >= 0 ? ('key' as const) : ('value' as const),
+          before: hay.slice(inKey >= 0 ? 0 : Math.max(0, at - 40), at),
+          matched: hay.slice(at, at + needle.length),
+          after: hay.slice(at + needle.length, at + needle.length + 40),
+        };
+        channel.onmessage({ type: 'hit', hit });
+        if (++hits >= limit) break;
+      }
+      channel.onmessage({ type: 'done', scanned, hits, truncated: hits >= limit, revision });
+      return id;
+    },
+    configValueSearchStop: (searchId) => {
+      watchers.delete(searchId);
+      return null;
     },
     configUnwatch: (watchId) => {
       watchers.delete(watchId);

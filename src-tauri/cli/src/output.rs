@@ -55,7 +55,8 @@ pub fn write_out(args: std::fmt::Arguments<'_>) {
     }
 }
 
-/// Writes bytes to standard output (a rendered completion script or manual page).
+/// Writes bytes to standard output (a rendered completion script or manual
+/// page, a value read with `config get --raw`).
 pub fn write_out_bytes(bytes: &[u8]) {
     if let Err(e) = std::io::stdout().lock().write_all(bytes) {
         output_failed(e);

@@ -3,6 +3,7 @@
 //! or when the window goes away.
 
 use opsdeck_core::config::format::{self, Validation, ValueFormat};
+use opsdeck_core::config::search::{SearchEvent, SearchHandle};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::{WatchEvent, WatchHandle};
 use opsdeck_core::config::{
@@ -16,8 +17,16 @@ use super::check_id;
 use super::watches::Watches;
 use crate::error::{UiError, UiResult};
 
-/// Open config watches by id.
-pub type ConfigWatches = Watches<WatchHandle>;
+/// A config stream the window has open: a watch or a value search. Dropping
+/// it stops it.
+#[allow(dead_code)] // the handles are held for their Drop, never read
+pub enum ConfigStream {
+    Watch(WatchHandle),
+    Search(SearchHandle),
+}
+
+/// Open config watches and searches by id.
+pub type ConfigWatches = Watches<ConfigStream>;
 
 const VALUE_MAX: usize = 16 * 1024 * 1024;
 
@@ -228,7 +237,35 @@ pub async fn config_watch(
             let _ = on_event.send(ev);
         })
         .await?;
-    watches.add(handle)
+    watches.add(ConfigStream::Watch(handle))
+}
+
+/// Searches key names and values under `prefix` for `text` (ASCII case
+/// ignored), scanning in pages; hits stream on the channel as found, then
+/// `done` (or `error`). Stop it early with `config_value_search_stop`.
+#[tauri::command]
+#[specta::specta]
+pub async fn config_value_search(
+    backend: State<'_, Backend>,
+    watches: State<'_, ConfigWatches>,
+    connection_id: String,
+    prefix: String,
+    text: String,
+    limit: u32,
+    on_event: Channel<SearchEvent>,
+) -> UiResult<u32> {
+    let s = session(&backend, &connection_id).await?;
+    let handle = backend.config_value_search(&s, &prefix, &text, limit as usize, move |ev| {
+        let _ = on_event.send(ev);
+    })?;
+    watches.add(ConfigStream::Search(handle))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn config_value_search_stop(watches: State<'_, ConfigWatches>, search_id: u32) -> UiResult<()> {
+    watches.remove(search_id);
+    Ok(())
 }
 
 #[tauri::command]

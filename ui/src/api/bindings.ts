@@ -42,6 +42,13 @@ export const commands = {
 	configImportPreview: (connectionId: string, prefix: string, document: string) => __TAURI_INVOKE<ImportPlan>("config_import_preview", { connectionId, prefix, document }),
 	configImport: (connectionId: string, prefix: string, document: string, comment: string) => __TAURI_INVOKE<ImportReport>("config_import", { connectionId, prefix, document, comment }),
 	configWatch: (connectionId: string, prefix: string, onEvent: Channel<WatchEvent_Serialize>) => __TAURI_INVOKE<number>("config_watch", { connectionId, prefix, onEvent }),
+	/**
+	 *  Searches key names and values under `prefix` for `text` (ASCII case
+	 *  ignored), scanning in pages; hits stream on the channel as found, then
+	 *  `done` (or `error`). Stop it early with `config_value_search_stop`.
+	 */
+	configValueSearch: (connectionId: string, prefix: string, text: string, limit: number, onEvent: Channel<SearchEvent>) => __TAURI_INVOKE<number>("config_value_search", { connectionId, prefix, text, limit, onEvent }),
+	configValueSearchStop: (searchId: number) => __TAURI_INVOKE<null>("config_value_search_stop", { searchId }),
 	configUnwatch: (watchId: number) => __TAURI_INVOKE<null>("config_unwatch", { watchId }),
 	configChanges: (connectionId: string) => __TAURI_INVOKE<ChangeList_Serialize>("config_changes", { connectionId }),
 	/**  Proposes one key's new value (`None` deletes it) as a change request. */
@@ -674,8 +681,12 @@ export type DiffItem = DiffItem_Serialize;
 export type DiffItem_Deserialize = {
 	/**  Key relative to its prefix. */
 	rel: string,
+	/**  Text, or base64 when `left_binary` (compared as bytes, shown only). */
 	left?: string | null,
 	right?: string | null,
+	/**  The value is not UTF-8 text: `left`/`right` is its base64. */
+	left_binary?: boolean,
+	right_binary?: boolean,
 	left_mod_revision: number,
 	right_mod_revision: number,
 };
@@ -683,8 +694,12 @@ export type DiffItem_Deserialize = {
 export type DiffItem_Serialize = {
 	/**  Key relative to its prefix. */
 	rel: string,
+	/**  Text, or base64 when `left_binary` (compared as bytes, shown only). */
 	left: string | null,
 	right: string | null,
+	/**  The value is not UTF-8 text: `left`/`right` is its base64. */
+	left_binary: boolean,
+	right_binary: boolean,
 	left_mod_revision: number,
 	right_mod_revision: number,
 };
@@ -957,7 +972,10 @@ export type KeyValue = KeyValue_Serialize;
 
 export type KeyValue_Deserialize = {
 	meta: KeyMeta,
-	/**  UTF-8 text, or base64 when `format` is binary. */
+	/**
+	 *  UTF-8 text, or base64 when `format` is binary (for display: a binary
+	 *  value is never written back from this text).
+	 */
 	value: string,
 	format: ValueFormat,
 	size: number,
@@ -967,7 +985,10 @@ export type KeyValue_Deserialize = {
 
 export type KeyValue_Serialize = {
 	meta: KeyMeta,
-	/**  UTF-8 text, or base64 when `format` is binary. */
+	/**
+	 *  UTF-8 text, or base64 when `format` is binary (for display: a binary
+	 *  value is never written back from this text).
+	 */
 	value: string,
 	format: ValueFormat,
 	size: number,
@@ -995,6 +1016,8 @@ export type Limits = {
 	/**  The lease may end at most this many days from today. */
 	max_lease_days: number,
 };
+
+export type MatchIn = "key" | "value";
 
 export type NamedRow = NamedRow_Serialize;
 
@@ -1427,6 +1450,24 @@ export type Scheme =
 "apk" | 
 /**  Red Hat, Rocky, AlmaLinux, Fedora: rpm's EVR ordering (rpmvercmp). */
 "rpm";
+
+export type SearchEvent = { type: "hit"; hit: SearchHit } | 
+/**  Keys scanned so far (sent after each page). */
+{ type: "progress"; scanned: number } | 
+/**  The scan ended: every key was scanned, or `limit` hits were found (`truncated`). */
+{ type: "done"; scanned: number; hits: number; truncated: boolean; revision: number } | 
+/**  The scan stopped on an error (hits before it were delivered). */
+{ type: "error"; code: ErrorCode; message: string };
+
+/**  One match: the text around it split so a view can highlight `matched`. */
+export type SearchHit = {
+	key: string,
+	meta: KeyMeta,
+	found_in: MatchIn,
+	before: string,
+	matched: string,
+	after: string,
+};
 
 export type Settings = {
 	/**  `system`, `light` or `dark`. */
@@ -1899,9 +1940,61 @@ export type Vulnerability_Serialize = {
 
 export type WatchEvent = WatchEvent_Serialize;
 
-export type WatchEvent_Deserialize = { type: "put"; key: string; meta: KeyMeta; value?: string | null } | { type: "delete"; key: string; mod_revision: number } | { type: "error"; message: string } | { type: "compacted"; compact_revision: number };
+export type WatchEvent_Deserialize = { type: "put"; key: string; meta: KeyMeta; 
+/**  `None` when the value is not UTF-8 text. */
+value?: string | null } | { type: "delete"; key: string; mod_revision: number } | 
+/**
+ *  The stream broke or stopped answering; the watch tries again in
+ *  `retry_in_ms` (attempt `attempt`), resuming after `last_revision`.
+ */
+{ type: "reconnecting"; attempt: number; retry_in_ms: number; last_revision: number; reason: string } | 
+/**
+ *  Back after an outage: every change after `last_revision` is delivered
+ *  (those made during the outage come next), nothing was missed.
+ */
+{ type: "resumed"; last_revision: number } | 
+/**
+ *  etcd compacted its history past `last_revision` (everything before
+ *  `compact_revision` is gone; `None` when etcd did not say where), so
+ *  changes in between cannot be replayed.
+ *  The watch continues after `revision`; `changed` names keys modified
+ *  since `last_revision` (at most 100, `more_changed` when there are
+ *  more); keys deleted meanwhile cannot be named. Reload the view.
+ */
+{ type: "gap"; last_revision: number; compact_revision?: number | null; revision: number; changed: string[]; more_changed: boolean } | 
+/**
+ *  The watch stopped for good (etcd refused it: permission, auth); fix the
+ *  cause and watch again.
+ */
+{ type: "error"; message: string };
 
-export type WatchEvent_Serialize = { type: "put"; key: string; meta: KeyMeta; value: string | null } | { type: "delete"; key: string; mod_revision: number } | { type: "error"; message: string } | { type: "compacted"; compact_revision: number };
+export type WatchEvent_Serialize = { type: "put"; key: string; meta: KeyMeta; 
+/**  `None` when the value is not UTF-8 text. */
+value: string | null } | { type: "delete"; key: string; mod_revision: number } | 
+/**
+ *  The stream broke or stopped answering; the watch tries again in
+ *  `retry_in_ms` (attempt `attempt`), resuming after `last_revision`.
+ */
+{ type: "reconnecting"; attempt: number; retry_in_ms: number; last_revision: number; reason: string } | 
+/**
+ *  Back after an outage: every change after `last_revision` is delivered
+ *  (those made during the outage come next), nothing was missed.
+ */
+{ type: "resumed"; last_revision: number } | 
+/**
+ *  etcd compacted its history past `last_revision` (everything before
+ *  `compact_revision` is gone; `None` when etcd did not say where), so
+ *  changes in between cannot be replayed.
+ *  The watch continues after `revision`; `changed` names keys modified
+ *  since `last_revision` (at most 100, `more_changed` when there are
+ *  more); keys deleted meanwhile cannot be named. Reload the view.
+ */
+{ type: "gap"; last_revision: number; compact_revision: number | null; revision: number; changed: string[]; more_changed: boolean } | 
+/**
+ *  The watch stopped for good (etcd refused it: permission, auth); fix the
+ *  cause and watch again.
+ */
+{ type: "error"; message: string };
 
 export type WriteResult = WriteResult_Serialize;
 

@@ -7,7 +7,7 @@
 // A new Rust command is callable as `api.<camelCaseName>` with no edit here.
 import { Channel } from '@tauri-apps/api/core';
 import { commands, ERROR_CODES } from './bindings';
-import type { AppError, ClusterHealth, ErrorCode, ImageProgress, ProvisionProgress, ScanProgress, VmEvent, WatchEvent } from './types';
+import type { AppError, ClusterHealth, ErrorCode, ImageProgress, ProvisionProgress, ScanProgress, SearchEvent, VmEvent, WatchEvent } from './types';
 
 export type Commands = typeof commands;
 export type CommandName = keyof Commands;
@@ -103,6 +103,16 @@ export const api = {
     const channel = new Channel<WatchEvent>(onEvent);
     const watchId = await calls.configWatch(connectionId, prefix, channel);
     return stopper(channel, () => calls.configUnwatch(watchId));
+  },
+  /**
+   * Searches key names and values under `prefix`; hits and progress arrive on
+   * `onEvent`, ending with `done` or `error`. Resolves to a function that stops
+   * the scan (config_value_search_stop).
+   */
+  configValueSearch: async (connectionId: string, prefix: string, text: string, limit: number, onEvent: (e: SearchEvent) => void): Promise<() => Promise<void>> => {
+    const channel = new Channel<SearchEvent>(onEvent);
+    const searchId = await calls.configValueSearch(connectionId, prefix, text, limit, channel);
+    return stopper(channel, () => calls.configValueSearchStop(searchId));
   },
   /** Live health of a connection's clusters; resolves to a stop function (clusters_unwatch). */
   clustersWatch: async (connectionId: string, onEvent: (h: ClusterHealth) => void): Promise<() => Promise<void>> => {

@@ -10,13 +10,14 @@ use std::io::{BufRead, Read};
 use clap::{Args, Subcommand, ValueEnum};
 use opsdeck_core::backend::EtcdSession;
 use opsdeck_core::config::format::{detect, ValueFormat};
+use opsdeck_core::config::search::{MatchIn, SearchEvent};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::WatchEvent;
 use opsdeck_core::config::WriteResult;
 use opsdeck_core::connections::TlsFiles;
 use opsdeck_core::connectors::etcd::EtcdTarget;
 use opsdeck_core::secrets::Secret;
-use opsdeck_core::{Backend, Error};
+use opsdeck_core::{Backend, Error, ErrorCode};
 
 use crate::exit;
 use crate::output::{errln, fail, outln, print_json, print_table, Format};
@@ -84,13 +85,18 @@ enum DocArg {
 
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
-    /// Print a key's value (with --format json: value and revisions).
+    /// Print a key's value (with --format json: value and revisions). A binary
+    /// value prints as base64; --raw writes its exact bytes instead.
     Get {
         key: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write the value's bytes to standard output as stored (no newline).
+        #[arg(long, conflicts_with = "format")]
+        raw: bool,
     },
-    /// Write a key: VALUE, or standard input with "-". Guarded: --if-revision N
+    /// Write a key: VALUE, or standard input with "-" (read as bytes: a value
+    /// that is not UTF-8 is stored exactly as given). Guarded: --if-revision N
     /// writes only if the key is still at mod_revision N (exit 1, "conflict",
     /// otherwise); --create writes only if the key does not exist.
     Put {
@@ -128,6 +134,18 @@ enum ConfigCommand {
         prefix: String,
         #[arg(long, default_value_t = 1000)]
         limit: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Keys under PREFIX whose name or value contains TEXT (ASCII case
+    /// ignored; binary values too), printed as found; exit 1 when none.
+    Search {
+        prefix: String,
+        text: String,
+        /// Stop after this many matches.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// json: one JSON line per match, then a summary line.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -169,7 +187,10 @@ enum ConfigCommand {
         #[arg(long, default_value = "")]
         comment: String,
     },
-    /// Print changes under a prefix as JSON lines until interrupted (or --count events).
+    /// Print changes under a prefix as JSON lines until interrupted (or --count
+    /// puts and deletes). A broken watch reconnects by itself and says so
+    /// ("reconnecting", then "resumed", or "gap" with the keys changed while
+    /// etcd's history was compacted); exit 1 only when etcd refuses it.
     Watch {
         prefix: String,
         #[arg(long)]
@@ -343,6 +364,12 @@ fn read_input(arg: &str) -> Result<String, Error> {
     }
 }
 
+fn read_stdin_bytes() -> Result<Vec<u8>, Error> {
+    let mut v = Vec::new();
+    std::io::stdin().read_to_end(&mut v).map_err(|e| Error::invalid(format!("reading standard input: {e}")))?;
+    Ok(v)
+}
+
 fn report_write(key: &str, r: &WriteResult) -> u8 {
     match r {
         WriteResult::Written { meta, recovered, .. } => {
@@ -434,7 +461,12 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             print_change(&c);
             Ok(exit::OK)
         }
-        ConfigCommand::Get { key, format } => {
+        ConfigCommand::Get { key, format, raw } => {
+            if raw {
+                let bytes = b.config_get_bytes(s, &key).await?;
+                crate::output::write_out_bytes(&bytes);
+                return Ok(exit::OK);
+            }
             let kv = b.config_get(s, &key).await?;
             if format == Format::Json {
                 return Ok(print_json(&kv));
@@ -443,7 +475,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             Ok(exit::OK)
         }
         ConfigCommand::Put { key, value, if_revision, create, as_format, plain, comment } => {
-            let value = read_input(&value)?;
+            let bytes = if value == "-" { read_stdin_bytes()? } else { value.into_bytes() };
             let expected = if create {
                 0
             } else if let Some(r) = if_revision {
@@ -454,6 +486,19 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                     Ok(kv) => kv.meta.mod_revision,
                     Err(Error::NotFound(_)) => 0,
                     Err(e) => return Err(e),
+                }
+            };
+            let value = match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    // Not text: stored as the bytes read, never re-encoded.
+                    if as_format.is_some() {
+                        return Err(Error::invalid(
+                            "--as: the value is not UTF-8 text, so it has no text format; drop --as to store its bytes",
+                        ));
+                    }
+                    let r = b.config_put_bytes(s, &key, e.as_bytes(), expected, &comment).await?;
+                    return Ok(report_write(&key, &r));
                 }
             };
             let format = if plain { ValueFormat::Plain } else { as_format.map(Into::into).unwrap_or_else(|| detect(value.as_bytes())) };
@@ -498,6 +543,40 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                 errln!("… more entries: raise --limit");
             }
             Ok(exit::OK)
+        }
+        ConfigCommand::Search { prefix, text, limit, format } => {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<SearchEvent>();
+            let _search = b.config_value_search(s, &prefix, &text, limit, move |ev| {
+                let _ = tx.send(ev);
+            })?;
+            while let Some(ev) = rx.recv().await {
+                if format == Format::Json {
+                    outln!("{}", serde_json::to_string(&ev).unwrap_or_default());
+                }
+                match ev {
+                    SearchEvent::Hit { hit } if format == Format::Table => {
+                        let place = match hit.found_in {
+                            MatchIn::Key => "key",
+                            MatchIn::Value => "value",
+                        };
+                        outln!("{}\t{place}\t{}[{}]{}", hit.key, hit.before, hit.matched, hit.after);
+                    }
+                    SearchEvent::Done { scanned, hits, truncated, .. } => {
+                        errln!("{hits} match(es) in {scanned} keys{}", if truncated { " (stopped at --limit)" } else { "" });
+                        return Ok(if hits == 0 { exit::FAILED } else { exit::OK });
+                    }
+                    SearchEvent::Error { code, message } => {
+                        return Err(match code {
+                            ErrorCode::Unreachable | ErrorCode::Timeout => Error::Unreachable(message),
+                            ErrorCode::Forbidden => Error::Forbidden(message),
+                            ErrorCode::Auth => Error::Auth(message),
+                            _ => Error::Internal(message),
+                        })
+                    }
+                    _ => {}
+                }
+            }
+            Ok(exit::FAILED)
         }
         ConfigCommand::History { key, limit, format } => {
             let h = b.config_history(s, &key, limit).await?;
@@ -597,8 +676,11 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             let mut seen = 0;
             while let Some(ev) = rx.recv().await {
                 outln!("{}", serde_json::to_string(&ev).unwrap_or_default());
-                if let WatchEvent::Error { .. } = ev {
-                    return Ok(exit::FAILED);
+                match ev {
+                    WatchEvent::Error { .. } => return Ok(exit::FAILED),
+                    // Recovery states are reported, not counted as changes.
+                    WatchEvent::Reconnecting { .. } | WatchEvent::Resumed { .. } | WatchEvent::Gap { .. } => continue,
+                    WatchEvent::Put { .. } | WatchEvent::Delete { .. } => {}
                 }
                 seen += 1;
                 if count.is_some_and(|c| seen >= c) {

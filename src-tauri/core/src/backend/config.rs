@@ -7,6 +7,7 @@ use etcd_client::Client;
 use super::Backend;
 use crate::cache::audit::AuditFilter;
 use crate::config::format::ValueFormat;
+use crate::config::search::{SearchEvent, SearchHandle};
 use crate::config::transfer::DocFormat;
 use crate::config::watch::{WatchEvent, WatchHandle};
 use crate::config::{self as cfg, write::check_value};
@@ -105,8 +106,26 @@ impl Backend {
         s.context(cfg::tree::search(&mut s.client(), prefix, text, limit).await)
     }
 
+    /// Searches key names and values under `prefix` for `text`, in pages, with
+    /// hits streamed to `on_event`; dropping the handle stops the scan.
+    pub fn config_value_search(
+        &self,
+        s: &EtcdSession,
+        prefix: &str,
+        text: &str,
+        limit: usize,
+        on_event: impl Fn(SearchEvent) + Send + Sync + 'static,
+    ) -> Result<SearchHandle> {
+        cfg::search::search(&s.client, prefix, text, limit, on_event)
+    }
+
     pub async fn config_get(&self, s: &EtcdSession, key: &str) -> Result<KeyValue> {
         s.context(cfg::read::get(&mut s.client(), key).await)
+    }
+
+    /// The value's bytes as stored (for `config get --raw`).
+    pub async fn config_get_bytes(&self, s: &EtcdSession, key: &str) -> Result<Vec<u8>> {
+        s.context(cfg::read::get_bytes(&mut s.client(), key).await)
     }
 
     async fn audited_write(
@@ -154,7 +173,22 @@ impl Backend {
         comment: &str,
     ) -> Result<WriteResult> {
         let comment = comment_of(comment)?;
+        if format == ValueFormat::Binary {
+            // The text of a binary value is its base64 rendering: writing it
+            // would replace the bytes with that text.
+            return Err(Error::invalid(
+                "a binary value cannot be saved from its text form (that is base64, not the value); write the bytes instead: `opsdeck config put KEY - < FILE`",
+            ));
+        }
         check_value(value, format, allow_invalid)?;
+        let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
+        self.audited_write(s, key, if expected == 0 { "config.create" } else { "config.put" }, expected, &comment, result).await
+    }
+
+    /// Guarded put of raw bytes, stored exactly as given (no format check:
+    /// for values that are not text, e.g. read from a file).
+    pub async fn config_put_bytes(&self, s: &EtcdSession, key: &str, value: &[u8], expected: i64, comment: &str) -> Result<WriteResult> {
+        let comment = comment_of(comment)?;
         let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
         self.audited_write(s, key, if expected == 0 { "config.create" } else { "config.put" }, expected, &comment, result).await
     }
@@ -190,10 +224,11 @@ impl Backend {
         Ok(h)
     }
 
-    /// Rolls `key` back to the value it had at `to_revision`: a new guarded write.
+    /// Rolls `key` back to the value it had at `to_revision`: a new guarded
+    /// write of exactly those bytes.
     pub async fn config_rollback(&self, s: &EtcdSession, key: &str, to_revision: i64, expected: i64, comment: &str) -> Result<WriteResult> {
         let comment = comment_of(comment)?;
-        let Some((value, _)) = s.context(cfg::history::value_at(&mut s.client(), key, to_revision).await)? else {
+        let Some(value) = s.context(cfg::history::value_at(&mut s.client(), key, to_revision).await)? else {
             return Err(Error::invalid(format!("{key} did not exist at revision {to_revision}")));
         };
         let result = s.context(cfg::write::put(&mut s.client(), key, &value, expected).await);

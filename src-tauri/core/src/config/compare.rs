@@ -7,14 +7,15 @@ use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
 
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::{CopyItem, CopyReport, DiffItem, PrefixDiff};
+use super::read::value_text;
 use super::{etcd_err, MAX_TXN_OPS};
 use crate::error::{Error, Result};
 
 /// Upper bound of keys read under one prefix for a comparison or export.
 pub const SCAN_MAX: usize = 200_000;
 
-/// Every key under `prefix` → (value text, mod_revision), keyed relative to the prefix.
-pub async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (String, i64)>, i64)> {
+/// Every key under `prefix` → (value bytes, mod_revision), keyed relative to the prefix.
+pub async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (Vec<u8>, i64)>, i64)> {
     check_key(prefix, "prefix")?;
     let end = prefix_end(prefix.as_bytes());
     let mut start = prefix.as_bytes().to_vec();
@@ -32,7 +33,7 @@ pub async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String,
         }
         for kv in resp.kvs() {
             let rel = key_text(&kv.key()[prefix.len()..]);
-            out.insert(rel, (String::from_utf8_lossy(kv.value()).into_owned(), kv.mod_revision()));
+            out.insert(rel, (kv.value().to_vec(), kv.mod_revision()));
             if out.len() > SCAN_MAX {
                 return Err(Error::invalid(format!("{prefix} holds more than {SCAN_MAX} keys: narrow the prefix")));
             }
@@ -47,38 +48,46 @@ pub async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String,
     }
 }
 
+/// One side of a difference, for display: text, or base64 when binary.
+fn side(value: Option<&[u8]>) -> (Option<String>, bool) {
+    match value {
+        None => (None, false),
+        Some(bytes) => {
+            let binary = std::str::from_utf8(bytes).is_err();
+            (Some(value_text(bytes)), binary)
+        }
+    }
+}
+
+fn item(rel: &str, left: Option<(&[u8], i64)>, right: Option<(&[u8], i64)>) -> DiffItem {
+    let (l, left_binary) = side(left.map(|v| v.0));
+    let (r, right_binary) = side(right.map(|v| v.0));
+    DiffItem {
+        rel: rel.to_string(),
+        left: l,
+        right: r,
+        left_binary,
+        right_binary,
+        left_mod_revision: left.map(|v| v.1).unwrap_or(0),
+        right_mod_revision: right.map(|v| v.1).unwrap_or(0),
+    }
+}
+
+/// Compares the values under two prefixes byte for byte.
 pub async fn compare(client: &mut Client, left: &str, right: &str) -> Result<PrefixDiff> {
     let (l, _) = scan(client, left).await?;
     let (r, _) = scan(client, right).await?;
     let mut diff = PrefixDiff { left: left.into(), right: right.into(), only_left: vec![], only_right: vec![], different: vec![], same: 0 };
     for (rel, (lv, lrev)) in &l {
         match r.get(rel) {
-            None => diff.only_left.push(DiffItem {
-                rel: rel.clone(),
-                left: Some(lv.clone()),
-                right: None,
-                left_mod_revision: *lrev,
-                right_mod_revision: 0,
-            }),
-            Some((rv, rrev)) if rv != lv => diff.different.push(DiffItem {
-                rel: rel.clone(),
-                left: Some(lv.clone()),
-                right: Some(rv.clone()),
-                left_mod_revision: *lrev,
-                right_mod_revision: *rrev,
-            }),
+            None => diff.only_left.push(item(rel, Some((lv, *lrev)), None)),
+            Some((rv, rrev)) if rv != lv => diff.different.push(item(rel, Some((lv, *lrev)), Some((rv, *rrev)))),
             Some(_) => diff.same += 1,
         }
     }
     for (rel, (rv, rrev)) in &r {
         if !l.contains_key(rel) {
-            diff.only_right.push(DiffItem {
-                rel: rel.clone(),
-                left: None,
-                right: Some(rv.clone()),
-                left_mod_revision: 0,
-                right_mod_revision: *rrev,
-            });
+            diff.only_right.push(item(rel, None, Some((rv, *rrev))));
         }
     }
     Ok(diff)
@@ -108,7 +117,7 @@ pub async fn copy(client: &mut Client, from: &str, to: &str, items: &[CopyItem])
             Some((value, rev)) if *rev == item.left_mod_revision => {
                 compares.push(Compare::mod_revision(format!("{from}{rel}"), CompareOp::Equal, item.left_mod_revision));
                 compares.push(Compare::mod_revision(format!("{to}{rel}"), CompareOp::Equal, item.right_mod_revision));
-                puts.push(TxnOp::put(format!("{to}{rel}"), value.as_str(), None));
+                puts.push(TxnOp::put(format!("{to}{rel}"), value.as_slice(), None));
             }
             _ => conflicts.push(rel.clone()),
         }

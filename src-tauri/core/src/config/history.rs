@@ -6,7 +6,7 @@
 use etcd_client::{Client, GetOptions};
 
 use super::etcd_err;
-use super::format::{detect, ValueFormat};
+use super::keys::check_key;
 use super::model::{History, HistoryEntry};
 use super::read::{get_at, key_value};
 use crate::error::Result;
@@ -50,16 +50,14 @@ pub async fn history(client: &mut Client, key: &str, limit: usize) -> Result<His
     Ok(History { key: key.into(), entries, compacted_at, truncated, audit: vec![] })
 }
 
-/// The value `key` had at `revision` (for a rollback), as text.
-pub async fn value_at(client: &mut Client, key: &str, revision: i64) -> Result<Option<(String, ValueFormat)>> {
-    match get_at(client, key, Some(revision)).await {
-        Ok(v) => Ok(v.map(|kv| {
-            let format = detect(kv.value.as_bytes());
-            (kv.value, format)
-        })),
+/// The bytes `key` had at `revision` (for a rollback: written back as they were).
+pub async fn value_at(client: &mut Client, key: &str, revision: i64) -> Result<Option<Vec<u8>>> {
+    check_key(key, "key")?;
+    match client.get(key, Some(GetOptions::new().with_revision(revision))).await {
+        Ok(resp) => Ok(resp.kvs().first().map(|kv| kv.value().to_vec())),
         Err(e) if e.to_string().contains("compacted") => {
             Err(crate::error::Error::invalid(format!("revision {revision} of {key} was compacted by etcd: it can no longer be read")))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(etcd_err(e)),
     }
 }

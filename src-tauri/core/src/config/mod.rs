@@ -12,6 +12,7 @@ pub mod keys;
 pub mod model;
 pub mod outcome;
 pub mod read;
+pub mod search;
 pub mod transfer;
 pub mod tree;
 pub mod watch;

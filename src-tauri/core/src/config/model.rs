@@ -48,7 +48,8 @@ pub struct TreePage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct KeyValue {
     pub meta: KeyMeta,
-    /// UTF-8 text, or base64 when `format` is binary.
+    /// UTF-8 text, or base64 when `format` is binary (for display: a binary
+    /// value is never written back from this text).
     pub value: String,
     pub format: ValueFormat,
     pub size: usize,
@@ -103,8 +104,14 @@ pub struct History {
 pub struct DiffItem {
     /// Key relative to its prefix.
     pub rel: String,
+    /// Text, or base64 when `left_binary` (compared as bytes, shown only).
     pub left: Option<String>,
     pub right: Option<String>,
+    /// The value is not UTF-8 text: `left`/`right` is its base64.
+    #[serde(default)]
+    pub left_binary: bool,
+    #[serde(default)]
+    pub right_binary: bool,
     pub left_mod_revision: i64,
     pub right_mod_revision: i64,
 }

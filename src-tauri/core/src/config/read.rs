@@ -11,6 +11,15 @@ use super::keys::check_key;
 use super::model::{KeyMeta, KeyValue};
 use crate::error::{Error, Result};
 
+/// A value as text for display: itself when it is UTF-8, else base64 (never
+/// to be written back as the value: write the bytes).
+pub fn value_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => STANDARD.encode(bytes),
+    }
+}
+
 /// Builds a [`KeyValue`] from an etcd key-value (TTL filled in by [`get`]).
 pub fn key_value(kv: &etcd_client::KeyValue, revision: i64) -> KeyValue {
     let bytes = kv.value();
@@ -45,4 +54,11 @@ pub async fn get_at(client: &mut Client, key: &str, revision: Option<i64>) -> Re
 /// The current value of `key`; `NotFound` when absent.
 pub async fn get(client: &mut Client, key: &str) -> Result<KeyValue> {
     get_at(client, key, None).await?.ok_or_else(|| Error::NotFound(format!("key {key} does not exist (any more)")))
+}
+
+/// The current bytes of `key`, exactly as stored; `NotFound` when absent.
+pub async fn get_bytes(client: &mut Client, key: &str) -> Result<Vec<u8>> {
+    check_key(key, "key")?;
+    let resp = client.get(key, None).await.map_err(etcd_err)?;
+    resp.kvs().first().map(|kv| kv.value().to_vec()).ok_or_else(|| Error::NotFound(format!("key {key} does not exist (any more)")))
 }

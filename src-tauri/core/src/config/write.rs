@@ -38,9 +38,10 @@ fn conflict_from(responses: Vec<TxnOpResponse>, revision: i64) -> WriteResult {
     WriteResult::Conflict { current }
 }
 
-/// Puts `value` at `key` if its mod_revision is still `expected` (0 = the key
-/// must not exist: create only). An existing key keeps its lease.
-pub async fn put(client: &mut Client, key: &str, value: &str, expected: i64) -> Result<WriteResult> {
+/// Puts `value` (bytes, written as given) at `key` if its mod_revision is
+/// still `expected` (0 = the key must not exist: create only). An existing key
+/// keeps its lease.
+pub async fn put(client: &mut Client, key: &str, value: impl AsRef<[u8]>, expected: i64) -> Result<WriteResult> {
     check_key(key, "key")?;
     if expected < 0 {
         return Err(Error::invalid("expected revision: 0 (create) or the mod_revision you read"));
@@ -48,7 +49,7 @@ pub async fn put(client: &mut Client, key: &str, value: &str, expected: i64) -> 
     let opts = if expected == 0 { None } else { Some(PutOptions::new().with_ignore_lease()) };
     let txn = Txn::new()
         .when([Compare::mod_revision(key, CompareOp::Equal, expected)])
-        .and_then([TxnOp::put(key, value, opts), TxnOp::get(key, None)])
+        .and_then([TxnOp::put(key, value.as_ref(), opts), TxnOp::get(key, None)])
         .or_else([TxnOp::get(key, None)]);
     let resp = match client.txn(txn).await {
         Ok(r) => r,

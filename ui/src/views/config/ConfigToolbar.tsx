@@ -7,6 +7,7 @@ import { Spinner } from '../../components/Spinner';
 import { useT } from '../../i18n';
 import { ROOT } from './tree';
 import type { useChanges } from './useChanges';
+import type { LiveState, WatchReconnect } from './usePrefixWatch';
 
 export type DialogName = 'new' | 'compare' | 'export' | 'import' | 'deletePrefix' | 'changes' | null;
 
@@ -16,12 +17,14 @@ interface Props {
   onChooseConnection: (id: string) => void;
   prefix: string;
   count: { count: number | null; error: AppError | null };
-  watching: boolean;
+  live: LiveState;
+  /** While reconnecting: why, and when the next attempt is. */
+  reconnect: WatchReconnect | null;
   changes: ReturnType<typeof useChanges>;
   onDialog: (name: DialogName) => void;
 }
 
-export function ConfigToolbar({ connections, connId, onChooseConnection, prefix, count: { count, error: countError }, watching, changes, onDialog }: Props) {
+export function ConfigToolbar({ connections, connId, onChooseConnection, prefix, count: { count, error: countError }, live, reconnect, changes, onDialog }: Props) {
   const t = useT();
   return (
     <div class="cfg-toolbar">
@@ -42,9 +45,9 @@ export function ConfigToolbar({ connections, connId, onChooseConnection, prefix,
             t('config.count', { count, n: count.toLocaleString() })
           )}
         </span>
-        <span class={`cfg-live${watching ? ' cfg-live-on' : ''}`} title={watching ? t('config.watch.liveTitle', { prefix }) : t('config.watch.offTitle')}>
+        <span class={`cfg-live cfg-live-${live}`} data-testid="config-live" data-state={live} title={liveTitle(t, live, prefix, reconnect)}>
           <span class="badge-dot" aria-hidden="true" />
-          {watching ? t('config.watch.live') : t('config.watch.off')}
+          {t(`config.watch.state.${live}`)}
         </span>
       </div>
       <span class="toolbar-spacer" />
@@ -82,4 +85,21 @@ export function ConfigToolbar({ connections, connId, onChooseConnection, prefix,
       </button>
     </div>
   );
+}
+
+function liveTitle(t: ReturnType<typeof useT>, live: LiveState, prefix: string, reconnect: WatchReconnect | null): string {
+  switch (live) {
+    case 'live':
+      return t('config.watch.liveTitle', { prefix });
+    case 'gap':
+      return t('config.watch.gapIndicatorTitle', { prefix });
+    case 'reconnecting':
+      return t('config.watch.reconnectingTitle', {
+        attempt: reconnect?.attempt ?? 1,
+        seconds: Math.max(1, Math.round((reconnect?.retry_in_ms ?? 0) / 1000)),
+        reason: reconnect?.reason ?? '',
+      });
+    default:
+      return t('config.watch.offTitle');
+  }
 }

@@ -19,7 +19,7 @@ import { useKeySearch } from './useKeySearch';
 import { useOpenKey } from './useOpenKey';
 import { usePrefixCount } from './usePrefixCount';
 import { usePrefixWatch, type KeyEvent } from './usePrefixWatch';
-import { WatchProblemBanner } from './WatchProblemBanner';
+import { WatchGapBanner, WatchProblemBanner } from './WatchProblemBanner';
 
 export const LAST_CONNECTION_KEY = 'opsdeck.config.connection';
 
@@ -64,10 +64,12 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
     if (ev.type === 'delete') search.drop(ev.key);
     openKey.noteChange(ev);
   };
-  const watch = usePrefixWatch(id, prefix, onWatchChange, count.recount);
+  // A gap (etcd compacted the history the watch needed after an outage):
+  // deletions in it cannot be known, so the tree reloads.
+  const watch = usePrefixWatch(id, prefix, onWatchChange, count.recount, refreshTree);
 
   const restartWatch = () => {
-    // After a compaction or a broken stream the tree may have missed events: reload it too.
+    // A watch that stopped may have missed events: reload the tree too.
     refreshTree();
     watch.restart();
   };
@@ -108,12 +110,14 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
         onChooseConnection={chooseConnection}
         prefix={prefix}
         count={count}
-        watching={watch.watching}
+        live={watch.state}
+        reconnect={watch.reconnect}
         changes={changes}
         onDialog={setDialog}
       />
 
       {watch.problem && <WatchProblemBanner problem={watch.problem} onRestart={restartWatch} />}
+      {watch.gap && <WatchGapBanner gap={watch.gap} onDismiss={watch.dismissGap} />}
 
       <div class="cfg-split">
         <TreePane

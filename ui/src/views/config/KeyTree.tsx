@@ -4,7 +4,7 @@
 // loads the next page of its directory. Keyboard: keytree/nav.ts; the window:
 // keytree/useVirtualScroll.ts; the rows: keytree/rows.tsx.
 import { useEffect } from 'preact/hooks';
-import type { TreeEntry } from '../../api/types';
+import type { SearchHit, TreeEntry } from '../../api/types';
 import { moveTarget, navAction } from './keytree/nav';
 import { EntryRow, MoreRow, Spacer } from './keytree/rows';
 import { useVirtualScroll } from './keytree/useVirtualScroll';
@@ -30,12 +30,14 @@ interface Props {
   onRetry: (dir: string) => void;
   /** search results: names are shown relative to this prefix */
   flatPrefix?: string;
+  /** a value search's matches by key (highlighted) */
+  hits?: Record<string, SearchHit>;
   label: string;
 }
 
 const rowKey = (r: Row) => (r.type === 'entry' ? r.entry.key : `more:${r.dir}`);
 
-export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, onActivate, onExpand, onLoadMore, onRetry, flatPrefix, label }: Props) {
+export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, onActivate, onExpand, onLoadMore, onRetry, flatPrefix, hits, label }: Props) {
   const { scrollerRef, viewport, start, end, onScroll, scrollToIndex } = useVirtualScroll(rows.length, ROW_H, OVERSCAN);
 
   // Next pages: any "more" row within the window plus a prefetch margin.
@@ -93,6 +95,7 @@ export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, 
             selected={entry.key === selected}
             open={entry.key === openKey}
             hot={changed[entry.key] !== undefined}
+            hit={hits?.[entry.key]}
             onClick={() => {
               onSelect(entry.key);
               onActivate(entry);

@@ -53,6 +53,10 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
             }
           }}
         />
+        <label class="cfg-search-values" title={t('config.search.inValuesTitle')}>
+          <input type="checkbox" class="check" checked={s.inValues} data-testid="config-search-values" onChange={(e) => s.setInValues((e.currentTarget as HTMLInputElement).checked)} />
+          {t('config.search.inValues')}
+        </label>
         <button type="button" class="btn btn-sm btn-icon btn-ghost" data-testid="config-tree-refresh" onClick={onRefresh} title={t('common.refresh')} aria-label={t('common.refresh')}>
           <Icon name="refresh" size={14} />
         </button>
@@ -61,6 +65,7 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
         <div class="cfg-search-info muted" role="status">
           {searching ? <Spinner /> : null}
           {t('config.search.results', { count: results.length, prefix })}
+          {s.inValues && s.scanned !== null && ` ${t('config.search.scanned', { count: s.scanned, n: s.scanned.toLocaleString() })}`}
           {results.length >= SEARCH_LIMIT && ` ${t('config.search.limited', { limit: SEARCH_LIMIT })}`}
           <button type="button" class="btn btn-sm btn-ghost" onClick={() => setSearch('')}>
             {t('table.clearFilter')}
@@ -105,6 +110,7 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
           onLoadMore={onLoadMore}
           onRetry={onRetry}
           flatPrefix={results ? prefix : undefined}
+          hits={results && s.inValues ? s.hits : undefined}
           label={t('config.tree.label')}
         />
       )}

@@ -15,6 +15,7 @@ import { DeleteKeyDialog } from './value/DeleteKeyDialog';
 import { ExternalChangeBanner } from './value/ExternalChangeBanner';
 import { KeyMetaHeader } from './value/KeyMetaHeader';
 import { SaveDialog } from './value/SaveDialog';
+import { BinaryValue } from './value/BinaryValue';
 import { useKeyValue } from './value/useKeyValue';
 import { useKeyWrite } from './value/useKeyWrite';
 import { useValidation } from './value/useValidation';
@@ -82,14 +83,7 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
       {externalNews && <ExternalChangeBanner external={external} dirty={dirty} onReload={() => void load(true)} onCompare={() => void write.compareExternal(valid)} />}
 
       {binary ? (
-        <div class="cfg-binary">
-          <div class="banner banner-info" role="status">
-            <Icon name="info" class="banner-icon" />
-            <strong class="banner-title">{t('config.value.binaryTitle')}</strong>
-            <span class="banner-body">{t('config.value.binaryBody')}</span>
-          </div>
-          <CodeEditor value={draft} readOnly label={t('config.value.editorLabel')} testid="config-editor" />
-        </div>
+        <BinaryValue base64={draft} size={kv?.size ?? 0} />
       ) : (
         <>
           <div class="cfg-editor-bar">

@@ -140,11 +140,11 @@ describe('watch event reducer', () => {
     expect(s.expanded['/app/dev/']).toBeUndefined();
   });
 
-  it('a delete of an unknown key, error and compacted events leave the state alone', () => {
+  it('a delete of an unknown key, error and gap events leave the state alone', () => {
     const s = loaded();
     expect(applyWatchEvent(s, { type: 'delete', key: '/nope', mod_revision: 1 }, 1)).toBe(s);
     expect(applyWatchEvent(s, { type: 'error', message: 'x' }, 1)).toBe(s);
-    expect(applyWatchEvent(s, { type: 'compacted', compact_revision: 9 }, 1)).toBe(s);
+    expect(applyWatchEvent(s, { type: 'gap', last_revision: 3, compact_revision: 9, revision: 10, changed: [], more_changed: false }, 1)).toBe(s);
   });
 
   it('highlights fade', () => {

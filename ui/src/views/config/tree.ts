@@ -170,7 +170,7 @@ export function dirsToLoad(rows: Row[], from: number, to: number): string[] {
 // ---- watch ----------------------------------------------------------------
 
 export interface WatchProblem {
-  kind: 'error' | 'compacted';
+  kind: 'error';
   message: string;
   revision: number | null;
 }

@@ -35,3 +35,54 @@ it('searches the last text typed, 300 ms after the typing stops; no text, no mat
   await vi.advanceTimersByTimeAsync(0);
   expect(result.current.results).toBeNull();
 });
+
+it('in values: streams hits as the backend finds them, and stops the scan on a new text', async () => {
+  type Send = (ev: unknown) => void;
+  const scans: { text: string; send: Send }[] = [];
+  const stopped: number[] = [];
+  mockIPC((cmd, args) => {
+    const a = args as Record<string, unknown>;
+    if (cmd === 'config_value_search') {
+      const channel = a.onEvent as { id: number };
+      let index = 0;
+      const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
+      scans.push({ text: a.text as string, send: (ev) => internals.runCallback(channel.id, { message: ev, index: index++ }) });
+      return scans.length;
+    }
+    if (cmd === 'config_value_search_stop') stopped.push(a.searchId as number);
+    return null;
+  });
+  vi.useFakeTimers();
+  const { result } = renderHook(() => useKeySearch('c1', '/p/'), {});
+  act(() => result.current.setInValues(true));
+  act(() => result.current.setSearch('secret'));
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(300);
+  });
+  expect(scans.map((s) => s.text)).toEqual(['secret']);
+  expect(result.current.searching).toBe(true);
+  const hit = { key: '/p/db', meta: { key: '/p/db', create_revision: 1, mod_revision: 2, version: 1, lease: 0 }, found_in: 'value', before: '"pw": "', matched: 'secret', after: '"' };
+  await act(async () => {
+    scans[0].send({ type: 'hit', hit });
+    scans[0].send({ type: 'progress', scanned: 200 });
+    await vi.advanceTimersByTimeAsync(0);
+  });
+  expect(result.current.results?.map((r) => r.key)).toEqual(['/p/db']);
+  expect(result.current.hits['/p/db'].matched).toBe('secret');
+  expect(result.current.scanned).toBe(200);
+  expect(result.current.searching).toBe(true);
+  await act(async () => {
+    scans[0].send({ type: 'done', scanned: 450, hits: 1, truncated: false, revision: 9 });
+    await vi.advanceTimersByTimeAsync(0);
+  });
+  expect(result.current.searching).toBe(false);
+  expect(result.current.scanned).toBe(450);
+
+  act(() => result.current.setSearch('other'));
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(300);
+  });
+  expect(stopped).toEqual([1]);
+  expect(scans.map((s) => s.text)).toEqual(['secret', 'other']);
+  expect(result.current.results).toEqual([]);
+});

@@ -1,52 +1,102 @@
-// Searching the keys under the open prefix: the text typed, and the matches
-// (null while nothing is typed), asked 300 ms after the typing stops.
+// Searching under the open prefix: the text typed, and the matches (null while
+// nothing is typed), asked 300 ms after the typing stops. Key names only (one
+// call), or — with `inValues` — key names and values, scanned by the backend
+// in pages with hits streamed as they are found (`hits` holds where each key
+// matched, for highlighting); a new text or closing the search stops the scan.
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { AppError, TreeEntry } from '../../api/types';
+import type { AppError, SearchHit, TreeEntry } from '../../api/types';
 
 /** Most matches asked for. */
 export const SEARCH_LIMIT = 500;
 
+const entryOf = (hit: SearchHit): TreeEntry => ({ name: hit.key.split('/').pop() || hit.key, key: hit.key, is_dir: false, meta: hit.meta });
+
 export function useKeySearch(connId: string, prefix: string) {
   const [search, setSearch] = useState('');
+  const [inValues, setInValues] = useState(false);
   const [results, setResults] = useState<TreeEntry[] | null>(null);
+  const [hits, setHits] = useState<Record<string, SearchHit>>({});
+  const [scanned, setScanned] = useState<number | null>(null);
   const [searching, setSearching] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
 
   useEffect(() => {
     const text = search.trim();
+    setHits({});
+    setScanned(null);
     if (!text) {
       setResults(null);
       setError(null);
       return;
     }
     let cancelled = false;
+    let stop: (() => Promise<void>) | null = null;
     const timer = setTimeout(() => {
       setSearching(true);
-      api.configSearch(connId, prefix, text, SEARCH_LIMIT).then(
-        (r) => {
+      if (!inValues) {
+        api.configSearch(connId, prefix, text, SEARCH_LIMIT).then(
+          (r) => {
+            if (cancelled) return;
+            setResults(r);
+            setError(null);
+            setSearching(false);
+          },
+          (e) => {
+            if (cancelled) return;
+            setError(toAppError(e));
+            setSearching(false);
+          },
+        );
+        return;
+      }
+      setResults([]);
+      setError(null);
+      api
+        .configValueSearch(connId, prefix, text, SEARCH_LIMIT, (ev) => {
           if (cancelled) return;
-          setResults(r);
-          setError(null);
-          setSearching(false);
-        },
-        (e) => {
-          if (cancelled) return;
-          setError(toAppError(e));
-          setSearching(false);
-        },
-      );
+          if (ev.type === 'hit') {
+            setResults((r) => [...(r ?? []), entryOf(ev.hit)]);
+            setHits((h) => ({ ...h, [ev.hit.key]: ev.hit }));
+          } else if (ev.type === 'progress') {
+            setScanned(ev.scanned);
+          } else if (ev.type === 'done') {
+            setScanned(ev.scanned);
+            setSearching(false);
+          } else {
+            setError({ code: ev.code, message: ev.message } as AppError);
+            setSearching(false);
+          }
+        })
+        .then(
+          (s) => {
+            if (cancelled) void s().catch(() => {});
+            else stop = s;
+          },
+          (e) => {
+            if (cancelled) return;
+            setError(toAppError(e));
+            setSearching(false);
+          },
+        );
     }, 300);
     return () => {
       cancelled = true;
       clearTimeout(timer);
+      if (stop) void stop().catch(() => {});
     };
-  }, [connId, prefix, search]);
+  }, [connId, prefix, search, inValues]);
 
   return {
     search,
     setSearch,
+    inValues,
+    setInValues,
     results,
+    /** With inValues: where each matching key matched. */
+    hits,
+    /** With inValues: keys scanned so far. */
+    scanned,
     searching,
     error,
     /** Drops a deleted key from the matches. */

@@ -57,15 +57,46 @@ it('passes changes on, settles once after a burst, and re-watches on a new prefi
   expect(seen.length).toBe(2);
 });
 
-it('turns a compaction into a problem, and restarts', async () => {
+it('shows reconnecting and resumed without stopping, and a gap reloads the view', async () => {
+  const { watches } = watchBackend();
+  const seen: KeyEvent[] = [];
+  let reloads = 0;
+  const { result } = renderHook(() => usePrefixWatch('c1', '/', (ev) => seen.push(ev), () => {}, () => reloads++), {});
+  await flush();
+  expect(result.current.state).toBe('live');
+  watches[0].send({ type: 'reconnecting', attempt: 1, retry_in_ms: 250, last_revision: 7, reason: 'connection reset' });
+  await flush();
+  expect(result.current.state).toBe('reconnecting');
+  expect(result.current.reconnect?.reason).toBe('connection reset');
+  watches[0].send({ type: 'resumed', last_revision: 7 });
+  watches[0].send(put('/x'));
+  await flush();
+  expect(result.current.state).toBe('live');
+  expect(seen.map((e) => e.key)).toEqual(['/x']);
+
+  watches[0].send({ type: 'reconnecting', attempt: 1, retry_in_ms: 250, last_revision: 8, reason: 'gone' });
+  watches[0].send({ type: 'gap', last_revision: 8, compact_revision: null, revision: 12, changed: ['/y'], more_changed: false });
+  await flush();
+  expect(result.current.state).toBe('gap');
+  expect(result.current.gap?.changed).toEqual(['/y']);
+  expect(reloads).toBe(1);
+  expect(result.current.problem).toBeNull();
+  result.current.dismissGap();
+  await flush();
+  expect(result.current.state).toBe('live');
+  expect(watches.length).toBe(1);
+});
+
+it('turns a refused watch into a problem, and restarts', async () => {
   const { watches } = watchBackend();
   const seen: KeyEvent[] = [];
   const { result } = renderHook(() => usePrefixWatch('c1', '/', (ev) => seen.push(ev), () => {}), {});
   await flush();
-  watches[0].send({ type: 'compacted', compact_revision: 7 });
+  watches[0].send({ type: 'error', message: 'permission denied' });
   await flush();
   expect(result.current.watching).toBe(false);
-  expect(result.current.problem).toEqual({ kind: 'compacted', message: '', revision: 7 });
+  expect(result.current.state).toBe('off');
+  expect(result.current.problem).toEqual({ kind: 'error', message: 'permission denied', revision: null });
   expect(seen).toEqual([]);
   result.current.restart();
   await flush();

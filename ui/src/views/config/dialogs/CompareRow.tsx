@@ -33,6 +33,11 @@ export function CompareRow({ section, item: d, selected, open: isOpen, legend, o
           onChange={() => onToggleSelected(d.rel)}
         />
         <span class="mono cmp-rel">{d.rel}</span>
+        {(d.left_binary || d.right_binary) && (
+          <span class="pill" title={t('config.compare.binaryTitle')} data-testid="config-diff-binary">
+            {t('config.compare.binary')}
+          </span>
+        )}
         <span class="muted cmp-revs">
           {section !== 'only_right' && t('config.compare.leftRev', { revision: d.left_mod_revision })}
           {section === 'different' && ' · '}

@@ -34,7 +34,7 @@ export function HistoryRow({ entry: e, isCurrent, curRev, canRollback, onDiff, o
             <button type="button" class="btn btn-sm" onClick={() => onDiff(e)} data-testid="config-history-diff">
               {t('config.history.diff')}
             </button>
-            <button type="button" class="btn btn-sm" onClick={() => onRollback(e)} data-testid="config-rollback" disabled={!canRollback || e.format === 'binary'}>
+            <button type="button" class="btn btn-sm" onClick={() => onRollback(e)} data-testid="config-rollback" disabled={!canRollback}>
               <Icon name="history" size={14} />
               {t('config.history.rollback')}
             </button>

@@ -2,7 +2,7 @@
 // a directory: loading, or failed with retry), and the spacers that stand for
 // the rows outside the window (power-of-two blocks of CSS classes: no style
 // attributes under the strict CSP).
-import type { AppError, TreeEntry } from '../../../api/types';
+import type { AppError, SearchHit, TreeEntry } from '../../../api/types';
 import { Icon } from '../../../components/Icon';
 import { Spinner } from '../../../components/Spinner';
 import { useT } from '../../../i18n';
@@ -48,10 +48,37 @@ interface EntryRowProps {
   open: boolean;
   /** changed by someone else a moment ago (highlighted) */
   hot: boolean;
+  /** a value search's match in this key: highlighted in the name or shown beside it */
+  hit?: SearchHit;
   onClick: () => void;
 }
 
-export function EntryRow({ entry, depth, name, isOpen, selected, open, hot, onClick }: EntryRowProps) {
+/** The name with the matched part marked (a key match), or the name and the value's snippet. */
+function Matched({ name, hit }: { name: string; hit: SearchHit }) {
+  if (hit.found_in === 'key') {
+    const cut = hit.before.length + hit.matched.length + hit.after.length - name.length;
+    const before = hit.before.slice(Math.max(0, cut));
+    return (
+      <span class="cfg-name truncate">
+        {before}
+        <mark>{hit.matched}</mark>
+        {hit.after}
+      </span>
+    );
+  }
+  return (
+    <>
+      <span class="cfg-name cfg-name-short truncate">{name}</span>
+      <span class="cfg-hit truncate muted" data-testid="config-search-snippet">
+        {hit.before}
+        <mark>{hit.matched}</mark>
+        {hit.after}
+      </span>
+    </>
+  );
+}
+
+export function EntryRow({ entry, depth, name, isOpen, selected, open, hot, hit, onClick }: EntryRowProps) {
   const t = useT();
   const lease = entry.meta && entry.meta.lease !== 0;
   const cls = ['cfg-row', `depth-${Math.min(depth, 12)}`, selected ? 'cfg-row-selected' : '', open ? 'cfg-row-open' : '', hot ? 'cfg-row-changed' : '']
@@ -74,7 +101,7 @@ export function EntryRow({ entry, depth, name, isOpen, selected, open, hot, onCl
     >
       {entry.is_dir ? <Icon name={isOpen ? 'chevronDown' : 'chevronRight'} size={14} class="cfg-twisty" /> : <span class="cfg-twisty" />}
       <Icon name={entry.is_dir ? 'folder' : 'file'} size={14} class={entry.is_dir ? 'cfg-icon-dir' : 'cfg-icon-key'} />
-      <span class="cfg-name truncate">{name}</span>
+      {hit ? <Matched name={name} hit={hit} /> : <span class="cfg-name truncate">{name}</span>}
       {lease && (
         <span class="cfg-lease" title={t('config.tree.leaseTitle', { lease: entry.meta!.lease.toString(16) })}>
           {t('config.tree.lease')}

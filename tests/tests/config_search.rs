@@ -1,0 +1,141 @@
+//! Searching inside a prefix against a real etcd: key names and values
+//! (binary ones too), paged at one revision, hits streamed before the scan
+//! ends, a limit, and a search stopped by dropping its handle. The CLI's
+//! `opsdeck config search` prints the same hits.
+
+use std::time::{Duration, Instant};
+
+use etcd_client::{Client, Txn, TxnOp};
+use opsdeck_core::config::search::{MatchIn, SearchEvent, PAGE};
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::{workspace, Service};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+async fn seed(c: &mut Client, n: usize) {
+    let all: Vec<(String, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let key = format!("/s/app{:02}/k{i:05}", i % 50);
+            let value = match i {
+                1234 => br#"{"db": {"password": "Hunter2-Secret"}}"#.to_vec(),
+                4321 => b"\xff\x00binary SECRET inside\xfe".to_vec(),
+                _ => format!("value {i} of a config").into_bytes(),
+            };
+            (key, value)
+        })
+        .chain([("/s/secret-name".to_string(), b"plain".to_vec()), ("/other/secret".to_string(), b"secret".to_vec())])
+        .collect();
+    for chunk in all.chunks(100) {
+        let ops: Vec<TxnOp> = chunk.iter().map(|(k, v)| TxnOp::put(k.as_str(), v.clone(), None)).collect();
+        c.txn(Txn::new().and_then(ops)).await.unwrap();
+    }
+}
+
+async fn next(rx: &mut UnboundedReceiver<SearchEvent>) -> Option<SearchEvent> {
+    tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an event within 30 s")
+}
+
+#[tokio::test]
+async fn search_finds_keys_and_values_streams_hits_and_stops() {
+    let etcd = Service::start("etcd", &[]);
+    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    seed(&mut o, 6000).await;
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("s", etcd.get("ETCD_ENDPOINT")).await;
+
+    let (tx, mut rx) = unbounded_channel();
+    let started = Instant::now();
+    let _h = t
+        .backend
+        .config_value_search(&s, "/s/", "secret", 100, move |ev| {
+            let _ = tx.send(ev);
+        })
+        .unwrap();
+    let mut hits = Vec::new();
+    let mut progress = Vec::new();
+    let mut first_hit_after_pages = None;
+    let done = loop {
+        match next(&mut rx).await.expect("the search ends with done") {
+            SearchEvent::Hit { hit } => {
+                if first_hit_after_pages.is_none() {
+                    first_hit_after_pages = Some((progress.len(), started.elapsed()));
+                }
+                hits.push(hit);
+            }
+            SearchEvent::Progress { scanned } => progress.push(scanned),
+            d @ SearchEvent::Done { .. } => break d,
+            SearchEvent::Error { message, .. } => panic!("{message}"),
+        }
+    };
+    let SearchEvent::Done { scanned, hits: n, truncated, .. } = done else { unreachable!() };
+    assert_eq!(scanned, 6001, "every key under /s/ (not /other/)");
+    assert_eq!((n, truncated), (3, false));
+    let found: Vec<(&str, MatchIn, &str)> = hits.iter().map(|h| (h.key.as_str(), h.found_in, h.matched.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            ("/s/app21/k04321", MatchIn::Value, "SECRET"),
+            ("/s/app34/k01234", MatchIn::Value, "Secret"),
+            ("/s/secret-name", MatchIn::Key, "secret")
+        ],
+        "in key order; ASCII case ignored; inside a binary value too"
+    );
+    assert_eq!(hits[1].before, r#"{"db": {"password": "Hunter2-"#);
+    assert_eq!(hits[1].after, r#""}}"#);
+    assert_eq!(hits[0].before, "\u{fffd}\0binary ", "binary bytes shown lossily, for reading only");
+    // Paged: progress after each page of PAGE keys, the first hit streamed
+    // long before the end.
+    assert_eq!(progress.len(), 6001usize.div_ceil(PAGE as usize), "{progress:?}");
+    let (pages_before_first, _) = first_hit_after_pages.unwrap();
+    assert!(pages_before_first < progress.len() / 2, "first hit after {pages_before_first} pages of {}", progress.len());
+
+    // A limit stops the scan early.
+    let (tx, mut rx) = unbounded_channel();
+    let _h2 = t.backend.config_value_search(&s, "/s/", "config", 5, move |ev| {
+        let _ = tx.send(ev);
+    });
+    let mut n = 0;
+    loop {
+        match next(&mut rx).await.unwrap() {
+            SearchEvent::Hit { .. } => n += 1,
+            SearchEvent::Done { hits, truncated, scanned, .. } => {
+                assert_eq!((hits, truncated, n), (5, true, 5));
+                assert!(scanned < PAGE as u64 + 1, "stopped in the first page: {scanned}");
+                break;
+            }
+            SearchEvent::Progress { .. } => {}
+            SearchEvent::Error { message, .. } => panic!("{message}"),
+        }
+    }
+
+    // Dropping the handle stops the scan: the events end without `done`.
+    let (tx, mut rx) = unbounded_channel();
+    let h3 = t.backend.config_value_search(&s, "/s/", "no such text anywhere", 10, move |ev| {
+        let _ = tx.send(ev);
+    });
+    drop(h3);
+    let mut got_done = false;
+    while let Some(ev) = next(&mut rx).await {
+        got_done |= matches!(ev, SearchEvent::Done { .. });
+    }
+    assert!(!got_done, "a stopped search does not finish");
+
+    // Bad input.
+    assert!(t.backend.config_value_search(&s, "/s/", "   ", 10, |_| {}).is_err());
+
+    // The CLI: the same hits, exit 1 when nothing matches.
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        workspace::cli(data.path(), "opsdeck-cli-search")
+            .args(["config", "--endpoints", etcd.get("ETCD_ENDPOINT"), "search"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["/s/", "SECRET"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.contains("/s/app34/k01234\tvalue\t") && text.contains("[Secret]"), "{text}");
+    let out = run(&["/s/", "nothing-like-this"]);
+    assert_eq!(out.status.code(), Some(1));
+}

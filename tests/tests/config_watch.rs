@@ -1,0 +1,270 @@
+//! Watches that recover, against a real etcd this test starts (so it may kill,
+//! restart and freeze it): the watch reaches etcd through a TCP relay the
+//! test can cut, so "the outage" is under the test's control while etcd
+//! itself stays writable. Writes made during an outage are delivered once the
+//! watch resumes; when etcd compacted past the last revision the watch saw,
+//! it says what may have been missed; a frozen (SIGSTOPped) etcd is noticed.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use etcd_client::{Client, CompactionOptions};
+use opsdeck_core::config::watch::{watch_with, WatchEvent, WatchTuning};
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::Service;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// A loopback TCP relay to etcd that the test can take down (every
+/// connection cut, new ones refused) and bring back on the same port.
+struct Relay {
+    addr: SocketAddr,
+    target: String,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    async fn start(target: &str) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut r = Relay { addr, target: target.to_string(), task: None };
+        r.serve(listener);
+        r
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let target = self.target.clone();
+        self.task = Some(tokio::spawn(async move {
+            // Dropping the set (when this task is aborted) aborts every connection.
+            let mut conns = JoinSet::new();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                let target = target.clone();
+                conns.spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Cuts every connection and refuses new ones, until `up`.
+    async fn down(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    async fn up(&mut self) {
+        let listener = TcpListener::bind(self.addr).await.expect("rebind the relay's port");
+        self.serve(listener);
+    }
+}
+
+/// The next event matching `want`, skipping others (`Reconnecting` repeats
+/// while an outage lasts); panics naming `what` after 30 s.
+async fn wait_for(rx: &mut UnboundedReceiver<WatchEvent>, what: &str, want: impl Fn(&WatchEvent) -> bool) -> WatchEvent {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut skipped = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(ev)) if want(&ev) => return ev,
+            Ok(Some(ev)) => skipped.push(ev),
+            Ok(None) => panic!("{what}: the watch stopped; events before: {skipped:#?}"),
+            Err(_) => panic!("{what}: not within 30 s; events meanwhile: {skipped:#?}"),
+        }
+    }
+}
+
+/// The next change event (put or delete): recovery events are skipped, but
+/// another change arriving first is an error (order and completeness).
+async fn next_change(rx: &mut UnboundedReceiver<WatchEvent>, what: &str) -> WatchEvent {
+    wait_for(rx, what, |e| !matches!(e, WatchEvent::Reconnecting { .. } | WatchEvent::Resumed { .. })).await
+}
+
+fn put_of(ev: &WatchEvent) -> (&str, Option<&str>) {
+    match ev {
+        WatchEvent::Put { key, value, .. } => (key.as_str(), value.as_deref()),
+        other => panic!("expected a put, got {other:?}"),
+    }
+}
+
+async fn rev_of_put(c: &mut Client, key: &str, value: &str) -> i64 {
+    c.put(key, value, None).await.unwrap().header().unwrap().revision()
+}
+
+/// etcd's argv, read from /proc before it is killed, to start it again.
+fn cmdline(pid: i32) -> Vec<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+}
+
+fn gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Kills etcd (SIGKILL: no goodbye on its sockets) and starts it again with
+/// the same data and ports; the new process is listed in the run dir so the
+/// service's stop script ends it.
+fn kill_and_restart(etcd: &Service) -> Child {
+    let pid: i32 = etcd.get("ETCD_PID").parse().unwrap();
+    let argv = cmdline(pid);
+    assert!(argv[0].ends_with("etcd"), "{argv:?}");
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gone(pid) {
+        assert!(Instant::now() < deadline, "etcd {pid} still alive 10 s after SIGKILL");
+        std::thread::yield_now();
+    }
+    let log = std::fs::File::create(etcd.run_dir.join("etcd-restarted.log")).unwrap();
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]).stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ETCD_")) {
+        cmd.env_remove(k);
+    }
+    let child = cmd.spawn().unwrap();
+    let pids = etcd.run_dir.join("pids");
+    let mut list = std::fs::read_to_string(&pids).unwrap_or_default();
+    list.push_str(&format!("{} etcd\n", child.id()));
+    std::fs::write(&pids, list).unwrap();
+    child
+}
+
+/// A client once etcd answers again (after a restart).
+async fn reconnect(etcd: &Service) -> Client {
+    let endpoint = etcd.get("ETCD_ENDPOINT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Ok(mut c)) = tokio::time::timeout(Duration::from_secs(2), Client::connect([endpoint], None)).await {
+            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), c.get("/", None)).await {
+                return c;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "etcd at {endpoint} not back within 30 s; its log:\n{}",
+            log_tail(&etcd.run_dir.join("etcd-restarted.log"))
+        );
+    }
+}
+
+fn log_tail(path: &Path) -> String {
+    std::fs::read_to_string(path).map(|s| s.lines().rev().take(20).collect::<Vec<_>>().join("\n")).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_watch_resumes_after_etcd_restarts_and_reports_a_compacted_gap() {
+    let etcd = Service::start("etcd", &[]);
+    let endpoint = etcd.get("ETCD_ENDPOINT").trim_start_matches("http://").to_string();
+    let mut relay = Relay::start(&endpoint).await;
+    // The app's path: a saved connection, the backend's watch (default timing).
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("relayed", &relay.endpoint()).await;
+    let (tx, mut rx) = unbounded_channel();
+    let _watch = t
+        .backend
+        .config_watch(&s, "/w/", move |ev| {
+            let _ = tx.send(ev);
+        })
+        .await
+        .unwrap();
+    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    let seen = rev_of_put(&mut o, "/w/a", "1").await;
+    assert_eq!(put_of(&next_change(&mut rx, "put /w/a").await), ("/w/a", Some("1")));
+
+    // Outage 1: the connection is cut and etcd is killed and restarted; the
+    // writes are made while the watch cannot reach it.
+    relay.down().await;
+    let ev = wait_for(&mut rx, "reconnecting", |e| matches!(e, WatchEvent::Reconnecting { .. })).await;
+    let WatchEvent::Reconnecting { last_revision, .. } = ev else { unreachable!() };
+    assert_eq!(last_revision, seen, "it will resume after the last revision it delivered");
+    let mut restarted = kill_and_restart(&etcd);
+    let mut o = reconnect(&etcd).await;
+    o.put("/w/b", "2", None).await.unwrap();
+    o.put("/w/c", vec![0xffu8, 0x00], None).await.unwrap();
+    o.put("/elsewhere", "x", None).await.unwrap();
+    let last = o.delete("/w/a", None).await.unwrap().header().unwrap().revision();
+    relay.up().await;
+    let ev = wait_for(&mut rx, "resumed", |e| matches!(e, WatchEvent::Resumed { .. } | WatchEvent::Gap { .. })).await;
+    assert_eq!(ev, WatchEvent::Resumed { last_revision: seen }, "resumed without a gap");
+    assert_eq!(put_of(&next_change(&mut rx, "put /w/b (written during the outage)").await), ("/w/b", Some("2")));
+    assert_eq!(put_of(&next_change(&mut rx, "put /w/c").await), ("/w/c", None), "binary: no text");
+    let ev = next_change(&mut rx, "delete /w/a").await;
+    assert!(matches!(&ev, WatchEvent::Delete { key, mod_revision } if key == "/w/a" && *mod_revision == last), "{ev:?}");
+
+    // Outage 2: writes, then etcd compacts its history past the last
+    // revision the watch saw: the watch cannot replay them and says so.
+    relay.down().await;
+    wait_for(&mut rx, "reconnecting (2)", |e| matches!(e, WatchEvent::Reconnecting { .. })).await;
+    o.put("/w/d", "4", None).await.unwrap();
+    o.put("/w/e", "5", None).await.unwrap();
+    o.delete("/w/b", None).await.unwrap();
+    let compact_at = rev_of_put(&mut o, "/elsewhere", "y").await;
+    o.compact(compact_at, Some(CompactionOptions::new().with_physical())).await.unwrap();
+    relay.up().await;
+    let ev = wait_for(&mut rx, "the gap", |e| matches!(e, WatchEvent::Resumed { .. } | WatchEvent::Gap { .. })).await;
+    let WatchEvent::Gap { last_revision, revision, changed, more_changed, .. } = ev else { panic!("expected a gap, got {ev:?}") };
+    assert_eq!(last_revision, last);
+    assert!(revision >= compact_at, "continues from now: {revision} < {compact_at}");
+    assert_eq!(changed, ["/w/d", "/w/e"], "keys changed in the gap are named");
+    assert!(!more_changed);
+    // And it is live again.
+    o.put("/w/f", "6", None).await.unwrap();
+    assert_eq!(put_of(&next_change(&mut rx, "put /w/f after the gap").await), ("/w/f", Some("6")));
+
+    drop(etcd);
+    let _ = restarted.wait();
+}
+
+#[tokio::test]
+async fn a_frozen_etcd_is_noticed_and_the_watch_resumes_when_it_thaws() {
+    let etcd = Service::start("etcd", &[]);
+    let pid: i32 = etcd.get("ETCD_PID").parse().unwrap();
+    let mut client = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    let tuning = WatchTuning {
+        idle: Duration::from_secs(1),
+        answer_deadline: Duration::from_secs(1),
+        backoff_first: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(2),
+    };
+    let (tx, mut rx) = unbounded_channel();
+    let _watch = watch_with(&mut client, "/f/", tuning, move |ev| {
+        let _ = tx.send(ev);
+    })
+    .await
+    .unwrap();
+    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    let seen = rev_of_put(&mut o, "/f/a", "1").await;
+    assert_eq!(put_of(&next_change(&mut rx, "put /f/a").await), ("/f/a", Some("1")));
+    // Quiet, but alive: progress requests are answered, nothing is reported.
+    let quiet = tokio::time::timeout(Duration::from_secs(3), rx.recv()).await;
+    assert!(quiet.is_err(), "a quiet, healthy watch reports nothing: {quiet:?}");
+
+    let frozen_at = Instant::now();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "freeze etcd");
+    let ev = wait_for(&mut rx, "a frozen etcd noticed", |e| matches!(e, WatchEvent::Reconnecting { .. })).await;
+    let noticed = frozen_at.elapsed();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0, "thaw etcd");
+    let WatchEvent::Reconnecting { reason, last_revision, .. } = ev else { unreachable!() };
+    assert!(reason.contains("did not answer"), "{reason}");
+    assert_eq!(last_revision, seen);
+    assert!(noticed < Duration::from_secs(5), "noticed after {noticed:?} (idle 1 s + answer deadline 1 s)");
+    o.put("/f/b", "2", None).await.unwrap();
+    let ev = wait_for(&mut rx, "resumed after the thaw", |e| matches!(e, WatchEvent::Resumed { .. } | WatchEvent::Gap { .. })).await;
+    assert_eq!(ev, WatchEvent::Resumed { last_revision: seen });
+    assert_eq!(put_of(&next_change(&mut rx, "put /f/b").await), ("/f/b", Some("2")));
+}
