@@ -11,7 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use etcd_client::{Client, CompactionOptions};
+use opsdeck_core::config::format::ValueFormat;
 use opsdeck_core::config::watch::{watch_with, WatchEvent, WatchTuning};
+use opsdeck_core::connections::{ConnectionSpec, TlsFiles};
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::Service;
 use tokio::net::{TcpListener, TcpStream};
@@ -267,4 +269,46 @@ async fn a_frozen_etcd_is_noticed_and_the_watch_resumes_when_it_thaws() {
     let ev = wait_for(&mut rx, "resumed after the thaw", |e| matches!(e, WatchEvent::Resumed { .. } | WatchEvent::Gap { .. })).await;
     assert_eq!(ev, WatchEvent::Resumed { last_revision: seen });
     assert_eq!(put_of(&next_change(&mut rx, "put /f/b").await), ("/f/b", Some("2")));
+}
+
+#[tokio::test]
+async fn a_watch_with_tls_and_auth_resumes_after_etcd_restarts() {
+    let etcd = Service::start("etcd-tls", &[]);
+    let t = TestBackend::new().await;
+    let spec = ConnectionSpec::Etcd {
+        endpoints: vec![etcd.get("ETCD_ENDPOINT").into()],
+        tls: Some(TlsFiles { ca_file: Some(etcd.get("ETCD_TLS_CA").into()), cert_file: None, key_file: None }),
+        username: Some("alice".into()),
+        allow_plaintext: false,
+    };
+    let c = t.add("alice", spec, Some(etcd.get("ETCD_PASSWORD"))).await;
+    let s = t.backend.etcd_session(&c.id).await.unwrap();
+    let (tx, mut rx) = unbounded_channel();
+    let _watch = t
+        .backend
+        .config_watch(&s, "/app/w/", move |ev| {
+            let _ = tx.send(ev);
+        })
+        .await
+        .unwrap();
+    t.backend.config_put(&s, "/app/w/a", "1", 0, ValueFormat::Plain, false, "").await.unwrap();
+    assert_eq!(put_of(&next_change(&mut rx, "put /app/w/a").await), ("/app/w/a", Some("1")));
+
+    // etcd restarts: its login tokens are gone; the watch and the writes log in again.
+    let mut restarted = kill_and_restart(&etcd);
+    wait_for(&mut rx, "reconnecting", |e| matches!(e, WatchEvent::Reconnecting { .. })).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match t.backend.config_put(&s, "/app/w/b", "2", 0, ValueFormat::Plain, false, "").await {
+            Ok(_) => break,
+            Err(e) => assert!(Instant::now() < deadline, "etcd not writable 30 s after its restart: {e}"),
+        }
+    }
+    let ev =
+        wait_for(&mut rx, "resumed", |e| matches!(e, WatchEvent::Resumed { .. } | WatchEvent::Gap { .. } | WatchEvent::Error { .. })).await;
+    assert!(matches!(ev, WatchEvent::Resumed { .. }), "{ev:?}");
+    assert_eq!(put_of(&next_change(&mut rx, "put /app/w/b").await), ("/app/w/b", Some("2")));
+
+    drop(etcd);
+    let _ = restarted.wait();
 }
