@@ -18,7 +18,7 @@ import { useConfigTree } from './useConfigTree';
 import { useKeySearch } from './useKeySearch';
 import { useOpenKey } from './useOpenKey';
 import { usePrefixCount } from './usePrefixCount';
-import { usePrefixWatch, type KeyEvent } from './usePrefixWatch';
+import { usePrefixWatch, type KeyEvent, type WatchGap } from './usePrefixWatch';
 import { WatchGapBanner, WatchProblemBanner } from './WatchProblemBanner';
 
 export const LAST_CONNECTION_KEY = 'opsdeck.config.connection';
@@ -65,8 +65,14 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
     openKey.noteChange(ev);
   };
   // A gap (etcd compacted the history the watch needed after an outage):
-  // deletions in it cannot be known, so the tree reloads.
-  const watch = usePrefixWatch(id, prefix, onWatchChange, count.recount, refreshTree);
+  // deletions in it cannot be known, so the tree reloads; the open key, if
+  // named as changed, says so as for any change by someone else.
+  const onWatchGap = (gap: WatchGap) => {
+    refreshTree();
+    const open = openKey.open?.key;
+    if (open && gap.changed.includes(open)) openKey.noteChange({ type: 'put', key: open, meta: { key: open, create_revision: 0, mod_revision: gap.revision, version: 0, lease: 0 }, value: null });
+  };
+  const watch = usePrefixWatch(id, prefix, onWatchChange, count.recount, onWatchGap);
 
   const restartWatch = () => {
     // A watch that stopped may have missed events: reload the tree too.

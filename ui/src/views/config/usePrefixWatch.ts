@@ -17,7 +17,7 @@ export type WatchReconnect = Extract<WatchEvent, { type: 'reconnecting' }>;
 /** What the live indicator shows. */
 export type LiveState = 'off' | 'live' | 'reconnecting' | 'gap';
 
-export function usePrefixWatch(connId: string, prefix: string, onChange: (ev: KeyEvent) => void, onSettled: () => void, onGap: () => void = () => {}) {
+export function usePrefixWatch(connId: string, prefix: string, onChange: (ev: KeyEvent) => void, onSettled: () => void, onGap: (gap: WatchGap) => void = () => {}) {
   const [problem, setProblem] = useState<WatchProblem | null>(null);
   const [nonce, setNonce] = useState(0);
   const [watching, setWatching] = useState(false);
@@ -45,7 +45,7 @@ export function usePrefixWatch(connId: string, prefix: string, onChange: (ev: Ke
         case 'gap':
           setReconnect(null);
           setGap(ev);
-          onGapRef.current();
+          onGapRef.current(ev);
           return;
         default:
           onChangeRef.current(ev);
