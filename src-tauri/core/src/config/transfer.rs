@@ -3,7 +3,7 @@
 //! transaction, or in batches (each guarded) with a report when too large.
 //!
 //! Values travel as bytes: a value that is not plain text (not UTF-8, or
-//! holding control characters a document would not carry verbatim) is
+//! holding control characters other than tab, CR and LF) is
 //! exported as `{"base64": "…"}` and imported back to the same bytes.
 
 use std::collections::BTreeMap;
@@ -31,10 +31,10 @@ pub enum DocValue {
 
 impl DocValue {
     /// Text when the bytes are text a JSON or YAML document carries verbatim
-    /// (UTF-8 without control characters other than tab and newline), else base64.
+    /// (UTF-8 without control characters other than tab, CR and LF), else base64.
     pub fn of(bytes: &[u8]) -> DocValue {
         match std::str::from_utf8(bytes) {
-            Ok(text) if !text.chars().any(|c| c.is_control() && c != '\t' && c != '\n') => DocValue::Text(text.to_string()),
+            Ok(text) if !text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) => DocValue::Text(text.to_string()),
             _ => DocValue::Binary { base64: STANDARD.encode(bytes) },
         }
     }
@@ -190,6 +190,9 @@ mod tests {
             b"\xc3\x28".to_vec(),
             b"text with \0 NUL".to_vec(),
             b"cr\r\nlf".to_vec(),
+            b"\r".to_vec(),
+            b"lone cr\r".to_vec(),
+            b"\r\n\r\n".to_vec(),
             b"  leading and trailing  \n\n".to_vec(),
             "中文 ✓ \u{feff}bom".as_bytes().to_vec(),
             b"\x7f\x1b[0m".to_vec(),
@@ -219,6 +222,7 @@ mod tests {
         assert!(matches!(DocValue::of(b"\xff"), DocValue::Binary { .. }));
         assert!(matches!(DocValue::of(b"a\0b"), DocValue::Binary { .. }));
         assert_eq!(DocValue::of(b"plain\ttext\n"), DocValue::Text("plain\ttext\n".into()));
+        assert_eq!(DocValue::of(b"windows\r\nline ends"), DocValue::Text("windows\r\nline ends".into()));
     }
 
     #[test]
