@@ -123,7 +123,13 @@ pub async fn shot(c: &Client, name: &str) {
     c.execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
         .await
         .expect("wait for paint");
-    let png = c.screenshot().await.expect("screenshot");
+    // A WebDriver call has no deadline of its own; a screenshot that never
+    // answers (a page painted without compositing, see App::start_in) must
+    // fail the test, not hang it.
+    let png = tokio::time::timeout(Duration::from_secs(30), c.screenshot())
+        .await
+        .unwrap_or_else(|_| panic!("screenshot {name}: no answer from WebDriver in 30 s"))
+        .expect("screenshot");
     let path = workspace::shots_dir().join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write screenshot");
 }
@@ -220,8 +226,21 @@ impl App {
 
     /// Starts the app on an existing data directory and keychain service
     /// (e.g. seeded with connections and warm caches); `close` gives it back.
+    ///
+    /// With WebKit's accelerated compositing (`OPSDECK_WEBKIT_COMPOSITING=1`):
+    /// WebKitWebDriver's screenshot never answers for a page painted without
+    /// it (WebKitGTK 2.50 under Xvfb), and the E2E tests take screenshots.
+    /// The setting the app ships with is covered by [`App::start_shipped`].
     pub async fn start_in(data: tempfile::TempDir, keychain_service: &str) -> App {
-        App::start_with(data, keychain_service, &app_binary(), &[]).await
+        App::start_with(data, keychain_service, &app_binary(), &[("OPSDECK_WEBKIT_COMPOSITING".into(), "1".into())]).await
+    }
+
+    /// The app exactly as shipped (WebKit without accelerated compositing, see
+    /// src-tauri/src/lib.rs), in a fresh data directory. No [`shot`] on it.
+    pub async fn start_shipped() -> App {
+        let data = tempfile::tempdir().expect("temp dir");
+        let keychain_service = format!("opsdeck-e2e-{}", uuid::Uuid::new_v4());
+        App::start_with(data, &keychain_service, &app_binary(), &[]).await
     }
 
     /// Like [`App::start_in`], with another binary (benchmarks compare builds
@@ -256,6 +275,20 @@ impl App {
             .await
             .expect("WebDriver session with the app");
         App { c, data, _driver: driver }
+    }
+
+    /// The environment of the app's WebKit web content processes (the
+    /// driver's process group holds WebKitWebDriver, the app and WebKit's
+    /// processes), one `KEY=VALUE` list per process.
+    pub fn web_content_environments(&self) -> Vec<Vec<String>> {
+        let group = self._driver.0.id() as i32;
+        procfs::pids()
+            .into_iter()
+            .filter(|p| procfs::stat(*p).is_some_and(|s| s.group == group && s.alive()))
+            .filter(|p| procfs::comm(*p).starts_with("WebKitWebProces"))
+            .filter_map(|p| std::fs::read(format!("/proc/{p}/environ")).ok())
+            .map(|env| env.split(|b| *b == 0).map(|kv| String::from_utf8_lossy(kv).into_owned()).collect())
+            .collect()
     }
 
     /// See [`click`].

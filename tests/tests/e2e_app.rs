@@ -31,6 +31,31 @@ async fn test_row(c: &Client, name: &str) -> (String, String) {
     (state, text)
 }
 
+/// The app exactly as it ships: WebKit without accelerated compositing,
+/// set by the app itself before GTK starts (src-tauri/src/lib.rs). The other
+/// E2E tests run with compositing on, because WebKitWebDriver cannot take a
+/// screenshot without it; this one takes none, and checks that every view
+/// renders and a connection works, and that the setting reached WebKit.
+#[tokio::test]
+async fn the_app_as_shipped_renders_without_compositing() {
+    let etcd = Service::start("etcd", &[]);
+    let app = App::start_shipped().await;
+    let c = &app.c;
+    for view in ["vms", "images", "clusters", "config", "connections", "audit", "settings"] {
+        click(c, &format!("[data-testid=nav-{view}]")).await;
+        css(c, &format!("[data-testid=view-{view}]")).await;
+    }
+    add_etcd_connection(c, "shipped etcd", etcd.get("ETCD_ENDPOINT"), None).await;
+    let (state, text) = test_row(c, "shipped etcd").await;
+    assert_eq!(state, "ok", "status text: {text}");
+    let envs = app.web_content_environments();
+    assert!(!envs.is_empty(), "the app's web content process was not found");
+    for env in &envs {
+        assert!(env.iter().any(|kv| kv == "WEBKIT_DISABLE_COMPOSITING_MODE=1"), "web content process without the setting: {env:?}");
+    }
+    app.close().await;
+}
+
 #[tokio::test]
 async fn add_and_test_an_etcd_connection_in_the_app_window() {
     let etcd = Service::start("etcd", &[]);
