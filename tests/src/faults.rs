@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -25,15 +25,23 @@ impl PlainHttp {
             for conn in listener.incoming() {
                 let Ok(mut conn) = conn else { continue };
                 thread::spawn(move || {
+                    // Answers once the client paused sending (it has sent its
+                    // request), so the answer meets that request in flight.
                     let mut buf = [0u8; 4096];
                     let _ = conn.read(&mut buf);
+                    let _ = conn.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+                    while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
                     let body = "<html><body>400 Bad Request</body></html>";
                     let _ = write!(
                         conn,
                         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                         body.len()
                     );
-                    let _ = conn.shutdown(Shutdown::Both);
+                    // Half-close and drain, as a web server lingers on close:
+                    // the client reads the answer rather than a reset.
+                    let _ = conn.shutdown(Shutdown::Write);
+                    let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+                    while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
                 });
             }
         });
@@ -117,8 +125,23 @@ impl Write for Conn {
     }
 }
 
+/// When a [`Relay`] trips.
+#[derive(Debug, Clone, Copy)]
+pub enum Trip {
+    /// Once this many bytes of answers went through on a connection.
+    Bytes(u64),
+    /// Right after the headers of the answer to the first request whose
+    /// bytes contain this text (plain HTTP/1.1: "/images/x/get").
+    HeadersOf(&'static str),
+}
+
 impl Relay {
+    /// Trips after `limit` bytes of answers on a connection.
     pub fn start(upstream: Upstream, limit: u64, after: After) -> Relay {
+        Relay::start_with(upstream, Trip::Bytes(limit), after)
+    }
+
+    pub fn start_with(upstream: Upstream, trip: Trip, after: After) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let tripped = Arc::new(AtomicU64::new(0));
@@ -128,28 +151,63 @@ impl Relay {
                 let Ok(client) = client else { continue };
                 let Ok(server) = Conn::open(&upstream) else { continue };
                 let count = count.clone();
+                // Set (before the request is forwarded) once the marked request passes.
+                let armed = Arc::new(AtomicBool::new(false));
                 // Requests go through untouched.
                 if let (Ok(mut from), Ok(mut to)) = (client.try_clone(), server.try_clone()) {
+                    let armed = armed.clone();
                     thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
+                        let mut buf = vec![0u8; 16 * 1024];
+                        while let Ok(n) = from.read(&mut buf) {
+                            if n == 0 {
+                                break;
+                            }
+                            if let Trip::HeadersOf(marker) = trip {
+                                if buf[..n].windows(marker.len()).any(|w| w == marker.as_bytes()) {
+                                    armed.store(true, Ordering::SeqCst);
+                                }
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
                     });
                 }
-                // Answers go through up to the limit.
+                // Answers go through until the trip.
                 thread::spawn(move || {
                     let (mut client, mut server) = (client, server);
                     let mut sent = 0u64;
+                    let mut tail: Vec<u8> = Vec::new();
                     let mut buf = vec![0u8; 16 * 1024];
                     loop {
                         let n = match server.read(&mut buf) {
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
-                        let allowed = (n as u64).min(limit - sent) as usize;
+                        let (allowed, trips) = match trip {
+                            Trip::Bytes(limit) => {
+                                let allowed = (n as u64).min(limit - sent) as usize;
+                                (allowed, sent + allowed as u64 >= limit)
+                            }
+                            Trip::HeadersOf(_) if !armed.load(Ordering::SeqCst) => (n, false),
+                            Trip::HeadersOf(_) => {
+                                // The end of the headers, maybe split across reads.
+                                let mut seen = std::mem::take(&mut tail);
+                                seen.extend_from_slice(&buf[..n]);
+                                match seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                                    Some(i) => ((i + 4).saturating_sub(seen.len() - n), true),
+                                    None => {
+                                        tail = seen[seen.len().saturating_sub(3)..].to_vec();
+                                        (n, false)
+                                    }
+                                }
+                            }
+                        };
                         if client.write_all(&buf[..allowed]).is_err() {
                             break;
                         }
                         sent += allowed as u64;
-                        if sent >= limit {
+                        if trips {
                             count.fetch_add(1, Ordering::SeqCst);
                             match after {
                                 After::Cut => {

@@ -95,7 +95,7 @@ mod faults {
     use std::time::{Duration, Instant};
 
     use opsdeck_core::ErrorCode;
-    use opsdeck_tests::faults::{After, PlainHttp, Relay, Upstream};
+    use opsdeck_tests::faults::{After, PlainHttp, Relay, Trip, Upstream};
     use opsdeck_tests::images::{import, Rootfs};
     use opsdeck_tests::service::shared;
     use opsdeck_tests::{workspace, Service};
@@ -159,12 +159,9 @@ mod faults {
         ("opsdeck-faults/busybox:1", host.trim_start_matches("unix://").into())
     }
 
-    #[tokio::test]
-    async fn an_export_that_stalls_mid_stream_is_a_timeout_naming_it() {
-        let (image, socket) = image().await;
-        // The path to dockerd forwards 64 KiB of answers (version, inspect,
-        // the start of the export), then nothing, holding the connection open.
-        let relay = Relay::start(Upstream::Unix(socket), 64 * 1024, After::Stall);
+    /// `opsdeck scan IMAGE` through `relay`, with an idle limit of 2 s: its
+    /// output, standard error and duration.
+    fn scan_through(relay: &Relay, image: &str) -> (Output, String, Duration) {
         let data = tempfile::tempdir().unwrap();
         let started = Instant::now();
         let o = cli(data.path())
@@ -172,14 +169,36 @@ mod faults {
             .env("OPSDECK_STREAM_IDLE_SECS", "2")
             .output()
             .unwrap();
-        let (_, err) = text(&o);
+        let err = text(&o).1;
+        (o, err, started.elapsed())
+    }
+
+    #[tokio::test]
+    async fn an_export_that_stalls_mid_stream_is_a_timeout_naming_it() {
+        let (image, socket) = image().await;
+        // The path to dockerd forwards 64 KiB of answers (version, inspect,
+        // the start of the export), then nothing, holding the connection open.
+        let relay = Relay::start(Upstream::Unix(socket), 64 * 1024, After::Stall);
+        let (o, err, took) = scan_through(&relay, image);
         assert_eq!(o.status.code(), Some(TIMEOUT), "{err}");
         assert!(relay.tripped.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the stall happened mid-answer");
         assert!(err.contains("error (timeout)"), "{err}");
         assert!(err.contains(&format!("exporting {image} (docker save) stalled: nothing received for 2 s")), "names what stalled: {err}");
         assert!(err.contains("OPSDECK_STREAM_IDLE_SECS"), "says what the limit is: {err}");
         assert!(!err.contains("corrupt"), "{err}");
-        assert!(started.elapsed() < Duration::from_secs(30), "bounded by the idle limit: {:?}", started.elapsed());
+        assert!(took < Duration::from_secs(30), "bounded by the idle limit: {took:?}");
+    }
+
+    #[tokio::test]
+    async fn an_export_that_stalls_right_after_its_headers_is_a_timeout() {
+        let (image, socket) = image().await;
+        // The answer to `GET /images/…/get` sends its headers, then nothing.
+        let relay = Relay::start_with(Upstream::Unix(socket), Trip::HeadersOf("/get"), After::Stall);
+        let (o, err, took) = scan_through(&relay, image);
+        assert_eq!(relay.tripped.load(std::sync::atomic::Ordering::SeqCst), 1, "stalled after the export's headers: {err}");
+        assert_eq!(o.status.code(), Some(TIMEOUT), "{err}");
+        assert!(err.contains(&format!("exporting {image} (docker save) stalled: nothing received for 2 s")), "{err}");
+        assert!(took < Duration::from_secs(30), "{took:?}");
     }
 
     #[tokio::test]
@@ -282,6 +301,7 @@ mod faults {
         let (value, mod_rev) = value_of(&endpoint, "/faults/thawed").await;
         let entry = last_audit(data.path());
         let detail = entry["detail"].as_str().unwrap().to_string();
+        eprintln!("etcd after the thaw: {value} at mod_revision {mod_rev}; the CLI: {status}");
         if value == "v2" {
             assert_eq!(status.code(), Some(0), "{err}");
             assert!(err.contains("note: the answer was lost") && err.contains("read back: applied"), "{err}");
