@@ -113,7 +113,15 @@ pub fn classify(e: kube::Error, context: &str) -> Error {
         )),
         kube::Error::Api(status) if status.code == 403 => Error::Forbidden(format!("{target}: forbidden: {}", status.message)),
         kube::Error::Api(status) if status.code == 404 => Error::NotFound(format!("{target}: {}", status.message)),
-        kube::Error::Api(status) => Error::Internal(format!("{target} answered {}: {}", status.code, status.message)),
+        kube::Error::Api(status) if status.code == 409 => Error::Conflict(format!("{target}: {}", status.message)),
+        // The server itself failing (500, 503 while it starts or loses etcd): a remote fault.
+        kube::Error::Api(status) if status.code >= 500 => Error::Remote {
+            code: ErrorCode::Unreachable,
+            message: format!("{target} is failing: it answered {}: {}; check the API server and its etcd", status.code, status.message),
+            source: Box::new(e),
+        },
+        // What we sent was refused as such (400, 422: an invalid object).
+        kube::Error::Api(status) => Error::invalid(format!("{target} refused the request ({}): {}", status.code, status.message)),
         kube::Error::Auth(kube::client::AuthError::AuthExecRun { out, .. }) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             Error::Auth(format!(
