@@ -216,3 +216,24 @@ pub async fn probe(path: &str, selected: &[String], token: Option<&Secret>, limi
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(code: u16) -> Error {
+        classify(kube::Error::Api(kube::core::Status::failure("m", "r").with_code(code).boxed()), "c")
+    }
+
+    #[test]
+    fn an_api_answer_is_classified_by_its_status_never_internal() {
+        assert_eq!(answered(401).code(), ErrorCode::Auth);
+        assert_eq!(answered(403).code(), ErrorCode::Forbidden);
+        assert_eq!(answered(404).code(), ErrorCode::NotFound);
+        assert_eq!(answered(409).code(), ErrorCode::Conflict);
+        assert_eq!(answered(422).code(), ErrorCode::InvalidInput);
+        let failing = answered(503);
+        assert_eq!(failing.code(), ErrorCode::Unreachable);
+        assert!(failing.to_string().contains("is failing") && std::error::Error::source(&failing).is_some(), "{failing}");
+    }
+}
