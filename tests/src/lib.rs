@@ -18,3 +18,16 @@ pub mod vms;
 pub mod workspace;
 
 pub use service::Service;
+
+/// Deterministic pseudo-random bytes (xorshift64): binary values for tests.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}

@@ -15,20 +15,7 @@ use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::{CopyItem, WriteResult};
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
-use opsdeck_tests::{workspace, Service};
-
-/// Deterministic pseudo-random bytes (xorshift64).
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
+use opsdeck_tests::{noise, workspace, Service};
 
 /// The values every path must carry unchanged.
 fn samples() -> Vec<Vec<u8>> {

@@ -252,6 +252,11 @@ enum ConfigCommand {
         #[command(flatten)]
         team: TeamRoot,
     },
+    /// Promote a prefix between two saved connections (dev -> prod): --from
+    /// CONN:/prefix/ --to CONN:/prefix/ --plan FILE writes a reviewable plan;
+    /// --apply FILE applies exactly it, each batch guarded by the revisions
+    /// reviewed on both sides (exit 1 listing the keys that changed since).
+    Promote(super::config_promote::PromoteArgs),
 }
 
 /// Where the team store lives in this etcd.
@@ -344,6 +349,18 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
         Ok(b) => b,
         Err(e) => return fail(&e),
     };
+    if let ConfigCommand::Promote(p) = args.command {
+        // Names its two connections itself (--from, --to, or the plan).
+        if args.target.connection.is_some() || !args.target.endpoints.is_empty() {
+            return fail(&Error::invalid(
+                "promote names its connections in --from and --to (saved connections); drop --connection/--endpoints",
+            ));
+        }
+        return match Box::pin(super::config_promote::run(&backend, p)).await {
+            Ok(code) => code,
+            Err(e) => fail(&e),
+        };
+    }
     let session = match open(&backend, &args.target).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -396,6 +413,7 @@ fn report_write(key: &str, r: &WriteResult) -> u8 {
 
 async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8, Error> {
     match cmd {
+        ConfigCommand::Promote(p) => Box::pin(super::config_promote::run(b, p)).await,
         ConfigCommand::Protect { prefix, team } => {
             b.config_protect(s, &team.root, &prefix).await?;
             outln!("{prefix} is protected: writable by the publisher role only; changes go through review");

@@ -7,6 +7,9 @@ use etcd_client::Client;
 use super::Backend;
 use crate::cache::audit::AuditFilter;
 use crate::config::format::ValueFormat;
+use crate::config::promote::{
+    self, BatchOutcome, PromoteItem, PromoteOutcome, PromotePlan, PromoteProgress, PromoteReport, PromoteSelection, PromoteSideName,
+};
 use crate::config::search::{SearchEvent, SearchHandle};
 use crate::config::transfer::DocFormat;
 use crate::config::watch::{WatchEvent, WatchHandle};
@@ -292,5 +295,145 @@ impl Backend {
         on_event: impl Fn(WatchEvent) + Send + Sync + 'static,
     ) -> Result<WatchHandle> {
         s.context(cfg::watch::watch(&mut s.client(), prefix, on_event).await)
+    }
+
+    /// Plans a promotion of `from_prefix` on `from` to `to_prefix` on `to`
+    /// (two connections, usually two etcd clusters): what differs, with the
+    /// values and the revisions seen on both sides. Reads only.
+    pub async fn config_promote_plan(
+        &self,
+        from: &EtcdSession,
+        from_prefix: &str,
+        to: &EtcdSession,
+        to_prefix: &str,
+    ) -> Result<PromotePlan> {
+        let plan = promote::plan(&mut from.client(), (&from.label, from_prefix), &mut to.client(), (&to.label, to_prefix)).await;
+        from.context(to.context(plan))
+    }
+
+    /// Applies exactly the reviewed `plan` (the items `selection` picks, less
+    /// those `previous` — the report of an earlier run — lists as landed), in
+    /// guarded transactions of at most `max_ops` operations, each committed
+    /// batch audited as `config.promote`. Stops at the first batch with a key
+    /// that moved since the review (nothing of that batch written) and lists
+    /// every selected key that moved. `Err` only when nothing was attempted
+    /// (a bad plan or selection, another cluster); otherwise the report, with
+    /// the error that stopped the run, if any.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn config_promote_apply(
+        &self,
+        from: &EtcdSession,
+        to: &EtcdSession,
+        plan: &PromotePlan,
+        selection: &PromoteSelection,
+        previous: Option<&PromoteReport>,
+        max_ops: usize,
+        comment: &str,
+        on_progress: impl Fn(&PromoteReport, PromoteProgress),
+    ) -> Result<PromoteOutcome> {
+        let comment = comment_of(comment)?;
+        plan.check()?;
+        for (session, side, name) in [(from, &plan.from, "--from"), (to, &plan.to, "--to")] {
+            if session.label != side.connection {
+                return Err(Error::invalid(format!(
+                    "plan: its {name} connection is \"{}\", not \"{}\"; apply it with the connections it was made for, or plan again",
+                    side.connection, session.label
+                )));
+            }
+        }
+        if let Some(p) = previous {
+            if p.plan_checksum != plan.checksum {
+                return Err(Error::invalid(
+                    "report: it belongs to another plan (its plan checksum differs); give the report of this plan, or none",
+                ));
+            }
+        }
+        let (picked, not_selected) = promote::select(plan, selection)?;
+        let landed = previous.map(PromoteReport::landed).unwrap_or_default();
+        let todo: Vec<&PromoteItem> = picked.iter().copied().filter(|i| !landed.contains(&i.rel)).collect();
+        let (mut source, mut target) = (from.client(), to.client());
+        from.context(to.context(promote::check_clusters(plan, &mut source, &mut target).await))?;
+        let batches = promote::batches(plan, &todo, max_ops)?;
+        let (from_label, to_label) = (plan.from.label(), plan.to.label());
+        let mut report = PromoteReport {
+            kind: promote::REPORT_KIND.into(),
+            plan_checksum: plan.checksum.clone(),
+            from: from_label.clone(),
+            to: to_label.clone(),
+            selected: picked.len(),
+            batches: previous.map(|p| p.batches.clone()).unwrap_or_default(),
+            already_applied: picked.len() - todo.len(),
+            not_applied: vec![],
+            changed_since_review: vec![],
+            not_selected,
+            complete: false,
+            error: None,
+        };
+        let mut error = None;
+        let mut applied = 0;
+        for (n, batch) in batches.iter().enumerate() {
+            let index = report.batches.len() + 1;
+            let step = promote::apply_batch(&mut source, &mut target, plan, batch, index).await;
+            match from.context(to.context(step)) {
+                Ok(BatchOutcome::Committed(b)) => {
+                    let what = format!(
+                        "promotion from {from_label}, batch {index} ({}/{} of this run): {} added, {} changed, {} removed at revision {}{}; keys: {}",
+                        n + 1,
+                        batches.len(),
+                        b.adds,
+                        b.changes,
+                        b.removes,
+                        b.revision,
+                        b.recovered.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
+                        b.keys.join(", ")
+                    );
+                    self.audit("etcd", &plan.to.prefix, "config.promote", Ok(outcome(&to.label, what, &comment))).await;
+                    applied += b.keys.len();
+                    report.batches.push(b);
+                    on_progress(&report, PromoteProgress { batch: n + 1, batches: batches.len(), applied, items: todo.len() });
+                }
+                Ok(BatchOutcome::Moved(in_batch)) => {
+                    // Name every selected key still to apply that moved, not only this batch's.
+                    let rest: Vec<&PromoteItem> = batches[n..].iter().flatten().copied().collect();
+                    let mut all = promote::moved(&mut source, plan, PromoteSideName::Source, &rest, max_ops).await.unwrap_or_default();
+                    all.extend(promote::moved(&mut target, plan, PromoteSideName::Target, &rest, max_ops).await.unwrap_or_default());
+                    for m in in_batch {
+                        if !all.iter().any(|a| a.rel == m.rel && a.side == m.side) {
+                            all.push(m);
+                        }
+                    }
+                    all.sort_by(|a, b| a.rel.cmp(&b.rel));
+                    let keys: Vec<&str> = all.iter().map(|m| m.key.as_str()).collect();
+                    let e = Error::Conflict(format!(
+                        "promotion from {from_label} stopped before batch {index}: changed since the review: {}; nothing of that batch written",
+                        keys.join(", ")
+                    ));
+                    self.audit(
+                        "etcd",
+                        &plan.to.prefix,
+                        "config.promote",
+                        Err(&Error::Conflict(outcome(&to.label, e.to_string(), &comment))),
+                    )
+                    .await;
+                    report.changed_since_review = all;
+                    break;
+                }
+                Err(e) => {
+                    let note = Error::Internal(outcome(
+                        &to.label,
+                        format!("promotion from {from_label} stopped before batch {index}: {e}"),
+                        &comment,
+                    ));
+                    self.audit("etcd", &plan.to.prefix, "config.promote", Err(&note)).await;
+                    report.error = Some(e.to_string());
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let landed = report.landed();
+        report.not_applied = picked.iter().filter(|i| !landed.contains(&i.rel)).map(|i| i.rel.clone()).collect();
+        report.complete = report.not_applied.is_empty();
+        Ok(PromoteOutcome { report, error })
     }
 }

@@ -16,34 +16,49 @@ pub const SCAN_MAX: usize = 200_000;
 
 /// Every key under `prefix` → (value bytes, mod_revision), keyed relative to the prefix.
 pub async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (Vec<u8>, i64)>, i64)> {
+    let mut out = BTreeMap::new();
+    let (revision, _) = scan_each(client, prefix, |kv| {
+        out.insert(key_text(&kv.key()[prefix.len()..]), (kv.value().to_vec(), kv.mod_revision()));
+        if out.len() > SCAN_MAX {
+            return Err(Error::invalid(format!("{prefix} holds more than {SCAN_MAX} keys: narrow the prefix")));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok((out, revision))
+}
+
+/// Pages through every key under `prefix`, all pages at the revision of the
+/// first (a consistent snapshot), calling `each` per key; returns that
+/// revision and the cluster id.
+pub async fn scan_each(
+    client: &mut Client,
+    prefix: &str,
+    mut each: impl FnMut(&etcd_client::KeyValue) -> Result<()>,
+) -> Result<(i64, u64)> {
     check_key(prefix, "prefix")?;
     let end = prefix_end(prefix.as_bytes());
     let mut start = prefix.as_bytes().to_vec();
-    let mut out = BTreeMap::new();
-    let mut revision = 0;
+    let (mut revision, mut cluster) = (0, 0);
     loop {
         let mut opts = GetOptions::new().with_range(end.clone()).with_limit(1000);
         if revision > 0 {
-            // Every page from the same revision: a consistent snapshot.
             opts = opts.with_revision(revision);
         }
         let resp = client.get(start.clone(), Some(opts)).await.map_err(etcd_err)?;
         if revision == 0 {
             revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            cluster = resp.header().map(|h| h.cluster_id()).unwrap_or(0);
         }
         for kv in resp.kvs() {
-            let rel = key_text(&kv.key()[prefix.len()..]);
-            out.insert(rel, (kv.value().to_vec(), kv.mod_revision()));
-            if out.len() > SCAN_MAX {
-                return Err(Error::invalid(format!("{prefix} holds more than {SCAN_MAX} keys: narrow the prefix")));
-            }
+            each(kv)?;
         }
         match (resp.more(), resp.kvs().last()) {
             (true, Some(last)) => {
                 start = last.key().to_vec();
                 start.push(0);
             }
-            _ => return Ok((out, revision)),
+            _ => return Ok((revision, cluster)),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod history;
 pub mod keys;
 pub mod model;
 pub mod outcome;
+pub mod promote;
 pub mod read;
 pub mod search;
 pub mod transfer;
