@@ -112,18 +112,25 @@ fn spawn_watchdog(run_dir: &Path) {
         Command::new("setsid").args(["-f", "sh", "-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
 }
 
-/// One instance of a service shared by all tests of this test binary (for
-/// services that are slow to start: dockerd, kube-apiserver, vcsim). It is
+/// One instance of a service shared by the tests of one test file (for
+/// services that are slow to start: dockerd, kube-apiserver, vcsim). The
+/// files are modules of one test binary (tests/Cargo.toml), so the instance
+/// is keyed by the calling file: a file's tests see only what they and their
+/// siblings did to it, as when each file was a binary of its own (a cluster
+/// verdict test must not see the failing Deployment of an apply test). It is
 /// stopped at process exit.
+#[track_caller]
 pub fn shared(name: &'static str) -> &'static Service {
-    static SHARED: OnceLock<Mutex<HashMap<&'static str, &'static Service>>> = OnceLock::new();
+    type Key = (&'static str, &'static str);
+    static SHARED: OnceLock<Mutex<HashMap<Key, &'static Service>>> = OnceLock::new();
+    let key = (std::panic::Location::caller().file(), name);
     let map = SHARED.get_or_init(|| Mutex::new(HashMap::new()));
     let mut guard = map.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(s) = guard.get(name) {
+    if let Some(s) = guard.get(&key) {
         return s;
     }
     // Leaked on purpose: lives until exit, where the atexit handler stops it.
     let s: &'static Service = Box::leak(Box::new(Service::start(name, &[])));
-    guard.insert(name, s);
+    guard.insert(key, s);
     s
 }

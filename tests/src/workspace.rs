@@ -31,3 +31,39 @@ pub fn shots_dir() -> PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
+
+/// The files in `tests/tests/` are modules of the test binaries that
+/// tests/Cargo.toml names (`autotests = false`; `integration.rs` and `e2e.rs`
+/// declare theirs with `#[path = "<file>"]`): one link each after a change,
+/// not one per file. Panics naming any file there that is neither a binary of
+/// its own nor declared by exactly one of them: such a file would never be
+/// compiled or run.
+pub fn assert_every_test_file_is_declared() {
+    let dir = root().join("tests/tests");
+    let manifest = std::fs::read_to_string(root().join("tests/Cargo.toml")).unwrap_or_default();
+    let is_binary = |name: &str| manifest.contains(&format!("path = \"tests/{name}\""));
+    let roots = ["integration.rs", "e2e.rs"];
+    let texts: Vec<String> = roots.iter().map(|r| std::fs::read_to_string(dir.join(r)).unwrap_or_default()).collect();
+    let mut problems = vec![];
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".rs") || is_binary(&name) {
+            continue;
+        }
+        let declaration = format!("#[path = \"{name}\"]");
+        match texts.iter().filter(|t| t.contains(&declaration)).count() {
+            1 => {}
+            0 => {
+                problems.push(format!("{name} is in no test binary: add `{declaration} mod ...;` to tests/tests/integration.rs or e2e.rs"))
+            }
+            _ => problems.push(format!("{name} is declared by both tests/tests/integration.rs and e2e.rs")),
+        }
+    }
+    for root in roots {
+        if !is_binary(root) {
+            problems.push(format!("tests/Cargo.toml names no test binary with path tests/{root}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
