@@ -3,9 +3,11 @@
 //! or when the window goes away.
 
 use opsdeck_core::config::format::{self, Validation, ValueFormat};
+use opsdeck_core::config::promote::{PromotePlan, PromoteProgress, PromoteReport, PromoteSelection};
 use opsdeck_core::config::search::{SearchEvent, SearchHandle};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::{WatchEvent, WatchHandle};
+use opsdeck_core::config::MAX_TXN_OPS;
 use opsdeck_core::config::{
     CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult,
 };
@@ -336,4 +338,54 @@ pub async fn config_change_publish(backend: State<'_, Backend>, connection_id: S
     let s = session(&backend, &connection_id).await?;
     let root = backend.team_root_for(&connection_id).await?;
     Ok(backend.change_publish(&s, &root, &id).await?)
+}
+
+/// Plans a promotion of `from_prefix` on one etcd connection to `to_prefix`
+/// on another (usually another cluster): adds, changes and removes with the
+/// values and the revisions seen on both sides, for review. Reads only.
+#[tauri::command]
+#[specta::specta]
+pub async fn config_promote_plan(
+    backend: State<'_, Backend>,
+    from_connection_id: String,
+    from_prefix: String,
+    to_connection_id: String,
+    to_prefix: String,
+) -> UiResult<PromotePlan> {
+    let from = session(&backend, &from_connection_id).await?;
+    let to = session(&backend, &to_connection_id).await?;
+    Ok(backend.config_promote_plan(&from, &from_prefix, &to, &to_prefix).await?)
+}
+
+/// Applies a reviewed promotion plan exactly (the selected items, guarded on
+/// both sides, in transactions within etcd's operation limit); progress after
+/// each committed batch on `on_progress`. Give back the report of an earlier
+/// run as `previous` to resume after what landed. The report lists the
+/// committed batches, what was not applied and the keys that changed since
+/// the review; `error` says why a run stopped otherwise.
+#[allow(clippy::too_many_arguments)]
+#[tauri::command]
+#[specta::specta]
+pub async fn config_promote_apply(
+    backend: State<'_, Backend>,
+    from_connection_id: String,
+    to_connection_id: String,
+    plan: PromotePlan,
+    selection: PromoteSelection,
+    previous: Option<PromoteReport>,
+    comment: String,
+    on_progress: Channel<PromoteProgress>,
+) -> UiResult<PromoteReport> {
+    let from = session(&backend, &from_connection_id).await?;
+    let to = session(&backend, &to_connection_id).await?;
+    let outcome = backend
+        .config_promote_apply(&from, &to, &plan, &selection, previous.as_ref(), MAX_TXN_OPS, &comment, move |_, p| {
+            let _ = on_progress.send(p);
+        })
+        .await?;
+    let mut report = outcome.report;
+    if let Some(e) = outcome.error {
+        report.error = Some(e.to_string());
+    }
+    Ok(report)
 }

@@ -55,6 +55,21 @@ export const commands = {
 	configChangePropose: (connectionId: string, key: string, value: string | null, comment: string) => __TAURI_INVOKE<ChangeView_Serialize>("config_change_propose", { connectionId, key, value, comment }),
 	configChangeReview: (connectionId: string, id: string, approved: boolean, comment: string) => __TAURI_INVOKE<ChangeView_Serialize>("config_change_review", { connectionId, id, approved, comment }),
 	configChangePublish: (connectionId: string, id: string) => __TAURI_INVOKE<ChangeView_Serialize>("config_change_publish", { connectionId, id }),
+	/**
+	 *  Plans a promotion of `from_prefix` on one etcd connection to `to_prefix`
+	 *  on another (usually another cluster): adds, changes and removes with the
+	 *  values and the revisions seen on both sides, for review. Reads only.
+	 */
+	configPromotePlan: (fromConnectionId: string, fromPrefix: string, toConnectionId: string, toPrefix: string) => __TAURI_INVOKE<PromotePlan_Serialize>("config_promote_plan", { fromConnectionId, fromPrefix, toConnectionId, toPrefix }),
+	/**
+	 *  Applies a reviewed promotion plan exactly (the selected items, guarded on
+	 *  both sides, in transactions within etcd's operation limit); progress after
+	 *  each committed batch on `on_progress`. Give back the report of an earlier
+	 *  run as `previous` to resume after what landed. The report lists the
+	 *  committed batches, what was not applied and the keys that changed since
+	 *  the review; `error` says why a run stopped otherwise.
+	 */
+	configPromoteApply: (fromConnectionId: string, toConnectionId: string, plan: PromotePlan_Deserialize, selection: PromoteSelection_Deserialize, previous: PromoteReport_Deserialize | null, comment: string, onProgress: Channel<PromoteProgress>) => __TAURI_INVOKE<PromoteReport_Serialize>("config_promote_apply", { fromConnectionId, toConnectionId, plan, selection, previous, comment, onProgress }),
 	connectionsList: () => __TAURI_INVOKE<Connection_Serialize[]>("connections_list"),
 	connectionSave: (input: ConnectionInput_Deserialize) => __TAURI_INVOKE<Connection_Serialize>("connection_save", { input }),
 	connectionDelete: (id: string) => __TAURI_INVOKE<null>("connection_delete", { id }),
@@ -1031,6 +1046,17 @@ export type NamedRow_Deserialize = {
 export type NamedRow_Serialize = {
 	id: string,
 	name: string,
+/**  A key that changed since the review (so its batch was not written). */
+export type MovedKey = {
+	rel: string,
+	side: PromoteSideName,
+	/**  The full key on that side. */
+	key: string,
+	reviewed_mod_revision: number,
+	/**  0: the key does not exist now. */
+	mod_revision_now: number,
+};
+
 	/**  Parent (folders, pools) or owner compute resource, when relevant. */
 	parent: string,
 };
@@ -1140,6 +1166,12 @@ export type PodRow_Deserialize = {
 	node?: string | null,
 };
 
+/**
+ *  A value as plans and exports carry it: text, or `{base64: "…"}` for bytes
+ *  that are not plain text (for the TypeScript side; Rust uses [`DocValue`]).
+ */
+export type PlanValue = string | { base64: string };
+
 export type PodRow_Serialize = {
 	namespace: string,
 	name: string,
@@ -1240,6 +1272,215 @@ export type Quota_Deserialize = {
 	 *  its request, extensions included (0 = no limit).
 	 */
 	max_lease_days?: number,
+export type PromoteAction = 
+/**  Only in the source: created in the target (which must not have it). */
+"add" | 
+/**  In both, with different bytes: the target gets the source's value. */
+"change" | 
+/**  Only in the target: deleted there, only when chosen. */
+"remove";
+
+/**  A committed transaction. */
+export type PromoteBatch = PromoteBatch_Serialize;
+
+/**  A committed transaction. */
+export type PromoteBatch_Deserialize = {
+	/**  1-based, in the order batches were committed (across resumed runs). */
+	index: number,
+	/**  The target's revision of the commit. */
+	revision: number,
+	committed_at: string,
+	adds: number,
+	changes: number,
+	removes: number,
+	/**  Relative keys written or deleted. */
+	keys: string[],
+	/**  Set when the commit's answer was lost and reading back found it applied. */
+	recovered?: string | null,
+};
+
+/**  A committed transaction. */
+export type PromoteBatch_Serialize = {
+	/**  1-based, in the order batches were committed (across resumed runs). */
+	index: number,
+	/**  The target's revision of the commit. */
+	revision: number,
+	committed_at: string,
+	adds: number,
+	changes: number,
+	removes: number,
+	/**  Relative keys written or deleted. */
+	keys: string[],
+	/**  Set when the commit's answer was lost and reading back found it applied. */
+	recovered?: string,
+};
+
+/**  One reviewed difference. */
+export type PromoteItem = PromoteItem_Serialize;
+
+/**  One reviewed difference. */
+export type PromoteItem_Deserialize = {
+	/**  Key relative to both prefixes. */
+	rel: string,
+	action: PromoteAction,
+	/**  mod_revision of the source key at review (0: absent, for a remove). */
+	source_mod_revision: number,
+	/**  mod_revision of the target key at review (0: absent, for an add). */
+	target_mod_revision: number,
+	/**  The value to write (the source's bytes); absent for a remove. */
+	value?: PlanValue | null,
+	/**  The target's value at review (what is replaced or deleted). */
+	current?: PlanValue | null,
+};
+
+/**  One reviewed difference. */
+export type PromoteItem_Serialize = {
+	/**  Key relative to both prefixes. */
+	rel: string,
+	action: PromoteAction,
+	/**  mod_revision of the source key at review (0: absent, for a remove). */
+	source_mod_revision: number,
+	/**  mod_revision of the target key at review (0: absent, for an add). */
+	target_mod_revision: number,
+	/**  The value to write (the source's bytes); absent for a remove. */
+	value: PlanValue | null,
+	/**  The target's value at review (what is replaced or deleted). */
+	current: PlanValue | null,
+};
+
+/**  A reviewable promotion plan (the `--plan` file). */
+export type PromotePlan = PromotePlan_Serialize;
+
+/**  A reviewable promotion plan (the `--plan` file). */
+export type PromotePlan_Deserialize = {
+	kind: string,
+	version: number,
+	created_at: string,
+	from: PromoteSide,
+	to: PromoteSide,
+	/**  Keys equal on both sides (not in `items`). */
+	unchanged: number,
+	items: PromoteItem_Deserialize[],
+	/**  sha256 of the plan without this field: an edited plan is refused. */
+	checksum: string,
+};
+
+/**  A reviewable promotion plan (the `--plan` file). */
+export type PromotePlan_Serialize = {
+	kind: string,
+	version: number,
+	created_at: string,
+	from: PromoteSide,
+	to: PromoteSide,
+	/**  Keys equal on both sides (not in `items`). */
+	unchanged: number,
+	items: PromoteItem_Serialize[],
+	/**  sha256 of the plan without this field: an edited plan is refused. */
+	checksum: string,
+};
+
+/**  Progress of an apply, after each committed batch. */
+export type PromoteProgress = {
+	/**  Batches of this run committed so far, of `batches`. */
+	batch: number,
+	batches: number,
+	/**  Items of this run written so far, of `items`. */
+	applied: number,
+	items: number,
+};
+
+/**  What an apply did (the report file; give it back to resume). */
+export type PromoteReport = PromoteReport_Serialize;
+
+/**  What an apply did (the report file; give it back to resume). */
+export type PromoteReport_Deserialize = {
+	kind: string,
+	plan_checksum: string,
+	from: string,
+	to: string,
+	/**  Selected items (including those an earlier run applied). */
+	selected: number,
+	/**  Every committed transaction, earlier runs first. */
+	batches: PromoteBatch_Deserialize[],
+	/**  Items skipped in this run because an earlier run committed them. */
+	already_applied: number,
+	/**  Selected keys (relative) not written. */
+	not_applied: string[],
+	/**  Keys that changed since the review: the promotion stopped before their batch. */
+	changed_since_review: MovedKey[],
+	/**  Plan items left out by the selection (removes unless chosen). */
+	not_selected: string[],
+	/**  Every selected item is applied. */
+	complete: boolean,
+	/**  Why the run stopped early, when not because of `changed_since_review`. */
+	error?: string | null,
+};
+
+/**  What an apply did (the report file; give it back to resume). */
+export type PromoteReport_Serialize = {
+	kind: string,
+	plan_checksum: string,
+	from: string,
+	to: string,
+	/**  Selected items (including those an earlier run applied). */
+	selected: number,
+	/**  Every committed transaction, earlier runs first. */
+	batches: PromoteBatch_Serialize[],
+	/**  Items skipped in this run because an earlier run committed them. */
+	already_applied: number,
+	/**  Selected keys (relative) not written. */
+	not_applied: string[],
+	/**  Keys that changed since the review: the promotion stopped before their batch. */
+	changed_since_review: MovedKey[],
+	/**  Plan items left out by the selection (removes unless chosen). */
+	not_selected: string[],
+	/**  Every selected item is applied. */
+	complete: boolean,
+	/**  Why the run stopped early, when not because of `changed_since_review`. */
+	error?: string,
+};
+
+/**  Which items of a plan to apply. */
+export type PromoteSelection = PromoteSelection_Serialize;
+
+/**  Which items of a plan to apply. */
+export type PromoteSelection_Deserialize = {
+	/**
+	 *  Exactly these keys (relative, or full source or target keys); none:
+	 *  every add and change (and every remove with `with_removes`).
+	 */
+	keys?: string[],
+	/**  Without `keys`: also delete the target keys the source does not have. */
+	with_removes?: boolean,
+};
+
+/**  Which items of a plan to apply. */
+export type PromoteSelection_Serialize = {
+	/**
+	 *  Exactly these keys (relative, or full source or target keys); none:
+	 *  every add and change (and every remove with `with_removes`).
+	 */
+	keys: string[],
+	/**  Without `keys`: also delete the target keys the source does not have. */
+	with_removes: boolean,
+};
+
+/**  One side of a promotion. */
+export type PromoteSide = {
+	/**  The connection's name (as the CLI and the app list it). */
+	connection: string,
+	prefix: string,
+	/**
+	 *  etcd's cluster id (hex), checked at apply: a plan made on another
+	 *  cluster is refused even when a connection of that name exists.
+	 */
+	cluster_id: string,
+	/**  The revision the prefix was read at. */
+	revision: number,
+};
+
+export type PromoteSideName = "source" | "target";
+
 };
 
 /**  A department's limits. Zero means "no limit" for that resource. */
