@@ -202,6 +202,10 @@ async fn app_path_writes_leave_audit_entries() {
     b.config_copy(&s, "/fd/", "/fd2/", &items, "copy").await.unwrap();
     let doc = b.config_export(&s, "/fd/", DocFormat::Json).await.unwrap();
     b.config_import(&s, "/fd3/", &doc, "import").await.unwrap();
+    let plan = b.config_promote_plan(&s, "/fd/", &s, "/fd4/").await.unwrap();
+    let selection = opsdeck_core::config::promote::PromoteSelection::default();
+    let promoted = b.config_promote_apply(&s, &s, &plan, &selection, None, 128, "promote", |_, _| {}).await.unwrap();
+    assert!(promoted.error.is_none() && promoted.report.complete, "{:?}", promoted.report);
     let now = b.config_get(&s, "/fd2/a").await.unwrap();
     b.config_delete(&s, "/fd2/a", now.meta.mod_revision, "delete").await.unwrap();
     let count = b.config_count(&s, "/fd3/").await.unwrap();
@@ -219,6 +223,7 @@ async fn app_path_writes_leave_audit_entries() {
         "config.rollback",
         "config.copy",
         "config.import",
+        "config.promote",
         "config.delete",
         "config.delete_prefix",
         "connection.delete",
