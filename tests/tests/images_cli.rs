@@ -59,11 +59,12 @@ async fn formats_and_gates() {
     images().await;
     let data = tempfile::tempdir().unwrap();
 
-    // No advisories yet: the compliant image is allowed, the bare one blocked by policy.
+    // No advisories yet: the compliant image is not assessed (WARN, so --fail-on block
+    // passes), the bare one blocked by policy.
     let out = opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "opsdeck-cli/alpine:3.20", "--fail-on", "block"]);
     assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
     let table = stdout(&out);
-    assert!(table.contains("opsdeck-cli/app:1") && table.contains("ALLOW"), "{table}");
+    assert!(table.contains("opsdeck-cli/app:1") && table.contains("WARN (NOT ASSESSED)"), "{table}");
     assert!(table.contains("BLOCK") && table.contains("require-healthcheck"), "{table}");
     assert_eq!(opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "--fail-on", "block"]).status.code(), Some(0));
 
@@ -120,13 +121,14 @@ async fn a_new_advisory_database_rematches_cached_images_without_docker() {
         connection_id: None,
     };
     let (_, before) = t.backend.scan(&engine, "opsdeck-cli/app:1", &|_| {}).await.unwrap();
-    assert_eq!(before.assessment.verdict.decision, Decision::Allow);
+    assert_eq!(before.assessment.verdict.decision, Decision::Warn, "no advisories loaded: not assessed");
+    assert_eq!(before.assessment.verdict.outcome, opsdeck_core::scanner::policy::Outcome::NotAssessed);
     drop(engine); // from here on, nothing talks to Docker
 
     let update = t.backend.import_advisories(&advisories(t.dir.path())).await.unwrap();
     assert_eq!(update.import.records, 1);
     assert_eq!(update.rematched.images, 1);
-    assert_eq!(update.rematched.changed, ["opsdeck-cli/app:1: ALLOW → BLOCK"]);
+    assert_eq!(update.rematched.changed, ["opsdeck-cli/app:1: WARN → BLOCK"]);
     let history = t.backend.scan_history(None, 10).await.unwrap();
     assert_eq!(history.len(), 2);
     let latest = t.backend.scan_report(history[0].id).await.unwrap();

@@ -203,14 +203,26 @@ export type Assessment_Deserialize = {
 	ecosystem?: string | null,
 	vulnerabilities: Vulnerability_Deserialize[],
 	counts: Counts,
-} & Verdict;
+	/**  Findings hidden by a suppression (they do not count), with its reason. */
+	suppressed?: SuppressedFinding_Deserialize[],
+	/**  Findings whose suppression has expired: they count again. */
+	expired_suppressions?: SuppressedFinding_Deserialize[],
+	/**  Findings left out of the gate by `--severity` or `--ignore-unfixed`. */
+	excluded?: Vulnerability_Deserialize[],
+} & Verdict_Deserialize;
 
 export type Assessment_Serialize = {
 	/**  OSV ecosystem the packages were matched in (`Debian:12`), if the OS is known. */
 	ecosystem: string | null,
 	vulnerabilities: Vulnerability_Serialize[],
 	counts: Counts,
-} & Verdict;
+	/**  Findings hidden by a suppression (they do not count), with its reason. */
+	suppressed: SuppressedFinding_Serialize[],
+	/**  Findings whose suppression has expired: they count again. */
+	expired_suppressions: SuppressedFinding_Serialize[],
+	/**  Findings left out of the gate by `--severity` or `--ignore-unfixed`. */
+	excluded: Vulnerability_Serialize[],
+} & Verdict_Serialize;
 
 /**  The VM built for a request. */
 export type Asset = Asset_Serialize;
@@ -1154,6 +1166,12 @@ export type Package_Serialize = {
 	scheme: Scheme,
 };
 
+/**
+ *  A value as plans and exports carry it: text, or `{base64: "…"}` for bytes
+ *  that are not plain text (for the TypeScript side; Rust uses [`DocValue`]).
+ */
+export type PlanValue = string | { base64: string };
+
 export type PodRow = PodRow_Serialize;
 
 export type PodRow_Deserialize = {
@@ -1165,12 +1183,6 @@ export type PodRow_Deserialize = {
 	last_state?: string | null,
 	node?: string | null,
 };
-
-/**
- *  A value as plans and exports carry it: text, or `{base64: "…"}` for bytes
- *  that are not plain text (for the TypeScript side; Rust uses [`DocValue`]).
- */
-export type PlanValue = string | { base64: string };
 
 export type PodRow_Serialize = {
 	namespace: string,
@@ -1197,6 +1209,17 @@ export type Policy_Deserialize = {
 	required_labels?: string[],
 	/**  Lowest score of each risk level. */
 	thresholds?: Thresholds,
+	/**
+	 *  A scan that could not assess the image (unknown OS, no or unreadable
+	 *  package database, no advisories for its ecosystem, stale advisories)
+	 *  is BLOCK instead of WARN.
+	 */
+	block_not_assessed?: boolean,
+	/**
+	 *  Advisory data whose newest record was modified more than this many
+	 *  days ago makes a scan "not assessed"; `None`: no limit.
+	 */
+	max_advisory_age_days?: number | null,
 };
 
 /**  Editable policies (Settings → Images, `opsdeck scan --policy FILE`). */
@@ -1211,6 +1234,17 @@ export type Policy_Serialize = {
 	required_labels: string[],
 	/**  Lowest score of each risk level. */
 	thresholds: Thresholds,
+	/**
+	 *  A scan that could not assess the image (unknown OS, no or unreadable
+	 *  package database, no advisories for its ecosystem, stale advisories)
+	 *  is BLOCK instead of WARN.
+	 */
+	block_not_assessed: boolean,
+	/**
+	 *  Advisory data whose newest record was modified more than this many
+	 *  days ago makes a scan "not assessed"; `None`: no limit.
+	 */
+	max_advisory_age_days: number | null,
 };
 
 /**  How many keys a prefix delete removed. */
@@ -1598,6 +1632,11 @@ export type Rollout = {
 	done: boolean,
 };
 
+/**  Whether the scan could assess the image at all. */
+export type ScanOutcome = "assessed" | 
+/**  Nothing found says nothing: the reasons are in `not_assessed`. */
+"not_assessed";
+
 /**  Where a scan is, for progress bars. */
 export type ScanProgress = { stage: "inspecting" } | 
 /**  Reading layers from Docker: bytes so far of about `total`. */
@@ -1785,6 +1824,52 @@ export type StoreProblem = {
 export type StoreStatus = {
 	trust: Trust,
 	problems: StoreProblem[],
+};
+
+/**  A finding and the suppression that hides it (or that hid it until it expired). */
+export type SuppressedFinding = SuppressedFinding_Serialize;
+
+/**  A finding and the suppression that hides it (or that hid it until it expired). */
+export type SuppressedFinding_Deserialize = {
+	vulnerability: Vulnerability_Deserialize,
+	suppression: Suppression_Deserialize,
+};
+
+/**  A finding and the suppression that hides it (or that hid it until it expired). */
+export type SuppressedFinding_Serialize = {
+	vulnerability: Vulnerability_Serialize,
+	suppression: Suppression_Serialize,
+};
+
+/**  One accepted risk. */
+export type Suppression = Suppression_Serialize;
+
+/**  One accepted risk. */
+export type Suppression_Deserialize = {
+	/**  A CVE, GHSA or OSV id; matches a finding carrying it among its ids. */
+	id: string,
+	/**  Only this package (binary or source name). */
+	package?: string | null,
+	/**  Only images whose reference, tag, digest or id matches this glob (`*`, `?`). */
+	image?: string | null,
+	reason: string,
+	author: string,
+	/**  Last day (UTC) it applies, `YYYY-MM-DD`. */
+	expires: string,
+};
+
+/**  One accepted risk. */
+export type Suppression_Serialize = {
+	/**  A CVE, GHSA or OSV id; matches a finding carrying it among its ids. */
+	id: string,
+	/**  Only this package (binary or source name). */
+	package: string | null,
+	/**  Only images whose reference, tag, digest or id matches this glob (`*`, `?`). */
+	image: string | null,
+	reason: string,
+	author: string,
+	/**  Last day (UTC) it applies, `YYYY-MM-DD`. */
+	expires: string,
 };
 
 /**  The result of "test connection". */
@@ -2005,11 +2090,26 @@ export type Validation_Serialize = {
 
 export type ValueFormat = "json" | "yaml" | "toml" | "plain" | "binary";
 
-export type Verdict = {
+export type Verdict = Verdict_Serialize;
+
+export type Verdict_Deserialize = {
 	risk_score: number,
 	risk_level: RiskLevel,
 	violations: Violation[],
 	decision: GateDecision,
+	outcome?: ScanOutcome,
+	/**  Why the scan could not assess the image (empty when it could). */
+	not_assessed?: string[],
+};
+
+export type Verdict_Serialize = {
+	risk_score: number,
+	risk_level: RiskLevel,
+	violations: Violation[],
+	decision: GateDecision,
+	outcome: ScanOutcome,
+	/**  Why the scan could not assess the image (empty when it could). */
+	not_assessed: string[],
 };
 
 /**  One policy the image breaks. */

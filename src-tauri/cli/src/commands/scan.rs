@@ -8,7 +8,9 @@ use clap::{Args, ValueEnum};
 use opsdeck_core::backend::Engine;
 use opsdeck_core::connections::TlsFiles;
 use opsdeck_core::connectors::docker;
-use opsdeck_core::scanner::policy::{Decision, Policy};
+use opsdeck_core::scanner::advisories::Severity;
+use opsdeck_core::scanner::gate::{self, GateOptions};
+use opsdeck_core::scanner::policy::{Decision, Outcome as ScanOutcome, Policy};
 use opsdeck_core::scanner::reports::{cyclonedx, sarif};
 use opsdeck_core::scanner::scan::{Progress, ScanReport};
 use opsdeck_core::{Error, Result};
@@ -62,9 +64,42 @@ pub struct ScanArgs {
     policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     format: ScanFormat,
-    /// Exit 1 when an image's decision is at least this.
+    /// Exit 1 when an image's decision is at least this (a scan that could
+    /// not assess the image is WARN, or BLOCK when the policy says so).
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// Suppressions file (default: ./opsdeck-ignore.yaml when present).
+    #[arg(long)]
+    ignore_file: Option<PathBuf>,
+    /// Only findings of these severities count for the gate (comma-separated:
+    /// CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN).
+    #[arg(long, value_delimiter = ',', value_parser = parse_severity)]
+    severity: Option<Vec<Severity>>,
+    /// Findings without a fixed version do not count for the gate.
+    #[arg(long)]
+    ignore_unfixed: bool,
+}
+
+fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
+    let up = s.trim().to_ascii_uppercase();
+    match up.as_str() {
+        "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "UNKNOWN" => Ok(Severity::parse(&up)),
+        _ => Err(format!("{s:?} is not a severity: use CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN")),
+    }
+}
+
+/// The suppressions of --ignore-file, else of ./opsdeck-ignore.yaml when present.
+fn gate_options(a: &ScanArgs) -> Result<GateOptions> {
+    let default = PathBuf::from("opsdeck-ignore.yaml");
+    let path = match &a.ignore_file {
+        Some(p) => Some(p.clone()),
+        None => default.is_file().then_some(default),
+    };
+    let suppressions = match &path {
+        Some(p) => gate::load_suppressions(p)?,
+        None => Vec::new(),
+    };
+    Ok(GateOptions { suppressions, severities: a.severity.clone(), ignore_unfixed: a.ignore_unfixed, today: None })
 }
 
 pub async fn run(data_dir: Option<PathBuf>, a: ScanArgs) -> u8 {
@@ -100,6 +135,7 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
     if a.format == ScanFormat::Cyclonedx && (a.running || a.images.len() != 1) {
         return Err(Error::invalid("--format cyclonedx describes one image: pass exactly one IMAGE"));
     }
+    let options = gate_options(a)?;
     let backend = super::open_backend(data_dir).await?;
     if let Some(path) = &a.advisories {
         let update = backend.import_advisories(path).await?;
@@ -129,7 +165,10 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
             }
         };
         match backend.scan_with(&engine, image, &policy, &progress).await {
-            Ok((_, r)) => reports.push(r),
+            Ok((_, mut r)) => {
+                gate::apply(&mut r, &policy, &options);
+                reports.push(r)
+            }
             Err(e) => {
                 errln!("error ({}): {image}: {e}", e.code().as_str());
                 errors += 1;
@@ -168,7 +207,10 @@ fn table(reports: &[ScanReport]) {
             let c = &r.assessment.counts;
             vec![
                 r.image.clone(),
-                r.assessment.verdict.decision.as_str().to_string(),
+                match r.assessment.verdict.outcome {
+                    ScanOutcome::Assessed => r.assessment.verdict.decision.as_str().to_string(),
+                    ScanOutcome::NotAssessed => format!("{} (NOT ASSESSED)", r.assessment.verdict.decision.as_str()),
+                },
                 format!("{} ({:?})", r.assessment.verdict.risk_score, r.assessment.verdict.risk_level).to_uppercase(),
                 format!("{}/{}/{}/{}", c.critical, c.high, c.medium, c.low),
                 r.os.as_ref().and_then(|o| o.pretty_name.clone()).unwrap_or_else(|| "unknown OS".into()),
@@ -178,6 +220,37 @@ fn table(reports: &[ScanReport]) {
         })
         .collect();
     print_table(&["IMAGE", "DECISION", "RISK", "C/H/M/L", "OS", "PACKAGES", "VIOLATIONS"], &rows);
+    for r in reports {
+        if !r.assessment.verdict.not_assessed.is_empty() {
+            outln!("\n{}: not assessed:", r.image);
+            for why in &r.assessment.verdict.not_assessed {
+                outln!("  - {why}");
+            }
+        }
+        for (what, list) in [("suppressed", &r.assessment.suppressed), ("suppression expired, counted", &r.assessment.expired_suppressions)]
+        {
+            if list.is_empty() {
+                continue;
+            }
+            outln!("\n{}: {what}:", r.image);
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.vulnerability.ids.join(", "),
+                        s.vulnerability.package.clone(),
+                        s.suppression.expires.clone(),
+                        s.suppression.author.clone(),
+                        s.suppression.reason.clone(),
+                    ]
+                })
+                .collect();
+            print_table(&["ADVISORIES", "PACKAGE", "EXPIRES", "AUTHOR", "REASON"], &rows);
+        }
+        if !r.assessment.excluded.is_empty() {
+            outln!("\n{}: {} findings not counted (--severity / --ignore-unfixed)", r.image, r.assessment.excluded.len());
+        }
+    }
     for r in reports.iter().filter(|r| !r.assessment.vulnerabilities.is_empty()) {
         outln!("\n{}:", r.image);
         let rows: Vec<Vec<String>> = r
@@ -207,10 +280,27 @@ fn junit(reports: &[ScanReport], fail_on: FailOn) -> String {
         .map(|r| {
             let d = r.assessment.verdict.decision;
             let failed = d == Decision::Block || (fail_on == FailOn::Warn && d == Decision::Warn);
-            let reasons: Vec<String> = r.assessment.verdict.violations.iter().map(|v| format!("{}: {}", v.policy, v.details)).collect();
-            let message = format!("{} (risk {})", d.as_str(), r.assessment.verdict.risk_score);
+            let mut reasons: Vec<String> = r.assessment.verdict.not_assessed.iter().map(|why| format!("not assessed: {why}")).collect();
+            reasons.extend(r.assessment.verdict.violations.iter().map(|v| format!("{}: {}", v.policy, v.details)));
+            reasons.extend(r.assessment.suppressed.iter().map(|s| {
+                format!(
+                    "suppressed {} in {}: {} ({}, until {})",
+                    s.suppression.id, s.vulnerability.package, s.suppression.reason, s.suppression.author, s.suppression.expires
+                )
+            }));
+            reasons.extend(r.assessment.expired_suppressions.iter().map(|s| {
+                format!("suppression of {} in {} expired {}: counted", s.suppression.id, s.vulnerability.package, s.suppression.expires)
+            }));
+            let outcome = match r.assessment.verdict.outcome {
+                ScanOutcome::Assessed => String::new(),
+                ScanOutcome::NotAssessed => format!(", not assessed: {}", r.assessment.verdict.not_assessed.join("; ")),
+            };
+            let message = format!("{} (risk {}{outcome})", d.as_str(), r.assessment.verdict.risk_score);
             let mut case = Case::new(r.image.as_str(), "opsdeck.scan", if failed { Outcome::Failed } else { Outcome::Passed }, message);
-            case.kind = d.as_str().to_lowercase();
+            case.kind = match r.assessment.verdict.outcome {
+                ScanOutcome::Assessed => d.as_str().to_lowercase(),
+                ScanOutcome::NotAssessed => format!("{}-not-assessed", d.as_str().to_lowercase()),
+            };
             case.detail = reasons.join("\n");
             case.time = std::time::Duration::from_millis(r.duration_ms);
             case

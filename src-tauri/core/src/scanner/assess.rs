@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::advisories::{self, Severity, Vulnerability};
+use super::advisories::{self, store, Severity, Vulnerability};
+use super::gate::SuppressedFinding;
 use super::packages::Inventory;
 use super::policy::{evaluate, Counts, ImageConfig, Policy, Verdict};
 use crate::cache::db::Db;
@@ -19,6 +20,15 @@ pub struct Assessment {
     pub counts: Counts,
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// Findings hidden by a suppression (they do not count), with its reason.
+    #[serde(default)]
+    pub suppressed: Vec<SuppressedFinding>,
+    /// Findings whose suppression has expired: they count again.
+    #[serde(default)]
+    pub expired_suppressions: Vec<SuppressedFinding>,
+    /// Findings left out of the gate by `--severity` or `--ignore-unfixed`.
+    #[serde(default)]
+    pub excluded: Vec<Vulnerability>,
 }
 
 pub async fn assess(db: &Db, inventory: &Inventory, config: &ImageConfig, policy: &Policy) -> Result<Assessment> {
@@ -28,11 +38,68 @@ pub async fn assess(db: &Db, inventory: &Inventory, config: &ImageConfig, policy
         None => Vec::new(),
     };
     let counts = count(&vulnerabilities);
-    let verdict = evaluate(policy, config, &counts);
-    Ok(Assessment { ecosystem: target.map(|e| e.to_string()), vulnerabilities, counts, verdict })
+    let not_assessed = not_assessed(db, inventory, target.as_ref(), policy).await?;
+    let verdict = evaluate(policy, config, &counts, &not_assessed);
+    Ok(Assessment {
+        ecosystem: target.map(|e| e.to_string()),
+        vulnerabilities,
+        counts,
+        verdict,
+        suppressed: Vec::new(),
+        expired_suppressions: Vec::new(),
+        excluded: Vec::new(),
+    })
 }
 
-fn count(vulns: &[Vulnerability]) -> Counts {
+/// Why finding nothing would not mean the image is clean: each reason a
+/// sentence saying what to do.
+async fn not_assessed(db: &Db, inventory: &Inventory, target: Option<&advisories::Ecosystem>, policy: &Policy) -> Result<Vec<String>> {
+    let mut why = Vec::new();
+    for u in &inventory.unreadable {
+        why.push(format!("unreadable package database {u}"));
+    }
+    if inventory.packages.is_empty() && inventory.unreadable.is_empty() {
+        why.push("no package database found (dpkg, apk or rpm): the image's packages are unknown".into());
+    }
+    match (&inventory.os, target) {
+        (None, _) => why.push("unknown OS: the image has no /etc/os-release or /usr/lib/os-release".into()),
+        (Some(os), None) => why.push(format!(
+            "unknown OS {:?}: Opsdeck matches Debian, Ubuntu, Alpine, Red Hat, Rocky Linux and AlmaLinux packages",
+            os.pretty_name.clone().unwrap_or_else(|| os.id.clone())
+        )),
+        (Some(_), Some(eco)) if !inventory.packages.is_empty() && !store::has_ecosystem(db, eco.family, &eco.release).await? => {
+            why.push(format!("no advisories loaded for {eco}: import its OSV records (opsdeck advisories import)"))
+        }
+        _ => {}
+    }
+    if let Some(days) = policy.max_advisory_age_days {
+        match store::newest_modified(db).await? {
+            Some(newest) => {
+                let age = age_days(&newest);
+                if age.is_none_or(|a| a > i64::from(days)) {
+                    why.push(format!(
+                        "advisory data is stale: the newest record was modified {newest}, more than {days} days ago (the policy's maximum age); import current OSV records"
+                    ));
+                }
+            }
+            None if target.is_some() => {} // already said: no advisories loaded
+            None => why.push("no advisory data loaded: import OSV records (opsdeck advisories import)".into()),
+        }
+    }
+    Ok(why)
+}
+
+/// Whole days from an OSV `modified` time (RFC 3339, or a date first) to now.
+fn age_days(modified: &str) -> Option<i64> {
+    let now = time::OffsetDateTime::now_utc();
+    if let Ok(t) = time::OffsetDateTime::parse(modified, &time::format_description::well_known::Rfc3339) {
+        return Some((now - t).whole_days());
+    }
+    let date = time::Date::parse(modified.get(..10)?, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    Some((now.date() - date).whole_days())
+}
+
+pub(crate) fn count(vulns: &[Vulnerability]) -> Counts {
     let mut c = Counts::default();
     for v in vulns {
         match v.severity {

@@ -11,6 +11,7 @@
 pub mod advisories;
 pub mod assess;
 pub mod engine;
+pub mod gate;
 pub mod history;
 pub mod image;
 pub mod layer_cache;

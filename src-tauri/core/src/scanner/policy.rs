@@ -25,6 +25,13 @@ pub struct Policy {
     pub required_labels: Vec<String>,
     /// Lowest score of each risk level.
     pub thresholds: Thresholds,
+    /// A scan that could not assess the image (unknown OS, no or unreadable
+    /// package database, no advisories for its ecosystem, stale advisories)
+    /// is BLOCK instead of WARN.
+    pub block_not_assessed: bool,
+    /// Advisory data whose newest record was modified more than this many
+    /// days ago makes a scan "not assessed"; `None`: no limit.
+    pub max_advisory_age_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -42,6 +49,8 @@ impl Default for Policy {
             forbid_root: true,
             required_labels: vec!["version".into(), "maintainer".into(), "description".into()],
             thresholds: Thresholds::default(),
+            block_not_assessed: false,
+            max_advisory_age_days: None,
         }
     }
 }
@@ -61,6 +70,9 @@ impl Policy {
         }
         if let Some(bad) = self.required_labels.iter().find(|l| l.trim().is_empty() || l.len() > 256) {
             return Err(Error::invalid(format!("required label {bad:?}: a label key is 1 to 256 characters")));
+        }
+        if self.max_advisory_age_days == Some(0) {
+            return Err(Error::invalid("max_advisory_age_days must be at least 1 (leave it out for no limit)"));
         }
         Ok(())
     }
@@ -122,12 +134,27 @@ pub struct Counts {
     pub unknown: u32,
 }
 
+/// Whether the scan could assess the image at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "ScanOutcome", rename_all = "snake_case")]
+pub enum Outcome {
+    #[default]
+    Assessed,
+    /// Nothing found says nothing: the reasons are in `not_assessed`.
+    NotAssessed,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Verdict {
     pub risk_score: u32,
     pub risk_level: RiskLevel,
     pub violations: Vec<Violation>,
     pub decision: Decision,
+    #[serde(default)]
+    pub outcome: Outcome,
+    /// Why the scan could not assess the image (empty when it could).
+    #[serde(default)]
+    pub not_assessed: Vec<String>,
 }
 
 pub fn risk_score(c: &Counts) -> u32 {
@@ -155,7 +182,9 @@ fn has_healthcheck(test: Option<&[String]>) -> bool {
     matches!(test, Some(t) if !t.is_empty() && t[0] != "NONE")
 }
 
-pub fn evaluate(policy: &Policy, config: &ImageConfig, counts: &Counts) -> Verdict {
+/// The verdict; `not_assessed` lists why the scan could not assess the
+/// image, which makes the decision at least WARN (BLOCK when the policy says so).
+pub fn evaluate(policy: &Policy, config: &ImageConfig, counts: &Counts, not_assessed: &[String]) -> Verdict {
     let mut violations = Vec::new();
     if policy.no_critical && counts.critical > 0 {
         violations.push(Violation {
@@ -176,14 +205,16 @@ pub fn evaluate(policy: &Policy, config: &ImageConfig, counts: &Counts) -> Verdi
     }
     let risk_score = risk_score(counts);
     let risk_level = risk_level(risk_score, &policy.thresholds);
-    let decision = if risk_level == RiskLevel::Critical || !violations.is_empty() {
+    let blocked_not_assessed = !not_assessed.is_empty() && policy.block_not_assessed;
+    let decision = if risk_level == RiskLevel::Critical || !violations.is_empty() || blocked_not_assessed {
         Decision::Block
-    } else if risk_level == RiskLevel::High {
+    } else if risk_level == RiskLevel::High || !not_assessed.is_empty() {
         Decision::Warn
     } else {
         Decision::Allow
     };
-    Verdict { risk_score, risk_level, violations, decision }
+    let outcome = if not_assessed.is_empty() { Outcome::Assessed } else { Outcome::NotAssessed };
+    Verdict { risk_score, risk_level, violations, decision, outcome, not_assessed: not_assessed.to_vec() }
 }
 
 #[cfg(test)]
@@ -220,19 +251,19 @@ mod tests {
     #[test]
     fn decisions() {
         let p = Policy::default();
-        assert_eq!(evaluate(&p, &compliant(), &counts(0, 1)).decision, Decision::Allow);
-        assert_eq!(evaluate(&p, &compliant(), &counts(0, 4)).decision, Decision::Warn, "score 20 = HIGH");
-        let v = evaluate(&p, &compliant(), &counts(1, 0));
+        assert_eq!(evaluate(&p, &compliant(), &counts(0, 1), &[]).decision, Decision::Allow);
+        assert_eq!(evaluate(&p, &compliant(), &counts(0, 4), &[]).decision, Decision::Warn, "score 20 = HIGH");
+        let v = evaluate(&p, &compliant(), &counts(1, 0), &[]);
         assert_eq!((v.decision, v.violations[0].policy.as_str()), (Decision::Block, "no-critical-vulnerabilities"));
         let lenient = Policy { no_critical: false, ..Policy::default() };
-        assert_eq!(evaluate(&lenient, &compliant(), &counts(1, 0)).decision, Decision::Allow);
-        assert_eq!(evaluate(&lenient, &compliant(), &counts(0, 10)).decision, Decision::Block, "score 50 = CRITICAL");
+        assert_eq!(evaluate(&lenient, &compliant(), &counts(1, 0), &[]).decision, Decision::Allow);
+        assert_eq!(evaluate(&lenient, &compliant(), &counts(0, 10), &[]).decision, Decision::Block, "score 50 = CRITICAL");
     }
 
     #[test]
     fn each_configuration_policy() {
         let p = Policy::default();
-        let ids = |c: &ImageConfig| evaluate(&p, c, &Counts::default()).violations.into_iter().map(|v| v.policy).collect::<Vec<_>>();
+        let ids = |c: &ImageConfig| evaluate(&p, c, &Counts::default(), &[]).violations.into_iter().map(|v| v.policy).collect::<Vec<_>>();
         for user in [None, Some(""), Some("root"), Some("0"), Some("0:0"), Some("root:wheel")] {
             assert_eq!(ids(&ImageConfig { user: user.map(String::from), ..compliant() }), ["no-root-user"], "{user:?}");
         }
@@ -243,11 +274,24 @@ mod tests {
         let mut c = compliant();
         c.labels.remove("maintainer");
         c.labels.remove("description");
-        let v = evaluate(&p, &c, &Counts::default());
+        let v = evaluate(&p, &c, &Counts::default(), &[]);
         assert_eq!(v.violations[0].details, "missing labels: maintainer, description");
         assert_eq!(v.decision, Decision::Block);
         let off = Policy { require_healthcheck: false, forbid_root: false, required_labels: vec![], ..Policy::default() };
-        assert_eq!(evaluate(&off, &ImageConfig::default(), &Counts::default()).decision, Decision::Allow);
+        assert_eq!(evaluate(&off, &ImageConfig::default(), &Counts::default(), &[]).decision, Decision::Allow);
+    }
+
+    #[test]
+    fn not_assessed_is_warn_or_block_by_policy() {
+        let p = Policy::default();
+        let why = ["unknown OS".to_string()];
+        let v = evaluate(&p, &compliant(), &Counts::default(), &why);
+        assert_eq!((v.decision, v.outcome, v.not_assessed.as_slice()), (Decision::Warn, Outcome::NotAssessed, why.as_slice()));
+        let strict = Policy { block_not_assessed: true, ..Policy::default() };
+        assert_eq!(evaluate(&strict, &compliant(), &Counts::default(), &why).decision, Decision::Block);
+        assert_eq!(evaluate(&strict, &compliant(), &Counts::default(), &[]).outcome, Outcome::Assessed);
+        let old: Verdict = serde_json::from_str(r#"{"risk_score":0,"risk_level":"NONE","violations":[],"decision":"ALLOW"}"#).unwrap();
+        assert_eq!(old.outcome, Outcome::Assessed, "reports stored before the outcome existed read as assessed");
     }
 
     #[test]

@@ -98,6 +98,32 @@ export function PolicyPanel({ onSaved }: { onSaved: () => void }) {
         {threshold('medium')}
         {!valid && <p class="error-inline-text">{t('images.policy.thresholdOrder')}</p>}
       </fieldset>
+      <fieldset>
+        <legend>{t('images.policy.notAssessed')}</legend>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={policy.block_not_assessed}
+            onChange={(e) => set({ block_not_assessed: e.currentTarget.checked })}
+            data-testid="policy-block_not_assessed"
+          />
+          <span>{t('images.policy.blockNotAssessed')}</span>
+        </label>
+        <label class="field field-inline">
+          <span class="field-label">{t('images.policy.maxAge')}</span>
+          <input
+            type="number"
+            class="input input-sm img-num"
+            min={1}
+            value={policy.max_advisory_age_days ?? ''}
+            onInput={(e) => {
+              const days = Number(e.currentTarget.value);
+              set({ max_advisory_age_days: e.currentTarget.value.trim() === '' || !(days >= 1) ? null : Math.floor(days) });
+            }}
+            data-testid="policy-max-advisory-age"
+          />
+        </label>
+      </fieldset>
       {error && <ErrorState error={error} inline />}
       <div class="form-actions">
         <button type="submit" class="btn btn-primary" disabled={!valid || saving} data-testid="policy-save">

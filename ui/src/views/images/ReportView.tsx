@@ -19,6 +19,7 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
   const toast = useToast();
   const [tab, setTab] = useState<Tab>('vulns');
   const c = report.counts;
+  const notAssessed = report.outcome === 'not_assessed';
 
   const copy = async (format: ReportFormat) => {
     if (scanId === null) return;
@@ -62,10 +63,16 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
 
   return (
     <div class="img-report" data-testid="scan-report">
-      <div class={`img-decision img-decision-${report.decision.toLowerCase()}`} data-testid="scan-decision" data-decision={report.decision}>
+      <div
+        class={`img-decision img-decision-${notAssessed ? 'not-assessed' : report.decision.toLowerCase()}`}
+        data-testid="scan-decision"
+        data-decision={report.decision}
+        data-outcome={report.outcome}
+      >
         <div class="img-decision-main">
           <span class="img-decision-word">{report.decision}</span>
-          <span>{t(`images.decision.${report.decision}`)}</span>
+          {notAssessed && <span class="img-not-assessed-word">{t('images.report.notAssessed')}</span>}
+          <span>{notAssessed ? t('images.report.notAssessedHint') : t(`images.decision.${report.decision}`)}</span>
         </div>
         <div class="img-stats">
           <span title={t('images.report.scoreHint')}>
@@ -97,6 +104,37 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
           ))}
         </span>
       </div>
+      {notAssessed && (
+        <ul class="img-not-assessed" role="alert" aria-label={t('images.report.notAssessed')} data-testid="scan-not-assessed">
+          {report.not_assessed.map((why) => (
+            <li key={why}>
+              <Icon name="alert" size={14} />
+              <span>{why}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {(
+        [
+          ['suppressed', report.suppressed],
+          ['expired', report.expired_suppressions],
+        ] as const
+      ).map(
+        ([kind, list]) =>
+          list.length > 0 && (
+            <details key={kind} class="img-suppressed" data-testid={`scan-${kind}`}>
+              <summary>{t(`images.report.${kind}`, { count: list.length })}</summary>
+              <ul>
+                {list.map((s) => (
+                  <li key={`${s.suppression.id}/${s.vulnerability.package}`}>
+                    <span class="mono">{s.vulnerability.ids[0]}</span> <span class="mono">{s.vulnerability.package}</span>{' '}
+                    <span class="muted">{t('images.report.suppressionBy', { reason: s.suppression.reason, author: s.suppression.author, expires: s.suppression.expires })}</span>
+                  </li>
+                ))}
+              </ul>
+            </details>
+          ),
+      )}
       {report.violations.length > 0 && (
         <ul class="img-violations" aria-label={t('images.report.violations')}>
           {report.violations.map((v) => (

@@ -156,3 +156,17 @@ pub async fn last_import(db: &Db) -> Result<Option<ImportInfo>> {
     .fetch_optional(db.pool())
     .await?)
 }
+
+/// Whether any advisory is stored for `family` in `release` (or for all its releases).
+pub async fn has_ecosystem(db: &Db, family: Family, release: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM advisory_affected WHERE family = ? AND (release = '' OR release = ?))")
+        .bind(family_key(family))
+        .bind(release)
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// The newest `modified` of the stored records: how current the advisory data is.
+pub async fn newest_modified(db: &Db) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT MAX(modified) FROM advisories").fetch_one(db.pool()).await?)
+}

@@ -50,6 +50,9 @@ pub struct Inventory {
     pub packages: Vec<Package>,
     /// Things the user should know (unreadable databases, refused links).
     pub notes: Vec<String>,
+    /// Package databases present but not readable (also in `notes`).
+    #[serde(default)]
+    pub unreadable: Vec<String>,
 }
 
 impl Inventory {
@@ -59,7 +62,10 @@ impl Inventory {
         let take = |path: &str, inv: &mut Inventory| match root.get(path) {
             Ok(Some((_, Parsed::OsRelease { os }))) if inv.os.is_none() => inv.os = Some(os.clone()),
             Ok(Some((_, Parsed::Packages { packages }))) => inv.packages.extend(packages.iter().cloned()),
-            Ok(Some((at, Parsed::Unreadable { reason }))) => inv.notes.push(format!("/{at}: {reason}")),
+            Ok(Some((at, Parsed::Unreadable { reason }))) => {
+                inv.notes.push(format!("/{at}: {reason}"));
+                inv.unreadable.push(format!("/{at}: {reason}"));
+            }
             Ok(_) => {}
             Err(rejected) => inv.notes.push(format!("/{}: {}", rejected.path, rejected.reason)),
         };

@@ -5,6 +5,7 @@
 use std::str::FromStr;
 
 use cyclonedx_bom::models::component::Classification;
+use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::vulnerability::{Vulnerabilities, Vulnerability};
 use cyclonedx_bom::models::vulnerability_rating::{Severity as CdxSeverity, VulnerabilityRating, VulnerabilityRatings};
 use cyclonedx_bom::models::vulnerability_target::{VulnerabilityTarget, VulnerabilityTargets};
@@ -13,6 +14,7 @@ use cyclonedx_bom::prelude::*;
 use super::purl;
 use crate::error::{Error, Result};
 use crate::scanner::advisories::Severity;
+use crate::scanner::policy::Outcome;
 use crate::scanner::scan::ScanReport;
 
 pub fn render(report: &ScanReport) -> Result<String> {
@@ -36,17 +38,24 @@ pub fn bom(report: &ScanReport) -> Bom {
             c
         })
         .collect();
-    let vulnerabilities: Vec<Vulnerability> = report
-        .assessment
-        .vulnerabilities
-        .iter()
-        .map(|v| {
+    let a = &report.assessment;
+    let findings = a.vulnerabilities.iter().map(|v| (v, None)).chain(a.suppressed.iter().map(|s| (&s.vulnerability, Some(&s.suppression))));
+    let vulnerabilities: Vec<Vulnerability> = findings
+        .map(|(v, suppression)| {
             let mut x = Vulnerability::new(None);
             x.id = v.ids.first().map(|id| NormalizedString::new(id));
             x.description = Some(v.summary.clone()).filter(|s| !s.is_empty());
             x.recommendation = v.fixed.as_ref().map(|f| format!("upgrade {} to {f} or later", v.package));
             x.vulnerability_ratings = Some(VulnerabilityRatings(vec![VulnerabilityRating::new(None, Some(severity(v.severity)), None)]));
             x.vulnerability_targets = Some(VulnerabilityTargets(vec![VulnerabilityTarget::new(bom_ref(&v.package, &v.installed))]));
+            if let Some(s) = suppression {
+                x.properties = Some(Properties(vec![
+                    Property::new("opsdeck:suppressed", "true"),
+                    Property::new("opsdeck:suppression:reason", &s.reason),
+                    Property::new("opsdeck:suppression:author", &s.author),
+                    Property::new("opsdeck:suppression:expires", &s.expires),
+                ]));
+            }
             x
         })
         .collect();
@@ -54,6 +63,15 @@ pub fn bom(report: &ScanReport) -> Bom {
     subject.description = report.os.as_ref().and_then(|o| o.pretty_name.as_deref()).map(NormalizedString::new);
     let mut metadata = Metadata::new().unwrap_or_default();
     metadata.component = Some(subject);
+    // The gate's outcome: a BOM of an image the scan could not assess says so.
+    let verdict = &report.assessment.verdict;
+    let outcome = match verdict.outcome {
+        Outcome::Assessed => "assessed",
+        Outcome::NotAssessed => "not_assessed",
+    };
+    let mut properties = vec![Property::new("opsdeck:decision", verdict.decision.as_str()), Property::new("opsdeck:outcome", outcome)];
+    properties.extend(verdict.not_assessed.iter().map(|why| Property::new("opsdeck:not-assessed", why)));
+    metadata.properties = Some(Properties(properties));
     Bom {
         metadata: Some(metadata),
         components: Some(Components(components)),

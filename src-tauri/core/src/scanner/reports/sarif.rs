@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use crate::error::{Error, Result};
 use crate::scanner::advisories::Severity;
+use crate::scanner::policy::Decision;
 use crate::scanner::scan::ScanReport;
 
 pub fn render(report: &ScanReport) -> Result<String> {
@@ -35,7 +36,9 @@ fn run(report: &ScanReport) -> Run {
         .build();
     let mut rules: BTreeMap<String, ReportingDescriptor> = BTreeMap::new();
     let mut results = Vec::new();
-    for v in &report.assessment.vulnerabilities {
+    let a = &report.assessment;
+    let findings = a.vulnerabilities.iter().map(|v| (v, None)).chain(a.suppressed.iter().map(|s| (&s.vulnerability, Some(&s.suppression))));
+    for (v, suppression) in findings {
         let id = v.ids.first().cloned().unwrap_or_else(|| "unknown-advisory".into());
         rules.entry(id.clone()).or_insert_with(|| {
             ReportingDescriptor::builder()
@@ -46,22 +49,37 @@ fn run(report: &ScanReport) -> Run {
                 .build()
         });
         let fixed = v.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_else(|| ", no fix yet".into());
+        let text = format!("{} {} {} is affected by {} ({:?}{fixed})", report.image, v.package, v.installed, v.ids.join(", "), v.severity);
+        let result = SarifResult::builder()
+            .rule_id(id.clone())
+            .level(level(v.severity))
+            .message(Message::builder().text(text).build())
+            .locations(vec![location.clone()]);
+        // A suppressed finding stays in the log, marked as SARIF viewers expect.
+        results.push(match suppression {
+            None => result.build(),
+            Some(s) => result
+                .suppressions(vec![Suppression::builder()
+                    .kind(serde_json::json!("external"))
+                    .status(serde_json::json!("accepted"))
+                    .justification(format!("{} ({}, until {})", s.reason, s.author, s.expires))
+                    .build()])
+                .build(),
+        });
+    }
+    for why in &report.assessment.verdict.not_assessed {
+        rules.entry("not-assessed".into()).or_insert_with(|| {
+            ReportingDescriptor::builder()
+                .id("not-assessed")
+                .short_description(MultiformatMessageString::builder().text("The scan could not assess the image").build())
+                .build()
+        });
+        let level = if report.assessment.verdict.decision == Decision::Block { ResultLevel::Error } else { ResultLevel::Warning };
         results.push(
             SarifResult::builder()
-                .rule_id(id.clone())
-                .level(level(v.severity))
-                .message(
-                    Message::builder()
-                        .text(format!(
-                            "{} {} {} is affected by {} ({:?}{fixed})",
-                            report.image,
-                            v.package,
-                            v.installed,
-                            v.ids.join(", "),
-                            v.severity
-                        ))
-                        .build(),
-                )
+                .rule_id("not-assessed")
+                .level(level)
+                .message(Message::builder().text(format!("{}: not assessed: {why}", report.image)).build())
                 .locations(vec![location.clone()])
                 .build(),
         );
@@ -79,7 +97,12 @@ fn run(report: &ScanReport) -> Run {
     }
     let driver =
         ToolComponent::builder().name("Opsdeck").version(env!("CARGO_PKG_VERSION")).rules(rules.into_values().collect::<Vec<_>>()).build();
-    Run::builder().tool(Tool::builder().driver(driver).build()).results(results).build()
+    let mut properties = BTreeMap::new();
+    properties.insert("decision".to_string(), serde_json::json!(report.assessment.verdict.decision.as_str()));
+    properties.insert("outcome".to_string(), serde_json::json!(report.assessment.verdict.outcome));
+    properties.insert("notAssessed".to_string(), serde_json::json!(report.assessment.verdict.not_assessed));
+    let bag = PropertyBag::builder().additional_properties(properties).build();
+    Run::builder().tool(Tool::builder().driver(driver).build()).results(results).properties(bag).build()
 }
 
 fn level(s: Severity) -> ResultLevel {
