@@ -1046,6 +1046,17 @@ export type Limits = {
 
 export type MatchIn = "key" | "value";
 
+/**  A key that changed since the review (so its batch was not written). */
+export type MovedKey = {
+	rel: string,
+	side: PromoteSideName,
+	/**  The full key on that side. */
+	key: string,
+	reviewed_mod_revision: number,
+	/**  0: the key does not exist now. */
+	mod_revision_now: number,
+};
+
 export type NamedRow = NamedRow_Serialize;
 
 export type NamedRow_Deserialize = {
@@ -1058,17 +1069,6 @@ export type NamedRow_Deserialize = {
 export type NamedRow_Serialize = {
 	id: string,
 	name: string,
-/**  A key that changed since the review (so its batch was not written). */
-export type MovedKey = {
-	rel: string,
-	side: PromoteSideName,
-	/**  The full key on that side. */
-	key: string,
-	reviewed_mod_revision: number,
-	/**  0: the key does not exist now. */
-	mod_revision_now: number,
-};
-
 	/**  Parent (folders, pools) or owner compute resource, when relevant. */
 	parent: string,
 };
@@ -1272,40 +1272,6 @@ export type PrefixDiff_Serialize = {
 	same: number,
 };
 
-export type ProvisionProgress = {
-	request: string,
-	step: string,
-	/**  0-100 within the step. */
-	percent: number,
-};
-
-export type PublishRecord = {
-	publisher: string,
-	at: string,
-	change_revision: number,
-};
-
-/**  A department's limits. Zero means "no limit" for that resource. */
-export type Quota = Quota_Serialize;
-
-/**  The outcome of the automatic quota check at submission. */
-export type QuotaCheck = {
-	ok: boolean,
-	/**  Human-readable lines, e.g. "vCPU 18 of 16 (this request 4)". */
-	lines: string[],
-};
-
-/**  A department's limits. Zero means "no limit" for that resource. */
-export type Quota_Deserialize = {
-	vms: number,
-	vcpu: number,
-	memory_gb: number,
-	disk_gb: number,
-	/**
-	 *  The longest total lease a VM of the department may have, in days from
-	 *  its request, extensions included (0 = no limit).
-	 */
-	max_lease_days?: number,
 export type PromoteAction = 
 /**  Only in the source: created in the target (which must not have it). */
 "add" | 
@@ -1515,6 +1481,40 @@ export type PromoteSide = {
 
 export type PromoteSideName = "source" | "target";
 
+export type ProvisionProgress = {
+	request: string,
+	step: string,
+	/**  0-100 within the step. */
+	percent: number,
+};
+
+export type PublishRecord = {
+	publisher: string,
+	at: string,
+	change_revision: number,
+};
+
+/**  A department's limits. Zero means "no limit" for that resource. */
+export type Quota = Quota_Serialize;
+
+/**  The outcome of the automatic quota check at submission. */
+export type QuotaCheck = {
+	ok: boolean,
+	/**  Human-readable lines, e.g. "vCPU 18 of 16 (this request 4)". */
+	lines: string[],
+};
+
+/**  A department's limits. Zero means "no limit" for that resource. */
+export type Quota_Deserialize = {
+	vms: number,
+	vcpu: number,
+	memory_gb: number,
+	disk_gb: number,
+	/**
+	 *  The longest total lease a VM of the department may have, in days from
+	 *  its request, extensions included (0 = no limit).
+	 */
+	max_lease_days?: number,
 };
 
 /**  A department's limits. Zero means "no limit" for that resource. */
