@@ -7,7 +7,21 @@
 // A new Rust command is callable as `api.<camelCaseName>` with no edit here.
 import { Channel } from '@tauri-apps/api/core';
 import { commands, ERROR_CODES } from './bindings';
-import type { AppError, ClusterHealth, ErrorCode, ImageProgress, ProvisionProgress, ScanProgress, SearchEvent, VmEvent, WatchEvent } from './types';
+import type {
+  AppError,
+  ClusterHealth,
+  ErrorCode,
+  ImageProgress,
+  PromotePlan_Deserialize,
+  PromoteProgress,
+  PromoteReport_Deserialize,
+  PromoteSelection_Deserialize,
+  ProvisionProgress,
+  ScanProgress,
+  SearchEvent,
+  VmEvent,
+  WatchEvent,
+} from './types';
 
 export type Commands = typeof commands;
 export type CommandName = keyof Commands;
@@ -131,6 +145,16 @@ export const api = {
     calls.imagesScan(connectionId, image, task, new Channel<ScanProgress>(onProgress)),
   imagesScanRunning: (connectionId: string, task: string, onProgress: (p: ImageProgress) => void) =>
     calls.imagesScanRunning(connectionId, task, new Channel<ImageProgress>(onProgress)),
+  /** Applies a reviewed promotion plan; progress after each committed batch arrives on `onProgress`. */
+  configPromoteApply: (
+    fromConnectionId: string,
+    toConnectionId: string,
+    plan: PromotePlan_Deserialize,
+    selection: PromoteSelection_Deserialize,
+    previous: PromoteReport_Deserialize | null,
+    comment: string,
+    onProgress: (p: PromoteProgress) => void,
+  ) => calls.configPromoteApply(fromConnectionId, toConnectionId, plan, selection, previous, comment, new Channel<PromoteProgress>(onProgress)),
   /** Provisions one request; each step's progress arrives on `onProgress`. */
   vmsProvision: (connectionId: string, id: string, onProgress: (p: ProvisionProgress) => void) =>
     calls.vmsProvision(connectionId, id, new Channel<ProvisionProgress>(onProgress)),

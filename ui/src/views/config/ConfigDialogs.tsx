@@ -1,4 +1,5 @@
 // The one dialog of the Config workspace that is open, if any.
+import type { Connection } from '../../api/types';
 import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
 import { ChangesDialog } from './ChangesDialog';
@@ -7,6 +8,7 @@ import { CompareDialog } from './dialogs/CompareDialog';
 import { DeletePrefixDialog } from './dialogs/DeletePrefixDialog';
 import { ExportDialog } from './dialogs/ExportDialog';
 import { ImportDialog } from './dialogs/ImportDialog';
+import { PromoteDialog } from './dialogs/PromoteDialog';
 import { NewKeyDialog } from './dialogs/NewKeyDialog';
 import { ROOT } from './tree';
 import type { useChanges } from './useChanges';
@@ -15,6 +17,8 @@ interface Props {
   dialog: DialogName;
   onClose: () => void;
   connId: string;
+  /** The etcd connections (a promotion's target is another one). */
+  connections: Connection[];
   prefix: string;
   changes: ReturnType<typeof useChanges>;
   /** The tree may have changed (a copy, an import, a published change, a deleted prefix). */
@@ -23,7 +27,7 @@ interface Props {
   onPrefixDeleted: (prefix: string) => void;
 }
 
-export function ConfigDialogs({ dialog, onClose, connId: id, prefix, changes, onTreeChanged, onCreateKey, onPrefixDeleted }: Props) {
+export function ConfigDialogs({ dialog, onClose, connId: id, connections, prefix, changes, onTreeChanged, onCreateKey, onPrefixDeleted }: Props) {
   const t = useT();
   const toast = useToast();
   return (
@@ -50,6 +54,7 @@ export function ConfigDialogs({ dialog, onClose, connId: id, prefix, changes, on
         />
       )}
       {dialog === 'compare' && <CompareDialog connId={id} initialLeft={prefix === ROOT ? '/app/dev/' : prefix} onClose={onClose} onCopied={onTreeChanged} />}
+      {dialog === 'promote' && <PromoteDialog connId={id} connections={connections} initialPrefix={prefix === ROOT ? '/app/' : prefix} onClose={onClose} />}
       {dialog === 'export' && <ExportDialog connId={id} prefix={prefix} onClose={onClose} />}
       {dialog === 'import' && <ImportDialog connId={id} prefix={prefix} onClose={onClose} onImported={onTreeChanged} />}
       {dialog === 'deletePrefix' && (

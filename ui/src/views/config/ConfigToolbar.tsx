@@ -9,7 +9,7 @@ import { ROOT } from './tree';
 import type { useChanges } from './useChanges';
 import type { LiveState, WatchReconnect } from './usePrefixWatch';
 
-export type DialogName = 'new' | 'compare' | 'export' | 'import' | 'deletePrefix' | 'changes' | null;
+export type DialogName = 'new' | 'compare' | 'promote' | 'export' | 'import' | 'deletePrefix' | 'changes' | null;
 
 interface Props {
   connections: Connection[];
@@ -63,6 +63,10 @@ export function ConfigToolbar({ connections, connId, onChooseConnection, prefix,
       <button type="button" class="btn btn-sm" onClick={() => onDialog('compare')} data-testid="config-compare-open">
         <Icon name="compare" size={14} />
         {t('config.compare.button')}
+      </button>
+      <button type="button" class="btn btn-sm" onClick={() => onDialog('promote')} data-testid="config-promote-open" disabled={connections.length < 2}>
+        <Icon name="upload" size={14} />
+        {t('config.promote.button')}
       </button>
       <button type="button" class="btn btn-sm" onClick={() => onDialog('export')} data-testid="config-export">
         <Icon name="download" size={14} />

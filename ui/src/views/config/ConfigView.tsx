@@ -157,6 +157,7 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
         dialog={dialog}
         onClose={() => setDialog(null)}
         connId={id}
+        connections={connections}
         prefix={prefix}
         changes={changes}
         onTreeChanged={refreshTree}
