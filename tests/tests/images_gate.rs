@@ -252,4 +252,40 @@ async fn suppressions_and_severity_flags_decide_what_counts() {
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("missing field `reason`") && err.contains("line 6") && err.contains("no-reason.yaml"), "{err}");
+
+    // OpenVEX: not_affected hides the finding of the subcomponent it names
+    // (libssl3, in the image as pkg:oci/alpine-app); "affected" hides nothing.
+    let vex = |statements: serde_json::Value| {
+        let doc = serde_json::json!({
+            "@context": "https://openvex.dev/ns/v0.2.0",
+            "@id": "https://example.com/vex/gate-1",
+            "author": "Security Team <security@example.com>",
+            "timestamp": "2026-12-01T00:00:00Z",
+            "version": 1,
+            "statements": statements,
+        });
+        let path = dir.path().join(format!("vex-{}.json", doc.to_string().len()));
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let ssl_only = vex(serde_json::json!([
+        { "vulnerability": { "name": "GATE-CRIT" }, "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path",
+          "products": [{ "@id": "pkg:oci/alpine-app", "subcomponents": [{ "@id": "pkg:apk/alpine/libssl3@3.3.0-r2" }] }] },
+        { "vulnerability": { "name": "GATE-CRIT" }, "status": "affected",
+          "products": [{ "@id": "pkg:oci/alpine-app", "subcomponents": [{ "@id": "pkg:apk/alpine/libcrypto3@3.3.0-r2" }] }] }
+    ]));
+    let out = scan(&["--vex", &ssl_only, "--ignore-unfixed"]);
+    assert_eq!(decided(&out), (Some(1), "BLOCK".into(), 1), "libcrypto3 still counts: {}", show(&out));
+    let r = json(&out)[0].clone();
+    assert_eq!(r["suppressed"][0]["vulnerability"]["package"], "libssl3", "{r}");
+    assert_eq!(r["suppressed"][0]["suppression"]["reason"], "OpenVEX not_affected: vulnerable_code_not_in_execute_path");
+    assert_eq!(r["suppressed"][0]["suppression"]["author"], "Security Team <security@example.com>");
+    let whole = vex(serde_json::json!([
+        { "vulnerability": { "name": "GATE-CRIT" }, "status": "fixed", "products": [{ "@id": "opsdeck-gate/alpine-app:1" }] }
+    ]));
+    assert_eq!(decided(&scan(&["--vex", &whole, "--ignore-unfixed"])), (Some(0), "ALLOW".into(), 0));
+    let other = vex(serde_json::json!([
+        { "vulnerability": { "name": "GATE-CRIT" }, "status": "not_affected", "products": [{ "@id": "pkg:oci/another-app" }] }
+    ]));
+    assert_eq!(decided(&scan(&["--vex", &other, "--ignore-unfixed"])).1, "BLOCK", "another product's statement");
 }

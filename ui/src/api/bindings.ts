@@ -1854,7 +1854,7 @@ export type Suppression_Deserialize = {
 	image?: string | null,
 	reason: string,
 	author: string,
-	/**  Last day (UTC) it applies, `YYYY-MM-DD`. */
+	/**  Last day (UTC) it applies, `YYYY-MM-DD`; empty for an OpenVEX statement (no expiry). */
 	expires: string,
 };
 
@@ -1868,7 +1868,7 @@ export type Suppression_Serialize = {
 	image: string | null,
 	reason: string,
 	author: string,
-	/**  Last day (UTC) it applies, `YYYY-MM-DD`. */
+	/**  Last day (UTC) it applies, `YYYY-MM-DD`; empty for an OpenVEX statement (no expiry). */
 	expires: string,
 };
 

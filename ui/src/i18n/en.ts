@@ -364,6 +364,7 @@ const en = {
       suppressed: 'Suppressed findings ({{count}})',
       expired: 'Expired suppressions, counted again ({{count}})',
       suppressionBy: '{{reason}} — {{author}}, until {{expires}}',
+      suppressionByVex: '{{reason}} — {{author}}',
       fromCache: 'from the cache',
       read: 'read from Docker',
       tab: { vulns: 'Vulnerabilities ({{count}})', packages: 'Packages ({{count}})', layers: 'Layers ({{count}})' },

@@ -368,6 +368,7 @@ const zhCN: Shape<Messages> = {
       suppressed: '已抑制的发现（{{count}}）',
       expired: '已过期的抑制，重新计入（{{count}}）',
       suppressionBy: '{{reason}} — {{author}}，有效至 {{expires}}',
+      suppressionByVex: '{{reason}} — {{author}}',
       fromCache: '来自缓存',
       read: '从 Docker 读取',
       tab: { vulns: '漏洞（{{count}}）', packages: '软件包（{{count}}）', layers: '镜像层（{{count}}）' },

@@ -78,6 +78,10 @@ pub struct ScanArgs {
     /// Findings without a fixed version do not count for the gate.
     #[arg(long)]
     ignore_unfixed: bool,
+    /// OpenVEX documents (JSON): `not_affected` and `fixed` statements hide
+    /// the finding (listed as suppressed). Repeatable.
+    #[arg(long)]
+    vex: Vec<PathBuf>,
 }
 
 fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
@@ -99,7 +103,11 @@ fn gate_options(a: &ScanArgs) -> Result<GateOptions> {
         Some(p) => gate::load_suppressions(p)?,
         None => Vec::new(),
     };
-    Ok(GateOptions { suppressions, severities: a.severity.clone(), ignore_unfixed: a.ignore_unfixed, today: None })
+    let mut vex = Vec::new();
+    for path in &a.vex {
+        vex.extend(gate::load_vex(path)?);
+    }
+    Ok(GateOptions { suppressions, severities: a.severity.clone(), ignore_unfixed: a.ignore_unfixed, today: None, vex })
 }
 
 pub async fn run(data_dir: Option<PathBuf>, a: ScanArgs) -> u8 {
@@ -283,9 +291,10 @@ fn junit(reports: &[ScanReport], fail_on: FailOn) -> String {
             let mut reasons: Vec<String> = r.assessment.verdict.not_assessed.iter().map(|why| format!("not assessed: {why}")).collect();
             reasons.extend(r.assessment.verdict.violations.iter().map(|v| format!("{}: {}", v.policy, v.details)));
             reasons.extend(r.assessment.suppressed.iter().map(|s| {
+                let until = if s.suppression.expires.is_empty() { String::new() } else { format!(", until {}", s.suppression.expires) };
                 format!(
-                    "suppressed {} in {}: {} ({}, until {})",
-                    s.suppression.id, s.vulnerability.package, s.suppression.reason, s.suppression.author, s.suppression.expires
+                    "suppressed {} in {}: {} ({}{until})",
+                    s.suppression.id, s.vulnerability.package, s.suppression.reason, s.suppression.author
                 )
             }));
             reasons.extend(r.assessment.expired_suppressions.iter().map(|s| {

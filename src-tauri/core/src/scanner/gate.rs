@@ -34,7 +34,7 @@ pub struct Suppression {
     pub image: Option<String>,
     pub reason: String,
     pub author: String,
-    /// Last day (UTC) it applies, `YYYY-MM-DD`.
+    /// Last day (UTC) it applies, `YYYY-MM-DD`; empty for an OpenVEX statement (no expiry).
     pub expires: String,
 }
 
@@ -55,6 +55,104 @@ pub struct GateOptions {
     pub ignore_unfixed: bool,
     /// Today (UTC), for expiries; `None`: the clock's date.
     pub today: Option<time::Date>,
+    /// OpenVEX statements (`--vex`): `not_affected` and `fixed` hide a finding.
+    pub vex: Vec<VexStatement>,
+}
+
+/// One OpenVEX statement, reduced to what matching needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexStatement {
+    /// The vulnerability's name and aliases.
+    pub ids: Vec<String>,
+    /// Product `@id`s and purls: image references (globs), `pkg:oci/NAME@DIGEST`, or package purls.
+    pub products: Vec<String>,
+    /// Package purls or names inside the products; empty: the whole product.
+    pub subcomponents: Vec<String>,
+    pub status: String,
+    /// Justification and impact statement.
+    pub reason: String,
+    pub author: String,
+}
+
+/// Reads an OpenVEX document (v0.2.0, and the older string `vulnerability`).
+pub fn load_vex(path: &Path) -> Result<Vec<VexStatement>> {
+    let bad = |what: String| Error::invalid(format!("OpenVEX document {}: {what} (see https://openvex.dev)", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("{e} (check the path given to --vex)")))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let author = doc["author"].as_str().unwrap_or("").to_string();
+    let statements = doc["statements"].as_array().ok_or_else(|| bad("no \"statements\" list".into()))?;
+    let ids_of = |p: &serde_json::Value| -> Vec<String> {
+        [p["@id"].as_str(), p["identifiers"]["purl"].as_str()].into_iter().flatten().map(String::from).collect()
+    };
+    let mut out = Vec::new();
+    for (i, s) in statements.iter().enumerate() {
+        let v = &s["vulnerability"];
+        let mut ids: Vec<String> = match v.as_str() {
+            Some(name) => vec![name.to_string()],
+            None => [v["name"].as_str(), v["@id"].as_str()].into_iter().flatten().map(String::from).collect(),
+        };
+        ids.extend(v["aliases"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).map(String::from));
+        let status = s["status"].as_str().unwrap_or("").to_string();
+        if ids.is_empty() || status.is_empty() {
+            return Err(bad(format!("statement {i} needs a vulnerability and a status")));
+        }
+        let products: Vec<&serde_json::Value> = s["products"].as_array().map(|p| p.iter().collect()).unwrap_or_default();
+        let subcomponents = products.iter().flat_map(|p| p["subcomponents"].as_array().into_iter().flatten()).flat_map(ids_of).collect();
+        let reason = [s["justification"].as_str(), s["impact_statement"].as_str(), s["status_notes"].as_str()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ");
+        out.push(VexStatement {
+            ids,
+            products: products.into_iter().flat_map(ids_of).collect(),
+            subcomponents,
+            status,
+            reason,
+            author: s["author"].as_str().map(String::from).unwrap_or_else(|| author.clone()),
+        });
+    }
+    Ok(out)
+}
+
+/// Name and version of a purl (`pkg:TYPE/NAMESPACE/NAME@VERSION?…`).
+fn purl_parts(purl: &str) -> Option<(&str, &str, Option<&str>)> {
+    let rest = purl.strip_prefix("pkg:")?;
+    let rest = rest.split(['?', '#']).next()?;
+    let (kind, path) = rest.split_once('/')?;
+    let (path, version) = match path.split_once('@') {
+        Some((p, v)) => (p, Some(v)),
+        None => (path, None),
+    };
+    Some((kind, path.rsplit('/').next()?, version))
+}
+
+fn image_refs(report: &ScanReport) -> impl Iterator<Item = &String> {
+    std::iter::once(&report.image).chain(&report.repo_tags).chain(&report.repo_digests).chain(std::iter::once(&report.image_id))
+}
+
+fn vex_applies(s: &VexStatement, v: &Vulnerability, report: &ScanReport) -> bool {
+    let package = |p: &str| match purl_parts(p) {
+        Some((_, name, _)) => name == v.package || v.source.as_deref() == Some(name),
+        None => p == v.package || v.source.as_deref() == Some(p),
+    };
+    let product = |p: &str| match purl_parts(p) {
+        // The image: its repository's last name, or its digest.
+        Some(("oci", name, version)) => {
+            let digest = version.map(|d| d.replace("%3A", ":"));
+            image_refs(report).any(|r| {
+                let repo = r.split('@').next().unwrap_or(r);
+                let repo = repo.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map_or(repo, |(n, _)| n);
+                digest.as_deref().map_or(repo.rsplit('/').next() == Some(name), |d| r.ends_with(d))
+            })
+        }
+        Some(_) => package(p),
+        None => image_refs(report).any(|r| glob_match(p, r)),
+    };
+    matches!(s.status.as_str(), "not_affected" | "fixed")
+        && s.ids.iter().any(|id| v.ids.iter().any(|x| x.eq_ignore_ascii_case(id)))
+        && (s.products.is_empty() || s.products.iter().any(|p| product(p)))
+        && (s.subcomponents.is_empty() || s.subcomponents.iter().any(|p| package(p)))
 }
 
 #[derive(Deserialize)]
@@ -174,13 +272,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 fn applies(s: &Suppression, v: &Vulnerability, report: &ScanReport) -> bool {
     v.ids.iter().any(|id| id.eq_ignore_ascii_case(&s.id))
         && s.package.as_ref().is_none_or(|p| *p == v.package || v.source.as_ref() == Some(p))
-        && s.image.as_ref().is_none_or(|g| {
-            std::iter::once(&report.image)
-                .chain(&report.repo_tags)
-                .chain(&report.repo_digests)
-                .chain(std::iter::once(&report.image_id))
-                .any(|r| glob_match(g, r))
-        })
+        && s.image.as_ref().is_none_or(|g| image_refs(report).any(|r| glob_match(g, r)))
 }
 
 /// Sorts the report's findings into counted, suppressed and excluded (by
@@ -200,6 +292,18 @@ pub fn apply(report: &mut ScanReport, policy: &Policy, options: &GateOptions) {
         let live = matching.iter().find(|s| parse_day(&s.expires).is_ok_and(|d| d >= today));
         if let Some(s) = live {
             suppressed.push(SuppressedFinding { vulnerability: v, suppression: (*s).clone() });
+            continue;
+        }
+        if let Some(s) = options.vex.iter().find(|s| vex_applies(s, &v, report)) {
+            let suppression = Suppression {
+                id: s.ids[0].clone(),
+                package: s.subcomponents.first().cloned(),
+                image: s.products.first().cloned(),
+                reason: if s.reason.is_empty() { format!("OpenVEX: {}", s.status) } else { format!("OpenVEX {}: {}", s.status, s.reason) },
+                author: s.author.clone(),
+                expires: String::new(),
+            };
+            suppressed.push(SuppressedFinding { vulnerability: v, suppression });
             continue;
         }
         for s in &matching {
@@ -225,6 +329,13 @@ pub fn apply(report: &mut ScanReport, policy: &Policy, options: &GateOptions) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purls() {
+        assert_eq!(purl_parts("pkg:apk/alpine/libssl3@3.3.0-r2?arch=x86_64"), Some(("apk", "libssl3", Some("3.3.0-r2"))));
+        assert_eq!(purl_parts("pkg:oci/app@sha256%3Aabc?repository_url=r.example/team/app"), Some(("oci", "app", Some("sha256%3Aabc"))));
+        assert_eq!(purl_parts("app:1"), None);
+    }
 
     #[test]
     fn globs() {

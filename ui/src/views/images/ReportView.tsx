@@ -128,7 +128,7 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
                 {list.map((s) => (
                   <li key={`${s.suppression.id}/${s.vulnerability.package}`}>
                     <span class="mono">{s.vulnerability.ids[0]}</span> <span class="mono">{s.vulnerability.package}</span>{' '}
-                    <span class="muted">{t('images.report.suppressionBy', { reason: s.suppression.reason, author: s.suppression.author, expires: s.suppression.expires })}</span>
+                    <span class="muted">{t(s.suppression.expires ? 'images.report.suppressionBy' : 'images.report.suppressionByVex', { reason: s.suppression.reason, author: s.suppression.author, expires: s.suppression.expires })}</span>
                   </li>
                 ))}
               </ul>
