@@ -25,6 +25,20 @@ pub fn cli(data: &Path, keychain_service: &str) -> Command {
     c
 }
 
+/// Runs `cmd` with `stdin` written to its standard input (then closed) and
+/// both outputs captured: the exit code (-1 when a signal ended it), standard
+/// output as bytes, standard error as text.
+pub fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the command");
+    let mut input = child.stdin.take().expect("piped stdin");
+    input.write_all(stdin).expect("write standard input");
+    drop(input);
+    let out = child.wait_with_output().expect("wait for the command");
+    (out.status.code().unwrap_or(-1), out.stdout, String::from_utf8_lossy(&out.stderr).into())
+}
+
 /// Where end-to-end screenshots are written.
 pub fn shots_dir() -> PathBuf {
     let dir = root().join("target").join("e2e-shots");

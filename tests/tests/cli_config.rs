@@ -1,6 +1,5 @@
 //! `opsdeck config` against a real etcd, ad-hoc flags and a saved profile.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use opsdeck_tests::{workspace, Service};
@@ -16,21 +15,10 @@ impl Cli {
     }
 
     fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-        let mut child = workspace::cli(self.data.path(), &format!("opsdeck-cli-config-{}", std::process::id()))
-            .arg("config")
-            .args(["--endpoints", &self.endpoint])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(text) = stdin {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+        let mut cmd = workspace::cli(self.data.path(), &format!("opsdeck-cli-config-{}", std::process::id()));
+        cmd.arg("config").args(["--endpoints", &self.endpoint]).args(args);
+        let (code, out, err) = workspace::run_with_stdin(cmd, stdin.unwrap_or_default().as_bytes());
+        (code, String::from_utf8_lossy(&out).into(), err)
     }
 }
 

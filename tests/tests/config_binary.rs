@@ -6,9 +6,6 @@
 //! export/import) — and come out byte for byte; the text views show them as
 //! base64 and never write that text back.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use etcd_client::Client;
 use opsdeck_core::config::format::ValueFormat;
 use opsdeck_core::config::transfer::DocFormat;
@@ -157,18 +154,9 @@ struct Cli {
 
 impl Cli {
     fn run(&self, args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
-        let mut child = workspace::cli(self.data.path(), &format!("opsdeck-cli-binary-{}", std::process::id()))
-            .arg("config")
-            .args(["--endpoints", &self.endpoint])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        let out = child.wait_with_output().unwrap();
-        (out.status.code().unwrap_or(-1), out.stdout, String::from_utf8_lossy(&out.stderr).into())
+        let mut cmd = workspace::cli(self.data.path(), &format!("opsdeck-cli-binary-{}", std::process::id()));
+        cmd.arg("config").args(["--endpoints", &self.endpoint]).args(args);
+        workspace::run_with_stdin(cmd, stdin)
     }
 
     fn ok(&self, args: &[&str], stdin: &[u8]) -> Vec<u8> {
