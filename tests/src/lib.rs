@@ -8,6 +8,7 @@
 pub mod app;
 pub mod backend;
 pub mod bench;
+pub mod clusters;
 pub mod faults;
 pub mod images;
 pub mod junit;

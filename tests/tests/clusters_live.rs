@@ -1,7 +1,7 @@
 //! Live cluster health from watches on the real kube-apiserver: a node turning
 //! NotReady or a pod entering CrashLoopBackOff shows within a second, and
-//! recovery clears it. (Own test binary: its own API server, so these objects
-//! never disturb the snapshot tests.)
+//! recovery clears it. (Its own API server: `shared()` gives each test file
+//! its own, so these objects never disturb the snapshot tests.)
 
 use std::time::{Duration, Instant};
 
@@ -9,11 +9,10 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
-use opsdeck_core::clusters::live::watch;
-use opsdeck_core::clusters::{ClusterHealth, Verdict};
+use opsdeck_core::clusters::Verdict;
+use opsdeck_tests::clusters::{next_matching, watch_context};
 use opsdeck_tests::service::shared;
 use serde_json::json;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 async fn admin() -> Client {
     let kc = Kubeconfig::read_from(shared("kube-apiserver").get("KUBECONFIG")).unwrap();
@@ -28,37 +27,13 @@ async fn node_ready(c: &Client, name: &str, ready: &str) {
     nodes.patch_status(name, &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
 }
 
-/// Waits (bounded) for a health update satisfying `pred`; returns it and how long it took.
-async fn next_matching(
-    rx: &mut UnboundedReceiver<ClusterHealth>,
-    limit: Duration,
-    pred: impl Fn(&ClusterHealth) -> bool,
-) -> (ClusterHealth, Duration) {
-    let started = Instant::now();
-    loop {
-        let left = limit.checked_sub(started.elapsed()).expect("no matching health update in time");
-        let h = tokio::time::timeout(left, rx.recv()).await.expect("no matching health update in time").expect("stream open");
-        if pred(&h) {
-            return (h, started.elapsed());
-        }
-    }
-}
-
 #[tokio::test]
 async fn changes_show_within_a_second_and_recovery_clears_them() {
     let api = shared("kube-apiserver");
     let c = admin().await;
     node_ready(&c, "live-1", "True").await;
     let kubeconfig = Kubeconfig::read_from(api.get("KUBECONFIG")).unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = watch(
-        kubeconfig,
-        vec!["admin".into()],
-        None,
-        std::sync::Arc::new(move |h| {
-            let _ = tx.send(h);
-        }),
-    );
+    let (handle, mut rx) = watch_context(kubeconfig, "admin");
 
     let (first, _) = next_matching(&mut rx, Duration::from_secs(15), |h| h.verdict != Verdict::Unreachable).await;
     assert_eq!(first.verdict, Verdict::Healthy, "{:?}", first.findings);
@@ -106,15 +81,7 @@ async fn changes_show_within_a_second_and_recovery_clears_them() {
 async fn restricted_user_sees_forbidden_findings_live() {
     let api = shared("kube-apiserver");
     let kubeconfig = Kubeconfig::read_from(api.get("KUBECONFIG")).unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let _handle = watch(
-        kubeconfig,
-        vec!["restricted".into()],
-        None,
-        std::sync::Arc::new(move |h| {
-            let _ = tx.send(h);
-        }),
-    );
+    let (_handle, mut rx) = watch_context(kubeconfig, "restricted");
     let (h, _) = next_matching(&mut rx, Duration::from_secs(20), |h| h.verdict != Verdict::Unreachable).await;
     let msgs: Vec<&str> = h.findings.iter().map(|f| f.message.as_str()).collect();
     assert!(msgs.contains(&"forbidden: list nodes"), "{msgs:?}");

@@ -8,22 +8,10 @@
 use std::time::{Duration, Instant};
 
 use kube::config::Kubeconfig;
-use opsdeck_core::clusters::live::watch;
-use opsdeck_core::clusters::{ClusterHealth, Verdict};
+use opsdeck_core::clusters::Verdict;
 use opsdeck_core::ErrorCode;
+use opsdeck_tests::clusters::{next_matching, watch_context};
 use opsdeck_tests::service::shared;
-use tokio::sync::mpsc::UnboundedReceiver;
-
-async fn next_matching(rx: &mut UnboundedReceiver<ClusterHealth>, limit: Duration, pred: impl Fn(&ClusterHealth) -> bool) -> ClusterHealth {
-    let started = Instant::now();
-    loop {
-        let left = limit.checked_sub(started.elapsed()).expect("no matching health update in time");
-        let h = tokio::time::timeout(left, rx.recv()).await.expect("no matching health update in time").expect("stream open");
-        if pred(&h) {
-            return h;
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_frozen_api_server_is_a_named_stall_then_recovers() {
@@ -32,20 +20,12 @@ async fn a_frozen_api_server_is_a_named_stall_then_recovers() {
     let api = shared("kube-apiserver");
     let pid: i32 = api.get("KUBE_APISERVER_PID").parse().unwrap();
     let kubeconfig = Kubeconfig::read_from(api.get("KUBECONFIG")).unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = watch(
-        kubeconfig,
-        vec!["admin".into()],
-        None,
-        std::sync::Arc::new(move |h| {
-            let _ = tx.send(h);
-        }),
-    );
+    let (handle, mut rx) = watch_context(kubeconfig, "admin");
     next_matching(&mut rx, Duration::from_secs(30), |h| h.verdict != Verdict::Unreachable).await;
 
     assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "freeze kube-apiserver");
     let frozen = Instant::now();
-    let stalled = next_matching(&mut rx, Duration::from_secs(60), |h| h.verdict == Verdict::Unreachable).await;
+    let (stalled, _) = next_matching(&mut rx, Duration::from_secs(60), |h| h.verdict == Verdict::Unreachable).await;
     let waited = frozen.elapsed();
     assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0, "thaw kube-apiserver");
     assert_eq!(stalled.error_code, Some(ErrorCode::Timeout), "{:?}", stalled.findings);
