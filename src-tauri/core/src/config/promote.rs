@@ -109,7 +109,7 @@ pub struct PromotePlan {
 }
 
 impl PromotePlan {
-    fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         let mut copy = self.clone();
         copy.checksum = String::new();
         let bytes = serde_json::to_vec(&copy).unwrap_or_default();
@@ -251,7 +251,7 @@ impl PromoteReport {
 
 /// Every key under `prefix` → (bytes, mod_revision), relative to the prefix,
 /// with the read revision and the cluster id.
-async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (Vec<u8>, i64)>, i64, u64)> {
+pub(crate) async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (Vec<u8>, i64)>, i64, u64)> {
     if prefix.is_empty() {
         return Err(Error::invalid("prefix: required (e.g. /app/); promoting the whole key space is refused"));
     }
@@ -273,7 +273,7 @@ async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (Ve
     Ok((out, revision, cluster))
 }
 
-fn cluster_hex(id: u64) -> String {
+pub(crate) fn cluster_hex(id: u64) -> String {
     format!("{id:016x}")
 }
 
@@ -375,11 +375,16 @@ pub fn select<'p>(plan: &'p PromotePlan, selection: &PromoteSelection) -> Result
 /// Splits items into transactions of at most `max_ops` operations and about
 /// [`MAX_TXN_BYTES`] of keys and values (a larger value goes alone).
 pub fn batches<'p>(plan: &PromotePlan, items: &[&'p PromoteItem], max_ops: usize) -> Result<Vec<Vec<&'p PromoteItem>>> {
+    batches_under(&plan.to.prefix, items, max_ops)
+}
+
+/// [`batches`] of items written under `prefix` (an import's batches too).
+pub fn batches_under<'p>(prefix: &str, items: &[&'p PromoteItem], max_ops: usize) -> Result<Vec<Vec<&'p PromoteItem>>> {
     let max_ops = max_ops.max(1);
     let mut out: Vec<Vec<&PromoteItem>> = Vec::new();
     let mut bytes = 0;
     for item in items {
-        let size = plan.to.prefix.len() + item.rel.len() + value_bytes(item)?.map(|v| v.len()).unwrap_or(0);
+        let size = prefix.len() + item.rel.len() + value_bytes(item)?.map(|v| v.len()).unwrap_or(0);
         match out.last_mut() {
             Some(last) if last.len() < max_ops && bytes + size <= MAX_TXN_BYTES => {
                 last.push(item);
@@ -425,6 +430,17 @@ pub async fn moved(
         PromoteSideName::Source => &plan.from.prefix,
         PromoteSideName::Target => &plan.to.prefix,
     };
+    moved_under(client, prefix, side, items, max_ops).await
+}
+
+/// [`moved`] for items under `prefix` (the `side` says which reviewed revision counts).
+pub async fn moved_under(
+    client: &mut Client,
+    prefix: &str,
+    side: PromoteSideName,
+    items: &[&PromoteItem],
+    max_ops: usize,
+) -> Result<Vec<MovedKey>> {
     let mut out = Vec::new();
     for chunk in items.chunks(max_ops.max(1)) {
         let gets: Vec<TxnOp> =
@@ -496,7 +512,18 @@ pub async fn apply_batch(
     if !moved_src.is_empty() {
         return Ok(BatchOutcome::Moved(moved_src));
     }
-    let prefix = &plan.to.prefix;
+    commit_batch(target, &plan.to.prefix, batch, index).await
+}
+
+/// Writes one batch under `prefix` on `target` in one transaction guarded by
+/// every item's reviewed target revision (an import's batches too). A lost
+/// answer is settled by reading the first key back (the transaction is
+/// atomic: that key tells for the whole batch); still unknown, the error is
+/// [`ErrorCode::OutcomeUnknown`].
+pub async fn commit_batch(target: &mut Client, prefix: &str, batch: &[&PromoteItem], index: usize) -> Result<BatchOutcome> {
+    let Some(first) = batch.first() else {
+        return Err(Error::Internal(format!("batch {index} is empty")));
+    };
     let mut compares = Vec::with_capacity(batch.len());
     let mut ops = Vec::with_capacity(batch.len());
     let (mut adds, mut changes, mut removes) = (0, 0, 0);
@@ -533,9 +560,8 @@ pub async fn apply_batch(
     };
     match target.txn(Txn::new().when(compares).and_then(ops)).await.map_err(etcd_err) {
         Ok(resp) if resp.succeeded() => Ok(BatchOutcome::Committed(committed(resp.header().map(|h| h.revision()).unwrap_or(0), None))),
-        Ok(_) => Ok(BatchOutcome::Moved(moved(target, plan, PromoteSideName::Target, batch, batch.len()).await?)),
+        Ok(_) => Ok(BatchOutcome::Moved(moved_under(target, prefix, PromoteSideName::Target, batch, batch.len()).await?)),
         Err(e) if answer_lost(&e) => {
-            let first = batch[0];
             let key = format!("{prefix}{}", first.rel);
             let value = value_bytes(first)?;
             let intent = match &value {
@@ -548,7 +574,7 @@ pub async fn apply_batch(
                     Some(format!("the answer was lost ({e}); read back: applied: {why}")),
                 ))),
                 Found::NotApplied { why } => {
-                    Err(e.and(&format!("read back: batch {index} was not applied ({why}); run the apply again to resume")))
+                    Err(e.and(&format!("read back: batch {index} was not applied ({why}); nothing of it was written: run again with the report to resume")))
                 }
                 Found::Unknown { why } => Err(Error::Remote {
                     code: ErrorCode::OutcomeUnknown,
