@@ -38,7 +38,7 @@ cargo test "${FEATURES[@]}" --lib --bins -- "${filter[@]}"
 (cd ui && npm test)
 if $quick; then step "quick gates and unit tests passed"; exit 0; fi
 
-step "real service binaries (vcsim, kube-apiserver) and tauri-driver"
+step "real service binaries (vcsim, kube-apiserver, -controller-manager, -scheduler, kwok) and tauri-driver"
 eval "$(scripts/setup/all.sh)"
 eval "$(scripts/setup/tauri-driver.sh)"
 export TAURI_DRIVER_BIN

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Starts one real kube-apiserver (built by scripts/setup/build-kube-apiserver.sh)
-# over its own etcd, with RBAC and static-token authentication. No kubelet,
-# controller-manager or scheduler: Nodes/Pods are created and their status set
-# through the API (status subresource).
+# Starts one real kube-apiserver (built by scripts/setup/build-kube.sh)
+# over its own etcd, with RBAC and static-token authentication. By default no
+# kubelet, controller-manager or scheduler: Nodes/Pods are created and their
+# status set through the API (status subresource).
 #   eval "$(scripts/services/kube-apiserver.sh)"
 #     -> KUBE_SERVER, KUBE_CA, KUBE_ADMIN_TOKEN, KUBE_RESTRICTED_TOKEN, KUBECONFIG
 #        (contexts "admin" and "restricted"), KUBE_ETCD_ENDPOINT, KUBE_APISERVER_PID, ...
+#   eval "$(scripts/services/kube-apiserver.sh --workloads)"
+#     -> also kube-controller-manager, kube-scheduler and KWOK in the same run
+#        dir (scripts/services/kube-workloads.sh): a control plane that runs
+#        Deployments on KWOK fake nodes. Opt-in: its controllers would act on
+#        the hand-made objects of the other tests (node lifecycle, GC, ...).
 #   scripts/services/stop.sh "$KUBE_RUN_DIR"
 # Users (static token file, CSV: token,user,uid,"group1,group2"):
 #   opsdeck-admin       group system:masters   -> everything
@@ -16,18 +21,30 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 READY_TIMEOUT="${READY_TIMEOUT:-120}"
+workloads=false
+case "${1:-}" in
+  --workloads) workloads=true ;;
+  "") ;;
+  *) die "usage: $0 [--workloads]" ;;
+esac
 need etcd "install Debian package etcd-server (scripts/install-deps.sh)"
 need openssl; need curl
 
 if [[ -z "${KUBE_APISERVER_BIN:-}" ]]; then
-  KUBE_APISERVER_BIN="$("$SERVICES_DIR/../setup/build-kube-apiserver.sh" | sed -n 's/^KUBE_APISERVER_BIN=//p')"
+  KUBE_APISERVER_BIN="$("$SERVICES_DIR/../setup/build-kube.sh" kube-apiserver | sed -n 's/^KUBE_APISERVER_BIN=//p')"
 fi
-[[ -x "$KUBE_APISERVER_BIN" ]] || die "kube-apiserver binary '$KUBE_APISERVER_BIN' missing (run scripts/setup/build-kube-apiserver.sh)"
+[[ -x "$KUBE_APISERVER_BIN" ]] || die "kube-apiserver binary '$KUBE_APISERVER_BIN' missing (run scripts/setup/build-kube.sh)"
 
 new_run_dir kube-apiserver
 t0=$(now_ms)
 
-# 1. etcd for the apiserver (plain http on loopback)
+# 1. etcd for the apiserver (plain http on loopback). With --workloads a newer
+#    etcd than Debian's 3.4.23 (scripts/setup/build-etcd.sh says why: KWOK's
+#    informers need the apiserver's watch-list streams).
+if $workloads; then
+  ETCD_SERVER_BIN="$("$SERVICES_DIR/../setup/build-etcd.sh" | sed -n 's/^ETCD_NEW_BIN=//p')"
+  [[ -x "$ETCD_SERVER_BIN" ]] || die "etcd for --workloads missing (scripts/setup/build-etcd.sh)"
+fi
 start_etcd etcd
 KETCD_PID=$ETCD_PID; KETCD_URL=$ETCD_CLIENT_URL
 
@@ -39,12 +56,21 @@ gen_cert "$PKI" apiserver kube-apiserver serverAuth \
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
 openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
 
-# 3. static tokens
+# 3. static tokens; also for the workload components (kube-workloads.sh), so
+#    they can be started later over this apiserver: the token file is only
+#    read at apiserver start. The controller-manager and scheduler users are
+#    the ones the bootstrap RBAC policy binds; kwok plays every node's kubelet.
 ADMIN_TOKEN="$(openssl rand -hex 24)"
 RESTRICTED_TOKEN="$(openssl rand -hex 24)"
+KCM_TOKEN="$(openssl rand -hex 24)"
+SCHED_TOKEN="$(openssl rand -hex 24)"
+KWOK_TOKEN="$(openssl rand -hex 24)"
 cat > "$RUN_DIR/tokens.csv" <<CSV
 $ADMIN_TOKEN,opsdeck-admin,opsdeck-admin-uid,"system:masters"
 $RESTRICTED_TOKEN,opsdeck-restricted,opsdeck-restricted-uid
+$KCM_TOKEN,system:kube-controller-manager,kcm-uid
+$SCHED_TOKEN,system:kube-scheduler,scheduler-uid
+$KWOK_TOKEN,opsdeck-kwok,kwok-uid,"system:masters"
 CSV
 chmod 600 "$RUN_DIR/tokens.csv"
 
@@ -106,6 +132,30 @@ contexts:
 current-context: admin
 YAML
 chmod 600 "$KUBECONFIG_FILE"
+# one single-user kubeconfig per workload component
+for pair in "controller-manager:$KCM_TOKEN" "scheduler:$SCHED_TOKEN" "kwok:$KWOK_TOKEN"; do
+  f="$RUN_DIR/kubeconfig-${pair%%:*}"
+  cat > "$f" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: opsdeck-test
+  cluster:
+    server: $SERVER
+    certificate-authority: $PKI/ca.crt
+users:
+- name: ${pair%%:*}
+  user:
+    token: ${pair#*:}
+contexts:
+- name: ${pair%%:*}
+  context:
+    cluster: opsdeck-test
+    user: ${pair%%:*}
+current-context: ${pair%%:*}
+YAML
+  chmod 600 "$f"
+done
 
 # 6. restricted user may read (get/list/watch pods, services, configmaps, ... but
 #    not secrets) in namespace default only. NB: the ClusterRole "view" itself is
@@ -122,6 +172,11 @@ curl -fsS --cacert "$PKI/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" \
   >/dev/null || die "creating RoleBinding opsdeck-restricted-view failed"
 
 log "kube-apiserver ready in $(( $(now_ms) - t0 )) ms (etcd $(( t_etcd - t0 )) ms incl. pki; apiserver process start to /readyz ok $(( t_ready - t_spawn )) ms)"
+if $workloads; then
+  # same run dir: its processes are recorded in $RUN_DIR/pids, so stop.sh stops them too
+  wl_out="$(KUBE_RUN_DIR="$RUN_DIR" "$SERVICES_DIR/kube-workloads.sh" "$RUN_DIR")" \
+    || die "starting the workload components failed (logs above)"
+fi
 service_ready
 out KUBE_SERVER "$SERVER"
 out KUBE_CA "$PKI/ca.crt"
@@ -134,4 +189,7 @@ out KUBE_ETCD_ENDPOINT "$KETCD_URL"
 out KUBE_APISERVER_PID "$APISERVER_PID"
 out KUBE_ETCD_PID "$KETCD_PID"
 out KUBE_RUN_DIR "$RUN_DIR"
+if $workloads; then
+  printf '%s\n' "$wl_out" | grep -v '^#'   # kube-workloads.sh recorded them in $RUN_DIR/env
+fi
 echo "# stop: $SERVICES_DIR/stop.sh $RUN_DIR"

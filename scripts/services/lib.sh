@@ -113,7 +113,7 @@ gen_cert() {
   rm -f "$d/$name.csr" "$d/$name.ext"
 }
 
-# start_etcd SUBDIR [EXTRA_ETCD_FLAGS...]: starts etcd with data in $RUN_DIR/SUBDIR,
+# start_etcd SUBDIR [EXTRA_ETCD_FLAGS...]: starts etcd (${ETCD_SERVER_BIN:-etcd}) with data in $RUN_DIR/SUBDIR,
 # on free loopback ports. Scheme is https if any --cert-file flag is given.
 # Sets ETCD_PID, ETCD_CLIENT_URL, ETCD_PEER_URL. Does not wait for readiness.
 # --heartbeat-interval 10 --election-timeout 100 (defaults 100/1000 ms): a
@@ -129,7 +129,7 @@ start_etcd() {
   mkdir -p "$RUN_DIR/$sub"; chmod 700 "$RUN_DIR/$sub"
   # etcd treats every ETCD_* environment variable as a flag (and refuses to start
   # if one is also given on the command line): start it with none of them.
-  spawn "$sub" env $(compgen -e | grep '^ETCD_' | sed 's/^/-u /') etcd --name opsdeck \
+  spawn "$sub" env $(compgen -e | grep '^ETCD_' | sed 's/^/-u /') "${ETCD_SERVER_BIN:-etcd}" --name opsdeck \
     --data-dir "$RUN_DIR/$sub/data" \
     --listen-client-urls "$ETCD_CLIENT_URL" --advertise-client-urls "$ETCD_CLIENT_URL" \
     --listen-peer-urls "$ETCD_PEER_URL" --initial-advertise-peer-urls "$ETCD_PEER_URL" \
