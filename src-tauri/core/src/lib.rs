@@ -10,6 +10,7 @@ pub mod config;
 pub mod connections;
 pub mod connectors;
 pub mod error;
+pub mod notify;
 pub mod paths;
 pub mod scanner;
 pub mod secrets;

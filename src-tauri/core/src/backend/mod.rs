@@ -5,6 +5,7 @@
 mod clusters;
 mod config;
 mod images;
+mod notify;
 mod team;
 mod vms;
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
@@ -91,6 +92,8 @@ pub struct Backend {
     /// Until when the team trail is known unreachable: audited changes do
     /// not each wait for it (offline use stays fast); they are marked locally.
     team_down_until: Arc<Mutex<Option<Instant>>>,
+    /// Wakes the notification sender when something is queued.
+    notify_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Backend {
@@ -115,6 +118,7 @@ impl Backend {
             etcd_clients: Arc::default(),
             vim_sessions: Arc::default(),
             team_down_until: Arc::default(),
+            notify_wake: Arc::default(),
         })
     }
 
