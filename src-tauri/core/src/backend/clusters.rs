@@ -55,7 +55,9 @@ impl Backend {
     pub async fn cluster_health(&self, connection_id: &str) -> Result<Vec<ClusterHealth>> {
         let t = self.kube_target(connection_id).await?;
         let result = check_all(&t.path, &t.contexts, t.token.as_ref(), HEALTH_TIMEOUT).await?;
+        let before = self.cached_cluster_health(connection_id).await.ok().flatten().map(|s| s.payload).unwrap_or_default();
         snapshots::put(&self.db, connection_id, HEALTH_SCOPE, &result).await?;
+        self.notify_verdicts(&t.name, &before, &result).await;
         Ok(result)
     }
 
@@ -69,17 +71,24 @@ impl Backend {
         let latest: Arc<Mutex<BTreeMap<String, ClusterHealth>>> = Arc::default();
         let (db, id) = (self.db.clone(), connection_id.to_string());
         let on_health = Arc::new(on_health);
+        // Verdict changes are notified against the last known verdict (the
+        // cache at first), so opening the view again tells nothing new.
+        let baseline = self.cached_cluster_health(connection_id).await.ok().flatten().map(|s| s.payload).unwrap_or_default();
+        let (backend, name) = (self.clone(), t.name.clone());
         let cb = move |h: ClusterHealth| {
+            let mut prev = None;
             let all: Vec<ClusterHealth> = match latest.lock() {
                 Ok(mut m) => {
-                    m.insert(h.context.clone(), h.clone());
+                    prev = m.insert(h.context.clone(), h.clone());
                     m.values().cloned().collect()
                 }
                 Err(_) => vec![],
             };
-            let (db, id) = (db.clone(), id.clone());
+            let prev = prev.or_else(|| baseline.iter().find(|b| b.context == h.context).cloned());
+            let (db, id, backend, name, now) = (db.clone(), id.clone(), backend.clone(), name.clone(), h.clone());
             tokio::spawn(async move {
                 let _ = snapshots::put(&db, &id, HEALTH_SCOPE, &all).await;
+                backend.notify_verdicts(&name, prev.as_slice(), std::slice::from_ref(&now)).await;
             });
             on_health(h);
         };

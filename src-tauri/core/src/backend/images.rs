@@ -101,6 +101,7 @@ impl Backend {
     ) -> Result<(i64, ScanReport)> {
         let report = scan_image(&engine.docker, &engine.host, &self.db, image, policy, progress).await?;
         let id = history::save(&self.db, engine.connection_id.as_deref(), &report).await?;
+        self.notify_scan(id, &report).await;
         Ok((id, report))
     }
 

@@ -11,6 +11,13 @@ use crate::notify::subscriptions::{self, Subscription, SubscriptionInput};
 use crate::notify::{outbox, sender, DrainReport, Event, OutboxCounts, OutboxEntry};
 
 use super::Backend;
+use crate::clusters::ClusterHealth;
+use crate::notify::EventKind;
+use crate::scanner::policy::Decision;
+use crate::scanner::scan::ScanReport;
+use crate::vms::lifecycle::Action;
+use crate::vms::model::{State, VmRequest};
+use crate::vms::store::RequestStore;
 
 impl Backend {
     /// Queues the notifications of `event` for every matching subscription,
@@ -228,5 +235,65 @@ impl Backend {
     /// The sender loop (the app runs it for as long as it is open).
     pub async fn notify_run_sender(&self) {
         sender::run(self.db.clone(), self.keychain.clone(), self.notify_wake.clone()).await
+    }
+}
+
+// ---- where the workspaces' events are decided ----------------------------
+
+impl Backend {
+    /// A VM request reached `r.state` by a submit, an edit, a decision or a
+    /// provisioning run (`filed`: a new request, also told to its followers).
+    pub(crate) async fn notify_vm_request(&self, r: &VmRequest, filed: bool, comment: &str) {
+        if filed {
+            self.notify(Event::vm_request(r, EventKind::VmRequestFiled, comment)).await;
+        }
+        let kind = match r.state {
+            State::PendingManager => EventKind::VmRequestWaitingManager,
+            State::PendingAdmin => EventKind::VmRequestWaitingAdmin,
+            State::Approved => EventKind::VmRequestApproved,
+            State::Rejected => EventKind::VmRequestRejected,
+            State::Provisioned => EventKind::VmRequestProvisioned,
+            State::Failed => EventKind::VmRequestFailed,
+            _ => return,
+        };
+        self.notify(Event::vm_request(r, kind, comment)).await;
+    }
+
+    /// The lifecycle actions the requester is told about: a lease ending
+    /// soon, a VM powered off at the end of its lease (destroyed after the grace period).
+    pub(crate) async fn notify_lifecycle(&self, store: &dyn RequestStore, actions: &[Action]) {
+        for a in actions.iter().filter(|a| a.ok) {
+            let kind = match a.action.as_str() {
+                "lease_warning" => EventKind::VmLeaseEnding,
+                "power_off" => EventKind::VmLeaseDestroy,
+                _ => continue,
+            };
+            match store.get(&a.request).await {
+                Ok(rec) => self.notify(Event::vm_lease(kind, &rec.compose(), &a.vm, &a.detail)).await,
+                Err(e) => tracing::warn!(error = %e, request = %a.request, "no notification: the request could not be read"),
+            }
+        }
+    }
+
+    /// Each context whose verdict changed from `before` (the last known) to `after`.
+    pub(crate) async fn notify_verdicts(&self, connection: &str, before: &[ClusterHealth], after: &[ClusterHealth]) {
+        for h in after {
+            let was = before.iter().find(|b| b.context == h.context).map(|b| b.verdict);
+            let reasons: Vec<String> = h.findings.iter().map(|f| format!("{}: {}", f.object, f.message)).collect();
+            if let Some(e) = Event::cluster(connection, &h.context, was, h.verdict, &reasons) {
+                self.notify(e).await;
+            }
+        }
+    }
+
+    /// A scan whose verdict is BLOCK.
+    pub(crate) async fn notify_scan(&self, id: i64, report: &ScanReport) {
+        let v = &report.assessment.verdict;
+        if v.decision != Decision::Block {
+            return;
+        }
+        let mut reasons: Vec<String> = v.violations.iter().map(|x| format!("{}: {}", x.policy, x.details)).collect();
+        reasons.extend(v.not_assessed.iter().map(|r| format!("not assessed: {r}")));
+        self.notify(Event::image_block(&report.image, id, &reasons)).await;
     }
 }

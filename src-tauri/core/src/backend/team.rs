@@ -65,6 +65,10 @@ impl Backend {
         let target = ops.first().map(|o| o.0.clone()).unwrap_or_default();
         let detail = r.as_ref().map(|c| format!("change {} of {} key(s) on {}: {}", c.id, c.ops.len(), s.label, c.comment));
         self.audit_in(Some(&team), "etcd", &target, "config.change.propose", detail).await;
+        if let Ok(c) = &r {
+            let keys: Vec<String> = c.ops.iter().map(|o| o.key.clone()).collect();
+            self.notify(crate::notify::Event::config_change(&s.label, &c.id, &c.author, &keys, &c.comment)).await;
+        }
         r
     }
 

@@ -254,6 +254,9 @@ impl Backend {
             )
         });
         self.audit_as(store, &target, "vm.request", summary).await;
+        if let Ok(r) = &result {
+            self.notify_vm_request(r, true, "").await;
+        }
         result
     }
 
@@ -277,6 +280,9 @@ impl Backend {
             )
         });
         self.audit_as(store, id, "vm.edit", summary).await;
+        if let Ok(r) = &result {
+            self.notify_vm_request(r, false, "").await;
+        }
         result
     }
 
@@ -350,6 +356,9 @@ impl Backend {
             )
         });
         self.audit_as(store, id, &action, summary).await;
+        if let Ok(r) = &result {
+            self.notify_vm_request(r, false, comment).await;
+        }
         result
     }
 
@@ -366,6 +375,9 @@ impl Backend {
         let actor = self.actor_for(store);
         let result = provision::provision(store, &vim, id, &actor, opts, on).await;
         self.audit_provision(store, id, &result).await;
+        if let Ok(r) = &result {
+            self.notify_vm_request(r, false, "").await;
+        }
         result
     }
 
@@ -384,6 +396,9 @@ impl Backend {
         let results = provision::provision_many(store, &vim, &ids, &actor, opts, PROVISION_CONCURRENCY, on).await;
         for (id, r) in &results {
             self.audit_provision(store, id, r).await;
+            if let Ok(r) = r {
+                self.notify_vm_request(r, false, "").await;
+            }
         }
         Ok(results)
     }
@@ -416,6 +431,7 @@ impl Backend {
                 self.audit_as(store, &a.vm, &action, Err(&Error::Internal(format!("request {}: {}", a.request, a.detail)))).await;
             }
         }
+        self.notify_lifecycle(store, &actions).await;
         Ok(actions)
     }
 
