@@ -10,6 +10,8 @@ PKGS=(
   libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   # real services for the tests
   docker.io etcd-server etcd-client openssl iproute2 protobuf-compiler libprotobuf-dev busybox-static librsvg2-bin time rpm debootstrap
+  # a real SMTP server for the notification tests (scripts/services/smtp.sh)
+  python3-aiosmtpd
   # JUnit reports validated against docs/schema/junit.xsd
   libxml2-utils
   # end-to-end tests and keychain
