@@ -16,6 +16,7 @@ pub mod osv;
 pub mod procfs;
 pub mod service;
 pub mod vms;
+pub mod workloads;
 pub mod workspace;
 
 pub use service::Service;

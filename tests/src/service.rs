@@ -121,16 +121,23 @@ fn spawn_watchdog(run_dir: &Path) {
 /// stopped at process exit.
 #[track_caller]
 pub fn shared(name: &'static str) -> &'static Service {
-    type Key = (&'static str, &'static str);
+    shared_with_args(name, &[])
+}
+
+/// Like [`shared`], started with arguments to its script (e.g.
+/// `kube-apiserver --workloads`); keyed by the calling file, name and arguments.
+#[track_caller]
+pub fn shared_with_args(name: &'static str, args: &'static [&'static str]) -> &'static Service {
+    type Key = (&'static str, &'static str, &'static [&'static str]);
     static SHARED: OnceLock<Mutex<HashMap<Key, &'static Service>>> = OnceLock::new();
-    let key = (std::panic::Location::caller().file(), name);
+    let key = (std::panic::Location::caller().file(), name, args);
     let map = SHARED.get_or_init(|| Mutex::new(HashMap::new()));
     let mut guard = map.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(s) = guard.get(&key) {
         return s;
     }
     // Leaked on purpose: lives until exit, where the atexit handler stops it.
-    let s: &'static Service = Box::leak(Box::new(Service::start(name, &[])));
+    let s: &'static Service = Box::leak(Box::new(Service::start_with_args(name, args, &[])));
     guard.insert(key, s);
     s
 }

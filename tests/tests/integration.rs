@@ -23,6 +23,8 @@ mod clusters_apply;
 mod clusters_health;
 #[path = "clusters_live.rs"]
 mod clusters_live;
+#[path = "clusters_workloads.rs"]
+mod clusters_workloads;
 #[path = "config_binary.rs"]
 mod config_binary;
 #[path = "config_etcd.rs"]
