@@ -24,6 +24,7 @@ use crate::output::{errln, outln, print_json, print_table, Format};
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     /// A saved etcd connection (name or id); or give --connection / --endpoints.
+    #[arg(id = "cluster_connection", value_name = "CONNECTION")]
     pub connection: Option<String>,
     /// The members' --quota-backend-bytes for this run (e.g. 8GiB); default:
     /// the connection's setting (set in the app), else etcd's default 2 GiB.
