@@ -39,3 +39,10 @@ pub async fn next_matching(
         }
     }
 }
+
+/// A client of the API server of kubeconfig file `path` as `context` (admin or restricted).
+pub async fn client(path: &str, context: &str) -> kube::Client {
+    let kc = Kubeconfig::read_from(path).expect("kubeconfig");
+    let opts = kube::config::KubeConfigOptions { context: Some(context.into()), ..Default::default() };
+    kube::Client::try_from(kube::Config::from_custom_kubeconfig(kc, &opts).await.expect("kube config")).expect("kube client")
+}

@@ -223,24 +223,27 @@ async fn apply_is_audited_like_the_app() {
     t.backend.cluster_apply(&conn.id, &["admin".into()], &manifest("audit-app")).await.unwrap();
     let app = cli.audit()[app_before..].to_vec();
 
-    // The CLI's path: a kubeconfig file, two contexts, the restricted one refused (exit 1).
+    // The CLI's path: a kubeconfig file, two contexts, the restricted one
+    // denied by the review: nothing written on either, both audited as refused (exit 1).
     let file = t.dir.path().join("cm.yaml");
     std::fs::write(&file, manifest("audit-cli")).unwrap();
     let before = cli.audit().len();
     let out = cli
         .expect(1, &["apply", "-f", file.to_str().unwrap(), "--kubeconfig", kubeconfig, "--context", "admin", "--context", "restricted"]);
-    assert!(
-        out.contains("admin: ok") && out.contains("ConfigMap default/audit-cli: created") && out.contains("restricted: FAILED"),
-        "{out}"
-    );
+    assert!(out.contains("admin: clean") && out.contains("restricted: DENIED"), "{out}");
     let entries = cli.audit();
     let mut got = since(&entries, before);
     got.sort();
-    assert_eq!(got, triples(&[("cluster.apply", "admin", "ok"), ("cluster.apply", "restricted", "error")]));
+    assert_eq!(got, triples(&[("cluster.apply", "admin", "error"), ("cluster.apply", "restricted", "error")]));
+    let restricted = entries[before..].iter().find(|e| e.target == "restricted").unwrap();
+    assert!(restricted.detail.contains("permission denied") && restricted.detail.contains("nothing was written"), "{restricted:?}");
+    // Then the allowed context alone.
+    let before = cli.audit().len();
+    let out = cli.expect(0, &["apply", "-f", file.to_str().unwrap(), "--kubeconfig", kubeconfig, "--context", "admin"]);
+    assert!(out.contains("admin: ok") && out.contains("ConfigMap default/audit-cli: created"), "{out}");
+    let entries = cli.audit();
     let admin = entries[before..].iter().find(|e| e.target == "admin").unwrap();
     assert_eq!(admin.detail, format!("on kubeconfig {kubeconfig}: ConfigMap default/audit-cli: created"));
-    let restricted = entries[before..].iter().find(|e| e.target == "restricted").unwrap();
-    assert!(restricted.detail.contains("forbidden"), "{restricted:?}");
 
     // The same entry as the app's, but for the object and where the cluster came from.
     assert_eq!(app.len(), 1, "{app:?}");

@@ -64,11 +64,10 @@ async fn apply_creates_then_configures_then_leaves_unchanged() {
     let again = &t.backend.cluster_apply(&id, &["admin".into()], &changed).await.unwrap()[0];
     assert_eq!(again.objects[1].action, "configured");
 
-    // The restricted user may not create namespaces: a per-object failure, not a crash.
-    let denied = &t.backend.cluster_apply(&id, &["restricted".into()], MANIFEST).await.unwrap()[0];
-    assert!(!denied.ok);
-    assert_eq!(denied.objects[0].action, "failed");
-    assert!(denied.objects[0].error.as_deref().unwrap().contains("forbidden"), "{:?}", denied.objects[0]);
+    // The restricted user may not create namespaces: refused by the review before any write (clusters_apply_review).
+    let denied = t.backend.cluster_apply(&id, &["restricted".into()], MANIFEST).await.unwrap_err();
+    assert_eq!(denied.code(), ErrorCode::Forbidden);
+    assert!(denied.to_string().contains("restricted: permission denied: patch namespaces"), "{denied}");
 
     let audit = t
         .backend
@@ -120,8 +119,13 @@ fn cli_apply_reports_per_cluster() {
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
     let out = String::from_utf8_lossy(&ok.stdout);
     assert!(out.contains("admin: ok") && out.contains("ConfigMap default/cli-cm: created"), "{out}");
-    // The restricted user has view only: exit 1 with the reason.
+    // The restricted user has view only: exit 1 with the reason, before any write.
     let denied = run("restricted");
     assert_eq!(denied.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&denied.stdout).contains("forbidden"), "{}", String::from_utf8_lossy(&denied.stdout));
+    assert!(String::from_utf8_lossy(&denied.stdout).contains("restricted: DENIED"), "{}", String::from_utf8_lossy(&denied.stdout));
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("permission denied: patch configmaps"),
+        "{}",
+        String::from_utf8_lossy(&denied.stderr)
+    );
 }

@@ -88,6 +88,17 @@ async fn dashboard_live_drilldown_and_apply() {
         .await
         .unwrap();
     app.click("[data-testid=clusters-apply-context][data-context='admin'] input").await;
+    // The review first (permissions, dry-run diff, conflicts), then the apply it allows.
+    app.click("[data-testid=clusters-review-run]").await;
+    wait_until(
+        c,
+        "[data-testid=clusters-review-cluster][data-context='admin']",
+        Read::Attr("data-verdict"),
+        |v| v == "clean",
+        Duration::from_secs(20),
+    )
+    .await;
+    shot(c, "clusters-apply-review").await;
     app.click("[data-testid=clusters-apply-run]").await;
     wait_until(
         c,

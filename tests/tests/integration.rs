@@ -19,6 +19,8 @@ mod cli_config;
 mod cli_pipe;
 #[path = "clusters_apply.rs"]
 mod clusters_apply;
+#[path = "clusters_apply_review.rs"]
+mod clusters_apply_review;
 #[path = "clusters_health.rs"]
 mod clusters_health;
 #[path = "clusters_live.rs"]

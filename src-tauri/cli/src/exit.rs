@@ -22,6 +22,8 @@ pub const PROTOCOL: u8 = 7;
 pub const OUTCOME_UNKNOWN: u8 = 8;
 /// Stopped by SIGINT/SIGTERM before everything ran (128 + SIGINT, as shells report it).
 pub const STOPPED: u8 = 130;
+/// `opsdeck vm provision` stopped by SIGTERM (128 + SIGTERM); SIGINT gives [`STOPPED`].
+pub const TERMINATED: u8 = 143;
 /// Standard output is a pipe whose reader has gone (`opsdeck health | head`):
 /// the process stops quietly with 128 + SIGPIPE, the status a shell reports
 /// for `ls | head` when SIGPIPE ends `ls`. SIGPIPE itself stays ignored (the
@@ -45,14 +47,23 @@ pub const TABLE: &[(u8, &str)] = &[
         OUTCOME_UNKNOWN,
         "a write was sent and its answer lost, and reading it back could not tell whether it was applied: check before retrying",
     ),
-    (STOPPED, "opsdeck check stopped by SIGTERM/SIGINT before every check ran (reports still written)"),
+    (
+        STOPPED,
+        "opsdeck check stopped by SIGTERM/SIGINT before every check ran (reports still written); opsdeck vm provision interrupted by SIGINT (what was in flight recorded, lock released: run it again to resume)",
+    ),
+    (TERMINATED, "opsdeck vm provision interrupted by SIGTERM (as for SIGINT: run it again to resume)"),
     (BROKEN_PIPE, "standard output was closed by its reader (e.g. piped into head): stopped quietly, as SIGPIPE ends ls"),
 ];
 
 /// Exit code for a library error.
 pub fn for_error(e: &opsdeck_core::Error) -> u8 {
+    for_code(e.code())
+}
+
+/// Exit code for an error class.
+pub fn for_code(code: opsdeck_core::ErrorCode) -> u8 {
     use opsdeck_core::ErrorCode::*;
-    match e.code() {
+    match code {
         InvalidInput | NotFound => USAGE,
         Storage | Keychain | Internal => INTERNAL,
         Unreachable => UNREACHABLE,

@@ -44,6 +44,9 @@ enum Command {
     Advisories(commands::advisories::AdvisoriesCommand),
     /// VM requests, approvals, provisioning, lifecycle and compliance on vSphere.
     Vm(commands::vm::VmArgs),
+    /// Notifications: channels (e-mail, webhooks), subscriptions, the outbox; `notify send` drains it once.
+    #[command(subcommand)]
+    Notify(commands::notify::NotifyCommand),
     /// Read, edit, diff, export/import and watch etcd configuration (guarded writes).
     Config(commands::config::ConfigArgs),
     /// Print the shell completion script for bash, zsh or fish (elvish, powershell).
@@ -99,6 +102,7 @@ fn main() -> std::process::ExitCode {
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,
             Command::Config(c) => commands::config::run(cli.data_dir, c).await,
+            Command::Notify(n) => commands::notify::run(cli.data_dir, n).await,
             Command::Completions(c) => commands::docs::completions(c),
             Command::Man(m) => commands::docs::man(m),
         }

@@ -4,6 +4,7 @@ use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::clusters::apply::ApplyResult;
 use opsdeck_core::clusters::details::ClusterDetails;
 use opsdeck_core::clusters::live::LiveHandle;
+use opsdeck_core::clusters::review::ClusterReview;
 use opsdeck_core::clusters::ClusterHealth;
 use opsdeck_core::Backend;
 use tauri::ipc::Channel;
@@ -64,6 +65,9 @@ pub async fn clusters_details(backend: State<'_, Backend>, connection_id: String
     Ok(backend.cluster_details(&connection_id, &context).await?)
 }
 
+/// Server-side applies a manifest to contexts of a connection after a review
+/// of every one (permissions, dry run, conflicts); refuses, writing nothing,
+/// unless all are clean. `force_reason` forces field conflicts (audited with it).
 #[tauri::command]
 #[specta::specta]
 pub async fn clusters_apply(
@@ -71,10 +75,31 @@ pub async fn clusters_apply(
     connection_id: String,
     contexts: Vec<String>,
     manifest: String,
+    force_reason: Option<String>,
 ) -> UiResult<Vec<ApplyResult>> {
     check_id(&connection_id)?;
+    check_contexts(&contexts)?;
+    Ok(backend.cluster_apply_with(&connection_id, &contexts, &manifest, force_reason.as_deref()).await?)
+}
+
+/// Reviews an apply without writing: per context, the permission pre-check,
+/// the server-side dry run's diff and the field conflicts with their managers.
+#[tauri::command]
+#[specta::specta]
+pub async fn clusters_apply_review(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    contexts: Vec<String>,
+    manifest: String,
+) -> UiResult<Vec<ClusterReview>> {
+    check_id(&connection_id)?;
+    check_contexts(&contexts)?;
+    Ok(backend.cluster_apply_review(&connection_id, &contexts, &manifest).await?)
+}
+
+fn check_contexts(contexts: &[String]) -> UiResult<()> {
     if contexts.len() > 200 {
         return Err(UiError::invalid("contexts: at most 200"));
     }
-    Ok(backend.cluster_apply(&connection_id, &contexts, &manifest).await?)
+    Ok(())
 }

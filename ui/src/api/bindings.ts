@@ -24,7 +24,17 @@ export const commands = {
 	clustersWatch: (connectionId: string, onEvent: Channel<ClusterHealth_Serialize>) => __TAURI_INVOKE<number>("clusters_watch", { connectionId, onEvent }),
 	clustersUnwatch: (watchId: number) => __TAURI_INVOKE<null>("clusters_unwatch", { watchId }),
 	clustersDetails: (connectionId: string, context: string) => __TAURI_INVOKE<ClusterDetails_Serialize>("clusters_details", { connectionId, context }),
-	clustersApply: (connectionId: string, contexts: string[], manifest: string) => __TAURI_INVOKE<ApplyResult_Serialize[]>("clusters_apply", { connectionId, contexts, manifest }),
+	/**
+	 *  Server-side applies a manifest to contexts of a connection after a review
+	 *  of every one (permissions, dry run, conflicts); refuses, writing nothing,
+	 *  unless all are clean. `force_reason` forces field conflicts (audited with it).
+	 */
+	clustersApply: (connectionId: string, contexts: string[], manifest: string, forceReason: string | null) => __TAURI_INVOKE<ApplyResult_Serialize[]>("clusters_apply", { connectionId, contexts, manifest, forceReason }),
+	/**
+	 *  Reviews an apply without writing: per context, the permission pre-check,
+	 *  the server-side dry run's diff and the field conflicts with their managers.
+	 */
+	clustersApplyReview: (connectionId: string, contexts: string[], manifest: string) => __TAURI_INVOKE<ClusterReview_Serialize[]>("clusters_apply_review", { connectionId, contexts, manifest }),
 	configTree: (connectionId: string, prefix: string, cursor: string | null, limit: number) => __TAURI_INVOKE<TreePage_Serialize>("config_tree", { connectionId, prefix, cursor, limit }),
 	configCount: (connectionId: string, prefix: string) => __TAURI_INVOKE<number>("config_count", { connectionId, prefix }),
 	configSearch: (connectionId: string, prefix: string, text: string, limit: number) => __TAURI_INVOKE<TreeEntry_Serialize[]>("config_search", { connectionId, prefix, text, limit }),
@@ -125,6 +135,40 @@ export type Action = {
 	action: string,
 	ok: boolean,
 	detail: string,
+/**
+ *  One permission the apply of an object needs, as the API server answered
+ *  a SelfSubjectAccessReview for it.
+ */
+export type AccessCheck = AccessCheck_Serialize;
+
+/**
+ *  One permission the apply of an object needs, as the API server answered
+ *  a SelfSubjectAccessReview for it.
+ */
+export type AccessCheck_Deserialize = {
+	/**  create (the object does not exist yet) or patch. */
+	verb: string,
+	/**  The resource, with its group when not the core group (`deployments.apps`). */
+	resource: string,
+	allowed: boolean,
+	/**  The authorizer's reason, when it gave one. */
+	reason?: string | null,
+};
+
+/**
+ *  One permission the apply of an object needs, as the API server answered
+ *  a SelfSubjectAccessReview for it.
+ */
+export type AccessCheck_Serialize = {
+	/**  create (the object does not exist yet) or patch. */
+	verb: string,
+	/**  The resource, with its group when not the core group (`deployments.apps`). */
+	resource: string,
+	allowed: boolean,
+	/**  The authorizer's reason, when it gave one. */
+	reason: string | null,
+};
+
 };
 
 export type AdvisoryImport = {
@@ -493,6 +537,41 @@ export type ComplianceFinding = {
 	vm_id: string,
 	/**  `tools_not_running`, `too_many_snapshots`, `old_snapshot`, `powered_off_long`. */
 	rule: string,
+/**  The review of one cluster (context). */
+export type ClusterReview = ClusterReview_Serialize;
+
+/**  The review of one cluster (context). */
+export type ClusterReview_Deserialize = {
+	context: string,
+	/**  Nothing in the way: every object allowed, no conflicts, no errors. */
+	clean: boolean,
+	/**  Some object lacks a permission. */
+	denied: boolean,
+	/**  Some object has field conflicts. */
+	conflicted: boolean,
+	/**  The cluster could not be reviewed at all (unreachable, credentials). */
+	error?: string | null,
+	/**  The error class of `error` (what the CLI's exit code follows). */
+	error_code?: ErrorCode | null,
+	objects: ObjectReview_Deserialize[],
+};
+
+/**  The review of one cluster (context). */
+export type ClusterReview_Serialize = {
+	context: string,
+	/**  Nothing in the way: every object allowed, no conflicts, no errors. */
+	clean: boolean,
+	/**  Some object lacks a permission. */
+	denied: boolean,
+	/**  Some object has field conflicts. */
+	conflicted: boolean,
+	/**  The cluster could not be reviewed at all (unreachable, credentials). */
+	error: string | null,
+	/**  The error class of `error` (what the CLI's exit code follows). */
+	error_code: ErrorCode | null,
+	objects: ObjectReview_Serialize[],
+};
+
 	detail: string,
 	/**  From the VM's Opsdeck annotation, when it has one. */
 	owner: string,
@@ -817,6 +896,16 @@ export type Finding = {
 	 *  Stable category: `api` (or, for an unreachable cluster, the error
 	 *  class: `auth`, `tls`, `timeout`, `unreachable`, `protocol`), `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
 	 */
+/**  A field another manager owns that the apply would set to another value. */
+export type FieldConflict = {
+	/**  Field path as the API server names it, e.g. `.spec.replicas`. */
+	field: string,
+	/**  The field manager that owns it, e.g. `kube-controller-manager`. */
+	manager: string,
+	/**  The API server's own words (manager, subresource, API version). */
+	message: string,
+};
+
 	kind: string,
 	/**  What it is about: "node/n1", "kube-system/pod/coredns-x", "default/deployment/web". */
 	object: string,
@@ -1226,6 +1315,60 @@ export type Policy_Deserialize = {
 export type Policy_Serialize = {
 	/**  No CRITICAL vulnerability. */
 	no_critical: boolean,
+export type ObjectReview = ObjectReview_Serialize;
+
+export type ObjectReview_Deserialize = {
+	kind: string,
+	namespace?: string | null,
+	name: string,
+	/**  Whether the object exists now (None: it could not be read). */
+	exists?: boolean | null,
+	access: AccessCheck_Deserialize[],
+	/**  Every access check allowed. */
+	allowed: boolean,
+	conflicts: FieldConflict[],
+	/**
+	 *  Unified diff, live object (`live`) against the dry run's result
+	 *  (`dry-run`), of YAML without managedFields, resourceVersion,
+	 *  generation, uid and timestamps; empty when nothing would change. With
+	 *  conflicts, it is the result of the apply if forced.
+	 */
+	diff: string,
+	/**
+	 *  Why the diff is not a dry run's (the object's namespace is created
+	 *  by the same manifest: the diff shows the manifest as written).
+	 */
+	note?: string | null,
+	/**  The review of this object failed (the dry run refused it, a read failed). */
+	error?: string | null,
+};
+
+export type ObjectReview_Serialize = {
+	kind: string,
+	namespace: string | null,
+	name: string,
+	/**  Whether the object exists now (None: it could not be read). */
+	exists: boolean | null,
+	access: AccessCheck_Serialize[],
+	/**  Every access check allowed. */
+	allowed: boolean,
+	conflicts: FieldConflict[],
+	/**
+	 *  Unified diff, live object (`live`) against the dry run's result
+	 *  (`dry-run`), of YAML without managedFields, resourceVersion,
+	 *  generation, uid and timestamps; empty when nothing would change. With
+	 *  conflicts, it is the result of the apply if forced.
+	 */
+	diff: string,
+	/**
+	 *  Why the diff is not a dry run's (the object's namespace is created
+	 *  by the same manifest: the diff shows the manifest as written).
+	 */
+	note: string | null,
+	/**  The review of this object failed (the dry run refused it, a read failed). */
+	error: string | null,
+};
+
 	/**  A HEALTHCHECK in the image. */
 	require_healthcheck: boolean,
 	/**  USER is set and is not root, 0 or empty. */

@@ -128,7 +128,7 @@ pub enum AddCommand {
     },
 }
 
-fn read_secret(args: &SecretArgs) -> Result<Option<String>, Error> {
+pub(crate) fn read_secret(args: &SecretArgs) -> Result<Option<String>, Error> {
     if let Some(var) = &args.secret_env {
         return match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Some(v)),

@@ -7,6 +7,7 @@ pub mod config_promote;
 pub mod connections;
 pub mod docs;
 pub mod health;
+pub mod notify;
 pub mod scan;
 pub mod vm;
 

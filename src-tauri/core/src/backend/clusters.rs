@@ -15,6 +15,7 @@ use crate::clusters::apply::{apply, parse_manifest, ApplyResult};
 use crate::clusters::details::{details, ClusterDetails};
 use crate::clusters::health::check_all;
 use crate::clusters::live::{self, LiveHandle};
+use crate::clusters::review::{review, ClusterReview, REVIEW_TIMEOUT};
 use crate::clusters::ClusterHealth;
 use crate::connections::ConnectionSpec;
 use crate::connectors::kube::{client_for, read_kubeconfig, resolve_contexts};
@@ -106,8 +107,42 @@ impl Backend {
     }
 
     /// Server-side applies `manifest` to the chosen contexts of a connection,
-    /// all contexts concurrently; audited per context.
+    /// all contexts concurrently, after a review of every context (see
+    /// [`Self::cluster_apply_review`]): nothing is written anywhere unless
+    /// every context is clean; audited per context. Conflicts are never forced.
     pub async fn cluster_apply(&self, connection_id: &str, contexts: &[String], manifest: &str) -> Result<Vec<ApplyResult>> {
+        self.cluster_apply_with(connection_id, contexts, manifest, None).await
+    }
+
+    /// [`Self::cluster_apply`], forcing field conflicts when `force_reason`
+    /// is given (a non-empty reason, recorded in the audit entry with the
+    /// fields taken and their managers). Permission denials still refuse.
+    pub async fn cluster_apply_with(
+        &self,
+        connection_id: &str,
+        contexts: &[String],
+        manifest: &str,
+        force_reason: Option<&str>,
+    ) -> Result<Vec<ApplyResult>> {
+        let force = checked_reason(force_reason)?;
+        let (t, objects) = self.apply_target(connection_id, contexts, manifest).await?;
+        self.apply_to(&t, contexts, &objects, force).await
+    }
+
+    /// Reviews an apply of `manifest` to the chosen contexts of a connection
+    /// without writing anything: per context and object, the permission
+    /// pre-check, the server-side dry run's diff and the field conflicts.
+    pub async fn cluster_apply_review(&self, connection_id: &str, contexts: &[String], manifest: &str) -> Result<Vec<ClusterReview>> {
+        let (t, objects) = self.apply_target(connection_id, contexts, manifest).await?;
+        Ok(review_all(&t, contexts, &objects).await)
+    }
+
+    async fn apply_target(
+        &self,
+        connection_id: &str,
+        contexts: &[String],
+        manifest: &str,
+    ) -> Result<(KubeTarget, Vec<kube::api::DynamicObject>)> {
         let t = self.kube_target(connection_id).await?;
         let objects = parse_manifest(manifest)?;
         if contexts.is_empty() {
@@ -118,35 +153,62 @@ impl Backend {
                 return Err(Error::invalid(format!("context \"{c}\" is not part of connection \"{}\"", t.name)));
             }
         }
-        Ok(self.apply_to(&t, contexts, &objects).await)
+        Ok((t, objects))
     }
 
     /// Server-side applies `manifest` to contexts of a kubeconfig file that
     /// is no saved connection (`opsdeck apply --kubeconfig`; several files
     /// separated by ':' merge as kubectl merges them): none named = every
-    /// context of the file. The same per-context run and audit entries
-    /// (`cluster.apply` on the context) as [`Self::cluster_apply`].
-    pub async fn cluster_apply_kubeconfig(&self, kubeconfig: &str, contexts: &[String], manifest: &str) -> Result<Vec<ApplyResult>> {
-        let objects = parse_manifest(manifest)?;
-        let parsed = read_kubeconfig(kubeconfig)?;
-        let chosen = resolve_contexts(&parsed, kubeconfig, contexts)?;
-        let t = KubeTarget {
-            name: format!("kubeconfig {kubeconfig}"),
-            path: kubeconfig.to_string(),
-            kubeconfig: parsed,
-            contexts: chosen.clone(),
-            token: None,
-        };
-        Ok(self.apply_to(&t, &chosen, &objects).await)
+    /// context of the file. The same review, refusal, per-context run and
+    /// audit entries (`cluster.apply` on the context) as [`Self::cluster_apply_with`].
+    pub async fn cluster_apply_kubeconfig(
+        &self,
+        kubeconfig: &str,
+        contexts: &[String],
+        manifest: &str,
+        force_reason: Option<&str>,
+    ) -> Result<Vec<ApplyResult>> {
+        let force = checked_reason(force_reason)?;
+        let (t, objects) = kubeconfig_target(kubeconfig, contexts, manifest)?;
+        let chosen = t.contexts.clone();
+        self.apply_to(&t, &chosen, &objects, force).await
     }
 
-    /// Applies `objects` to `contexts` of `t` concurrently, a result and an audit entry per context.
-    async fn apply_to(&self, t: &KubeTarget, contexts: &[String], objects: &[kube::api::DynamicObject]) -> Vec<ApplyResult> {
+    /// [`Self::cluster_apply_review`] for contexts of a kubeconfig file (`opsdeck apply --dry-run`, `--diff`).
+    pub async fn cluster_apply_review_kubeconfig(
+        &self,
+        kubeconfig: &str,
+        contexts: &[String],
+        manifest: &str,
+    ) -> Result<Vec<ClusterReview>> {
+        let (t, objects) = kubeconfig_target(kubeconfig, contexts, manifest)?;
+        Ok(review_all(&t, &t.contexts, &objects).await)
+    }
+
+    /// Reviews `objects` on every context, then applies them to all of them
+    /// concurrently, a result and an audit entry per context; or, when any
+    /// context is not clean (a denial, an error, or conflicts without
+    /// `force`), writes nothing anywhere and refuses saying what and how to go on.
+    async fn apply_to(
+        &self,
+        t: &KubeTarget,
+        contexts: &[String],
+        objects: &[kube::api::DynamicObject],
+        force: Option<String>,
+    ) -> Result<Vec<ApplyResult>> {
+        let reviews = review_all(t, contexts, objects).await;
+        if let Some(refusal) = refusal(&reviews, force.is_some()) {
+            for c in contexts {
+                self.audit("kubernetes", c, "cluster.apply", Err(&refusal)).await;
+            }
+            return Err(refusal);
+        }
         let runs = contexts.iter().map(|context| {
             let (kc, token) = (t.kubeconfig.clone(), t.token.clone());
+            let force = force.is_some();
             async move {
                 match client_for(kc, context, token.as_ref()).await {
-                    Ok(client) => apply(&client, context, objects).await,
+                    Ok(client) => apply(&client, context, objects, force).await,
                     Err(e) => {
                         ApplyResult { context: context.clone(), ok: false, error: Some(e.to_string()), objects: vec![], rollouts: vec![] }
                     }
@@ -162,22 +224,131 @@ impl Backend {
                     format!("{} {}/{}: {}", o.kind, o.namespace.as_deref().unwrap_or("-"), o.name, o.error.as_deref().unwrap_or(&o.action))
                 })
                 .collect();
-            let detail = format!("on {}: {}", t.name, summary.join("; "));
+            let forced = match (&force, reviews.iter().find(|v| v.context == r.context)) {
+                (Some(reason), Some(v)) if v.conflicted => format!("forced conflicts (reason: {reason}): {}; ", taken(v)),
+                _ => String::new(),
+            };
+            let detail = format!("{forced}on {}: {}", t.name, summary.join("; "));
             let outcome = if r.ok {
                 Ok(detail)
             } else {
-                Err(Error::Internal(r.error.clone().map(|e| format!("on {}: {e}", t.name)).unwrap_or(detail)))
+                Err(Error::Internal(r.error.clone().map(|e| format!("{forced}on {}: {e}", t.name)).unwrap_or(detail)))
             };
             match &outcome {
                 Ok(d) => self.audit("kubernetes", &r.context, "cluster.apply", Ok(d.clone())).await,
                 Err(e) => self.audit("kubernetes", &r.context, "cluster.apply", Err(e)).await,
             }
         }
-        results
+        Ok(results)
     }
 
     /// The last cached health of a connection, with the time it was taken.
     pub async fn cached_cluster_health(&self, connection_id: &str) -> Result<Option<Snapshot<Vec<ClusterHealth>>>> {
         snapshots::get(&self.db, connection_id, HEALTH_SCOPE).await
     }
+}
+
+/// Contexts of a kubeconfig file that is no saved connection, and the manifest's objects.
+fn kubeconfig_target(kubeconfig: &str, contexts: &[String], manifest: &str) -> Result<(KubeTarget, Vec<kube::api::DynamicObject>)> {
+    let objects = parse_manifest(manifest)?;
+    let parsed = read_kubeconfig(kubeconfig)?;
+    let chosen = resolve_contexts(&parsed, kubeconfig, contexts)?;
+    let t = KubeTarget {
+        name: format!("kubeconfig {kubeconfig}"),
+        path: kubeconfig.to_string(),
+        kubeconfig: parsed,
+        contexts: chosen,
+        token: None,
+    };
+    Ok((t, objects))
+}
+
+/// A reason to force conflicts, trimmed; refused when empty.
+fn checked_reason(reason: Option<&str>) -> Result<Option<String>> {
+    match reason.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(Error::invalid("forcing conflicts needs a reason (--reason): say why the fields are taken from their managers")),
+        Some(r) if r.len() > 1000 => Err(Error::invalid("reason: at most 1000 characters")),
+        Some(r) => Ok(Some(r.to_string())),
+    }
+}
+
+/// Reviews `objects` on every context concurrently, each within [`REVIEW_TIMEOUT`].
+async fn review_all(t: &KubeTarget, contexts: &[String], objects: &[kube::api::DynamicObject]) -> Vec<ClusterReview> {
+    let runs = contexts.iter().map(|context| {
+        let (kc, token) = (t.kubeconfig.clone(), t.token.clone());
+        async move {
+            let run = async {
+                let client = client_for(kc, context, token.as_ref()).await?;
+                Ok(review(&client, context, objects).await)
+            };
+            crate::error::with_timeout(format!("review on cluster \"{context}\""), REVIEW_TIMEOUT, run)
+                .await
+                .unwrap_or_else(|e| ClusterReview::failed(context, &e))
+        }
+    });
+    join_all(runs).await
+}
+
+/// `Kind ns/name .field (manager)` for every conflict of a review.
+fn taken(v: &ClusterReview) -> String {
+    v.objects
+        .iter()
+        .flat_map(|o| o.conflicts.iter().map(move |c| format!("{} {} (owned by {})", o.label(), c.field, c.manager)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why an apply must not write, from the reviews of all its contexts: None
+/// when every context is clean (or only conflicted, and `force`).
+fn refusal(reviews: &[ClusterReview], force: bool) -> Option<Error> {
+    let mut problems = Vec::new();
+    let mut first_code = None;
+    let (mut denied, mut conflicted, mut failed) = (false, false, false);
+    for v in reviews {
+        if let Some(e) = &v.error {
+            problems.push(format!("{}: not reviewed: {e}", v.context));
+            first_code = first_code.or(v.error_code);
+            failed = true;
+        }
+        for o in &v.objects {
+            for a in o.access.iter().filter(|a| !a.allowed) {
+                let ns = o.namespace.as_deref().map(|n| format!(" in namespace {n}")).unwrap_or_default();
+                let why = a.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                problems.push(format!("{}: permission denied: {} {}{ns} for {}{why}", v.context, a.verb, a.resource, o.label()));
+                denied = true;
+            }
+            if let Some(e) = &o.error {
+                problems.push(format!("{}: {}: {e}", v.context, o.label()));
+                failed = true;
+            }
+        }
+        if v.conflicted && !force {
+            problems.push(format!("{}: conflicts: {}", v.context, taken(v)));
+            conflicted = true;
+        }
+    }
+    if problems.is_empty() {
+        return None;
+    }
+    let mut advice = Vec::new();
+    if denied {
+        advice.push("ask for the missing permissions or leave those contexts out");
+    }
+    if conflicted {
+        advice.push("review the changes (opsdeck apply --diff, or the app's review), then remove the conflicting fields from the manifest, or take them from their managers with a reason (opsdeck apply --force-conflicts --reason \"...\")");
+    }
+    if failed {
+        advice.push("fix what the review could not check, then apply again");
+    }
+    let message = format!("not applied on any cluster (nothing was written): {}; {}", problems.join("; "), advice.join("; "));
+    Some(if let Some(code) = first_code {
+        Error::Remote { code, message: message.clone(), source: Box::new(Error::Internal(message)) }
+    } else if denied {
+        Error::Forbidden(message)
+    } else if conflicted {
+        Error::Conflict(message)
+    } else {
+        Error::invalid(message)
+    })
 }

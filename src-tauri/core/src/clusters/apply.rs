@@ -2,7 +2,7 @@
 //! with what happened to each object and the rollout status of Deployments.
 
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{DynamicObject, Patch, PatchParams};
+use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::{pinned_kind, Scope};
 use kube::{Api, Client};
@@ -71,7 +71,31 @@ pub fn parse_manifest(manifest: &str) -> Result<Vec<DynamicObject>> {
     Ok(out)
 }
 
-async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> AppliedObject {
+/// Where one object of a manifest goes on one cluster: its API (namespaced
+/// or not), its resource and its namespace (`default` when the manifest
+/// names none and the kind is namespaced).
+pub(crate) struct Target {
+    pub api: Api<DynamicObject>,
+    pub resource: ApiResource,
+    pub namespace: Option<String>,
+}
+
+impl Target {
+    pub(crate) async fn resolve(client: &Client, context: &str, obj: &DynamicObject) -> Result<Target> {
+        let types = obj.types.clone().unwrap_or_default();
+        let gvk = GroupVersionKind::try_from(&types).map_err(|e| Error::invalid(format!("{}: {e}", types.kind)))?;
+        let (resource, caps) = pinned_kind(client, &gvk).await.map_err(|e| classify(e, context))?;
+        Ok(match caps.scope {
+            Scope::Namespaced => {
+                let ns = obj.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+                Target { api: Api::namespaced_with(client.clone(), &ns, &resource), resource, namespace: Some(ns) }
+            }
+            Scope::Cluster => Target { api: Api::all_with(client.clone(), &resource), resource, namespace: None },
+        })
+    }
+}
+
+async fn apply_one(client: &Client, context: &str, obj: &DynamicObject, force: bool) -> AppliedObject {
     let types = obj.types.clone().unwrap_or_default();
     let name = obj.metadata.name.clone().unwrap_or_default();
     let mut applied = AppliedObject {
@@ -82,19 +106,15 @@ async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> Appli
         error: None,
     };
     let result: Result<String> = async {
-        let gvk = GroupVersionKind::try_from(&types).map_err(|e| Error::invalid(format!("{}: {e}", types.kind)))?;
-        let (resource, caps) = pinned_kind(client, &gvk).await.map_err(|e| classify(e, context))?;
-        let api: Api<DynamicObject> = match caps.scope {
-            Scope::Namespaced => {
-                let ns = obj.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-                applied.namespace = Some(ns.clone());
-                Api::namespaced_with(client.clone(), &ns, &resource)
-            }
-            Scope::Cluster => Api::all_with(client.clone(), &resource),
-        };
+        let target = Target::resolve(client, context, obj).await?;
+        if target.namespace.is_some() {
+            applied.namespace = target.namespace.clone();
+        }
+        let api = &target.api;
         let before = api.get_opt(&name).await.map_err(|e| classify(e, context))?;
         let sent = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        let after = match api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj)).await {
+        let params = if force { PatchParams::apply(FIELD_MANAGER).force() } else { PatchParams::apply(FIELD_MANAGER) };
+        let after = match api.patch(&name, &params, &Patch::Apply(obj)).await {
             Ok(after) => after,
             Err(e) => {
                 let e = classify(e, context);
@@ -102,7 +122,7 @@ async fn apply_one(client: &Client, context: &str, obj: &DynamicObject) -> Appli
                     return Err(e);
                 }
                 // Sent, then the answer lost: the object itself tells.
-                return read_back(&api, &name, before.as_ref(), sent, e).await;
+                return read_back(api, &name, before.as_ref(), sent, e).await;
             }
         };
         Ok(match before {
@@ -192,11 +212,13 @@ async fn rollout(client: &Client, namespace: &str, name: &str) -> Option<Rollout
     })
 }
 
-/// Applies every object, in order, to one cluster.
-pub async fn apply(client: &Client, context: &str, objects: &[DynamicObject]) -> ApplyResult {
+/// Applies every object, in order, to one cluster. Conflicts with other
+/// field managers fail the object unless `force` (taken only after a review
+/// and with a reason: [`crate::clusters::review`]).
+pub async fn apply(client: &Client, context: &str, objects: &[DynamicObject], force: bool) -> ApplyResult {
     let mut applied = Vec::new();
     for o in objects {
-        applied.push(apply_one(client, context, o).await);
+        applied.push(apply_one(client, context, o, force).await);
     }
     let mut rollouts = Vec::new();
     for a in applied.iter().filter(|a| a.kind == "Deployment" && a.error.is_none()) {

@@ -14,5 +14,6 @@ pub mod findings;
 pub mod health;
 pub mod live;
 pub mod model;
+pub mod review;
 
 pub use model::*;
