@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit;
 pub mod clusters;
 pub mod config;
+pub mod config_ops;
 pub mod connections;
 pub mod images;
 pub mod vms;

@@ -61,12 +61,13 @@ pub async fn cluster_view(reach: &EtcdReach, quota: Option<u64>) -> Result<Clust
     let target = EtcdTarget::new(&reach.endpoints, reach.tls.as_ref(), reach.username.as_deref(), reach.password.as_ref());
     let mut client =
         crate::error::with_timeout(format!("etcd at {}", reach.endpoints.join(",")), cluster::CALL_TIMEOUT * 2, target.connect()).await?;
-    cluster::view(&mut client, quota, &reach.endpoints, |url: String| {
-        let reach = reach.clone();
-        async move {
+    let owned = reach.clone();
+    cluster::view(&mut client, quota, &reach.endpoints, move |url: String| {
+        let reach = owned.clone();
+        Box::pin(async move {
             let urls = [url];
             EtcdTarget::new(&urls, reach.tls.as_ref(), reach.username.as_deref(), reach.password.as_ref()).connect().await
-        }
+        })
     })
     .await
 }
@@ -205,6 +206,7 @@ impl Backend {
             }
             list.push(Bookmark { key: key.into(), is_prefix: key.ends_with('/'), added_at: crate::cache::db::now_rfc3339() });
             store_json(&self.db, &bookmarks_row(connection_id), &list).await?;
+            self.audit("etcd", key, "config.bookmark", Ok(format!("bookmarked on connection {connection_id}"))).await;
         }
         Ok(list)
     }
@@ -215,6 +217,7 @@ impl Backend {
         list.retain(|b| b.key != key);
         if list.len() != before {
             store_json(&self.db, &bookmarks_row(connection_id), &list).await?;
+            self.audit("etcd", key, "config.bookmark", Ok(format!("bookmark removed on connection {connection_id}"))).await;
         }
         Ok(list)
     }

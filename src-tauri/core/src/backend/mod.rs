@@ -4,6 +4,7 @@
 
 mod clusters;
 mod config;
+mod config_ops;
 mod images;
 mod notify;
 mod team;
@@ -12,6 +13,7 @@ pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
 pub use vms::{StoreChoice, VmSettings};
 
 pub use config::EtcdSession;
+pub use config_ops::{cluster_view, Bookmark, ClusterSettings, EtcdReach};
 pub use team::ChangeList;
 
 use std::collections::HashMap;

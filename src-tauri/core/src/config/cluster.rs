@@ -13,10 +13,10 @@
 //! the member's reported one when it has one, else the connection's setting,
 //! else etcd's default of 2 GiB, and the view says which.
 
-use std::future::Future;
 use std::time::Duration;
 
 use etcd_client::{AlarmAction, AlarmType, Client, GetOptions};
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -178,11 +178,12 @@ fn alarm_name(a: i32) -> String {
 /// client URL (with the connection's TLS and credentials); `quota_setting`
 /// is the connection's quota (None: etcd's default) for members that do not
 /// report theirs.
-pub async fn view<F, Fut>(client: &mut Client, quota_setting: Option<u64>, endpoints: &[String], connect: F) -> Result<ClusterView>
-where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = Result<Client>>,
-{
+pub async fn view(
+    client: &mut Client,
+    quota_setting: Option<u64>,
+    endpoints: &[String],
+    connect: impl Fn(String) -> BoxFuture<'static, Result<Client>>,
+) -> Result<ClusterView> {
     let list = with_timeout("etcd member list", CALL_TIMEOUT, async { client.member_list().await.map_err(etcd_err) }).await?;
     let cluster_id = list.header().map(|h| h.cluster_id()).unwrap_or(0);
     // The key space's revision (the member list's header carries none).
@@ -198,42 +199,45 @@ where
     })
     .await?;
     let members = list.members().to_vec();
-    let statuses: Vec<(u64, std::result::Result<MemberStatus, String>, i64)> = futures::stream::iter(members.iter().map(|m| {
-        let id = m.id();
-        let url = m.client_urls().first().cloned();
-        let connect = &connect;
-        async move {
-            let Some(url) = url else {
-                return (id, Err("not started: it has no client URL yet (added, never joined)".to_string()), 0);
-            };
-            let what = format!("etcd member {} at {url}", hex(id));
-            let r = with_timeout(what, CALL_TIMEOUT, async {
-                let mut c = connect(url.clone()).await?;
-                c.status().await.map_err(etcd_err)
-            })
-            .await;
-            match r {
-                Ok(s) => (
-                    id,
-                    Ok(MemberStatus {
-                        version: s.version().to_string(),
-                        db_size: s.db_size(),
-                        db_size_in_use: s.raft_used_db_size(),
-                        raft_term: s.raft_term(),
-                        raft_index: s.raft_index(),
-                        raft_applied_index: s.raft_applied_index(),
-                        leader: if s.leader() == 0 { String::new() } else { hex(s.leader()) },
-                        errors: s.errors().to_vec(),
-                    }),
-                    s.db_size_quota(),
-                ),
-                Err(e) => (id, Err(e.to_string()), 0),
+    // Each member's future owns what it needs (no borrow of `connect` across awaits).
+    let calls: Vec<_> = members
+        .iter()
+        .map(|m| {
+            let id = m.id();
+            let url = m.client_urls().first().cloned();
+            let opened = url.clone().map(&connect);
+            async move {
+                let (Some(url), Some(opened)) = (url, opened) else {
+                    return (id, Err("not started: it has no client URL yet (added, never joined)".to_string()), 0);
+                };
+                let what = format!("etcd member {} at {url}", hex(id));
+                let r = with_timeout(what, CALL_TIMEOUT, async move {
+                    let mut c = opened.await?;
+                    c.status().await.map_err(etcd_err)
+                })
+                .await;
+                match r {
+                    Ok(s) => (
+                        id,
+                        Ok(MemberStatus {
+                            version: s.version().to_string(),
+                            db_size: s.db_size(),
+                            db_size_in_use: s.raft_used_db_size(),
+                            raft_term: s.raft_term(),
+                            raft_index: s.raft_index(),
+                            raft_applied_index: s.raft_applied_index(),
+                            leader: if s.leader() == 0 { String::new() } else { hex(s.leader()) },
+                            errors: s.errors().to_vec(),
+                        }),
+                        s.db_size_quota(),
+                    ),
+                    Err(e) => (id, Err(e.to_string()), 0),
+                }
             }
-        }
-    }))
-    .buffer_unordered(STATUS_CONCURRENCY)
-    .collect()
-    .await;
+        })
+        .collect();
+    let statuses: Vec<(u64, std::result::Result<MemberStatus, String>, i64)> =
+        futures::stream::iter(calls).buffer_unordered(STATUS_CONCURRENCY).collect().await;
     let mut out = Vec::with_capacity(members.len());
     for m in &members {
         let (status, status_error, reported) = match statuses.iter().find(|s| s.0 == m.id()) {
