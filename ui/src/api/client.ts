@@ -12,6 +12,7 @@ import type {
   ClusterHealth,
   ErrorCode,
   ImageProgress,
+  MoveProgress,
   PromotePlan_Deserialize,
   PromoteProgress,
   PromoteReport_Deserialize,
@@ -155,6 +156,9 @@ export const api = {
     comment: string,
     onProgress: (p: PromoteProgress) => void,
   ) => calls.configPromoteApply(fromConnectionId, toConnectionId, plan, selection, previous, comment, new Channel<PromoteProgress>(onProgress)),
+  /** Applies a prefix move plan; progress after each committed batch arrives on `onProgress`. */
+  configMoveApply: (connectionId: string, plan: PromotePlan_Deserialize, overwrite: boolean, comment: string, onProgress: (p: MoveProgress) => void) =>
+    calls.configMoveApply(connectionId, plan, overwrite, comment, new Channel<MoveProgress>(onProgress)),
   /** Provisions one request; each step's progress arrives on `onProgress`. */
   vmsProvision: (connectionId: string, id: string, onProgress: (p: ProvisionProgress) => void) =>
     calls.vmsProvision(connectionId, id, new Channel<ProvisionProgress>(onProgress)),

@@ -3,6 +3,8 @@ import type { Connection } from '../../api/types';
 import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
 import { ChangesDialog } from './ChangesDialog';
+import { ClusterDialog } from './ClusterDialog';
+import { MoveDialog } from './dialogs/MoveDialog';
 import type { DialogName } from './ConfigToolbar';
 import { CompareDialog } from './dialogs/CompareDialog';
 import { DeletePrefixDialog } from './dialogs/DeletePrefixDialog';
@@ -25,9 +27,11 @@ interface Props {
   onTreeChanged: () => void;
   onCreateKey: (key: string) => void;
   onPrefixDeleted: (prefix: string) => void;
+  /** The prefix a "Move prefix…" starts from (the tree's context menu), else the open prefix. */
+  movePrefix?: string | null;
 }
 
-export function ConfigDialogs({ dialog, onClose, connId: id, connections, prefix, changes, onTreeChanged, onCreateKey, onPrefixDeleted }: Props) {
+export function ConfigDialogs({ dialog, onClose, connId: id, connections, prefix, changes, onTreeChanged, onCreateKey, onPrefixDeleted, movePrefix }: Props) {
   const t = useT();
   const toast = useToast();
   return (
@@ -55,6 +59,8 @@ export function ConfigDialogs({ dialog, onClose, connId: id, connections, prefix
       )}
       {dialog === 'compare' && <CompareDialog connId={id} initialLeft={prefix === ROOT ? '/app/dev/' : prefix} onClose={onClose} onCopied={onTreeChanged} />}
       {dialog === 'promote' && <PromoteDialog connId={id} connections={connections} initialPrefix={prefix === ROOT ? '/app/' : prefix} onClose={onClose} />}
+      {dialog === 'cluster' && <ClusterDialog connId={id} onClose={onClose} />}
+      {dialog === 'move' && <MoveDialog connId={id} initialFrom={movePrefix ?? prefix} onClose={onClose} onMoved={onTreeChanged} />}
       {dialog === 'export' && <ExportDialog connId={id} prefix={prefix} onClose={onClose} />}
       {dialog === 'import' && <ImportDialog connId={id} prefix={prefix} onClose={onClose} onImported={onTreeChanged} />}
       {dialog === 'deletePrefix' && (

@@ -9,7 +9,7 @@ import { ROOT } from './tree';
 import type { useChanges } from './useChanges';
 import type { LiveState, WatchReconnect } from './usePrefixWatch';
 
-export type DialogName = 'new' | 'compare' | 'promote' | 'export' | 'import' | 'deletePrefix' | 'changes' | null;
+export type DialogName = 'new' | 'compare' | 'promote' | 'export' | 'import' | 'deletePrefix' | 'changes' | 'cluster' | 'move' | null;
 
 interface Props {
   connections: Connection[];
@@ -60,6 +60,10 @@ export function ConfigToolbar({ connections, connId, onChooseConnection, prefix,
           {t('config.changes.button', { count: changes.waiting })}
         </button>
       )}
+      <button type="button" class="btn btn-sm" onClick={() => onDialog('cluster')} data-testid="config-cluster-open">
+        <Icon name="clusters" size={14} />
+        {t('config.ops.cluster.button')}
+      </button>
       <button type="button" class="btn btn-sm" onClick={() => onDialog('compare')} data-testid="config-compare-open">
         <Icon name="compare" size={14} />
         {t('config.compare.button')}

@@ -8,11 +8,14 @@ import type { Connection, TreeEntry } from '../../api/types';
 import { useRememberedConnection } from '../../app/lastConnection';
 import { useConnections } from '../../app/store';
 import { NoConnection } from '../workspace/NoConnection';
+import { Bookmarks } from './Bookmarks';
 import { ConfigDialogs } from './ConfigDialogs';
 import { ConfigToolbar, type DialogName } from './ConfigToolbar';
 import { KeyPanel } from './KeyPanel';
+import { TreeMenu, type MenuAt } from './keytree/TreeMenu';
 import { applyWatchEvent, parentOf, ROOT, setMeta, toggle, visibleRows, type Row } from './tree';
 import { TreePane } from './TreePane';
+import { useBookmarks } from './useBookmarks';
 import { useChanges } from './useChanges';
 import { useConfigTree } from './useConfigTree';
 import { useKeySearch } from './useKeySearch';
@@ -43,6 +46,9 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
   const count = usePrefixCount(id, prefix);
   const search = useKeySearch(id, prefix);
   const changes = useChanges(id);
+  const bookmarks = useBookmarks(id);
+  const [menu, setMenu] = useState<MenuAt | null>(null);
+  const [movePrefix, setMovePrefix] = useState<string | null>(null);
   const { results } = search;
 
   const chooseConnection = (next: string) => {
@@ -126,21 +132,31 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
       {watch.gap && <WatchGapBanner gap={watch.gap} onDismiss={watch.dismissGap} />}
 
       <div class="cfg-split">
-        <TreePane
-          prefix={prefix}
-          tree={tree}
-          rows={rows}
-          search={search}
-          selected={selected}
-          openKey={openKey.open?.key ?? null}
-          onSelect={setSelected}
-          onActivate={activate}
-          onExpand={expand}
-          onLoadMore={(dir) => void loadPage(dir)}
-          onRetry={retry}
-          onRefresh={refreshTree}
-          onNewKey={() => setDialog('new')}
-        />
+        <div class="cfg-left">
+          <Bookmarks
+            bookmarks={bookmarks}
+            onOpen={(key, isPrefix) => {
+              if (isPrefix) expand(key, true);
+              else showKey(key);
+            }}
+          />
+          <TreePane
+            prefix={prefix}
+            tree={tree}
+            rows={rows}
+            search={search}
+            selected={selected}
+            openKey={openKey.open?.key ?? null}
+            onSelect={setSelected}
+            onActivate={activate}
+            onExpand={expand}
+            onLoadMore={(dir) => void loadPage(dir)}
+            onRetry={retry}
+            onRefresh={refreshTree}
+            onNewKey={() => setDialog('new')}
+            onMenu={(entry, x, y) => setMenu({ entry, x, y })}
+          />
+        </div>
         <KeyPanel
           connId={id}
           openKey={openKey}
@@ -153,7 +169,25 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
         />
       </div>
 
+      {menu && (
+        <TreeMenu
+          at={menu}
+          bookmarked={bookmarks.has(menu.entry.key)}
+          onClose={() => {
+            setMenu(null);
+            document.querySelector<HTMLElement>('[data-testid=config-tree]')?.focus();
+          }}
+          onOpen={activate}
+          onMove={(p) => {
+            setMovePrefix(p);
+            setDialog('move');
+          }}
+          onBookmark={(key) => void bookmarks.add(key)}
+        />
+      )}
+
       <ConfigDialogs
+        movePrefix={movePrefix}
         dialog={dialog}
         onClose={() => setDialog(null)}
         connId={id}

@@ -33,11 +33,13 @@ interface Props {
   /** a value search's matches by key (highlighted) */
   hits?: Record<string, SearchHit>;
   label: string;
+  /** the context menu of a row, at a point (right click; Shift+F10 or the menu key on the selected row) */
+  onMenu?: (entry: TreeEntry, x: number, y: number) => void;
 }
 
 const rowKey = (r: Row) => (r.type === 'entry' ? r.entry.key : `more:${r.dir}`);
 
-export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, onActivate, onExpand, onLoadMore, onRetry, flatPrefix, hits, label }: Props) {
+export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, onActivate, onExpand, onLoadMore, onRetry, flatPrefix, hits, label, onMenu }: Props) {
   const { scrollerRef, viewport, start, end, onScroll, scrollToIndex } = useVirtualScroll(rows.length, ROW_H, OVERSCAN);
 
   // Next pages: any "more" row within the window plus a prefetch margin.
@@ -56,6 +58,13 @@ export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, 
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
+    if (onMenu && selIndex >= 0 && (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey))) {
+      const row = rows[selIndex] as Extract<Row, { type: 'entry' }>;
+      const el = document.getElementById(`cfg-row-${encodeURIComponent(row.entry.key)}`)?.getBoundingClientRect();
+      onMenu(row.entry, el ? el.left + 24 : 40, el ? el.bottom : 40);
+      e.preventDefault();
+      return;
+    }
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const action = navAction(e.key, rows, selIndex, Math.max(1, Math.floor(viewport / ROW_H) - 1), expanded);
     if (!action) return;
@@ -100,6 +109,13 @@ export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, 
               onSelect(entry.key);
               onActivate(entry);
             }}
+            onContextMenu={
+              onMenu &&
+              ((x: number, y: number) => {
+                onSelect(entry.key);
+                onMenu(entry, x, y);
+              })
+            }
           />
         );
       })}

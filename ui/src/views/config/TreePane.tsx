@@ -24,9 +24,10 @@ interface Props {
   onRetry: (dir: string) => void;
   onRefresh: () => void;
   onNewKey: () => void;
+  onMenu?: (entry: TreeEntry, x: number, y: number) => void;
 }
 
-export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onSelect, onActivate, onExpand, onLoadMore, onRetry, onRefresh, onNewKey }: Props) {
+export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onSelect, onActivate, onExpand, onLoadMore, onRetry, onRefresh, onNewKey, onMenu }: Props) {
   const t = useT();
   const { search, setSearch, results, searching, error: searchError } = s;
   const rootState = tree.dirs[tree.root];
@@ -112,6 +113,7 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
           flatPrefix={results ? prefix : undefined}
           hits={results && s.inValues ? s.hits : undefined}
           label={t('config.tree.label')}
+          onMenu={onMenu}
         />
       )}
     </div>

@@ -51,6 +51,8 @@ interface EntryRowProps {
   /** a value search's match in this key: highlighted in the name or shown beside it */
   hit?: SearchHit;
   onClick: () => void;
+  /** right click: the row's context menu at the pointer */
+  onContextMenu?: (x: number, y: number) => void;
 }
 
 /** The name with the matched part marked (a key match), or the name and the value's snippet. */
@@ -78,7 +80,7 @@ function Matched({ name, hit }: { name: string; hit: SearchHit }) {
   );
 }
 
-export function EntryRow({ entry, depth, name, isOpen, selected, open, hot, hit, onClick }: EntryRowProps) {
+export function EntryRow({ entry, depth, name, isOpen, selected, open, hot, hit, onClick, onContextMenu }: EntryRowProps) {
   const t = useT();
   const lease = entry.meta && entry.meta.lease !== 0;
   const cls = ['cfg-row', `depth-${Math.min(depth, 12)}`, selected ? 'cfg-row-selected' : '', open ? 'cfg-row-open' : '', hot ? 'cfg-row-changed' : '']
@@ -98,6 +100,13 @@ export function EntryRow({ entry, depth, name, isOpen, selected, open, hot, hit,
       data-changed={hot ? 'true' : undefined}
       title={entry.key}
       onClick={onClick}
+      onContextMenu={
+        onContextMenu &&
+        ((e: MouseEvent) => {
+          e.preventDefault();
+          onContextMenu(e.clientX, e.clientY);
+        })
+      }
     >
       {entry.is_dir ? <Icon name={isOpen ? 'chevronDown' : 'chevronRight'} size={14} class="cfg-twisty" /> : <span class="cfg-twisty" />}
       <Icon name={entry.is_dir ? 'folder' : 'file'} size={14} class={entry.is_dir ? 'cfg-icon-dir' : 'cfg-icon-key'} />
