@@ -239,3 +239,88 @@ impl Relay {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
+
+/// The etcd of a [`crate::Service`] killed (SIGKILL: no goodbye on its
+/// sockets) and started again with the same data and ports.
+pub mod etcd_process {
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use etcd_client::Client;
+
+    use crate::Service;
+
+    /// The argv of process `pid`, from /proc.
+    pub fn cmdline(pid: i32) -> Vec<String> {
+        let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+    }
+
+    /// Process `pid` has exited (gone, or a zombie).
+    pub fn gone(pid: i32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    /// SIGKILLs etcd `pid` and waits until it is gone; its argv, to start it again.
+    pub fn kill(pid: i32) -> Vec<String> {
+        let argv = cmdline(pid);
+        assert!(argv.first().is_some_and(|a| a.ends_with("etcd")), "{pid} is not etcd: {argv:?}");
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !gone(pid) {
+            assert!(Instant::now() < deadline, "etcd {pid} still alive 10 s after SIGKILL");
+            std::thread::yield_now();
+        }
+        argv
+    }
+
+    /// Starts etcd again with `argv` (same data and ports); the new process
+    /// is listed in the run dir so the service's stop script ends it.
+    pub fn restart(etcd: &Service, argv: &[String]) -> Child {
+        let log = std::fs::File::create(etcd.run_dir.join("etcd-restarted.log")).expect("create the restart log");
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]).stdin(Stdio::null()).stdout(log.try_clone().expect("clone the log")).stderr(log);
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ETCD_")) {
+            cmd.env_remove(k);
+        }
+        let child = cmd.spawn().expect("start etcd again");
+        let pids = etcd.run_dir.join("pids");
+        let mut list = std::fs::read_to_string(&pids).unwrap_or_default();
+        list.push_str(&format!("{} etcd\n", child.id()));
+        std::fs::write(&pids, list).expect("list the new etcd in the run dir");
+        child
+    }
+
+    /// [`kill`] then [`restart`] the service's etcd.
+    pub fn kill_and_restart(etcd: &Service) -> Child {
+        let argv = kill(etcd.get("ETCD_PID").parse().expect("ETCD_PID"));
+        restart(etcd, &argv)
+    }
+
+    /// A client once etcd answers again (after a restart).
+    pub async fn reconnect(etcd: &Service) -> Client {
+        let endpoint = etcd.get("ETCD_ENDPOINT");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Ok(mut c)) = tokio::time::timeout(Duration::from_secs(2), Client::connect([endpoint], None)).await {
+                if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), c.get("/", None)).await {
+                    return c;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "etcd at {endpoint} not back within 30 s; its log:\n{}",
+                log_tail(&etcd.run_dir.join("etcd-restarted.log"))
+            );
+        }
+    }
+
+    /// The last 20 lines of a log, newest first.
+    pub fn log_tail(path: &Path) -> String {
+        std::fs::read_to_string(path).map(|s| s.lines().rev().take(20).collect::<Vec<_>>().join("\n")).unwrap_or_default()
+    }
+}

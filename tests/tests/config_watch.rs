@@ -6,8 +6,6 @@
 //! it says what may have been missed; a frozen (SIGSTOPped) etcd is noticed.
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use etcd_client::{Client, CompactionOptions};
@@ -15,6 +13,7 @@ use opsdeck_core::config::format::ValueFormat;
 use opsdeck_core::config::watch::{watch_with, WatchEvent, WatchTuning};
 use opsdeck_core::connections::{ConnectionSpec, TlsFiles};
 use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::faults::etcd_process::{kill_and_restart, reconnect};
 use opsdeck_tests::Service;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -103,68 +102,6 @@ fn put_of(ev: &WatchEvent) -> (&str, Option<&str>) {
 
 async fn rev_of_put(c: &mut Client, key: &str, value: &str) -> i64 {
     c.put(key, value, None).await.unwrap().header().unwrap().revision()
-}
-
-/// etcd's argv, read from /proc before it is killed, to start it again.
-fn cmdline(pid: i32) -> Vec<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
-    raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
-}
-
-fn gone(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
-    }
-}
-
-/// Kills etcd (SIGKILL: no goodbye on its sockets) and starts it again with
-/// the same data and ports; the new process is listed in the run dir so the
-/// service's stop script ends it.
-fn kill_and_restart(etcd: &Service) -> Child {
-    let pid: i32 = etcd.get("ETCD_PID").parse().unwrap();
-    let argv = cmdline(pid);
-    assert!(argv[0].ends_with("etcd"), "{argv:?}");
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !gone(pid) {
-        assert!(Instant::now() < deadline, "etcd {pid} still alive 10 s after SIGKILL");
-        std::thread::yield_now();
-    }
-    let log = std::fs::File::create(etcd.run_dir.join("etcd-restarted.log")).unwrap();
-    let mut cmd = Command::new(&argv[0]);
-    cmd.args(&argv[1..]).stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ETCD_")) {
-        cmd.env_remove(k);
-    }
-    let child = cmd.spawn().unwrap();
-    let pids = etcd.run_dir.join("pids");
-    let mut list = std::fs::read_to_string(&pids).unwrap_or_default();
-    list.push_str(&format!("{} etcd\n", child.id()));
-    std::fs::write(&pids, list).unwrap();
-    child
-}
-
-/// A client once etcd answers again (after a restart).
-async fn reconnect(etcd: &Service) -> Client {
-    let endpoint = etcd.get("ETCD_ENDPOINT");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(Ok(mut c)) = tokio::time::timeout(Duration::from_secs(2), Client::connect([endpoint], None)).await {
-            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), c.get("/", None)).await {
-                return c;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "etcd at {endpoint} not back within 30 s; its log:\n{}",
-            log_tail(&etcd.run_dir.join("etcd-restarted.log"))
-        );
-    }
-}
-
-fn log_tail(path: &Path) -> String {
-    std::fs::read_to_string(path).map(|s| s.lines().rev().take(20).collect::<Vec<_>>().join("\n")).unwrap_or_default()
 }
 
 #[tokio::test]
