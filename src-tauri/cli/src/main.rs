@@ -5,6 +5,7 @@ mod commands;
 mod exit;
 mod junit;
 mod output;
+mod stop;
 
 use clap::{Parser, Subcommand};
 
@@ -101,7 +102,7 @@ fn main() -> std::process::ExitCode {
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,
-            Command::Config(c) => commands::config::run(cli.data_dir, c).await,
+            Command::Config(c) => Box::pin(commands::config::run(cli.data_dir, c)).await,
             Command::Notify(n) => commands::notify::run(cli.data_dir, n).await,
             Command::Completions(c) => commands::docs::completions(c),
             Command::Man(m) => commands::docs::man(m),

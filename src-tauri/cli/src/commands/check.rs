@@ -60,7 +60,11 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
     // starts, running ones finish so round trips clean up, the reports are
     // written. A second signal aborts at once.
     let stop = CancellationToken::new();
-    let watcher = tokio::spawn(stop_on_signal(stop.clone()));
+    let watcher = tokio::spawn(crate::stop::on_signal(
+        stop.clone(),
+        "stopping: no new check starts; the running ones finish and clean up (signal again to abort now)",
+        "stopped again: aborting now (round trips in progress may leave their test objects behind)",
+    ));
     let results = checks::run(&backend, &file, &progress, &stop).await;
     watcher.abort();
     let results = match results {
@@ -121,23 +125,6 @@ fn verdict(r: &CheckResult) -> &'static str {
         Outcome::Passed => "ok",
         Outcome::Failed => "FAILED",
         Outcome::Skipped => "SKIPPED",
-    }
-}
-
-/// Cancels `stop` on the first SIGINT or SIGTERM; exits on the second.
-async fn stop_on_signal(stop: CancellationToken) {
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else { return };
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        if stop.is_cancelled() {
-            errln!("stopped again: aborting now (round trips in progress may leave their test objects behind)");
-            std::process::exit(exit::STOPPED.into());
-        }
-        errln!("stopping: no new check starts; the running ones finish and clean up (signal again to abort now)");
-        stop.cancel();
     }
 }
 

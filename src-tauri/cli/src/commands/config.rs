@@ -179,14 +179,9 @@ enum ConfigCommand {
         format: DocArg,
     },
     /// Import a document (FILE or "-") under a prefix; --dry-run shows the plan.
-    Import {
-        prefix: String,
-        file: String,
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long, default_value = "")]
-        comment: String,
-    },
+    /// Stopped part-way (SIGINT/SIGTERM, an etcd fault), it writes a report of
+    /// what landed; --resume REPORT continues from it.
+    Import(super::config_import::ImportArgs),
     /// Print changes under a prefix as JSON lines until interrupted (or --count
     /// puts and deletes). A broken watch reconnects by itself and says so
     /// ("reconnecting", then "resumed", or "gap" with the keys changed while
@@ -371,7 +366,7 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
     }
 }
 
-fn read_input(arg: &str) -> Result<String, Error> {
+pub(super) fn read_input(arg: &str) -> Result<String, Error> {
     if arg == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| Error::invalid(format!("reading standard input: {e}")))?;
@@ -658,32 +653,7 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             outln!("{}", b.config_export(s, &prefix, f).await?);
             Ok(exit::OK)
         }
-        ConfigCommand::Import { prefix, file, dry_run, comment } => {
-            let doc = if file == "-" {
-                read_input("-")?
-            } else {
-                std::fs::read_to_string(&file).map_err(|e| Error::invalid(format!("cannot read {file}: {e}")))?
-            };
-            if dry_run {
-                let plan = b.config_import_preview(s, &prefix, &doc).await?;
-                for k in &plan.creates {
-                    outln!("+ {prefix}{k}");
-                }
-                for k in &plan.updates {
-                    outln!("~ {prefix}{k}");
-                }
-                errln!(
-                    "{} to create, {} to update, {} unchanged (dry run: nothing written)",
-                    plan.creates.len(),
-                    plan.updates.len(),
-                    plan.unchanged
-                );
-                return Ok(exit::OK);
-            }
-            let r = b.config_import(s, &prefix, &doc, &comment).await?;
-            outln!("imported {} keys in {} transaction(s) ({} unchanged)", r.applied, r.batches, r.plan.unchanged);
-            Ok(exit::OK)
-        }
+        ConfigCommand::Import(args) => Box::pin(super::config_import::run(b, s, args)).await,
         ConfigCommand::Watch { prefix, count } => {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<WatchEvent>();
             let _handle = b

@@ -64,7 +64,7 @@ fn side(arg: &str, flag: &str) -> Result<(String, String), Error> {
 }
 
 /// Writes `text` to `path` through a temporary file, so a reader never sees half of it.
-fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
+pub(super) fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
     let tmp = path.with_extension("tmp~");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))

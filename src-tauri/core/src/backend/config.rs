@@ -7,19 +7,23 @@ use etcd_client::Client;
 use super::Backend;
 use crate::cache::audit::AuditFilter;
 use crate::config::format::ValueFormat;
+use crate::config::import_run::{self, ImportOutcome};
 use crate::config::promote::{
     self, BatchOutcome, PromoteItem, PromoteOutcome, PromotePlan, PromoteProgress, PromoteReport, PromoteSelection, PromoteSideName,
 };
 use crate::config::search::{SearchEvent, SearchHandle};
 use crate::config::transfer::DocFormat;
 use crate::config::watch::{WatchEvent, WatchHandle};
+use crate::config::MAX_TXN_OPS;
 use crate::config::{self as cfg, write::check_value};
 use crate::config::{
-    CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, KeyValue, PrefixDiff, TreeEntry, TreePage, WriteResult,
+    CopyItem, CopyReport, DeletePreview, History, ImportPlan, ImportReport, ImportUnknownBatch, KeyValue, PrefixDiff, TreeEntry, TreePage,
+    WriteResult,
 };
 use crate::connections::ConnectionSpec;
 use crate::connectors::etcd::EtcdTarget;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
+use tokio_util::sync::CancellationToken;
 
 /// A connected etcd client and how to name it in the audit log.
 #[derive(Clone)]
@@ -274,18 +278,167 @@ impl Backend {
         s.context(cfg::transfer::preview(&mut s.client(), prefix, document).await)
     }
 
+    /// Imports `document` under `prefix` in one go: the report, or the error
+    /// that stopped it (the report of a stopped run is lost: use
+    /// [`Self::config_import_run`] to keep it).
     pub async fn config_import(&self, s: &EtcdSession, prefix: &str, document: &str, comment: &str) -> Result<ImportReport> {
+        let run = self.config_import_run(s, prefix, document, None, MAX_TXN_OPS, comment, None, |_| {}).await?;
+        match run.error {
+            Some(e) => Err(e),
+            None => Ok(run.report),
+        }
+    }
+
+    /// Imports `document` under `prefix` (or continues the import `previous`
+    /// reports), in guarded transactions of at most `max_ops` operations,
+    /// each committed batch audited as `config.import` with its keys and
+    /// revision. `stop` (when given) ends the run after the batch in flight. `on_progress`
+    /// gets the report whenever it changes: before a batch is sent (listing it
+    /// as `unknown`, so a report saved then is right even if the process dies)
+    /// and after. `Err` only when nothing was attempted (a bad document or
+    /// report, etcd unreachable before the first batch, a batch still unknown
+    /// at a resume); otherwise the report, with the error that stopped the
+    /// run, if any.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn config_import_run(
+        &self,
+        s: &EtcdSession,
+        prefix: &str,
+        document: &str,
+        previous: Option<&ImportReport>,
+        max_ops: usize,
+        comment: &str,
+        stop: Option<&CancellationToken>,
+        on_progress: impl Fn(&ImportReport),
+    ) -> Result<ImportOutcome> {
         let comment = comment_of(comment)?;
-        let result = s.context(cfg::transfer::import(&mut s.client(), prefix, document).await);
-        let detail = result.as_ref().map(|r| {
-            outcome(
+        let mut client = s.client();
+        let prepared = match previous {
+            Some(p) => s.context(import_run::resume(&mut client, prefix, document, p).await),
+            None => s.context(import_run::start(&mut client, &s.label, prefix, document).await),
+        };
+        let import_run::Prepared { mut report, items, resolved, not_applied } = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                if previous.is_some() {
+                    let note = Error::Internal(outcome(&s.label, format!("resume of the import into {prefix} refused: {e}"), &comment));
+                    self.audit("etcd", prefix, "config.import", Err(&note)).await;
+                }
+                return Err(e);
+            }
+        };
+        if let Some(b) = &resolved {
+            let what = format!(
+                "import batch {} (outcome unknown until this resume): {} keys ({} created, {} updated), {}, at revision {}; {}",
+                b.index,
+                b.keys.len(),
+                b.adds,
+                b.changes,
+                import_run::key_range(&b.keys),
+                b.revision,
+                b.recovered.as_deref().unwrap_or_default()
+            );
+            self.audit("etcd", prefix, "config.import", Ok(outcome(&s.label, what, &comment))).await;
+        }
+        if let Some(why) = &not_applied {
+            tracing::info!(prefix, why, "resume: the unknown batch was not applied; writing its keys again");
+        }
+        let refs: Vec<&PromoteItem> = items.iter().collect();
+        let batches = promote::batches_under(prefix, &refs, max_ops)?;
+        let total = batches.len();
+        let mut error = None;
+        'batches: for (n, batch) in batches.into_iter().enumerate() {
+            if stop.is_some_and(CancellationToken::is_cancelled) {
+                report.interrupted = true;
+                break;
+            }
+            let mut batch = batch;
+            while !batch.is_empty() {
+                let index = report.committed.len() + 1;
+                report.unknown = Some(ImportUnknownBatch {
+                    index,
+                    keys: batch.iter().map(|i| i.rel.clone()).collect(),
+                    why: "sent; the run stopped before its answer arrived".into(),
+                });
+                on_progress(&report);
+                let step = s.context(promote::commit_batch(&mut client, prefix, &batch, index).await);
+                report.unknown = None;
+                match step {
+                    Ok(BatchOutcome::Committed(b)) => {
+                        let what = format!(
+                            "import batch {index} ({}/{total} of this run): {} keys ({} created, {} updated), {}, at revision {}{}",
+                            n + 1,
+                            b.keys.len(),
+                            b.adds,
+                            b.changes,
+                            import_run::key_range(&b.keys),
+                            b.revision,
+                            b.recovered.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        );
+                        self.audit("etcd", prefix, "config.import", Ok(outcome(&s.label, what, &comment))).await;
+                        import_run::record(&mut report, b);
+                        on_progress(&report);
+                        break;
+                    }
+                    // Keys someone else changed since the plan: not written;
+                    // the rest of the batch is sent again without them.
+                    Ok(BatchOutcome::Moved(moved)) => {
+                        batch.retain(|i| !moved.iter().any(|m| m.rel == i.rel));
+                        report.conflicts.extend(moved);
+                    }
+                    Err(e) => {
+                        let fate = if e.code() == ErrorCode::OutcomeUnknown {
+                            report.unknown =
+                                Some(ImportUnknownBatch { index, keys: batch.iter().map(|i| i.rel.clone()).collect(), why: e.to_string() });
+                            "its outcome is unknown"
+                        } else {
+                            "nothing of it was written"
+                        };
+                        let note = Error::Internal(outcome(
+                            &s.label,
+                            format!(
+                                "import stopped at batch {index} ({fate}): {e}; {} keys written in {} transaction(s)",
+                                report.applied, report.batches
+                            ),
+                            &comment,
+                        ));
+                        self.audit("etcd", prefix, "config.import", Err(&note)).await;
+                        report.error = Some(e.to_string());
+                        error = Some(e);
+                        break 'batches;
+                    }
+                }
+            }
+        }
+        if let Some(u) = &report.unknown {
+            report.not_written.retain(|k| !u.keys.contains(k));
+        }
+        import_run::tally(&mut report);
+        if report.interrupted {
+            let note = Error::Cancelled(outcome(
                 &s.label,
-                format!("{} creates, {} updates in {} transaction(s)", r.plan.creates.len(), r.plan.updates.len(), r.batches),
+                format!(
+                    "import interrupted after batch {}: {} keys written in {} transaction(s), {} not written; resume with its report",
+                    report.batches,
+                    report.applied,
+                    report.batches,
+                    report.not_written.len()
+                ),
                 &comment,
-            )
-        });
-        self.audit("etcd", prefix, "config.import", detail).await;
-        result
+            ));
+            self.audit("etcd", prefix, "config.import", Err(&note)).await;
+        }
+        if !report.conflicts.is_empty() {
+            let keys: Vec<&str> = report.conflicts.iter().map(|m| m.key.as_str()).collect();
+            let note = Error::Conflict(outcome(
+                &s.label,
+                format!("import: changed by someone else since the plan, not written: {}", keys.join(", ")),
+                &comment,
+            ));
+            self.audit("etcd", prefix, "config.import", Err(&note)).await;
+        }
+        on_progress(&report);
+        Ok(ImportOutcome { report, error })
     }
 
     pub async fn config_watch(

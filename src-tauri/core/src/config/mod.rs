@@ -8,6 +8,7 @@
 pub mod compare;
 pub mod format;
 pub mod history;
+pub mod import_run;
 pub mod keys;
 pub mod model;
 pub mod outcome;

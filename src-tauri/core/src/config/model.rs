@@ -149,9 +149,74 @@ pub struct ImportPlan {
     pub total: usize,
 }
 
+/// What an import did (the report file: `opsdeck config import … --resume`
+/// takes it back and continues). Keys are relative to `prefix`; every key of
+/// the plan is in exactly one of: a committed batch, `unknown`, `not_written`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ImportReport {
+    /// Keys written by the committed batches (all runs).
     pub applied: usize,
+    /// Committed transactions (all runs).
     pub batches: usize,
     pub plan: ImportPlan,
+    /// [`super::import_run::REPORT_KIND`].
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub prefix: String,
+    /// The connection written to.
+    #[serde(default)]
+    pub connection: String,
+    /// sha256 (hex) of the document text: a resume must be given the same document.
+    #[serde(default)]
+    pub document_sha256: String,
+    /// Every committed transaction with its revision and keys, earlier runs first.
+    #[serde(default)]
+    pub committed: Vec<super::promote::PromoteBatch>,
+    /// The batch sent whose outcome is not known (etcd frozen or gone before
+    /// answering, or the process stopped while it was in flight); a resume
+    /// reads it back first.
+    #[serde(default)]
+    pub unknown: Option<ImportUnknownBatch>,
+    /// Keys certainly not written (never sent, or sent and known not applied).
+    #[serde(default)]
+    pub not_written: Vec<String>,
+    /// The mod_revision each key not (known to be) written had when the import
+    /// was planned (0: absent): a resume writes a key only while it still has it.
+    #[serde(default)]
+    pub guards: std::collections::BTreeMap<String, i64>,
+    /// Keys someone else changed since the plan: not written (not overwritten).
+    #[serde(default)]
+    pub conflicts: Vec<super::promote::MovedKey>,
+    /// Committed keys whose value in etcd is no longer the imported one
+    /// (found when a resume verified the committed batches; not rewritten).
+    #[serde(default)]
+    pub changed_since_commit: Vec<super::promote::MovedKey>,
+    /// Keys committed by earlier runs (skipped by this one).
+    #[serde(default)]
+    pub already_applied: usize,
+    /// What this resume found reading back the previous run's unknown batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_back: Option<String>,
+    /// Keys written by this run.
+    #[serde(default)]
+    pub written_now: usize,
+    /// The run was stopped (SIGINT/SIGTERM, or the app's stop) after the batch in flight.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// Every planned key is written.
+    #[serde(default)]
+    pub complete: bool,
+    /// Why the run stopped early, when a fault stopped it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A batch sent whose outcome is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ImportUnknownBatch {
+    /// The index it would have as a committed batch.
+    pub index: usize,
+    pub keys: Vec<String>,
+    pub why: String,
 }

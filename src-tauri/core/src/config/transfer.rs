@@ -1,6 +1,7 @@
 //! Export a prefix to a JSON or YAML document and import one back: a dry run
-//! shows what would change; the import is guarded per key and applied in one
-//! transaction, or in batches (each guarded) with a report when too large.
+//! shows what would change; the import is guarded per key and applied in
+//! guarded batches with a report that a resume continues from
+//! ([`super::import_run`]).
 //!
 //! Values travel as bytes: a value that is not plain text (not UTF-8, or
 //! holding control characters other than tab, CR and LF) is
@@ -10,12 +11,11 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use etcd_client::{Client, Compare, CompareOp, Txn, TxnOp};
+use etcd_client::Client;
 use serde::{Deserialize, Serialize};
 
 use super::compare::scan;
-use super::model::{ImportPlan, ImportReport};
-use super::{etcd_err, MAX_TXN_OPS};
+use super::model::ImportPlan;
 use crate::error::{Error, Result};
 
 /// One value of a document: text as a string, other bytes with an explicit marker.
@@ -103,13 +103,13 @@ pub fn parse(document: &str) -> Result<Document> {
     }
 }
 
-struct Planned {
-    plan: ImportPlan,
+pub(super) struct Planned {
+    pub(super) plan: ImportPlan,
     /// (relative key, value bytes, mod_revision seen, 0 = absent)
-    writes: Vec<(String, Vec<u8>, i64)>,
+    pub(super) writes: Vec<(String, Vec<u8>, i64)>,
 }
 
-async fn plan(client: &mut Client, prefix: &str, doc: &Document) -> Result<Planned> {
+pub(super) async fn plan(client: &mut Client, prefix: &str, doc: &Document) -> Result<Planned> {
     let mut wanted = Vec::with_capacity(doc.keys.len());
     for (rel, value) in &doc.keys {
         super::keys::check_key(&format!("{prefix}{rel}"), "key")?;
@@ -138,31 +138,6 @@ async fn plan(client: &mut Client, prefix: &str, doc: &Document) -> Result<Plann
 pub async fn preview(client: &mut Client, prefix: &str, document: &str) -> Result<ImportPlan> {
     let doc = parse(document)?;
     Ok(plan(client, prefix, &doc).await?.plan)
-}
-
-/// Applies the import. Each batch is one transaction guarded by the revisions
-/// seen in the plan; a batch that meets a concurrent change stops the import
-/// with a report of what was applied before it.
-pub async fn import(client: &mut Client, prefix: &str, document: &str) -> Result<ImportReport> {
-    let doc = parse(document)?;
-    let Planned { plan, writes } = plan(client, prefix, &doc).await?;
-    let mut applied = 0;
-    let mut batches = 0;
-    for chunk in writes.chunks(MAX_TXN_OPS) {
-        let compares: Vec<Compare> =
-            chunk.iter().map(|(rel, _, rev)| Compare::mod_revision(format!("{prefix}{rel}"), CompareOp::Equal, *rev)).collect();
-        let puts: Vec<TxnOp> = chunk.iter().map(|(rel, v, _)| TxnOp::put(format!("{prefix}{rel}"), v.as_slice(), None)).collect();
-        let resp = client.txn(Txn::new().when(compares).and_then(puts)).await.map_err(etcd_err)?;
-        if !resp.succeeded() {
-            return Err(Error::invalid(format!(
-                "import stopped: keys under {prefix} changed during the import; {applied} of {} writes were applied in {batches} transaction(s) before it; preview again",
-                writes.len()
-            )));
-        }
-        applied += chunk.len();
-        batches += 1;
-    }
-    Ok(ImportReport { applied, batches, plan })
 }
 
 #[cfg(test)]
