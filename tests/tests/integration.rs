@@ -31,6 +31,8 @@ mod clusters_workloads;
 mod config_binary;
 #[path = "config_etcd.rs"]
 mod config_etcd;
+#[path = "config_import_interrupt.rs"]
+mod config_import_interrupt;
 #[path = "config_promote.rs"]
 mod config_promote;
 #[path = "config_search.rs"]
