@@ -49,7 +49,7 @@ pub const TABLE: &[(u8, &str)] = &[
     ),
     (
         STOPPED,
-        "opsdeck check stopped by SIGTERM/SIGINT before every check ran (reports still written); opsdeck vm provision interrupted by SIGINT (what was in flight recorded, lock released: run it again to resume)",
+        "opsdeck check stopped by SIGTERM/SIGINT before every check ran (reports still written); opsdeck vm provision interrupted by SIGINT (what was in flight recorded, lock released: run it again to resume); opsdeck config import stopped by SIGINT/SIGTERM after the batch in flight (report written: --resume REPORT continues)",
     ),
     (TERMINATED, "opsdeck vm provision interrupted by SIGTERM (as for SIGINT: run it again to resume)"),
     (BROKEN_PIPE, "standard output was closed by its reader (e.g. piped into head): stopped quietly, as SIGPIPE ends ls"),
