@@ -474,7 +474,29 @@ export function etcdHandlers(ctx: Ctx): MockCommands {
       for (const rel of todo) put(prefix + rel, p.values[rel]);
       ctx.audit(prefix, 'config.import', `${comment} · ${todo.length} keys`);
       const { values: _v, ...planOut } = p;
-      return { applied: todo.length, batches: Math.max(1, Math.ceil(todo.length / 128)), plan: planOut };
+      const committed = Array.from({ length: Math.ceil(todo.length / 128) }, (_, i) => {
+        const keys = todo.slice(i * 128, (i + 1) * 128);
+        return { index: i + 1, revision: 1000 + i, committed_at: new Date().toISOString(), adds: keys.length, changes: 0, removes: 0, keys };
+      });
+      return {
+        applied: todo.length,
+        batches: committed.length,
+        plan: planOut,
+        kind: 'opsdeck.config.import.report',
+        prefix,
+        connection: connectionId,
+        document_sha256: '',
+        committed,
+        unknown: null,
+        not_written: [],
+        guards: {},
+        conflicts: [],
+        changed_since_commit: [],
+        already_applied: 0,
+        written_now: todo.length,
+        interrupted: false,
+        complete: true,
+      };
     },
     configWatch: (connectionId, prefix, channel) => {
       ctx.check(connectionId);

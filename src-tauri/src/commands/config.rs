@@ -210,6 +210,11 @@ pub async fn config_import_preview(
     Ok(backend.config_import_preview(&s, &prefix, &document).await?)
 }
 
+/// Imports `document` under `prefix` in guarded batches (each audited as
+/// `config.import`), or continues the import `previous` reports. A run a
+/// fault stopped part-way returns its report (committed batches, the batch
+/// whose outcome is unknown, the keys not written) with `error` set; give
+/// that report back as `previous` to resume.
 #[tauri::command]
 #[specta::specta]
 pub async fn config_import(
@@ -218,9 +223,15 @@ pub async fn config_import(
     prefix: String,
     document: String,
     comment: String,
+    previous: Option<ImportReport>,
 ) -> UiResult<ImportReport> {
     let s = session(&backend, &connection_id).await?;
-    Ok(backend.config_import(&s, &prefix, &document, &comment).await?)
+    let outcome = backend.config_import_run(&s, &prefix, &document, previous.as_ref(), MAX_TXN_OPS, &comment, None, |_| {}).await?;
+    let mut report = outcome.report;
+    if let Some(e) = outcome.error {
+        report.error = Some(e.to_string());
+    }
+    Ok(report)
 }
 
 #[tauri::command]

@@ -50,7 +50,14 @@ export const commands = {
 	configCopy: (connectionId: string, from: string, to: string, items: CopyItem[], comment: string) => __TAURI_INVOKE<CopyReport>("config_copy", { connectionId, from, to, items, comment }),
 	configExport: (connectionId: string, prefix: string, format: DocFormat) => __TAURI_INVOKE<string>("config_export", { connectionId, prefix, format }),
 	configImportPreview: (connectionId: string, prefix: string, document: string) => __TAURI_INVOKE<ImportPlan>("config_import_preview", { connectionId, prefix, document }),
-	configImport: (connectionId: string, prefix: string, document: string, comment: string) => __TAURI_INVOKE<ImportReport>("config_import", { connectionId, prefix, document, comment }),
+	/**
+	 *  Imports `document` under `prefix` in guarded batches (each audited as
+	 *  `config.import`), or continues the import `previous` reports. A run a
+	 *  fault stopped part-way returns its report (committed batches, the batch
+	 *  whose outcome is unknown, the keys not written) with `error` set; give
+	 *  that report back as `previous` to resume.
+	 */
+	configImport: (connectionId: string, prefix: string, document: string, comment: string, previous: ImportReport_Deserialize | null) => __TAURI_INVOKE<ImportReport_Serialize>("config_import", { connectionId, prefix, document, comment, previous }),
 	configWatch: (connectionId: string, prefix: string, onEvent: Channel<WatchEvent_Serialize>) => __TAURI_INVOKE<number>("config_watch", { connectionId, prefix, onEvent }),
 	/**
 	 *  Searches key names and values under `prefix` for `text` (ASCII case
@@ -1041,10 +1048,127 @@ export type ImportPlan = {
 	total: number,
 };
 
-export type ImportReport = {
+/**
+ *  What an import did (the report file: `opsdeck config import … --resume`
+ *  takes it back and continues). Keys are relative to `prefix`; every key of
+ *  the plan is in exactly one of: a committed batch, `unknown`, `not_written`.
+ */
+export type ImportReport = ImportReport_Serialize;
+
+/**
+ *  What an import did (the report file: `opsdeck config import … --resume`
+ *  takes it back and continues). Keys are relative to `prefix`; every key of
+ *  the plan is in exactly one of: a committed batch, `unknown`, `not_written`.
+ */
+export type ImportReport_Deserialize = {
+	/**  Keys written by the committed batches (all runs). */
 	applied: number,
+	/**  Committed transactions (all runs). */
 	batches: number,
 	plan: ImportPlan,
+	/**  [`super::import_run::REPORT_KIND`]. */
+	kind?: string,
+	prefix?: string,
+	/**  The connection written to. */
+	connection?: string,
+	/**  sha256 (hex) of the document text: a resume must be given the same document. */
+	document_sha256?: string,
+	/**  Every committed transaction with its revision and keys, earlier runs first. */
+	committed?: PromoteBatch_Deserialize[],
+	/**
+	 *  The batch sent whose outcome is not known (etcd frozen or gone before
+	 *  answering, or the process stopped while it was in flight); a resume
+	 *  reads it back first.
+	 */
+	unknown?: ImportUnknownBatch | null,
+	/**  Keys certainly not written (never sent, or sent and known not applied). */
+	not_written?: string[],
+	/**
+	 *  The mod_revision each key not (known to be) written had when the import
+	 *  was planned (0: absent): a resume writes a key only while it still has it.
+	 */
+	guards?: { [key in string]: number },
+	/**  Keys someone else changed since the plan: not written (not overwritten). */
+	conflicts?: MovedKey[],
+	/**
+	 *  Committed keys whose value in etcd is no longer the imported one
+	 *  (found when a resume verified the committed batches; not rewritten).
+	 */
+	changed_since_commit?: MovedKey[],
+	/**  Keys committed by earlier runs (skipped by this one). */
+	already_applied?: number,
+	/**  What this resume found reading back the previous run's unknown batch. */
+	read_back?: string | null,
+	/**  Keys written by this run. */
+	written_now?: number,
+	/**  The run was stopped (SIGINT/SIGTERM, or the app's stop) after the batch in flight. */
+	interrupted?: boolean,
+	/**  Every planned key is written. */
+	complete?: boolean,
+	/**  Why the run stopped early, when a fault stopped it. */
+	error?: string | null,
+};
+
+/**
+ *  What an import did (the report file: `opsdeck config import … --resume`
+ *  takes it back and continues). Keys are relative to `prefix`; every key of
+ *  the plan is in exactly one of: a committed batch, `unknown`, `not_written`.
+ */
+export type ImportReport_Serialize = {
+	/**  Keys written by the committed batches (all runs). */
+	applied: number,
+	/**  Committed transactions (all runs). */
+	batches: number,
+	plan: ImportPlan,
+	/**  [`super::import_run::REPORT_KIND`]. */
+	kind: string,
+	prefix: string,
+	/**  The connection written to. */
+	connection: string,
+	/**  sha256 (hex) of the document text: a resume must be given the same document. */
+	document_sha256: string,
+	/**  Every committed transaction with its revision and keys, earlier runs first. */
+	committed: PromoteBatch_Serialize[],
+	/**
+	 *  The batch sent whose outcome is not known (etcd frozen or gone before
+	 *  answering, or the process stopped while it was in flight); a resume
+	 *  reads it back first.
+	 */
+	unknown: ImportUnknownBatch | null,
+	/**  Keys certainly not written (never sent, or sent and known not applied). */
+	not_written: string[],
+	/**
+	 *  The mod_revision each key not (known to be) written had when the import
+	 *  was planned (0: absent): a resume writes a key only while it still has it.
+	 */
+	guards: { [key in string]: number },
+	/**  Keys someone else changed since the plan: not written (not overwritten). */
+	conflicts: MovedKey[],
+	/**
+	 *  Committed keys whose value in etcd is no longer the imported one
+	 *  (found when a resume verified the committed batches; not rewritten).
+	 */
+	changed_since_commit: MovedKey[],
+	/**  Keys committed by earlier runs (skipped by this one). */
+	already_applied: number,
+	/**  What this resume found reading back the previous run's unknown batch. */
+	read_back?: string,
+	/**  Keys written by this run. */
+	written_now: number,
+	/**  The run was stopped (SIGINT/SIGTERM, or the app's stop) after the batch in flight. */
+	interrupted: boolean,
+	/**  Every planned key is written. */
+	complete: boolean,
+	/**  Why the run stopped early, when a fault stopped it. */
+	error?: string,
+};
+
+/**  A batch sent whose outcome is unknown. */
+export type ImportUnknownBatch = {
+	/**  The index it would have as a committed batch. */
+	index: number,
+	keys: string[],
+	why: string,
 };
 
 export type Inventory = Inventory_Serialize;

@@ -741,6 +741,12 @@ const en = {
       nothing: 'Everything is already up to date.',
       done: 'Imported: {{count}} keys written in {{batches}} transactions',
       doneDetail: '{{creates}} created, {{updates}} updated, {{unchanged}} unchanged.',
+      resume: 'Resume',
+      partial: 'Stopped part-way: {{count}} keys written in {{batches}} transactions; {{notWritten}} not written',
+      unknown: 'Batch {{index}} ({{count}} keys) was sent but its outcome is unknown: Resume reads it back first.',
+      conflicts: 'Changed by someone else since the plan (not overwritten):',
+      batch: 'batch {{index}}: {{count}} keys at revision {{revision}}',
+      notWritten: 'not written:',
     },
   },
   connections: {

@@ -741,6 +741,12 @@ const zhCN: Shape<Messages> = {
       nothing: '所有键都已是最新。',
       done: '导入完成：分 {{batches}} 个事务写入了 {{count}} 个键',
       doneDetail: '新建 {{creates}} 个，更新 {{updates}} 个，{{unchanged}} 个无变化。',
+      resume: '继续导入',
+      partial: '导入中途停止：已在 {{batches}} 个事务中写入 {{count}} 个键；{{notWritten}} 个未写入',
+      unknown: '批次 {{index}}（{{count}} 个键）已发送，但结果未知：继续导入时会先读回确认。',
+      conflicts: '计划之后已被他人修改（未覆盖）：',
+      batch: '批次 {{index}}：{{count}} 个键，修订号 {{revision}}',
+      notWritten: '未写入：',
     },
   },
   connections: {

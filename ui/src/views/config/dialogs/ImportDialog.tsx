@@ -1,5 +1,7 @@
 // Import a JSON or YAML document under a prefix: a dry run lists what would be
-// created or updated, then the import applies that plan.
+// created or updated, then the import applies that plan. A run a fault stopped
+// part-way shows its report (committed batches with their revisions, the batch
+// whose outcome is unknown, the keys not written) and can be resumed from it.
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { api, toAppError } from '../../../api/client';
 import type { AppError, ImportPlan, ImportReport } from '../../../api/types';
@@ -40,7 +42,9 @@ export function ImportDialog({ connId, prefix, onClose, onImported }: { connId: 
     setBusy('apply');
     setError(null);
     try {
-      setReport(await api.configImport(connId, prefix, plan.doc, comment.trim()));
+      // A partial report is given back to resume: the backend skips what it committed.
+      const previous = report && !report.complete ? report : null;
+      setReport(await api.configImport(connId, prefix, plan.doc, comment.trim(), previous));
       onImported();
     } catch (e) {
       setError(toAppError(e));
@@ -76,9 +80,17 @@ export function ImportDialog({ connId, prefix, onClose, onImported }: { connId: 
       closeOnBackdrop={false}
       footer={
         report ? (
-          <button type="button" class="btn btn-primary" onClick={onClose}>
-            {t('common.close')}
-          </button>
+          <>
+            {!report.complete && (
+              <button type="button" class="btn" onClick={() => void apply()} disabled={!!busy} data-testid="config-import-resume">
+                {busy === 'apply' && <Spinner />}
+                {t('config.import.resume')}
+              </button>
+            )}
+            <button type="button" class="btn btn-primary" onClick={onClose} disabled={!!busy}>
+              {t('common.close')}
+            </button>
+          </>
         ) : (
           <>
             <button type="button" class="btn" onClick={onClose} disabled={!!busy}>
@@ -154,7 +166,7 @@ export function ImportDialog({ connId, prefix, onClose, onImported }: { connId: 
           </div>
         </div>
       )}
-      {report && (
+      {report && report.complete && report.conflicts.length === 0 && (
         <div class="banner banner-info" role="status" data-testid="config-import-report">
           <Icon name="check" class="banner-icon" />
           <strong class="banner-title">{t('config.import.done', { count: report.applied, batches: report.batches })}</strong>
@@ -163,6 +175,42 @@ export function ImportDialog({ connId, prefix, onClose, onImported }: { connId: 
           </span>
         </div>
       )}
+      {report && (!report.complete || report.conflicts.length > 0) && <PartialReport report={report} prefix={prefix} />}
     </Modal>
+  );
+}
+
+/** A run that stopped part-way: what landed, what is unknown, what was not written. */
+function PartialReport({ report, prefix }: { report: ImportReport; prefix: string }) {
+  const t = useT();
+  return (
+    <div class="banner banner-warn" role="status" data-testid="config-import-report">
+      <Icon name="alert" class="banner-icon" />
+      <strong class="banner-title">
+        {t('config.import.partial', { count: report.applied, batches: report.batches, notWritten: report.not_written.length })}
+      </strong>
+      {report.error && <span class="banner-body">{report.error}</span>}
+      {report.unknown && (
+        <span class="banner-body" data-testid="config-import-unknown">
+          {t('config.import.unknown', { index: report.unknown.index, count: report.unknown.keys.length })}
+        </span>
+      )}
+      {report.conflicts.length > 0 && (
+        <span class="banner-body">
+          {t('config.import.conflicts')} <span class="mono">{report.conflicts.map((m) => m.key).join(', ')}</span>
+        </span>
+      )}
+      <ul class="cfg-sample mono" data-testid="config-import-batches">
+        {report.committed.map((b) => (
+          <li key={b.index}>{t('config.import.batch', { index: b.index, revision: b.revision, count: b.keys.length })}</li>
+        ))}
+        {report.not_written.slice(0, 200).map((k) => (
+          <li key={k} class="cfg-plan-create">
+            {t('config.import.notWritten')} {prefix}
+            {k}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
