@@ -61,6 +61,8 @@ mod images_gate;
 mod images_scan;
 #[path = "installers.rs"]
 mod installers;
+#[path = "notify.rs"]
+mod notify;
 #[path = "secrets_keychain.rs"]
 mod secrets_keychain;
 #[path = "team_audit.rs"]
