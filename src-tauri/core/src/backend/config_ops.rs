@@ -134,7 +134,7 @@ impl Backend {
         plan: &PromotePlan,
         overwrite: bool,
         comment: &str,
-        on_progress: impl Fn(&PromoteBatch, MoveProgress),
+        on_progress: impl Fn(&PromoteBatch, MoveProgress) + Send,
     ) -> Result<MoveOutcome> {
         let comment = comment.trim();
         if comment.len() > 1000 {
@@ -154,12 +154,31 @@ impl Backend {
             d
         };
         let (mut client, _) = s.parts();
-        let mut committed: Vec<(PromoteBatch, MoveProgress)> = Vec::new();
-        let outcome = relocate::apply(&mut client, plan, overwrite, |b, p| {
+        // Each committed batch is audited as it lands (not when the run ends),
+        // by a loop beside the apply that drains a channel.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(PromoteBatch, MoveProgress)>();
+        let run = relocate::apply(&mut client, plan, overwrite, move |b, p| {
             on_progress(b, p);
-            committed.push((b.clone(), p));
-        })
-        .await;
+            let _ = tx.send((b.clone(), p));
+        });
+        let audit_each = async {
+            while let Some((b, p)) = rx.recv().await {
+                let what = format!(
+                    "moved {} to {}, batch {}/{}: {} keys ({} replaced an existing target) at revision {}{}; keys: {}",
+                    plan.from.prefix,
+                    plan.to.prefix,
+                    p.batch,
+                    p.batches,
+                    b.keys.len(),
+                    b.changes,
+                    b.revision,
+                    b.recovered.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
+                    b.keys.join(", ")
+                );
+                self.audit("etcd", &plan.from.prefix, "config.move", Ok(note(what))).await;
+            }
+        };
+        let (outcome, ()) = tokio::join!(run, audit_each);
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
@@ -168,21 +187,6 @@ impl Backend {
                 return Err(e);
             }
         };
-        for (b, p) in &committed {
-            let what = format!(
-                "moved {} to {}, batch {}/{}: {} keys ({} replaced an existing target) at revision {}{}; keys: {}",
-                plan.from.prefix,
-                plan.to.prefix,
-                p.batch,
-                p.batches,
-                b.keys.len(),
-                b.changes,
-                b.revision,
-                b.recovered.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
-                b.keys.join(", ")
-            );
-            self.audit("etcd", &plan.from.prefix, "config.move", Ok(note(what))).await;
-        }
         if let Some(e) = &outcome.error {
             let what = note(format!("{e}"));
             self.audit("etcd", &plan.from.prefix, "config.move", Err(&Error::Conflict(what))).await;
