@@ -3,10 +3,12 @@
 //! conflicts with their managers, refusal before any write on any cluster,
 //! and forcing conflicts only with a reason, audited.
 //!
-//! The field an HPA owns: no kube-controller-manager runs beside this API
-//! server yet, so the test writes spec.replicas exactly as the HPA controller
-//! does — an update of the Deployment's /scale subresource by field manager
-//! `kube-controller-manager` — a real write to the real API server.
+//! The field an HPA owns, twice: a real HorizontalPodAutoscaler on the
+//! workload control plane (kube-controller-manager's HPA controller raises
+//! the replicas to minReplicas, no metrics needed), and — deterministic, on
+//! the plain API server — spec.replicas written exactly as that controller
+//! writes it: an update of the Deployment's /scale subresource by field
+//! manager `kube-controller-manager`.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec};
@@ -111,6 +113,65 @@ async fn a_field_the_hpa_owns_is_a_listed_conflict_not_taken_unless_forced_with_
     // Now ours again: the next review is clean.
     let again = t.backend.cluster_apply_review(&id, &admin_ctx, &next).await.unwrap();
     assert!(again[0].clean, "{:?}", again[0]);
+    t.cleanup().await;
+}
+
+/// A real HPA (minReplicas 3) takes spec.replicas of a Deployment applied
+/// with 1; the review lists the conflict with kube-controller-manager, the
+/// apply refuses, and a forced apply with a reason writes (audited).
+#[tokio::test]
+async fn a_real_hpa_owns_replicas_and_the_review_names_it() {
+    use opsdeck_tests::workloads::{control_plane, poll};
+    let cp = control_plane();
+    let t = TestBackend::new().await;
+    let id = t.add("workloads", ConnectionSpec::Kubernetes { kubeconfig: cp.get("KUBECONFIG").into(), contexts: vec![] }, None).await.id;
+    let admin = client(cp.get("KUBECONFIG"), "admin").await;
+    let (ns, ctx) = ("review-real-hpa", ["admin".to_string()]);
+    t.backend.cluster_apply(&id, &ctx, &deployment(ns, 1, "registry.local/web:1")).await.unwrap();
+    let hpa = format!(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  minReplicas: 3\n  maxReplicas: 5\n"
+    );
+    t.backend.cluster_apply(&id, &ctx, &hpa).await.unwrap();
+    let deploys: Api<Deployment> = Api::namespaced(admin.clone(), ns);
+    // The HPA controller's sync period is 15 s.
+    poll("the HPA raises replicas to minReplicas 3", std::time::Duration::from_secs(90), || async {
+        let d = deploys.get("web").await.map_err(|e| e.to_string())?;
+        let managers: Vec<String> =
+            d.metadata.managed_fields.iter().flatten().map(|m| format!("{:?}/{:?}/{:?}", m.manager, m.operation, m.subresource)).collect();
+        // The manager is the controller-manager binary's name (here built as kube-controller-manager-vX.Y.Z).
+        let owner = managers.iter().any(|m| m.starts_with(&format!("Some(\"{HPA}")) && m.ends_with("Some(\"scale\")"));
+        match d.spec.and_then(|s| s.replicas) {
+            Some(3) if owner => Ok(()),
+            r => Err(format!("replicas {r:?}, kube-controller-manager owns scale: {owner}; managers: {:?}", managers)),
+        }
+    })
+    .await;
+
+    let next = deployment(ns, 1, "registry.local/web:2");
+    let r = &t.backend.cluster_apply_review(&id, &ctx, &next).await.unwrap()[0];
+    let web = r.objects.iter().find(|o| o.kind == "Deployment").unwrap();
+    assert!(r.conflicted, "{r:?}");
+    assert_eq!(web.conflicts.len(), 1, "{:?}", web.conflicts);
+    assert_eq!(web.conflicts[0].field, ".spec.replicas");
+    assert!(web.conflicts[0].manager.starts_with(HPA), "{:?}", web.conflicts[0]);
+    let refused = t.backend.cluster_apply(&id, &ctx, &next).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Conflict, "{refused}");
+    let d = deploys.get("web").await.unwrap();
+    assert_eq!(d.spec.unwrap().replicas, Some(3), "the HPA's value stays");
+
+    let generation = deploys.get("web").await.unwrap().metadata.generation.unwrap();
+    let forced = t.backend.cluster_apply_with(&id, &ctx, &next, Some("hold at 1 for the migration")).await.unwrap();
+    assert!(forced[0].ok, "{forced:?}");
+    // Written (the image only this apply sets; the HPA may take replicas back afterwards, as the app warns).
+    let d = deploys.get("web").await.unwrap();
+    assert!(d.metadata.generation.unwrap() > generation);
+    assert_eq!(d.spec.unwrap().template.spec.unwrap().containers[0].image.as_deref(), Some("registry.local/web:2"));
+    let entry = &apply_audit(&t).await[0];
+    assert!(
+        entry.detail.contains("forced conflicts (reason: hold at 1 for the migration)") && entry.detail.contains(HPA),
+        "{}",
+        entry.detail
+    );
     t.cleanup().await;
 }
 
