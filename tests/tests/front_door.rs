@@ -38,6 +38,10 @@ const READS: &[&str] = &[
     "config_export",
     "config_import_preview",
     "config_promote_plan",
+    "config_cluster",
+    "config_cluster_settings",
+    "config_move_plan",
+    "config_bookmarks",
     "config_watch",
     "config_unwatch",
     "config_value_search",
@@ -83,6 +87,10 @@ const WRITES: &[(&str, &str)] = &[
     ("config_copy", "config.copy"),
     ("config_import", "config.import"),
     ("config_promote_apply", "config.promote"),
+    ("config_move_apply", "config.move"),
+    ("config_set_cluster_settings", "config.cluster_quota"),
+    ("config_bookmark_add", "config.bookmark"),
+    ("config_bookmark_remove", "config.bookmark"),
     ("config_change_propose", "config.change.propose"),
     ("config_change_review", "config.change."),
     ("config_change_publish", "config.change.publish"),
@@ -207,6 +215,13 @@ async fn app_path_writes_leave_audit_entries() {
     let selection = opsdeck_core::config::promote::PromoteSelection::default();
     let promoted = b.config_promote_apply(&s, &s, &plan, &selection, None, 128, "promote", |_, _| {}).await.unwrap();
     assert!(promoted.error.is_none() && promoted.report.complete, "{:?}", promoted.report);
+    let plan = b.config_move_plan(&s, "/fd4/", "/fd5/").await.unwrap();
+    let moved = b.config_move_apply(&s, &plan, false, "move", |_, _| {}).await.unwrap();
+    assert!(moved.error.is_none() && moved.report.complete, "{:?}", moved.report);
+    let quota = opsdeck_core::backend::ClusterSettings { quota_backend_bytes: Some(8 << 30) };
+    b.config_set_cluster_settings(&c.id, &quota).await.unwrap();
+    b.config_bookmark_add(&c.id, "/fd/").await.unwrap();
+    b.config_bookmark_remove(&c.id, "/fd/").await.unwrap();
     let now = b.config_get(&s, "/fd2/a").await.unwrap();
     b.config_delete(&s, "/fd2/a", now.meta.mod_revision, "delete").await.unwrap();
     let count = b.config_count(&s, "/fd3/").await.unwrap();
@@ -225,6 +240,9 @@ async fn app_path_writes_leave_audit_entries() {
         "config.copy",
         "config.import",
         "config.promote",
+        "config.move",
+        "config.cluster_quota",
+        "config.bookmark",
         "config.delete",
         "config.delete_prefix",
         "connection.delete",

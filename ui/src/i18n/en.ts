@@ -1,4 +1,5 @@
 // English strings. zh-CN.ts must have exactly the same keys (checked by i18n.test.ts).
+import configOps from './configOps.en';
 const en = {
   app: {
     name: 'Opsdeck',
@@ -440,6 +441,7 @@ const en = {
     },
   },
   config: {
+    ops: configOps,
     changes: {
       button: 'Change requests ({{count}})',
       title: 'Change requests',

@@ -1,4 +1,5 @@
 // 简体中文。键必须与 en.ts 完全一致（i18n.test.ts 会检查）。
+import configOps from './configOps.zh-CN';
 import type { Messages } from './en';
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
@@ -440,6 +441,7 @@ const zhCN: Shape<Messages> = {
     },
   },
   config: {
+    ops: configOps,
     changes: {
       button: '变更申请（{{count}}）',
       title: '变更申请',

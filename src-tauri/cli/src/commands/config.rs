@@ -252,6 +252,15 @@ enum ConfigCommand {
     /// --apply FILE applies exactly it, each batch guarded by the revisions
     /// reviewed on both sides (exit 1 listing the keys that changed since).
     Promote(super::config_promote::PromoteArgs),
+    /// The cluster behind a connection: members, leader, raft term/index, DB
+    /// size vs the backend quota, version, alarms, and for each warning the
+    /// etcdctl commands that fix it (shown, not run). Exit 1 on an alarm
+    /// (NOSPACE, CORRUPT) or no leader.
+    Cluster(super::config_cluster::ClusterArgs),
+    /// Rename a prefix: [CONNECTION] FROM_PREFIX TO_PREFIX. Copy + delete in
+    /// guarded transactions (64 keys each); a key changed meanwhile stops the
+    /// move (exit 1, listing it); existing target keys refuse it unless --overwrite.
+    Move(super::config_cluster::MoveArgs),
 }
 
 /// Where the team store lives in this etcd.
@@ -313,6 +322,12 @@ async fn open(backend: &Backend, t: &TargetArgs) -> Result<EtcdSession, Error> {
         let c = backend.find_connection(name).await?;
         return backend.etcd_session(&c.id).await;
     }
+    let r = reach(t)?;
+    EtcdSession::connect(&EtcdTarget::new(&r.endpoints, r.tls.as_ref(), r.username.as_deref(), r.password.as_ref())).await
+}
+
+/// The ad-hoc target of --endpoints and the TLS/user flags.
+fn reach(t: &TargetArgs) -> Result<opsdeck_core::backend::EtcdReach, Error> {
     if t.endpoints.is_empty() {
         return Err(Error::invalid("give --connection NAME or --endpoints URL[,URL…]"));
     }
@@ -336,7 +351,7 @@ async fn open(backend: &Backend, t: &TargetArgs) -> Result<EtcdSession, Error> {
         allow_plaintext: t.allow_plaintext,
     })?;
     let opsdeck_core::connections::ConnectionSpec::Etcd { endpoints, tls, username, .. } = spec else { unreachable!() };
-    EtcdSession::connect(&EtcdTarget::new(&endpoints, tls.as_ref(), username.as_deref(), password.as_ref())).await
+    Ok(opsdeck_core::backend::EtcdReach { endpoints, tls, username, password })
 }
 
 pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
@@ -356,11 +371,51 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
             Err(e) => fail(&e),
         };
     }
+    let command = match args.command {
+        ConfigCommand::Cluster(c) => {
+            let saved = c.connection.clone().or_else(|| args.target.connection.clone());
+            if c.connection.is_some() && (args.target.connection.is_some() || !args.target.endpoints.is_empty()) {
+                return fail(&Error::invalid("give the connection once: CONNECTION, --connection or --endpoints"));
+            }
+            let adhoc = match saved {
+                Some(_) => None,
+                None => match reach(&args.target) {
+                    Ok(r) => Some(r),
+                    Err(e) => return fail(&e),
+                },
+            };
+            return match Box::pin(super::config_cluster::cluster(&backend, saved, adhoc, c)).await {
+                Ok(code) => code,
+                Err(e) => fail(&e),
+            };
+        }
+        ConfigCommand::Move(m) => {
+            let (conn, from, to) = super::config_cluster::move_args(&m.args);
+            let session = match conn {
+                Some(name) if args.target.connection.is_none() && args.target.endpoints.is_empty() => {
+                    match backend.find_connection(&name).await {
+                        Ok(c) => backend.etcd_session(&c.id).await,
+                        Err(e) => Err(e),
+                    }
+                }
+                Some(_) => Err(Error::invalid("give the connection once: CONNECTION, --connection or --endpoints")),
+                None => open(&backend, &args.target).await,
+            };
+            return match session {
+                Ok(s) => match Box::pin(super::config_cluster::relocate(&backend, &s, &from, &to, &m)).await {
+                    Ok(code) => code,
+                    Err(e) => fail(&e),
+                },
+                Err(e) => fail(&e),
+            };
+        }
+        other => other,
+    };
     let session = match open(&backend, &args.target).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    match Box::pin(run_with(&backend, &session, args.command)).await {
+    match Box::pin(run_with(&backend, &session, command)).await {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
@@ -409,6 +464,8 @@ fn report_write(key: &str, r: &WriteResult) -> u8 {
 async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8, Error> {
     match cmd {
         ConfigCommand::Promote(p) => Box::pin(super::config_promote::run(b, p)).await,
+        // Opened by `run` itself (a positional CONNECTION).
+        ConfigCommand::Cluster(_) | ConfigCommand::Move(_) => Err(Error::Internal("cluster/move reached run_with".into())),
         ConfigCommand::Protect { prefix, team } => {
             b.config_protect(s, &team.root, &prefix).await?;
             outln!("{prefix} is protected: writable by the publisher role only; changes go through review");

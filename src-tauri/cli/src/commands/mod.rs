@@ -3,6 +3,7 @@ pub mod apply;
 pub mod audit;
 pub mod check;
 pub mod config;
+pub mod config_cluster;
 pub mod config_import;
 pub mod config_promote;
 pub mod connections;

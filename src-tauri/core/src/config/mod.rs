@@ -5,6 +5,7 @@
 //! Functions here take an `etcd_client::Client` and know nothing of profiles,
 //! the keychain or the audit log: [`crate::backend`] adds those.
 
+pub mod cluster;
 pub mod compare;
 pub mod format;
 pub mod history;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod outcome;
 pub mod promote;
 pub mod read;
+pub mod relocate;
 pub mod search;
 pub mod transfer;
 pub mod tree;
