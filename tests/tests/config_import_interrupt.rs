@@ -157,6 +157,15 @@ impl Setup {
         Running { child, stderr, seen, out }
     }
 
+    /// An import SIGINTed once `batches` batches committed: exit 130; stdout and stderr.
+    fn interrupted_after(&self, batches: usize) -> (String, String) {
+        let running = self.start_import(batches);
+        assert_eq!(unsafe { libc::kill(running.pid(), libc::SIGINT) }, 0);
+        let (code, out, err) = running.finish();
+        assert_eq!(code, STOPPED, "{err}");
+        (out, err)
+    }
+
     fn report(&self) -> ImportReport {
         parse_report(&std::fs::read_to_string(&self.report).unwrap()).unwrap()
     }
@@ -264,10 +273,7 @@ fn assert_audited(audit: &[(String, String)], r: &ImportReport) {
 #[tokio::test]
 async fn sigint_stops_after_the_batch_in_flight_and_resume_finishes() {
     let s = setup().await;
-    let running = s.start_import(3);
-    assert_eq!(unsafe { libc::kill(running.pid(), libc::SIGINT) }, 0);
-    let (code, out, err) = running.finish();
-    assert_eq!(code, STOPPED, "{err}");
+    let (out, err) = s.interrupted_after(3);
     assert!(err.contains("stopping after the batch in flight") && err.contains("interrupted"), "{err}");
     assert!(err.contains("--resume"), "says how to continue: {err}");
 
@@ -405,10 +411,7 @@ async fn etcd_frozen_mid_import_marks_the_batch_unknown_and_resume_reads_it_back
 #[tokio::test]
 async fn resume_does_not_overwrite_a_key_written_meanwhile() {
     let s = setup().await;
-    let running = s.start_import(2);
-    assert_eq!(unsafe { libc::kill(running.pid(), libc::SIGINT) }, 0);
-    let (code, _, err) = running.finish();
-    assert_eq!(code, STOPPED, "{err}");
+    s.interrupted_after(2);
     let r = s.report();
     // Someone else creates one key the import still has to create, changes
     // one it still has to update, and changes one it already committed.
@@ -458,9 +461,7 @@ async fn resume_does_not_overwrite_a_key_written_meanwhile() {
 #[tokio::test]
 async fn an_unfinished_report_is_not_overwritten_by_a_new_import() {
     let s = setup().await;
-    let running = s.start_import(1);
-    assert_eq!(unsafe { libc::kill(running.pid(), libc::SIGINT) }, 0);
-    assert_eq!(running.finish().0, STOPPED);
+    s.interrupted_after(1);
     let saved = std::fs::read_to_string(&s.report).unwrap();
     let o = s.cli().args([s.doc.to_str().unwrap()]).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
