@@ -73,6 +73,8 @@ mod team_changes;
 mod team_trust;
 #[path = "vms_cli.rs"]
 mod vms_cli;
+#[path = "vms_interrupt.rs"]
+mod vms_interrupt;
 #[path = "vms_etcd.rs"]
 mod vms_etcd;
 #[path = "vms_flow.rs"]

@@ -404,6 +404,10 @@ impl Backend {
     }
 
     async fn audit_provision(&self, store: &dyn RequestStore, id: &str, result: &Result<VmRequest>) {
+        // Interrupted (SIGINT/SIGTERM): what was in flight and how to resume.
+        if let Err(e @ Error::Cancelled(_)) = result {
+            return self.audit_as(store, id, "vm.provision.interrupted", Err(e)).await;
+        }
         let summary = match result {
             Ok(r) if r.state == crate::vms::State::Provisioned => {
                 let a = r.asset.clone().unwrap_or_default();

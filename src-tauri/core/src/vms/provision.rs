@@ -6,6 +6,16 @@
 //! A failure removes what this attempt built and marks the request failed
 //! with the reason; a retry first looks for a VM tagged with the request id,
 //! so it never makes a second VM.
+//!
+//! Interrupted ([`ProvisionOptions::stop`]: SIGINT/SIGTERM in the CLI), an
+//! attempt stops at its next safe point: a vSphere call that starts a task
+//! is let finish (so the task's id is known), a task being waited on is left
+//! running in vCenter. The run record keeps what was in flight
+//! ([`Interruption`]), the request stays `provisioning` and the lock is
+//! released. The next attempt follows that task to its end, then adopts the
+//! VM made for the request (its annotation, or, before the annotation is
+//! written, its `opsdeck.request` extra configuration key) or destroys it
+//! when the clone failed half-way, and carries on.
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -14,8 +24,8 @@ use super::inventory::{self, Inventory, ANNOTATION_HEADER};
 use super::model::{Asset, State, Transition, VmRequest};
 use super::placement::{self, DEFAULT_MAX_VMS_PER_HOST};
 use super::store::compose::approval_pin;
-use super::store::{Records, RequestStore, RunRecord};
-use super::vsphere::{config_spec, config_spec_with, device_changes, Vim};
+use super::store::{Interruption, Records, RequestStore, RunRecord};
+use super::vsphere::{config_spec, config_spec_with, device_changes, TaskEnd, Vim};
 use crate::cache::db::now_rfc3339;
 use crate::error::{Error, Result};
 
@@ -39,6 +49,13 @@ pub struct ProvisionOptions {
     /// Test hook: fail right after this step (after its side effects), to
     /// prove the cleanup against a real server. Never set in the product.
     pub fail_after: Option<&'static str>,
+    /// Cancelled to interrupt (SIGINT/SIGTERM, a closed view): each attempt
+    /// stops at its next safe point and records what was in flight; requests
+    /// not started yet are not started.
+    pub stop: CancellationToken,
+    /// Cancelled to stop at once (a second signal): the attempt is dropped
+    /// wherever it is, the run record gets what is known, the lock is released.
+    pub abort: CancellationToken,
 }
 
 impl Default for ProvisionOptions {
@@ -47,9 +64,16 @@ impl Default for ProvisionOptions {
             instance: format!("{}-{}", crate::backend::os_user(), std::process::id()),
             max_vms_per_host: DEFAULT_MAX_VMS_PER_HOST,
             fail_after: None,
+            stop: CancellationToken::new(),
+            abort: CancellationToken::new(),
         }
     }
 }
+
+/// The extra configuration key a clone carries from its first moment (the
+/// annotation, written too, may be applied only by the reconfiguration
+/// after the clone: vcsim does so); its value is the request id.
+pub const REQUEST_KEY: &str = "opsdeck.request";
 
 /// The annotation written on the VM; [`inventory::tag`] reads it back.
 pub fn annotation(req: &VmRequest) -> String {
@@ -76,6 +100,11 @@ pub fn find_vm<'a>(inv: &'a Inventory, request_id: &str) -> Option<&'a inventory
 /// One provisioning attempt: what it made so far, and when it must stop.
 struct Attempt<'a> {
     vm: Option<String>,
+    /// The step under way, and the vSphere task it waits for (if any).
+    step: &'static str,
+    task: Option<String>,
+    /// The call starting a task while it is out (`cloning NAME`, ...).
+    calling: Option<String>,
     opts: &'a ProvisionOptions,
     /// Cancelled when the execution lock is lost.
     lost: &'a CancellationToken,
@@ -84,16 +113,86 @@ struct Attempt<'a> {
 impl Attempt<'_> {
     /// A safe point between two steps: stop here if the execution lock was
     /// lost (another instance may take over; what this attempt made is
-    /// cleaned up), or if a test asked to fail after `step`.
+    /// cleaned up), if the attempt is interrupted (what it made is kept for
+    /// the next attempt), or if a test asked to fail after `step`.
     fn checkpoint(&self, step: &str) -> Result<()> {
         if self.lost.is_cancelled() {
             return Err(Error::Conflict(format!("stopped after step {step}: this instance lost the execution lock (etcd lease revoked or expired), so another may take over")));
+        }
+        if self.opts.stop.is_cancelled() {
+            return Err(Error::Cancelled(format!("interrupted after step {step}")));
         }
         if self.opts.fail_after == Some(step) {
             return Err(Error::Internal(format!("injected failure after step {step}")));
         }
         Ok(())
     }
+
+    /// Makes the call `start` that starts a task (`what`), never cut off by
+    /// an interruption (only by an abort), then follows the task.
+    async fn run_task(
+        &mut self,
+        vim: &Vim,
+        what: String,
+        start: impl std::future::Future<Output = Result<String>>,
+        report: &(dyn Fn(&'static str, u8) + Send + Sync),
+    ) -> Result<Option<String>> {
+        self.calling = Some(what.clone());
+        let task = start.await?;
+        self.calling = None;
+        self.follow(vim, &what, task, report).await
+    }
+
+    /// Follows vSphere task `task` of the current step until it ends (its
+    /// result object id) or the attempt is interrupted (the task stays
+    /// recorded as in flight).
+    async fn follow(
+        &mut self,
+        vim: &Vim,
+        what: &str,
+        task: String,
+        report: &(dyn Fn(&'static str, u8) + Send + Sync),
+    ) -> Result<Option<String>> {
+        let step = self.step;
+        self.task = Some(task.clone());
+        let end = vim.follow_task(what, &task, &|p| report(step, p.min(99)), &self.opts.stop).await?;
+        self.task = None;
+        match end {
+            TaskEnd::Succeeded(r) => Ok(r),
+            TaskEnd::Failed(why) => Err(Error::Internal(format!("{what}: vCenter reported {why}"))),
+            TaskEnd::Forgotten => Err(Error::NotFound(format!("{what}: vCenter no longer knows task {task}"))),
+        }
+    }
+
+    fn interruption(&self, vm_name: &str) -> Interruption {
+        Interruption {
+            at: now_rfc3339(),
+            by: self.opts.instance.clone(),
+            step: self.step.to_string(),
+            task: self.task.clone(),
+            vm_name: vm_name.to_string(),
+            vm: self.vm.clone(),
+            cut_off: self.calling.clone(),
+        }
+    }
+}
+
+/// What an interrupted attempt says: what was in flight, how to resume.
+pub fn interrupted_message(id: &str, i: &Interruption) -> String {
+    let vm = match &i.vm {
+        Some(vm) => format!("VM {} ({vm})", i.vm_name),
+        None => format!("VM {}", i.vm_name),
+    };
+    let task = match (&i.task, &i.cut_off) {
+        (Some(t), _) => format!("vSphere task {t} ({} step) was in flight and keeps running in vCenter", i.step),
+        (None, Some(call)) => format!("the call starting {call} was cut off before vCenter answered: vCenter may run it anyway"),
+        (None, None) => "no vSphere task was in flight".to_string(),
+    };
+    format!(
+        "request {id} interrupted in step {} of {vm}: {task}; the request stays provisioning and its lock is released. \
+         Resume with `opsdeck vm provision {id}`: it waits for that task, adopts the VM made for this request (or removes a half-made one) and carries on",
+        i.step
+    )
 }
 
 fn transition(from: State, to: State, actor: &str, comment: String) -> Transition {
@@ -111,6 +210,9 @@ pub async fn provision(
     on: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<VmRequest> {
     let report = |step: &'static str, percent: u8| on(Progress { request: id.to_string(), step, percent });
+    if opts.stop.is_cancelled() || opts.abort.is_cancelled() {
+        return Err(Error::Cancelled(format!("request {id}: not started (interrupted before its turn)")));
+    }
     report("lock", 0);
     let Some(lock) = store.lock(id, &opts.instance).await? else {
         return Err(Error::Conflict(format!("request {id} is being provisioned by another Opsdeck instance")));
@@ -146,6 +248,7 @@ async fn provision_locked(
         failure: None,
         attempts: 0,
         approved: None,
+        interrupted: None,
     });
     // What is built is exactly what was approved: a freshly approved request
     // pins its revision and spec now; a retry or a takeover keeps the pin
@@ -167,10 +270,29 @@ async fn provision_locked(
     let recs = store.put_run(&recs, &run).await?;
     report("lock", 100);
 
-    let mut attempt = Attempt { vm: None, opts, lost };
+    // What an interrupted attempt left in flight: this one resumes from it
+    // (kept in the record until this attempt ends, in case it dies too).
+    let prior = run.interrupted.clone();
+    let mut attempt = Attempt { vm: None, step: "lock", task: None, calling: None, opts, lost };
     // Boxed: the build future is large (every vSphere call inlined), and
     // callers polling it on a small stack (a test thread) would overflow.
-    match Box::pin(build(vim, &req, report, &mut attempt)).await {
+    let built = tokio::select! {
+        r = Box::pin(build(vim, &req, prior.as_ref(), report, &mut attempt)) => r,
+        _ = opts.abort.cancelled() => Err(Error::Cancelled("aborted".into())),
+    };
+    run.interrupted = None;
+    match built {
+        Err(Error::Cancelled(why)) => {
+            let i = attempt.interruption(&req.spec.name);
+            let msg = interrupted_message(id, &i);
+            run.history.push(transition(State::Provisioning, State::Provisioning, actor, format!("{why}: {msg}")));
+            run.failure = Some(msg.clone());
+            run.interrupted = Some(i);
+            match store.put_run(&recs, &run).await {
+                Ok(_) => Err(Error::Cancelled(msg)),
+                Err(e) => Err(Error::Cancelled(format!("{msg} (recording this in the request store failed: {e})"))),
+            }
+        }
         Ok(asset) => {
             run.history.push(transition(
                 State::Provisioning,
@@ -207,19 +329,75 @@ async fn cleanup(vim: &Vim, attempt: &Attempt<'_>) -> String {
     }
 }
 
-async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + Send + Sync), attempt: &mut Attempt<'_>) -> Result<Asset> {
+/// Follows the task an interrupted attempt left in flight to its end.
+/// Returns the VM its clone made, or the fault it failed with.
+async fn resume(
+    vim: &Vim,
+    prior: &Interruption,
+    report: &(dyn Fn(&'static str, u8) + Send + Sync),
+    attempt: &mut Attempt<'_>,
+) -> Result<(Option<String>, Option<String>)> {
+    let Some(task) = &prior.task else {
+        return Ok((prior.vm.clone(), None));
+    };
+    attempt.step = STEPS.iter().copied().find(|s| *s == prior.step).unwrap_or("place");
+    let step = attempt.step;
+    report(step, 0);
+    attempt.task = Some(task.clone());
+    let what = format!("the {step} task {task} of the interrupted attempt");
+    let end = vim.follow_task(&what, task, &|p| report(step, p.min(99)), &attempt.opts.stop).await?;
+    attempt.task = None;
+    tracing::info!(task = %task, step, "resumed: {end:?}");
+    Ok(match end {
+        TaskEnd::Succeeded(made) if step == "clone" => (made, None),
+        TaskEnd::Failed(why) if step == "clone" => (None, Some(why)),
+        _ => (prior.vm.clone(), None),
+    })
+}
+
+/// The VM made for this request, if any: tagged by its annotation, or
+/// (a clone whose annotation is not written yet) named as asked and made by
+/// the interrupted attempt's clone or carrying the request id in its extra
+/// configuration. A VM of that name made otherwise is refused, never touched.
+async fn own_vm(vim: &Vim, inv: &Inventory, req: &VmRequest, made: Option<&str>) -> Result<Option<inventory::VmRow>> {
+    if let Some(vm) = find_vm(inv, &req.id) {
+        return Ok(Some(vm.clone()));
+    }
+    let Some(other) = inv.vm_by_name(&req.spec.name).filter(|v| !v.template) else {
+        return Ok(None);
+    };
+    if made == Some(other.id.as_str()) || vim.extra_config(&other.id, REQUEST_KEY).await?.as_deref() == Some(req.id.as_str()) {
+        return Ok(Some(other.clone()));
+    }
+    Err(Error::Conflict(format!(
+        "a VM named {} ({}) already exists and was not made for request {}; rename the request",
+        req.spec.name, other.id, req.id
+    )))
+}
+
+async fn build(
+    vim: &Vim,
+    req: &VmRequest,
+    prior: Option<&Interruption>,
+    report: &(dyn Fn(&'static str, u8) + Send + Sync),
+    attempt: &mut Attempt<'_>,
+) -> Result<Asset> {
     let opts = attempt.opts;
     let s = &req.spec;
+    let (made, clone_failed) = match prior {
+        Some(p) => resume(vim, p, report, attempt).await?,
+        None => (None, None),
+    };
+    attempt.step = "place";
     report("place", 0);
     let inv = inventory::load(&vim.client).await?;
-    let existing = find_vm(&inv, &req.id).cloned();
-    if existing.is_none() {
-        if let Some(other) = inv.vm_by_name(&s.name) {
-            return Err(Error::Conflict(format!(
-                "a VM named {} ({}) already exists and was not made for request {}; rename the request",
-                s.name, other.id, req.id
-            )));
-        }
+    let mut existing = own_vm(vim, &inv, req, made.as_deref()).await?;
+    if let (Some(vm), Some(why)) = (&existing, &clone_failed) {
+        // The interrupted clone failed and left this VM behind: half-made, removed.
+        tracing::info!(request = %req.id, vm = %vm.id, "removing the VM the failed clone left ({why})");
+        vim.ensure_off(&vm.id).await?;
+        vim.destroy(&vm.id).await?;
+        existing = None;
     }
     let template = inv
         .templates()
@@ -254,7 +432,11 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
     attempt.checkpoint("place")?;
 
     let note = annotation(req);
-    let config = config_spec(s.cpu, s.memory_gb, &note);
+    let mut config = config_spec(s.cpu, s.memory_gb, &note);
+    config["extraConfig"] = serde_json::json!([
+        {"_typeName": "OptionValue", "key": REQUEST_KEY, "value": {"_typeName": "string", "_value": req.id}}
+    ]);
+    attempt.step = "clone";
     let vm = match &existing {
         Some(vm) => {
             report("clone", 100);
@@ -262,9 +444,13 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
         }
         None => {
             report("clone", 0);
-            let id = vim
-                .clone_vm(&template.id, &folder, &s.name, &placed.host, &pool, &placed.datastore, &config, &|p| report("clone", p.min(99)))
-                .await?;
+            // Not interrupted while the call is out: its answer names the task.
+            let what = format!("cloning {}", s.name);
+            let start = vim.start_clone(&template.id, &folder, &s.name, &placed.host, &pool, &placed.datastore, &config);
+            let id = attempt
+                .run_task(vim, what.clone(), start, report)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("{what}: the task returned no object")))?;
             report("clone", 100);
             id
         }
@@ -272,6 +458,7 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
     attempt.vm = Some(vm.clone());
     attempt.checkpoint("clone")?;
 
+    attempt.step = "configure";
     report("configure", 0);
     // CPU, memory, annotation, and the devices: disk grown to the size asked,
     // network card on the network asked (standard port groups).
@@ -291,16 +478,17 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
         tracing::info!(request = %req.id, "{n}");
     }
     let config = config_spec_with(s.cpu, s.memory_gb, &note, changes);
-    vim.reconfigure(&vm, &config, &|p| report("configure", p.min(99))).await?;
+    attempt.run_task(vim, format!("reconfiguring {vm}"), vim.start_reconfigure(&vm, &config), report).await?;
     report("configure", 100);
     attempt.checkpoint("configure")?;
 
     let now = time::OffsetDateTime::now_utc();
     // One property read, not a second inventory load: a fresh clone has no
     // snapshots, and an adopted VM's snapshots were read with the inventory.
+    attempt.step = "power_on";
     if !vim.is_powered_on(&vm).await? {
         report("power_on", 0);
-        vim.power_on(&vm, &|p| report("power_on", p.min(99))).await?;
+        attempt.run_task(vim, format!("powering on {vm}"), vim.start_power_on(&vm), report).await?;
     }
     report("power_on", 100);
     attempt.checkpoint("power_on")?;
@@ -309,11 +497,11 @@ async fn build(vim: &Vim, req: &VmRequest, report: &(dyn Fn(&'static str, u8) + 
     let snapshot = match existing.as_ref().and_then(|r| r.snapshots.iter().find(|x| x.name.starts_with("Initial-"))) {
         Some(existing) => existing.name.clone(),
         None => {
+            attempt.step = "snapshot";
             report("snapshot", 0);
-            vim.snapshot(&vm, &snap_name, &format!("Taken by Opsdeck after provisioning request {}", req.id), &|p| {
-                report("snapshot", p.min(99))
-            })
-            .await?;
+            let description = format!("Taken by Opsdeck after provisioning request {}", req.id);
+            let start = vim.start_snapshot(&vm, &snap_name, &description);
+            attempt.run_task(vim, format!("snapshot {snap_name} of {vm}"), start, report).await?;
             snap_name
         }
     };

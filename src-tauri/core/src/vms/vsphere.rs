@@ -6,9 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
 use vim_rs::core::client::Client;
 use vim_rs::core::pc_retrieve::ObjectRetriever;
 use vim_rs::mo::{VirtualMachine, VirtualMachineSnapshot};
+use vim_rs::types::boxed_types::ValueElements;
 use vim_rs::types::enums::{MoTypesEnum, TaskInfoStateEnum};
 use vim_rs::types::structs::{
     ManagedObjectReference, MethodFault, VirtualMachineCloneSpec, VirtualMachineConfigSpec, VirtualMachineRelocateSpec,
@@ -42,6 +44,30 @@ vim_retrievable!(
         power = "runtime.power_state",
     }
 );
+
+vim_retrievable!(
+    struct ExtraConfig: VirtualMachine {
+        extra = "config.extra_config"?,
+    }
+);
+
+/// How a task that was followed ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskEnd {
+    /// It succeeded; the id of the object it returned (a new VM, a snapshot), if any.
+    Succeeded(Option<String>),
+    /// vCenter reported it failed, with its fault.
+    Failed(String),
+    /// vCenter no longer knows the task (it keeps finished tasks for a while only).
+    Forgotten,
+}
+
+/// What following a task saw, before it is mapped to a result.
+enum Followed {
+    Done(Option<VimAny>),
+    Failed(String),
+    Gone,
+}
 
 /// One logged-in session.
 #[derive(Clone)]
@@ -140,15 +166,43 @@ impl Vim {
         task: &ManagedObjectReference,
         progress: &(dyn Fn(u8) + Send + Sync),
     ) -> Result<Option<VimAny>> {
+        match self.follow(what, task, progress, None).await? {
+            Followed::Done(r) => Ok(r),
+            Followed::Failed(why) => Err(Error::Internal(format!("{what}: vCenter reported {why}"))),
+            Followed::Gone => Err(Error::NotFound(format!("{what}: vCenter no longer knows task {}", task.value))),
+        }
+    }
+
+    /// Follows a task until it ends, or until `stop` is cancelled: then
+    /// [`Error::Cancelled`] naming the task, which keeps running in vCenter
+    /// (stopping a wait never cancels the task itself).
+    async fn follow(
+        &self,
+        what: &str,
+        task: &ManagedObjectReference,
+        progress: &(dyn Fn(u8) + Send + Sync),
+        stop: Option<&CancellationToken>,
+    ) -> Result<Followed> {
         let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error(what, e))?;
         let started = std::time::Instant::now();
         let mut delay = Duration::from_millis(100);
+        let stopped =
+            || Error::Cancelled(format!("{what}: stopped waiting for vSphere task {}, which is still running in vCenter", task.value));
         loop {
-            let info = with_timeout(format!("vSphere task ({what})"), TIMEOUT, async {
+            if stop.is_some_and(|s| s.is_cancelled()) {
+                return Err(stopped());
+            }
+            let read = with_timeout(format!("vSphere task ({what})"), TIMEOUT, async {
                 retriever.retrieve_object::<TaskState>(task).await.map_err(|e| vim_error(what, e))
             })
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("{what}: vCenter no longer knows task {}", task.value)))?;
+            .await;
+            let info = match read {
+                Ok(Some(info)) => info,
+                Ok(None) => return Ok(Followed::Gone),
+                // A task id vCenter has dropped is a fault on the read.
+                Err(e) if e.to_string().contains("ManagedObjectNotFound") => return Ok(Followed::Gone),
+                Err(e) => return Err(e),
+            };
             match info.state {
                 TaskInfoStateEnum::Success => {
                     // The result is read once, at the end (the macro-built reader cannot hold an `any`).
@@ -156,11 +210,10 @@ impl Vim {
                     let full =
                         with_timeout(format!("vSphere task ({what})"), TIMEOUT, async { t.info().await.map_err(|e| call_error(what, e)) })
                             .await?;
-                    return Ok(full.result);
+                    return Ok(Followed::Done(full.result));
                 }
                 TaskInfoStateEnum::Error => {
-                    let why = info.error.as_ref().map(fault_text).unwrap_or_else(|| "no reason given".into());
-                    return Err(Error::Internal(format!("{what}: vCenter reported {why}")));
+                    return Ok(Followed::Failed(info.error.as_ref().map(fault_text).unwrap_or_else(|| "no reason given".into())));
                 }
                 _ => {
                     if let Some(p) = info.progress {
@@ -171,9 +224,35 @@ impl Vim {
             if started.elapsed() > TASK_TIMEOUT {
                 return Err(Error::Timeout { what: format!("vSphere task ({what})"), secs: TASK_TIMEOUT.as_secs() });
             }
-            tokio::time::sleep(delay).await;
+            match stop {
+                Some(stop) => tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stop.cancelled() => return Err(stopped()),
+                },
+                None => tokio::time::sleep(delay).await,
+            }
             delay = (delay * 2).min(Duration::from_secs(1));
         }
+    }
+
+    /// Follows task `task` (an id such as `task-123`, started by
+    /// [`Vim::start_clone`] and its siblings, or recorded by an earlier run)
+    /// until it ends or `stop` is cancelled ([`Error::Cancelled`]; the task
+    /// keeps running in vCenter).
+    pub async fn follow_task(
+        &self,
+        what: &str,
+        task: &str,
+        progress: &(dyn Fn(u8) + Send + Sync),
+        stop: &CancellationToken,
+    ) -> Result<TaskEnd> {
+        Ok(match self.follow(what, &moref(MoTypesEnum::Task, task), progress, Some(stop)).await? {
+            Followed::Done(r) => {
+                TaskEnd::Succeeded(r.and_then(|r| r.into_any().downcast::<ManagedObjectReference>().ok()).map(|m| m.value))
+            }
+            Followed::Failed(why) => TaskEnd::Failed(why),
+            Followed::Gone => TaskEnd::Forgotten,
+        })
     }
 
     async fn wait(&self, what: &str, task: ManagedObjectReference, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
@@ -207,6 +286,22 @@ impl Vim {
         config: &serde_json::Value,
         progress: &(dyn Fn(u8) + Send + Sync),
     ) -> Result<String> {
+        let task = self.start_clone(template, folder, name, host, pool, datastore, config).await?;
+        self.wait_moref(&format!("cloning {name}"), moref(MoTypesEnum::Task, &task), progress).await
+    }
+
+    /// Starts the clone of [`Vim::clone_vm`]; returns the task's id (follow it with [`Vim::follow_task`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_clone(
+        &self,
+        template: &str,
+        folder: &str,
+        name: &str,
+        host: &str,
+        pool: &str,
+        datastore: &str,
+        config: &serde_json::Value,
+    ) -> Result<String> {
         let what = format!("cloning {name}");
         let location: VirtualMachineRelocateSpec = from_json(
             "relocate spec",
@@ -229,22 +324,47 @@ impl Vim {
             tpm_provision_policy: None,
         };
         let folder = moref(MoTypesEnum::Folder, folder);
-        let task = self.start(&what, self.vm(template).clone_vm_task(&folder, name, &spec)).await?;
-        self.wait_moref(&what, task, progress).await
+        Ok(self.start(&what, self.vm(template).clone_vm_task(&folder, name, &spec)).await?.value)
     }
 
     /// Applies a config spec (CPU, memory, annotation) given as JSON.
     pub async fn reconfigure(&self, vm: &str, config: &serde_json::Value, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
+        let task = self.start_reconfigure(vm, config).await?;
+        self.wait(&format!("reconfiguring {vm}"), moref(MoTypesEnum::Task, &task), progress).await
+    }
+
+    /// Starts the reconfiguration of [`Vim::reconfigure`]; returns the task's id.
+    pub async fn start_reconfigure(&self, vm: &str, config: &serde_json::Value) -> Result<String> {
         let what = format!("reconfiguring {vm}");
         let spec: VirtualMachineConfigSpec = from_json("config spec", config.clone())?;
-        let task = self.start(&what, self.vm(vm).reconfig_vm_task(&spec)).await?;
-        self.wait(&what, task, progress).await
+        Ok(self.start(&what, self.vm(vm).reconfig_vm_task(&spec)).await?.value)
     }
 
     pub async fn power_on(&self, vm: &str, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<()> {
+        let task = self.start_power_on(vm).await?;
+        self.wait(&format!("powering on {vm}"), moref(MoTypesEnum::Task, &task), progress).await
+    }
+
+    /// Starts the power-on of [`Vim::power_on`]; returns the task's id.
+    pub async fn start_power_on(&self, vm: &str) -> Result<String> {
         let what = format!("powering on {vm}");
-        let task = self.start(&what, self.vm(vm).power_on_vm_task(None)).await?;
-        self.wait(&what, task, progress).await
+        Ok(self.start(&what, self.vm(vm).power_on_vm_task(None)).await?.value)
+    }
+
+    /// The string value of extra configuration key `key` of a VM (None: not set).
+    pub async fn extra_config(&self, vm: &str, key: &str) -> Result<Option<String>> {
+        let retriever = ObjectRetriever::new(self.client.clone()).map_err(|e| vim_error("reading the extra configuration", e))?;
+        let r = with_timeout("vSphere (extra configuration)", TIMEOUT, async {
+            retriever
+                .retrieve_object::<ExtraConfig>(&moref(MoTypesEnum::VirtualMachine, vm))
+                .await
+                .map_err(|e| vim_error("reading the extra configuration", e))
+        })
+        .await?;
+        Ok(r.and_then(|r| r.extra).unwrap_or_default().iter().find(|o| o.key == key).and_then(|o| match &o.value {
+            Some(VimAny::Value(ValueElements::PrimitiveString(s))) => Some(s.clone()),
+            _ => None,
+        }))
     }
 
     /// Whether the VM is powered on now.
@@ -276,9 +396,14 @@ impl Vim {
 
     /// Takes a snapshot (no memory, no quiescing); returns its id.
     pub async fn snapshot(&self, vm: &str, name: &str, description: &str, progress: &(dyn Fn(u8) + Send + Sync)) -> Result<String> {
+        let task = self.start_snapshot(vm, name, description).await?;
+        self.wait_moref(&format!("snapshot {name} of {vm}"), moref(MoTypesEnum::Task, &task), progress).await
+    }
+
+    /// Starts the snapshot of [`Vim::snapshot`]; returns the task's id.
+    pub async fn start_snapshot(&self, vm: &str, name: &str, description: &str) -> Result<String> {
         let what = format!("snapshot {name} of {vm}");
-        let task = self.start(&what, self.vm(vm).create_snapshot_task(name, Some(description), false, false)).await?;
-        self.wait_moref(&what, task, progress).await
+        Ok(self.start(&what, self.vm(vm).create_snapshot_task(name, Some(description), false, false)).await?.value)
     }
 
     pub async fn remove_snapshot(&self, snapshot: &str) -> Result<()> {

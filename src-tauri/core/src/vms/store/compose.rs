@@ -342,7 +342,15 @@ mod tests {
             admin: "carol".into(),
         };
         Versioned {
-            value: RunRecord { state, history: vec![], asset: None, failure: None, attempts: 1, approved: Some(approved) },
+            value: RunRecord {
+                state,
+                history: vec![],
+                asset: None,
+                failure: None,
+                attempts: 1,
+                approved: Some(approved),
+                interrupted: None,
+            },
             revision: 20,
             writer: None,
         }

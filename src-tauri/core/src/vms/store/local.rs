@@ -12,8 +12,18 @@ use crate::error::{Error, Result};
 use crate::vms::model::{Decision, Quota, Stage};
 
 /// How long a local execution lock lives without being released (a crashed
-/// process must not block a request forever).
+/// process must not block a request forever): 10 minutes, or
+/// `OPSDECK_PROVISION_LOCK_SECS` seconds (tests, or an operator who knows
+/// their clones are short).
 const LOCK_TTL_MS: i64 = 10 * 60 * 1000;
+
+fn lock_ttl_ms() -> i64 {
+    std::env::var("OPSDECK_PROVISION_LOCK_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|s| *s > 0)
+        .map_or(LOCK_TTL_MS, |s| s.saturating_mul(1000))
+}
 
 #[derive(Clone)]
 pub struct LocalStore {
@@ -88,7 +98,7 @@ struct LocalLock {
     id: String,
     owner: String,
     /// Never cancelled: only this machine's processes share the lock, and it
-    /// lasts [`LOCK_TTL_MS`].
+    /// lasts [`LOCK_TTL_MS`] (or `OPSDECK_PROVISION_LOCK_SECS`).
     lost: tokio_util::sync::CancellationToken,
 }
 
@@ -282,7 +292,7 @@ impl RequestStore for LocalStore {
         )
         .bind(id)
         .bind(owner)
-        .bind(now + LOCK_TTL_MS)
+        .bind(now + lock_ttl_ms())
         .bind(now)
         .execute(self.db.pool())
         .await?

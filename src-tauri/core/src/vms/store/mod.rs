@@ -102,6 +102,31 @@ pub struct RunRecord {
     /// an older Opsdeck, which then do not count).
     #[serde(default)]
     pub approved: Option<Approved>,
+    /// Set when the last attempt was interrupted (SIGINT/SIGTERM) at a safe
+    /// point: what was in flight, which the next attempt resumes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interruption>,
+}
+
+/// What an interrupted provisioning attempt left in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Interruption {
+    pub at: String,
+    /// The app instance that was interrupted.
+    pub by: String,
+    /// The step it stopped in or after (`clone`, `power_on`, ...).
+    pub step: String,
+    /// The vSphere task that was running (it keeps running in vCenter), if one was.
+    #[serde(default)]
+    pub task: Option<String>,
+    /// The VM's name, and its id when the clone had returned it.
+    pub vm_name: String,
+    #[serde(default)]
+    pub vm: Option<String>,
+    /// A call starting a task that was cut off before it answered (a second
+    /// signal): vCenter may run that task anyway.
+    #[serde(default)]
+    pub cut_off: Option<String>,
 }
 
 /// A record, the store revision it was read at, and who wrote it when the
