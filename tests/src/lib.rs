@@ -9,6 +9,7 @@ pub mod app;
 pub mod backend;
 pub mod bench;
 pub mod clusters;
+pub mod etcdkv;
 pub mod faults;
 pub mod images;
 pub mod junit;

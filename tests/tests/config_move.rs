@@ -6,30 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use etcd_client::{Client, GetOptions, Txn, TxnOp};
 use opsdeck_core::cache::audit::AuditFilter;
 use opsdeck_core::config::promote::PromoteSideName;
 use opsdeck_core::config::relocate::MOVE_BATCH_KEYS;
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::etcdkv::{dump, raw, seed};
 use opsdeck_tests::{noise, workspace, Service};
-
-async fn raw(etcd: &Service) -> Client {
-    Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap()
-}
-
-async fn seed(c: &mut Client, keys: &[(String, Vec<u8>)]) {
-    for chunk in keys.chunks(100) {
-        let ops: Vec<TxnOp> = chunk.iter().map(|(k, v)| TxnOp::put(k.as_str(), v.as_slice(), None)).collect();
-        c.txn(Txn::new().and_then(ops)).await.unwrap();
-    }
-}
-
-/// Every key under `prefix`, relative, with its bytes.
-async fn dump(c: &mut Client, prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    let resp = c.get(prefix, Some(GetOptions::new().with_prefix())).await.unwrap();
-    resp.kvs().iter().map(|kv| (String::from_utf8(kv.key()[prefix.len()..].to_vec()).unwrap(), kv.value().to_vec())).collect()
-}
 
 /// `n` keys under `prefix`: text, and every third one binary (NUL, 0xff, random bytes).
 fn keys(prefix: &str, n: usize) -> Vec<(String, Vec<u8>)> {

@@ -6,34 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use etcd_client::{Client, GetOptions, Txn, TxnOp};
+use etcd_client::Client;
 use opsdeck_core::backend::EtcdSession;
 use opsdeck_core::cache::audit::AuditFilter;
 use opsdeck_core::config::promote::{PromoteAction, PromoteOutcome, PromotePlan, PromoteReport, PromoteSelection, PromoteSideName};
 use opsdeck_core::config::MAX_TXN_OPS;
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::etcdkv::{dump, raw, seed};
 use opsdeck_tests::{noise, workspace, Service};
-
-async fn raw(etcd: &Service) -> Client {
-    Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap()
-}
-
-async fn seed(c: &mut Client, keys: &[(String, Vec<u8>)]) {
-    for chunk in keys.chunks(100) {
-        let ops: Vec<TxnOp> = chunk.iter().map(|(k, v)| TxnOp::put(k.as_str(), v.as_slice(), None)).collect();
-        c.txn(Txn::new().and_then(ops)).await.unwrap();
-    }
-}
 
 fn kv(k: &str, v: &[u8]) -> (String, Vec<u8>) {
     (k.to_string(), v.to_vec())
-}
-
-/// Every key under `prefix`, relative, with its bytes.
-async fn dump(c: &mut Client, prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    let resp = c.get(prefix, Some(GetOptions::new().with_prefix())).await.unwrap();
-    resp.kvs().iter().map(|kv| (String::from_utf8(kv.key()[prefix.len()..].to_vec()).unwrap(), kv.value().to_vec())).collect()
 }
 
 async fn mod_revision(c: &mut Client, key: &str) -> i64 {
