@@ -68,7 +68,13 @@ fn pod_ready(p: &Pod) -> bool {
 
 /// `opsdeck health --format json` for the admin context: (exit code, the cluster's JSON).
 fn cli_health(kubeconfig: &str, fail_on: Option<&str>) -> (i32, serde_json::Value) {
+    cli_health_env(kubeconfig, fail_on, &[])
+}
+
+/// [`cli_health`] with extra environment (the health rule settings).
+fn cli_health_env(kubeconfig: &str, fail_on: Option<&str>, env: &[(&str, &str)]) -> (i32, serde_json::Value) {
     let mut cmd = std::process::Command::new(opsdeck_tests::workspace::cli_bin());
+    cmd.envs(env.iter().copied());
     cmd.args(["health", "--kubeconfig", kubeconfig, "--context", "admin", "--format", "json"]);
     if let Some(f) = fail_on {
         cmd.args(["--fail-on", f]);
@@ -257,4 +263,27 @@ async fn the_control_plane_reports_its_components() {
         let out = std::process::Command::new("curl").args(["-ksS", "--max-time", "5", url]).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "ok", "{url}: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// Issue 16, item 7: cordoning is deliberate, so a cordoned node alone is
+/// Info (not Degraded) unless OPSDECK_HEALTH_CORDONED says otherwise.
+#[tokio::test]
+async fn a_cordoned_node_is_info_unless_configured_otherwise() {
+    let cp = control_plane();
+    let c = admin(cp).await;
+    let name = fake_nodes(&c, "cordon", 1).await.remove(0);
+    let nodes: Api<Node> = Api::all(c.clone());
+    nodes.patch(&name, &PatchParams::default(), &Patch::Merge(&json!({"spec": {"unschedulable": true}}))).await.unwrap();
+    let object = format!("node/{name}");
+    let severity_of = |env: &'static [(&'static str, &'static str)]| {
+        let (code, h) = cli_health_env(cp.get("KUBECONFIG"), None, env);
+        assert_eq!(code, 0, "{h}");
+        let f = h["findings"].as_array().into_iter().flatten().find(|f| f["object"] == object.as_str()).cloned();
+        f.map(|f| (f["severity"].as_str().unwrap_or_default().to_string(), f["message"].as_str().unwrap_or_default().to_string()))
+    };
+    let (sev, msg) = poll("cordoned node reported", LIMIT, || async { severity_of(&[]).ok_or_else(|| "no finding yet".to_string()) }).await;
+    assert_eq!((sev.as_str(), msg.as_str()), ("info", format!("node {name} is cordoned (unschedulable)").as_str()));
+    assert_eq!(severity_of(&[("OPSDECK_HEALTH_CORDONED", "warning")]).map(|s| s.0).as_deref(), Some("warning"));
+    // A value that does not parse keeps the default rather than failing the check.
+    assert_eq!(severity_of(&[("OPSDECK_HEALTH_CORDONED", "loud")]).map(|s| s.0).as_deref(), Some("info"));
 }

@@ -1,13 +1,83 @@
 //! Pure evaluation of a cluster snapshot into findings and a verdict: no I/O,
 //! so every rule is unit-tested on hand-made objects.
 
+use std::time::Duration;
+
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use k8s_openapi::jiff::Timestamp;
 
 use super::model::{Finding, NodeSummary, Severity, Verdict};
 
 /// Restart count from which a container is reported.
 pub const RESTARTS_WARN: i32 = 5;
+/// Restarts count only when the container last exited this recently.
+pub const RESTART_WINDOW: Duration = Duration::from_secs(3600);
+/// Environment variable overriding [`Rules::restart_window`], in seconds.
+pub const ENV_RESTART_WINDOW: &str = "OPSDECK_HEALTH_RESTART_WINDOW_SECS";
+/// Environment variable overriding [`Rules::cordoned`]: `info`, `warning` or `critical`.
+pub const ENV_CORDONED: &str = "OPSDECK_HEALTH_CORDONED";
+
+/// How a snapshot is judged where a fixed rule would raise false alarms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// A container with [`RESTARTS_WARN`] or more restarts is reported only if
+    /// its last termination (`lastState.terminated.finishedAt`) is within
+    /// this window: restarts from last week, followed by a week of running,
+    /// are history, not a problem. Without that timestamp it is reported.
+    pub restart_window: Duration,
+    /// Severity of a cordoned node. Info by default: cordoning is what an
+    /// operator does on purpose (drain, maintenance), so on its own it does
+    /// not make a cluster Degraded; Warning restores that.
+    pub cordoned: Severity,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { restart_window: RESTART_WINDOW, cordoned: Severity::Info }
+    }
+}
+
+impl Rules {
+    /// The defaults, overridden by [`ENV_RESTART_WINDOW`] and [`ENV_CORDONED`]
+    /// (read by the CLI and the app alike). A value that does not parse is
+    /// ignored with a warning in the log, never a failed health check.
+    pub fn from_env() -> Rules {
+        let mut r = Rules::default();
+        if let Ok(v) = std::env::var(ENV_RESTART_WINDOW) {
+            match v.trim().parse::<u64>() {
+                Ok(secs) => r.restart_window = Duration::from_secs(secs),
+                Err(_) => tracing::warn!("{ENV_RESTART_WINDOW}={v:?} is not a number of seconds; using {}s", r.restart_window.as_secs()),
+            }
+        }
+        if let Ok(v) = std::env::var(ENV_CORDONED) {
+            match parse_severity(&v) {
+                Some(sev) => r.cordoned = sev,
+                None => tracing::warn!("{ENV_CORDONED}={v:?} is not info, warning or critical; using info"),
+            }
+        }
+        r
+    }
+}
+
+fn parse_severity(s: &str) -> Option<Severity> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "info" => Some(Severity::Info),
+        "warning" | "warn" => Some(Severity::Warning),
+        "critical" => Some(Severity::Critical),
+        _ => None,
+    }
+}
+
+/// "42 s", "5 min", "3 h", "2 d": how long ago, for messages.
+fn ago(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
+    }
+}
 /// Waiting reasons that mean a pod is stuck.
 pub const BAD_WAITING: &[&str] =
     &["CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "InvalidImageName"];
@@ -25,7 +95,7 @@ fn ns_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> S
 }
 
 /// Ready / pressure / cordon state of every node.
-pub fn nodes(nodes: &[Node], out: &mut Vec<Finding>) -> NodeSummary {
+pub fn nodes(nodes: &[Node], rules: &Rules, out: &mut Vec<Finding>) -> NodeSummary {
     let mut s = NodeSummary { total: nodes.len(), ..Default::default() };
     for n in nodes {
         let name = name_of(&n.metadata);
@@ -51,14 +121,15 @@ pub fn nodes(nodes: &[Node], out: &mut Vec<Finding>) -> NodeSummary {
         }
         if n.spec.as_ref().and_then(|sp| sp.unschedulable).unwrap_or(false) {
             s.cordoned += 1;
-            out.push(f(Severity::Warning, "node", format!("node/{name}"), format!("node {name} is cordoned (unschedulable)")));
+            out.push(f(rules.cordoned, "node", format!("node/{name}"), format!("node {name} is cordoned (unschedulable)")));
         }
     }
     s
 }
 
-/// Failed/Unknown phases, stuck containers and restart storms in `pods`.
-pub fn pods(pods: &[Pod], out: &mut Vec<Finding>) {
+/// Failed/Unknown phases, stuck containers and restart storms in `pods`
+/// (restarts judged at `now` against [`Rules::restart_window`]).
+pub fn pods(pods: &[Pod], rules: &Rules, now: Timestamp, out: &mut Vec<Finding>) {
     for p in pods {
         let (ns, name) = (ns_of(&p.metadata), name_of(&p.metadata));
         let object = format!("{ns}/pod/{name}");
@@ -89,12 +160,16 @@ pub fn pods(pods: &[Pod], out: &mut Vec<Finding>) {
                 }
             }
             if c.restart_count >= RESTARTS_WARN {
-                out.push(f(
-                    Severity::Warning,
-                    "pod",
-                    object.clone(),
-                    format!("pod {ns}/{name} container {} restarted {} times", c.name, c.restart_count),
-                ));
+                let last_exit = c.last_state.as_ref().and_then(|s| s.terminated.as_ref()).and_then(|t| t.finished_at.as_ref());
+                let message = match last_exit.map(|t| now.as_second() - t.0.as_second()) {
+                    // Restarts that ended before the window: history, not reported.
+                    Some(secs) if secs > rules.restart_window.as_secs() as i64 => continue,
+                    Some(secs) => {
+                        format!("pod {ns}/{name} container {} restarted {} times, last exit {} ago", c.name, c.restart_count, ago(secs))
+                    }
+                    None => format!("pod {ns}/{name} container {} restarted {} times", c.name, c.restart_count),
+                };
+                out.push(f(Severity::Warning, "pod", object.clone(), message));
             }
         }
     }
@@ -176,10 +251,11 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::core::v1::ContainerStateTerminated;
     use k8s_openapi::api::core::v1::{
         ContainerState, ContainerStateWaiting, ContainerStatus, NodeCondition, NodeSpec, NodeStatus, PodStatus,
     };
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
     fn node(name: &str, conditions: &[(&str, &str)], cordoned: bool) -> Node {
         Node {
@@ -207,6 +283,7 @@ mod tests {
                 node("lost", &[("Ready", "Unknown")], false),
                 node("full", &[("Ready", "True"), ("DiskPressure", "True"), ("MemoryPressure", "False")], true),
             ],
+            &Rules::default(),
             &mut out,
         );
         assert_eq!(s, NodeSummary { total: 4, ready: 2, cordoned: 1, pressure: 1 });
@@ -251,6 +328,8 @@ mod tests {
                 pod("flappy", "Running", None, 6),
                 pod("starting", "Pending", Some("ContainerCreating"), 0),
             ],
+            &Rules::default(),
+            Timestamp::now(),
             &mut out,
         );
         let objects: Vec<&str> = out.iter().map(|f| f.object.as_str()).collect();
@@ -260,6 +339,90 @@ mod tests {
         );
         assert_eq!(out[0].severity, Severity::Critical);
         assert_eq!(out[4].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn a_cordoned_node_alone_is_info_unless_configured() {
+        let cordoned = [node("ok", &[("Ready", "True")], false), node("drained", &[("Ready", "True")], true)];
+        let mut out = vec![];
+        let s = nodes(&cordoned, &Rules::default(), &mut out);
+        assert_eq!(s.cordoned, 1, "still counted");
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].severity, out[0].message.as_str()), (Severity::Info, "node drained is cordoned (unschedulable)"));
+        assert_eq!(verdict(&out), Verdict::Healthy, "cordoning on purpose is not a degraded cluster");
+
+        let strict = Rules { cordoned: Severity::Warning, ..Rules::default() };
+        let mut out = vec![];
+        nodes(&cordoned, &strict, &mut out);
+        assert_eq!(out[0].severity, Severity::Warning);
+        assert_eq!(verdict(&out), Verdict::Degraded);
+    }
+
+    /// A pod whose container last exited `secs_ago` seconds before `now` (None: no lastState).
+    fn restarted(name: &str, restarts: i32, now: Timestamp, secs_ago: Option<i64>) -> Pod {
+        let mut p = pod(name, "Running", None, restarts);
+        let last = secs_ago.map(|s| ContainerState {
+            terminated: Some(ContainerStateTerminated {
+                exit_code: 1,
+                finished_at: Some(Time(Timestamp::from_second(now.as_second() - s).unwrap())),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        if let Some(cs) = p.status.as_mut().and_then(|st| st.container_statuses.as_mut()) {
+            cs[0].last_state = last;
+        }
+        p
+    }
+
+    #[test]
+    fn restarts_count_only_when_the_last_exit_is_recent() {
+        let now = Timestamp::now();
+        let pods_ = [
+            restarted("recent", 6, now, Some(300)),
+            restarted("history", 40, now, Some(2 * 3600)),
+            restarted("unknown", 6, now, None),
+            restarted("few", 2, now, Some(10)),
+        ];
+        let mut out = vec![];
+        pods(&pods_, &Rules::default(), now, &mut out);
+        let msgs: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "pod kube-system/recent container c restarted 6 times, last exit 5 min ago",
+                "pod kube-system/unknown container c restarted 6 times",
+            ],
+            "40 restarts that ended 2 h ago are outside the 1 h window; 2 restarts are below the threshold"
+        );
+        assert!(out.iter().all(|f| f.severity == Severity::Warning));
+
+        // A wider window brings the old restarts back; a crash loop counts whatever the window.
+        let wide = Rules { restart_window: Duration::from_secs(3 * 3600), ..Rules::default() };
+        let mut out = vec![];
+        pods(&pods_, &wide, now, &mut out);
+        assert!(out.iter().any(|f| f.message == "pod kube-system/history container c restarted 40 times, last exit 2 h ago"), "{out:?}");
+        let mut looping = restarted("loop", 50, now, Some(5 * 3600));
+        if let Some(cs) = looping.status.as_mut().and_then(|st| st.container_statuses.as_mut()) {
+            cs[0].state = Some(ContainerState {
+                waiting: Some(ContainerStateWaiting { reason: Some("CrashLoopBackOff".into()), message: None }),
+                ..Default::default()
+            });
+        }
+        let mut out = vec![];
+        pods(&[looping], &Rules::default(), now, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn rule_settings_parse() {
+        assert_eq!(parse_severity(" Warning "), Some(Severity::Warning));
+        assert_eq!(parse_severity("info"), Some(Severity::Info));
+        assert_eq!(parse_severity("critical"), Some(Severity::Critical));
+        assert_eq!(parse_severity("loud"), None);
+        assert_eq!(Rules::default(), Rules { restart_window: RESTART_WINDOW, cordoned: Severity::Info });
+        assert_eq!([ago(42), ago(300), ago(7300), ago(200_000), ago(-5)], ["42 s", "5 min", "2 h", "2 d", "0 s"]);
     }
 
     #[test]

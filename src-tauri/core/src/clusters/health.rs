@@ -55,8 +55,9 @@ pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: O
 /// Findings and verdict of a snapshot (shared by the one-shot check and the live view).
 pub(crate) fn evaluate(context: &str, version: Option<String>, latency: Option<u64>, snap: super::fetch::Snapshot) -> ClusterHealth {
     let mut out = Vec::new();
-    let nodes = findings::nodes(&snap.nodes, &mut out);
-    findings::pods(&snap.system_pods, &mut out);
+    let rules = findings::Rules::from_env();
+    let nodes = findings::nodes(&snap.nodes, &rules, &mut out);
+    findings::pods(&snap.system_pods, &rules, k8s_openapi::jiff::Timestamp::now(), &mut out);
     findings::workloads(&snap.deployments, &snap.statefulsets, &snap.daemonsets, &mut out);
     findings::events(&snap.warnings, EVENTS_MAX, &mut out);
     out.extend(snap.gaps);
