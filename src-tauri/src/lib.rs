@@ -35,6 +35,7 @@ pub fn run() {
             };
             tracing::info!(data_dir = %backend.info().data_dir, "Opsdeck starting");
             schedule_vm_lifecycle(backend.clone());
+            run_notifications(backend.clone());
             app.manage(backend);
             Ok(())
         })
@@ -66,6 +67,13 @@ fn fatal(msg: &str) -> ! {
     tracing::error!("{msg}");
     eprintln!("opsdeck: {msg}");
     std::process::exit(1)
+}
+
+/// While the app is open, the notification sender drains the outbox: at
+/// once when something is queued, when a retry is due, and every 30 s (the
+/// CLI's `opsdeck notify send` covers the time the app is closed).
+fn run_notifications(backend: Backend) {
+    tauri::async_runtime::spawn(async move { backend.notify_run_sender().await });
 }
 
 /// While the app is open, the VM lifecycle (scheduled snapshots, lease

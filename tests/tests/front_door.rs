@@ -70,6 +70,8 @@ const READS: &[&str] = &[
     "vms_watch",
     "vms_unwatch",
     "vms_store_status",
+    "notify_settings",
+    "notify_outbox",
 ];
 
 /// Commands that change something, and the audit action (or the start of
@@ -106,6 +108,12 @@ const WRITES: &[(&str, &str)] = &[
     ("vms_extend", "vm.extend"),
     ("vms_decide_extension", "vm.extension."),
     ("vms_edit", "vm.edit"),
+    ("notify_save_channel", "notify.channel."),
+    ("notify_delete_channel", "notify.channel.delete"),
+    ("notify_test", "notify.test"),
+    ("notify_subscribe", "notify.subscribe"),
+    ("notify_unsubscribe", "notify.unsubscribe"),
+    ("notify_retry", "notify.retry"),
 ];
 
 /// The command names of the generated IPC contract (ui/src/api/bindings.ts).

@@ -8,6 +8,7 @@ pub mod config;
 pub mod config_ops;
 pub mod connections;
 pub mod images;
+pub mod notify;
 pub mod vms;
 pub mod watches;
 

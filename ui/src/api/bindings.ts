@@ -106,6 +106,20 @@ export const commands = {
 	advisoriesImport: (path: string) => __TAURI_INVOKE<AdvisoryUpdate>("advisories_import", { path }),
 	imagesPolicy: () => __TAURI_INVOKE<Policy_Serialize>("images_policy"),
 	imagesSetPolicy: (policy: Policy_Deserialize) => __TAURI_INVOKE<Rematched>("images_set_policy", { policy }),
+	/**  Channels, subscriptions and the retry policy (never a password). */
+	notifySettings: () => __TAURI_INVOKE<NotifySettings_Serialize>("notify_settings"),
+	/**  Creates or updates a channel; a password given goes to the keychain. */
+	notifySaveChannel: (input: NotifyChannelInput_Deserialize) => __TAURI_INVOKE<NotifyChannel_Serialize>("notify_save_channel", { input }),
+	/**  Removes a channel, its password and its subscriptions. */
+	notifyDeleteChannel: (id: string) => __TAURI_INVOKE<null>("notify_delete_channel", { id }),
+	/**  Sends a test message through a channel now (`to`: the address, for e-mail). */
+	notifyTest: (id: string, to: string | null) => __TAURI_INVOKE<null>("notify_test", { id, to }),
+	notifySubscribe: (input: SubscriptionInput_Deserialize) => __TAURI_INVOKE<Subscription_Serialize>("notify_subscribe", { input }),
+	notifyUnsubscribe: (id: string) => __TAURI_INVOKE<null>("notify_unsubscribe", { id }),
+	/**  The outbox, newest first (`state`: pending, sending, sent, failed; none = all). */
+	notifyOutbox: (state: string | null, limit: number) => __TAURI_INVOKE<OutboxView_Serialize>("notify_outbox", { state, limit }),
+	/**  Puts a failed notification back in line; the sender takes it at once. */
+	notifyRetry: (id: number) => __TAURI_INVOKE<OutboxEntry_Serialize>("notify_retry", { id }),
 	vmsSettings: () => __TAURI_INVOKE<VmSettings_Serialize>("vms_settings"),
 	vmsSetSettings: (settings: VmSettings_Deserialize) => __TAURI_INVOKE<null>("vms_set_settings", { settings }),
 	vmsInventory: (connectionId: string) => __TAURI_INVOKE<Inventory_Serialize>("vms_inventory", { connectionId }),
@@ -841,6 +855,29 @@ export type ErrorCode = "invalid_input" | "not_found" | "unreachable" | "auth" |
  */
 "outcome_unknown" | "internal";
 
+/**  The kinds of events a user can subscribe to. */
+export type EventKind = 
+/**  A VM request was filed (for whoever follows all requests). */
+"vm.request.filed" | 
+/**  A request waits for the department's manager (to managers, by department). */
+"vm.request.waiting_manager" | 
+/**  A request waits for the IT admin. */
+"vm.request.waiting_admin" | 
+/**  The requester's request was approved by both steps. */
+"vm.request.approved" | "vm.request.rejected" | "vm.request.provisioned" | "vm.request.failed" | 
+/**  The lease of the requester's VM ends in a few days. */
+"vm.lease.ending" | 
+/**  The lease ended: the VM is powered off and destroyed after the grace period. */
+"vm.lease.destroy" | "cluster.degraded" | "cluster.unreachable" | 
+/**  A cluster that was degraded or unreachable is healthy again. */
+"cluster.recovered" | 
+/**  An image scan's verdict is BLOCK. */
+"image.scan.block" | 
+/**  A config change request waits for a reviewer. */
+"config.change.waiting" | 
+/**  A test message sent by hand (`opsdeck notify test`). */
+"test";
+
 export type EventRow = EventRow_Serialize;
 
 export type EventRow_Deserialize = {
@@ -1319,6 +1356,105 @@ export type NodeSummary = {
 	pressure: number,
 };
 
+/**  A saved channel. */
+export type NotifyChannel = NotifyChannel_Serialize;
+
+/**  A channel to create (no id) or update; the password goes to the keychain. */
+export type NotifyChannelInput = NotifyChannelInput_Serialize;
+
+/**  A channel to create (no id) or update; the password goes to the keychain. */
+export type NotifyChannelInput_Deserialize = {
+	id?: string | null,
+	name: string,
+	spec: NotifyChannelSpec_Deserialize,
+	/**  A new SMTP password (kept as is when absent). */
+	password?: string | null,
+	clear_password?: boolean,
+};
+
+/**  A channel to create (no id) or update; the password goes to the keychain. */
+export type NotifyChannelInput_Serialize = {
+	id: string | null,
+	name: string,
+	spec: NotifyChannelSpec_Serialize,
+	/**  A new SMTP password (kept as is when absent). */
+	password: string | null,
+	clear_password: boolean,
+};
+
+/**  A channel's settings (no secret). */
+export type NotifyChannelSpec = NotifyChannelSpec_Serialize;
+
+/**  A channel's settings (no secret). */
+export type NotifyChannelSpec_Deserialize = { kind: "smtp"; host: string; port: number; 
+/**
+ *  Upgrade with STARTTLS before anything else (required: no mail, and
+ *  never a password, in clear). Off only for a relay on this machine.
+ */
+starttls?: boolean; 
+/**  AUTH user; the password is in the keychain. */
+username?: string | null; 
+/**  The sender address (`Opsdeck <ops@example.com>` or a bare address). */
+from: string; 
+/**
+ *  A PEM file of extra CA certificates trusted for this server
+ *  (a private CA); the system's roots are trusted too.
+ */
+ca_file?: string | null; timeout_secs?: number } | { kind: "webhook"; url: string; format: WebhookFormat; 
+/**  A PEM file of extra CA certificates trusted for this URL. */
+ca_file?: string | null; timeout_secs?: number };
+
+/**  A channel's settings (no secret). */
+export type NotifyChannelSpec_Serialize = { kind: "smtp"; host: string; port: number; 
+/**
+ *  Upgrade with STARTTLS before anything else (required: no mail, and
+ *  never a password, in clear). Off only for a relay on this machine.
+ */
+starttls: boolean; 
+/**  AUTH user; the password is in the keychain. */
+username: string | null; 
+/**  The sender address (`Opsdeck <ops@example.com>` or a bare address). */
+from: string; 
+/**
+ *  A PEM file of extra CA certificates trusted for this server
+ *  (a private CA); the system's roots are trusted too.
+ */
+ca_file: string | null; timeout_secs: number } | { kind: "webhook"; url: string; format: WebhookFormat; 
+/**  A PEM file of extra CA certificates trusted for this URL. */
+ca_file: string | null; timeout_secs: number };
+
+/**  A saved channel. */
+export type NotifyChannel_Deserialize = {
+	id: string,
+	name: string,
+	spec: NotifyChannelSpec_Deserialize,
+	/**  An SMTP password is stored in the keychain. */
+	has_password?: boolean,
+};
+
+/**  A saved channel. */
+export type NotifyChannel_Serialize = {
+	id: string,
+	name: string,
+	spec: NotifyChannelSpec_Serialize,
+	/**  An SMTP password is stored in the keychain. */
+	has_password: boolean,
+};
+
+export type NotifySettings = NotifySettings_Serialize;
+
+export type NotifySettings_Deserialize = {
+	channels?: NotifyChannel_Deserialize[],
+	subscriptions?: Subscription_Deserialize[],
+	retry?: RetryPolicy,
+};
+
+export type NotifySettings_Serialize = {
+	channels: NotifyChannel_Serialize[],
+	subscriptions: Subscription_Serialize[],
+	retry: RetryPolicy,
+};
+
 /**  The fields a scan uses; the rest stay in `fields`. */
 export type OsRelease = OsRelease_Serialize;
 
@@ -1338,6 +1474,70 @@ export type OsRelease_Serialize = {
 	version_id: string | null,
 	id_like: string[],
 	pretty_name: string | null,
+};
+
+/**  Counts by state. */
+export type OutboxCounts = {
+	pending: number,
+	sending: number,
+	sent: number,
+	failed: number,
+};
+
+/**  One notification as listed. */
+export type OutboxEntry = OutboxEntry_Serialize;
+
+/**  One notification as listed. */
+export type OutboxEntry_Deserialize = {
+	id: number,
+	event: string,
+	title: string,
+	subscriber: string,
+	channel_id: string,
+	recipient: string,
+	/**  `pending`, `sending`, `sent` or `failed`. */
+	state: string,
+	attempts: number,
+	max_attempts: number,
+	/**  When the next try is due (pending), RFC 3339. */
+	next_attempt_at: string,
+	last_error?: string | null,
+	created_at: string,
+	sent_at?: string | null,
+};
+
+/**  One notification as listed. */
+export type OutboxEntry_Serialize = {
+	id: number,
+	event: string,
+	title: string,
+	subscriber: string,
+	channel_id: string,
+	recipient: string,
+	/**  `pending`, `sending`, `sent` or `failed`. */
+	state: string,
+	attempts: number,
+	max_attempts: number,
+	/**  When the next try is due (pending), RFC 3339. */
+	next_attempt_at: string,
+	last_error: string | null,
+	created_at: string,
+	sent_at: string | null,
+};
+
+/**  The outbox page and its counts by state. */
+export type OutboxView = OutboxView_Serialize;
+
+/**  The outbox page and its counts by state. */
+export type OutboxView_Deserialize = {
+	entries: OutboxEntry_Deserialize[],
+	counts: OutboxCounts,
+};
+
+/**  The outbox page and its counts by state. */
+export type OutboxView_Serialize = {
+	entries: OutboxEntry_Serialize[],
+	counts: OutboxCounts,
 };
 
 /**  One installed package, as its package manager records it. */
@@ -1868,6 +2068,16 @@ export type RequestSpec_Serialize = {
  */
 export type RequestState = "pending_manager" | "pending_admin" | "approved" | "provisioning" | "provisioned" | "failed" | "rejected" | "expired" | "reclaimed" | "withdrawn";
 
+/**  How often and how long a notification is retried. */
+export type RetryPolicy = {
+	/**  Deliveries tried before the notification is `failed`. */
+	max_attempts: number,
+	/**  Wait after the first failure; doubled after each next one. */
+	backoff_base_ms: number,
+	/**  The longest wait between two tries. */
+	backoff_max_ms: number,
+};
+
 export type ReviewRecord = ReviewRecord_Serialize;
 
 export type ReviewRecord_Deserialize = {
@@ -2091,6 +2301,65 @@ export type StoreProblem = {
 export type StoreStatus = {
 	trust: Trust,
 	problems: StoreProblem[],
+};
+
+export type Subscription = Subscription_Serialize;
+
+/**  A subscription to create (no id) or replace. */
+export type SubscriptionInput = SubscriptionInput_Serialize;
+
+/**  A subscription to create (no id) or replace. */
+export type SubscriptionInput_Deserialize = {
+	id?: string | null,
+	user: string,
+	events?: EventKind[],
+	channel: string,
+	address?: string | null,
+	departments?: string[],
+};
+
+/**  A subscription to create (no id) or replace. */
+export type SubscriptionInput_Serialize = {
+	id: string | null,
+	user: string,
+	events: EventKind[],
+	channel: string,
+	address: string | null,
+	departments: string[],
+};
+
+export type Subscription_Deserialize = {
+	id: string,
+	/**
+	 *  The user (as recorded in requests and the audit log: the OS user, or
+	 *  the etcd user of a team store).
+	 */
+	user: string,
+	/**  The events; empty means every event. */
+	events: EventKind[],
+	/**  The channel id. */
+	channel: string,
+	/**  The e-mail address (SMTP channels); unused by webhooks. */
+	address?: string | null,
+	/**  Only VM events of these departments (empty: all). */
+	departments?: string[],
+};
+
+export type Subscription_Serialize = {
+	id: string,
+	/**
+	 *  The user (as recorded in requests and the audit log: the OS user, or
+	 *  the etcd user of a team store).
+	 */
+	user: string,
+	/**  The events; empty means every event. */
+	events: EventKind[],
+	/**  The channel id. */
+	channel: string,
+	/**  The e-mail address (SMTP channels); unused by webhooks. */
+	address: string | null,
+	/**  Only VM events of these departments (empty: all). */
+	departments: string[],
 };
 
 /**  A finding and the suppression that hides it (or that hid it until it expired). */
@@ -2603,6 +2872,15 @@ value: string | null } | { type: "delete"; key: string; mod_revision: number } |
  *  cause and watch again.
  */
 { type: "error"; message: string };
+
+/**  The body shape a webhook receives. */
+export type WebhookFormat = 
+/**  `{"event", "title", "text", "target", "at", ...}`. */
+"generic" | 
+/**  Slack incoming webhooks (and Mattermost, Rocket.Chat): `{"text": ...}`. */
+"slack" | 
+/**  Microsoft Teams workflows: an Adaptive Card in a message. */
+"teams";
 
 export type WriteResult = WriteResult_Serialize;
 

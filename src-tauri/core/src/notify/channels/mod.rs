@@ -44,7 +44,7 @@ impl WebhookFormat {
 
 /// A channel's settings (no secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(tag = "kind", rename_all = "lowercase", rename = "NotifyChannelSpec")]
 pub enum ChannelSpec {
     Smtp {
         host: String,
@@ -105,6 +105,7 @@ impl ChannelSpec {
 
 /// A saved channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "NotifyChannel")]
 pub struct Channel {
     pub id: String,
     pub name: String,
@@ -116,6 +117,7 @@ pub struct Channel {
 
 /// A channel to create (no id) or update; the password goes to the keychain.
 #[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename = "NotifyChannelInput")]
 pub struct ChannelInput {
     #[serde(default)]
     pub id: Option<String>,
