@@ -21,7 +21,7 @@ use crate::error::{UiError, UiResult};
 pub async fn config_cluster(backend: State<'_, Backend>, connection_id: String, quota: Option<f64>) -> UiResult<ClusterView> {
     check_id(&connection_id)?;
     let quota = match quota {
-        Some(q) if !(q.is_finite() && q >= 1.0 && q <= 1e15) => return Err(UiError::invalid("quota: a number of bytes")),
+        Some(q) if !(1.0..=1e15).contains(&q) => return Err(UiError::invalid("quota: a number of bytes")),
         Some(q) => Some(q as u64),
         None => None,
     };
