@@ -41,7 +41,7 @@ async fn the_app_as_shipped_renders_without_compositing() {
     let etcd = Service::start("etcd", &[]);
     let app = App::start_shipped().await;
     let c = &app.c;
-    for view in ["vms", "images", "clusters", "config", "connections", "audit", "settings"] {
+    for view in ["vms", "images", "clusters", "config", "connections", "audit", "notifications", "settings"] {
         click(c, &format!("[data-testid=nav-{view}]")).await;
         css(c, &format!("[data-testid=view-{view}]")).await;
     }

@@ -18,6 +18,7 @@ const ClustersView = lazyView(() => import('../views/clusters/ClustersView').the
 const ConfigView = lazyView(() => import('../views/config/ConfigView').then((m) => m.ConfigView));
 const ConnectionsView = lazyView(() => import('../views/connections/ConnectionsView').then((m) => m.ConnectionsView));
 const AuditView = lazyView(() => import('../views/audit/AuditView').then((m) => m.AuditView));
+const NotifyView = lazyView(() => import('../views/notify/NotifyView').then((m) => m.NotifyView));
 const SettingsView = lazyView(() => import('../views/settings/SettingsView').then((m) => m.SettingsView));
 
 const EDITABLE = 'input, select, textarea, [contenteditable="true"]';
@@ -36,6 +37,8 @@ function CurrentView({ view }: { view: ViewName }) {
       return <ConnectionsView />;
     case 'audit':
       return <AuditView />;
+    case 'notifications':
+      return <NotifyView />;
     case 'settings':
       return <SettingsView />;
   }

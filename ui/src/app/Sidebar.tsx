@@ -11,6 +11,7 @@ const ICONS: Record<ViewName, IconName> = {
   config: 'config',
   connections: 'connections',
   audit: 'audit',
+  notifications: 'bell',
   settings: 'settings',
 };
 
@@ -65,7 +66,7 @@ export function Sidebar() {
       <div class="nav-section">{t('nav.workspaces')}</div>
       <ul class="nav-list">{(['vms', 'images', 'clusters', 'config'] as const).map(item)}</ul>
       <div class="nav-section">{t('nav.manage')}</div>
-      <ul class="nav-list">{(['connections', 'audit', 'settings'] as const).map(item)}</ul>
+      <ul class="nav-list">{(['connections', 'audit', 'notifications', 'settings'] as const).map(item)}</ul>
       <div class="sidebar-footer">{info ? `v${info.version}` : ''}</div>
     </nav>
   );

@@ -1,9 +1,9 @@
 import type { Kind } from '../api/types';
 
-export type ViewName = 'vms' | 'images' | 'clusters' | 'config' | 'connections' | 'audit' | 'settings';
+export type ViewName = 'vms' | 'images' | 'clusters' | 'config' | 'connections' | 'audit' | 'notifications' | 'settings';
 
-/** Sidebar order; Ctrl/Cmd+1..7 follows it. */
-export const VIEWS: readonly ViewName[] = ['vms', 'images', 'clusters', 'config', 'connections', 'audit', 'settings'];
+/** Sidebar order; Ctrl/Cmd+1..8 follows it. */
+export const VIEWS: readonly ViewName[] = ['vms', 'images', 'clusters', 'config', 'connections', 'audit', 'notifications', 'settings'];
 
 export const WORKSPACE_VIEWS: readonly ViewName[] = ['vms', 'images', 'clusters', 'config'];
 

@@ -1,5 +1,6 @@
 // English strings. zh-CN.ts must have exactly the same keys (checked by i18n.test.ts).
 import configOps from './configOps.en';
+import notify from './notify.en';
 const en = {
   app: {
     name: 'Opsdeck',
@@ -17,6 +18,7 @@ const en = {
     config: 'Config',
     connections: 'Connections',
     audit: 'Audit log',
+    notifications: 'Notifications',
     settings: 'Settings',
     shortcut: 'Ctrl+{{n}}',
   },
@@ -27,6 +29,7 @@ const en = {
     config: 'Configuration (etcd)',
     connections: 'Connections',
     audit: 'Audit log',
+    notifications: 'Notifications',
     settings: 'Settings',
   },
   kind: {
@@ -868,6 +871,7 @@ const en = {
     etcdPasswordNeedsUser: 'An etcd password needs a username.',
     secretTooLong: 'At most {{max}} bytes.',
   },
+  notify,
   audit: {
     col: {
       time: 'Time',

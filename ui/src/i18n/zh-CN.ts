@@ -1,5 +1,6 @@
 // 简体中文。键必须与 en.ts 完全一致（i18n.test.ts 会检查）。
 import configOps from './configOps.zh-CN';
+import notify from './notify.zh-CN';
 import type { Messages } from './en';
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
@@ -21,6 +22,7 @@ const zhCN: Shape<Messages> = {
     config: '配置',
     connections: '连接',
     audit: '审计日志',
+    notifications: '通知',
     settings: '设置',
     shortcut: 'Ctrl+{{n}}',
   },
@@ -31,6 +33,7 @@ const zhCN: Shape<Messages> = {
     config: '配置中心（etcd）',
     connections: '连接管理',
     audit: '审计日志',
+    notifications: '通知',
     settings: '设置',
   },
   kind: {
@@ -868,6 +871,7 @@ const zhCN: Shape<Messages> = {
     etcdPasswordNeedsUser: '设置 etcd 密码时必须填写用户名。',
     secretTooLong: '最多 {{max}} 字节。',
   },
+  notify,
   audit: {
     col: {
       time: '时间',

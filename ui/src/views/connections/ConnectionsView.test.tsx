@@ -221,6 +221,7 @@ describe('Connections view', () => {
       'nav-config',
       'nav-connections',
       'nav-audit',
+      'nav-notifications',
       'nav-settings',
     ]);
   });
