@@ -28,7 +28,7 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [progress, setProgress] = useState<ProvisionProgress | null>(null);
-  const action = nextAction(r.state);
+  const action = nextAction(r.state, r.failure);
 
   const decide = async (stage: Stage, approved: boolean) => {
     setBusy(true);

@@ -74,7 +74,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
     if (r.state === 'provisioned') refresh();
   };
 
-  const pending = requests?.filter((r) => nextAction(r.state)).length ?? 0;
+  const pending = requests?.filter((r) => nextAction(r.state, r.failure)).length ?? 0;
   const current = requests?.find((r) => r.id === open) ?? null;
   return (
     <section class="view view-vms" data-testid="view-vms">

@@ -49,6 +49,9 @@ describe('request states', () => {
     expect(nextAction('approved')).toBe('provision');
     expect(nextAction('failed')).toBe('retry');
     expect(nextAction('provisioned')).toBeNull();
+    // Being provisioned: nothing to do, unless the attempt was interrupted (then it resumes).
+    expect(nextAction('provisioning')).toBeNull();
+    expect(nextAction('provisioning', 'request r1 interrupted in step clone of VM a: …')).toBe('retry');
   });
   it('weights provisioning progress by step, the clone counting most', () => {
     expect(provisionPercent(null)).toBe(0);

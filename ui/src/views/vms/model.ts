@@ -28,8 +28,14 @@ export function stateBadge(s: RequestState): BadgeState {
 /** What the operator can do next with a request. */
 export type NextAction = 'approve_manager' | 'approve_admin' | 'provision' | 'retry' | null;
 
-export function nextAction(s: RequestState): NextAction {
+/**
+ * `failure`: the request's failure text; on a `provisioning` request it says
+ * the last attempt was interrupted (its lock released), which a retry resumes.
+ */
+export function nextAction(s: RequestState, failure?: string | null): NextAction {
   switch (s) {
+    case 'provisioning':
+      return failure ? 'retry' : null;
     case 'pending_manager':
       return 'approve_manager';
     case 'pending_admin':
@@ -95,7 +101,7 @@ export function quotaCells(q: { quota: Quota; usage: Usage }) {
 
 /** Requests needing someone's action first, then newest. */
 export function sortForInbox(list: VmRequest[]): VmRequest[] {
-  const rank = (r: VmRequest) => (nextAction(r.state) ? 0 : 1);
+  const rank = (r: VmRequest) => (nextAction(r.state, r.failure) ? 0 : 1);
   return [...list].sort((a, b) => rank(a) - rank(b) || b.created_at.localeCompare(a.created_at));
 }
 

@@ -13,7 +13,7 @@ export function requestColumns(t: TFn, language: string): Column<VmRequest>[] {
       id: 'state',
       header: t('vms.col.state'),
       cell: (r) => <StatusBadge state={stateBadge(r.state)}>{t(`vms.state.${r.state}`)}</StatusBadge>,
-      sortValue: (r) => (nextAction(r.state) ? 0 : 1),
+      sortValue: (r) => (nextAction(r.state, r.failure) ? 0 : 1),
       filterValue: (r) => `${r.state} ${t(`vms.state.${r.state}`)}`,
     },
     { id: 'dept', header: t('vms.form.department'), cell: (r) => r.spec.department, sortValue: (r) => r.spec.department, filterValue: (r) => r.spec.department },
