@@ -29,10 +29,14 @@ mod clusters_live;
 mod clusters_workloads;
 #[path = "config_binary.rs"]
 mod config_binary;
+#[path = "config_cluster.rs"]
+mod config_cluster;
 #[path = "config_etcd.rs"]
 mod config_etcd;
 #[path = "config_import_interrupt.rs"]
 mod config_import_interrupt;
+#[path = "config_move.rs"]
+mod config_move;
 #[path = "config_promote.rs"]
 mod config_promote;
 #[path = "config_search.rs"]
