@@ -254,3 +254,77 @@ pub fn key_range(keys: &[String]) -> String {
         _ => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ImportPlan;
+
+    fn report(keys: &[&str]) -> ImportReport {
+        ImportReport {
+            applied: 0,
+            batches: 0,
+            plan: ImportPlan { creates: keys.iter().map(|k| k.to_string()).collect(), updates: vec![], unchanged: 0, total: keys.len() },
+            kind: REPORT_KIND.into(),
+            prefix: "/p/".into(),
+            connection: "c".into(),
+            document_sha256: digest("doc"),
+            committed: vec![],
+            unknown: None,
+            not_written: keys.iter().map(|k| k.to_string()).collect(),
+            guards: keys.iter().map(|k| (k.to_string(), 0)).collect(),
+            conflicts: vec![],
+            changed_since_commit: vec![],
+            already_applied: 0,
+            read_back: None,
+            written_now: 0,
+            interrupted: false,
+            complete: false,
+            error: None,
+        }
+    }
+
+    fn batch(index: usize, keys: &[&str]) -> PromoteBatch {
+        PromoteBatch {
+            index,
+            revision: 10 + index as i64,
+            committed_at: String::new(),
+            adds: keys.len(),
+            changes: 0,
+            removes: 0,
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            recovered: None,
+        }
+    }
+
+    #[test]
+    fn committed_batches_leave_the_keys_not_written_and_complete_the_report() {
+        let mut r = report(&["a", "b", "c"]);
+        record(&mut r, batch(1, &["a", "b"]));
+        assert_eq!((r.applied, r.batches, r.written_now, r.complete), (2, 1, 2, false));
+        assert_eq!(r.not_written, ["c"]);
+        assert_eq!(r.guards.keys().collect::<Vec<_>>(), ["c"]);
+        r.unknown = Some(crate::config::ImportUnknownBatch { index: 2, keys: vec!["c".into()], why: "sent".into() });
+        r.not_written.clear();
+        tally(&mut r);
+        assert!(!r.complete, "a batch whose outcome is unknown keeps it incomplete");
+        r.unknown = None;
+        record(&mut r, batch(2, &["c"]));
+        assert!(r.complete && r.guards.is_empty());
+        assert_eq!(key_range(&r.committed[0].keys), "a … b");
+        assert_eq!(key_range(&r.committed[1].keys), "c");
+    }
+
+    #[test]
+    fn a_report_file_round_trips_and_others_are_refused() {
+        let mut r = report(&["a"]);
+        record(&mut r, batch(1, &["a"]));
+        let text = serde_json::to_string_pretty(&r).unwrap();
+        assert_eq!(parse_report(&text).unwrap(), r);
+        let e = parse_report(&text.replace(REPORT_KIND, "opsdeck.config.promote.report")).unwrap_err().to_string();
+        assert!(e.contains("is not opsdeck.config.import.report"), "{e}");
+        let e = parse_report("{}").unwrap_err().to_string();
+        assert!(e.contains("not an Opsdeck import report"), "{e}");
+        assert_ne!(digest("doc"), digest("doc "), "a changed document is another document");
+    }
+}
