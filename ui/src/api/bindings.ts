@@ -87,6 +87,27 @@ export const commands = {
 	 *  the review; `error` says why a run stopped otherwise.
 	 */
 	configPromoteApply: (fromConnectionId: string, toConnectionId: string, plan: PromotePlan_Deserialize, selection: PromoteSelection_Deserialize, previous: PromoteReport_Deserialize | null, comment: string, onProgress: Channel<PromoteProgress>) => __TAURI_INVOKE<PromoteReport_Serialize>("config_promote_apply", { fromConnectionId, toConnectionId, plan, selection, previous, comment, onProgress }),
+	/**
+	 *  The cluster behind an etcd connection: members, leader, raft, DB size
+	 *  vs the backend quota, alarms, and the etcdctl commands that fix each
+	 *  warning. `quota`: bytes for this call (else the connection's setting,
+	 *  else etcd's default 2 GiB).
+	 */
+	configCluster: (connectionId: string, quota: number | null) => __TAURI_INVOKE<ClusterView_Serialize>("config_cluster", { connectionId, quota }),
+	configClusterSettings: (connectionId: string) => __TAURI_INVOKE<ClusterSettings_Serialize>("config_cluster_settings", { connectionId }),
+	/**  Saves the connection's backend quota (what etcd before 3.6 does not report). */
+	configSetClusterSettings: (connectionId: string, settings: ClusterSettings_Deserialize) => __TAURI_INVOKE<null>("config_set_cluster_settings", { connectionId, settings }),
+	/**  Plans moving every key under `from` to `to` (reads only). */
+	configMovePlan: (connectionId: string, from: string, to: string) => __TAURI_INVOKE<PromotePlan_Serialize>("config_move_plan", { connectionId, from, to }),
+	/**
+	 *  Applies a move plan (guarded copy + delete batches, audited as
+	 *  `config.move`), progress on `on_progress`; the report says what moved,
+	 *  what did not and which keys changed; `error` why it stopped.
+	 */
+	configMoveApply: (connectionId: string, plan: PromotePlan_Deserialize, overwrite: boolean, comment: string, onProgress: Channel<MoveProgress>) => __TAURI_INVOKE<MoveReport_Serialize>("config_move_apply", { connectionId, plan, overwrite, comment, onProgress }),
+	configBookmarks: (connectionId: string) => __TAURI_INVOKE<Bookmark[]>("config_bookmarks", { connectionId }),
+	configBookmarkAdd: (connectionId: string, key: string) => __TAURI_INVOKE<Bookmark[]>("config_bookmark_add", { connectionId, key }),
+	configBookmarkRemove: (connectionId: string, key: string) => __TAURI_INVOKE<Bookmark[]>("config_bookmark_remove", { connectionId, key }),
 	connectionsList: () => __TAURI_INVOKE<Connection_Serialize[]>("connections_list"),
 	connectionSave: (input: ConnectionInput_Deserialize) => __TAURI_INVOKE<Connection_Serialize>("connection_save", { input }),
 	connectionDelete: (id: string) => __TAURI_INVOKE<null>("connection_delete", { id }),
@@ -149,13 +170,6 @@ export const commands = {
 export const ERROR_CODES = ["invalid_input","not_found","unreachable","auth","forbidden","tls","timeout","keychain","storage","unsupported","conflict","cancelled","protocol","outcome_unknown","internal"] as const;
 
 /* Types */
-export type Action = {
-	request: string,
-	vm: string,
-	/**  `snapshot`, `snapshot_removed`, `lease_warning`, `power_off`, `reclaim`, `vm_missing`. */
-	action: string,
-	ok: boolean,
-	detail: string,
 /**
  *  One permission the apply of an object needs, as the API server answered
  *  a SelfSubjectAccessReview for it.
@@ -190,6 +204,13 @@ export type AccessCheck_Serialize = {
 	reason: string | null,
 };
 
+export type Action = {
+	request: string,
+	vm: string,
+	/**  `snapshot`, `snapshot_removed`, `lease_warning`, `power_off`, `reclaim`, `vm_missing`. */
+	action: string,
+	ok: boolean,
+	detail: string,
 };
 
 export type AdvisoryImport = {
@@ -374,6 +395,14 @@ export type AuditPage = {
 	total: number,
 };
 
+/**  A bookmarked key or prefix of a connection. */
+export type Bookmark = {
+	/**  The full key, or a prefix ending with "/". */
+	key: string,
+	is_prefix: boolean,
+	added_at: string,
+};
+
 /**  Where and why a chain is broken. */
 export type Break = {
 	/**  The position at which the break shows. */
@@ -487,6 +516,15 @@ export type ChangeView_Serialize = {
 	revision: number,
 };
 
+export type ClusterAlarm = {
+	/**  Hex member id. */
+	member_id: string,
+	/**  Member name when known. */
+	member: string,
+	/**  `NOSPACE` or `CORRUPT`. */
+	alarm: string,
+};
+
 export type ClusterDetails = ClusterDetails_Serialize;
 
 export type ClusterDetails_Deserialize = {
@@ -551,13 +589,46 @@ export type ClusterHealth_Serialize = {
 	error_code?: ErrorCode,
 };
 
-export type ClusterVerdict = "healthy" | "degraded" | "unreachable";
+export type ClusterMember = ClusterMember_Serialize;
 
-export type ComplianceFinding = {
-	vm: string,
-	vm_id: string,
-	/**  `tools_not_running`, `too_many_snapshots`, `old_snapshot`, `powered_off_long`. */
-	rule: string,
+export type ClusterMember_Deserialize = {
+	/**  Hex, as `etcdctl member list` prints it. */
+	id: string,
+	/**  Empty while the member has not started. */
+	name: string,
+	peer_urls: string[],
+	client_urls: string[],
+	is_learner: boolean,
+	is_leader: boolean,
+	status?: MemberStatus | null,
+	/**  Why there is no status (not started, no answer). */
+	status_error?: string | null,
+	/**  The quota this member's size is compared against, and its source. */
+	quota_bytes: number | null,
+	quota_source: QuotaSource,
+	/**  db_size / quota, percent (0 without a status). */
+	used_percent: number | null,
+};
+
+export type ClusterMember_Serialize = {
+	/**  Hex, as `etcdctl member list` prints it. */
+	id: string,
+	/**  Empty while the member has not started. */
+	name: string,
+	peer_urls: string[],
+	client_urls: string[],
+	is_learner: boolean,
+	is_leader: boolean,
+	status: MemberStatus | null,
+	/**  Why there is no status (not started, no answer). */
+	status_error: string | null,
+	/**  The quota this member's size is compared against, and its source. */
+	quota_bytes: number | null,
+	quota_source: QuotaSource,
+	/**  db_size / quota, percent (0 without a status). */
+	used_percent: number | null,
+};
+
 /**  The review of one cluster (context). */
 export type ClusterReview = ClusterReview_Serialize;
 
@@ -593,6 +664,93 @@ export type ClusterReview_Serialize = {
 	objects: ObjectReview_Serialize[],
 };
 
+/**  The cluster settings of one etcd connection. */
+export type ClusterSettings = ClusterSettings_Serialize;
+
+/**  The cluster settings of one etcd connection. */
+export type ClusterSettings_Deserialize = {
+	/**
+	 *  The members' `--quota-backend-bytes` (etcd before 3.6 does not
+	 *  report it); None: etcd's default, 2 GiB.
+	 */
+	quota_backend_bytes?: number | null,
+};
+
+/**  The cluster settings of one etcd connection. */
+export type ClusterSettings_Serialize = {
+	/**
+	 *  The members' `--quota-backend-bytes` (etcd before 3.6 does not
+	 *  report it); None: etcd's default, 2 GiB.
+	 */
+	quota_backend_bytes: number | null,
+};
+
+export type ClusterVerdict = "healthy" | "degraded" | "unreachable";
+
+export type ClusterView = ClusterView_Serialize;
+
+export type ClusterView_Deserialize = {
+	/**  Hex cluster id. */
+	cluster_id: string,
+	/**  Hex id of the leader (empty: none known). */
+	leader_id: string,
+	/**  The leader's name (empty: unknown). */
+	leader: string,
+	/**  The leader's raft term and index (else the highest any member reported). */
+	raft_term: number | null,
+	raft_index: number | null,
+	/**  The version the leader (else a member) reports. */
+	version: string,
+	/**  The current key-space revision (for `etcdctl compact`). */
+	revision: number | null,
+	members: ClusterMember_Deserialize[],
+	alarms: ClusterAlarm[],
+	warnings: ClusterWarning[],
+	/**  The quota setting given (None: the default applies where members do not report one). */
+	quota_setting?: number | null,
+	/**  The endpoints the commands name (`--endpoints=…`). */
+	endpoints: string[],
+};
+
+export type ClusterView_Serialize = {
+	/**  Hex cluster id. */
+	cluster_id: string,
+	/**  Hex id of the leader (empty: none known). */
+	leader_id: string,
+	/**  The leader's name (empty: unknown). */
+	leader: string,
+	/**  The leader's raft term and index (else the highest any member reported). */
+	raft_term: number | null,
+	raft_index: number | null,
+	/**  The version the leader (else a member) reports. */
+	version: string,
+	/**  The current key-space revision (for `etcdctl compact`). */
+	revision: number | null,
+	members: ClusterMember_Serialize[],
+	alarms: ClusterAlarm[],
+	warnings: ClusterWarning[],
+	/**  The quota setting given (None: the default applies where members do not report one). */
+	quota_setting: number | null,
+	/**  The endpoints the commands name (`--endpoints=…`). */
+	endpoints: string[],
+};
+
+/**  Something to act on, with the commands that fix it (shown, never run). */
+export type ClusterWarning = {
+	kind: WarningKind,
+	severity: Severity,
+	/**  The member concerned (name, else hex id); empty for the cluster. */
+	member: string,
+	message: string,
+	/**  `etcdctl …` lines, in the order to run them. */
+	commands: string[],
+};
+
+export type ComplianceFinding = {
+	vm: string,
+	vm_id: string,
+	/**  `tools_not_running`, `too_many_snapshots`, `old_snapshot`, `powered_off_long`. */
+	rule: string,
 	detail: string,
 	/**  From the VM's Opsdeck annotation, when it has one. */
 	owner: string,
@@ -933,13 +1091,6 @@ export type Extension_Serialize = {
 	decision: Decision_Serialize | null,
 };
 
-/**  One reason in a cluster's verdict ("node n1 is NotReady"). */
-export type Finding = {
-	severity: FindingSeverity,
-	/**
-	 *  Stable category: `api` (or, for an unreachable cluster, the error
-	 *  class: `auth`, `tls`, `timeout`, `unreachable`, `protocol`), `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
-	 */
 /**  A field another manager owns that the apply would set to another value. */
 export type FieldConflict = {
 	/**  Field path as the API server names it, e.g. `.spec.replicas`. */
@@ -950,6 +1101,13 @@ export type FieldConflict = {
 	message: string,
 };
 
+/**  One reason in a cluster's verdict ("node n1 is NotReady"). */
+export type Finding = {
+	severity: FindingSeverity,
+	/**
+	 *  Stable category: `api` (or, for an unreachable cluster, the error
+	 *  class: `auth`, `tls`, `timeout`, `unreachable`, `protocol`), `node`, `pod`, `workload`, `event`, `forbidden`, `metrics`.
+	 */
 	kind: string,
 	/**  What it is about: "node/n1", "kube-system/pod/coredns-x", "default/deployment/web". */
 	object: string,
@@ -1296,6 +1454,69 @@ export type Limits = {
 
 export type MatchIn = "key" | "value";
 
+/**  What one member's status call answered. */
+export type MemberStatus = {
+	version: string,
+	/**  Bytes of the backend file. */
+	db_size: number | null,
+	/**  Bytes in use (the rest is free pages a defragment gives back). */
+	db_size_in_use: number | null,
+	raft_term: number | null,
+	raft_index: number | null,
+	raft_applied_index: number | null,
+	/**  The leader this member knows (hex id; empty: none). */
+	leader: string,
+	/**  Errors the member reports about itself. */
+	errors: string[],
+};
+
+/**  Progress after each committed batch. */
+export type MoveProgress = {
+	batch: number,
+	batches: number,
+	moved: number,
+	keys: number,
+};
+
+/**  What a move did. */
+export type MoveReport = MoveReport_Serialize;
+
+/**  What a move did. */
+export type MoveReport_Deserialize = {
+	from: string,
+	to: string,
+	/**  Keys the plan moves. */
+	total: number,
+	/**  Keys moved (copied and deleted from the source). */
+	moved: number,
+	/**  Every committed transaction. */
+	batches: PromoteBatch_Deserialize[],
+	/**  Keys (relative) still under the source: not moved. */
+	not_moved: string[],
+	/**  Keys someone else changed since the plan: the move stopped before their batch. */
+	changed_since_plan: MovedKey[],
+	complete: boolean,
+	error?: string | null,
+};
+
+/**  What a move did. */
+export type MoveReport_Serialize = {
+	from: string,
+	to: string,
+	/**  Keys the plan moves. */
+	total: number,
+	/**  Keys moved (copied and deleted from the source). */
+	moved: number,
+	/**  Every committed transaction. */
+	batches: PromoteBatch_Serialize[],
+	/**  Keys (relative) still under the source: not moved. */
+	not_moved: string[],
+	/**  Keys someone else changed since the plan: the move stopped before their batch. */
+	changed_since_plan: MovedKey[],
+	complete: boolean,
+	error?: string,
+};
+
 /**  A key that changed since the review (so its batch was not written). */
 export type MovedKey = {
 	rel: string,
@@ -1453,6 +1674,60 @@ export type NotifySettings_Serialize = {
 	channels: NotifyChannel_Serialize[],
 	subscriptions: Subscription_Serialize[],
 	retry: RetryPolicy,
+};
+
+export type ObjectReview = ObjectReview_Serialize;
+
+export type ObjectReview_Deserialize = {
+	kind: string,
+	namespace?: string | null,
+	name: string,
+	/**  Whether the object exists now (None: it could not be read). */
+	exists?: boolean | null,
+	access: AccessCheck_Deserialize[],
+	/**  Every access check allowed. */
+	allowed: boolean,
+	conflicts: FieldConflict[],
+	/**
+	 *  Unified diff, live object (`live`) against the dry run's result
+	 *  (`dry-run`), of YAML without managedFields, resourceVersion,
+	 *  generation, uid and timestamps; empty when nothing would change. With
+	 *  conflicts, it is the result of the apply if forced.
+	 */
+	diff: string,
+	/**
+	 *  Why the diff is not a dry run's (the object's namespace is created
+	 *  by the same manifest: the diff shows the manifest as written).
+	 */
+	note?: string | null,
+	/**  The review of this object failed (the dry run refused it, a read failed). */
+	error?: string | null,
+};
+
+export type ObjectReview_Serialize = {
+	kind: string,
+	namespace: string | null,
+	name: string,
+	/**  Whether the object exists now (None: it could not be read). */
+	exists: boolean | null,
+	access: AccessCheck_Serialize[],
+	/**  Every access check allowed. */
+	allowed: boolean,
+	conflicts: FieldConflict[],
+	/**
+	 *  Unified diff, live object (`live`) against the dry run's result
+	 *  (`dry-run`), of YAML without managedFields, resourceVersion,
+	 *  generation, uid and timestamps; empty when nothing would change. With
+	 *  conflicts, it is the result of the apply if forced.
+	 */
+	diff: string,
+	/**
+	 *  Why the diff is not a dry run's (the object's namespace is created
+	 *  by the same manifest: the diff shows the manifest as written).
+	 */
+	note: string | null,
+	/**  The review of this object failed (the dry run refused it, a read failed). */
+	error: string | null,
 };
 
 /**  The fields a scan uses; the rest stay in `fields`. */
@@ -1639,60 +1914,6 @@ export type Policy_Deserialize = {
 export type Policy_Serialize = {
 	/**  No CRITICAL vulnerability. */
 	no_critical: boolean,
-export type ObjectReview = ObjectReview_Serialize;
-
-export type ObjectReview_Deserialize = {
-	kind: string,
-	namespace?: string | null,
-	name: string,
-	/**  Whether the object exists now (None: it could not be read). */
-	exists?: boolean | null,
-	access: AccessCheck_Deserialize[],
-	/**  Every access check allowed. */
-	allowed: boolean,
-	conflicts: FieldConflict[],
-	/**
-	 *  Unified diff, live object (`live`) against the dry run's result
-	 *  (`dry-run`), of YAML without managedFields, resourceVersion,
-	 *  generation, uid and timestamps; empty when nothing would change. With
-	 *  conflicts, it is the result of the apply if forced.
-	 */
-	diff: string,
-	/**
-	 *  Why the diff is not a dry run's (the object's namespace is created
-	 *  by the same manifest: the diff shows the manifest as written).
-	 */
-	note?: string | null,
-	/**  The review of this object failed (the dry run refused it, a read failed). */
-	error?: string | null,
-};
-
-export type ObjectReview_Serialize = {
-	kind: string,
-	namespace: string | null,
-	name: string,
-	/**  Whether the object exists now (None: it could not be read). */
-	exists: boolean | null,
-	access: AccessCheck_Serialize[],
-	/**  Every access check allowed. */
-	allowed: boolean,
-	conflicts: FieldConflict[],
-	/**
-	 *  Unified diff, live object (`live`) against the dry run's result
-	 *  (`dry-run`), of YAML without managedFields, resourceVersion,
-	 *  generation, uid and timestamps; empty when nothing would change. With
-	 *  conflicts, it is the result of the apply if forced.
-	 */
-	diff: string,
-	/**
-	 *  Why the diff is not a dry run's (the object's namespace is created
-	 *  by the same manifest: the diff shows the manifest as written).
-	 */
-	note: string | null,
-	/**  The review of this object failed (the dry run refused it, a read failed). */
-	error: string | null,
-};
-
 	/**  A HEALTHCHECK in the image. */
 	require_healthcheck: boolean,
 	/**  USER is set and is not root, 0 or empty. */
@@ -1971,6 +2192,15 @@ export type QuotaCheck = {
 	lines: string[],
 };
 
+/**  Where the quota the view compares against came from. */
+export type QuotaSource = 
+/**  The member reported it (etcd 3.6 and later). */
+"reported" | 
+/**  The connection's quota setting. */
+"setting" | 
+/**  etcd's default `--quota-backend-bytes`, 2 GiB (etcd before 3.6 does not report it). */
+"default";
+
 /**  A department's limits. Zero means "no limit" for that resource. */
 export type Quota_Deserialize = {
 	vms: number,
@@ -2232,6 +2462,8 @@ export type Settings = {
 	/**  `en` or `zh-CN`. */
 	language: string,
 };
+
+export type Severity = "critical" | "warning";
 
 export type Snapshot<T> = {
 	fetched_at: string,
@@ -2814,6 +3046,8 @@ export type Vulnerability_Serialize = {
 	severity: VulnSeverity,
 	summary: string,
 };
+
+export type WarningKind = "nospace" | "corrupt" | "near_quota" | "unreachable" | "learner" | "no_leader";
 
 export type WatchEvent = WatchEvent_Serialize;
 
