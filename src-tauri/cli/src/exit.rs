@@ -35,7 +35,7 @@ pub const TABLE: &[(u8, &str)] = &[
     (OK, "success"),
     (
         FAILED,
-        "something tested failed (a connection test, a check, a health or scan gate), a conflict, or an operation a role or rule forbids",
+        "something tested failed (a connection test, a check, a health or scan gate, an etcd alarm or no leader in config cluster), a conflict, or an operation a role or rule forbids",
     ),
     (USAGE, "bad usage or invalid input"),
     (INTERNAL, "local failure (database, keychain), or standard output could not be written"),
