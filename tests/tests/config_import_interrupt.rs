@@ -157,10 +157,10 @@ impl Setup {
         Running { child, stderr, seen, out }
     }
 
-    /// An import SIGINTed once `batches` batches committed: exit 130; stdout and stderr.
-    fn interrupted_after(&self, batches: usize) -> (String, String) {
+    /// An import sent `signal` once `batches` batches committed: exit 130; stdout and stderr.
+    fn interrupted_after(&self, batches: usize, signal: i32) -> (String, String) {
         let running = self.start_import(batches);
-        assert_eq!(unsafe { libc::kill(running.pid(), libc::SIGINT) }, 0);
+        assert_eq!(unsafe { libc::kill(running.pid(), signal) }, 0);
         let (code, out, err) = running.finish();
         assert_eq!(code, STOPPED, "{err}");
         (out, err)
@@ -273,7 +273,7 @@ fn assert_audited(audit: &[(String, String)], r: &ImportReport) {
 #[tokio::test]
 async fn sigint_stops_after_the_batch_in_flight_and_resume_finishes() {
     let s = setup().await;
-    let (out, err) = s.interrupted_after(3);
+    let (out, err) = s.interrupted_after(3, libc::SIGINT);
     assert!(err.contains("stopping after the batch in flight") && err.contains("interrupted"), "{err}");
     assert!(err.contains("--resume"), "says how to continue: {err}");
 
@@ -411,7 +411,7 @@ async fn etcd_frozen_mid_import_marks_the_batch_unknown_and_resume_reads_it_back
 #[tokio::test]
 async fn resume_does_not_overwrite_a_key_written_meanwhile() {
     let s = setup().await;
-    s.interrupted_after(2);
+    s.interrupted_after(2, libc::SIGINT);
     let r = s.report();
     // Someone else creates one key the import still has to create, changes
     // one it still has to update, and changes one it already committed.
@@ -457,11 +457,14 @@ async fn resume_does_not_overwrite_a_key_written_meanwhile() {
     assert_eq!(c.get("/", None).await.unwrap().header().unwrap().revision(), rev);
 }
 
-/// A new import does not overwrite the report of an unfinished one.
+/// SIGTERM stops as SIGINT does; a new import does not overwrite the report
+/// of the unfinished one, and a resume with another document is refused.
 #[tokio::test]
-async fn an_unfinished_report_is_not_overwritten_by_a_new_import() {
+async fn sigterm_then_an_unfinished_report_is_not_overwritten_by_a_new_import() {
     let s = setup().await;
-    s.interrupted_after(1);
+    let (_, err) = s.interrupted_after(1, libc::SIGTERM);
+    assert!(err.contains("stopping after the batch in flight"), "{err}");
+    assert!(s.report().interrupted);
     let saved = std::fs::read_to_string(&s.report).unwrap();
     let o = s.cli().args([s.doc.to_str().unwrap()]).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
