@@ -122,6 +122,23 @@ impl Rig {
         log.entries.into_iter().map(|e| (e.action, e.result == "ok", e.detail)).collect()
     }
 
+    /// Sends `sig` while `step`'s vSphere call is in flight; expects exit
+    /// `code` with `says` on stderr and the request still provisioning, then
+    /// a retry that ends provisioned (see [`Rig::assert_provisioned`]).
+    async fn interrupt_then_resume(&self, id: &str, name: &str, step: &str, sig: libc::c_int, code: i32, says: &[&str]) {
+        let run = self.provision_until(id, step, &[]);
+        run.signal(sig);
+        let (got, stderr) = run.exit(Duration::from_secs(60));
+        assert_eq!(got, code, "{stderr}");
+        for s in says {
+            assert!(stderr.contains(s), "{s:?} missing from:\n{stderr}");
+        }
+        assert_eq!(self.request(id).await.state, State::Provisioning);
+        let (got, out, err) = self.provision(id);
+        assert_eq!(got, 0, "{out}\n{err}");
+        self.assert_provisioned(id, name).await;
+    }
+
     /// The request ends provisioned, with exactly one VM of its name in
     /// vCenter, powered on, with its snapshot, tagged with the request.
     async fn assert_provisioned(&self, id: &str, name: &str) -> String {
@@ -234,30 +251,15 @@ async fn sigint_during_the_clone_records_the_task_releases_the_lock_and_a_retry_
 #[tokio::test]
 async fn sigint_during_power_on_and_a_retry_completes() {
     let (rig, id) = Rig::new(&["-method-delay", "PowerOnVM_Task:4000"], "int-02").await;
-    let run = rig.provision_until(&id, "power_on", &[]);
-    run.signal(libc::SIGINT);
-    let (code, stderr) = run.exit(Duration::from_secs(60));
-    assert_eq!(code, 130, "{stderr}");
-    assert!(stderr.contains("in step power_on of VM int-02 (vm-") && stderr.contains("(power_on step) was in flight"), "{stderr}");
-    assert_eq!(rig.request(&id).await.state, State::Provisioning);
-
-    let (code, out, err) = rig.provision(&id);
-    assert_eq!(code, 0, "{out}\n{err}");
-    rig.assert_provisioned(&id, "int-02").await;
+    let says = ["in step power_on of VM int-02 (vm-", "(power_on step) was in flight"];
+    rig.interrupt_then_resume(&id, "int-02", "power_on", libc::SIGINT, 130, &says).await;
     rig.t.cleanup().await;
 }
 
 #[tokio::test]
 async fn sigterm_exits_143() {
     let (rig, id) = Rig::new(&["-method-delay", "CloneVM_Task:3000"], "int-05").await;
-    let run = rig.provision_until(&id, "clone", &[]);
-    run.signal(libc::SIGTERM);
-    let (code, stderr) = run.exit(Duration::from_secs(60));
-    assert_eq!(code, 143, "{stderr}");
-    assert!(stderr.contains("in step clone of VM int-05"), "{stderr}");
-    let (code, out, err) = rig.provision(&id);
-    assert_eq!(code, 0, "{out}\n{err}");
-    rig.assert_provisioned(&id, "int-05").await;
+    rig.interrupt_then_resume(&id, "int-05", "clone", libc::SIGTERM, 143, &["in step clone of VM int-05"]).await;
     rig.t.cleanup().await;
 }
 
