@@ -219,11 +219,11 @@ where
 #[tokio::test]
 async fn sigint_during_the_clone_records_the_task_releases_the_lock_and_a_retry_adopts_the_vm() {
     let (rig, id) = Rig::new(&["-method-delay", "CloneVM_Task:4000"], "int-01").await;
-    let started = Instant::now();
     let run = rig.provision_until(&id, "clone", &[]);
+    let signalled = Instant::now();
     run.signal(libc::SIGINT);
     let (code, stderr) = run.exit(Duration::from_secs(60));
-    let stopped_after = started.elapsed();
+    let stopped_after = signalled.elapsed();
     assert_eq!(code, 130, "{stderr}");
     assert!(stderr.contains("interrupted: request") && stderr.contains("in step clone of VM int-01"), "{stderr}");
     assert!(stderr.contains("vSphere task task-") && stderr.contains(&format!("opsdeck vm provision {id}")), "{stderr}");
@@ -244,7 +244,7 @@ async fn sigint_during_the_clone_records_the_task_releases_the_lock_and_a_retry_
     rig.assert_provisioned(&id, "int-01").await;
     let audit = rig.audit().await;
     assert!(audit.iter().any(|(a, ok, _)| a == "vm.provision" && *ok), "{audit:?}");
-    eprintln!("SIGINT during the clone: exit after {stopped_after:?} (vcsim holds the call 4 s)");
+    eprintln!("SIGINT during the clone: exit {stopped_after:?} after the signal (vcsim holds the call 4 s from its arrival)");
     rig.t.cleanup().await;
 }
 
@@ -341,6 +341,7 @@ async fn a_second_sigint_stops_at_once_releases_the_lock_and_a_retry_adopts_the_
     assert_eq!(code, 130, "{stderr}");
     // Not held until vcsim answers the clone call (4 s after it came in).
     assert!(took < Duration::from_secs(3), "{took:?}\n{stderr}");
+    eprintln!("second SIGINT: exit {took:?} after it");
     assert!(stderr.contains("in step clone of VM int-06") && stderr.contains("the call starting cloning int-06 was cut off"), "{stderr}");
     let r = rig.request(&id).await;
     assert_eq!(r.state, State::Provisioning);
