@@ -123,12 +123,15 @@ async fn drain_until(b: &Backend, what: &str, done: impl Fn(&[OutboxEntry]) -> b
 
 // ---- a webhook receiver ----------------------------------------------------
 
+/// An answer of the receiver: status, delay before it, body.
+type Answer = (u16, Duration, &'static str);
+
 #[derive(Clone, Default)]
 struct Receiver {
     /// The JSON bodies received, in order.
     bodies: Arc<Mutex<Vec<serde_json::Value>>>,
     /// The answers to give, in order (status, delay); then 200 at once.
-    script: Arc<Mutex<Vec<(u16, Duration, &'static str)>>>,
+    script: Arc<Mutex<Vec<Answer>>>,
 }
 
 impl Receiver {
@@ -438,4 +441,41 @@ async fn outbox_survives_a_restart_and_the_password_stays_in_the_keychain() {
     let s = b.notify_settings().await.unwrap();
     b.notify_delete_channel(&s.channels[0].id).await.unwrap();
     assert!(b.keychain().get(&format!("notify/{}", s.channels[0].id)).await.unwrap().is_none(), "the password left with the channel");
+}
+
+/// A cluster turning unreachable is told once, through the health check
+/// where the verdict is decided: a second check with the same verdict
+/// queues nothing more.
+#[tokio::test]
+async fn cluster_unreachable_is_notified_once_from_the_health_check() {
+    let t = TestBackend::new().await;
+    let b = &t.backend;
+    let (hook, url) = started_receiver().await;
+    let id = webhook_channel(b, "hook", &url, WebhookFormat::Generic, 5).await;
+    subscribe(b, "ops", &id, None, &[EventKind::ClusterUnreachable, EventKind::ClusterDegraded], &[]).await;
+    // An API server address with nobody listening.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let kubeconfig = t.dir.path().join("dead.kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\ncurrent-context: dead\n"
+        ),
+    )
+    .unwrap();
+    let spec = opsdeck_core::connections::ConnectionSpec::Kubernetes { kubeconfig: kubeconfig.display().to_string(), contexts: vec![] };
+    let c = t.add("dead lab", spec, None).await;
+    let h = b.cluster_health(&c.id).await.unwrap();
+    assert_eq!(h[0].verdict, Verdict::Unreachable, "{h:#?}");
+    b.cluster_health(&c.id).await.unwrap();
+    drain_until(b, "the verdict change sent", |l| l.iter().all(|e| e.state == "sent") && !l.is_empty()).await;
+    let got = hook.received();
+    assert_eq!(got.len(), 1, "one change, one notification: {got:#?}");
+    assert_eq!(got[0]["event"], "cluster.unreachable");
+    assert_eq!(got[0]["title"], "Cluster dead is unreachable");
+    assert!(got[0]["text"].as_str().unwrap().contains("(connection dead lab)"), "{}", got[0]);
+    t.cleanup().await;
 }
