@@ -205,7 +205,9 @@ impl Backend {
         }
         let runs = contexts.iter().map(|context| {
             let (kc, token) = (t.kubeconfig.clone(), t.token.clone());
-            let force = force.is_some();
+            // Forced only where the review found conflicts: one that appears
+            // later on a clean context fails instead of being taken unlisted.
+            let force = force.is_some() && reviews.iter().any(|v| &v.context == context && v.conflicted);
             async move {
                 match client_for(kc, context, token.as_ref()).await {
                     Ok(client) => apply(&client, context, objects, force).await,
