@@ -216,11 +216,13 @@ async fn vm_request_mail_over_starttls_and_auth() {
     let mail = smtp_channel(b, &smtp, "mail", smtp.get("SMTP_PASSWORD")).await;
     subscribe(b, "bob", &mail, Some("bob@example.com"), &[EventKind::VmRequestWaitingManager], &["qa"]).await;
     subscribe(b, "dan", &mail, Some("dan@example.com"), &[EventKind::VmRequestWaitingManager], &["finance"]).await;
-    subscribe(b, "tester", &mail, Some("tester@example.com"), &[EventKind::VmRequestApproved], &[]).await;
+    let mine = [EventKind::VmRequestApproved, EventKind::VmRequestProvisioned, EventKind::VmLeaseEnding, EventKind::VmLeaseDestroy];
+    subscribe(b, "tester", &mail, Some("tester@example.com"), &mine, &[]).await;
 
     let store = b.vm_store(&opsdeck_core::backend::StoreChoice::Local).await.unwrap();
     let store = store.as_ref();
-    let r = b.vm_submit(store, &vc.id, form("build-07", "qa")).await.unwrap();
+    let spec = opsdeck_core::vms::model::RequestSpec { network: "VM Network".into(), ..form("build-07", "qa") };
+    let r = b.vm_submit(store, &vc.id, spec).await.unwrap();
     assert_eq!(r.state, State::PendingManager);
     let list = drain_until(b, "the manager's mail sent", |l| l.iter().any(|e| e.state == "sent")).await;
     assert_eq!(list.len(), 1, "only bob (qa) subscribed to this: {list:#?}");
@@ -241,6 +243,28 @@ async fn vm_request_mail_over_starttls_and_auth() {
     assert_eq!(got.len(), 2);
     assert!(got[1].contains("X-Sink-Rcpt-To: tester@example.com") && got[1].contains("is approved"), "{}", got[1]);
     assert!(got[1].contains("Comment: go"), "{}", got[1]);
+
+    // Provisioned, then the lease: warned before its end, powered off after it.
+    let opts = opsdeck_core::vms::provision::ProvisionOptions { instance: "test-instance".into(), ..Default::default() };
+    let r = b.vm_provision(store, &vc.id, &r.id, &opts, &|_| {}).await.unwrap();
+    assert_eq!(r.state, State::Provisioned, "{:?}", r.failure);
+    let lease = opsdeck_core::vms::validate::parse_date("lease", &r.spec.lease_end).unwrap();
+    let at = |d: time::Date| d.with_hms(12, 0, 0).unwrap().assume_utc();
+    b.vm_lifecycle(store, &vc.id, at(lease - time::Duration::days(2))).await.unwrap();
+    b.vm_lifecycle(store, &vc.id, at(lease + time::Duration::days(1))).await.unwrap();
+    drain_until(b, "the lifecycle mails sent", |l| l.len() == 5 && l.iter().all(|e| e.state == "sent")).await;
+    let got = mails(Path::new(smtp.get("SMTP_MAILDIR")));
+    let subjects: Vec<&str> = got.iter().filter_map(|m| m.lines().find(|l| l.starts_with("Subject: "))).collect();
+    assert_eq!(
+        subjects[2..],
+        [
+            "Subject: Your VM build-07 is ready".to_string(),
+            format!("Subject: The lease of your VM build-07 ends on {}", r.spec.lease_end),
+            "Subject: Your VM build-07 is powered off and will be destroyed".to_string(),
+        ],
+        "{got:#?}"
+    );
+    assert!(got[3].contains("in 2 days") && got[3].contains(&format!("opsdeck vm extend {}", r.id)), "{}", got[3]);
     t.cleanup().await;
 }
 
