@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use opsdeck_core::backend::StoreChoice;
 use opsdeck_core::cache::audit::AuditFilter;
+use opsdeck_core::team::DEFAULT_ROOT;
 use opsdeck_core::vms::model::{Quota, Stage, State};
 use opsdeck_core::vms::provision::REQUEST_KEY;
 use opsdeck_core::{Backend, BackendOptions};
 use opsdeck_tests::backend::TestBackend;
-use opsdeck_tests::vms::{form, vcsim_with_template};
+use opsdeck_tests::vms::{etcd_connection, etcd_with_vm_roles, form, vcsim_with_template};
 use opsdeck_tests::{workspace, Service};
 
 /// A backend and the CLI on the same data directory and keychain service:
@@ -27,23 +28,16 @@ struct Rig {
     keychain: String,
     vcsim: Service,
     vc: String,
+    /// The request store the test reads, and the CLI's arguments for it.
+    store: StoreChoice,
+    store_args: Vec<String>,
 }
 
 impl Rig {
-    /// A vcsim started with `vcsim_flags` and an approved request for `name`.
+    /// A vcsim started with `vcsim_flags` and an approved request for `name`
+    /// in the local store.
     async fn new(vcsim_flags: &[&str], name: &str) -> (Rig, String) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let keychain = format!("opsdeck-vm-interrupt-{}", uuid::Uuid::new_v4());
-        let backend = Backend::open(BackendOptions {
-            data_dir: dir.path().to_path_buf(),
-            keychain_service: keychain.clone(),
-            actor: "tester".into(),
-        })
-        .await
-        .expect("open backend");
-        let t = TestBackend { backend, dir };
-        let (vcsim, c) = vcsim_with_template(&t, vcsim_flags).await;
-        let rig = Rig { t, keychain, vcsim, vc: c.id };
+        let rig = Rig::start(vcsim_flags).await;
         let store = rig.t.backend.vm_store(&StoreChoice::Local).await.unwrap();
         let store = store.as_ref();
         rig.t
@@ -58,9 +52,46 @@ impl Rig {
         (rig, r.id)
     }
 
+    /// The same with the team's shared etcd store: alice files, bob (a qa
+    /// manager) and carol (admin, executor) approve; carol provisions.
+    async fn new_shared(vcsim_flags: &[&str], name: &str, etcd: &Service) -> (Rig, String) {
+        let mut rig = Rig::start(vcsim_flags).await;
+        let mut stores = std::collections::HashMap::new();
+        for user in ["alice", "bob", "carol"] {
+            let c = etcd_connection(&rig.t, etcd, user).await;
+            let choice = StoreChoice::Etcd { connection_id: c.id, prefix: DEFAULT_ROOT.into(), allow_no_auth: false };
+            stores.insert(user, (rig.t.backend.vm_store(&choice).await.unwrap(), choice));
+        }
+        let s = |u: &str| stores[u].0.as_ref();
+        let quota = Quota { vms: 5, vcpu: 16, memory_gb: 64, disk_gb: 500, ..Default::default() };
+        rig.t.backend.vm_set_quota(s("carol"), "qa", &quota).await.unwrap();
+        let r = rig.t.backend.vm_submit(s("alice"), &rig.vc, form(name, "qa")).await.unwrap();
+        rig.t.backend.vm_decide(s("bob"), Some(&rig.vc), &r.id, Stage::Manager, true, "ok").await.unwrap();
+        let r = rig.t.backend.vm_decide(s("carol"), Some(&rig.vc), &r.id, Stage::Admin, true, "").await.unwrap();
+        assert_eq!(r.state, State::Approved);
+        rig.store = stores["carol"].1.clone();
+        rig.store_args = ["--store", "etcd", "--etcd", "etcd as carol"].map(String::from).to_vec();
+        (rig, r.id)
+    }
+
+    async fn start(vcsim_flags: &[&str]) -> Rig {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keychain = format!("opsdeck-vm-interrupt-{}", uuid::Uuid::new_v4());
+        let backend = Backend::open(BackendOptions {
+            data_dir: dir.path().to_path_buf(),
+            keychain_service: keychain.clone(),
+            actor: "tester".into(),
+        })
+        .await
+        .expect("open backend");
+        let t = TestBackend { backend, dir };
+        let (vcsim, c) = vcsim_with_template(&t, vcsim_flags).await;
+        Rig { t, keychain, vcsim, vc: c.id, store: StoreChoice::Local, store_args: vec!["--store".into(), "local".into()] }
+    }
+
     fn cli(&self, args: &[&str]) -> Command {
         let mut c = workspace::cli(self.t.dir.path(), &self.keychain);
-        c.args(["vm", "--store", "local", "--vcenter", "vcsim"]).args(args);
+        c.arg("vm").args(&self.store_args).args(["--vcenter", "vcsim"]).args(args);
         c
     }
 
@@ -112,7 +143,7 @@ impl Rig {
     }
 
     async fn request(&self, id: &str) -> opsdeck_core::vms::model::VmRequest {
-        let store = self.t.backend.vm_store(&StoreChoice::Local).await.unwrap();
+        let store = self.t.backend.vm_store(&self.store).await.unwrap();
         self.t.backend.vm_request(store.as_ref(), id).await.unwrap()
     }
 
@@ -357,5 +388,18 @@ async fn a_second_sigint_stops_at_once_releases_the_lock_and_a_retry_adopts_the_
     let (code, out, err) = rig.provision(&id);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(rig.assert_provisioned(&id, "int-06").await, made);
+    rig.t.cleanup().await;
+}
+
+#[tokio::test]
+async fn with_the_shared_etcd_store_sigint_during_the_clone_and_a_retry_adopts_the_vm() {
+    let etcd = etcd_with_vm_roles(DEFAULT_ROOT).await;
+    let (rig, id) = Rig::new_shared(&["-method-delay", "CloneVM_Task:4000"], "int-07", &etcd).await;
+    let says = ["in step clone of VM int-07", "(clone step) was in flight"];
+    rig.interrupt_then_resume(&id, "int-07", "clone", libc::SIGINT, 130, &says).await;
+    let r = rig.request(&id).await;
+    let interrupted = r.history.iter().filter(|h| h.comment.contains("interrupted in step clone")).count();
+    assert_eq!(interrupted, 1, "the interruption is in the request's history: {:?}", r.history);
+    assert!(r.history.iter().all(|h| h.actor == "alice" || h.actor == "bob" || h.actor == "carol"), "{:?}", r.history);
     rig.t.cleanup().await;
 }
