@@ -503,3 +503,30 @@ async fn cluster_unreachable_is_notified_once_from_the_health_check() {
     assert!(got[0]["text"].as_str().unwrap().contains("(connection dead lab)"), "{}", got[0]);
     t.cleanup().await;
 }
+
+/// A config change request on a protected prefix (a real etcd with auth):
+/// the reviewers subscribed to it hear of it, with the author and the keys.
+#[tokio::test]
+async fn config_change_waiting_reaches_the_reviewers() {
+    use opsdeck_core::team::DEFAULT_ROOT;
+    use opsdeck_tests::vms::{etcd_connection, etcd_with_vm_roles};
+    let etcd = etcd_with_vm_roles(DEFAULT_ROOT).await;
+    let t = TestBackend::new().await;
+    let b = &t.backend;
+    let (slack, url) = started_receiver().await;
+    let id = webhook_channel(b, "reviews", &url, WebhookFormat::Slack, 5).await;
+    subscribe(b, "rita", &id, None, &[EventKind::ConfigChangeWaiting], &[]).await;
+    let root = b.etcd_session(&etcd_connection(&t, &etcd, "root").await.id).await.unwrap();
+    let alice = b.etcd_session(&etcd_connection(&t, &etcd, "alice").await.id).await.unwrap();
+    b.config_protect(&root, DEFAULT_ROOT, "/app/prod/").await.unwrap();
+    let c =
+        b.change_propose(&alice, DEFAULT_ROOT, &[("/app/prod/db".into(), Some(r#"{"pool": 20}"#.into()))], "raise the pool").await.unwrap();
+    drain_until(b, "the review request sent", |l| l.len() == 1 && l[0].state == "sent").await;
+    let got = slack.received();
+    assert_eq!(got.len(), 1);
+    let text = got[0]["text"].as_str().unwrap();
+    assert!(text.starts_with(&format!("*Config change {} by alice waits for review*", c.id)), "{text}");
+    assert!(text.contains("/app/prod/db") && text.contains("Comment: raise the pool"), "{text}");
+    assert!(text.contains(&format!("opsdeck config --connection CONNECTION review {}", c.id)), "{text}");
+    t.cleanup().await;
+}

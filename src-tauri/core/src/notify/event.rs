@@ -225,11 +225,11 @@ impl Event {
         event(EventKind::ImageScanBlock, format!("Image {image} is blocked by the scan policy"), text, image)
     }
 
-    /// A config change request that waits for a reviewer.
-    pub fn config_change(connection: &str, id: &str, author: &str, keys: &[String], comment: &str) -> Event {
+    /// A config change request that waits for a reviewer, in the etcd at `endpoints`.
+    pub fn config_change(endpoints: &str, id: &str, author: &str, keys: &[String], comment: &str) -> Event {
         let title = format!("Config change {id} by {author} waits for review");
         let text = format!(
-            "{author} proposed change {id} of {} key(s) on {connection}: {}\nComment: {comment}\nReview it: opsdeck config --connection {connection} changes review {id}",
+            "{author} proposed change {id} of {} key(s) in the etcd at {endpoints}: {}\nComment: {comment}\nReview it in the app (Config, Changes) or with: opsdeck config --connection CONNECTION review {id}",
             keys.len(),
             keys.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
         );
