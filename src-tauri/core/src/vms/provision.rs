@@ -555,3 +555,44 @@ pub async fn record_run(store: &dyn RequestStore, recs: &mut Records, update: im
     *recs = store.put_run(recs, &run).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interruption(task: Option<&str>, vm: Option<&str>, cut_off: Option<&str>) -> Interruption {
+        Interruption {
+            at: "2026-12-04T23:00:00Z".into(),
+            by: "op-1".into(),
+            step: "clone".into(),
+            task: task.map(Into::into),
+            vm_name: "int-01".into(),
+            vm: vm.map(Into::into),
+            cut_off: cut_off.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn the_message_says_what_was_in_flight_and_how_to_resume() {
+        let m = interrupted_message("r1", &interruption(Some("task-9"), None, None));
+        assert!(m.starts_with("request r1 interrupted in step clone of VM int-01: vSphere task task-9 (clone step) was in flight"), "{m}");
+        assert!(m.contains("its lock is released") && m.contains("`opsdeck vm provision r1`"), "{m}");
+        let m = interrupted_message("r1", &interruption(None, Some("vm-42"), Some("cloning int-01")));
+        assert!(m.contains("of VM int-01 (vm-42): the call starting cloning int-01 was cut off"), "{m}");
+        let m = interrupted_message("r1", &interruption(None, None, None));
+        assert!(m.contains("no vSphere task was in flight"), "{m}");
+    }
+
+    #[test]
+    fn run_records_without_an_interruption_read_and_write_as_before() {
+        // A record written before interruptions were recorded parses, and
+        // one without an interruption is written without the field.
+        let old = r#"{"state":"failed","history":[],"asset":null,"failure":"x","attempts":1,"approved":null}"#;
+        let run: RunRecord = serde_json::from_str(old).expect("an older run record parses");
+        assert_eq!(run.interrupted, None);
+        assert!(!serde_json::to_string(&run).unwrap().contains("interrupted"));
+        let with = RunRecord { interrupted: Some(interruption(Some("task-9"), None, None)), ..run };
+        let back: RunRecord = serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
+    }
+}
