@@ -181,7 +181,7 @@ impl Event {
             _ => format!("Your VM {vm} is powered off and will be destroyed"),
         };
         let text = format!(
-            "Request {} ({}): {detail}.\nTo keep it, ask for an extension: opsdeck vm extend {} --until YYYY-MM-DD",
+            "Request {} ({}): {detail}.\nTo keep it, ask for an extension: opsdeck vm extend {} --until YYYY-MM-DD --reason \"…\"",
             r.id, r.spec.name, r.id
         );
         let mut e = event(kind, title, text, &r.id);
