@@ -280,6 +280,22 @@ const mock: MockCommands = {
     return ['prod-eu-1', 'prod-us-1', 'staging', 'kind-dev'];
   },
   auditList: (filter) => auditList(filter),
+  notifySettings: () => ({
+    channels: [
+      { id: 'c-mail', name: 'ops mail', has_password: true, spec: { kind: 'smtp', host: 'smtp.example.com', port: 587, starttls: true, username: 'opsdeck', from: 'Opsdeck <ops@example.com>', ca_file: null, timeout_secs: 15 } },
+      { id: 'c-chat', name: 'ops chat', has_password: false, spec: { kind: 'webhook', url: 'https://hooks.slack.com/services/T0/B0/XXXX', format: 'slack', ca_file: null, timeout_secs: 15 } },
+    ],
+    subscriptions: [],
+    retry: { max_attempts: 12, backoff_base_ms: 30000, backoff_max_ms: 3600000 },
+  }),
+  notifyOutbox: () => ({
+    entries: [
+      { id: 3, event: 'cluster.unreachable', title: 'Cluster prod-eu-1 is unreachable', subscriber: 'ops', channel_id: 'c-chat', recipient: '', state: 'pending', attempts: 2, max_attempts: 12, next_attempt_at: '2026-12-04T10:02:00Z', last_error: 'webhook https://hooks.slack.com/… answered 503 Service Unavailable', created_at: '2026-12-04T10:00:00Z', sent_at: null },
+      { id: 2, event: 'vm.request.approved', title: 'Your VM request r20261204-1a2b3c4d is approved: build-01', subscriber: 'alice', channel_id: 'c-mail', recipient: 'alice@example.com', state: 'failed', attempts: 1, max_attempts: 12, next_attempt_at: '2026-12-04T09:31:00Z', last_error: 'SMTP server smtp.example.com:587 refused the login of user "opsdeck" (535 5.7.8 Authentication credentials invalid): check the user and the password in the keychain, then retry', created_at: '2026-12-04T09:30:00Z', sent_at: null },
+      { id: 1, event: 'vm.request.waiting_manager', title: 'VM request r20261204-1a2b3c4d waits for your approval (manager of qa)', subscriber: 'bob', channel_id: 'c-mail', recipient: 'bob@example.com', state: 'sent', attempts: 1, max_attempts: 12, next_attempt_at: '2026-12-04T09:00:00Z', last_error: null, created_at: '2026-12-04T09:00:00Z', sent_at: '2026-12-04T09:00:01Z' },
+    ],
+    counts: { pending: 1, sending: 0, sent: 1, failed: 1 },
+  }),
   configChanges: () => ({ changes: [], problems: [], protected: [] }),
   auditTeam: () => {
     throw err('invalid_input', 'no team store is set: choose a shared etcd store in the VM settings');

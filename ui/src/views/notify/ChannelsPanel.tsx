@@ -45,13 +45,14 @@ function target(c: NotifyChannel): string {
 
 function columns(t: TFn, test: (c: NotifyChannel) => void, remove: (c: NotifyChannel) => void): Column<NotifyChannel>[] {
   return [
-    { id: 'name', header: t('notify.ch.name'), cell: (c) => c.name, sortValue: (c) => c.name, filterValue: (c) => c.name },
-    { id: 'kind', header: t('notify.ch.kind'), cell: (c) => (c.spec.kind === 'smtp' ? t('notify.ch.smtp') : t(`notify.ch.format.${c.spec.format}`)) },
+    { id: 'name', header: t('notify.ch.name'), cell: (c) => c.name, sortValue: (c) => c.name, filterValue: (c) => c.name, class: 'col-name' },
+    { id: 'kind', header: t('notify.ch.kind'), cell: (c) => (c.spec.kind === 'smtp' ? t('notify.ch.smtp') : t(`notify.ch.format.${c.spec.format}`)), class: 'col-notify-kind' },
     { id: 'target', header: t('notify.ch.target'), cell: (c) => <span class="mono truncate">{target(c)}</span> },
-    { id: 'password', header: t('notify.ch.password'), cell: (c) => (c.has_password ? t('notify.ch.inKeychain') : '—') },
+    { id: 'password', header: t('notify.ch.password'), cell: (c) => (c.has_password ? t('notify.ch.inKeychain') : '—'), class: 'col-notify-kind' },
     {
       id: 'actions',
       header: '',
+      class: 'col-notify-actions',
       cell: (c) => (
         <div class="row-actions">
           <button type="button" class="btn btn-sm" data-testid="notify-test" onClick={() => test(c)}>

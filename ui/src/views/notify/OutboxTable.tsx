@@ -16,8 +16,8 @@ const BADGE: Record<string, BadgeState> = { pending: 'warn', sending: 'running',
 function columns(t: TFn, retry: (e: OutboxEntry) => void, busy: number | null): Column<OutboxEntry>[] {
   return [
     { id: 'time', header: t('notify.col.time'), cell: (e) => <span class="mono nowrap">{formatDateTime(e.created_at)}</span>, sortValue: (e) => e.id, class: 'col-datetime' },
-    { id: 'state', header: t('notify.col.state'), cell: (e) => <StatusBadge state={BADGE[e.state] ?? 'info'}>{t(`notify.state.${e.state}`)}</StatusBadge>, sortValue: (e) => e.state, filterValue: (e) => e.state },
-    { id: 'event', header: t('notify.col.event'), cell: (e) => <span class="mono nowrap">{e.event}</span>, sortValue: (e) => e.event, filterValue: (e) => e.event },
+    { id: 'state', header: t('notify.col.state'), cell: (e) => <StatusBadge state={BADGE[e.state] ?? 'info'}>{t(`notify.state.${e.state}`)}</StatusBadge>, sortValue: (e) => e.state, filterValue: (e) => e.state, class: 'col-notify-state' },
+    { id: 'event', header: t('notify.col.event'), cell: (e) => <span class="mono truncate" title={e.event}>{e.event}</span>, sortValue: (e) => e.event, filterValue: (e) => e.event, class: 'col-notify-event' },
     {
       id: 'title',
       header: t('notify.col.title'),
@@ -28,8 +28,8 @@ function columns(t: TFn, retry: (e: OutboxEntry) => void, busy: number | null): 
       ),
       filterValue: (e) => `${e.title} ${e.recipient} ${e.subscriber}`,
     },
-    { id: 'to', header: t('notify.col.to'), cell: (e) => <span class="mono truncate">{e.recipient || e.subscriber}</span>, sortValue: (e) => e.recipient },
-    { id: 'tries', header: t('notify.col.tries'), cell: (e) => <span class="mono">{`${e.attempts}/${e.max_attempts}`}</span>, sortValue: (e) => e.attempts },
+    { id: 'to', header: t('notify.col.to'), cell: (e) => <span class="mono truncate" title={e.recipient || e.subscriber}>{e.recipient || e.subscriber}</span>, sortValue: (e) => e.recipient, class: 'col-notify-to' },
+    { id: 'tries', header: t('notify.col.tries'), cell: (e) => <span class="mono">{`${e.attempts}/${e.max_attempts}`}</span>, sortValue: (e) => e.attempts, class: 'col-notify-tries' },
     {
       id: 'error',
       header: t('notify.col.error'),
@@ -39,10 +39,12 @@ function columns(t: TFn, retry: (e: OutboxEntry) => void, busy: number | null): 
         </span>
       ),
       filterValue: (e) => e.last_error ?? '',
+      class: 'col-notify-error',
     },
     {
       id: 'actions',
       header: '',
+      class: 'col-notify-retry',
       cell: (e) =>
         e.state === 'failed' ? (
           <button type="button" class="btn btn-sm" data-testid="notify-retry" disabled={busy === e.id} onClick={() => retry(e)}>
@@ -61,6 +63,14 @@ export function OutboxTable() {
   const [error, setError] = useState<AppError | null>(null);
   const [loading, setLoading] = useState(false);
   const [busy, setBusy] = useState<number | null>(null);
+  const [open, setOpen] = useState<Set<number>>(new Set());
+  const toggle = (e: OutboxEntry) =>
+    setOpen((s) => {
+      const next = new Set(s);
+      if (next.has(e.id)) next.delete(e.id);
+      else next.add(e.id);
+      return next;
+    });
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -104,6 +114,16 @@ export function OutboxTable() {
       onRetry={() => void load()}
       filterable
       rowClass={(e) => (e.state === 'failed' ? 'row-error' : undefined)}
+      onActivate={toggle}
+      expanded={(e) =>
+        open.has(e.id) ? (
+          <div class="notify-detail" data-testid="notify-detail">
+            <div>{e.title}</div>
+            <div class="mono">{`${e.subscriber} → ${e.recipient || e.channel_id}`}</div>
+            {e.last_error && <div>{e.last_error}</div>}
+          </div>
+        ) : null
+      }
       toolbar={
         <div class="row-actions">
           <select class="input input-sm" aria-label={t('notify.col.state')} data-testid="notify-state" value={state} onChange={(e) => setState(e.currentTarget.value as (typeof STATES)[number])}>
