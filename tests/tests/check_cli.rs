@@ -382,7 +382,7 @@ checks:
     wait_for_clone(&prep, &conn.id).await;
     assert_eq!(unsafe { libc::kill(run.child.id() as i32, libc::SIGTERM) }, 0);
     let (code, lines) = run.finish();
-    assert_eq!(code, Some(130), "{lines:#?}");
+    assert_eq!(code, Some(143), "{lines:#?}");
     assert!(lines.iter().any(|l| l.starts_with("stopping: no new check starts")), "{lines:#?}");
 
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();

@@ -20,9 +20,9 @@ pub const PROTOCOL: u8 = 7;
 /// A write was sent and its answer lost; reading it back could not tell
 /// whether it was applied.
 pub const OUTCOME_UNKNOWN: u8 = 8;
-/// Stopped by SIGINT/SIGTERM before everything ran (128 + SIGINT, as shells report it).
+/// Stopped by SIGINT before everything ran (128 + SIGINT, as shells report it).
 pub const STOPPED: u8 = 130;
-/// `opsdeck vm provision` stopped by SIGTERM (128 + SIGTERM); SIGINT gives [`STOPPED`].
+/// Stopped by SIGTERM before everything ran (128 + SIGTERM); same handling as [`STOPPED`].
 pub const TERMINATED: u8 = 143;
 /// Standard output is a pipe whose reader has gone (`opsdeck health | head`):
 /// the process stops quietly with 128 + SIGPIPE, the status a shell reports
@@ -49,9 +49,9 @@ pub const TABLE: &[(u8, &str)] = &[
     ),
     (
         STOPPED,
-        "opsdeck check stopped by SIGTERM/SIGINT before every check ran (reports still written); opsdeck vm provision interrupted by SIGINT (what was in flight recorded, lock released: run it again to resume); opsdeck config import stopped by SIGINT/SIGTERM after the batch in flight (report written: --resume REPORT continues)",
+        "stopped by SIGINT: opsdeck check before every check ran (running ones finished and cleaned up, reports written); opsdeck config import after the batch in flight (report written: --resume REPORT continues); opsdeck vm provision at a safe point (what was in flight recorded, lock released: run it again to resume)",
     ),
-    (TERMINATED, "opsdeck vm provision interrupted by SIGTERM (as for SIGINT: run it again to resume)"),
+    (TERMINATED, "stopped by SIGTERM (a cancelled pipeline job): handled as for SIGINT (130)"),
     (BROKEN_PIPE, "standard output was closed by its reader (e.g. piped into head): stopped quietly, as SIGPIPE ends ls"),
 ];
 

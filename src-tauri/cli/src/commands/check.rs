@@ -60,13 +60,13 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
     // starts, running ones finish so round trips clean up, the reports are
     // written. A second signal aborts at once.
     let stop = CancellationToken::new();
-    let watcher = tokio::spawn(crate::stop::on_signal(
+    let watcher = crate::stop::watch(
         stop.clone(),
         "stopping: no new check starts; the running ones finish and clean up (signal again to abort now)",
-        "stopped again: aborting now (round trips in progress may leave their test objects behind)",
-    ));
+        crate::stop::Again::Exit("stopped again: aborting now (round trips in progress may leave their test objects behind)"),
+    );
     let results = checks::run(&backend, &file, &progress, &stop).await;
-    watcher.abort();
+    let signal = watcher.finish();
     let results = match results {
         Ok(r) => r,
         Err(e) => return fail(&e),
@@ -102,7 +102,7 @@ pub async fn run(data_dir: Option<PathBuf>, a: CheckArgs) -> u8 {
     let skipped = results.iter().filter(|r| r.skipped).count();
     if skipped > 0 {
         errln!("{} checks, {failed} failed, {skipped} not run (stopped)", results.len());
-        return exit::STOPPED;
+        return signal.unwrap_or(exit::STOPPED);
     }
     errln!("{} checks, {failed} failed", results.len());
     if failed > 0 {

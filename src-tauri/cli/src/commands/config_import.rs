@@ -122,11 +122,11 @@ pub async fn run(b: &Backend, s: &EtcdSession, args: ImportArgs) -> Result<u8, E
         errln!("resuming from {}: {} batch(es), {} keys already committed", report_path.display(), p.committed.len(), p.applied);
     }
     let stop = CancellationToken::new();
-    let watcher = tokio::spawn(crate::stop::on_signal(
+    let watcher = crate::stop::watch(
         stop.clone(),
         "stopping after the batch in flight (signal again to stop at once: the report then lists that batch as unknown)",
-        "stopped again: exiting now; the report lists the batch in flight as unknown (a resume reads it back)",
-    ));
+        crate::stop::Again::Exit("stopped again: exiting now; the report lists the batch in flight as unknown (a resume reads it back)"),
+    );
     let max_ops = args.max_ops.max(1);
     let progress_path = report_path.clone();
     let last = std::cell::Cell::new(previous.as_ref().map(|p| p.committed.len()).unwrap_or(0));
@@ -146,7 +146,7 @@ pub async fn run(b: &Backend, s: &EtcdSession, args: ImportArgs) -> Result<u8, E
             }
         })
         .await;
-    watcher.abort();
+    let signal = watcher.finish();
     let ImportOutcome { report, error } = result?;
     if let Some(note) = &report.read_back {
         errln!("{note}");
@@ -158,7 +158,7 @@ pub async fn run(b: &Backend, s: &EtcdSession, args: ImportArgs) -> Result<u8, E
     let code = if let Some(e) = &error {
         exit::for_error(e)
     } else if report.interrupted {
-        exit::STOPPED
+        signal.unwrap_or(exit::STOPPED)
     } else if !report.conflicts.is_empty() {
         exit::FAILED
     } else {

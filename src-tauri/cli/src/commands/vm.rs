@@ -494,8 +494,15 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let opts = ProvisionOptions::default();
             // SIGINT/SIGTERM: stop at the next safe point, record what is in
             // flight, release the lock; a second signal stops at once.
-            let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
-            let watcher = tokio::spawn(interrupt_on_signal(opts.stop.clone(), opts.abort.clone(), signalled.clone()));
+            let watcher = crate::stop::watch(
+                opts.stop.clone(),
+                "stopping at the next safe point: the vSphere task in flight is recorded and left running, the lock released (signal again to stop now)",
+                crate::stop::Again::Abort {
+                    message: "stopped again: stopping now (recording what is known and releasing the lock, at most 5 s)",
+                    abort: opts.abort.clone(),
+                    grace: std::time::Duration::from_secs(5),
+                },
+            );
             let on = |p: opsdeck_core::vms::provision::Progress| {
                 if p.percent == 0 || p.percent == 100 {
                     errln!("{} {} {}%", p.request, p.step, p.percent);
@@ -514,8 +521,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 }
                 out
             };
-            watcher.abort();
-            let signal = signalled.load(std::sync::atomic::Ordering::SeqCst);
+            let signal = watcher.finish();
             let mut failed = false;
             let mut rows = Vec::new();
             for (id, r) in &results {
@@ -540,7 +546,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 }
             }
             print_table(&REQUEST_HEADER, &rows);
-            if signal != 0 {
+            if let Some(signal) = signal {
                 for (_, r) in &results {
                     if let Err(e @ Error::Cancelled(_)) = r {
                         errln!("interrupted: {e}");
@@ -697,31 +703,6 @@ fn lifecycle_junit(actions: &[opsdeck_core::vms::lifecycle::Action]) -> String {
 /// Cancels `stop` on the first SIGINT or SIGTERM (and keeps the exit code
 /// it calls for in `code`: 130 or 143); on a second one cancels `abort`,
 /// and exits after a few seconds if provisioning has not returned by then.
-async fn interrupt_on_signal(
-    stop: tokio_util::sync::CancellationToken,
-    abort: tokio_util::sync::CancellationToken,
-    code: std::sync::Arc<std::sync::atomic::AtomicU8>,
-) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
-    loop {
-        let got = tokio::select! {
-            _ = int.recv() => exit::STOPPED,
-            _ = term.recv() => exit::TERMINATED,
-        };
-        let _ = code.compare_exchange(0, got, std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst);
-        if stop.is_cancelled() {
-            errln!("stopped again: stopping now (recording what is known and releasing the lock, at most 5 s)");
-            abort.cancel();
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            crate::output::flush_out();
-            std::process::exit(code.load(std::sync::atomic::Ordering::SeqCst).into());
-        }
-        errln!("stopping at the next safe point: the vSphere task in flight is recorded and left running, the lock released (signal again to stop now)");
-        stop.cancel();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
