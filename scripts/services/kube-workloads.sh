@@ -21,6 +21,7 @@ need curl
   || die "usage: $0 KUBE_RUN_DIR (a run dir of scripts/services/kube-apiserver.sh)"
 RUN_DIR="$(cd "$1" && pwd)"
 PKI="$RUN_DIR/pki"
+! grep -q '^KWOK_PID=' "$RUN_DIR/env" 2>/dev/null || die "$RUN_DIR already runs the workload components"
 
 bins="$("$SERVICES_DIR/../setup/build-kube.sh" kube-controller-manager kube-scheduler)"
 KCM_BIN="${KUBE_CONTROLLER_MANAGER_BIN:-$(printf '%s\n' "$bins" | sed -n 's/^KUBE_CONTROLLER_MANAGER_BIN=//p')}"
@@ -38,6 +39,11 @@ cleanup() {
       [[ -f "$RUN_DIR/$f.log" ]] && { echo "--- $RUN_DIR/$f.log (last 30 lines)" >&2; tail -n 30 "$RUN_DIR/$f.log" >&2; }
     done
     for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    local deadline=$(( $(date +%s) + 15 ))   # bounded wait for them to exit
+    for pid in "${STARTED[@]}"; do
+      while kill -0 "$pid" 2>/dev/null && (( $(date +%s) < deadline )); do sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    done
   fi
 }
 trap cleanup EXIT
