@@ -12,6 +12,7 @@ pub mod details;
 pub mod fetch;
 pub mod findings;
 pub mod health;
+pub mod history;
 pub mod live;
 pub mod model;
 pub mod review;
