@@ -32,13 +32,23 @@ pub struct EtcdSession {
     pub label: String,
     user: Option<String>,
     client: Client,
+    /// The team root whose `config/schemas/` governs this etcd's values.
+    pub(super) schema_root: String,
+    /// A command-line schema (`--schema FILE`): every key written.
+    pub(super) local_schema: Option<crate::config::schema::Schema>,
 }
 
 impl EtcdSession {
     /// An ad-hoc session (CLI flags rather than a saved profile).
     pub async fn connect(target: &EtcdTarget<'_>) -> Result<EtcdSession> {
         let client = target.connect().await?;
-        Ok(EtcdSession { label: target.endpoints.join(","), user: target.username.map(String::from), client })
+        Ok(EtcdSession {
+            label: target.endpoints.join(","),
+            user: target.username.map(String::from),
+            client,
+            schema_root: crate::team::DEFAULT_ROOT.into(),
+            local_schema: None,
+        })
     }
 
     /// Names the connection and user in denials, so the user knows whose role to fix.
@@ -85,8 +95,9 @@ impl Backend {
         let ConnectionSpec::Etcd { endpoints, tls, username, .. } = &c.spec else {
             return Err(Error::invalid(format!("connection \"{}\" is not an etcd connection", c.name)));
         };
+        let schema_root = self.team_root_for(connection_id).await?;
         if let Some(client) = self.etcd_clients.lock().ok().and_then(|m| m.get(connection_id).cloned()) {
-            return Ok(EtcdSession { label: c.name, user: username.clone(), client });
+            return Ok(EtcdSession { label: c.name, user: username.clone(), client, schema_root, local_schema: None });
         }
         let secret = match &stored.secret_ref {
             Some(account) => self.keychain.get(account).await?,
@@ -98,7 +109,7 @@ impl Backend {
         if let Ok(mut m) = self.etcd_clients.lock() {
             m.insert(connection_id.to_string(), client.clone());
         }
-        Ok(EtcdSession { label: c.name, user: username.clone(), client })
+        Ok(EtcdSession { label: c.name, user: username.clone(), client, schema_root, local_schema: None })
     }
 
     pub async fn config_tree(&self, s: &EtcdSession, prefix: &str, cursor: Option<&str>, limit: i64) -> Result<TreePage> {
@@ -188,6 +199,7 @@ impl Backend {
             ));
         }
         check_value(value, format, allow_invalid)?;
+        self.schema_check(s, [(key.to_string(), value.as_bytes())]).await?;
         let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
         self.audited_write(s, key, if expected == 0 { "config.create" } else { "config.put" }, expected, &comment, result).await
     }
@@ -196,6 +208,7 @@ impl Backend {
     /// for values that are not text, e.g. read from a file).
     pub async fn config_put_bytes(&self, s: &EtcdSession, key: &str, value: &[u8], expected: i64, comment: &str) -> Result<WriteResult> {
         let comment = comment_of(comment)?;
+        self.schema_check(s, [(key.to_string(), value)]).await?;
         let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
         self.audited_write(s, key, if expected == 0 { "config.create" } else { "config.put" }, expected, &comment, result).await
     }
@@ -238,6 +251,7 @@ impl Backend {
         let Some(value) = s.context(cfg::history::value_at(&mut s.client(), key, to_revision).await)? else {
             return Err(Error::invalid(format!("{key} did not exist at revision {to_revision}")));
         };
+        self.schema_check(s, [(key.to_string(), value.as_slice())]).await?;
         let result = s.context(cfg::write::put(&mut s.client(), key, &value, expected).await);
         let note = if comment.is_empty() {
             format!("rollback to revision {to_revision}")
@@ -343,6 +357,7 @@ impl Backend {
         if let Some(why) = &not_applied {
             tracing::info!(prefix, why, "resume: the unknown batch was not applied; writing its keys again");
         }
+        self.schema_check_items(s, prefix, &items).await?;
         let refs: Vec<&PromoteItem> = items.iter().collect();
         let batches = promote::batches_under(prefix, &refs, max_ops)?;
         let total = batches.len();
@@ -504,6 +519,7 @@ impl Backend {
         let (picked, not_selected) = promote::select(plan, selection)?;
         let landed = previous.map(PromoteReport::landed).unwrap_or_default();
         let todo: Vec<&PromoteItem> = picked.iter().copied().filter(|i| !landed.contains(&i.rel)).collect();
+        self.schema_check_items(to, &plan.to.prefix, todo.iter().copied()).await?;
         let (mut source, mut target) = (from.client(), to.client());
         from.context(to.context(promote::check_clusters(plan, &mut source, &mut target).await))?;
         let batches = promote::batches(plan, &todo, max_ops)?;

@@ -5,6 +5,7 @@
 mod clusters;
 mod config;
 mod config_ops;
+mod config_schema;
 mod images;
 mod notify;
 mod team;

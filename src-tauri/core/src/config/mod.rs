@@ -16,6 +16,7 @@ pub mod outcome;
 pub mod promote;
 pub mod read;
 pub mod relocate;
+pub mod schema;
 pub mod search;
 pub mod transfer;
 pub mod tree;
