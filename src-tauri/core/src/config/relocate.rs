@@ -303,8 +303,62 @@ mod tests {
         assert!(check_prefixes("/a", "/a-new/").unwrap_err().to_string().contains("overlap"));
     }
 
+    fn plan_of(existing: &[bool]) -> PromotePlan {
+        let side = |prefix: &str| PromoteSide {
+            connection: "c".into(),
+            prefix: prefix.into(),
+            cluster_id: "00000000000000aa".into(),
+            revision: 3,
+        };
+        let items = existing
+            .iter()
+            .enumerate()
+            .map(|(i, e)| PromoteItem {
+                rel: format!("k{i:03}"),
+                action: if *e { PromoteAction::Change } else { PromoteAction::Add },
+                source_mod_revision: 5,
+                target_mod_revision: if *e { 9 } else { 0 },
+                value: Some(DocValue::of(&[0xff, 0, i as u8])),
+                current: None,
+            })
+            .collect();
+        let mut plan = PromotePlan {
+            kind: MOVE_KIND.into(),
+            version: promote::PLAN_VERSION,
+            created_at: String::new(),
+            from: side("/a/"),
+            to: side("/b/"),
+            unchanged: 0,
+            items,
+            checksum: String::new(),
+        };
+        plan.checksum = plan.digest();
+        plan
+    }
+
     #[test]
-    fn a_batch_holds_at_most_64_keys() {
+    fn existing_targets_need_overwrite_and_an_edited_plan_is_refused() {
+        assert!(check_plan(&plan_of(&[false, false]), false).is_ok());
+        let with = plan_of(&[false, true, true]);
+        let e = check_plan(&with, false).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Conflict);
+        assert!(e.to_string().starts_with("2 target key(s) exist already (/b/k001, /b/k002)"), "{e}");
+        assert!(check_plan(&with, true).is_ok());
+        let mut edited = plan_of(&[false]);
+        edited.items[0].source_mod_revision = 6;
+        assert!(check_plan(&edited, true).unwrap_err().to_string().contains("unedited"));
+        let mut promotion = plan_of(&[false]);
+        promotion.kind = promote::PLAN_KIND.into();
+        promotion.checksum = promotion.digest();
+        assert!(check_plan(&promotion, true).is_err(), "a promotion plan is not a move plan");
+    }
+
+    #[test]
+    fn batches_stay_within_the_operation_limit() {
         assert_eq!(MOVE_BATCH_KEYS * 2, MAX_TXN_OPS);
+        let plan = plan_of(&[false; 300]);
+        let items: Vec<&PromoteItem> = plan.items.iter().collect();
+        let sizes: Vec<usize> = promote::batches(&plan, &items, MOVE_BATCH_KEYS).unwrap().iter().map(Vec::len).collect();
+        assert_eq!(sizes, [64, 64, 64, 64, 44]);
     }
 }
