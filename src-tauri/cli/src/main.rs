@@ -97,7 +97,7 @@ fn main() -> std::process::ExitCode {
             Command::Connections(c) => commands::connections::run(cli.data_dir, c).await,
             Command::Audit(a) => commands::audit::run(cli.data_dir, a).await,
             Command::Check(c) => commands::check::run(cli.data_dir, c).await,
-            Command::Health(h) => commands::health::run(h).await,
+            Command::Health(h) => commands::health::run(cli.data_dir, h).await,
             Command::Apply(a) => commands::apply::run(cli.data_dir, a).await,
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,

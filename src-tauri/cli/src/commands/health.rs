@@ -7,8 +7,11 @@ use clap::{Args, ValueEnum};
 use opsdeck_core::clusters::health::check_all;
 use opsdeck_core::clusters::{Severity, Verdict};
 
+use opsdeck_core::clusters::history::{parse_since, verdict_str, HistoryQuery};
+
+use super::open_backend;
 use crate::exit;
-use crate::output::{errln, fail, out, print_json, print_table};
+use crate::output::{errln, fail, out, print_json, print_table, Format};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum HealthFormat {
@@ -25,7 +28,38 @@ enum FailOn {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct HealthArgs {
+    #[command(subcommand)]
+    command: Option<HealthCommand>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum HealthCommand {
+    /// Verdict changes recorded by `opsdeck health` and the app (newest first): when a cluster degraded, and what changed.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// Only this context.
+    context: Option<String>,
+    /// Only changes since this time: RFC 3339, or an age (30m, 24h, 7d, 2w).
+    #[arg(long)]
+    since: Option<String>,
+    /// Only clusters of this API server URL (two kubeconfigs may name different clusters alike).
+    #[arg(long)]
+    server: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
     /// kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
     #[arg(long)]
     kubeconfig: Option<String>,
@@ -52,7 +86,56 @@ pub fn default_kubeconfig() -> Option<String> {
     std::env::var("HOME").ok().map(|h| format!("{h}/.kube/config"))
 }
 
-pub async fn run(a: HealthArgs) -> u8 {
+pub async fn run(data_dir: Option<std::path::PathBuf>, a: HealthArgs) -> u8 {
+    match a.command {
+        Some(HealthCommand::History(h)) => history(data_dir, h).await,
+        None => check(data_dir, a.check).await,
+    }
+}
+
+/// `opsdeck health history`: a row per verdict change, with the findings that appeared and cleared.
+async fn history(data_dir: Option<std::path::PathBuf>, a: HistoryArgs) -> u8 {
+    let since_ms = match a.since.as_deref().map(parse_since).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let backend = match open_backend(data_dir).await {
+        Ok(b) => b,
+        Err(e) => return fail(&e),
+    };
+    let q = HistoryQuery { contexts: a.context.into_iter().collect(), server: a.server, since_ms, limit: a.limit.max(1) };
+    let rows = match backend.health_history(&q).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    if a.format == Format::Json {
+        return print_json(&rows);
+    }
+    let list = |f: &[opsdeck_core::clusters::Finding]| {
+        if f.is_empty() {
+            "-".to_string()
+        } else {
+            f.iter().map(|x| x.message.as_str()).collect::<Vec<_>>().join("; ")
+        }
+    };
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|t| {
+            vec![
+                t.at.clone(),
+                t.context.clone(),
+                format!("{} -> {}", t.from.map(verdict_str).unwrap_or("(first)"), verdict_str(t.to)).to_uppercase(),
+                t.source.clone(),
+                list(&t.appeared),
+                list(&t.cleared),
+            ]
+        })
+        .collect();
+    print_table(&["TIME", "CONTEXT", "CHANGE", "SEEN BY", "APPEARED", "CLEARED"], &table);
+    exit::OK
+}
+
+async fn check(data_dir: Option<std::path::PathBuf>, a: CheckArgs) -> u8 {
     let Some(path) = a.kubeconfig.or_else(default_kubeconfig) else {
         errln!("error (invalid_input): no kubeconfig: pass --kubeconfig or set KUBECONFIG");
         return exit::USAGE;
@@ -61,6 +144,16 @@ pub async fn run(a: HealthArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
+    // Verdict changes go to the health history; a data directory that cannot
+    // be opened (a read-only CI runner) costs the history, not the check.
+    match open_backend(data_dir).await {
+        Ok(b) => {
+            if let Err(e) = b.record_kubeconfig_health(&path, &results).await {
+                errln!("warning: the health history was not updated: {e}");
+            }
+        }
+        Err(e) => errln!("warning: the health history was not updated: {e}"),
+    }
     if a.format == HealthFormat::Json {
         print_json(&results);
     } else if a.format == HealthFormat::Junit {

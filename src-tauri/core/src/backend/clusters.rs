@@ -14,6 +14,7 @@ use crate::cache::snapshots::{self, Snapshot};
 use crate::clusters::apply::{apply, parse_manifest, ApplyResult};
 use crate::clusters::details::{details, ClusterDetails};
 use crate::clusters::health::check_all;
+use crate::clusters::history::{self, HealthTransition, HistoryQuery, Retention, Seen};
 use crate::clusters::live::{self, LiveHandle};
 use crate::clusters::review::{review, ClusterReview, REVIEW_TIMEOUT};
 use crate::clusters::ClusterHealth;
@@ -58,6 +59,7 @@ impl Backend {
         let result = check_all(&t.path, &t.contexts, t.token.as_ref(), HEALTH_TIMEOUT).await?;
         let before = self.cached_cluster_health(connection_id).await.ok().flatten().map(|s| s.payload).unwrap_or_default();
         snapshots::put(&self.db, connection_id, HEALTH_SCOPE, &result).await?;
+        record_history(&self.db, &t.kubeconfig, "check", &t.name, &result).await;
         self.notify_verdicts(&t.name, &before, &result).await;
         Ok(result)
     }
@@ -76,6 +78,15 @@ impl Backend {
         // cache at first), so opening the view again tells nothing new.
         let baseline = self.cached_cluster_health(connection_id).await.ok().flatten().map(|s| s.payload).unwrap_or_default();
         let (backend, name) = (self.clone(), t.name.clone());
+        // History rows are written in the order the verdicts came, by one task
+        // (it ends when the watch stops and drops the sender).
+        let (to_history, mut history_rx) = tokio::sync::mpsc::unbounded_channel::<ClusterHealth>();
+        let (db_h, kc_h, name_h) = (self.db.clone(), t.kubeconfig.clone(), t.name.clone());
+        tokio::spawn(async move {
+            while let Some(h) = history_rx.recv().await {
+                record_history(&db_h, &kc_h, "live", &name_h, std::slice::from_ref(&h)).await;
+            }
+        });
         let cb = move |h: ClusterHealth| {
             let mut prev = None;
             let all: Vec<ClusterHealth> = match latest.lock() {
@@ -87,6 +98,7 @@ impl Backend {
             };
             let prev = prev.or_else(|| baseline.iter().find(|b| b.context == h.context).cloned());
             let (db, id, backend, name, now) = (db.clone(), id.clone(), backend.clone(), name.clone(), h.clone());
+            let _ = to_history.send(h.clone());
             tokio::spawn(async move {
                 let _ = snapshots::put(&db, &id, HEALTH_SCOPE, &all).await;
                 backend.notify_verdicts(&name, prev.as_slice(), std::slice::from_ref(&now)).await;
@@ -244,9 +256,58 @@ impl Backend {
         Ok(results)
     }
 
+    /// Verdict changes of a connection's contexts (or of one of them), newest
+    /// first, since `since_ms` (Unix milliseconds) when given.
+    pub async fn cluster_health_history(
+        &self,
+        connection_id: &str,
+        context: Option<&str>,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<HealthTransition>> {
+        let t = self.kube_target(connection_id).await?;
+        if let Some(c) = context {
+            if !t.contexts.iter().any(|x| x == c) {
+                return Err(Error::invalid(format!("context \"{c}\" is not part of connection \"{}\"", t.name)));
+            }
+        }
+        let mut out = Vec::new();
+        for c in t.contexts.iter().filter(|c| context.is_none_or(|x| x == c.as_str())) {
+            let q = HistoryQuery { contexts: vec![c.clone()], server: Some(history::server_of(&t.kubeconfig, c)), since_ms, limit: 1000 };
+            out.extend(history::list(&self.db, &q).await?);
+        }
+        out.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+        Ok(out)
+    }
+
+    /// Records the verdict changes among `results` of an `opsdeck health`
+    /// run on kubeconfig file(s) `path` (which is no saved connection).
+    pub async fn record_kubeconfig_health(&self, path: &str, results: &[ClusterHealth]) -> Result<()> {
+        let kc = read_kubeconfig(path)?;
+        record_history(&self.db, &kc, "cli", path, results).await;
+        Ok(())
+    }
+
+    /// Verdict changes of any cluster seen by this data directory (`opsdeck health history`).
+    pub async fn health_history(&self, q: &HistoryQuery) -> Result<Vec<HealthTransition>> {
+        history::list(&self.db, q).await
+    }
+
     /// The last cached health of a connection, with the time it was taken.
     pub async fn cached_cluster_health(&self, connection_id: &str) -> Result<Option<Snapshot<Vec<ClusterHealth>>>> {
         snapshots::get(&self.db, connection_id, HEALTH_SCOPE).await
+    }
+}
+
+/// Adds a history row for each result whose verdict changed; a failure is
+/// logged, never the health check's failure.
+async fn record_history(db: &crate::cache::db::Db, kc: &Kubeconfig, source: &str, origin: &str, results: &[ClusterHealth]) {
+    let retention = Retention::from_env();
+    for h in results {
+        let server = history::server_of(kc, &h.context);
+        let seen = Seen { server: &server, source, origin };
+        if let Err(e) = history::record(db, seen, h, retention).await {
+            tracing::warn!(error = %e, context = %h.context, "the verdict change was not recorded in the health history");
+        }
     }
 }
 
