@@ -121,6 +121,17 @@ async fn drain_until(b: &Backend, what: &str, done: impl Fn(&[OutboxEntry]) -> b
     }
 }
 
+/// No file of the data directory (the database, its WAL) holds `secret`.
+fn assert_not_on_disk(dir: &Path, secret: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            let bytes = std::fs::read(&p).unwrap();
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is in {}", p.display());
+        }
+    }
+}
+
 // ---- a webhook receiver ----------------------------------------------------
 
 /// An answer of the receiver: status, delay before it, body.
@@ -413,6 +424,18 @@ async fn webhook_timeout_retried_4xx_failed_and_slack_teams_shapes() {
     assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
     assert_eq!(card["content"]["type"], "AdaptiveCard");
     assert_eq!(card["content"]["body"][0]["text"], "Image shop:1.2 is blocked by the scan policy");
+
+    // The URLs (their token) are in the keychain; the settings show scheme, host and port.
+    let s = b.notify_settings().await.unwrap();
+    let slack_channel = s.channel("slack").unwrap();
+    assert!(slack_channel.has_password);
+    let shown = match &slack_channel.spec {
+        ChannelSpec::Webhook { url, .. } => url.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(shown, format!("{}/…", slack_url.trim_end_matches("/hook/secret-token")));
+    b.db().checkpoint().await.unwrap();
+    assert_not_on_disk(t.dir.path(), "secret-token");
     t.cleanup().await;
 }
 
@@ -455,13 +478,7 @@ async fn outbox_survives_a_restart_and_the_password_stays_in_the_keychain() {
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(listed.contains("sent") && listed.contains("cluster.degraded"), "{listed}");
     b.db().checkpoint().await.unwrap();
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_file() {
-            let bytes = std::fs::read(&p).unwrap();
-            assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()), "the SMTP password is in {}", p.display());
-        }
-    }
+    assert_not_on_disk(dir.path(), &password);
     let s = b.notify_settings().await.unwrap();
     b.notify_delete_channel(&s.channels[0].id).await.unwrap();
     assert!(b.keychain().get(&format!("notify/{}", s.channels[0].id)).await.unwrap().is_none(), "the password left with the channel");

@@ -283,7 +283,7 @@ const mock: MockCommands = {
   notifySettings: () => ({
     channels: [
       { id: 'c-mail', name: 'ops mail', has_password: true, spec: { kind: 'smtp', host: 'smtp.example.com', port: 587, starttls: true, username: 'opsdeck', from: 'Opsdeck <ops@example.com>', ca_file: null, timeout_secs: 15 } },
-      { id: 'c-chat', name: 'ops chat', has_password: false, spec: { kind: 'webhook', url: 'https://hooks.slack.com/services/T0/B0/XXXX', format: 'slack', ca_file: null, timeout_secs: 15 } },
+      { id: 'c-chat', name: 'ops chat', has_password: true, spec: { kind: 'webhook', url: 'https://hooks.slack.com/…', format: 'slack', ca_file: null, timeout_secs: 15 } },
     ],
     subscriptions: [],
     retry: { max_attempts: 12, backoff_base_ms: 30000, backoff_max_ms: 3600000 },

@@ -28,7 +28,7 @@ const notify = {
     name: 'Name',
     kind: 'Kind',
     target: 'Sends to',
-    password: 'Password',
+    password: 'Secret',
     inKeychain: 'In the keychain',
     test: 'Send test',
     testTo: 'Send the test e-mail to which address?',

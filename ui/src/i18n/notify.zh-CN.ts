@@ -28,7 +28,7 @@ const notify = {
     name: '名称',
     kind: '类型',
     target: '发送到',
-    password: '密码',
+    password: '密钥',
     inKeychain: '在系统钥匙串中',
     test: '发送测试',
     testTo: '测试邮件发送到哪个地址？',

@@ -150,7 +150,7 @@ async fn run_on(b: &Backend, c: NotifyCommand) -> Result<u8, Error> {
                     ]
                 })
                 .collect();
-            print_table(&["NAME", "KIND", "TARGET", "PASSWORD", "ID"], &rows);
+            print_table(&["NAME", "KIND", "TARGET", "SECRET", "ID"], &rows);
             Ok(exit::OK)
         }
         NotifyCommand::AddChannel { name, smtp, from, user, no_starttls, webhook, kind, ca, timeout, secret } => {
@@ -176,7 +176,7 @@ async fn run_on(b: &Backend, c: NotifyCommand) -> Result<u8, Error> {
             let id = b.notify_settings().await?.channels.into_iter().find(|c| c.name == name.trim()).map(|c| c.id);
             let password = read_secret(&secret)?;
             let c = b.notify_save_channel(ChannelInput { id, name, spec, password, clear_password: false }).await?;
-            outln!("{} {} ({}){}", c.name, c.spec.target(), c.id, if c.has_password { "; password in the keychain" } else { "" });
+            outln!("{} {} ({}){}", c.name, c.spec.target(), c.id, if c.has_password { "; secret in the keychain" } else { "" });
             Ok(exit::OK)
         }
         NotifyCommand::RemoveChannel { name } => {

@@ -48,7 +48,7 @@ impl Backend {
         let target = input.name.trim().to_string();
         let result = self.save_channel_inner(input).await;
         let detail = result.as_ref().map(|c| {
-            format!("{} {} ({})", c.spec.kind(), c.spec.target(), if c.has_password { "password in keychain" } else { "no password" })
+            format!("{} {} ({})", c.spec.kind(), c.spec.target(), if c.has_password { "secret in keychain" } else { "no secret" })
         });
         self.audit("app", &target, action, detail).await;
         result
@@ -56,7 +56,7 @@ impl Backend {
 
     async fn save_channel_inner(&self, input: ChannelInput) -> Result<Channel> {
         let (name, spec) = channels::validate(&input)?;
-        let mut s = nsettings::load(&self.db).await?;
+        let s = nsettings::load(&self.db).await?;
         if s.channels.iter().any(|c| c.name == name && Some(&c.id) != input.id.as_ref()) {
             return Err(Error::Conflict(format!("a notification channel named \"{name}\" exists")));
         }
@@ -70,6 +70,19 @@ impl Backend {
         let account = password_account(&id);
         let existing = s.channels.iter().find(|c| c.id == id).cloned();
         let had = existing.as_ref().is_some_and(|c| c.has_password);
+        if let channels::ChannelSpec::Webhook { url, format, ca_file, timeout_secs } = spec {
+            // The URL (Slack's and Teams' carry their token) goes to the keychain;
+            // the settings keep its scheme, host and port. The same redacted URL
+            // given back (an edit of other fields) keeps the stored one.
+            let shown = channels::ChannelSpec::Webhook { url: url.clone(), format, ca_file: None, timeout_secs }.target();
+            let unchanged =
+                had && existing.as_ref().is_some_and(|c| matches!(&c.spec, channels::ChannelSpec::Webhook { url: u, .. } if *u == url));
+            if !unchanged {
+                self.keychain.set(&account, &url).await?;
+            }
+            let spec = channels::ChannelSpec::Webhook { url: shown, format, ca_file, timeout_secs };
+            return self.store_channel(s, Channel { id, name, spec, has_password: true }, existing.is_none()).await;
+        }
         let has_user = matches!(&spec, channels::ChannelSpec::Smtp { username: Some(_), .. });
         let has_password = if input.clear_password || !has_user {
             if had {
@@ -82,14 +95,18 @@ impl Backend {
         } else {
             had
         };
-        let channel = Channel { id: id.clone(), name, spec, has_password };
-        match s.channels.iter_mut().find(|c| c.id == id) {
+        self.store_channel(s, Channel { id, name, spec, has_password }, existing.is_none()).await
+    }
+
+    /// Writes `channel` into the settings; a new channel's secret is removed if that fails.
+    async fn store_channel(&self, mut s: NotifySettings, channel: Channel, new: bool) -> Result<Channel> {
+        match s.channels.iter_mut().find(|c| c.id == channel.id) {
             Some(c) => *c = channel.clone(),
             None => s.channels.push(channel.clone()),
         }
         if let Err(e) = nsettings::store(&self.db, &s).await {
-            if existing.is_none() && has_password {
-                let _ = self.keychain.delete(&account).await;
+            if new && channel.has_password {
+                let _ = self.keychain.delete(&password_account(&channel.id)).await;
             }
             return Err(e);
         }
@@ -183,7 +200,7 @@ impl Backend {
             if matches!(c.spec, channels::ChannelSpec::Smtp { .. }) && recipient.is_empty() {
                 return Err(Error::invalid("an e-mail channel is tested with an address to send to (--to)"));
             }
-            let password = sender::password_of(&self.keychain, &c).await?;
+            let password = sender::secret_of(&self.keychain, &c).await?;
             let e = Event::test(&c.name, &self.actor);
             let payload = serde_json::to_value(&e).unwrap_or_default();
             let out = Outgoing { event: e.kind.as_str(), title: &e.title, body: &e.text, payload: &payload, recipient };

@@ -43,18 +43,21 @@ pub struct DrainReport {
     pub failed: u32,
 }
 
-/// Delivers one message through `channel`.
-pub async fn deliver(channel: &Channel, password: Option<&Secret>, out: &Outgoing<'_>) -> std::result::Result<(), SendError> {
+/// Delivers one message through `channel`; `secret` is its SMTP password or webhook URL.
+pub async fn deliver(channel: &Channel, secret: Option<&Secret>, out: &Outgoing<'_>) -> std::result::Result<(), SendError> {
     match &channel.spec {
-        spec @ ChannelSpec::Smtp { .. } => channels::smtp::send(spec, password, out).await,
-        spec @ ChannelSpec::Webhook { .. } => channels::webhook::send(spec, out).await,
+        spec @ ChannelSpec::Smtp { .. } => channels::smtp::send(spec, secret, out).await,
+        spec @ ChannelSpec::Webhook { .. } => channels::webhook::send(spec, secret.map(Secret::expose), out).await,
     }
 }
 
-/// The password of an SMTP channel with a user, from the keychain.
-pub async fn password_of(keychain: &Keychain, channel: &Channel) -> Result<Option<Secret>> {
+/// A channel's secret from the keychain: the password of an SMTP channel
+/// with a user, or a webhook's URL.
+pub async fn secret_of(keychain: &Keychain, channel: &Channel) -> Result<Option<Secret>> {
     match &channel.spec {
-        ChannelSpec::Smtp { username: Some(_), .. } if channel.has_password => keychain.get(&password_account(&channel.id)).await,
+        ChannelSpec::Smtp { username: Some(_), .. } | ChannelSpec::Webhook { .. } if channel.has_password => {
+            keychain.get(&password_account(&channel.id)).await
+        }
         _ => Ok(None),
     }
 }
@@ -65,9 +68,9 @@ async fn try_one(db: &Db, keychain: &Keychain, c: &Claimed) -> std::result::Resu
     let channel = s.channel(&c.channel_id).map_err(|_| {
         SendError::Permanent(format!("the channel {} no longer exists (removed after this notification was queued)", c.channel_id))
     })?;
-    let password = password_of(keychain, channel)
+    let password = secret_of(keychain, channel)
         .await
-        .map_err(|e| SendError::Transient(format!("reading the SMTP password from the keychain: {e}")))?;
+        .map_err(|e| SendError::Transient(format!("reading the channel's secret from the keychain: {e}")))?;
     let out = Outgoing { event: &c.event, title: &c.title, body: &c.body, payload: &c.payload, recipient: &c.recipient };
     deliver(channel, password.as_ref(), &out).await
 }

@@ -110,7 +110,9 @@ pub struct Channel {
     pub id: String,
     pub name: String,
     pub spec: ChannelSpec,
-    /// An SMTP password is stored in the keychain.
+    /// The channel's secret is in the keychain: the SMTP password, or the
+    /// webhook's URL (whose path and query often carry its token; the spec
+    /// then keeps only its scheme, host and port).
     #[serde(default)]
     pub has_password: bool,
 }

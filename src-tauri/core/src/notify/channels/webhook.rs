@@ -43,11 +43,12 @@ pub fn payload(format: WebhookFormat, out: &Outgoing<'_>) -> Value {
     }
 }
 
-/// Posts one message.
-pub async fn send(spec: &ChannelSpec, out: &Outgoing<'_>) -> Result<(), SendError> {
-    let ChannelSpec::Webhook { url, format, ca_file, timeout_secs } = spec else {
+/// Posts one message, to `url` (the URL kept in the keychain) or else the spec's.
+pub async fn send(spec: &ChannelSpec, url: Option<&str>, out: &Outgoing<'_>) -> Result<(), SendError> {
+    let ChannelSpec::Webhook { url: spec_url, format, ca_file, timeout_secs } = spec else {
         return Err(SendError::Permanent("not a webhook channel".into()));
     };
+    let url = url.unwrap_or(spec_url);
     let limit = Duration::from_secs(u64::from(*timeout_secs));
     let mut builder = reqwest::Client::builder()
         .timeout(limit)
@@ -61,7 +62,7 @@ pub async fn send(spec: &ChannelSpec, out: &Outgoing<'_>) -> Result<(), SendErro
         }
     }
     let client = builder.build().map_err(|e| SendError::Permanent(format!("HTTP client: {e}")))?;
-    let shown = ChannelSpec::Webhook { url: url.clone(), format: *format, ca_file: None, timeout_secs: *timeout_secs }.target();
+    let shown = ChannelSpec::Webhook { url: url.to_string(), format: *format, ca_file: None, timeout_secs: *timeout_secs }.target();
     let body = serde_json::to_vec(&payload(*format, out)).map_err(|e| SendError::Permanent(format!("payload: {e}")))?;
     let sent = client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body).send().await;
     let resp = match sent {
