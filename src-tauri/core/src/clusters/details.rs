@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use futures::future::join3;
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
 use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 
 use super::fetch::event_time;
-use super::findings::{BAD_WAITING, RESTARTS_WARN};
+use super::findings::{restarts_count, Rules, BAD_WAITING};
 use crate::connectors::kube::classify;
 use crate::error::{Error, Result};
 
@@ -129,8 +130,9 @@ fn node_row(n: &Node, metrics: Option<&HashMap<String, (f64, f64)>>) -> NodeRow 
     }
 }
 
-/// Pods that are failed, unknown, stuck waiting, or restarting a lot.
-fn failing(p: &Pod) -> Option<PodRow> {
+/// Pods that are failed, unknown, stuck waiting, or restarting a lot
+/// recently (the health rules' restart window).
+fn failing(p: &Pod, rules: &Rules, now: Timestamp) -> Option<PodRow> {
     let st = p.status.as_ref()?;
     let phase = st.phase.clone().unwrap_or_default();
     let containers: Vec<_> = st.container_statuses.iter().flatten().chain(st.init_container_statuses.iter().flatten()).collect();
@@ -142,7 +144,7 @@ fn failing(p: &Pod) -> Option<PodRow> {
     });
     let bad = matches!(phase.as_str(), "Failed" | "Unknown")
         || waiting.as_deref().is_some_and(|w| BAD_WAITING.contains(&w))
-        || restarts >= RESTARTS_WARN;
+        || containers.iter().any(|c| restarts_count(c, rules, now).is_some());
     bad.then(|| PodRow {
         namespace: p.metadata.namespace.clone().unwrap_or_default(),
         name: p.metadata.name.clone().unwrap_or_default(),
@@ -199,7 +201,10 @@ pub async fn details(client: &Client, context: &str) -> Result<ClusterDetails> {
     Ok(ClusterDetails {
         context: context.into(),
         nodes: nodes.iter().map(|n| node_row(n, metrics.as_ref())).collect(),
-        failing_pods: pods.iter().filter_map(failing).collect(),
+        failing_pods: {
+            let (rules, now) = (Rules::from_env(), Timestamp::now());
+            pods.iter().filter_map(|p| failing(p, &rules, now)).collect()
+        },
         warnings: events.iter().take(200).map(event_row).collect(),
         metrics_available: metrics.is_some(),
         forbidden,

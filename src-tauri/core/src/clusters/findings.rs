@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 
 use super::model::{Finding, NodeSummary, Severity, Verdict};
@@ -66,6 +66,21 @@ fn parse_severity(s: &str) -> Option<Severity> {
         "warning" | "warn" => Some(Severity::Warning),
         "critical" => Some(Severity::Critical),
         _ => None,
+    }
+}
+
+/// Whether a container's restarts count at `now`: [`RESTARTS_WARN`] or more,
+/// and its last exit within [`Rules::restart_window`] (or not known). Returns
+/// the seconds since that exit when known. Shared by the findings and the
+/// details view's failing pods.
+pub fn restarts_count(c: &ContainerStatus, rules: &Rules, now: Timestamp) -> Option<Option<i64>> {
+    if c.restart_count < RESTARTS_WARN {
+        return None;
+    }
+    let last_exit = c.last_state.as_ref().and_then(|s| s.terminated.as_ref()).and_then(|t| t.finished_at.as_ref());
+    match last_exit.map(|t| now.as_second() - t.0.as_second()) {
+        Some(secs) if secs > rules.restart_window.as_secs() as i64 => None,
+        known => Some(known),
     }
 }
 
@@ -159,11 +174,9 @@ pub fn pods(pods: &[Pod], rules: &Rules, now: Timestamp, out: &mut Vec<Finding>)
                     continue;
                 }
             }
-            if c.restart_count >= RESTARTS_WARN {
-                let last_exit = c.last_state.as_ref().and_then(|s| s.terminated.as_ref()).and_then(|t| t.finished_at.as_ref());
-                let message = match last_exit.map(|t| now.as_second() - t.0.as_second()) {
-                    // Restarts that ended before the window: history, not reported.
-                    Some(secs) if secs > rules.restart_window.as_secs() as i64 => continue,
+            // Restarts that ended before the window are history: not reported.
+            if let Some(since_exit) = restarts_count(c, rules, now) {
+                let message = match since_exit {
                     Some(secs) => {
                         format!("pod {ns}/{name} container {} restarted {} times, last exit {} ago", c.name, c.restart_count, ago(secs))
                     }
