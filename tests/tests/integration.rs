@@ -23,6 +23,8 @@ mod clusters_apply;
 mod clusters_apply_review;
 #[path = "clusters_health.rs"]
 mod clusters_health;
+#[path = "clusters_history.rs"]
+mod clusters_history;
 #[path = "clusters_live.rs"]
 mod clusters_live;
 #[path = "clusters_workloads.rs"]
@@ -39,6 +41,8 @@ mod config_import_interrupt;
 mod config_move;
 #[path = "config_promote.rs"]
 mod config_promote;
+#[path = "config_schema.rs"]
+mod config_schema;
 #[path = "config_search.rs"]
 mod config_search;
 #[path = "config_watch.rs"]

@@ -114,6 +114,10 @@ enum ConfigCommand {
         plain: bool,
         #[arg(long, default_value = "")]
         comment: String,
+        /// Also check the value against this JSON Schema (on top of the team
+        /// store's schema of the key's prefix).
+        #[arg(long, value_name = "FILE")]
+        schema: Option<String>,
     },
     /// Delete a key (guarded by --if-revision, default: the current one), or a
     /// whole --prefix (needs --yes N, the number of keys you expect to go).
@@ -261,6 +265,12 @@ enum ConfigCommand {
     /// guarded transactions (64 keys each); a key changed meanwhile stops the
     /// move (exit 1, listing it); existing target keys refuse it unless --overwrite.
     Move(super::config_cluster::MoveArgs),
+    /// JSON Schemas per key prefix, kept in the team store
+    /// (ROOT/config/schemas/): every value written under the prefix (put,
+    /// import, promote, move, rollback) must be JSON the schema accepts.
+    /// `set [CONNECTION] PREFIX FILE`, `show [CONNECTION] PREFIX`, `remove
+    /// [CONNECTION] PREFIX`, `list [CONNECTION]`.
+    Schema(super::config_schema::SchemaArgs),
 }
 
 /// Where the team store lives in this etcd.
@@ -409,6 +419,24 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
                 Err(e) => fail(&e),
             };
         }
+        ConfigCommand::Schema(a) => {
+            let flagged = args.target.connection.is_some() || !args.target.endpoints.is_empty();
+            let session = match a.connection(flagged) {
+                Ok(Some(name)) => match backend.find_connection(&name).await {
+                    Ok(c) => backend.etcd_session(&c.id).await,
+                    Err(e) => Err(e),
+                },
+                Ok(None) => open(&backend, &args.target).await,
+                Err(e) => Err(e),
+            };
+            return match session {
+                Ok(s) => match Box::pin(super::config_schema::run(&backend, s, a, flagged)).await {
+                    Ok(code) => code,
+                    Err(e) => fail(&e),
+                },
+                Err(e) => fail(&e),
+            };
+        }
         other => other,
     };
     let session = match open(&backend, &args.target).await {
@@ -465,7 +493,9 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
     match cmd {
         ConfigCommand::Promote(p) => Box::pin(super::config_promote::run(b, p)).await,
         // Opened by `run` itself (a positional CONNECTION).
-        ConfigCommand::Cluster(_) | ConfigCommand::Move(_) => Err(Error::Internal("cluster/move reached run_with".into())),
+        ConfigCommand::Cluster(_) | ConfigCommand::Move(_) | ConfigCommand::Schema(_) => {
+            Err(Error::Internal("cluster/move/schema reached run_with".into()))
+        }
         ConfigCommand::Protect { prefix, team } => {
             b.config_protect(s, &team.root, &prefix).await?;
             outln!("{prefix} is protected: writable by the publisher role only; changes go through review");
@@ -544,7 +574,15 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             outln!("{}", kv.value);
             Ok(exit::OK)
         }
-        ConfigCommand::Put { key, value, if_revision, create, as_format, plain, comment } => {
+        ConfigCommand::Put { key, value, if_revision, create, as_format, plain, comment, schema } => {
+            let with_schema;
+            let s = match &schema {
+                Some(f) => {
+                    with_schema = s.clone().with_schema_file(f)?;
+                    &with_schema
+                }
+                None => s,
+            };
             let bytes = if value == "-" { read_stdin_bytes()? } else { value.into_bytes() };
             let expected = if create {
                 0

@@ -50,6 +50,10 @@ pub struct ImportArgs {
     /// Output of the report on standard output when the run stops early.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Also check every value against this JSON Schema (on top of the team
+    /// store's per-prefix schemas); a failing value refuses the whole import.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<String>,
 }
 
 fn default_report(file: &str) -> PathBuf {
@@ -75,6 +79,14 @@ fn save(path: &Path, report: &ImportReport) -> Result<(), Error> {
 }
 
 pub async fn run(b: &Backend, s: &EtcdSession, args: ImportArgs) -> Result<u8, Error> {
+    let with_schema;
+    let s = match &args.schema {
+        Some(f) => {
+            with_schema = s.clone().with_schema_file(f)?;
+            &with_schema
+        }
+        None => s,
+    };
     let doc = if args.file == "-" {
         super::config::read_input("-")?
     } else {

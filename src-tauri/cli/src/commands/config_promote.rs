@@ -54,6 +54,10 @@ pub struct PromoteArgs {
     /// Output of the plan summary / the report on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Also check every value written to the target against this JSON Schema
+    /// (on top of the target's per-prefix schemas); a failing value refuses the apply.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    schema: Option<String>,
 }
 
 fn side(arg: &str, flag: &str) -> Result<(String, String), Error> {
@@ -167,7 +171,10 @@ async fn apply(b: &Backend, file: &Path, args: &PromoteArgs) -> Result<u8, Error
         errln!("resuming from {}: {} batch(es) already committed", report_path.display(), p.batches.len());
     }
     let source = session(b, &plan.from.connection).await?;
-    let target = session(b, &plan.to.connection).await?;
+    let mut target = session(b, &plan.to.connection).await?;
+    if let Some(f) = &args.schema {
+        target = target.with_schema_file(f)?;
+    }
     let selection = PromoteSelection { keys: args.select.clone(), with_removes: args.with_removes };
     let progress_path = report_path.clone();
     let outcome = b

@@ -6,6 +6,7 @@ pub mod config;
 pub mod config_cluster;
 pub mod config_import;
 pub mod config_promote;
+pub mod config_schema;
 pub mod connections;
 pub mod docs;
 pub mod health;
