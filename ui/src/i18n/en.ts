@@ -128,11 +128,13 @@ const en = {
       title: 'Apply a manifest (server-side apply)',
       intro: 'Paste one or more YAML documents, then review them: per cluster, your permissions, what would change (server-side dry run) and fields other managers own. Nothing is written until you apply, and only when every cluster is ready; then each gets a server-side apply by Opsdeck, with a result per object and the rollout of Deployments.',
       targets: 'Clusters',
+      run_one: 'Apply to {{count}} cluster',
       run: 'Apply to {{count}} clusters',
       rollout: 'Deployment {{name}}: {{updated}}/{{desired}} updated, {{available}} available —',
       rolledOut: 'rolled out',
       inProgress: 'in progress',
       review: {
+        run_one: 'Review {{count}} cluster',
         run: 'Review {{count}} clusters',
         intro: 'Nothing has been written yet. Each cluster was asked, without writing: may you write each object, what would change (server-side dry run), and which fields other managers own.',
         back: 'Edit manifest',

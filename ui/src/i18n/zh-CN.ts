@@ -132,11 +132,13 @@ const zhCN: Shape<Messages> = {
       title: '应用清单（服务端应用）',
       intro: '粘贴一个或多个 YAML 文档，然后审查：每个集群上你的权限、将发生的变化（服务端试运行）以及归其他管理者所有的字段。在你点击应用之前不会写入任何内容，且只有所有集群都可以应用时才会写入；随后 Opsdeck 对每个集群执行服务端应用，并给出每个对象的结果及 Deployment 的发布状态。',
       targets: '集群',
+      run_one: '应用到 {{count}} 个集群',
       run: '应用到 {{count}} 个集群',
       rollout: 'Deployment {{name}}：已更新 {{updated}}/{{desired}}，可用 {{available}} —',
       rolledOut: '发布完成',
       inProgress: '发布中',
       review: {
+        run_one: '审查 {{count}} 个集群',
         run: '审查 {{count}} 个集群',
         intro: '尚未写入任何内容。已在不写入的前提下询问每个集群：你能否写入每个对象、会有哪些变化（服务端试运行），以及哪些字段归其他管理者所有。',
         back: '编辑清单',
