@@ -31,6 +31,7 @@ const READS: &[&str] = &[
     "config_count",
     "config_search",
     "config_get",
+    "config_schema_for",
     "config_validate",
     "config_delete_preview",
     "config_history",

@@ -84,6 +84,20 @@ pub async fn config_get(backend: State<'_, Backend>, connection_id: String, key:
     Ok(backend.config_get(&s, &key).await?)
 }
 
+/// The JSON Schema that governs `key` (the longest prefix with one in the
+/// team store), if any: the value panel shows it; a save that fails it is
+/// refused with the failing path.
+#[tauri::command]
+#[specta::specta]
+pub async fn config_schema_for(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    key: String,
+) -> UiResult<Option<opsdeck_core::config::schema::SchemaInfo>> {
+    let s = session(&backend, &connection_id).await?;
+    Ok(backend.config_schema_for(&s, &key).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub fn config_validate(value: String, format: Option<ValueFormat>) -> UiResult<Validation> {

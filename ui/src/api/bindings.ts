@@ -39,6 +39,12 @@ export const commands = {
 	configCount: (connectionId: string, prefix: string) => __TAURI_INVOKE<number>("config_count", { connectionId, prefix }),
 	configSearch: (connectionId: string, prefix: string, text: string, limit: number) => __TAURI_INVOKE<TreeEntry_Serialize[]>("config_search", { connectionId, prefix, text, limit }),
 	configGet: (connectionId: string, key: string) => __TAURI_INVOKE<KeyValue_Serialize>("config_get", { connectionId, key }),
+	/**
+	 *  The JSON Schema that governs `key` (the longest prefix with one in the
+	 *  team store), if any: the value panel shows it; a save that fails it is
+	 *  refused with the failing path.
+	 */
+	configSchemaFor: (connectionId: string, key: string) => __TAURI_INVOKE<SchemaInfo_Serialize | null>("config_schema_for", { connectionId, key }),
 	configValidate: (value: string, format: ValueFormat | null) => __TAURI_INVOKE<Validation_Serialize>("config_validate", { value, format }),
 	configPut: (connectionId: string, key: string, value: string, expectedModRevision: number, format: ValueFormat, allowInvalid: boolean, comment: string) => __TAURI_INVOKE<WriteResult_Serialize>("config_put", { connectionId, key, value, expectedModRevision, format, allowInvalid, comment }),
 	configDelete: (connectionId: string, key: string, expectedModRevision: number, comment: string) => __TAURI_INVOKE<WriteResult_Serialize>("config_delete", { connectionId, key, expectedModRevision, comment }),
@@ -1649,7 +1655,11 @@ export type NotifyChannel_Deserialize = {
 	id: string,
 	name: string,
 	spec: NotifyChannelSpec_Deserialize,
-	/**  An SMTP password is stored in the keychain. */
+	/**
+	 *  The channel's secret is in the keychain: the SMTP password, or the
+	 *  webhook's URL (whose path and query often carry its token; the spec
+	 *  then keeps only its scheme, host and port).
+	 */
 	has_password?: boolean,
 };
 
@@ -1658,7 +1668,11 @@ export type NotifyChannel_Serialize = {
 	id: string,
 	name: string,
 	spec: NotifyChannelSpec_Serialize,
-	/**  An SMTP password is stored in the keychain. */
+	/**
+	 *  The channel's secret is in the keychain: the SMTP password, or the
+	 *  webhook's URL (whose path and query often carry its token; the spec
+	 *  then keeps only its scheme, host and port).
+	 */
 	has_password: boolean,
 };
 
@@ -2427,6 +2441,37 @@ export type ScanSummary_Serialize = {
 	/**  As stored: the text of a [`Decision`](crate::scanner::policy::Decision). */
 	decision: GateDecision,
 	risk_score: number,
+};
+
+/**  A schema as the app and `config schema show` present it. */
+export type SchemaInfo = SchemaInfo_Serialize;
+
+/**  A schema as the app and `config schema show` present it. */
+export type SchemaInfo_Deserialize = {
+	/**  The key prefix it governs ("" for a command-line schema: every key). */
+	prefix: string,
+	/**  Where it comes from: `team store <key>` or `file <path>`. */
+	source: string,
+	/**  mod_revision of the team store key (0 for a file). */
+	revision: number,
+	/**  Why it is not a usable JSON Schema (keys under it are refused until fixed). */
+	invalid?: string | null,
+	/**  The document as stored. */
+	document: string,
+};
+
+/**  A schema as the app and `config schema show` present it. */
+export type SchemaInfo_Serialize = {
+	/**  The key prefix it governs ("" for a command-line schema: every key). */
+	prefix: string,
+	/**  Where it comes from: `team store <key>` or `file <path>`. */
+	source: string,
+	/**  mod_revision of the team store key (0 for a file). */
+	revision: number,
+	/**  Why it is not a usable JSON Schema (keys under it are refused until fixed). */
+	invalid: string | null,
+	/**  The document as stored. */
+	document: string,
 };
 
 /**  The version ordering a package manager uses. */
