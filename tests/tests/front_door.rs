@@ -26,6 +26,7 @@ const READS: &[&str] = &[
     "clusters_watch",
     "clusters_unwatch",
     "clusters_details",
+    "clusters_history",
     "clusters_apply_review",
     "config_tree",
     "config_count",

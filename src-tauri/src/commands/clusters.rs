@@ -3,6 +3,7 @@
 use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::clusters::apply::ApplyResult;
 use opsdeck_core::clusters::details::ClusterDetails;
+use opsdeck_core::clusters::history::HealthTransition;
 use opsdeck_core::clusters::live::LiveHandle;
 use opsdeck_core::clusters::review::ClusterReview;
 use opsdeck_core::clusters::ClusterHealth;
@@ -63,6 +64,22 @@ pub fn clusters_unwatch(watches: State<'_, ClusterWatches>, watch_id: u32) -> Ui
 pub async fn clusters_details(backend: State<'_, Backend>, connection_id: String, context: String) -> UiResult<ClusterDetails> {
     check_id(&connection_id)?;
     Ok(backend.cluster_details(&connection_id, &context).await?)
+}
+
+/// Verdict changes of a connection's contexts (or one of them), newest first,
+/// each with its findings and those that appeared or cleared since the
+/// previous change; `since` is an RFC 3339 time or an age (`24h`, `7d`).
+#[tauri::command]
+#[specta::specta]
+pub async fn clusters_history(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    context: Option<String>,
+    since: Option<String>,
+) -> UiResult<Vec<HealthTransition>> {
+    check_id(&connection_id)?;
+    let since_ms = since.as_deref().map(opsdeck_core::clusters::history::parse_since).transpose()?;
+    Ok(backend.cluster_health_history(&connection_id, context.as_deref(), since_ms).await?)
 }
 
 /// Server-side applies a manifest to contexts of a connection after a review

@@ -25,6 +25,12 @@ export const commands = {
 	clustersUnwatch: (watchId: number) => __TAURI_INVOKE<null>("clusters_unwatch", { watchId }),
 	clustersDetails: (connectionId: string, context: string) => __TAURI_INVOKE<ClusterDetails_Serialize>("clusters_details", { connectionId, context }),
 	/**
+	 *  Verdict changes of a connection's contexts (or one of them), newest first,
+	 *  each with its findings and those that appeared or cleared since the
+	 *  previous change; `since` is an RFC 3339 time or an age (`24h`, `7d`).
+	 */
+	clustersHistory: (connectionId: string, context: string | null, since: string | null) => __TAURI_INVOKE<HealthTransition_Serialize[]>("clusters_history", { connectionId, context, since }),
+	/**
 	 *  Server-side applies a manifest to contexts of a connection after a review
 	 *  of every one (permissions, dry run, conflicts); refuses, writing nothing,
 	 *  unless all are clean. `force_reason` forces field conflicts (audited with it).
@@ -1125,6 +1131,55 @@ export type FindingSeverity =
 "info" | "warning" | "critical";
 
 export type GateDecision = "BLOCK" | "WARN" | "ALLOW";
+
+/**  One change of a cluster's verdict. */
+export type HealthTransition = HealthTransition_Serialize;
+
+/**  One change of a cluster's verdict. */
+export type HealthTransition_Deserialize = {
+	id: number,
+	context: string,
+	/**  The API server URL of the context ("" when the kubeconfig names none). */
+	server: string,
+	/**  When the new verdict was seen (RFC 3339). */
+	at: string,
+	/**  The previous verdict; none for the first verdict seen of this cluster. */
+	from?: ClusterVerdict | null,
+	to: ClusterVerdict,
+	/**  Who saw it: `live` (the app's live view), `check` (the app's check), `cli` (`opsdeck health`). */
+	source: string,
+	/**  The connection's name, or the kubeconfig file of a CLI run. */
+	origin: string,
+	/**  Every finding at that moment. */
+	findings: Finding[],
+	/**  Findings that were not there at the previous change. */
+	appeared: Finding[],
+	/**  Findings of the previous change that are gone. */
+	cleared: Finding[],
+};
+
+/**  One change of a cluster's verdict. */
+export type HealthTransition_Serialize = {
+	id: number,
+	context: string,
+	/**  The API server URL of the context ("" when the kubeconfig names none). */
+	server: string,
+	/**  When the new verdict was seen (RFC 3339). */
+	at: string,
+	/**  The previous verdict; none for the first verdict seen of this cluster. */
+	from: ClusterVerdict | null,
+	to: ClusterVerdict,
+	/**  Who saw it: `live` (the app's live view), `check` (the app's check), `cli` (`opsdeck health`). */
+	source: string,
+	/**  The connection's name, or the kubeconfig file of a CLI run. */
+	origin: string,
+	/**  Every finding at that moment. */
+	findings: Finding[],
+	/**  Findings that were not there at the previous change. */
+	appeared: Finding[],
+	/**  Findings of the previous change that are gone. */
+	cleared: Finding[],
+};
 
 export type History = History_Serialize;
 
