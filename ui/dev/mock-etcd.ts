@@ -374,6 +374,13 @@ export function etcdHandlers(ctx: Ctx): MockCommands {
       if (!kv) throw err('not_found', `key ${key} not found (deleted or never created)`);
       return kv;
     },
+    // One schema in the dev store: /app/prod/ wants an object with an owner.
+    configSchemaFor: (connectionId, key) => {
+      ctx.check(connectionId);
+      if (!key.startsWith('/app/prod/')) return null;
+      const document = '{"type":"object","required":["owner"]}';
+      return { prefix: '/app/prod/', source: 'team store /opsdeck/config/schemas/2f6170702f70726f642f', revision: 1, invalid: null, document };
+    },
     configValidate: (value, format) => validateAs(value, format ?? detect(value)),
     configPut: (connectionId, key, value, expectedModRevision, format, allowInvalid, comment) => {
       ctx.check(connectionId);

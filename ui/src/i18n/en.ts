@@ -539,6 +539,9 @@ const en = {
       binaryBody: 'This value ({{n}} bytes) is not UTF-8 text: it is shown as hex or base64 and cannot be edited here. Rollback, copy, export and import keep its exact bytes.',
       binaryView: 'Show the bytes as',
       binaryAs: { hex: 'Hex', base64: 'Base64' },
+      schemaLabel: 'JSON Schema',
+      schemaOf: 'of {{prefix}} ({{source}}): saves must pass it',
+      schemaInvalid: 'of {{prefix}} is invalid ({{error}}): saves under it are refused until it is fixed',
     },
     save: {
       title: 'Review changes to {{key}}',

@@ -539,6 +539,9 @@ const zhCN: Shape<Messages> = {
       binaryBody: '该值（{{n}} 字节）不是 UTF-8 文本：以十六进制或 base64 显示，无法在此编辑。回滚、复制、导出和导入都会保留其原始字节。',
       binaryView: '字节显示方式',
       binaryAs: { hex: '十六进制', base64: 'Base64' },
+      schemaLabel: 'JSON Schema',
+      schemaOf: '来自 {{prefix}}（{{source}}）：保存的值必须通过校验',
+      schemaInvalid: '（{{prefix}}）无效（{{error}}）：修复之前，该前缀下的保存都会被拒绝',
     },
     save: {
       title: '确认对 {{key}} 的修改',

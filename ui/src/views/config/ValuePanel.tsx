@@ -15,6 +15,7 @@ import { DeleteKeyDialog } from './value/DeleteKeyDialog';
 import { ExternalChangeBanner } from './value/ExternalChangeBanner';
 import { KeyMetaHeader } from './value/KeyMetaHeader';
 import { SaveDialog } from './value/SaveDialog';
+import { SchemaNote, useSchemaFor } from './value/SchemaNote';
 import { BinaryValue } from './value/BinaryValue';
 import { useKeyValue } from './value/useKeyValue';
 import { useKeyWrite } from './value/useKeyWrite';
@@ -52,6 +53,7 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
   const { structured, fresh, valid, current: v } = validation;
   const write = useKeyWrite(connId, keyName, value, { onWritten, onDeleted, onProposed });
   const { dialog, busy } = write;
+  const schema = useSchemaFor(connId, keyName);
 
   const canSave = !binary && !busy && (dirty || format !== kv?.format) && valid;
   const showPlain = structured && fresh && !validation.validation?.ok && !binary;
@@ -79,6 +81,7 @@ export function ValuePanel({ connId, keyName, isNew, external, hidden, onWritten
   return (
     <div class="cfg-value" hidden={hidden}>
       <KeyMetaHeader keyName={keyName} kv={kv} isNew={isNew} gone={value.gone} />
+      <SchemaNote schema={schema} />
 
       {externalNews && <ExternalChangeBanner external={external} dirty={dirty} onReload={() => void load(true)} onCompare={() => void write.compareExternal(valid)} />}
 
