@@ -1,4 +1,5 @@
 // English strings. zh-CN.ts must have exactly the same keys (checked by i18n.test.ts).
+import clustersHistory from './clustersHistory.en';
 import configOps from './configOps.en';
 import notify from './notify.en';
 const en = {
@@ -877,6 +878,7 @@ const en = {
     secretTooLong: 'At most {{max}} bytes.',
   },
   notify,
+  clustersHistory,
   audit: {
     col: {
       time: 'Time',

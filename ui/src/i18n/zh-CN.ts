@@ -1,4 +1,5 @@
 // 简体中文。键必须与 en.ts 完全一致（i18n.test.ts 会检查）。
+import clustersHistory from './clustersHistory.zh-CN';
 import configOps from './configOps.zh-CN';
 import notify from './notify.zh-CN';
 import type { Messages } from './en';
@@ -877,6 +878,7 @@ const zhCN: Shape<Messages> = {
     secretTooLong: '最多 {{max}} 字节。',
   },
   notify,
+  clustersHistory,
   audit: {
     col: {
       time: '时间',

@@ -11,9 +11,10 @@ import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Tabs } from '../../components/Tabs';
 import { useT } from '../../i18n';
+import { ClusterHistory } from './ClusterHistory';
 import type { Card } from './model';
 
-type Tab = 'findings' | 'nodes' | 'pods' | 'warnings';
+type Tab = 'findings' | 'nodes' | 'pods' | 'warnings' | 'history';
 
 function age(seconds: number | null): string {
   if (seconds === null) return '—';
@@ -79,7 +80,7 @@ export function ClusterDetail({ card, onClose }: { card: Card; onClose: () => vo
     { id: 'count', header: t('clusters.col.count'), cell: (e) => e.count, sortValue: (e) => e.count, class: 'col-num' },
   ];
 
-  const tabs: Tab[] = ['findings', 'nodes', 'pods', 'warnings'];
+  const tabs: Tab[] = ['findings', 'nodes', 'pods', 'warnings', 'history'];
   const count = (k: Tab) => (k === 'findings' ? h.findings.length : !details ? '…' : k === 'nodes' ? details.nodes.length : k === 'pods' ? details.failing_pods.length : details.warnings.length);
   return (
     <Modal variant="drawer" size="xl" title={t('clusters.detail.title', { context: h.context, connection: card.connection })} onClose={onClose} testid="cluster-detail" closeOnBackdrop>
@@ -89,12 +90,13 @@ export function ClusterDetail({ card, onClose }: { card: Card; onClose: () => vo
         </p>
       )}
       {details && !details.metrics_available && <p class="muted">{t('clusters.detail.noMetrics')}</p>}
-      <Tabs tabs={tabs} value={tab} onChange={setTab} testid="cluster-tab" label={(k) => `${t(`clusters.detail.tab.${k}`)} (${count(k)})`} />
+      <Tabs tabs={tabs} value={tab} onChange={setTab} testid="cluster-tab" label={(k) => (k === 'history' ? t('clustersHistory.tab') : `${t(`clusters.detail.tab.${k}`)} (${count(k)})`)} />
       {tab === 'findings' && (
         <DataTable label={t('clusters.detail.tab.findings')} columns={findingCols} rows={h.findings} rowKey={(f) => `${f.kind}|${f.object}|${f.message}`} rowAttrs={() => ({ 'data-testid': 'cluster-finding-row' })} filterable empty={<div class="dt-state">{t('clusters.noIssues')}</div>} />
       )}
-      {tab !== 'findings' && error && <ErrorState error={error} onRetry={() => setNonce((n) => n + 1)} />}
-      {tab !== 'findings' && !details && !error && <Spinner size="md" label={t('common.loading')} />}
+      {tab === 'history' && <ClusterHistory connectionId={card.connectionId} context={h.context} />}
+      {tab !== 'findings' && tab !== 'history' && error && <ErrorState error={error} onRetry={() => setNonce((n) => n + 1)} />}
+      {tab !== 'findings' && tab !== 'history' && !details && !error && <Spinner size="md" label={t('common.loading')} />}
       {details && tab === 'nodes' && (
         <DataTable label={t('clusters.detail.tab.nodes')} columns={nodeCols} rows={details.nodes} rowKey={(n) => n.name} rowAttrs={(n) => ({ 'data-testid': 'cluster-node-row', 'data-name': n.name })} filterable initialSort={{ column: 'ready', dir: 'asc' }} />
       )}
