@@ -199,7 +199,7 @@ impl Backend {
             ));
         }
         check_value(value, format, allow_invalid)?;
-        self.schema_check(s, [(key.to_string(), value.as_bytes())]).await?;
+        Box::pin(self.schema_check(s, [(key.to_string(), value.as_bytes())])).await?;
         let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
         self.audited_write(s, key, if expected == 0 { "config.create" } else { "config.put" }, expected, &comment, result).await
     }
@@ -208,7 +208,7 @@ impl Backend {
     /// for values that are not text, e.g. read from a file).
     pub async fn config_put_bytes(&self, s: &EtcdSession, key: &str, value: &[u8], expected: i64, comment: &str) -> Result<WriteResult> {
         let comment = comment_of(comment)?;
-        self.schema_check(s, [(key.to_string(), value)]).await?;
+        Box::pin(self.schema_check(s, [(key.to_string(), value)])).await?;
         let result = s.context(cfg::write::put(&mut s.client(), key, value, expected).await);
         self.audited_write(s, key, if expected == 0 { "config.create" } else { "config.put" }, expected, &comment, result).await
     }
@@ -251,7 +251,7 @@ impl Backend {
         let Some(value) = s.context(cfg::history::value_at(&mut s.client(), key, to_revision).await)? else {
             return Err(Error::invalid(format!("{key} did not exist at revision {to_revision}")));
         };
-        self.schema_check(s, [(key.to_string(), value.as_slice())]).await?;
+        Box::pin(self.schema_check(s, [(key.to_string(), value.as_slice())])).await?;
         let result = s.context(cfg::write::put(&mut s.client(), key, &value, expected).await);
         let note = if comment.is_empty() {
             format!("rollback to revision {to_revision}")
@@ -357,7 +357,7 @@ impl Backend {
         if let Some(why) = &not_applied {
             tracing::info!(prefix, why, "resume: the unknown batch was not applied; writing its keys again");
         }
-        self.schema_check_items(s, prefix, &items).await?;
+        Box::pin(self.schema_check_items(s, prefix, &items)).await?;
         let refs: Vec<&PromoteItem> = items.iter().collect();
         let batches = promote::batches_under(prefix, &refs, max_ops)?;
         let total = batches.len();
@@ -519,7 +519,7 @@ impl Backend {
         let (picked, not_selected) = promote::select(plan, selection)?;
         let landed = previous.map(PromoteReport::landed).unwrap_or_default();
         let todo: Vec<&PromoteItem> = picked.iter().copied().filter(|i| !landed.contains(&i.rel)).collect();
-        self.schema_check_items(to, &plan.to.prefix, todo.iter().copied()).await?;
+        Box::pin(self.schema_check_items(to, &plan.to.prefix, todo.iter().copied())).await?;
         let (mut source, mut target) = (from.client(), to.client());
         from.context(to.context(promote::check_clusters(plan, &mut source, &mut target).await))?;
         let batches = promote::batches(plan, &todo, max_ops)?;

@@ -153,7 +153,7 @@ impl Backend {
             }
             d
         };
-        self.schema_check_items(s, &plan.to.prefix, plan.items.iter()).await?;
+        Box::pin(self.schema_check_items(s, &plan.to.prefix, plan.items.iter())).await?;
         let (mut client, _) = s.parts();
         // Each committed batch is audited as it lands (not when the run ends),
         // by a loop beside the apply that drains a channel.
