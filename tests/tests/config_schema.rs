@@ -6,6 +6,7 @@
 
 use std::process::Command;
 
+use opsdeck_core::backend::EtcdSession;
 use opsdeck_core::cache::audit::AuditFilter;
 use opsdeck_core::config::format::ValueFormat;
 use opsdeck_core::config::promote::PromoteSelection;
@@ -25,11 +26,17 @@ fn kv(k: &str, v: &[u8]) -> (String, Vec<u8>) {
     (k.to_string(), v.to_vec())
 }
 
-#[tokio::test]
-async fn put_is_refused_with_the_instance_path_and_message() {
+/// A real etcd, a backend and the session of its saved connection "one".
+async fn one() -> (Service, TestBackend, EtcdSession) {
     let etcd = Service::start("etcd", &[]);
     let t = TestBackend::new().await;
     let s = t.etcd_session("one", etcd.get("ETCD_ENDPOINT")).await;
+    (etcd, t, s)
+}
+
+#[tokio::test]
+async fn put_is_refused_with_the_instance_path_and_message() {
+    let (etcd, t, s) = one().await;
     let b = &t.backend;
     b.config_schema_set(&s, "/app/", POOL.as_bytes()).await.unwrap();
 
@@ -74,9 +81,7 @@ async fn put_is_refused_with_the_instance_path_and_message() {
 
 #[tokio::test]
 async fn import_refused_writes_nothing() {
-    let etcd = Service::start("etcd", &[]);
-    let t = TestBackend::new().await;
-    let s = t.etcd_session("one", etcd.get("ETCD_ENDPOINT")).await;
+    let (etcd, t, s) = one().await;
     let b = &t.backend;
     b.config_schema_set(&s, "/app/", POOL.as_bytes()).await.unwrap();
     seed(&mut raw(&etcd).await, &[kv("/app/keep", br#"{"pool": 9}"#)]).await;
@@ -128,9 +133,7 @@ async fn promote_refused_writes_nothing() {
 
 #[tokio::test]
 async fn longest_prefix_schema_applies_and_a_move_is_checked() {
-    let etcd = Service::start("etcd", &[]);
-    let t = TestBackend::new().await;
-    let s = t.etcd_session("one", etcd.get("ETCD_ENDPOINT")).await;
+    let (etcd, t, s) = one().await;
     let b = &t.backend;
     b.config_schema_set(&s, "/app/", br#"{"type":"object"}"#).await.unwrap();
     b.config_schema_set(&s, "/app/prod/", OWNED.as_bytes()).await.unwrap();
@@ -168,9 +171,7 @@ fn etcdctl(etcd: &Service, args: &[&str]) {
 
 #[tokio::test]
 async fn hostile_schema_written_with_etcdctl_is_reported_invalid() {
-    let etcd = Service::start("etcd", &[]);
-    let t = TestBackend::new().await;
-    let s = t.etcd_session("one", etcd.get("ETCD_ENDPOINT")).await;
+    let (etcd, t, s) = one().await;
     let b = &t.backend;
     let cases: [(&str, &str); 4] = [
         ("/bad/json/", "{ not json"),
@@ -204,9 +205,7 @@ async fn hostile_schema_written_with_etcdctl_is_reported_invalid() {
 
 #[tokio::test]
 async fn cli_schema_set_show_remove_and_put_with_schema_file() {
-    let etcd = Service::start("etcd", &[]);
-    let t = TestBackend::new().await;
-    let _ = t.etcd_session("one", etcd.get("ETCD_ENDPOINT")).await;
+    let (_etcd, t, _) = one().await;
     let data = t.dir.path();
     let keychain = t.backend.keychain().service().to_string();
     let cli = |args: &[&str]| {
