@@ -11,6 +11,7 @@ pub mod apply;
 pub mod details;
 pub mod fetch;
 pub mod findings;
+pub mod fleet;
 pub mod health;
 pub mod history;
 pub mod live;
