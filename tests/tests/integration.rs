@@ -21,6 +21,8 @@ mod cli_pipe;
 mod clusters_apply;
 #[path = "clusters_apply_review.rs"]
 mod clusters_apply_review;
+#[path = "clusters_fleet.rs"]
+mod clusters_fleet;
 #[path = "clusters_health.rs"]
 mod clusters_health;
 #[path = "clusters_history.rs"]

@@ -36,6 +36,9 @@ enum Command {
     Check(commands::check::CheckArgs),
     /// Health verdict of Kubernetes clusters, every context at once.
     Health(commands::health::HealthArgs),
+    /// The same workloads across clusters: image and replica drift, missing contexts.
+    #[command(subcommand)]
+    Fleet(commands::fleet::FleetCommand),
     /// Server-side apply a manifest to several clusters at once.
     Apply(commands::apply::ApplyArgs),
     /// Scan container images for vulnerabilities and policy: BLOCK / WARN / ALLOW.
@@ -98,6 +101,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(a) => commands::audit::run(cli.data_dir, a).await,
             Command::Check(c) => commands::check::run(cli.data_dir, c).await,
             Command::Health(h) => commands::health::run(cli.data_dir, h).await,
+            Command::Fleet(f) => commands::fleet::run(f).await,
             Command::Apply(a) => commands::apply::run(cli.data_dir, a).await,
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,

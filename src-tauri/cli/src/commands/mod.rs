@@ -9,6 +9,7 @@ pub mod config_promote;
 pub mod config_schema;
 pub mod connections;
 pub mod docs;
+pub mod fleet;
 pub mod health;
 pub mod notify;
 pub mod scan;

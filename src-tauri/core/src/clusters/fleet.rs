@@ -135,7 +135,9 @@ pub async fn fleet_workloads(
     }
     if read.is_empty() && !errors.is_empty() {
         let all: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.context, e.message)).collect();
-        return Err(Error::invalid(format!("no context could be read: {}", all.join("; "))));
+        let message = format!("no context could be read: {}", all.join("; "));
+        // The class of the first failure (unreachable, auth, timeout, ...) gives the exit code.
+        return Err(Error::Remote { code: errors[0].code, message: message.clone(), source: Box::new(Error::Internal(message)) });
     }
     Ok(FleetReport { contexts: read.iter().map(|(c, _)| c.clone()).collect(), workloads: compare(&read), errors })
 }
