@@ -250,3 +250,29 @@ async fn cli_schema_set_show_remove_and_put_with_schema_file() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("give the connection once"), "{err}");
 }
+
+#[tokio::test]
+async fn with_auth_only_a_root_sets_schemas_and_proposals_are_checked() {
+    use opsdeck_tests::vms::{etcd_connection, etcd_with_vm_roles};
+    let etcd = etcd_with_vm_roles(DEFAULT_ROOT).await;
+    let t = TestBackend::new().await;
+    let b = &t.backend;
+    let c = etcd_connection(&t, &etcd, "root").await;
+    let root = b.etcd_session(&c.id).await.unwrap();
+    let c = etcd_connection(&t, &etcd, "alice").await;
+    let alice = b.etcd_session(&c.id).await.unwrap();
+
+    // A member may not set one: etcd refuses, and the error says what is needed.
+    let e = b.config_schema_set(&alice, "/app/prod/", POOL.as_bytes()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
+    assert!(e.to_string().contains("config/schemas/"), "{e}");
+    b.config_schema_set(&root, "/app/prod/", POOL.as_bytes()).await.unwrap();
+    b.config_protect(&root, DEFAULT_ROOT, "/app/prod/").await.unwrap();
+
+    // Members read the schemas (opsdeck-reader): a proposal that fails is refused at once.
+    assert_eq!(b.config_schema_for(&alice, "/app/prod/db").await.unwrap().unwrap().prefix, "/app/prod/");
+    let e = b.change_propose(&alice, DEFAULT_ROOT, &[("/app/prod/db".into(), Some(r#"{"pool": 0}"#.into()))], "x").await.unwrap_err();
+    assert!(e.to_string().contains("at /pool:"), "{e}");
+    assert!(b.change_list(&alice, DEFAULT_ROOT).await.unwrap().0.is_empty());
+    b.change_propose(&alice, DEFAULT_ROOT, &[("/app/prod/db".into(), Some(r#"{"pool": 2}"#.into()))], "ok").await.unwrap();
+}

@@ -60,6 +60,8 @@ impl Backend {
         if comment.chars().count() > 1000 {
             return Err(Error::invalid("comment: at most 1000 characters"));
         }
+        // A proposed value must pass its prefix's JSON Schema now, not at publish.
+        Box::pin(self.schema_check(s, ops.iter().filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.as_bytes()))))).await?;
         let id = format!("c{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let r = Box::pin(changes::propose(&team, &id, ops, comment, &now_rfc3339())).await;
         let target = ops.first().map(|o| o.0.clone()).unwrap_or_default();
