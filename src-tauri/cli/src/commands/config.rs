@@ -430,7 +430,7 @@ pub async fn run(data_dir: Option<std::path::PathBuf>, args: ConfigArgs) -> u8 {
                 Err(e) => Err(e),
             };
             return match session {
-                Ok(s) => match Box::pin(super::config_schema::run(&backend, s, a, flagged)).await {
+                Ok(s) => match Box::pin(super::config_schema::run(&backend, s, a)).await {
                     Ok(code) => code,
                     Err(e) => fail(&e),
                 },

@@ -93,7 +93,7 @@ fn print_info(i: &SchemaInfo, format: Format) {
     outln!("{}", i.document);
 }
 
-pub async fn run(b: &Backend, s: EtcdSession, a: SchemaArgs, _flagged: bool) -> Result<u8, Error> {
+pub async fn run(b: &Backend, s: EtcdSession, a: SchemaArgs) -> Result<u8, Error> {
     let s = s.with_schema_root(&a.root)?;
     let rest = a.rest().to_vec();
     match &a.command {
