@@ -83,12 +83,12 @@ mod team_changes;
 mod team_trust;
 #[path = "vms_cli.rs"]
 mod vms_cli;
-#[path = "vms_interrupt.rs"]
-mod vms_interrupt;
 #[path = "vms_etcd.rs"]
 mod vms_etcd;
 #[path = "vms_flow.rs"]
 mod vms_flow;
+#[path = "vms_interrupt.rs"]
+mod vms_interrupt;
 #[path = "vms_live.rs"]
 mod vms_live;
 
