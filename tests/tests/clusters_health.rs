@@ -133,12 +133,13 @@ async fn findings_from_the_real_api_server_and_recovery() {
     assert!(!m.iter().any(|x| x.contains("CrashLoopBackOff")), "{m:#?}");
     assert!(m.iter().any(|x| x.contains("crashy container c restarted 9 times")), "restarts still count: {m:#?}");
 
-    // The restricted user: forbidden lists are findings, the rest still shows.
+    // The restricted user: forbidden lists are findings, the rest still shows;
+    // a verdict built without nodes and system pods is not Healthy (issue 19, item 6).
     let h = &health(&["restricted"], None).await[0];
-    assert_ne!(h.verdict, Verdict::Unreachable);
+    assert_eq!(h.verdict, Verdict::Degraded, "{:#?}", h.findings);
     let m = messages(h);
-    assert!(m.contains(&"forbidden: list nodes".to_string()), "{m:#?}");
-    assert!(m.contains(&"forbidden: list pods in kube-system".to_string()), "{m:#?}");
+    assert!(m.iter().any(|x| x.starts_with("forbidden: list nodes — health cannot be assessed")), "{m:#?}");
+    assert!(m.iter().any(|x| x.starts_with("forbidden: list pods in kube-system — health cannot be assessed")), "{m:#?}");
     assert_eq!(h.nodes.total, 0);
 
     // A wrong token: Unreachable with the reason; the other context is unaffected.
@@ -201,6 +202,13 @@ fn cli_health_reports_and_gates() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("restricted"));
+    // ... but it cannot pass as healthy: it saw no node and no system pod.
+    let out = std::process::Command::new(&bin)
+        .args(["health", "--kubeconfig", api.get("KUBECONFIG"), "--context", "restricted", "--fail-on", "degraded"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("health cannot be assessed"), "{}", String::from_utf8_lossy(&out.stdout));
     // $KUBECONFIG listing two files is merged as kubectl does: an empty first file, then the real one.
     let empty = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(empty.path(), "apiVersion: v1\nkind: Config\n").unwrap();

@@ -50,13 +50,22 @@ async fn dashboard_live_drilldown_and_apply() {
         Duration::from_secs(5),
     )
     .await;
-    // The restricted user's cluster: only "forbidden" notes, so healthy.
+    // The restricted user's cluster: it may not list nodes or system pods, so
+    // its verdict is not healthy, and the card says why.
     wait_until(
         c,
         "[data-testid=cluster-card][data-context='restricted']",
         Read::Attr("data-verdict"),
-        |v| v == "healthy",
+        |v| v == "degraded",
         Duration::from_secs(20),
+    )
+    .await;
+    wait_until(
+        c,
+        "[data-testid=cluster-card][data-context='restricted'] [data-testid=cluster-reasons]",
+        Read::Prop("textContent"),
+        |t| t.contains("forbidden: list nodes"),
+        Duration::from_secs(5),
     )
     .await;
     shot(c, "clusters-degraded-and-healthy").await;

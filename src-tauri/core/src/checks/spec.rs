@@ -44,11 +44,71 @@ pub struct TargetSpec {
     #[serde(default)]
     pub connection: Option<String>,
     /// Or an inline target, shaped like a connection profile (`kind: etcd`, ...).
-    #[serde(default)]
+    /// Strict: an unknown field (a typo) or a secret in it is refused.
+    #[serde(default, deserialize_with = "strict_spec")]
     pub spec: Option<ConnectionSpec>,
     /// Environment variable holding the password or token (overrides the keychain's).
     #[serde(default)]
     pub secret_env: Option<String>,
+}
+
+/// Words that mark a field as a secret: such a field is refused in an inline
+/// `spec`, whatever its name's exact spelling (`password`, `api_token`, ...).
+const SECRET_WORDS: &[&str] = &["password", "passwd", "token", "secret", "passphrase", "credential"];
+
+/// An inline target spec, read strictly: `ConnectionSpec` itself tolerates
+/// unknown fields (stored profiles stay readable across versions), but in a
+/// checks file a misspelt field would silently fall back to a default and a
+/// `password:` would sit in a file that is committed to a repository. Every
+/// field the spec does not read is an error naming its path.
+fn strict_spec<'de, D>(d: D) -> std::result::Result<Option<ConnectionSpec>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error as _;
+    let Some(raw) = Option::<serde_json::Value>::deserialize(d)? else { return Ok(None) };
+    let mut secrets = Vec::new();
+    secret_fields(&raw, "spec", &mut secrets);
+    if let Some(path) = secrets.first() {
+        return Err(D::Error::custom(format!(
+            "{path}: secrets never go in the checks file (the password or token comes from secret_env or a saved connection's keychain entry)"
+        )));
+    }
+    let spec: ConnectionSpec = serde_json::from_value(raw.clone()).map_err(|e| D::Error::custom(format!("spec: {e}")))?;
+    let read = serde_json::to_value(&spec).map_err(|e| D::Error::custom(format!("spec: {e}")))?;
+    let mut unknown = Vec::new();
+    unknown_fields(&raw, &read, "spec", &mut unknown);
+    if let Some((path, expected)) = unknown.first() {
+        return Err(D::Error::custom(format!("unknown field {path}, expected one of: {expected}")));
+    }
+    Ok(Some(spec))
+}
+
+/// Paths of fields whose name says they hold a secret.
+fn secret_fields(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    if let serde_json::Value::Object(m) = v {
+        for (k, v) in m {
+            let path = format!("{at}.{k}");
+            let lower = k.to_ascii_lowercase();
+            if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+                out.push(path.clone());
+            }
+            secret_fields(v, &path, out);
+        }
+    }
+}
+
+/// Fields present in `given` but not in `read` (what the spec kept), with the
+/// fields that were expected at that level.
+fn unknown_fields(given: &serde_json::Value, read: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
+    let (serde_json::Value::Object(g), serde_json::Value::Object(r)) = (given, read) else { return };
+    for (k, v) in g {
+        let path = format!("{at}.{k}");
+        match r.get(k) {
+            Some(kept) => unknown_fields(v, kept, &path, out),
+            None => out.push((path, r.keys().map(String::as_str).collect::<Vec<_>>().join(", "))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -128,7 +188,7 @@ impl CheckFile {
     pub fn parse(text: &str) -> Result<CheckFile> {
         let f: CheckFile = serde_norway::from_str(text).map_err(|e| {
             let m = e.to_string();
-            let hint = if ["password", "token", "secret:"].iter().any(|w| m.contains(w)) {
+            let hint = if !m.contains("secrets never go") && ["password", "token", "secret:"].iter().any(|w| m.contains(w)) {
                 " (secrets never go in the checks file: use secret_env or a saved connection)"
             } else {
                 ""
@@ -248,6 +308,27 @@ checks:
         assert_eq!((f.concurrency, f.checks.len()), (2, 3));
         assert_eq!(f.default_timeout().unwrap(), Duration::from_secs(20));
         assert_eq!(f.checks[2].kind, CheckKind::Roundtrip);
+    }
+
+    #[test]
+    fn a_secret_or_a_typo_inside_an_inline_spec_is_refused_with_its_path() {
+        for (field, expect) in [
+            ("password: hunter2", "spec.password: secrets never go in the checks file"),
+            ("api_token: abc", "spec.api_token: secrets never go in the checks file"),
+            ("tls: { ca_file: /ca.pem, client_secret: x }", "spec.tls.client_secret: secrets never go"),
+            ("endpionts: [x]", "unknown field spec.endpionts, expected one of: "),
+            ("tls: { ca_fil: /ca.pem }", "unknown field spec.tls.ca_fil, expected one of: ca_file, cert_file, key_file"),
+        ] {
+            let bad = FILE.replace("username: root }", &format!("username: root, {field} }}"));
+            let e = CheckFile::parse(&bad).unwrap_err().to_string();
+            assert!(e.contains(expect), "{field}: {e}");
+        }
+        // What the spec does read still parses, nested TLS files included.
+        let ok = FILE.replace("username: root }", "username: root, tls: { ca_file: /ca.pem }, allow_plaintext: false }");
+        let f = CheckFile::parse(&ok).unwrap();
+        assert!(
+            matches!(&f.targets["etcd-main"].spec, Some(ConnectionSpec::Etcd { tls: Some(t), .. }) if t.ca_file.as_deref() == Some("/ca.pem"))
+        );
     }
 
     #[test]

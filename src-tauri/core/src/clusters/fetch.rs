@@ -27,6 +27,27 @@ pub struct Snapshot {
     pub gaps: Vec<Finding>,
 }
 
+/// Lists without which there is no verdict: a cluster whose nodes and
+/// system pods cannot be seen is not healthy, it is unassessed (a token that
+/// may not list them would otherwise pass a gate as HEALTHY with 0/0 nodes).
+const ESSENTIAL: &[&str] = &["nodes", "pods in kube-system"];
+
+/// The finding for a list this identity may not read: Info for the optional
+/// ones, Warning (so the verdict is not Healthy) for the essential ones.
+pub(crate) fn forbidden_gap(what: &str) -> Finding {
+    let (severity, message) = if ESSENTIAL.contains(&what) {
+        (
+            Severity::Warning,
+            format!(
+                "forbidden: list {what} — health cannot be assessed without it; grant this identity list on {what} (e.g. the view ClusterRole plus nodes)"
+            ),
+        )
+    } else {
+        (Severity::Info, format!("forbidden: list {what}"))
+    };
+    Finding { severity, kind: "forbidden".into(), object: what.into(), message }
+}
+
 async fn list<K>(api: Api<K>, lp: ListParams, what: &str, context: &str, gaps: &mut Vec<Finding>) -> Vec<K>
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
@@ -34,11 +55,15 @@ where
     match api.list(&lp).await {
         Ok(l) => l.items,
         Err(e) => {
-            let (severity, kind, message) = match classify(e, context) {
-                Error::Forbidden(_) => (Severity::Info, "forbidden", format!("forbidden: list {what}")),
-                other => (Severity::Warning, "api", format!("cannot list {what}: {other}")),
-            };
-            gaps.push(Finding { severity, kind: kind.into(), object: what.into(), message });
+            gaps.push(match classify(e, context) {
+                Error::Forbidden(_) => forbidden_gap(what),
+                other => Finding {
+                    severity: Severity::Warning,
+                    kind: "api".into(),
+                    object: what.into(),
+                    message: format!("cannot list {what}: {other}"),
+                },
+            });
             vec![]
         }
     }

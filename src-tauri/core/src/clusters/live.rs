@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::fetch::{event_time, Snapshot};
 use super::health::{evaluate, failed, unreachable};
-use super::model::{ClusterHealth, Finding, Severity};
+use super::model::{ClusterHealth, Finding};
 use crate::connectors::errors::{fault, Fault};
 use crate::connectors::kube::{classify, client_for};
 use crate::connectors::stream::{idle_hint, stalled};
@@ -193,12 +193,7 @@ async fn live_once(kubeconfig: kube::config::Kubeconfig, context: &str, token: O
             Some(Signal::Failed(i, message, forbidden)) => {
                 if forbidden {
                     if gaps[i].is_none() {
-                        gaps[i] = Some(Finding {
-                            severity: Severity::Info,
-                            kind: "forbidden".into(),
-                            object: WHAT[i].into(),
-                            message: format!("forbidden: list {}", WHAT[i]),
-                        });
+                        gaps[i] = Some(super::fetch::forbidden_gap(WHAT[i]));
                         settled[i] = true;
                         dirty = true;
                     }
