@@ -133,6 +133,12 @@ pub enum Trip {
     /// Right after the headers of the answer to the first request whose
     /// bytes contain this text (plain HTTP/1.1: "/images/x/get").
     HeadersOf(&'static str),
+    /// Never on answers: the first request whose bytes contain this text
+    /// SIGSTOPs the process `pid` (the service itself) just before it is
+    /// forwarded, so the request is sent and its answer lost — also when the
+    /// client talked to the service before (a gRPC key is plain bytes in the
+    /// request body). The test SIGCONTs the pid.
+    FreezeOn(&'static str, i32),
 }
 
 impl Relay {
@@ -146,6 +152,9 @@ impl Relay {
         let port = listener.local_addr().expect("addr").port();
         let tripped = Arc::new(AtomicU64::new(0));
         let count = tripped.clone();
+        // FreezeOn fires once per relay, not per connection: the read-back
+        // that follows carries the same key.
+        let froze = Arc::new(AtomicBool::new(false));
         thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
@@ -156,16 +165,25 @@ impl Relay {
                 // Requests go through untouched.
                 if let (Ok(mut from), Ok(mut to)) = (client.try_clone(), server.try_clone()) {
                     let armed = armed.clone();
+                    let froze = froze.clone();
                     thread::spawn(move || {
                         let mut buf = vec![0u8; 16 * 1024];
                         while let Ok(n) = from.read(&mut buf) {
                             if n == 0 {
                                 break;
                             }
-                            if let Trip::HeadersOf(marker) = trip {
-                                if buf[..n].windows(marker.len()).any(|w| w == marker.as_bytes()) {
+                            match trip {
+                                Trip::HeadersOf(marker) if buf[..n].windows(marker.len()).any(|w| w == marker.as_bytes()) => {
                                     armed.store(true, Ordering::SeqCst);
                                 }
+                                Trip::FreezeOn(marker, pid)
+                                    if buf[..n].windows(marker.len()).any(|w| w == marker.as_bytes())
+                                        && !froze.swap(true, Ordering::SeqCst) =>
+                                {
+                                    // SAFETY: kill(2) with a pid and a signal number has no memory effects.
+                                    unsafe { libc::kill(pid, libc::SIGSTOP) };
+                                }
+                                _ => {}
                             }
                             if to.write_all(&buf[..n]).is_err() {
                                 break;
@@ -189,6 +207,7 @@ impl Relay {
                                 let allowed = (n as u64).min(limit - sent) as usize;
                                 (allowed, sent + allowed as u64 >= limit)
                             }
+                            Trip::FreezeOn(..) => (n, false),
                             Trip::HeadersOf(_) if !armed.load(Ordering::SeqCst) => (n, false),
                             Trip::HeadersOf(_) => {
                                 // The end of the headers, maybe split across reads.

@@ -255,12 +255,23 @@ mod faults {
         c
     }
 
+    /// A relay in front of etcd that freezes it (SIGSTOP) when the first
+    /// request carrying `key` arrives, before passing it on: the CLI's reads
+    /// before the write (the team's config schemas) are answered, the write
+    /// is sent and its answer lost. Its endpoint.
+    fn freeze_on_write(endpoint: &str, key: &'static str, pid: i32) -> (Relay, String) {
+        let addr = endpoint.trim_start_matches("http://").to_string();
+        let relay = Relay::start_with(Upstream::Tcp(addr), Trip::FreezeOn(key, pid), After::Stall);
+        let url = format!("http://127.0.0.1:{}", relay.port);
+        (relay, url)
+    }
+
     #[tokio::test]
     async fn a_guarded_put_to_an_etcd_frozen_throughout_is_outcome_unknown() {
         let (etcd, endpoint, pid, rev) = etcd_with_key("/faults/frozen").await;
         let data = tempfile::tempdir().unwrap();
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "freeze etcd");
-        let o = guarded_put(data.path(), &endpoint, "/faults/frozen", rev).env("OPSDECK_READ_BACK_ATTEMPTS", "1").output().unwrap();
+        let (_relay, via) = freeze_on_write(&endpoint, "/faults/frozen", pid);
+        let o = guarded_put(data.path(), &via, "/faults/frozen", rev).env("OPSDECK_READ_BACK_ATTEMPTS", "1").output().unwrap();
         assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0, "thaw etcd");
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(OUTCOME_UNKNOWN), "{err}");
@@ -277,9 +288,9 @@ mod faults {
     async fn a_guarded_put_whose_answer_was_lost_is_read_back_once_etcd_answers() {
         let (etcd, endpoint, pid, rev) = etcd_with_key("/faults/thawed").await;
         let data = tempfile::tempdir().unwrap();
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "freeze etcd");
+        let (_relay, via) = freeze_on_write(&endpoint, "/faults/thawed", pid);
         let mut child =
-            guarded_put(data.path(), &endpoint, "/faults/thawed", rev).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            guarded_put(data.path(), &via, "/faults/thawed", rev).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         // Thawed when the CLI says the answer was lost and it reads the key back.
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut seen = String::new();

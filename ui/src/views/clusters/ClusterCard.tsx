@@ -5,7 +5,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { useSettings } from '../../app/store';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
-import { forbidden, reasons, type Card } from './model';
+import { deniedList, forbidden, reasons, type Card } from './model';
 
 const SHOWN = 5;
 
@@ -58,7 +58,7 @@ export function ClusterCard({ card, onOpen, onKeyDown }: { card: Card; onOpen: (
         <div>
           <dt>{t('clusters.nodes')}</dt>
           <dd>
-            {denied.some((d) => d.message.includes('nodes')) ? '—' : `${h.nodes.ready}/${h.nodes.total}`}
+            {deniedList(h, 'nodes') ? '—' : `${h.nodes.ready}/${h.nodes.total}`}
             {h.nodes.cordoned > 0 && <span class="cl-extra"> · {t('clusters.cordoned', { count: h.nodes.cordoned })}</span>}
             {h.nodes.pressure > 0 && <span class="cl-extra cl-bad"> · {t('clusters.pressure', { count: h.nodes.pressure })}</span>}
           </dd>

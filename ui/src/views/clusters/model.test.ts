@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterHealth, Finding } from '../../api/types';
-import { cardKey, forbidden, groupByConnection, matchesFilter, nextCardIndex, reasons, sortCards, summary, upsert, type Card } from './model';
+import { cardKey, deniedList, forbidden, groupByConnection, matchesFilter, nextCardIndex, reasons, sortCards, summary, upsert, type Card } from './model';
 
 const f = (severity: Finding['severity'], kind: string, message: string): Finding => ({ severity, kind, object: 'x', message });
 const h = (context: string, verdict: ClusterHealth['verdict'], findings: Finding[] = []): ClusterHealth => ({
@@ -35,9 +35,19 @@ describe('clusters model', () => {
   });
 
   it('separates reasons from what may not be read', () => {
-    const hh = h('c', 'degraded', [f('critical', 'node', 'a'), f('warning', 'forbidden', 'forbidden: list nodes'), f('info', 'api', 'metrics not available'), f('warning', 'event', 'b')]);
-    expect(reasons(hh).map((x) => x.message)).toEqual(['a', 'b']);
-    expect(forbidden(hh).map((x) => x.message)).toEqual(['forbidden: list nodes']);
+    const nodes = { ...f('warning', 'forbidden', 'forbidden: list nodes — health cannot be assessed without it'), object: 'nodes' };
+    const hh = h('c', 'degraded', [
+      f('critical', 'node', 'a'),
+      nodes,
+      f('info', 'forbidden', 'forbidden: list events'),
+      f('info', 'api', 'metrics not available'),
+      f('warning', 'event', 'b'),
+    ]);
+    // A list without which there is no verdict is a reason; an optional one is a note.
+    expect(reasons(hh).map((x) => x.message)).toEqual(['a', nodes.message, 'b']);
+    expect(forbidden(hh).map((x) => x.message)).toEqual(['forbidden: list events']);
+    expect(deniedList(hh, 'nodes')).toBe(true);
+    expect(deniedList(hh, 'deployments')).toBe(false);
   });
 
   it('never lets a cached result overwrite a live one', () => {

@@ -41,12 +41,19 @@ export function summary(cards: Card[]): Record<ClusterVerdict, number> {
 
 /** The reasons a card lists: warnings and criticals, most severe first (the backend's order). */
 export function reasons(h: ClusterHealth): Finding[] {
-  return h.findings.filter((f) => f.kind !== 'forbidden' && f.severity !== 'info');
+  // A forbidden essential list (nodes, system pods) is a reason: without it
+  // the verdict cannot be healthy, and the message says what to grant.
+  return h.findings.filter((f) => f.severity !== 'info');
 }
 
-/** What the user's credentials may not read. */
+/** Optional lists the user's credentials may not read (notes, not reasons). */
 export function forbidden(h: ClusterHealth): Finding[] {
-  return h.findings.filter((f) => f.kind === 'forbidden');
+  return h.findings.filter((f) => f.kind === 'forbidden' && f.severity === 'info');
+}
+
+/** Whether the credentials may not list `what` (e.g. "nodes"). */
+export function deniedList(h: ClusterHealth, what: string): boolean {
+  return h.findings.some((f) => f.kind === 'forbidden' && f.object === what);
 }
 
 /** Replaces (or adds) the card of `health`, marking it live. */
