@@ -63,7 +63,7 @@ async fn add_and_test_an_etcd_connection_in_the_app_window() {
     let c = &app.c;
 
     // Every view renders.
-    for view in ["vms", "images", "clusters", "config", "connections", "audit", "settings"] {
+    for view in ["vms", "images", "clusters", "config", "connections", "audit", "notifications", "settings"] {
         click(c, &format!("[data-testid=nav-{view}]")).await;
         css(c, &format!("[data-testid=view-{view}]")).await;
         shot(c, &format!("view-{view}")).await;
