@@ -99,27 +99,28 @@ pub fn record(report: &mut ImportReport, batch: PromoteBatch) {
     tally(report);
 }
 
-/// Plans a new import of `document` under `prefix` (every key to create or
-/// update, guarded by the revision it has now).
-pub async fn start(client: &mut Client, connection: &str, prefix: &str, document: &str) -> Result<Prepared> {
-    let doc = transfer::parse(document)?;
-    let planned = transfer::plan(client, prefix, &doc).await?;
-    let mut items = Vec::with_capacity(planned.writes.len());
-    for (rel, _, guard) in &planned.writes {
-        items.push(item(rel, *guard, value_of(&doc, rel)?));
-    }
+/// The report of an import that has written nothing yet: every planned key
+/// not written, each with the revision it is guarded by.
+fn fresh_report(
+    plan: crate::config::ImportPlan,
+    connection: &str,
+    prefix: &str,
+    document: &str,
+    guards: impl Iterator<Item = (String, i64)>,
+) -> ImportReport {
+    let guards: Vec<(String, i64)> = guards.collect();
     let mut report = ImportReport {
         applied: 0,
         batches: 0,
-        plan: planned.plan,
+        plan,
         kind: REPORT_KIND.into(),
         prefix: prefix.into(),
         connection: connection.into(),
         document_sha256: digest(document),
         committed: vec![],
         unknown: None,
-        not_written: items.iter().map(|i| i.rel.clone()).collect(),
-        guards: items.iter().map(|i| (i.rel.clone(), i.target_mod_revision)).collect(),
+        not_written: guards.iter().map(|(k, _)| k.clone()).collect(),
+        guards: guards.into_iter().collect(),
         conflicts: vec![],
         changed_since_commit: vec![],
         already_applied: 0,
@@ -130,6 +131,20 @@ pub async fn start(client: &mut Client, connection: &str, prefix: &str, document
         error: None,
     };
     tally(&mut report);
+    report
+}
+
+/// Plans a new import of `document` under `prefix` (every key to create or
+/// update, guarded by the revision it has now).
+pub async fn start(client: &mut Client, connection: &str, prefix: &str, document: &str) -> Result<Prepared> {
+    let doc = transfer::parse(document)?;
+    let planned = transfer::plan(client, prefix, &doc).await?;
+    let mut items = Vec::with_capacity(planned.writes.len());
+    for (rel, _, guard) in &planned.writes {
+        items.push(item(rel, *guard, value_of(&doc, rel)?));
+    }
+    let guards = items.iter().map(|i| (i.rel.clone(), i.target_mod_revision));
+    let report = fresh_report(planned.plan, connection, prefix, document, guards);
     Ok(Prepared { report, items, resolved: None, not_applied: None })
 }
 
@@ -261,27 +276,8 @@ mod tests {
     use crate::config::ImportPlan;
 
     fn report(keys: &[&str]) -> ImportReport {
-        ImportReport {
-            applied: 0,
-            batches: 0,
-            plan: ImportPlan { creates: keys.iter().map(|k| k.to_string()).collect(), updates: vec![], unchanged: 0, total: keys.len() },
-            kind: REPORT_KIND.into(),
-            prefix: "/p/".into(),
-            connection: "c".into(),
-            document_sha256: digest("doc"),
-            committed: vec![],
-            unknown: None,
-            not_written: keys.iter().map(|k| k.to_string()).collect(),
-            guards: keys.iter().map(|k| (k.to_string(), 0)).collect(),
-            conflicts: vec![],
-            changed_since_commit: vec![],
-            already_applied: 0,
-            read_back: None,
-            written_now: 0,
-            interrupted: false,
-            complete: false,
-            error: None,
-        }
+        let plan = ImportPlan { creates: keys.iter().map(|k| k.to_string()).collect(), updates: vec![], unchanged: 0, total: keys.len() };
+        fresh_report(plan, "c", "/p/", "doc", keys.iter().map(|k| (k.to_string(), 0)))
     }
 
     fn batch(index: usize, keys: &[&str]) -> PromoteBatch {
