@@ -24,17 +24,10 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.7}"
 [[ "$ETCD_VERSION" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "ETCD_VERSION must look like v3.6.7, got '$ETCD_VERSION'"
 BIN="$OPSDECK_BIN_DIR/etcd-$ETCD_VERSION"
-if [[ "${OPSDECK_REBUILD:-0}" != 1 && -x "$BIN" ]]; then
-  log "cached: $BIN"; echo "ETCD_NEW_BIN=$BIN"; exit 0
-fi
-
+built() { [[ -x "$BIN" ]]; }
+emit() { echo "ETCD_NEW_BIN=$BIN"; }
+build_once etcd built emit
 require_go 24
-mkdir -p "$OPSDECK_BIN_DIR"
-exec 9>"$OPSDECK_BIN_DIR/.build-etcd.lock"
-flock 9
-if [[ "${OPSDECK_REBUILD:-0}" != 1 && -x "$BIN" ]]; then
-  log "built meanwhile by another process"; echo "ETCD_NEW_BIN=$BIN"; exit 0
-fi
 start=$(date +%s)
 SRC="$OPSDECK_CACHE/src/etcd-$ETCD_VERSION"
 rm -rf "$SRC"; mkdir -p "$SRC"; cd "$SRC"
@@ -48,4 +41,4 @@ go build -trimpath -ldflags "$ldflags" -o "$BIN.tmp" . || die "go build of etcd 
 mv -f "$BIN.tmp" "$BIN"
 "$BIN" --version >&2
 log "built in $(( $(date +%s) - start ))s"
-echo "ETCD_NEW_BIN=$BIN"
+emit

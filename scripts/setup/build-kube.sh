@@ -49,15 +49,10 @@ missing() {
 }
 emit() { local c; for c in "${COMPONENTS[@]}"; do echo "$(key_of "$c")=$(bin_of "$c")"; done; }
 
-missing
-if (( ${#TODO[@]} == 0 )); then log "cached: ${COMPONENTS[*]} $KUBE_VERSION"; emit; exit 0; fi
-
+built() { missing; (( ${#TODO[@]} == 0 )); }
+build_once kube built emit
+missing   # what is left to build (all of them with OPSDECK_REBUILD=1)
 require_go 26   # kubernetes v1.37 go.mod says `go 1.26.0`
-mkdir -p "$OPSDECK_BIN_DIR"
-exec 9>"$OPSDECK_BIN_DIR/.build-kube.lock"
-flock 9
-missing
-if (( ${#TODO[@]} == 0 )); then log "built meanwhile by another process"; emit; exit 0; fi
 
 start=$(date +%s)
 SRC="$OPSDECK_CACHE/src/kube-$KUBE_VERSION"

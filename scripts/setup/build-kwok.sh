@@ -19,17 +19,10 @@ KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 [[ "$KWOK_VERSION" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "KWOK_VERSION must look like v0.8.0, got '$KWOK_VERSION'"
 BIN="$OPSDECK_BIN_DIR/kwok-$KWOK_VERSION"
 
-if [[ "${OPSDECK_REBUILD:-0}" != 1 && -x "$BIN" ]]; then
-  log "cached: $BIN"; echo "KWOK_BIN=$BIN"; exit 0
-fi
-
+built() { [[ -x "$BIN" ]]; }
+emit() { echo "KWOK_BIN=$BIN"; }
+build_once kwok built emit
 require_go 26   # kwok v0.8.0 go.mod says `go 1.26.0`
-mkdir -p "$OPSDECK_BIN_DIR"
-exec 9>"$OPSDECK_BIN_DIR/.build-kwok.lock"
-flock 9
-if [[ "${OPSDECK_REBUILD:-0}" != 1 && -x "$BIN" ]]; then
-  log "built meanwhile by another process"; echo "KWOK_BIN=$BIN"; exit 0
-fi
 
 start=$(date +%s)
 GOBIN_DIR="$(mktemp -d "$OPSDECK_BIN_DIR/.kwok-XXXXXX")"
@@ -41,4 +34,4 @@ GOBIN="$GOBIN_DIR" go install -trimpath -ldflags "-s -w" \
 mv -f "$GOBIN_DIR/kwok" "$BIN"
 "$BIN" --version >&2 || true
 log "built in $(( $(date +%s) - start ))s"
-echo "KWOK_BIN=$BIN"
+emit

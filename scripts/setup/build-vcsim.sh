@@ -26,19 +26,9 @@ GOVC_BIN="$OPSDECK_BIN_DIR/govc-$GOVMOMI_VERSION"
 
 emit() { echo "VCSIM_BIN=$VCSIM_BIN"; echo "GOVC_BIN=$GOVC_BIN"; }
 
-if [[ "${OPSDECK_REBUILD:-0}" != 1 && -x "$VCSIM_BIN" && -x "$GOVC_BIN" ]]; then
-  log "cached: $VCSIM_BIN, $GOVC_BIN"
-  emit; exit 0
-fi
-
+built() { [[ -x "$VCSIM_BIN" && -x "$GOVC_BIN" ]]; }
+build_once govmomi built emit
 require_go 25   # govmomi v0.56 go.mod says `go 1.25.0`
-mkdir -p "$OPSDECK_BIN_DIR"
-# One build at a time per machine (parallel test runs may all call this).
-exec 9>"$OPSDECK_BIN_DIR/.build-govmomi.lock"
-flock 9
-if [[ "${OPSDECK_REBUILD:-0}" != 1 && -x "$VCSIM_BIN" && -x "$GOVC_BIN" ]]; then
-  log "built meanwhile by another process"; emit; exit 0
-fi
 
 start=$(date +%s)
 SRC="$OPSDECK_CACHE/src/govmomi-tools-$GOVMOMI_VERSION"

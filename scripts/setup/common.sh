@@ -22,3 +22,23 @@ require_go() {
 export GOTOOLCHAIN=local
 # Static binaries, and no C toolchain needed.
 export CGO_ENABLED=0
+
+# build_once LOCK BUILT EMIT: BUILT is a function that succeeds when the
+# binaries are there, EMIT prints their KEY=VALUE lines. When they are built
+# (and OPSDECK_REBUILD is not 1) EMIT runs and the script exits 0. Otherwise
+# the per-machine lock $OPSDECK_BIN_DIR/.build-LOCK.lock is taken (fd 9, held
+# until the script exits: parallel test runs may all call a setup script) and
+# BUILT is asked again, since another process may have built them meanwhile.
+# Returns, holding the lock, when the caller has to build.
+build_once() {
+  local lock="$1" built="$2" emit="$3"
+  if "$built" && [[ "${OPSDECK_REBUILD:-0}" != 1 ]]; then
+    log "cached: $("$emit" | tr '\n' ' ')"; "$emit"; exit 0
+  fi
+  mkdir -p "$OPSDECK_BIN_DIR"
+  exec 9>"$OPSDECK_BIN_DIR/.build-$lock.lock"
+  flock 9
+  if "$built" && [[ "${OPSDECK_REBUILD:-0}" != 1 ]]; then
+    log "built meanwhile by another process"; "$emit"; exit 0
+  fi
+}
