@@ -102,60 +102,35 @@ wait_for "kube-apiserver $SERVER/readyz" "$APISERVER_PID" \
   sh -c "curl -fsS --cacert '$PKI/ca.crt' -H 'Authorization: Bearer $ADMIN_TOKEN' '$SERVER/readyz' | grep -qx ok"
 t_ready=$(now_ms)
 
-# 5. kubeconfig with contexts admin and restricted
+# 5. kubeconfigs: contexts admin and restricted for the tests, one
+#    single-user file per workload component.
+# write_kubeconfig FILE NAME:TOKEN[:NAMESPACE]...: a kubeconfig for this
+# apiserver with one user and one context per NAME; the first is current.
+write_kubeconfig() {
+  local file="$1" entry name token ns; shift
+  install -m 600 /dev/null "$file"
+  {
+    printf 'apiVersion: v1\nkind: Config\nclusters:\n- name: opsdeck-test\n  cluster:\n'
+    printf '    server: %s\n    certificate-authority: %s\n' "$SERVER" "$PKI/ca.crt"
+    echo "users:"
+    for entry in "$@"; do
+      IFS=: read -r name token ns <<<"$entry"
+      printf -- '- name: %s\n  user:\n    token: %s\n' "$name" "$token"
+    done
+    echo "contexts:"
+    for entry in "$@"; do
+      IFS=: read -r name token ns <<<"$entry"
+      printf -- '- name: %s\n  context:\n    cluster: opsdeck-test\n    user: %s\n' "$name" "$name"
+      [[ -z "$ns" ]] || printf '    namespace: %s\n' "$ns"
+    done
+    echo "current-context: ${1%%:*}"
+  } > "$file"
+}
 KUBECONFIG_FILE="$RUN_DIR/kubeconfig"
-cat > "$KUBECONFIG_FILE" <<YAML
-apiVersion: v1
-kind: Config
-clusters:
-- name: opsdeck-test
-  cluster:
-    server: $SERVER
-    certificate-authority: $PKI/ca.crt
-users:
-- name: admin
-  user:
-    token: $ADMIN_TOKEN
-- name: restricted
-  user:
-    token: $RESTRICTED_TOKEN
-contexts:
-- name: admin
-  context:
-    cluster: opsdeck-test
-    user: admin
-- name: restricted
-  context:
-    cluster: opsdeck-test
-    user: restricted
-    namespace: default
-current-context: admin
-YAML
-chmod 600 "$KUBECONFIG_FILE"
-# one single-user kubeconfig per workload component
-for pair in "controller-manager:$KCM_TOKEN" "scheduler:$SCHED_TOKEN" "kwok:$KWOK_TOKEN"; do
-  f="$RUN_DIR/kubeconfig-${pair%%:*}"
-  cat > "$f" <<YAML
-apiVersion: v1
-kind: Config
-clusters:
-- name: opsdeck-test
-  cluster:
-    server: $SERVER
-    certificate-authority: $PKI/ca.crt
-users:
-- name: ${pair%%:*}
-  user:
-    token: ${pair#*:}
-contexts:
-- name: ${pair%%:*}
-  context:
-    cluster: opsdeck-test
-    user: ${pair%%:*}
-current-context: ${pair%%:*}
-YAML
-  chmod 600 "$f"
-done
+write_kubeconfig "$KUBECONFIG_FILE" "admin:$ADMIN_TOKEN" "restricted:$RESTRICTED_TOKEN:default"
+write_kubeconfig "$RUN_DIR/kubeconfig-controller-manager" "controller-manager:$KCM_TOKEN"
+write_kubeconfig "$RUN_DIR/kubeconfig-scheduler" "scheduler:$SCHED_TOKEN"
+write_kubeconfig "$RUN_DIR/kubeconfig-kwok" "kwok:$KWOK_TOKEN"
 
 # 6. restricted user may read (get/list/watch pods, services, configmaps, ... but
 #    not secrets) in namespace default only. NB: the ClusterRole "view" itself is
