@@ -70,6 +70,22 @@ pub struct ScanReport {
     pub duration_ms: u64,
 }
 
+/// What is known of an image before its layers are read: the report's
+/// header and its layers' digests (`diff_id`s, uncompressed), bottom first.
+/// Every input (an engine, an archive, a layout, a registry) gives one.
+#[derive(Debug, Clone, Default)]
+pub struct ImageMeta {
+    /// The reference the user asked for.
+    pub image: String,
+    pub image_id: String,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+    pub created: Option<String>,
+    pub size: Option<i64>,
+    pub config: ImageConfig,
+    pub diff_ids: Vec<String>,
+}
+
 /// Scans `image` (name, tag, digest or id) on `docker`.
 pub async fn scan_image(
     docker: &Docker,
@@ -85,24 +101,67 @@ pub async fn scan_image(
         Error::NotFound(_) => Error::NotFound(format!("image {image} is not on Docker at {host} (docker images lists what is there)")),
         e => e,
     })?;
-    let image_id = info.id.clone().unwrap_or_default();
-    let digests: Vec<String> = info.root_fs.as_ref().and_then(|r| r.layers.clone()).unwrap_or_default();
-    let mut cached = layer_cache::get_many(db, &digests).await?;
+    let meta = ImageMeta {
+        image: image.to_string(),
+        image_id: info.id.clone().unwrap_or_default(),
+        repo_tags: info.repo_tags.clone().unwrap_or_default(),
+        repo_digests: info.repo_digests.clone().unwrap_or_default(),
+        created: info.created.as_ref().map(|c| c.to_string()),
+        size: info.size,
+        config: image_config(&info),
+        diff_ids: info.root_fs.as_ref().and_then(|r| r.layers.clone()).unwrap_or_default(),
+    };
+    let total = info.size.unwrap_or(0).max(0) as u64;
+    let source = format!("Docker's export of {image}");
+    assemble(db, meta, &source, policy, progress, started, |known, missing| async move {
+        read_from_docker(docker, host, image, known, total, missing, progress).await
+    })
+    .await
+}
+
+/// The rest of a scan once the image's layers are known: the layers the
+/// cache lacks are read by `read` (given the cached digests and how many
+/// are missing; it may return more layers than asked, or fewer when another
+/// scan cached them meanwhile), cached, merged; packages listed, advisories
+/// matched, policies applied. `source` names where layers come from.
+pub async fn assemble<F, Fut>(
+    db: &Db,
+    meta: ImageMeta,
+    source: &str,
+    policy: &Policy,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    started: Instant,
+    read: F,
+) -> Result<ScanReport>
+where
+    F: FnOnce(HashSet<String>, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<super::image::layer::LayerFiles>>>,
+{
+    let digests = &meta.diff_ids;
+    let mut cached = layer_cache::get_many(db, digests).await?;
     let known: HashSet<String> = cached.keys().cloned().collect();
     let missing = digests.iter().filter(|d| !known.contains(*d)).count();
-    let total = info.size.unwrap_or(0).max(0) as u64;
     if missing > 0 {
-        progress(Progress::Reading { bytes: 0, total, layers_to_read: missing, layers_cached: known.len() });
-        for layer in read_from_docker(docker, host, image, known.clone(), total, missing, progress).await? {
+        progress(Progress::Reading {
+            bytes: 0,
+            total: meta.size.unwrap_or(0).max(0) as u64,
+            layers_to_read: missing,
+            layers_cached: known.len(),
+        });
+        for layer in read(known.clone(), missing).await? {
             let record = layer_cache::record_of(layer).await;
             layer_cache::put(db, &record).await?;
             cached.insert(record.digest.clone(), record);
         }
+        // Layers another scan cached while this one read.
+        let absent: Vec<String> = digests.iter().filter(|d| !cached.contains_key(*d)).cloned().collect();
+        if !absent.is_empty() {
+            cached.extend(layer_cache::get_many(db, &absent).await?);
+        }
     }
     let mut records: Vec<&LayerRecord> = Vec::with_capacity(digests.len());
-    for digest in &digests {
-        let record =
-            cached.get(digest).ok_or_else(|| Error::Internal(format!("Docker's export of {image} did not contain its layer {digest}")))?;
+    for digest in digests {
+        let record = cached.get(digest).ok_or_else(|| Error::invalid(format!("{source} did not contain the image's layer {digest}")))?;
         records.push(record);
     }
     let mut inventory = Inventory::of(&Root::build(records.iter().copied()));
@@ -112,18 +171,17 @@ pub async fn scan_image(
         }
     }
     progress(Progress::Matching { packages: inventory.packages.len() });
-    let config = image_config(&info);
-    let assessment = assess(db, &inventory, &config, policy).await?;
+    let assessment = assess(db, &inventory, &meta.config, policy).await?;
     let report = ScanReport {
-        image: image.to_string(),
-        image_id,
-        repo_tags: info.repo_tags.clone().unwrap_or_default(),
-        repo_digests: info.repo_digests.clone().unwrap_or_default(),
-        created: info.created.as_ref().map(|c| c.to_string()),
-        size: info.size,
-        os: inventory.os,
-        config,
         layers: digests.iter().map(|d| LayerUse { digest: d.clone(), from_cache: known.contains(d) }).collect(),
+        image: meta.image,
+        image_id: meta.image_id,
+        repo_tags: meta.repo_tags,
+        repo_digests: meta.repo_digests,
+        created: meta.created,
+        size: meta.size,
+        os: inventory.os,
+        config: meta.config,
         packages: inventory.packages,
         assessment,
         notes: inventory.notes,
@@ -146,15 +204,8 @@ async fn read_from_docker(
     missing: usize,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Vec<super::image::layer::LayerFiles>> {
-    let read = Arc::new(AtomicU64::new(0));
-    let counter = read.clone();
     let layers_cached = known.len();
-    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
     let host_owned = host.to_string();
-    // The stream's own failure (a cut connection, a stall), kept typed: the
-    // tar reader only sees an io::Error, and would call it a corrupt archive.
-    let fault: Arc<Mutex<Option<Error>>> = Arc::default();
-    let slot = fault.clone();
     let idle = stream_idle();
     let what = format!("Docker at {host}, exporting {image} (docker save)");
     let exported = docker.export_image(image).map_err(move |e| classify(e, &host_owned));
@@ -164,19 +215,45 @@ async fn read_from_docker(
             idle_hint(STREAM_IDLE)
         );
         stalled(what, idle, advice)
-    })
-    .inspect_ok(move |chunk| {
-        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-    })
-    .map_err(move |e: Error| {
-        let text = e.to_string();
-        if let Ok(mut s) = slot.lock() {
-            s.get_or_insert(e);
-        }
-        std::io::Error::other(text)
     });
+    let tick = |bytes: u64| progress(Progress::Reading { bytes, total, layers_to_read: missing, layers_cached });
+    read_blocking(stream, &tick, move |reader| save_archive::read_layers(reader, &|d: &str| known.contains(d))).await
+}
+
+/// Feeds `stream` to `read` on a blocking thread as it arrives (never held
+/// whole), calling `tick` with the bytes read so far every 200 ms. A fault
+/// of the stream (a cut connection, a stall) is the error, not the
+/// truncated data `read` saw. Dropping the future stops the thread.
+pub async fn read_blocking<S, B, T>(
+    stream: S,
+    tick: &(dyn Fn(u64) + Send + Sync),
+    read: impl FnOnce(Box<dyn std::io::Read + Send>) -> Result<T> + Send + 'static,
+) -> Result<T>
+where
+    S: futures::Stream<Item = Result<B>> + Send + 'static,
+    B: tokio_util::bytes::Buf + Send + 'static,
+    T: Send + 'static,
+{
+    let read_bytes = Arc::new(AtomicU64::new(0));
+    let counter = read_bytes.clone();
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    // The stream's own failure, kept typed: the reader only sees an
+    // io::Error, and would call it a corrupt archive.
+    let fault: Arc<Mutex<Option<Error>>> = Arc::default();
+    let slot = fault.clone();
+    let stream = stream
+        .inspect_ok(move |chunk| {
+            counter.fetch_add(chunk.remaining() as u64, Ordering::Relaxed);
+        })
+        .map_err(move |e: Error| {
+            let text = e.to_string();
+            if let Ok(mut s) = slot.lock() {
+                s.get_or_insert(e);
+            }
+            std::io::Error::other(text)
+        });
     let reader = Cancellable { inner: SyncIoBridge::new(StreamReader::new(Box::pin(stream))), cancelled: cancel.0.clone() };
-    let mut task = tokio::task::spawn_blocking(move || save_archive::read_layers(reader, &known));
+    let mut task = tokio::task::spawn_blocking(move || read(Box::new(reader)));
     loop {
         tokio::select! {
             done = &mut task => {
@@ -185,9 +262,7 @@ async fn read_from_docker(
                 let remote = fault.lock().ok().and_then(|mut s| s.take());
                 return read.map_err(|e| remote.unwrap_or(e));
             }
-            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
-                progress(Progress::Reading { bytes: read.load(Ordering::Relaxed), total, layers_to_read: missing, layers_cached });
-            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => tick(read_bytes.load(Ordering::Relaxed)),
         }
     }
 }
