@@ -16,6 +16,7 @@ pub mod health;
 pub mod history;
 pub mod live;
 pub mod model;
+pub mod readiness;
 pub mod review;
 
 pub use model::*;
