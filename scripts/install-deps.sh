@@ -12,6 +12,8 @@ PKGS=(
   docker.io etcd-server etcd-client openssl iproute2 protobuf-compiler libprotobuf-dev busybox-static librsvg2-bin time rpm debootstrap
   # a real SMTP server for the notification tests (scripts/services/smtp.sh)
   python3-aiosmtpd
+  # a real container registry (Distribution v2) for the image scan tests (scripts/services/registry.sh)
+  docker-registry
   # JUnit reports validated against docs/schema/junit.xsd
   libxml2-utils
   # end-to-end tests and keychain
