@@ -29,16 +29,16 @@ pub const HEALTH_SCOPE: &str = "cluster-health";
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a Kubernetes connection points at, resolved.
-struct KubeTarget {
-    name: String,
-    path: String,
-    kubeconfig: Kubeconfig,
-    contexts: Vec<String>,
-    token: Option<Secret>,
+pub(super) struct KubeTarget {
+    pub(super) name: String,
+    pub(super) path: String,
+    pub(super) kubeconfig: Kubeconfig,
+    pub(super) contexts: Vec<String>,
+    pub(super) token: Option<Secret>,
 }
 
 impl Backend {
-    async fn kube_target(&self, connection_id: &str) -> Result<KubeTarget> {
+    pub(super) async fn kube_target(&self, connection_id: &str) -> Result<KubeTarget> {
         let stored = crate::connections::store::get(&self.db, connection_id).await?;
         let ConnectionSpec::Kubernetes { kubeconfig, contexts } = &stored.connection.spec else {
             return Err(Error::invalid(format!("connection \"{}\" is not a Kubernetes connection", stored.connection.name)));
@@ -149,7 +149,7 @@ impl Backend {
         Ok(review_all(&t, contexts, &objects).await)
     }
 
-    async fn apply_target(
+    pub(super) async fn apply_target(
         &self,
         connection_id: &str,
         contexts: &[String],
@@ -312,7 +312,7 @@ async fn record_history(db: &crate::cache::db::Db, kc: &Kubeconfig, source: &str
 }
 
 /// Contexts of a kubeconfig file that is no saved connection, and the manifest's objects.
-fn kubeconfig_target(kubeconfig: &str, contexts: &[String], manifest: &str) -> Result<(KubeTarget, Vec<kube::api::DynamicObject>)> {
+pub(super) fn kubeconfig_target(kubeconfig: &str, contexts: &[String], manifest: &str) -> Result<(KubeTarget, Vec<kube::api::DynamicObject>)> {
     let objects = parse_manifest(manifest)?;
     let parsed = read_kubeconfig(kubeconfig)?;
     let chosen = resolve_contexts(&parsed, kubeconfig, contexts)?;
@@ -337,7 +337,7 @@ fn checked_reason(reason: Option<&str>) -> Result<Option<String>> {
 }
 
 /// Reviews `objects` on every context concurrently, each within [`REVIEW_TIMEOUT`].
-async fn review_all(t: &KubeTarget, contexts: &[String], objects: &[kube::api::DynamicObject]) -> Vec<ClusterReview> {
+pub(super) async fn review_all(t: &KubeTarget, contexts: &[String], objects: &[kube::api::DynamicObject]) -> Vec<ClusterReview> {
     let runs = contexts.iter().map(|context| {
         let (kc, token) = (t.kubeconfig.clone(), t.token.clone());
         async move {
@@ -364,7 +364,7 @@ fn taken(v: &ClusterReview) -> String {
 
 /// Why an apply must not write, from the reviews of all its contexts: None
 /// when every context is clean (or only conflicted, and `force`).
-fn refusal(reviews: &[ClusterReview], force: bool) -> Option<Error> {
+pub(super) fn refusal(reviews: &[ClusterReview], force: bool) -> Option<Error> {
     let mut problems = Vec::new();
     let mut first_code = None;
     let (mut denied, mut conflicted, mut failed) = (false, false, false);

@@ -8,6 +8,7 @@ mod config_ops;
 mod config_schema;
 mod images;
 mod notify;
+mod rollout;
 mod team;
 mod vms;
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
@@ -15,6 +16,7 @@ pub use vms::{StoreChoice, VmSettings};
 
 pub use config::EtcdSession;
 pub use config_ops::{cluster_view, Bookmark, ClusterSettings, EtcdReach};
+pub use rollout::{ClusterRun, Outcome as RolloutOutcome, Phase as RolloutPhase, RolloutEvent, RolloutOptions, RolloutReport, WaveRun};
 pub use team::ChangeList;
 
 use std::collections::HashMap;

@@ -18,5 +18,6 @@ pub mod live;
 pub mod model;
 pub mod readiness;
 pub mod review;
+pub mod rollout;
 
 pub use model::*;
