@@ -41,6 +41,8 @@ enum Command {
     Fleet(commands::fleet::FleetCommand),
     /// Server-side apply a manifest to several clusters at once.
     Apply(commands::apply::ApplyArgs),
+    /// Roll a manifest out across clusters in waves (canary, 25%, rest), each soaked healthy; rollback on failure.
+    Rollout(commands::rollout::RolloutArgs),
     /// Scan container images for vulnerabilities and policy: BLOCK / WARN / ALLOW.
     Scan(commands::scan::ScanArgs),
     /// The local OSV advisory database used by scans.
@@ -103,6 +105,7 @@ fn main() -> std::process::ExitCode {
             Command::Health(h) => commands::health::run(cli.data_dir, h).await,
             Command::Fleet(f) => commands::fleet::run(f).await,
             Command::Apply(a) => commands::apply::run(cli.data_dir, a).await,
+            Command::Rollout(r) => Box::pin(commands::rollout::run(cli.data_dir, r)).await,
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod fleet;
 pub mod health;
 pub mod notify;
+pub mod rollout;
 pub mod scan;
 pub mod vm;
 

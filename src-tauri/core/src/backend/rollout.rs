@@ -121,7 +121,10 @@ pub struct ClusterRun {
     pub rollouts: Vec<Rollout>,
     /// The findings that ended its soak.
     pub findings: Vec<Finding>,
+    /// What the rollback did to each object (empty: not rolled back).
     pub restored: Vec<Restored>,
+    /// rolled_back or rollback_failed once a rollback ran for this cluster.
+    pub rollback: Option<Phase>,
     pub elapsed_ms: u64,
 }
 
@@ -618,6 +621,7 @@ fn pending(context: &str) -> ClusterRun {
         rollouts: vec![],
         findings: vec![],
         restored: vec![],
+        rollback: None,
         elapsed_ms: 0,
     }
 }
@@ -628,7 +632,7 @@ fn apply_restored(report: &mut RolloutReport, restored: &BTreeMap<String, Vec<Re
             if let Some(r) = restored.get(&c.context) {
                 c.restored = r.clone();
                 let ok = r.iter().all(|x| x.error.is_none());
-                c.phase = if ok { Phase::RolledBack } else { Phase::RollbackFailed };
+                c.rollback = Some(if ok { Phase::RolledBack } else { Phase::RollbackFailed });
             }
         }
     }
