@@ -2306,7 +2306,7 @@ export type Rematched = {
 	changed: string[],
 };
 
-export type ReportFormat = "json" | "sarif" | "cyclonedx";
+export type ReportFormat = "json" | "sarif" | "cyclonedx" | "spdx-json";
 
 /**  What a requester fills in on the form. */
 export type RequestSpec = RequestSpec_Serialize;

@@ -96,10 +96,10 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
         </span>
         <span class="toolbar-spacer" />
         <span class="img-exports">
-          {(['json', 'sarif', 'cyclonedx'] as const).map((f) => (
+          {(['json', 'sarif', 'cyclonedx', 'spdx-json'] as const).map((f) => (
             <button key={f} type="button" class="btn btn-sm" disabled={scanId === null} onClick={() => void copy(f)} data-testid={`scan-export-${f}`} title={t('images.report.copyTitle')}>
               <Icon name="copy" size={14} />
-              {f === 'cyclonedx' ? 'CycloneDX' : f.toUpperCase()}
+              {f === 'cyclonedx' ? 'CycloneDX' : f === 'spdx-json' ? 'SPDX' : f.toUpperCase()}
             </button>
           ))}
         </span>
