@@ -11,9 +11,11 @@ pub mod connections;
 pub mod connectors;
 pub mod error;
 pub mod notify;
+pub mod overview;
 pub mod paths;
 pub mod scanner;
 pub mod secrets;
+pub mod showback;
 pub mod team;
 pub mod vms;
 
