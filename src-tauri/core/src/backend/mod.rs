@@ -8,6 +8,8 @@ mod config_ops;
 mod config_schema;
 mod images;
 mod notify;
+mod overview;
+mod showback;
 mod rollout;
 mod team;
 mod vms;
