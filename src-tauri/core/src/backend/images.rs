@@ -17,11 +17,13 @@ use crate::error::{Error, Result};
 use crate::scanner::advisories::{self, ImportReport};
 use crate::scanner::engine::{self, EngineInventory};
 use crate::scanner::history::{self, ScanSummary};
+use crate::scanner::image::oci::Platform;
 use crate::scanner::policy::Policy;
 use crate::scanner::policy_store;
 use crate::scanner::rematch::{rematch_all, Rematched};
 use crate::scanner::reports::{self, Format};
 use crate::scanner::scan::{scan_image, Progress, ScanReport};
+use crate::scanner::{input, registry};
 
 /// Cache scope of an engine's inventory.
 pub const INVENTORY_SCOPE: &str = "image-inventory";
@@ -100,9 +102,7 @@ impl Backend {
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<(i64, ScanReport)> {
         let report = scan_image(&engine.docker, &engine.host, &self.db, image, policy, progress).await?;
-        let id = history::save(&self.db, engine.connection_id.as_deref(), &report).await?;
-        self.notify_scan(id, &report).await;
-        Ok((id, report))
+        self.keep_scan(engine.connection_id.as_deref(), report).await
     }
 
     /// Scans several images, at most [`SCAN_CONCURRENCY`] at once; one
@@ -135,6 +135,39 @@ impl Backend {
     pub async fn scan_running(&self, engine: &Engine, progress: Arc<dyn Fn(ImageProgress) + Send + Sync>) -> Result<Vec<ImageOutcome>> {
         let inv = engine::inventory(&engine.docker, &engine.host).await?;
         Ok(self.scan_many(engine, engine::running_images(&inv), progress).await)
+    }
+
+    /// Scans an image file: a `docker save` tarball, an OCI layout folder or
+    /// a tarball of one; kept in the history like an engine's scans.
+    pub async fn scan_input(
+        &self,
+        path: &Path,
+        platform: &Platform,
+        policy: &Policy,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(i64, ScanReport)> {
+        let report = input::scan_path(&self.db, path, platform, policy, progress).await?;
+        self.keep_scan(None, report).await
+    }
+
+    /// Scans an image on a registry (`client` from [`registry::Client::new`]).
+    pub async fn scan_registry_image(
+        &self,
+        client: &registry::Client,
+        connection_id: Option<&str>,
+        reference: &registry::Reference,
+        platform: &Platform,
+        policy: &Policy,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(i64, ScanReport)> {
+        let report = registry::scan_reference(&self.db, client, reference, platform, policy, progress).await?;
+        self.keep_scan(connection_id, report).await
+    }
+
+    async fn keep_scan(&self, connection_id: Option<&str>, report: ScanReport) -> Result<(i64, ScanReport)> {
+        let id = history::save(&self.db, connection_id, &report).await?;
+        self.notify_scan(id, &report).await;
+        Ok((id, report))
     }
 
     pub async fn scan_history(&self, image_id: Option<&str>, limit: i64) -> Result<Vec<ScanSummary>> {

@@ -11,13 +11,16 @@
 pub mod advisories;
 pub mod assess;
 pub mod engine;
+pub mod fleet;
 pub mod gate;
 pub mod history;
 pub mod image;
+pub mod input;
 pub mod layer_cache;
 pub mod packages;
 pub mod policy;
 pub mod policy_store;
+pub mod registry;
 pub mod rematch;
 pub mod reports;
 pub mod scan;

@@ -114,16 +114,19 @@ pub async fn scan_image(
     let total = info.size.unwrap_or(0).max(0) as u64;
     let source = format!("Docker's export of {image}");
     assemble(db, meta, &source, policy, progress, started, |known, missing| async move {
-        read_from_docker(docker, host, image, known, total, missing, progress).await
+        read_from_docker(db, docker, host, image, known, total, missing, progress).await
     })
     .await
 }
 
 /// The rest of a scan once the image's layers are known: the layers the
 /// cache lacks are read by `read` (given the cached digests and how many
-/// are missing; it may return more layers than asked, or fewer when another
-/// scan cached them meanwhile), cached, merged; packages listed, advisories
-/// matched, policies applied. `source` names where layers come from.
+/// are missing), which caches them ([`store`]) and returns what it read; it
+/// may return more layers than asked, or fewer when another scan cached
+/// them meanwhile. Then the layers are merged, packages listed, advisories
+/// matched, policies applied. `source` names where layers come from. A
+/// layer counts as read by this scan only when it was missing and `read`
+/// read it.
 pub async fn assemble<F, Fut>(
     db: &Db,
     meta: ImageMeta,
@@ -135,12 +138,13 @@ pub async fn assemble<F, Fut>(
 ) -> Result<ScanReport>
 where
     F: FnOnce(HashSet<String>, usize) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<super::image::layer::LayerFiles>>>,
+    Fut: std::future::Future<Output = Result<Vec<LayerRecord>>>,
 {
     let digests = &meta.diff_ids;
     let mut cached = layer_cache::get_many(db, digests).await?;
     let known: HashSet<String> = cached.keys().cloned().collect();
     let missing = digests.iter().filter(|d| !known.contains(*d)).count();
+    let mut read_now: HashSet<String> = HashSet::new();
     if missing > 0 {
         progress(Progress::Reading {
             bytes: 0,
@@ -148,12 +152,11 @@ where
             layers_to_read: missing,
             layers_cached: known.len(),
         });
-        for layer in read(known.clone(), missing).await? {
-            let record = layer_cache::record_of(layer).await;
-            layer_cache::put(db, &record).await?;
+        for record in read(known.clone(), missing).await? {
+            read_now.insert(record.digest.clone());
             cached.insert(record.digest.clone(), record);
         }
-        // Layers another scan cached while this one read.
+        // Layers another scan cached while this one waited for them.
         let absent: Vec<String> = digests.iter().filter(|d| !cached.contains_key(*d)).cloned().collect();
         if !absent.is_empty() {
             cached.extend(layer_cache::get_many(db, &absent).await?);
@@ -173,7 +176,7 @@ where
     progress(Progress::Matching { packages: inventory.packages.len() });
     let assessment = assess(db, &inventory, &meta.config, policy).await?;
     let report = ScanReport {
-        layers: digests.iter().map(|d| LayerUse { digest: d.clone(), from_cache: known.contains(d) }).collect(),
+        layers: digests.iter().map(|d| LayerUse { digest: d.clone(), from_cache: known.contains(d) || !read_now.contains(d) }).collect(),
         image: meta.image,
         image_id: meta.image_id,
         repo_tags: meta.repo_tags,
@@ -196,6 +199,7 @@ where
 /// stream is read as it arrives, never held whole. Dropping the future
 /// (the user navigated away) closes the stream and ends the thread.
 async fn read_from_docker(
+    db: &Db,
     docker: &Docker,
     host: &str,
     image: &str,
@@ -203,7 +207,7 @@ async fn read_from_docker(
     total: u64,
     missing: usize,
     progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<Vec<super::image::layer::LayerFiles>> {
+) -> Result<Vec<LayerRecord>> {
     let layers_cached = known.len();
     let host_owned = host.to_string();
     let idle = stream_idle();
@@ -217,7 +221,19 @@ async fn read_from_docker(
         stalled(what, idle, advice)
     });
     let tick = |bytes: u64| progress(Progress::Reading { bytes, total, layers_to_read: missing, layers_cached });
-    read_blocking(stream, &tick, move |reader| save_archive::read_layers(reader, &|d: &str| known.contains(d))).await
+    let layers = read_blocking(stream, &tick, move |reader| save_archive::read_layers(reader, &|d: &str| known.contains(d))).await?;
+    store(db, layers).await
+}
+
+/// Parses freshly read layers for the cache and stores them.
+pub async fn store(db: &Db, layers: Vec<super::image::layer::LayerFiles>) -> Result<Vec<LayerRecord>> {
+    let mut records = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let record = layer_cache::record_of(layer).await;
+        layer_cache::put(db, &record).await?;
+        records.push(record);
+    }
+    Ok(records)
 }
 
 /// Feeds `stream` to `read` on a blocking thread as it arrives (never held

@@ -3,39 +3,85 @@
 //! are read one after another as they pass; a layer whose digest the caller
 //! already knows (OCI names blobs by digest) is skipped without parsing.
 
-use std::io::{BufRead, BufReader, Read};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read};
 
+use super::digest::DigestReader;
 use super::layer::{self, LayerFiles};
+use super::oci::MAX_DOCUMENT;
 use super::tar_stream::{self, Kind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// Reads every layer of the archive in `reader` not in `known`.
+/// Reads every layer of the archive in `reader` whose digest `known` does not know.
 pub fn read_layers(reader: impl Read, known: &dyn Fn(&str) -> bool) -> Result<Vec<LayerFiles>> {
-    let mut layers = Vec::new();
-    tar_stream::for_each(reader, "the image archive from Docker", |item, data| {
+    Ok(read_archive(reader, "the image archive from Docker", known)?.layers)
+}
+
+/// Largest number of JSON documents (manifests, indexes, configs) kept from one archive.
+pub const MAX_DOCUMENTS: usize = 4096;
+
+/// What one pass over an archive gives: the layers read, and the small JSON
+/// documents (`manifest.json`, `index.json`, configs, manifests) by member
+/// path, each at most [`MAX_DOCUMENT`] bytes, at most [`MAX_DOCUMENTS`].
+#[derive(Debug, Default)]
+pub struct Archive {
+    pub layers: Vec<LayerFiles>,
+    pub documents: BTreeMap<String, Vec<u8>>,
+}
+
+/// Reads the archive in `reader` (`what` names it in errors): layers not
+/// `known` are read as they pass, and a blob named by its digest
+/// (`blobs/sha256/<hex>`) is checked against its name.
+pub fn read_archive(reader: impl Read, what: &str, known: &dyn Fn(&str) -> bool) -> Result<Archive> {
+    let mut archive = Archive::default();
+    tar_stream::for_each(reader, what, |item, data| {
         if item.kind != Kind::File {
             return Ok(());
         }
         let path = item.path.trim_start_matches("./");
         let is_legacy_layer = path.ends_with("/layer.tar");
         let blob = path.strip_prefix("blobs/sha256/").map(|hex| format!("sha256:{hex}"));
-        if !is_legacy_layer && blob.is_none() {
+        let top_json = !path.contains('/') && (path.ends_with(".json") || path == "oci-layout");
+        if !is_legacy_layer && blob.is_none() && !top_json {
             return Ok(());
         }
         if blob.as_deref().is_some_and(known) {
             return Ok(());
         }
-        let mut data = BufReader::new(data);
+        let mut raw = DigestReader::new(data);
+        let mut buffered = BufReader::new(&mut raw);
         // OCI blobs are configs and manifests too: JSON, not tar.
-        let head = data.fill_buf().map_err(|e| crate::error::Error::invalid(format!("reading {path} of the image archive: {e}")))?;
-        if blob.is_some() && head.first() == Some(&b'{') {
+        let head = buffered.fill_buf().map_err(|e| Error::invalid(format!("reading {path} of {what}: {e}")))?;
+        if top_json || (blob.is_some() && head.first() == Some(&b'{')) {
+            if item.size > MAX_DOCUMENT {
+                return Ok(());
+            }
+            if archive.documents.len() >= MAX_DOCUMENTS {
+                return Err(Error::invalid(format!("{what} holds more than {MAX_DOCUMENTS} JSON documents: not an image archive")));
+            }
+            let mut bytes = Vec::with_capacity(item.size as usize);
+            (&mut buffered)
+                .take(MAX_DOCUMENT)
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::invalid(format!("reading {path} of {what}: {e}")))?;
+            drop(buffered);
+            if let Some(digest) = &blob {
+                raw.check(digest, &format!("{path} of {what}"))?;
+            }
+            archive.documents.insert(path.to_string(), bytes);
             return Ok(());
         }
-        let what = format!("layer {path}");
-        layers.push(layer::read(data, &what)?);
+        let layer_what = format!("layer {path}");
+        let layer = layer::read(&mut buffered, &layer_what)?;
+        io::copy(&mut buffered, &mut io::sink()).map_err(|e| Error::invalid(format!("{layer_what} is truncated: {e}")))?;
+        drop(buffered);
+        if let Some(digest) = &blob {
+            raw.check(digest, &format!("{path} of {what}"))?;
+        }
+        archive.layers.push(layer);
         Ok(())
     })?;
-    Ok(layers)
+    Ok(archive)
 }
 
 #[cfg(test)]
@@ -69,15 +115,28 @@ mod tests {
         assert!(layers[0].nodes.contains_key("etc/os-release"));
 
         let d1 = layers[0].digest.clone();
+        let name = |bytes: &[u8]| format!("blobs/sha256/{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
+        let config = b"{\"config\": true}".to_vec();
         let oci = archive(&[
-            ("blobs/sha256/aaaa", b"{\"config\": true}".to_vec()),
-            (&format!("blobs/sha256/{}", d1.trim_start_matches("sha256:")), l1),
-            ("blobs/sha256/bbbb", l2),
+            (&name(&config), config.clone()),
+            (&name(&l1), l1.clone()),
+            (&name(&l2), l2.clone()),
             ("index.json", b"{}".to_vec()),
         ]);
-        let read = read_layers(&oci[..], &|d| d == d1).unwrap();
-        assert_eq!(read.len(), 1, "the known layer is skipped and the JSON blob is not a layer");
-        assert!(read[0].nodes.contains_key("var/lib/dpkg/status"));
+        let read = read_archive(&oci[..], "archive", &|d| d == d1).unwrap();
+        assert_eq!(read.layers.len(), 1, "the known layer is skipped and the JSON blob is not a layer");
+        assert!(read.layers[0].nodes.contains_key("var/lib/dpkg/status"));
+        assert_eq!(read.documents.keys().collect::<Vec<_>>(), [&name(&config), &"index.json".to_string()]);
+        assert_eq!(read.documents[&name(&config)], config);
+
+        // A blob that does not hash to its name is refused, layer or document.
+        let mut tampered = l2.clone();
+        tampered[600] ^= 1;
+        let bad = archive(&[(&name(&l2), tampered)]);
+        let err = read_archive(&bad[..], "archive", &|_| false).unwrap_err();
+        assert!(err.to_string().starts_with("digest mismatch"), "{err}");
+        let bad = archive(&[(&name(&config), b"{\"config\": false}".to_vec())]);
+        assert!(read_archive(&bad[..], "archive", &|_| false).unwrap_err().to_string().starts_with("digest mismatch"));
     }
 
     #[test]
