@@ -18,6 +18,13 @@ pub const TEMPLATE: &str = "DC0_H0_VM0";
 /// connection to it in `t`. The VM [`TEMPLATE`] is powered off and marked
 /// as a template.
 pub async fn vcsim_with_template(t: &TestBackend, extra: &[&str]) -> (Service, Connection) {
+    vcsim_with_template_of(t, extra, None).await
+}
+
+/// [`vcsim_with_template`] whose template has guest OS id `guest_id`
+/// (vcsim's VMs are `otherGuest`, which guest customization refuses):
+/// `ubuntu64Guest`, `windows2019srv_64Guest`, ...
+pub async fn vcsim_with_template_of(t: &TestBackend, extra: &[&str], guest_id: Option<&str>) -> (Service, Connection) {
     let mut args = vec![];
     if !extra.is_empty() {
         args.push("--");
@@ -39,6 +46,10 @@ pub async fn vcsim_with_template(t: &TestBackend, extra: &[&str]) -> (Service, C
     let inv = t.backend.vm_inventory(&c.id).await.expect("inventory");
     let vm = inv.vm_by_name(TEMPLATE).unwrap_or_else(|| panic!("vcsim has no {TEMPLATE}"));
     vim.power_off(&vm.id).await.expect("power off the template VM");
+    if let Some(g) = guest_id {
+        let spec = serde_json::json!({"_typeName": "VirtualMachineConfigSpec", "guestId": g});
+        vim.reconfigure(&vm.id, &spec, &|_| {}).await.expect("set the guest OS id");
+    }
     VirtualMachine::new(vim.client.clone(), &vm.id).mark_as_template().await.expect("mark as template");
     (s, c)
 }
@@ -146,4 +157,14 @@ pub fn cli_add_vcsim<'a>(vcsim: &'a Service, name: &'a str, secret_env: &'a str)
         "--secret-env",
         secret_env,
     ]
+}
+
+/// Makes vcsim's guest of `vm` report `value` as `property` (`guest.ipAddress`,
+/// `guest.hostName`): vcsim's `SET.<property>` extra configuration, what a
+/// guest's VMware Tools would report.
+pub async fn guest_reports(vim: &opsdeck_core::vms::vsphere::Vim, vm: &str, property: &str, value: &str) {
+    let spec = serde_json::json!({"_typeName": "VirtualMachineConfigSpec", "extraConfig": [
+        {"_typeName": "OptionValue", "key": format!("SET.{property}"), "value": {"_typeName": "string", "_value": value}}
+    ]});
+    vim.reconfigure(vm, &spec, &|_| {}).await.expect("set what the guest reports");
 }

@@ -87,6 +87,8 @@ mod vms_cli;
 mod vms_etcd;
 #[path = "vms_flow.rs"]
 mod vms_flow;
+#[path = "vms_guest.rs"]
+mod vms_guest;
 #[path = "vms_interrupt.rs"]
 mod vms_interrupt;
 #[path = "vms_live.rs"]

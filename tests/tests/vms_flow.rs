@@ -11,6 +11,7 @@ use opsdeck_core::cache::audit::AuditFilter;
 use opsdeck_core::vms::model::{Quota, RequestSpec, Stage, State};
 use opsdeck_core::vms::placement;
 use opsdeck_core::vms::provision::{ProvisionOptions, STEPS};
+use opsdeck_core::vms::vsphere::CloneTarget;
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::vms::{count_named, form, vcsim_with_template};
@@ -199,9 +200,20 @@ async fn placement_follows_host_load() {
     let pool = inv.root_pool_of_host(&host.id).unwrap().to_string();
     let config = opsdeck_core::vms::vsphere::config_spec(1, 1, "load");
     for i in 0..6 {
-        vim.clone_vm(&template.id, &template.folder, &format!("load-{i}"), &host.id, &pool, &first.datastore, &config, &|_| {})
-            .await
-            .unwrap();
+        vim.clone_vm(
+            &CloneTarget {
+                template: &template.id,
+                folder: &template.folder,
+                name: &format!("load-{i}"),
+                host: &host.id,
+                pool: &pool,
+                datastore: &first.datastore,
+            },
+            &config,
+            &|_| {},
+        )
+        .await
+        .unwrap();
     }
     let inv = t.backend.vm_inventory(&vc.id).await.unwrap();
     assert_eq!(inv.host(&host.id).unwrap().vm_count, host.vm_count + 6);
@@ -273,8 +285,21 @@ async fn failures_clean_up_and_a_retry_makes_one_vm() {
     let pool = inv.root_pool_of_host(&placed.host).unwrap().to_string();
     let note = opsdeck_core::vms::provision::annotation(&r);
     let spec = opsdeck_core::vms::vsphere::config_spec(1, 1, &note);
-    let orphan =
-        vim.clone_vm(&template.id, &template.folder, "crash-1", &placed.host, &pool, &placed.datastore, &spec, &|_| {}).await.unwrap();
+    let orphan = vim
+        .clone_vm(
+            &CloneTarget {
+                template: &template.id,
+                folder: &template.folder,
+                name: "crash-1",
+                host: &placed.host,
+                pool: &pool,
+                datastore: &placed.datastore,
+            },
+            &spec,
+            &|_| {},
+        )
+        .await
+        .unwrap();
     // vcsim ignores the clone spec's config (vCenter applies it with the clone); set it as vCenter would have.
     vim.reconfigure(&orphan, &spec, &|_| {}).await.unwrap();
     let r = t.backend.vm_provision(store, &vc.id, &r.id, &approve_all(), &|_| {}).await.unwrap();
@@ -285,12 +310,14 @@ async fn failures_clean_up_and_a_retry_makes_one_vm() {
     // A VM of the same name not made for the request is never taken over.
     let r = approved(form("taken-1", "qa")).await;
     vim.clone_vm(
-        &template.id,
-        &template.folder,
-        "taken-1",
-        &placed.host,
-        &pool,
-        &placed.datastore,
+        &CloneTarget {
+            template: &template.id,
+            folder: &template.folder,
+            name: "taken-1",
+            host: &placed.host,
+            pool: &pool,
+            datastore: &placed.datastore,
+        },
         &opsdeck_core::vms::vsphere::config_spec(1, 1, "someone else's"),
         &|_| {},
     )

@@ -16,6 +16,7 @@ use opsdeck_core::cache::audit::AuditFilter;
 use opsdeck_core::team::DEFAULT_ROOT;
 use opsdeck_core::vms::model::{Quota, Stage, State};
 use opsdeck_core::vms::provision::REQUEST_KEY;
+use opsdeck_core::vms::vsphere::CloneTarget;
 use opsdeck_core::{Backend, BackendOptions};
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::vms::{etcd_connection, etcd_with_vm_roles, form, vcsim_with_template};
@@ -345,7 +346,21 @@ async fn a_vm_of_the_same_name_made_by_someone_else_is_refused_and_left_alone() 
         {"_typeName": "OptionValue", "key": REQUEST_KEY, "value": {"_typeName": "string", "_value": "r20990101-deadbeef"}}
     ]);
     let ds = template.datastores[0].clone();
-    let other = vim.clone_vm(&template.id, &template.folder, "int-04", &template.host, &pool, &ds, &config, &|_| {}).await.unwrap();
+    let other = vim
+        .clone_vm(
+            &CloneTarget {
+                template: &template.id,
+                folder: &template.folder,
+                name: "int-04",
+                host: &template.host,
+                pool: &pool,
+                datastore: &ds,
+            },
+            &config,
+            &|_| {},
+        )
+        .await
+        .unwrap();
 
     let (code, out, err) = rig.provision(&id);
     assert_eq!(code, 1, "{out}\n{err}");

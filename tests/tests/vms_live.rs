@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use opsdeck_core::vms::live::VmEvent;
+use opsdeck_core::vms::vsphere::CloneTarget;
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::vms::vcsim_with_template;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -64,12 +65,14 @@ async fn changes_arrive_as_events() {
     let pool = inv.root_pool_of_host(&host.id).unwrap().to_string();
     let new = vim
         .clone_vm(
-            &template.id,
-            &template.folder,
-            "live-1",
-            &host.id,
-            &pool,
-            &template.datastores[0],
+            &CloneTarget {
+                template: &template.id,
+                folder: &template.folder,
+                name: "live-1",
+                host: &host.id,
+                pool: &pool,
+                datastore: &template.datastores[0],
+            },
             &opsdeck_core::vms::vsphere::config_spec(1, 1, ""),
             &|_| {},
         )

@@ -19,6 +19,9 @@ use opsdeck_core::vms::{compliance, inventory::Inventory};
 use opsdeck_core::{Backend, Error};
 
 use crate::exit;
+
+#[path = "vm_ip.rs"]
+mod ip;
 use crate::output::{errln, fail, out, outln, print_json, print_table, Format};
 
 #[derive(Debug, Args)]
@@ -179,6 +182,10 @@ enum VmCommand {
         /// Every approved request (for a timer).
         #[arg(long, conflicts_with = "ids")]
         all_approved: bool,
+        /// Seconds the guest may take after power-on to report its customized host name and address
+        /// (default: OPSDECK_GUEST_WAIT_SECS, else 600).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=86400))]
+        guest_timeout: Option<u64>,
     },
     /// One lifecycle pass: scheduled snapshots, lease warnings, power-off, reclaim.
     /// Exit 1 if any action failed.
@@ -202,6 +209,11 @@ enum VmCommand {
         /// USER=DUTY[,DUTY…] with duties requester, manager:DEPT, admin, executor (repeat), e.g. bob=manager:qa.
         #[arg(long = "member", required = true)]
         members: Vec<String>,
+    },
+    /// IPv4 settings per network for guest customization: static pools or DHCP.
+    IpPool {
+        #[command(subcommand)]
+        command: ip::IpPoolCommand,
     },
     /// Show department quotas and use, or set one (0 = no limit).
     Quota {
@@ -488,10 +500,13 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let r = b.vm_decide(s.as_ref(), vc.as_deref(), id, stage(*st), approved, comment).await?;
             Ok(show_request(&r, Format::Table))
         }
-        VmCommand::Provision { ids, all_approved } => {
+        VmCommand::Provision { ids, all_approved, guest_timeout } => {
             let vc = vcenter(b, &a.vcenter).await?;
             let s = store(b, &a).await?;
-            let opts = ProvisionOptions::default();
+            let mut opts = ProvisionOptions::default();
+            if let Some(secs) = guest_timeout {
+                opts.guest_timeout = std::time::Duration::from_secs(*secs);
+            }
             // SIGINT/SIGTERM: stop at the next safe point, record what is in
             // flight, release the lock; a second signal stops at once.
             let watcher = crate::stop::watch(
@@ -625,6 +640,10 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 outln!("{line}");
             }
             Ok(exit::OK)
+        }
+        VmCommand::IpPool { command } => {
+            let s = store(b, &a).await?;
+            ip::run(b, s.as_ref(), command).await
         }
         VmCommand::Quota { department, vms, vcpu, memory_gb, disk_gb, max_lease_days, format } => {
             let s = store(b, &a).await?;

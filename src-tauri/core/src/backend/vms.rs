@@ -509,3 +509,55 @@ impl Backend {
         self.audit_in(store.team(), "vsphere", target, action, outcome).await;
     }
 }
+
+/// IPv4 settings per network (static pools or DHCP) and the addresses held.
+impl Backend {
+    /// Every network's IP settings, with its size and the addresses held.
+    pub async fn vm_ip_pools(&self, store: &dyn RequestStore) -> Result<Vec<crate::vms::ipam::IpPoolUsage>> {
+        use crate::vms::ipam::{self, IpMode, IpPoolUsage};
+        let pools = store.ip_pools().await?;
+        let leases = store.ip_leases(None).await?;
+        Ok(pools
+            .into_iter()
+            .map(|pool| IpPoolUsage {
+                size: if pool.mode == IpMode::Static { ipam::size(&pool).unwrap_or(0) } else { 0 },
+                leases: leases.iter().filter(|l| l.network == pool.network).cloned().collect(),
+                pool,
+            })
+            .collect())
+    }
+
+    /// Adds or replaces a network's IP settings (checked first).
+    pub async fn vm_set_ip_pool(&self, store: &dyn RequestStore, pool: crate::vms::ipam::IpPool) -> Result<crate::vms::ipam::IpPool> {
+        use crate::vms::ipam::{self, IpMode};
+        let pool = ipam::validate(pool)?;
+        let result = store.set_ip_pool(&pool).await;
+        let summary = match pool.mode {
+            IpMode::Dhcp => format!("network {}: DHCP, DNS [{}]", pool.network, pool.dns.join(", ")),
+            IpMode::Static => format!(
+                "network {}: static {} via {}, DNS [{}], domain {}, excluded [{}]",
+                pool.network,
+                pool.cidr,
+                pool.gateway,
+                pool.dns.join(", "),
+                if pool.domain.is_empty() { "-" } else { &pool.domain },
+                pool.excluded.join(", ")
+            ),
+        };
+        match &result {
+            Ok(()) => self.audit_as(store, &pool.network, "vm.ip_pool.set", Ok(summary)).await,
+            Err(e) => self.audit_as(store, &pool.network, "vm.ip_pool.set", Err(e)).await,
+        }
+        result.map(|()| pool)
+    }
+
+    /// Removes a network's IP settings (refused while an address of it is held).
+    pub async fn vm_remove_ip_pool(&self, store: &dyn RequestStore, network: &str) -> Result<()> {
+        let result = store.remove_ip_pool(network).await;
+        match &result {
+            Ok(()) => self.audit_as(store, network, "vm.ip_pool.remove", Ok(format!("network {network}: IP settings removed"))).await,
+            Err(e) => self.audit_as(store, network, "vm.ip_pool.remove", Err(e)).await,
+        }
+        result
+    }
+}

@@ -13,7 +13,8 @@ use crate::connections::ConnectionSpec;
 use crate::connectors::{docker, etcd, kube as kc, vsphere};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::Secret;
-use crate::vms::{inventory, placement, vsphere::Vim};
+use crate::vms::vsphere::{CloneTarget, Vim};
+use crate::vms::{inventory, placement};
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
@@ -186,7 +187,14 @@ async fn vsphere_roundtrip(vim: &Vim, template: &str) -> Result<String> {
         .map(String::from)
         .ok_or_else(|| Error::NotFound(format!("no resource pool for host {}", placed.host_name)))?;
     let config = crate::vms::vsphere::config_spec(1, 1, "opsdeck check: removed right after");
-    let vm = match vim.clone_vm(&t.id, &t.folder, &name, &placed.host, &pool, &placed.datastore, &config, &|_| {}).await {
+    let vm = match vim
+        .clone_vm(
+            &CloneTarget { template: &t.id, folder: &t.folder, name: &name, host: &placed.host, pool: &pool, datastore: &placed.datastore },
+            &config,
+            &|_| {},
+        )
+        .await
+    {
         Ok(vm) => vm,
         // Lost vCenter while cloning: the clone may exist without our knowing its id.
         Err(e) if matches!(e.code(), ErrorCode::Unreachable | ErrorCode::Timeout) => {

@@ -10,8 +10,8 @@
 //! | `opsdeck-user-<user>` | `vms/requests/<user>/` (requester), `vms/decisions/manager/<dept>/<user>/` (per department managed), `vms/decisions/admin/<user>/` (admin), `audit/<user>/`, `config/changes/<user>/`, `config/reviews/<user>/` (reviewer) |
 //! | `opsdeck-requester`   | `vms/names/` (VM name reservations)                           |
 //! | `opsdeck-approver`    | `vms/turns/` (who decided first)                              |
-//! | `opsdeck-executor`    | `vms/runs/`, `vms/locks/`                                     |
-//! | `opsdeck-vm-admin`    | `vms/quotas/`                                                 |
+//! | `opsdeck-executor`    | `vms/runs/`, `vms/locks/`, `vms/ipleases/`                    |
+//! | `opsdeck-vm-admin`    | `vms/quotas/`, `vms/ippools/`                                 |
 //! | `opsdeck-audit`       | the one key `audit/head` (the chain's head)                   |
 //! | `opsdeck-publisher`   | `config/published/` and every protected prefix (`opsdeck config protect`) |
 
@@ -110,8 +110,8 @@ fn shared_roles(root: &str) -> Vec<(&'static str, Vec<Permission>)> {
         (ROLE_READER, vec![Permission::read(root).with_prefix()]),
         (ROLE_REQUESTER, vec![rw("vms/names/")]),
         (ROLE_APPROVER, vec![rw("vms/turns/")]),
-        (ROLE_EXECUTOR, vec![rw("vms/runs/"), rw("vms/locks/")]),
-        (ROLE_VM_ADMIN, vec![rw("vms/quotas/")]),
+        (ROLE_EXECUTOR, vec![rw("vms/runs/"), rw("vms/locks/"), rw("vms/ipleases/")]),
+        (ROLE_VM_ADMIN, vec![rw("vms/quotas/"), rw("vms/ippools/")]),
         (ROLE_AUDIT, vec![Permission::read_write(format!("{root}audit/head"))]),
         // The protected prefixes themselves are added by `changes::protect`.
         (super::changes::ROLE_PUBLISHER, vec![rw("config/published/")]),

@@ -144,6 +144,7 @@ async fn one(
             })
             .await?;
             act("vm_missing", true, comment);
+            release_ip(store, req, &mut act).await;
             return Ok(());
         };
         let lease: Date = parse_date("lease end", &req.spec.lease_end)?;
@@ -227,6 +228,7 @@ async fn one(
                             ));
                         })
                         .await?;
+                        release_ip(store, req, &mut act).await;
                     }
                     Err(e) => act("reclaim", false, format!("destroy failed: {e}")),
                 }
@@ -234,6 +236,14 @@ async fn one(
         }
     }
     Ok(())
+}
+
+/// Gives back the IP address of a request whose VM is gone (an action when it held one).
+async fn release_ip(store: &dyn RequestStore, req: &VmRequest, act: &mut impl FnMut(&str, bool, String)) {
+    let released = super::provision::release(store, &req.id).await;
+    if let Some(detail) = released.strip_prefix("; ") {
+        act("ip_release", !detail.starts_with("RELEASING"), detail.to_string());
+    }
 }
 
 /// Takes a scheduled snapshot when `due`, and removes scheduled snapshots

@@ -7,12 +7,16 @@
 //! - `store`: where requests live (local SQLite or shared etcd).
 //! - `inventory`: vCenter objects in one retrieval per type; `vsphere`: the
 //!   calls and task waits; `live`: WaitForUpdatesEx while a view is open;
-//!   `placement`: host and datastore choice.
+//!   `placement`: host and datastore choice; `ipam`: IPv4 settings per
+//!   network and the addresses held; `guest`: guest customization and the
+//!   wait for the guest to report it.
 //! - `provision`: approved request -> VM; `lifecycle`: snapshots and leases;
 //!   `compliance`: the report.
 
 pub mod compliance;
+pub mod guest;
 pub mod inventory;
+pub mod ipam;
 pub mod lifecycle;
 pub mod live;
 pub mod model;

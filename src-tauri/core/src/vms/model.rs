@@ -182,6 +182,15 @@ pub struct Asset {
     pub datastore: String,
     #[serde(default)]
     pub snapshot: String,
+    /// What the guest reported after customization (None: its network has
+    /// no IP settings, so it was not customized).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// `Linux` or `Windows`: how the guest was customized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_os: Option<String>,
     pub provisioned_at: String,
     /// Lifecycle steps already taken (warning sent, powered off), so each is done once.
     #[serde(default)]

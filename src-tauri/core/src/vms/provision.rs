@@ -20,17 +20,21 @@
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::guest::{self, Identity};
 use super::inventory::{self, Inventory, ANNOTATION_HEADER};
+use super::ipam::{self, Addressing, IpLease, IpMode};
 use super::model::{Asset, State, Transition, VmRequest};
 use super::placement::{self, DEFAULT_MAX_VMS_PER_HOST};
 use super::store::compose::approval_pin;
 use super::store::{Interruption, Records, RequestStore, RunRecord};
-use super::vsphere::{config_spec, config_spec_with, device_changes, TaskEnd, Vim};
+use super::vsphere::{config_spec, config_spec_with, device_changes, CloneTarget, TaskEnd, Vim};
 use crate::cache::db::now_rfc3339;
 use crate::error::{Error, Result};
 
-/// The steps, in order, as reported to progress listeners.
-pub const STEPS: [&str; 6] = ["lock", "place", "clone", "configure", "power_on", "snapshot"];
+/// The steps, in order, as reported to progress listeners (`guest`: waiting
+/// for the guest to report its customized host name and address; done at
+/// once for a network without IP settings).
+pub const STEPS: [&str; 7] = ["lock", "place", "clone", "configure", "power_on", "guest", "snapshot"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename = "ProvisionProgress")] // its name in the IPC contract (a scan has Progress too)
@@ -56,6 +60,23 @@ pub struct ProvisionOptions {
     /// Cancelled to stop at once (a second signal): the attempt is dropped
     /// wherever it is, the run record gets what is known, the lock is released.
     pub abort: CancellationToken,
+    /// How long the guest may take to report its host name and address
+    /// after power-on ([`guest::guest_wait_from_env`] by default).
+    pub guest_timeout: std::time::Duration,
+    /// Test hook: called with the VM id right after power-on, before the
+    /// guest wait (to play a guest that misbehaves against a real server).
+    /// Never set in the product.
+    pub after_power_on: Option<StepHook>,
+}
+
+/// A test hook of [`ProvisionOptions`].
+#[derive(Clone)]
+pub struct StepHook(pub std::sync::Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, ()> + Send + Sync>);
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepHook")
+    }
 }
 
 impl Default for ProvisionOptions {
@@ -66,6 +87,8 @@ impl Default for ProvisionOptions {
             fail_after: None,
             stop: CancellationToken::new(),
             abort: CancellationToken::new(),
+            guest_timeout: guest::guest_wait_from_env(),
+            after_power_on: None,
         }
     }
 }
@@ -264,10 +287,60 @@ async fn provision_locked(
         return Err(Error::Conflict(format!("request {id} has no approval pinned to execute: it must be approved again")));
     }
     run.attempts += 1;
-    run.history.push(transition(req.state, State::Provisioning, actor, format!("attempt {} by {}", run.attempts, opts.instance)));
+    // The guest's address: taken from the network's pool in the same store
+    // transaction that moves the request to provisioning. A pool with no
+    // free address (or settings that cannot work) fails the request here,
+    // before anything is made.
+    let addressing = match addressing(store, vim, &req).await {
+        Ok(a) => a,
+        Err(e) => {
+            let reason = format!("{e}");
+            run.history.push(transition(req.state, State::Failed, actor, reason.clone()));
+            run.state = State::Failed;
+            run.failure = Some(reason);
+            run.interrupted = None;
+            return Ok(store.put_run(&recs, &run).await?.compose());
+        }
+    };
+    run.history.push(transition(
+        req.state,
+        State::Provisioning,
+        actor,
+        format!("attempt {} by {}{}", run.attempts, opts.instance, addressing.as_ref().map_or(String::new(), describe_addressing)),
+    ));
     run.state = State::Provisioning;
     run.failure = None;
-    let recs = store.put_run(&recs, &run).await?;
+    let recs = match &addressing {
+        Some(a) => claim(store, vim, &req, &recs, &mut run, a).await,
+        None => store.put_run(&recs, &run).await,
+    };
+    let recs = match recs {
+        Ok(r) => r,
+        Err(e @ Error::Conflict(_)) if e.to_string().contains("exhausted") => {
+            let current = store.get(id).await?;
+            let reason = format!("{e}");
+            if let Some(last) = run.history.last_mut() {
+                last.to = State::Failed;
+                last.comment = reason.clone();
+            }
+            run.state = State::Failed;
+            run.failure = Some(reason);
+            return Ok(store.put_run(&current, &run).await?.compose());
+        }
+        Err(e) => return Err(e),
+    };
+    // The address the store now holds for this request.
+    let addressing = match addressing {
+        Some(mut a) if a.pool.mode == IpMode::Static => {
+            let held = store.ip_leases(Some(&a.network)).await?.into_iter().find(|l| l.request == req.id);
+            a.address = held.and_then(|l| l.address.parse().ok());
+            if a.address.is_none() {
+                return Err(Error::Storage(format!("request {id}: the address taken on network \"{}\" is not in the store", a.network)));
+            }
+            Some(a)
+        }
+        other => other,
+    };
     report("lock", 100);
 
     // What an interrupted attempt left in flight: this one resumes from it
@@ -277,7 +350,7 @@ async fn provision_locked(
     // Boxed: the build future is large (every vSphere call inlined), and
     // callers polling it on a small stack (a test thread) would overflow.
     let built = tokio::select! {
-        r = Box::pin(build(vim, &req, prior.as_ref(), report, &mut attempt)) => r,
+        r = Box::pin(build(vim, &req, prior.as_ref(), addressing.as_ref(), report, &mut attempt)) => r,
         _ = opts.abort.cancelled() => Err(Error::Cancelled("aborted".into())),
     };
     run.interrupted = None;
@@ -305,8 +378,10 @@ async fn provision_locked(
             Ok(store.put_run(&recs, &run).await?.compose())
         }
         Err(e) => {
-            let cleanup = cleanup(vim, &attempt).await;
-            let reason = format!("{e}{cleanup}");
+            let (cleanup, removed) = cleanup(vim, &attempt).await;
+            // The address goes back once no VM of this attempt can be using it.
+            let released = if removed { release(store, id).await } else { String::new() };
+            let reason = format!("{e}{cleanup}{released}");
             run.history.push(transition(State::Provisioning, State::Failed, actor, reason.clone()));
             run.state = State::Failed;
             run.failure = Some(reason);
@@ -316,17 +391,147 @@ async fn provision_locked(
 }
 
 /// Removes the VM this attempt made (or adopted): power off, destroy.
-async fn cleanup(vim: &Vim, attempt: &Attempt<'_>) -> String {
+/// Returns what was done, and whether no VM of the attempt is left.
+async fn cleanup(vim: &Vim, attempt: &Attempt<'_>) -> (String, bool) {
     let Some(vm) = &attempt.vm else {
-        return String::new();
+        return (String::new(), true);
     };
     if let Err(e) = vim.ensure_off(vm).await {
-        return format!("; CLEANUP FAILED, remove VM {vm} by hand: {e}");
+        return (format!("; CLEANUP FAILED, remove VM {vm} by hand (its IP address stays held): {e}"), false);
     }
     match vim.destroy(vm).await {
-        Ok(()) => format!("; cleaned up: destroyed the half-made VM {vm}"),
-        Err(e) => format!("; CLEANUP FAILED, remove VM {vm} by hand: {e}"),
+        Ok(()) => (format!("; cleaned up: destroyed the half-made VM {vm}"), true),
+        Err(e) => (format!("; CLEANUP FAILED, remove VM {vm} by hand (its IP address stays held): {e}"), false),
     }
+}
+
+/// Gives back the addresses request `id` holds; what to add to its history.
+pub async fn release(store: &dyn RequestStore, id: &str) -> String {
+    match store.release_ips(id).await {
+        Ok(l) if l.is_empty() => String::new(),
+        Ok(l) => format!("; released IP {}", l.iter().map(|l| format!("{} ({})", l.address, l.network)).collect::<Vec<_>>().join(", ")),
+        Err(e) => format!("; RELEASING ITS IP ADDRESS FAILED (`opsdeck vm ip-pool list` shows it held): {e}"),
+    }
+}
+
+fn describe_addressing(a: &Addressing) -> String {
+    match a.pool.mode {
+        IpMode::Dhcp => format!("; network {}: DHCP", a.network),
+        IpMode::Static => format!("; network {}: static address from {}", a.network, a.pool.cidr),
+    }
+}
+
+/// The network the request's VM is on: the one asked, else the template's
+/// first network card's (a standard port group by its name, a distributed
+/// one by its key).
+async fn request_network(vim: &Vim, req: &VmRequest) -> Result<Option<String>> {
+    if !req.spec.network.is_empty() {
+        return Ok(Some(req.spec.network.clone()));
+    }
+    let inv = inventory::load(&vim.client).await?;
+    let Some(template) = inv.templates().find(|t| t.name == req.spec.template) else {
+        return Ok(None);
+    };
+    let devices = vim.devices(&template.id).await?;
+    let Some(backing) = devices.iter().find(|d| guest::nic_count(std::slice::from_ref(d)) == 1).and_then(|d| d.get("backing")) else {
+        return Ok(None);
+    };
+    let name = |id: &str| inv.networks.iter().find(|n| n.id == id).map(|n| n.name.clone());
+    Ok(match backing.get("port").and_then(|p| p.get("portgroupKey")).and_then(|k| k.as_str()) {
+        Some(key) => name(key),
+        None => backing
+            .get("network")
+            .and_then(|n| n.get("value"))
+            .and_then(|v| v.as_str())
+            .and_then(name)
+            .or_else(|| backing.get("deviceName").and_then(|n| n.as_str()).map(String::from)),
+    })
+}
+
+/// The IP settings of the request's network (None: it has none, and the
+/// VM keeps the template's identity). Refuses a customization script that
+/// no customization would carry.
+async fn addressing(store: &dyn RequestStore, vim: &Vim, req: &VmRequest) -> Result<Option<Addressing>> {
+    let pools = store.ip_pools().await?;
+    let script = !req.spec.customization_script.trim().is_empty();
+    if pools.is_empty() && !script {
+        return Ok(None);
+    }
+    let network = request_network(vim, req).await?;
+    let pool = network.as_ref().and_then(|n| pools.into_iter().find(|p| p.network == *n));
+    let Some(pool) = pool else {
+        if script {
+            let net = network.as_deref().unwrap_or("(the template's: none found on its network cards)");
+            return Err(Error::invalid(format!(
+                "the request has a customization script, which runs through guest customization, but network \"{net}\" has no IP settings: \
+                 add them (`opsdeck vm ip-pool add --network \"{net}\" --dhcp`, or a static pool) or edit the request to remove the script; nothing was cloned"
+            )));
+        }
+        return Ok(None);
+    };
+    let prefix = if pool.mode == IpMode::Static { ipam::parse_cidr(&pool.cidr)?.1 } else { 0 };
+    Ok(Some(Addressing { network: pool.network.clone(), pool, address: None, prefix }))
+}
+
+/// Moves the request to provisioning and, for a static pool, takes a free
+/// address in the same transaction: the one the request already holds (an
+/// interrupted attempt), else the first neither held nor reported by
+/// vCenter for a running guest. Another request taking the same address at
+/// the same moment makes one transaction fail: the loser picks again.
+async fn claim(
+    store: &dyn RequestStore,
+    vim: &Vim,
+    req: &VmRequest,
+    recs: &Records,
+    run: &mut RunRecord,
+    a: &Addressing,
+) -> Result<Records> {
+    if a.pool.mode == IpMode::Dhcp {
+        return store.put_run(recs, run).await;
+    }
+    let in_use = guest::addresses_in_use(vim).await?;
+    let mut taken_meanwhile = std::collections::BTreeSet::new();
+    for _ in 0..16 {
+        let leases = store.ip_leases(Some(&a.network)).await?;
+        let address = match leases.iter().find(|l| l.request == req.id) {
+            Some(mine) => mine.address.parse().map_err(|_| Error::Storage(format!("held address \"{}\" is not IPv4", mine.address)))?,
+            None => {
+                let mut leased: std::collections::BTreeSet<std::net::Ipv4Addr> =
+                    leases.iter().filter_map(|l| l.address.parse().ok()).collect();
+                leased.extend(taken_meanwhile.iter().copied());
+                match ipam::first_free(&a.pool, &leased, &in_use)? {
+                    Some(ip) => ip,
+                    None => {
+                        let elsewhere = in_use.iter().filter(|ip| !leased.contains(ip)).count();
+                        return Err(ipam::exhausted(&a.pool, leases.len(), elsewhere));
+                    }
+                }
+            }
+        };
+        let lease = IpLease { network: a.network.clone(), address: address.to_string(), request: req.id.clone() };
+        if let Some(last) = run.history.last_mut() {
+            if !last.comment.contains(&lease.address) {
+                last.comment = format!("{}; address {address}", last.comment.split("; address ").next().unwrap_or(""));
+            }
+        }
+        match store.put_run_claiming(recs, run, &lease).await {
+            Ok(r) => return Ok(r),
+            Err(Error::Conflict(why)) => {
+                // Lost the address to another request: pick again. Anything
+                // else that moved (the request itself) is a real conflict.
+                let holder = store.ip_leases(Some(&a.network)).await?.into_iter().find(|l| l.address == lease.address);
+                match holder {
+                    Some(h) if h.request != req.id => {
+                        tracing::info!(request = %req.id, address = %lease.address, "address taken meanwhile by {}; picking another", h.request);
+                        taken_meanwhile.insert(address);
+                    }
+                    _ => return Err(Error::Conflict(why)),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Conflict(format!("network \"{}\": every address tried was taken by another request meanwhile; try again", a.network)))
 }
 
 /// Follows the task an interrupted attempt left in flight to its end.
@@ -379,6 +584,7 @@ async fn build(
     vim: &Vim,
     req: &VmRequest,
     prior: Option<&Interruption>,
+    addressing: Option<&Addressing>,
     report: &(dyn Fn(&'static str, u8) + Send + Sync),
     attempt: &mut Attempt<'_>,
 ) -> Result<Asset> {
@@ -428,14 +634,35 @@ async fn build(
             .map(|p| p.id.clone())
             .ok_or_else(|| Error::NotFound(format!("resource pool \"{}\" does not exist", s.resource_pool)))?
     };
+    // Who the guest becomes, by the template's guest OS (checked before the clone).
+    let identity = match addressing {
+        Some(a) => {
+            let (guest_id, os) = guest::template_os(vim, &template.id).await?;
+            let os = os.ok_or_else(|| {
+                Error::invalid(format!(
+                    "template \"{}\" has guest OS id \"{guest_id}\", neither Linux nor Windows: guest customization needs it; set the template's guest OS in vCenter",
+                    s.template
+                ))
+            })?;
+            let nics = guest::nic_count(&vim.devices(&template.id).await?);
+            let id = Identity { os, hostname: s.name.clone(), addressing: a.clone(), nics, script: s.customization_script.clone() };
+            guest::check(&id)?;
+            Some(id)
+        }
+        None => None,
+    };
     report("place", 100);
     attempt.checkpoint("place")?;
 
     let note = annotation(req);
     let mut config = config_spec(s.cpu, s.memory_gb, &note);
-    config["extraConfig"] = serde_json::json!([
-        {"_typeName": "OptionValue", "key": REQUEST_KEY, "value": {"_typeName": "string", "_value": req.id}}
-    ]);
+    let mut extra =
+        vec![serde_json::json!({"_typeName": "OptionValue", "key": REQUEST_KEY, "value": {"_typeName": "string", "_value": req.id}})];
+    if let Some(id) = &identity {
+        extra.extend(guest::cloud_init_extra_config(id, &req.id));
+    }
+    config["extraConfig"] = serde_json::Value::Array(extra);
+    let customization = identity.as_ref().map(guest::customization_spec);
     attempt.step = "clone";
     let vm = match &existing {
         Some(vm) => {
@@ -446,7 +673,15 @@ async fn build(
             report("clone", 0);
             // Not interrupted while the call is out: its answer names the task.
             let what = format!("cloning {}", s.name);
-            let start = vim.start_clone(&template.id, &folder, &s.name, &placed.host, &pool, &placed.datastore, &config);
+            let target = CloneTarget {
+                template: &template.id,
+                folder: &folder,
+                name: &s.name,
+                host: &placed.host,
+                pool: &pool,
+                datastore: &placed.datastore,
+            };
+            let start = vim.start_clone(&target, &config, customization.as_ref());
             let id = attempt
                 .run_task(vim, what.clone(), start, report)
                 .await?
@@ -493,6 +728,19 @@ async fn build(
     report("power_on", 100);
     attempt.checkpoint("power_on")?;
 
+    // Only a guest that reports the host name and address it was given counts as provisioned.
+    attempt.step = "guest";
+    report("guest", 0);
+    if let Some(hook) = &opts.after_power_on {
+        (hook.0)(vm.clone()).await;
+    }
+    let reported = match &identity {
+        Some(id) => Some(guest::wait_for_identity(vim, &vm, id, opts.guest_timeout, &opts.stop).await?),
+        None => None,
+    };
+    report("guest", 100);
+    attempt.checkpoint("guest")?;
+
     let snap_name = initial_snapshot_name(now);
     let snapshot = match existing.as_ref().and_then(|r| r.snapshots.iter().find(|x| x.name.starts_with("Initial-"))) {
         Some(existing) => existing.name.clone(),
@@ -514,6 +762,9 @@ async fn build(
         host: inv.host(&placed.host).map(|h| h.name.clone()).unwrap_or(placed.host_name),
         datastore: inv.datastore(&placed.datastore).map(|d| d.name.clone()).unwrap_or(placed.datastore),
         snapshot,
+        hostname: reported.as_ref().map(|r| r.hostname.clone()),
+        ip_address: reported.as_ref().map(|r| r.address.to_string()),
+        guest_os: identity.as_ref().map(|i| i.os.as_str().to_string()),
         provisioned_at: now_rfc3339(),
         lease_warned_at: None,
         powered_off_at: None,

@@ -13,7 +13,7 @@ use vim_rs::mo::{VirtualMachine, VirtualMachineSnapshot};
 use vim_rs::types::boxed_types::ValueElements;
 use vim_rs::types::enums::{MoTypesEnum, TaskInfoStateEnum};
 use vim_rs::types::structs::{
-    ManagedObjectReference, MethodFault, VirtualMachineCloneSpec, VirtualMachineConfigSpec, VirtualMachineRelocateSpec,
+    CustomizationSpec, ManagedObjectReference, MethodFault, VirtualMachineCloneSpec, VirtualMachineConfigSpec, VirtualMachineRelocateSpec,
 };
 use vim_rs::types::vim_any::VimAny;
 use vim_rs::vim_retrievable;
@@ -67,6 +67,18 @@ enum Followed {
     Done(Option<VimAny>),
     Failed(String),
     Gone,
+}
+
+/// Where a clone goes: the template, the new VM's name, and its placement
+/// (all managed object ids but the name).
+#[derive(Debug, Clone, Copy)]
+pub struct CloneTarget<'a> {
+    pub template: &'a str,
+    pub folder: &'a str,
+    pub name: &'a str,
+    pub host: &'a str,
+    pub pool: &'a str,
+    pub datastore: &'a str,
 }
 
 /// One logged-in session.
@@ -272,59 +284,51 @@ impl Vim {
             .map_err(|_| Error::Internal(format!("{what}: the task returned something other than an object reference")))
     }
 
-    /// Clones `template` into `folder` as `name` on `host`/`pool`/`datastore`
-    /// (powered off) with the CPU, memory and annotation set; returns the new VM id.
-    #[allow(clippy::too_many_arguments)]
+    /// Clones as `target` says (powered off) with the CPU, memory and
+    /// annotation of `config` set; returns the new VM id.
     pub async fn clone_vm(
         &self,
-        template: &str,
-        folder: &str,
-        name: &str,
-        host: &str,
-        pool: &str,
-        datastore: &str,
+        target: &CloneTarget<'_>,
         config: &serde_json::Value,
         progress: &(dyn Fn(u8) + Send + Sync),
     ) -> Result<String> {
-        let task = self.start_clone(template, folder, name, host, pool, datastore, config).await?;
-        self.wait_moref(&format!("cloning {name}"), moref(MoTypesEnum::Task, &task), progress).await
+        let task = self.start_clone(target, config, None).await?;
+        self.wait_moref(&format!("cloning {}", target.name), moref(MoTypesEnum::Task, &task), progress).await
     }
 
-    /// Starts the clone of [`Vim::clone_vm`]; returns the task's id (follow it with [`Vim::follow_task`]).
-    #[allow(clippy::too_many_arguments)]
+    /// Starts the clone of [`Vim::clone_vm`], with a guest customization
+    /// (`CustomizationSpec` as VI/JSON, applied at the first power-on) when
+    /// given; returns the task's id (follow it with [`Vim::follow_task`]).
     pub async fn start_clone(
         &self,
-        template: &str,
-        folder: &str,
-        name: &str,
-        host: &str,
-        pool: &str,
-        datastore: &str,
+        target: &CloneTarget<'_>,
         config: &serde_json::Value,
+        customization: Option<&serde_json::Value>,
     ) -> Result<String> {
-        let what = format!("cloning {name}");
+        let what = format!("cloning {}", target.name);
         let location: VirtualMachineRelocateSpec = from_json(
             "relocate spec",
             serde_json::json!({
                 "_typeName": "VirtualMachineRelocateSpec",
-                "host": {"_typeName": "ManagedObjectReference", "type": "HostSystem", "value": host},
-                "pool": {"_typeName": "ManagedObjectReference", "type": "ResourcePool", "value": pool},
-                "datastore": {"_typeName": "ManagedObjectReference", "type": "Datastore", "value": datastore},
+                "host": {"_typeName": "ManagedObjectReference", "type": "HostSystem", "value": target.host},
+                "pool": {"_typeName": "ManagedObjectReference", "type": "ResourcePool", "value": target.pool},
+                "datastore": {"_typeName": "ManagedObjectReference", "type": "Datastore", "value": target.datastore},
             }),
         )?;
         let config: VirtualMachineConfigSpec = from_json("config spec", config.clone())?;
+        let customization: Option<CustomizationSpec> = customization.map(|c| from_json("customization spec", c.clone())).transpose()?;
         let spec = VirtualMachineCloneSpec {
             location,
             template: false,
             config: Some(config),
-            customization: None,
+            customization,
             power_on: false,
             snapshot: None,
             memory: None,
             tpm_provision_policy: None,
         };
-        let folder = moref(MoTypesEnum::Folder, folder);
-        Ok(self.start(&what, self.vm(template).clone_vm_task(&folder, name, &spec)).await?.value)
+        let folder = moref(MoTypesEnum::Folder, target.folder);
+        Ok(self.start(&what, self.vm(target.template).clone_vm_task(&folder, target.name, &spec)).await?.value)
     }
 
     /// Applies a config spec (CPU, memory, annotation) given as JSON.

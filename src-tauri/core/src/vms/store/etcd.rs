@@ -11,6 +11,8 @@
 //! | `turns/<id>`                                 | approvers (who decides first)           |
 //! | `runs/<id>`, `locks/<id>`                    | the executor                            |
 //! | `quotas/<department>`                        | IT admins                               |
+//! | `ippools/<network>`                          | IT admins (IPv4 settings per network)   |
+//! | `ipleases/<network>/<address>`               | the executor (an address held)          |
 //!
 //! The roles are made by [`crate::team::roles`]. Every write is a
 //! transaction comparing the revisions read, so two approvers can never both
@@ -34,6 +36,7 @@ use super::{
 };
 use crate::error::{with_timeout, Error, Result};
 use crate::team::TeamStore;
+use crate::vms::ipam::{self, IpLease, IpPool};
 use crate::vms::model::{Decision, Quota, Stage};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -232,7 +235,7 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
                     Err(e) => problem(&key, format!("{e}: skipped")),
                 },
                 ["turns", id] => by_id.entry(id.to_string()).or_default().turn = revision,
-                ["names", _] | ["locks", _] => {}
+                ["names", _] | ["locks", _] | ["ippools", _] | ["ipleases", _, _] => {}
                 _ => problem(&key, "not a key of the Opsdeck VM store (an older layout, or written around Opsdeck): skipped".into()),
             },
         }
@@ -588,5 +591,128 @@ impl RequestStore for EtcdStore {
     async fn set_quota(&self, department: &str, quota: &Quota) -> Result<()> {
         let txn = Txn::new().and_then([TxnOp::put(self.key(&["quotas", department]), json(quota)?, None)]);
         self.txn("saving a department quota", txn).await.map(|_| ())
+    }
+
+    async fn ip_pools(&self) -> Result<Vec<IpPool>> {
+        let kvs = self.range(&self.key(&["ippools", ""]), true).await?;
+        Ok(kvs
+            .into_iter()
+            .filter_map(|(k, v, _, _)| match parse::<IpPool>(&v) {
+                Ok(p) if ipam::key_segment(&p.network) == k[self.key(&["ippools", ""]).len()..] => Some(p),
+                Ok(_) | Err(_) => {
+                    tracing::warn!(key = %k, "skipping a malformed IP pool");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    async fn set_ip_pool(&self, pool: &IpPool) -> Result<()> {
+        let txn = Txn::new().and_then([TxnOp::put(self.key(&["ippools", &ipam::key_segment(&pool.network)]), json(pool)?, None)]);
+        self.txn("saving an IP pool", txn).await.map(|_| ())
+    }
+
+    async fn remove_ip_pool(&self, network: &str) -> Result<()> {
+        let seg = ipam::key_segment(network);
+        let pool_key = self.key(&["ippools", &seg]);
+        let leases_key = self.key(&["ipleases", &seg, ""]);
+        let (_, found) = self
+            .txn_gets(
+                "reading an IP pool",
+                Txn::new().and_then([
+                    TxnOp::get(pool_key.as_str(), None),
+                    TxnOp::get(leases_key.as_str(), Some(GetOptions::new().with_prefix().with_keys_only())),
+                ]),
+            )
+            .await?;
+        let Some(pool) = found.iter().find(|kv| kv.0 == pool_key) else {
+            return Err(Error::NotFound(format!("network \"{network}\" has no IP settings")));
+        };
+        let held = found.iter().filter(|kv| kv.0.starts_with(&leases_key)).count();
+        if held > 0 {
+            return Err(Error::Conflict(format!(
+                "network \"{network}\" has {held} address(es) held by requests: destroy their VMs (or let the attempts end) first"
+            )));
+        }
+        // Removed only if no address was taken meanwhile.
+        let txn = Txn::new()
+            .when([
+                Compare::mod_revision(pool_key.as_str(), CompareOp::Equal, pool.2),
+                Compare::create_revision(leases_key.as_str(), CompareOp::Equal, 0).with_prefix(),
+            ])
+            .and_then([TxnOp::delete(pool_key.as_str(), None)]);
+        if !self.txn("removing an IP pool", txn).await? {
+            return Err(Error::Conflict(format!("network \"{network}\": its pool changed or an address was taken meanwhile; try again")));
+        }
+        Ok(())
+    }
+
+    async fn ip_leases(&self, network: Option<&str>) -> Result<Vec<IpLease>> {
+        let key = match network {
+            Some(n) => self.key(&["ipleases", &ipam::key_segment(n), ""]),
+            None => self.key(&["ipleases", ""]),
+        };
+        let kvs = self.range(&key, true).await?;
+        Ok(kvs
+            .into_iter()
+            .filter_map(|(k, v, _, _)| match parse::<IpLease>(&v) {
+                Ok(l) if k.ends_with(&format!("{}/{}", ipam::key_segment(&l.network), l.address)) => Some(l),
+                Ok(_) | Err(_) => {
+                    tracing::warn!(key = %k, "skipping a malformed IP lease");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    async fn put_run_claiming(&self, current: &Records, run: &RunRecord, lease: &IpLease) -> Result<Records> {
+        let id = &current.request.value.id;
+        if lease.request != *id {
+            return Err(Error::Internal(format!("an address for request {} cannot be taken with request {id}", lease.request)));
+        }
+        let owner = current.request.writer.clone().unwrap_or_else(|| current.request.value.requester.clone());
+        let key = self.key(&["runs", id]);
+        let lease_key = self.key(&["ipleases", &ipam::key_segment(&lease.network), &lease.address]);
+        let held = self.range(&lease_key, false).await?;
+        let lease_guard = match held.first() {
+            None => Compare::create_revision(lease_key.as_str(), CompareOp::Equal, 0),
+            Some((_, v, rev, _)) => match parse::<IpLease>(v) {
+                Ok(l) if l.request == *id => Compare::mod_revision(lease_key.as_str(), CompareOp::Equal, *rev),
+                Ok(l) => {
+                    return Err(Error::Conflict(format!(
+                        "address {} of network \"{}\" is already held by request {}",
+                        lease.address, lease.network, l.request
+                    )))
+                }
+                Err(e) => return Err(Error::Conflict(format!("address {} is held by a record Opsdeck cannot read ({e})", lease.address))),
+            },
+        };
+        let guards = [
+            guard_rev(&key, current.run.as_ref().map_or(0, |r| r.revision)),
+            Compare::mod_revision(self.key(&["requests", &owner, id]), CompareOp::Equal, current.request.revision),
+            lease_guard,
+        ];
+        let txn = Txn::new().when(guards).and_then([TxnOp::put(key, json(run)?, None), TxnOp::put(lease_key, json(lease)?, None)]);
+        if !self.txn("taking an IP address and recording the provisioning state", txn).await? {
+            return Err(Error::Conflict(format!(
+                "VM request {id}: it was moved meanwhile, or address {} was just taken by another request",
+                lease.address
+            )));
+        }
+        self.get(id).await
+    }
+
+    async fn release_ips(&self, request: &str) -> Result<Vec<IpLease>> {
+        let mut out = Vec::new();
+        for l in self.ip_leases(None).await?.into_iter().filter(|l| l.request == request) {
+            let key = self.key(&["ipleases", &ipam::key_segment(&l.network), &l.address]);
+            // Deleted only while it still names this request.
+            let txn =
+                Txn::new().when([Compare::value(key.as_str(), CompareOp::Equal, json(&l)?)]).and_then([TxnOp::delete(key.as_str(), None)]);
+            if self.txn("giving an IP address back", txn).await? {
+                out.push(l);
+            }
+        }
+        Ok(out)
     }
 }

@@ -9,6 +9,7 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 use super::{DecisionRecord, ExecLock, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
 use crate::cache::Db;
 use crate::error::{Error, Result};
+use crate::vms::ipam::{IpLease, IpPool};
 use crate::vms::model::{Decision, Quota, Stage};
 
 /// How long a local execution lock lives without being released (a crashed
@@ -87,6 +88,36 @@ fn records(record: &str, revision: i64, decisions: Vec<(String, String, i64)>, r
         extensions: vec![],
         max_lease_days: 0,
     })
+}
+
+/// The run record's compare-and-set, inside a write transaction at revision `rev`.
+async fn put_run_in(tx: &mut Transaction<'_, Sqlite>, current: &Records, run: &RunRecord, rev: i64) -> Result<()> {
+    let id = &current.request.value.id;
+    let (req_rev,): (i64,) = sqlx::query_as("SELECT revision FROM vm_requests WHERE id = ?").bind(id).fetch_one(&mut **tx).await?;
+    if req_rev != current.request.revision {
+        return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it")));
+    }
+    let changed = match &current.run {
+        None => sqlx::query("INSERT INTO vm_runs (id, record, revision) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING")
+            .bind(id)
+            .bind(to_json(run)?)
+            .bind(rev)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Some(seen) => sqlx::query("UPDATE vm_runs SET record = ?, revision = ? WHERE id = ? AND revision = ?")
+            .bind(to_json(run)?)
+            .bind(rev)
+            .bind(id)
+            .bind(seen.revision)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    };
+    if changed == 0 {
+        return Err(Error::Conflict(format!("VM request {id} was moved by someone else meanwhile")));
+    }
+    Ok(())
 }
 
 fn now_ms() -> i64 {
@@ -255,30 +286,7 @@ impl RequestStore for LocalStore {
         let id = &current.request.value.id;
         let mut tx = self.db.pool().begin().await?;
         let rev = bump(&mut tx).await?;
-        let (req_rev,): (i64,) = sqlx::query_as("SELECT revision FROM vm_requests WHERE id = ?").bind(id).fetch_one(&mut *tx).await?;
-        if req_rev != current.request.revision {
-            return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it")));
-        }
-        let changed = match &current.run {
-            None => sqlx::query("INSERT INTO vm_runs (id, record, revision) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING")
-                .bind(id)
-                .bind(to_json(run)?)
-                .bind(rev)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
-            Some(seen) => sqlx::query("UPDATE vm_runs SET record = ?, revision = ? WHERE id = ? AND revision = ?")
-                .bind(to_json(run)?)
-                .bind(rev)
-                .bind(id)
-                .bind(seen.revision)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
-        };
-        if changed == 0 {
-            return Err(Error::Conflict(format!("VM request {id} was moved by someone else meanwhile")));
-        }
+        put_run_in(&mut tx, current, run, rev).await?;
         tx.commit().await?;
         self.get(id).await
     }
@@ -315,5 +323,83 @@ impl RequestStore for LocalStore {
             .execute(self.db.pool())
             .await?;
         Ok(())
+    }
+
+    async fn ip_pools(&self) -> Result<Vec<IpPool>> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT pool FROM vm_ip_pools ORDER BY network").fetch_all(self.db.pool()).await?;
+        rows.into_iter().map(|(p,)| from_json("IP pool", &p)).collect()
+    }
+
+    async fn set_ip_pool(&self, pool: &IpPool) -> Result<()> {
+        sqlx::query("INSERT INTO vm_ip_pools (network, pool) VALUES (?, ?) ON CONFLICT(network) DO UPDATE SET pool = excluded.pool")
+            .bind(&pool.network)
+            .bind(to_json(pool)?)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn remove_ip_pool(&self, network: &str) -> Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        bump(&mut tx).await?;
+        let (held,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM vm_ip_leases WHERE network = ?").bind(network).fetch_one(&mut *tx).await?;
+        if held > 0 {
+            return Err(Error::Conflict(format!(
+                "network \"{network}\" has {held} address(es) held by requests: destroy their VMs (or let the attempts end) first"
+            )));
+        }
+        let gone = sqlx::query("DELETE FROM vm_ip_pools WHERE network = ?").bind(network).execute(&mut *tx).await?.rows_affected();
+        if gone == 0 {
+            return Err(Error::NotFound(format!("network \"{network}\" has no IP settings")));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ip_leases(&self, network: Option<&str>) -> Result<Vec<IpLease>> {
+        let rows: Vec<(String, String, String)> = match network {
+            Some(n) => sqlx::query_as("SELECT network, address, request FROM vm_ip_leases WHERE network = ? ORDER BY address").bind(n),
+            None => sqlx::query_as("SELECT network, address, request FROM vm_ip_leases ORDER BY network, address"),
+        }
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(network, address, request)| IpLease { network, address, request }).collect())
+    }
+
+    async fn put_run_claiming(&self, current: &Records, run: &RunRecord, lease: &IpLease) -> Result<Records> {
+        let id = &current.request.value.id;
+        if lease.request != *id {
+            return Err(Error::Internal(format!("an address for request {} cannot be taken with request {id}", lease.request)));
+        }
+        let mut tx = self.db.pool().begin().await?;
+        let rev = bump(&mut tx).await?;
+        // Taken first: the insert and the run update commit together or not at all.
+        let holder: Option<(String,)> = sqlx::query_as(
+            "INSERT INTO vm_ip_leases (network, address, request) VALUES (?, ?, ?)
+             ON CONFLICT(network, address) DO UPDATE SET request = request RETURNING request",
+        )
+        .bind(&lease.network)
+        .bind(&lease.address)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((other,)) = holder.filter(|(h,)| h != id) {
+            return Err(Error::Conflict(format!(
+                "address {} of network \"{}\" is already held by request {other}",
+                lease.address, lease.network
+            )));
+        }
+        put_run_in(&mut tx, current, run, rev).await?;
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    async fn release_ips(&self, request: &str) -> Result<Vec<IpLease>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("DELETE FROM vm_ip_leases WHERE request = ? RETURNING network, address")
+            .bind(request)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.into_iter().map(|(network, address)| IpLease { network, address, request: request.to_string() }).collect())
     }
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Asset, Decision, Quota, QuotaCheck, RequestSpec, Stage, State, Transition, VmRequest};
 use crate::error::Result;
+use crate::vms::ipam::{IpLease, IpPool};
 pub use compose::compose;
 
 /// Written by the requester at submission, and again by the requester
@@ -272,4 +273,20 @@ pub trait RequestStore: Send + Sync {
 
     async fn quotas(&self) -> Result<Vec<(String, Quota)>>;
     async fn set_quota(&self, department: &str, quota: &Quota) -> Result<()>;
+
+    /// The IPv4 settings of every network that has some (see [`crate::vms::ipam`]).
+    async fn ip_pools(&self) -> Result<Vec<IpPool>>;
+    /// Adds or replaces the settings of `pool.network`.
+    async fn set_ip_pool(&self, pool: &IpPool) -> Result<()>;
+    /// Removes a network's settings; refused while an address of it is held.
+    async fn remove_ip_pool(&self, network: &str) -> Result<()>;
+    /// The addresses held on `network` (every network when None).
+    async fn ip_leases(&self, network: Option<&str>) -> Result<Vec<IpLease>>;
+    /// [`RequestStore::put_run`] and, in the same transaction, takes
+    /// `lease` for its request: refused with [`crate::Error::Conflict`] when
+    /// the run moved or another request holds the address (already holding
+    /// it is fine).
+    async fn put_run_claiming(&self, current: &Records, run: &RunRecord, lease: &IpLease) -> Result<Records>;
+    /// Gives back every address `request` holds; returns them.
+    async fn release_ips(&self, request: &str) -> Result<Vec<IpLease>>;
 }
