@@ -194,7 +194,7 @@ const en = {
       reclaimed: 'Reclaimed',
       withdrawn: 'Withdrawn',
     },
-    step: { lock: 'Lock', place: 'Placement', clone: 'Clone', configure: 'Configure', power_on: 'Power on', snapshot: 'Snapshot' },
+    step: { lock: 'Lock', place: 'Placement', clone: 'Clone', configure: 'Configure', power_on: 'Power on', guest: 'Guest customization', snapshot: 'Snapshot' },
     schedule: { none: 'None', daily: 'Daily', weekly: 'Weekly' },
     detail: {
       title: 'VM request: {{name}}',

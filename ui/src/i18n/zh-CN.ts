@@ -198,7 +198,7 @@ const zhCN: Shape<Messages> = {
       reclaimed: '已回收',
       withdrawn: '已撤回',
     },
-    step: { lock: '加锁', place: '选择主机', clone: '克隆', configure: '配置', power_on: '开机', snapshot: '快照' },
+    step: { lock: '加锁', place: '选择主机', clone: '克隆', configure: '配置', power_on: '开机', guest: '客户机定制', snapshot: '快照' },
     schedule: { none: '无', daily: '每天', weekly: '每周' },
     detail: {
       title: '虚拟机申请：{{name}}',

@@ -56,7 +56,8 @@ describe('request states', () => {
   it('weights provisioning progress by step, the clone counting most', () => {
     expect(provisionPercent(null)).toBe(0);
     expect(provisionPercent({ request: 'r', step: 'lock', percent: 0 })).toBe(0);
-    expect(provisionPercent({ request: 'r', step: 'clone', percent: 50 })).toBe(44);
+    expect(provisionPercent({ request: 'r', step: 'clone', percent: 50 })).toBe(39);
+    expect(provisionPercent({ request: 'r', step: 'guest', percent: 0 })).toBe(78);
     expect(provisionPercent({ request: 'r', step: 'snapshot', percent: 100 })).toBe(100);
   });
   it('puts requests waiting for action first', () => {

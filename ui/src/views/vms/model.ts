@@ -2,7 +2,7 @@
 import type { BadgeState } from '../../components/StatusBadge';
 import type { Inventory, ProvisionProgress, Quota, RequestSpec, RequestState, Usage, VmEvent, VmRequest } from '../../api/types';
 
-export const STEPS: readonly ProvisionProgress['step'][] = ['lock', 'place', 'clone', 'configure', 'power_on', 'snapshot'];
+export const STEPS: readonly ProvisionProgress['step'][] = ['lock', 'place', 'clone', 'configure', 'power_on', 'guest', 'snapshot'];
 
 export function stateBadge(s: RequestState): BadgeState {
   switch (s) {
@@ -52,7 +52,7 @@ export function nextAction(s: RequestState, failure?: string | null): NextAction
 /** Overall 0..100 across the provisioning steps (each step an equal share; clone counts triple). */
 export function provisionPercent(p: ProvisionProgress | null): number {
   if (!p) return 0;
-  const weights = [1, 1, 3, 1, 1, 1];
+  const weights = [1, 1, 3, 1, 1, 1, 1];
   const total = weights.reduce((a, b) => a + b, 0);
   const i = STEPS.indexOf(p.step);
   if (i < 0) return 0;
