@@ -333,6 +333,14 @@ export type Asset_Deserialize = {
 	host: string,
 	datastore: string,
 	snapshot?: string,
+	/**
+	 *  What the guest reported after customization (None: its network has
+	 *  no IP settings, so it was not customized).
+	 */
+	hostname?: string | null,
+	ip_address?: string | null,
+	/**  `Linux` or `Windows`: how the guest was customized. */
+	guest_os?: string | null,
 	provisioned_at: string,
 	/**  Lifecycle steps already taken (warning sent, powered off), so each is done once. */
 	lease_warned_at?: string | null,
@@ -353,6 +361,14 @@ export type Asset_Serialize = {
 	host: string,
 	datastore: string,
 	snapshot: string,
+	/**
+	 *  What the guest reported after customization (None: its network has
+	 *  no IP settings, so it was not customized).
+	 */
+	hostname?: string,
+	ip_address?: string,
+	/**  `Linux` or `Windows`: how the guest was customized. */
+	guest_os?: string,
 	provisioned_at: string,
 	/**  Lifecycle steps already taken (warning sent, powered off), so each is done once. */
 	lease_warned_at: string | null,

@@ -202,6 +202,7 @@ const en = {
       size: 'Size',
       sizeValue: '{{cpu}} vCPU · {{memory}} GB · {{disk}} GB disk',
       vm: 'VM',
+      guest: 'Guest (host name · address · OS)',
       quotaOk: 'Within the department quota',
       quotaOver: 'Over the department quota',
       history: 'History',

@@ -206,6 +206,7 @@ const zhCN: Shape<Messages> = {
       size: '规格',
       sizeValue: '{{cpu}} vCPU · {{memory}} GB · {{disk}} GB 磁盘',
       vm: '虚拟机',
+      guest: '客户机（主机名 · 地址 · 系统）',
       quotaOk: '在部门配额之内',
       quotaOver: '超出部门配额',
       history: '历史记录',

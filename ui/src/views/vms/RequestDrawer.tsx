@@ -87,6 +87,14 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }
               <dd data-testid="vm-asset">
                 <span class="mono">{r.asset.vm_id}</span> · {r.asset.host} · {r.asset.datastore} · {r.asset.snapshot}
               </dd>
+              {r.asset.hostname && (
+                <>
+                  <dt>{t('vms.detail.guest')}</dt>
+                  <dd data-testid="vm-guest">
+                    <span class="mono">{r.asset.hostname}</span> · <span class="mono">{r.asset.ip_address}</span> · {r.asset.guest_os}
+                  </dd>
+                </>
+              )}
             </>
           )}
         </dl>
