@@ -2,10 +2,12 @@
 //! profiles (SQLite + keychain), connection tests, audit log, settings.
 //! Every change it makes is written to the audit log.
 
+mod bluegreen;
 mod clusters;
 mod config;
 mod config_ops;
 mod config_schema;
+mod failover;
 mod images;
 mod notify;
 mod overview;
@@ -16,8 +18,10 @@ mod vms;
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
 pub use vms::{StoreChoice, VmSettings};
 
+pub use bluegreen::{BlueGreenAt, DeployOptions, DeployReport, Smoke};
 pub use config::EtcdSession;
 pub use config_ops::{cluster_view, Bookmark, ClusterSettings, EtcdReach};
+pub use failover::{CopyResult, FailbackReport, FailoverAt, FailoverOptions, FailoverPlan, FailoverReport};
 pub use rollout::{ClusterRun, Outcome as RolloutOutcome, Phase as RolloutPhase, RolloutEvent, RolloutOptions, RolloutReport, WaveRun};
 pub use team::ChangeList;
 

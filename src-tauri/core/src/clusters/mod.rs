@@ -8,12 +8,15 @@
 //! come next.
 
 pub mod apply;
+pub mod bluegreen;
 pub mod details;
+pub mod failover;
 pub mod fetch;
 pub mod findings;
 pub mod fleet;
 pub mod health;
 pub mod history;
+pub mod hooks;
 pub mod live;
 pub mod model;
 pub mod readiness;
