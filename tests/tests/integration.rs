@@ -29,6 +29,8 @@ mod clusters_health;
 mod clusters_history;
 #[path = "clusters_live.rs"]
 mod clusters_live;
+#[path = "clusters_rollout.rs"]
+mod clusters_rollout;
 #[path = "clusters_workloads.rs"]
 mod clusters_workloads;
 #[path = "config_binary.rs"]
