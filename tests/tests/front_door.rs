@@ -28,6 +28,9 @@ const READS: &[&str] = &[
     "clusters_details",
     "clusters_history",
     "clusters_apply_review",
+    "clusters_rollout_plan",
+    // Stops a running rollout at its next safe point (the rollout audits what it did).
+    "clusters_rollout_stop",
     "config_tree",
     "config_count",
     "config_search",
@@ -84,6 +87,8 @@ const WRITES: &[(&str, &str)] = &[
     ("connection_delete", "connection.delete"),
     ("connection_test", "connection.test"),
     ("clusters_apply", "cluster.apply"),
+    ("clusters_rollout", "cluster.rollout"),
+    ("clusters_rollout_rollback", "cluster.rollout.rollback"),
     ("config_put", "config.put"),
     ("config_delete", "config.delete"),
     ("config_delete_prefix", "config.delete_prefix"),

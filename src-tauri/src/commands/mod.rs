@@ -9,6 +9,7 @@ pub mod config_ops;
 pub mod connections;
 pub mod images;
 pub mod notify;
+pub mod rollout;
 pub mod vms;
 pub mod watches;
 

@@ -153,6 +153,25 @@ export const commands = {
 	notifyOutbox: (state: string | null, limit: number) => __TAURI_INVOKE<OutboxView_Serialize>("notify_outbox", { state, limit }),
 	/**  Puts a failed notification back in line; the sender takes it at once. */
 	notifyRetry: (id: number) => __TAURI_INVOKE<OutboxEntry_Serialize>("notify_retry", { id }),
+	/**  The waves a rollout of `contexts` would run (`waves`: e.g. `ctx-a,25%,rest`); contacts nothing. */
+	clustersRolloutPlan: (contexts: string[], waves: string) => __TAURI_INVOKE<Wave[]>("clusters_rollout_plan", { contexts, waves }),
+	/**
+	 *  Rolls `manifest` out to contexts of a connection wave by wave: every
+	 *  cluster reviewed and health-checked first (nothing written unless all
+	 *  pass), then per cluster apply, rollout wait and soak; each step on
+	 *  `on_event`. Stop with `clusters_rollout_stop(task)`.
+	 */
+	clustersRollout: (connectionId: string, contexts: string[], manifest: string, options: RolloutOptions, task: string, onEvent: Channel<RolloutEvent_Serialize>) => __TAURI_INVOKE<RolloutReport_Serialize>("clusters_rollout", { connectionId, contexts, manifest, options, task, onEvent }),
+	/**
+	 *  Stops a running rollout at its next safe point (what is in flight ends;
+	 *  no new cluster starts); false when no rollout runs under `task`.
+	 */
+	clustersRolloutStop: (task: string) => __TAURI_INVOKE<boolean>("clusters_rollout_stop", { task }),
+	/**
+	 *  Rolls back the clusters rollout `id` changed to the objects saved before
+	 *  it applied (those not rolled back yet); each cluster on `on_event`.
+	 */
+	clustersRolloutRollback: (id: string, onEvent: Channel<RolloutEvent_Serialize>) => __TAURI_INVOKE<{ [key in string]: Restored_Serialize[] }>("clusters_rollout_rollback", { id, onEvent }),
 	vmsSettings: () => __TAURI_INVOKE<VmSettings_Serialize>("vms_settings"),
 	vmsSetSettings: (settings: VmSettings_Deserialize) => __TAURI_INVOKE<null>("vms_set_settings", { settings }),
 	vmsInventory: (connectionId: string) => __TAURI_INVOKE<Inventory_Serialize>("vms_inventory", { connectionId }),
@@ -690,6 +709,43 @@ export type ClusterReview_Serialize = {
 	/**  The error class of `error` (what the CLI's exit code follows). */
 	error_code: ErrorCode | null,
 	objects: ObjectReview_Serialize[],
+};
+
+/**  One cluster's part in a rollout. */
+export type ClusterRun = ClusterRun_Serialize;
+
+/**  One cluster's part in a rollout. */
+export type ClusterRun_Deserialize = {
+	context: string,
+	phase: RolloutPhase,
+	/**  What happened last (why it failed). */
+	message: string,
+	objects: AppliedObject_Deserialize[],
+	rollouts: Rollout[],
+	/**  The findings that ended its soak. */
+	findings: Finding[],
+	/**  What the rollback did to each object (empty: not rolled back). */
+	restored: Restored_Deserialize[],
+	/**  rolled_back or rollback_failed once a rollback ran for this cluster. */
+	rollback?: RolloutPhase | null,
+	elapsed_ms: number,
+};
+
+/**  One cluster's part in a rollout. */
+export type ClusterRun_Serialize = {
+	context: string,
+	phase: RolloutPhase,
+	/**  What happened last (why it failed). */
+	message: string,
+	objects: AppliedObject_Serialize[],
+	rollouts: Rollout[],
+	/**  The findings that ended its soak. */
+	findings: Finding[],
+	/**  What the rollback did to each object (empty: not rolled back). */
+	restored: Restored_Serialize[],
+	/**  rolled_back or rollback_failed once a rollback ran for this cluster. */
+	rollback: RolloutPhase | null,
+	elapsed_ms: number,
 };
 
 /**  The cluster settings of one etcd connection. */
@@ -2383,6 +2439,25 @@ export type RequestSpec_Serialize = {
  */
 export type RequestState = "pending_manager" | "pending_admin" | "approved" | "provisioning" | "provisioned" | "failed" | "rejected" | "expired" | "reclaimed" | "withdrawn";
 
+/**  What a restore did to one object. */
+export type Restored = Restored_Serialize;
+
+/**  What a restore did to one object. */
+export type Restored_Deserialize = {
+	object: string,
+	/**  restored, deleted, recreated, unchanged (nothing to undo), or failed. */
+	action: string,
+	error?: string | null,
+};
+
+/**  What a restore did to one object. */
+export type Restored_Serialize = {
+	object: string,
+	/**  restored, deleted, recreated, unchanged (nothing to undo), or failed. */
+	action: string,
+	error: string | null,
+};
+
 /**  How often and how long a notification is retried. */
 export type RetryPolicy = {
 	/**  Deliveries tried before the notification is `failed`. */
@@ -2422,6 +2497,102 @@ export type Rollout = {
 	updated: number,
 	available: number,
 	done: boolean,
+};
+
+/**
+ *  One step of a rollout, as it happens: about a cluster (`context`), or
+ *  about the whole run (`context` none: review, stop, rollback).
+ */
+export type RolloutEvent = RolloutEvent_Serialize;
+
+/**
+ *  One step of a rollout, as it happens: about a cluster (`context`), or
+ *  about the whole run (`context` none: review, stop, rollback).
+ */
+export type RolloutEvent_Deserialize = {
+	/**  The rollout's id (its rollback record). */
+	id: string,
+	/**  Index of the wave (0 = first); none for the whole run. */
+	wave?: number | null,
+	context?: string | null,
+	phase?: RolloutPhase | null,
+	message: string,
+	/**  Since the rollout started. */
+	elapsed_ms: number,
+};
+
+/**
+ *  One step of a rollout, as it happens: about a cluster (`context`), or
+ *  about the whole run (`context` none: review, stop, rollback).
+ */
+export type RolloutEvent_Serialize = {
+	/**  The rollout's id (its rollback record). */
+	id: string,
+	/**  Index of the wave (0 = first); none for the whole run. */
+	wave: number | null,
+	context: string | null,
+	phase: RolloutPhase | null,
+	message: string,
+	/**  Since the rollout started. */
+	elapsed_ms: number,
+};
+
+/**  How a rollout runs. */
+export type RolloutOptions = {
+	/**  The waves ([`plan_waves`]): e.g. `ctx-a,25%,rest`; empty = one wave. */
+	waves: string,
+	/**
+	 *  How long each cluster's live verdict must stay Healthy after its
+	 *  workloads rolled out (0: no soak).
+	 */
+	soak_ms: number,
+	/**  Longest wait for the workloads of one cluster to roll out. */
+	timeout_ms: number,
+	/**  On a failure (or a stop), roll the changed clusters back at once. */
+	auto_rollback: boolean,
+};
+
+export type RolloutOutcome = 
+/**  Every wave rolled out and soaked healthy. */
+"completed" | 
+/**  A cluster failed: the rollout stopped there. */
+"failed" | 
+/**  Stopped by the user. */
+"stopped";
+
+/**  Where one cluster of a rollout is. */
+export type RolloutPhase = "pending" | "applying" | "waiting" | "soaking" | "done" | "failed" | 
+/**  Not started: an earlier wave failed or the rollout was stopped. */
+"skipped" | "rolling_back" | "rolled_back" | "rollback_failed";
+
+export type RolloutReport = RolloutReport_Serialize;
+
+export type RolloutReport_Deserialize = {
+	id: string,
+	outcome: RolloutOutcome,
+	/**  Why it failed or stopped. */
+	error?: string | null,
+	error_code?: ErrorCode | null,
+	waves: WaveRun_Deserialize[],
+	/**  Clusters changed and not rolled back: a rollback (by `id`) is offered. */
+	can_roll_back: boolean,
+	/**  The changed clusters were rolled back (every object restored). */
+	rolled_back: boolean,
+	elapsed_ms: number,
+};
+
+export type RolloutReport_Serialize = {
+	id: string,
+	outcome: RolloutOutcome,
+	/**  Why it failed or stopped. */
+	error: string | null,
+	error_code: ErrorCode | null,
+	waves: WaveRun_Serialize[],
+	/**  Clusters changed and not rolled back: a rollback (by `id`) is offered. */
+	can_roll_back: boolean,
+	/**  The changed clusters were rolled back (every object restored). */
+	rolled_back: boolean,
+	elapsed_ms: number,
 };
 
 /**  Whether the scan could assess the image at all. */
@@ -3222,6 +3393,28 @@ value: string | null } | { type: "delete"; key: string; mod_revision: number } |
  *  cause and watch again.
  */
 { type: "error"; message: string };
+
+/**
+ *  One wave of a rollout: its clusters are changed together, and the next
+ *  wave starts only when every one of them rolled out and soaked healthy.
+ */
+export type Wave = {
+	/**  `canary`, `25%`, `rest`, or the name given (`name=...`). */
+	name: string,
+	contexts: string[],
+};
+
+export type WaveRun = WaveRun_Serialize;
+
+export type WaveRun_Deserialize = {
+	name: string,
+	clusters: ClusterRun_Deserialize[],
+};
+
+export type WaveRun_Serialize = {
+	name: string,
+	clusters: ClusterRun_Serialize[],
+};
 
 /**  The body shape a webhook receives. */
 export type WebhookFormat = 

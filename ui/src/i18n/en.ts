@@ -2,6 +2,7 @@
 import clustersHistory from './clustersHistory.en';
 import configOps from './configOps.en';
 import notify from './notify.en';
+import rollout from './rollout.en';
 const en = {
   app: {
     name: 'Opsdeck',
@@ -880,6 +881,7 @@ const en = {
   },
   notify,
   clustersHistory,
+  rollout,
   audit: {
     col: {
       time: 'Time',

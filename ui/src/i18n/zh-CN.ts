@@ -2,6 +2,7 @@
 import clustersHistory from './clustersHistory.zh-CN';
 import configOps from './configOps.zh-CN';
 import notify from './notify.zh-CN';
+import rollout from './rollout.zh-CN';
 import type { Messages } from './en';
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
@@ -880,6 +881,7 @@ const zhCN: Shape<Messages> = {
   },
   notify,
   clustersHistory,
+  rollout,
   audit: {
     col: {
       time: '时间',

@@ -13,6 +13,7 @@ import { useConnections } from '../../app/store';
 import { useT } from '../../i18n';
 import { NoConnection } from '../workspace/NoConnection';
 import { ApplyDialog } from './ApplyDialog';
+import { RolloutDialog } from './RolloutDialog';
 import { ClusterCard } from './ClusterCard';
 import { ClusterDetail } from './ClusterDetail';
 import { cardKey, matchesFilter, nextCardIndex, sortCards, summary, upsert, type Card } from './model';
@@ -32,6 +33,7 @@ function Dashboard({ connections }: { connections: Connection[] }) {
   const [refreshing, setRefreshing] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
   const [applying, setApplying] = useState(false);
+  const [rolling, setRolling] = useState(false);
   const grid = useRef<HTMLDivElement>(null);
   const ids = connections.map((c) => `${c.id}:${c.name}`).join(',');
 
@@ -114,6 +116,10 @@ function Dashboard({ connections }: { connections: Connection[] }) {
           <Icon name="upload" size={14} />
           {t('clusters.apply.button')}
         </button>
+        <button type="button" class="btn btn-sm" onClick={() => setRolling(true)} disabled={cards.size === 0} data-testid="clusters-rollout-open">
+          <Icon name="play" size={14} />
+          {t('rollout.button')}
+        </button>
       </div>
       {all.length === 0 ? (
         <div class="dt-state">
@@ -131,6 +137,7 @@ function Dashboard({ connections }: { connections: Connection[] }) {
       )}
       {openCard && <ClusterDetail card={openCard} onClose={() => setOpen(null)} />}
       {applying && <ApplyDialog cards={cards} onClose={() => setApplying(false)} />}
+      {rolling && <RolloutDialog cards={cards} onClose={() => setRolling(false)} />}
     </section>
   );
 }

@@ -1,0 +1,42 @@
+// English strings of the progressive rollout dialog (rollout.*); rollout.zh-CN.ts has the same keys.
+const rollout = {
+  button: 'Roll out…',
+  title: 'Progressive rollout',
+  intro:
+    'Apply a manifest wave by wave: every cluster is reviewed and health-checked first (nothing is written unless all pass); then each cluster of a wave is applied, its workloads waited for, and its live verdict must stay healthy for the soak time before the next wave starts. A failure stops the rollout and offers a rollback to the objects as they were.',
+  connection: 'Connection',
+  waves: 'Waves',
+  soak: 'Soak (seconds)',
+  timeout: 'Rollout timeout (minutes)',
+  autoRollback: 'Roll back automatically on a failure or stop',
+  targets: 'Clusters, in rollout order',
+  start_one: 'Start rollout on {{count}} cluster',
+  start: 'Start rollout on {{count}} clusters',
+  stop: 'Stop',
+  stopping: 'Stopping at the next safe point…',
+  running: 'Rolling out…',
+  rollback: 'Roll back changed clusters',
+  rolledBack: 'Every changed cluster has its objects as before the rollout.',
+  canRollBack: 'The changed clusters can be rolled back.',
+  wave: 'Wave {{n}}',
+  log_one: 'Progress ({{count}} step)',
+  log: 'Progress ({{count}} steps)',
+  outcome: {
+    completed: 'Rollout {{id}} completed',
+    failed: 'Rollout {{id}} failed',
+    stopped: 'Rollout {{id}} stopped',
+  },
+  phase: {
+    pending: 'Pending',
+    applying: 'Applying',
+    waiting: 'Waiting for rollout',
+    soaking: 'Soaking',
+    done: 'Done',
+    failed: 'Failed',
+    skipped: 'Skipped',
+    rolling_back: 'Rolling back',
+    rolled_back: 'Rolled back',
+    rollback_failed: 'Rollback failed',
+  },
+};
+export default rollout;

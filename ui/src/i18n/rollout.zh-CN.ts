@@ -1,0 +1,42 @@
+// 渐进式发布对话框（rollout.*）的中文字符串；键与 rollout.en.ts 相同。
+const rollout = {
+  button: '灰度发布…',
+  title: '渐进式发布',
+  intro:
+    '按批次（wave）发布清单：先对每个集群做审查和健康检查（全部通过才会写入）；然后逐个批次发布，等待工作负载滚动完成，并在观察期内保持实时结论为健康，才开始下一批次。任何失败都会停止发布，并可回滚到发布前的对象。',
+  connection: '连接',
+  waves: '批次',
+  soak: '观察期（秒）',
+  timeout: '滚动超时（分钟）',
+  autoRollback: '失败或停止时自动回滚',
+  targets: '集群（按发布顺序）',
+  start_one: '开始向 {{count}} 个集群发布',
+  start: '开始向 {{count}} 个集群发布',
+  stop: '停止',
+  stopping: '将在下一个安全点停止…',
+  running: '发布中…',
+  rollback: '回滚已变更的集群',
+  rolledBack: '所有已变更的集群已恢复为发布前的对象。',
+  canRollBack: '已变更的集群可以回滚。',
+  wave: '第 {{n}} 批',
+  log_one: '进度（{{count}} 步）',
+  log: '进度（{{count}} 步）',
+  outcome: {
+    completed: '发布 {{id}} 已完成',
+    failed: '发布 {{id}} 失败',
+    stopped: '发布 {{id}} 已停止',
+  },
+  phase: {
+    pending: '等待中',
+    applying: '应用中',
+    waiting: '等待滚动完成',
+    soaking: '观察中',
+    done: '完成',
+    failed: '失败',
+    skipped: '已跳过',
+    rolling_back: '回滚中',
+    rolled_back: '已回滚',
+    rollback_failed: '回滚失败',
+  },
+};
+export default rollout;
