@@ -132,7 +132,10 @@ async fn dhcp_network_waits_for_the_address_the_guest_reports() {
     let r = t.backend.vm_provision(store, &vc.id, &r.id, &opts(60), &|_| {}).await.unwrap();
     assert_eq!(r.state, State::Failed);
     let why = r.failure.unwrap_or_default();
-    assert!(why.contains("has a customization script") && why.contains("has no IP settings") && why.contains("nothing was cloned"), "{why}");
+    assert!(
+        why.contains("has a customization script") && why.contains("has no IP settings") && why.contains("nothing was cloned"),
+        "{why}"
+    );
     assert_eq!(count_named(&t.backend.vm_inventory(&vc.id).await.unwrap(), "script-01"), 0);
 
     let dhcp = IpPool { mode: IpMode::Dhcp, cidr: String::new(), gateway: String::new(), excluded: vec![], ..pool("", "", &[]) };
@@ -293,4 +296,50 @@ async fn two_executors_at_once_never_share_an_address_in_etcd() {
     assert!(r.failure.as_deref().unwrap_or("").contains("is exhausted: 6 address(es) held"), "{:?}", r.failure);
     t.cleanup().await;
     other.cleanup().await;
+}
+
+#[test]
+fn ip_pools_from_the_cli_with_bad_input_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let keychain = format!("opsdeck-ip-pool-cli-{}", std::process::id());
+    let run =
+        |args: &[&str]| opsdeck_tests::workspace::cli(data.path(), &keychain).args(["vm", "--store", "local"]).args(args).output().unwrap();
+    let text = |o: &std::process::Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    for (args, says) in [
+        (&["--cidr", "10.80.0.1/24", "--gateway", "10.80.0.1"][..], "host bits are set: the network is 10.80.0.0/24"),
+        (&["--cidr", "10.80.0.0/24", "--gateway", "10.81.0.1"][..], "gateway 10.81.0.1 is outside 10.80.0.0/24"),
+        (&["--cidr", "10.80.0.0/24", "--gateway", "10.80.0.1", "--exclude", "10.80.0.9-10.80.0.2"][..], "the start is after the end"),
+        (&["--cidr", "10.80.0.0/24", "--gateway", "10.80.0.1", "--dns", "ns1"][..], "DNS server \"ns1\": not an IPv4 address"),
+        (&["--dhcp", "--cidr", "10.80.0.0/24"][..], "cannot be used with"),
+        (&[][..], "--cidr"),
+    ] {
+        let o = run(&[&["ip-pool", "add", "--network", NET][..], args].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
+    }
+    let empty = run(&["ip-pool", "list", "--format", "json"]);
+    assert_eq!(String::from_utf8_lossy(&empty.stdout).trim(), "[]", "nothing saved by the refused ones: {}", text(&empty));
+
+    let o =
+        run(&["ip-pool", "add", "--network", NET, "--cidr", "10.80.0.0/24", "--gateway", "10.80.0.1", "--exclude", "10.80.0.2-10.80.0.9"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("static 10.80.0.0/24 via 10.80.0.1 (245 addresses to hand out)"), "{}", text(&o));
+    let o = run(&["ip-pool", "add", "--network", "Lab DHCP", "--dhcp", "--dns", "10.80.0.53"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let list: serde_json::Value = serde_json::from_slice(&run(&["ip-pool", "list", "--format", "json"]).stdout).unwrap();
+    let nets: Vec<(&str, &str, u64)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["pool"]["network"].as_str().unwrap(), u["pool"]["mode"].as_str().unwrap(), u["size"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(nets, [("Lab DHCP", "dhcp", 0), (NET, "static", 245)]);
+    let table = text(&run(&["ip-pool", "list"]));
+    assert!(table.contains("0 / 245"), "{table}");
+
+    let o = run(&["ip-pool", "remove", "--network", "No Such Network"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("network \"No Such Network\" has no IP settings"), "{}", text(&o));
+    let o = run(&["ip-pool", "remove", "--network", "Lab DHCP"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
