@@ -14,6 +14,8 @@ PKGS=(
   python3-aiosmtpd
   # a real container registry (Distribution v2) for the image scan tests (scripts/services/registry.sh)
   docker-registry
+  # genuine OCI image layouts (skopeo copy docker-archive: oci:) for the --input tests
+  skopeo
   # JUnit reports validated against docs/schema/junit.xsd
   libxml2-utils
   # end-to-end tests and keychain

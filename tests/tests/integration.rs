@@ -69,6 +69,8 @@ mod images_cli;
 mod images_engines;
 #[path = "images_gate.rs"]
 mod images_gate;
+#[path = "images_inputs.rs"]
+mod images_inputs;
 #[path = "images_scan.rs"]
 mod images_scan;
 #[path = "installers.rs"]

@@ -14,6 +14,7 @@ pub mod health;
 pub mod notify;
 pub mod rollout;
 pub mod scan;
+pub mod scan_inputs;
 pub mod vm;
 
 use opsdeck_core::{Backend, BackendOptions, Result};

@@ -12,7 +12,7 @@ use opsdeck_core::scanner::advisories::Severity;
 use opsdeck_core::scanner::gate::{self, GateOptions};
 use opsdeck_core::scanner::policy::{Decision, Outcome as ScanOutcome, Policy};
 use opsdeck_core::scanner::reports::{cyclonedx, sarif};
-use opsdeck_core::scanner::scan::{Progress, ScanReport};
+use opsdeck_core::scanner::scan::ScanReport;
 use opsdeck_core::{Error, Result};
 
 use crate::exit;
@@ -37,8 +37,9 @@ enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Images to scan (name:tag, name@digest or id).
-    #[arg(required_unless_present = "running")]
+    /// Images to scan (name:tag, name@digest or id); with --registry,
+    /// host[:port]/repository[:tag|@digest].
+    #[arg(required_unless_present_any = ["running", "inputs", "all"])]
     images: Vec<String>,
     /// Scan the image of every running container instead.
     #[arg(long, conflicts_with = "images")]
@@ -82,6 +83,8 @@ pub struct ScanArgs {
     /// the finding (listed as suppressed). Repeatable.
     #[arg(long)]
     vex: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: super::scan_inputs::InputArgs,
 }
 
 fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
@@ -140,7 +143,7 @@ fn load_policy(path: &PathBuf) -> Result<Policy> {
 }
 
 async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
-    if a.format == ScanFormat::Cyclonedx && (a.running || a.images.len() != 1) {
+    if a.format == ScanFormat::Cyclonedx && (a.running || a.inputs.all || a.images.len() + a.inputs.inputs.len() != 1) {
         return Err(Error::invalid("--format cyclonedx describes one image: pass exactly one IMAGE"));
     }
     let options = gate_options(a)?;
@@ -153,49 +156,51 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
         Some(p) => load_policy(p)?,
         None => backend.image_policy().await?,
     };
-    let engine = engine(&backend, a).await?;
-    let images: Vec<String> = if a.running {
-        let inv = opsdeck_core::scanner::engine::inventory(&engine.docker, &engine.host).await?;
-        opsdeck_core::scanner::engine::running_images(&inv).into_iter().map(|(id, _)| id).collect()
-    } else {
-        a.images.clone()
+    let started = std::time::Instant::now();
+    let engine = match a.inputs.needs_engine(&a.images, a.running) {
+        true => Some(engine(&backend, a).await?),
+        false => None,
+    };
+    let images: Vec<String> = match (&engine, a.running) {
+        (Some(engine), true) => {
+            let inv = opsdeck_core::scanner::engine::inventory(&engine.docker, &engine.host).await?;
+            opsdeck_core::scanner::engine::running_images(&inv).into_iter().map(|(id, _)| id).collect()
+        }
+        _ => a.images.clone(),
     };
     let mut reports: Vec<ScanReport> = Vec::new();
-    let mut errors = 0;
-    // The exit code of the first error: its class (unreachable, timeout, …).
-    let mut first_error: Option<u8> = None;
-    for image in &images {
-        let progress = |p: Progress| {
-            if let Progress::Reading { layers_to_read, layers_cached, .. } = p {
-                if layers_to_read > 0 {
-                    errln!("{image}: reading {layers_to_read} layers ({layers_cached} cached)");
-                }
-            }
-        };
-        match backend.scan_with(&engine, image, &policy, &progress).await {
-            Ok((_, mut r)) => {
+    let mut failed: Vec<(String, Error)> = Vec::new();
+    for scanned in super::scan_inputs::run(&backend, engine.as_ref(), images, &a.inputs, &policy).await? {
+        match scanned.result {
+            Ok(mut r) => {
                 gate::apply(&mut r, &policy, &options);
                 reports.push(r)
             }
             Err(e) => {
-                errln!("error ({}): {image}: {e}", e.code().as_str());
-                errors += 1;
-                first_error.get_or_insert(exit::for_error(&e));
+                errln!("error ({}): {}: {e}", e.code().as_str(), scanned.name);
+                failed.push((scanned.name, e));
             }
         }
     }
-    match a.format {
-        ScanFormat::Table => table(&reports),
-        ScanFormat::Json => {
-            print_json(&reports);
+    let errors = failed.len();
+    // The exit code of the first error: its class (unreachable, timeout, …).
+    let first_error: Option<u8> = failed.first().map(|(_, e)| exit::for_error(e));
+    if a.inputs.all && matches!(a.format, ScanFormat::Table | ScanFormat::Json) {
+        super::scan_inputs::print_fleet(&reports, &failed, started, a.format == ScanFormat::Json);
+    } else {
+        match a.format {
+            ScanFormat::Table => table(&reports),
+            ScanFormat::Json => {
+                print_json(&reports);
+            }
+            ScanFormat::Sarif => outln!("{}", sarif::render_many(&reports)?),
+            ScanFormat::Cyclonedx => match reports.first().map(cyclonedx::render) {
+                Some(Ok(json)) => outln!("{json}"),
+                Some(Err(e)) => return Err(e),
+                None => {}
+            },
+            ScanFormat::Junit => out!("{}", junit(&reports, a.fail_on.unwrap_or(FailOn::Block))),
         }
-        ScanFormat::Sarif => outln!("{}", sarif::render_many(&reports)?),
-        ScanFormat::Cyclonedx => match reports.first().map(cyclonedx::render) {
-            Some(Ok(json)) => outln!("{json}"),
-            Some(Err(e)) => return Err(e),
-            None => {}
-        },
-        ScanFormat::Junit => out!("{}", junit(&reports, a.fail_on.unwrap_or(FailOn::Block))),
     }
     let gate = |d: Decision| match a.fail_on {
         Some(FailOn::Block) => d == Decision::Block,
