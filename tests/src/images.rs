@@ -73,3 +73,30 @@ pub async fn build(docker: &Docker, reference: &str, dockerfile: &str, files: &[
         }
     }
 }
+
+/// Real language-package artifacts (PyPI, npm, Maven Central, a Go binary
+/// built here, a Cargo.lock), made by `scripts/images/lang-artifacts.sh`.
+pub fn lang_artifacts() -> PathBuf {
+    let out = Command::new(workspace::root().join("scripts/images/lang-artifacts.sh")).output().expect("run lang-artifacts.sh");
+    assert!(out.status.success(), "lang artifacts: {}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// Every file under `dir` as build-context entries named `prefix/…`.
+pub fn context_files(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read artifact folder") {
+            let path = entry.expect("artifact entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("under the folder").to_string_lossy().into_owned();
+                out.push((format!("{prefix}/{rel}"), std::fs::read(&path).expect("read artifact")));
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -71,6 +71,8 @@ mod images_engines;
 mod images_gate;
 #[path = "images_inputs.rs"]
 mod images_inputs;
+#[path = "images_lang.rs"]
+mod images_lang;
 #[path = "images_scan.rs"]
 mod images_scan;
 #[path = "installers.rs"]

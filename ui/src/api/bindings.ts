@@ -248,7 +248,7 @@ export type AdvisoryImport = {
 	source: string,
 	/**  Records of supported ecosystems written. */
 	records: number,
-	/**  Records only about other ecosystems (npm, PyPI, …). */
+	/**  Records only about other ecosystems (Hex, NuGet, …). */
 	skipped_ecosystems: number,
 	/**  Entries that could not be read, with why. */
 	malformed: ([string, string])[],
@@ -1564,10 +1564,66 @@ export type KeyValue_Serialize = {
 	revision: number,
 };
 
+/**  A layer of the image, as a package or finding names it. */
+export type LayerRef = LayerRef_Serialize;
+
+/**  A layer of the image, as a package or finding names it. */
+export type LayerRef_Deserialize = {
+	/**  Position in the image, 0 = the bottom layer. */
+	index: number,
+	/**  `sha256:…` of the uncompressed layer (the image's `diff_id`). */
+	digest: string,
+	/**
+	 *  The instruction that made it, from the image history (`created_by`:
+	 *  `RUN pip install …`, `COPY app.jar /app/`), when the history says.
+	 */
+	created_by?: string | null,
+	/**
+	 *  Whether the layer belongs to the base image the Dockerfile started
+	 *  FROM (see docs/image-ecosystems.md for how that is decided).
+	 */
+	base: boolean,
+};
+
+/**  A layer of the image, as a package or finding names it. */
+export type LayerRef_Serialize = {
+	/**  Position in the image, 0 = the bottom layer. */
+	index: number,
+	/**  `sha256:…` of the uncompressed layer (the image's `diff_id`). */
+	digest: string,
+	/**
+	 *  The instruction that made it, from the image history (`created_by`:
+	 *  `RUN pip install …`, `COPY app.jar /app/`), when the history says.
+	 */
+	created_by: string | null,
+	/**
+	 *  Whether the layer belongs to the base image the Dockerfile started
+	 *  FROM (see docs/image-ecosystems.md for how that is decided).
+	 */
+	base: boolean,
+};
+
 /**  A layer of the image and whether this scan had to read it. */
-export type LayerUse = {
+export type LayerUse = LayerUse_Serialize;
+
+/**  A layer of the image and whether this scan had to read it. */
+export type LayerUse_Deserialize = {
 	digest: string,
 	from_cache: boolean,
+	/**  The Dockerfile instruction that made it (image history), when known. */
+	created_by?: string | null,
+	/**  Whether it belongs to the base image (see [`provenance`](super::provenance)). */
+	base?: boolean,
+};
+
+/**  A layer of the image and whether this scan had to read it. */
+export type LayerUse_Serialize = {
+	digest: string,
+	from_cache: boolean,
+	/**  The Dockerfile instruction that made it (image history), when known. */
+	created_by: string | null,
+	/**  Whether it belongs to the base image (see [`provenance`](super::provenance)). */
+	base: boolean,
 };
 
 export type LifecyclePolicy = {
@@ -1975,6 +2031,13 @@ export type Package_Deserialize = {
 	arch?: string | null,
 	/**  Which manager's database it came from, and so which ordering applies. */
 	scheme: Scheme,
+	/**
+	 *  The file it was found in (no leading `/`): a language package's
+	 *  manifest, lock file, archive or binary; an OS package's database.
+	 */
+	path?: string | null,
+	/**  The layer that introduced it, with its Dockerfile instruction. */
+	layer?: LayerRef_Deserialize | null,
 };
 
 /**  One installed package, as its package manager records it. */
@@ -1993,6 +2056,13 @@ export type Package_Serialize = {
 	arch: string | null,
 	/**  Which manager's database it came from, and so which ordering applies. */
 	scheme: Scheme,
+	/**
+	 *  The file it was found in (no leading `/`): a language package's
+	 *  manifest, lock file, archive or binary; an OS package's database.
+	 */
+	path: string | null,
+	/**  The layer that introduced it, with its Dockerfile instruction. */
+	layer: LayerRef_Serialize | null,
 };
 
 /**
@@ -2619,7 +2689,7 @@ export type ScanReport_Deserialize = {
 	size?: number | null,
 	os?: OsRelease_Deserialize | null,
 	config: ImageConfig_Deserialize,
-	layers: LayerUse[],
+	layers: LayerUse_Deserialize[],
 	packages: Package_Deserialize[],
 	/**  What the user should know: unreadable databases, refused tar members. */
 	notes: string[],
@@ -2638,7 +2708,7 @@ export type ScanReport_Serialize = {
 	size: number | null,
 	os: OsRelease_Serialize | null,
 	config: ImageConfig_Serialize,
-	layers: LayerUse[],
+	layers: LayerUse_Serialize[],
 	packages: Package_Serialize[],
 	/**  What the user should know: unreadable databases, refused tar members. */
 	notes: string[],
@@ -2723,7 +2793,19 @@ export type Scheme =
 /**  Alpine: apk-tools ordering (`_rc`, `_p`, `-rN`, …). */
 "apk" | 
 /**  Red Hat, Rocky, AlmaLinux, Fedora: rpm's EVR ordering (rpmvercmp). */
-"rpm";
+"rpm" | 
+/**  npm packages: SemVer 2.0 precedence. */
+"npm" | 
+/**  Python packages: PEP 440. */
+"pypi" | 
+/**  Go modules (and the Go standard library): SemVer with a `v` prefix. */
+"go" | 
+/**  Java artifacts (`group:artifact`): Maven's ComparableVersion. */
+"maven" | 
+/**  Rust crates from crates.io: SemVer 2.0 precedence. */
+"cargo" | 
+/**  Ruby gems: `Gem::Version`. */
+"rubygems";
 
 export type SearchEvent = { type: "hit"; hit: SearchHit } | 
 /**  Keys scanned so far (sent after each page). */
@@ -3318,6 +3400,15 @@ export type Vulnerability_Deserialize = {
 	ids: string[],
 	severity: VulnSeverity,
 	summary: string,
+	/**
+	 *  The OSV ecosystem the advisory is filed in, for language packages
+	 *  (`npm`, `PyPI`, `Go`, `Maven`, `crates.io`, `RubyGems`).
+	 */
+	ecosystem?: string | null,
+	/**  The file the package was found in (see [`Package::path`]). */
+	path?: string | null,
+	/**  The layer that introduced the package. */
+	layer?: LayerRef_Deserialize | null,
 };
 
 export type Vulnerability_Serialize = {
@@ -3332,6 +3423,15 @@ export type Vulnerability_Serialize = {
 	ids: string[],
 	severity: VulnSeverity,
 	summary: string,
+	/**
+	 *  The OSV ecosystem the advisory is filed in, for language packages
+	 *  (`npm`, `PyPI`, `Go`, `Maven`, `crates.io`, `RubyGems`).
+	 */
+	ecosystem: string | null,
+	/**  The file the package was found in (see [`Package::path`]). */
+	path: string | null,
+	/**  The layer that introduced the package. */
+	layer: LayerRef_Serialize | null,
 };
 
 export type WarningKind = "nospace" | "corrupt" | "near_quota" | "unreachable" | "learner" | "no_leader";

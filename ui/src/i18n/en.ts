@@ -345,6 +345,8 @@ const en = {
       source: 'Source package',
       arch: 'Arch',
       manager: 'Manager',
+      location: 'Found in',
+      layer: 'Layer',
     },
     scan: {
       button: 'Scan',
@@ -365,7 +367,7 @@ const en = {
     advisories: {
       button: 'Import advisories',
       title: 'Import OSV advisories',
-      intro: 'A .zip as published by OSV, or a folder of OSV JSON records. Debian, Ubuntu, Alpine, Red Hat, Rocky and AlmaLinux records are kept; every scanned image is re-matched afterwards, without Docker.',
+      intro: 'A .zip as published by OSV, or a folder of OSV JSON records. Debian, Ubuntu, Alpine, Red Hat, Rocky, AlmaLinux, npm, PyPI, Go, Maven, crates.io and RubyGems records are kept; every scanned image is re-matched afterwards, without Docker.',
       path: 'Path on this machine',
       import: 'Import',
       done: 'Imported {{count}} advisory records ({{skipped}} for other ecosystems skipped).',
@@ -401,6 +403,10 @@ const en = {
       fromCache: 'from the cache',
       read: 'read from Docker',
       tab: { vulns: 'Vulnerabilities ({{count}})', packages: 'Packages ({{count}})', layers: 'Layers ({{count}})' },
+      scope: { label: 'Layers', all: 'All layers', ours: 'Your layers', base: 'Base image' },
+      baseLayer: 'base image',
+      ownLayer: 'your layer',
+      noInstruction: 'instruction unknown',
     },
     policy: {
       intro: 'Decides BLOCK / WARN / ALLOW for every scan. Saving re-assesses the scanned images from the cache.',

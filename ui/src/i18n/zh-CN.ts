@@ -349,6 +349,8 @@ const zhCN: Shape<Messages> = {
       source: '源码包',
       arch: '架构',
       manager: '包管理器',
+      location: '所在文件',
+      layer: '镜像层',
     },
     scan: {
       button: '扫描',
@@ -369,7 +371,7 @@ const zhCN: Shape<Messages> = {
     advisories: {
       button: '导入漏洞库',
       title: '导入 OSV 安全公告',
-      intro: 'OSV 发布的 .zip 文件，或 OSV JSON 记录所在的文件夹。保留 Debian、Ubuntu、Alpine、Red Hat、Rocky 与 AlmaLinux 的记录；导入后会在不访问 Docker 的情况下重新匹配所有已扫描镜像。',
+      intro: 'OSV 发布的 .zip 文件，或 OSV JSON 记录所在的文件夹。保留 Debian、Ubuntu、Alpine、Red Hat、Rocky、AlmaLinux、npm、PyPI、Go、Maven、crates.io 与 RubyGems 的记录；导入后会在不访问 Docker 的情况下重新匹配所有已扫描镜像。',
       path: '本机路径',
       import: '导入',
       done: '已导入 {{count}} 条安全公告（跳过其他生态 {{skipped}} 条）。',
@@ -405,6 +407,10 @@ const zhCN: Shape<Messages> = {
       fromCache: '来自缓存',
       read: '从 Docker 读取',
       tab: { vulns: '漏洞（{{count}}）', packages: '软件包（{{count}}）', layers: '镜像层（{{count}}）' },
+      scope: { label: '镜像层', all: '全部镜像层', ours: '自有镜像层', base: '基础镜像' },
+      baseLayer: '基础镜像',
+      ownLayer: '自有镜像层',
+      noInstruction: '指令未知',
     },
     policy: {
       intro: '每次扫描据此给出 阻止 / 警告 / 允许。保存后会基于缓存重新评估已扫描的镜像。',

@@ -33,10 +33,9 @@ pub struct Assessment {
 
 pub async fn assess(db: &Db, inventory: &Inventory, config: &ImageConfig, policy: &Policy) -> Result<Assessment> {
     let target = inventory.os.as_ref().and_then(advisories::ecosystem_of);
-    let vulnerabilities = match &target {
-        Some(eco) => advisories::match_packages(db, eco, &inventory.packages).await?,
-        None => Vec::new(),
-    };
+    // Language packages are matched whether or not the OS is known (a Go
+    // binary FROM scratch has no OS at all).
+    let vulnerabilities = advisories::match_image(db, target.as_ref(), &inventory.packages).await?;
     let counts = count(&vulnerabilities);
     let not_assessed = not_assessed(db, inventory, target.as_ref(), policy).await?;
     let verdict = evaluate(policy, config, &counts, &not_assessed);
@@ -58,16 +57,32 @@ async fn not_assessed(db: &Db, inventory: &Inventory, target: Option<&advisories
     for u in &inventory.unreadable {
         why.push(format!("unreadable package database {u}"));
     }
+    let os_packages = inventory.packages.iter().filter(|p| !p.scheme.is_language()).count();
+    // An image with language packages and neither an OS release file nor an
+    // OS package database is built FROM scratch (a Go or Rust binary, a
+    // distroless app): there is no OS to assess.
+    let scratch = inventory.os.is_none() && os_packages == 0 && inventory.unreadable.is_empty() && inventory.packages.len() > os_packages;
     if inventory.packages.is_empty() && inventory.unreadable.is_empty() {
         why.push("no package database found (dpkg, apk or rpm): the image's packages are unknown".into());
     }
+    for family in advisories::Family::LANGUAGES {
+        let present = inventory.packages.iter().any(|p| advisories::Family::of_language(p.scheme) == Some(family));
+        if present && !store::has_ecosystem(db, family, "").await? {
+            why.push(format!(
+                "no advisories loaded for {}: the image has {} packages; import its OSV records (opsdeck advisories import)",
+                family.osv_name(),
+                family.osv_name()
+            ));
+        }
+    }
     match (&inventory.os, target) {
+        (None, _) if scratch => {}
         (None, _) => why.push("unknown OS: the image has no /etc/os-release or /usr/lib/os-release".into()),
         (Some(os), None) => why.push(format!(
             "unknown OS {:?}: Opsdeck matches Debian, Ubuntu, Alpine, Red Hat, Rocky Linux and AlmaLinux packages",
             os.pretty_name.clone().unwrap_or_else(|| os.id.clone())
         )),
-        (Some(_), Some(eco)) if !inventory.packages.is_empty() && !store::has_ecosystem(db, eco.family, &eco.release).await? => {
+        (Some(_), Some(eco)) if os_packages > 0 && !store::has_ecosystem(db, eco.family, &eco.release).await? => {
             why.push(format!("no advisories loaded for {eco}: import its OSV records (opsdeck advisories import)"))
         }
         _ => {}

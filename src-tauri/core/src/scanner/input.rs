@@ -164,6 +164,11 @@ pub fn meta_of(config: &[u8], what: &str) -> Result<ImageMeta> {
         created: doc.created.clone(),
         config: doc.image_config(),
         diff_ids: doc.rootfs.diff_ids.clone(),
+        history: doc
+            .history
+            .iter()
+            .map(|h| super::provenance::HistoryEntry { created_by: h.created_by.clone(), empty_layer: h.empty_layer })
+            .collect(),
         ..ImageMeta::default()
     })
 }

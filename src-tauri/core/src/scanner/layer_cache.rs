@@ -20,7 +20,9 @@ pub async fn get_many(db: &Db, digests: &[String]) -> Result<HashMap<String, Lay
     for digest in digests {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT record_json FROM layer_cache WHERE digest = ?").bind(digest).fetch_optional(db.pool()).await?;
-        if let Some(record) = row.and_then(|(json,)| serde_json::from_str::<LayerRecord>(&json).ok()) {
+        let record = row.and_then(|(json,)| serde_json::from_str::<LayerRecord>(&json).ok());
+        // A layer read before language packages were catalogued is read again.
+        if let Some(record) = record.filter(|r| r.catalogue >= super::image::layer::CATALOGUE) {
             found.insert(digest.clone(), record);
         }
     }
@@ -61,5 +63,7 @@ pub async fn record_of(layer: LayerFiles) -> LayerRecord {
         opaque_dirs: layer.opaque_dirs,
         replaced: layer.replaced,
         rejected: layer.rejected,
+        lang: layer.lang,
+        catalogue: layer.catalogue,
     }
 }

@@ -20,6 +20,7 @@ pub mod layer_cache;
 pub mod packages;
 pub mod policy;
 pub mod policy_store;
+pub mod provenance;
 pub mod registry;
 pub mod rematch;
 pub mod reports;

@@ -7,6 +7,7 @@ use super::image::overlay::Root;
 use super::layer_cache;
 use super::packages::Inventory;
 use super::policy::Policy;
+use super::provenance;
 use crate::cache::db::{now_rfc3339, Db};
 use crate::error::Result;
 
@@ -30,7 +31,12 @@ pub async fn rematch_all(db: &Db, policy: &Policy) -> Result<Rematched> {
             out.skipped += 1;
             continue;
         };
-        let inventory = Inventory::of(&Root::build(records));
+        let mut inventory = Inventory::of(&Root::build(records.iter().copied()));
+        // The layers keep the instructions and base boundary the scan found.
+        let instructions: Vec<Option<String>> = report.layers.iter().map(|l| l.created_by.clone()).collect();
+        let base = report.layers.iter().filter(|l| l.base).count();
+        provenance::attribute(&records, &instructions, base, &mut inventory);
+        report.packages = inventory.packages.clone();
         let before = report.assessment.verdict.decision;
         report.assessment = assess(db, &inventory, &report.config, policy).await?;
         report.layers.iter_mut().for_each(|l| l.from_cache = true);

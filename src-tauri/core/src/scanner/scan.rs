@@ -18,6 +18,7 @@ use super::image::save_archive;
 use super::layer_cache::{self, LayerRecord};
 use super::packages::{Inventory, OsRelease, Package};
 use super::policy::{ImageConfig, Policy};
+use super::provenance::{self, HistoryEntry};
 use crate::cache::db::{now_rfc3339, Db};
 use crate::connectors::docker::classify;
 use crate::connectors::stream::{idle_hint, idle_timeout, stalled, stream_idle, STREAM_IDLE};
@@ -46,6 +47,12 @@ pub enum Progress {
 pub struct LayerUse {
     pub digest: String,
     pub from_cache: bool,
+    /// The Dockerfile instruction that made it (image history), when known.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Whether it belongs to the base image (see [`provenance`](super::provenance)).
+    #[serde(default)]
+    pub base: bool,
 }
 
 /// Everything a scan found; also the stored history entry and the JSON report.
@@ -84,6 +91,10 @@ pub struct ImageMeta {
     pub size: Option<i64>,
     pub config: ImageConfig,
     pub diff_ids: Vec<String>,
+    /// The image history, bottom first (an image config's `history`:
+    /// `created_by` and `empty_layer`); empty when unknown. Gives each
+    /// layer its Dockerfile instruction and the base image boundary.
+    pub history: Vec<HistoryEntry>,
 }
 
 /// Scans `image` (name, tag, digest or id) on `docker`.
@@ -110,7 +121,9 @@ pub async fn scan_image(
         size: info.size,
         config: image_config(&info),
         diff_ids: info.root_fs.as_ref().and_then(|r| r.layers.clone()).unwrap_or_default(),
+        history: Vec::new(),
     };
+    let meta = ImageMeta { history: engine_history(docker, image, meta.diff_ids.len()).await, ..meta };
     let total = info.size.unwrap_or(0).max(0) as u64;
     let source = format!("Docker's export of {image}");
     assemble(db, meta, &source, policy, progress, started, |known, missing| async move {
@@ -168,6 +181,9 @@ where
         records.push(record);
     }
     let mut inventory = Inventory::of(&Root::build(records.iter().copied()));
+    let instructions = provenance::instructions(&meta.history, digests.len());
+    let base = provenance::base_layers(&meta.history).min(digests.len());
+    provenance::attribute(&records, &instructions, base, &mut inventory);
     for record in &records {
         for r in &record.rejected {
             inventory.notes.push(format!("layer {}: member {:?} refused: {}", short(&record.digest), r.path, r.reason));
@@ -176,7 +192,16 @@ where
     progress(Progress::Matching { packages: inventory.packages.len() });
     let assessment = assess(db, &inventory, &meta.config, policy).await?;
     let report = ScanReport {
-        layers: digests.iter().map(|d| LayerUse { digest: d.clone(), from_cache: known.contains(d) || !read_now.contains(d) }).collect(),
+        layers: digests
+            .iter()
+            .enumerate()
+            .map(|(i, d)| LayerUse {
+                digest: d.clone(),
+                from_cache: known.contains(d) || !read_now.contains(d),
+                created_by: instructions[i].clone(),
+                base: i < base,
+            })
+            .collect(),
         image: meta.image,
         image_id: meta.image_id,
         repo_tags: meta.repo_tags,
@@ -303,6 +328,20 @@ impl<R: std::io::Read> std::io::Read for Cancellable<R> {
             return Err(std::io::Error::other("scan cancelled"));
         }
         self.inner.read(buf)
+    }
+}
+
+/// The engine's image history (`docker history`) as entries bottom first;
+/// empty when the engine does not answer in time (the report then names no
+/// instructions, which is all that is lost).
+async fn engine_history(docker: &Docker, image: &str, layers: usize) -> Vec<HistoryEntry> {
+    match tokio::time::timeout(std::time::Duration::from_secs(30), docker.image_history(image)).await {
+        Ok(Ok(items)) => {
+            let newest_first: Vec<(Option<String>, i64)> =
+                items.into_iter().map(|h| (Some(h.created_by).filter(|c| !c.is_empty()), h.size)).collect();
+            provenance::from_engine(&newest_first, layers)
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -46,10 +46,50 @@ it('shows a not-assessed scan in red with its reasons', () => {
 });
 
 it('an assessed scan has no not-assessed banner; suppressions are listed with their reason', () => {
-  const vulnerability = { package: 'libssl3', source: 'openssl', installed: '3.0', fixed: '3.1', ids: ['CVE-2026-1'], severity: 'CRITICAL' as const, summary: '' };
+  const vulnerability = { package: 'libssl3', source: 'openssl', installed: '3.0', fixed: '3.1', ids: ['CVE-2026-1'], severity: 'CRITICAL' as const, summary: '', ecosystem: null, path: null, layer: null };
   const suppression = { id: 'CVE-2026-1', package: null, image: null, reason: 'proxy terminates TLS', author: 'alice', expires: '2027-03-31' };
   render(<ReportView report={{ ...base, decision: 'ALLOW', outcome: 'assessed', not_assessed: [], suppressed: [{ vulnerability, suppression }] }} scanId={null} />, document.body);
   expect(document.querySelector('[data-testid=scan-decision]')?.className).toContain('img-decision-allow');
   expect(document.querySelector('[data-testid=scan-not-assessed]')).toBeNull();
   expect(document.querySelector('[data-testid=scan-suppressed]')?.textContent).toContain('proxy terminates TLS — alice, until 2027-03-31');
+});
+
+it('findings show their file and layer; the layer filter keeps your layers or the base image', async () => {
+  const layer = (index: number, isBase: boolean, created_by: string) => ({ index, digest: `sha256:${index}`, created_by, base: isBase });
+  const finding = (id: string, pkg: string, path: string, l: ReturnType<typeof layer>) => ({
+    package: pkg, source: null, installed: '1.0', fixed: '2.0', ids: [id], severity: 'HIGH' as const, summary: '', ecosystem: 'PyPI', path, layer: l,
+  });
+  const baseLayer = layer(1, true, 'COPY dir:ab in /usr/lib/python3/site-packages/');
+  const ownLayer = layer(2, false, 'COPY dir:cd in /srv/app/');
+  const report: ScanReport = {
+    ...base,
+    decision: 'WARN',
+    outcome: 'assessed',
+    not_assessed: [],
+    layers: [
+      { digest: 'sha256:0', from_cache: false, created_by: 'ADD file:0 in /', base: true },
+      { digest: 'sha256:1', from_cache: false, created_by: baseLayer.created_by, base: true },
+      { digest: 'sha256:2', from_cache: false, created_by: ownLayer.created_by, base: false },
+    ],
+    vulnerabilities: [
+      finding('GHSA-base', 'urllib3', 'usr/lib/python3/site-packages/urllib3-1.0.dist-info/METADATA', baseLayer),
+      finding('GHSA-own', 'requests', 'srv/app/requests-1.0.dist-info/METADATA', ownLayer),
+    ],
+  };
+  render(<ReportView report={report} scanId={null} />, document.body);
+  const rows = () => [...document.querySelectorAll('[data-testid=scan-vuln-row]')].map((r) => r.getAttribute('data-id'));
+  expect(rows().sort()).toEqual(['GHSA-base', 'GHSA-own']);
+  const own = document.querySelector('[data-testid=scan-vuln-row][data-id=GHSA-own]');
+  expect(own?.textContent).toContain('/srv/app/requests-1.0.dist-info/METADATA');
+  expect(own?.textContent).toContain('COPY dir:cd in /srv/app/');
+  expect(own?.querySelector('[data-testid=scan-layer-cell]')?.getAttribute('data-base')).toBe('false');
+  const select = document.querySelector('[data-testid=scan-layer-scope]') as HTMLSelectElement;
+  select.value = 'ours';
+  select.dispatchEvent(new Event('change'));
+  await new Promise((r) => setTimeout(r, 0));
+  expect(rows()).toEqual(['GHSA-own']);
+  select.value = 'base';
+  select.dispatchEvent(new Event('change'));
+  await new Promise((r) => setTimeout(r, 0));
+  expect(rows()).toEqual(['GHSA-base']);
 });

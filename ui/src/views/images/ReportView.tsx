@@ -2,7 +2,7 @@
 // packages and layers in sortable, filterable tables, and export.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { Package, ReportFormat, ScanReport, Vulnerability } from '../../api/types';
+import type { LayerRef, Package, ReportFormat, ScanReport, Vulnerability } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Icon } from '../../components/Icon';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -13,11 +13,43 @@ import { formatDateTime } from '../../util/time';
 import { severityBadge, severityRank, shortId } from './model';
 
 type Tab = 'vulns' | 'packages' | 'layers';
+/** Which layers the findings and packages shown come from. */
+type Scope = 'all' | 'ours' | 'base';
+
+const inScope = (scope: Scope, layer: LayerRef | null | undefined) => scope === 'all' || !layer || layer.base === (scope === 'base');
+
+/** A finding's or package's file (and ecosystem), as the tables show it. */
+function Where({ path, ecosystem }: { path: string | null | undefined; ecosystem?: string | null }) {
+  if (!path) return <span class="muted">{ecosystem ?? ''}</span>;
+  return (
+    <span class="img-where" title={`/${path}`}>
+      {ecosystem && <span class="img-eco">{ecosystem}</span>}
+      <span class="mono truncate">/{path}</span>
+    </span>
+  );
+}
+
+/** The layer that introduced it: its index, base or own, and its instruction. */
+function LayerCell({ layer }: { layer: LayerRef | null | undefined }) {
+  const t = useT();
+  if (!layer) return <span class="muted">—</span>;
+  return (
+    <span class="img-layer-cell" data-testid="scan-layer-cell" data-layer={layer.index} data-base={String(layer.base)} title={`${layer.digest}\n${layer.created_by ?? ''}`}>
+      <span class={`img-layer-tag ${layer.base ? 'img-layer-base' : 'img-layer-own'}`}>
+        #{layer.index} {layer.base ? t('images.report.baseLayer') : t('images.report.ownLayer')}
+      </span>
+      <span class="mono truncate">{layer.created_by ?? t('images.report.noInstruction')}</span>
+    </span>
+  );
+}
 
 export function ReportView({ report, scanId }: { report: ScanReport; scanId: number | null }) {
   const t = useT();
   const toast = useToast();
   const [tab, setTab] = useState<Tab>('vulns');
+  const [scope, setScope] = useState<Scope>('all');
+  const vulns = report.vulnerabilities.filter((v) => inScope(scope, v.layer));
+  const packages = report.packages.filter((p) => inScope(scope, p.layer));
   const c = report.counts;
   const notAssessed = report.outcome === 'not_assessed';
 
@@ -52,13 +84,17 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
     },
     { id: 'ids', header: t('images.col.advisories'), cell: (v) => <span class="mono">{v.ids.join(', ')}</span>, sortValue: (v) => v.ids[0], filterValue: (v) => v.ids.join(' ') },
     { id: 'summary', header: t('images.col.summary'), cell: (v) => <span class="truncate" title={v.summary}>{v.summary}</span>, filterValue: (v) => v.summary, class: 'col-wide' },
+    { id: 'where', header: t('images.col.location'), cell: (v) => <Where path={v.path} ecosystem={v.ecosystem} />, sortValue: (v) => v.path ?? '', filterValue: (v) => `${v.ecosystem ?? ''} ${v.path ?? ''}` },
+    { id: 'layer', header: t('images.col.layer'), cell: (v) => <LayerCell layer={v.layer} />, sortValue: (v) => v.layer?.index ?? -1, filterValue: (v) => v.layer?.created_by ?? '' },
   ];
   const pkgColumns: Column<Package>[] = [
     { id: 'name', header: t('images.col.package'), cell: (p) => <span class="mono">{p.name}</span>, sortValue: (p) => p.name, filterValue: (p) => p.name },
     { id: 'version', header: t('images.col.version'), cell: (p) => <span class="mono">{p.version}</span>, filterValue: (p) => p.version },
     { id: 'source', header: t('images.col.source'), cell: (p) => <span class="mono">{p.source_name ?? ''}</span>, sortValue: (p) => p.source_name ?? '', filterValue: (p) => p.source_name ?? '' },
     { id: 'arch', header: t('images.col.arch'), cell: (p) => p.arch ?? '', sortValue: (p) => p.arch ?? '' },
-    { id: 'scheme', header: t('images.col.manager'), cell: (p) => p.scheme, sortValue: (p) => p.scheme },
+    { id: 'scheme', header: t('images.col.manager'), cell: (p) => p.scheme, sortValue: (p) => p.scheme, filterValue: (p) => p.scheme },
+    { id: 'where', header: t('images.col.location'), cell: (p) => <Where path={p.path} />, sortValue: (p) => p.path ?? '', filterValue: (p) => p.path ?? '' },
+    { id: 'layer', header: t('images.col.layer'), cell: (p) => <LayerCell layer={p.layer} />, sortValue: (p) => p.layer?.index ?? -1, filterValue: (p) => p.layer?.created_by ?? '' },
   ];
 
   return (
@@ -158,28 +194,40 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
         value={tab}
         onChange={setTab}
         testid="scan-tab"
-        label={(k) => t(`images.report.tab.${k}`, { count: k === 'vulns' ? report.vulnerabilities.length : k === 'packages' ? report.packages.length : report.layers.length })}
+        label={(k) => t(`images.report.tab.${k}`, { count: k === 'vulns' ? vulns.length : k === 'packages' ? packages.length : report.layers.length })}
       />
+      <label class="img-scope">
+        {t('images.report.scope.label')}{' '}
+        <select value={scope} onChange={(e) => setScope((e.target as HTMLSelectElement).value as Scope)} data-testid="scan-layer-scope">
+          {(['all', 'ours', 'base'] as const).map((s) => (
+            <option key={s} value={s}>
+              {t(`images.report.scope.${s}`)}
+            </option>
+          ))}
+        </select>
+      </label>
       {tab === 'vulns' && (
         <DataTable
-          label={t('images.report.tab.vulns', { count: report.vulnerabilities.length })}
+          label={t('images.report.tab.vulns', { count: vulns.length })}
           columns={vulnColumns}
-          rows={report.vulnerabilities}
-          rowKey={(v) => `${v.package}|${v.ids[0]}`}
-          rowAttrs={(v) => ({ 'data-testid': 'scan-vuln-row', 'data-id': v.ids[0], 'data-package': v.package })}
+          rows={vulns}
+          rowKey={(v) => `${v.package}|${v.path ?? ''}|${v.ids[0]}`}
+          rowAttrs={(v) => ({ 'data-testid': 'scan-vuln-row', 'data-id': v.ids[0], 'data-package': v.package, 'data-layer': String(v.layer?.index ?? '') })}
           filterable
           initialSort={{ column: 'severity', dir: 'asc' }}
           empty={<div class="dt-state">{report.ecosystem ? t('images.report.noVulns') : t('images.report.noOs')}</div>}
         />
       )}
       {tab === 'packages' && (
-        <DataTable label={t('images.report.tab.packages', { count: report.packages.length })} columns={pkgColumns} rows={report.packages} rowKey={(p) => `${p.name}|${p.version}|${p.arch ?? ''}`} filterable initialSort={{ column: 'name', dir: 'asc' }} />
+        <DataTable label={t('images.report.tab.packages', { count: packages.length })} columns={pkgColumns} rows={packages} rowKey={(p) => `${p.scheme}|${p.name}|${p.version}|${p.arch ?? ''}|${p.path ?? ''}`} filterable initialSort={{ column: 'name', dir: 'asc' }} />
       )}
       {tab === 'layers' && (
         <ol class="img-layers">
-          {report.layers.map((l) => (
-            <li key={l.digest}>
+          {report.layers.map((l, i) => (
+            <li key={`${i}-${l.digest}`} data-testid="scan-layer" data-base={String(l.base)}>
               <span class="mono">{shortId(l.digest)}</span>
+              <span class={`img-layer-tag ${l.base ? 'img-layer-base' : 'img-layer-own'}`}>{l.base ? t('images.report.baseLayer') : t('images.report.ownLayer')}</span>
+              <span class="mono truncate" title={l.created_by ?? ''}>{l.created_by ?? t('images.report.noInstruction')}</span>
               <span class="muted">{l.from_cache ? t('images.report.fromCache') : t('images.report.read')}</span>
             </li>
           ))}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::scanner::packages::OsRelease;
 use crate::scanner::versions::Scheme;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type)]
 pub enum Family {
     Debian,
     Ubuntu,
@@ -16,6 +16,13 @@ pub enum Family {
     RedHat,
     Rocky,
     Alma,
+    // Language ecosystems: one per OSV ecosystem, no releases.
+    Npm,
+    PyPI,
+    Go,
+    Maven,
+    CratesIo,
+    RubyGems,
 }
 
 impl Family {
@@ -28,6 +35,12 @@ impl Family {
             Family::RedHat => "Red Hat",
             Family::Rocky => "Rocky Linux",
             Family::Alma => "AlmaLinux",
+            Family::Npm => "npm",
+            Family::PyPI => "PyPI",
+            Family::Go => "Go",
+            Family::Maven => "Maven",
+            Family::CratesIo => "crates.io",
+            Family::RubyGems => "RubyGems",
         }
     }
 
@@ -36,12 +49,48 @@ impl Family {
             Family::Debian | Family::Ubuntu => Scheme::Dpkg,
             Family::Alpine => Scheme::Apk,
             Family::RedHat | Family::Rocky | Family::Alma => Scheme::Rpm,
+            Family::Npm => Scheme::Npm,
+            Family::PyPI => Scheme::PyPI,
+            Family::Go => Scheme::Go,
+            Family::Maven => Scheme::Maven,
+            Family::CratesIo => Scheme::Cargo,
+            Family::RubyGems => Scheme::RubyGems,
+        }
+    }
+
+    /// The language ecosystem whose packages use `scheme`; `None` for OS packages.
+    pub fn of_language(scheme: Scheme) -> Option<Family> {
+        Self::LANGUAGES.into_iter().find(|f| f.scheme() == scheme)
+    }
+
+    pub const LANGUAGES: [Family; 6] = [Family::Npm, Family::PyPI, Family::Go, Family::Maven, Family::CratesIo, Family::RubyGems];
+
+    /// The name an advisory and a package are matched by: PyPI names
+    /// normalised as PEP 503 says (`Foo_Bar` = `foo-bar`), others as is.
+    pub fn package_key(self, name: &str) -> String {
+        match self {
+            Family::PyPI => {
+                let mut out = String::with_capacity(name.len());
+                for c in name.trim().chars() {
+                    let c = c.to_ascii_lowercase();
+                    if matches!(c, '-' | '_' | '.') {
+                        if !out.ends_with('-') {
+                            out.push('-');
+                        }
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+            _ => name.to_string(),
         }
     }
 
     fn from_osv_name(name: &str) -> Option<Family> {
         [Family::Debian, Family::Ubuntu, Family::Alpine, Family::RedHat, Family::Rocky, Family::Alma]
             .into_iter()
+            .chain(Self::LANGUAGES)
             .find(|f| f.osv_name() == name)
     }
 }
@@ -64,7 +113,7 @@ impl fmt::Display for Ecosystem {
 }
 
 /// Parses an OSV ecosystem string; `None` for ecosystems Opsdeck does not
-/// match (npm, PyPI, …). The release is normalised so records and images
+/// match (Hex, NuGet, …). The release is normalised so records and images
 /// meet: `Ubuntu:22.04:LTS` and `Ubuntu:Pro:22.04:LTS` → 22.04,
 /// `Red Hat:enterprise_linux:9::appstream` → 9, `Alpine:v3.20` → v3.20.
 pub fn parse(ecosystem: &str) -> Option<Ecosystem> {
@@ -75,6 +124,8 @@ pub fn parse(ecosystem: &str) -> Option<Ecosystem> {
         Family::RedHat => rest.split(':').find(|p| p.chars().next().is_some_and(|c| c.is_ascii_digit())).map(major).unwrap_or_default(),
         Family::Rocky | Family::Alma => major(rest),
         Family::Debian | Family::Alpine => rest.to_string(),
+        // `Maven:https://repo…` names a repository, not a release.
+        _ => String::new(),
     };
     Some(Ecosystem { family, release })
 }
@@ -127,8 +178,12 @@ mod tests {
         assert_eq!(p("Red Hat:rhel_eus:9.2::baseos").as_deref(), Some("Red Hat:9"));
         assert_eq!(p("Rocky Linux:9").as_deref(), Some("Rocky Linux:9"));
         assert_eq!(p("AlmaLinux:9").as_deref(), Some("AlmaLinux:9"));
-        assert_eq!(p("npm"), None);
-        assert_eq!(p("PyPI"), None);
+        assert_eq!(p("npm").as_deref(), Some("npm"));
+        assert_eq!(p("PyPI").as_deref(), Some("PyPI"));
+        assert_eq!(p("crates.io").as_deref(), Some("crates.io"));
+        assert_eq!(p("Maven:https://repo.maven.apache.org/maven2/").as_deref(), Some("Maven"));
+        assert_eq!(p("Hex"), None);
+        assert_eq!(Family::PyPI.package_key("Foo__Bar.baz"), "foo-bar-baz");
     }
 
     #[test]

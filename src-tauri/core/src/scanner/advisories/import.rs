@@ -27,7 +27,7 @@ pub struct ImportReport {
     pub source: String,
     /// Records of supported ecosystems written.
     pub records: u64,
-    /// Records only about other ecosystems (npm, PyPI, …).
+    /// Records only about other ecosystems (Hex, NuGet, …).
     pub skipped_ecosystems: u64,
     /// Entries that could not be read, with why.
     pub malformed: Vec<(String, String)>,
@@ -215,7 +215,16 @@ mod tests {
     }
 
     fn pkg(name: &str, version: &str) -> Package {
-        Package { name: name.into(), version: version.into(), source_name: None, source_version: None, arch: None, scheme: Scheme::Apk }
+        Package {
+            name: name.into(),
+            version: version.into(),
+            source_name: None,
+            source_version: None,
+            arch: None,
+            scheme: Scheme::Apk,
+            path: None,
+            layer: None,
+        }
     }
 
     #[tokio::test]
@@ -229,7 +238,7 @@ mod tests {
                 "many.json",
                 serde_json::to_vec(&json!([
                     rec("ALPINE-2", "Alpine:v3.20", "zlib", "1.3.1-r2", "2026-01-01T00:00:00Z"),
-                    rec("GHSA-x", "npm", "left-pad", "1.0.0", "2026-01-01T00:00:00Z")
+                    rec("GHSA-x", "Hex", "plug", "1.0.0", "2026-01-01T00:00:00Z")
                 ]))
                 .unwrap(),
             ),

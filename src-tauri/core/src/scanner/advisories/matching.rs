@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ecosystem::Ecosystem;
+use super::ecosystem::{Ecosystem, Family};
 use super::osv::{Event, Severity};
 use super::store::{candidates, Candidate};
 use crate::cache::db::Db;
@@ -29,6 +29,16 @@ pub struct Vulnerability {
     pub ids: Vec<String>,
     pub severity: Severity,
     pub summary: String,
+    /// The OSV ecosystem the advisory is filed in, for language packages
+    /// (`npm`, `PyPI`, `Go`, `Maven`, `crates.io`, `RubyGems`).
+    #[serde(default)]
+    pub ecosystem: Option<String>,
+    /// The file the package was found in (see [`Package::path`]).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The layer that introduced the package.
+    #[serde(default)]
+    pub layer: Option<crate::scanner::packages::LayerRef>,
 }
 
 /// Whether `version` is affected by one range's events, and the fix.
@@ -78,39 +88,57 @@ fn affects(c: &Candidate, scheme: Scheme, version: &str) -> Option<Option<String
     c.ranges.iter().map(|r| in_range(scheme, version, r)).find(|(hit, _)| *hit).map(|(_, fix)| fix)
 }
 
-/// Vulnerabilities of `packages` in `eco`, most severe first.
+/// Vulnerabilities of `packages` in `eco`, most severe first (language
+/// packages among them are matched in their own ecosystems).
 pub async fn match_packages(db: &Db, eco: &Ecosystem, packages: &[Package]) -> Result<Vec<Vulnerability>> {
-    let scheme = eco.family.scheme();
+    match_image(db, Some(eco), packages).await
+}
+
+/// Vulnerabilities of an image's packages, most severe first: OS packages
+/// in the image's distribution `os` (none when it is unknown), language
+/// packages in their ecosystem (npm, PyPI, …) with its version ordering.
+pub async fn match_image(db: &Db, os: Option<&Ecosystem>, packages: &[Package]) -> Result<Vec<Vulnerability>> {
     // Look up each advisory package name once (many binaries share a source).
-    let mut by_name: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
-    let mut out: BTreeMap<(String, String), Vulnerability> = BTreeMap::new();
+    let mut by_name: BTreeMap<(Family, String), Vec<Candidate>> = BTreeMap::new();
+    let mut out: BTreeMap<(String, Option<String>, String), Vulnerability> = BTreeMap::new();
     for p in packages {
+        let (family, release, language) = match (Family::of_language(p.scheme), os) {
+            (Some(f), _) => (f, "", true),
+            (None, Some(eco)) => (eco.family, eco.release.as_str(), false),
+            (None, None) => continue,
+        };
+        let scheme = family.scheme();
         // dpkg advisories are filed by source package; rpm ones by source rpm or binary name.
-        let mut names: Vec<(&str, &str)> = Vec::new();
+        let mut names: Vec<(String, &str)> = Vec::new();
         if let Some(src) = &p.source_name {
-            names.push((src.as_str(), p.source_version.as_deref().filter(|_| scheme == Scheme::Dpkg).unwrap_or(&p.version)));
+            names.push((src.clone(), p.source_version.as_deref().filter(|_| scheme == Scheme::Dpkg).unwrap_or(&p.version)));
         }
-        names.push((p.name.as_str(), p.version.as_str()));
+        names.push((family.package_key(&p.name), p.version.as_str()));
         for (name, version) in names {
-            if !by_name.contains_key(name) {
-                by_name.insert(name.to_string(), candidates(db, eco.family, name).await?);
+            let key = (family, name.clone());
+            if !by_name.contains_key(&key) {
+                let found = candidates(db, family, &name).await?;
+                by_name.insert(key.clone(), found);
             }
-            for c in &by_name[name] {
-                if !(c.release.is_empty() || c.release == eco.release) {
+            for c in &by_name[&key] {
+                if !(c.release.is_empty() || c.release == release) {
                     continue;
                 }
                 let Some(fixed) = affects(c, scheme, version) else { continue };
-                out.entry((p.name.clone(), c.id.clone())).or_insert_with(|| {
+                out.entry((p.name.clone(), p.path.clone(), c.id.clone())).or_insert_with(|| {
                     let mut ids = vec![c.id.clone()];
                     ids.extend(c.aliases.iter().filter(|a| **a != c.id).cloned());
                     Vulnerability {
                         package: p.name.clone(),
-                        source: (name != p.name).then(|| name.to_string()),
+                        source: (!language && name != p.name).then(|| name.to_string()),
                         installed: version.to_string(),
                         fixed,
                         ids,
                         severity: c.severity,
                         summary: c.summary.clone(),
+                        ecosystem: language.then(|| family.osv_name().to_string()),
+                        path: p.path.clone(),
+                        layer: p.layer.clone(),
                     }
                 });
             }

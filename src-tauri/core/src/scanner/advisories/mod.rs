@@ -14,5 +14,5 @@ pub mod store;
 
 pub use ecosystem::{ecosystem_of, Ecosystem, Family};
 pub use import::{import_path, ImportReport};
-pub use matching::{match_packages, Vulnerability};
+pub use matching::{match_image, match_packages, Vulnerability};
 pub use osv::Severity;

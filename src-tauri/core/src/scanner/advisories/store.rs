@@ -39,8 +39,9 @@ pub fn normalize(record: Record) -> Option<Normalized> {
         .filter_map(|a| {
             let p = a.package.as_ref()?;
             let eco = ecosystem::parse(&p.ecosystem)?;
-            let ranges = a.ranges.iter().filter(|r| r.kind == "ECOSYSTEM").map(|r| r.events.clone()).collect();
-            Some(AffectedRow { family: eco.family, release: eco.release, package: p.name.clone(), ranges, versions: a.versions.clone() })
+            let ranges = a.ranges.iter().filter(|r| r.kind == "ECOSYSTEM" || r.kind == "SEMVER").map(|r| r.events.clone()).collect();
+            let package = eco.family.package_key(&p.name);
+            Some(AffectedRow { family: eco.family, release: eco.release, package, ranges, versions: a.versions.clone() })
         })
         .collect();
     if affected.is_empty() {

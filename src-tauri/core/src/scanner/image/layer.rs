@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::paths::{is_relevant, is_wanted, normalize, parent};
 use super::tar_stream::{self, Kind};
 use crate::error::{Error, Result};
+use crate::scanner::packages::lang;
 
 /// Largest wanted file read (an rpm database of a big image is tens of MiB).
 pub const MAX_FILE: u64 = 256 * 1024 * 1024;
@@ -48,7 +49,21 @@ pub struct LayerFiles<T = Vec<u8>> {
     /// Folders or files this layer replaces: lower content under them is gone.
     pub replaced: Vec<String>,
     pub rejected: Vec<Rejected>,
+    /// Language packages found in this layer's files (npm, PyPI, Go, …),
+    /// already parsed as the layer streamed past.
+    #[serde(default)]
+    pub lang: Vec<lang::Found>,
+    /// The catalogue version that read this layer: a cached layer read by an
+    /// older one (without language packages) is read again.
+    #[serde(default)]
+    pub catalogue: u32,
 }
+
+/// Current catalogue version (see [`LayerFiles::catalogue`]).
+pub const CATALOGUE: u32 = 1;
+/// Whiteouts and opaque folders kept per layer outside the package paths
+/// (they hide language files of lower layers).
+const MAX_DELETIONS: usize = 100_000;
 
 /// Reads one layer (plain or gzip-compressed tar) to its end.
 pub fn read(reader: impl Read, what: &str) -> Result<LayerFiles> {
@@ -56,7 +71,7 @@ pub fn read(reader: impl Read, what: &str) -> Result<LayerFiles> {
     let gzip = buffered.fill_buf().map_err(|e| Error::invalid(format!("{what}: {e}")))?.starts_with(&[0x1f, 0x8b]);
     let plain: Box<dyn Read> = if gzip { Box::new(flate2::read::GzDecoder::new(buffered)) } else { Box::new(buffered) };
     let mut hashing = HashingReader { inner: plain, hasher: Sha256::new() };
-    let mut layer = LayerFiles::default();
+    let mut layer = LayerFiles { catalogue: CATALOGUE, ..LayerFiles::default() };
     tar_stream::for_each(&mut hashing, what, |item, data| visit(&mut layer, item, data, what))?;
     // The zero blocks after the last member count in the digest too.
     io::copy(&mut hashing, &mut io::sink()).map_err(|e| Error::invalid(format!("{what} is truncated: {e}")))?;
@@ -73,18 +88,26 @@ fn visit(layer: &mut LayerFiles, item: &tar_stream::Item, data: &mut dyn Read, w
         }
     };
     let (dir, name) = (parent(&path), path.rsplit('/').next().unwrap_or(""));
+    let deletions = layer.opaque_dirs.len() + layer.whiteouts.len();
     if name == OPAQUE {
-        if is_relevant(dir) {
+        if is_relevant(dir) || deletions < MAX_DELETIONS {
             layer.opaque_dirs.push(dir.to_string());
         }
         return Ok(());
     }
     if let Some(hidden) = name.strip_prefix(WHITEOUT) {
         let hidden = if dir.is_empty() { hidden.to_string() } else { format!("{dir}/{hidden}") };
-        if is_relevant(&hidden) {
+        if is_relevant(&hidden) || deletions < MAX_DELETIONS {
             layer.whiteouts.push(hidden);
         }
         return Ok(());
+    }
+    if item.kind == Kind::File && !is_wanted(&path) {
+        if let Some(kind) = lang::kind_of(&path) {
+            if let Some(found) = lang::read(kind, &path, item.size, data) {
+                layer.lang.push(found);
+            }
+        }
     }
     if !is_relevant(&path) {
         return Ok(());
@@ -210,7 +233,8 @@ pub(crate) mod tests {
         let layer = read(&bytes[..], "layer").unwrap();
         assert_eq!(layer.nodes.keys().collect::<Vec<_>>(), ["etc/os-release", "lib"]);
         assert_eq!(layer.nodes["lib"], Node::Symlink("usr/lib".into()));
-        assert_eq!(layer.whiteouts, ["var/lib/dpkg/status.d/libfoo"]);
+        // Whiteouts anywhere are kept: they hide language packages of lower layers.
+        assert_eq!(layer.whiteouts, ["var/lib/dpkg/status.d/libfoo", "usr/share/man"]);
         assert_eq!(layer.opaque_dirs, ["var/lib/dpkg"]);
         assert_eq!(layer.digest, format!("sha256:{}", hex::encode(Sha256::digest(&bytes))));
     }

@@ -169,6 +169,19 @@ pub struct ConfigDoc {
     #[serde(default)]
     pub config: Option<ContainerConfig>,
     pub rootfs: RootFs,
+    /// The build history: each layer's instruction (issue 15 item 6).
+    #[serde(default)]
+    pub history: Vec<HistoryItem>,
+}
+
+/// One entry of a config's `history`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HistoryItem {
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// The instruction made no layer (ENV, CMD, …).
+    #[serde(default)]
+    pub empty_layer: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -19,6 +19,8 @@ pub fn parse(text: &str) -> Vec<Package> {
                 source_version: None,
                 arch: field('A'),
                 scheme: Scheme::Apk,
+                path: None,
+                layer: None,
             })
         })
         .collect()

@@ -27,7 +27,16 @@ fn package(fields: &[(&str, String)]) -> Option<Package> {
         },
         None => (None, None),
     };
-    Some(Package { name, version, source_name, source_version, arch: get("Architecture").map(str::to_string), scheme: Scheme::Dpkg })
+    Some(Package {
+        name,
+        version,
+        source_name,
+        source_version,
+        arch: get("Architecture").map(str::to_string),
+        scheme: Scheme::Dpkg,
+        path: None,
+        layer: None,
+    })
 }
 
 /// Splits the text into paragraphs of (field, value), joining continuation lines.

@@ -77,7 +77,16 @@ pub fn package(blob: &[u8]) -> std::result::Result<Option<Package>, String> {
         let (rest, _release) = stem.rsplit_once('-')?;
         rest.rsplit_once('-').map(|(n, _)| n.to_string())
     });
-    Ok(Some(Package { name, version: evr, source_name, source_version: None, arch: header.string(TAG_ARCH), scheme: Scheme::Rpm }))
+    Ok(Some(Package {
+        name,
+        version: evr,
+        source_name,
+        source_version: None,
+        arch: header.string(TAG_ARCH),
+        scheme: Scheme::Rpm,
+        path: None,
+        layer: None,
+    }))
 }
 
 struct Entry {

@@ -23,8 +23,36 @@ pub fn render(report: &ScanReport) -> Result<String> {
     String::from_utf8(out).map_err(|e| Error::Internal(format!("CycloneDX report: {e}")))
 }
 
-fn bom_ref(name: &str, version: &str) -> String {
-    format!("pkg:{name}@{version}")
+/// A component's reference: name and version, and the file for a language
+/// package (the same library may sit in two places of one image).
+fn bom_ref(name: &str, version: &str, path: Option<&str>) -> String {
+    match path {
+        Some(path) => format!("pkg:{name}@{version}#/{path}"),
+        None => format!("pkg:{name}@{version}"),
+    }
+}
+
+/// Where a package or finding came from, as CycloneDX properties.
+fn provenance(path: Option<&str>, layer: Option<&crate::scanner::packages::LayerRef>) -> Vec<Property> {
+    let mut props = Vec::new();
+    if let Some(path) = path {
+        props.push(Property::new("opsdeck:path", &format!("/{path}")));
+    }
+    if let Some(l) = layer {
+        props.push(Property::new("opsdeck:layer:index", &l.index.to_string()));
+        props.push(Property::new("opsdeck:layer:digest", &l.digest));
+        if let Some(c) = &l.created_by {
+            props.push(Property::new("opsdeck:layer:created_by", c));
+        }
+        props.push(Property::new("opsdeck:layer:base", if l.base { "true" } else { "false" }));
+    }
+    props
+}
+
+/// The file a component is keyed by: language packages only (an OS
+/// package is one per image whatever database lists it).
+fn key_path(scheme: crate::scanner::versions::Scheme, path: Option<&str>) -> Option<&str> {
+    path.filter(|_| scheme.is_language())
 }
 
 pub fn bom(report: &ScanReport) -> Bom {
@@ -33,8 +61,13 @@ pub fn bom(report: &ScanReport) -> Bom {
         .packages
         .iter()
         .map(|p| {
-            let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(bom_ref(&p.name, &p.version)));
+            let reference = bom_ref(&p.name, &p.version, key_path(p.scheme, p.path.as_deref()));
+            let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(reference));
             c.purl = purl::of(p, os).and_then(|s| Purl::from_str(&s).ok());
+            let props = provenance(p.path.as_deref(), p.layer.as_ref());
+            if !props.is_empty() {
+                c.properties = Some(Properties(props));
+            }
             c
         })
         .collect();
@@ -47,14 +80,19 @@ pub fn bom(report: &ScanReport) -> Bom {
             x.description = Some(v.summary.clone()).filter(|s| !s.is_empty());
             x.recommendation = v.fixed.as_ref().map(|f| format!("upgrade {} to {f} or later", v.package));
             x.vulnerability_ratings = Some(VulnerabilityRatings(vec![VulnerabilityRating::new(None, Some(severity(v.severity)), None)]));
-            x.vulnerability_targets = Some(VulnerabilityTargets(vec![VulnerabilityTarget::new(bom_ref(&v.package, &v.installed))]));
+            let path = v.ecosystem.as_ref().and(v.path.as_deref());
+            x.vulnerability_targets = Some(VulnerabilityTargets(vec![VulnerabilityTarget::new(bom_ref(&v.package, &v.installed, path))]));
+            let mut props = provenance(v.path.as_deref(), v.layer.as_ref());
             if let Some(s) = suppression {
-                x.properties = Some(Properties(vec![
+                props.extend([
                     Property::new("opsdeck:suppressed", "true"),
                     Property::new("opsdeck:suppression:reason", &s.reason),
                     Property::new("opsdeck:suppression:author", &s.author),
                     Property::new("opsdeck:suppression:expires", &s.expires),
-                ]));
+                ]);
+            }
+            if !props.is_empty() {
+                x.properties = Some(Properties(props));
             }
             x
         })

@@ -11,6 +11,7 @@ pub fn of(package: &Package, os: Option<&OsRelease>) -> Option<String> {
         Scheme::Dpkg => "deb",
         Scheme::Apk => "apk",
         Scheme::Rpm => "rpm",
+        _ => return language(package),
     };
     let mut b = GenericPurlBuilder::new(kind.to_string(), package.name.as_str()).with_version(package.version.as_str());
     if let Some(os) = os {
@@ -28,6 +29,35 @@ pub fn of(package: &Package, os: Option<&OsRelease>) -> Option<String> {
     b.build().ok().map(|p| p.to_string())
 }
 
+/// `pkg:npm/%40scope/name@v`, `pkg:pypi/name@v`, `pkg:golang/github.com/a/b@v`,
+/// `pkg:maven/group/artifact@v`, `pkg:cargo/name@v`, `pkg:gem/name@v`.
+fn language(package: &Package) -> Option<String> {
+    let name = package.name.as_str();
+    let (kind, namespace, name) = match package.scheme {
+        Scheme::Npm => match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+            Some((scope, n)) => ("npm", Some(format!("@{scope}")), n.to_string()),
+            None => ("npm", None, name.to_string()),
+        },
+        Scheme::PyPI => ("pypi", None, name.to_lowercase()),
+        Scheme::Go => match name.rsplit_once('/') {
+            Some((ns, n)) => ("golang", Some(ns.to_string()), n.to_string()),
+            None => ("golang", None, name.to_string()),
+        },
+        Scheme::Maven => match name.split_once(':') {
+            Some((g, a)) => ("maven", Some(g.to_string()), a.to_string()),
+            None => ("maven", None, name.to_string()),
+        },
+        Scheme::Cargo => ("cargo", None, name.to_string()),
+        Scheme::RubyGems => ("gem", None, name.to_string()),
+        Scheme::Dpkg | Scheme::Apk | Scheme::Rpm => return None,
+    };
+    let mut b = GenericPurlBuilder::new(kind.to_string(), name).with_version(package.version.as_str());
+    if let Some(ns) = namespace {
+        b = b.with_namespace(ns);
+    }
+    b.build().ok().map(|p| p.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +71,8 @@ mod tests {
             source_version: None,
             arch: Some("amd64".into()),
             scheme: Scheme::Dpkg,
+            path: None,
+            layer: None,
         };
         let os = OsRelease { id: "debian".into(), version_id: Some("12".into()), ..Default::default() };
         assert_eq!(of(&p, Some(&os)).unwrap(), "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl");
@@ -51,6 +83,8 @@ mod tests {
             source_version: None,
             arch: None,
             scheme: Scheme::Rpm,
+            path: None,
+            layer: None,
         };
         assert_eq!(of(&rpm, None).unwrap(), "pkg:rpm/bash@1:5.1.8-6.el9");
     }

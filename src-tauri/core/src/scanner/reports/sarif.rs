@@ -49,12 +49,40 @@ fn run(report: &ScanReport) -> Run {
                 .build()
         });
         let fixed = v.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_else(|| ", no fix yet".into());
-        let text = format!("{} {} {} is affected by {} ({:?}{fixed})", report.image, v.package, v.installed, v.ids.join(", "), v.severity);
+        let mut text =
+            format!("{} {} {} is affected by {} ({:?}{fixed})", report.image, v.package, v.installed, v.ids.join(", "), v.severity);
+        if let Some(path) = &v.path {
+            text.push_str(&format!(" in /{path}"));
+        }
+        if let Some(l) = &v.layer {
+            let made_by = l.created_by.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
+            text.push_str(&format!(", layer {} {}{made_by}", l.index, if l.base { "(base image)" } else { "(image's own)" }));
+        }
+        // The package's file inside the image, when known; else the image.
+        let at = match &v.path {
+            Some(path) => Location::builder()
+                .physical_location(
+                    PhysicalLocation::builder().artifact_location(ArtifactLocation::builder().uri(path.clone()).build()).build(),
+                )
+                .build(),
+            None => location.clone(),
+        };
+        let mut props = BTreeMap::new();
+        if let Some(l) = &v.layer {
+            props.insert("layerIndex".to_string(), serde_json::json!(l.index));
+            props.insert("layerDigest".to_string(), serde_json::json!(l.digest));
+            props.insert("layerCreatedBy".to_string(), serde_json::json!(l.created_by));
+            props.insert("baseImageLayer".to_string(), serde_json::json!(l.base));
+        }
+        if let Some(e) = &v.ecosystem {
+            props.insert("ecosystem".to_string(), serde_json::json!(e));
+        }
         let result = SarifResult::builder()
             .rule_id(id.clone())
             .level(level(v.severity))
             .message(Message::builder().text(text).build())
-            .locations(vec![location.clone()]);
+            .locations(vec![at])
+            .properties(PropertyBag::builder().additional_properties(props).build());
         // A suppressed finding stays in the log, marked as SARIF viewers expect.
         results.push(match suppression {
             None => result.build(),
