@@ -21,6 +21,8 @@ mod cli_pipe;
 mod clusters_apply;
 #[path = "clusters_apply_review.rs"]
 mod clusters_apply_review;
+#[path = "clusters_bluegreen.rs"]
+mod clusters_bluegreen;
 #[path = "clusters_fleet.rs"]
 mod clusters_fleet;
 #[path = "clusters_health.rs"]

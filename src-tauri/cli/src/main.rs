@@ -43,6 +43,12 @@ enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Roll a manifest out across clusters in waves (canary, 25%, rest), each soaked healthy; rollback on failure.
     Rollout(commands::rollout::RolloutArgs),
+    /// Blue/green behind a Service: deploy the new colour, smoke-test, switch in one guarded update, switch back.
+    #[command(subcommand, name = "bluegreen")]
+    BlueGreen(commands::bluegreen::BlueGreenCommand),
+    /// Failover of marked workloads from an unreachable or degraded cluster to a healthy one with room, and back.
+    #[command(subcommand)]
+    Failover(commands::failover::FailoverCommand),
     /// Scan container images for vulnerabilities and policy: BLOCK / WARN / ALLOW.
     Scan(commands::scan::ScanArgs),
     /// The local OSV advisory database used by scans.
@@ -106,6 +112,8 @@ fn main() -> std::process::ExitCode {
             Command::Fleet(f) => commands::fleet::run(f).await,
             Command::Apply(a) => commands::apply::run(cli.data_dir, a).await,
             Command::Rollout(r) => Box::pin(commands::rollout::run(cli.data_dir, r)).await,
+            Command::BlueGreen(b) => Box::pin(commands::bluegreen::run(cli.data_dir, b)).await,
+            Command::Failover(f) => Box::pin(commands::failover::run(cli.data_dir, f)).await,
             Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,

@@ -1,6 +1,7 @@
 pub mod advisories;
 pub mod apply;
 pub mod audit;
+pub mod bluegreen;
 pub mod check;
 pub mod config;
 pub mod config_cluster;
@@ -9,6 +10,7 @@ pub mod config_promote;
 pub mod config_schema;
 pub mod connections;
 pub mod docs;
+pub mod failover;
 pub mod fleet;
 pub mod health;
 pub mod notify;
