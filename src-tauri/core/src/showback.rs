@@ -16,7 +16,7 @@
 //! - A department's quota is priced too when it limits vCPU, memory and
 //!   disk, so the app can chart spend against it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -278,6 +278,8 @@ pub fn report(
     let mut vms = Vec::new();
     let mut seen_requests = HashSet::new();
     if let Some((inv, _)) = inventory {
+        // The inventory names a VM's datastores by id; tiers and people use names.
+        let names: HashMap<&str, &str> = inv.datastores.iter().map(|d| (d.id.as_str(), d.name.as_str())).collect();
         for v in inv.vms.iter().filter(|v| !v.template) {
             let req = v
                 .tag("request")
@@ -286,7 +288,7 @@ pub fn report(
             if let Some(r) = req {
                 seen_requests.insert(r.id.as_str());
             }
-            vms.push(vm_from_inventory(list, v, req));
+            vms.push(vm_from_inventory(list, v, req, &names));
         }
     }
     for r in requests.iter().filter(|r| r.state.holds_vm() && !seen_requests.contains(r.id.as_str())) {
@@ -361,10 +363,16 @@ fn spend_of<'a>(depts: &'a mut BTreeMap<String, DepartmentSpend>, d: &str) -> &'
     })
 }
 
-fn vm_from_inventory(list: &PriceList, v: &VmRow, req: Option<&VmRequest>) -> VmCost {
+fn vm_from_inventory(list: &PriceList, v: &VmRow, req: Option<&VmRequest>, names: &HashMap<&str, &str>) -> VmCost {
     let memory_gb = f64::from(v.memory_mb) / 1024.0;
-    let disk_gb = (v.committed_bytes as f64 / GIB * 10.0).round() / 10.0;
-    let datastore = v.datastores.first().cloned().unwrap_or_default();
+    // vCenter's committed storage; a VM it reports none for (a simulator, a
+    // VM not yet written to) is priced at the size its request asked.
+    let committed = (v.committed_bytes as f64 / GIB * 10.0).round() / 10.0;
+    let disk_gb = match req {
+        Some(r) if committed == 0.0 => f64::from(r.spec.disk_gb),
+        _ => committed,
+    };
+    let datastore = v.datastores.first().map(|d| names.get(d.as_str()).map_or_else(|| d.clone(), |n| (*n).to_string())).unwrap_or_default();
     let cost = list.price(f64::from(v.cpu), memory_gb, disk_gb, (!datastore.is_empty()).then_some(datastore.as_str()));
     let department = v
         .tag("department")
@@ -513,6 +521,7 @@ mod tests {
             version: 1,
             notes: vec![],
             extensions: vec![],
+            estimate: None,
         }
     }
 
@@ -527,12 +536,22 @@ mod tests {
             memory_mb: 4096,
             committed_bytes: 40 << 30,
             host: "h".into(),
-            datastores: vec![ds.into()],
+            datastores: vec![format!("datastore-{ds}")],
             folder: String::new(),
             pool: String::new(),
             annotation: annotation.into(),
             snapshots: vec![],
             boot_time: None,
+        }
+    }
+
+    fn ds(name: &str) -> crate::vms::inventory::DatastoreRow {
+        crate::vms::inventory::DatastoreRow {
+            id: format!("datastore-{name}"),
+            name: name.into(),
+            capacity_bytes: 1 << 40,
+            free_bytes: 1 << 39,
+            accessible: true,
         }
     }
 
@@ -592,6 +611,7 @@ mod tests {
                 vm("vm-2", "stray", "", "LocalDS_0"),
                 VmRow { template: true, ..vm("vm-3", "tmpl", "", "LocalDS_0") },
             ],
+            datastores: ["ssd-01", "LocalDS_0"].iter().map(|n| ds(n)).collect(),
             ..Default::default()
         };
         let requests = vec![
@@ -628,6 +648,7 @@ mod tests {
     fn csv_quotes_and_defuses_formulas() {
         let inv = Inventory {
             vms: vec![vm("vm-1", "=HYPERLINK(\"x\")", "Managed by Opsdeck\nowner: a,b\ndepartment: qa", "LocalDS_0")],
+            datastores: vec![ds("LocalDS_0")],
             ..Default::default()
         };
         let csv = to_csv(&report(&stored(list()), Some((&inv, "t0")), &[], &[], "t1"));

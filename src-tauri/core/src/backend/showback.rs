@@ -169,6 +169,18 @@ impl Backend {
         Ok(showback::estimate(&prices.list, spec, &now_rfc3339()))
     }
 
+    /// The estimate kept on a request being filed or edited: none when the
+    /// price list cannot be read (a filing never fails for its estimate).
+    pub(crate) async fn request_estimate(&self, store: &dyn RequestStore, spec: &RequestSpec) -> Option<CostEstimate> {
+        match self.vm_estimate(store, spec).await {
+            Ok(e) => Some(e),
+            Err(e) => {
+                tracing::warn!("request {}: no cost estimate: {e}", spec.name);
+                None
+            }
+        }
+    }
+
     /// The showback report: the VMs of `vcenter` (its inventory read now
     /// when `live`, else the cached one), the store's requests and quotas,
     /// priced with the price list in force; one department when named.

@@ -237,7 +237,8 @@ impl Backend {
         let settings = self.vm_settings().await?;
         let result = async {
             let inv = self.vm_inventory(vcenter).await?;
-            workflow::submit(store, spec, Some(&inv), &settings.limits, &self.actor).await
+            let estimate = self.request_estimate(store, &spec).await;
+            workflow::submit(store, spec, Some(&inv), &settings.limits, &self.actor, estimate).await
         }
         .await;
         let summary = result.as_ref().map(|r| {
@@ -265,7 +266,8 @@ impl Backend {
         let settings = self.vm_settings().await?;
         let result = async {
             let inv = self.vm_inventory(vcenter).await?;
-            workflow::edit(store, id, spec, Some(&inv), &settings.limits, &self.actor).await
+            let estimate = self.request_estimate(store, &spec).await;
+            workflow::edit(store, id, spec, Some(&inv), &settings.limits, &self.actor, estimate).await
         }
         .await;
         let summary = result.as_ref().map(|r| {

@@ -232,6 +232,9 @@ pub struct VmRequest {
     /// Lease extensions asked for (the approved ones are in `spec.lease_end`).
     #[serde(default)]
     pub extensions: Vec<Extension>,
+    /// The monthly cost estimated on the form when it was filed (or last edited).
+    #[serde(default)]
+    pub estimate: Option<crate::showback::CostEstimate>,
 }
 
 /// A department's limits. Zero means "no limit" for that resource.

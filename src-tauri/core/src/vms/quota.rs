@@ -101,6 +101,7 @@ mod tests {
             version: 1,
             notes: vec![],
             extensions: vec![],
+            estimate: None,
         }
     }
 

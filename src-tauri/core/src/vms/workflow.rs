@@ -49,6 +49,7 @@ pub async fn submit(
     inventory: Option<&Inventory>,
     limits: &validate::Limits,
     app_actor: &str,
+    estimate: Option<crate::showback::CostEstimate>,
 ) -> Result<VmRequest> {
     let spec = validate::spec(spec, limits, validate::today())?;
     let requests = list(store).await?;
@@ -64,6 +65,7 @@ pub async fn submit(
         quota: check,
         withdrawn: None,
         edited_at: None,
+        estimate,
     };
     Ok(store.create(&record).await?.compose())
 }
@@ -163,6 +165,7 @@ pub async fn edit(
     inventory: Option<&Inventory>,
     limits: &validate::Limits,
     app_actor: &str,
+    estimate: Option<crate::showback::CostEstimate>,
 ) -> Result<VmRequest> {
     let current = store.get(id).await?;
     let req = current.compose();
@@ -183,6 +186,7 @@ pub async fn edit(
     record.spec = spec;
     record.quota = check;
     record.edited_at = Some(now_rfc3339());
+    record.estimate = estimate;
     Ok(store.update(&current, &record).await?.compose())
 }
 

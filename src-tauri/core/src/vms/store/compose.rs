@@ -96,6 +96,7 @@ pub fn compose(r: &Records) -> VmRequest {
         version: r.revision(),
         notes,
         extensions,
+        estimate: req.estimate.clone(),
     }
 }
 
@@ -310,6 +311,7 @@ mod tests {
             quota: QuotaCheck { ok: true, lines: vec![] },
             withdrawn: None,
             edited_at: None,
+            estimate: None,
         };
         Records {
             request: Versioned { value: request, revision: 10, writer: Some("alice".into()) },

@@ -34,6 +34,9 @@ pub struct RequestRecord {
     /// When the requester last edited it (None = as submitted).
     #[serde(default)]
     pub edited_at: Option<String>,
+    /// The monthly cost shown on the form when it was filed or last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<crate::showback::CostEstimate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
