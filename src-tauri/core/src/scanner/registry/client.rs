@@ -351,33 +351,33 @@ impl Client {
 
     /// Every tag of `repository`, page by page, at most `limit`.
     pub async fn all_tags(&self, repository: &str, limit: usize) -> Result<Vec<String>> {
-        let mut all: Vec<String> = Vec::new();
-        loop {
-            let (page, more) = self.tags_page(repository, all.last().map(String::as_str), 100).await?;
-            let got = page.len();
-            all.extend(page);
-            if !more || got == 0 || all.len() >= limit {
-                break;
-            }
-        }
-        all.truncate(limit);
-        Ok(all)
+        all_pages(limit, |last| async move { self.tags_page(repository, last.as_deref(), 100).await }).await
     }
 
     /// Every repository, page by page, at most `limit`.
     pub async fn all_repositories(&self, limit: usize) -> Result<Vec<String>> {
-        let mut all: Vec<String> = Vec::new();
-        loop {
-            let (page, more) = self.catalog_page(all.last().map(String::as_str), 100).await?;
-            let got = page.len();
-            all.extend(page);
-            if !more || got == 0 || all.len() >= limit {
-                break;
-            }
-        }
-        all.truncate(limit);
-        Ok(all)
+        all_pages(limit, |last| async move { self.catalog_page(last.as_deref(), 100).await }).await
     }
+}
+
+/// Follows `page` (given the last name so far) until it says there is no
+/// more, or `limit` names are listed.
+async fn all_pages<F, Fut>(limit: usize, page: F) -> Result<Vec<String>>
+where
+    F: Fn(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<String>, bool)>>,
+{
+    let mut all: Vec<String> = Vec::new();
+    loop {
+        let (names, more) = page(all.last().cloned()).await?;
+        let got = names.len();
+        all.extend(names);
+        if !more || got == 0 || all.len() >= limit {
+            break;
+        }
+    }
+    all.truncate(limit);
+    Ok(all)
 }
 
 fn pull_scope(repository: &str) -> String {
