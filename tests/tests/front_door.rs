@@ -75,6 +75,14 @@ const READS: &[&str] = &[
     "vms_watch",
     "vms_unwatch",
     "vms_store_status",
+    "vms_price_list",
+    "vms_estimate",
+    "vms_showback",
+    "vms_showback_csv",
+    // The Overview reads (its live tiles refresh the caches the workspaces keep).
+    "overview_cached",
+    "overview_tile",
+    "overview_cancel",
     "notify_settings",
     "notify_outbox",
 ];
@@ -111,6 +119,7 @@ const WRITES: &[(&str, &str)] = &[
     ("vms_provision", "vm.provision"),
     ("vms_lifecycle", "vm.lifecycle."),
     ("vms_set_quota", "vm.quota"),
+    ("vms_set_price_list", "vm.price_list"),
     ("vms_withdraw", "vm.withdraw"),
     ("vms_extend", "vm.extend"),
     ("vms_decide_extension", "vm.extension."),

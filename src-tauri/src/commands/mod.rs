@@ -9,6 +9,8 @@ pub mod config_ops;
 pub mod connections;
 pub mod images;
 pub mod notify;
+pub mod overview;
+pub mod showback;
 pub mod rollout;
 pub mod vms;
 pub mod watches;
