@@ -96,6 +96,28 @@ async fn formats_and_gates() {
     let two = opsdeck(data.path(), &["scan", "a:1", "b:1", "--format", "cyclonedx"]);
     assert_eq!(two.status.code(), Some(2), "cyclonedx describes one image");
 
+    // SPDX 2.3 JSON, valid against the official schema (tests/data/spdx/README.md).
+    let spdx: serde_json::Value =
+        serde_json::from_slice(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "--format", "spdx-json"]).stdout).expect("SPDX");
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../data/spdx/spdx-schema-2.3.json")).unwrap();
+    let errors: Vec<String> =
+        jsonschema::validator_for(&schema).unwrap().iter_errors(&spdx).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert_eq!(errors, Vec::<String>::new(), "the SPDX document is valid SPDX 2.3");
+    assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+    let packages = spdx["packages"].as_array().unwrap();
+    let libssl = packages.iter().find(|p| p["name"] == "libssl3").expect("libssl3 in the SPDX packages");
+    let refs = libssl["externalRefs"].as_array().unwrap();
+    assert!(
+        refs.iter().any(|r| r["referenceType"] == "purl" && r["referenceLocator"].as_str().unwrap().starts_with("pkg:apk/alpine/libssl3@")),
+        "{refs:?}"
+    );
+    assert!(
+        refs.iter().any(|r| r["referenceCategory"] == "SECURITY" && r["referenceLocator"] == "https://osv.dev/vulnerability/ALPINE-CLI-1"),
+        "{refs:?}"
+    );
+    let two = opsdeck(data.path(), &["scan", "a:1", "b:1", "--format", "spdx-json"]);
+    assert_eq!(two.status.code(), Some(2), "spdx-json describes one image");
+
     let junit = stdout(&opsdeck(data.path(), &["scan", "opsdeck-cli/app:1", "opsdeck-cli/alpine:3.20", "--format", "junit"]));
     assert!(
         junit.contains("<testsuite name=\"image-scan\" package=\"opsdeck.scan\"")

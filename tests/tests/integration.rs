@@ -71,12 +71,16 @@ mod images_cli;
 mod images_engines;
 #[path = "images_gate.rs"]
 mod images_gate;
+#[path = "images_hostile.rs"]
+mod images_hostile;
 #[path = "images_inputs.rs"]
 mod images_inputs;
 #[path = "images_lang.rs"]
 mod images_lang;
 #[path = "images_scan.rs"]
 mod images_scan;
+#[path = "images_suppress.rs"]
+mod images_suppress;
 #[path = "installers.rs"]
 mod installers;
 #[path = "notify.rs"]

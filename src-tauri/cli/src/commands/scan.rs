@@ -1,18 +1,19 @@
 //! `opsdeck scan IMAGE...`: vulnerability and policy scan of images on a
 //! Docker engine, for terminals (table) and CI gates (json, sarif,
-//! cyclonedx, junit; `--fail-on block|warn`).
+//! cyclonedx, spdx-json, junit; `--fail-on block|warn`).
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use opsdeck_core::backend::Engine;
 use opsdeck_core::connections::TlsFiles;
 use opsdeck_core::connectors::docker;
-use opsdeck_core::scanner::advisories::Severity;
+use opsdeck_core::scanner::advisories::{FixStatus, Severity};
 use opsdeck_core::scanner::gate::{self, GateOptions};
 use opsdeck_core::scanner::policy::{Decision, Outcome as ScanOutcome, Policy};
-use opsdeck_core::scanner::reports::{cyclonedx, sarif};
+use opsdeck_core::scanner::reports::{cyclonedx, sarif, spdx};
 use opsdeck_core::scanner::scan::ScanReport;
+use opsdeck_core::team::suppressions::NewSuppression;
 use opsdeck_core::{Error, Result};
 
 use crate::exit;
@@ -25,6 +26,8 @@ enum ScanFormat {
     Sarif,
     /// CycloneDX 1.5 SBOM with vulnerabilities (one image).
     Cyclonedx,
+    /// SPDX 2.3 JSON document with the findings (one image).
+    SpdxJson,
     /// JUnit XML: one test case per image, failed at or above --fail-on (default block).
     Junit,
 }
@@ -36,7 +39,10 @@ enum FailOn {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ScanArgs {
+    #[command(subcommand)]
+    sub: Option<ScanSub>,
     /// Images to scan (name:tag, name@digest or id); with --registry,
     /// host[:port]/repository[:tag|@digest].
     #[arg(required_unless_present_any = ["running", "inputs", "all"])]
@@ -79,12 +85,121 @@ pub struct ScanArgs {
     /// Findings without a fixed version do not count for the gate.
     #[arg(long)]
     ignore_unfixed: bool,
+    /// Only findings with these fix statuses count for the gate
+    /// (comma-separated: fixed, not-fixed, wont-fix).
+    #[arg(long, value_delimiter = ',', value_parser = parse_fix_status)]
+    fix_status: Option<Vec<FixStatus>>,
     /// OpenVEX documents (JSON): `not_affected` and `fixed` statements hide
     /// the finding (listed as suppressed). Repeatable.
     #[arg(long)]
     vex: Vec<PathBuf>,
     #[command(flatten)]
     inputs: super::scan_inputs::InputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScanSub {
+    /// Accepted risks kept in the team store (etcd), applied by every
+    /// scan of the app and of CI; the author is the etcd user.
+    Suppress {
+        #[command(subcommand)]
+        cmd: SuppressCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SuppressCmd {
+    /// Accept a finding: VULNERABILITY is a CVE, GHSA or OSV id.
+    Add {
+        vulnerability: String,
+        /// Why it is accepted (required).
+        #[arg(long)]
+        reason: String,
+        /// Last day it applies (UTC), YYYY-MM-DD.
+        #[arg(long)]
+        expires: String,
+        /// Only this package (binary or source name).
+        #[arg(long)]
+        package: Option<String>,
+        /// Only images matching this glob (`registry.example/app:*`).
+        #[arg(long)]
+        image: Option<String>,
+    },
+    /// The team's suppressions (expired ones marked).
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Remove one of your own suppressions by its id (from list).
+    Remove { id: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+async fn suppress(data_dir: Option<PathBuf>, cmd: &SuppressCmd) -> Result<u8> {
+    let backend = super::open_backend(data_dir).await?;
+    match cmd {
+        SuppressCmd::Add { vulnerability, reason, expires, package, image } => {
+            let n = NewSuppression {
+                vulnerability: vulnerability.clone(),
+                package: package.clone(),
+                image: image.clone(),
+                reason: reason.clone(),
+                expires: expires.clone(),
+            };
+            let s = backend.suppress_add(&n).await?;
+            outln!("{}", s.id);
+            errln!("suppressed {} until {} (by {})", s.suppression.id, s.suppression.expires, s.suppression.author);
+        }
+        SuppressCmd::List { format } => {
+            let (list, problems) = backend.team_suppressions().await?.ok_or_else(|| {
+                Error::invalid(
+                    "no team store is set: team suppressions live in the shared etcd store (the team store chosen in Settings → VMs)",
+                )
+            })?;
+            for p in &problems {
+                errln!("warning: {p}");
+            }
+            let today = time::OffsetDateTime::now_utc().date();
+            let expired = |e: &str| gate::parse_expiry(e).is_ok_and(|d| d < today);
+            match format {
+                ListFormat::Json => {
+                    print_json(&list);
+                }
+                ListFormat::Table => {
+                    let rows: Vec<Vec<String>> = list
+                        .iter()
+                        .map(|s| {
+                            let x = &s.suppression;
+                            vec![
+                                s.id.clone(),
+                                x.id.clone(),
+                                x.package.clone().unwrap_or_else(|| "*".into()),
+                                x.image.clone().unwrap_or_else(|| "*".into()),
+                                if expired(&x.expires) { format!("{} (expired)", x.expires) } else { x.expires.clone() },
+                                x.author.clone(),
+                                x.reason.clone(),
+                            ]
+                        })
+                        .collect();
+                    print_table(&["ID", "VULNERABILITY", "PACKAGE", "IMAGE", "EXPIRES", "AUTHOR", "REASON"], &rows);
+                }
+            }
+        }
+        SuppressCmd::Remove { id } => {
+            let s = backend.suppress_remove(id).await?;
+            errln!("removed suppression {} of {}", s.id, s.suppression.id);
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn parse_fix_status(s: &str) -> std::result::Result<FixStatus, String> {
+    FixStatus::parse(s).ok_or_else(|| format!("{s:?} is not a fix status: use fixed, not-fixed or wont-fix"))
 }
 
 fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
@@ -110,10 +225,20 @@ fn gate_options(a: &ScanArgs) -> Result<GateOptions> {
     for path in &a.vex {
         vex.extend(gate::load_vex(path)?);
     }
-    Ok(GateOptions { suppressions, severities: a.severity.clone(), ignore_unfixed: a.ignore_unfixed, today: None, vex })
+    Ok(GateOptions {
+        suppressions,
+        severities: a.severity.clone(),
+        ignore_unfixed: a.ignore_unfixed,
+        fix_statuses: a.fix_status.clone(),
+        today: None,
+        vex,
+    })
 }
 
 pub async fn run(data_dir: Option<PathBuf>, a: ScanArgs) -> u8 {
+    if let Some(ScanSub::Suppress { cmd }) = &a.sub {
+        return suppress(data_dir, cmd).await.unwrap_or_else(|e| fail(&e));
+    }
     match scan(data_dir, &a).await {
         Ok(code) => code,
         Err(e) => fail(&e),
@@ -143,11 +268,25 @@ fn load_policy(path: &PathBuf) -> Result<Policy> {
 }
 
 async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
-    if a.format == ScanFormat::Cyclonedx && (a.running || a.inputs.all || a.images.len() + a.inputs.inputs.len() != 1) {
-        return Err(Error::invalid("--format cyclonedx describes one image: pass exactly one IMAGE"));
+    if matches!(a.format, ScanFormat::Cyclonedx | ScanFormat::SpdxJson)
+        && (a.running || a.inputs.all || a.images.len() + a.inputs.inputs.len() != 1)
+    {
+        let name = if a.format == ScanFormat::Cyclonedx { "cyclonedx" } else { "spdx-json" };
+        return Err(Error::invalid(format!("--format {name} describes one image: pass exactly one IMAGE")));
     }
-    let options = gate_options(a)?;
+    let mut options = gate_options(a)?;
     let backend = super::open_backend(data_dir).await?;
+    // The team's suppressions (etcd), so CI and the app agree; unreadable: none hide anything.
+    match backend.team_suppressions().await {
+        Ok(Some((list, problems))) => {
+            for p in problems {
+                errln!("team suppressions: {p}");
+            }
+            options.suppressions.extend(list.into_iter().map(|s| s.suppression));
+        }
+        Ok(None) => {}
+        Err(e) => errln!("warning: the team's suppressions could not be read ({e}); none applied to this scan"),
+    }
     if let Some(path) = &a.advisories {
         let update = backend.import_advisories(path).await?;
         errln!("advisories: {} records imported from {}", update.import.records, path.display());
@@ -195,6 +334,11 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
             }
             ScanFormat::Sarif => outln!("{}", sarif::render_many(&reports)?),
             ScanFormat::Cyclonedx => match reports.first().map(cyclonedx::render) {
+                Some(Ok(json)) => outln!("{json}"),
+                Some(Err(e)) => return Err(e),
+                None => {}
+            },
+            ScanFormat::SpdxJson => match reports.first().map(spdx::render) {
                 Some(Ok(json)) => outln!("{json}"),
                 Some(Err(e)) => return Err(e),
                 None => {}
@@ -261,7 +405,7 @@ fn table(reports: &[ScanReport]) {
             print_table(&["ADVISORIES", "PACKAGE", "EXPIRES", "AUTHOR", "REASON"], &rows);
         }
         if !r.assessment.excluded.is_empty() {
-            outln!("\n{}: {} findings not counted (--severity / --ignore-unfixed)", r.image, r.assessment.excluded.len());
+            outln!("\n{}: {} findings not counted (--severity / --ignore-unfixed / --fix-status)", r.image, r.assessment.excluded.len());
         }
     }
     for r in reports.iter().filter(|r| !r.assessment.vulnerabilities.is_empty()) {
@@ -271,16 +415,26 @@ fn table(reports: &[ScanReport]) {
             .vulnerabilities
             .iter()
             .map(|v| {
+                let severity = match &v.severity_source {
+                    Some(source) => format!("{} ({source})", v.severity.as_str()),
+                    None => v.severity.as_str().to_string(),
+                };
+                let status = match v.fix_status {
+                    FixStatus::Fixed => "fixed".to_string(),
+                    FixStatus::NotFixed => "no fix yet".to_string(),
+                    FixStatus::WontFix => format!("won't fix{}", v.fix_note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()),
+                };
                 vec![
-                    format!("{:?}", v.severity).to_uppercase(),
+                    severity,
                     v.package.clone(),
                     v.installed.clone(),
                     v.fixed.clone().unwrap_or_else(|| "-".into()),
+                    status,
                     v.ids.join(", "),
                 ]
             })
             .collect();
-        print_table(&["SEVERITY", "PACKAGE", "INSTALLED", "FIXED", "ADVISORIES"], &rows);
+        print_table(&["SEVERITY", "PACKAGE", "INSTALLED", "FIXED", "FIX STATUS", "ADVISORIES"], &rows);
     }
 }
 

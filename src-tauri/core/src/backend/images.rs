@@ -90,7 +90,10 @@ impl Backend {
     /// Scans one image with the stored policy and keeps the report in the history.
     pub async fn scan(&self, engine: &Engine, image: &str, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(i64, ScanReport)> {
         let policy = policy_store::load(&self.db).await?;
-        self.scan_with(engine, image, &policy, progress).await
+        let (id, mut report) = self.scan_with(engine, image, &policy, progress).await?;
+        // The team's accepted risks, as CI applies them (issue 15 item 4).
+        self.apply_team_suppressions(&mut report, &policy).await;
+        Ok((id, report))
     }
 
     /// Scans one image with a given policy (the CLI's `--policy FILE`).

@@ -12,6 +12,7 @@ mod images;
 mod notify;
 mod overview;
 mod showback;
+mod suppressions;
 mod rollout;
 mod team;
 mod vms;

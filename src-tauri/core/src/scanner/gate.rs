@@ -1,6 +1,6 @@
 //! What counts for the gate: accepted risks from a suppressions file
-//! (`opsdeck-ignore.yaml`), and the severity filters of `opsdeck scan`
-//! (`--severity`, `--ignore-unfixed`). Applied to a finished report; the
+//! (`opsdeck-ignore.yaml`), and the severity and fix filters of `opsdeck scan`
+//! (`--severity`, `--ignore-unfixed`, `--fix-status`). Applied to a finished report; the
 //! decision is then evaluated again from what still counts.
 //!
 //! ```yaml
@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::advisories::{Severity, Vulnerability};
+use super::advisories::{FixStatus, Severity, Vulnerability};
 use super::assess::count;
 use super::policy::{evaluate, Policy};
 use super::scan::ScanReport;
@@ -53,6 +53,8 @@ pub struct GateOptions {
     pub severities: Option<Vec<Severity>>,
     /// Findings without a fixed version do not count.
     pub ignore_unfixed: bool,
+    /// Only findings with these fix statuses count (`--fix-status`); `None`: all.
+    pub fix_statuses: Option<Vec<FixStatus>>,
     /// Today (UTC), for expiries; `None`: the clock's date.
     pub today: Option<time::Date>,
     /// OpenVEX statements (`--vex`): `not_affected` and `fixed` hide a finding.
@@ -77,6 +79,7 @@ pub struct VexStatement {
 /// Reads an OpenVEX document (v0.2.0, and the older string `vulnerability`).
 pub fn load_vex(path: &Path) -> Result<Vec<VexStatement>> {
     let bad = |what: String| Error::invalid(format!("OpenVEX document {}: {what} (see https://openvex.dev)", path.display()));
+    super::budget::check_chosen_file(path, "OpenVEX document")?;
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("{e} (check the path given to --vex)")))?;
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
     let author = doc["author"].as_str().unwrap_or("").to_string();
@@ -200,6 +203,11 @@ impl TryFrom<String> for Day {
     }
 }
 
+/// An expiry day (`YYYY-MM-DD`), with the error a person can act on.
+pub fn parse_expiry(s: &str) -> std::result::Result<time::Date, String> {
+    parse_day(s)
+}
+
 fn parse_day(s: &str) -> std::result::Result<time::Date, String> {
     let bad = || format!("expires {s:?} is not a date: write YYYY-MM-DD, e.g. 2027-03-31");
     let mut parts = s.splitn(3, '-');
@@ -236,6 +244,7 @@ pub fn parse_suppressions(text: &str) -> std::result::Result<Vec<Suppression>, S
 
 /// Reads a suppressions file (`opsdeck-ignore.yaml`).
 pub fn load_suppressions(path: &Path) -> Result<Vec<Suppression>> {
+    super::budget::check_chosen_file(path, "suppressions file")?;
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::invalid(format!("suppressions file {}: {e} (check the path given to --ignore-file)", path.display())))?;
     parse_suppressions(&text).map_err(|e| {
@@ -310,7 +319,8 @@ pub fn apply(report: &mut ScanReport, policy: &Policy, options: &GateOptions) {
             expired.push(SuppressedFinding { vulnerability: v.clone(), suppression: (*s).clone() });
         }
         let by_severity = options.severities.as_ref().is_some_and(|set| !set.contains(&v.severity));
-        if by_severity || (options.ignore_unfixed && v.fixed.is_none()) {
+        let by_fix = options.fix_statuses.as_ref().is_some_and(|set| !set.contains(&v.fix_status));
+        if by_severity || by_fix || (options.ignore_unfixed && v.fixed.is_none()) {
             excluded.push(v);
         } else {
             counted.push(v);

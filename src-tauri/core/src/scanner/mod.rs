@@ -10,6 +10,7 @@
 
 pub mod advisories;
 pub mod assess;
+pub mod budget;
 pub mod engine;
 pub mod fleet;
 pub mod gate;

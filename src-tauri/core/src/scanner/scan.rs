@@ -294,7 +294,11 @@ where
             std::io::Error::other(text)
         });
     let reader = Cancellable { inner: SyncIoBridge::new(StreamReader::new(Box::pin(stream))), cancelled: cancel.0.clone() };
-    let mut task = tokio::task::spawn_blocking(move || read(Box::new(reader)));
+    let mut task = tokio::task::spawn_blocking(move || {
+        // One budget for everything this scan reads (issue 15 item 9).
+        let _budget = super::budget::Scope::enter();
+        read(Box::new(reader))
+    });
     loop {
         tokio::select! {
             done = &mut task => {

@@ -2,7 +2,8 @@
 //! and roles rather than trusted. Under one root (default `/opsdeck/`):
 //! - `vms/`: the VM request store ([`crate::vms::store::etcd`]);
 //! - `audit/`: the team's hash-chained audit trail ([`trail`]);
-//! - `config/`: change requests on protected config prefixes ([`changes`]).
+//! - `config/`: change requests on protected config prefixes ([`changes`]);
+//! - `images/suppressions/`: accepted risks of image scans ([`suppressions`]).
 //!
 //! [`roles`] makes the etcd roles that let each user write only their own
 //! keys; docs/team-trust.md is the threat model.
@@ -10,6 +11,7 @@
 pub mod chain;
 pub mod changes;
 pub mod roles;
+pub mod suppressions;
 pub mod trail;
 
 use etcd_client::Client;

@@ -7,7 +7,7 @@
 //! | role                  | may write (under the root)                                   |
 //! |-----------------------|--------------------------------------------------------------|
 //! | `opsdeck-reader`      | nothing; reads the whole root                                 |
-//! | `opsdeck-user-<user>` | `vms/requests/<user>/` (requester), `vms/decisions/manager/<dept>/<user>/` (per department managed), `vms/decisions/admin/<user>/` (admin), `audit/<user>/`, `config/changes/<user>/`, `config/reviews/<user>/` (reviewer) |
+//! | `opsdeck-user-<user>` | `images/suppressions/<user>/`, `vms/requests/<user>/` (requester), `vms/decisions/manager/<dept>/<user>/` (per department managed), `vms/decisions/admin/<user>/` (admin), `audit/<user>/`, `config/changes/<user>/`, `config/reviews/<user>/` (reviewer) |
 //! | `opsdeck-requester`   | `vms/names/` (VM name reservations)                           |
 //! | `opsdeck-approver`    | `vms/turns/` (who decided first)                              |
 //! | `opsdeck-executor`    | `vms/runs/`, `vms/locks/`, `vms/ipleases/`                    |
@@ -87,8 +87,10 @@ impl Member {
 
 fn perms_of(root: &str, m: &Member) -> Vec<Permission> {
     let p = |s: String| Permission::read_write(format!("{root}{s}")).with_prefix();
-    // Everyone may propose config changes and append to the audit trail.
-    let mut out = vec![p(format!("audit/{}/", m.user)), p(format!("config/changes/{}/", m.user))];
+    // Everyone may propose config changes, append to the audit trail and
+    // keep their own image scan suppressions.
+    let mut out =
+        vec![p(format!("audit/{}/", m.user)), p(format!("config/changes/{}/", m.user)), p(format!("images/suppressions/{}/", m.user))];
     if m.reviewer {
         out.push(p(format!("config/reviews/{}/", m.user)));
     }

@@ -20,6 +20,9 @@ use crate::error::{Error, Result};
 /// Largest single JSON entry accepted (OSV records are a few KiB).
 pub const MAX_ENTRY: u64 = 16 * 1024 * 1024;
 const BATCH: usize = 1000;
+/// Files and folders an advisory folder walk visits at most (OSV's whole
+/// database is about a million records; its zip is the way to import it).
+pub const MAX_WALK: usize = 2_000_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename = "AdvisoryImport")] // its name in the IPC contract (config has an ImportReport)
@@ -43,6 +46,10 @@ enum Message {
 
 pub async fn import_path(db: &Db, path: &Path) -> Result<ImportReport> {
     let meta = std::fs::metadata(path).map_err(|e| Error::invalid(format!("advisories {}: {e}", path.display())))?;
+    if !meta.is_dir() {
+        // A chosen file: regular (not a FIFO or device that never ends) and under the input cap.
+        crate::scanner::budget::check_chosen_file(path, "advisories")?;
+    }
     let is_zip = meta.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     if meta.is_file() && !is_zip && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
         return Err(Error::invalid(format!("advisories {}: expected a folder, a .zip or a .json file of OSV records", path.display())));
@@ -137,14 +144,38 @@ fn read_limited(r: impl Read, name: &str, size: u64) -> std::result::Result<Vec<
 
 fn read_files(root: &Path, tx: &mpsc::Sender<Message>) -> Result<()> {
     let mut out = Sender { tx, batch: Vec::new() };
-    let mut pending: Vec<PathBuf> = vec![root.to_path_buf()];
+    // The walk never follows a symbolic link to a folder (a link loop
+    // would never end) and stops at MAX_WALK entries; a linked file is read.
+    let mut pending: Vec<PathBuf> = Vec::new();
     let mut files = Vec::new();
-    while let Some(p) = pending.pop() {
-        if p.is_dir() {
-            let entries = std::fs::read_dir(&p).map_err(|e| Error::invalid(format!("advisories {}: {e}", p.display())))?;
-            pending.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
-        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-            files.push(p);
+    if root.is_dir() {
+        pending.push(root.to_path_buf());
+    } else {
+        files.push(root.to_path_buf());
+    }
+    let mut seen = 0usize;
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::invalid(format!("advisories {}: {e}", dir.display())))?;
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > MAX_WALK {
+                return Err(Error::invalid(format!(
+                    "refused: advisories {} holds more than {MAX_WALK} files and folders; import OSV's zip, or a folder of one ecosystem",
+                    root.display()
+                )));
+            }
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => pending.push(path),
+                Ok(t) if t.is_symlink() && path.is_dir() => {
+                    out.send(Message::Malformed(
+                        path.strip_prefix(root).unwrap_or(&path).display().to_string(),
+                        "a symbolic link to a folder: not followed (it could loop)".into(),
+                    ))?;
+                }
+                Ok(_) if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => files.push(path),
+                _ => {}
+            }
         }
     }
     files.sort();
@@ -284,6 +315,29 @@ mod tests {
         let other = ecosystem::parse("Alpine:v3.19").unwrap();
         assert!(match_packages(&db, &other, &[pkg("zlib", "1.0-r0")]).await.unwrap().is_empty());
         assert!(store::last_import(&db).await.unwrap().is_some());
+    }
+
+    /// A folder linking to itself (and to its parent) is walked once: the
+    /// links are reported, not followed.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_symlink_loop_in_the_folder_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).await.unwrap();
+        let folder = dir.path().join("osv");
+        std::fs::create_dir_all(folder.join("a")).unwrap();
+        std::fs::write(
+            folder.join("a/ALPINE-1.json"),
+            serde_json::to_vec(&rec("ALPINE-1", "Alpine:v3.20", "musl", "1.2.5-r1", "2026-01-01T00:00:00Z")).unwrap(),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&folder, folder.join("a/loop")).unwrap();
+        std::os::unix::fs::symlink("..", folder.join("a/up")).unwrap();
+        let r = tokio::time::timeout(std::time::Duration::from_secs(20), import_path(&db, &folder)).await.expect("the walk ends").unwrap();
+        assert_eq!(r.records, 1, "{r:?}");
+        let links: Vec<&str> = r.malformed.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(links.len(), 2, "{:?}", r.malformed);
+        assert!(r.malformed.iter().all(|(_, why)| why.contains("not followed")), "{:?}", r.malformed);
     }
 
     #[tokio::test]

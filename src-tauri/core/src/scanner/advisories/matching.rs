@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::distro::{fix_status, FixStatus};
 use super::ecosystem::{Ecosystem, Family};
 use super::osv::{Event, Severity};
 use super::store::{candidates, Candidate};
@@ -39,6 +40,20 @@ pub struct Vulnerability {
     /// The layer that introduced the package.
     #[serde(default)]
     pub layer: Option<crate::scanner::packages::LayerRef>,
+    /// Fixed, no fix yet, or won't fix (the distribution says so).
+    #[serde(default)]
+    pub fix_status: FixStatus,
+    /// Whose word `severity` is when the distribution gave one (`Debian
+    /// urgency`, `Ubuntu priority`, `Red Hat severity`); `None`: the
+    /// advisory's CVSS (or its own word).
+    #[serde(default)]
+    pub severity_source: Option<String>,
+    /// The advisory's CVSS-based severity when the distribution's word took its place.
+    #[serde(default)]
+    pub advisory_severity: Option<Severity>,
+    /// The record's words on not fixing it (`no-dsa: ignored`).
+    #[serde(default)]
+    pub fix_note: Option<String>,
 }
 
 /// Whether `version` is affected by one range's events, and the fix.
@@ -128,13 +143,20 @@ pub async fn match_image(db: &Db, os: Option<&Ecosystem>, packages: &[Package]) 
                 out.entry((p.name.clone(), p.path.clone(), c.id.clone())).or_insert_with(|| {
                     let mut ids = vec![c.id.clone()];
                     ids.extend(c.aliases.iter().filter(|a| **a != c.id).cloned());
+                    let status = fix_status(fixed.as_deref(), &c.note);
+                    let fix_note = c.note.wont_fix.clone().filter(|_| status == FixStatus::WontFix);
                     Vulnerability {
                         package: p.name.clone(),
                         source: (!language && name != p.name).then(|| name.to_string()),
                         installed: version.to_string(),
                         fixed,
                         ids,
-                        severity: c.severity,
+                        // The distribution's own severity first, CVSS second.
+                        severity: c.note.severity.filter(|_| !language).unwrap_or(c.severity),
+                        severity_source: c.note.source.clone().filter(|_| !language && c.note.severity.is_some()),
+                        advisory_severity: c.note.severity.filter(|s| !language && *s != c.severity).map(|_| c.severity),
+                        fix_status: status,
+                        fix_note,
                         summary: c.summary.clone(),
                         ecosystem: language.then(|| family.osv_name().to_string()),
                         path: p.path.clone(),

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{Sqlite, Transaction};
 
+use super::distro::{self, DistroNote};
 use super::ecosystem::{self, Family};
 use super::osv::{severity_of, Event, Record, Severity};
 use crate::cache::db::{now_rfc3339, Db};
@@ -29,6 +30,9 @@ pub struct AffectedRow {
     /// ECOSYSTEM ranges, each its events in order.
     pub ranges: Vec<Vec<Event>>,
     pub versions: Vec<String>,
+    /// The distribution's own severity and fix word for this entry.
+    #[serde(default)]
+    pub note: DistroNote,
 }
 
 /// Keeps the entries of families Opsdeck matches; `None` when there are none.
@@ -41,7 +45,8 @@ pub fn normalize(record: Record) -> Option<Normalized> {
             let eco = ecosystem::parse(&p.ecosystem)?;
             let ranges = a.ranges.iter().filter(|r| r.kind == "ECOSYSTEM" || r.kind == "SEMVER").map(|r| r.events.clone()).collect();
             let package = eco.family.package_key(&p.name);
-            Some(AffectedRow { family: eco.family, release: eco.release, package, ranges, versions: a.versions.clone() })
+            let note = distro::note_of(eco.family, &record, a);
+            Some(AffectedRow { family: eco.family, release: eco.release, package, ranges, versions: a.versions.clone(), note })
         })
         .collect();
     if affected.is_empty() {
@@ -77,13 +82,14 @@ pub async fn upsert(tx: &mut Transaction<'_, Sqlite>, batch: &[Normalized]) -> R
             .execute(&mut **tx)
             .await?;
         for a in &n.affected {
-            sqlx::query("INSERT INTO advisory_affected (advisory_id, family, release, package, ranges_json, versions_json) VALUES (?, ?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO advisory_affected (advisory_id, family, release, package, ranges_json, versions_json, distro_json) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(&n.id)
                 .bind(family_key(a.family))
                 .bind(&a.release)
                 .bind(&a.package)
                 .bind(serde_json::to_string(&a.ranges).unwrap_or_else(|_| "[]".into()))
                 .bind(serde_json::to_string(&a.versions).unwrap_or_else(|_| "[]".into()))
+                .bind(serde_json::to_string(&a.note).unwrap_or_else(|_| "{}".into()))
                 .execute(&mut **tx)
                 .await?;
         }
@@ -102,12 +108,13 @@ pub struct Candidate {
     pub release: String,
     pub ranges: Vec<Vec<Event>>,
     pub versions: Vec<String>,
+    pub note: DistroNote,
 }
 
 /// Entries for `package` in `family` (all releases; the caller filters).
 pub async fn candidates(db: &Db, family: Family, package: &str) -> Result<Vec<Candidate>> {
-    let rows: Vec<(String, String, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT a.id, a.aliases_json, a.summary, a.severity, f.release, f.ranges_json, f.versions_json
+    let rows: Vec<(String, String, String, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.aliases_json, a.summary, a.severity, f.release, f.ranges_json, f.versions_json, f.distro_json
          FROM advisory_affected f JOIN advisories a ON a.id = f.advisory_id
          WHERE f.family = ? AND f.package = ?",
     )
@@ -117,7 +124,7 @@ pub async fn candidates(db: &Db, family: Family, package: &str) -> Result<Vec<Ca
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, aliases, summary, severity, release, ranges, versions)| Candidate {
+        .map(|(id, aliases, summary, severity, release, ranges, versions, note)| Candidate {
             id,
             aliases: serde_json::from_str(&aliases).unwrap_or_default(),
             summary,
@@ -125,6 +132,7 @@ pub async fn candidates(db: &Db, family: Family, package: &str) -> Result<Vec<Ca
             release,
             ranges: serde_json::from_str(&ranges).unwrap_or_default(),
             versions: serde_json::from_str(&versions).unwrap_or_default(),
+            note: serde_json::from_str(&note).unwrap_or_default(),
         })
         .collect())
 }

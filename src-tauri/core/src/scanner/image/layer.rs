@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::paths::{is_relevant, is_wanted, normalize, parent};
 use super::tar_stream::{self, Kind};
 use crate::error::{Error, Result};
+use crate::scanner::budget;
 use crate::scanner::packages::lang;
 
 /// Largest wanted file read (an rpm database of a big image is tens of MiB).
@@ -67,14 +68,21 @@ const MAX_DELETIONS: usize = 100_000;
 
 /// Reads one layer (plain or gzip-compressed tar) to its end.
 pub fn read(reader: impl Read, what: &str) -> Result<LayerFiles> {
+    // The scan's budget (joined when the scan started one on this thread).
+    let _budget = budget::Scope::enter();
     let mut buffered = BufReader::new(reader);
     let gzip = buffered.fill_buf().map_err(|e| Error::invalid(format!("{what}: {e}")))?.starts_with(&[0x1f, 0x8b]);
     let plain: Box<dyn Read> = if gzip { Box::new(flate2::read::GzDecoder::new(buffered)) } else { Box::new(buffered) };
-    let mut hashing = HashingReader { inner: plain, hasher: Sha256::new() };
+    let mut hashing = HashingReader { inner: plain, hasher: Sha256::new(), refusal: None };
     let mut layer = LayerFiles { catalogue: CATALOGUE, ..LayerFiles::default() };
-    tar_stream::for_each(&mut hashing, what, |item, data| visit(&mut layer, item, data, what))?;
+    tar_stream::for_each(&mut hashing, what, |item, data| {
+        budget::entry()?;
+        visit(&mut layer, item, data, what)
+    })
+    .map_err(|e| hashing.refusal.take().unwrap_or(e))?;
     // The zero blocks after the last member count in the digest too.
-    io::copy(&mut hashing, &mut io::sink()).map_err(|e| Error::invalid(format!("{what} is truncated: {e}")))?;
+    io::copy(&mut hashing, &mut io::sink())
+        .map_err(|e| hashing.refusal.take().unwrap_or_else(|| Error::invalid(format!("{what} is truncated: {e}"))))?;
     layer.digest = format!("sha256:{}", hex::encode(hashing.hasher.finalize()));
     Ok(layer)
 }
@@ -125,6 +133,7 @@ fn visit(layer: &mut LayerFiles, item: &tar_stream::Item, data: &mut dyn Read, w
                 });
                 return Ok(());
             }
+            budget::keep(item.size)?;
             let mut bytes = Vec::with_capacity(item.size.min(1 << 20) as usize);
             data.take(MAX_FILE).read_to_end(&mut bytes).map_err(|e| Error::invalid(format!("{what}: reading {path}: {e}")))?;
             layer.replaced.push(path.clone());
@@ -151,14 +160,22 @@ fn visit(layer: &mut LayerFiles, item: &tar_stream::Item, data: &mut dyn Read, w
     Ok(())
 }
 
+/// Hashes what it reads and charges it to the scan's byte budget (a tar
+/// bomb stops here, at the limit, with the refusal kept for the caller).
 struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
+    refusal: Option<Error>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if let Err(e) = budget::bytes(n as u64) {
+            let text = e.to_string();
+            self.refusal = Some(e);
+            return Err(io::Error::other(text));
+        }
         self.hasher.update(&buf[..n]);
         Ok(n)
     }

@@ -37,11 +37,47 @@ pub async fn parse(db: &[u8]) -> Result<Vec<Package>> {
 }
 
 async fn read(path: &Path) -> Result<Vec<Package>> {
+    read_within(path, crate::scanner::budget::Limits::from_env().rpmdb_deadline).await
+}
+
+/// Reads the database as a hostile file (issue 15 item 9): read-only and
+/// immutable, `trusted_schema=OFF` (no functions from the schema run),
+/// `Packages` must be a table (a view could loop or explode), and every
+/// statement stops at `deadline` (SQLite's progress handler interrupts it).
+async fn read_within(path: &Path, deadline: std::time::Duration) -> Result<Vec<Package>> {
+    use futures::TryStreamExt;
     let bad = |e: sqlx::Error| Error::invalid(format!("the image's rpm database cannot be read: {e}"));
-    let mut conn = SqliteConnectOptions::new().filename(path).read_only(true).immutable(true).connect().await.map_err(bad)?;
-    let rows = sqlx::query("SELECT blob FROM Packages").fetch_all(&mut conn).await.map_err(bad)?;
-    let mut packages = Vec::with_capacity(rows.len());
-    for row in rows {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .immutable(true)
+        .pragma("trusted_schema", "OFF")
+        .pragma("query_only", "ON");
+    let mut conn = options.connect().await.map_err(bad)?;
+    let started = std::time::Instant::now();
+    conn.lock_handle().await.map_err(bad)?.set_progress_handler(1_000, move || started.elapsed() < deadline);
+    let timed_out = |e: sqlx::Error| {
+        if started.elapsed() >= deadline {
+            Error::invalid(format!(
+                "refused: reading the image's rpm database took over {} s (a looping or hostile database); set OPSDECK_RPMDB_DEADLINE_SECS to allow longer",
+                deadline.as_secs()
+            ))
+        } else {
+            bad(e)
+        }
+    };
+    let kind: Option<String> =
+        sqlx::query_scalar("SELECT type FROM sqlite_master WHERE name = 'Packages'").fetch_optional(&mut conn).await.map_err(timed_out)?;
+    match kind.as_deref() {
+        Some("table") => {}
+        Some(other) => {
+            return Err(Error::invalid(format!("refused: the image's rpm database has a {other} named Packages where rpm keeps a table")))
+        }
+        None => return Err(Error::invalid("the image's rpm database has no Packages table")),
+    }
+    let mut packages = Vec::new();
+    let mut rows = sqlx::query("SELECT blob FROM Packages").fetch(&mut conn);
+    while let Some(row) = rows.try_next().await.map_err(timed_out)? {
         let blob: Vec<u8> = row.try_get(0).map_err(bad)?;
         match package(&blob) {
             Ok(Some(p)) => packages.push(p),
@@ -168,6 +204,46 @@ pub(crate) mod tests {
         }
         out.extend(data);
         out
+    }
+
+    async fn database(dir: &Path, schema: &'static str) -> std::path::PathBuf {
+        let path = dir.join("rpmdb.sqlite");
+        let mut c = SqliteConnectOptions::new().filename(&path).create_if_missing(true).connect().await.unwrap();
+        sqlx::raw_sql(schema).execute(&mut c).await.unwrap();
+        path
+    }
+
+    /// A `Packages` view that never ends (a recursive CTE) is refused
+    /// before it runs; a slow read stops at the deadline.
+    #[tokio::test]
+    async fn a_looping_view_and_a_slow_read_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let looping = database(
+            dir.path(),
+            "CREATE VIEW Packages AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT zeroblob(1000) AS blob FROM r;",
+        )
+        .await;
+        let started = std::time::Instant::now();
+        let e = read_within(&looping, std::time::Duration::from_secs(5)).await.unwrap_err().to_string();
+        assert!(e.starts_with("refused:") && e.contains("view named Packages"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+        let dir = tempfile::tempdir().unwrap();
+        let table = database(dir.path(), "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB);").await;
+        let mut c = SqliteConnectOptions::new().filename(&table).connect().await.unwrap();
+        // 50,000 rpm headers (gpg-pubkey pseudo-packages, skipped when read).
+        let pubkey = blob(&[(TAG_NAME, "gpg-pubkey"), (TAG_VERSION, "1"), (TAG_RELEASE, "1")], None);
+        sqlx::query("INSERT INTO Packages (blob) VALUES (?)").bind(pubkey).execute(&mut c).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO Packages (blob) WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r LIMIT 50000) SELECT (SELECT blob FROM Packages LIMIT 1) FROM r;",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        drop(c);
+        assert_eq!(read_within(&table, std::time::Duration::from_secs(30)).await.unwrap(), vec![], "within the deadline: read");
+        let e = read_within(&table, std::time::Duration::ZERO).await.unwrap_err().to_string();
+        assert!(e.starts_with("refused:") && e.contains("OPSDECK_RPMDB_DEADLINE_SECS"), "{e}");
     }
 
     #[test]

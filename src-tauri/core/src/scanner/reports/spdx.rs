@@ -102,8 +102,17 @@ pub fn advisory_url(id: &str) -> String {
 
 /// The finding in words, for its annotation.
 fn finding_text(v: &Vulnerability, suppression: Option<&Suppression>) -> String {
+    let source = match (&v.severity_source, v.advisory_severity) {
+        (Some(source), Some(cvss)) => format!(" ({source}; advisory {})", cvss.as_str()),
+        (Some(source), None) => format!(" ({source})"),
+        _ => String::new(),
+    };
+    let status = match (v.fix_status, &v.fix_note) {
+        (crate::scanner::advisories::FixStatus::WontFix, Some(note)) => format!("wont_fix ({note})"),
+        (status, _) => status.as_str().to_string(),
+    };
     let mut text = format!(
-        "vulnerability {}: severity {}, installed {}, fixed {}",
+        "vulnerability {}: severity {}{source}, installed {}, fixed {}, fix status {status}",
         v.ids.join(" / "),
         v.severity.as_str(),
         v.installed,
