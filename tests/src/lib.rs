@@ -10,6 +10,7 @@ pub mod backend;
 pub mod bench;
 pub mod clusters;
 pub mod etcdkv;
+pub mod fleet;
 pub mod faults;
 pub mod images;
 pub mod junit;

@@ -8,56 +8,26 @@
 //! cluster would fail another's soak); each works in its own namespace.
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node};
-use kube::api::{Patch, PatchParams, PostParams};
+use k8s_openapi::api::core::v1::{ConfigMap, Node};
+use kube::api::{Patch, PatchParams};
 use kube::{Api, Client};
 use opsdeck_core::clusters::Verdict;
-use opsdeck_tests::clusters::client;
-use opsdeck_tests::service::Service;
-use opsdeck_tests::workloads::{fake_nodes, label_node, node_ready, poll, NOT_READY_LABEL, POOL_LABEL};
+use opsdeck_tests::fleet::{deploy_v1, ensure_nodes, web_manifest, web_rolled_out as rolled_out, Fleet};
+use opsdeck_tests::workloads::{label_node, node_ready, poll, NOT_READY_LABEL};
 use serde_json::{json, Value};
 
 const CLUSTERS: [&str; 3] = ["east", "west", "south"];
 const LIMIT: Duration = Duration::from_secs(90);
 
-/// The three clusters and their kubeconfig (started once, stopped at exit).
-struct Fleet {
-    _planes: Vec<Service>,
-    kubeconfig: PathBuf,
-}
-
 fn fleet() -> &'static Fleet {
     static FLEET: OnceLock<Fleet> = OnceLock::new();
-    FLEET.get_or_init(|| {
-        let planes: Vec<Service> = CLUSTERS.iter().map(|_| Service::start_with_args("kube-apiserver", &["--workloads"], &[])).collect();
-        let dir = planes[0].run_dir.join("rollout-fleet");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut clusters = String::new();
-        let mut users = String::new();
-        let mut contexts = String::new();
-        for (name, s) in CLUSTERS.iter().zip(&planes) {
-            clusters += &format!(
-                "- name: {name}\n  cluster:\n    server: {}\n    certificate-authority: {}\n",
-                s.get("KUBE_SERVER"),
-                s.get("KUBE_CA")
-            );
-            users += &format!("- name: {name}\n  user:\n    token: {}\n", s.get("KUBE_ADMIN_TOKEN"));
-            contexts += &format!("- name: {name}\n  context: {{cluster: {name}, user: {name}}}\n");
-        }
-        let kubeconfig = dir.join("fleet.kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!("apiVersion: v1\nkind: Config\nclusters:\n{clusters}users:\n{users}contexts:\n{contexts}current-context: east\n"),
-        )
-        .unwrap();
-        Fleet { _planes: planes, kubeconfig }
-    })
+    FLEET.get_or_init(|| Fleet::start(&CLUSTERS))
 }
 
 /// One test at a time on the fleet.
@@ -68,18 +38,13 @@ static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// until all three are Healthy. Returns the admin clients, in CLUSTERS order.
 async fn ready_fleet() -> (String, Vec<Client>) {
     let f = fleet();
-    let path = f.kubeconfig.display().to_string();
-    let mut clients = Vec::new();
-    for name in CLUSTERS {
-        let c = client(&path, name).await;
-        let nodes: Api<Node> = Api::all(c.clone());
-        if nodes.get_opt("ro-0").await.unwrap().is_none() {
-            fake_nodes(&c, "ro", 2).await;
-            if name == "east" {
-                fake_nodes(&c, "spare", 1).await;
-            }
+    let path = f.path();
+    let clients = f.clients().await;
+    for (i, c) in clients.iter().enumerate() {
+        ensure_nodes(c, "ro", 2).await;
+        if i == 0 {
+            ensure_nodes(c, "spare", 1).await;
         }
-        clients.push(c);
     }
     let contexts: Vec<String> = CLUSTERS.iter().map(|s| s.to_string()).collect();
     poll("every cluster Healthy", LIMIT, || {
@@ -97,73 +62,6 @@ async fn ready_fleet() -> (String, Vec<Client>) {
     })
     .await;
     (path, clients)
-}
-
-/// The manifest: a ConfigMap, a second ConfigMap only in `extra`, and a
-/// Deployment of `image` with two replicas on the "ro" nodes (`pool`).
-fn manifest(ns: &str, mode: &str, image: &str, pool: &str, extra: bool, deadline: Option<i32>) -> String {
-    let mut docs =
-        vec![json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-config", "namespace": ns}, "data": {"mode": mode}})];
-    if extra {
-        docs.push(
-            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-extra", "namespace": ns}, "data": {"added": "yes"}}),
-        );
-    }
-    let mut spec = json!({
-        "replicas": 2,
-        "selector": {"matchLabels": {"app": "web"}},
-        "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-        "template": {
-            "metadata": {"labels": {"app": "web"}},
-            "spec": {"nodeSelector": {POOL_LABEL: pool}, "containers": [{"name": "web", "image": image}]}
-        }
-    });
-    if let Some(d) = deadline {
-        spec["progressDeadlineSeconds"] = json!(d);
-    }
-    docs.push(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns}, "spec": spec}));
-    docs.iter().map(|d| serde_norway::to_string(d).unwrap()).collect::<Vec<_>>().join("---\n")
-}
-
-/// Version 1 on every cluster, applied as an earlier `opsdeck apply` would
-/// (field manager "opsdeck"), rolled out.
-async fn deploy_v1(clients: &[Client], ns: &str) {
-    for c in clients {
-        let nss: Api<Namespace> = Api::all(c.clone());
-        nss.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap()).await.unwrap();
-        for doc in serde_norway::Deserializer::from_str(&manifest(ns, "blue", "registry.local/web:1", "ro", false, None)) {
-            let v: Value = serde::Deserialize::deserialize(doc).unwrap();
-            let name = v["metadata"]["name"].as_str().unwrap().to_string();
-            let pp = PatchParams::apply("opsdeck");
-            if v["kind"] == "ConfigMap" {
-                Api::<ConfigMap>::namespaced(c.clone(), ns).patch(&name, &pp, &Patch::Apply(&v)).await.unwrap();
-            } else {
-                Api::<Deployment>::namespaced(c.clone(), ns).patch(&name, &pp, &Patch::Apply(&v)).await.unwrap();
-            }
-        }
-        rolled_out(c, ns, "registry.local/web:1").await;
-    }
-}
-
-/// Waits until deployment `ns/web` runs `image` on 2 available replicas, none old.
-async fn rolled_out(c: &Client, ns: &str, image: &str) -> Deployment {
-    let api: Api<Deployment> = Api::namespaced(c.clone(), ns);
-    poll(&format!("web rolled out with {image}"), LIMIT, || async {
-        let d = api.get("web").await.map_err(|e| e.to_string())?;
-        let st = d.status.clone().unwrap_or_default();
-        let img = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0].image.clone();
-        let done = img.as_deref() == Some(image)
-            && st.observed_generation == d.metadata.generation
-            && st.replicas == Some(2)
-            && st.updated_replicas == Some(2)
-            && st.available_replicas == Some(2);
-        if done {
-            Ok(d)
-        } else {
-            Err(format!("{img:?} {st:?}"))
-        }
-    })
-    .await
 }
 
 /// What the user owns of an object, compared byte for byte: everything but
@@ -284,7 +182,7 @@ async fn three_clusters_roll_out_wave_by_wave_and_the_junit_report_validates() {
     let ns = "ro-complete";
     deploy_v1(&clients, ns).await;
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "web.yaml", &manifest(ns, "green", "registry.local/web:2", "ro", true, None));
+    let file = write(dir.path(), "web.yaml", &web_manifest(ns, "green", "registry.local/web:2", "ro", true, None));
     let junit = dir.path().join("rollout.xml");
     let run = Running::start(
         dir.path(),
@@ -343,7 +241,7 @@ async fn a_cluster_degrading_during_its_soak_stops_the_rollout_and_auto_rollback
         before.push(objects(c, ns).await);
     }
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "web.yaml", &manifest(ns, "green", "registry.local/web:2", "ro", true, None));
+    let file = write(dir.path(), "web.yaml", &web_manifest(ns, "green", "registry.local/web:2", "ro", true, None));
     let junit = dir.path().join("rollout.xml");
     let mut run = Running::start(
         dir.path(),
@@ -416,7 +314,7 @@ async fn a_missed_progress_deadline_fails_the_wave_and_the_offered_rollback_rest
     let before = objects(&clients[0], ns).await;
     let dir = tempfile::tempdir().unwrap();
     // Version 2 asks for nodes nobody has: its pods stay Pending, the controller gives up after 5 s.
-    let file = write(dir.path(), "web.yaml", &manifest(ns, "green", "registry.local/web:2", "nowhere", true, Some(5)));
+    let file = write(dir.path(), "web.yaml", &web_manifest(ns, "green", "registry.local/web:2", "nowhere", true, Some(5)));
     let run = Running::start(
         dir.path(),
         &[&file, "--kubeconfig", &kubeconfig, "--contexts", "east,west,south", "--waves", "east,rest", "--soak", "2s", "--timeout", "2m"],
@@ -476,7 +374,7 @@ async fn a_refused_review_or_an_unhealthy_cluster_writes_nothing_anywhere() {
             .unwrap();
     }
     let before: Vec<_> = futures::future::join_all(clients.iter().map(|c| objects(c, ns))).await;
-    let file = write(dir.path(), "web.yaml", &manifest(ns, "green", "registry.local/web:2", "ro", true, None));
+    let file = write(dir.path(), "web.yaml", &web_manifest(ns, "green", "registry.local/web:2", "ro", true, None));
     let run = Running::start(
         dir.path(),
         &[&file, "--kubeconfig", &kubeconfig, "--contexts", "east,west,south", "--waves", "east,rest", "--soak", "1s"],
@@ -498,7 +396,7 @@ async fn sigint_during_a_soak_stops_the_rollout_and_auto_rollback_puts_the_canar
     deploy_v1(&clients, ns).await;
     let before = objects(&clients[0], ns).await;
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "web.yaml", &manifest(ns, "green", "registry.local/web:2", "ro", true, None));
+    let file = write(dir.path(), "web.yaml", &web_manifest(ns, "green", "registry.local/web:2", "ro", true, None));
     let mut run = Running::start(
         dir.path(),
         &[&file, "--kubeconfig", &kubeconfig, "--contexts", "east,west,south", "--waves", "east,rest", "--soak", "5m", "--auto-rollback"],

@@ -13,6 +13,7 @@ const rollout = {
   start_one: 'Start rollout on {{count}} cluster',
   start: 'Start rollout on {{count}} clusters',
   stop: 'Stop',
+  again: 'New rollout',
   stopping: 'Stopping at the next safe point…',
   running: 'Rolling out…',
   rollback: 'Roll back changed clusters',

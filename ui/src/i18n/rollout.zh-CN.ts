@@ -13,6 +13,7 @@ const rollout = {
   start_one: '开始向 {{count}} 个集群发布',
   start: '开始向 {{count}} 个集群发布',
   stop: '停止',
+  again: '新的发布',
   stopping: '将在下一个安全点停止…',
   running: '发布中…',
   rollback: '回滚已变更的集群',

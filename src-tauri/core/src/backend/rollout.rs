@@ -545,23 +545,19 @@ impl Backend {
                 }
             };
             let ok = restored.iter().all(|r| r.error.is_none());
-            let detail = format!(
-                "rollout {} on {}: {}",
-                run.id,
-                t.name,
-                restored
-                    .iter()
-                    .map(|r| format!("{}: {}", r.object, r.error.as_deref().unwrap_or(&r.action)))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            );
+            let what = restored
+                .iter()
+                .map(|r| format!("{}: {}", r.object, r.error.as_deref().unwrap_or(&r.action)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let detail = format!("rollout {} on {}: {what}", run.id, t.name);
             if ok {
                 self.audit("kubernetes", context, "cluster.rollout.rollback", Ok(detail.clone())).await;
             } else {
                 self.audit("kubernetes", context, "cluster.rollout.rollback", Err(&Error::Conflict(detail.clone()))).await;
             }
             let phase = if ok { Phase::RolledBack } else { Phase::RollbackFailed };
-            run.emit(None, Some(context), Some(phase), detail);
+            run.emit(None, Some(context), Some(phase), what);
             (context.clone(), restored)
         });
         let out: BTreeMap<String, Vec<Restored>> = join_all(runs).await.into_iter().collect();

@@ -148,7 +148,14 @@ export function RolloutDialog({ cards, onClose }: { cards: Map<string, Card>; on
   const timeoutOk = Number.isFinite(Number(timeout)) && Number(timeout) > 0 && Number(timeout) <= 60;
   const canStart = !running && plan !== null && manifest.trim() !== '' && soakOk && timeoutOk;
   const started = running || report !== null || log.length > 0;
-  const outcome = report ? (report.outcome === 'completed' ? 'ok' : 'error') : running ? 'running' : null;
+  const outcome: BadgeState | null = report ? (report.outcome === 'completed' ? 'ok' : report.outcome === 'stopped' ? 'warn' : 'error') : running ? 'running' : null;
+  // Back to the form (manifest, clusters and settings kept) for another run.
+  const again = () => {
+    setReport(null);
+    setError(null);
+    setLog([]);
+    setStates(new Map());
+  };
 
   return (
     <Modal
@@ -173,7 +180,12 @@ export function RolloutDialog({ cards, onClose }: { cards: Map<string, Card>; on
               {t('rollout.rollback')}
             </button>
           )}
-          {!running && (
+          {started && !running && (
+            <button type="button" class="btn" disabled={rollingBack} onClick={again} data-testid="rollout-again">
+              {t('rollout.again')}
+            </button>
+          )}
+          {!started && (
             <button type="button" class="btn btn-primary" disabled={!canStart} onClick={() => void start()} data-testid="rollout-start">
               {t('rollout.start', { count: selected.length })}
             </button>
@@ -210,7 +222,7 @@ export function RolloutDialog({ cards, onClose }: { cards: Map<string, Card>; on
               {t('rollout.timeout')}
               <input class="input" type="number" min={1} max={60} value={timeout} onInput={(e) => setTimeoutMin(e.currentTarget.value)} data-testid="rollout-timeout" />
             </label>
-            <label class="check">
+            <label class="check ro-auto">
               <input type="checkbox" checked={autoRollback} onChange={() => setAutoRollback(!autoRollback)} data-testid="rollout-auto-rollback" />
               <span>{t('rollout.autoRollback')}</span>
             </label>
@@ -221,6 +233,7 @@ export function RolloutDialog({ cards, onClose }: { cards: Map<string, Card>; on
               <label key={c} class="check" data-testid="rollout-context" data-context={c}>
                 <input type="checkbox" checked={selected.includes(c)} onChange={() => toggle(c)} />
                 <span>{c}</span>
+                {selected.includes(c) && <span class="muted ro-order">#{selected.indexOf(c) + 1}</span>}
               </label>
             ))}
           </fieldset>
