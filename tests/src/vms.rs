@@ -31,17 +31,7 @@ pub async fn vcsim_with_template_of(t: &TestBackend, extra: &[&str], guest_id: O
         args.extend_from_slice(extra);
     }
     let s = Service::start_with_args("vcsim", &args, &[]);
-    let c = t
-        .add(
-            "vcsim",
-            ConnectionSpec::Vsphere {
-                url: s.get("VCSIM_SDK_URL").into(),
-                username: s.get("VCSIM_USER").into(),
-                thumbprint: Some(s.get("VCSIM_THUMBPRINT_SHA256").into()),
-            },
-            Some(s.get("VCSIM_PASSWORD")),
-        )
-        .await;
+    let c = vcsim_connection(t, &s).await;
     let vim = t.backend.vim(&c.id).await.expect("log in to vcsim");
     let inv = t.backend.vm_inventory(&c.id).await.expect("inventory");
     let vm = inv.vm_by_name(TEMPLATE).unwrap_or_else(|| panic!("vcsim has no {TEMPLATE}"));
@@ -52,6 +42,21 @@ pub async fn vcsim_with_template_of(t: &TestBackend, extra: &[&str], guest_id: O
     }
     VirtualMachine::new(vim.client.clone(), &vm.id).mark_as_template().await.expect("mark as template");
     (s, c)
+}
+
+/// Saves a pinned connection to `vcsim` in `t` (a second app instance's
+/// view of the same vCenter).
+pub async fn vcsim_connection(t: &TestBackend, vcsim: &Service) -> Connection {
+    t.add(
+        "vcsim",
+        ConnectionSpec::Vsphere {
+            url: vcsim.get("VCSIM_SDK_URL").into(),
+            username: vcsim.get("VCSIM_USER").into(),
+            thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()),
+        },
+        Some(vcsim.get("VCSIM_PASSWORD")),
+    )
+    .await
 }
 
 /// A valid form for `name` in `department`.

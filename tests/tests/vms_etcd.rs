@@ -11,7 +11,7 @@ use opsdeck_core::vms::model::{Quota, Stage, State};
 use opsdeck_core::vms::provision::ProvisionOptions;
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
-use opsdeck_tests::vms::{count_named, etcd_connection, etcd_with_vm_roles, form, vcsim_with_template};
+use opsdeck_tests::vms::{count_named, etcd_connection, etcd_with_vm_roles, form, vcsim_connection, vcsim_with_template};
 
 fn etcd_store(connection_id: &str) -> StoreChoice {
     StoreChoice::Etcd { connection_id: connection_id.into(), prefix: DEFAULT_PREFIX.into(), allow_no_auth: false }
@@ -126,17 +126,7 @@ async fn twenty_requests_two_instances_no_duplicate_vm() {
 
     // A second app instance (its own database, the same etcd and vCenter).
     let carol2 = etcd_connection(&other, &etcd, "carol").await;
-    let vc2 = other
-        .add(
-            "vcsim",
-            opsdeck_core::connections::ConnectionSpec::Vsphere {
-                url: vcsim.get("VCSIM_SDK_URL").into(),
-                username: vcsim.get("VCSIM_USER").into(),
-                thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()),
-            },
-            Some(vcsim.get("VCSIM_PASSWORD")),
-        )
-        .await;
+    let vc2 = vcsim_connection(&other, &vcsim).await;
     let admin2 = other.backend.vm_store(&etcd_store(&carol2.id)).await.unwrap();
     let one = ProvisionOptions { instance: "instance-1".into(), ..Default::default() };
     let two = ProvisionOptions { instance: "instance-2".into(), ..Default::default() };

@@ -20,7 +20,7 @@ use opsdeck_core::vms::store::RequestStore;
 use opsdeck_core::vms::vsphere::Vim;
 use opsdeck_core::ErrorCode;
 use opsdeck_tests::backend::TestBackend;
-use opsdeck_tests::vms::{count_named, etcd_connection, etcd_with_vm_roles, form, guest_reports, vcsim_with_template_of};
+use opsdeck_tests::vms::{count_named, etcd_connection, etcd_with_vm_roles, form, guest_reports, vcsim_connection, vcsim_with_template_of};
 
 const NET: &str = "VM Network";
 
@@ -248,17 +248,7 @@ async fn two_executors_at_once_never_share_an_address_in_etcd() {
         ids.push(r.id);
     }
     let carol2 = etcd_connection(&other, &etcd, "carol").await;
-    let vc2 = other
-        .add(
-            "vcsim",
-            opsdeck_core::connections::ConnectionSpec::Vsphere {
-                url: vcsim.get("VCSIM_SDK_URL").into(),
-                username: vcsim.get("VCSIM_USER").into(),
-                thumbprint: Some(vcsim.get("VCSIM_THUMBPRINT_SHA256").into()),
-            },
-            Some(vcsim.get("VCSIM_PASSWORD")),
-        )
-        .await;
+    let vc2 = vcsim_connection(&other, &vcsim).await;
     let admin2 = other.backend.vm_store(&store(&carol2.id)).await.unwrap();
     let one = ProvisionOptions { instance: "instance-1".into(), ..opts(60) };
     let two = ProvisionOptions { instance: "instance-2".into(), ..opts(60) };

@@ -61,7 +61,8 @@ fn moved(now: OffsetDateTime, from: State, to: State, actor: &str, comment: Stri
 /// step fails (vCenter refuses, the store write conflicts) is reported as a
 /// failed action and the pass goes on with the others.
 pub async fn run(store: &dyn RequestStore, vim: &Vim, now: OffsetDateTime, policy: &LifecyclePolicy, actor: &str) -> Result<Vec<Action>> {
-    let inv = inventory::load(&vim.client).await?;
+    // Boxed: the inventory load is a large future (eight retrievals at once).
+    let inv = Box::pin(inventory::load(&vim.client)).await?;
     let instance = format!("lifecycle-{}-{}", crate::backend::os_user(), std::process::id());
     let mut actions = Vec::new();
     for recs in store.list().await?.records {
@@ -144,7 +145,7 @@ async fn one(
             })
             .await?;
             act("vm_missing", true, comment);
-            release_ip(store, req, &mut act).await;
+            Box::pin(release_ip(store, req, &mut act)).await;
             return Ok(());
         };
         let lease: Date = parse_date("lease end", &req.spec.lease_end)?;
@@ -228,7 +229,7 @@ async fn one(
                             ));
                         })
                         .await?;
-                        release_ip(store, req, &mut act).await;
+                        Box::pin(release_ip(store, req, &mut act)).await;
                     }
                     Err(e) => act("reclaim", false, format!("destroy failed: {e}")),
                 }

@@ -291,7 +291,8 @@ async fn provision_locked(
     // transaction that moves the request to provisioning. A pool with no
     // free address (or settings that cannot work) fails the request here,
     // before anything is made.
-    let addressing = match addressing(store, vim, &req).await {
+    // Boxed, like the build below: these futures hold an inventory load.
+    let addressing = match Box::pin(addressing(store, vim, &req)).await {
         Ok(a) => a,
         Err(e) => {
             let reason = format!("{e}");
@@ -311,7 +312,7 @@ async fn provision_locked(
     run.state = State::Provisioning;
     run.failure = None;
     let recs = match &addressing {
-        Some(a) => claim(store, vim, &req, &recs, &mut run, a).await,
+        Some(a) => Box::pin(claim(store, vim, &req, &recs, &mut run, a)).await,
         None => store.put_run(&recs, &run).await,
     };
     let recs = match recs {
