@@ -22,6 +22,8 @@ use crate::exit;
 
 #[path = "vm_ip.rs"]
 mod ip;
+#[path = "vm_showback.rs"]
+mod showback;
 use crate::output::{errln, fail, out, outln, print_json, print_table, Format};
 
 #[derive(Debug, Args)]
@@ -214,6 +216,22 @@ enum VmCommand {
     IpPool {
         #[command(subcommand)]
         command: ip::IpPoolCommand,
+    },
+    /// What the VMs cost a month, by VM, department and owner (the vCenter's inventory now, or --cached).
+    Showback {
+        #[arg(long, value_enum, default_value_t = showback::ShowbackFormat::Table)]
+        format: showback::ShowbackFormat,
+        /// Only this department.
+        #[arg(long)]
+        department: Option<String>,
+        /// Price the inventory cached at the last read instead of reading the vCenter now.
+        #[arg(long)]
+        cached: bool,
+    },
+    /// The price list showback uses (per vCPU, GB memory, GB disk a month; datastore tiers).
+    PriceList {
+        #[command(subcommand)]
+        command: showback::PriceListCommand,
     },
     /// Show department quotas and use, or set one (0 = no limit).
     Quota {
@@ -644,6 +662,19 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
         VmCommand::IpPool { command } => {
             let s = store(b, &a).await?;
             ip::run(b, s.as_ref(), command).await
+        }
+        VmCommand::Showback { format, department, cached } => {
+            let s = store(b, &a).await?;
+            // No vCenter saved: the requests alone are priced.
+            let vc = match &a.vcenter {
+                Some(_) => Some(vcenter(b, &a.vcenter).await?),
+                None => vcenter(b, &None).await.ok(),
+            };
+            showback::showback(b, s.as_ref(), vc.as_deref(), *cached, department.as_deref(), *format).await
+        }
+        VmCommand::PriceList { command } => {
+            let s = store(b, &a).await?;
+            showback::price_list(b, s.as_ref(), command).await
         }
         VmCommand::Quota { department, vms, vcpu, memory_gb, disk_gb, max_lease_days, format } => {
             let s = store(b, &a).await?;
