@@ -12,6 +12,7 @@ import { viewForShortcut, type ViewName } from './views';
 
 // Each view is its own chunk, loaded when first shown: start-up parses the
 // shell only (BENCHMARKS.md, "The app itself").
+const OverviewView = lazyView(() => import('../views/overview/OverviewView').then((m) => m.OverviewView));
 const VmsView = lazyView(() => import('../views/vms/VmsView').then((m) => m.VmsView));
 const ImagesView = lazyView(() => import('../views/images/ImagesView').then((m) => m.ImagesView));
 const ClustersView = lazyView(() => import('../views/clusters/ClustersView').then((m) => m.ClustersView));
@@ -25,6 +26,8 @@ const EDITABLE = 'input, select, textarea, [contenteditable="true"]';
 
 function CurrentView({ view }: { view: ViewName }) {
   switch (view) {
+    case 'overview':
+      return <OverviewView />;
     case 'vms':
       return <VmsView />;
     case 'clusters':

@@ -5,6 +5,7 @@ import { useConnections, useNav, useSettings } from './store';
 import { VIEWS, WORKSPACE_KIND, type ViewName } from './views';
 
 const ICONS: Record<ViewName, IconName> = {
+  overview: 'home',
   vms: 'vms',
   images: 'images',
   clusters: 'clusters',
@@ -26,7 +27,7 @@ export function Sidebar() {
   const count = (kind: Kind) => list?.filter((c) => c.spec.kind === kind).length ?? 0;
 
   const item = (name: ViewName) => {
-    const n = VIEWS.indexOf(name) + 1;
+    const n = VIEWS.indexOf(name);
     const kind = (WORKSPACE_KIND as Partial<Record<ViewName, Kind>>)[name];
     const shortcut = isMac ? `⌘${n}` : t('nav.shortcut', { n });
     return (
@@ -63,6 +64,7 @@ export function Sidebar() {
           <span class="brand-tagline">{t('app.tagline')}</span>
         </span>
       </div>
+      <ul class="nav-list">{item('overview')}</ul>
       <div class="nav-section">{t('nav.workspaces')}</div>
       <ul class="nav-list">{(['vms', 'images', 'clusters', 'config'] as const).map(item)}</ul>
       <div class="nav-section">{t('nav.manage')}</div>

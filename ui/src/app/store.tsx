@@ -72,7 +72,7 @@ const byName = (a: Connection, b: Connection) => a.name.localeCompare(b.name);
 export function AppStateProvider({ children }: { children: ComponentChildren }) {
   const toast = useToast();
 
-  const [view, setView] = useState<ViewName>(() => viewFromHash(location.hash) ?? 'connections');
+  const [view, setView] = useState<ViewName>(() => viewFromHash(location.hash) ?? 'overview');
   const [intent, setIntent] = useState<NavIntent | null>(null);
 
   const navigate = useCallback((next: ViewName, withIntent?: Omit<NavIntent, 'nonce'>) => {

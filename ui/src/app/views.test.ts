@@ -13,7 +13,7 @@ const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; altK
 
 describe('view shortcuts', () => {
   it('Ctrl/Cmd+1..8 map to the sidebar order', () => {
-    expect(VIEWS).toEqual(['vms', 'images', 'clusters', 'config', 'connections', 'audit', 'notifications', 'settings']);
+    expect(VIEWS).toEqual(['overview', 'vms', 'images', 'clusters', 'config', 'connections', 'audit', 'notifications', 'settings']);
     expect(viewForShortcut(key('1', { ctrlKey: true }))).toBe('vms');
     expect(viewForShortcut(key('5', { metaKey: true }))).toBe('connections');
     expect(viewForShortcut(key('7', { ctrlKey: true }))).toBe('notifications');
@@ -23,7 +23,7 @@ describe('view shortcuts', () => {
   it('ignores other keys and modifiers', () => {
     expect(viewForShortcut(key('1'))).toBeNull();
     expect(viewForShortcut(key('9', { ctrlKey: true }))).toBeNull();
-    expect(viewForShortcut(key('0', { ctrlKey: true }))).toBeNull();
+    expect(viewForShortcut(key('0', { ctrlKey: true }))).toBe('overview');
     expect(viewForShortcut(key('1', { ctrlKey: true, shiftKey: true }))).toBeNull();
     expect(viewForShortcut(key('a', { ctrlKey: true }))).toBeNull();
   });

@@ -1,9 +1,9 @@
 import type { Kind } from '../api/types';
 
-export type ViewName = 'vms' | 'images' | 'clusters' | 'config' | 'connections' | 'audit' | 'notifications' | 'settings';
+export type ViewName = 'overview' | 'vms' | 'images' | 'clusters' | 'config' | 'connections' | 'audit' | 'notifications' | 'settings';
 
-/** Sidebar order; Ctrl/Cmd+1..8 follows it. */
-export const VIEWS: readonly ViewName[] = ['vms', 'images', 'clusters', 'config', 'connections', 'audit', 'notifications', 'settings'];
+/** Sidebar order; Ctrl/Cmd+0..8 follows it (the Overview, the home screen, is 0). */
+export const VIEWS: readonly ViewName[] = ['overview', 'vms', 'images', 'clusters', 'config', 'connections', 'audit', 'notifications', 'settings'];
 
 export const WORKSPACE_VIEWS: readonly ViewName[] = ['vms', 'images', 'clusters', 'config'];
 
@@ -27,7 +27,6 @@ export function viewFromHash(hash: string): ViewName | null {
 /** Ctrl/Cmd + digit → view; null when the event is not such a shortcut. */
 export function viewForShortcut(e: { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean }): ViewName | null {
   if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return null;
-  const n = Number(e.key);
-  if (!Number.isInteger(n) || n < 1 || n > VIEWS.length) return null;
-  return VIEWS[n - 1];
+  if (!/^[0-9]$/.test(e.key)) return null;
+  return VIEWS[Number(e.key)] ?? null;
 }

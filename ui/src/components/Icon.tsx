@@ -35,6 +35,7 @@ const PATHS = {
   download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
   upload: 'M12 20V9M7 14l5-5 5 5M5 4h14',
   copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
+  home: 'M3 11l9-8 9 8M5 9.5V21h5v-6h4v6h5V9.5',
 } as const;
 
 export type IconName = keyof typeof PATHS;

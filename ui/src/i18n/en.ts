@@ -2,6 +2,8 @@
 import clustersHistory from './clustersHistory.en';
 import configOps from './configOps.en';
 import notify from './notify.en';
+import overview from './overview.en';
+import showback from './showback.en';
 import rollout from './rollout.en';
 const en = {
   app: {
@@ -12,6 +14,7 @@ const en = {
     mockMode: 'Mock backend',
   },
   nav: {
+    overview: 'Overview',
     workspaces: 'Workspaces',
     manage: 'Manage',
     vms: 'VMs',
@@ -25,6 +28,7 @@ const en = {
     shortcut: 'Ctrl+{{n}}',
   },
   view: {
+    overview: 'Overview',
     vms: 'Virtual machines',
     images: 'Container images',
     clusters: 'Kubernetes clusters',
@@ -887,6 +891,8 @@ const en = {
   },
   notify,
   clustersHistory,
+  overview,
+  showback,
   rollout,
   audit: {
     col: {
@@ -937,7 +943,7 @@ const en = {
     saveFailed: 'Could not save settings: {{message}}',
     loadFailed: 'Could not load settings',
     shortcuts: 'Keyboard shortcuts',
-    keySwitch: 'Switch view',
+    keySwitch: 'Switch view (0: the Overview, 1–8: the sidebar from the top)',
     keyFilter: 'Focus the filter of the current table',
     keyRows: 'Move between table rows',
     keyOpen: 'Open the selected row',

@@ -2,6 +2,8 @@
 import clustersHistory from './clustersHistory.zh-CN';
 import configOps from './configOps.zh-CN';
 import notify from './notify.zh-CN';
+import overview from './overview.zh-CN';
+import showback from './showback.zh-CN';
 import rollout from './rollout.zh-CN';
 import type { Messages } from './en';
 
@@ -16,6 +18,7 @@ const zhCN: Shape<Messages> = {
     mockMode: '模拟后端',
   },
   nav: {
+    overview: '概览',
     workspaces: '工作区',
     manage: '管理',
     vms: '虚拟机',
@@ -29,6 +32,7 @@ const zhCN: Shape<Messages> = {
     shortcut: 'Ctrl+{{n}}',
   },
   view: {
+    overview: '概览',
     vms: '虚拟机',
     images: '容器镜像',
     clusters: 'Kubernetes 集群',
@@ -887,6 +891,8 @@ const zhCN: Shape<Messages> = {
   },
   notify,
   clustersHistory,
+  overview,
+  showback,
   rollout,
   audit: {
     col: {
@@ -937,7 +943,7 @@ const zhCN: Shape<Messages> = {
     saveFailed: '设置保存失败：{{message}}',
     loadFailed: '设置加载失败',
     shortcuts: '键盘快捷键',
-    keySwitch: '切换视图',
+    keySwitch: '切换视图（0：概览，1–8：侧边栏自上而下）',
     keyFilter: '聚焦当前表格的筛选框',
     keyRows: '在表格行之间移动',
     keyOpen: '打开选中的行',

@@ -92,7 +92,7 @@ export function SettingsView() {
         <Section title={t('settings.shortcuts')}>
           <dl class="kv kv-keys">
             <dt>
-              <kbd>{mod}</kbd> + <kbd>1</kbd>…<kbd>7</kbd>
+              <kbd>{mod}</kbd> + <kbd>0</kbd>…<kbd>8</kbd>
             </dt>
             <dd>{t('settings.keySwitch')}</dd>
             <dt>

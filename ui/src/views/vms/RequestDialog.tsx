@@ -6,6 +6,7 @@ import type { Inventory, RequestSpec, VmRequest } from '../../api/types';
 import { describedBy, Field } from '../../components/Field';
 import { Modal } from '../../components/Modal';
 import { useT } from '../../i18n';
+import { CostEstimateBox, useEstimate } from './CostEstimate';
 import { isoDay, validateForm, type FormErrors } from './model';
 
 interface Props {
@@ -44,6 +45,7 @@ export function RequestDialog({ connId, inventory, onClose, onFiled, editing }: 
   const [busy, setBusy] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
   const errors: FormErrors = validateForm(spec, isoDay(new Date()));
+  const estimate = useEstimate(spec);
   const shown = (k: keyof RequestSpec) => (submitted || touched.has(k)) && errors[k] ? t(errors[k]!) : null;
   const set = <K extends keyof RequestSpec>(k: K, v: RequestSpec[K]) => {
     setSpec((s) => ({ ...s, [k]: v }));
@@ -170,6 +172,7 @@ export function RequestDialog({ connId, inventory, onClose, onFiled, editing }: 
           <textarea {...text('customization_script')} class="input mono" rows={4} spellcheck={false} />
         </Field>
       </div>
+      <CostEstimateBox {...estimate} />
     </Modal>
   );
 }

@@ -1,0 +1,45 @@
+// English strings of showback (showback.*); showback.zh-CN.ts has the same keys.
+const showback = {
+  tab: 'Showback',
+  total: '{{amount}} a month',
+  owners_one: '{{count}} owner',
+  owners: '{{count}} owners',
+  csv: 'Export CSV',
+  vms: 'Monthly cost per VM',
+  empty: 'No VM to price: read the vCenter inventory first.',
+  col: { vm: 'VM', department: 'Department', owner: 'Owner', size: 'Size', datastore: 'Datastore (tier)', monthly: 'A month' },
+  chart: {
+    label: 'Monthly spend per department, pending requests and the worth of the quota',
+    spend: 'Spend',
+    pending: 'Pending requests',
+    quota: 'Quota worth',
+  },
+  estimate: {
+    label: 'Estimated cost',
+    monthly: '{{amount}} a month',
+    parts: 'vCPU {{vcpu}} · memory {{memory}} · disk {{disk}}',
+    noPrices: 'No price list is set: every price is 0 (set one under VMs → Showback).',
+    tierNote: 'Disk at the default price: the datastore and its tier are chosen at provisioning.',
+    failed: 'No estimate: {{message}}',
+  },
+  prices: {
+    title: 'Price list (a month)',
+    edit: 'Price list',
+    team: 'Kept in the team store: the app and the CLI of everyone in the team use it. Only IT admins may change it.',
+    local: 'Kept on this machine (the request store is local).',
+    currency: 'Currency',
+    vcpu: 'Per vCPU',
+    memory: 'Per GB memory',
+    disk: 'Per GB disk',
+    tierName: 'Tier',
+    tierPrice: 'tier “{{name}}” disk price',
+    datastores: 'Datastores (names, or prefix*)',
+    addTier: 'Add a datastore tier',
+    removeTier: 'Remove the tier',
+    save: 'Save prices',
+    saved: 'Price list saved',
+    notNumber: '{{what}}: “{{value}}” is not a number',
+  },
+};
+
+export default showback;

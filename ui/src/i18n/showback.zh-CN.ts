@@ -1,0 +1,45 @@
+// 成本展示的中文文案 (showback.*)，与 showback.en.ts 的键相同。
+const showback = {
+  tab: '成本',
+  total: '每月 {{amount}}',
+  owners_one: '{{count}} 位负责人',
+  owners: '{{count}} 位负责人',
+  csv: '导出 CSV',
+  vms: '每台虚拟机的月成本',
+  empty: '没有可计价的虚拟机：请先读取 vCenter 清单。',
+  col: { vm: '虚拟机', department: '部门', owner: '负责人', size: '规格', datastore: '数据存储（层级）', monthly: '每月' },
+  chart: {
+    label: '各部门每月支出、待处理申请与配额价值',
+    spend: '支出',
+    pending: '待处理申请',
+    quota: '配额价值',
+  },
+  estimate: {
+    label: '预估成本',
+    monthly: '每月 {{amount}}',
+    parts: 'vCPU {{vcpu}} · 内存 {{memory}} · 磁盘 {{disk}}',
+    noPrices: '尚未设置价格表：所有价格为 0（在 虚拟机 → 成本 中设置）。',
+    tierNote: '磁盘按默认价格计：数据存储及其层级在部署时选定。',
+    failed: '无法估算：{{message}}',
+  },
+  prices: {
+    title: '价格表（每月）',
+    edit: '价格表',
+    team: '保存在团队存储中：团队所有人的应用和命令行都使用它。只有 IT 管理员可以修改。',
+    local: '保存在本机（申请存储为本地）。',
+    currency: '币种',
+    vcpu: '每 vCPU',
+    memory: '每 GB 内存',
+    disk: '每 GB 磁盘',
+    tierName: '层级',
+    tierPrice: '层级“{{name}}”的磁盘价格',
+    datastores: '数据存储（名称或前缀*）',
+    addTier: '添加数据存储层级',
+    removeTier: '删除该层级',
+    save: '保存价格',
+    saved: '价格表已保存',
+    notNumber: '{{what}}：“{{value}}”不是数字',
+  },
+};
+
+export default showback;
