@@ -65,6 +65,12 @@ impl Two {
     }
 }
 
+/// `opsdeck config promote ARGS` on the backend's data and keychain: exit code, stdout, stderr.
+fn promote_cli(t: &TestBackend, args: &[&str]) -> (i32, String, String) {
+    let o = workspace::cli(t.dir.path(), t.backend.keychain().service()).arg("config").arg("promote").args(args).output().unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
 fn all() -> PromoteSelection {
     PromoteSelection::default()
 }
@@ -318,11 +324,7 @@ async fn cli_plan_review_apply_stop_and_resume() {
     seed(&mut dev, &src).await;
     seed(&mut prod, &[kv("/app/old", b"only in prod")]).await;
     let data = two.t.dir.path();
-    let keychain = two.t.backend.keychain().service().to_string();
-    let cli = |args: &[&str]| {
-        let o = workspace::cli(data, &keychain).arg("config").arg("promote").args(args).output().unwrap();
-        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
-    };
+    let cli = |args: &[&str]| promote_cli(&two.t, args);
     let plan_file = data.join("plan.json");
     let plan_arg = plan_file.to_str().unwrap();
 
@@ -373,4 +375,191 @@ async fn cli_plan_review_apply_stop_and_resume() {
     assert_eq!(dump(&mut prod, "/app/").await, dump(&mut dev, "/app/").await);
     let audit = two.promote_audit().await;
     assert_eq!(audit.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(), ["ok", "error", "ok", "ok"], "{audit:?}");
+}
+
+/// A connection to the TLS + auth etcd (scripts/services/etcd-tls.sh) as `user`
+/// (its CA trusted, a password from the keychain).
+async fn tls_session(t: &TestBackend, etcd: &Service, name: &str, user: &str, password: &str) -> EtcdSession {
+    let spec = opsdeck_core::connections::ConnectionSpec::Etcd {
+        endpoints: vec![etcd.get("ETCD_ENDPOINT").into()],
+        tls: Some(opsdeck_core::connections::TlsFiles { ca_file: Some(etcd.get("ETCD_TLS_CA").into()), cert_file: None, key_file: None }),
+        username: Some(user.into()),
+        allow_plaintext: false,
+    };
+    let c = t.add(name, spec, Some(password)).await;
+    t.backend.etcd_session(&c.id).await.expect("a TLS session")
+}
+
+#[tokio::test]
+async fn promotion_into_an_etcd_with_tls_and_auth_lands_exactly_and_a_denial_writes_nothing() {
+    let (dev_etcd, prod_etcd) = (Service::start("etcd", &[]), Service::start("etcd-tls", &[]));
+    let t = TestBackend::new().await;
+    let dev = t.etcd_session("dev", dev_etcd.get("ETCD_ENDPOINT")).await;
+    let prod = tls_session(&t, &prod_etcd, "prod", "alice", prod_etcd.get("ETCD_PASSWORD")).await;
+    let root = tls_session(&t, &prod_etcd, "prod-root", "root", prod_etcd.get("ETCD_ROOT_PASSWORD")).await;
+    let mut src: Vec<(String, Vec<u8>)> = (0..140).map(|i| (format!("/app/k{i:03}"), format!("v{i}").into_bytes())).collect();
+    src.push(kv("/app/blob", &[0, 0xff, 0x9f, 0x92, 0x96]));
+    seed(&mut raw(&dev_etcd).await, &src).await;
+    // What alice may write in prod: one changed and one only-in-prod key.
+    t.backend.config_put_bytes(&root, "/app/k000", b"old", 0, "").await.unwrap();
+    t.backend.config_put_bytes(&root, "/app/gone", b"prod only", 0, "").await.unwrap();
+    let b = &t.backend;
+
+    // Plan over TLS with auth; apply in more than one transaction, deletes chosen.
+    let plan = b.config_promote_plan(&dev, "/app/", &prod, "/app/").await.unwrap();
+    let count = |a| plan.items.iter().filter(|i| i.action == a).count();
+    assert_eq!((count(PromoteAction::Add), count(PromoteAction::Change), count(PromoteAction::Remove)), (140, 1, 1));
+    let out = b
+        .config_promote_apply(
+            &dev,
+            &prod,
+            &plan,
+            &PromoteSelection { keys: vec![], with_removes: true },
+            None,
+            MAX_TXN_OPS,
+            "tls",
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+    assert!(out.error.is_none() && out.report.complete, "{:?}", out.report);
+    assert!(out.report.batches.len() >= 2, "142 operations in transactions of at most 128: {:?}", out.report.batches.len());
+    let want: BTreeMap<String, Vec<u8>> = src.iter().map(|(k, v)| (k["/app/".len()..].to_string(), v.clone())).collect();
+    let mut check = Client::connect(
+        [prod_etcd.get("ETCD_ENDPOINT")],
+        Some(
+            etcd_client::ConnectOptions::new().with_user("root", prod_etcd.get("ETCD_ROOT_PASSWORD")).with_tls(
+                etcd_client::TlsOptions::new()
+                    .ca_certificate(etcd_client::Certificate::from_pem(std::fs::read(prod_etcd.get("ETCD_TLS_CA")).unwrap())),
+            ),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(dump(&mut check, "/app/").await, want, "byte for byte, the binary value too; the chosen delete done");
+
+    // A target alice may not write (RBAC: /app/ only): refused with her name,
+    // nothing written, the report says what did not land.
+    raw(&dev_etcd).await.put("/app2/x", "1", None).await.unwrap();
+    let plan = b.config_promote_plan(&dev, "/app2/", &prod, "/other/").await;
+    let out = match plan {
+        Ok(plan) => b.config_promote_apply(&dev, &prod, &plan, &all(), None, MAX_TXN_OPS, "", |_, _| {}).await.map(|o| o.error),
+        Err(e) => Ok(Some(e)),
+    };
+    let e = match out {
+        Ok(Some(e)) | Err(e) => e,
+        Ok(None) => panic!("a write outside alice's role was not refused"),
+    };
+    assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
+    assert!(e.to_string().contains("alice"), "names the user: {e}");
+    assert!(dump(&mut check, "/other/").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_promotion_into_a_protected_prefix_is_filed_as_a_change_and_published_as_reviewed() {
+    use opsdeck_core::team::changes::ChangeState;
+    use opsdeck_core::team::DEFAULT_ROOT;
+    use opsdeck_tests::vms::{etcd_connection, etcd_with_vm_roles, raw_etcd};
+
+    let dev_etcd = Service::start("etcd", &[]);
+    let prod_etcd = etcd_with_vm_roles(DEFAULT_ROOT).await;
+    let t = TestBackend::new().await;
+    let b = &t.backend;
+    let dev = t.etcd_session("dev", dev_etcd.get("ETCD_ENDPOINT")).await;
+    let session = |user: &'static str| {
+        let (t, prod_etcd) = (&t, &prod_etcd);
+        async move {
+            let c = etcd_connection(t, prod_etcd, user).await;
+            t.backend.etcd_session(&c.id).await.expect("etcd session")
+        }
+    };
+    let (root, alice, rita, paul) = (session("root").await, session("alice").await, session("rita").await, session("paul").await);
+    let mut prod_root = raw_etcd(&prod_etcd, "root").await;
+    seed(&mut prod_root, &[kv("/app/prod/db", br#"{"pool": 10}"#), kv("/app/prod/old", b"retired")]).await;
+    b.config_protect(&root, DEFAULT_ROOT, "/app/prod/").await.unwrap();
+    seed(&mut raw(&dev_etcd).await, &[kv("/app/dev/db", br#"{"pool": 20}"#), kv("/app/dev/new", b"n")]).await;
+
+    // Alice reviews the plan; applying it into the protected prefix writes
+    // nothing, and says it goes through a change request.
+    let plan = b.config_promote_plan(&dev, "/app/dev/", &alice, "/app/prod/").await.unwrap();
+    let everything = PromoteSelection { keys: vec![], with_removes: true };
+    assert_eq!(b.config_promote_protected(&alice, &plan, &everything).await.unwrap(), ["/app/prod/"]);
+    let e = b.config_promote_apply(&dev, &alice, &plan, &everything, None, MAX_TXN_OPS, "", |_, _| {}).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
+    assert!(e.to_string().contains("protected prefix /app/prod/") && e.to_string().contains("change request"), "{e}");
+    // Even a publisher does not bypass the review by promoting.
+    let plan_paul = b.config_promote_plan(&dev, "/app/dev/", &paul, "/app/prod/").await.unwrap();
+    let e = b.config_promote_apply(&dev, &paul, &plan_paul, &everything, None, MAX_TXN_OPS, "", |_, _| {}).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Forbidden, "{e}");
+    assert_eq!(dump(&mut prod_root, "/app/prod/").await.get("db").map(Vec::as_slice), Some(&br#"{"pool": 10}"#[..]));
+
+    // Filed: the change carries the reviewed values and, as guards, the
+    // target revisions seen at review (0 for a key to create).
+    let c = b.config_promote_propose(&dev, &alice, &plan, &everything, "to prod").await.unwrap();
+    assert_eq!((c.state, c.author.as_str()), (ChangeState::Pending, "alice"));
+    assert!(c.comment.contains("promotion from dev:/app/dev/") && c.comment.ends_with(": to prod"), "{}", c.comment);
+    let ops: Vec<(&str, Option<&str>, i64)> = c.ops.iter().map(|o| (o.key.as_str(), o.value.as_deref(), o.base_revision)).collect();
+    let reviewed = |rel: &str| plan.items.iter().find(|i| i.rel == rel).unwrap().target_mod_revision;
+    assert_eq!(
+        ops,
+        [
+            ("/app/prod/db", Some(r#"{"pool": 20}"#), reviewed("db")),
+            ("/app/prod/new", Some("n"), 0),
+            ("/app/prod/old", None, reviewed("old")),
+        ]
+    );
+    assert_eq!(c.ops[0].base_value.as_deref(), Some(r#"{"pool": 10}"#), "the reviewer sees what is replaced");
+    // Approved by another person, published by the publisher: exactly the plan.
+    assert_eq!(b.change_review(&alice, DEFAULT_ROOT, &c.id, true, "").await.unwrap_err().code(), ErrorCode::Forbidden);
+    b.change_review(&rita, DEFAULT_ROOT, &c.id, true, "ok").await.unwrap();
+    assert_eq!(b.change_publish(&paul, DEFAULT_ROOT, &c.id).await.unwrap().state, ChangeState::Published);
+    let now = dump(&mut prod_root, "/app/prod/").await;
+    assert_eq!(now, BTreeMap::from([("db".into(), br#"{"pool": 20}"#.to_vec()), ("new".into(), b"n".to_vec())]));
+
+    // A target key that moves after the review and before the publication:
+    // the change is stale, lists it, and publishing writes nothing.
+    raw(&dev_etcd).await.put("/app/dev/db", r#"{"pool": 30}"#, None).await.unwrap();
+    let plan = b.config_promote_plan(&dev, "/app/dev/", &alice, "/app/prod/").await.unwrap();
+    let c = b.config_promote_propose(&dev, &alice, &plan, &all(), "").await.unwrap();
+    b.change_review(&rita, DEFAULT_ROOT, &c.id, true, "").await.unwrap();
+    prod_root.put("/app/prod/db", r#"{"pool": 25}"#, None).await.unwrap();
+    let seen = b.change_get(&rita, DEFAULT_ROOT, &c.id).await.unwrap();
+    assert_eq!((seen.state, seen.moved.clone()), (ChangeState::Stale, vec!["/app/prod/db".to_string()]));
+    let e = b.change_publish(&paul, DEFAULT_ROOT, &c.id).await.unwrap_err();
+    assert!(e.code() == ErrorCode::Conflict && e.to_string().contains("/app/prod/db"), "{e}");
+    assert_eq!(dump(&mut prod_root, "/app/prod/").await.get("db").map(Vec::as_slice), Some(&br#"{"pool": 25}"#[..]));
+
+    // Moved before filing (either side): nothing filed, the keys listed.
+    let plan = b.config_promote_plan(&dev, "/app/dev/", &alice, "/app/prod/").await.unwrap();
+    raw(&dev_etcd).await.put("/app/dev/db", r#"{"pool": 40}"#, None).await.unwrap();
+    let before = b.change_list(&rita, DEFAULT_ROOT).await.unwrap().0.len();
+    let e = b.config_promote_propose(&dev, &alice, &plan, &all(), "").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Conflict, "{e}");
+    assert!(e.to_string().contains("/app/dev/db") && e.to_string().contains("nothing filed"), "{e}");
+    assert_eq!(b.change_list(&rita, DEFAULT_ROOT).await.unwrap().0.len(), before);
+
+    // A binary value cannot be carried by a change request: a clear refusal.
+    raw(&dev_etcd).await.put("/app/dev/blob", vec![0u8, 0xff], None).await.unwrap();
+    let plan = b.config_promote_plan(&dev, "/app/dev/", &alice, "/app/prod/").await.unwrap();
+    let e = b.config_promote_propose(&dev, &alice, &plan, &all(), "").await.unwrap_err();
+    assert!(e.code() == ErrorCode::InvalidInput && e.to_string().contains("/app/prod/blob: a binary value"), "{e}");
+
+    // The CLI: --apply into the protected prefix files the change (its id on
+    // stdout), writes nothing.
+    raw(&dev_etcd).await.delete("/app/dev/blob", None).await.unwrap();
+    let data = t.dir.path();
+    let cli = |args: &[&str]| promote_cli(&t, args);
+    let plan_file = data.join("protected.json");
+    let plan_arg = plan_file.to_str().unwrap();
+    let (code, _, err) = cli(&["--from", "dev:/app/dev/", "--to", "etcd as alice:/app/prod/", "--plan", plan_arg]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = cli(&["--apply", plan_arg, "--comment", "from the cli"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("protected prefix /app/prod/") && err.contains("nothing written"), "{err}");
+    let id = out.trim();
+    let filed = b.change_get(&rita, DEFAULT_ROOT, id).await.unwrap();
+    assert_eq!((filed.state, filed.author.as_str()), (ChangeState::Pending, "alice"));
+    assert!(filed.comment.ends_with(": from the cli"), "{}", filed.comment);
+    assert_eq!(dump(&mut prod_root, "/app/prod/").await.get("db").map(Vec::as_slice), Some(&br#"{"pool": 25}"#[..]));
+    assert!(!data.join("protected.report.json").exists(), "nothing applied, no report");
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use etcd_client::{Client, Txn, TxnOp};
-use opsdeck_core::config::search::{MatchIn, SearchEvent, PAGE};
+use opsdeck_core::config::search::{MatchIn, SearchEvent, SearchMode, PAGE};
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::{workspace, Service};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -46,7 +46,7 @@ async fn search_finds_keys_and_values_streams_hits_and_stops() {
     let started = Instant::now();
     let _h = t
         .backend
-        .config_value_search(&s, "/s/", "secret", 100, move |ev| {
+        .config_value_search(&s, "/s/", "secret", SearchMode::Substring, 100, move |ev| {
             let _ = tx.send(ev);
         })
         .unwrap();
@@ -82,15 +82,17 @@ async fn search_finds_keys_and_values_streams_hits_and_stops() {
     assert_eq!(hits[1].before, r#"{"db": {"password": "Hunter2-"#);
     assert_eq!(hits[1].after, r#""}}"#);
     assert_eq!(hits[0].before, "\u{fffd}\0binary ", "binary bytes shown lossily, for reading only");
-    // Paged: progress after each page of PAGE keys, the first hit streamed
-    // long before the end.
-    assert_eq!(progress.len(), 6001usize.div_ceil(PAGE as usize), "{progress:?}");
+    // Paged: progress after each request of at most PAGE keys (windows that
+    // hold fewer add requests), the first hit streamed long before the end.
+    assert!(progress.len() >= 6001usize.div_ceil(PAGE as usize), "{progress:?}");
+    assert!(progress.windows(2).all(|w| w[0] <= w[1] && w[1] - w[0] <= PAGE as u64), "{progress:?}");
+    assert_eq!(progress.last(), Some(&6001));
     let (pages_before_first, _) = first_hit_after_pages.unwrap();
     assert!(pages_before_first < progress.len() / 2, "first hit after {pages_before_first} pages of {}", progress.len());
 
     // A limit stops the scan early.
     let (tx, mut rx) = unbounded_channel();
-    let _h2 = t.backend.config_value_search(&s, "/s/", "config", 5, move |ev| {
+    let _h2 = t.backend.config_value_search(&s, "/s/", "config", SearchMode::Substring, 5, move |ev| {
         let _ = tx.send(ev);
     });
     let mut n = 0;
@@ -109,7 +111,7 @@ async fn search_finds_keys_and_values_streams_hits_and_stops() {
 
     // Dropping the handle stops the scan: the events end without `done`.
     let (tx, mut rx) = unbounded_channel();
-    let h3 = t.backend.config_value_search(&s, "/s/", "no such text anywhere", 10, move |ev| {
+    let h3 = t.backend.config_value_search(&s, "/s/", "no such text anywhere", SearchMode::Substring, 10, move |ev| {
         let _ = tx.send(ev);
     });
     drop(h3);
@@ -120,7 +122,7 @@ async fn search_finds_keys_and_values_streams_hits_and_stops() {
     assert!(!got_done, "a stopped search does not finish");
 
     // Bad input.
-    assert!(t.backend.config_value_search(&s, "/s/", "   ", 10, |_| {}).is_err());
+    assert!(t.backend.config_value_search(&s, "/s/", "   ", SearchMode::Substring, 10, |_| {}).is_err());
 
     // The CLI: the same hits, exit 1 when nothing matches.
     let data = tempfile::tempdir().unwrap();
@@ -138,4 +140,117 @@ async fn search_finds_keys_and_values_streams_hits_and_stops() {
     assert!(text.contains("/s/app34/k01234\tvalue\t") && text.contains("[Secret]"), "{text}");
     let out = run(&["/s/", "nothing-like-this"]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// Collects a search's hits until its `done` (panics on `error`).
+async fn collect(rx: &mut UnboundedReceiver<SearchEvent>) -> (Vec<opsdeck_core::config::search::SearchHit>, SearchEvent) {
+    let mut hits = Vec::new();
+    loop {
+        match next(rx).await.expect("the search ends with done") {
+            SearchEvent::Hit { hit } => hits.push(hit),
+            SearchEvent::Progress { .. } => {}
+            d @ SearchEvent::Done { .. } => return (hits, d),
+            SearchEvent::Error { message, .. } => panic!("{message}"),
+        }
+    }
+}
+
+/// The matched runs of a hit in [brackets], the rest as shown.
+fn marked(hit: &opsdeck_core::config::search::SearchHit) -> String {
+    hit.parts.iter().map(|p| if p.hit { format!("[{}]", p.text) } else { p.text.clone() }).collect()
+}
+
+#[tokio::test]
+async fn fuzzy_search_finds_letters_in_order_in_keys_and_values_and_marks_them() {
+    let etcd = Service::start("etcd", &[]);
+    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    seed(&mut o, 3000).await;
+    for (k, v) in [
+        ("/s/zz/db/password", b"x".to_vec()),
+        ("/s/zz/passdb", b"wrong order".to_vec()),
+        ("/s/zz/conf.yaml", b"server:\n  listen: 8080\n  tls_cert_file: /etc/certs/srv.pem\n".to_vec()),
+        ("/s/zz/blob", b"\xff\xfe\x00 DB-PASSWD \x01".to_vec()),
+        ("/s/zz/scattered", b"the database is fine, please wait".to_vec()),
+        ("/s/zz/配置/数据库", "主机 = 数据库服务器".as_bytes().to_vec()),
+    ] {
+        o.put(k, v, None).await.unwrap();
+    }
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("s", etcd.get("ETCD_ENDPOINT")).await;
+    let search = |text: &str, limit: usize| {
+        let (tx, rx) = unbounded_channel();
+        let h = t
+            .backend
+            .config_value_search(&s, "/s/", text, SearchMode::Fuzzy, limit, move |ev| {
+                let _ = tx.send(ev);
+            })
+            .unwrap();
+        (h, rx)
+    };
+
+    // Letters in order with gaps, in keys (below the prefix) and values, every
+    // matched run marked; a key that has the letters in another order, and a
+    // value whose letters are scattered over a sentence, do not match.
+    let (_h, mut rx) = search("dbpass", 100);
+    let (hits, done) = collect(&mut rx).await;
+    let SearchEvent::Done { scanned, truncated, .. } = done else { unreachable!() };
+    assert_eq!((scanned, truncated), (3007, false), "every key under /s/");
+    let found: Vec<(&str, MatchIn, String)> = hits.iter().map(|h| (h.key.as_str(), h.found_in, marked(h))).collect();
+    assert_eq!(
+        found,
+        [
+            ("/s/app34/k01234", MatchIn::Value, r#"{"[db]": {"[pass]word": "Hunter2-Secret"}}"#.to_string()),
+            ("/s/zz/blob", MatchIn::Value, "\u{fffd}\u{fffd}\0 [DB]-[PASS]WD \u{1}".to_string()),
+            ("/s/zz/db/password", MatchIn::Key, "/s/zz/[db]/[pass]word".to_string()),
+        ],
+        "in key order"
+    );
+    assert!(hits.iter().all(|h| h.score.is_some_and(|s| s > 0)), "fuzzy hits carry a score");
+    assert_eq!(hits[2].matched, "db/pass", "matched spans first to last marked character");
+
+    // A value's best line, cut around the match; words each match; CJK.
+    let (_h, mut rx) = search("tls cert", 100);
+    let (hits, _) = collect(&mut rx).await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let shown = marked(&hits[0]);
+    assert!(shown.starts_with("  [tls]_") && shown.contains("cert]") && shown.ends_with("srv.pem"), "the whole line: {shown}");
+    let (_h, mut rx) = search("配置 数据库", 100);
+    let (hits, _) = collect(&mut rx).await;
+    assert_eq!(hits.iter().map(marked).collect::<Vec<_>>(), ["/s/zz/[配置]/[数据库]"]);
+
+    // The same paged scan: a limit stops it in the first page, dropping the
+    // handle stops it without `done`.
+    let (_h, mut rx) = search("value cfg", 3);
+    let (hits, done) = collect(&mut rx).await;
+    let SearchEvent::Done { scanned, truncated, .. } = done else { unreachable!() };
+    assert_eq!((hits.len(), truncated), (3, true));
+    assert!(scanned <= PAGE as u64, "{scanned}");
+    let (h, mut rx) = search("qqqqzzzz", 10);
+    drop(h);
+    while let Some(ev) = next(&mut rx).await {
+        assert!(!matches!(ev, SearchEvent::Done { .. }), "a stopped search does not finish");
+    }
+
+    // Bad input: nothing typed.
+    assert!(t.backend.config_value_search(&s, "/s/", "  \t ", SearchMode::Fuzzy, 10, |_| {}).is_err());
+
+    // The CLI: --fuzzy prints each matched run in brackets; exit 1 for none.
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        workspace::cli(data.path(), "opsdeck-cli-fuzzy")
+            .args(["config", "--endpoints", etcd.get("ETCD_ENDPOINT"), "search", "--fuzzy"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["/s/zz/", "dbpass"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/s/zz/db/password\tkey\t/s/zz/[db]/[pass]word"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let out = run(&["/s/zz/", "qqqqzzzz"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["--format", "json", "/s/zz/", "tlscert"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(r#""found_in":"value""#) && text.contains(r#""hit":true"#), "{text}");
 }

@@ -537,7 +537,7 @@ export function etcdHandlers(ctx: Ctx): MockCommands {
       console.info(`[opsdeck mock] watch ${id} on ${prefix}`);
       return id;
     },
-    configValueSearch: (connectionId, prefix, text, limit, channel) => {
+    configValueSearch: (connectionId, prefix, text, mode, limit, channel) => {
       ctx.check(connectionId);
       const needle = text.trim().toLowerCase();
       if (!needle) throw err('invalid_input', 'search: type part of a key or value');
@@ -549,6 +549,27 @@ export function etcdHandlers(ctx: Ctx): MockCommands {
         scanned++;
         const kv = store.get(key)!;
         const rel = key.slice(prefix.length);
+        if (mode === 'fuzzy') {
+          // Dev only: the letters in order in the key name (the backend uses nucleo, values too).
+          const marks: boolean[] = [];
+          let i = 0;
+          for (const c of rel) {
+            const m = i < needle.length && c.toLowerCase() === needle[i];
+            if (m) i++;
+            marks.push(m);
+          }
+          if (i < needle.length) continue;
+          const parts = [{ text: prefix, hit: false }];
+          [...rel].forEach((c, j) => {
+            const last = parts[parts.length - 1];
+            if (last.hit === marks[j] && j > 0) last.text += c;
+            else parts.push({ text: c, hit: marks[j] });
+          });
+          const hit = { key, meta: meta(key, kv), found_in: 'key' as const, before: '', matched: rel, after: '', parts, score: 100 };
+          channel.onmessage({ type: 'hit', hit });
+          if (++hits >= limit) break;
+          continue;
+        }
         const inKey = rel.toLowerCase().indexOf(needle);
         const inValue = kv.binary ? -1 : kv.value.toLowerCase().indexOf(needle);
         if (inKey < 0 && inValue < 0) continue;
@@ -560,7 +581,14 @@ export function etcdHandlers(ctx: Ctx): MockCommands {
           before: hay.slice(inKey >= 0 ? 0 : Math.max(0, at - 40), at),
           matched: hay.slice(at, at + needle.length),
           after: hay.slice(at + needle.length, at + needle.length + 40),
+          parts: [] as { text: string; hit: boolean }[],
+          score: null,
         };
+        hit.parts = [
+          { text: hit.before, hit: false },
+          { text: hit.matched, hit: true },
+          { text: hit.after, hit: false },
+        ].filter((p) => p.text);
         channel.onmessage({ type: 'hit', hit });
         if (++hits >= limit) break;
       }

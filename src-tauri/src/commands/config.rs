@@ -4,7 +4,7 @@
 
 use opsdeck_core::config::format::{self, Validation, ValueFormat};
 use opsdeck_core::config::promote::{PromotePlan, PromoteProgress, PromoteReport, PromoteSelection};
-use opsdeck_core::config::search::{SearchEvent, SearchHandle};
+use opsdeck_core::config::search::{SearchEvent, SearchHandle, SearchMode};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::{WatchEvent, WatchHandle};
 use opsdeck_core::config::MAX_TXN_OPS;
@@ -267,8 +267,8 @@ pub async fn config_watch(
     watches.add(ConfigStream::Watch(handle))
 }
 
-/// Searches key names and values under `prefix` for `text` (ASCII case
-/// ignored), scanning in pages; hits stream on the channel as found, then
+/// Searches key names and values under `prefix` for `text` (`substring`:
+/// ASCII case ignored; `fuzzy`: letters in order with gaps), scanning in pages; hits stream on the channel as found, then
 /// `done` (or `error`). Stop it early with `config_value_search_stop`.
 #[tauri::command]
 #[specta::specta]
@@ -278,11 +278,12 @@ pub async fn config_value_search(
     connection_id: String,
     prefix: String,
     text: String,
+    mode: SearchMode,
     limit: u32,
     on_event: Channel<SearchEvent>,
 ) -> UiResult<u32> {
     let s = session(&backend, &connection_id).await?;
-    let handle = backend.config_value_search(&s, &prefix, &text, limit as usize, move |ev| {
+    let handle = backend.config_value_search(&s, &prefix, &text, mode, limit as usize, move |ev| {
         let _ = on_event.send(ev);
     })?;
     watches.add(ConfigStream::Search(handle))
@@ -413,4 +414,37 @@ pub async fn config_promote_apply(
         report.error = Some(e.to_string());
     }
     Ok(report)
+}
+
+/// The protected prefixes (of the target's team store) the selected items of
+/// `plan` would write under: non-empty, the promotion is filed as a change
+/// request (`config_promote_propose`) instead of applied.
+#[tauri::command]
+#[specta::specta]
+pub async fn config_promote_protected(
+    backend: State<'_, Backend>,
+    to_connection_id: String,
+    plan: PromotePlan,
+    selection: PromoteSelection,
+) -> UiResult<Vec<String>> {
+    let to = session(&backend, &to_connection_id).await?;
+    Ok(backend.config_promote_protected(&to, &plan, &selection).await?)
+}
+
+/// Files the reviewed plan (its selected items) into a protected prefix as a
+/// change request carrying the reviewed values and target revisions; another
+/// person approves it and a publisher publishes it (config_change_*).
+#[tauri::command]
+#[specta::specta]
+pub async fn config_promote_propose(
+    backend: State<'_, Backend>,
+    from_connection_id: String,
+    to_connection_id: String,
+    plan: PromotePlan,
+    selection: PromoteSelection,
+    comment: String,
+) -> UiResult<ChangeView> {
+    let from = session(&backend, &from_connection_id).await?;
+    let to = session(&backend, &to_connection_id).await?;
+    Ok(backend.config_promote_propose(&from, &to, &plan, &selection, &comment).await?)
 }

@@ -76,7 +76,7 @@ export const commands = {
 	 *  ignored), scanning in pages; hits stream on the channel as found, then
 	 *  `done` (or `error`). Stop it early with `config_value_search_stop`.
 	 */
-	configValueSearch: (connectionId: string, prefix: string, text: string, limit: number, onEvent: Channel<SearchEvent>) => __TAURI_INVOKE<number>("config_value_search", { connectionId, prefix, text, limit, onEvent }),
+	configValueSearch: (connectionId: string, prefix: string, text: string, mode: SearchMode, limit: number, onEvent: Channel<SearchEvent_Serialize>) => __TAURI_INVOKE<number>("config_value_search", { connectionId, prefix, text, mode, limit, onEvent }),
 	configValueSearchStop: (searchId: number) => __TAURI_INVOKE<null>("config_value_search_stop", { searchId }),
 	configUnwatch: (watchId: number) => __TAURI_INVOKE<null>("config_unwatch", { watchId }),
 	configChanges: (connectionId: string) => __TAURI_INVOKE<ChangeList_Serialize>("config_changes", { connectionId }),
@@ -99,6 +99,18 @@ export const commands = {
 	 *  the review; `error` says why a run stopped otherwise.
 	 */
 	configPromoteApply: (fromConnectionId: string, toConnectionId: string, plan: PromotePlan_Deserialize, selection: PromoteSelection_Deserialize, previous: PromoteReport_Deserialize | null, comment: string, onProgress: Channel<PromoteProgress>) => __TAURI_INVOKE<PromoteReport_Serialize>("config_promote_apply", { fromConnectionId, toConnectionId, plan, selection, previous, comment, onProgress }),
+	/**
+	 *  The protected prefixes (of the target's team store) the selected items of
+	 *  `plan` would write under: non-empty, the promotion is filed as a change
+	 *  request (`config_promote_propose`) instead of applied.
+	 */
+	configPromoteProtected: (toConnectionId: string, plan: PromotePlan_Deserialize, selection: PromoteSelection_Deserialize) => __TAURI_INVOKE<string[]>("config_promote_protected", { toConnectionId, plan, selection }),
+	/**
+	 *  Files the reviewed plan (its selected items) into a protected prefix as a
+	 *  change request carrying the reviewed values and target revisions; another
+	 *  person approves it and a publisher publishes it (config_change_*).
+	 */
+	configPromotePropose: (fromConnectionId: string, toConnectionId: string, plan: PromotePlan_Deserialize, selection: PromoteSelection_Deserialize, comment: string) => __TAURI_INVOKE<ChangeView_Serialize>("config_promote_propose", { fromConnectionId, toConnectionId, plan, selection, comment }),
 	/**
 	 *  The cluster behind an etcd connection: members, leader, raft, DB size
 	 *  vs the backend quota, alarms, and the etcdctl commands that fix each
@@ -1508,6 +1520,12 @@ export type Inventory_Deserialize = {
 	networks: NamedRow_Deserialize[],
 	/**  VM folders only. */
 	folders: NamedRow_Deserialize[],
+/**  A run of the shown text, `hit` when it is a matched part. */
+export type HitPart = {
+	text: string,
+	hit: boolean,
+};
+
 	pools: NamedRow_Deserialize[],
 	computes: ComputeRow[],
 	/**  Datacenter name and its VM folder id. */
@@ -2807,7 +2825,9 @@ export type Scheme =
 /**  Ruby gems: `Gem::Version`. */
 "rubygems";
 
-export type SearchEvent = { type: "hit"; hit: SearchHit } | 
+export type SearchEvent = SearchEvent_Serialize;
+
+export type SearchEvent_Deserialize = { type: "hit"; hit: SearchHit_Deserialize } | 
 /**  Keys scanned so far (sent after each page). */
 { type: "progress"; scanned: number } | 
 /**  The scan ended: every key was scanned, or `limit` hits were found (`truncated`). */
@@ -2815,8 +2835,29 @@ export type SearchEvent = { type: "hit"; hit: SearchHit } |
 /**  The scan stopped on an error (hits before it were delivered). */
 { type: "error"; code: ErrorCode; message: string };
 
-/**  One match: the text around it split so a view can highlight `matched`. */
-export type SearchHit = {
+export type SearchEvent_Serialize = { type: "hit"; hit: SearchHit_Serialize } | 
+/**  Keys scanned so far (sent after each page). */
+{ type: "progress"; scanned: number } | 
+/**  The scan ended: every key was scanned, or `limit` hits were found (`truncated`). */
+{ type: "done"; scanned: number; hits: number; truncated: boolean; revision: number } | 
+/**  The scan stopped on an error (hits before it were delivered). */
+{ type: "error"; code: ErrorCode; message: string };
+
+/**
+ *  One match: the text around it split so a view can highlight `matched`.
+ *  `parts` is the same text as runs with every matched run marked (one for a
+ *  substring match, several for a fuzzy one, where `matched` spans from the
+ *  first to the last matched character).
+ */
+export type SearchHit = SearchHit_Serialize;
+
+/**
+ *  One match: the text around it split so a view can highlight `matched`.
+ *  `parts` is the same text as runs with every matched run marked (one for a
+ *  substring match, several for a fuzzy one, where `matched` spans from the
+ *  first to the last matched character).
+ */
+export type SearchHit_Deserialize = {
 	key: string,
 	meta: KeyMeta,
 	found_in: MatchIn,
@@ -3164,8 +3205,36 @@ export type TreePage_Serialize = {
 	next_cursor: string | null,
 	revision: number,
 };
+	parts: HitPart[],
+	/**  Fuzzy: how close the match is (higher is closer). */
+	score?: number | null,
 
 /**  How the store knows who wrote a record. */
+/**
+ *  One match: the text around it split so a view can highlight `matched`.
+ *  `parts` is the same text as runs with every matched run marked (one for a
+ *  substring match, several for a fuzzy one, where `matched` spans from the
+ *  first to the last matched character).
+ */
+export type SearchHit_Serialize = {
+	key: string,
+	meta: KeyMeta,
+	found_in: MatchIn,
+	before: string,
+	matched: string,
+	after: string,
+	parts: HitPart[],
+	/**  Fuzzy: how close the match is (higher is closer). */
+	score: number | null,
+};
+
+/**  How the text is matched. */
+export type SearchMode = 
+/**  The text as typed, anywhere (ASCII case ignored). */
+"substring" | 
+/**  The typed words' letters in order, gaps allowed (case and accents ignored). */
+"fuzzy";
+
 export type Trust = 
 /**
  *  This machine's database: one operator, whose `--as` is only a claim;

@@ -20,6 +20,7 @@ import type {
   ProvisionProgress,
   ScanProgress,
   SearchEvent,
+  SearchMode,
   VmEvent,
   WatchEvent,
 } from './types';
@@ -120,13 +121,20 @@ export const api = {
     return stopper(channel, () => calls.configUnwatch(watchId));
   },
   /**
-   * Searches key names and values under `prefix`; hits and progress arrive on
+   * Searches key names and values under `prefix` (`mode`: as typed, or fuzzy); hits and progress arrive on
    * `onEvent`, ending with `done` or `error`. Resolves to a function that stops
    * the scan (config_value_search_stop).
    */
-  configValueSearch: async (connectionId: string, prefix: string, text: string, limit: number, onEvent: (e: SearchEvent) => void): Promise<() => Promise<void>> => {
+  configValueSearch: async (
+    connectionId: string,
+    prefix: string,
+    text: string,
+    mode: SearchMode,
+    limit: number,
+    onEvent: (e: SearchEvent) => void,
+  ): Promise<() => Promise<void>> => {
     const channel = new Channel<SearchEvent>(onEvent);
-    const searchId = await calls.configValueSearch(connectionId, prefix, text, limit, channel);
+    const searchId = await calls.configValueSearch(connectionId, prefix, text, mode, limit, channel);
     return stopper(channel, () => calls.configValueSearchStop(searchId));
   },
   /** Live health of a connection's clusters; resolves to a stop function (clusters_unwatch). */

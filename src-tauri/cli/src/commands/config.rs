@@ -10,7 +10,7 @@ use std::io::{BufRead, Read};
 use clap::{Args, Subcommand, ValueEnum};
 use opsdeck_core::backend::EtcdSession;
 use opsdeck_core::config::format::{detect, ValueFormat};
-use opsdeck_core::config::search::{MatchIn, SearchEvent};
+use opsdeck_core::config::search::{MatchIn, SearchEvent, SearchMode};
 use opsdeck_core::config::transfer::DocFormat;
 use opsdeck_core::config::watch::WatchEvent;
 use opsdeck_core::config::WriteResult;
@@ -146,6 +146,10 @@ enum ConfigCommand {
     Search {
         prefix: String,
         text: String,
+        /// Fuzzy: TEXT's letters in order with gaps ("dbpw" finds db/password),
+        /// case and accents ignored; each matched run printed in [brackets].
+        #[arg(long)]
+        fuzzy: bool,
         /// Stop after this many matches.
         #[arg(long, default_value_t = 100)]
         limit: usize,
@@ -652,9 +656,10 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
             }
             Ok(exit::OK)
         }
-        ConfigCommand::Search { prefix, text, limit, format } => {
+        ConfigCommand::Search { prefix, text, fuzzy, limit, format } => {
+            let mode = if fuzzy { SearchMode::Fuzzy } else { SearchMode::Substring };
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<SearchEvent>();
-            let _search = b.config_value_search(s, &prefix, &text, limit, move |ev| {
+            let _search = b.config_value_search(s, &prefix, &text, mode, limit, move |ev| {
                 let _ = tx.send(ev);
             })?;
             while let Some(ev) = rx.recv().await {
@@ -667,7 +672,9 @@ async fn run_with(b: &Backend, s: &EtcdSession, cmd: ConfigCommand) -> Result<u8
                             MatchIn::Key => "key",
                             MatchIn::Value => "value",
                         };
-                        outln!("{}\t{place}\t{}[{}]{}", hit.key, hit.before, hit.matched, hit.after);
+                        let shown: String =
+                            hit.parts.iter().map(|p| if p.hit { format!("[{}]", p.text) } else { p.text.clone() }).collect();
+                        outln!("{}\t{place}\t{shown}", hit.key);
                     }
                     SearchEvent::Done { scanned, hits, truncated, .. } => {
                         errln!("{hits} match(es) in {scanned} keys{}", if truncated { " (stopped at --limit)" } else { "" });

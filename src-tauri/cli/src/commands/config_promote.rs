@@ -8,7 +8,9 @@
 //!
 //! Apply writes its report next to the plan (`plan.report.json`, or
 //! `--report FILE`) after every committed batch; running it again with that
-//! report skips what already landed.
+//! report skips what already landed. Into a protected prefix (the target's
+//! team store), apply writes nothing: it files the reviewed plan as a change
+//! request, published once another person approves it.
 
 use std::path::{Path, PathBuf};
 
@@ -176,6 +178,29 @@ async fn apply(b: &Backend, file: &Path, args: &PromoteArgs) -> Result<u8, Error
         target = target.with_schema_file(f)?;
     }
     let selection = PromoteSelection { keys: args.select.clone(), with_removes: args.with_removes };
+    let protected = b.config_promote_protected(&target, &plan, &selection).await?;
+    if !protected.is_empty() {
+        // Into a protected prefix: the reviewed plan becomes a change request.
+        let c = b.config_promote_propose(&source, &target, &plan, &selection, &args.comment).await?;
+        if args.format == Format::Json {
+            print_json(&c);
+        } else {
+            outln!("{}", c.id);
+        }
+        errln!(
+            "{} is under the protected prefix {}: nothing written; filed change {} of {} key(s) with the reviewed values and revisions.\n\
+             Another person reviews and approves it (opsdeck config --connection {} review {} / approve {}), then a publisher \
+             publishes it (… publish ID); a key changed since the review makes it stale, and nothing is written.",
+            plan.to.label(),
+            protected.join(", "),
+            c.id,
+            c.ops.len(),
+            plan.to.connection,
+            c.id,
+            c.id
+        );
+        return Ok(exit::OK);
+    }
     let progress_path = report_path.clone();
     let outcome = b
         .config_promote_apply(&source, &target, &plan, &selection, previous.as_ref(), args.max_ops, &args.comment, move |report, p| {

@@ -11,7 +11,7 @@ use crate::config::import_run::{self, ImportOutcome};
 use crate::config::promote::{
     self, BatchOutcome, PromoteItem, PromoteOutcome, PromotePlan, PromoteProgress, PromoteReport, PromoteSelection, PromoteSideName,
 };
-use crate::config::search::{SearchEvent, SearchHandle};
+use crate::config::search::{SearchEvent, SearchHandle, SearchMode};
 use crate::config::transfer::DocFormat;
 use crate::config::watch::{WatchEvent, WatchHandle};
 use crate::config::MAX_TXN_OPS;
@@ -52,7 +52,7 @@ impl EtcdSession {
     }
 
     /// Names the connection and user in denials, so the user knows whose role to fix.
-    fn context<T>(&self, r: Result<T>) -> Result<T> {
+    pub(super) fn context<T>(&self, r: Result<T>) -> Result<T> {
         r.map_err(|e| match e {
             Error::Forbidden(m) => {
                 Error::Forbidden(format!("{m} (user \"{}\" on connection \"{}\")", self.user.as_deref().unwrap_or("none"), self.label))
@@ -61,7 +61,7 @@ impl EtcdSession {
         })
     }
 
-    fn client(&self) -> Client {
+    pub(super) fn client(&self) -> Client {
         self.client.clone()
     }
 
@@ -69,6 +69,20 @@ impl EtcdSession {
     pub(super) fn parts(&self) -> (Client, Option<String>) {
         (self.client.clone(), self.user.clone())
     }
+}
+
+/// Refuses a plan that is not one, or made for other connections than `from` and `to`.
+pub(super) fn check_plan_sessions(from: &EtcdSession, to: &EtcdSession, plan: &PromotePlan) -> Result<()> {
+    plan.check()?;
+    for (session, side, name) in [(from, &plan.from, "--from"), (to, &plan.to, "--to")] {
+        if session.label != side.connection {
+            return Err(Error::invalid(format!(
+                "plan: its {name} connection is \"{}\", not \"{}\"; apply it with the connections it was made for, or plan again",
+                side.connection, session.label
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn comment_of(comment: &str) -> Result<String> {
@@ -124,17 +138,19 @@ impl Backend {
         s.context(cfg::tree::search(&mut s.client(), prefix, text, limit).await)
     }
 
-    /// Searches key names and values under `prefix` for `text`, in pages, with
-    /// hits streamed to `on_event`; dropping the handle stops the scan.
+    /// Searches key names and values under `prefix` for `text` (as typed, or
+    /// fuzzy), in pages, with hits streamed to `on_event`; dropping the handle
+    /// stops the scan.
     pub fn config_value_search(
         &self,
         s: &EtcdSession,
         prefix: &str,
         text: &str,
+        mode: SearchMode,
         limit: usize,
         on_event: impl Fn(SearchEvent) + Send + Sync + 'static,
     ) -> Result<SearchHandle> {
-        cfg::search::search(&s.client, prefix, text, limit, on_event)
+        cfg::search::search_with(&s.client, prefix, text, mode, limit, on_event)
     }
 
     pub async fn config_get(&self, s: &EtcdSession, key: &str) -> Result<KeyValue> {
@@ -500,15 +516,7 @@ impl Backend {
         on_progress: impl Fn(&PromoteReport, PromoteProgress),
     ) -> Result<PromoteOutcome> {
         let comment = comment_of(comment)?;
-        plan.check()?;
-        for (session, side, name) in [(from, &plan.from, "--from"), (to, &plan.to, "--to")] {
-            if session.label != side.connection {
-                return Err(Error::invalid(format!(
-                    "plan: its {name} connection is \"{}\", not \"{}\"; apply it with the connections it was made for, or plan again",
-                    side.connection, session.label
-                )));
-            }
-        }
+        check_plan_sessions(from, to, plan)?;
         if let Some(p) = previous {
             if p.plan_checksum != plan.checksum {
                 return Err(Error::invalid(
@@ -517,6 +525,15 @@ impl Backend {
             }
         }
         let (picked, not_selected) = promote::select(plan, selection)?;
+        let protected = self.config_promote_protected(to, plan, selection).await?;
+        if !protected.is_empty() {
+            return Err(Error::Forbidden(format!(
+                "{} is under the protected prefix {}: a promotion there is filed as a change request carrying this plan, not written \
+                 (opsdeck config promote --apply files it; another person approves, a publisher publishes)",
+                plan.to.label(),
+                protected.join(", ")
+            )));
+        }
         let landed = previous.map(PromoteReport::landed).unwrap_or_default();
         let todo: Vec<&PromoteItem> = picked.iter().copied().filter(|i| !landed.contains(&i.rel)).collect();
         Box::pin(self.schema_check_items(to, &plan.to.prefix, todo.iter().copied())).await?;

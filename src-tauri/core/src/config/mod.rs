@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod compare;
 pub mod format;
+pub mod fuzzy;
 pub mod history;
 pub mod import_run;
 pub mod keys;

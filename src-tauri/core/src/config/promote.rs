@@ -278,8 +278,12 @@ pub(crate) fn cluster_hex(id: u64) -> String {
 }
 
 /// The cluster id of the etcd behind `client`.
-async fn cluster_of(client: &mut Client) -> Result<u64> {
-    let resp = client.get("\0", Some(GetOptions::new().with_keys_only().with_limit(1))).await.map_err(etcd_err)?;
+/// The cluster id `client` reaches, from the header of a keys-only read of
+/// `key` (the plan's prefix: a user whose role covers only that prefix may
+/// read it, where a read elsewhere is denied).
+async fn cluster_of(client: &mut Client, key: &str) -> Result<u64> {
+    let key = if key.is_empty() { "\0" } else { key };
+    let resp = client.get(key, Some(GetOptions::new().with_keys_only())).await.map_err(etcd_err)?;
     Ok(resp.header().map(|h| h.cluster_id()).unwrap_or(0))
 }
 
@@ -406,7 +410,7 @@ fn value_bytes(item: &PromoteItem) -> Result<Option<Vec<u8>>> {
 /// Checks that the clients reach the clusters the plan was made on.
 pub async fn check_clusters(plan: &PromotePlan, source: &mut Client, target: &mut Client) -> Result<()> {
     for (side, client, name) in [(&plan.from, source, "source"), (&plan.to, target, "target")] {
-        let now = cluster_hex(cluster_of(client).await?);
+        let now = cluster_hex(cluster_of(client, &side.prefix).await?);
         if now != side.cluster_id {
             return Err(Error::invalid(format!(
                 "plan: its {name} is etcd cluster {} but connection \"{}\" now reaches cluster {now}: the plan was made for another etcd; plan again against this one",

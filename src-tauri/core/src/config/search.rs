@@ -4,11 +4,15 @@
 //! [`PAGE`] keys, every page at the revision of the first (one consistent
 //! snapshot), holding one page in memory at a time; hits are delivered as
 //! they are found, and dropping the [`SearchHandle`] stops the scan.
+//! [`SearchMode::Fuzzy`] runs the same scan with a fuzzy matcher
+//! ([`super::fuzzy`]): letters in order with gaps, every matched character
+//! marked in the hit's `parts`.
 
 use etcd_client::{Client, GetOptions};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::etcd_err;
+use super::fuzzy::{parts_of, Fuzzy, HitPart};
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::KeyMeta;
 use crate::error::{Error, ErrorCode, Result};
@@ -25,7 +29,21 @@ pub enum MatchIn {
     Value,
 }
 
+/// How the text is matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchMode {
+    /// The text as typed, anywhere (ASCII case ignored).
+    #[default]
+    Substring,
+    /// The typed words' letters in order, gaps allowed (case and accents ignored).
+    Fuzzy,
+}
+
 /// One match: the text around it split so a view can highlight `matched`.
+/// `parts` is the same text as runs with every matched run marked (one for a
+/// substring match, several for a fuzzy one, where `matched` spans from the
+/// first to the last matched character).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct SearchHit {
     pub key: String,
@@ -34,6 +52,32 @@ pub struct SearchHit {
     pub before: String,
     pub matched: String,
     pub after: String,
+    pub parts: Vec<HitPart>,
+    /// Fuzzy: how close the match is (higher is closer).
+    pub score: Option<u32>,
+}
+
+impl SearchHit {
+    fn substring(kv: &etcd_client::KeyValue, found_in: MatchIn, (before, matched, after): (String, String, String)) -> SearchHit {
+        let parts = parts_of(&before, &matched, &after);
+        SearchHit { key: key_text(kv.key()), meta: KeyMeta::of(kv), found_in, before, matched, after, parts, score: None }
+    }
+
+    fn fuzzy(kv: &etcd_client::KeyValue, found_in: MatchIn, parts: Vec<HitPart>, score: u32) -> SearchHit {
+        let first = parts.iter().position(|p| p.hit).unwrap_or(parts.len());
+        let last = parts.iter().rposition(|p| p.hit).map_or(first, |i| i + 1);
+        let join = |ps: &[HitPart]| ps.iter().map(|p| p.text.as_str()).collect::<String>();
+        SearchHit {
+            key: key_text(kv.key()),
+            meta: KeyMeta::of(kv),
+            found_in,
+            before: join(&parts[..first]),
+            matched: join(&parts[first..last.max(first)]),
+            after: join(&parts[last.max(first)..]),
+            parts,
+            score: Some(score),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -118,12 +162,39 @@ pub fn hit_of(kv: &etcd_client::KeyValue, prefix_len: usize, needle: &[u8]) -> O
     let rel = &key[prefix_len.min(key.len())..];
     if let Some(at) = find(rel, needle) {
         let at = at + prefix_len.min(key.len());
-        let (before, matched, after) = snippet(key, at, needle.len(), usize::MAX / 4);
-        return Some(SearchHit { key: key_text(key), meta: KeyMeta::of(kv), found_in: MatchIn::Key, before, matched, after });
+        return Some(SearchHit::substring(kv, MatchIn::Key, snippet(key, at, needle.len(), usize::MAX / 4)));
     }
     let at = find(kv.value(), needle)?;
-    let (before, matched, after) = snippet(kv.value(), at, needle.len(), CONTEXT);
-    Some(SearchHit { key: key_text(key), meta: KeyMeta::of(kv), found_in: MatchIn::Value, before, matched, after })
+    Some(SearchHit::substring(kv, MatchIn::Value, snippet(kv.value(), at, needle.len(), CONTEXT)))
+}
+
+/// The fuzzy hit for one key-value, if it matches (its key below the prefix
+/// first, else its value's best line).
+pub fn fuzzy_hit_of(kv: &etcd_client::KeyValue, prefix_len: usize, fuzzy: &mut Fuzzy) -> Option<SearchHit> {
+    let key = kv.key();
+    let cut = prefix_len.min(key.len());
+    if let Some(m) = fuzzy.match_key(&key_text(&key[cut..])) {
+        let mut parts = parts_of(&key_text(&key[..cut]), "", "");
+        parts.extend(m.parts);
+        return Some(SearchHit::fuzzy(kv, MatchIn::Key, parts, m.score));
+    }
+    let m = fuzzy.match_value(kv.value())?;
+    Some(SearchHit::fuzzy(kv, MatchIn::Value, m.parts, m.score))
+}
+
+/// The matcher of one search.
+enum Matching {
+    Substring(Vec<u8>),
+    Fuzzy(Box<Fuzzy>),
+}
+
+impl Matching {
+    fn hit(&mut self, kv: &etcd_client::KeyValue, prefix_len: usize) -> Option<SearchHit> {
+        match self {
+            Matching::Substring(needle) => hit_of(kv, prefix_len, needle),
+            Matching::Fuzzy(f) => fuzzy_hit_of(kv, prefix_len, f),
+        }
+    }
 }
 
 /// Starts a search of keys and values under `prefix` for `text`; at most
@@ -136,6 +207,18 @@ pub fn search(
     limit: usize,
     on_event: impl Fn(SearchEvent) + Send + Sync + 'static,
 ) -> Result<SearchHandle> {
+    search_with(client, prefix, text, SearchMode::Substring, limit, on_event)
+}
+
+/// [`search`] with a [`SearchMode`].
+pub fn search_with(
+    client: &Client,
+    prefix: &str,
+    text: &str,
+    mode: SearchMode,
+    limit: usize,
+    on_event: impl Fn(SearchEvent) + Send + Sync + 'static,
+) -> Result<SearchHandle> {
     check_key(prefix, "prefix")?;
     let needle = text.trim().to_ascii_lowercase().into_bytes();
     if needle.is_empty() {
@@ -144,11 +227,18 @@ pub fn search(
     if needle.len() > 1024 {
         return Err(Error::invalid("search: at most 1024 bytes of text"));
     }
+    let mut matching = match mode {
+        SearchMode::Substring => Matching::Substring(needle),
+        SearchMode::Fuzzy => match Fuzzy::new(text) {
+            Some(f) => Matching::Fuzzy(Box::new(f)),
+            None => return Err(Error::invalid("search: type part of a key or value")),
+        },
+    };
     let limit = limit.clamp(1, 10_000);
     let mut client = client.clone();
     let prefix = prefix.to_string();
     let task = tokio::spawn(async move {
-        match scan(&mut client, &prefix, &needle, limit, &on_event).await {
+        match scan(&mut client, &prefix, &mut matching, limit, &on_event).await {
             Ok(done) => on_event(done),
             Err(e) => on_event(SearchEvent::Error { code: e.code(), message: e.to_string() }),
         }
@@ -156,14 +246,44 @@ pub fn search(
     Ok(SearchHandle { task })
 }
 
-async fn scan(client: &mut Client, prefix: &str, needle: &[u8], limit: usize, on_event: &impl Fn(SearchEvent)) -> Result<SearchEvent> {
+/// The end of the window that starts at `start`: the keys sharing its first
+/// `depth` bytes, never past `end` (the prefix's end; `[0]`: no end).
+fn window_end(start: &[u8], depth: usize, end: &[u8]) -> Vec<u8> {
+    let w = prefix_end(&start[..depth.min(start.len())]);
+    if w == [0] || (end != [0] && w.as_slice() > end) {
+        end.to_vec()
+    } else {
+        w
+    }
+}
+
+/// Reads the prefix page by page through windows of keys (those sharing the
+/// first `depth` bytes of where the scan is): etcd counts the whole range of
+/// every request, so a request over the rest of a million keys costs as much
+/// as reading them; a window costs what it holds. The window narrows when it
+/// holds more than a few pages and widens when it holds less than half a
+/// page, so the whole scan reads each key about once (and the first request,
+/// over the whole prefix, tells the first window).
+async fn scan(
+    client: &mut Client,
+    prefix: &str,
+    matching: &mut Matching,
+    limit: usize,
+    on_event: &impl Fn(SearchEvent),
+) -> Result<SearchEvent> {
     let end = prefix_end(prefix.as_bytes());
     let mut start = prefix.as_bytes().to_vec();
     let mut revision = 0;
     let mut scanned = 0u64;
     let mut hits = 0u64;
+    // None: the whole rest of the prefix.
+    let mut depth: Option<usize> = None;
     loop {
-        let mut opts = GetOptions::new().with_range(end.clone()).with_limit(PAGE);
+        let wend = match depth {
+            Some(d) => window_end(&start, d, &end),
+            None => end.clone(),
+        };
+        let mut opts = GetOptions::new().with_range(wend.clone()).with_limit(PAGE);
         if revision > 0 {
             opts = opts.with_revision(revision);
         }
@@ -176,7 +296,7 @@ async fn scan(client: &mut Client, prefix: &str, needle: &[u8], limit: usize, on
         }
         for kv in resp.kvs() {
             scanned += 1;
-            if let Some(hit) = hit_of(kv, prefix.len(), needle) {
+            if let Some(hit) = matching.hit(kv, prefix.len()) {
                 on_event(SearchEvent::Hit { hit });
                 hits += 1;
                 if hits as usize >= limit {
@@ -185,12 +305,28 @@ async fn scan(client: &mut Client, prefix: &str, needle: &[u8], limit: usize, on
             }
         }
         on_event(SearchEvent::Progress { scanned });
+        let held = resp.count();
         match (resp.more(), resp.kvs().last()) {
             (true, Some(last)) => {
+                // The window holds more: go on inside it, narrower if it is big
+                // (at least to the bytes this page's keys share).
                 start = last.key().to_vec();
                 start.push(0);
+                if held > 4 * PAGE {
+                    let first = resp.kvs().first().map(|kv| kv.key()).unwrap_or_default();
+                    let shared = first.iter().zip(last.key()).take_while(|(a, b)| a == b).count();
+                    let d = depth.unwrap_or(prefix.len()).max(prefix.len());
+                    depth = Some(shared.max(d + 1));
+                }
             }
-            _ => return Ok(SearchEvent::Done { scanned, hits, truncated: false, revision }),
+            _ if wend == end => return Ok(SearchEvent::Done { scanned, hits, truncated: false, revision }),
+            _ => {
+                // The window is read: the next one starts at its end, wider if it was small.
+                start = wend;
+                if held < PAGE / 2 {
+                    depth = depth.map(|d| d.saturating_sub(1).max(prefix.len()));
+                }
+            }
         }
     }
 }
@@ -205,6 +341,16 @@ mod tests {
         assert_eq!(find(b"\xff\x00PASSWORD\x00", b"password"), Some(2));
         assert_eq!(find(b"abc", b"abcd"), None);
         assert_eq!(find("中文配置".as_bytes(), "配置".as_bytes()), Some(6));
+    }
+
+    #[test]
+    fn windows_stay_inside_the_prefix() {
+        let end = prefix_end(b"/s/");
+        assert_eq!(window_end(b"/s/k0001", 7, &end), b"/s/k001".to_vec());
+        assert_eq!(window_end(b"/s/k0001", 3, &end), end, "at the prefix's depth: the whole rest");
+        assert_eq!(window_end(b"/s/k", 9, &end), b"/s/l".to_vec(), "deeper than the key: the key's own range");
+        assert_eq!(window_end(b"/s/\xff\xff", 5, &end), end, "no end of its own: the prefix's");
+        assert_eq!(window_end(b"a", 1, &[0]), b"b".to_vec());
     }
 
     #[test]

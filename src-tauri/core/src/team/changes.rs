@@ -162,21 +162,11 @@ pub async fn protect(team: &TeamStore, prefix: &str, at: &str) -> Result<()> {
 /// Files a change of `ops` (each `(key, new value or None to delete)`)
 /// against the keys' current revisions. Every key must be protected.
 pub async fn propose(team: &TeamStore, id: &str, ops: &[(String, Option<String>)], comment: &str, at: &str) -> Result<ChangeView> {
-    let author = me(team)?;
-    if ops.is_empty() || ops.len() > 100 {
-        return Err(Error::invalid("a change holds 1 to 100 keys"));
-    }
-    let prefixes = protected(team).await?;
+    me(team)?;
+    check_ops(team, ops.iter().map(|(k, _)| k.as_str())).await?;
     let mut c = team.client();
     let mut out = Vec::new();
     for (k, value) in ops {
-        crate::config::keys::check_key(k, "key")?;
-        if !prefixes.iter().any(|p| k.starts_with(p.as_str())) {
-            return Err(Error::invalid(format!(
-                "{k} is not under a protected prefix: write it directly (protected: {})",
-                prefixes.join(", ")
-            )));
-        }
         let r = c.get(k.as_str(), None).await.map_err(|e| err(team, "reading the key to change", e))?;
         let kv = r.kvs().first();
         out.push(ChangeOp {
@@ -186,6 +176,39 @@ pub async fn propose(team: &TeamStore, id: &str, ops: &[(String, Option<String>)
             base_value: kv.map(|kv| String::from_utf8_lossy(kv.value()).into_owned()),
         });
     }
+    file(team, id, out, comment, at).await
+}
+
+/// Refuses a change of no key, of more than 100, or of a key not protected.
+async fn check_ops(team: &TeamStore, keys: impl ExactSizeIterator<Item = &str>) -> Result<()> {
+    if keys.len() == 0 || keys.len() > 100 {
+        return Err(Error::invalid("a change holds 1 to 100 keys"));
+    }
+    let prefixes = protected(team).await?;
+    for k in keys {
+        crate::config::keys::check_key(k, "key")?;
+        if !prefixes.iter().any(|p| k.starts_with(p.as_str())) {
+            return Err(Error::invalid(format!(
+                "{k} is not under a protected prefix: write it directly (protected: {})",
+                prefixes.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Files a change of `ops` exactly as given, base revisions included (a
+/// reviewed promotion plan: publishing it is guarded by the revisions its
+/// reviewer saw, not by those at filing time).
+pub async fn propose_reviewed(team: &TeamStore, id: &str, ops: Vec<ChangeOp>, comment: &str, at: &str) -> Result<ChangeView> {
+    me(team)?;
+    check_ops(team, ops.iter().map(|o| o.key.as_str())).await?;
+    file(team, id, ops, comment, at).await
+}
+
+async fn file(team: &TeamStore, id: &str, out: Vec<ChangeOp>, comment: &str, at: &str) -> Result<ChangeView> {
+    let author = me(team)?;
+    let mut c = team.client();
     let rec = ChangeRecord { id: id.into(), author: author.clone(), created_at: at.into(), comment: comment.into(), ops: out };
     let k = key(team, &format!("changes/{author}/{id}"));
     let txn =

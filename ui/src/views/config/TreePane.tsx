@@ -58,6 +58,10 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
           <input type="checkbox" class="check" checked={s.inValues} data-testid="config-search-values" onChange={(e) => s.setInValues((e.currentTarget as HTMLInputElement).checked)} />
           {t('config.search.inValues')}
         </label>
+        <label class="cfg-search-values" title={t('config.search.fuzzyTitle')}>
+          <input type="checkbox" class="check" checked={s.fuzzy} data-testid="config-search-fuzzy" onChange={(e) => s.setFuzzy((e.currentTarget as HTMLInputElement).checked)} />
+          {t('config.search.fuzzy')}
+        </label>
         <button type="button" class="btn btn-sm btn-icon btn-ghost" data-testid="config-tree-refresh" onClick={onRefresh} title={t('common.refresh')} aria-label={t('common.refresh')}>
           <Icon name="refresh" size={14} />
         </button>
@@ -66,7 +70,7 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
         <div class="cfg-search-info muted" role="status">
           {searching ? <Spinner /> : null}
           {t('config.search.results', { count: results.length, prefix })}
-          {s.inValues && s.scanned !== null && ` ${t('config.search.scanned', { count: s.scanned, n: s.scanned.toLocaleString() })}`}
+          {s.streamed && s.scanned !== null && ` ${t('config.search.scanned', { count: s.scanned, n: s.scanned.toLocaleString() })}`}
           {results.length >= SEARCH_LIMIT && ` ${t('config.search.limited', { limit: SEARCH_LIMIT })}`}
           <button type="button" class="btn btn-sm btn-ghost" onClick={() => setSearch('')}>
             {t('table.clearFilter')}
@@ -111,7 +115,7 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
           onLoadMore={onLoadMore}
           onRetry={onRetry}
           flatPrefix={results ? prefix : undefined}
-          hits={results && s.inValues ? s.hits : undefined}
+          hits={results && s.streamed ? s.hits : undefined}
           label={t('config.tree.label')}
           onMenu={onMenu}
         />

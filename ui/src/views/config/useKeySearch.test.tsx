@@ -2,6 +2,7 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, expect, it, vi } from 'vitest';
 import { act, renderHook } from '../../util/renderHook';
+import { partsAfter } from './keytree/rows';
 import { useKeySearch } from './useKeySearch';
 
 afterEach(() => {
@@ -38,7 +39,7 @@ it('searches the last text typed, 300 ms after the typing stops; no text, no mat
 
 it('in values: streams hits as the backend finds them, and stops the scan on a new text', async () => {
   type Send = (ev: unknown) => void;
-  const scans: { text: string; send: Send }[] = [];
+  const scans: { text: string; mode: string; send: Send }[] = [];
   const stopped: number[] = [];
   mockIPC((cmd, args) => {
     const a = args as Record<string, unknown>;
@@ -46,7 +47,7 @@ it('in values: streams hits as the backend finds them, and stops the scan on a n
       const channel = a.onEvent as { id: number };
       let index = 0;
       const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
-      scans.push({ text: a.text as string, send: (ev) => internals.runCallback(channel.id, { message: ev, index: index++ }) });
+      scans.push({ text: a.text as string, mode: a.mode as string, send: (ev) => internals.runCallback(channel.id, { message: ev, index: index++ }) });
       return scans.length;
     }
     if (cmd === 'config_value_search_stop') stopped.push(a.searchId as number);
@@ -61,7 +62,7 @@ it('in values: streams hits as the backend finds them, and stops the scan on a n
   });
   expect(scans.map((s) => s.text)).toEqual(['secret']);
   expect(result.current.searching).toBe(true);
-  const hit = { key: '/p/db', meta: { key: '/p/db', create_revision: 1, mod_revision: 2, version: 1, lease: 0 }, found_in: 'value', before: '"pw": "', matched: 'secret', after: '"' };
+  const hit = { key: '/p/db', meta: { key: '/p/db', create_revision: 1, mod_revision: 2, version: 1, lease: 0 }, found_in: 'value', before: '"pw": "', matched: 'secret', after: '"', parts: [], score: null };
   await act(async () => {
     scans[0].send({ type: 'hit', hit });
     scans[0].send({ type: 'progress', scanned: 200 });
@@ -85,4 +86,33 @@ it('in values: streams hits as the backend finds them, and stops the scan on a n
   expect(stopped).toEqual([1]);
   expect(scans.map((s) => s.text)).toEqual(['secret', 'other']);
   expect(result.current.results).toEqual([]);
+
+  // Fuzzy: the same streamed scan, asked in fuzzy mode, even with values off.
+  act(() => result.current.setInValues(false));
+  act(() => result.current.setFuzzy(true));
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(300);
+  });
+  expect(scans.map((s) => s.mode)).toEqual(['substring', 'substring', 'fuzzy']);
+  expect(result.current.streamed).toBe(true);
+});
+
+it('a key hit shows the parts below the shown name, matched runs kept', () => {
+  const parts = [
+    { text: '/p/', hit: false },
+    { text: 'zz/', hit: false },
+    { text: 'db', hit: true },
+    { text: '/', hit: false },
+    { text: 'pass', hit: true },
+    { text: 'word', hit: false },
+  ];
+  expect(partsAfter(parts, 4)).toEqual([
+    { text: 'z/', hit: false },
+    { text: 'db', hit: true },
+    { text: '/', hit: false },
+    { text: 'pass', hit: true },
+    { text: 'word', hit: false },
+  ]);
+  expect(partsAfter(parts, 7).map((p) => p.text)).toEqual(['b', '/', 'pass', 'word']);
+  expect(partsAfter(parts, -1)).toEqual(parts);
 });

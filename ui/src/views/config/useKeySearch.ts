@@ -3,6 +3,8 @@
 // call), or — with `inValues` — key names and values, scanned by the backend
 // in pages with hits streamed as they are found (`hits` holds where each key
 // matched, for highlighting); a new text or closing the search stops the scan.
+// `fuzzy` runs that same scan with the backend's fuzzy matcher (letters in
+// order with gaps, in key names and values; every matched run marked).
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError, SearchHit, TreeEntry } from '../../api/types';
@@ -15,6 +17,7 @@ const entryOf = (hit: SearchHit): TreeEntry => ({ name: hit.key.split('/').pop()
 export function useKeySearch(connId: string, prefix: string) {
   const [search, setSearch] = useState('');
   const [inValues, setInValues] = useState(false);
+  const [fuzzy, setFuzzy] = useState(false);
   const [results, setResults] = useState<TreeEntry[] | null>(null);
   const [hits, setHits] = useState<Record<string, SearchHit>>({});
   const [scanned, setScanned] = useState<number | null>(null);
@@ -34,7 +37,7 @@ export function useKeySearch(connId: string, prefix: string) {
     let stop: (() => Promise<void>) | null = null;
     const timer = setTimeout(() => {
       setSearching(true);
-      if (!inValues) {
+      if (!inValues && !fuzzy) {
         api.configSearch(connId, prefix, text, SEARCH_LIMIT).then(
           (r) => {
             if (cancelled) return;
@@ -53,7 +56,7 @@ export function useKeySearch(connId: string, prefix: string) {
       setResults([]);
       setError(null);
       api
-        .configValueSearch(connId, prefix, text, SEARCH_LIMIT, (ev) => {
+        .configValueSearch(connId, prefix, text, fuzzy ? 'fuzzy' : 'substring', SEARCH_LIMIT, (ev) => {
           if (cancelled) return;
           if (ev.type === 'hit') {
             setResults((r) => [...(r ?? []), entryOf(ev.hit)]);
@@ -85,15 +88,20 @@ export function useKeySearch(connId: string, prefix: string) {
       clearTimeout(timer);
       if (stop) void stop().catch(() => {});
     };
-  }, [connId, prefix, search, inValues]);
+  }, [connId, prefix, search, inValues, fuzzy]);
 
   return {
     search,
     setSearch,
     inValues,
     setInValues,
+    /** Fuzzy matching over key names and values (the streamed scan). */
+    fuzzy,
+    setFuzzy,
+    /** Hits (with where they matched) are streamed: in values or fuzzy. */
+    streamed: inValues || fuzzy,
     results,
-    /** With inValues: where each matching key matched. */
+    /** Streamed: where each matching key matched. */
     hits,
     /** With inValues: keys scanned so far. */
     scanned,

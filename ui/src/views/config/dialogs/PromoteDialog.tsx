@@ -40,9 +40,15 @@ export function PromoteDialog({ connId, connections, initialPrefix, onClose }: P
         plan && (
           <>
             <input class="input input-sm cmp-comment" value={comment} placeholder={t('config.promote.comment')} onInput={(e) => setComment((e.currentTarget as HTMLInputElement).value)} />
-            <button type="button" class="btn btn-primary" data-testid="config-promote-apply" disabled={p.busy || p.selected.size === 0} onClick={() => void p.apply(comment.trim())}>
+            <button
+              type="button"
+              class="btn btn-primary"
+              data-testid="config-promote-apply"
+              disabled={p.busy || p.selected.size === 0 || p.filed !== null}
+              onClick={() => void p.apply(comment.trim())}
+            >
               {p.busy && <Spinner />}
-              {t('config.promote.apply', { count: p.selected.size })}
+              {p.protectedBy.length ? t('config.promote.propose', { count: p.selected.size }) : t('config.promote.apply', { count: p.selected.size })}
             </button>
           </>
         )
@@ -66,6 +72,19 @@ export function PromoteDialog({ connId, connections, initialPrefix, onClose }: P
         </button>
       </form>
       {p.error && <ErrorState error={p.error} inline title={t('config.promote.failed')} />}
+      {p.protectedBy.length > 0 && !p.filed && (
+        <div class="banner banner-info" role="note" data-testid="config-promote-protected">
+          <Icon name="key" class="banner-icon" />
+          <span class="banner-body">{t('config.promote.protected', { prefixes: p.protectedBy.join(', ') })}</span>
+        </div>
+      )}
+      {p.filed && (
+        <div class="banner banner-info" role="status" data-testid="config-promote-filed">
+          <Icon name="check" class="banner-icon" />
+          <strong class="banner-title">{t('config.promote.filed', { id: p.filed.id, count: p.filed.ops.length })}</strong>
+          <span class="banner-body">{t('config.promote.filedNext')}</span>
+        </div>
+      )}
       {progress && p.busy && <p class="muted">{t('config.promote.progress', { batch: progress.batch, batches: progress.batches, applied: progress.applied, items: progress.items })}</p>}
       {report && (
         <div class={`banner ${report.complete ? 'banner-info' : 'banner-warn'}`} role="status" data-testid="config-promote-report">

@@ -33,6 +33,7 @@ const report = (landed: string[]) => ({
 it('plans, chooses adds and changes but not removes, applies exactly that selection and resumes with the report', async () => {
   const calls: [string, Record<string, unknown>][] = [];
   mockIPC((cmd, args) => {
+    if (cmd === 'config_promote_protected') return [];
     calls.push([cmd, args as Record<string, unknown>]);
     return cmd === 'config_promote_plan' ? plan : report(['a']);
   });
@@ -55,4 +56,30 @@ it('plans, chooses adds and changes but not removes, applies exactly that select
   await flush();
   expect(calls[2][1].selection).toEqual({ keys: ['a', 'b', 'c'], with_removes: false });
   expect((calls[2][1].previous as { batches: unknown[] }).batches).toHaveLength(1);
+});
+
+it('into a protected prefix: says so, and files the selection as a change request instead of applying', async () => {
+  const calls: [string, Record<string, unknown>][] = [];
+  mockIPC((cmd, args) => {
+    calls.push([cmd, args as Record<string, unknown>]);
+    if (cmd === 'config_promote_plan') return plan;
+    if (cmd === 'config_promote_protected') return ['/app/'];
+    if (cmd === 'config_promote_propose') return { id: 'c123', author: 'alice', ops: [{}, {}], state: 'pending' };
+    throw new Error(`unexpected ${cmd}`);
+  });
+  const { result } = renderHook(() => usePromote('dev-id', '/app/'), {});
+  result.current.setToConnId('prod-id');
+  await flush();
+  await result.current.makePlan();
+  await flush();
+  // Asked about every item of the plan, removes included.
+  expect(calls[1]).toEqual(['config_promote_protected', { toConnectionId: 'prod-id', plan, selection: { keys: ['a', 'b', 'c'], with_removes: false } }]);
+  expect(result.current.protectedBy).toEqual(['/app/']);
+  await result.current.apply('to prod');
+  await flush();
+  expect(calls.map((c) => c[0])).toEqual(['config_promote_plan', 'config_promote_protected', 'config_promote_propose']);
+  expect(calls[2][1]).toMatchObject({ fromConnectionId: 'dev-id', toConnectionId: 'prod-id', selection: { keys: ['a', 'b'], with_removes: false }, comment: 'to prod' });
+  expect(result.current.filed?.id).toBe('c123');
+  expect(result.current.report).toBeNull();
+  expect(result.current.error).toBeNull();
 });

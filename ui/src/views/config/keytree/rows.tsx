@@ -55,16 +55,33 @@ interface EntryRowProps {
   onContextMenu?: (x: number, y: number) => void;
 }
 
-/** The name with the matched part marked (a key match), or the name and the value's snippet. */
+/** The hit's parts without their first `cut` characters (the key's part above the shown name). */
+export function partsAfter(parts: SearchHit['parts'], cut: number): SearchHit['parts'] {
+  const out: SearchHit['parts'] = [];
+  let skip = Math.max(0, cut);
+  for (const p of parts) {
+    if (skip >= p.text.length) {
+      skip -= p.text.length;
+      continue;
+    }
+    out.push({ text: p.text.slice(skip), hit: p.hit });
+    skip = 0;
+  }
+  return out;
+}
+
+/** The runs of a hit, the matched ones marked (one for a substring match, several for a fuzzy one). */
+function Parts({ parts }: { parts: SearchHit['parts'] }) {
+  return <>{parts.map((p, i) => (p.hit ? <mark key={i}>{p.text}</mark> : <span key={i}>{p.text}</span>))}</>;
+}
+
+/** The name with the matched parts marked (a key match), or the name and the value's snippet. */
 function Matched({ name, hit }: { name: string; hit: SearchHit }) {
   if (hit.found_in === 'key') {
-    const cut = hit.before.length + hit.matched.length + hit.after.length - name.length;
-    const before = hit.before.slice(Math.max(0, cut));
+    const total = hit.parts.reduce((n, p) => n + p.text.length, 0);
     return (
-      <span class="cfg-name truncate">
-        {before}
-        <mark>{hit.matched}</mark>
-        {hit.after}
+      <span class="cfg-name truncate" title={hit.score != null ? String(hit.score) : undefined}>
+        <Parts parts={partsAfter(hit.parts, total - name.length)} />
       </span>
     );
   }
@@ -72,9 +89,7 @@ function Matched({ name, hit }: { name: string; hit: SearchHit }) {
     <>
       <span class="cfg-name cfg-name-short truncate">{name}</span>
       <span class="cfg-hit truncate muted" data-testid="config-search-snippet">
-        {hit.before}
-        <mark>{hit.matched}</mark>
-        {hit.after}
+        <Parts parts={hit.parts} />
       </span>
     </>
   );
