@@ -396,6 +396,8 @@ const en = {
       copied: '{{format}} report copied ({{size}} characters)',
       violations: 'Policy violations',
       noFix: 'no fix yet',
+      wontFix: "won't fix",
+      fixed: 'fixed',
       noVulns: 'No known vulnerability in the imported advisories.',
       noOs: 'The OS is unknown, so packages were not matched.',
       notAssessed: 'NOT ASSESSED',

@@ -400,6 +400,8 @@ const zhCN: Shape<Messages> = {
       copied: '已复制 {{format}} 报告（{{size}} 个字符）',
       violations: '策略违规',
       noFix: '暂无修复',
+      wontFix: '不予修复',
+      fixed: '已修复',
       noVulns: '已导入的公告中没有已知漏洞。',
       noOs: '操作系统未知，未进行软件包匹配。',
       notAssessed: '未评估',

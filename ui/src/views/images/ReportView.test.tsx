@@ -46,7 +46,7 @@ it('shows a not-assessed scan in red with its reasons', () => {
 });
 
 it('an assessed scan has no not-assessed banner; suppressions are listed with their reason', () => {
-  const vulnerability = { package: 'libssl3', source: 'openssl', installed: '3.0', fixed: '3.1', ids: ['CVE-2026-1'], severity: 'CRITICAL' as const, summary: '', ecosystem: null, path: null, layer: null };
+  const vulnerability = { package: 'libssl3', source: 'openssl', installed: '3.0', fixed: '3.1', ids: ['CVE-2026-1'], severity: 'CRITICAL' as const, summary: '', ecosystem: null, path: null, layer: null, fix_status: 'fixed' as const, severity_source: null, advisory_severity: null, fix_note: null };
   const suppression = { id: 'CVE-2026-1', package: null, image: null, reason: 'proxy terminates TLS', author: 'alice', expires: '2027-03-31' };
   render(<ReportView report={{ ...base, decision: 'ALLOW', outcome: 'assessed', not_assessed: [], suppressed: [{ vulnerability, suppression }] }} scanId={null} />, document.body);
   expect(document.querySelector('[data-testid=scan-decision]')?.className).toContain('img-decision-allow');
@@ -58,6 +58,7 @@ it('findings show their file and layer; the layer filter keeps your layers or th
   const layer = (index: number, isBase: boolean, created_by: string) => ({ index, digest: `sha256:${index}`, created_by, base: isBase });
   const finding = (id: string, pkg: string, path: string, l: ReturnType<typeof layer>) => ({
     package: pkg, source: null, installed: '1.0', fixed: '2.0', ids: [id], severity: 'HIGH' as const, summary: '', ecosystem: 'PyPI', path, layer: l,
+    fix_status: 'fixed' as const, severity_source: null, advisory_severity: null, fix_note: null,
   });
   const baseLayer = layer(1, true, 'COPY dir:ab in /usr/lib/python3/site-packages/');
   const ownLayer = layer(2, false, 'COPY dir:cd in /srv/app/');
@@ -92,4 +93,17 @@ it('findings show their file and layer; the layer filter keeps your layers or th
   select.dispatchEvent(new Event('change'));
   await new Promise((r) => setTimeout(r, 0));
   expect(rows()).toEqual(['GHSA-base']);
+});
+
+it("a distribution's severity is named, and a won't-fix finding says so with the record's words", () => {
+  const v = {
+    package: 'zlib1g', source: 'zlib', installed: '1:1.2.13.dfsg-1', fixed: null, ids: ['DEBIAN-CVE-2023-45853', 'CVE-2023-45853'], severity: 'LOW' as const,
+    summary: '', ecosystem: null, path: null, layer: null, fix_status: 'wont_fix' as const, severity_source: 'Debian urgency', advisory_severity: 'CRITICAL' as const,
+    fix_note: 'no-dsa: ignored',
+  };
+  render(<ReportView report={{ ...base, decision: 'WARN', outcome: 'assessed', not_assessed: [], vulnerabilities: [v] }} scanId={null} />, document.body);
+  const row = document.querySelector('[data-testid=scan-vuln-row]');
+  expect(row?.textContent).toContain('Debian urgency');
+  expect(row?.querySelector('[data-testid=fix-wont]')?.getAttribute('title')).toBe('no-dsa: ignored');
+  expect(row?.textContent).toContain("won't fix");
 });

@@ -68,9 +68,15 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
     {
       id: 'severity',
       header: t('images.col.severity'),
-      cell: (v) => <StatusBadge state={severityBadge(v.severity)}>{v.severity}</StatusBadge>,
+      // The distribution's own word first (Debian urgency, Ubuntu priority, Red Hat severity), CVSS second.
+      cell: (v) => (
+        <span title={v.severity_source ? `${v.severity_source}${v.advisory_severity ? ` (CVSS: ${v.advisory_severity})` : ''}` : undefined}>
+          <StatusBadge state={severityBadge(v.severity)}>{v.severity}</StatusBadge>
+          {v.severity_source ? <span class="muted"> {v.severity_source}</span> : null}
+        </span>
+      ),
       sortValue: (v) => severityRank(v.severity),
-      filterValue: (v) => v.severity,
+      filterValue: (v) => `${v.severity} ${v.severity_source ?? ''}`,
       class: 'col-status',
     },
     { id: 'package', header: t('images.col.package'), cell: (v) => <span class="mono">{v.package}</span>, sortValue: (v) => v.package, filterValue: (v) => `${v.package} ${v.source ?? ''}` },
@@ -78,9 +84,19 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
     {
       id: 'fixed',
       header: t('images.col.fixed'),
-      cell: (v) => (v.fixed ? <span class="mono">{v.fixed}</span> : <span class="muted">{t('images.report.noFix')}</span>),
-      sortValue: (v) => (v.fixed ? 0 : 1),
-      filterValue: (v) => v.fixed ?? '',
+      cell: (v) =>
+        v.fixed ? (
+          <span class="mono">{v.fixed}</span>
+        ) : v.fix_status === 'wont_fix' ? (
+          <span class="muted" title={v.fix_note ?? undefined} data-testid="fix-wont">
+            {t('images.report.wontFix')}
+          </span>
+        ) : (
+          <span class="muted">{t('images.report.noFix')}</span>
+        ),
+      sortValue: (v) => (v.fixed ? 0 : v.fix_status === 'wont_fix' ? 2 : 1),
+      // Filterable by status: "fixed", "no fix yet", "won't fix".
+      filterValue: (v) => (v.fixed ? `${v.fixed} ${t('images.report.fixed')}` : v.fix_status === 'wont_fix' ? t('images.report.wontFix') : t('images.report.noFix')),
     },
     { id: 'ids', header: t('images.col.advisories'), cell: (v) => <span class="mono">{v.ids.join(', ')}</span>, sortValue: (v) => v.ids[0], filterValue: (v) => v.ids.join(' ') },
     { id: 'summary', header: t('images.col.summary'), cell: (v) => <span class="truncate" title={v.summary}>{v.summary}</span>, filterValue: (v) => v.summary, class: 'col-wide' },
