@@ -212,6 +212,10 @@ async fn registry_plain_tls_basic_and_token_auth() {
     assert_eq!(first[0]["image"], image);
     assert!(first[0]["repo_digests"][0].as_str().unwrap().contains("/inputs/app@sha256:"));
     assert!(first[0]["layers"].as_array().unwrap().iter().all(|l| l["from_cache"] == false));
+    // Each layer's Dockerfile instruction, from the config's history, as the engine's history gives it.
+    let created_by = |r: &Value| r[0]["layers"].as_array().unwrap().iter().map(|l| l["created_by"].clone()).collect::<Vec<_>>();
+    assert_eq!(created_by(&first), created_by(&engine));
+    assert!(created_by(&first)[1].as_str().is_some_and(|c| c.contains("COPY")), "{first}");
     // Again: every layer from the cache, none downloaded.
     let again = json(&opsdeck(fresh.path(), &["scan", "--registry", "--plain-http", &image, "--format", "json"], &[]));
     assert!(again[0]["layers"].as_array().unwrap().iter().all(|l| l["from_cache"] == true), "{again}");
