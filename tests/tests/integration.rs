@@ -105,6 +105,8 @@ mod vms_guest;
 mod vms_interrupt;
 #[path = "vms_live.rs"]
 mod vms_live;
+#[path = "vms_showback.rs"]
+mod vms_showback;
 
 #[test]
 fn every_test_file_is_in_a_test_binary() {
