@@ -8,6 +8,7 @@
 #   maven/     snakeyaml-1.33.jar from Maven Central (META-INF/maven/.../pom.properties)
 #   go/gobin   a Go program built here (/usr/local/go) that uses golang.org/x/text v0.3.7
 #   rust/      a Cargo.lock resolving smallvec 1.6.0 from crates.io
+#   rust-bin/svc  the same crate built with cargo-auditable (its .dep-v0 section)
 # OPSDECK_REBUILD=1 makes them again.
 set -euo pipefail
 out="${OPSDECK_CACHE:-$HOME/.cache/opsdeck}/images/lang"
@@ -46,8 +47,11 @@ GO
 
   mkdir -p "$out/rust/src"
   printf '[package]\nname = "svc"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nsmallvec = "=1.6.0"\n' > "$out/rust/Cargo.toml"
-  echo 'fn main() {}' > "$out/rust/src/main.rs"
-  (cd "$out/rust" && cargo generate-lockfile --quiet)
+  echo 'fn main() { let v: smallvec::SmallVec<[u8; 4]> = smallvec::smallvec![1, 2]; println!("{}", v.len()); }' > "$out/rust/src/main.rs"
+  cargo auditable --version >/dev/null 2>&1 || cargo install --quiet --locked cargo-auditable
+  (cd "$out/rust" && cargo generate-lockfile --quiet &&
+    CARGO_TARGET_DIR="$out/rust-target" cargo auditable build --quiet --release &&
+    mkdir -p "$out/rust-bin" && cp "$out/rust-target/release/svc" "$out/rust-bin/svc" && rm -rf "$out/rust-target")
 } >&2
 touch "$out/.done"
 echo "$out"

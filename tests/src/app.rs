@@ -296,6 +296,18 @@ impl App {
         click(&self.c, sel).await
     }
 
+    /// Adds a Docker engine connection named `name` through the Connections
+    /// view and waits for its row.
+    pub async fn add_docker_connection(&self, name: &str, host: &str) {
+        self.click("[data-testid=nav-connections]").await;
+        self.click("[data-testid=add-connection]").await;
+        select(&self.c, "[data-testid=conn-kind]", "docker").await;
+        fill(&self.c, "[data-testid=conn-name]", name).await;
+        fill(&self.c, "[data-testid=conn-docker-host]", host).await;
+        self.click("[data-testid=conn-save]").await;
+        css(&self.c, &format!("[data-testid=conn-row][data-name='{name}']")).await;
+    }
+
     /// Ends the session and stops the app; returns its data directory for inspection.
     pub async fn close(self) -> tempfile::TempDir {
         let _ = self.c.close().await;

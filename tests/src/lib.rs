@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod faults;
 pub mod images;
 pub mod junit;
+pub mod lang;
 pub mod osv;
 pub mod procfs;
 pub mod service;

@@ -12,6 +12,8 @@ mod e2e_config;
 mod e2e_config_changes;
 #[path = "e2e_images.rs"]
 mod e2e_images;
+#[path = "e2e_images_lang.rs"]
+mod e2e_images_lang;
 #[path = "e2e_overview.rs"]
 mod e2e_overview;
 #[path = "e2e_rollout.rs"]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use opsdeck_tests::app::{css, fill, select, shot, wait_until, App, Read};
+use opsdeck_tests::app::{css, fill, shot, wait_until, App, Read};
 use opsdeck_tests::images::{build, import, Rootfs};
 use opsdeck_tests::osv::{write_folder, Advisory, Severity as S, CVSS_CRITICAL};
 use opsdeck_tests::service::shared;
@@ -36,13 +36,7 @@ async fn scan_an_image_from_the_ui() {
 
     let app = App::start().await;
     let c = &app.c;
-    app.click("[data-testid=nav-connections]").await;
-    app.click("[data-testid=add-connection]").await;
-    select(c, "[data-testid=conn-kind]", "docker").await;
-    fill(c, "[data-testid=conn-name]", "local docker").await;
-    fill(c, "[data-testid=conn-docker-host]", &host).await;
-    app.click("[data-testid=conn-save]").await;
-    css(c, "[data-testid=conn-row][data-name='local docker']").await;
+    app.add_docker_connection("local docker", &host).await;
 
     app.click("[data-testid=nav-images]").await;
     css(c, "[data-testid=image-row][data-ref='opsdeck-e2e/web:1.0']").await;

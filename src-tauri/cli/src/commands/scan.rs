@@ -11,6 +11,7 @@ use opsdeck_core::connectors::docker;
 use opsdeck_core::scanner::advisories::{FixStatus, Severity};
 use opsdeck_core::scanner::gate::{self, GateOptions};
 use opsdeck_core::scanner::policy::{Decision, Outcome as ScanOutcome, Policy};
+use opsdeck_core::scanner::provenance::{self, LayerScope};
 use opsdeck_core::scanner::reports::{cyclonedx, sarif, spdx};
 use opsdeck_core::scanner::scan::ScanReport;
 use opsdeck_core::team::suppressions::NewSuppression;
@@ -36,6 +37,14 @@ enum ScanFormat {
 enum FailOn {
     Block,
     Warn,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Layers {
+    /// The layers the image's own Dockerfile added.
+    Ours,
+    /// The base image's layers.
+    Base,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +102,11 @@ pub struct ScanArgs {
     /// the finding (listed as suppressed). Repeatable.
     #[arg(long)]
     vex: Vec<PathBuf>,
+    /// Only the image's own layers (`ours`) or only the base image's
+    /// (`base`): findings and packages of the other layers leave the gate
+    /// and the report (docs/image-ecosystems.md: how the base is found).
+    #[arg(long, value_enum)]
+    layers: Option<Layers>,
     #[command(flatten)]
     inputs: super::scan_inputs::InputArgs,
 }
@@ -313,6 +327,13 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
         match scanned.result {
             Ok(mut r) => {
                 gate::apply(&mut r, &policy, &options);
+                if let Some(layers) = a.layers {
+                    let scope = match layers {
+                        Layers::Ours => LayerScope::Ours,
+                        Layers::Base => LayerScope::Base,
+                    };
+                    provenance::restrict(&mut r, &policy, scope);
+                }
                 reports.push(r)
             }
             Err(e) => {

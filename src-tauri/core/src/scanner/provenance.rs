@@ -200,13 +200,21 @@ pub fn attribute(records: &[&LayerRecord], instructions: &[Option<String>], base
             lang.extend(found.packages.iter().cloned().map(|p| Package { layer: Some(layer_ref(i)), ..p }));
         }
     }
-    // A lock file's entry that is also installed is the installed package.
-    let installed: std::collections::HashSet<(crate::scanner::versions::Scheme, String, String)> = lang
+    // A lock file's entry that is also installed below the lock's folder
+    // (its node_modules) is the installed package.
+    let installed: Vec<(crate::scanner::versions::Scheme, String, String, String)> = lang
         .iter()
-        .filter(|p| !p.path.as_deref().is_some_and(is_lock_file))
-        .map(|p| (p.scheme, p.name.clone(), p.version.clone()))
+        .filter_map(|p| {
+            p.path.as_ref().filter(|path| !is_lock_file(path)).map(|path| (p.scheme, p.name.clone(), p.version.clone(), path.clone()))
+        })
         .collect();
-    lang.retain(|p| !p.path.as_deref().is_some_and(is_lock_file) || !installed.contains(&(p.scheme, p.name.clone(), p.version.clone())));
+    lang.retain(|p| {
+        let Some(lock) = p.path.as_deref().filter(|path| is_lock_file(path)) else { return true };
+        let dir = lock.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+        !installed
+            .iter()
+            .any(|(scheme, name, version, path)| *scheme == p.scheme && *name == p.name && *version == p.version && path.starts_with(&dir))
+    });
     lang.sort_by(|a, b| {
         (format!("{:?}", a.scheme), &a.name, &a.version, &a.path).cmp(&(format!("{:?}", b.scheme), &b.name, &b.version, &b.path))
     });
@@ -274,6 +282,36 @@ mod tests {
         let got: Vec<_> = inv.packages.iter().map(|p| (p.version.as_str(), p.layer.as_ref().map(|l| (l.index, l.base)))).collect();
         assert_eq!(got, [("2.0.0", Some((1, false)))], "rewritten in layer 1, deleted by a whiteout, hidden by an opaque folder");
         assert_eq!(inv.packages[0].layer.as_ref().and_then(|l| l.created_by.as_deref()), Some("COPY app /app"));
+    }
+
+    #[test]
+    fn a_lock_entry_installed_below_its_folder_is_the_installed_package() {
+        use crate::scanner::packages::lang::{package, Found};
+        use crate::scanner::versions::Scheme;
+        let found = |path: &str, scheme: Scheme, name: &str| Found {
+            path: path.into(),
+            packages: vec![Package { path: Some(path.into()), ..package(scheme, name, "1.0.0") }],
+            note: None,
+        };
+        let record = LayerRecord {
+            digest: "sha256:0".into(),
+            lang: vec![
+                found("srv/web/package-lock.json", Scheme::Npm, "a"),
+                found("srv/web/node_modules/a/package.json", Scheme::Npm, "a"),
+                found("srv/tool/Cargo.lock", Scheme::Cargo, "b"),
+                found("usr/local/bin/tool", Scheme::Cargo, "b"),
+            ],
+            nodes: Default::default(),
+            whiteouts: Vec::new(),
+            opaque_dirs: Vec::new(),
+            replaced: Vec::new(),
+            rejected: Vec::new(),
+            catalogue: 1,
+        };
+        let mut inv = Inventory::default();
+        attribute(&[&record], &[None], 0, &mut inv);
+        let paths: Vec<&str> = inv.packages.iter().filter_map(|p| p.path.as_deref()).collect();
+        assert_eq!(paths, ["srv/tool/Cargo.lock", "usr/local/bin/tool", "srv/web/node_modules/a/package.json"]);
     }
 
     #[test]

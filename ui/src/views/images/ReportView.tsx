@@ -24,7 +24,7 @@ function Where({ path, ecosystem }: { path: string | null | undefined; ecosystem
   return (
     <span class="img-where" title={`/${path}`}>
       {ecosystem && <span class="img-eco">{ecosystem}</span>}
-      <span class="mono truncate">/{path}</span>
+      <span class="mono img-wrap">/{path}</span>
     </span>
   );
 }
@@ -38,7 +38,7 @@ function LayerCell({ layer }: { layer: LayerRef | null | undefined }) {
       <span class={`img-layer-tag ${layer.base ? 'img-layer-base' : 'img-layer-own'}`}>
         #{layer.index} {layer.base ? t('images.report.baseLayer') : t('images.report.ownLayer')}
       </span>
-      <span class="mono truncate">{layer.created_by ?? t('images.report.noInstruction')}</span>
+      <span class="mono img-wrap">{layer.created_by ?? t('images.report.noInstruction')}</span>
     </span>
   );
 }

@@ -102,10 +102,7 @@ pub fn read(kind: Kind, path: &str, size: u64, data: &mut dyn Read) -> Option<Fo
         Kind::Gemspec => capped(data, size, MAX_MANIFEST).and_then(|b| manifests::gemspec(&b)),
         Kind::CargoLock => capped(data, size, MAX_LOCK).and_then(|b| manifests::cargo_lock(&b)),
         Kind::JavaArchive => java::archive(path, size, data),
-        Kind::MaybeBinary => match binary::executable(size, data) {
-            None => return None,
-            Some(r) => r,
-        },
+        Kind::MaybeBinary => binary::executable(size, data)?,
     };
     let found = match result {
         Ok(packages) => Found { path: path.to_string(), packages, note: None },
