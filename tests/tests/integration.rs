@@ -23,6 +23,8 @@ mod clusters_apply;
 mod clusters_apply_review;
 #[path = "clusters_bluegreen.rs"]
 mod clusters_bluegreen;
+#[path = "clusters_failover.rs"]
+mod clusters_failover;
 #[path = "clusters_fleet.rs"]
 mod clusters_fleet;
 #[path = "clusters_health.rs"]

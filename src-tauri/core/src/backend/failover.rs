@@ -372,7 +372,7 @@ impl Backend {
         r
     }
 
-    /// Fails back: the source must answer and each of its marked workloads
+    /// Fails back: the source must be Healthy again and each of its marked workloads
     /// (as its copies name them) be available there again, within the ready
     /// timeout; then the hook runs (action `failback`), then the copies are
     /// removed from the targets. Refuses, removing nothing, while the source
@@ -406,6 +406,14 @@ impl Backend {
                 return Err(Error::Unreachable(format!(
                     "source {} is still unreachable ({}): copies kept",
                     at.source,
+                    reasons(&src).join("; ")
+                )));
+            }
+            if src.verdict != Verdict::Healthy {
+                return Err(Error::Conflict(format!(
+                    "source {} is still {} ({}): copies kept; fail back once it is healthy",
+                    at.source,
+                    crate::clusters::history::verdict_str(src.verdict),
                     reasons(&src).join("; ")
                 )));
             }
