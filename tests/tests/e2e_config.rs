@@ -165,3 +165,68 @@ async fn edit_save_and_conflict_in_the_config_workspace() {
     shot(c, "config-big-prefix").await;
     app.close().await;
 }
+
+/// Picks the option of a `<select>` whose text is `text` (connection ids are not known to the test).
+async fn select_text(app: &App, sel: &str, text: &str) {
+    let el = css(&app.c, sel).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    let ok = app
+        .c
+        .execute(
+            "const s = arguments[0]; const o = [...s.options].find(o => o.textContent.trim() === arguments[1]); if (!o) return false;
+             s.value = o.value; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+            vec![arg, json!(text)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok, json!(true), "{sel} has no option {text}");
+}
+
+async fn add_etcd(app: &App, name: &str, endpoint: &str) {
+    let c = &app.c;
+    app.click("[data-testid=nav-connections]").await;
+    app.click("[data-testid=add-connection]").await;
+    opsdeck_tests::app::select(c, "[data-testid=conn-kind]", "etcd").await;
+    fill(c, "[data-testid=conn-name]", name).await;
+    fill(c, "[data-testid=conn-etcd-endpoints]", endpoint).await;
+    app.click("[data-testid=conn-save]").await;
+    css(c, &format!("[data-testid=conn-row][data-name='{name}']")).await;
+}
+
+#[tokio::test]
+async fn a_promotion_between_two_etcd_clusters_is_reviewed_then_applied_in_the_app() {
+    let (dev_etcd, prod_etcd) = (Service::start("etcd", &[]), Service::start("etcd", &[]));
+    let mut dev = Client::connect([dev_etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    let mut prod = Client::connect([prod_etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    dev.put("/app/db", "{\n  \"pool\": 20,\n  \"timeout\": \"5s\"\n}", None).await.unwrap();
+    dev.put("/app/feature/new-ui", "on", None).await.unwrap();
+    dev.put("/app/cert.der", vec![0x30u8, 0x82, 0x01, 0x0a, 0xff], None).await.unwrap();
+    prod.put("/app/db", "{\n  \"pool\": 10,\n  \"timeout\": \"5s\"\n}", None).await.unwrap();
+    prod.put("/app/legacy", "retired", None).await.unwrap();
+
+    let app = App::start().await;
+    let c = &app.c;
+    add_etcd(&app, "dev etcd", dev_etcd.get("ETCD_ENDPOINT")).await;
+    add_etcd(&app, "prod etcd", prod_etcd.get("ETCD_ENDPOINT")).await;
+    app.click("[data-testid=nav-config]").await;
+    css(c, "[data-testid=config-tree]").await;
+    select_text(&app, "[data-testid=config-connection]", "dev etcd").await;
+    app.click("[data-testid=config-promote-open]").await;
+    fill(c, "[data-testid=config-promote-from]", "/app/").await;
+    select_text(&app, "[data-testid=config-promote-target-connection]", "prod etcd").await;
+    fill(c, "[data-testid=config-promote-to]", "/app/").await;
+    app.click("[data-testid=config-promote-plan]").await;
+    // The review: added, changed (with the value diff), binary (base64), removed (not ticked).
+    for (rel, action) in [("cert.der", "add"), ("db", "change"), ("feature/new-ui", "add"), ("legacy", "remove")] {
+        css(c, &format!("[data-testid=config-promote-row][data-rel='{rel}'][data-action={action}]")).await;
+    }
+    shot(c, "config-promote-review").await;
+    app.click("[data-testid=config-promote-apply]").await;
+    css(c, "[data-testid=config-promote-report]").await;
+    shot(c, "config-promote-applied").await;
+    let got = prod.get("/app/db", None).await.unwrap();
+    assert!(got.kvs()[0].value_str().unwrap().contains("\"pool\": 20"));
+    assert_eq!(prod.get("/app/cert.der", None).await.unwrap().kvs()[0].value(), &[0x30u8, 0x82, 0x01, 0x0a, 0xff]);
+    assert_eq!(prod.get("/app/legacy", None).await.unwrap().kvs().len(), 1, "a remove only when ticked");
+    app.close().await;
+}
