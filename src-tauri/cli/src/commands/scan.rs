@@ -170,7 +170,7 @@ async fn suppress(data_dir: Option<PathBuf>, cmd: &SuppressCmd) -> Result<u8> {
             errln!("suppressed {} until {} (by {})", s.suppression.id, s.suppression.expires, s.suppression.author);
         }
         SuppressCmd::List { format } => {
-            let (list, problems) = backend.team_suppressions().await?.ok_or_else(|| {
+            let (list, problems) = Box::pin(backend.team_suppressions()).await?.ok_or_else(|| {
                 Error::invalid(
                     "no team store is set: team suppressions live in the shared etcd store (the team store chosen in Settings → VMs)",
                 )
@@ -291,7 +291,7 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
     let mut options = gate_options(a)?;
     let backend = super::open_backend(data_dir).await?;
     // The team's suppressions (etcd), so CI and the app agree; unreadable: none hide anything.
-    match backend.team_suppressions().await {
+    match Box::pin(backend.team_suppressions()).await {
         Ok(Some((list, problems))) => {
             for p in problems {
                 errln!("team suppressions: {p}");

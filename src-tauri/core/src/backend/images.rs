@@ -92,7 +92,7 @@ impl Backend {
         let policy = policy_store::load(&self.db).await?;
         let (id, mut report) = self.scan_with(engine, image, &policy, progress).await?;
         // The team's accepted risks, as CI applies them (issue 15 item 4).
-        self.apply_team_suppressions(&mut report, &policy).await;
+        Box::pin(self.apply_team_suppressions(&mut report, &policy)).await;
         Ok((id, report))
     }
 
@@ -123,7 +123,7 @@ impl Backend {
                 async move {
                     let name = image.clone();
                     let report = |p: Progress| progress(ImageProgress { image: name.clone(), index, total, progress: p });
-                    match self.scan(engine, &image, &report).await {
+                    match Box::pin(self.scan(engine, &image, &report)).await {
                         Ok((id, r)) => ImageOutcome { scan: Some(summary(id, engine, &r)), error: None, image, containers },
                         Err(e) => ImageOutcome { scan: None, error: Some(e.to_string()), image, containers },
                     }

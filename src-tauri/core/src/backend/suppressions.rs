@@ -38,7 +38,7 @@ impl Backend {
             suppressions::add(&team, n, &id, &now_rfc3339()).await
         }
         .await;
-        let detail = r.as_ref().map(|s| describe(s));
+        let detail = r.as_ref().map(describe);
         self.audit_in(Some(&team), "docker", n.vulnerability.trim(), "image.suppression.add", detail).await;
         r
     }
@@ -70,7 +70,7 @@ impl Backend {
     /// them with its file's). A team store that cannot be read hides
     /// nothing, and the report says so in its notes.
     pub async fn apply_team_suppressions(&self, report: &mut crate::scanner::scan::ScanReport, policy: &crate::scanner::policy::Policy) {
-        match self.team_suppressions().await {
+        match Box::pin(self.team_suppressions()).await {
             Ok(None) => {}
             Ok(Some((list, problems))) => {
                 report.notes.extend(problems.into_iter().map(|p| format!("team suppressions: {p}")));

@@ -111,9 +111,12 @@ pub struct Candidate {
     pub note: DistroNote,
 }
 
+/// id, aliases, summary, severity, release, ranges, versions, distro note (JSON columns as text).
+type CandidateRow = (String, String, String, String, String, String, String, String);
+
 /// Entries for `package` in `family` (all releases; the caller filters).
 pub async fn candidates(db: &Db, family: Family, package: &str) -> Result<Vec<Candidate>> {
-    let rows: Vec<(String, String, String, String, String, String, String, String)> = sqlx::query_as(
+    let rows: Vec<CandidateRow> = sqlx::query_as(
         "SELECT a.id, a.aliases_json, a.summary, a.severity, f.release, f.ranges_json, f.versions_json, f.distro_json
          FROM advisory_affected f JOIN advisories a ON a.id = f.advisory_id
          WHERE f.family = ? AND f.package = ?",
