@@ -90,7 +90,7 @@ fn kubeconfig(a: &CommonArgs) -> Result<String, Error> {
 }
 
 pub async fn run(data_dir: Option<PathBuf>, c: FailoverCommand) -> u8 {
-    match run_inner(data_dir, c).await {
+    match Box::pin(run_inner(data_dir, c)).await {
         Ok(code) => code,
         Err(e) => fail(&e),
     }

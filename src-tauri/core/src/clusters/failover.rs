@@ -64,7 +64,7 @@ pub async fn read_marked(client: &Client, context: &str) -> Result<Vec<Marked>> 
     let api: Api<Deployment> = Api::all(client.clone());
     let list = call(context, api.list(&ListParams::default().labels(&format!("{MARK_LABEL}=true")))).await?;
     let mut out: Vec<Marked> = list.items.iter().map(marked).collect();
-    out.sort_by(|a, b| a.label().cmp(&b.label()));
+    out.sort_by_key(Marked::label);
     Ok(out)
 }
 
