@@ -28,3 +28,17 @@ pub fn median(mut v: Vec<Duration>) -> f64 {
     v.sort();
     v[v.len() / 2].as_secs_f64() * 1000.0
 }
+
+/// Runs `etcdctl --endpoints ENDPOINT ARGS` (output discarded); its wall time.
+pub fn etcdctl(endpoint: &str, args: &[&str]) -> Duration {
+    let t = Instant::now();
+    let status = Command::new("etcdctl")
+        .env("ETCDCTL_API", "3")
+        .args(["--endpoints", endpoint, "--command-timeout", "120s"])
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("etcdctl");
+    assert!(status.success());
+    t.elapsed()
+}

@@ -9,7 +9,6 @@
 //! - guarded-write latency (one transaction comparing mod_revision), p50/p99,
 //!   next to a plain unguarded put from the same client.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use etcd_client::{Client, Txn, TxnOp};
@@ -18,6 +17,7 @@ use opsdeck_core::config::format::ValueFormat;
 use opsdeck_core::config::WriteResult;
 use opsdeck_core::connections::ConnectionSpec;
 use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::bench::etcdctl;
 use opsdeck_tests::Service;
 
 const RUNS: usize = 15;
@@ -27,19 +27,6 @@ fn stats(mut samples: Vec<Duration>) -> (f64, f64, f64) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let pct = |p: f64| ms(samples[((samples.len() as f64 - 1.0) * p).round() as usize]);
     (pct(0.5), pct(0.99), ms(samples[0]))
-}
-
-fn etcdctl(endpoint: &str, args: &[&str]) -> Duration {
-    let t = Instant::now();
-    let status = Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
-        .args(["--endpoints", endpoint])
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .expect("etcdctl");
-    assert!(status.success());
-    t.elapsed()
 }
 
 #[tokio::main]

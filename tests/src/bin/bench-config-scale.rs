@@ -1,0 +1,196 @@
+//! Config at scale (issue 17, item 4): one prefix of 1,000,000 keys in a real
+//! etcd, side by side with etcdctl in the same run.
+//!
+//!   cargo build -p opsdeck-tests --bin bench-config-scale
+//!   $CARGO_TARGET_DIR/debug/bench-config-scale [KEYS]     # default 1000000
+//!
+//! Loads KEYS keys under `/scale/` once (transactions of 128 puts, 8 in
+//! flight), then measures through the backend calls the app makes:
+//! - first screen of the tree: the first 500 children (what the tree renders;
+//!   the key count arrives beside it and is measured apart), p50 over 15 runs,
+//!   vs `etcdctl get --prefix --keys-only --limit 500`;
+//! - value search: time to the first hit of a text found in one value near
+//!   the start (key 1,000), in the middle (key KEYS/2), and a whole scan with
+//!   no hit (substring and fuzzy), vs `etcdctl get --prefix` (every value,
+//!   what a grep needs) — and `etcdctl get --prefix --limit 500`;
+//! - a full scroll: every page of the tree (1,000 a page, as the app asks while
+//!   scrolling), with this process's resident memory sampled before and after
+//!   (the backend holds one page at a time).
+
+use std::time::{Duration, Instant};
+
+use etcd_client::{Client, Txn, TxnOp};
+use opsdeck_core::config::search::{SearchEvent, SearchMode};
+use opsdeck_core::connections::ConnectionSpec;
+use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::bench::{etcdctl, median};
+use opsdeck_tests::Service;
+
+const RUNS: usize = 15;
+const PREFIX: &str = "/scale/";
+
+fn key(i: usize) -> String {
+    format!("{PREFIX}k{i:07}")
+}
+
+fn value(i: usize, keys: usize) -> String {
+    if i == 1000 {
+        return r#"{"db": {"host": "early-needle.internal", "pool": 10}}"#.into();
+    }
+    if i == keys / 2 {
+        return r#"{"db": {"host": "middle-needle.internal", "pool": 10}}"#.into();
+    }
+    format!(r#"{{"service": "svc-{:02}", "replica": {i}, "timeout": "5s"}}"#, i % 100)
+}
+
+/// Resident and peak resident memory of this process, KiB.
+fn rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn load(endpoint: &str, keys: usize) {
+    let started = Instant::now();
+    let chunks: Vec<std::ops::Range<usize>> = (0..keys).step_by(128).map(|s| s..(s + 128).min(keys)).collect();
+    let chunks = std::sync::Arc::new(std::sync::Mutex::new(chunks.into_iter()));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let chunks = chunks.clone();
+        let mut c = Client::connect([endpoint], None).await.unwrap();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(range) = chunks.lock().unwrap().next() else { break };
+                let ops: Vec<TxnOp> = range.map(|i| TxnOp::put(key(i), value(i, keys), None)).collect();
+                c.txn(Txn::new().and_then(ops)).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    eprintln!("loaded {keys} keys in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// Time to the first hit and to the end of a search (hits, keys scanned).
+async fn search(
+    t: &TestBackend,
+    s: &opsdeck_core::backend::EtcdSession,
+    text: &str,
+    mode: SearchMode,
+) -> (Option<Duration>, Duration, u64, u64) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Instant::now();
+    let _h = t
+        .backend
+        .config_value_search(s, PREFIX, text, mode, 10, move |ev| {
+            let _ = tx.send((started.elapsed(), ev));
+        })
+        .unwrap();
+    let mut first = None;
+    while let Some((at, ev)) = rx.recv().await {
+        match ev {
+            SearchEvent::Hit { .. } => {
+                first.get_or_insert(at);
+            }
+            SearchEvent::Done { scanned, hits, .. } => return (first, at, hits, scanned),
+            SearchEvent::Error { message, .. } => panic!("{message}"),
+            SearchEvent::Progress { .. } => {}
+        }
+    }
+    panic!("the search ended without done");
+}
+
+#[tokio::main]
+async fn main() {
+    let keys: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let etcd = Service::start("etcd", &[]);
+    let endpoint = etcd.get("ETCD_ENDPOINT").to_string();
+    load(&endpoint, keys).await;
+    let t = TestBackend::new().await;
+    let c = t
+        .add("scale", ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None, allow_plaintext: false }, None)
+        .await;
+    let s = t.backend.etcd_session(&c.id).await.unwrap();
+
+    // First screen: the first 500 children; the count apart.
+    let mut first = Vec::new();
+    for _ in 0..RUNS {
+        let t0 = Instant::now();
+        let page = t.backend.config_tree(&s, PREFIX, None, 500).await.unwrap();
+        first.push(t0.elapsed());
+        assert_eq!(page.entries.len(), 500);
+    }
+    let mut count = Vec::new();
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        assert_eq!(t.backend.config_count(&s, PREFIX).await.unwrap() as usize, keys);
+        count.push(t0.elapsed());
+    }
+    let theirs_first: Vec<Duration> =
+        (0..RUNS).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--keys-only", "--limit", "500", PREFIX])).collect();
+    let theirs_first_values: Vec<Duration> = (0..5).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--limit", "500", PREFIX])).collect();
+
+    // Value search.
+    let early = search(&t, &s, "early-needle", SearchMode::Substring).await;
+    let middle = search(&t, &s, "middle-needle", SearchMode::Substring).await;
+    let fuzzy_early = search(&t, &s, "erlyndl", SearchMode::Fuzzy).await;
+    let none = search(&t, &s, "no-such-text-anywhere", SearchMode::Substring).await;
+    let theirs_all: Vec<Duration> = (0..3).map(|_| etcdctl(&endpoint, &["get", "--prefix", PREFIX])).collect();
+    let theirs_keys: Vec<Duration> = (0..3).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--keys-only", PREFIX])).collect();
+
+    // A full scroll through the tree, 1,000 a page.
+    let before = rss();
+    let t0 = Instant::now();
+    let mut cursor = None;
+    let mut n = 0;
+    let mut pages = 0;
+    let mut worst = Duration::ZERO;
+    loop {
+        let p0 = Instant::now();
+        let page = t.backend.config_tree(&s, PREFIX, cursor.as_deref(), 1000).await.unwrap();
+        worst = worst.max(p0.elapsed());
+        n += page.entries.len();
+        pages += 1;
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let scroll = t0.elapsed();
+    let after = rss();
+    assert_eq!(n, keys);
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let hit = |r: &(Option<Duration>, Duration, u64, u64)| match r.0 {
+        Some(d) => format!("first hit {:.0} ms, whole scan {:.0} ms ({} keys)", ms(d), ms(r.1), r.3),
+        None => format!("no hit; whole scan {:.0} ms ({} keys)", ms(r.1), r.3),
+    };
+    println!("| measurement ({keys} keys under {PREFIX}) | Opsdeck | etcdctl |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| first screen: first 500 children of the tree (p50, {RUNS} runs) | {:.1} ms | {:.1} ms `get --prefix --keys-only --limit 500` ({:.1} ms with values) |",
+        median(first),
+        median(theirs_first),
+        median(theirs_first_values)
+    );
+    println!("| key count of the prefix (p50, 5 runs; shown beside the tree) | {:.1} ms | – |", median(count));
+    println!(
+        "| value search, text in key 1,000 | {} | {:.0} ms `get --prefix` (every value, what a grep reads; p50 of 3) |",
+        hit(&early),
+        median(theirs_all)
+    );
+    println!("| value search, text in key {} | {} | same |", keys / 2, hit(&middle));
+    println!("| fuzzy search (`erlyndl`), match in key 1,000 | {} | – |", hit(&fuzzy_early));
+    println!("| value search, no hit (whole scan) | {} | {:.0} ms `get --prefix --keys-only` |", hit(&none), median(theirs_keys));
+    println!(
+        "| full scroll: {pages} pages of 1,000 | {:.1} s (slowest page {:.0} ms); RSS {} → {} MiB, peak {} MiB | – |",
+        scroll.as_secs_f64(),
+        ms(worst),
+        before.0 / 1024,
+        after.0 / 1024,
+        after.1 / 1024
+    );
+}
