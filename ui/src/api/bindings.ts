@@ -72,8 +72,8 @@ export const commands = {
 	configImport: (connectionId: string, prefix: string, document: string, comment: string, previous: ImportReport_Deserialize | null) => __TAURI_INVOKE<ImportReport_Serialize>("config_import", { connectionId, prefix, document, comment, previous }),
 	configWatch: (connectionId: string, prefix: string, onEvent: Channel<WatchEvent_Serialize>) => __TAURI_INVOKE<number>("config_watch", { connectionId, prefix, onEvent }),
 	/**
-	 *  Searches key names and values under `prefix` for `text` (ASCII case
-	 *  ignored), scanning in pages; hits stream on the channel as found, then
+	 *  Searches key names and values under `prefix` for `text` (`substring`:
+	 *  ASCII case ignored; `fuzzy`: letters in order with gaps), scanning in pages; hits stream on the channel as found, then
 	 *  `done` (or `error`). Stop it early with `config_value_search_stop`.
 	 */
 	configValueSearch: (connectionId: string, prefix: string, text: string, mode: SearchMode, limit: number, onEvent: Channel<SearchEvent_Serialize>) => __TAURI_INVOKE<number>("config_value_search", { connectionId, prefix, text, mode, limit, onEvent }),
@@ -165,6 +165,12 @@ export const commands = {
 	notifyOutbox: (state: string | null, limit: number) => __TAURI_INVOKE<OutboxView_Serialize>("notify_outbox", { state, limit }),
 	/**  Puts a failed notification back in line; the sender takes it at once. */
 	notifyRetry: (id: number) => __TAURI_INVOKE<OutboxEntry_Serialize>("notify_retry", { id }),
+	/**  Every tile from this machine's cache (no network: instant, offline too). */
+	overviewCached: () => __TAURI_INVOKE<Overview_Serialize>("overview_cached"),
+	/**  One tile read live (within the backend's deadline), for run `run_id`. */
+	overviewTile: (tile: TileName, runId: number) => __TAURI_INVOKE<TileUpdate_Serialize>("overview_tile", { tile, runId }),
+	/**  Stops every live read of run `run_id` (the Overview was left). */
+	overviewCancel: (runId: number) => __TAURI_INVOKE<null>("overview_cancel", { runId }),
 	/**  The waves a rollout of `contexts` would run (`waves`: e.g. `ctx-a,25%,rest`); contacts nothing. */
 	clustersRolloutPlan: (contexts: string[], waves: string) => __TAURI_INVOKE<Wave[]>("clusters_rollout_plan", { contexts, waves }),
 	/**
@@ -184,6 +190,21 @@ export const commands = {
 	 *  it applied (those not rolled back yet); each cluster on `on_event`.
 	 */
 	clustersRolloutRollback: (id: string, onEvent: Channel<RolloutEvent_Serialize>) => __TAURI_INVOKE<{ [key in string]: Restored_Serialize[] }>("clusters_rollout_rollback", { id, onEvent }),
+	vmsPriceList: () => __TAURI_INVOKE<StoredPriceList_Serialize>("vms_price_list"),
+	/**
+	 *  Sets the price list if valid (no negative, non-numeric or absurd price)
+	 *  and, in the team store, unchanged since `expected_revision`. Audited.
+	 */
+	vmsSetPriceList: (list: PriceList_Deserialize, expectedRevision: number | null) => __TAURI_INVOKE<StoredPriceList_Serialize>("vms_set_price_list", { list, expectedRevision }),
+	/**  The monthly cost of a request's size at today's prices (before filing). */
+	vmsEstimate: (spec: RequestSpec_Deserialize) => __TAURI_INVOKE<CostEstimate_Serialize>("vms_estimate", { spec }),
+	/**
+	 *  The showback report of a vCenter's cached inventory and the store's
+	 *  requests and quotas (one department when named).
+	 */
+	vmsShowback: (connectionId: string | null, department: string | null) => __TAURI_INVOKE<Showback_Serialize>("vms_showback", { connectionId, department }),
+	/**  The same report as CSV, one line per VM. */
+	vmsShowbackCsv: (connectionId: string | null, department: string | null) => __TAURI_INVOKE<string>("vms_showback_csv", { connectionId, department }),
 	vmsSettings: () => __TAURI_INVOKE<VmSettings_Serialize>("vms_settings"),
 	vmsSetSettings: (settings: VmSettings_Deserialize) => __TAURI_INVOKE<null>("vms_set_settings", { settings }),
 	vmsInventory: (connectionId: string) => __TAURI_INVOKE<Inventory_Serialize>("vms_inventory", { connectionId }),
@@ -256,11 +277,38 @@ export type Action = {
 	detail: string,
 };
 
+export type ActivityItem = {
+	at: string,
+	actor: string,
+	platform: string,
+	action: string,
+	target: string,
+	ok: boolean,
+};
+
+export type ActivityTile = ActivityTile_Serialize;
+
+export type ActivityTile_Deserialize = {
+	status: TileStatus_Deserialize,
+	/**  `team` (the team's trail in etcd) or `local` (this machine's log). */
+	trail: string,
+	/**  Newest first. */
+	items: ActivityItem[],
+};
+
+export type ActivityTile_Serialize = {
+	status: TileStatus_Serialize,
+	/**  `team` (the team's trail in etcd) or `local` (this machine's log). */
+	trail: string,
+	/**  Newest first. */
+	items: ActivityItem[],
+};
+
 export type AdvisoryImport = {
 	source: string,
 	/**  Records of supported ecosystems written. */
 	records: number,
-	/**  Records only about other ecosystems (Hex, NuGet, …). */
+	/**  Records only about other ecosystems (npm, PyPI, …). */
 	skipped_ecosystems: number,
 	/**  Entries that could not be read, with why. */
 	malformed: ([string, string])[],
@@ -487,6 +535,15 @@ export type ChainEntry = {
 	hash: string,
 };
 
+export type ChangeItem = {
+	id: string,
+	author: string,
+	comment: string,
+	keys: number,
+	created_at: string,
+	state: ChangeState,
+};
+
 /**  The change requests of a team store, what was skipped, and the protected prefixes. */
 export type ChangeList = ChangeList_Serialize;
 
@@ -646,6 +703,14 @@ export type ClusterHealth_Serialize = {
 	 *  rejected, 401), `tls`, `timeout`, `unreachable`, `protocol`; none otherwise.
 	 */
 	error_code?: ErrorCode,
+};
+
+export type ClusterItem = {
+	connection_id: string,
+	context: string,
+	verdict: ClusterVerdict,
+	/**  The first reason of a verdict that is not Healthy. */
+	reason: string,
 };
 
 export type ClusterMember = ClusterMember_Serialize;
@@ -842,6 +907,26 @@ export type ClusterWarning = {
 	commands: string[],
 };
 
+export type ClustersTile = ClustersTile_Serialize;
+
+export type ClustersTile_Deserialize = {
+	status: TileStatus_Deserialize,
+	healthy: number,
+	degraded: number,
+	unreachable: number,
+	/**  Clusters that are not healthy, unreachable first. */
+	items: ClusterItem[],
+};
+
+export type ClustersTile_Serialize = {
+	status: TileStatus_Serialize,
+	healthy: number,
+	degraded: number,
+	unreachable: number,
+	/**  Clusters that are not healthy, unreachable first. */
+	items: ClusterItem[],
+};
+
 export type ComplianceFinding = {
 	vm: string,
 	vm_id: string,
@@ -863,6 +948,36 @@ export type ComputeRow = {
 	id: string,
 	name: string,
 	root_pool: string,
+};
+
+export type ConfigTile = ConfigTile_Serialize;
+
+export type ConfigTile_Deserialize = {
+	status: TileStatus_Deserialize,
+	/**  The etcd connection whose team store is shown. */
+	connection_id?: string | null,
+	root: string,
+	/**  Change requests waiting for a review (not the user's own). */
+	waiting: number,
+	/**  The user's own waiting for someone else's review. */
+	mine_waiting: number,
+	/**  Approved, not yet published. */
+	approved: number,
+	items: ChangeItem[],
+};
+
+export type ConfigTile_Serialize = {
+	status: TileStatus_Serialize,
+	/**  The etcd connection whose team store is shown. */
+	connection_id: string | null,
+	root: string,
+	/**  Change requests waiting for a review (not the user's own). */
+	waiting: number,
+	/**  The user's own waiting for someone else's review. */
+	mine_waiting: number,
+	/**  Approved, not yet published. */
+	approved: number,
+	items: ChangeItem[],
 };
 
 /**  A saved connection profile as the UI and CLI see it. */
@@ -997,6 +1112,52 @@ export type CopyReport = {
 	conflicts: string[],
 };
 
+/**  A monthly cost, split by resource, in cents of the price list's currency. */
+export type Cost = Cost_Serialize;
+
+/**  The estimate shown on the request form and kept on the request. */
+export type CostEstimate = CostEstimate_Serialize;
+
+/**  The estimate shown on the request form and kept on the request. */
+export type CostEstimate_Deserialize = {
+	currency: string,
+	cost: Cost_Deserialize,
+	/**  When it was priced (the price list may change later). */
+	priced_at: string,
+	/**  Why the figure may differ from the bill, e.g. the disk tier is known only at provisioning. */
+	note?: string,
+};
+
+/**  The estimate shown on the request form and kept on the request. */
+export type CostEstimate_Serialize = {
+	currency: string,
+	cost: Cost_Serialize,
+	/**  When it was priced (the price list may change later). */
+	priced_at: string,
+	/**  Why the figure may differ from the bill, e.g. the disk tier is known only at provisioning. */
+	note: string,
+};
+
+/**  A monthly cost, split by resource, in cents of the price list's currency. */
+export type Cost_Deserialize = {
+	vcpu: number,
+	memory: number,
+	disk: number,
+	monthly: number,
+	/**  The datastore tier the disk was priced at (None: the default price). */
+	tier?: string | null,
+};
+
+/**  A monthly cost, split by resource, in cents of the price list's currency. */
+export type Cost_Serialize = {
+	vcpu: number,
+	memory: number,
+	disk: number,
+	monthly: number,
+	/**  The datastore tier the disk was priced at (None: the default price). */
+	tier: string | null,
+};
+
 /**  Counts per severity that the score uses. */
 export type Counts = {
 	critical: number,
@@ -1057,6 +1218,37 @@ export type DepartmentQuota_Serialize = {
 	usage: Usage,
 };
 
+/**  A department's spend, next to its pending requests and its quota. */
+export type DepartmentSpend = DepartmentSpend_Serialize;
+
+/**  A department's spend, next to its pending requests and its quota. */
+export type DepartmentSpend_Deserialize = {
+	department: string,
+	vms: number,
+	/**  Cents a month. */
+	monthly: number,
+	/**  Requests waiting or approved, priced as estimates. */
+	pending: number,
+	pending_monthly: number,
+	/**  The quota's worth a month (None: the quota leaves vCPU, memory or disk unlimited, or there is none). */
+	quota_monthly?: number | null,
+	quota?: Quota_Deserialize | null,
+};
+
+/**  A department's spend, next to its pending requests and its quota. */
+export type DepartmentSpend_Serialize = {
+	department: string,
+	vms: number,
+	/**  Cents a month. */
+	monthly: number,
+	/**  Requests waiting or approved, priced as estimates. */
+	pending: number,
+	pending_monthly: number,
+	/**  The quota's worth a month (None: the quota leaves vCPU, memory or disk unlimited, or there is none). */
+	quota_monthly: number | null,
+	quota: Quota_Serialize | null,
+};
+
 export type DiffItem = DiffItem_Serialize;
 
 export type DiffItem_Deserialize = {
@@ -1083,6 +1275,15 @@ export type DiffItem_Serialize = {
 	right_binary: boolean,
 	left_mod_revision: number,
 	right_mod_revision: number,
+};
+
+/**  A datastore tier and its disk price. */
+export type DiskTier = {
+	name: string,
+	/**  Per GB of disk a month. */
+	disk_gb: number | null,
+	/**  Datastore names: exact, or a prefix ending in `*` (`ssd-*`). */
+	datastores: string[],
 };
 
 export type DocFormat = "json" | "yaml";
@@ -1214,6 +1415,18 @@ export type FindingSeverity =
 /**  Informational (e.g. something this user may not read). */
 "info" | "warning" | "critical";
 
+/**  Whether the distribution fixes it, as the record says. */
+export type FixStatus = 
+/**  A fixed version exists. */
+"fixed" | 
+/**  Affected and no fixed version yet (open, postponed, deferred, undetermined). */
+"not_fixed" | 
+/**
+ *  The distribution decided not to fix it in this release (Debian no-dsa
+ *  `ignored`, Ubuntu `ignored`, Red Hat `Will not fix`, end of life).
+ */
+"wont_fix";
+
 export type GateDecision = "BLOCK" | "WARN" | "ALLOW";
 
 /**  One change of a cluster's verdict. */
@@ -1307,6 +1520,12 @@ export type History_Serialize = {
 	audit: AuditEntry[],
 };
 
+/**  A run of the shown text, `hit` when it is a matched part. */
+export type HitPart = {
+	text: string,
+	hit: boolean,
+};
+
 export type HostRow = {
 	id: string,
 	name: string,
@@ -1340,6 +1559,13 @@ export type ImageConfig_Serialize = {
 	/**  The HEALTHCHECK test (`None` or `["NONE"]` = no health check). */
 	healthcheck: string[] | null,
 	labels: { [key in string]: string },
+};
+
+export type ImageItem = {
+	image: string,
+	image_id: string,
+	risk_score: number,
+	scanned_at: string,
 };
 
 /**  The outcome of scanning one image among several. */
@@ -1379,6 +1605,34 @@ export type ImageRow = {
 	created: number,
 	/**  Containers (any state) using it. */
 	containers: number,
+};
+
+export type ImagesTile = ImagesTile_Serialize;
+
+export type ImagesTile_Deserialize = {
+	status: TileStatus_Deserialize,
+	/**  Images in the engines' inventories. */
+	images: number,
+	running: number,
+	/**  Images by the decision of their latest scan. */
+	blocked: number,
+	warned: number,
+	allowed: number,
+	/**  Blocked images, riskiest first. */
+	items: ImageItem[],
+};
+
+export type ImagesTile_Serialize = {
+	status: TileStatus_Serialize,
+	/**  Images in the engines' inventories. */
+	images: number,
+	running: number,
+	/**  Images by the decision of their latest scan. */
+	blocked: number,
+	warned: number,
+	allowed: number,
+	/**  Blocked images, riskiest first. */
+	items: ImageItem[],
 };
 
 export type ImportPlan = {
@@ -1520,12 +1774,6 @@ export type Inventory_Deserialize = {
 	networks: NamedRow_Deserialize[],
 	/**  VM folders only. */
 	folders: NamedRow_Deserialize[],
-/**  A run of the shown text, `hit` when it is a matched part. */
-export type HitPart = {
-	text: string,
-	hit: boolean,
-};
-
 	pools: NamedRow_Deserialize[],
 	computes: ComputeRow[],
 	/**  Datacenter name and its VM folder id. */
@@ -1642,6 +1890,16 @@ export type LayerUse_Serialize = {
 	created_by: string | null,
 	/**  Whether it belongs to the base image (see [`provenance`](super::provenance)). */
 	base: boolean,
+};
+
+export type LeaseItem = {
+	id: string,
+	name: string,
+	department: string,
+	requester: string,
+	lease_end: string,
+	/**  Days from today (0 = ends today). */
+	days_left: number,
 };
 
 export type LifecyclePolicy = {
@@ -2030,6 +2288,40 @@ export type OutboxView_Serialize = {
 	counts: OutboxCounts,
 };
 
+/**  Every tile at once (from the cache), or one tile (refreshed live). */
+export type Overview = Overview_Serialize;
+
+/**  Every tile at once (from the cache), or one tile (refreshed live). */
+export type Overview_Deserialize = {
+	at: string,
+	/**  Who "me" is: the team store's authenticated user, else the app's actor. */
+	me: string,
+	vms: VmsTile_Deserialize,
+	clusters: ClustersTile_Deserialize,
+	images: ImagesTile_Deserialize,
+	config: ConfigTile_Deserialize,
+	activity: ActivityTile_Deserialize,
+};
+
+/**  Every tile at once (from the cache), or one tile (refreshed live). */
+export type Overview_Serialize = {
+	at: string,
+	/**  Who "me" is: the team store's authenticated user, else the app's actor. */
+	me: string,
+	vms: VmsTile_Serialize,
+	clusters: ClustersTile_Serialize,
+	images: ImagesTile_Serialize,
+	config: ConfigTile_Serialize,
+	activity: ActivityTile_Serialize,
+};
+
+/**  An owner's spend. */
+export type OwnerSpend = {
+	owner: string,
+	vms: number,
+	monthly: number,
+};
+
 /**  One installed package, as its package manager records it. */
 export type Package = Package_Serialize;
 
@@ -2187,6 +2479,46 @@ export type PrefixDiff_Serialize = {
 	only_right: DiffItem_Serialize[],
 	different: DiffItem_Serialize[],
 	same: number,
+};
+
+/**
+ *  Monthly prices per unit. The disk price is the default tier's; a tier
+ *  names the datastores it applies to.
+ */
+export type PriceList = PriceList_Serialize;
+
+/**
+ *  Monthly prices per unit. The disk price is the default tier's; a tier
+ *  names the datastores it applies to.
+ */
+export type PriceList_Deserialize = {
+	/**  ISO 4217 code, e.g. `CNY`, `EUR` (shown beside every figure). */
+	currency: string,
+	/**  Per vCPU a month. */
+	vcpu: number | null,
+	/**  Per GB of memory a month. */
+	memory_gb: number | null,
+	/**  Per GB of disk a month on a datastore of no tier. */
+	disk_gb: number | null,
+	/**  Datastore tiers (first match wins). */
+	tiers?: DiskTier[],
+};
+
+/**
+ *  Monthly prices per unit. The disk price is the default tier's; a tier
+ *  names the datastores it applies to.
+ */
+export type PriceList_Serialize = {
+	/**  ISO 4217 code, e.g. `CNY`, `EUR` (shown beside every figure). */
+	currency: string,
+	/**  Per vCPU a month. */
+	vcpu: number | null,
+	/**  Per GB of memory a month. */
+	memory_gb: number | null,
+	/**  Per GB of disk a month on a datastore of no tier. */
+	disk_gb: number | null,
+	/**  Datastore tiers (first match wins). */
+	tiers: DiskTier[],
 };
 
 export type PromoteAction = 
@@ -2467,6 +2799,15 @@ export type Rematched = {
 };
 
 export type ReportFormat = "json" | "sarif" | "cyclonedx" | "spdx-json";
+
+export type RequestItem = {
+	id: string,
+	name: string,
+	department: string,
+	requester: string,
+	state: RequestState,
+	created_at: string,
+};
 
 /**  What a requester fills in on the form. */
 export type RequestSpec = RequestSpec_Serialize;
@@ -2864,7 +3205,35 @@ export type SearchHit_Deserialize = {
 	before: string,
 	matched: string,
 	after: string,
+	parts: HitPart[],
+	/**  Fuzzy: how close the match is (higher is closer). */
+	score?: number | null,
 };
+
+/**
+ *  One match: the text around it split so a view can highlight `matched`.
+ *  `parts` is the same text as runs with every matched run marked (one for a
+ *  substring match, several for a fuzzy one, where `matched` spans from the
+ *  first to the last matched character).
+ */
+export type SearchHit_Serialize = {
+	key: string,
+	meta: KeyMeta,
+	found_in: MatchIn,
+	before: string,
+	matched: string,
+	after: string,
+	parts: HitPart[],
+	/**  Fuzzy: how close the match is (higher is closer). */
+	score: number | null,
+};
+
+/**  How the text is matched. */
+export type SearchMode = 
+/**  The text as typed, anywhere (ASCII case ignored). */
+"substring" | 
+/**  The typed words' letters in order, gaps allowed (case and accents ignored). */
+"fuzzy";
 
 export type Settings = {
 	/**  `system`, `light` or `dark`. */
@@ -2874,6 +3243,37 @@ export type Settings = {
 };
 
 export type Severity = "critical" | "warning";
+
+/**  The showback report. */
+export type Showback = Showback_Serialize;
+
+/**  The showback report. */
+export type Showback_Deserialize = {
+	currency: string,
+	generated_at: string,
+	/**  When the inventory it priced was read (None: no inventory, requests only). */
+	inventory_at?: string | null,
+	price_list: StoredPriceList_Deserialize,
+	vms: VmCost_Deserialize[],
+	departments: DepartmentSpend_Deserialize[],
+	owners: OwnerSpend[],
+	/**  Cents a month, all VMs. */
+	monthly: number,
+};
+
+/**  The showback report. */
+export type Showback_Serialize = {
+	currency: string,
+	generated_at: string,
+	/**  When the inventory it priced was read (None: no inventory, requests only). */
+	inventory_at: string | null,
+	price_list: StoredPriceList_Serialize,
+	vms: VmCost_Serialize[],
+	departments: DepartmentSpend_Serialize[],
+	owners: OwnerSpend[],
+	/**  Cents a month, all VMs. */
+	monthly: number,
+};
 
 export type Snapshot<T> = {
 	fetched_at: string,
@@ -2943,6 +3343,31 @@ export type StoreProblem = {
 export type StoreStatus = {
 	trust: Trust,
 	problems: StoreProblem[],
+};
+
+/**  The price list as stored: who set it when, and where it lives. */
+export type StoredPriceList = StoredPriceList_Serialize;
+
+/**  The price list as stored: who set it when, and where it lives. */
+export type StoredPriceList_Deserialize = {
+	list: PriceList_Deserialize,
+	/**  `team` (the team's etcd) or `local` (this machine's settings). */
+	source: string,
+	updated_at?: string | null,
+	updated_by?: string | null,
+	/**  etcd mod revision of the key (0 = local, or never set). */
+	revision?: number,
+};
+
+/**  The price list as stored: who set it when, and where it lives. */
+export type StoredPriceList_Serialize = {
+	list: PriceList_Serialize,
+	/**  `team` (the team's etcd) or `local` (this machine's settings). */
+	source: string,
+	updated_at: string | null,
+	updated_by: string | null,
+	/**  etcd mod revision of the key (0 = local, or never set). */
+	revision: number,
 };
 
 export type Subscription = Subscription_Serialize;
@@ -3083,6 +3508,71 @@ export type Thresholds = {
 	medium: number,
 };
 
+/**  A tile the app refreshes on its own. */
+export type TileName = "vms" | "clusters" | "images" | "config" | "activity";
+
+/**  Where a tile's figures come from and how old they are. */
+export type TileStatus = TileStatus_Serialize;
+
+/**  Where a tile's figures come from and how old they are. */
+export type TileStatus_Deserialize = {
+	/**  Saved connections of the tile's platform (0: the tile asks to add one). */
+	connections: number,
+	/**
+	 *  `cache` (this machine's last copy), `live` (read just now) or
+	 *  `none` (nothing read yet).
+	 */
+	source: string,
+	/**  When the oldest figure was read from the platform. */
+	as_of?: string | null,
+	/**  What could not be read (the figures shown are the last known). */
+	problems?: string[],
+};
+
+/**  Where a tile's figures come from and how old they are. */
+export type TileStatus_Serialize = {
+	/**  Saved connections of the tile's platform (0: the tile asks to add one). */
+	connections: number,
+	/**
+	 *  `cache` (this machine's last copy), `live` (read just now) or
+	 *  `none` (nothing read yet).
+	 */
+	source: string,
+	/**  When the oldest figure was read from the platform. */
+	as_of: string | null,
+	/**  What could not be read (the figures shown are the last known). */
+	problems: string[],
+};
+
+/**  One refreshed tile. */
+export type TileUpdate = TileUpdate_Serialize;
+
+/**  One refreshed tile. */
+export type TileUpdate_Deserialize = {
+	tile: "vms",
+} & VmsTile_Deserialize | {
+	tile: "clusters",
+} & ClustersTile_Deserialize | {
+	tile: "images",
+} & ImagesTile_Deserialize | {
+	tile: "config",
+} & ConfigTile_Deserialize | {
+	tile: "activity",
+} & ActivityTile_Deserialize;
+
+/**  One refreshed tile. */
+export type TileUpdate_Serialize = {
+	tile: "vms",
+} & VmsTile_Serialize | {
+	tile: "clusters",
+} & ClustersTile_Serialize | {
+	tile: "images",
+} & ImagesTile_Serialize | {
+	tile: "config",
+} & ConfigTile_Serialize | {
+	tile: "activity",
+} & ActivityTile_Serialize;
+
 /**
  *  Paths of PEM files for TLS. All optional: a CA alone verifies the server; a
  *  cert/key pair adds client authentication.
@@ -3205,36 +3695,8 @@ export type TreePage_Serialize = {
 	next_cursor: string | null,
 	revision: number,
 };
-	parts: HitPart[],
-	/**  Fuzzy: how close the match is (higher is closer). */
-	score?: number | null,
 
 /**  How the store knows who wrote a record. */
-/**
- *  One match: the text around it split so a view can highlight `matched`.
- *  `parts` is the same text as runs with every matched run marked (one for a
- *  substring match, several for a fuzzy one, where `matched` spans from the
- *  first to the last matched character).
- */
-export type SearchHit_Serialize = {
-	key: string,
-	meta: KeyMeta,
-	found_in: MatchIn,
-	before: string,
-	matched: string,
-	after: string,
-	parts: HitPart[],
-	/**  Fuzzy: how close the match is (higher is closer). */
-	score: number | null,
-};
-
-/**  How the text is matched. */
-export type SearchMode = 
-/**  The text as typed, anywhere (ASCII case ignored). */
-"substring" | 
-/**  The typed words' letters in order, gaps allowed (case and accents ignored). */
-"fuzzy";
-
 export type Trust = 
 /**
  *  This machine's database: one operator, whose `--as` is only a claim;
@@ -3323,6 +3785,45 @@ export type Violation = {
 	/**  Stable id: `no-critical-vulnerabilities`, `require-healthcheck`, `no-root-user`, `require-labels`. */
 	policy: string,
 	details: string,
+};
+
+/**  One VM's monthly cost. */
+export type VmCost = VmCost_Serialize;
+
+/**  One VM's monthly cost. */
+export type VmCost_Deserialize = {
+	vm: string,
+	/**  Managed object id (empty when priced from a request without inventory). */
+	vm_id: string,
+	department: string,
+	owner: string,
+	request?: string | null,
+	cpu: number,
+	memory_gb: number | null,
+	disk_gb: number | null,
+	datastore: string,
+	power: string,
+	cost: Cost_Deserialize,
+	/**  `inventory` (as vCenter reports it) or `request` (its approved size). */
+	basis: string,
+};
+
+/**  One VM's monthly cost. */
+export type VmCost_Serialize = {
+	vm: string,
+	/**  Managed object id (empty when priced from a request without inventory). */
+	vm_id: string,
+	department: string,
+	owner: string,
+	request: string | null,
+	cpu: number,
+	memory_gb: number | null,
+	disk_gb: number | null,
+	datastore: string,
+	power: string,
+	cost: Cost_Serialize,
+	/**  `inventory` (as vCenter reports it) or `request` (its approved size). */
+	basis: string,
 };
 
 export type VmEvent = VmEvent_Serialize;
@@ -3453,6 +3954,52 @@ export type VmSettings_Serialize = {
 	compliance: ComplianceRules,
 };
 
+export type VmsTile = VmsTile_Serialize;
+
+export type VmsTile_Deserialize = {
+	status: TileStatus_Deserialize,
+	/**  `local` or `etcd`: the request store the figures are from. */
+	store: string,
+	/**  VMs (not templates) in the vCenters' inventories. */
+	vms: number,
+	powered_on: number,
+	/**
+	 *  Requests waiting for a manager's or an admin's decision that the
+	 *  user did not file (they may decide them).
+	 */
+	awaiting: number,
+	awaiting_items: RequestItem[],
+	/**  The user's own requests still in progress. */
+	mine_open: number,
+	/**  Provisioned VMs whose lease ends within [`LEASE_WINDOW_DAYS`]. */
+	leases_ending: number,
+	lease_items: LeaseItem[],
+	/**  Failed requests (retry or withdraw). */
+	failed: number,
+};
+
+export type VmsTile_Serialize = {
+	status: TileStatus_Serialize,
+	/**  `local` or `etcd`: the request store the figures are from. */
+	store: string,
+	/**  VMs (not templates) in the vCenters' inventories. */
+	vms: number,
+	powered_on: number,
+	/**
+	 *  Requests waiting for a manager's or an admin's decision that the
+	 *  user did not file (they may decide them).
+	 */
+	awaiting: number,
+	awaiting_items: RequestItem[],
+	/**  The user's own requests still in progress. */
+	mine_open: number,
+	/**  Provisioned VMs whose lease ends within [`LEASE_WINDOW_DAYS`]. */
+	leases_ending: number,
+	lease_items: LeaseItem[],
+	/**  Failed requests (retry or withdraw). */
+	failed: number,
+};
+
 export type VulnSeverity = "UNKNOWN" | "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
 
 export type Vulnerability = Vulnerability_Serialize;
@@ -3478,6 +4025,18 @@ export type Vulnerability_Deserialize = {
 	path?: string | null,
 	/**  The layer that introduced the package. */
 	layer?: LayerRef_Deserialize | null,
+	/**  Fixed, no fix yet, or won't fix (the distribution says so). */
+	fix_status?: FixStatus,
+	/**
+	 *  Whose word `severity` is when the distribution gave one (`Debian
+	 *  urgency`, `Ubuntu priority`, `Red Hat severity`); `None`: the
+	 *  advisory's CVSS (or its own word).
+	 */
+	severity_source?: string | null,
+	/**  The advisory's CVSS-based severity when the distribution's word took its place. */
+	advisory_severity?: VulnSeverity | null,
+	/**  The record's words on not fixing it (`no-dsa: ignored`). */
+	fix_note?: string | null,
 };
 
 export type Vulnerability_Serialize = {
@@ -3501,6 +4060,18 @@ export type Vulnerability_Serialize = {
 	path: string | null,
 	/**  The layer that introduced the package. */
 	layer: LayerRef_Serialize | null,
+	/**  Fixed, no fix yet, or won't fix (the distribution says so). */
+	fix_status: FixStatus,
+	/**
+	 *  Whose word `severity` is when the distribution gave one (`Debian
+	 *  urgency`, `Ubuntu priority`, `Red Hat severity`); `None`: the
+	 *  advisory's CVSS (or its own word).
+	 */
+	severity_source: string | null,
+	/**  The advisory's CVSS-based severity when the distribution's word took its place. */
+	advisory_severity: VulnSeverity | null,
+	/**  The record's words on not fixing it (`no-dsa: ignored`). */
+	fix_note: string | null,
 };
 
 export type WarningKind = "nospace" | "corrupt" | "near_quota" | "unreachable" | "learner" | "no_leader";
