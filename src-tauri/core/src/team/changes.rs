@@ -176,7 +176,7 @@ pub async fn propose(team: &TeamStore, id: &str, ops: &[(String, Option<String>)
             base_value: kv.map(|kv| String::from_utf8_lossy(kv.value()).into_owned()),
         });
     }
-    file(team, id, out, comment, at).await
+    Box::pin(file(team, id, out, comment, at)).await
 }
 
 /// Refuses a change of no key, of more than 100, or of a key not protected.
@@ -203,7 +203,7 @@ async fn check_ops(team: &TeamStore, keys: impl ExactSizeIterator<Item = &str>) 
 pub async fn propose_reviewed(team: &TeamStore, id: &str, ops: Vec<ChangeOp>, comment: &str, at: &str) -> Result<ChangeView> {
     me(team)?;
     check_ops(team, ops.iter().map(|o| o.key.as_str())).await?;
-    file(team, id, ops, comment, at).await
+    Box::pin(file(team, id, ops, comment, at)).await
 }
 
 async fn file(team: &TeamStore, id: &str, out: Vec<ChangeOp>, comment: &str, at: &str) -> Result<ChangeView> {
