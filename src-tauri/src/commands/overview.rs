@@ -41,7 +41,7 @@ pub async fn overview_cached(backend: State<'_, Backend>) -> UiResult<Overview> 
 #[specta::specta]
 pub async fn overview_tile(backend: State<'_, Backend>, tile: TileName, run_id: u32) -> UiResult<TileUpdate> {
     let cancel = token(run_id);
-    Ok(backend.overview_tile(tile, &cancel).await?)
+    Ok(Box::pin(backend.overview_tile(tile, &cancel)).await?)
 }
 
 /// Stops every live read of run `run_id` (the Overview was left).

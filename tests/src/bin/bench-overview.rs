@@ -49,8 +49,8 @@ fn vm(i: usize) -> VmRow {
     VmRow {
         id: format!("vm-{}", 1000 + i),
         name: format!("{dept}-app-{i:04}"),
-        power: if i % 7 == 0 { "poweredOff".into() } else { "poweredOn".into() },
-        template: i % 100 == 0,
+        power: if i.is_multiple_of(7) { "poweredOff".into() } else { "poweredOn".into() },
+        template: i.is_multiple_of(100),
         tools: "toolsOk".into(),
         cpu: 1 + (i % 8) as u32,
         memory_mb: 1024 * (1 + (i % 16) as u32),

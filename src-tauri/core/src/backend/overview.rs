@@ -103,7 +103,7 @@ impl Backend {
             TileName::Images => TileUpdate::Images(self.images_tile_live(&conns).await?),
             TileName::Config => {
                 let me = self.overview_me(&conns, &choice).await;
-                TileUpdate::Config(self.config_tile_live(&conns, &choice, &me).await?)
+                TileUpdate::Config(Box::pin(self.config_tile_live(&conns, &choice, &me)).await?)
             }
             TileName::Activity => TileUpdate::Activity(self.activity_tile_live(&conns, &choice).await?),
         })
@@ -299,10 +299,10 @@ impl Backend {
             return Ok(ConfigTile { status: TileStatus::new(etcds, "none"), ..Default::default() });
         };
         let root = self.team_root_for(&c.id).await?;
-        let read = async {
-            let s = self.etcd_session(&c.id).await?;
-            self.change_overview(&s, &root).await
-        }
+        let read = Box::pin(async {
+            let s = Box::pin(self.etcd_session(&c.id)).await?;
+            Box::pin(self.change_overview(&s, &root)).await
+        })
         .await;
         match read {
             Ok(list) => {

@@ -127,7 +127,7 @@ pub async fn scan_image(
     let total = info.size.unwrap_or(0).max(0) as u64;
     let source = format!("Docker's export of {image}");
     assemble(db, meta, &source, policy, progress, started, |known, missing| async move {
-        read_from_docker(db, docker, host, image, known, total, missing, progress).await
+        read_from_docker(db, EngineImage { docker, host, image }, known, total, missing, progress).await
     })
     .await
 }
@@ -220,14 +220,20 @@ where
     Ok(report)
 }
 
+/// An image on a Docker engine: the client, the engine's address (for
+/// messages) and the image's name.
+struct EngineImage<'a> {
+    docker: &'a Docker,
+    host: &'a str,
+    image: &'a str,
+}
+
 /// Streams `docker save` through the layer reader on a blocking thread; the
 /// stream is read as it arrives, never held whole. Dropping the future
 /// (the user navigated away) closes the stream and ends the thread.
 async fn read_from_docker(
     db: &Db,
-    docker: &Docker,
-    host: &str,
-    image: &str,
+    EngineImage { docker, host, image }: EngineImage<'_>,
     known: HashSet<String>,
     total: u64,
     missing: usize,
