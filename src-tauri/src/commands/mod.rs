@@ -9,9 +9,9 @@ pub mod config_ops;
 pub mod connections;
 pub mod images;
 pub mod notify;
+pub mod rollout;
 pub mod overview;
 pub mod showback;
-pub mod rollout;
 pub mod vms;
 pub mod watches;
 

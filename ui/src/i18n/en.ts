@@ -2,9 +2,9 @@
 import clustersHistory from './clustersHistory.en';
 import configOps from './configOps.en';
 import notify from './notify.en';
+import rollout from './rollout.en';
 import overview from './overview.en';
 import showback from './showback.en';
-import rollout from './rollout.en';
 const en = {
   app: {
     name: 'Opsdeck',
@@ -511,10 +511,10 @@ const en = {
     search: {
       inValues: 'Values',
       inValuesTitle: 'Also search inside values (the backend scans the prefix page by page; matches appear as they are found)',
-      scanned_one: '· {{n}} key scanned',
-      scanned: '· {{n}} keys scanned',
       fuzzy: 'Fuzzy',
       fuzzyTitle: 'Fuzzy: the letters typed, in order, gaps allowed ("dbpw" finds db/password), in key names and values; matched letters are highlighted',
+      scanned_one: '· {{n}} key scanned',
+      scanned: '· {{n}} keys scanned',
       label: 'Search keys under the open prefix',
       placeholder: 'Search keys under {{prefix}}',
       results: '{{count}} matching keys under {{prefix}}',
@@ -702,12 +702,12 @@ const en = {
       progress: 'Batch {{batch}} of {{batches}} committed ({{applied}} of {{items}} keys)',
       report: '{{applied}} of {{selected}} keys applied in {{batches}} transaction(s)',
       moved: 'Stopped: changed since the review (plan again):',
-    },
-    compare: {
       propose: 'File {{count}} as a change request',
       protected: 'The target is under the protected prefix {{prefixes}}: nothing is written now. The reviewed plan is filed as a change request; another person approves it and a publisher publishes exactly these values (a key changed since this review makes it stale).',
       filed: 'Change {{id}} filed ({{count}} keys)',
       filedNext: 'Nothing written yet: it waits for another person’s approval (Config → Changes), then a publisher publishes it.',
+    },
+    compare: {
       binary: 'binary (base64)',
       binaryTitle: 'Not UTF-8 text: compared byte for byte and shown as base64; a copy writes the exact bytes',
       button: 'Compare…',
@@ -899,9 +899,9 @@ const en = {
   },
   notify,
   clustersHistory,
+  rollout,
   overview,
   showback,
-  rollout,
   audit: {
     col: {
       time: 'Time',

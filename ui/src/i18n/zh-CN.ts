@@ -2,9 +2,9 @@
 import clustersHistory from './clustersHistory.zh-CN';
 import configOps from './configOps.zh-CN';
 import notify from './notify.zh-CN';
+import rollout from './rollout.zh-CN';
 import overview from './overview.zh-CN';
 import showback from './showback.zh-CN';
-import rollout from './rollout.zh-CN';
 import type { Messages } from './en';
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
@@ -511,10 +511,10 @@ const zhCN: Shape<Messages> = {
     search: {
       inValues: '值',
       inValuesTitle: '同时搜索值的内容（后端按页扫描该前缀，找到即显示）',
-      scanned_one: '· 已扫描 {{n}} 个键',
-      scanned: '· 已扫描 {{n}} 个键',
       fuzzy: '模糊',
       fuzzyTitle: '模糊匹配：按顺序出现所输入的字符，中间可有间隔（“dbpw” 可找到 db/password），匹配键名和值；匹配的字符高亮显示',
+      scanned_one: '· 已扫描 {{n}} 个键',
+      scanned: '· 已扫描 {{n}} 个键',
       label: '在当前前缀下搜索键',
       placeholder: '在 {{prefix}} 下搜索键',
       results: '{{prefix}} 下有 {{count}} 个匹配的键',
@@ -702,12 +702,12 @@ const zhCN: Shape<Messages> = {
       progress: '已提交第 {{batch}}/{{batches}} 批（{{applied}}/{{items}} 个键）',
       report: '已在 {{batches}} 个事务中应用 {{applied}}/{{selected}} 个键',
       moved: '已停止：以下键在审阅后被修改（请重新生成计划）：',
-    },
-    compare: {
       propose: '将 {{count}} 项提交为变更请求',
       protected: '目标位于受保护前缀 {{prefixes}} 下：现在不会写入。审阅过的计划将作为变更请求提交；由另一人批准后，发布者发布完全相同的值（审阅后被修改的键会使其过期）。',
       filed: '已提交变更 {{id}}（{{count}} 个键）',
       filedNext: '尚未写入：等待另一人批准（配置 → 变更），然后由发布者发布。',
+    },
+    compare: {
       binary: '二进制（base64）',
       binaryTitle: '非 UTF-8 文本：按字节比较并以 base64 显示；复制时写入原始字节',
       button: '对比…',
@@ -899,9 +899,9 @@ const zhCN: Shape<Messages> = {
   },
   notify,
   clustersHistory,
+  rollout,
   overview,
   showback,
-  rollout,
   audit: {
     col: {
       time: '时间',
