@@ -29,8 +29,11 @@ fn finding<'a>(r: &'a ScanReport, id: &str, path: &str) -> &'a Vulnerability {
         .unwrap_or_else(|| panic!("no {id} in {path} among {all:?}"))
 }
 
-/// The finding's package, version, fix, file, layer index, base flag, and its layer's instruction.
-fn check(r: &ScanReport, id: &str, package: &str, installed: &str, fixed: &str, path: &str, layer: u32, base: bool, instruction: &str) {
+/// Where a finding must come from: its file, layer index, base flag, and the layer's instruction.
+struct From<'a>(&'a str, u32, bool, &'a str);
+
+/// The finding's package, version and fix, and where it came from.
+fn check(r: &ScanReport, id: &str, (package, installed, fixed): (&str, &str, &str), From(path, layer, base, instruction): From<'_>) {
     let v = finding(r, id, path);
     assert_eq!((v.package.as_str(), v.installed.as_str(), v.fixed.as_deref()), (package, installed, Some(fixed)), "{id}");
     let l = v.layer.as_ref().unwrap_or_else(|| panic!("{id}: no layer"));
@@ -74,34 +77,34 @@ async fn language_findings_name_their_file_layer_and_instruction() {
     assert_eq!(pkg(Scheme::Go, "golang.org/x/text").map(|p| p.version), Some("v0.3.7".into()));
     assert_eq!(pkg(Scheme::PyPI, "requests").and_then(|p| p.path), Some(format!("{SITE}/requests-2.31.0.dist-info/METADATA")));
 
-    check(&report, "GHSA-35jh-r3h4-6jhm", "lodash", "4.17.20", "4.17.21", "srv/web/node_modules/lodash/package.json", 3, false, "/srv/web");
+    check(
+        &report,
+        "GHSA-35jh-r3h4-6jhm",
+        ("lodash", "4.17.20", "4.17.21"),
+        From("srv/web/node_modules/lodash/package.json", 3, false, "/srv/web"),
+    );
     check(
         &report,
         "GHSA-9wx4-h78v-vm56",
-        "requests",
-        "2.31.0",
-        "2.32.0",
-        &format!("{SITE}/requests-2.31.0.dist-info/METADATA"),
-        2,
-        false,
-        SITE,
+        ("requests", "2.31.0", "2.32.0"),
+        From(&format!("{SITE}/requests-2.31.0.dist-info/METADATA"), 2, false, SITE),
     );
     check(
         &report,
         "GHSA-34jh-p97f-mpxf",
-        "urllib3",
-        "1.26.18",
-        "1.26.19",
-        &format!("{SITE}/urllib3-1.26.18.dist-info/METADATA"),
-        1,
-        true,
-        SITE,
+        ("urllib3", "1.26.18", "1.26.19"),
+        From(&format!("{SITE}/urllib3-1.26.18.dist-info/METADATA"), 1, true, SITE),
     );
-    check(&report, "GHSA-mjmj-j48q-9wg2", "org.yaml:snakeyaml", "1.33", "2.0", "opt/app/lib/snakeyaml-1.33.jar", 4, false, "/opt/app/lib");
-    check(&report, "GO-2022-1059", "golang.org/x/text", "v0.3.7", "0.3.8", "usr/local/bin/gobin", 5, false, "/usr/local/bin/gobin");
-    check(&report, "RUSTSEC-2021-0003", "smallvec", "1.6.0", "1.6.1", "srv/tool/Cargo.lock", 6, false, "/srv/tool/Cargo.lock");
+    check(
+        &report,
+        "GHSA-mjmj-j48q-9wg2",
+        ("org.yaml:snakeyaml", "1.33", "2.0"),
+        From("opt/app/lib/snakeyaml-1.33.jar", 4, false, "/opt/app/lib"),
+    );
+    check(&report, "GO-2022-1059", ("golang.org/x/text", "v0.3.7", "0.3.8"), From("usr/local/bin/gobin", 5, false, "/usr/local/bin/gobin"));
+    check(&report, "RUSTSEC-2021-0003", ("smallvec", "1.6.0", "1.6.1"), From("srv/tool/Cargo.lock", 6, false, "/srv/tool/Cargo.lock"));
     // The same crate in a cargo-auditable binary: its own finding, its own file and layer.
-    check(&report, "RUSTSEC-2021-0003", "smallvec", "1.6.0", "1.6.1", "usr/local/bin/svc", 7, false, "/usr/local/bin/svc");
+    check(&report, "RUSTSEC-2021-0003", ("smallvec", "1.6.0", "1.6.1"), From("usr/local/bin/svc", 7, false, "/usr/local/bin/svc"));
     let ids: Vec<&str> = report.assessment.vulnerabilities.iter().map(|v| v.ids[0].as_str()).collect();
     assert!(!ids.contains(&"GHSA-p6mc-m468-83gw") && !ids.contains(&"GHSA-v845-jxx5-vc9f"), "fixed before the installed version: {ids:?}");
     assert_eq!(finding(&report, "GO-2022-1059", "usr/local/bin/gobin").ecosystem.as_deref(), Some("Go"));

@@ -218,7 +218,7 @@ async fn exhausted_pool_fails_before_any_clone_and_a_silent_guest_is_cleaned_up(
     assert_eq!(count_named(&t.backend.vm_inventory(&vc.id).await.unwrap(), "pool-02"), 0);
     assert_eq!(r.history.last().map(|h| (h.from, h.to)), Some((Some(State::Approved), State::Failed)));
     let held: Vec<String> = store.ip_leases(None).await.unwrap().into_iter().map(|l| l.request).collect();
-    assert_eq!(held, [first.id.clone()]);
+    assert_eq!(held, std::slice::from_ref(&first.id));
     t.cleanup().await;
 }
 

@@ -114,7 +114,7 @@ fn main() -> std::process::ExitCode {
             Command::Rollout(r) => Box::pin(commands::rollout::run(cli.data_dir, r)).await,
             Command::BlueGreen(b) => Box::pin(commands::bluegreen::run(cli.data_dir, b)).await,
             Command::Failover(f) => Box::pin(commands::failover::run(cli.data_dir, f)).await,
-            Command::Scan(s) => commands::scan::run(cli.data_dir, s).await,
+            Command::Scan(s) => Box::pin(commands::scan::run(cli.data_dir, s)).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,
             Command::Config(c) => Box::pin(commands::config::run(cli.data_dir, c)).await,

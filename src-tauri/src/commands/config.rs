@@ -270,6 +270,7 @@ pub async fn config_watch(
 /// Searches key names and values under `prefix` for `text` (`substring`:
 /// ASCII case ignored; `fuzzy`: letters in order with gaps), scanning in pages; hits stream on the channel as found, then
 /// `done` (or `error`). Stop it early with `config_value_search_stop`.
+#[allow(clippy::too_many_arguments)] // each argument is an IPC field
 #[tauri::command]
 #[specta::specta]
 pub async fn config_value_search(
@@ -404,10 +405,10 @@ pub async fn config_promote_apply(
 ) -> UiResult<PromoteReport> {
     let from = session(&backend, &from_connection_id).await?;
     let to = session(&backend, &to_connection_id).await?;
-    let outcome = backend
-        .config_promote_apply(&from, &to, &plan, &selection, previous.as_ref(), MAX_TXN_OPS, &comment, move |_, p| {
+    let outcome =
+        Box::pin(backend.config_promote_apply(&from, &to, &plan, &selection, previous.as_ref(), MAX_TXN_OPS, &comment, move |_, p| {
             let _ = on_progress.send(p);
-        })
+        }))
         .await?;
     let mut report = outcome.report;
     if let Some(e) = outcome.error {

@@ -202,8 +202,15 @@ async fn apply(b: &Backend, file: &Path, args: &PromoteArgs) -> Result<u8, Error
         return Ok(exit::OK);
     }
     let progress_path = report_path.clone();
-    let outcome = b
-        .config_promote_apply(&source, &target, &plan, &selection, previous.as_ref(), args.max_ops, &args.comment, move |report, p| {
+    let outcome = Box::pin(b.config_promote_apply(
+        &source,
+        &target,
+        &plan,
+        &selection,
+        previous.as_ref(),
+        args.max_ops,
+        &args.comment,
+        move |report, p| {
             if let Ok(text) = serde_json::to_string_pretty(report) {
                 if let Err(e) = write_atomic(&progress_path, &text) {
                     errln!("warning: {e}");
@@ -211,8 +218,9 @@ async fn apply(b: &Backend, file: &Path, args: &PromoteArgs) -> Result<u8, Error
             }
             let last = report.batches.last().map(|b| b.revision).unwrap_or(0);
             errln!("batch {}/{} committed at revision {last} ({}/{} keys)", p.batch, p.batches, p.applied, p.items);
-        })
-        .await?;
+        },
+    ))
+    .await?;
     let mut report = outcome.report;
     if let Some(e) = &outcome.error {
         report.error = Some(e.to_string());

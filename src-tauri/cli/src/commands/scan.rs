@@ -165,7 +165,7 @@ async fn suppress(data_dir: Option<PathBuf>, cmd: &SuppressCmd) -> Result<u8> {
                 reason: reason.clone(),
                 expires: expires.clone(),
             };
-            let s = backend.suppress_add(&n).await?;
+            let s = Box::pin(backend.suppress_add(&n)).await?;
             outln!("{}", s.id);
             errln!("suppressed {} until {} (by {})", s.suppression.id, s.suppression.expires, s.suppression.author);
         }
@@ -205,7 +205,7 @@ async fn suppress(data_dir: Option<PathBuf>, cmd: &SuppressCmd) -> Result<u8> {
             }
         }
         SuppressCmd::Remove { id } => {
-            let s = backend.suppress_remove(id).await?;
+            let s = Box::pin(backend.suppress_remove(id)).await?;
             errln!("removed suppression {} of {}", s.id, s.suppression.id);
         }
     }
@@ -251,7 +251,7 @@ fn gate_options(a: &ScanArgs) -> Result<GateOptions> {
 
 pub async fn run(data_dir: Option<PathBuf>, a: ScanArgs) -> u8 {
     if let Some(ScanSub::Suppress { cmd }) = &a.sub {
-        return suppress(data_dir, cmd).await.unwrap_or_else(|e| fail(&e));
+        return Box::pin(suppress(data_dir, cmd)).await.unwrap_or_else(|e| fail(&e));
     }
     match scan(data_dir, &a).await {
         Ok(code) => code,

@@ -174,12 +174,12 @@ pub async fn run(backend: &Backend, engine: Option<&Engine>, images: Vec<String>
             };
             let result = match &target {
                 Target::Engine(image) => match engine {
-                    Some(e) => backend.scan_with(e, &image, policy, &progress).await,
+                    Some(e) => backend.scan_with(e, image, policy, &progress).await,
                     None => Err(Error::Internal("no engine".into())),
                 },
-                Target::File(path) => backend.scan_input(&path, platform, policy, &progress).await,
+                Target::File(path) => backend.scan_input(path, platform, policy, &progress).await,
                 Target::Registry(r) => match clients.iter().find(|c| c.registry() == r.registry) {
-                    Some(c) => backend.scan_registry_image(c, None, &r, platform, policy, &progress).await,
+                    Some(c) => backend.scan_registry_image(c, None, r, platform, policy, &progress).await,
                     None => Err(Error::Internal(format!("no client for {}", r.registry))),
                 },
             };

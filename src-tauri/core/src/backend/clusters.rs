@@ -312,7 +312,11 @@ async fn record_history(db: &crate::cache::db::Db, kc: &Kubeconfig, source: &str
 }
 
 /// Contexts of a kubeconfig file that is no saved connection, and the manifest's objects.
-pub(super) fn kubeconfig_target(kubeconfig: &str, contexts: &[String], manifest: &str) -> Result<(KubeTarget, Vec<kube::api::DynamicObject>)> {
+pub(super) fn kubeconfig_target(
+    kubeconfig: &str,
+    contexts: &[String],
+    manifest: &str,
+) -> Result<(KubeTarget, Vec<kube::api::DynamicObject>)> {
     let objects = parse_manifest(manifest)?;
     let parsed = read_kubeconfig(kubeconfig)?;
     let chosen = resolve_contexts(&parsed, kubeconfig, contexts)?;
