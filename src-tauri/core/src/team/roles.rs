@@ -203,7 +203,16 @@ mod tests {
     fn each_user_writes_only_under_their_name() {
         let m = Member { user: "bob".into(), requester: true, manages: vec!["qa".into()], ..Default::default() };
         let keys: Vec<String> = perms_of("/t/", &m).iter().map(|p| String::from_utf8_lossy(p.key()).into_owned()).collect();
-        assert_eq!(keys, ["/t/audit/bob/", "/t/config/changes/bob/", "/t/vms/requests/bob/", "/t/vms/decisions/manager/qa/bob/"]);
+        assert_eq!(
+            keys,
+            [
+                "/t/audit/bob/",
+                "/t/config/changes/bob/",
+                "/t/images/suppressions/bob/",
+                "/t/vms/requests/bob/",
+                "/t/vms/decisions/manager/qa/bob/"
+            ]
+        );
         assert!(!shared_of(&m).contains(&ROLE_EXECUTOR));
     }
 }
