@@ -308,7 +308,7 @@ export type AdvisoryImport = {
 	source: string,
 	/**  Records of supported ecosystems written. */
 	records: number,
-	/**  Records only about other ecosystems (npm, PyPI, …). */
+	/**  Records only about other ecosystems (Hex, NuGet, …). */
 	skipped_ecosystems: number,
 	/**  Entries that could not be read, with why. */
 	malformed: ([string, string])[],
@@ -3866,6 +3866,8 @@ export type VmRequest_Deserialize = {
 	notes?: string[],
 	/**  Lease extensions asked for (the approved ones are in `spec.lease_end`). */
 	extensions?: Extension_Deserialize[],
+	/**  The monthly cost estimated on the form when it was filed (or last edited). */
+	estimate?: CostEstimate_Deserialize | null,
 };
 
 /**  A request as the UI and the CLI see it. */
@@ -3891,6 +3893,8 @@ export type VmRequest_Serialize = {
 	notes: string[],
 	/**  Lease extensions asked for (the approved ones are in `spec.lease_end`). */
 	extensions: Extension_Serialize[],
+	/**  The monthly cost estimated on the form when it was filed (or last edited). */
+	estimate: CostEstimate_Serialize | null,
 };
 
 export type VmRow = VmRow_Serialize;
