@@ -215,6 +215,7 @@ describe('Connections view', () => {
     const kind = await waitFor(() => byId('conn-kind') as HTMLSelectElement | null);
     expect(kind.value).toBe('vsphere');
     expect($$('[data-testid^="nav-"]').map((n) => n.dataset.testid)).toEqual([
+      'nav-overview',
       'nav-vms',
       'nav-images',
       'nav-clusters',
