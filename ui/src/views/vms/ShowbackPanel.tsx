@@ -80,7 +80,7 @@ export function ShowbackPanel({ connId, version }: { connId: string; version: nu
   if (error) return <div class="banner banner-error" role="alert">{error.message}</div>;
   if (!report || !prices) return <div class="dt-state">{t('common.loading')}</div>;
   const money = (c: number) => formatMoney(c, report.currency, settings.language);
-  const gb = (n: number | null) => (n === null ? '–' : new Intl.NumberFormat(settings.language, { maximumFractionDigits: 1 }).format(n));
+  const gb = (n: number | null) => (n === null ? '–' : new Intl.NumberFormat(settings.language, { maximumFractionDigits: n < 1 ? 2 : 1 }).format(n));
   const cols: Column<VmCost>[] = [
     { id: 'vm', header: t('showback.col.vm'), cell: (v) => v.vm, sortValue: (v) => v.vm, filterValue: (v) => `${v.vm} ${v.department} ${v.owner}` },
     { id: 'dept', header: t('showback.col.department'), cell: (v) => v.department, sortValue: (v) => v.department },
