@@ -421,40 +421,26 @@ mod tests {
     use super::*;
     use crate::clusters::model::{Finding, NodeSummary, Severity};
     use crate::vms::inventory::VmRow;
-    use crate::vms::model::{QuotaCheck, RequestSpec, SnapshotSchedule};
+    use crate::vms::model::{RequestSpec, SnapshotSchedule};
 
     fn req(id: &str, requester: &str, state: State, lease_end: &str) -> VmRequest {
-        VmRequest {
-            id: id.into(),
-            spec: RequestSpec {
-                name: format!("vm-{id}"),
-                template: "t".into(),
-                cpu: 1,
-                memory_gb: 1,
-                disk_gb: 10,
-                network: String::new(),
-                folder: String::new(),
-                resource_pool: String::new(),
-                department: "qa".into(),
-                purpose: "p".into(),
-                lease_end: lease_end.into(),
-                snapshot_schedule: SnapshotSchedule::None,
-                customization_script: String::new(),
-            },
-            requester: requester.into(),
-            created_at: format!("2026-12-0{}T00:00:00Z", id.len()),
-            state,
-            quota: QuotaCheck { ok: true, lines: vec![] },
-            decisions: vec![],
-            history: vec![],
-            asset: None,
-            failure: None,
-            attempts: 0,
-            version: 1,
-            notes: vec![],
-            extensions: vec![],
-            estimate: None,
-        }
+        let spec = RequestSpec {
+            name: format!("vm-{id}"),
+            template: "t".into(),
+            cpu: 1,
+            memory_gb: 1,
+            disk_gb: 10,
+            network: String::new(),
+            folder: String::new(),
+            resource_pool: String::new(),
+            department: "qa".into(),
+            purpose: "p".into(),
+            lease_end: lease_end.into(),
+            snapshot_schedule: SnapshotSchedule::None,
+            customization_script: String::new(),
+        };
+        let created_at = format!("2026-12-0{}T00:00:00Z", id.len());
+        VmRequest { created_at, ..VmRequest::for_test(id, spec, requester, state) }
     }
 
     #[test]

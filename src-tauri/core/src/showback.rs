@@ -471,7 +471,7 @@ pub fn to_csv(s: &Showback) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vms::model::{Asset, QuotaCheck, SnapshotSchedule, State};
+    use crate::vms::model::{Asset, SnapshotSchedule, State};
 
     fn list() -> PriceList {
         PriceList {
@@ -506,23 +506,7 @@ mod tests {
     }
 
     fn req(id: &str, spec: RequestSpec, state: State, asset: Option<Asset>) -> VmRequest {
-        VmRequest {
-            id: id.into(),
-            spec,
-            requester: "alice".into(),
-            created_at: String::new(),
-            state,
-            quota: QuotaCheck { ok: true, lines: vec![] },
-            decisions: vec![],
-            history: vec![],
-            asset,
-            failure: None,
-            attempts: 0,
-            version: 1,
-            notes: vec![],
-            extensions: vec![],
-            estimate: None,
-        }
+        VmRequest { asset, ..VmRequest::for_test(id, spec, "alice", state) }
     }
 
     fn vm(id: &str, name: &str, annotation: &str, ds: &str) -> VmRow {

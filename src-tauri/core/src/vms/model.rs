@@ -237,6 +237,31 @@ pub struct VmRequest {
     pub estimate: Option<crate::showback::CostEstimate>,
 }
 
+#[cfg(test)]
+impl VmRequest {
+    /// A request as unit tests need one: this spec, filed by `requester`, in
+    /// `state`, quota fine, nothing decided or provisioned yet.
+    pub(crate) fn for_test(id: &str, spec: RequestSpec, requester: &str, state: State) -> Self {
+        VmRequest {
+            id: id.into(),
+            spec,
+            requester: requester.into(),
+            created_at: String::new(),
+            state,
+            quota: QuotaCheck { ok: true, lines: vec![] },
+            decisions: vec![],
+            history: vec![],
+            asset: None,
+            failure: None,
+            attempts: 0,
+            version: 1,
+            notes: vec![],
+            extensions: vec![],
+            estimate: None,
+        }
+    }
+}
+
 /// A department's limits. Zero means "no limit" for that resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, specta::Type)]
 pub struct Quota {

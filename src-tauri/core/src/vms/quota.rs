@@ -86,23 +86,7 @@ mod tests {
     }
 
     fn req(id: &str, dept: &str, cpu: u32, state: State) -> VmRequest {
-        VmRequest {
-            id: id.into(),
-            spec: spec(dept, cpu),
-            requester: "u".into(),
-            created_at: String::new(),
-            state,
-            quota: QuotaCheck { ok: true, lines: vec![] },
-            decisions: vec![],
-            history: vec![],
-            asset: None,
-            failure: None,
-            attempts: 0,
-            version: 1,
-            notes: vec![],
-            extensions: vec![],
-            estimate: None,
-        }
+        VmRequest::for_test(id, spec(dept, cpu), "u", state)
     }
 
     #[test]
