@@ -27,9 +27,9 @@ pub async fn run(data_dir: Option<PathBuf>, c: AdvisoriesCommand) -> u8 {
             for (file, reason) in &u.import.malformed {
                 errln!("skipped {file}: {reason}");
             }
-            outln!("re-matched {} cached images ({} need a new scan)", u.rematched.images, u.rematched.skipped);
-            for change in &u.rematched.changed {
-                outln!("  {change}");
+            // What changed: decisions, new and fixed findings, images no longer assessed.
+            for line in &u.note {
+                outln!("{line}");
             }
             exit::OK
         }

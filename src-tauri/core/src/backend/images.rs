@@ -62,6 +62,8 @@ pub struct ImageOutcome {
 pub struct AdvisoryUpdate {
     pub import: ImportReport,
     pub rematched: Rematched,
+    /// What changed, as text (kept with the structured note, see `image_rematch_notes`).
+    pub note: Vec<String>,
 }
 
 impl Backend {
@@ -190,13 +192,19 @@ impl Backend {
         let shown = path.display().to_string();
         let outcome = async {
             let import = advisories::import_path(&self.db, path).await?;
-            let rematched = rematch_all(&self.db, &policy_store::load(&self.db).await?).await?;
-            Ok(AdvisoryUpdate { import, rematched })
+            let cause = format!("advisories imported from {shown} ({} records)", import.records);
+            let note = rematch_all(&self.db, &policy_store::load(&self.db).await?, &cause).await?;
+            Ok(AdvisoryUpdate { import, note: note.lines(), rematched: note.rematched })
         }
         .await;
-        let detail = outcome
-            .as_ref()
-            .map(|u: &AdvisoryUpdate| format!("{} records imported; {} images re-matched", u.import.records, u.rematched.images));
+        let detail = outcome.as_ref().map(|u: &AdvisoryUpdate| {
+            format!(
+                "{} records imported; {} images re-matched, {} changed",
+                u.import.records,
+                u.rematched.images,
+                u.rematched.changes.len()
+            )
+        });
         self.audit("images", &shown, "advisories.import", detail).await;
         outcome
     }
@@ -209,7 +217,7 @@ impl Backend {
     pub async fn set_image_policy(&self, policy: Policy) -> Result<Rematched> {
         let outcome = async {
             policy_store::store(&self.db, &policy).await?;
-            rematch_all(&self.db, &policy).await
+            Ok(rematch_all(&self.db, &policy, "image policy changed").await?.rematched)
         }
         .await;
         let detail = outcome.as_ref().map(|r| format!("policy saved; {} images re-assessed", r.images));

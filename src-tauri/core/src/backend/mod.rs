@@ -9,6 +9,7 @@ mod config_ops;
 mod config_schema;
 mod failover;
 mod images;
+mod images_fleet;
 mod notify;
 mod overview;
 mod rollout;

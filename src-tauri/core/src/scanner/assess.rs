@@ -29,6 +29,10 @@ pub struct Assessment {
     /// Findings left out of the gate by `--severity` or `--ignore-unfixed`.
     #[serde(default)]
     pub excluded: Vec<Vulnerability>,
+    /// The newest advisory record's `modified` time when the image was
+    /// matched: how current the advisory data behind the decision was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisories_as_of: Option<String>,
 }
 
 pub async fn assess(db: &Db, inventory: &Inventory, config: &ImageConfig, policy: &Policy) -> Result<Assessment> {
@@ -47,6 +51,7 @@ pub async fn assess(db: &Db, inventory: &Inventory, config: &ImageConfig, policy
         suppressed: Vec::new(),
         expired_suppressions: Vec::new(),
         excluded: Vec::new(),
+        advisories_as_of: store::newest_modified(db).await?,
     })
 }
 

@@ -301,6 +301,7 @@ pub(crate) mod tests {
                 suppressed,
                 expired_suppressions: vec![],
                 excluded: vec![],
+                advisories_as_of: None,
             },
             notes: vec![],
             scanned_at: "2026-12-05T02:03:04.123456Z".into(),
