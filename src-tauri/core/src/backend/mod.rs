@@ -12,6 +12,7 @@ mod images;
 mod images_fleet;
 mod notify;
 mod overview;
+mod registries;
 mod rollout;
 mod showback;
 mod suppressions;
@@ -20,7 +21,7 @@ mod vms;
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
 pub use vms::{StoreChoice, VmSettings};
 
-pub use bluegreen::{BlueGreenAt, DeployOptions, DeployReport, Smoke};
+pub use bluegreen::{BlueGreenAt, BlueGreenEvent, BlueGreenStep, DeployOptions, DeployReport, KubeAccess, Smoke, StepState};
 pub use config::EtcdSession;
 pub use config_ops::{cluster_view, Bookmark, ClusterSettings, EtcdReach};
 pub use failover::{CopyResult, FailbackReport, FailoverAt, FailoverOptions, FailoverPlan, FailoverReport};

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod reference;
+pub mod saved;
 
 use std::collections::HashSet;
 use std::time::Instant;
