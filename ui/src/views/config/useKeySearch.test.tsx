@@ -3,7 +3,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, expect, it, vi } from 'vitest';
 import { act, renderHook } from '../../util/renderHook';
 import { partsAfter } from './keytree/rows';
-import { useKeySearch } from './useKeySearch';
+import { insertByKey, useKeySearch } from './useKeySearch';
 
 afterEach(() => {
   clearMocks();
@@ -115,4 +115,14 @@ it('a key hit shows the parts below the shown name, matched runs kept', () => {
   ]);
   expect(partsAfter(parts, 7).map((p) => p.text)).toEqual(['b', '/', 'pass', 'word']);
   expect(partsAfter(parts, -1)).toEqual(parts);
+});
+
+it('hits found out of key order (scanners of a big prefix) are listed in key order, once each', () => {
+  const e = (key: string) => ({ name: key, key, is_dir: false, meta: null });
+  let list = insertByKey([], e('/s/k5'));
+  list = insertByKey(list, e('/s/k1'));
+  list = insertByKey(list, e('/s/k9'));
+  list = insertByKey(list, e('/s/k3'));
+  list = insertByKey(list, e('/s/k3'));
+  expect(list.map((x) => x.key)).toEqual(['/s/k1', '/s/k3', '/s/k5', '/s/k9']);
 });

@@ -1,16 +1,33 @@
 // Searching under the open prefix: the text typed, and the matches (null while
 // nothing is typed), asked 300 ms after the typing stops. Key names only (one
 // call), or — with `inValues` — key names and values, scanned by the backend
-// in pages with hits streamed as they are found (`hits` holds where each key
+// in pages with hits streamed as they are found and kept in key order (`hits` holds where each key
 // matched, for highlighting); a new text or closing the search stops the scan.
 // `fuzzy` runs that same scan with the backend's fuzzy matcher (letters in
 // order with gaps, in key names and values; every matched run marked).
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError, SearchHit, TreeEntry } from '../../api/types';
+import { cmpKey } from './tree';
 
 /** Most matches asked for. */
 export const SEARCH_LIMIT = 500;
+
+/**
+ * `list` with `entry` in key order: a big prefix is scanned by several
+ * scanners at once, so hits arrive out of key order.
+ */
+export function insertByKey(list: TreeEntry[], entry: TreeEntry): TreeEntry[] {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cmpKey(list[mid].key, entry.key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (list[lo]?.key === entry.key) return list;
+  return [...list.slice(0, lo), entry, ...list.slice(lo)];
+}
 
 const entryOf = (hit: SearchHit): TreeEntry => ({ name: hit.key.split('/').pop() || hit.key, key: hit.key, is_dir: false, meta: hit.meta });
 
@@ -59,7 +76,7 @@ export function useKeySearch(connId: string, prefix: string) {
         .configValueSearch(connId, prefix, text, fuzzy ? 'fuzzy' : 'substring', SEARCH_LIMIT, (ev) => {
           if (cancelled) return;
           if (ev.type === 'hit') {
-            setResults((r) => [...(r ?? []), entryOf(ev.hit)]);
+            setResults((r) => insertByKey(r ?? [], entryOf(ev.hit)));
             setHits((h) => ({ ...h, [ev.hit.key]: ev.hit }));
           } else if (ev.type === 'progress') {
             setScanned(ev.scanned);
