@@ -371,3 +371,20 @@ async fn first_sighting_of_powered_off_vms() {
     assert!(t.backend.powered_off_since(&vc.id).await.unwrap().is_empty(), "powered on again: forgotten");
     t.cleanup().await;
 }
+
+/// A task vCenter fails carries its fault to the user: powering on a VM that
+/// is already on is refused by vcsim with `InvalidPowerState` (the fault's
+/// type used to be lost: "invalid property type for 'info.error'").
+#[tokio::test]
+async fn a_failed_vsphere_task_reports_vcenter_s_fault() {
+    let t = TestBackend::new().await;
+    let (_vcsim, vc) = vcsim_with_template(&t, &[]).await;
+    let vim = t.backend.vim(&vc.id).await.unwrap();
+    let inv = t.backend.vm_inventory(&vc.id).await.unwrap();
+    let running = inv.vms.iter().find(|v| v.powered_on() && !v.template).expect("a running vcsim VM");
+    let e = vim.power_on(&running.id, &|_| {}).await.expect_err("a running VM cannot be powered on again");
+    let text = e.to_string();
+    assert!(text.contains("InvalidPowerState"), "{text}");
+    assert!(text.contains(&format!("powering on {}", running.id)), "{text}");
+    assert!(!text.contains("invalid property type"), "{text}");
+}

@@ -29,7 +29,6 @@ vim_retrievable!(
     struct TaskState: Task {
         state = "info.state",
         progress = "info.progress",
-        error = "info.error",
     }
 );
 
@@ -224,9 +223,7 @@ impl Vim {
                             .await?;
                     return Ok(Followed::Done(full.result));
                 }
-                TaskInfoStateEnum::Error => {
-                    return Ok(Followed::Failed(info.error.as_ref().map(fault_text).unwrap_or_else(|| "no reason given".into())));
-                }
+                TaskInfoStateEnum::Error => return Ok(Followed::Failed(self.task_fault(what, task).await)),
                 _ => {
                     if let Some(p) = info.progress {
                         progress(p.clamp(0, 100) as u8);
@@ -251,6 +248,45 @@ impl Vim {
     /// [`Vim::start_clone`] and its siblings, or recorded by an earlier run)
     /// until it ends or `stop` is cancelled ([`Error::Cancelled`]; the task
     /// keeps running in vCenter).
+    /// Why a failed task failed, in vCenter's words. The whole TaskInfo is read
+    /// first (its fault keeps its type and messages); a fault vim_rs cannot
+    /// parse (vcsim writes `xsi:type` under another prefix inside
+    /// LocalizedMethodFault) falls back to the fault's localized message alone.
+    async fn task_fault(&self, what: &str, task: &ManagedObjectReference) -> String {
+        let t = vim_rs::mo::Task::new(self.client.clone(), &task.value);
+        if let Ok(Ok(full)) = tokio::time::timeout(TIMEOUT, t.info()).await {
+            if let Some(f) = full.error.as_ref() {
+                return fault_text(f);
+            }
+        }
+        // vim_rs models `info.error` as a MethodFault, so the message is asked for
+        // by its wire path and read as an untyped value.
+        let message = async {
+            use vim_rs::types::boxed_types::ValueElements;
+            use vim_rs::types::structs::{ObjectSpec, PropertyFilterSpec, PropertySpec, RetrieveOptions};
+            let pc = vim_rs::mo::PropertyCollector::new(self.client.clone(), &self.client.service_content().property_collector.value);
+            let spec = PropertyFilterSpec {
+                prop_set: vec![PropertySpec {
+                    r#type: "Task".into(),
+                    all: Some(false),
+                    path_set: Some(vec!["info.error.localizedMessage".into()]),
+                }],
+                object_set: vec![ObjectSpec { obj: task.clone(), skip: Some(false), select_set: None }],
+                report_missing_objects_in_results: None,
+            };
+            let result = pc.retrieve_properties_ex(&[spec], &RetrieveOptions { max_objects: None }).await.ok()??;
+            result.objects.into_iter().flat_map(|o| o.prop_set.unwrap_or_default()).find_map(|p| match p.val {
+                VimAny::Value(ValueElements::PrimitiveString(m)) => Some(m),
+                _ => None,
+            })
+        };
+        match tokio::time::timeout(TIMEOUT, message).await {
+            // vcsim's message is its Go type ("*types.InvalidPowerState").
+            Ok(Some(m)) if !m.trim().is_empty() => m.trim_start_matches("*types.").to_string(),
+            _ => format!("a fault Opsdeck could not read ({what}: see the task in vCenter)"),
+        }
+    }
+
     pub async fn follow_task(
         &self,
         what: &str,
