@@ -1,5 +1,5 @@
 // Promote: a prefix of this connection to a prefix of another (usually another
-// etcd cluster). Plan, review each key (values shown; binary as base64), tick
+// etcd cluster). Plan, review each key (values shown; binary marked and as base64), tick
 // what to apply (removes only when ticked), then apply exactly that plan; the
 // report lists the committed batches and, on a stop, the keys that changed
 // since the review. State: usePromote.
@@ -14,7 +14,8 @@ import { useT } from '../../../i18n';
 import { DiffView } from '../DiffView';
 import { usePromote } from './usePromote';
 
-const shown = (v: PlanValue | null | undefined): string => (v == null ? '' : typeof v === 'string' ? v : `base64:${v.base64}`);
+/** A value as text; a binary one says so (`binary` is the label, e.g. "binary (base64)"). */
+export const shown = (v: PlanValue | null | undefined, binary: string): string => (v == null ? '' : typeof v === 'string' ? v : `${binary}: ${v.base64}`);
 
 interface Props {
   connId: string;
@@ -29,6 +30,7 @@ export function PromoteDialog({ connId, connections, initialPrefix, onClose }: P
   const [comment, setComment] = useState('');
   const { plan, report, progress } = p;
   const targets = connections.filter((c) => c.id !== connId);
+  const source = connections.find((c) => c.id === connId)?.name ?? '';
   return (
     <Modal
       title={t('config.promote.title')}
@@ -63,6 +65,12 @@ export function PromoteDialog({ connId, connections, initialPrefix, onClose }: P
       >
         <label class="field-label" for="cfg-prm-from">
           {t('config.promote.from')}
+          {source && (
+            <>
+              {' · '}
+              <strong data-testid="config-promote-source">{source}</strong>
+            </>
+          )}
         </label>
         <input id="cfg-prm-from" class="input mono" value={p.fromPrefix} data-testid="config-promote-from" onInput={(e) => p.setFromPrefix((e.currentTarget as HTMLInputElement).value)} />
         <ConnectionPicker icon="plug" label={t('config.promote.to')} connections={targets} value={p.toConnId} onChange={p.setToConnId} testid="config-promote-target" />
@@ -111,9 +119,9 @@ export function PromoteDialog({ connId, connections, initialPrefix, onClose }: P
                   <span class="muted cmp-revs">{t('config.promote.revs', { source: i.source_mod_revision, target: i.target_mod_revision })}</span>
                 </div>
                 {i.action === 'change' ? (
-                  <DiffView compact oldText={shown(i.current)} newText={shown(i.value)} legend={[plan.to.connection, plan.from.connection]} />
+                  <DiffView compact oldText={shown(i.current, t('config.compare.binary'))} newText={shown(i.value, t('config.compare.binary'))} legend={[plan.to.connection, plan.from.connection]} />
                 ) : (
-                  <code class="cmp-preview">{shown(i.action === 'add' ? i.value : i.current)}</code>
+                  <code class="cmp-preview">{shown(i.action === 'add' ? i.value : i.current, t('config.compare.binary'))}</code>
                 )}
               </li>
             ))}
