@@ -56,6 +56,13 @@ pub async fn import(docker: &Docker, kind: Rootfs, reference: &str) {
 
 /// Builds `reference` from a Dockerfile (and optional extra files).
 pub async fn build(docker: &Docker, reference: &str, dockerfile: &str, files: &[(&str, &[u8])]) {
+    build_with(docker, reference, dockerfile, files, None).await;
+}
+
+/// [`build`] with the build containers' network mode: `Some("host")` lets a
+/// `RUN apt-get install` reach the machine's Debian mirror (the test dockerd
+/// has no bridge).
+pub async fn build_with(docker: &Docker, reference: &str, dockerfile: &str, files: &[(&str, &[u8])], network: Option<&str>) {
     let mut context = tar::Builder::new(Vec::new());
     for (path, data) in [("Dockerfile", dockerfile.as_bytes())].into_iter().chain(files.iter().copied()) {
         let mut h = tar::Header::new_gnu();
@@ -64,7 +71,13 @@ pub async fn build(docker: &Docker, reference: &str, dockerfile: &str, files: &[
         context.append_data(&mut h, path, data).expect("build context");
     }
     let context = context.into_inner().expect("build context");
-    let options = BuildImageOptions { t: Some(reference.into()), rm: true, dockerfile: "Dockerfile".into(), ..Default::default() };
+    let options = BuildImageOptions {
+        t: Some(reference.into()),
+        rm: true,
+        dockerfile: "Dockerfile".into(),
+        networkmode: network.map(Into::into),
+        ..Default::default()
+    };
     let mut progress = docker.build_image(options, None, Some(bollard::body_full(context.into())));
     while let Some(step) = progress.next().await {
         let info = step.unwrap_or_else(|e| panic!("docker build {reference}: {e}"));
@@ -99,4 +112,39 @@ pub fn context_files(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<u8
     }
     out.sort();
     out
+}
+
+/// Writes a zip of `records` synthetic OSV records for the benchmarks: like
+/// the real Debian feed, ~10,000 Debian 12 source packages with a few records
+/// each, the sources of `packages` among them; plus Alpine, Rocky and npm records.
+pub fn osv_zip(path: &std::path::Path, records: usize, packages: &[opsdeck_core::scanner::packages::Package]) {
+    let sources: Vec<&str> = packages.iter().map(|p| p.source_name.as_deref().unwrap_or(&p.name)).collect();
+    let file = std::fs::File::create(path).unwrap();
+    let mut z = zip::ZipWriter::new(file);
+    for i in 0..records {
+        let (eco, name) = match i % 10 {
+            // Like the real Debian feed: ~10,000 source packages with a few
+            // records each; the image's own sources are among them.
+            0..=5 => (
+                "Debian:12",
+                match (i / 10) % 10_000 {
+                    k if k < sources.len() => sources[k].to_string(),
+                    k => format!("deb-src-{k}"),
+                },
+            ),
+            6 => ("Alpine:v3.20", format!("apk-pkg-{}", i % 5000)),
+            7 => ("Rocky Linux:9", format!("rpm-pkg-{}", i % 5000)),
+            _ => ("npm", format!("npm-pkg-{i}")),
+        };
+        let severity = ["Low", "Medium", "High", "Critical"][i % 4];
+        let record = serde_json::json!({
+            "id": format!("BENCH-{i:06}"), "modified": "2026-11-01T00:00:00Z", "aliases": [format!("CVE-2026-{i:06}")],
+            "summary": "synthetic", "database_specific": {"severity": severity},
+            "affected": [{"package": {"ecosystem": eco, "name": name},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": format!("{}.{}-{}", i % 7, i % 13, i % 5)}]}]}]
+        });
+        z.start_file(format!("BENCH-{i:06}.json"), zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut z, &serde_json::to_vec(&record).unwrap()).unwrap();
+    }
+    z.finish().unwrap();
 }

@@ -15,7 +15,6 @@
 //!   in the real feed; plus Alpine, Rocky and npm records) and matching the
 //!   image's packages against them (in-process, median of 20), as packages/s.
 
-use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
 
@@ -23,44 +22,11 @@ use opsdeck_core::cache::db::Db;
 use opsdeck_core::scanner::advisories::{ecosystem_of, import_path, match_packages};
 use opsdeck_core::scanner::packages::Package;
 use opsdeck_tests::bench::{median, timed};
-use opsdeck_tests::images::{import, Rootfs};
+use opsdeck_tests::images::{import, osv_zip, Rootfs};
 use opsdeck_tests::service::Service;
 use opsdeck_tests::workspace;
-use serde_json::json;
 
 const IMAGE: &str = "opsdeck-bench/debian:12";
-
-fn osv_zip(path: &std::path::Path, records: usize, packages: &[Package]) {
-    let sources: Vec<&str> = packages.iter().map(|p| p.source_name.as_deref().unwrap_or(&p.name)).collect();
-    let file = std::fs::File::create(path).unwrap();
-    let mut z = zip::ZipWriter::new(file);
-    for i in 0..records {
-        let (eco, name) = match i % 10 {
-            // Like the real Debian feed: ~10,000 source packages with a few
-            // records each; the image's own sources are among them.
-            0..=5 => (
-                "Debian:12",
-                match (i / 10) % 10_000 {
-                    k if k < sources.len() => sources[k].to_string(),
-                    k => format!("deb-src-{k}"),
-                },
-            ),
-            6 => ("Alpine:v3.20", format!("apk-pkg-{}", i % 5000)),
-            7 => ("Rocky Linux:9", format!("rpm-pkg-{}", i % 5000)),
-            _ => ("npm", format!("npm-pkg-{i}")),
-        };
-        let severity = ["Low", "Medium", "High", "Critical"][i % 4];
-        let record = json!({
-            "id": format!("BENCH-{i:06}"), "modified": "2026-11-01T00:00:00Z", "aliases": [format!("CVE-2026-{i:06}")],
-            "summary": "synthetic", "database_specific": {"severity": severity},
-            "affected": [{"package": {"ecosystem": eco, "name": name},
-                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": format!("{}.{}-{}", i % 7, i % 13, i % 5)}]}]}]
-        });
-        z.start_file(format!("BENCH-{i:06}.json"), zip::write::SimpleFileOptions::default()).unwrap();
-        z.write_all(&serde_json::to_vec(&record).unwrap()).unwrap();
-    }
-    z.finish().unwrap();
-}
 
 #[tokio::main]
 async fn main() {
