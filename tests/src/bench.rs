@@ -5,6 +5,14 @@ use std::time::{Duration, Instant};
 
 /// Runs `cmd` under /usr/bin/time; returns wall time and peak RSS in KiB.
 pub fn timed(cmd: &mut Command) -> (Duration, u64) {
+    let (took, kb, status, err) = timed_status(cmd);
+    assert!(status.success(), "{:?} {:?} failed: {err}", cmd.get_program(), cmd.get_args().collect::<Vec<_>>());
+    (took, kb)
+}
+
+/// [`timed`] for a command whose exit code is part of its answer (a health
+/// gate exits 1 on a degraded verdict): also its exit status and stderr.
+pub fn timed_status(cmd: &mut Command) -> (Duration, u64, std::process::ExitStatus, String) {
     let t = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-f")
@@ -17,10 +25,9 @@ pub fn timed(cmd: &mut Command) -> (Duration, u64) {
         .output()
         .expect("/usr/bin/time (apt install time)");
     let took = t.elapsed();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{:?} {:?} failed: {err}", cmd.get_program(), cmd.get_args().collect::<Vec<_>>());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
     let kb = err.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
-    (took, kb)
+    (took, kb, out.status, err)
 }
 
 /// Median in milliseconds.

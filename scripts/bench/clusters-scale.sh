@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Clusters at scale (issue 16; BENCHMARKS.md "Clusters at scale (KWOK)"). By hand, not in CI.
+#   cargo build --release -p opsdeck-cli --bin opsdeck
+#   cargo build --release -p opsdeck-tests --bin bench-clusters-scale
+#   scripts/bench/clusters-scale.sh [big|many|all]        (default all)
+# big:  one cluster (etcd 3.6 + kube-apiserver + KWOK) with NODES=2000 KWOK
+#       nodes and PODS=30000 pods bound to them; `opsdeck health` vs `kubectl
+#       get nodes,pods -A` (RUNS=3); then the live view for CHURN_SECONDS=600
+#       while pods are created and deleted at CHURN_RATE=50/s, RSS every 10 s.
+# many: CLUSTERS=50 kube-apiservers over one etcd (scripts/bench/kube-many.sh),
+#       CLUSTER_NODES=20 nodes and CLUSTER_PODS=1000 pods each (status written
+#       through the API, no KWOK); `opsdeck health` over all contexts vs a
+#       kubectl loop; the live view's first verdicts and memory over them.
+# Takes the bench lock (/tmp/opsdeck-bench.lock); stops everything it started.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+what="${1:-all}"
+NODES="${NODES:-2000}" PODS="${PODS:-30000}" RUNS="${RUNS:-3}"
+CHURN_RATE="${CHURN_RATE:-50}" CHURN_SECONDS="${CHURN_SECONDS:-600}"
+CLUSTERS="${CLUSTERS:-50}" CLUSTER_NODES="${CLUSTER_NODES:-20}" CLUSTER_PODS="${CLUSTER_PODS:-1000}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/opsdeck/target}"
+BENCH="$CARGO_TARGET_DIR/release/bench-clusters-scale"
+for b in "$BENCH" "$CARGO_TARGET_DIR/release/opsdeck"; do
+  [[ -x "$b" ]] || { echo "missing $b (see the header of $0)" >&2; exit 1; }
+done
+command -v kubectl >/dev/null || { echo "kubectl not in PATH" >&2; exit 1; }
+
+OUT="${OUT:-$ROOT/target/bench-clusters-scale}"
+mkdir -p "$OUT"
+exec > >(tee "$OUT/clusters-scale-$what-$(date -u +%Y%m%dT%H%M%S).txt") 2>&1
+export OPSDECK_DATA_DIR; OPSDECK_DATA_DIR="$(mktemp -d)"
+RUN_DIRS=(); BG=()
+cleanup() {
+  local p d
+  for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done
+  for d in "${RUN_DIRS[@]}"; do "$ROOT/scripts/services/stop.sh" "$d" >&2 || true; done
+  rm -rf "$OPSDECK_DATA_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+exec 9>/tmp/opsdeck-bench.lock
+echo "waiting for the bench lock" >&2
+flock 9
+machine() { echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), MemAvailable $(awk '/^MemAvailable:/ {print int($2/1024)}' /proc/meminfo) MiB"; }
+rss_mib() { awk '/^VmRSS:/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+big() {
+  local env
+  echo "## big: $NODES KWOK nodes, $PODS pods — $(date -u +%FT%TZ)"; machine
+  env="$("$ROOT/scripts/services/kube-apiserver.sh" --workloads)"
+  eval "$env"
+  RUN_DIRS+=("$KUBE_RUN_DIR")
+  # Pods are bound to their node (spec.nodeName): no scheduler needed, and
+  # no controller acts on them; KWOK alone plays the kubelets.
+  kill "$KUBE_CONTROLLER_MANAGER_PID" "$KUBE_SCHEDULER_PID"
+  echo "ran: etcd 3.6.7, kube-apiserver (default flags of scripts/services/kube-apiserver.sh), KWOK; controller-manager and scheduler stopped"
+  "$BENCH" seed "$KUBECONFIG" admin "$NODES" "$PODS" kwok
+  echo "after seeding: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, etcd $(rss_mib "$KUBE_ETCD_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
+  "$BENCH" compare "$KUBECONFIG" "$RUNS" admin
+  machine
+  # The live view, alone in its process; churn in another.
+  "$BENCH" live "$KUBECONFIG" $(( CHURN_SECONDS + 10 )) admin > "$OUT/live-big.txt" &
+  local live=$!; BG+=("$live")
+  until grep -q "first verdict" "$OUT/live-big.txt" 2>/dev/null; do
+    kill -0 "$live" 2>/dev/null || { cat "$OUT/live-big.txt"; echo "live view exited" >&2; return 1; }
+    sleep 0.2
+  done
+  "$BENCH" churn "$KUBECONFIG" admin "$CHURN_RATE" "$CHURN_SECONDS"
+  wait "$live"
+  cat "$OUT/live-big.txt"
+  echo "after churn: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
+  "$ROOT/scripts/services/stop.sh" "$KUBE_RUN_DIR" >&2
+}
+
+many() {
+  local env ctxs i
+  echo "## many: $CLUSTERS clusters x $CLUSTER_PODS pods — $(date -u +%FT%TZ)"; machine
+  env="$("$ROOT/scripts/bench/kube-many.sh" "$CLUSTERS")"
+  eval "$env"
+  RUN_DIRS+=("$MANY_RUN_DIR")
+  local total=0; for p in ${MANY_APISERVER_PIDS//,/ }; do total=$(( total + $(rss_mib "$p") )); done
+  echo "$MANY_CLUSTERS API servers over one etcd: RSS $total MiB in total (idle, empty), etcd $(rss_mib "$MANY_ETCD_PID") MiB"; machine
+  ctxs=(); for i in $(seq 1 "$MANY_CLUSTERS"); do ctxs+=("$(printf 'c%02d' "$i")"); done
+  printf '%s\n' "${ctxs[@]}" | xargs -P 4 -I{} "$BENCH" seed "$MANY_KUBECONFIG" {} "$CLUSTER_NODES" "$CLUSTER_PODS" status
+  total=0; for p in ${MANY_APISERVER_PIDS//,/ }; do total=$(( total + $(rss_mib "$p") )); done
+  echo "after seeding: API servers RSS $total MiB in total, etcd $(rss_mib "$MANY_ETCD_PID") MiB"; machine
+  "$BENCH" compare "$MANY_KUBECONFIG" "$RUNS" "${ctxs[@]}"
+  "$BENCH" live "$MANY_KUBECONFIG" 60 "${ctxs[@]}"
+  machine
+  "$ROOT/scripts/services/stop.sh" "$MANY_RUN_DIR" >&2
+}
+
+case "$what" in
+  big) big ;;
+  many) many ;;
+  all) big; many ;;
+  *) echo "usage: $0 [big|many|all]" >&2; exit 2 ;;
+esac
