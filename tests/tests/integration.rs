@@ -49,6 +49,8 @@ mod config_import_interrupt;
 mod config_move;
 #[path = "config_promote.rs"]
 mod config_promote;
+#[path = "config_scale.rs"]
+mod config_scale;
 #[path = "config_schema.rs"]
 mod config_schema;
 #[path = "config_search.rs"]
@@ -71,6 +73,8 @@ mod front_door;
 mod images_cli;
 #[path = "images_engines.rs"]
 mod images_engines;
+#[path = "images_fleet.rs"]
+mod images_fleet;
 #[path = "images_gate.rs"]
 mod images_gate;
 #[path = "images_hostile.rs"]
@@ -105,6 +109,8 @@ mod vms_flow;
 mod vms_guest;
 #[path = "vms_interrupt.rs"]
 mod vms_interrupt;
+#[path = "vms_lifecycle_plan.rs"]
+mod vms_lifecycle_plan;
 #[path = "vms_live.rs"]
 mod vms_live;
 #[path = "vms_showback.rs"]

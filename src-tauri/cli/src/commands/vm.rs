@@ -191,10 +191,18 @@ enum VmCommand {
     },
     /// One lifecycle pass: scheduled snapshots, lease warnings, power-off, reclaim.
     /// Exit 1 if any action failed.
+    /// With --dry-run: list what a pass would do (snapshot, warn, power off, destroy) and the
+    /// capacity each department gets back, changing nothing.
     Lifecycle {
         /// junit: a test case per action, a failure per failed action (for a CI timer job).
         #[arg(long, value_enum, default_value_t = LifecycleFormat::Table)]
         format: LifecycleFormat,
+        /// Change nothing: print the plan of the pass (the same plan a real pass does).
+        #[arg(long)]
+        dry_run: bool,
+        /// The time of the pass: YYYY-MM-DD (noon UTC) or RFC 3339 (default now); to look ahead.
+        #[arg(long, value_parser = parse_at)]
+        at: Option<time::OffsetDateTime>,
     },
     /// Compliance report of the vCenter. Exit 1 with --fail-on-findings if anything is found.
     Compliance {
@@ -589,10 +597,15 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             }
             Ok(if failed { exit::FAILED } else { exit::OK })
         }
-        VmCommand::Lifecycle { format } => {
+        VmCommand::Lifecycle { format, dry_run, at } => {
             let vc = vcenter(b, &a.vcenter).await?;
             let s = store(b, &a).await?;
-            let actions = b.vm_lifecycle(s.as_ref(), &vc, time::OffsetDateTime::now_utc()).await?;
+            let now = at.unwrap_or_else(time::OffsetDateTime::now_utc);
+            if *dry_run {
+                let plan = b.vm_lifecycle_plan(s.as_ref(), &vc, now).await?;
+                return Ok(print_plan(&plan, *format));
+            }
+            let actions = b.vm_lifecycle(s.as_ref(), &vc, now).await?;
             let failed = actions.iter().any(|x| !x.ok);
             let code = match format {
                 LifecycleFormat::Json => print_json(&actions),
@@ -721,6 +734,58 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             })
         }
     }
+}
+
+/// `--at`: a day (noon UTC) or an RFC 3339 time.
+fn parse_at(v: &str) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(v, &Rfc3339) {
+        return Ok(t);
+    }
+    let day = opsdeck_core::vms::validate::parse_date("--at", v).map_err(|_| format!("{v:?}: expected YYYY-MM-DD or an RFC 3339 time"))?;
+    Ok(day.with_hms(12, 0, 0).map_err(|e| e.to_string())?.assume_utc())
+}
+
+fn gb(mb: u32) -> String {
+    let g = f64::from(mb) / 1024.0;
+    if g.fract() == 0.0 {
+        format!("{g:.0}")
+    } else {
+        format!("{g:.2}")
+    }
+}
+
+/// The dry run's plan: the steps, then what each department gets back.
+fn print_plan(plan: &opsdeck_core::vms::lifecycle::Plan, format: LifecycleFormat) -> u8 {
+    if format != LifecycleFormat::Table {
+        return print_json(plan);
+    }
+    out!("lifecycle pass at {} (dry run: nothing changed)", plan.at);
+    print_table(
+        &["REQUEST", "VM", "DEPT", "ACTION", "DETAIL"],
+        &plan
+            .steps
+            .iter()
+            .map(|x| vec![x.request.clone(), x.vm.clone(), x.department.clone(), x.action.clone(), x.detail.clone()])
+            .collect::<Vec<_>>(),
+    );
+    out!("");
+    print_table(
+        &["DEPT", "POWERED OFF (VMs / vCPU / GB mem)", "RECLAIMED (VMs / vCPU / GB mem / GB disk)"],
+        &plan
+            .departments
+            .iter()
+            .map(|d| {
+                let (p, r) = (&d.powered_off, &d.reclaimed);
+                vec![
+                    d.department.clone(),
+                    format!("{} / {} / {}", p.vms, p.vcpu, gb(p.memory_mb)),
+                    format!("{} / {} / {} / {}", r.vms, r.vcpu, gb(r.memory_mb), r.disk_gb),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    exit::OK
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -441,6 +441,15 @@ impl Backend {
         Ok(actions)
     }
 
+    /// What a lifecycle pass at `now` would do, and the capacity each
+    /// department would get back; nothing is changed (`--dry-run`). The
+    /// real pass works the same plan out and does it.
+    pub async fn vm_lifecycle_plan(&self, store: &dyn RequestStore, vcenter: &str, now: OffsetDateTime) -> Result<lifecycle::Plan> {
+        let settings = self.vm_settings().await?;
+        let vim = self.vim(vcenter).await?;
+        Ok(lifecycle::prepare(store, &vim, now, &settings.lifecycle).await?.plan)
+    }
+
     /// One lifecycle pass over every saved vCenter with the chosen store
     /// (the app's hourly schedule); the result per connection name.
     pub async fn vm_lifecycle_all(&self, now: OffsetDateTime) -> Vec<(String, Result<Vec<Action>>)> {
