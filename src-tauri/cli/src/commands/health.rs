@@ -74,6 +74,36 @@ struct CheckArgs {
     /// Deadline per cluster, in seconds.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Also read each reachable cluster's capacity (CPU and memory requests of unfinished pods against the
+    /// allocatable of Ready schedulable nodes; one more list of every pod): table columns, `capacity` in JSON.
+    #[arg(long)]
+    capacity: bool,
+}
+
+/// A cluster's health with its capacity (`--capacity`): the health's fields, then `capacity` / `capacity_error`.
+#[derive(serde::Serialize)]
+struct WithCapacity<'a> {
+    #[serde(flatten)]
+    health: &'a opsdeck_core::clusters::ClusterHealth,
+    capacity: Option<opsdeck_core::clusters::capacity::Capacity>,
+    capacity_error: Option<String>,
+}
+
+/// Capacity of the reachable clusters of `results` (none asked: empty).
+async fn capacities(
+    path: &str,
+    results: &[opsdeck_core::clusters::ClusterHealth],
+    limit: Duration,
+) -> std::collections::BTreeMap<String, opsdeck_core::clusters::capacity::ClusterCapacity> {
+    let reachable: Vec<String> = results.iter().filter(|h| h.verdict != Verdict::Unreachable).map(|h| h.context.clone()).collect();
+    let Ok(kc) = opsdeck_core::connectors::kube::read_kubeconfig(path) else { return Default::default() };
+    opsdeck_core::clusters::capacity::capacity_all(&kc, &reachable, None, limit).await.into_iter().map(|c| (c.context.clone(), c)).collect()
+}
+
+/// "1.75/6 (29%)" of millicores, "1.5/12.0Gi (13%)" of bytes.
+fn share(requested: i64, allocatable: i64, unit: fn(i64) -> String) -> String {
+    let pct = if allocatable > 0 { format!(" ({}%)", (requested as f64 * 100.0 / allocatable as f64).round()) } else { String::new() };
+    format!("{}/{}{pct}", unit(requested), unit(allocatable))
 }
 
 pub fn default_kubeconfig() -> Option<String> {
@@ -140,10 +170,12 @@ async fn check(data_dir: Option<std::path::PathBuf>, a: CheckArgs) -> u8 {
         errln!("error (invalid_input): no kubeconfig: pass --kubeconfig or set KUBECONFIG");
         return exit::USAGE;
     };
-    let results = match check_all(&path, &a.contexts, None, Duration::from_secs(a.timeout.clamp(1, 300))).await {
+    let limit = Duration::from_secs(a.timeout.clamp(1, 300));
+    let results = match check_all(&path, &a.contexts, None, limit).await {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
+    let caps = if a.capacity { capacities(&path, &results, limit).await } else { Default::default() };
     // Verdict changes go to the health history; a data directory that cannot
     // be opened (a read-only CI runner) costs the history, not the check.
     match open_backend(data_dir).await {
@@ -154,7 +186,20 @@ async fn check(data_dir: Option<std::path::PathBuf>, a: CheckArgs) -> u8 {
         }
         Err(e) => errln!("warning: the health history was not updated: {e}"),
     }
-    if a.format == HealthFormat::Json {
+    if a.format == HealthFormat::Json && a.capacity {
+        let rows: Vec<WithCapacity> = results
+            .iter()
+            .map(|h| {
+                let c = caps.get(&h.context);
+                WithCapacity {
+                    health: h,
+                    capacity: c.and_then(|c| c.capacity.clone()),
+                    capacity_error: c.and_then(|c| c.error.as_ref().map(|e| e.message.clone())),
+                }
+            })
+            .collect();
+        print_json(&rows);
+    } else if a.format == HealthFormat::Json {
         print_json(&results);
     } else if a.format == HealthFormat::Junit {
         out!("{}", junit(&results));
@@ -164,7 +209,7 @@ async fn check(data_dir: Option<std::path::PathBuf>, a: CheckArgs) -> u8 {
             .map(|h| {
                 let worst: Vec<&str> =
                     h.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.message.as_str()).take(3).collect();
-                vec![
+                let mut row = vec![
                     h.context.clone(),
                     match h.error_code {
                         // Why it could not be checked: "UNREACHABLE (auth)" for a 401.
@@ -174,11 +219,30 @@ async fn check(data_dir: Option<std::path::PathBuf>, a: CheckArgs) -> u8 {
                     h.version.clone().unwrap_or_else(|| "-".into()),
                     h.latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "-".into()),
                     format!("{}/{}", h.nodes.ready, h.nodes.total),
-                    worst.join("; "),
-                ]
+                ];
+                if a.capacity {
+                    let cores = |m: i64| format!("{}", m as f64 / 1000.0);
+                    let gib = |b: i64| format!("{:.1}Gi", b as f64 / 1_073_741_824.0);
+                    match caps.get(&h.context).and_then(|c| c.capacity.as_ref()) {
+                        Some(c) => row.extend([
+                            share(c.cpu_requested_milli, c.cpu_allocatable_milli, cores),
+                            share(c.memory_requested, c.memory_allocatable, gib),
+                        ]),
+                        None => row.extend(["-".to_string(), "-".to_string()]),
+                    }
+                }
+                row.push(worst.join("; "));
+                row
             })
             .collect();
-        print_table(&["CONTEXT", "VERDICT", "VERSION", "LATENCY", "NODES READY", "REASONS"], &rows);
+        if a.capacity {
+            print_table(
+                &["CONTEXT", "VERDICT", "VERSION", "LATENCY", "NODES READY", "CPU REQ/ALLOC", "MEMORY REQ/ALLOC", "REASONS"],
+                &rows,
+            );
+        } else {
+            print_table(&["CONTEXT", "VERDICT", "VERSION", "LATENCY", "NODES READY", "REASONS"], &rows);
+        }
     }
     let failing = |h: &&opsdeck_core::clusters::ClusterHealth| match a.fail_on {
         Some(FailOn::Degraded) => h.verdict != Verdict::Healthy,

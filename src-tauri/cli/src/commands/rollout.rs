@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 use opsdeck_core::backend::{RolloutEvent, RolloutOptions, RolloutOutcome, RolloutPhase, RolloutReport};
 use opsdeck_core::checks::spec::parse_duration;
 use opsdeck_core::clusters::rollout::CancellationToken;
@@ -27,7 +27,10 @@ use crate::junit::{Case, Outcome, Suite};
 use crate::output::{errln, fail, outln, print_json, print_table, Format};
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct RolloutArgs {
+    #[command(subcommand)]
+    records: Option<RecordsCommand>,
     /// Manifest files (YAML, several documents allowed), applied as one; "-" reads standard input.
     #[arg(required_unless_present = "rollback")]
     files: Vec<String>,
@@ -59,11 +62,87 @@ pub struct RolloutArgs {
     rollback: Option<String>,
 }
 
+/// The rollback records kept in the data directory (`<data dir>/rollouts/`).
+#[derive(Debug, Subcommand)]
+pub enum RecordsCommand {
+    /// The rollback records kept: id, when, where, clusters changed, objects (Secrets: data in the keychain), rolled back.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Deletes the rollback records older than a duration (e.g. 30d, 12h), and the Secret data each kept in the keychain.
+    Prune {
+        /// Age of the records to delete (e.g. 30d; 0 = every record).
+        #[arg(long)]
+        older_than: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
 pub async fn run(data_dir: Option<std::path::PathBuf>, a: RolloutArgs) -> u8 {
+    if let Some(c) = a.records {
+        return match records(data_dir, c).await {
+            Ok(code) => code,
+            Err(e) => fail(&e),
+        };
+    }
     match run_inner(data_dir, a).await {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
+}
+
+async fn records(data_dir: Option<std::path::PathBuf>, c: RecordsCommand) -> Result<u8, Error> {
+    let backend = super::open_backend(data_dir).await?;
+    let (list, format, pruned) = match c {
+        RecordsCommand::List { format } => (backend.cluster_rollout_records()?, format, false),
+        RecordsCommand::Prune { older_than, format } => {
+            let age = age("--older-than", &older_than)?;
+            (backend.cluster_rollout_prune(age).await?, format, true)
+        }
+    };
+    if format == Format::Json {
+        return Ok(print_json(&list));
+    }
+    let rows = list
+        .iter()
+        .map(|r| {
+            let rolled_back = if r.rolled_back.is_empty() { "-".to_string() } else { r.rolled_back.join(",") };
+            vec![
+                r.id.clone(),
+                r.created_at.clone(),
+                r.contexts.join(","),
+                format!("{} ({} Secret)", r.objects, r.secrets),
+                rolled_back,
+                r.error.clone().unwrap_or_else(|| r.source.clone()),
+            ]
+        })
+        .collect::<Vec<_>>();
+    print_table(&["ID", "CREATED", "CONTEXTS", "OBJECTS", "ROLLED BACK", "SOURCE"], &rows);
+    if pruned {
+        outln!("{} rollback record(s) deleted", list.len());
+    }
+    Ok(exit::OK)
+}
+
+/// An age: `30d`, `12h`, `90m`, `45s`, or `0`.
+fn age(field: &str, s: &str) -> Result<Duration, Error> {
+    let t = s.trim();
+    let bad = || Error::invalid(format!("{field} \"{s}\": use e.g. 30d, 12h, 90m or 0"));
+    if t == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "d" => n.checked_mul(86_400),
+        "h" => n.checked_mul(3_600),
+        "m" => n.checked_mul(60),
+        "s" => Some(n),
+        _ => None,
+    };
+    secs.filter(|s| *s <= 100 * 365 * 86_400).map(Duration::from_secs).ok_or_else(bad)
 }
 
 fn duration(field: &str, s: &str) -> Result<Duration, Error> {

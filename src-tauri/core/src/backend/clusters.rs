@@ -108,6 +108,25 @@ impl Backend {
         Ok(live::watch(t.kubeconfig, t.contexts, t.token, Arc::new(cb)))
     }
 
+    /// The Deployments of a connection's contexts side by side (all
+    /// namespaces, or one), drift flagged; a context that cannot be read is
+    /// listed in `errors`, never counted as one where a Deployment is missing.
+    pub async fn cluster_fleet_workloads(
+        &self,
+        connection_id: &str,
+        namespace: Option<&str>,
+    ) -> Result<crate::clusters::fleet::FleetReport> {
+        let t = self.kube_target(connection_id).await?;
+        crate::clusters::fleet::fleet_workloads(&t.path, &t.contexts, namespace, t.token.as_ref(), HEALTH_TIMEOUT).await
+    }
+
+    /// CPU and memory requests against the allocatable of Ready schedulable
+    /// nodes, per context of a connection (each within its own deadline).
+    pub async fn cluster_capacity(&self, connection_id: &str) -> Result<Vec<crate::clusters::capacity::ClusterCapacity>> {
+        let t = self.kube_target(connection_id).await?;
+        Ok(crate::clusters::capacity::capacity_all(&t.kubeconfig, &t.contexts, t.token.as_ref(), HEALTH_TIMEOUT * 2).await)
+    }
+
     /// Drill-down tables of one context of a connection.
     pub async fn cluster_details(&self, connection_id: &str, context: &str) -> Result<ClusterDetails> {
         let t = self.kube_target(connection_id).await?;

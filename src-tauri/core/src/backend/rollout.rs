@@ -24,8 +24,9 @@ use super::clusters::{kubeconfig_target, refusal, review_all, KubeTarget, HEALTH
 use super::Backend;
 use crate::clusters::apply::{apply, AppliedObject, Rollout};
 use crate::clusters::health::check;
+use crate::clusters::readiness::{wait_ready, Workload};
 use crate::clusters::rollout::{
-    plan_waves, restore, save, soak, wait_rolled_out, CancellationToken, Restored, SavedObject, SoakFailure, Wave,
+    plan_waves, redact, restore, save, soak, wait_rolled_out, CancellationToken, Restored, SavedObject, SoakFailure, Wave,
 };
 use crate::clusters::{Finding, Verdict};
 use crate::connectors::kube::client_for;
@@ -35,6 +36,9 @@ use crate::error::{Error, ErrorCode, Result};
 pub const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
 /// Longest soak and rollout wait accepted.
 pub const MAX_WAIT: Duration = Duration::from_secs(3600);
+/// Longest wait for the restored workloads of one cluster to roll out again
+/// after a rollback by id (an automatic rollback waits the rollout's timeout).
+pub const ROLLBACK_WAIT: Duration = Duration::from_secs(300);
 
 /// How a rollout runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -175,11 +179,16 @@ enum Source {
 }
 
 /// What a rollback needs, written before the first apply and after every
-/// cluster's objects were saved: `<data dir>/rollouts/<id>.json` (0600; it
-/// holds the objects as they were, Secrets included when the manifest has any).
+/// cluster's objects were saved: `<data dir>/rollouts/<id>.json` (0600). A
+/// Secret's saved object is there without its data ([`redact`]): the whole
+/// object is in the keychain (`secret_account`), deleted with the record
+/// ([`Backend::cluster_rollout_prune`]) or once every cluster is rolled back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Record {
     id: String,
+    /// RFC 3339 (records from before it was kept: the file's time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
     source: Source,
     /// Saved objects per changed context.
     saved: BTreeMap<String, Vec<SavedObject>>,
@@ -297,7 +306,13 @@ impl Backend {
             id: id.clone(),
             started: Instant::now(),
             on_event,
-            record: tokio::sync::Mutex::new(Record { id: id.clone(), source, saved: BTreeMap::new(), rolled_back: BTreeMap::new() }),
+            record: tokio::sync::Mutex::new(Record {
+                id: id.clone(),
+                created_at: Some(crate::cache::db::now_rfc3339()),
+                source,
+                saved: BTreeMap::new(),
+                rolled_back: BTreeMap::new(),
+            }),
             path: self.rollout_path(&id),
         });
         let plan = waves.iter().map(|w| format!("{} [{}]", w.name, w.contexts.join(", "))).collect::<Vec<_>>().join(" → ");
@@ -409,7 +424,7 @@ impl Backend {
         if report.outcome != Outcome::Completed && changed {
             if opts.auto_rollback {
                 run.emit(None, None, None, format!("{}; rolling back the changed clusters", report.error.clone().unwrap_or_default()));
-                let restored = self.rollback_run(&run, &t).await;
+                let restored = self.rollback_run(&run, &t, timeout).await;
                 apply_restored(&mut report, &restored);
                 report.rolled_back = restored.values().all(|r| r.iter().all(|x| x.error.is_none()));
                 report.can_roll_back = !report.rolled_back;
@@ -452,7 +467,7 @@ impl Backend {
         let result: Result<()> = async {
             let client = client_for(t.kubeconfig.clone(), context, t.token.as_ref()).await?;
             emit(Phase::Applying, "saving the objects as they are, then applying".into());
-            let saved = save(&client, context, objects).await?;
+            let saved = self.keep_secret_data(&run.id, context, save(&client, context, objects).await?).await?;
             run.saved(context, saved).await?;
             let applied = crate::error::with_timeout(format!("the apply on cluster \"{context}\""), APPLY_TIMEOUT, async {
                 Ok(apply(&client, context, objects, false).await)
@@ -530,8 +545,9 @@ impl Backend {
         out
     }
 
-    /// Restores every changed cluster of `run` (concurrently), audited per cluster.
-    async fn rollback_run(&self, run: &Run, t: &KubeTarget) -> BTreeMap<String, Vec<Restored>> {
+    /// Restores every changed cluster of `run` (concurrently), then waits (at
+    /// most `wait`) for the restored workloads to roll out; audited per cluster.
+    async fn rollback_run(&self, run: &Run, t: &KubeTarget, wait: Duration) -> BTreeMap<String, Vec<Restored>> {
         let saved: BTreeMap<String, Vec<SavedObject>> = {
             let r = run.record.lock().await;
             r.saved.iter().filter(|(c, _)| !r.rolled_back.get(*c).copied().unwrap_or(false)).map(|(c, o)| (c.clone(), o.clone())).collect()
@@ -539,7 +555,13 @@ impl Backend {
         let runs = saved.iter().map(|(context, objects)| async move {
             run.emit(None, Some(context), Some(Phase::RollingBack), format!("restoring {} object(s)", objects.len()));
             let restored = match client_for(t.kubeconfig.clone(), context, t.token.as_ref()).await {
-                Ok(client) => restore(&client, context, objects).await,
+                Ok(client) => {
+                    let (objects, unread) = self.load_secret_data(objects).await;
+                    let mut restored = restore(&client, context, &objects).await;
+                    restored.extend(unread);
+                    self.wait_restored(run, &client, context, &objects, &mut restored, wait).await;
+                    restored
+                }
                 Err(e) => {
                     objects.iter().map(|o| Restored { object: o.label(), action: "failed".into(), error: Some(e.to_string()) }).collect()
                 }
@@ -568,7 +590,105 @@ impl Backend {
         if let Err(e) = write_record(&run.path, &r) {
             tracing::warn!(error = %e, "the rollback record could not be updated");
         }
+        // Every cluster is back: the record cannot be used again, so the
+        // Secrets' saved data need not be kept any longer.
+        if r.saved.keys().all(|c| r.rolled_back.get(c).copied().unwrap_or(false)) {
+            self.forget_secret_data(&r).await;
+        }
         out
+    }
+
+    /// Keeps the saved object of each Secret in the keychain and leaves it in
+    /// the record without its data ([`redact`]). A keychain that refuses
+    /// stops the cluster's rollout before anything is applied.
+    async fn keep_secret_data(&self, id: &str, context: &str, mut saved: Vec<SavedObject>) -> Result<Vec<SavedObject>> {
+        for s in saved.iter_mut().filter(|s| s.is_secret()) {
+            let Some(before) = s.before.take() else { continue };
+            let account = format!("rollout:{id}:{context}:{}/{}", s.namespace.as_deref().unwrap_or("default"), s.name);
+            let json = serde_json::to_string(&before).map_err(|e| Error::Internal(format!("{}: {e}", s.label())))?;
+            self.keychain.set(&account, &json).await.map_err(|e| {
+                e.and(&format!("keeping the data of {} on cluster \"{context}\" for a rollback (nothing applied there)", s.label()))
+            })?;
+            s.before = Some(redact(&before));
+            s.secret_account = Some(account);
+        }
+        Ok(saved)
+    }
+
+    /// The saved objects with each Secret's data read back from the keychain;
+    /// a Secret whose data is gone (or unreadable) is not restored: it is
+    /// listed as failed, saying so.
+    async fn load_secret_data(&self, saved: &[SavedObject]) -> (Vec<SavedObject>, Vec<Restored>) {
+        let mut ok = Vec::new();
+        let mut unread = Vec::new();
+        for s in saved {
+            let Some(account) = &s.secret_account else {
+                ok.push(s.clone());
+                continue;
+            };
+            let read = match self.keychain.get(account).await {
+                Ok(Some(json)) => serde_json::from_str::<DynamicObject>(json.expose())
+                    .map_err(|e| format!("its data kept in the keychain does not parse ({e})")),
+                Ok(None) => Err("its data is no longer in the keychain (pruned or deleted)".to_string()),
+                Err(e) => Err(format!("its data could not be read from the keychain ({e})")),
+            };
+            match read {
+                Ok(before) => ok.push(SavedObject { before: Some(before), secret_loaded: true, ..s.clone() }),
+                Err(why) => {
+                    unread.push(Restored { object: s.label(), action: "failed".into(), error: Some(format!("not restored: {why}")) })
+                }
+            }
+        }
+        (ok, unread)
+    }
+
+    /// Deletes the keychain entries of a record's Secrets (failures logged
+    /// without the values: the entry name only).
+    async fn forget_secret_data(&self, r: &Record) {
+        for s in r.saved.values().flatten() {
+            if let Some(account) = &s.secret_account {
+                if let Err(e) = self.keychain.delete(account).await {
+                    tracing::warn!(account = %account, error = %e, "a rollback record's Secret data could not be deleted from the keychain");
+                }
+            }
+        }
+    }
+
+    /// After a restore: waits for the workloads put back (restored or
+    /// re-created Deployments, StatefulSets, DaemonSets) to roll out again; one
+    /// that does not within `wait` is listed as failed with why.
+    async fn wait_restored(
+        &self,
+        run: &Run,
+        client: &kube::Client,
+        context: &str,
+        saved: &[SavedObject],
+        restored: &mut [Restored],
+        wait: Duration,
+    ) {
+        let put_back =
+            |s: &SavedObject| restored.iter().any(|r| r.object == s.label() && matches!(r.action.as_str(), "restored" | "recreated"));
+        let workloads: Vec<Workload> = saved
+            .iter()
+            .filter(|s| put_back(s) && s.api_version == "apps/v1" && matches!(s.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet"))
+            .map(|s| Workload {
+                kind: s.kind.clone(),
+                namespace: s.namespace.clone().unwrap_or_else(|| "default".into()),
+                name: s.name.clone(),
+            })
+            .collect();
+        if workloads.is_empty() {
+            return;
+        }
+        let names = workloads.iter().map(Workload::label).collect::<Vec<_>>().join(", ");
+        run.emit(None, Some(context), Some(Phase::RollingBack), format!("restored; waiting for {names} to roll out"));
+        if let Err(e) = wait_ready(client, context, &workloads, wait, None, |_| {}).await {
+            for r in restored.iter_mut() {
+                if workloads.iter().any(|w| r.object == format!("{} {}/{}", w.kind, w.namespace, w.name)) {
+                    r.error = Some(format!("put back, but did not roll out: {e}"));
+                }
+            }
+        }
     }
 
     /// Rolls back the clusters a rollout changed (its id, as printed and in
@@ -604,7 +724,7 @@ impl Backend {
             record: tokio::sync::Mutex::new(record),
             path,
         };
-        Ok(self.rollback_run(&run, &t).await)
+        Ok(self.rollback_run(&run, &t, ROLLBACK_WAIT).await)
     }
 }
 
@@ -631,5 +751,126 @@ fn apply_restored(report: &mut RolloutReport, restored: &BTreeMap<String, Vec<Re
                 c.rollback = Some(if ok { Phase::RolledBack } else { Phase::RollbackFailed });
             }
         }
+    }
+}
+
+/// A rollback record, as listed by [`Backend::cluster_rollout_records`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct RollbackRecordInfo {
+    pub id: String,
+    /// RFC 3339: when the rollout started (or the file's time).
+    pub created_at: String,
+    /// `connection ID` or `kubeconfig PATH`.
+    pub source: String,
+    /// The clusters changed (objects saved).
+    pub contexts: Vec<String>,
+    pub objects: u32,
+    /// Secrets among them: their data is in the keychain, not in the record.
+    pub secrets: u32,
+    /// Contexts already rolled back.
+    pub rolled_back: Vec<String>,
+    /// The record could not be read (it is still listed, and pruned by age).
+    pub error: Option<String>,
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// Reads one record file: what is listed, and the record itself when it parses.
+fn read_record(path: &std::path::Path) -> (RollbackRecordInfo, Option<Record>) {
+    let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).map(time::OffsetDateTime::from).ok();
+    let mut info = RollbackRecordInfo {
+        id,
+        created_at: modified.map(rfc3339).unwrap_or_default(),
+        source: String::new(),
+        contexts: vec![],
+        objects: 0,
+        secrets: 0,
+        rolled_back: vec![],
+        error: None,
+    };
+    let parsed = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<Record>(&t).map_err(|e| format!("unreadable: {e}")));
+    match parsed {
+        Ok(r) => {
+            info.source = match &r.source {
+                Source::Connection(c) => format!("connection {c}"),
+                Source::Kubeconfig(k) => format!("kubeconfig {k}"),
+            };
+            if let Some(c) = &r.created_at {
+                info.created_at = c.clone();
+            }
+            info.contexts = r.saved.keys().cloned().collect();
+            info.objects = r.saved.values().map(|o| o.len() as u32).sum();
+            info.secrets = r.saved.values().flatten().filter(|o| o.secret_account.is_some()).count() as u32;
+            info.rolled_back = r.rolled_back.iter().filter(|(_, done)| **done).map(|(c, _)| c.clone()).collect();
+            (info, Some(r))
+        }
+        Err(e) => {
+            info.error = Some(e);
+            (info, None)
+        }
+    }
+}
+
+impl Backend {
+    fn rollout_files(&self) -> Result<Vec<PathBuf>> {
+        let dir = self.data_dir.join("rollouts");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(Error::Internal(format!("cannot read {}: {e}", dir.display()))),
+        };
+        let mut out: Vec<PathBuf> =
+            entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The rollback records kept, oldest first.
+    pub fn cluster_rollout_records(&self) -> Result<Vec<RollbackRecordInfo>> {
+        let mut out: Vec<RollbackRecordInfo> = self.rollout_files()?.iter().map(|p| read_record(p).0).collect();
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// Deletes the rollback records older than `older_than` (and the Secret
+    /// data each kept in the keychain); returns those deleted. Audited.
+    pub async fn cluster_rollout_prune(&self, older_than: Duration) -> Result<Vec<RollbackRecordInfo>> {
+        let cutoff = time::OffsetDateTime::now_utc() - older_than;
+        let result: Result<Vec<RollbackRecordInfo>> = async {
+            let mut pruned = Vec::new();
+            for path in self.rollout_files()? {
+                let (info, record) = read_record(&path);
+                let created = time::OffsetDateTime::parse(&info.created_at, &time::format_description::well_known::Rfc3339);
+                if !created.is_ok_and(|c| c < cutoff) {
+                    continue;
+                }
+                if let Some(r) = &record {
+                    self.forget_secret_data(r).await;
+                }
+                std::fs::remove_file(&path).map_err(|e| Error::Internal(format!("cannot delete {}: {e}", path.display())))?;
+                pruned.push(info);
+            }
+            Ok(pruned)
+        }
+        .await;
+        let days = older_than.as_secs() as f64 / 86_400.0;
+        match &result {
+            Ok(p) => {
+                let ids = p.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ");
+                let detail = format!(
+                    "pruned {} rollback record(s) older than {days:.1} days{}",
+                    p.len(),
+                    if ids.is_empty() { String::new() } else { format!(": {ids}") }
+                );
+                self.audit("kubernetes", "rollouts", "cluster.rollout.prune", Ok(detail)).await;
+            }
+            Err(e) => self.audit("kubernetes", "rollouts", "cluster.rollout.prune", Err(e)).await,
+        }
+        result
     }
 }

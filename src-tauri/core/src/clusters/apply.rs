@@ -193,23 +193,10 @@ async fn read_back(api: &Api<DynamicObject>, name: &str, before: Option<&Dynamic
     })
 }
 
-/// Rollout of a Deployment: done when the controller has seen the latest
-/// generation and every replica is updated and available.
+/// Rollout of a Deployment as read once ([`super::readiness::RolloutState`]).
 async fn rollout(client: &Client, namespace: &str, name: &str) -> Option<Rollout> {
     let d = Api::<Deployment>::namespaced(client.clone(), namespace).get(name).await.ok()?;
-    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let st = d.status.unwrap_or_default();
-    let updated = st.updated_replicas.unwrap_or(0);
-    let available = st.available_replicas.unwrap_or(0);
-    let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
-    Some(Rollout {
-        namespace: namespace.into(),
-        name: name.into(),
-        desired,
-        updated,
-        available,
-        done: observed && updated == desired && available == desired,
-    })
+    Some(super::readiness::RolloutState::of(&d).rollout())
 }
 
 /// Applies every object, in order, to one cluster. Conflicts with other

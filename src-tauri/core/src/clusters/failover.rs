@@ -1,7 +1,7 @@
 //! Failover of marked workloads (seed case 5): Deployments labelled
 //! `opsdeck.dev/failover=true` on a cluster that is Unreachable or Degraded are
 //! re-created on a healthy cluster with room for them (node allocatable minus
-//! the requests of the pods already there), and removed from there again once
+//! the requests of the pods already there: clusters/capacity.rs), and removed from there again once
 //! the source serves them. The last seen spec of every marked Deployment is
 //! kept in SQLite (migration 0009), so an unreachable source's workloads are
 //! still known; a degraded source is read live.
@@ -13,11 +13,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DeleteParams, ListParams};
 use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 
+pub use super::capacity::{capacity, parse_cpu, parse_memory, Capacity};
 use super::model::Verdict;
 use crate::cache::db::{now_rfc3339, Db};
 use crate::connectors::kube::classify;
@@ -160,103 +160,6 @@ pub async fn remembered(db: &Db, server: &str, context: &str) -> Result<(Vec<Mar
         }
     }
     Ok((out, seen))
-}
-
-/// CPU quantity ("250m", "2", "1.5", "1k") in millicores.
-pub fn parse_cpu(q: &str) -> Option<i64> {
-    let q = q.trim();
-    match q.strip_suffix('m') {
-        Some(m) => m.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(|v| v.ceil() as i64),
-        None => quantity(q).map(|v| (v * 1000.0).ceil() as i64),
-    }
-}
-
-/// Memory quantity ("128Mi", "1G", "1Ti", "1e3", "512") in bytes.
-pub fn parse_memory(q: &str) -> Option<i64> {
-    quantity(q.trim()).map(|v| v.ceil() as i64)
-}
-
-/// A Kubernetes quantity without the milli suffix, in base units.
-fn quantity(q: &str) -> Option<f64> {
-    const SUFFIXES: [(&str, f64); 12] = [
-        ("Ki", 1024.0),
-        ("Mi", 1_048_576.0),
-        ("Gi", 1_073_741_824.0),
-        ("Ti", 1_099_511_627_776.0),
-        ("Pi", 1_125_899_906_842_624.0),
-        ("Ei", 1_152_921_504_606_846_976.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    let (num, mult) = SUFFIXES.iter().find_map(|(s, m)| q.strip_suffix(s).map(|n| (n, *m))).unwrap_or((q, 1.0));
-    num.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(|v| v * mult)
-}
-
-/// Free room of a cluster: the allocatable of its Ready, schedulable nodes
-/// minus the requests of the pods on them that are not finished.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct Capacity {
-    pub nodes: usize,
-    pub cpu_allocatable_milli: i64,
-    pub cpu_requested_milli: i64,
-    pub memory_allocatable: i64,
-    pub memory_requested: i64,
-    /// The most free on one node (a pod must fit on one).
-    pub node_cpu_free_milli: i64,
-    pub node_memory_free: i64,
-}
-
-impl Capacity {
-    pub fn cpu_free(&self) -> i64 {
-        self.cpu_allocatable_milli - self.cpu_requested_milli
-    }
-    pub fn memory_free(&self) -> i64 {
-        self.memory_allocatable - self.memory_requested
-    }
-}
-
-/// Reads nodes and pods and sums what is free.
-pub async fn capacity(client: &Client, context: &str) -> Result<Capacity> {
-    let nodes = call(context, Api::<Node>::all(client.clone()).list(&ListParams::default())).await?.items;
-    let pods =
-        call(context, Api::<Pod>::all(client.clone()).list(&ListParams::default().fields("status.phase!=Succeeded,status.phase!=Failed")))
-            .await?
-            .items;
-    let mut per_node: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for p in &pods {
-        let Some(node) = p.spec.as_ref().and_then(|s| s.node_name.clone()) else { continue };
-        let e = per_node.entry(node).or_default();
-        for c in p.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default() {
-            let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
-            e.0 += req.and_then(|r| r.get("cpu")).and_then(|q| parse_cpu(&q.0)).unwrap_or(0);
-            e.1 += req.and_then(|r| r.get("memory")).and_then(|q| parse_memory(&q.0)).unwrap_or(0);
-        }
-    }
-    let mut cap = Capacity::default();
-    for n in &nodes {
-        let ready =
-            n.status.as_ref().and_then(|s| s.conditions.as_ref()).into_iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
-        let schedulable = !n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
-        if !ready || !schedulable {
-            continue;
-        }
-        let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
-        let cpu = alloc.and_then(|a| a.get("cpu")).and_then(|q| parse_cpu(&q.0)).unwrap_or(0);
-        let mem = alloc.and_then(|a| a.get("memory")).and_then(|q| parse_memory(&q.0)).unwrap_or(0);
-        let (rc, rm) = per_node.get(n.metadata.name.as_deref().unwrap_or_default()).copied().unwrap_or_default();
-        cap.nodes += 1;
-        cap.cpu_allocatable_milli += cpu;
-        cap.memory_allocatable += mem;
-        cap.cpu_requested_milli += rc;
-        cap.memory_requested += rm;
-        cap.node_cpu_free_milli = cap.node_cpu_free_milli.max(cpu - rc);
-        cap.node_memory_free = cap.node_memory_free.max(mem - rm);
-    }
-    Ok(cap)
 }
 
 /// A possible target, as checked.
@@ -435,22 +338,9 @@ mod tests {
                 memory_requested: 0,
                 node_cpu_free_milli: node_free,
                 node_memory_free: 1 << 39,
+                ..Capacity::default()
             }),
         }
-    }
-
-    #[test]
-    fn quantities() {
-        assert_eq!(parse_cpu("250m"), Some(250));
-        assert_eq!(parse_cpu("2"), Some(2000));
-        assert_eq!(parse_cpu("1.5"), Some(1500));
-        assert_eq!(parse_cpu("1k"), Some(1_000_000));
-        assert_eq!(parse_memory("128Mi"), Some(134_217_728));
-        assert_eq!(parse_memory("1G"), Some(1_000_000_000));
-        assert_eq!(parse_memory("1Ti"), Some(1_099_511_627_776));
-        assert_eq!(parse_memory("1e3"), Some(1000));
-        assert_eq!(parse_memory("-1"), None);
-        assert_eq!(parse_memory("lots"), None);
     }
 
     #[test]

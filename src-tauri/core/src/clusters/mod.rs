@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod bluegreen;
+pub mod capacity;
 pub mod details;
 pub mod failover;
 pub mod fetch;

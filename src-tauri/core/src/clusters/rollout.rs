@@ -2,20 +2,19 @@
 //! parts that act on one cluster. The plan of waves ([`plan_waves`]), the
 //! objects as they were before the rollout touched them ([`save`]) and
 //! putting them back ([`restore`]), waiting for the workloads to roll out
-//! ([`wait_rolled_out`]) and the soak, during which the cluster's live
+//! ([`wait_rolled_out`], the one wait of `readiness.rs`) and the soak, during which the cluster's live
 //! verdict must stay healthy ([`soak`]). The run itself (review, waves,
 //! audit, rollback record) is the backend's (`backend/rollout.rs`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use kube::api::{DeleteParams, DynamicObject, PostParams};
 use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
-pub use tokio_util::sync::CancellationToken;
 
-use super::apply::{Rollout, Target};
+use super::apply::Target;
 use super::model::{ClusterHealth, Finding, Severity, Verdict};
+pub use super::readiness::{wait_rolled_out, CancellationToken};
 use crate::connectors::kube::classify;
 use crate::error::{Error, Result};
 use crate::secrets::Secret;
@@ -24,8 +23,6 @@ use crate::secrets::Secret;
 pub const ROLLBACK_MANAGER: &str = "opsdeck-rollback";
 /// Deadline of one read or write of an object (save, restore).
 pub const OBJECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often rollout status is read while waiting.
-const POLL: Duration = Duration::from_millis(500);
 /// Annotation the Deployment controller writes on every template change (a
 /// rollback gets a new revision number): not part of the restored content.
 const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
@@ -107,7 +104,16 @@ pub struct SavedObject {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,
+    /// For a Secret: without its data ([`redact`]), which is kept in the
+    /// keychain under `secret_account` and read back only to restore it.
     pub before: Option<DynamicObject>,
+    /// The keychain account of a Secret's saved object (its data included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_account: Option<String>,
+    /// `before` is whole again (a Secret's data read back from the keychain):
+    /// only then may it be restored. Never written to the record.
+    #[serde(skip)]
+    pub secret_loaded: bool,
 }
 
 impl SavedObject {
@@ -116,6 +122,29 @@ impl SavedObject {
         let ns = self.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
         format!("{} {ns}{}", self.kind, self.name)
     }
+
+    /// A core Secret (its data never goes to a rollback record).
+    pub fn is_secret(&self) -> bool {
+        self.kind == "Secret" && self.api_version == "v1"
+    }
+}
+
+/// The annotation `kubectl apply` leaves with the whole object in it (a
+/// Secret's data included).
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// A Secret without what holds its values: `data`, `stringData` and the
+/// last-applied annotation (the field names stay in managedFields only).
+pub fn redact(secret: &DynamicObject) -> DynamicObject {
+    let mut out = secret.clone();
+    if let Some(m) = out.data.as_object_mut() {
+        m.remove("data");
+        m.remove("stringData");
+    }
+    if let Some(a) = out.metadata.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+    }
+    out
 }
 
 /// Reads every object of the manifest as it is now on one cluster.
@@ -129,7 +158,15 @@ pub async fn save(client: &Client, context: &str, objects: &[DynamicObject]) -> 
             target.api.get_opt(&name).await.map_err(|e| classify(e, context))
         })
         .await?;
-        out.push(SavedObject { api_version: types.api_version, kind: types.kind, namespace: target.namespace, name, before });
+        out.push(SavedObject {
+            api_version: types.api_version,
+            kind: types.kind,
+            namespace: target.namespace,
+            name,
+            before,
+            secret_account: None,
+            secret_loaded: false,
+        });
     }
     Ok(out)
 }
@@ -198,6 +235,12 @@ async fn api_of(client: &Client, context: &str, s: &SavedObject) -> Result<Api<D
 }
 
 async fn restore_one(client: &Client, context: &str, s: &SavedObject) -> Result<String> {
+    if s.secret_account.is_some() && !s.secret_loaded {
+        return Err(Error::invalid(format!(
+            "{} on cluster \"{context}\": its saved data is kept in the keychain and was not read back; not restored",
+            s.label()
+        )));
+    }
     let api = api_of(client, context, s).await?;
     let pp = PostParams { field_manager: Some(ROLLBACK_MANAGER.into()), ..Default::default() };
     for _attempt in 0..3 {
@@ -260,182 +303,6 @@ fn same_but_identity(a: &DynamicObject, b: &DynamicObject) -> bool {
         v
     };
     strip(a) == strip(b)
-}
-
-/// A workload of the manifest that has not rolled out, or why it never will.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Progress {
-    Done(Vec<Rollout>),
-    /// Still rolling out (what is missing).
-    Pending(Vec<Rollout>, String),
-    /// The controller gave up (progress deadline exceeded).
-    Failed(Vec<Rollout>, String),
-}
-
-/// Where each Deployment, StatefulSet and DaemonSet of `objects` stands on one cluster.
-pub async fn progress(client: &Client, context: &str, objects: &[DynamicObject]) -> Result<Progress> {
-    let mut rollouts = Vec::new();
-    let mut pending = Vec::new();
-    let mut failed = Vec::new();
-    for o in objects {
-        let Some(types) = &o.types else { continue };
-        let group = types.api_version.split('/').next().unwrap_or_default();
-        if group != "apps" {
-            continue;
-        }
-        let ns = o.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-        let name = o.metadata.name.clone().unwrap_or_default();
-        let (r, why) = match types.kind.as_str() {
-            "Deployment" => {
-                let d = Api::<Deployment>::namespaced(client.clone(), &ns).get(&name).await.map_err(|e| classify(e, context))?;
-                deployment(&d, &ns, &name)
-            }
-            "StatefulSet" => {
-                let s = Api::<StatefulSet>::namespaced(client.clone(), &ns).get(&name).await.map_err(|e| classify(e, context))?;
-                statefulset(&s, &ns, &name)
-            }
-            "DaemonSet" => {
-                let d = Api::<DaemonSet>::namespaced(client.clone(), &ns).get(&name).await.map_err(|e| classify(e, context))?;
-                daemonset(&d, &ns, &name)
-            }
-            _ => continue,
-        };
-        match why {
-            Some(Why::Waiting(w)) => pending.push(format!("{} {ns}/{name}: {w}", types.kind.to_lowercase())),
-            Some(Why::Failed(w)) => failed.push(format!("{} {ns}/{name}: {w}", types.kind.to_lowercase())),
-            None => {}
-        }
-        rollouts.push(r);
-    }
-    Ok(if !failed.is_empty() {
-        Progress::Failed(rollouts, failed.join("; "))
-    } else if !pending.is_empty() {
-        Progress::Pending(rollouts, pending.join("; "))
-    } else {
-        Progress::Done(rollouts)
-    })
-}
-
-enum Why {
-    Waiting(String),
-    Failed(String),
-}
-
-/// A Deployment is rolled out when its controller has seen the latest
-/// generation and every desired replica is updated and available, with no
-/// old one left; it has failed when its Progressing condition says the
-/// progress deadline was exceeded.
-fn deployment(d: &Deployment, ns: &str, name: &str) -> (Rollout, Option<Why>) {
-    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let st = d.status.clone().unwrap_or_default();
-    let (updated, available, total) = (st.updated_replicas.unwrap_or(0), st.available_replicas.unwrap_or(0), st.replicas.unwrap_or(0));
-    let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
-    let r = Rollout { namespace: ns.into(), name: name.into(), desired, updated, available, done: false };
-    // A condition from before the controller saw this generation is about an earlier rollout.
-    let deadline = st
-        .conditions
-        .iter()
-        .flatten()
-        .find(|c| observed && c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
-    if let Some(c) = deadline {
-        let secs = d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).unwrap_or(600);
-        let msg = c.message.clone().unwrap_or_default();
-        return (
-            r,
-            Some(Why::Failed(format!(
-                "progress deadline exceeded ({secs} s): {msg} ({updated}/{desired} updated, {available}/{desired} available)"
-            ))),
-        );
-    }
-    let why = if !observed {
-        Some(format!("waiting for the controller to see generation {}", d.metadata.generation.unwrap_or(0)))
-    } else if updated < desired {
-        Some(format!("{updated}/{desired} updated"))
-    } else if total > updated {
-        Some(format!("{} old replica(s) pending termination", total - updated))
-    } else if available < desired {
-        Some(format!("{available}/{desired} available"))
-    } else {
-        None
-    };
-    (Rollout { done: why.is_none(), ..r }, why.map(Why::Waiting))
-}
-
-fn statefulset(s: &StatefulSet, ns: &str, name: &str) -> (Rollout, Option<Why>) {
-    let desired = s.spec.as_ref().and_then(|sp| sp.replicas).unwrap_or(1);
-    let st = s.status.clone().unwrap_or_default();
-    let (updated, ready) = (st.updated_replicas.unwrap_or(0), st.ready_replicas.unwrap_or(0));
-    let observed = st.observed_generation.unwrap_or(0) >= s.metadata.generation.unwrap_or(0);
-    let why = if !observed {
-        Some("waiting for the controller to see the latest generation".to_string())
-    } else if updated < desired || st.current_revision != st.update_revision {
-        Some(format!("{updated}/{desired} updated"))
-    } else if ready < desired {
-        Some(format!("{ready}/{desired} ready"))
-    } else {
-        None
-    };
-    let r = Rollout { namespace: ns.into(), name: name.into(), desired, updated, available: ready, done: why.is_none() };
-    (r, why.map(Why::Waiting))
-}
-
-fn daemonset(d: &DaemonSet, ns: &str, name: &str) -> (Rollout, Option<Why>) {
-    let st = d.status.clone().unwrap_or_default();
-    let desired = st.desired_number_scheduled;
-    let (updated, available) = (st.updated_number_scheduled.unwrap_or(0), st.number_available.unwrap_or(0));
-    let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
-    let why = if !observed {
-        Some("waiting for the controller to see the latest generation".to_string())
-    } else if updated < desired {
-        Some(format!("{updated}/{desired} updated"))
-    } else if available < desired {
-        Some(format!("{available}/{desired} available"))
-    } else {
-        None
-    };
-    let r = Rollout { namespace: ns.into(), name: name.into(), desired, updated, available, done: why.is_none() };
-    (r, why.map(Why::Waiting))
-}
-
-/// Waits until every workload of `objects` has rolled out on one cluster,
-/// at most `limit`; `on_wait` hears what is still missing when it changes.
-/// A progress deadline exceeded fails at once; `stop` ends the wait.
-pub async fn wait_rolled_out(
-    client: &Client,
-    context: &str,
-    objects: &[DynamicObject],
-    limit: Duration,
-    stop: &CancellationToken,
-    on_wait: &(dyn Fn(&str) + Send + Sync),
-) -> Result<Vec<Rollout>> {
-    let started = Instant::now();
-    let mut last = String::new();
-    loop {
-        let step = crate::error::with_timeout(
-            format!("rollout status on cluster \"{context}\""),
-            OBJECT_TIMEOUT,
-            progress(client, context, objects),
-        );
-        match step.await {
-            Ok(Progress::Done(r)) => return Ok(r),
-            Ok(Progress::Failed(_, why)) => return Err(Error::Conflict(format!("rollout failed on cluster \"{context}\": {why}"))),
-            Ok(Progress::Pending(_, why)) => {
-                if why != last {
-                    on_wait(&why);
-                    last = why;
-                }
-            }
-            // A slow or lost answer is retried until the deadline.
-            Err(e) => last = e.to_string(),
-        }
-        if started.elapsed() >= limit {
-            return Err(Error::Timeout { what: format!("the rollout on cluster \"{context}\" ({last})"), secs: limit.as_secs().max(1) });
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return Err(Error::Cancelled(format!("stopped while waiting for the rollout on cluster \"{context}\" ({last})"))),
-            _ = tokio::time::sleep(POLL) => {}
-        }
-    }
 }
 
 /// How a soak ended badly.
@@ -541,6 +408,19 @@ mod tests {
         assert!(err("150%").contains("not a percentage"));
         assert!(err("=x").contains("empty name"));
         assert!(plan_waves(&[], "rest").is_err());
+    }
+
+    #[test]
+    fn a_secret_is_redacted_of_its_data_string_data_and_last_applied_annotation() {
+        let s: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "shop", "annotations": {LAST_APPLIED: "{\"stringData\":{\"pw\":\"hunter2\"}}", "team": "a"}},
+            "type": "Opaque", "data": {"pw": "aHVudGVyMg=="}, "stringData": {"pw": "hunter2"}
+        }))
+        .unwrap();
+        let r = serde_json::to_string(&redact(&s)).unwrap();
+        assert!(!r.contains("hunter2") && !r.contains("aHVudGVyMg=="), "{r}");
+        assert!(r.contains("\"team\":\"a\"") && r.contains("Opaque"), "{r}");
     }
 
     #[test]
