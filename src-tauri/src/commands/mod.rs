@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod bluegreen;
 pub mod clusters;
 pub mod config;
 pub mod config_ops;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use opsdeck_core::backend::{BlueGreenAt, DeployOptions, Smoke};
+use opsdeck_core::backend::{BlueGreenAt, BlueGreenEvent, DeployOptions, Smoke};
 use opsdeck_core::Error;
 
 use crate::exit;
@@ -128,8 +128,8 @@ fn parse_keep(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-fn progress(line: &str) {
-    errln!("{line}");
+fn progress(e: BlueGreenEvent) {
+    errln!("{}", e.message);
 }
 
 pub async fn run(data_dir: Option<PathBuf>, c: BlueGreenCommand) -> u8 {
@@ -160,7 +160,14 @@ fn resolve(a: &CommonArgs) -> Result<Resolved, Error> {
 }
 
 fn at<'a>(r: &'a Resolved, a: &'a CommonArgs) -> BlueGreenAt<'a> {
-    BlueGreenAt { kubeconfig: &r.kubeconfig, context: &r.context, namespace: &a.namespace, service: &a.service, label: &a.label }
+    BlueGreenAt {
+        kubeconfig: &r.kubeconfig,
+        context: &r.context,
+        namespace: &a.namespace,
+        service: &a.service,
+        label: &a.label,
+        token: None,
+    }
 }
 
 async fn run_inner(data_dir: Option<PathBuf>, c: BlueGreenCommand) -> Result<u8, Error> {
@@ -182,6 +189,7 @@ async fn run_inner(data_dir: Option<PathBuf>, c: BlueGreenCommand) -> Result<u8,
                 smoke: d.smoke.smoke(),
                 smoke_timeout: Duration::from_secs(d.smoke.smoke_timeout.clamp(1, 300)),
                 switch: !d.no_switch,
+                stop: tokio_util::sync::CancellationToken::new(),
             };
             let report = backend.bluegreen_deploy(&at(&r, &d.common), &manifest, &opts, &progress).await?;
             if d.common.format == Format::Json {

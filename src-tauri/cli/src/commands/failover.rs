@@ -101,7 +101,7 @@ async fn run_inner(data_dir: Option<PathBuf>, c: FailoverCommand) -> Result<u8, 
     match c {
         FailoverCommand::Plan(a) => {
             let path = kubeconfig(&a)?;
-            let at = FailoverAt { kubeconfig: &path, source: &a.source, targets: &a.targets };
+            let at = FailoverAt { kubeconfig: &path, source: &a.source, targets: &a.targets, token: None };
             let plan = backend.failover_plan(&at, Duration::from_secs(a.timeout.clamp(1, 300))).await?;
             if a.format == Format::Json {
                 return Ok(print_json(&plan));
@@ -111,7 +111,7 @@ async fn run_inner(data_dir: Option<PathBuf>, c: FailoverCommand) -> Result<u8, 
         }
         FailoverCommand::Run(r) => {
             let path = kubeconfig(&r.common)?;
-            let at = FailoverAt { kubeconfig: &path, source: &r.common.source, targets: &r.common.targets };
+            let at = FailoverAt { kubeconfig: &path, source: &r.common.source, targets: &r.common.targets, token: None };
             let report = backend.failover_run(&at, &r.options(), &progress).await?;
             if r.common.format == Format::Json {
                 let code = print_json(&report);
@@ -138,7 +138,7 @@ async fn run_inner(data_dir: Option<PathBuf>, c: FailoverCommand) -> Result<u8, 
         }
         FailoverCommand::Failback(r) => {
             let path = kubeconfig(&r.common)?;
-            let at = FailoverAt { kubeconfig: &path, source: &r.common.source, targets: &r.common.targets };
+            let at = FailoverAt { kubeconfig: &path, source: &r.common.source, targets: &r.common.targets, token: None };
             let report = backend.failover_failback(&at, &r.options(), &progress).await?;
             if r.common.format == Format::Json {
                 let code = print_json(&report);

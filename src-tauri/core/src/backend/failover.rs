@@ -91,6 +91,8 @@ pub struct FailoverAt<'a> {
     pub source: &'a str,
     /// None given: every other context of the file.
     pub targets: &'a [String],
+    /// The connection's bearer token, when it has one (the CLI's kubeconfig files: none).
+    pub token: Option<&'a crate::secrets::Secret>,
 }
 
 impl FailoverAt<'_> {
@@ -112,8 +114,8 @@ impl FailoverAt<'_> {
     }
 }
 
-async fn checked(kc: &Kubeconfig, context: &str, limit: Duration) -> ClusterHealth {
-    match tokio::time::timeout(limit, health::check(kc.clone(), context, None)).await {
+async fn checked(kc: &Kubeconfig, context: &str, token: Option<&crate::secrets::Secret>, limit: Duration) -> ClusterHealth {
+    match tokio::time::timeout(limit, health::check(kc.clone(), context, token)).await {
         Ok(h) => h,
         Err(_) => ClusterHealth {
             context: context.into(),
@@ -147,7 +149,7 @@ impl Backend {
     pub async fn failover_plan(&self, at: &FailoverAt<'_>, health_timeout: Duration) -> Result<FailoverPlan> {
         let (kc, targets) = at.resolve()?;
         let server = server_of(&kc, at.source);
-        let src = checked(&kc, at.source, health_timeout).await;
+        let src = checked(&kc, at.source, at.token, health_timeout).await;
         let (workloads, specs_from, seen) = match src.verdict {
             Verdict::Unreachable => {
                 let (w, seen) = failover::remembered(&self.db, &server, at.source).await?;
@@ -155,7 +157,7 @@ impl Backend {
             }
             _ => {
                 let read = async {
-                    let client = client_for(kc.clone(), at.source, None).await?;
+                    let client = client_for(kc.clone(), at.source, at.token).await?;
                     failover::read_marked(&client, at.source).await
                 };
                 match read.await {
@@ -171,13 +173,14 @@ impl Backend {
                 }
             }
         };
+        let token = at.token;
         let checks = targets.iter().map(|t| {
             let kc = kc.clone();
             async move {
-                let h = checked(&kc, t, health_timeout).await;
+                let h = checked(&kc, t, token, health_timeout).await;
                 let capacity = if h.verdict == Verdict::Healthy {
                     let read = async {
-                        let client = client_for(kc.clone(), t, None).await?;
+                        let client = client_for(kc.clone(), t, token).await?;
                         failover::capacity(&client, t).await
                     };
                     match tokio::time::timeout(health_timeout, read).await {
@@ -259,7 +262,7 @@ impl Backend {
             let Some(target) = p.target.clone() else { continue };
             let Some(m) = plan.workloads.iter().find(|m| m.namespace == p.namespace && m.name == p.name) else { continue };
             progress(&format!("{}/{} -> {target}: {}", p.namespace, p.name, p.why));
-            let r = self.failover_copy(&kc, &plan, m, &target, opts.ready_timeout).await;
+            let r = self.failover_copy(&kc, at.token, &plan, m, &target, opts.ready_timeout).await;
             progress(&match &r.error {
                 None => format!("{}/{} available on {target}", p.namespace, p.name),
                 Some(e) => format!("{}/{} on {target} FAILED: {e}", p.namespace, p.name),
@@ -299,7 +302,15 @@ impl Backend {
         Ok(FailoverReport { plan, copies, hook, ok })
     }
 
-    async fn failover_copy(&self, kc: &Kubeconfig, plan: &FailoverPlan, m: &Marked, target: &str, limit: Duration) -> CopyResult {
+    async fn failover_copy(
+        &self,
+        kc: &Kubeconfig,
+        token: Option<&crate::secrets::Secret>,
+        plan: &FailoverPlan,
+        m: &Marked,
+        target: &str,
+        limit: Duration,
+    ) -> CopyResult {
         let mut r = CopyResult {
             namespace: m.namespace.clone(),
             name: m.name.clone(),
@@ -309,7 +320,7 @@ impl Backend {
             error: None,
         };
         let run = async {
-            let client = client_for(kc.clone(), target, None).await?;
+            let client = client_for(kc.clone(), target, token).await?;
             let ns: kube::api::DynamicObject = serde_json::from_value(serde_json::json!({
                 "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": m.namespace}
             }))
@@ -388,7 +399,7 @@ impl Backend {
         let mut copies = Vec::new();
         for t in &targets {
             let found = async {
-                let client = client_for(kc.clone(), t, None).await?;
+                let client = client_for(kc.clone(), t, at.token).await?;
                 failover::copies_on(&client, t, at.source, &server).await
             };
             match tokio::time::timeout(opts.health_timeout, found).await {
@@ -400,7 +411,7 @@ impl Backend {
         if copies.is_empty() {
             return Err(Error::NotFound(format!("no copy of {}'s workloads on {}: nothing to fail back", at.source, targets.join(", "))));
         }
-        let src = checked(&kc, at.source, opts.health_timeout).await;
+        let src = checked(&kc, at.source, at.token, opts.health_timeout).await;
         let result: Result<Vec<RolloutState>> = async {
             if src.verdict == Verdict::Unreachable {
                 return Err(Error::Unreachable(format!(
@@ -417,7 +428,7 @@ impl Backend {
                     reasons(&src).join("; ")
                 )));
             }
-            let client = client_for(kc.clone(), at.source, None).await?;
+            let client = client_for(kc.clone(), at.source, at.token).await?;
             let mut seen: Vec<(String, String)> = copies.iter().map(|c| (c.namespace.clone(), c.name.clone())).collect();
             seen.sort();
             seen.dedup();
@@ -458,7 +469,7 @@ impl Backend {
         let mut errors = Vec::new();
         for c in &copies {
             let del = async {
-                let client = client_for(kc.clone(), &c.context, None).await?;
+                let client = client_for(kc.clone(), &c.context, at.token).await?;
                 failover::delete_copy(&client, c).await
             };
             match del.await {
