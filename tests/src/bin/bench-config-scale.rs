@@ -7,10 +7,14 @@
 //! Loads KEYS keys under `/scale/` once (transactions of 128 puts, 8 in
 //! flight), then measures through the backend calls the app makes:
 //! - first screen of the tree: the first 500 children (what the tree renders;
-//!   the key count arrives beside it and is measured apart), p50 over 15 runs,
-//!   vs `etcdctl get --prefix --keys-only --limit 500`;
+//!   the key count arrives beside it and is measured apart), p50 over 15 runs
+//!   (a return visit: the first read ends where the first screen ended last
+//!   time), after a restart (that bound from the local cache) and on a first
+//!   visit ever (a new connection: nothing known), vs
+//!   `etcdctl get --prefix --keys-only --limit 500`;
 //! - value search: time to the first hit of a text found in one value near
-//!   the start (key 1,000), in the middle (key KEYS/2), and a whole scan with
+//!   the start (key 1,000), at 45 % (key KEYS*9/20: inside a split window),
+//!   in the middle (key KEYS/2: where a split window starts), and a whole scan with
 //!   no hit (substring and fuzzy), vs `etcdctl get --prefix` (every value,
 //!   what a grep needs) — and `etcdctl get --prefix --limit 500`;
 //! - a full scroll: every page of the tree (1,000 a page, as the app asks while
@@ -40,7 +44,16 @@ fn value(i: usize, keys: usize) -> String {
     if i == keys / 2 {
         return r#"{"db": {"host": "middle-needle.internal", "pool": 10}}"#.into();
     }
+    if i == keys * 9 / 20 {
+        return r#"{"db": {"host": "inner-needle.internal", "pool": 10}}"#.into();
+    }
     format!(r#"{{"service": "svc-{:02}", "replica": {i}, "timeout": "5s"}}"#, i % 100)
+}
+
+/// The 95th percentile, ms.
+fn p95(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v[(v.len() * 95 / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
 }
 
 /// Resident and peak resident memory of this process, KiB.
@@ -115,13 +128,37 @@ async fn main() {
         .await;
     let s = t.backend.etcd_session(&c.id).await.unwrap();
 
-    // First screen: the first 500 children; the count apart.
+    // First screen: the first 500 children; the count apart. A first visit
+    // knows nothing of the prefix; a return visit reads first up to where the
+    // first screen ended last time.
+    let mut first_visit = Vec::new();
+    for i in 0..5 {
+        // A connection never opened: nothing remembered, nothing cached.
+        let spec = ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None, allow_plaintext: false };
+        let fresh = t.add(&format!("scale-new-{i}"), spec, None).await;
+        let fresh = t.backend.etcd_session(&fresh.id).await.unwrap();
+        let t0 = Instant::now();
+        let page = t.backend.config_tree(&fresh, PREFIX, None, 500).await.unwrap();
+        first_visit.push(t0.elapsed());
+        assert_eq!(page.entries.len(), 500);
+    }
+    let _ = t.backend.config_tree(&s, PREFIX, None, 500).await.unwrap();
+    let mut restarted = Vec::new();
+    for _ in 0..5 {
+        // As after a restart: only the local cache knows where the first screen ended.
+        opsdeck_core::config::window::forget_all();
+        let t0 = Instant::now();
+        let page = t.backend.config_tree(&s, PREFIX, None, 500).await.unwrap();
+        restarted.push(t0.elapsed());
+        assert_eq!(page.entries.len(), 500);
+    }
     let mut first = Vec::new();
     for _ in 0..RUNS {
         let t0 = Instant::now();
         let page = t.backend.config_tree(&s, PREFIX, None, 500).await.unwrap();
         first.push(t0.elapsed());
         assert_eq!(page.entries.len(), 500);
+        assert_eq!(page.entries[499].key, key(499));
     }
     let mut count = Vec::new();
     for _ in 0..5 {
@@ -136,6 +173,7 @@ async fn main() {
     // Value search.
     let early = search(&t, &s, "early-needle", SearchMode::Substring).await;
     let middle = search(&t, &s, "middle-needle", SearchMode::Substring).await;
+    let inner = search(&t, &s, "inner-needle", SearchMode::Substring).await;
     let fuzzy_early = search(&t, &s, "erlyndl", SearchMode::Fuzzy).await;
     let none = search(&t, &s, "no-such-text-anywhere", SearchMode::Substring).await;
     let theirs_all: Vec<Duration> = (0..3).map(|_| etcdctl(&endpoint, &["get", "--prefix", PREFIX])).collect();
@@ -147,11 +185,11 @@ async fn main() {
     let mut cursor = None;
     let mut n = 0;
     let mut pages = 0;
-    let mut worst = Duration::ZERO;
+    let mut each = Vec::new();
     loop {
         let p0 = Instant::now();
         let page = t.backend.config_tree(&s, PREFIX, cursor.as_deref(), 1000).await.unwrap();
-        worst = worst.max(p0.elapsed());
+        each.push(p0.elapsed());
         n += page.entries.len();
         pages += 1;
         cursor = page.next_cursor;
@@ -171,10 +209,22 @@ async fn main() {
     println!("| measurement ({keys} keys under {PREFIX}) | Opsdeck | etcdctl |");
     println!("| --- | --- | --- |");
     println!(
-        "| first screen: first 500 children of the tree (p50, {RUNS} runs) | {:.1} ms | {:.1} ms `get --prefix --keys-only --limit 500` ({:.1} ms with values) |",
-        median(first),
-        median(theirs_first),
+        "| first screen, return visit: first 500 children of the tree (p50 / p95, {RUNS} runs) | {:.1} / {:.1} ms | {:.1} / {:.1} ms `get --prefix --keys-only --limit 500` ({:.1} ms with values) |",
+        median(first.clone()),
+        p95(first),
+        median(theirs_first.clone()),
+        p95(theirs_first),
         median(theirs_first_values)
+    );
+    println!(
+        "| first screen after a restart (the bound read from the local SQLite cache; p50 / p95, 5 runs) | {:.1} / {:.1} ms | same |",
+        median(restarted.clone()),
+        p95(restarted)
+    );
+    println!(
+        "| first screen, first visit ever (a connection never opened; p50 / p95, 5 runs) | {:.1} / {:.1} ms | same |",
+        median(first_visit.clone()),
+        p95(first_visit)
     );
     println!("| key count of the prefix (p50, 5 runs; shown beside the tree) | {:.1} ms | – |", median(count));
     println!(
@@ -182,12 +232,16 @@ async fn main() {
         hit(&early),
         median(theirs_all)
     );
+    println!("| value search, text in key {} | {} | same |", keys * 9 / 20, hit(&inner));
     println!("| value search, text in key {} | {} | same |", keys / 2, hit(&middle));
     println!("| fuzzy search (`erlyndl`), match in key 1,000 | {} | – |", hit(&fuzzy_early));
     println!("| value search, no hit (whole scan) | {} | {:.0} ms `get --prefix --keys-only` |", hit(&none), median(theirs_keys));
+    let worst = each.iter().max().copied().unwrap_or_default();
     println!(
-        "| full scroll: {pages} pages of 1,000 | {:.1} s (slowest page {:.0} ms); RSS {} → {} MiB, peak {} MiB | – |",
+        "| full scroll: {pages} pages of 1,000 | {:.1} s (page p50 / p95 {:.1} / {:.1} ms, slowest {:.0} ms); RSS {} → {} MiB, peak {} MiB | – |",
         scroll.as_secs_f64(),
+        median(each.clone()),
+        p95(each),
         ms(worst),
         before.0 / 1024,
         after.0 / 1024,

@@ -36,6 +36,8 @@ pub struct EtcdSession {
     pub(super) schema_root: String,
     /// A command-line schema (`--schema FILE`): every key written.
     pub(super) local_schema: Option<crate::config::schema::Schema>,
+    /// The saved connection (None: CLI flags): what the local cache is kept under.
+    connection_id: Option<String>,
 }
 
 impl EtcdSession {
@@ -48,6 +50,7 @@ impl EtcdSession {
             client,
             schema_root: crate::team::DEFAULT_ROOT.into(),
             local_schema: None,
+            connection_id: None,
         })
     }
 
@@ -111,7 +114,8 @@ impl Backend {
         };
         let schema_root = self.team_root_for(connection_id).await?;
         if let Some(client) = self.etcd_clients.lock().ok().and_then(|m| m.get(connection_id).cloned()) {
-            return Ok(EtcdSession { label: c.name, user: username.clone(), client, schema_root, local_schema: None });
+            let connection_id = Some(c.id);
+            return Ok(EtcdSession { label: c.name, user: username.clone(), client, schema_root, local_schema: None, connection_id });
         }
         let secret = match &stored.secret_ref {
             Some(account) => self.keychain.get(account).await?,
@@ -123,11 +127,42 @@ impl Backend {
         if let Ok(mut m) = self.etcd_clients.lock() {
             m.insert(connection_id.to_string(), client.clone());
         }
-        Ok(EtcdSession { label: c.name, user: username.clone(), client, schema_root, local_schema: None })
+        Ok(EtcdSession { label: c.name, user: username.clone(), client, schema_root, local_schema: None, connection_id: Some(c.id) })
     }
 
+    /// A page of the tree; a first page reads first up to where it ended on
+    /// the last visit (remembered per connection and prefix), so it costs
+    /// about one screen of keys however many the prefix holds.
+    /// The bound is kept in memory and, for a saved connection, in the local
+    /// cache (so it outlives a restart).
     pub async fn config_tree(&self, s: &EtcdSession, prefix: &str, cursor: Option<&str>, limit: i64) -> Result<TreePage> {
-        s.context(cfg::tree::children(&mut s.client(), prefix, cursor, limit).await)
+        use crate::cache::snapshots;
+        use crate::config::window::{self, FirstScreen};
+        if cursor.is_some() {
+            return s.context(cfg::tree::children(&mut s.client(), prefix, cursor, limit).await);
+        }
+        let scope = match &s.connection_id {
+            Some(id) => id.clone(),
+            None => format!("flags:{}", s.label),
+        };
+        let cached = format!("config.first_screen:{prefix}");
+        let mut screen = window::recall(&scope, prefix);
+        if screen.is_none() {
+            if let Some(id) = &s.connection_id {
+                // A cache is never a reason to fail: a miss reads the whole prefix.
+                screen = snapshots::get::<FirstScreen>(&self.db, id, &cached).await.ok().flatten().map(|s| s.payload);
+            }
+        }
+        let (page, next) = s.context(cfg::tree::children_from(&mut s.client(), prefix, cursor, limit, screen.clone()).await)?;
+        if next != screen {
+            if let (Some(id), Some(n)) = (&s.connection_id, &next) {
+                if let Err(e) = snapshots::put(&self.db, id, &cached, n).await {
+                    tracing::warn!("config tree: cannot cache where the first screen of {prefix} ends: {e}");
+                }
+            }
+        }
+        window::remember(&scope, prefix, next);
+        Ok(page)
     }
 
     pub async fn config_count(&self, s: &EtcdSession, prefix: &str) -> Result<i64> {

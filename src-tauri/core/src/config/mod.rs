@@ -19,9 +19,11 @@ pub mod read;
 pub mod relocate;
 pub mod schema;
 pub mod search;
+pub mod split;
 pub mod transfer;
 pub mod tree;
 pub mod watch;
+pub mod window;
 pub mod write;
 
 pub use model::*;

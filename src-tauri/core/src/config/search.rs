@@ -15,7 +15,11 @@ use super::etcd_err;
 use super::fuzzy::{parts_of, Fuzzy, HitPart};
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::KeyMeta;
+use super::split::split;
+use super::window::{narrowed, next_end, widened};
 use crate::error::{Error, ErrorCode, Result};
+use futures::StreamExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Keys read per request.
 pub const PAGE: i64 = 200;
@@ -227,18 +231,23 @@ pub fn search_with(
     if needle.len() > 1024 {
         return Err(Error::invalid("search: at most 1024 bytes of text"));
     }
-    let mut matching = match mode {
-        SearchMode::Substring => Matching::Substring(needle),
-        SearchMode::Fuzzy => match Fuzzy::new(text) {
+    if mode == SearchMode::Fuzzy && Fuzzy::new(text).is_none() {
+        return Err(Error::invalid("search: type part of a key or value"));
+    }
+    let text = text.to_string();
+    // One matcher per scanner (a fuzzy matcher keeps scratch space).
+    let matcher = move || match mode {
+        SearchMode::Fuzzy => match Fuzzy::new(&text) {
             Some(f) => Matching::Fuzzy(Box::new(f)),
-            None => return Err(Error::invalid("search: type part of a key or value")),
+            None => Matching::Substring(needle.clone()),
         },
+        SearchMode::Substring => Matching::Substring(needle.clone()),
     };
     let limit = limit.clamp(1, 10_000);
     let mut client = client.clone();
     let prefix = prefix.to_string();
     let task = tokio::spawn(async move {
-        match scan(&mut client, &prefix, &mut matching, limit, &on_event).await {
+        match scan(&mut client, &prefix, &matcher, limit, &on_event).await {
             Ok(done) => on_event(done),
             Err(e) => on_event(SearchEvent::Error { code: e.code(), message: e.to_string() }),
         }
@@ -246,89 +255,141 @@ pub fn search_with(
     Ok(SearchHandle { task })
 }
 
-/// The end of the window that starts at `start`: the keys sharing its first
-/// `depth` bytes, never past `end` (the prefix's end; `[0]`: no end).
-fn window_end(start: &[u8], depth: usize, end: &[u8]) -> Vec<u8> {
-    let w = prefix_end(&start[..depth.min(start.len())]);
-    if w == [0] || (end != [0] && w.as_slice() > end) {
-        end.to_vec()
-    } else {
-        w
-    }
+/// A prefix holding more keys than this is split and read by [`SCANNERS`] at once.
+pub const SPLIT_ABOVE: i64 = 50_000;
+/// Windows of a split prefix read at once (requests in flight on the server).
+pub const SCANNERS: usize = 8;
+
+/// What one search has found so far (shared by its scanners).
+struct Tally {
+    scanned: AtomicU64,
+    hits: AtomicU64,
+    limit: u64,
 }
 
-/// Reads the prefix page by page through windows of keys (those sharing the
-/// first `depth` bytes of where the scan is): etcd counts the whole range of
-/// every request, so a request over the rest of a million keys costs as much
-/// as reading them; a window costs what it holds. The window narrows when it
-/// holds more than a few pages and widens when it holds less than half a
-/// page, so the whole scan reads each key about once (and the first request,
-/// over the whole prefix, tells the first window).
-async fn scan(
+/// How a scan of a range ended.
+enum Flow {
+    /// Read to its end.
+    Read,
+    /// `limit` hits found.
+    Full,
+    /// The first page showed a range of `held` keys (more than asked to split at); read on from `next`.
+    Big { next: Vec<u8>, held: i64 },
+}
+
+/// One scan of `[start, end)` as seen at `revision` (0: now, set by the first
+/// response), through key windows that start at `depth` (see [`super::window`]).
+struct Range<'a> {
+    prefix: &'a str,
+    start: Vec<u8>,
+    end: Vec<u8>,
+    depth: Option<usize>,
+}
+
+async fn scan_range(
     client: &mut Client,
-    prefix: &str,
+    mut r: Range<'_>,
+    revision: &mut i64,
+    split_above: Option<i64>,
     matching: &mut Matching,
-    limit: usize,
-    on_event: &impl Fn(SearchEvent),
-) -> Result<SearchEvent> {
-    let end = prefix_end(prefix.as_bytes());
-    let mut start = prefix.as_bytes().to_vec();
-    let mut revision = 0;
-    let mut scanned = 0u64;
-    let mut hits = 0u64;
-    // None: the whole rest of the prefix.
-    let mut depth: Option<usize> = None;
+    tally: &Tally,
+    on_event: &(impl Fn(SearchEvent) + ?Sized),
+) -> Result<Flow> {
+    let plen = r.prefix.len();
     loop {
-        let wend = match depth {
-            Some(d) => window_end(&start, d, &end),
-            None => end.clone(),
-        };
+        let wend = next_end(&r.start, r.depth, &r.end);
         let mut opts = GetOptions::new().with_range(wend.clone()).with_limit(PAGE);
-        if revision > 0 {
-            opts = opts.with_revision(revision);
+        if *revision > 0 {
+            opts = opts.with_revision(*revision);
         }
-        let resp = crate::error::with_timeout(format!("etcd search under {prefix}"), std::time::Duration::from_secs(30), async {
-            client.get(start.clone(), Some(opts)).await.map_err(etcd_err)
+        let resp = crate::error::with_timeout(format!("etcd search under {}", r.prefix), std::time::Duration::from_secs(30), async {
+            client.get(r.start.clone(), Some(opts)).await.map_err(etcd_err)
         })
         .await?;
-        if revision == 0 {
-            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        if *revision == 0 {
+            *revision = resp.header().map(|h| h.revision()).unwrap_or(0);
         }
         for kv in resp.kvs() {
-            scanned += 1;
-            if let Some(hit) = matching.hit(kv, prefix.len()) {
-                on_event(SearchEvent::Hit { hit });
-                hits += 1;
-                if hits as usize >= limit {
-                    return Ok(SearchEvent::Done { scanned, hits, truncated: true, revision });
+            tally.scanned.fetch_add(1, Ordering::Relaxed);
+            if tally.hits.load(Ordering::Relaxed) >= tally.limit {
+                return Ok(Flow::Full);
+            }
+            if let Some(hit) = matching.hit(kv, plen) {
+                if tally.hits.fetch_add(1, Ordering::Relaxed) < tally.limit {
+                    on_event(SearchEvent::Hit { hit });
                 }
             }
         }
-        on_event(SearchEvent::Progress { scanned });
+        on_event(SearchEvent::Progress { scanned: tally.scanned.load(Ordering::Relaxed) });
+        if tally.hits.load(Ordering::Relaxed) >= tally.limit {
+            return Ok(Flow::Full);
+        }
         let held = resp.count();
         match (resp.more(), resp.kvs().last()) {
             (true, Some(last)) => {
                 // The window holds more: go on inside it, narrower if it is big
                 // (at least to the bytes this page's keys share).
-                start = last.key().to_vec();
-                start.push(0);
-                if held > 4 * PAGE {
-                    let first = resp.kvs().first().map(|kv| kv.key()).unwrap_or_default();
-                    let shared = first.iter().zip(last.key()).take_while(|(a, b)| a == b).count();
-                    let d = depth.unwrap_or(prefix.len()).max(prefix.len());
-                    depth = Some(shared.max(d + 1));
+                r.start = last.key().to_vec();
+                r.start.push(0);
+                if split_above.is_some_and(|n| held > n) {
+                    return Ok(Flow::Big { next: r.start, held });
                 }
+                let first = resp.kvs().first().map(|kv| kv.key()).unwrap_or_default();
+                r.depth = narrowed(r.depth, plen, held, PAGE, first, last.key());
             }
-            _ if wend == end => return Ok(SearchEvent::Done { scanned, hits, truncated: false, revision }),
+            _ if wend == r.end => return Ok(Flow::Read),
             _ => {
                 // The window is read: the next one starts at its end, wider if it was small.
-                start = wend;
-                if held < PAGE / 2 {
-                    depth = depth.map(|d| d.saturating_sub(1).max(prefix.len()));
-                }
+                r.start = wend;
+                r.depth = widened(r.depth, plen, held, PAGE);
             }
         }
     }
+}
+
+/// Reads the prefix page by page through key windows (etcd counts the whole
+/// range of every request, so a request over the rest of a million keys costs
+/// as much as reading them; a window costs what it holds). The first request,
+/// over the whole prefix, tells how many keys it holds: above
+/// [`SPLIT_ABOVE`], the rest is split into windows ([`super::split`]) read by
+/// [`SCANNERS`] at once, in key order as scanners free up; hits then arrive
+/// in the order they are found, not in key order.
+async fn scan(
+    client: &mut Client,
+    prefix: &str,
+    matcher: &(dyn Fn() -> Matching + Send + Sync),
+    limit: usize,
+    on_event: &(dyn Fn(SearchEvent) + Send + Sync),
+) -> Result<SearchEvent> {
+    let end = prefix_end(prefix.as_bytes());
+    let tally = Tally { scanned: AtomicU64::new(0), hits: AtomicU64::new(0), limit: limit as u64 };
+    let mut revision = 0;
+    let whole = Range { prefix, start: prefix.as_bytes().to_vec(), end: end.clone(), depth: None };
+    let mut matching = matcher();
+    let flow = scan_range(client, whole, &mut revision, Some(SPLIT_ABOVE), &mut matching, &tally, on_event).await?;
+    if let Flow::Big { next, held } = flow {
+        let target = (held / SCANNERS as i64).max(4 * PAGE);
+        let windows = split(client, next, end, held, prefix.len(), target, revision).await?;
+        let tally = &tally;
+        let mut scans = futures::stream::iter(windows.into_iter().map(|w| {
+            let mut client = client.clone();
+            let mut matching = matcher();
+            async move {
+                let r = Range { prefix, start: w.from, end: w.to, depth: None };
+                let mut rev = revision;
+                scan_range(&mut client, r, &mut rev, None, &mut matching, tally, on_event).await
+            }
+        }))
+        .buffer_unordered(SCANNERS);
+        while let Some(flow) = scans.next().await {
+            if matches!(flow?, Flow::Full) {
+                break;
+            }
+        }
+    }
+    let hits = tally.hits.load(Ordering::Relaxed).min(tally.limit);
+    let truncated = tally.hits.load(Ordering::Relaxed) >= tally.limit;
+    Ok(SearchEvent::Done { scanned: tally.scanned.load(Ordering::Relaxed), hits, truncated, revision })
 }
 
 #[cfg(test)]
@@ -341,16 +402,6 @@ mod tests {
         assert_eq!(find(b"\xff\x00PASSWORD\x00", b"password"), Some(2));
         assert_eq!(find(b"abc", b"abcd"), None);
         assert_eq!(find("中文配置".as_bytes(), "配置".as_bytes()), Some(6));
-    }
-
-    #[test]
-    fn windows_stay_inside_the_prefix() {
-        let end = prefix_end(b"/s/");
-        assert_eq!(window_end(b"/s/k0001", 7, &end), b"/s/k001".to_vec());
-        assert_eq!(window_end(b"/s/k0001", 3, &end), end, "at the prefix's depth: the whole rest");
-        assert_eq!(window_end(b"/s/k", 9, &end), b"/s/l".to_vec(), "deeper than the key: the key's own range");
-        assert_eq!(window_end(b"/s/\xff\xff", 5, &end), end, "no end of its own: the prefix's");
-        assert_eq!(window_end(b"a", 1, &[0]), b"b".to_vec());
     }
 
     #[test]

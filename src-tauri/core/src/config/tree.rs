@@ -1,15 +1,20 @@
 //! The key tree: immediate children of a prefix, paged, keys only. A child
 //! "directory" costs one entry however many keys it holds: when a page ends
 //! inside a directory, the next page starts after the directory's range.
+//! Pages read through key windows ([`super::window`]): each request costs
+//! about the keys it returns, not the rest of the prefix.
 
 use etcd_client::{Client, GetOptions};
 
 use super::etcd_err;
-use super::keys::{check_key, decode_cursor, encode_cursor, key_text, prefix_end};
+use super::keys::{check_key, key_text, prefix_end};
 use super::model::{KeyMeta, TreeEntry, TreePage};
-use crate::error::{Error, Result};
+use super::window::{decode_window_cursor, encode_window_cursor, narrowed, next_end, widened, FirstScreen};
+use crate::error::{with_timeout, Error, Result};
 
 pub const PAGE_MAX: i64 = 1000;
+/// One page read of the tree.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn range_end(prefix: &[u8]) -> Vec<u8> {
     prefix_end(prefix)
@@ -18,29 +23,65 @@ fn range_end(prefix: &[u8]) -> Vec<u8> {
 /// Children of `prefix` (dirs and leaves, in key order), at most `limit`,
 /// starting at `cursor` (from a previous page).
 pub async fn children(client: &mut Client, prefix: &str, cursor: Option<&str>, limit: i64) -> Result<TreePage> {
+    Ok(children_from(client, prefix, cursor, limit, None).await?.0)
+}
+
+/// [`children`] whose first page (no `cursor`) reads `[prefix, screen.end)`
+/// first — where the first page ended last time — instead of the whole
+/// prefix. Also returns where this first page ended, for the next visit.
+pub async fn children_from(
+    client: &mut Client,
+    prefix: &str,
+    cursor: Option<&str>,
+    limit: i64,
+    screen: Option<FirstScreen>,
+) -> Result<(TreePage, Option<FirstScreen>)> {
     check_key(prefix, "prefix")?;
     if !(1..=PAGE_MAX).contains(&limit) {
         return Err(Error::invalid(format!("limit: 1..={PAGE_MAX}")));
     }
     let p = prefix.as_bytes();
     let end = range_end(p);
-    let mut start = match cursor {
-        Some(c) => decode_cursor(c)?,
-        None => p.to_vec(),
+    let (mut start, mut depth, mut hint) = match cursor {
+        Some(c) => {
+            let (key, depth) = decode_window_cursor(c)?;
+            (key, depth, None)
+        }
+        None => (p.to_vec(), screen.as_ref().and_then(|s| s.depth), screen.map(|s| s.end)),
     };
     if !start.starts_with(p) && start.as_slice() < p {
         return Err(Error::invalid("cursor: not within this prefix"));
     }
+    let page = |entries, next: Option<(&[u8], Option<usize>)>, revision| {
+        let next_cursor = next.map(|(key, depth)| encode_window_cursor(key, depth));
+        let screen = match (cursor, next) {
+            (None, Some((key, depth))) => {
+                let mut end = key.to_vec();
+                end.push(0);
+                Some(FirstScreen { end, depth })
+            }
+            _ => None,
+        };
+        (TreePage { prefix: prefix.into(), entries, next_cursor, revision }, screen)
+    };
     let mut entries: Vec<TreeEntry> = Vec::new();
     let mut revision = 0;
     loop {
         // One more than we can still take: seeing it tells us a next page exists.
         let want = limit + 1 - entries.len() as i64;
-        let resp = client
-            .get(start.clone(), Some(GetOptions::new().with_range(end.clone()).with_keys_only().with_limit(want)))
-            .await
-            .map_err(etcd_err)?;
+        // The remembered end of the first screen, if it is still ahead; else a window.
+        let wend = match hint.take() {
+            Some(h) if h.as_slice() > start.as_slice() && (end == [0] || h.as_slice() <= end.as_slice()) => h,
+            _ => next_end(&start, depth, &end),
+        };
+        let opts = GetOptions::new().with_range(wend.clone()).with_keys_only().with_limit(want);
+        let resp = with_timeout(format!("etcd tree under {prefix}"), READ_TIMEOUT, async {
+            client.get(start.clone(), Some(opts)).await.map_err(etcd_err)
+        })
+        .await?;
         revision = resp.header().map(|h| h.revision()).unwrap_or(revision);
+        let held = resp.count();
+        let first = resp.kvs().first().map(|kv| kv.key().to_vec()).unwrap_or_default();
         for kv in resp.kvs() {
             let key = kv.key();
             let rel = &key[p.len()..];
@@ -63,15 +104,27 @@ pub async fn children(client: &mut Client, prefix: &str, cursor: Option<&str>, l
                 }
             };
             if entries.len() as i64 == limit {
-                return Ok(TreePage { prefix: prefix.into(), entries, next_cursor: Some(encode_cursor(key)), revision });
+                let depth = narrowed(depth, p.len(), held, want, &first, key);
+                return Ok(page(entries, Some((key, depth)), revision));
             }
             entries.push(entry);
             start = skip_to;
         }
-        // `more` is about the range we asked for: without it, nothing is left.
-        if !resp.more() || start >= end && end != [0] {
-            return Ok(TreePage { prefix: prefix.into(), entries, next_cursor: None, revision });
+        let past_end = start >= end && end != [0];
+        if resp.more() && !past_end && start < wend {
+            // The window holds more: go on inside it, narrower if it is big.
+            let last = resp.kvs().last().map(|kv| kv.key()).unwrap_or_default();
+            depth = narrowed(depth, p.len(), held, want, &first, last);
+            continue;
         }
+        // The window is read (or jumped over): the next starts at its end.
+        if wend == end || past_end {
+            return Ok(page(entries, None, revision));
+        }
+        if start < wend {
+            start = wend;
+        }
+        depth = widened(depth, p.len(), held, want);
     }
 }
 
