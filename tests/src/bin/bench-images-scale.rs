@@ -371,7 +371,8 @@ async fn main() {
     let mut args: Vec<&str> = names.iter().map(String::as_str).collect();
     let jobs_s = jobs.to_string();
     args.extend(["--jobs", &jobs_s]);
-    let fleet_runs = runs.min(3);
+    // A cold fleet run is minutes on this machine: one run of each.
+    let fleet_runs = 1;
     println!("\n## fleet: {fleet} images FROM {APP} (one small layer each), --jobs {jobs}, {fleet_runs} runs");
     let (cold, warm) = bench.cold_warm(fleet_runs, &args);
     println!("opsdeck scan IMAGE×{fleet} cold: {}", cold.show());
@@ -387,13 +388,14 @@ async fn main() {
     }
 
     // 4. Peak RSS against image size (cold scans).
-    println!("\n## peak RSS against image size, cold, {} runs", runs.min(3));
+    // Peak RSS hardly varies from run to run; one cold run of each.
+    println!("\n## peak RSS against image size, cold, 1 run each");
     for (image, name) in [(BASE, "base"), (APP, "app"), (BIG, "big")] {
         let size = std::fs::metadata(tar(name)).unwrap().len() >> 20;
-        let (cold, _) = bench.cold_warm(runs.min(3), &[image]);
+        let (cold, _) = bench.cold_warm(1, &[image]);
         println!("{name} ({size} MiB) engine: {}", cold.show());
         let path = tar(name).display().to_string();
-        let (cold, _) = bench.cold_warm(runs.min(3), &["--input", &path]);
+        let (cold, _) = bench.cold_warm(1, &["--input", &path]);
         println!("{name} ({size} MiB) tarball: {}", cold.show());
     }
     if let Some(f) = bench.syft_runs(1, &format!("docker-archive:{}", tar("big").display())) {

@@ -64,8 +64,6 @@ async fn scan_tarball(
 ) -> Result<ScanReport> {
     let shown = path.display().to_string();
     let file = tokio::fs::File::open(path).await.map_err(|e| Error::invalid(format!("{shown}: {e}")))?;
-    let reading = shown.clone();
-    let stream = tokio_util::io::ReaderStream::new(file).map_err(move |e| Error::invalid(format!("reading {reading}: {e}")));
     // Whether a blob named by its digest is cached, asked from the reader's
     // blocking thread (a layer known by the cache is not read).
     let handle = tokio::runtime::Handle::current();
@@ -77,7 +75,22 @@ async fn scan_tarball(
     let what = format!("the image archive {shown}");
     let tick = |bytes: u64| progress(Progress::Reading { bytes, total: size, layers_to_read: 0, layers_cached: 0 });
     let reading = what.clone();
-    let Archive { layers, documents } = read_blocking(stream, &tick, move |r| save_archive::read_archive(r, &reading, &known)).await?;
+    let Archive { layers, documents } = if is_plain_tar(path).await {
+        // Seekable: the layers the cache holds are seeked over, not read (a
+        // legacy `docker save` names them by no digest: see read_archive_file).
+        let file = file.into_std().await;
+        let read = tokio::task::spawn_blocking(move || {
+            let _budget = super::budget::Scope::enter();
+            save_archive::read_archive_file(std::io::BufReader::with_capacity(1 << 16, file), &reading, &known)
+        });
+        let archive = read.await.map_err(|e| Error::Internal(format!("the archive reader stopped: {e}")))??;
+        tick(size);
+        archive
+    } else {
+        let name = shown.clone();
+        let stream = tokio_util::io::ReaderStream::new(file).map_err(move |e| Error::invalid(format!("reading {name}: {e}")));
+        read_blocking(stream, &tick, move |r| save_archive::read_archive(r, &reading, &known)).await?
+    };
     let mut meta = resolve_archive(&documents, platform, &what)?;
     meta.image = shown;
     meta.size = Some(i64::try_from(size).unwrap_or(i64::MAX));
@@ -93,6 +106,17 @@ async fn scan_tarball(
             stray.join(", ")
         ))),
         other => other,
+    }
+}
+
+/// Whether the file at `path` starts with a tar header (`ustar` magic at
+/// byte 257): an uncompressed archive, which can be read by seeking.
+async fn is_plain_tar(path: &Path) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut header = [0u8; 512];
+    match tokio::fs::File::open(path).await {
+        Ok(mut f) => f.read_exact(&mut header).await.is_ok() && header[257..262] == *b"ustar",
+        Err(_) => false,
     }
 }
 

@@ -3,13 +3,13 @@
 //! are read one after another as they pass; a layer whose digest the caller
 //! already knows (OCI names blobs by digest) is skipped without parsing.
 
-use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::collections::{BTreeMap, HashSet};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use super::digest::DigestReader;
 use super::layer::{self, LayerFiles};
-use super::oci::MAX_DOCUMENT;
-use super::tar_stream::{self, Kind};
+use super::oci::{ConfigDoc, SaveEntry, MAX_DOCUMENT};
+use super::tar_stream::{self, Item, Kind};
 use crate::error::{Error, Result};
 
 /// Reads every layer of the archive in `reader` whose digest `known` does not know.
@@ -34,58 +34,124 @@ pub struct Archive {
 /// (`blobs/sha256/<hex>`) is checked against its name.
 pub fn read_archive(reader: impl Read, what: &str, known: &dyn Fn(&str) -> bool) -> Result<Archive> {
     let mut archive = Archive::default();
-    tar_stream::for_each(reader, what, |item, data| {
-        if item.kind != Kind::File {
-            return Ok(());
+    let none = HashSet::new();
+    tar_stream::for_each(reader, what, |item, data| member(&mut archive, item, data, what, known, Pass::All, &none))?;
+    Ok(archive)
+}
+
+/// [`read_archive`] of a plain tar file, in two passes that seek over what
+/// they do not need: the first keeps the JSON documents; the second reads
+/// the layers, except those `known` — a blob by its name, and a legacy
+/// `<id>/layer.tar` (Docker ≤ 24, named by no digest) by the diff_id its
+/// image config gives it in `manifest.json`'s order. So a rescan of a
+/// tarball whose layers are cached reads only its headers and documents.
+pub fn read_archive_file<F: Read + Seek>(mut file: F, what: &str, known: &dyn Fn(&str) -> bool) -> Result<Archive> {
+    let mut archive = Archive::default();
+    let none = HashSet::new();
+    tar_stream::for_each_seek(&mut file, what, |item, data| member(&mut archive, item, data, what, known, Pass::Documents, &none))?;
+    let skip = known_legacy_layers(&archive.documents, known);
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::invalid(format!("reading {what}: {e}")))?;
+    tar_stream::for_each_seek(&mut file, what, |item, data| member(&mut archive, item, data, what, known, Pass::Layers, &skip))?;
+    Ok(archive)
+}
+
+/// The legacy layer paths (`<id>/layer.tar`) whose diff_id is `known`, from
+/// each `manifest.json` entry's `Layers` zipped with its config's diff_ids.
+fn known_legacy_layers(documents: &BTreeMap<String, Vec<u8>>, known: &dyn Fn(&str) -> bool) -> HashSet<String> {
+    let mut skip = HashSet::new();
+    let Some(entries) = documents.get("manifest.json").and_then(|m| serde_json::from_slice::<Vec<SaveEntry>>(m).ok()) else {
+        return skip;
+    };
+    for entry in entries {
+        let config = documents.get(entry.config.trim_start_matches("./"));
+        let Some(doc) = config.and_then(|c| serde_json::from_slice::<ConfigDoc>(c).ok()) else {
+            continue;
+        };
+        if doc.rootfs.diff_ids.len() != entry.layers.len() {
+            continue;
         }
-        let path = item.path.trim_start_matches("./");
-        let is_legacy_layer = path.ends_with("/layer.tar");
-        let blob = path.strip_prefix("blobs/sha256/").map(|hex| format!("sha256:{hex}"));
-        let top_json = !path.contains('/') && (path.ends_with(".json") || path == "oci-layout");
-        if !is_legacy_layer && blob.is_none() && !top_json {
-            return Ok(());
-        }
-        if blob.as_deref().is_some_and(known) {
-            return Ok(());
-        }
-        let mut raw = DigestReader::new(data);
-        let mut buffered = BufReader::new(&mut raw);
-        // OCI blobs are configs and manifests too: JSON, not tar.
-        let head = buffered.fill_buf().map_err(|e| Error::invalid(format!("reading {path} of {what}: {e}")))?;
-        if top_json || (blob.is_some() && head.first() == Some(&b'{')) {
-            if item.size > MAX_DOCUMENT {
-                return Ok(());
+        for (path, diff_id) in entry.layers.iter().zip(&doc.rootfs.diff_ids) {
+            if known(diff_id) {
+                skip.insert(path.trim_start_matches("./").to_string());
             }
-            if archive.documents.len() >= MAX_DOCUMENTS {
-                return Err(Error::invalid(format!("{what} holds more than {MAX_DOCUMENTS} JSON documents: not an image archive")));
-            }
-            let mut bytes = Vec::with_capacity(item.size as usize);
-            (&mut buffered)
-                .take(MAX_DOCUMENT)
-                .read_to_end(&mut bytes)
-                .map_err(|e| Error::invalid(format!("reading {path} of {what}: {e}")))?;
-            drop(buffered);
-            if let Some(digest) = &blob {
-                raw.check(digest, &format!("{path} of {what}"))?;
-            }
-            archive.documents.insert(path.to_string(), bytes);
+        }
+    }
+    skip
+}
+
+/// What one pass over the archive keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    All,
+    Documents,
+    Layers,
+}
+
+/// One member of the archive: kept as a document or read as a layer, per
+/// `pass`; a blob `known` or a path in `skip` is left unread.
+fn member(
+    archive: &mut Archive,
+    item: &Item,
+    data: &mut dyn Read,
+    what: &str,
+    known: &dyn Fn(&str) -> bool,
+    pass: Pass,
+    skip: &HashSet<String>,
+) -> Result<()> {
+    if item.kind != Kind::File {
+        return Ok(());
+    }
+    let path = item.path.trim_start_matches("./");
+    let is_legacy_layer = path.ends_with("/layer.tar");
+    let blob = path.strip_prefix("blobs/sha256/").map(|hex| format!("sha256:{hex}"));
+    let top_json = !path.contains('/') && (path.ends_with(".json") || path == "oci-layout");
+    if !is_legacy_layer && blob.is_none() && !top_json {
+        return Ok(());
+    }
+    if blob.as_deref().is_some_and(known) || skip.contains(path) {
+        return Ok(());
+    }
+    if (pass == Pass::Documents && is_legacy_layer) || (pass == Pass::Layers && top_json) {
+        return Ok(());
+    }
+    let mut raw = DigestReader::new(data);
+    let mut buffered = BufReader::new(&mut raw);
+    // OCI blobs are configs and manifests too: JSON, not tar.
+    let head = buffered.fill_buf().map_err(|e| Error::invalid(format!("reading {path} of {what}: {e}")))?;
+    if top_json || (blob.is_some() && head.first() == Some(&b'{')) {
+        if item.size > MAX_DOCUMENT || pass == Pass::Layers {
             return Ok(());
         }
-        let layer_what = format!("layer {path}");
-        let layer = layer::read(&mut buffered, &layer_what)?;
-        io::copy(&mut buffered, &mut io::sink()).map_err(|e| Error::invalid(format!("{layer_what} is truncated: {e}")))?;
+        if archive.documents.len() >= MAX_DOCUMENTS {
+            return Err(Error::invalid(format!("{what} holds more than {MAX_DOCUMENTS} JSON documents: not an image archive")));
+        }
+        let mut bytes = Vec::with_capacity(item.size as usize);
+        (&mut buffered).take(MAX_DOCUMENT).read_to_end(&mut bytes).map_err(|e| Error::invalid(format!("reading {path} of {what}: {e}")))?;
         drop(buffered);
         if let Some(digest) = &blob {
             raw.check(digest, &format!("{path} of {what}"))?;
         }
-        archive.layers.push(layer);
-        Ok(())
-    })?;
-    Ok(archive)
+        archive.documents.insert(path.to_string(), bytes);
+        return Ok(());
+    }
+    if pass == Pass::Documents {
+        return Ok(());
+    }
+    let layer_what = format!("layer {path}");
+    let layer = layer::read(&mut buffered, &layer_what)?;
+    io::copy(&mut buffered, &mut io::sink()).map_err(|e| Error::invalid(format!("{layer_what} is truncated: {e}")))?;
+    drop(buffered);
+    if let Some(digest) = &blob {
+        raw.check(digest, &format!("{path} of {what}"))?;
+    }
+    archive.layers.push(layer);
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
     use super::super::layer::tests::TestLayer;
     use super::*;
 
@@ -146,5 +212,42 @@ mod tests {
         let bytes = archive(&[("abc/layer.tar", l1)]);
         let err = read_layers(&bytes[..], &|_| false).unwrap_err();
         assert!(err.to_string().contains("layer abc/layer.tar is corrupt"), "{err}");
+    }
+
+    #[test]
+    fn a_tarball_file_seeks_over_the_legacy_layers_its_config_says_are_known() {
+        let l1 = TestLayer::new().file("etc/os-release", b"ID=debian\n").bytes();
+        let l2 = TestLayer::new().file("var/lib/dpkg/status", b"Package: a\nVersion: 1\n").bytes();
+        let digest = |bytes: &[u8]| format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
+        let (d1, d2) = (digest(&l1), digest(&l2));
+        let config = format!("{{\"rootfs\": {{\"type\": \"layers\", \"diff_ids\": [\"{d1}\", \"{d2}\"]}}}}");
+        // Docker 20.10's order: layer folders by v1 id, the config, then manifest.json last.
+        let legacy = archive(&[
+            ("0aa/VERSION", b"1.0".to_vec()),
+            ("0aa/layer.tar", l2.clone()),
+            ("1bb/layer.tar", l1.clone()),
+            ("c0ffee.json", config.clone().into_bytes()),
+            ("manifest.json", br#"[{"Config":"c0ffee.json","RepoTags":["a:1"],"Layers":["1bb/layer.tar","0aa/layer.tar"]}]"#.to_vec()),
+        ]);
+        let cursor = || Cursor::new(legacy.clone());
+        let all = read_archive_file(cursor(), "archive", &|_| false).unwrap();
+        assert_eq!(all.layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>(), [d2.clone(), d1.clone()]);
+        assert_eq!(all.documents.keys().collect::<Vec<_>>(), ["c0ffee.json", "manifest.json"]);
+        assert_eq!(all.documents["c0ffee.json"], config.as_bytes());
+        // The same as one streamed pass.
+        let streamed = read_archive(&legacy[..], "archive", &|_| false).unwrap();
+        assert_eq!(streamed.documents, all.documents);
+        assert_eq!(streamed.layers.len(), 2);
+
+        let warm = read_archive_file(cursor(), "archive", &|d| d == d1).unwrap();
+        assert_eq!(warm.layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>(), [d2.clone()], "1bb/layer.tar is d1: not read");
+        assert!(read_archive_file(cursor(), "archive", &|_| true).unwrap().layers.is_empty());
+        // A manifest whose layers do not line up with the config's diff_ids skips nothing.
+        let odd = archive(&[
+            ("1bb/layer.tar", l1.clone()),
+            ("c0ffee.json", config.into_bytes()),
+            ("manifest.json", br#"[{"Config":"c0ffee.json","Layers":["1bb/layer.tar"]}]"#.to_vec()),
+        ]);
+        assert_eq!(read_archive_file(Cursor::new(odd), "archive", &|_| true).unwrap().layers.len(), 1);
     }
 }

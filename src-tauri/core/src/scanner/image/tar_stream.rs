@@ -6,7 +6,7 @@
 //! extension entries itself, each bounded by [`MAX_EXTENSION`]. Entry data is
 //! handed to the caller as a reader and never buffered here.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 
 use crate::error::{Error, Result};
 
@@ -42,9 +42,22 @@ struct Pending {
 /// Calls `visit` for every member in order, with a reader over its data
 /// (the caller may read all, part or none of it). `what` names the archive
 /// in error messages ("layer sha256:…", "image archive").
-pub fn for_each<R: Read>(reader: R, what: &str, mut visit: impl FnMut(&Item, &mut dyn Read) -> Result<()>) -> Result<()> {
+pub fn for_each<R: Read>(reader: R, what: &str, visit: impl FnMut(&Item, &mut dyn Read) -> Result<()>) -> Result<()> {
     let mut archive = tar::Archive::new(reader);
-    let entries = archive.entries().map_err(|e| corrupt(what, &e))?.raw(true);
+    let entries = archive.entries().map_err(|e| corrupt(what, &e))?;
+    walk(entries, what, visit)
+}
+
+/// [`for_each`] over a seekable reader (a file): the data of a member the
+/// visitor leaves unread is seeked over, not read.
+pub fn for_each_seek<R: Read + Seek>(reader: R, what: &str, visit: impl FnMut(&Item, &mut dyn Read) -> Result<()>) -> Result<()> {
+    let mut archive = tar::Archive::new(reader);
+    let entries = archive.entries_with_seek().map_err(|e| corrupt(what, &e))?;
+    walk(entries, what, visit)
+}
+
+fn walk<R: Read>(entries: tar::Entries<'_, R>, what: &str, mut visit: impl FnMut(&Item, &mut dyn Read) -> Result<()>) -> Result<()> {
+    let entries = entries.raw(true);
     let mut pending = Pending::default();
     for entry in entries {
         let mut entry = entry.map_err(|e| corrupt(what, &e))?;
