@@ -61,7 +61,10 @@ const READS: &[&str] = &[
     // A scan reads the image; its report goes to the local history only.
     "images_scan",
     "images_scan_running",
+    "images_scan_all",
     "images_cancel",
+    "images_fleet",
+    "images_rematch_notes",
     "images_history",
     "images_report",
     "images_export",

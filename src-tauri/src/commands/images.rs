@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 use opsdeck_core::backend::{AdvisoryUpdate, ImageOutcome, ImageProgress};
 use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::scanner::engine::EngineInventory;
+use opsdeck_core::scanner::fleet::FleetImage;
 use opsdeck_core::scanner::history::ScanSummary;
 use opsdeck_core::scanner::policy::Policy;
-use opsdeck_core::scanner::rematch::Rematched;
+use opsdeck_core::scanner::rematch::{RematchNote, Rematched};
 use opsdeck_core::scanner::reports::Format;
 use opsdeck_core::scanner::scan::{Progress, ScanReport};
 use opsdeck_core::Backend;
@@ -130,6 +131,48 @@ pub async fn images_scan_running(
             .await
     })
     .await
+}
+
+/// Scans every image of the engine, two at a time (the Fleet view's "Scan
+/// all"); cancelled by `images_cancel(task)` when the view is left.
+#[tauri::command]
+#[specta::specta]
+pub async fn images_scan_all(
+    backend: State<'_, Backend>,
+    tasks: State<'_, ScanTasks>,
+    connection_id: String,
+    task: String,
+    on_progress: Channel<ImageProgress>,
+) -> UiResult<Vec<ImageOutcome>> {
+    check_id(&connection_id)?;
+    check_task(&task)?;
+    let backend = backend.inner().clone();
+    cancellable(&tasks, task, async move {
+        let engine = backend.engine(&connection_id).await?;
+        backend
+            .scan_all(
+                &engine,
+                Arc::new(move |p| {
+                    let _ = on_progress.send(p);
+                }),
+            )
+            .await
+    })
+    .await
+}
+
+/// Every scanned image's newest decision (the Fleet view).
+#[tauri::command]
+#[specta::specta]
+pub async fn images_fleet(backend: State<'_, Backend>) -> UiResult<Vec<FleetImage>> {
+    Ok(backend.fleet_images().await?)
+}
+
+/// What the re-matches after advisory imports and policy changes changed, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn images_rematch_notes(backend: State<'_, Backend>) -> UiResult<Vec<RematchNote>> {
+    Ok(backend.rematch_notes().await?)
 }
 
 #[tauri::command]

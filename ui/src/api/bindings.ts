@@ -143,6 +143,15 @@ export const commands = {
 	imagesCached: (connectionId: string) => __TAURI_INVOKE<Snapshot<EngineInventory> | null>("images_cached", { connectionId }),
 	imagesScan: (connectionId: string, image: string, task: string, onProgress: Channel<ScanProgress>) => __TAURI_INVOKE<ScanResult_Serialize>("images_scan", { connectionId, image, task, onProgress }),
 	imagesScanRunning: (connectionId: string, task: string, onProgress: Channel<ImageProgress>) => __TAURI_INVOKE<ImageOutcome_Serialize[]>("images_scan_running", { connectionId, task, onProgress }),
+	/**
+	 *  Scans every image of the engine, two at a time (the Fleet view's "Scan
+	 *  all"); cancelled by `images_cancel(task)` when the view is left.
+	 */
+	imagesScanAll: (connectionId: string, task: string, onProgress: Channel<ImageProgress>) => __TAURI_INVOKE<ImageOutcome_Serialize[]>("images_scan_all", { connectionId, task, onProgress }),
+	/**  Every scanned image's newest decision (the Fleet view). */
+	imagesFleet: () => __TAURI_INVOKE<FleetImage_Serialize[]>("images_fleet"),
+	/**  What the re-matches after advisory imports and policy changes changed, newest first. */
+	imagesRematchNotes: () => __TAURI_INVOKE<RematchNote[]>("images_rematch_notes"),
 	imagesCancel: (task: string) => __TAURI_INVOKE<null>("images_cancel", { task }),
 	imagesHistory: (imageId: string | null, limit: number | null) => __TAURI_INVOKE<ScanSummary_Serialize[]>("images_history", { imageId, limit }),
 	imagesReport: (id: number) => __TAURI_INVOKE<ScanReport_Serialize>("images_report", { id }),
@@ -320,6 +329,8 @@ export type AdvisoryImport = {
 export type AdvisoryUpdate = {
 	import: AdvisoryImport,
 	rematched: Rematched,
+	/**  What changed, as text (kept with the structured note, see `image_rematch_notes`). */
+	note: string[],
 };
 
 export type AppInfo = {
@@ -386,6 +397,11 @@ export type Assessment_Deserialize = {
 	expired_suppressions?: SuppressedFinding_Deserialize[],
 	/**  Findings left out of the gate by `--severity` or `--ignore-unfixed`. */
 	excluded?: Vulnerability_Deserialize[],
+	/**
+	 *  The newest advisory record's `modified` time when the image was
+	 *  matched: how current the advisory data behind the decision was.
+	 */
+	advisories_as_of?: string | null,
 } & Verdict_Deserialize;
 
 export type Assessment_Serialize = {
@@ -399,6 +415,11 @@ export type Assessment_Serialize = {
 	expired_suppressions: SuppressedFinding_Serialize[],
 	/**  Findings left out of the gate by `--severity` or `--ignore-unfixed`. */
 	excluded: Vulnerability_Serialize[],
+	/**
+	 *  The newest advisory record's `modified` time when the image was
+	 *  matched: how current the advisory data behind the decision was.
+	 */
+	advisories_as_of?: string,
 } & Verdict_Serialize;
 
 /**  The VM built for a request. */
@@ -1427,6 +1448,49 @@ export type FixStatus =
  */
 "wont_fix";
 
+/**  One image of the fleet: its newest scan (or re-match). */
+export type FleetImage = FleetImage_Serialize;
+
+/**  One image of the fleet: its newest scan (or re-match). */
+export type FleetImage_Deserialize = {
+	/**  The history entry (opens the report). */
+	scan_id: number,
+	connection_id?: string | null,
+	image: string,
+	image_id: string,
+	tags: string[],
+	decision: GateDecision,
+	/**  The scan could not assess the image (shown as NOT ASSESSED). */
+	not_assessed: boolean,
+	counts: Counts,
+	/**  Findings hidden by a live suppression, and suppressions that expired. */
+	suppressed: number,
+	expired_suppressions: number,
+	scanned_at: string,
+	/**  The newest advisory record's time when it was matched (`None`: none loaded, or scanned before this was kept). */
+	advisories_as_of?: string | null,
+};
+
+/**  One image of the fleet: its newest scan (or re-match). */
+export type FleetImage_Serialize = {
+	/**  The history entry (opens the report). */
+	scan_id: number,
+	connection_id: string | null,
+	image: string,
+	image_id: string,
+	tags: string[],
+	decision: GateDecision,
+	/**  The scan could not assess the image (shown as NOT ASSESSED). */
+	not_assessed: boolean,
+	counts: Counts,
+	/**  Findings hidden by a live suppression, and suppressions that expired. */
+	suppressed: number,
+	expired_suppressions: number,
+	scanned_at: string,
+	/**  The newest advisory record's time when it was matched (`None`: none loaded, or scanned before this was kept). */
+	advisories_as_of: string | null,
+};
+
 export type GateDecision = "BLOCK" | "WARN" | "ALLOW";
 
 /**  One change of a cluster's verdict. */
@@ -1540,6 +1604,25 @@ export type HostRow = {
 	memory_total_mb: number,
 	vm_count: number,
 	datastores: string[],
+};
+
+/**  How one image's assessment changed in a re-match. */
+export type ImageChange = {
+	image: string,
+	image_id: string,
+	before: GateDecision,
+	after: GateDecision,
+	before_not_assessed: boolean,
+	after_not_assessed: boolean,
+	/**  Findings the new data adds (a CVE id when the advisory has one), sorted. */
+	new_findings: string[],
+	/**
+	 *  Findings no longer reported: the new data says the installed version
+	 *  is fixed (or the advisory was withdrawn), sorted.
+	 */
+	fixed_findings: string[],
+	/**  Reasons the image can no longer be assessed that it did not have before. */
+	new_not_assessed: string[],
 };
 
 /**  The parts of an image's configuration the policies look at. */
@@ -2788,6 +2871,14 @@ export type Quota_Serialize = {
 	max_lease_days: number,
 };
 
+/**  A re-match kept in the history: when, why, and what changed. */
+export type RematchNote = {
+	/**  RFC 3339 time of the re-match; also the note's id. */
+	at: string,
+	/**  What caused it (`advisories imported from …`, `policy changed`). */
+	cause: string,
+} & Rematched;
+
 /**  What a re-match did. */
 export type Rematched = {
 	/**  Images re-assessed (a new history entry each). */
@@ -2796,6 +2887,8 @@ export type Rematched = {
 	skipped: number,
 	/**  Images whose decision changed, as `image: OLD → NEW`. */
 	changed: string[],
+	/**  Every image whose decision, findings or assessability changed. */
+	changes: ImageChange[],
 };
 
 export type ReportFormat = "json" | "sarif" | "cyclonedx" | "spdx-json";

@@ -154,6 +154,8 @@ export const api = {
     calls.imagesScan(connectionId, image, task, new Channel<ScanProgress>(onProgress)),
   imagesScanRunning: (connectionId: string, task: string, onProgress: (p: ImageProgress) => void) =>
     calls.imagesScanRunning(connectionId, task, new Channel<ImageProgress>(onProgress)),
+  imagesScanAll: (connectionId: string, task: string, onProgress: (p: ImageProgress) => void) =>
+    calls.imagesScanAll(connectionId, task, new Channel<ImageProgress>(onProgress)),
   /** Applies a reviewed promotion plan; progress after each committed batch arrives on `onProgress`. */
   configPromoteApply: (
     fromConnectionId: string,

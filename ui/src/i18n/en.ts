@@ -5,6 +5,8 @@ import notify from './notify.en';
 import rollout from './rollout.en';
 import overview from './overview.en';
 import showback from './showback.en';
+import fleet from './imagesFleet.en';
+import suppressions from './imagesSuppressions.en';
 const en = {
   app: {
     name: 'Opsdeck',
@@ -326,7 +328,9 @@ const en = {
     empty: 'This engine has no images.',
     noContainers: 'This engine has no containers.',
     noHistory: 'No scans yet. Scan an image from the Images tab.',
-    tab: { images: 'Images', containers: 'Containers', history: 'Scan history', policy: 'Policy' },
+    tab: { images: 'Images', containers: 'Containers', history: 'Scan history', policy: 'Policy', fleet: 'Fleet' },
+    fleet,
+    suppressions,
     col: {
       image: 'Image',
       id: 'ID',

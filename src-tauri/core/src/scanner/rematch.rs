@@ -31,7 +31,6 @@ pub struct Rematched {
     /// Images whose decision changed, as `image: OLD → NEW`.
     pub changed: Vec<String>,
     /// Every image whose decision, findings or assessability changed.
-    #[serde(default)]
     pub changes: Vec<ImageChange>,
 }
 

@@ -1,5 +1,6 @@
 // Import OSV advisories (a .zip as OSV publishes them, or a folder of JSON
-// records) from a local path; scanned images are re-matched right after.
+// records) from a local path; scanned images are re-matched right after and
+// the note of what changed is shown (and kept: the Fleet tab lists the notes).
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
@@ -8,6 +9,7 @@ import { ErrorState } from '../../components/ErrorState';
 import { Modal } from '../../components/Modal';
 import { Spinner } from '../../components/Spinner';
 import { useT } from '../../i18n';
+import { RematchChanges } from './RematchChanges';
 
 export function AdvisoriesDialog({ onClose, onImported }: { onClose: () => void; onImported: () => void }) {
   const t = useT();
@@ -58,16 +60,7 @@ export function AdvisoriesDialog({ onClose, onImported }: { onClose: () => void;
       {result && (
         <div class="img-import-result" data-testid="advisories-result" data-records={result.import.records}>
           <p>{t('images.advisories.done', { count: result.import.records, skipped: result.import.skipped_ecosystems })}</p>
-          <p>{t('images.advisories.rematched', { count: result.rematched.images })}</p>
-          {result.rematched.changed.length > 0 && (
-            <ul>
-              {result.rematched.changed.map((c) => (
-                <li key={c} class="mono">
-                  {c}
-                </li>
-              ))}
-            </ul>
-          )}
+          <RematchChanges rematched={result.rematched} />
           {result.import.malformed.length > 0 && (
             <details>
               <summary>{t('images.advisories.malformed', { count: result.import.malformed.length })}</summary>

@@ -1,6 +1,7 @@
 // Images workspace (Docker): the engine's images and containers (cached for
 // an instant first paint), scans with progress and their reports, scan of
-// every running container, scan history, the advisory database and the policy.
+// every running container, the fleet (every scanned image's decision, scan all,
+// what advisory updates changed), scan history, the advisory database and the policy.
 // State: useCachedThenLive (inventory), useScanHistory, useRunningScan; the tab and dialogs here.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
@@ -16,6 +17,7 @@ import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
 import { NoConnection } from '../workspace/NoConnection';
 import { AdvisoriesDialog } from './AdvisoriesDialog';
+import { FleetView } from './FleetView';
 import { containerColumns, historyColumns, imageColumns } from './columns';
 import { imageRef, latestByImage } from './model';
 import { PolicyPanel } from './PolicyPanel';
@@ -25,7 +27,7 @@ import { useRunningScan } from './useRunningScan';
 import { useScanHistory } from './useScanHistory';
 
 const LAST_CONNECTION_KEY = 'opsdeck.images.connection';
-type Tab = 'images' | 'containers' | 'history' | 'policy';
+type Tab = 'images' | 'containers' | 'fleet' | 'history' | 'policy';
 
 export function ImagesView() {
   const { list } = useConnections();
@@ -42,12 +44,18 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   const id = conn.id;
   const [tab, setTab] = useState<Tab>('images');
   const { data: inventory, cachedAt, loading, error, refresh } = useCachedThenLive(id, api.imagesCached, api.imagesInventory);
-  const { history, error: historyError, load: loadHistory } = useScanHistory(id);
+  const { history, error: historyError, load: reloadHistory } = useScanHistory(id);
+  // Bumped whenever scans, imports or policy changes may have changed the fleet.
+  const [fleetVersion, setFleetVersion] = useState(0);
+  const loadHistory = () => {
+    setFleetVersion((v) => v + 1);
+    return reloadHistory();
+  };
   const [scan, setScan] = useState<{ image: string; stored?: { id: number; report: ScanReport } } | null>(null);
-  const { running, start: scanRunning } = useRunningScan(id, { onScanned: () => setTab('history'), onEnded: loadHistory });
+  const { running, start: scanRunning } = useRunningScan(id, { onScanned: () => setTab((tb) => (tb === 'fleet' ? tb : 'history')), onEnded: loadHistory });
   const [advisories, setAdvisories] = useState(false);
 
-  const openStored = async (s: ScanSummary) => {
+  const openStored = async (s: Pick<ScanSummary, 'id' | 'image'>) => {
     try {
       const report = await api.imagesReport(s.id);
       setScan({ image: s.image, stored: { id: s.id, report } });
@@ -78,7 +86,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
         </button>
       </div>
       {running && <RunningScanBar running={running} />}
-      <Tabs tabs={['images', 'containers', 'history', 'policy'] as const} value={tab} onChange={setTab} testid="images-tab" label={(k) => t(`images.tab.${k}`)} />
+      <Tabs tabs={['images', 'containers', 'fleet', 'history', 'policy'] as const} value={tab} onChange={setTab} testid="images-tab" label={(k) => t(`images.tab.${k}`)} />
       <div class="img-body">
         {tab === 'images' && (
           <DataTable
@@ -108,6 +116,15 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
             filterable
             initialSort={{ column: 'state', dir: 'desc' }}
             empty={<div class="dt-state">{t('images.noContainers')}</div>}
+          />
+        )}
+        {tab === 'fleet' && (
+          <FleetView
+            version={fleetVersion}
+            language={settings.language}
+            scanning={!!running}
+            onScanAll={() => void scanRunning(true)}
+            onOpen={(scanId, image) => void openStored({ id: scanId, image })}
           />
         )}
         {tab === 'history' && (

@@ -51,7 +51,29 @@ it('an assessed scan has no not-assessed banner; suppressions are listed with th
   render(<ReportView report={{ ...base, decision: 'ALLOW', outcome: 'assessed', not_assessed: [], suppressed: [{ vulnerability, suppression }] }} scanId={null} />, document.body);
   expect(document.querySelector('[data-testid=scan-decision]')?.className).toContain('img-decision-allow');
   expect(document.querySelector('[data-testid=scan-not-assessed]')).toBeNull();
-  expect(document.querySelector('[data-testid=scan-suppressed]')?.textContent).toContain('proxy terminates TLS — alice, until 2027-03-31');
+  const row = document.querySelector('[data-testid=scan-suppressed-row]');
+  expect(row?.textContent).toContain('proxy terminates TLS');
+  expect(row?.textContent).toContain('alice');
+  expect(row?.querySelector('[data-testid=suppression-until]')?.textContent).toBe('until 2027-03-31');
+  expect(row?.querySelector('[data-testid=suppression-scope]')?.textContent).toBe('any image');
+  expect(document.querySelector('[data-testid=scan-expired]')).toBeNull();
+});
+
+it('an expired suppression is listed open, as expired, with its scope; an OpenVEX one has no expiry', () => {
+  const vulnerability = { package: 'zlib', source: null, installed: '1.3.1-r1', fixed: '1.3.1-r2', ids: ['ALPINE-CVE-2023-45853', 'CVE-2023-45853'], severity: 'HIGH' as const, summary: '', ecosystem: null, path: null, layer: null, fix_status: 'fixed' as const, severity_source: null, advisory_severity: null, fix_note: null };
+  const expired = { id: 'CVE-2023-45853', package: 'zlib', image: 'app:*', reason: 'minizip is not built', author: 'bob', expires: '2026-01-31' };
+  const vex = { id: 'CVE-2024-5535', package: null, image: 'pkg:oci/app', reason: 'OpenVEX not_affected: vulnerable_code_not_in_execute_path', author: 'sec-team', expires: '' };
+  const live = { ...vulnerability, package: 'libssl3', ids: ['CVE-2024-5535'], severity: 'CRITICAL' as const };
+  render(<ReportView report={{ ...base, decision: 'WARN', outcome: 'assessed', not_assessed: [], vulnerabilities: [vulnerability], expired_suppressions: [{ vulnerability, suppression: expired }], suppressed: [{ vulnerability: live, suppression: vex }] }} scanId={null} />, document.body);
+  const section = document.querySelector<HTMLDetailsElement>('[data-testid=scan-expired]');
+  expect(section?.open).toBe(true);
+  expect(section?.textContent).toContain('counted again');
+  const row = section?.querySelector('[data-testid=scan-expired-row]');
+  expect(row?.textContent).toContain('CVE-2023-45853');
+  expect(row?.querySelector('[data-testid=suppression-until]')?.textContent).toBe('expired 2026-01-31');
+  expect(row?.querySelector('[data-testid=suppression-scope]')?.textContent).toBe('package zlib · images app:*');
+  const vexRow = document.querySelector('[data-testid=scan-suppressed-row]');
+  expect(vexRow?.querySelector('[data-testid=suppression-until]')?.textContent).toBe('no expiry (OpenVEX)');
 });
 
 it('findings show their file and layer; the layer filter keeps your layers or the base image', async () => {

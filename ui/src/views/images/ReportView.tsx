@@ -9,6 +9,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
 import { Tabs } from '../../components/Tabs';
 import { useT } from '../../i18n';
+import { SuppressedList } from './SuppressedList';
 import { formatDateTime } from '../../util/time';
 import { severityBadge, severityRank, shortId } from './model';
 
@@ -166,27 +167,8 @@ export function ReportView({ report, scanId }: { report: ScanReport; scanId: num
           ))}
         </ul>
       )}
-      {(
-        [
-          ['suppressed', report.suppressed],
-          ['expired', report.expired_suppressions],
-        ] as const
-      ).map(
-        ([kind, list]) =>
-          list.length > 0 && (
-            <details key={kind} class="img-suppressed" data-testid={`scan-${kind}`}>
-              <summary>{t(`images.report.${kind}`, { count: list.length })}</summary>
-              <ul>
-                {list.map((s) => (
-                  <li key={`${s.suppression.id}/${s.vulnerability.package}`}>
-                    <span class="mono">{s.vulnerability.ids[0]}</span> <span class="mono">{s.vulnerability.package}</span>{' '}
-                    <span class="muted">{t(s.suppression.expires ? 'images.report.suppressionBy' : 'images.report.suppressionByVex', { reason: s.suppression.reason, author: s.suppression.author, expires: s.suppression.expires })}</span>
-                  </li>
-                ))}
-              </ul>
-            </details>
-          ),
-      )}
+      <SuppressedList kind="expired" list={report.expired_suppressions} />
+      <SuppressedList kind="suppressed" list={report.suppressed} />
       {report.violations.length > 0 && (
         <ul class="img-violations" aria-label={t('images.report.violations')}>
           {report.violations.map((v) => (
