@@ -14,6 +14,8 @@ mod e2e_config_changes;
 mod e2e_images;
 #[path = "e2e_images_lang.rs"]
 mod e2e_images_lang;
+#[path = "e2e_images_registry.rs"]
+mod e2e_images_registry;
 #[path = "e2e_overview.rs"]
 mod e2e_overview;
 #[path = "e2e_rollout.rs"]

@@ -89,6 +89,11 @@ const READS: &[&str] = &[
     "overview_cancel",
     "notify_settings",
     "notify_outbox",
+    // Registry connections: browsing and a tag's scan read the registry (the report goes to the local history).
+    "registry_list",
+    "registry_repositories",
+    "registry_tags",
+    "registry_scan",
 ];
 
 /// Commands that change something, and the audit action (or the start of
@@ -135,6 +140,9 @@ const WRITES: &[(&str, &str)] = &[
     ("notify_subscribe", "notify.subscribe"),
     ("notify_unsubscribe", "notify.unsubscribe"),
     ("notify_retry", "notify.retry"),
+    ("registry_save", "registry.add"), // or registry.update
+    ("registry_remove", "registry.remove"),
+    ("registry_test", "registry.test"),
 ];
 
 /// The command names of the generated IPC contract (ui/src/api/bindings.ts).

@@ -54,6 +54,9 @@ enum Command {
     /// The local OSV advisory database used by scans.
     #[command(subcommand)]
     Advisories(commands::advisories::AdvisoriesCommand),
+    /// Registry connections (Distribution v2): add, list, remove; browse repositories and tags.
+    #[command(subcommand)]
+    Registry(commands::registry::RegistryCommand),
     /// VM requests, approvals, provisioning, lifecycle and compliance on vSphere.
     Vm(commands::vm::VmArgs),
     /// Notifications: channels (e-mail, webhooks), subscriptions, the outbox; `notify send` drains it once.
@@ -116,6 +119,7 @@ fn main() -> std::process::ExitCode {
             Command::Failover(f) => Box::pin(commands::failover::run(cli.data_dir, f)).await,
             Command::Scan(s) => Box::pin(commands::scan::run(cli.data_dir, s)).await,
             Command::Advisories(a) => commands::advisories::run(cli.data_dir, a).await,
+            Command::Registry(r) => commands::registry::run(cli.data_dir, r).await,
             Command::Vm(v) => commands::vm::run(cli.data_dir, v).await,
             Command::Config(c) => Box::pin(commands::config::run(cli.data_dir, c)).await,
             Command::Notify(n) => commands::notify::run(cli.data_dir, n).await,

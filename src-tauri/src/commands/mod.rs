@@ -11,6 +11,7 @@ pub mod connections;
 pub mod images;
 pub mod notify;
 pub mod overview;
+pub mod registries;
 pub mod rollout;
 pub mod showback;
 pub mod vms;

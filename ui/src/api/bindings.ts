@@ -16,6 +16,33 @@ export const commands = {
 	 *  verified whole, then filtered; breaks are always all of them.
 	 */
 	auditTeam: (filter: TrailFilter_Deserialize) => __TAURI_INVOKE<TrailReport>("audit_team", { filter }),
+	/**  The Service's colours: live, previous, switched at, keep-until, and each colour's Deployment readiness. */
+	bluegreenStatus: (service: BlueGreenService) => __TAURI_INVOKE<BlueGreenStatus_Serialize>("bluegreen_status", { service }),
+	/**
+	 *  Deploys a new colour beside the live one, waits until it is ready, runs
+	 *  the smoke checks and switches the Service in one guarded update; each
+	 *  step on `on_event`. Stop (before the switch) with `bluegreen_stop(task)`.
+	 */
+	bluegreenDeploy: (service: BlueGreenService, input: BlueGreenDeployInput_Deserialize, task: string, onEvent: Channel<BlueGreenEvent>) => __TAURI_INVOKE<DeployReport_Serialize>("bluegreen_deploy", { service, input, task, onEvent }),
+	/**  Stops a running deploy before its switch; false when none runs under `task`. */
+	bluegreenStop: (task: string) => __TAURI_INVOKE<boolean>("bluegreen_stop", { task }),
+	/**  Switches back to the previous colour (kept and ready) in one guarded update. */
+	bluegreenRollback: (service: BlueGreenService, keepMinutes: number) => __TAURI_INVOKE<Switched_Serialize>("bluegreen_rollback", { service, keepMinutes }),
+	/**  Deletes the previous colour's Deployment once its keep time has passed. */
+	bluegreenCleanup: (service: BlueGreenService) => __TAURI_INVOKE<string>("bluegreen_cleanup", { service }),
+	/**
+	 *  Preview of a failover of `source` (a context of the connection) to the
+	 *  connection's other contexts: the source's health, its marked workloads,
+	 *  each target's health and free capacity, where each workload goes and why. Writes nothing.
+	 */
+	failoverPlan: (connectionId: string, source: string) => __TAURI_INVOKE<FailoverPlan_Serialize>("failover_plan", { connectionId, source }),
+	/**
+	 *  Runs the failover of `source`: copies on the chosen targets, waited for,
+	 *  then the hook; progress lines on `on_line`.
+	 */
+	failoverRun: (connectionId: string, source: string, hook: FailoverHook | null, onLine: Channel<string>) => __TAURI_INVOKE<FailoverReport_Serialize>("failover_run", { connectionId, source, hook, onLine }),
+	/**  Fails `source` back once it is healthy and serves its workloads: the hook, then the copies removed. */
+	failoverFailback: (connectionId: string, source: string, hook: FailoverHook | null, onLine: Channel<string>) => __TAURI_INVOKE<FailbackReport_Serialize>("failover_failback", { connectionId, source, hook, onLine }),
 	/**  Checks a Kubernetes connection's contexts now (and caches the result). */
 	clustersHealth: (connectionId: string) => __TAURI_INVOKE<ClusterHealth_Serialize[]>("clusters_health", { connectionId }),
 	/**  The last cached health of a connection, shown at start with its age. */
@@ -24,6 +51,13 @@ export const commands = {
 	clustersWatch: (connectionId: string, onEvent: Channel<ClusterHealth_Serialize>) => __TAURI_INVOKE<number>("clusters_watch", { connectionId, onEvent }),
 	clustersUnwatch: (watchId: number) => __TAURI_INVOKE<null>("clusters_unwatch", { watchId }),
 	clustersDetails: (connectionId: string, context: string) => __TAURI_INVOKE<ClusterDetails_Serialize>("clusters_details", { connectionId, context }),
+	/**
+	 *  The same Deployment across a connection's contexts, image and replica
+	 *  drift and missing contexts flagged (an unreadable context is an error entry).
+	 */
+	clustersFleetWorkloads: (connectionId: string, namespace: string | null) => __TAURI_INVOKE<FleetReport>("clusters_fleet_workloads", { connectionId, namespace }),
+	/**  Requests against allocatable (Ready, schedulable nodes) per context of a connection. */
+	clustersCapacity: (connectionId: string) => __TAURI_INVOKE<ClusterCapacity_Serialize[]>("clusters_capacity", { connectionId }),
 	/**
 	 *  Verdict changes of a connection's contexts (or one of them), newest first,
 	 *  each with its findings and those that appeared or cleared since the
@@ -180,6 +214,23 @@ export const commands = {
 	overviewTile: (tile: TileName, runId: number) => __TAURI_INVOKE<TileUpdate_Serialize>("overview_tile", { tile, runId }),
 	/**  Stops every live read of run `run_id` (the Overview was left). */
 	overviewCancel: (runId: number) => __TAURI_INVOKE<null>("overview_cancel", { runId }),
+	/**  The saved registry connections. */
+	registryList: () => __TAURI_INVOKE<RegistryConnection_Serialize[]>("registry_list"),
+	/**  Adds (`id: null`) or updates a registry connection; the password goes to the keychain. */
+	registrySave: (input: RegistryInput_Deserialize) => __TAURI_INVOKE<RegistryConnection_Serialize>("registry_save", { input }),
+	/**  Removes a registry connection and its keychain password. */
+	registryRemove: (id: string) => __TAURI_INVOKE<null>("registry_remove", { id }),
+	/**  Tests a connection as edited (before saving): `/v2/` and the catalog's first page. */
+	registryTest: (input: RegistryInput_Deserialize) => __TAURI_INVOKE<TestOutcome_Serialize>("registry_test", { input }),
+	/**  The repositories of a saved registry (the catalog, all pages). */
+	registryRepositories: (id: string) => __TAURI_INVOKE<RegistryListing>("registry_repositories", { id }),
+	/**  The tags of one repository of a saved registry (all pages). */
+	registryTags: (id: string, repository: string) => __TAURI_INVOKE<RegistryListing>("registry_tags", { id, repository }),
+	/**
+	 *  Scans `repository:tag` of a saved registry, as `opsdeck scan` would, with
+	 *  the connection's platform; progress on `on_progress`. Kept in the history.
+	 */
+	registryScan: (id: string, repository: string, tag: string, onProgress: Channel<ScanProgress>) => __TAURI_INVOKE<ScanResult_Serialize>("registry_scan", { id, repository, tag, onProgress }),
 	/**  The waves a rollout of `contexts` would run (`waves`: e.g. `ctx-a,25%,rest`); contacts nothing. */
 	clustersRolloutPlan: (contexts: string[], waves: string) => __TAURI_INVOKE<Wave[]>("clusters_rollout_plan", { contexts, waves }),
 	/**
@@ -280,7 +331,10 @@ export type AccessCheck_Serialize = {
 export type Action = {
 	request: string,
 	vm: string,
-	/**  `snapshot`, `snapshot_removed`, `lease_warning`, `power_off`, `reclaim`, `vm_missing`. */
+	/**
+	 *  `snapshot`, `snapshot_removed`, `lease_warning`, `power_off`, `reclaim`, `vm_missing`,
+	 *  `ip_release`, `skipped`, `error`.
+	 */
 	action: string,
 	ok: boolean,
 	detail: string,
@@ -523,6 +577,97 @@ export type AuditPage = {
 	total: number,
 };
 
+/**  How the app deploys a new colour. */
+export type BlueGreenDeployInput = BlueGreenDeployInput_Serialize;
+
+/**  How the app deploys a new colour. */
+export type BlueGreenDeployInput_Deserialize = {
+	/**  The new colour's Deployment (YAML, exactly one). */
+	manifest: string,
+	/**  HTTP smoke checks (GET, 2xx passes; `{colour}` is replaced). */
+	smoke_urls: string[],
+	/**  An `opsdeck check` file run as smoke checks. */
+	smoke_checks?: string | null,
+	/**  How long the old colour is kept for a switch back, in minutes. */
+	keep_minutes: number,
+	/**  How long to wait for the new colour to be ready, in seconds. */
+	ready_timeout_s: number,
+};
+
+/**  How the app deploys a new colour. */
+export type BlueGreenDeployInput_Serialize = {
+	/**  The new colour's Deployment (YAML, exactly one). */
+	manifest: string,
+	/**  HTTP smoke checks (GET, 2xx passes; `{colour}` is replaced). */
+	smoke_urls: string[],
+	/**  An `opsdeck check` file run as smoke checks. */
+	smoke_checks: string | null,
+	/**  How long the old colour is kept for a switch back, in minutes. */
+	keep_minutes: number,
+	/**  How long to wait for the new colour to be ready, in seconds. */
+	ready_timeout_s: number,
+};
+
+/**  One progress event of a deploy or switch (the CLI prints `message`). */
+export type BlueGreenEvent = {
+	step: BlueGreenStep,
+	state: StepState,
+	message: string,
+};
+
+/**  The Service a blue/green operation acts on. */
+export type BlueGreenService = {
+	connection_id: string,
+	context: string,
+	namespace: string,
+	service: string,
+	/**  The selector label holding the colour (empty: `version`). */
+	label: string,
+};
+
+/**  The blue/green state of a Service. */
+export type BlueGreenStatus = BlueGreenStatus_Serialize;
+
+/**  The blue/green state of a Service. */
+export type BlueGreenStatus_Deserialize = {
+	target: BlueGreenTarget,
+	/**  The colour the Service selects now (None: its selector lacks the label). */
+	live?: string | null,
+	previous?: string | null,
+	switched_at?: string | null,
+	keep_until?: string | null,
+	/**  The Service's resourceVersion when read: the precondition of a switch. */
+	resource_version: string,
+	selector: { [key in string]: string },
+	colours: Colour[],
+};
+
+/**  The blue/green state of a Service. */
+export type BlueGreenStatus_Serialize = {
+	target: BlueGreenTarget,
+	/**  The colour the Service selects now (None: its selector lacks the label). */
+	live: string | null,
+	previous: string | null,
+	switched_at: string | null,
+	keep_until: string | null,
+	/**  The Service's resourceVersion when read: the precondition of a switch. */
+	resource_version: string,
+	selector: { [key in string]: string },
+	colours: Colour[],
+};
+
+/**  A step of a blue/green deploy or switch. */
+export type BlueGreenStep = "deploy" | "ready" | "smoke" | "switch";
+
+/**  Which Service, and the label its selector switches on. */
+export type BlueGreenTarget = {
+	context: string,
+	namespace: string,
+	service: string,
+	/**  The selector key whose value is the colour (default [`DEFAULT_LABEL`]). */
+	label: string,
+};
+
 /**  A bookmarked key or prefix of a connection. */
 export type Bookmark = {
 	/**  The full key, or a prefix ending with "/". */
@@ -536,6 +681,83 @@ export type Break = {
 	/**  The position at which the break shows. */
 	seq: number,
 	reason: string,
+};
+
+/**  The result of a smoke check or a hook. */
+export type CallResult = {
+	/**  What was called: the URL, or the command. */
+	name: string,
+	ok: boolean,
+	/**  The HTTP status or exit code and what came back, or why it failed. */
+	message: string,
+	duration_ms: number,
+};
+
+/**  A possible target, as checked. */
+export type Candidate = Candidate_Serialize;
+
+/**  A possible target, as checked. */
+export type Candidate_Deserialize = {
+	context: string,
+	verdict: ClusterVerdict,
+	/**  Why it is not healthy (its main findings), or why it could not be read. */
+	reasons: string[],
+	capacity?: Capacity_Deserialize | null,
+};
+
+/**  A possible target, as checked. */
+export type Candidate_Serialize = {
+	context: string,
+	verdict: ClusterVerdict,
+	/**  Why it is not healthy (its main findings), or why it could not be read. */
+	reasons: string[],
+	capacity: Capacity_Serialize | null,
+};
+
+/**
+ *  What a cluster can still take: the allocatable of its Ready, schedulable
+ *  nodes minus the requests of the pods on them that are not finished.
+ */
+export type Capacity = Capacity_Serialize;
+
+/**
+ *  What a cluster can still take: the allocatable of its Ready, schedulable
+ *  nodes minus the requests of the pods on them that are not finished.
+ */
+export type Capacity_Deserialize = {
+	/**  Nodes counted (Ready and schedulable). */
+	nodes: number,
+	/**  Nodes left out: NotReady, or cordoned. */
+	nodes_excluded?: number,
+	cpu_allocatable_milli: number,
+	cpu_requested_milli: number,
+	memory_allocatable: number,
+	memory_requested: number,
+	/**  The most free on one node (a pod must fit on one). */
+	node_cpu_free_milli: number,
+	node_memory_free: number,
+	/**  Pods counted (not finished, on a counted node). */
+	pods?: number,
+};
+
+/**
+ *  What a cluster can still take: the allocatable of its Ready, schedulable
+ *  nodes minus the requests of the pods on them that are not finished.
+ */
+export type Capacity_Serialize = {
+	/**  Nodes counted (Ready and schedulable). */
+	nodes: number,
+	/**  Nodes left out: NotReady, or cordoned. */
+	nodes_excluded: number,
+	cpu_allocatable_milli: number,
+	cpu_requested_milli: number,
+	memory_allocatable: number,
+	memory_requested: number,
+	/**  The most free on one node (a pod must fit on one). */
+	node_cpu_free_milli: number,
+	node_memory_free: number,
+	/**  Pods counted (not finished, on a counted node). */
+	pods: number,
 };
 
 /**  One entry of a chained trail. */
@@ -660,6 +882,23 @@ export type ClusterAlarm = {
 	member: string,
 	/**  `NOSPACE` or `CORRUPT`. */
 	alarm: string,
+};
+
+/**  One context's capacity, or why it could not be read. */
+export type ClusterCapacity = ClusterCapacity_Serialize;
+
+/**  One context's capacity, or why it could not be read. */
+export type ClusterCapacity_Deserialize = {
+	context: string,
+	capacity?: Capacity_Deserialize | null,
+	error?: FleetError | null,
+};
+
+/**  One context's capacity, or why it could not be read. */
+export type ClusterCapacity_Serialize = {
+	context: string,
+	capacity: Capacity_Serialize | null,
+	error: FleetError | null,
 };
 
 export type ClusterDetails = ClusterDetails_Serialize;
@@ -948,6 +1187,21 @@ export type ClustersTile_Serialize = {
 	items: ClusterItem[],
 };
 
+/**  One colour: a Deployment whose pods carry the colour label and the Service's other selector labels. */
+export type Colour = {
+	colour: string,
+	deployment: string,
+	/**  The Service selects this colour now. */
+	live: boolean,
+	/**  The colour switched away from last (what `rollback` goes back to). */
+	previous: boolean,
+	rollout: RolloutState,
+	/**  The rollout is complete (every replica updated and available). */
+	ready: boolean,
+	/**  Container images, `name=image`. */
+	images: string[],
+};
+
 export type ComplianceFinding = {
 	vm: string,
 	vm_id: string,
@@ -1120,6 +1374,14 @@ export type ContainerRow = {
 	status: string,
 };
 
+/**  A copy on a target, as found there. */
+export type Copy = {
+	context: string,
+	namespace: string,
+	name: string,
+	uid: string,
+};
+
 /**  A key to copy with the revisions the user compared (0 = absent on that side). */
 export type CopyItem = {
 	rel: string,
@@ -1131,6 +1393,29 @@ export type CopyReport = {
 	copied: number,
 	/**  Relative keys that changed since they were compared; nothing was written. */
 	conflicts: string[],
+};
+
+/**  One copy made by a run. */
+export type CopyResult = CopyResult_Serialize;
+
+/**  One copy made by a run. */
+export type CopyResult_Deserialize = {
+	namespace: string,
+	name: string,
+	target: string,
+	ok: boolean,
+	rollout?: RolloutState | null,
+	error?: string | null,
+};
+
+/**  One copy made by a run. */
+export type CopyResult_Serialize = {
+	namespace: string,
+	name: string,
+	target: string,
+	ok: boolean,
+	rollout: RolloutState | null,
+	error: string | null,
 };
 
 /**  A monthly cost, split by resource, in cents of the price list's currency. */
@@ -1268,6 +1553,33 @@ export type DepartmentSpend_Serialize = {
 	/**  The quota's worth a month (None: the quota leaves vCPU, memory or disk unlimited, or there is none). */
 	quota_monthly: number | null,
 	quota: Quota_Serialize | null,
+};
+
+/**  What a deploy did, step by step. */
+export type DeployReport = DeployReport_Serialize;
+
+/**  What a deploy did, step by step. */
+export type DeployReport_Deserialize = {
+	target: BlueGreenTarget,
+	colour: string,
+	/**  The colour live before. */
+	from?: string | null,
+	applied: AppliedObject_Deserialize[],
+	rollout: RolloutState,
+	smoke: CallResult[],
+	switched?: Switched_Deserialize | null,
+};
+
+/**  What a deploy did, step by step. */
+export type DeployReport_Serialize = {
+	target: BlueGreenTarget,
+	colour: string,
+	/**  The colour live before. */
+	from: string | null,
+	applied: AppliedObject_Serialize[],
+	rollout: RolloutState,
+	smoke: CallResult[],
+	switched: Switched_Serialize | null,
 };
 
 export type DiffItem = DiffItem_Serialize;
@@ -1409,6 +1721,96 @@ export type Extension_Serialize = {
 	decision: Decision_Serialize | null,
 };
 
+/**  What a failback did. */
+export type FailbackReport = FailbackReport_Serialize;
+
+/**  What a failback did. */
+export type FailbackReport_Deserialize = {
+	source: string,
+	/**  The source's workloads, checked available before anything is removed. */
+	source_rollouts: RolloutState[],
+	hook?: CallResult | null,
+	/**  Copies removed from the targets. */
+	removed: Copy[],
+	ok: boolean,
+};
+
+/**  What a failback did. */
+export type FailbackReport_Serialize = {
+	source: string,
+	/**  The source's workloads, checked available before anything is removed. */
+	source_rollouts: RolloutState[],
+	hook: CallResult | null,
+	/**  Copies removed from the targets. */
+	removed: Copy[],
+	ok: boolean,
+};
+
+/**  The traffic-switch hook of a failover run or failback. */
+export type FailoverHook = 
+/**  Run by `sh -c`. */
+{ kind: "command"; value: string } | 
+/**  POSTed the JSON; 2xx is done. */
+{ kind: "webhook"; value: string };
+
+/**  What a failover would do, and why. */
+export type FailoverPlan = FailoverPlan_Serialize;
+
+/**  What a failover would do, and why. */
+export type FailoverPlan_Deserialize = {
+	source: string,
+	source_server: string,
+	source_verdict: ClusterVerdict,
+	/**  The source's main findings (why it is failed over). */
+	source_reasons: string[],
+	/**  `live` (read now) or `cache` (the last seen specs: the source is unreachable). */
+	specs_from: string,
+	/**  When the specs were read (now, or when last seen). */
+	specs_seen_at?: string | null,
+	/**  The source is Unreachable or Degraded: failing over is warranted. */
+	needed: boolean,
+	candidates: Candidate_Deserialize[],
+	placements: Placement_Deserialize[],
+};
+
+/**  What a failover would do, and why. */
+export type FailoverPlan_Serialize = {
+	source: string,
+	source_server: string,
+	source_verdict: ClusterVerdict,
+	/**  The source's main findings (why it is failed over). */
+	source_reasons: string[],
+	/**  `live` (read now) or `cache` (the last seen specs: the source is unreachable). */
+	specs_from: string,
+	/**  When the specs were read (now, or when last seen). */
+	specs_seen_at: string | null,
+	/**  The source is Unreachable or Degraded: failing over is warranted. */
+	needed: boolean,
+	candidates: Candidate_Serialize[],
+	placements: Placement_Serialize[],
+};
+
+/**  What a failover run did. */
+export type FailoverReport = FailoverReport_Serialize;
+
+/**  What a failover run did. */
+export type FailoverReport_Deserialize = {
+	plan: FailoverPlan_Deserialize,
+	copies: CopyResult_Deserialize[],
+	/**  The traffic-switch hook's result (not run when a copy did not become available). */
+	hook?: CallResult | null,
+	ok: boolean,
+};
+
+/**  What a failover run did. */
+export type FailoverReport_Serialize = {
+	plan: FailoverPlan_Serialize,
+	copies: CopyResult_Serialize[],
+	/**  The traffic-switch hook's result (not run when a copy did not become available). */
+	hook: CallResult | null,
+	ok: boolean,
+};
+
 /**  A field another manager owns that the apply would set to another value. */
 export type FieldConflict = {
 	/**  Field path as the API server names it, e.g. `.spec.replicas`. */
@@ -1447,6 +1849,13 @@ export type FixStatus =
  *  `ignored`, Ubuntu `ignored`, Red Hat `Will not fix`, end of life).
  */
 "wont_fix";
+
+/**  A context that could not be read. */
+export type FleetError = {
+	context: string,
+	code: ErrorCode,
+	message: string,
+};
 
 /**  One image of the fleet: its newest scan (or re-match). */
 export type FleetImage = FleetImage_Serialize;
@@ -1489,6 +1898,37 @@ export type FleetImage_Serialize = {
 	scanned_at: string,
 	/**  The newest advisory record's time when it was matched (`None`: none loaded, or scanned before this was kept). */
 	advisories_as_of: string | null,
+};
+
+/**  One Deployment in one context. */
+export type FleetPlacement = {
+	context: string,
+	/**  Desired replicas (`spec.replicas`, 1 when unset). */
+	replicas: number,
+	ready: number,
+	/**  `container=image` of each container of the pod template, in order. */
+	images: string[],
+};
+
+export type FleetReport = {
+	/**  The contexts read successfully. */
+	contexts: string[],
+	errors: FleetError[],
+	/**  By namespace and name. */
+	workloads: FleetWorkload[],
+};
+
+/**  The same Deployment across the contexts read. */
+export type FleetWorkload = {
+	namespace: string,
+	name: string,
+	placements: FleetPlacement[],
+	/**  Contexts (read successfully) that do not have it. */
+	missing: string[],
+	/**  The contexts do not all run the same images. */
+	image_drift: boolean,
+	/**  The contexts do not all want the same number of replicas. */
+	replica_drift: boolean,
 };
 
 export type GateDecision = "BLOCK" | "WARN" | "ALLOW";
@@ -2458,6 +2898,35 @@ export type Package_Serialize = {
 	layer: LayerRef_Serialize | null,
 };
 
+/**  Where one workload goes, and why. */
+export type Placement = Placement_Serialize;
+
+/**  Where one workload goes, and why. */
+export type Placement_Deserialize = {
+	namespace: string,
+	name: string,
+	replicas: number,
+	/**  Requests of all its replicas. */
+	cpu_milli: number,
+	memory_bytes: number,
+	/**  None: no healthy cluster has room. */
+	target?: string | null,
+	why: string,
+};
+
+/**  Where one workload goes, and why. */
+export type Placement_Serialize = {
+	namespace: string,
+	name: string,
+	replicas: number,
+	/**  Requests of all its replicas. */
+	cpu_milli: number,
+	memory_bytes: number,
+	/**  None: no healthy cluster has room. */
+	target: string | null,
+	why: string,
+};
+
 /**
  *  A value as plans and exports carry it: text, or `{base64: "…"}` for bytes
  *  that are not plain text (for the TypeScript side; Rust uses [`DocValue`]).
@@ -2871,6 +3340,110 @@ export type Quota_Serialize = {
 	max_lease_days: number,
 };
 
+/**  How the registry wants clients to authenticate. */
+export type RegistryAuth = 
+/**  No credentials. */
+"anonymous" | 
+/**  HTTP basic auth (htpasswd) on every request. */
+"basic" | 
+/**  A token service (`WWW-Authenticate: Bearer realm=…`) that takes the user and password. */
+"token";
+
+/**  A saved registry connection as the UI and CLI see it. */
+export type RegistryConnection = RegistryConnection_Serialize;
+
+/**  A saved registry connection as the UI and CLI see it. */
+export type RegistryConnection_Deserialize = {
+	id: string,
+	name: string,
+	spec: RegistrySpec_Deserialize,
+	/**  `host[:port]`, the prefix of its image references. */
+	host: string,
+	/**  Whether a password is stored in the keychain. */
+	has_secret: boolean,
+	created_at: string,
+	updated_at: string,
+};
+
+/**  A saved registry connection as the UI and CLI see it. */
+export type RegistryConnection_Serialize = {
+	id: string,
+	name: string,
+	spec: RegistrySpec_Serialize,
+	/**  `host[:port]`, the prefix of its image references. */
+	host: string,
+	/**  Whether a password is stored in the keychain. */
+	has_secret: boolean,
+	created_at: string,
+	updated_at: string,
+};
+
+/**
+ *  What the UI or CLI sends to create (`id: None`) or update a registry
+ *  connection, or to test one before saving it.
+ */
+export type RegistryInput = RegistryInput_Serialize;
+
+/**
+ *  What the UI or CLI sends to create (`id: None`) or update a registry
+ *  connection, or to test one before saving it.
+ */
+export type RegistryInput_Deserialize = {
+	id?: string | null,
+	name: string,
+	spec: RegistrySpec_Deserialize,
+	/**  `None` keeps the stored password (an update) ; `Some` stores it in the keychain. */
+	secret?: string | null,
+};
+
+/**
+ *  What the UI or CLI sends to create (`id: None`) or update a registry
+ *  connection, or to test one before saving it.
+ */
+export type RegistryInput_Serialize = {
+	id: string | null,
+	name: string,
+	spec: RegistrySpec_Serialize,
+	/**  `None` keeps the stored password (an update) ; `Some` stores it in the keychain. */
+	secret: string | null,
+};
+
+/**  Names listed from a registry (repositories or tags), in the registry's order. */
+export type RegistryListing = {
+	names: string[],
+	/**  Pages read. */
+	pages: number,
+	/**  More names than [`MAX_LISTED`] (or the limit asked): the list stops there. */
+	truncated: boolean,
+};
+
+/**  Where the registry is and how to reach it. No secret. */
+export type RegistrySpec = RegistrySpec_Serialize;
+
+/**  Where the registry is and how to reach it. No secret. */
+export type RegistrySpec_Deserialize = {
+	/**  `https://host[:port]` (or `http://` for a registry without TLS). */
+	url: string,
+	auth: RegistryAuth,
+	username?: string | null,
+	/**  PEM file of the CA(s) that sign the registry's certificate, besides the system's. */
+	ca_file?: string | null,
+	/**  Platform scanned from a multi-platform image (`os/arch[/variant]`); default: this machine's. */
+	platform?: string | null,
+};
+
+/**  Where the registry is and how to reach it. No secret. */
+export type RegistrySpec_Serialize = {
+	/**  `https://host[:port]` (or `http://` for a registry without TLS). */
+	url: string,
+	auth: RegistryAuth,
+	username: string | null,
+	/**  PEM file of the CA(s) that sign the registry's certificate, besides the system's. */
+	ca_file: string | null,
+	/**  Platform scanned from a multi-platform image (`os/arch[/variant]`); default: this machine's. */
+	platform: string | null,
+};
+
 /**  A re-match kept in the history: when, why, and what changed. */
 export type RematchNote = {
 	/**  RFC 3339 time of the re-match; also the note's id. */
@@ -3115,6 +3688,21 @@ export type RolloutReport_Serialize = {
 	/**  The changed clusters were rolled back (every object restored). */
 	rolled_back: boolean,
 	elapsed_ms: number,
+};
+
+/**  A Deployment's rollout as read once. */
+export type RolloutState = {
+	namespace: string,
+	name: string,
+	generation: number,
+	observed_generation: number,
+	desired: number,
+	/**  Pods of every ReplicaSet (old ones too, while they go). */
+	replicas: number,
+	updated: number,
+	available: number,
+	/**  The controller reported `ProgressDeadlineExceeded` for this generation. */
+	deadline_exceeded: boolean,
 };
 
 /**  Whether the scan could assess the image at all. */
@@ -3385,6 +3973,9 @@ export type SnapshotSchedule = "none" | "daily" | "weekly";
 /**  Which approval step a decision belongs to. */
 export type Stage = "manager" | "admin";
 
+/**  Where a step stands. */
+export type StepState = "running" | "done" | "failed" | "skipped";
+
 /**  Where the team's requests live. */
 export type StoreChoice = StoreChoice_Serialize;
 
@@ -3566,6 +4157,33 @@ export type Suppression_Serialize = {
 	author: string,
 	/**  Last day (UTC) it applies, `YYYY-MM-DD`; empty for an OpenVEX statement (no expiry). */
 	expires: string,
+};
+
+/**  What a switch changed. */
+export type Switched = Switched_Serialize;
+
+/**  What a switch changed. */
+export type Switched_Deserialize = {
+	target: BlueGreenTarget,
+	from?: string | null,
+	to: string,
+	switched_at: string,
+	keep_until: string,
+	/**  The Service's resourceVersion before and after the switch. */
+	resource_version_before: string,
+	resource_version_after: string,
+};
+
+/**  What a switch changed. */
+export type Switched_Serialize = {
+	target: BlueGreenTarget,
+	from: string | null,
+	to: string,
+	switched_at: string,
+	keep_until: string,
+	/**  The Service's resourceVersion before and after the switch. */
+	resource_version_before: string,
+	resource_version_after: string,
 };
 
 /**  The result of "test connection". */

@@ -7,6 +7,7 @@ import overview from './overview.en';
 import showback from './showback.en';
 import fleet from './imagesFleet.en';
 import suppressions from './imagesSuppressions.en';
+import registry from './imagesRegistry.en';
 const en = {
   app: {
     name: 'Opsdeck',
@@ -328,9 +329,10 @@ const en = {
     empty: 'This engine has no images.',
     noContainers: 'This engine has no containers.',
     noHistory: 'No scans yet. Scan an image from the Images tab.',
-    tab: { images: 'Images', containers: 'Containers', history: 'Scan history', policy: 'Policy', fleet: 'Fleet' },
+    tab: { images: 'Images', containers: 'Containers', history: 'Scan history', policy: 'Policy', fleet: 'Fleet', registries: 'Registries' },
     fleet,
     suppressions,
+    registry,
     col: {
       image: 'Image',
       id: 'ID',

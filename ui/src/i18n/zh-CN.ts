@@ -7,6 +7,7 @@ import overview from './overview.zh-CN';
 import showback from './showback.zh-CN';
 import fleet from './imagesFleet.zh-CN';
 import suppressions from './imagesSuppressions.zh-CN';
+import registry from './imagesRegistry.zh-CN';
 import type { Messages } from './en';
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
@@ -332,9 +333,10 @@ const zhCN: Shape<Messages> = {
     empty: '该引擎没有镜像。',
     noContainers: '该引擎没有容器。',
     noHistory: '尚无扫描记录。请在"镜像"页签中扫描镜像。',
-    tab: { images: '镜像', containers: '容器', history: '扫描历史', policy: '策略', fleet: '镜像群' },
+    tab: { images: '镜像', containers: '容器', history: '扫描历史', policy: '策略', fleet: '镜像群', registries: '镜像仓库' },
     fleet,
     suppressions,
+    registry,
     col: {
       image: '镜像',
       id: 'ID',

@@ -14,6 +14,7 @@ pub mod failover;
 pub mod fleet;
 pub mod health;
 pub mod notify;
+pub mod registry;
 pub mod rollout;
 pub mod scan;
 pub mod scan_inputs;

@@ -49,6 +49,12 @@ pub struct InputArgs {
     /// read from $OPSDECK_REGISTRY_PASSWORD.
     #[arg(long, value_name = "USER")]
     pub registry_user: Option<String>,
+    /// IMAGE arguments are REPOSITORY[:TAG] (or full references) on this saved
+    /// registry connection (`opsdeck registry add`): its URL, user, keychain
+    /// password, CA file and default platform. With --all and no IMAGE: every
+    /// tag of every repository of that registry.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["registry_user", "registry_ca", "plain_http"])]
+    pub registry_connection: Option<String>,
     /// Fleet scan: every image on the engine; with --registry, every tag of
     /// each REPOSITORY given (host/repo), or of every repository of a HOST
     /// given alone (host:port). Prints a summary table (or JSON).
@@ -79,7 +85,7 @@ impl Target {
 
 impl InputArgs {
     fn wants_registry(&self) -> bool {
-        self.registry || self.plain_http || self.registry_ca.is_some() || self.registry_user.is_some()
+        self.registry || self.plain_http || self.registry_ca.is_some() || self.registry_user.is_some() || self.registry_connection.is_some()
     }
 
     /// Whether the IMAGE arguments need a Docker engine.
@@ -118,9 +124,22 @@ pub struct Scanned {
 
 /// Expands the arguments into targets and scans them, `--jobs` at once.
 pub async fn run(backend: &Backend, engine: Option<&Engine>, images: Vec<String>, a: &InputArgs, policy: &Policy) -> Result<Vec<Scanned>> {
-    let platform = a.platform()?;
+    let mut platform = a.platform()?;
     let mut targets: Vec<Target> = a.inputs.iter().cloned().map(Target::File).collect();
     let mut clients: Vec<Client> = Vec::new();
+    let mut images = images;
+    if let Some(name) = &a.registry_connection {
+        // A saved connection: its client, and names relative to its host.
+        let (saved, client) = backend.registry_client(name).await?;
+        if let (Some(p), None | Some("linux/<host arch>")) = (&saved.spec.platform, a.platform.as_deref()) {
+            platform = Platform::parse(p)?;
+        }
+        images = images.into_iter().map(|i| if Reference::looks_like_registry(&i) { i } else { format!("{}/{i}", saved.host) }).collect();
+        if a.all && images.is_empty() {
+            images.push(saved.host.clone());
+        }
+        clients.push(client);
+    }
     if a.wants_registry() {
         for image in &images {
             let (registry, expand) = if a.all && !image.contains('/') {

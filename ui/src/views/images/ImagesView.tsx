@@ -21,13 +21,14 @@ import { FleetView } from './FleetView';
 import { containerColumns, historyColumns, imageColumns } from './columns';
 import { imageRef, latestByImage } from './model';
 import { PolicyPanel } from './PolicyPanel';
+import { RegistryBrowser } from './registry/RegistryBrowser';
 import { RunningScanBar } from './RunningScanBar';
 import { ScanDrawer } from './ScanDrawer';
 import { useRunningScan } from './useRunningScan';
 import { useScanHistory } from './useScanHistory';
 
 const LAST_CONNECTION_KEY = 'opsdeck.images.connection';
-type Tab = 'images' | 'containers' | 'fleet' | 'history' | 'policy';
+type Tab = 'images' | 'containers' | 'fleet' | 'history' | 'registries' | 'policy';
 
 export function ImagesView() {
   const { list } = useConnections();
@@ -86,7 +87,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
         </button>
       </div>
       {running && <RunningScanBar running={running} />}
-      <Tabs tabs={['images', 'containers', 'fleet', 'history', 'policy'] as const} value={tab} onChange={setTab} testid="images-tab" label={(k) => t(`images.tab.${k}`)} />
+      <Tabs tabs={['images', 'containers', 'fleet', 'history', 'registries', 'policy'] as const} value={tab} onChange={setTab} testid="images-tab" label={(k) => t(`images.tab.${k}`)} />
       <div class="img-body">
         {tab === 'images' && (
           <DataTable
@@ -142,6 +143,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
             empty={<div class="dt-state">{t('images.noHistory')}</div>}
           />
         )}
+        {tab === 'registries' && <RegistryBrowser onScanned={loadHistory} />}
         {tab === 'policy' && <PolicyPanel onSaved={loadHistory} />}
       </div>
       {scan && <ScanDrawer connId={id} image={scan.image} stored={scan.stored} onClose={() => setScan(null)} onScanned={loadHistory} />}

@@ -18,15 +18,18 @@ interface Props {
   stored?: { id: number; report: ScanReport };
   onClose: () => void;
   onScanned: () => void;
+  /** Scans from elsewhere than the engine (a registry connection's tag); default: the engine's `image`. */
+  run?: (task: string, onProgress: (p: ScanProgress) => void) => Promise<{ id: number; report: ScanReport }>;
 }
 
-export function ScanDrawer({ connId, image, stored, onClose, onScanned }: Props) {
+export function ScanDrawer({ connId, image, stored, onClose, onScanned, run }: Props) {
   const t = useT();
   const [progress, setProgress] = useState<ScanProgress | null>(null);
   const [result, setResult] = useState<{ id: number; report: ScanReport } | null>(stored ?? null);
   const [error, setError] = useState<AppError | null>(null);
   const [nonce, setNonce] = useState(0);
   const onScannedRef = useLatestRef(onScanned);
+  const runRef = useLatestRef(run);
 
   useEffect(() => {
     if (stored && nonce === 0) return;
@@ -35,7 +38,9 @@ export function ScanDrawer({ connId, image, stored, onClose, onScanned }: Props)
     setResult(null);
     setError(null);
     setProgress({ stage: 'inspecting' });
-    api.imagesScan(connId, image, task, (p) => live && setProgress(p)).then(
+    const onProgress = (p: ScanProgress) => live && setProgress(p);
+    const scan = runRef.current ? runRef.current(task, onProgress) : api.imagesScan(connId, image, task, onProgress);
+    scan.then(
       (r) => {
         if (!live) return;
         setResult(r);
@@ -47,7 +52,7 @@ export function ScanDrawer({ connId, image, stored, onClose, onScanned }: Props)
       live = false;
       void api.imagesCancel(task).catch(() => {});
     };
-  }, [connId, image, nonce, stored, onScannedRef]);
+  }, [connId, image, nonce, stored, onScannedRef, runRef]);
 
   const pct = progressPercent(progress);
   const stage = progress?.stage ?? 'inspecting';
