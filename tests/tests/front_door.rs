@@ -31,6 +31,11 @@ const READS: &[&str] = &[
     "clusters_rollout_plan",
     // Stops a running rollout at its next safe point (the rollout audits what it did).
     "clusters_rollout_stop",
+    // Blue/green status; failover preview (keeps the marked specs in the local cache only).
+    "bluegreen_status",
+    "failover_plan",
+    // Stops a running blue/green deploy before its switch (the deploy audits where it stopped).
+    "bluegreen_stop",
     "config_tree",
     "config_count",
     "config_search",
@@ -106,6 +111,11 @@ const WRITES: &[(&str, &str)] = &[
     ("clusters_apply", "cluster.apply"),
     ("clusters_rollout", "cluster.rollout"),
     ("clusters_rollout_rollback", "cluster.rollout.rollback"),
+    ("bluegreen_deploy", "bluegreen.deploy"),
+    ("bluegreen_rollback", "bluegreen.rollback"),
+    ("bluegreen_cleanup", "bluegreen.cleanup"),
+    ("failover_run", "failover.run"),
+    ("failover_failback", "failover.failback"),
     ("config_put", "config.put"),
     ("config_delete", "config.delete"),
     ("config_delete_prefix", "config.delete_prefix"),

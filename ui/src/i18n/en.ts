@@ -3,6 +3,7 @@ import clustersHistory from './clustersHistory.en';
 import configOps from './configOps.en';
 import notify from './notify.en';
 import rollout from './rollout.en';
+import bluegreen from './bluegreen.en';
 import overview from './overview.en';
 import showback from './showback.en';
 import fleet from './imagesFleet.en';
@@ -906,6 +907,7 @@ const en = {
   notify,
   clustersHistory,
   rollout,
+  ...bluegreen,
   overview,
   showback,
   audit: {

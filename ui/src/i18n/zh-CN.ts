@@ -3,6 +3,7 @@ import clustersHistory from './clustersHistory.zh-CN';
 import configOps from './configOps.zh-CN';
 import notify from './notify.zh-CN';
 import rollout from './rollout.zh-CN';
+import bluegreen from './bluegreen.zh-CN';
 import overview from './overview.zh-CN';
 import showback from './showback.zh-CN';
 import fleet from './imagesFleet.zh-CN';
@@ -906,6 +907,7 @@ const zhCN: Shape<Messages> = {
   notify,
   clustersHistory,
   rollout,
+  ...bluegreen,
   overview,
   showback,
   audit: {

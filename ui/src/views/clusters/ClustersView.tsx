@@ -14,6 +14,8 @@ import { useT } from '../../i18n';
 import { NoConnection } from '../workspace/NoConnection';
 import { ApplyDialog } from './ApplyDialog';
 import { RolloutDialog } from './RolloutDialog';
+import { BlueGreenPanel } from './BlueGreenPanel';
+import { FailoverPanel } from './FailoverPanel';
 import { ClusterCard } from './ClusterCard';
 import { ClusterDetail } from './ClusterDetail';
 import { cardKey, matchesFilter, nextCardIndex, sortCards, summary, upsert, type Card } from './model';
@@ -34,6 +36,7 @@ function Dashboard({ connections }: { connections: Connection[] }) {
   const [open, setOpen] = useState<string | null>(null);
   const [applying, setApplying] = useState(false);
   const [rolling, setRolling] = useState(false);
+  const [panel, setPanel] = useState<'bluegreen' | 'failover' | null>(null);
   const grid = useRef<HTMLDivElement>(null);
   const ids = connections.map((c) => `${c.id}:${c.name}`).join(',');
 
@@ -120,6 +123,12 @@ function Dashboard({ connections }: { connections: Connection[] }) {
           <Icon name="play" size={14} />
           {t('rollout.button')}
         </button>
+        <button type="button" class="btn btn-sm" onClick={() => setPanel('bluegreen')} disabled={cards.size === 0} data-testid="clusters-bluegreen-open">
+          {t('bluegreen.button')}
+        </button>
+        <button type="button" class="btn btn-sm" onClick={() => setPanel('failover')} disabled={cards.size === 0} data-testid="clusters-failover-open">
+          {t('failover.button')}
+        </button>
       </div>
       {all.length === 0 ? (
         <div class="dt-state">
@@ -138,6 +147,8 @@ function Dashboard({ connections }: { connections: Connection[] }) {
       {openCard && <ClusterDetail card={openCard} onClose={() => setOpen(null)} />}
       {applying && <ApplyDialog cards={cards} onClose={() => setApplying(false)} />}
       {rolling && <RolloutDialog cards={cards} onClose={() => setRolling(false)} />}
+      {panel === 'bluegreen' && <BlueGreenPanel cards={cards} onClose={() => setPanel(null)} />}
+      {panel === 'failover' && <FailoverPanel cards={cards} onClose={() => setPanel(null)} />}
     </section>
   );
 }

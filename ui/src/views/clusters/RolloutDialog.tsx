@@ -12,6 +12,7 @@ import { Spinner } from '../../components/Spinner';
 import { StatusBadge, type BadgeState } from '../../components/StatusBadge';
 import { useT } from '../../i18n';
 import { newTaskId } from '../images/model';
+import { ConnectionSelect, connectionsOf, contextsOf } from './ContextPicker';
 import type { Card } from './model';
 
 /** Where one cluster stands in the run, from the events seen so far. */
@@ -52,9 +53,8 @@ const LOG_MAX = 200;
 
 export function RolloutDialog({ cards, onClose }: { cards: Map<string, Card>; onClose: () => void }) {
   const t = useT();
-  const connections = [...new Map([...cards.values()].map((c) => [c.connectionId, c.connection])).entries()].sort((a, b) => a[1].localeCompare(b[1]));
-  const [connectionId, setConnectionId] = useState(connections[0]?.[0] ?? '');
-  const contexts = [...cards.values()].filter((c) => c.connectionId === connectionId).map((c) => c.health.context).sort();
+  const [connectionId, setConnectionId] = useState(connectionsOf(cards)[0]?.[0] ?? '');
+  const contexts = contextsOf(cards, connectionId);
   const [selected, setSelected] = useState<string[]>([]);
   const [manifest, setManifest] = useState('');
   const [waves, setWaves] = useState('');
@@ -198,18 +198,7 @@ export function RolloutDialog({ cards, onClose }: { cards: Map<string, Card>; on
           <p class="muted">{t('rollout.intro')}</p>
           <textarea class="input mono cl-manifest" rows={8} value={manifest} onInput={(e) => setManifest(e.currentTarget.value)} placeholder="apiVersion: apps/v1&#10;kind: Deployment&#10;…" data-testid="rollout-manifest" spellcheck={false} />
           <div class="ro-settings">
-            {connections.length > 1 && (
-              <label>
-                {t('rollout.connection')}
-                <select class="input" value={connectionId} onChange={(e) => (setConnectionId(e.currentTarget.value), setSelected([]))} data-testid="rollout-connection">
-                  {connections.map(([id, name]) => (
-                    <option key={id} value={id}>
-                      {name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            )}
+            <ConnectionSelect cards={cards} value={connectionId} onChange={(id) => (setConnectionId(id), setSelected([]))} testid="rollout-connection" />
             <label>
               {t('rollout.waves')}
               <input class="input mono" value={waves} onInput={(e) => setWaves(e.currentTarget.value)} placeholder="canary=ctx-a,25%,rest" data-testid="rollout-waves" />
