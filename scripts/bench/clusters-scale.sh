@@ -10,14 +10,16 @@
 # many: CLUSTERS=50 kube-apiservers over one etcd (scripts/bench/kube-many.sh),
 #       CLUSTER_NODES=20 nodes and CLUSTER_PODS=1000 pods each (status written
 #       through the API, no KWOK); `opsdeck health` over all contexts vs a
-#       kubectl loop; the live view's first verdicts and memory over them.
-# Takes the bench lock (/tmp/opsdeck-bench.lock); stops everything it started.
+#       kubectl loop (MANY_RUNS=1: a loop of 50 kubectl takes a minute); the
+#       live view's first verdicts and memory over them.
+# SKIP_COMPARE=1: big without the opsdeck/kubectl comparison (the live view only).
+# Takes the bench lock (/tmp/opsdeck-bench.lock) around each measured step; stops everything it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 what="${1:-all}"
 NODES="${NODES:-2000}" PODS="${PODS:-30000}" RUNS="${RUNS:-3}"
 CHURN_RATE="${CHURN_RATE:-50}" CHURN_SECONDS="${CHURN_SECONDS:-600}"
-CLUSTERS="${CLUSTERS:-50}" CLUSTER_NODES="${CLUSTER_NODES:-20}" CLUSTER_PODS="${CLUSTER_PODS:-1000}"
+CLUSTERS="${CLUSTERS:-50}" MANY_RUNS="${MANY_RUNS:-1}" CLUSTER_NODES="${CLUSTER_NODES:-20}" CLUSTER_PODS="${CLUSTER_PODS:-1000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/opsdeck/target}"
 BENCH="$CARGO_TARGET_DIR/release/bench-clusters-scale"
 for b in "$BENCH" "$CARGO_TARGET_DIR/release/opsdeck"; do
@@ -32,6 +34,8 @@ export OPSDECK_DATA_DIR; OPSDECK_DATA_DIR="$(mktemp -d)"
 RUN_DIRS=(); BG=()
 cleanup() {
   local p d
+  # The tee of stdout may be gone (Ctrl-C reaches the whole group): log here.
+  exec >>"$OUT/cleanup.log" 2>&1
   for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done
   for d in "${RUN_DIRS[@]}"; do "$ROOT/scripts/services/stop.sh" "$d" >&2 || true; done
   rm -rf "$OPSDECK_DATA_DIR"
@@ -39,9 +43,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# The bench lock is held around the measured steps only (compare, live view
+# with churn); starting the servers and seeding run without it.
 exec 9>/tmp/opsdeck-bench.lock
-echo "waiting for the bench lock" >&2
-flock 9
+locked() {
+  echo "waiting for the bench lock ($(date -u +%T))"; flock 9; echo "bench lock taken ($(date -u +%T))"
+  local rc=0; "$@" || rc=$?
+  flock -u 9; return $rc
+}
 machine() { echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), MemAvailable $(awk '/^MemAvailable:/ {print int($2/1024)}' /proc/meminfo) MiB"; }
 rss_mib() { awk '/^VmRSS:/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
@@ -57,9 +66,15 @@ big() {
   echo "ran: etcd 3.6.7, kube-apiserver (default flags of scripts/services/kube-apiserver.sh), KWOK; controller-manager and scheduler stopped"
   "$BENCH" seed "$KUBECONFIG" admin "$NODES" "$PODS" kwok
   echo "after seeding: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, etcd $(rss_mib "$KUBE_ETCD_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
-  "$BENCH" compare "$KUBECONFIG" "$RUNS" admin
+  [[ -n "${SKIP_COMPARE:-}" ]] || locked "$BENCH" compare "$KUBECONFIG" "$RUNS" admin
+  locked live_big
+  echo "after churn: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
+  "$ROOT/scripts/services/stop.sh" "$KUBE_RUN_DIR" >&2
+}
+
+# The live view, alone in its process; churn in another.
+live_big() {
   machine
-  # The live view, alone in its process; churn in another.
   "$BENCH" live "$KUBECONFIG" $(( CHURN_SECONDS + 10 )) admin > "$OUT/live-big.txt" &
   local live=$!; BG+=("$live")
   until grep -q "first verdict" "$OUT/live-big.txt" 2>/dev/null; do
@@ -69,8 +84,6 @@ big() {
   "$BENCH" churn "$KUBECONFIG" admin "$CHURN_RATE" "$CHURN_SECONDS"
   wait "$live"
   cat "$OUT/live-big.txt"
-  echo "after churn: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
-  "$ROOT/scripts/services/stop.sh" "$KUBE_RUN_DIR" >&2
 }
 
 many() {
@@ -85,8 +98,8 @@ many() {
   printf '%s\n' "${ctxs[@]}" | xargs -P 4 -I{} "$BENCH" seed "$MANY_KUBECONFIG" {} "$CLUSTER_NODES" "$CLUSTER_PODS" status
   total=0; for p in ${MANY_APISERVER_PIDS//,/ }; do total=$(( total + $(rss_mib "$p") )); done
   echo "after seeding: API servers RSS $total MiB in total, etcd $(rss_mib "$MANY_ETCD_PID") MiB"; machine
-  "$BENCH" compare "$MANY_KUBECONFIG" "$RUNS" "${ctxs[@]}"
-  "$BENCH" live "$MANY_KUBECONFIG" 60 "${ctxs[@]}"
+  locked "$BENCH" compare "$MANY_KUBECONFIG" "$MANY_RUNS" "${ctxs[@]}"
+  locked "$BENCH" live "$MANY_KUBECONFIG" 60 "${ctxs[@]}"
   machine
   "$ROOT/scripts/services/stop.sh" "$MANY_RUN_DIR" >&2
 }
