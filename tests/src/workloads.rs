@@ -61,17 +61,27 @@ where
 /// (KWOK initialised it, and the node-lifecycle controller removed its
 /// not-ready taint, so pods can be scheduled onto it). Returns their names.
 pub async fn fake_nodes(c: &Client, prefix: &str, n: usize) -> Vec<String> {
+    fake_nodes_sized(c, prefix, n, None).await
+}
+
+/// [`fake_nodes`] whose nodes report `allocatable` (and as much capacity),
+/// e.g. `{"cpu": "4", "memory": "8Gi", "pods": "110"}`; KWOK keeps what a
+/// node reports (kwok-stages/node-initialize.yaml), None: its 1k CPU / 1Ti.
+pub async fn fake_nodes_sized(c: &Client, prefix: &str, n: usize, allocatable: Option<serde_json::Value>) -> Vec<String> {
     let nodes: Api<Node> = Api::all(c.clone());
     let names: Vec<String> = (0..n).map(|i| format!("{prefix}-{i}")).collect();
     for name in &names {
-        let node: Node = serde_json::from_value(json!({
+        let mut node = json!({
             "metadata": {
                 "name": name,
                 "annotations": {"kwok.x-k8s.io/node": "fake"},
                 "labels": {POOL_LABEL: prefix, "kubernetes.io/hostname": name}
             }
-        }))
-        .expect("node object");
+        });
+        if let Some(a) = &allocatable {
+            node["status"] = json!({"allocatable": a, "capacity": a});
+        }
+        let node: Node = serde_json::from_value(node).expect("node object");
         nodes.create(&PostParams::default(), &node).await.unwrap_or_else(|e| panic!("create node {name}: {e}"));
     }
     for name in &names {
