@@ -2,7 +2,9 @@
 
 use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::clusters::apply::ApplyResult;
+use opsdeck_core::clusters::capacity::ClusterCapacity;
 use opsdeck_core::clusters::details::ClusterDetails;
+use opsdeck_core::clusters::fleet::FleetReport;
 use opsdeck_core::clusters::history::HealthTransition;
 use opsdeck_core::clusters::live::LiveHandle;
 use opsdeck_core::clusters::review::ClusterReview;
@@ -64,6 +66,28 @@ pub fn clusters_unwatch(watches: State<'_, ClusterWatches>, watch_id: u32) -> Ui
 pub async fn clusters_details(backend: State<'_, Backend>, connection_id: String, context: String) -> UiResult<ClusterDetails> {
     check_id(&connection_id)?;
     Ok(backend.cluster_details(&connection_id, &context).await?)
+}
+
+/// The same Deployment across a connection's contexts, image and replica
+/// drift and missing contexts flagged (an unreadable context is an error entry).
+#[tauri::command]
+#[specta::specta]
+pub async fn clusters_fleet_workloads(
+    backend: State<'_, Backend>,
+    connection_id: String,
+    namespace: Option<String>,
+) -> UiResult<FleetReport> {
+    check_id(&connection_id)?;
+    let namespace = namespace.filter(|n| !n.trim().is_empty());
+    Ok(backend.cluster_fleet_workloads(&connection_id, namespace.as_deref()).await?)
+}
+
+/// Requests against allocatable (Ready, schedulable nodes) per context of a connection.
+#[tauri::command]
+#[specta::specta]
+pub async fn clusters_capacity(backend: State<'_, Backend>, connection_id: String) -> UiResult<Vec<ClusterCapacity>> {
+    check_id(&connection_id)?;
+    Ok(backend.cluster_capacity(&connection_id).await?)
 }
 
 /// Verdict changes of a connection's contexts (or one of them), newest first,
