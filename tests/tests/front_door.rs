@@ -27,6 +27,8 @@ const READS: &[&str] = &[
     "clusters_unwatch",
     "clusters_details",
     "clusters_history",
+    "clusters_fleet_workloads",
+    "clusters_capacity",
     "clusters_apply_review",
     "clusters_rollout_plan",
     // Stops a running rollout at its next safe point (the rollout audits what it did).
