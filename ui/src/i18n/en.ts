@@ -1,5 +1,6 @@
 // English strings. zh-CN.ts must have exactly the same keys (checked by i18n.test.ts).
 import clustersHistory from './clustersHistory.en';
+import clustersFleet from './clustersFleet.en';
 import configOps from './configOps.en';
 import notify from './notify.en';
 import rollout from './rollout.en';
@@ -906,6 +907,7 @@ const en = {
   },
   notify,
   clustersHistory,
+  clustersFleet,
   rollout,
   ...bluegreen,
   overview,

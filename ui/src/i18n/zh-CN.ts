@@ -1,5 +1,6 @@
 // 简体中文。键必须与 en.ts 完全一致（i18n.test.ts 会检查）。
 import clustersHistory from './clustersHistory.zh-CN';
+import clustersFleet from './clustersFleet.zh-CN';
 import configOps from './configOps.zh-CN';
 import notify from './notify.zh-CN';
 import rollout from './rollout.zh-CN';
@@ -906,6 +907,7 @@ const zhCN: Shape<Messages> = {
   },
   notify,
   clustersHistory,
+  clustersFleet,
   rollout,
   ...bluegreen,
   overview,

@@ -1,15 +1,17 @@
 // One cluster: verdict, version, latency, nodes, and the reasons (the seed's
 // issue list). Focusable; Enter opens the drill-down.
 import type { TargetedKeyboardEvent } from 'preact';
+import type { ClusterCapacity } from '../../api/types';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useSettings } from '../../app/store';
 import { useT } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
+import { CapacityFacts } from './CapacityFacts';
 import { deniedList, forbidden, reasons, type Card } from './model';
 
 const SHOWN = 5;
 
-export function ClusterCard({ card, onOpen, onKeyDown }: { card: Card; onOpen: () => void; onKeyDown: (e: TargetedKeyboardEvent<HTMLElement>) => void }) {
+export function ClusterCard({ card, capacity, onOpen, onKeyDown }: { card: Card; capacity?: ClusterCapacity; onOpen: () => void; onKeyDown: (e: TargetedKeyboardEvent<HTMLElement>) => void }) {
   const t = useT();
   const { settings } = useSettings();
   const h = card.health;
@@ -64,6 +66,7 @@ export function ClusterCard({ card, onOpen, onKeyDown }: { card: Card; onOpen: (
           </dd>
         </div>
       </dl>
+      {h.verdict !== 'unreachable' && <CapacityFacts capacity={capacity} />}
       <ul class="cl-reasons" data-testid="cluster-reasons">
         {list.slice(0, SHOWN).map((f, i) => (
           <li key={i} class={`cl-reason cl-reason-${f.severity}`}>

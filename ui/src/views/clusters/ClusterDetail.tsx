@@ -2,7 +2,7 @@
 // failing pods and warning events, in sortable, filterable tables.
 import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { AppError } from '../../api/types';
+import type { AppError, ClusterCapacity } from '../../api/types';
 import type { ClusterDetails, EventRow, Finding, NodeRow, PodRow } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { ErrorState } from '../../components/ErrorState';
@@ -11,6 +11,7 @@ import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Tabs } from '../../components/Tabs';
 import { useT } from '../../i18n';
+import { CapacityFacts } from './CapacityFacts';
 import { ClusterHistory } from './ClusterHistory';
 import type { Card } from './model';
 
@@ -23,7 +24,7 @@ function age(seconds: number | null): string {
   return `${Math.floor(seconds / 86400)}d`;
 }
 
-export function ClusterDetail({ card, onClose }: { card: Card; onClose: () => void }) {
+export function ClusterDetail({ card, capacity, onClose }: { card: Card; capacity?: ClusterCapacity; onClose: () => void }) {
   const t = useT();
   const [tab, setTab] = useState<Tab>('findings');
   const [details, setDetails] = useState<ClusterDetails | null>(null);
@@ -90,6 +91,7 @@ export function ClusterDetail({ card, onClose }: { card: Card; onClose: () => vo
         </p>
       )}
       {details && !details.metrics_available && <p class="muted">{t('clusters.detail.noMetrics')}</p>}
+      <CapacityFacts capacity={capacity} detailed />
       <Tabs tabs={tabs} value={tab} onChange={setTab} testid="cluster-tab" label={(k) => (k === 'history' ? t('clustersHistory.tab') : `${t(`clusters.detail.tab.${k}`)} (${count(k)})`)} />
       {tab === 'findings' && (
         <DataTable label={t('clusters.detail.tab.findings')} columns={findingCols} rows={h.findings} rowKey={(f) => `${f.kind}|${f.object}|${f.message}`} rowAttrs={() => ({ 'data-testid': 'cluster-finding-row' })} filterable empty={<div class="dt-state">{t('clusters.noIssues')}</div>} />
