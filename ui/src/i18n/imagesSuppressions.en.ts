@@ -1,6 +1,6 @@
 // English strings of a report's suppressed findings (images.suppressions.*); imagesSuppressions.zh-CN.ts has the same keys.
 const suppressions = {
-  hint: { suppressed: 'not counted by the gate', expired: 'counted again: the suppression has expired' },
+  hint: { suppressed: 'not counted by the gate', expired: 'their findings count again and are in the findings table' },
   col: { finding: 'Finding', package: 'Package', severity: 'Severity', reason: 'Reason', author: 'Author', until: 'Until', scope: 'Scope' },
   until: 'until {{date}}',
   expiredOn: 'expired {{date}}',
