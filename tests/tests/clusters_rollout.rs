@@ -417,3 +417,182 @@ async fn sigint_during_a_soak_stops_the_rollout_and_auto_rollback_puts_the_canar
     assert_eq!(image_of(&objects(&clients[1], ns).await.0.unwrap()), "registry.local/web:1");
     rolled_out(&clients[0], ns, "registry.local/web:1").await;
 }
+
+/// Base64 as the API server stores a Secret's data (k8s-openapi's ByteString).
+fn b64(s: &str) -> String {
+    serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).unwrap().as_str().unwrap().to_string()
+}
+
+/// Every file under `dir` (the data directory: rollback records, SQLite and
+/// its WAL, anything else) that holds one of `needles`, with the needle.
+fn files_holding(dir: &Path, needles: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().map(Result::unwrap) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            for n in needles {
+                if bytes.windows(n.len()).any(|w| w == n.as_bytes()) {
+                    found.push(format!("{} holds {n}", p.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn secret_password(s: &Value) -> String {
+    let v: k8s_openapi::ByteString = serde_json::from_value(s["data"]["password"].clone()).unwrap();
+    String::from_utf8(v.0).unwrap()
+}
+
+/// Namespace `ns` with version 1 of the web manifest on every cluster and, on
+/// east, Secret web-secret holding `old` as an earlier apply left it (data, and
+/// kubectl's last-applied annotation holding the value too); writes the
+/// manifest of version 2 with the Secret holding `new` into `dir`. Returns the
+/// file and the Secret as it is.
+async fn secret_fixture(clients: &[Client], ns: &str, old: &str, new: &str, dir: &Path) -> (String, Value) {
+    deploy_v1(clients, ns).await;
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(clients[0].clone(), ns);
+    let last_applied = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-secret", "namespace": ns},
+                              "stringData": {"password": old}})
+    .to_string();
+    let v1 = json!({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "web-secret", "namespace": ns,
+                                 "annotations": {"kubectl.kubernetes.io/last-applied-configuration": last_applied}},
+                    "data": {"password": b64(old)}});
+    secrets.patch("web-secret", &PatchParams::apply("opsdeck"), &Patch::Apply(&v1)).await.unwrap();
+    let before = serde_json::to_value(secrets.get("web-secret").await.unwrap()).unwrap();
+    let secret_doc = serde_norway::to_string(&json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "web-secret", "namespace": ns}, "data": {"password": b64(new)}}))
+    .unwrap();
+    let manifest = format!("{}---\n{secret_doc}", web_manifest(ns, "green", "registry.local/web:2", "ro", true, None));
+    (write(dir, &format!("{ns}.yaml"), &manifest), before)
+}
+
+#[tokio::test]
+async fn a_secrets_saved_data_lives_only_in_the_keychain_and_is_rolled_back_from_there_until_pruned() {
+    let _turn = TURN.lock().await;
+    let (kubeconfig, clients) = ready_fleet().await;
+    let ns = "ro-secret";
+    let east = &clients[0];
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(east.clone(), ns);
+    let (old, new) = ("before-S3cr3t-9f1c", "after-S3cr3t-77ab");
+    let data = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let (file, before) = secret_fixture(&clients, ns, old, new, src.path()).await;
+    let rollout = |data: &Path, file: &str| {
+        opsdeck_tests::workspace::cli(data, "opsdeck-test-rollout")
+            .env("OPSDECK_LOG", "debug")
+            .args(["rollout", file, "--kubeconfig", &kubeconfig, "--contexts", "east", "--soak", "0"])
+            .output()
+            .unwrap()
+    };
+    let out = rollout(data.path(), &file);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(secret_password(&serde_json::to_value(secrets.get("web-secret").await.unwrap()).unwrap()), new);
+    let id = stdout.lines().find_map(|l| l.strip_prefix("rollout ")?.split(':').next()).unwrap().to_string();
+
+    // Neither value, plain or base64, in the record, SQLite (audit) or the debug log.
+    let needles: Vec<String> = vec![old.into(), b64(old), new.into(), b64(new)];
+    assert_eq!(files_holding(data.path(), &needles), Vec::<String>::new());
+    for n in &needles {
+        assert!(!stdout.contains(n.as_str()) && !stderr.contains(n.as_str()), "{n} in the CLI's output:\n{stdout}\n{stderr}");
+    }
+    // The record keeps the Secret without its data, naming the keychain entry that has it.
+    let record: Value = serde_json::from_slice(&std::fs::read(data.path().join(format!("rollouts/{id}.json"))).unwrap()).unwrap();
+    let saved = record["saved"]["east"].as_array().unwrap();
+    let s = saved.iter().find(|o| o["kind"] == "Secret").unwrap();
+    assert!(
+        s["before"].get("data").is_none()
+            && s["before"]["metadata"]["annotations"].get("kubectl.kubernetes.io/last-applied-configuration").is_none(),
+        "{s}"
+    );
+    let account = s["secret_account"].as_str().unwrap().to_string();
+    let keychain = opsdeck_core::secrets::Keychain::new("opsdeck-test-rollout");
+    assert!(keychain.get(&account).await.unwrap().unwrap().expose().contains(&b64(old)));
+
+    // Rolled back from the keychain: the Secret byte for byte, the Deployment waited for.
+    let rb = opsdeck_tests::workspace::cli(data.path(), "opsdeck-test-rollout").args(["rollout", "--rollback", &id]).output().unwrap();
+    let (rb_out, rb_err) = (String::from_utf8_lossy(&rb.stdout), String::from_utf8_lossy(&rb.stderr));
+    assert_eq!(rb.status.code(), Some(0), "{rb_out}\n{rb_err}");
+    assert!(rb_out.lines().any(|l| l.contains("Secret ro-secret/web-secret") && l.contains("restored")), "{rb_out}");
+    assert!(rb_err.contains("waiting for deployment ro-secret/web to roll out"), "{rb_err}");
+    let after = serde_json::to_value(secrets.get("web-secret").await.unwrap()).unwrap();
+    assert_eq!(owned(&after), owned(&before));
+    rolled_out(east, ns, "registry.local/web:1").await;
+    // Every cluster rolled back: the record cannot be used again, its Secret data is gone from the keychain.
+    assert!(keychain.get(&account).await.unwrap().is_none());
+    assert_eq!(files_holding(data.path(), &needles), Vec::<String>::new());
+
+    // A second rollout (another namespace: fields put back by a rollback belong to opsdeck-rollback, a
+    // conflict for the next apply) whose Secret data is taken from the keychain: the rollback leaves that
+    // Secret alone, saying so.
+    let ns = "ro-secret-2";
+    let (file, _) = secret_fixture(&clients, ns, old, new, src.path()).await;
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(east.clone(), ns);
+    let out = rollout(data.path(), &file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let id2 = stdout.lines().find_map(|l| l.strip_prefix("rollout ")?.split(':').next()).unwrap().to_string();
+    let list =
+        opsdeck_tests::workspace::cli(data.path(), "opsdeck-test-rollout").args(["rollout", "list", "--format", "json"]).output().unwrap();
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let listed: Vec<(&str, u64, u64, usize)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap(),
+                r["objects"].as_u64().unwrap(),
+                r["secrets"].as_u64().unwrap(),
+                r["rolled_back"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, vec![(id.as_str(), 4, 1, 1), (id2.as_str(), 4, 1, 0)]);
+    let record: Value = serde_json::from_slice(&std::fs::read(data.path().join(format!("rollouts/{id2}.json"))).unwrap()).unwrap();
+    let account2 = record["saved"]["east"].as_array().unwrap().iter().find_map(|o| o["secret_account"].as_str()).unwrap().to_string();
+    keychain.delete(&account2).await.unwrap();
+    let rb = opsdeck_tests::workspace::cli(data.path(), "opsdeck-test-rollout").args(["rollout", "--rollback", &id2]).output().unwrap();
+    let rb_out = String::from_utf8_lossy(&rb.stdout);
+    assert_eq!(rb.status.code(), Some(1), "{rb_out}");
+    assert!(
+        rb_out
+            .lines()
+            .any(|l| l.contains("Secret ro-secret-2/web-secret") && l.contains("not restored: its data is no longer in the keychain")),
+        "{rb_out}"
+    );
+    assert!(rb_out.lines().any(|l| l.contains("Deployment ro-secret-2/web") && l.contains("restored")), "{rb_out}");
+    assert_eq!(
+        secret_password(&serde_json::to_value(secrets.get("web-secret").await.unwrap()).unwrap()),
+        new,
+        "left as it is, not emptied"
+    );
+
+    // Pruning: nothing is younger than a day's age; `0` deletes both records.
+    let prune = |age: &str| {
+        let out = opsdeck_tests::workspace::cli(data.path(), "opsdeck-test-rollout")
+            .args(["rollout", "prune", "--older-than", age, "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().len()
+    };
+    assert_eq!(prune("1d"), 0);
+    assert_eq!(prune("0"), 2);
+    assert_eq!(std::fs::read_dir(data.path().join("rollouts")).unwrap().count(), 0);
+    let bad = opsdeck_tests::workspace::cli(data.path(), "opsdeck-test-rollout")
+        .args(["rollout", "prune", "--older-than", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(audit(data.path()).iter().any(|(t, a, r)| t == "rollouts" && a == "cluster.rollout.prune" && r == "ok"));
+}
