@@ -4,6 +4,8 @@
 
 #[path = "e2e_app.rs"]
 mod e2e_app;
+#[path = "e2e_bluegreen.rs"]
+mod e2e_bluegreen;
 #[path = "e2e_clusters.rs"]
 mod e2e_clusters;
 #[path = "e2e_config.rs"]
