@@ -185,8 +185,8 @@ it('previews a failover before running it, shows the hook result, and keeps Fail
   expect(called('failover_plan')[0][1]).toEqual({ connectionId: CONN, source: 'src' });
   expect($('[data-testid=fo-placement]')!.dataset.target).toBe('roomy');
   expect($('[data-testid=fo-placement]')!.textContent).toContain('needs 1200 CPU');
-  expect($('[data-testid=fo-candidate]')!.textContent).toContain('2000000m / 2000000m');
-  expect($('[data-testid=fo-candidate]')!.textContent).toContain('3072 / 4096 MiB');
+  expect($('[data-testid=fo-candidate]')!.textContent).toContain('2000 / 2000');
+  expect($('[data-testid=fo-candidate]')!.textContent).toContain('3.0 / 4.0 GiB');
   expect($('[data-testid=fo-hook-plan]')!.textContent).toBe('Hook that will run: Command ./switch.sh');
   expect(disabled('[data-testid=fo-run]')).toBe(false);
   click('[data-testid=fo-run]');

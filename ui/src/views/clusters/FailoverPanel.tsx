@@ -13,7 +13,7 @@ import { Modal } from '../../components/Modal';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge, type BadgeState } from '../../components/StatusBadge';
 import { useT } from '../../i18n';
-import { failbackRefusal, mib, runRefusal, type Refusal } from './bluegreen';
+import { cores, failbackRefusal, gib, runRefusal, type Refusal } from './bluegreen';
 import { ConnectionSelect, connectionsOf, contextsOf, ContextSelect, verdictOf } from './ContextPicker';
 import type { Card } from './model';
 
@@ -202,8 +202,8 @@ export function FailoverPanel({ cards, onClose }: { cards: Map<string, Card>; on
                     <StatusBadge state={verdictBadge(c.verdict)}>{t(`clusters.verdict.${c.verdict}`)}</StatusBadge>
                   </td>
                   <td>{c.capacity?.nodes ?? '—'}</td>
-                  <td>{c.capacity ? `${c.capacity.cpu_allocatable_milli - c.capacity.cpu_requested_milli}m / ${c.capacity.cpu_allocatable_milli}m` : '—'}</td>
-                  <td>{c.capacity ? `${mib(c.capacity.memory_allocatable - c.capacity.memory_requested)} / ${mib(c.capacity.memory_allocatable)} MiB` : '—'}</td>
+                  <td>{c.capacity ? `${cores(c.capacity.cpu_allocatable_milli - c.capacity.cpu_requested_milli)} / ${cores(c.capacity.cpu_allocatable_milli)}` : '—'}</td>
+                  <td>{c.capacity ? `${gib(c.capacity.memory_allocatable - c.capacity.memory_requested)} / ${gib(c.capacity.memory_allocatable)} GiB` : '—'}</td>
                   <td class="ro-message" title={c.reasons.join('; ')}>
                     {c.reasons.join('; ')}
                   </td>

@@ -72,5 +72,7 @@ export function failbackRefusal(source: string, verdict: ClusterVerdict | null):
   return { key: 'failover.why.sourceNotHealthy', values: { source, verdict: verdict ?? 'unknown' } };
 }
 
-/** MiB of bytes, rounded down. */
-export const mib = (bytes: number) => Math.floor(bytes / 1_048_576);
+/** Cores of millicores, as the plan's reasons write them (up to two decimals). */
+export const cores = (milli: number) => `${Number((milli / 1000).toFixed(2))}`;
+/** GiB of bytes, one decimal. */
+export const gib = (bytes: number) => (bytes / 1_073_741_824).toFixed(1);
