@@ -105,6 +105,8 @@ mod team_trust;
 mod vms_cli;
 #[path = "vms_etcd.rs"]
 mod vms_etcd;
+#[path = "vms_extension.rs"]
+mod vms_extension;
 #[path = "vms_flow.rs"]
 mod vms_flow;
 #[path = "vms_guest.rs"]

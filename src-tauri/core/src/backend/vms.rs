@@ -308,6 +308,10 @@ impl Backend {
         let summary =
             result.as_ref().map(|r| format!("request {id} ({}): lease extension to {lease_end} asked: {}", r.spec.name, reason.trim()));
         self.audit_as(store, id, "vm.extend", summary).await;
+        if let Ok(r) = &result {
+            let n = r.extensions.iter().map(|e| e.n).max().unwrap_or(0);
+            self.notify(crate::notify::Event::vm_extension(r, n, crate::notify::EventKind::VmRequestWaitingManager, "")).await;
+        }
         result
     }
 
@@ -330,6 +334,11 @@ impl Backend {
             )
         });
         self.audit_as(store, id, if approved { "vm.extension.approve" } else { "vm.extension.reject" }, summary).await;
+        if let Ok(r) = &result {
+            use crate::notify::EventKind::{VmRequestApproved, VmRequestRejected};
+            let kind = if approved { VmRequestApproved } else { VmRequestRejected };
+            self.notify(crate::notify::Event::vm_extension(r, n, kind, comment)).await;
+        }
         result
     }
 

@@ -174,6 +174,36 @@ impl Event {
         e
     }
 
+    /// Lease extension `n` of a request: asked for (`VmRequestWaitingManager`,
+    /// to the department's managers) or decided (`VmRequestApproved` /
+    /// `VmRequestRejected`, to the requester).
+    pub fn vm_extension(r: &VmRequest, n: u32, kind: EventKind, comment: &str) -> Event {
+        let s = &r.spec;
+        let ext = r.extensions.iter().find(|e| e.n == n);
+        let until = ext.map_or("", |e| e.lease_end.as_str());
+        let reason = ext.map_or("", |e| e.reason.as_str());
+        let (title, lead) = match kind {
+            EventKind::VmRequestWaitingManager => (
+                format!("Lease extension of VM {} waits for your approval (manager of {})", s.name, s.department),
+                format!("{} asks to keep VM {} (request {}) until {until}: {reason}", r.requester, s.name, r.id),
+            ),
+            EventKind::VmRequestApproved => (
+                format!("The lease of your VM {} is extended to {until}", s.name),
+                format!("Extension {n} of request {} is approved: the lease now ends {}.", r.id, s.lease_end),
+            ),
+            _ => (
+                format!("Your lease extension for VM {} was rejected", s.name),
+                format!("Extension {n} of request {} (to {until}) was rejected: the lease still ends {}.", r.id, s.lease_end),
+            ),
+        };
+        let comment = comment.trim();
+        let text = if comment.is_empty() { lead } else { format!("{lead}\nComment: {comment}") };
+        let mut e = event(kind, title, format!("{text}\nDepartment: {}.", s.department), &r.id);
+        e.department = Some(s.department.clone());
+        e.for_user = Some(r.requester.clone());
+        e
+    }
+
     /// A lifecycle action that concerns the requester (lease warning, power-off before destroy).
     pub fn vm_lease(kind: EventKind, r: &VmRequest, vm: &str, detail: &str) -> Event {
         let title = match kind {

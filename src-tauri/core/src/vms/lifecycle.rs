@@ -180,13 +180,9 @@ fn plan_request(
             frees_quota: quota,
         })
     };
-    let held: Vec<&IpLease> = leases.iter().filter(|l| l.request == req.id).collect();
-    let ip_release = |step: &mut dyn FnMut(&str, String, Option<String>, Capacity, Capacity)| {
-        if !held.is_empty() {
-            let which = held.iter().map(|l| format!("{} ({})", l.address, l.network)).collect::<Vec<_>>().join(", ");
-            step("ip_release", format!("release IP {which}"), None, Capacity::default(), Capacity::default());
-        }
-    };
+    // The static addresses it holds, released once its VM is gone.
+    let held: Vec<String> = leases.iter().filter(|l| l.request == req.id).map(|l| format!("{} ({})", l.address, l.network)).collect();
+    let ip_release = (!held.is_empty()).then(|| format!("release IP {}", held.join(", ")));
     let Some(vm) = inv.vms.iter().find(|v| v.id == asset.vm_id) else {
         let running = if req.state == State::Provisioned {
             Capacity { vms: 1, vcpu: req.spec.cpu, memory_mb: req.spec.memory_gb * 1024, disk_gb: 0 }
@@ -194,7 +190,9 @@ fn plan_request(
             Capacity::default()
         };
         step("vm_missing", format!("VM {} ({}) no longer exists in vCenter", asset.name, asset.vm_id), None, running, quota_back);
-        ip_release(&mut step);
+        if let Some(detail) = ip_release {
+            step("ip_release", detail, None, Capacity::default(), Capacity::default());
+        }
         return out;
     };
     let Ok(lease) = parse_date("lease end", &req.spec.lease_end) else {
@@ -246,7 +244,9 @@ fn plan_request(
                 if vm.powered_on() { Capacity { vms: 1, vcpu: vm.cpu, memory_mb: vm.memory_mb, disk_gb: 0 } } else { Capacity::default() };
             let detail = format!("destroy: {} days after the lease ended {lease}", (today - lease).whole_days());
             step("reclaim", detail, None, running, quota_back);
-            ip_release(&mut step);
+            if let Some(detail) = ip_release {
+                step("ip_release", detail, None, Capacity::default(), Capacity::default());
+            }
         }
     }
     out

@@ -232,7 +232,7 @@ pub async fn request_extension(store: &dyn RequestStore, id: &str, lease_end: &s
     let current = store.get(id).await?;
     let req = current.compose();
     let me = actor(store, app_actor);
-    if req.requester != me {
+    if store.trust() != super::store::Trust::Personal && req.requester != me {
         return Err(Error::Forbidden(format!("request {id} is {}'s: only they can ask to extend its lease", req.requester)));
     }
     if req.state != State::Provisioned {

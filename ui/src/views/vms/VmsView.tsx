@@ -18,7 +18,7 @@ import { useT } from '../../i18n';
 import { NoConnection } from '../workspace/NoConnection';
 import { CompliancePanel } from './CompliancePanel';
 import { InventoryTab } from './InventoryTab';
-import { nextAction, sortForInbox } from './model';
+import { sortForInbox, waitsForDecision } from './model';
 import { QuotasPanel } from './QuotasPanel';
 import { RequestDialog } from './RequestDialog';
 import { RequestDrawer } from './RequestDrawer';
@@ -75,7 +75,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
     if (r.state === 'provisioned') refresh();
   };
 
-  const pending = requests?.filter((r) => nextAction(r.state, r.failure)).length ?? 0;
+  const pending = requests?.filter(waitsForDecision).length ?? 0;
   const current = requests?.find((r) => r.id === open) ?? null;
   return (
     <section class="view view-vms" data-testid="view-vms">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Inventory, RequestSpec, VmRequest, VmRow } from '../../api/types';
-import { applyVmEvent, daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm } from './model';
+import { applyVmEvent, daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm, waitsForDecision } from './model';
 
 const form: RequestSpec = {
   name: 'build-01',
@@ -61,9 +61,16 @@ describe('request states', () => {
     expect(provisionPercent({ request: 'r', step: 'snapshot', percent: 100 })).toBe(100);
   });
   it('puts requests waiting for action first', () => {
-    const r = (id: string, state: VmRequest['state'], created_at: string) => ({ id, state, created_at }) as VmRequest;
+    const r = (id: string, state: VmRequest['state'], created_at: string, extensions: VmRequest['extensions'] = []) => ({ id, state, created_at, extensions }) as VmRequest;
     const sorted = sortForInbox([r('a', 'provisioned', '2026-12-03'), r('b', 'pending_admin', '2026-12-01'), r('c', 'approved', '2026-12-02')]);
     expect(sorted.map((x) => x.id)).toEqual(['c', 'b', 'a']);
+    // A provisioned VM whose lease extension waits for the manager waits for a decision too.
+    const ext = { n: 1, lease_end: '2027-01-31', reason: 'release', at: '2026-12-04', decision: null };
+    const asked = r('d', 'provisioned', '2026-11-01', [{ ...ext, state: 'pending' }]);
+    const decided = r('e', 'provisioned', '2026-11-02', [{ ...ext, state: 'approved' }]);
+    expect(waitsForDecision(asked)).toBe(true);
+    expect(waitsForDecision(decided)).toBe(false);
+    expect(sortForInbox([decided, asked]).map((x) => x.id)).toEqual(['d', 'e']);
   });
   it('shows unlimited quotas without a fraction', () => {
     expect(quotaUse(3, 0)).toEqual({ text: '3 / ∞', fraction: null });

@@ -49,6 +49,11 @@ export function nextAction(s: RequestState, failure?: string | null): NextAction
   }
 }
 
+/** Whether the request waits for someone's decision: a step of the chain, or a lease extension asked for. */
+export function waitsForDecision(r: Pick<VmRequest, 'state' | 'failure' | 'extensions'>): boolean {
+  return nextAction(r.state, r.failure) !== null || r.extensions.some((e) => e.state === 'pending');
+}
+
 /** Overall 0..100 across the provisioning steps (each step an equal share; clone counts triple). */
 export function provisionPercent(p: ProvisionProgress | null): number {
   if (!p) return 0;
@@ -101,7 +106,7 @@ export function quotaCells(q: { quota: Quota; usage: Usage }) {
 
 /** Requests needing someone's action first, then newest. */
 export function sortForInbox(list: VmRequest[]): VmRequest[] {
-  const rank = (r: VmRequest) => (nextAction(r.state, r.failure) ? 0 : 1);
+  const rank = (r: VmRequest) => (waitsForDecision(r) ? 0 : 1);
   return [...list].sort((a, b) => rank(a) - rank(b) || b.created_at.localeCompare(a.created_at));
 }
 

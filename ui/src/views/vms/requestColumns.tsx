@@ -4,7 +4,7 @@ import type { Column } from '../../components/DataTable';
 import { StatusBadge } from '../../components/StatusBadge';
 import type { TFn } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../util/time';
-import { nextAction, stateBadge } from './model';
+import { stateBadge, waitsForDecision } from './model';
 
 export function requestColumns(t: TFn, language: string): Column<VmRequest>[] {
   return [
@@ -12,8 +12,20 @@ export function requestColumns(t: TFn, language: string): Column<VmRequest>[] {
     {
       id: 'state',
       header: t('vms.col.state'),
-      cell: (r) => <StatusBadge state={stateBadge(r.state)}>{t(`vms.state.${r.state}`)}</StatusBadge>,
-      sortValue: (r) => (nextAction(r.state, r.failure) ? 0 : 1),
+      cell: (r) => (
+        <>
+          <StatusBadge state={stateBadge(r.state)}>{t(`vms.state.${r.state}`)}</StatusBadge>
+          {r.extensions.some((e) => e.state === 'pending') && (
+            <>
+              {' '}
+              <StatusBadge state="warn">
+                <span data-testid="vm-extension-waiting">{t('vms.extension.title')}: {t('vms.extension.state.pending')}</span>
+              </StatusBadge>
+            </>
+          )}
+        </>
+      ),
+      sortValue: (r) => (waitsForDecision(r) ? 0 : 1),
       filterValue: (r) => `${r.state} ${t(`vms.state.${r.state}`)}`,
     },
     { id: 'dept', header: t('vms.form.department'), cell: (r) => r.spec.department, sortValue: (r) => r.spec.department, filterValue: (r) => r.spec.department },

@@ -6,7 +6,10 @@ use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
-use super::{DecisionRecord, ExecLock, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem, Trust, Versioned};
+use super::{
+    DecisionRecord, ExecLock, ExtensionRecord, ExtensionRecords, Listing, Records, RequestRecord, RequestStore, RunRecord, StoreProblem,
+    Trust, Versioned,
+};
 use crate::cache::Db;
 use crate::error::{Error, Result};
 use crate::vms::ipam::{IpLease, IpPool};
@@ -66,7 +69,37 @@ async fn load_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Records
         sqlx::query_as("SELECT stage, record, revision FROM vm_decisions WHERE id = ?").bind(id).fetch_all(&mut *conn).await?;
     let run: Option<(String, i64)> =
         sqlx::query_as("SELECT record, revision FROM vm_runs WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
-    records(&record, revision, decisions, run).map(Some)
+    let mut r = records(&record, revision, decisions, run)?;
+    let rows: Vec<ExtensionRow> = sqlx::query_as(EXTENSIONS_SQL).bind(id).fetch_all(&mut *conn).await?;
+    let quotas = quotas_in(conn).await?;
+    with_extensions(&mut r, rows, &quotas)?;
+    Ok(Some(r))
+}
+
+/// A row of `vm_extensions`: request id, n, record, revision, decision and its revision.
+type ExtensionRow = (String, i64, String, i64, Option<String>, Option<i64>);
+const EXTENSIONS_SQL: &str = "SELECT id, n, record, revision, decision, decision_revision FROM vm_extensions WHERE id = ? ORDER BY n";
+
+async fn quotas_in(conn: &mut SqliteConnection) -> Result<Vec<(String, Quota)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT department, quota FROM vm_quotas").fetch_all(&mut *conn).await?;
+    rows.into_iter().map(|(d, q)| Ok((d, from_json("quota", &q)?))).collect()
+}
+
+/// Adds a request's lease extensions and its department's longest lease to its records.
+fn with_extensions(r: &mut Records, rows: Vec<ExtensionRow>, quotas: &[(String, Quota)]) -> Result<()> {
+    for (_, _, rec, rev, decision, decision_rev) in rows {
+        let decisions = match (decision, decision_rev) {
+            (Some(d), Some(drev)) => {
+                vec![Versioned { value: from_json::<DecisionRecord>("extension decision", &d)?, revision: drev, writer: None }]
+            }
+            _ => vec![],
+        };
+        let record = Versioned { value: from_json::<ExtensionRecord>("lease extension", &rec)?, revision: rev, writer: None };
+        r.extensions.push(ExtensionRecords { record, decisions });
+    }
+    let dept = &r.request.value.spec.department;
+    r.max_lease_days = quotas.iter().find(|(d, _)| d == dept).map_or(0, |(_, q)| q.max_lease_days);
+    Ok(())
 }
 
 /// One request's records from its rows: the request, its decisions as
@@ -168,7 +201,16 @@ impl RequestStore for LocalStore {
         let decision_rows: Vec<(String, String, String, i64)> =
             sqlx::query_as("SELECT id, stage, record, revision FROM vm_decisions").fetch_all(&mut *tx).await?;
         let run_rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT id, record, revision FROM vm_runs").fetch_all(&mut *tx).await?;
+        let ext_rows: Vec<ExtensionRow> =
+            sqlx::query_as("SELECT id, n, record, revision, decision, decision_revision FROM vm_extensions ORDER BY id, n")
+                .fetch_all(&mut *tx)
+                .await?;
+        let quotas = quotas_in(&mut tx).await?;
         tx.commit().await?;
+        let mut extensions: std::collections::HashMap<String, Vec<ExtensionRow>> = std::collections::HashMap::new();
+        for row in ext_rows {
+            extensions.entry(row.0.clone()).or_default().push(row);
+        }
         let mut decisions: std::collections::HashMap<String, Vec<(String, String, i64)>> = std::collections::HashMap::new();
         for (id, stage, rec, rev) in decision_rows {
             decisions.entry(id).or_default().push((stage, rec, rev));
@@ -177,7 +219,9 @@ impl RequestStore for LocalStore {
             run_rows.into_iter().map(|(id, rec, rev)| (id, (rec, rev))).collect();
         let mut out = Listing::default();
         for (id, record, revision) in requests {
-            match records(&record, revision, decisions.remove(&id).unwrap_or_default(), runs.remove(&id)) {
+            let found = records(&record, revision, decisions.remove(&id).unwrap_or_default(), runs.remove(&id))
+                .and_then(|mut r| with_extensions(&mut r, extensions.remove(&id).unwrap_or_default(), &quotas).map(|()| r));
+            match found {
                 Ok(r) => out.records.push(r),
                 Err(e) => out.problems.push(StoreProblem { key: format!("request {id}"), reason: format!("{e}: skipped") }),
             }
@@ -287,6 +331,61 @@ impl RequestStore for LocalStore {
         let mut tx = self.db.pool().begin().await?;
         let rev = bump(&mut tx).await?;
         put_run_in(&mut tx, current, run, rev).await?;
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    /// Files extension `ext`: refused when the request changed since it was
+    /// read or an extension under that number exists (two asks at once: one).
+    async fn put_extension(&self, current: &Records, ext: &ExtensionRecord) -> Result<Records> {
+        let id = &current.request.value.id;
+        let mut tx = self.db.pool().begin().await?;
+        let rev = bump(&mut tx).await?;
+        let (req_rev,): (i64,) = sqlx::query_as("SELECT revision FROM vm_requests WHERE id = ?").bind(id).fetch_one(&mut *tx).await?;
+        if req_rev != current.request.revision {
+            return Err(Error::Conflict(format!("VM request {id} changed meanwhile: reload it")));
+        }
+        let inserted = sqlx::query("INSERT INTO vm_extensions (id, n, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id, n) DO NOTHING")
+            .bind(id)
+            .bind(i64::from(ext.n))
+            .bind(to_json(ext)?)
+            .bind(rev)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            return Err(Error::Conflict(format!("VM request {id}: extension {} was asked for meanwhile; reload it", ext.n)));
+        }
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    /// Records the decision on extension `n` if the extension is as read and
+    /// nobody decided it yet (of two approvers at once, one wins).
+    async fn decide_extension(&self, current: &Records, n: u32, decision: &Decision) -> Result<Records> {
+        let id = &current.request.value.id;
+        let ext = current
+            .extensions
+            .iter()
+            .find(|e| e.record.value.n == n)
+            .ok_or_else(|| Error::NotFound(format!("request {id} has no extension {n}")))?;
+        let rec = DecisionRecord { decision: decision.clone(), request_revision: ext.record.revision };
+        let mut tx = self.db.pool().begin().await?;
+        let rev = bump(&mut tx).await?;
+        let changed = sqlx::query(
+            "UPDATE vm_extensions SET decision = ?, decision_revision = ? WHERE id = ? AND n = ? AND revision = ? AND decision IS NULL",
+        )
+        .bind(to_json(&rec)?)
+        .bind(rev)
+        .bind(id)
+        .bind(i64::from(n))
+        .bind(ext.record.revision)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(Error::Conflict(format!("VM request {id}: the extension changed or someone decided first; reload it")));
+        }
         tx.commit().await?;
         self.get(id).await
     }

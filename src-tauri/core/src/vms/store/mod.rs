@@ -175,7 +175,7 @@ pub struct Records {
     /// compares and moves it, so of two approvers exactly one wins.
     pub turn: i64,
     pub trust: Trust,
-    /// Lease extensions (shared stores only).
+    /// Lease extensions and the decisions on them.
     pub extensions: Vec<ExtensionRecords>,
     /// The department's longest total lease in days (0 = none), from its quota.
     pub max_lease_days: u32,
@@ -259,18 +259,13 @@ pub trait RequestStore: Send + Sync {
     /// Replaces the run record if neither it nor the request changed since
     /// `current` was read.
     async fn put_run(&self, current: &Records, run: &RunRecord) -> Result<Records>;
-    /// Files lease extension `ext` of the request (its requester only).
-    async fn put_extension(&self, current: &Records, ext: &ExtensionRecord) -> Result<Records> {
-        let _ = (current, ext);
-        Err(crate::Error::Unsupported(
-            "lease extensions need the team's shared etcd store: in the personal store, edit the request instead".into(),
-        ))
-    }
-    /// Records the manager's decision on extension `n` if nothing moved since `current` was read.
-    async fn decide_extension(&self, current: &Records, n: u32, decision: &Decision) -> Result<Records> {
-        let _ = (current, n, decision);
-        Err(crate::Error::Unsupported("lease extensions need the team's shared etcd store".into()))
-    }
+    /// Files lease extension `ext` of the request (its requester only);
+    /// refused with Conflict when the request moved since `current` was read
+    /// or an extension under that number exists.
+    async fn put_extension(&self, current: &Records, ext: &ExtensionRecord) -> Result<Records>;
+    /// Records the manager's decision on extension `n` if nothing moved since
+    /// `current` was read (of two deciding at once, one wins).
+    async fn decide_extension(&self, current: &Records, n: u32, decision: &Decision) -> Result<Records>;
     /// Takes the execution lock of a request; `None` when another instance holds it.
     async fn lock(&self, id: &str, owner: &str) -> Result<Option<Box<dyn ExecLock>>>;
 
