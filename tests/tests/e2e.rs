@@ -18,6 +18,8 @@ mod e2e_images;
 mod e2e_images_lang;
 #[path = "e2e_images_registry.rs"]
 mod e2e_images_registry;
+#[path = "e2e_images_suppressed.rs"]
+mod e2e_images_suppressed;
 #[path = "e2e_overview.rs"]
 mod e2e_overview;
 #[path = "e2e_rollout.rs"]

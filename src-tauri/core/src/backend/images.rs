@@ -92,10 +92,12 @@ impl Backend {
     /// Scans one image with the stored policy and keeps the report in the history.
     pub async fn scan(&self, engine: &Engine, image: &str, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(i64, ScanReport)> {
         let policy = policy_store::load(&self.db).await?;
-        let (id, mut report) = self.scan_with(engine, image, &policy, progress).await?;
-        // The team's accepted risks, as CI applies them (issue 15 item 4).
+        let mut report = scan_image(&engine.docker, &engine.host, &self.db, image, &policy, progress).await?;
+        // The team's accepted risks, as CI applies them (issue 15 item 4),
+        // before the report is kept: the history, the Fleet and a later
+        // re-match see the decision the user saw.
         Box::pin(self.apply_team_suppressions(&mut report, &policy)).await;
-        Ok((id, report))
+        self.keep_scan(engine.connection_id.as_deref(), report).await
     }
 
     /// Scans one image with a given policy (the CLI's `--policy FILE`).
