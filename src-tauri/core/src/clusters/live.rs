@@ -341,7 +341,11 @@ mod tests {
     fn verdict(trim: bool) -> ClusterHealth {
         let (mut n, mut p, mut d, mut s, mut ds) = objects();
         if trim {
-            (n.trim(), p.trim(), d.trim(), s.trim(), ds.trim());
+            n.trim();
+            p.trim();
+            d.trim();
+            s.trim();
+            ds.trim();
         }
         let snap = Snapshot {
             nodes: vec![n],
@@ -373,7 +377,9 @@ mod tests {
     fn trimming_drops_what_the_verdict_does_not_read() {
         let (mut n, mut p, mut d, _, _) = objects();
         let before = (serde_json::to_vec(&n).unwrap().len(), serde_json::to_vec(&p).unwrap().len(), serde_json::to_vec(&d).unwrap().len());
-        (n.trim(), p.trim(), d.trim());
+        n.trim();
+        p.trim();
+        d.trim();
         assert!(n.metadata.managed_fields.is_none() && n.status.as_ref().and_then(|s| s.images.as_ref()).is_none());
         assert!(p.spec.is_none() && p.metadata.managed_fields.is_none());
         assert!(d.spec.as_ref().and_then(|s| s.template.spec.as_ref()).is_none());
