@@ -132,8 +132,11 @@ async fn a_saved_registry_is_browsed_page_by_page_and_a_tag_scans_as_the_cli_doe
     assert_eq!((whole.names.len(), whole.pages), (5, 1), "by name, one page of 100");
 
     // Tags of one repository, paged the same way (the registry sorts them).
+    // docker-registry 2.8 answers tags in storage order, all at once (it ignores `n` there).
     let tags = b.registry_tags(&c.id, "browse/app", Some(2)).await.unwrap();
-    assert_eq!(tags.names, TAGS, "{tags:?}");
+    let mut sorted = tags.names.clone();
+    sorted.sort();
+    assert_eq!(sorted, TAGS, "{tags:?}");
     assert!(tags.pages >= 1);
     let bad = b.registry_tags(&c.id, "Browse/App", None).await.unwrap_err();
     assert_eq!(bad.code(), ErrorCode::InvalidInput, "{bad}");
@@ -188,7 +191,9 @@ async fn a_saved_registry_is_browsed_page_by_page_and_a_tag_scans_as_the_cli_doe
     assert_eq!(listed["names"], serde_json::json!(REPOS));
     assert_eq!(listed["pages"], 3);
     let out = cli(&["registry", "tags", "team registry", "browse/app"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), TAGS, "{}", text(&out));
+    let mut listed: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect();
+    listed.sort();
+    assert_eq!(listed, TAGS, "{}", text(&out));
     let out = cli(&["scan", "--registry-connection", "team registry", "browse/app:rc-3", "--format", "json"]);
     let saved: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
     assert_eq!(saved[0]["decision"], app["decision"], "{}", text(&out));
@@ -240,6 +245,6 @@ async fn a_saved_registry_is_browsed_page_by_page_and_a_tag_scans_as_the_cli_doe
     assert_eq!(files_holding(t.dir.path(), password.as_bytes()), Vec::<String>::new());
     assert!(files_holding(t.dir.path(), b"registry/").iter().any(|f| f.contains("opsdeck.db")), "the keychain reference is stored");
     for x in b.registry_connections().await.unwrap() {
-        b.delete_registry_connection(&x.id).await.unwrap();
+        b.delete_registry_connection(&x.id).await.unwrap_or_else(|e| panic!("removing {}: {e}", x.name));
     }
 }
