@@ -245,10 +245,11 @@ pub async fn capacity_all(
     limit: Duration,
 ) -> Vec<ClusterCapacity> {
     let reads = contexts.iter().map(|context| async move {
-        let read = async {
+        // Boxed: a kube client and two lists in flight make a large future (clippy large_futures).
+        let read = Box::pin(async {
             let client = crate::connectors::kube::client_for(kubeconfig.clone(), context, token).await?;
             capacity(&client, context).await
-        };
+        });
         match with_timeout(format!("cluster \"{context}\""), limit, read).await {
             Ok(c) => ClusterCapacity { context: context.clone(), capacity: Some(c), error: None },
             Err(e) => ClusterCapacity {
