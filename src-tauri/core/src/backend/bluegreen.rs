@@ -324,6 +324,7 @@ impl Backend {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn bluegreen_switch_guarded(
         &self,
         client: &Client,
