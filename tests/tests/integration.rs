@@ -81,10 +81,10 @@ mod images_gate;
 mod images_hostile;
 #[path = "images_inputs.rs"]
 mod images_inputs;
-#[path = "images_registry_browse.rs"]
-mod images_registry_browse;
 #[path = "images_lang.rs"]
 mod images_lang;
+#[path = "images_registry_browse.rs"]
+mod images_registry_browse;
 #[path = "images_scan.rs"]
 mod images_scan;
 #[path = "images_suppress.rs"]

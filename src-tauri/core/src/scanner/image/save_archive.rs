@@ -240,7 +240,11 @@ mod tests {
         assert_eq!(streamed.layers.len(), 2);
 
         let warm = read_archive_file(cursor(), "archive", &|d| d == d1).unwrap();
-        assert_eq!(warm.layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>(), [d2.clone()], "1bb/layer.tar is d1: not read");
+        assert_eq!(
+            warm.layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>(),
+            std::slice::from_ref(&d2),
+            "1bb/layer.tar is d1: not read"
+        );
         assert!(read_archive_file(cursor(), "archive", &|_| true).unwrap().layers.is_empty());
         // A manifest whose layers do not line up with the config's diff_ids skips nothing.
         let odd = archive(&[
