@@ -356,6 +356,17 @@ async fn a_missed_progress_deadline_fails_the_wave_and_the_offered_rollback_rest
     let again = opsdeck_tests::workspace::cli(dir.path(), "opsdeck-test-rollout").args(["rollout", "--rollback", &id]).output().unwrap();
     assert_eq!(again.status.code(), Some(1), "{}", String::from_utf8_lossy(&again.stderr));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already rolled back"));
+
+    // The rollback put the fields back as Opsdeck's own (a forced apply, not a replace under another
+    // manager): the next rollout of these objects is reviewed clean instead of refused as a conflict.
+    let fixed = write(dir.path(), "web3.yaml", &web_manifest(ns, "green", "registry.local/web:3", "ro", false, None));
+    let run = Running::start(
+        dir.path(),
+        &[&fixed, "--kubeconfig", &kubeconfig, "--contexts", "east", "--waves", "east", "--soak", "1s", "--timeout", "2m"],
+    );
+    let (code, out, lines) = run.finish();
+    assert_eq!(code, 0, "stdout:\n{out}\nprogress:\n{}", lines.join("\n"));
+    rolled_out(&clients[0], ns, "registry.local/web:3").await;
 }
 
 #[tokio::test]
@@ -531,9 +542,8 @@ async fn a_secrets_saved_data_lives_only_in_the_keychain_and_is_rolled_back_from
     assert!(keychain.get(&account).await.unwrap().is_none());
     assert_eq!(files_holding(data.path(), &needles), Vec::<String>::new());
 
-    // A second rollout (another namespace: fields put back by a rollback belong to opsdeck-rollback, a
-    // conflict for the next apply) whose Secret data is taken from the keychain: the rollback leaves that
-    // Secret alone, saying so.
+    // A second rollout (in another namespace) whose Secret data is taken from the keychain: the rollback
+    // leaves that Secret alone, saying so.
     let ns = "ro-secret-2";
     let (file, _) = secret_fixture(&clients, ns, old, new, src.path()).await;
     let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(east.clone(), ns);

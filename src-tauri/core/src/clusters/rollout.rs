@@ -8,19 +8,17 @@
 
 use std::time::Duration;
 
-use kube::api::{DeleteParams, DynamicObject, PostParams};
+use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 
-use super::apply::Target;
+use super::apply::{Target, FIELD_MANAGER};
 use super::model::{ClusterHealth, Finding, Severity, Verdict};
 pub use super::readiness::{wait_rolled_out, CancellationToken};
 use crate::connectors::kube::classify;
 use crate::error::{Error, Result};
 use crate::secrets::Secret;
 
-/// Field manager of the updates that put saved objects back.
-pub const ROLLBACK_MANAGER: &str = "opsdeck-rollback";
 /// Deadline of one read or write of an object (save, restore).
 pub const OBJECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Annotation the Deployment controller writes on every template change (a
@@ -242,7 +240,13 @@ async fn restore_one(client: &Client, context: &str, s: &SavedObject) -> Result<
         )));
     }
     let api = api_of(client, context, s).await?;
-    let pp = PostParams { field_manager: Some(ROLLBACK_MANAGER.into()), ..Default::default() };
+    // The saved object is put back by a forced server-side apply as Opsdeck's
+    // own field manager, so the fields the rollout took are Opsdeck's again
+    // afterwards: a later rollout of the same manifest applies cleanly (a
+    // replace under another manager made every restored field that manager's,
+    // and the next rollout's review refused it as a conflict). Fields only the
+    // rollout set, and the saved object lacks, are dropped by the apply.
+    let pp = PatchParams::apply(FIELD_MANAGER).force();
     for _attempt in 0..3 {
         let now = api.get_opt(&s.name).await.map_err(|e| classify(e, context))?;
         let result = match (&s.before, now) {
@@ -252,21 +256,25 @@ async fn restore_one(client: &Client, context: &str, s: &SavedObject) -> Result<
                 Err(kube::Error::Api(e)) if e.code == 404 => return Ok("deleted".into()),
                 Err(e) => Err(e),
             },
-            (Some(before), None) => {
-                let mut body = before.clone();
-                body.metadata.resource_version = None;
-                body.metadata.uid = None;
-                body.metadata.creation_timestamp = None;
-                body.metadata.managed_fields = None;
-                api.create(&pp, &body).await.map(|_| ())
-            }
-            (Some(before), Some(now)) => {
-                if content(before) == content(&now) {
+            (Some(before), now) => {
+                if now.as_ref().is_some_and(|now| content(before) == content(now)) {
                     return Ok("unchanged".into());
                 }
                 let mut body = before.clone();
-                body.metadata.resource_version = now.metadata.resource_version.clone();
-                api.replace(&s.name, &pp, &body).await.map(|_| ())
+                // The version read just now is the apply's precondition (a write in
+                // between is a 409 and the loop reads again); none: it must be created.
+                body.metadata.resource_version = now.and_then(|n| n.metadata.resource_version);
+                body.metadata.uid = None;
+                body.metadata.creation_timestamp = None;
+                body.metadata.managed_fields = None;
+                body.metadata.generation = None;
+                if let Some(a) = body.metadata.annotations.as_mut() {
+                    a.remove(REVISION_ANNOTATION);
+                }
+                if let Some(o) = body.data.as_object_mut() {
+                    o.remove("status");
+                }
+                api.patch(&s.name, &pp, &Patch::Apply(&body)).await.map(|_| ())
             }
         };
         match result {
