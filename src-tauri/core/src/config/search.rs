@@ -286,6 +286,17 @@ struct Range<'a> {
     depth: Option<usize>,
 }
 
+/// The scanner that reads on from the first page while the rest of a big
+/// prefix is being split: where it has read to, and where it must stop once
+/// the split hands the keys from there on to other scanners.
+struct Head {
+    /// Every key below this was read by the head scanner.
+    read_to: Vec<u8>,
+    /// Keys from here on are another scanner's.
+    stop: Option<Vec<u8>>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn scan_range(
     client: &mut Client,
     mut r: Range<'_>,
@@ -294,6 +305,7 @@ async fn scan_range(
     matching: &mut Matching,
     tally: &Tally,
     on_event: &(impl Fn(SearchEvent) + ?Sized),
+    head: Option<&std::sync::Mutex<Head>>,
 ) -> Result<Flow> {
     let plen = r.prefix.len();
     loop {
@@ -309,7 +321,15 @@ async fn scan_range(
         if *revision == 0 {
             *revision = resp.header().map(|h| h.revision()).unwrap_or(0);
         }
+        // The head scanner takes the page under its lock: a split that lands
+        // meanwhile sees where it has read to, and the keys past the stop it
+        // sets are left to their window's scanner (read once, never twice).
+        let mut head_state = head.map(|h| h.lock().unwrap_or_else(|e| e.into_inner()));
+        let stop = head_state.as_ref().and_then(|h| h.stop.clone());
         for kv in resp.kvs() {
+            if stop.as_deref().is_some_and(|stop| kv.key() >= stop) {
+                return Ok(Flow::Read);
+            }
             tally.scanned.fetch_add(1, Ordering::Relaxed);
             if tally.hits.load(Ordering::Relaxed) >= tally.limit {
                 return Ok(Flow::Full);
@@ -324,6 +344,10 @@ async fn scan_range(
         if tally.hits.load(Ordering::Relaxed) >= tally.limit {
             return Ok(Flow::Full);
         }
+        if let (Some(h), Some(last)) = (head_state.as_mut(), resp.kvs().last()) {
+            h.read_to = [last.key(), &[0]].concat();
+        }
+        drop(head_state);
         let held = resp.count();
         match (resp.more(), resp.kvs().last()) {
             (true, Some(last)) => {
@@ -337,9 +361,21 @@ async fn scan_range(
                 let first = resp.kvs().first().map(|kv| kv.key()).unwrap_or_default();
                 r.depth = narrowed(r.depth, plen, held, PAGE, first, last.key());
             }
-            _ if wend == r.end => return Ok(Flow::Read),
+            _ if wend == r.end => {
+                if let Some(h) = head {
+                    h.lock().unwrap_or_else(|e| e.into_inner()).read_to = r.end.clone();
+                }
+                return Ok(Flow::Read);
+            }
             _ => {
                 // The window is read: the next one starts at its end, wider if it was small.
+                if let Some(h) = head {
+                    let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+                    if h.stop.as_deref().is_some_and(|stop| wend.as_slice() >= stop) {
+                        return Ok(Flow::Read);
+                    }
+                    h.read_to = wend.clone();
+                }
                 r.start = wend;
                 r.depth = widened(r.depth, plen, held, PAGE);
             }
@@ -366,23 +402,49 @@ async fn scan(
     let mut revision = 0;
     let whole = Range { prefix, start: prefix.as_bytes().to_vec(), end: end.clone(), depth: None };
     let mut matching = matcher();
-    let flow = scan_range(client, whole, &mut revision, Some(SPLIT_ABOVE), &mut matching, &tally, on_event).await?;
+    let flow = scan_range(client, whole, &mut revision, Some(SPLIT_ABOVE), &mut matching, &tally, on_event, None).await?;
     if let Flow::Big { next, held } = flow {
+        // The split costs a few walks of the prefix on the server: the head
+        // scanner reads on from the first page meanwhile (a hit near the start
+        // is not held back by it), and hands the rest over when it lands.
         let target = (held / SCANNERS as i64).max(4 * PAGE);
-        let windows = split(client, next, end, held, prefix.len(), target, revision).await?;
         let tally = &tally;
-        let mut scans = futures::stream::iter(windows.into_iter().map(|w| {
+        let client: &Client = client;
+        let head = std::sync::Mutex::new(Head { read_to: next.clone(), stop: None });
+        let head_scan = async {
             let mut client = client.clone();
-            let mut matching = matcher();
-            async move {
-                let r = Range { prefix, start: w.from, end: w.to, depth: None };
-                let mut rev = revision;
-                scan_range(&mut client, r, &mut rev, None, &mut matching, tally, on_event).await
+            let r = Range { prefix, start: next.clone(), end: end.clone(), depth: None };
+            let mut rev = revision;
+            scan_range(&mut client, r, &mut rev, None, &mut matching, tally, on_event, Some(&head)).await
+        };
+        let rest_scan = async {
+            let windows = split(client, next.clone(), end.clone(), held, prefix.len(), target, revision).await?;
+            let rest = hand_over(&head, windows);
+            let mut scans = futures::stream::iter(rest.into_iter().map(|w| {
+                let mut client = client.clone();
+                let mut matching = matcher();
+                async move {
+                    let r = Range { prefix, start: w.from, end: w.to, depth: None };
+                    let mut rev = revision;
+                    scan_range(&mut client, r, &mut rev, None, &mut matching, tally, on_event, None).await
+                }
+            }))
+            .buffer_unordered(SCANNERS - 1);
+            while let Some(flow) = scans.next().await {
+                if matches!(flow?, Flow::Full) {
+                    return Ok(Flow::Full);
+                }
             }
-        }))
-        .buffer_unordered(SCANNERS);
-        while let Some(flow) = scans.next().await {
-            if matches!(flow?, Flow::Full) {
+            Result::<Flow>::Ok(Flow::Read)
+        };
+        tokio::pin!(head_scan, rest_scan);
+        let (mut head_done, mut rest_done) = (false, false);
+        while !(head_done && rest_done) {
+            let flow = tokio::select! {
+                flow = &mut head_scan, if !head_done => { head_done = true; flow? }
+                flow = &mut rest_scan, if !rest_done => { rest_done = true; flow? }
+            };
+            if matches!(flow, Flow::Full) {
                 break;
             }
         }
@@ -392,9 +454,64 @@ async fn scan(
     Ok(SearchEvent::Done { scanned: tally.scanned.load(Ordering::Relaxed), hits, truncated, revision })
 }
 
+/// Once the split has landed: the head scanner keeps the window it is in
+/// (it stops at that window's end) and every window after it goes to the
+/// other scanners; windows it has already read past are dropped.
+fn hand_over(head: &std::sync::Mutex<Head>, windows: Vec<super::split::Window>) -> Vec<super::split::Window> {
+    let mut h = head.lock().unwrap_or_else(|e| e.into_inner());
+    // `[0]` is "no end" (the prefix reaches the end of the key space).
+    let before_end = |key: &[u8], end: &[u8]| end == [0] || key < end;
+    let mut rest = Vec::new();
+    for w in windows {
+        if !before_end(&h.read_to, &w.to) {
+            continue; // read by the head scanner already
+        }
+        if h.stop.is_none() {
+            if w.from.as_slice() <= h.read_to.as_slice() {
+                // The head is inside this window: it reads it to its end (the last window: to the prefix's end).
+                if w.to == [0] {
+                    break;
+                }
+                h.stop = Some(w.to.clone());
+                continue;
+            }
+            h.stop = Some(w.from.clone());
+        }
+        rest.push(w);
+    }
+    rest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_landing_split_leaves_the_head_its_window_and_hands_over_the_rest() {
+        use super::super::split::Window;
+        let w = |a: &[u8], b: &[u8]| Window { from: a.to_vec(), to: b.to_vec(), keys: 1 };
+        let windows = || vec![w(b"/p/a", b"/p/c"), w(b"/p/c", b"/p/e"), w(b"/p/e", b"/p0")];
+        let at = |read_to: &[u8]| std::sync::Mutex::new(Head { read_to: read_to.to_vec(), stop: None });
+        let stop = |h: &std::sync::Mutex<Head>| h.lock().unwrap().stop.clone();
+        // Inside the first window: it keeps that window and stops at its end.
+        let head = at(b"/p/b");
+        assert_eq!(hand_over(&head, windows()), windows()[1..]);
+        assert_eq!(stop(&head), Some(b"/p/c".to_vec()));
+        // Already past the first window: the second is its, only the third is handed over.
+        let head = at(b"/p/d");
+        assert_eq!(hand_over(&head, windows()), windows()[2..]);
+        assert_eq!(stop(&head), Some(b"/p/e".to_vec()));
+        // Exactly at a window's start: that window is its.
+        let head = at(b"/p/c");
+        assert_eq!(hand_over(&head, windows()), windows()[2..]);
+        // Read to the prefix's end already: nothing to hand over.
+        let head = at(b"/p0");
+        assert_eq!(hand_over(&head, windows()), vec![]);
+        // In a last window without an end ([0]): it reads on to the end, no stop.
+        let head = at(b"/q");
+        assert_eq!(hand_over(&head, vec![w(b"/a", b"/b"), w(b"/b", &[0])]), vec![]);
+        assert_eq!(stop(&head), None);
+    }
 
     #[test]
     fn finds_ignoring_ascii_case_and_in_bytes() {
