@@ -110,6 +110,8 @@ it('browses repositories to tags and scans a tag, showing the report', async () 
   first.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
   await waitFor(() => $$('[data-testid=registry-tag-row]').length === 4);
   expect($$('[data-testid=registry-tag-row]').map((r) => r.dataset.name)).toEqual(['1.9', '1.10', 'rc-3', 'latest']);
+  // One page is "1 page" (the plural follows the page count, not the names').
+  expect($$('[data-testid=registry-listing-footer]').map((f) => f.textContent)).toContain('4 names, 1 page');
   $$('[data-testid=registry-tag-row]')[1].querySelector<HTMLButtonElement>('[data-testid=registry-tag-scan]')!.click();
   await waitFor(() => $('[data-testid=scan-progress]'));
   expect(scans).toEqual([[CONN.id, 'browse/app', '1.10']]);

@@ -99,7 +99,9 @@ function ListingFooter({ l }: { l: Listing | null }) {
   if (!l) return null;
   return (
     <div class="dt-state reg-footer" data-testid="registry-listing-footer">
-      {t('images.registry.pages', { count: l.names.length, pages: l.pages })}
+      {t('images.registry.names', { count: l.names.length })}
+      {t('images.registry.listSeparator')}
+      {t('images.registry.pageCount', { count: l.pages })}
       {l.truncated && <> · {t('images.registry.truncated', { count: l.names.length })}</>}
     </div>
   );
