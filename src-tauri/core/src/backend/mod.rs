@@ -121,6 +121,32 @@ fn secret_account(connection_id: &str) -> String {
 }
 
 impl Backend {
+    /// Saves a new record whose secret (if any) goes to the keychain under
+    /// `account` first: `insert` gets the keychain reference to store, and a
+    /// failed insert takes the secret back out (no orphan in the keychain).
+    async fn insert_with_secret<F>(&self, account: &str, secret: Option<&str>, insert: impl FnOnce(Option<String>) -> F) -> Result<()>
+    where
+        F: std::future::Future<Output = Result<()>>,
+    {
+        let secret_ref = match secret {
+            Some(s) => {
+                self.keychain.set(account, s).await?;
+                Some(account.to_string())
+            }
+            None => None,
+        };
+        let had_secret = secret_ref.is_some();
+        if let Err(e) = insert(secret_ref).await {
+            if had_secret {
+                let _ = self.keychain.delete(account).await;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+impl Backend {
     pub async fn open(options: BackendOptions) -> Result<Backend> {
         connectors::tls::install_crypto_provider();
         let db = Db::open(&paths::database_file(&options.data_dir)).await?;
@@ -290,20 +316,11 @@ impl Backend {
         match &input.id {
             None => {
                 let id = uuid::Uuid::new_v4().to_string();
-                let account = secret_account(&id);
-                let secret_ref = match &input.secret {
-                    Some(s) => {
-                        self.keychain.set(&account, s).await?;
-                        Some(account.clone())
-                    }
-                    None => None,
-                };
-                if let Err(e) = store::insert(&self.db, &id, &input.name, &input.spec, secret_ref.as_deref()).await {
-                    if secret_ref.is_some() {
-                        let _ = self.keychain.delete(&account).await;
-                    }
-                    return Err(e);
-                }
+                let (db, new_id, input) = (&self.db, &id, &input);
+                self.insert_with_secret(&secret_account(&id), input.secret.as_deref(), |secret_ref| async move {
+                    store::insert(db, new_id, &input.name, &input.spec, secret_ref.as_deref()).await
+                })
+                .await?;
                 self.connection(&id).await
             }
             Some(id) => {

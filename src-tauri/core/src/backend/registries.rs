@@ -68,20 +68,11 @@ impl Backend {
                     return Err(Error::invalid("password: required for basic and token auth"));
                 }
                 let id = uuid::Uuid::new_v4().to_string();
-                let account = secret_account(&id);
-                let secret_ref = match &input.secret {
-                    Some(s) => {
-                        self.keychain.set(&account, s).await?;
-                        Some(account.clone())
-                    }
-                    None => None,
-                };
-                if let Err(e) = saved::insert(&self.db, &id, &input.name, &input.spec, secret_ref.as_deref()).await {
-                    if secret_ref.is_some() {
-                        let _ = self.keychain.delete(&account).await;
-                    }
-                    return Err(e);
-                }
+                let (db, new_id, input) = (&self.db, &id, &input);
+                self.insert_with_secret(&secret_account(&id), input.secret.as_deref(), |secret_ref| async move {
+                    saved::insert(db, new_id, &input.name, &input.spec, secret_ref.as_deref()).await
+                })
+                .await?;
                 self.registry_connection(&id).await
             }
             Some(id) => {
