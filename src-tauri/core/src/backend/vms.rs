@@ -72,6 +72,9 @@ pub struct VmSettings {
     pub lifecycle: LifecyclePolicy,
     #[serde(default)]
     pub compliance: ComplianceRules,
+    /// When a powered-on VM counts as idle (utilisation, compliance).
+    #[serde(default)]
+    pub idle: crate::vms::utilisation::IdleRules,
 }
 
 impl Backend {
@@ -83,6 +86,7 @@ impl Backend {
         if s.lifecycle.retention_days < 1 || s.lifecycle.grace_days < 0 || s.lifecycle.warn_days < 0 {
             return Err(Error::invalid("lifecycle: retention at least 1 day, warning and grace periods not negative"));
         }
+        s.idle.validate()?;
         if let StoreChoice::Etcd { prefix, connection_id, .. } = &s.store {
             crate::team::validate_root(prefix)?;
             self.connection(connection_id).await?;
@@ -483,7 +487,11 @@ impl Backend {
         let settings = self.vm_settings().await?;
         let inv = self.vm_inventory(vcenter).await?;
         let seen = self.powered_off_since(vcenter).await?;
-        Ok(compliance::report(&inv, &seen, now, &settings.compliance))
+        let mut findings = compliance::report(&inv, &seen, now, &settings.compliance);
+        // Idle VMs beside the powered-off rule (PerformanceManager samples).
+        findings.extend(self.vm_idle_findings(vcenter).await?);
+        findings.sort_by(|a, b| a.vm.cmp(&b.vm).then_with(|| a.rule.cmp(&b.rule)));
+        Ok(findings)
     }
 
     /// Every department with a quota or a request, with its use.
@@ -521,7 +529,7 @@ impl Backend {
     }
 
     /// Audits as the store's authenticated user when there is one.
-    async fn audit_as(&self, store: &dyn RequestStore, target: &str, action: &str, outcome: Result<String, &Error>) {
+    pub(super) async fn audit_as(&self, store: &dyn RequestStore, target: &str, action: &str, outcome: Result<String, &Error>) {
         let outcome = outcome.map(|d| match store.authenticated_user() {
             Some(u) => format!("[{} store as {u}] {d}", store.kind()),
             None => format!("[{} store] {d}", store.kind()),

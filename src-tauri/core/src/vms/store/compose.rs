@@ -148,7 +148,8 @@ fn lease_extensions(
                     rec.n, rec.lease_end, r.max_lease_days
                 ));
                 ext_state = ExtensionState::Rejected;
-            } else if rec.lease_end > lease {
+            } else if rec.lease_end > lease || (crate::vms::reclaim::is_reclaim(&rec.reason) && rec.lease_end < lease) {
+                // An extension moves the lease on; an approved reclaim brings it forward.
                 lease = rec.lease_end.clone();
             }
         }
