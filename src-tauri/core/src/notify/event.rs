@@ -22,6 +22,10 @@ pub enum EventKind {
     /// The requester's request was approved by both steps.
     #[serde(rename = "vm.request.approved")]
     VmRequestApproved,
+    /// A request waited past its department's approval timeout and waits
+    /// for you, its escalation delegate (to that user only).
+    #[serde(rename = "vm.request.escalated")]
+    VmRequestEscalated,
     #[serde(rename = "vm.request.rejected")]
     VmRequestRejected,
     #[serde(rename = "vm.request.provisioned")]
@@ -53,10 +57,11 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::VmRequestFiled,
         EventKind::VmRequestWaitingManager,
         EventKind::VmRequestWaitingAdmin,
+        EventKind::VmRequestEscalated,
         EventKind::VmRequestApproved,
         EventKind::VmRequestRejected,
         EventKind::VmRequestProvisioned,
@@ -76,6 +81,7 @@ impl EventKind {
             EventKind::VmRequestFiled => "vm.request.filed",
             EventKind::VmRequestWaitingManager => "vm.request.waiting_manager",
             EventKind::VmRequestWaitingAdmin => "vm.request.waiting_admin",
+            EventKind::VmRequestEscalated => "vm.request.escalated",
             EventKind::VmRequestApproved => "vm.request.approved",
             EventKind::VmRequestRejected => "vm.request.rejected",
             EventKind::VmRequestProvisioned => "vm.request.provisioned",
@@ -101,6 +107,7 @@ impl EventKind {
         matches!(
             self,
             EventKind::VmRequestApproved
+                | EventKind::VmRequestEscalated
                 | EventKind::VmRequestRejected
                 | EventKind::VmRequestProvisioned
                 | EventKind::VmRequestFailed
@@ -171,6 +178,22 @@ impl Event {
         let mut e = event(kind, title, format!("{text}\nDepartment: {}. Purpose: {}.", s.department, s.purpose), &r.id);
         e.department = Some(s.department.clone());
         e.for_user = Some(r.requester.clone());
+        e
+    }
+
+    /// A request whose `step` waited since `since` past the department's
+    /// timeout: it waits for `to`, the escalation delegate (to them only).
+    pub fn vm_escalated(r: &VmRequest, step: &str, to: &str, since: &str, timeout_hours: u32) -> Event {
+        let s = &r.spec;
+        let title = format!("VM request {} waits for you: escalated after {timeout_hours} h without a {step} decision", r.id);
+        let text = format!(
+            "{} requested {} ({} vCPU, {} GB memory, {} GB disk). The {step} step has waited since {since}, longer than the \
+             {} department's {timeout_hours} h: as its escalation delegate you may decide it:\n  opsdeck vm approve {} --as {step} --escalated\nDepartment: {}. Purpose: {}.",
+            r.requester, s.name, s.cpu, s.memory_gb, s.disk_gb, s.department, r.id, s.department, s.purpose
+        );
+        let mut e = event(EventKind::VmRequestEscalated, title, text, &r.id);
+        e.department = Some(s.department.clone());
+        e.for_user = Some(to.to_string());
         e
     }
 
