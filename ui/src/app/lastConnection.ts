@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { Connection } from '../api/types';
 
-/** The remembered connection's id if it still exists, else the first one's. */
+/** The remembered connection's id if it still exists, else the first one's ('' when there is none). */
 export function rememberedConnection(storageKey: string, connections: Connection[]): string {
   let saved: string | null = null;
   try {
@@ -10,7 +10,7 @@ export function rememberedConnection(storageKey: string, connections: Connection
   } catch {
     /* storage unavailable */
   }
-  return connections.find((c) => c.id === saved)?.id ?? connections[0].id;
+  return connections.find((c) => c.id === saved)?.id ?? (connections.length > 0 ? connections[0].id : '');
 }
 
 export function rememberConnection(storageKey: string, id: string): void {

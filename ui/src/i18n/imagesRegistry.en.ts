@@ -7,6 +7,8 @@ const registry = {
   removed: 'Registry connection "{{name}}" removed',
   saved: 'Registry connection "{{name}}" saved',
   none: 'No registry connection yet. Add one to browse its repositories and tags and scan a tag.',
+  noEngine: 'No Docker engine connected: registries, the fleet, the scan history and the policy work without one.',
+  noEngineAdd: 'Add a Docker connection',
   repositories: 'Repositories',
   tags: 'Tags of {{repository}}',
   pickRepository: 'Choose a repository to list its tags.',

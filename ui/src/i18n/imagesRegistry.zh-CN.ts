@@ -7,6 +7,8 @@ const registry = {
   removed: '已移除镜像仓库连接"{{name}}"',
   saved: '已保存镜像仓库连接"{{name}}"',
   none: '尚无镜像仓库连接。添加一个即可浏览其仓库与标签并扫描标签。',
+  noEngine: '未连接 Docker 引擎：镜像仓库、镜像总览、扫描历史与策略无需引擎即可使用。',
+  noEngineAdd: '添加 Docker 连接',
   repositories: '仓库',
   tags: '{{repository}} 的标签',
   pickRepository: '选择一个仓库以列出其标签。',

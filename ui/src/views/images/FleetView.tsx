@@ -22,7 +22,8 @@ interface Props {
   version: number;
   language: string;
   scanning: boolean;
-  onScanAll: () => void;
+  /** Absent without a Docker engine (nothing to scan all of). */
+  onScanAll?: () => void;
   onOpen: (scanId: number, image: string) => void;
 }
 
@@ -150,10 +151,12 @@ export function FleetView({ version, language, scanning, onScanAll, onOpen }: Pr
               ))}
             </div>
             <span class="toolbar-spacer" />
-            <button type="button" class="btn btn-sm btn-primary" onClick={onScanAll} disabled={scanning} data-testid="fleet-scan-all">
-              <Icon name="play" size={14} />
-              {t('images.fleet.scanAll')}
-            </button>
+            {onScanAll && (
+              <button type="button" class="btn btn-sm btn-primary" onClick={onScanAll} disabled={scanning} data-testid="fleet-scan-all">
+                <Icon name="play" size={14} />
+                {t('images.fleet.scanAll')}
+              </button>
+            )}
           </>
         }
         empty={<div class="dt-state">{t('images.fleet.empty')}</div>}

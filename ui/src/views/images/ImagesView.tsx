@@ -2,13 +2,15 @@
 // an instant first paint), scans with progress and their reports, scan of
 // every running container, the fleet (every scanned image's decision, scan all,
 // what advisory updates changed), scan history, the advisory database and the policy.
+// With no Docker connection the engine's tabs are left out and the rest works:
+// registries (add, browse, scan a tag: no engine needed), fleet, history, policy.
 // State: useCachedThenLive (inventory), useScanHistory, useRunningScan; the tab and dialogs here.
 import { useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { Connection, ScanReport, ScanSummary } from '../../api/types';
 import { useCachedThenLive } from '../../app/cachedThenLive';
 import { useRememberedConnection } from '../../app/lastConnection';
-import { useConnections, useSettings } from '../../app/store';
+import { useConnections, useNav, useSettings } from '../../app/store';
 import { ConnectionPicker } from '../../components/ConnectionPicker';
 import { DataTable } from '../../components/DataTable';
 import { Icon } from '../../components/Icon';
@@ -26,15 +28,38 @@ import { RunningScanBar } from './RunningScanBar';
 import { ScanDrawer } from './ScanDrawer';
 import { useRunningScan } from './useRunningScan';
 import { useScanHistory } from './useScanHistory';
+import '../../styles/registry.css';
 
 const LAST_CONNECTION_KEY = 'opsdeck.images.connection';
 type Tab = 'images' | 'containers' | 'fleet' | 'history' | 'registries' | 'policy';
+const ENGINE_TABS = ['images', 'containers', 'fleet', 'history', 'registries', 'policy'] as const;
+/** Without a Docker engine: what needs none (a registry scan reads the registry). */
+const NO_ENGINE_TABS = ['registries', 'fleet', 'history', 'policy'] as const;
+// Stand-ins for the inventory calls when there is no engine to ask (stable: hook dependencies).
+const noCachedInventory = () => Promise.resolve(null);
+const noInventory = () => Promise.resolve({ images: [], containers: [] });
 
 export function ImagesView() {
   const { list } = useConnections();
   const docker = list?.filter((c) => c.spec.kind === 'docker') ?? null;
-  if (!docker || docker.length === 0) return <NoConnection view="images" />;
+  if (!docker) return <NoConnection view="images" />;
   return <ImagesWorkspace connections={docker} />;
+}
+
+/** What the workspace shows in place of the engine picker when there is no Docker connection. */
+function NoEngine() {
+  const t = useT();
+  const { navigate } = useNav();
+  return (
+    <div class="img-no-engine" role="note" data-testid="images-no-engine">
+      <Icon name="info" size={14} />
+      <span>{t('images.registry.noEngine')}</span>
+      <button type="button" class="btn btn-sm" onClick={() => navigate('connections', { addKind: 'docker' })} data-testid="images-add-docker">
+        <Icon name="plus" size={14} />
+        {t('images.registry.noEngineAdd')}
+      </button>
+    </div>
+  );
 }
 
 function ImagesWorkspace({ connections }: { connections: Connection[] }) {
@@ -42,9 +67,14 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   const toast = useToast();
   const { settings } = useSettings();
   const [conn, choose] = useRememberedConnection(LAST_CONNECTION_KEY, connections);
-  const id = conn.id;
-  const [tab, setTab] = useState<Tab>('images');
-  const { data: inventory, cachedAt, loading, error, refresh } = useCachedThenLive(id, api.imagesCached, api.imagesInventory);
+  const engine = connections.length > 0;
+  const id = engine ? conn.id : '';
+  const [tab, setTab] = useState<Tab>(engine ? 'images' : 'registries');
+  const { data: inventory, cachedAt, loading, error, refresh } = useCachedThenLive(
+    id,
+    engine ? api.imagesCached : noCachedInventory,
+    engine ? api.imagesInventory : noInventory,
+  );
   const { history, error: historyError, load: reloadHistory } = useScanHistory(id);
   // Bumped whenever scans, imports or policy changes may have changed the fleet.
   const [fleetVersion, setFleetVersion] = useState(0);
@@ -71,25 +101,33 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
   return (
     <section class="view view-images" data-testid="view-images">
       <div class="cfg-toolbar">
-        <ConnectionPicker icon="images" label={t('images.connection')} connections={connections} value={id} onChange={choose} testid="images" cachedAt={cachedAt} loading={loading} />
+        {engine ? (
+          <ConnectionPicker icon="images" label={t('images.connection')} connections={connections} value={id} onChange={choose} testid="images" cachedAt={cachedAt} loading={loading} />
+        ) : (
+          <NoEngine />
+        )}
         <span class="toolbar-spacer" />
-        <button type="button" class="btn btn-sm" onClick={refresh} data-testid="images-refresh">
-          <Icon name="refresh" size={14} />
-          {t('common.refresh')}
-        </button>
-        <button type="button" class="btn btn-sm" onClick={() => void scanRunning()} disabled={!!running} data-testid="images-scan-running">
-          <Icon name="play" size={14} />
-          {t('images.running.button')}
-        </button>
+        {engine && (
+          <>
+            <button type="button" class="btn btn-sm" onClick={refresh} data-testid="images-refresh">
+              <Icon name="refresh" size={14} />
+              {t('common.refresh')}
+            </button>
+            <button type="button" class="btn btn-sm" onClick={() => void scanRunning()} disabled={!!running} data-testid="images-scan-running">
+              <Icon name="play" size={14} />
+              {t('images.running.button')}
+            </button>
+          </>
+        )}
         <button type="button" class="btn btn-sm" onClick={() => setAdvisories(true)} data-testid="images-advisories-open">
           <Icon name="upload" size={14} />
           {t('images.advisories.button')}
         </button>
       </div>
       {running && <RunningScanBar running={running} />}
-      <Tabs tabs={['images', 'containers', 'fleet', 'history', 'registries', 'policy'] as const} value={tab} onChange={setTab} testid="images-tab" label={(k) => t(`images.tab.${k}`)} />
+      <Tabs tabs={engine ? ENGINE_TABS : NO_ENGINE_TABS} value={tab} onChange={setTab} testid="images-tab" label={(k) => t(`images.tab.${k}`)} />
       <div class="img-body">
-        {tab === 'images' && (
+        {engine && tab === 'images' && (
           <DataTable
             label={t('images.tab.images')}
             columns={imageColumns(t, settings.language, latest, scanImage)}
@@ -105,7 +143,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
             empty={<div class="dt-state">{t('images.empty')}</div>}
           />
         )}
-        {tab === 'containers' && (
+        {engine && tab === 'containers' && (
           <DataTable
             label={t('images.tab.containers')}
             columns={containerColumns(t, latest, scanImage)}
@@ -124,7 +162,7 @@ function ImagesWorkspace({ connections }: { connections: Connection[] }) {
             version={fleetVersion}
             language={settings.language}
             scanning={!!running}
-            onScanAll={() => void scanRunning(true)}
+            onScanAll={engine ? () => void scanRunning(true) : undefined}
             onOpen={(scanId, image) => void openStored({ id: scanId, image })}
           />
         )}

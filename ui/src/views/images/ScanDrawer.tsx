@@ -12,6 +12,7 @@ import { formatSize, newTaskId, progressPercent, widthRef } from './model';
 import { ReportView } from './ReportView';
 
 interface Props {
+  /** The Docker connection ('' when there is none: a stored report is shown, not scanned again). */
   connId: string;
   image: string;
   /** A stored report to show instead of scanning. */
@@ -60,11 +61,13 @@ export function ScanDrawer({ connId, image, stored, onClose, onScanned, run }: P
     <Modal variant="drawer" size="xl" title={t('images.scan.title', { image })} onClose={onClose} testid="scan-drawer" closeOnBackdrop>
       {result ? (
         <>
-          <div class="img-drawer-actions">
-            <button type="button" class="btn btn-sm" onClick={() => setNonce((n) => n + 1)} data-testid="scan-again">
-              {t('images.scan.again')}
-            </button>
-          </div>
+          {(connId || run) && (
+            <div class="img-drawer-actions">
+              <button type="button" class="btn btn-sm" onClick={() => setNonce((n) => n + 1)} data-testid="scan-again">
+                {t('images.scan.again')}
+              </button>
+            </div>
+          )}
           <ReportView report={result.report} scanId={result.id} />
         </>
       ) : error ? (

@@ -8,21 +8,12 @@ import { render } from 'preact';
 import { afterEach, expect, it } from 'vitest';
 import { flush, waitFor } from '../../../util/renderHook';
 import { RegistryBrowser } from './RegistryBrowser';
+import { CONN } from './testFixtures';
 
 afterEach(() => {
   render(null, document.body);
   clearMocks();
 });
-
-const CONN = {
-  id: '6f1c2a4e-0000-4000-8000-000000000001',
-  name: 'team registry',
-  host: '127.0.0.1:5000',
-  spec: { url: 'https://127.0.0.1:5000', auth: 'basic', username: 'ci', ca_file: '/ca.pem', platform: null },
-  has_secret: true,
-  created_at: '2026-12-05T05:00:00Z',
-  updated_at: '2026-12-05T05:00:00Z',
-};
 
 const $ = <T extends Element = HTMLElement>(s: string) => document.querySelector<T>(s);
 const $$ = (s: string) => [...document.querySelectorAll<HTMLElement>(s)];
