@@ -24,6 +24,8 @@ use crate::exit;
 mod ip;
 #[path = "vm_showback.rs"]
 mod showback;
+#[path = "vm_utilisation.rs"]
+mod utilisation;
 use crate::output::{errln, fail, out, outln, print_json, print_table, Format};
 
 #[derive(Debug, Args)]
@@ -214,6 +216,10 @@ enum VmCommand {
         #[arg(long)]
         fail_on_findings: bool,
     },
+    /// Host and cluster CPU/memory usage and idle VMs (PerformanceManager samples over a window).
+    Utilisation(utilisation::UtilisationArgs),
+    /// Reclaim an idle VM: ask to bring its lease forward (the department's manager approves; the lifecycle does the rest).
+    Reclaim(utilisation::ReclaimArgs),
     /// Give team members their etcd roles in the shared store (as an etcd user allowed to manage roles, e.g. root).
     Roles {
         /// USER=DUTY[,DUTY…] with duties requester, manager:DEPT, admin, executor (repeat), e.g. bob=manager:qa.
@@ -660,6 +666,14 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 None => {}
             }
             Ok(if *fail_on_findings && !findings.is_empty() { exit::FAILED } else { exit::OK })
+        }
+        VmCommand::Utilisation(u) => {
+            let vc = vcenter(b, &a.vcenter).await?;
+            utilisation::utilisation(b, &vc, u).await
+        }
+        VmCommand::Reclaim(r) => {
+            let s = store(b, &a).await?;
+            utilisation::reclaim(b, s.as_ref(), r).await
         }
         VmCommand::Roles { members } => {
             let Some(etcd) = &a.etcd else {
