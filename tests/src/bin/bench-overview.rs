@@ -231,6 +231,7 @@ async fn fill(b: &Backend, dir: &std::path::Path) {
             withdrawn: None,
             edited_at: None,
             estimate: None,
+            auto_approval: None,
         };
         store.create(&record).await.unwrap();
     }

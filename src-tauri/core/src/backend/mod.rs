@@ -17,6 +17,7 @@ mod rollout;
 mod showback;
 mod suppressions;
 mod team;
+mod vm_rules;
 mod vm_utilisation;
 mod vms;
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};

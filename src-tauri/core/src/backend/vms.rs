@@ -231,7 +231,7 @@ impl Backend {
         Ok(store.get(id).await?.compose())
     }
 
-    fn actor_for(&self, store: &dyn RequestStore) -> String {
+    pub(super) fn actor_for(&self, store: &dyn RequestStore) -> String {
         workflow::actor(store, &self.actor)
     }
 

@@ -11,7 +11,7 @@
 //! | `opsdeck-requester`   | `vms/names/` (VM name reservations)                           |
 //! | `opsdeck-approver`    | `vms/turns/` (who decided first)                              |
 //! | `opsdeck-executor`    | `vms/runs/`, `vms/locks/`, `vms/ipleases/`                    |
-//! | `opsdeck-vm-admin`    | `vms/quotas/`, `vms/ippools/`, the key `showback/prices` (the price list) |
+//! | `opsdeck-vm-admin`    | `vms/quotas/`, `vms/rules/` (auto-approval rules), `vms/ippools/`, the key `showback/prices` (the price list) |
 //! | `opsdeck-audit`       | the one key `audit/head` (the chain's head)                   |
 //! | `opsdeck-publisher`   | `config/published/` and every protected prefix (`opsdeck config protect`) |
 
@@ -113,7 +113,10 @@ fn shared_roles(root: &str) -> Vec<(&'static str, Vec<Permission>)> {
         (ROLE_REQUESTER, vec![rw("vms/names/")]),
         (ROLE_APPROVER, vec![rw("vms/turns/")]),
         (ROLE_EXECUTOR, vec![rw("vms/runs/"), rw("vms/locks/"), rw("vms/ipleases/")]),
-        (ROLE_VM_ADMIN, vec![rw("vms/quotas/"), rw("vms/ippools/"), Permission::read_write(format!("{root}showback/prices"))]),
+        (
+            ROLE_VM_ADMIN,
+            vec![rw("vms/quotas/"), rw("vms/rules/"), rw("vms/ippools/"), Permission::read_write(format!("{root}showback/prices"))],
+        ),
         (ROLE_AUDIT, vec![Permission::read_write(format!("{root}audit/head"))]),
         // The protected prefixes themselves are added by `changes::protect`.
         (super::changes::ROLE_PUBLISHER, vec![rw("config/published/")]),

@@ -24,6 +24,7 @@ pub mod placement;
 pub mod provision;
 pub mod quota;
 pub mod reclaim;
+pub mod rules;
 pub mod store;
 pub mod utilisation;
 pub mod validate;

@@ -66,8 +66,9 @@ pub async fn submit(
         withdrawn: None,
         edited_at: None,
         estimate,
+        auto_approval: None,
     };
-    Ok(store.create(&record).await?.compose())
+    super::rules::file(store, record, inventory).await
 }
 
 async fn quota_check(
@@ -187,6 +188,8 @@ pub async fn edit(
     record.quota = check;
     record.edited_at = Some(now_rfc3339());
     record.estimate = estimate;
+    // An edited request goes to the manager: a rule approves only as filed.
+    record.auto_approval = None;
     Ok(store.update(&current, &record).await?.compose())
 }
 

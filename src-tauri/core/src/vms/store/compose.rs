@@ -173,13 +173,16 @@ fn valid_decisions(r: &Records, requester: &str, notes: &mut Vec<String>) -> (Op
     let separate = r.trust.proves_identity();
     let mut all: Vec<&Versioned<DecisionRecord>> = r.decisions.iter().collect();
     all.sort_by_key(|d| d.revision);
-    let (mut manager, mut admin): (Option<Decision>, Option<Decision>) = (None, None);
+    // A rule's approval as filed comes first; a person's manager decision after it is a second one.
+    let (mut manager, mut admin): (Option<Decision>, Option<Decision>) = (crate::vms::rules::verify(r, notes), None);
     for stage in [Stage::Manager, Stage::Admin] {
         for d in all.iter().filter(|d| d.value.decision.stage == stage) {
             let dec = &d.value.decision;
             let who = d.writer.as_deref().unwrap_or(&dec.actor);
             let step = stage.as_str();
-            let verdict = if who != dec.actor {
+            let verdict = if dec.actor.starts_with(crate::vms::rules::POLICY_PREFIX) {
+                Verdict::Ignored(format!("a {step} decision written by \"{who}\" in a rule's name (\"{}\"): ignored", dec.actor))
+            } else if who != dec.actor {
                 Verdict::Ignored(format!("a {step} decision written by \"{who}\" claims to be by \"{}\": ignored", dec.actor))
             } else if d.value.request_revision != r.request.revision {
                 // Normal after an edit: the request changed after the decision.
@@ -313,6 +316,7 @@ mod tests {
             withdrawn: None,
             edited_at: None,
             estimate: None,
+            auto_approval: None,
         };
         Records {
             request: Versioned { value: request, revision: 10, writer: Some("alice".into()) },
@@ -322,6 +326,7 @@ mod tests {
             trust,
             extensions: vec![],
             max_lease_days: 0,
+            rule: None,
         }
     }
 

@@ -51,7 +51,7 @@ pub struct EtcdStore {
 }
 
 /// One key as read: key, value, mod revision, create revision.
-type Kv = (String, Vec<u8>, i64, i64);
+pub(super) type Kv = (String, Vec<u8>, i64, i64);
 
 fn kv_of(kv: &etcd_client::KeyValue) -> Kv {
     (String::from_utf8_lossy(kv.key()).into_owned(), kv.value().to_vec(), kv.mod_revision(), kv.create_revision())
@@ -63,12 +63,12 @@ impl EtcdStore {
         EtcdStore { team, prefix }
     }
 
-    fn key(&self, parts: &[&str]) -> String {
+    pub(super) fn key(&self, parts: &[&str]) -> String {
         format!("{}{}", self.prefix, parts.join("/"))
     }
 
     /// The etcd user this store writes as (the app's actor when auth is off).
-    fn me(&self, fallback: &str) -> String {
+    pub(super) fn me(&self, fallback: &str) -> String {
         self.team.user().map(String::from).unwrap_or_else(|| fallback.to_string())
     }
 
@@ -80,13 +80,13 @@ impl EtcdStore {
         )
     }
 
-    async fn txn(&self, what: &str, txn: Txn) -> Result<bool> {
+    pub(super) async fn txn(&self, what: &str, txn: Txn) -> Result<bool> {
         let mut c = self.team.client();
         let r = with_timeout(format!("etcd ({what})"), TIMEOUT, async { c.txn(txn).await.map_err(|e| self.err(what, e)) }).await?;
         Ok(r.succeeded())
     }
 
-    async fn range(&self, key: &str, prefix: bool) -> Result<Vec<Kv>> {
+    pub(super) async fn range(&self, key: &str, prefix: bool) -> Result<Vec<Kv>> {
         let mut c = self.team.client();
         let opts = prefix.then(|| GetOptions::new().with_prefix());
         let r = with_timeout("etcd (read VM requests)", TIMEOUT, async {
@@ -114,16 +114,52 @@ impl EtcdStore {
     }
 
     async fn listing(&self) -> Result<Listing> {
-        let kvs = self.range(&self.prefix, true).await?;
-        Ok(assemble(&self.prefix, kvs, self.team.trust()))
+        let all = Txn::new().and_then([TxnOp::get(self.prefix.as_str(), Some(GetOptions::new().with_prefix()))]);
+        let (at, kvs) = self.txn_gets("reading VM requests", all).await?;
+        Ok(Listing { at, ..assemble(&self.prefix, kvs, self.team.trust()) })
+    }
+
+    /// The compares and writes that file `record` as this store's user: the
+    /// request key is new and the VM name is free (or held by a request no
+    /// longer live, as read).
+    pub(super) async fn filing(&self, record: &RequestRecord) -> Result<(Vec<Compare>, Vec<TxnOp>)> {
+        let me = self.me(&record.requester);
+        if record.requester != me {
+            return Err(Error::Internal(format!("a request by {} cannot be filed as {me}", record.requester)));
+        }
+        let name_key = self.key(&["names", &record.spec.name]);
+        let req_key = self.key(&["requests", &me, &record.id]);
+        // The name is free if unheld, or held by a request that is no longer live.
+        let held = self.range(&name_key, false).await?;
+        let name_guard = match held.first() {
+            None => Compare::create_revision(name_key.clone(), CompareOp::Equal, 0),
+            Some((_, holder, rev, _)) => {
+                let holder = String::from_utf8_lossy(holder).into_owned();
+                if let Ok(r) = self.get(&holder).await {
+                    let s = r.compose().state;
+                    if s.is_pending() || s.holds_vm() {
+                        return Err(Error::Conflict(format!(
+                            "name \"{}\" is already asked for by request {holder} ({})",
+                            record.spec.name,
+                            s.as_str()
+                        )));
+                    }
+                }
+                Compare::mod_revision(name_key.clone(), CompareOp::Equal, *rev)
+            }
+        };
+        Ok((
+            vec![name_guard, Compare::create_revision(req_key.clone(), CompareOp::Equal, 0)],
+            vec![TxnOp::put(req_key, json(record)?, None), TxnOp::put(name_key, record.id.clone(), None)],
+        ))
     }
 }
 
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+pub(super) fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     crate::team::to_json(v, "a VM request record")
 }
 
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
+pub(super) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
     serde_json::from_slice(bytes).map_err(|e| format!("not an Opsdeck VM record ({e})"))
 }
 
@@ -152,6 +188,7 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
     }
     let mut by_id: BTreeMap<String, Parts> = BTreeMap::new();
     let mut max_lease: BTreeMap<String, u32> = BTreeMap::new();
+    let mut rules: Vec<crate::vms::rules::RuleVersion> = Vec::new();
     let mut problems = Vec::new();
     let mut problem = |key: &str, reason: String| problems.push(StoreProblem { key: key.to_string(), reason });
     for (key, value, revision, created) in kvs {
@@ -180,6 +217,10 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
                 Err(e) => problem(&key, format!("{e}: skipped")),
             },
             (_, Some(_)) => problem(&key, "not a key of the Opsdeck VM store: skipped".into()),
+            (["rules", ..], None) => match super::rules_etcd::rule_of(&segs[1..], &value, revision, created) {
+                Ok(v) => rules.push(v),
+                Err(e) => problem(&key, format!("{e}: skipped")),
+            },
             (["quotas", dept], None) => {
                 if let Ok(q) = parse::<Quota>(&value) {
                     max_lease.insert(dept.to_string(), q.max_lease_days);
@@ -284,9 +325,11 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
             problem(&d_key, format!("a decision on an extension of request {id} that does not exist: skipped"));
         }
         let max_lease_days = max_lease.get(&dept).copied().unwrap_or(0);
-        records.push(Records { request, decisions, run: p.run, turn: p.turn, trust, extensions, max_lease_days });
+        let mut r = Records { request, decisions, run: p.run, turn: p.turn, trust, extensions, max_lease_days, rule: None };
+        super::rules_local::attach(&mut r, &rules);
+        records.push(r);
     }
-    Listing { records, problems }
+    Listing { records, problems, at: 0 }
 }
 
 struct EtcdLock {
@@ -404,6 +447,7 @@ impl RequestStore for EtcdStore {
         keys.extend([self.key(&["runs", id]), self.key(&["turns", id])]);
         let mut ops: Vec<TxnOp> = keys.iter().map(|k| TxnOp::get(k.as_str(), Some(GetOptions::new().with_revision(at)))).collect();
         ops.push(TxnOp::get(self.key(&["quotas", ""]), Some(GetOptions::new().with_prefix().with_revision(at))));
+        ops.push(TxnOp::get(self.key(&["rules", ""]), Some(GetOptions::new().with_prefix().with_revision(at))));
         let read = Txn::new().and_then(ops);
         let (_, kvs) = self.txn_gets("reading a VM request", read).await?;
         assemble(&self.prefix, kvs, self.team.trust())
@@ -414,34 +458,8 @@ impl RequestStore for EtcdStore {
     }
 
     async fn create(&self, record: &RequestRecord) -> Result<Records> {
-        let me = self.me(&record.requester);
-        if record.requester != me {
-            return Err(Error::Internal(format!("a request by {} cannot be filed as {me}", record.requester)));
-        }
-        let name_key = self.key(&["names", &record.spec.name]);
-        let req_key = self.key(&["requests", &me, &record.id]);
-        // The name is free if unheld, or held by a request that is no longer live.
-        let held = self.range(&name_key, false).await?;
-        let name_guard = match held.first() {
-            None => Compare::create_revision(name_key.clone(), CompareOp::Equal, 0),
-            Some((_, holder, rev, _)) => {
-                let holder = String::from_utf8_lossy(holder).into_owned();
-                if let Ok(r) = self.get(&holder).await {
-                    let s = r.compose().state;
-                    if s.is_pending() || s.holds_vm() {
-                        return Err(Error::Conflict(format!(
-                            "name \"{}\" is already asked for by request {holder} ({})",
-                            record.spec.name,
-                            s.as_str()
-                        )));
-                    }
-                }
-                Compare::mod_revision(name_key.clone(), CompareOp::Equal, *rev)
-            }
-        };
-        let txn = Txn::new()
-            .when([name_guard, Compare::create_revision(req_key.clone(), CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(req_key, json(record)?, None), TxnOp::put(name_key, record.id.clone(), None)]);
+        let (guards, ops) = self.filing(record).await?;
+        let txn = Txn::new().when(guards).and_then(ops);
         if !self.txn("submitting a VM request", txn).await? {
             return Err(Error::Conflict(format!("name \"{}\" was just taken by another request; choose another name", record.spec.name)));
         }

@@ -38,18 +38,22 @@ impl LocalStore {
     pub fn new(db: Db) -> LocalStore {
         LocalStore { db }
     }
+
+    pub(super) fn db(&self) -> &Db {
+        &self.db
+    }
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
+pub(super) fn to_json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Internal(format!("cannot serialise a VM request record: {e}")))
 }
 
-fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+pub(super) fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s)
         .map_err(|e| Error::Storage(format!("the stored {what} does not parse ({e}); was it written by a newer Opsdeck?")))
 }
 
-async fn bump(tx: &mut Transaction<'_, Sqlite>) -> Result<i64> {
+pub(super) async fn bump(tx: &mut Transaction<'_, Sqlite>) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("UPDATE vm_revision SET n = n + 1 RETURNING n").fetch_one(&mut **tx).await?;
     Ok(n)
 }
@@ -73,6 +77,8 @@ async fn load_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Records
     let rows: Vec<ExtensionRow> = sqlx::query_as(EXTENSIONS_SQL).bind(id).fetch_all(&mut *conn).await?;
     let quotas = quotas_in(conn).await?;
     with_extensions(&mut r, rows, &quotas)?;
+    let rules = super::rules_local::rules_in(conn, Some(&r.request.value.spec.department)).await?;
+    super::rules_local::attach(&mut r, &rules);
     Ok(Some(r))
 }
 
@@ -120,6 +126,7 @@ fn records(record: &str, revision: i64, decisions: Vec<(String, String, i64)>, r
         trust: Trust::Personal,
         extensions: vec![],
         max_lease_days: 0,
+        rule: None,
     })
 }
 
@@ -149,6 +156,37 @@ async fn put_run_in(tx: &mut Transaction<'_, Sqlite>, current: &Records, run: &R
     };
     if changed == 0 {
         return Err(Error::Conflict(format!("VM request {id} was moved by someone else meanwhile")));
+    }
+    Ok(())
+}
+
+/// Inserts a new request at revision `rev`, inside a write transaction: the
+/// VM name is free unless a live request holds it.
+pub(super) async fn insert_request(tx: &mut Transaction<'_, Sqlite>, record: &RequestRecord, rev: i64) -> Result<()> {
+    let holders: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM vm_requests WHERE name = ?").bind(&record.spec.name).fetch_all(&mut **tx).await?;
+    for (id,) in holders {
+        if let Some(r) = load_in(tx, &id).await? {
+            let s = r.compose().state;
+            if s.is_pending() || s.holds_vm() {
+                return Err(Error::Conflict(format!(
+                    "name \"{}\" is already asked for by request {id} ({})",
+                    record.spec.name,
+                    s.as_str()
+                )));
+            }
+        }
+    }
+    let inserted = sqlx::query("INSERT INTO vm_requests (id, name, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
+        .bind(&record.id)
+        .bind(&record.spec.name)
+        .bind(to_json(record)?)
+        .bind(rev)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        return Err(Error::Conflict(format!("VM request {} already exists", record.id)));
     }
     Ok(())
 }
@@ -206,6 +244,8 @@ impl RequestStore for LocalStore {
                 .fetch_all(&mut *tx)
                 .await?;
         let quotas = quotas_in(&mut tx).await?;
+        let rules = super::rules_local::rules_in(&mut tx, None).await?;
+        let (at,): (i64,) = sqlx::query_as("SELECT n FROM vm_revision").fetch_one(&mut *tx).await?;
         tx.commit().await?;
         let mut extensions: std::collections::HashMap<String, Vec<ExtensionRow>> = std::collections::HashMap::new();
         for row in ext_rows {
@@ -217,10 +257,14 @@ impl RequestStore for LocalStore {
         }
         let mut runs: std::collections::HashMap<String, (String, i64)> =
             run_rows.into_iter().map(|(id, rec, rev)| (id, (rec, rev))).collect();
-        let mut out = Listing::default();
+        let mut out = Listing { at, ..Listing::default() };
         for (id, record, revision) in requests {
             let found = records(&record, revision, decisions.remove(&id).unwrap_or_default(), runs.remove(&id))
-                .and_then(|mut r| with_extensions(&mut r, extensions.remove(&id).unwrap_or_default(), &quotas).map(|()| r));
+                .and_then(|mut r| with_extensions(&mut r, extensions.remove(&id).unwrap_or_default(), &quotas).map(|()| r))
+                .map(|mut r| {
+                    super::rules_local::attach(&mut r, &rules);
+                    r
+                });
             match found {
                 Ok(r) => out.records.push(r),
                 Err(e) => out.problems.push(StoreProblem { key: format!("request {id}"), reason: format!("{e}: skipped") }),
@@ -238,32 +282,7 @@ impl RequestStore for LocalStore {
         // The bump takes SQLite's write lock first, so the name check and the
         // insert are atomic against other writers.
         let rev = bump(&mut tx).await?;
-        // A name is free unless a live request holds it.
-        let holders: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM vm_requests WHERE name = ?").bind(&record.spec.name).fetch_all(&mut *tx).await?;
-        for (id,) in holders {
-            if let Some(r) = load_in(&mut tx, &id).await? {
-                let s = r.compose().state;
-                if s.is_pending() || s.holds_vm() {
-                    return Err(Error::Conflict(format!(
-                        "name \"{}\" is already asked for by request {id} ({})",
-                        record.spec.name,
-                        s.as_str()
-                    )));
-                }
-            }
-        }
-        let inserted = sqlx::query("INSERT INTO vm_requests (id, name, record, revision) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
-            .bind(&record.id)
-            .bind(&record.spec.name)
-            .bind(to_json(record)?)
-            .bind(rev)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if inserted == 0 {
-            return Err(Error::Conflict(format!("VM request {} already exists", record.id)));
-        }
+        insert_request(&mut tx, record, rev).await?;
         tx.commit().await?;
         self.get(&record.id).await
     }

@@ -10,6 +10,8 @@
 pub mod compose;
 pub mod etcd;
 pub mod local;
+pub mod rules_etcd;
+pub mod rules_local;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,10 @@ pub struct RequestRecord {
     /// The monthly cost shown on the form when it was filed or last edited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<crate::showback::CostEstimate>,
+    /// The department's rule that approved the manager step as filed (see
+    /// [`crate::vms::rules`]); checked by every reader against the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_approval: Option<crate::vms::rules::AutoApproval>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -179,6 +185,8 @@ pub struct Records {
     pub extensions: Vec<ExtensionRecords>,
     /// The department's longest total lease in days (0 = none), from its quota.
     pub max_lease_days: u32,
+    /// The approval rule generation the request's auto-approval names, as stored.
+    pub rule: Option<crate::vms::rules::RuleVersion>,
 }
 
 impl Records {
@@ -211,6 +219,8 @@ pub struct StoreProblem {
 pub struct Listing {
     pub records: Vec<Records>,
     pub problems: Vec<StoreProblem>,
+    /// The store revision it was read at.
+    pub at: i64,
 }
 
 pub const QUOTA_ACTOR: &str = "opsdeck (quota check)";
@@ -230,7 +240,7 @@ pub trait ExecLock: Send + Sync {
 /// revisions read: of two concurrent movers of one request, one gets
 /// [`crate::Error::Conflict`].
 #[async_trait]
-pub trait RequestStore: Send + Sync {
+pub trait RequestStore: crate::vms::rules::RuleStore + Send + Sync {
     /// `local` or `etcd`.
     fn kind(&self) -> &'static str;
     /// The identity the store authenticates (the etcd user), if any; it is
