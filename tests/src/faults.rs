@@ -249,6 +249,19 @@ impl Relay {
         Relay { port, tripped }
     }
 
+    /// Client connections to this relay still established (this host's
+    /// sockets whose remote end is the relay's port, from /proc/net/tcp): a
+    /// client that gave up on a stalled answer has closed its side.
+    pub fn established_clients(&self) -> usize {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        let to_relay = |l: &&str| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let remote = f.get(2).and_then(|a| a.rsplit(':').next()).and_then(|p| u16::from_str_radix(p, 16).ok());
+            f.get(3) == Some(&"01") && remote == Some(self.port)
+        };
+        table.lines().skip(1).filter(to_relay).count()
+    }
+
     /// The relay as a Docker host (`tcp://127.0.0.1:PORT`).
     pub fn docker_host(&self) -> String {
         format!("tcp://127.0.0.1:{}", self.port)

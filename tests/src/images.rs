@@ -148,3 +148,29 @@ pub fn osv_zip(path: &std::path::Path, records: usize, packages: &[opsdeck_core:
     }
     z.finish().unwrap();
 }
+
+/// A command's exit code and both outputs, for assertion messages.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs the docker CLI against the engine at `host`; panics unless it succeeds.
+pub fn docker_cli(host: &str, args: &[&str]) {
+    let out = std::process::Command::new("docker").args(args).env("DOCKER_HOST", host).output().expect("run docker");
+    assert!(out.status.success(), "docker {args:?}: {}", output_text(&out));
+}
+
+/// Tags each `(local image, repository:tag)` as `registry/repository:tag`
+/// and pushes it with the docker CLI of the engine at `host`.
+pub fn push_all(host: &str, registry: &str, images: &[(&str, &str)]) {
+    for (local, remote) in images {
+        let target = format!("{registry}/{remote}");
+        docker_cli(host, &["tag", local, &target]);
+        docker_cli(host, &["push", &target]);
+    }
+}

@@ -73,6 +73,8 @@ mod front_door;
 mod images_cli;
 #[path = "images_engines.rs"]
 mod images_engines;
+#[path = "images_export_reuse.rs"]
+mod images_export_reuse;
 #[path = "images_fleet.rs"]
 mod images_fleet;
 #[path = "images_gate.rs"]
@@ -85,6 +87,8 @@ mod images_inputs;
 mod images_lang;
 #[path = "images_registry_browse.rs"]
 mod images_registry_browse;
+#[path = "images_registry_saved.rs"]
+mod images_registry_saved;
 #[path = "images_scan.rs"]
 mod images_scan;
 #[path = "images_suppress.rs"]

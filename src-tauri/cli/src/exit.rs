@@ -49,7 +49,7 @@ pub const TABLE: &[(u8, &str)] = &[
     ),
     (
         STOPPED,
-        "stopped by SIGINT: opsdeck check before every check ran (running ones finished and cleaned up, reports written); opsdeck config import after the batch in flight (report written: --resume REPORT continues); opsdeck vm provision at a safe point (what was in flight recorded, lock released: run it again to resume); opsdeck rollout at a safe point (no new wave starts; rolled back with --auto-rollback, otherwise --rollback ID offered)",
+        "stopped by SIGINT: opsdeck check before every check ran (running ones finished and cleaned up, reports written); opsdeck config import after the batch in flight (report written: --resume REPORT continues); opsdeck vm provision at a safe point (what was in flight recorded, lock released: run it again to resume); opsdeck rollout at a safe point (no new wave starts; rolled back with --auto-rollback, otherwise --rollback ID offered); opsdeck scan at once (the image in flight is neither cached nor recorded)",
     ),
     (TERMINATED, "stopped by SIGTERM (a cancelled pipeline job): handled as for SIGINT (130)"),
     (BROKEN_PIPE, "standard output was closed by its reader (e.g. piped into head): stopped quietly, as SIGPIPE ends ls"),

@@ -28,7 +28,7 @@ pub struct ScanTasks {
     running: Mutex<HashMap<String, AbortHandle>>,
 }
 
-fn check_task(task: &str) -> UiResult<()> {
+pub(super) fn check_task(task: &str) -> UiResult<()> {
     if task.is_empty() || task.len() > 64 || !task.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(UiError::invalid("task: 1 to 64 letters, digits or '-'"));
     }
@@ -43,7 +43,7 @@ fn check_image(image: &str) -> UiResult<()> {
 }
 
 /// Runs `work` as a cancellable task registered under `task`.
-async fn cancellable<T: Send + 'static>(
+pub(super) async fn cancellable<T: Send + 'static>(
     tasks: &ScanTasks,
     task: String,
     work: impl std::future::Future<Output = opsdeck_core::Result<T>> + Send + 'static,

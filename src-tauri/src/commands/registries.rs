@@ -10,7 +10,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use super::check_id;
-use super::images::ScanResult;
+use super::images::{cancellable, check_task, ScanResult, ScanTasks};
 use crate::error::UiResult;
 
 /// The saved registry connections.
@@ -67,21 +67,30 @@ pub async fn registry_tags(backend: State<'_, Backend>, id: String, repository: 
 
 /// Scans `repository:tag` of a saved registry, as `opsdeck scan` would, with
 /// the connection's platform; progress on `on_progress`. Kept in the history.
+/// Cancelled by `images_cancel(task)` (the drawer closed, the view left): the
+/// download stops at once and nothing of the layer in flight is cached.
 #[tauri::command]
 #[specta::specta]
 pub async fn registry_scan(
     backend: State<'_, Backend>,
+    tasks: State<'_, ScanTasks>,
     id: String,
     repository: String,
     tag: String,
+    task: String,
     on_progress: Channel<Progress>,
 ) -> UiResult<ScanResult> {
     check_id(&id)?;
     validate_repository(&repository)?;
     validate_tag(&tag)?;
-    let (id, report) = Box::pin(backend.scan_registry_tag(&id, &repository, &tag, None, &|p| {
-        let _ = on_progress.send(p);
-    }))
-    .await?;
-    Ok(ScanResult { id, report })
+    check_task(&task)?;
+    let backend = backend.inner().clone();
+    cancellable(&tasks, task, async move {
+        let (id, report) = Box::pin(backend.scan_registry_tag(&id, &repository, &tag, None, &|p| {
+            let _ = on_progress.send(p);
+        }))
+        .await?;
+        Ok(ScanResult { id, report })
+    })
+    .await
 }

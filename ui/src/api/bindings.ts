@@ -229,8 +229,10 @@ export const commands = {
 	/**
 	 *  Scans `repository:tag` of a saved registry, as `opsdeck scan` would, with
 	 *  the connection's platform; progress on `on_progress`. Kept in the history.
+	 *  Cancelled by `images_cancel(task)` (the drawer closed, the view left): the
+	 *  download stops at once and nothing of the layer in flight is cached.
 	 */
-	registryScan: (id: string, repository: string, tag: string, onProgress: Channel<ScanProgress>) => __TAURI_INVOKE<ScanResult_Serialize>("registry_scan", { id, repository, tag, onProgress }),
+	registryScan: (id: string, repository: string, tag: string, task: string, onProgress: Channel<ScanProgress>) => __TAURI_INVOKE<ScanResult_Serialize>("registry_scan", { id, repository, tag, task, onProgress }),
 	/**  The waves a rollout of `contexts` would run (`waves`: e.g. `ctx-a,25%,rest`); contacts nothing. */
 	clustersRolloutPlan: (contexts: string[], waves: string) => __TAURI_INVOKE<Wave[]>("clusters_rollout_plan", { contexts, waves }),
 	/**

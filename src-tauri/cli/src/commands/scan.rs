@@ -323,7 +323,25 @@ async fn scan(data_dir: Option<PathBuf>, a: &ScanArgs) -> Result<u8> {
     };
     let mut reports: Vec<ScanReport> = Vec::new();
     let mut failed: Vec<(String, Error)> = Vec::new();
-    for scanned in super::scan_inputs::run(&backend, engine.as_ref(), images, &a.inputs, &policy).await? {
+    // Ctrl-C / SIGTERM stops the scan in flight at once: its download or
+    // export closes, nothing of a half-read layer is cached, nothing recorded.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let watcher = crate::stop::watch(
+        stop.clone(),
+        "stopping: the scan in flight is dropped (nothing of it is cached or recorded)",
+        crate::stop::Again::Exit("stopped again: exiting now"),
+    );
+    let scanning = Box::pin(super::scan_inputs::run(&backend, engine.as_ref(), images, &a.inputs, &policy));
+    let scanned = tokio::select! {
+        scanned = scanning => Some(scanned),
+        () = stop.cancelled() => None,
+    };
+    let signal = watcher.finish();
+    let (Some(scanned), None) = (scanned, signal) else {
+        errln!("scan stopped: the image in flight was neither cached nor recorded; images scanned before it are in the history");
+        return Ok(signal.unwrap_or(exit::STOPPED));
+    };
+    for scanned in scanned? {
         match scanned.result {
             Ok(mut r) => {
                 gate::apply(&mut r, &policy, &options);

@@ -75,7 +75,7 @@ async fn scan_tarball(
     let what = format!("the image archive {shown}");
     let tick = |bytes: u64| progress(Progress::Reading { bytes, total: size, layers_to_read: 0, layers_cached: 0 });
     let reading = what.clone();
-    let Archive { layers, documents } = if is_plain_tar(path).await {
+    let Archive { layers, documents, .. } = if is_plain_tar(path).await {
         // Seekable: the layers the cache holds are seeked over, not read (a
         // legacy `docker save` names them by no digest: see read_archive_file).
         let file = file.into_std().await;

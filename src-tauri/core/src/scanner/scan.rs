@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bollard::Docker;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
@@ -138,8 +138,8 @@ pub async fn scan_image(
 /// may return more layers than asked, or fewer when another scan cached
 /// them meanwhile. Then the layers are merged, packages listed, advisories
 /// matched, policies applied. `source` names where layers come from. A
-/// layer counts as read by this scan only when it was missing and `read`
-/// read it.
+/// layer counts as read by this scan (not `from_cache`) when `read` parsed
+/// it, cached before or not.
 pub async fn assemble<F, Fut>(
     db: &Db,
     meta: ImageMeta,
@@ -197,7 +197,9 @@ where
             .enumerate()
             .map(|(i, d)| LayerUse {
                 digest: d.clone(),
-                from_cache: known.contains(d) || !read_now.contains(d),
+                // Honest about re-reads: a cached layer an input could not
+                // skip (parsed again from its stream) counts as read.
+                from_cache: !read_now.contains(d),
                 created_by: instructions[i].clone(),
                 base: i < base,
             })
@@ -231,14 +233,56 @@ struct EngineImage<'a> {
 /// Streams `docker save` through the layer reader on a blocking thread; the
 /// stream is read as it arrives, never held whole. Dropping the future
 /// (the user navigated away) closes the stream and ends the thread.
+///
+/// Docker ≤ 24 exports the legacy layout, whose `<v1 id>/layer.tar` names
+/// no digest, so a cached layer cannot be told by its name; each folder
+/// read is remembered with the layer it held ([`layer_cache::add_legacy_alias`])
+/// and a later export only hashes a remembered folder of a cached layer
+/// instead of parsing it again. A folder whose bytes are another layer is
+/// forgotten and the export read once more without it.
 async fn read_from_docker(
     db: &Db,
-    EngineImage { docker, host, image }: EngineImage<'_>,
+    engine: EngineImage<'_>,
     known: HashSet<String>,
     total: u64,
     missing: usize,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Vec<LayerRecord>> {
+    let mut known = known;
+    let mut read = Vec::new();
+    // A wrong folder is forgotten on each pass, so a second one finds none.
+    for _ in 0..3 {
+        let cached: Vec<String> = known.iter().cloned().collect();
+        let aliases = layer_cache::legacy_aliases(db, &cached).await?;
+        let archive = export_pass(&engine, known.clone(), aliases.clone(), total, missing, progress).await?;
+        read.extend(store(db, archive.layers).await?);
+        for (folder, digest) in &archive.legacy_read {
+            layer_cache::add_legacy_alias(db, digest, folder).await?;
+        }
+        if archive.legacy_mismatched.is_empty() {
+            return Ok(read);
+        }
+        for folder in &archive.legacy_mismatched {
+            if let Some(digest) = aliases.get(folder) {
+                layer_cache::remove_legacy_alias(db, digest, folder).await?;
+            }
+        }
+        // Once more for the layers those folders hold, now read in full.
+        known.extend(read.iter().map(|r| r.digest.clone()));
+    }
+    Err(Error::Internal(format!("the export of {} kept naming its layers differently: scan again", engine.image)))
+}
+
+/// One streamed `docker save` of the image: the layers not `known` read
+/// (a folder in `aliases` only hashed).
+async fn export_pass(
+    EngineImage { docker, host, image }: &EngineImage<'_>,
+    known: HashSet<String>,
+    aliases: save_archive::LegacyAliases,
+    total: u64,
+    missing: usize,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<save_archive::Archive> {
     let layers_cached = known.len();
     let host_owned = host.to_string();
     let idle = stream_idle();
@@ -252,8 +296,10 @@ async fn read_from_docker(
         stalled(what, idle, advice)
     });
     let tick = |bytes: u64| progress(Progress::Reading { bytes, total, layers_to_read: missing, layers_cached });
-    let layers = read_blocking(stream, &tick, move |reader| save_archive::read_layers(reader, &|d: &str| known.contains(d))).await?;
-    store(db, layers).await
+    read_blocking(stream, &tick, move |reader| {
+        save_archive::read_archive_reusing(reader, "the image archive from Docker", &|d: &str| known.contains(d), &aliases)
+    })
+    .await
 }
 
 /// Parses freshly read layers for the cache and stores them.
@@ -283,7 +329,12 @@ where
 {
     let read_bytes = Arc::new(AtomicU64::new(0));
     let counter = read_bytes.clone();
-    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)), tokio_util::sync::CancellationToken::new());
+    // Dropping the scan (cancelled in the app, Ctrl-C) ends the stream even
+    // while the reader waits on a stalled peer: the reader sees its end,
+    // stops, and drops the connection (it would wait for the idle timeout).
+    let ended = cancel.1.clone();
+    let stream = stream.take_until(async move { ended.cancelled_owned().await });
     // The stream's own failure, kept typed: the reader only sees an
     // io::Error, and would call it a corrupt archive.
     let fault: Arc<Mutex<Option<Error>>> = Arc::default();
@@ -318,12 +369,14 @@ where
     }
 }
 
-/// Set when the scan's future is dropped, so the blocking reader stops.
-struct CancelOnDrop(Arc<AtomicBool>);
+/// Set when the scan's future is dropped, so the blocking reader stops:
+/// the flag fails its next read, the token ends the stream it waits on.
+struct CancelOnDrop(Arc<AtomicBool>, tokio_util::sync::CancellationToken);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
+        self.1.cancel();
     }
 }
 

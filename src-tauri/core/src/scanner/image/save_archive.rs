@@ -1,9 +1,11 @@
 //! The `docker save` stream: the legacy layout (`<id>/layer.tar`, Docker
 //! ≤ 24) and the OCI layout (`blobs/sha256/<digest>`, Docker ≥ 25). Layers
 //! are read one after another as they pass; a layer whose digest the caller
-//! already knows (OCI names blobs by digest) is skipped without parsing.
+//! already knows (OCI names blobs by digest) is skipped without parsing; a
+//! legacy layer whose folder the caller knows from an earlier export (see
+//! [`LegacyAliases`]) is only hashed, to check it is that layer.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use super::digest::DigestReader;
@@ -27,15 +29,48 @@ pub const MAX_DOCUMENTS: usize = 4096;
 pub struct Archive {
     pub layers: Vec<LayerFiles>,
     pub documents: BTreeMap<String, Vec<u8>>,
+    /// Legacy layers read: their folder (`<v1 id>` of `<v1 id>/layer.tar`)
+    /// and the digest of their bytes (their diff_id).
+    pub legacy_read: Vec<(String, String)>,
+    /// Legacy layers left unparsed: their bytes hashed to the digest their
+    /// folder's alias names (a layer the cache holds).
+    pub legacy_reused: Vec<String>,
+    /// Legacy folders whose bytes are not the layer their alias names
+    /// (left unparsed: the caller reads them again without that alias).
+    pub legacy_mismatched: Vec<String>,
+}
+
+/// Legacy layer folders known from earlier exports, each with the diff_id
+/// of the layer it held. Docker ≤ 24 names a layer of `docker save` by a v1
+/// id, no digest: the id is a hash over the layer's chain id (its content
+/// and the layers below), so a folder names the same layer in every export
+/// of that engine (a top layer's id also covers its image's config).
+pub type LegacyAliases = HashMap<String, String>;
+
+/// What a pass leaves unread: blobs `known` by digest, paths in `skip`
+/// (seeked over), legacy folders in `aliases` (hashed, not parsed).
+struct Skips<'a> {
+    known: &'a dyn Fn(&str) -> bool,
+    skip: &'a HashSet<String>,
+    aliases: &'a LegacyAliases,
 }
 
 /// Reads the archive in `reader` (`what` names it in errors): layers not
 /// `known` are read as they pass, and a blob named by its digest
 /// (`blobs/sha256/<hex>`) is checked against its name.
 pub fn read_archive(reader: impl Read, what: &str, known: &dyn Fn(&str) -> bool) -> Result<Archive> {
+    read_archive_reusing(reader, what, known, &LegacyAliases::new())
+}
+
+/// [`read_archive`] where a legacy `<folder>/layer.tar` named in `aliases`
+/// is hashed instead of parsed: its bytes matching the alias's diff_id, it
+/// is listed in [`Archive::legacy_reused`], otherwise in
+/// [`Archive::legacy_mismatched`]. For a stream from a trusted engine (a
+/// streamed export cannot seek back to parse a layer after the fact).
+pub fn read_archive_reusing(reader: impl Read, what: &str, known: &dyn Fn(&str) -> bool, aliases: &LegacyAliases) -> Result<Archive> {
     let mut archive = Archive::default();
-    let none = HashSet::new();
-    tar_stream::for_each(reader, what, |item, data| member(&mut archive, item, data, what, known, Pass::All, &none))?;
+    let skips = Skips { known, skip: &HashSet::new(), aliases };
+    tar_stream::for_each(reader, what, |item, data| member(&mut archive, item, data, what, Pass::All, &skips))?;
     Ok(archive)
 }
 
@@ -47,11 +82,13 @@ pub fn read_archive(reader: impl Read, what: &str, known: &dyn Fn(&str) -> bool)
 /// tarball whose layers are cached reads only its headers and documents.
 pub fn read_archive_file<F: Read + Seek>(mut file: F, what: &str, known: &dyn Fn(&str) -> bool) -> Result<Archive> {
     let mut archive = Archive::default();
-    let none = HashSet::new();
-    tar_stream::for_each_seek(&mut file, what, |item, data| member(&mut archive, item, data, what, known, Pass::Documents, &none))?;
+    let none = LegacyAliases::new();
+    let skips = Skips { known, skip: &HashSet::new(), aliases: &none };
+    tar_stream::for_each_seek(&mut file, what, |item, data| member(&mut archive, item, data, what, Pass::Documents, &skips))?;
     let skip = known_legacy_layers(&archive.documents, known);
     file.seek(SeekFrom::Start(0)).map_err(|e| Error::invalid(format!("reading {what}: {e}")))?;
-    tar_stream::for_each_seek(&mut file, what, |item, data| member(&mut archive, item, data, what, known, Pass::Layers, &skip))?;
+    let skips = Skips { skip: &skip, ..skips };
+    tar_stream::for_each_seek(&mut file, what, |item, data| member(&mut archive, item, data, what, Pass::Layers, &skips))?;
     Ok(archive)
 }
 
@@ -88,16 +125,8 @@ enum Pass {
 }
 
 /// One member of the archive: kept as a document or read as a layer, per
-/// `pass`; a blob `known` or a path in `skip` is left unread.
-fn member(
-    archive: &mut Archive,
-    item: &Item,
-    data: &mut dyn Read,
-    what: &str,
-    known: &dyn Fn(&str) -> bool,
-    pass: Pass,
-    skip: &HashSet<String>,
-) -> Result<()> {
+/// `pass`; what `skips` names is left unread (or only hashed).
+fn member(archive: &mut Archive, item: &Item, data: &mut dyn Read, what: &str, pass: Pass, skips: &Skips<'_>) -> Result<()> {
     if item.kind != Kind::File {
         return Ok(());
     }
@@ -108,10 +137,20 @@ fn member(
     if !is_legacy_layer && blob.is_none() && !top_json {
         return Ok(());
     }
-    if blob.as_deref().is_some_and(known) || skip.contains(path) {
+    if blob.as_deref().is_some_and(skips.known) || skips.skip.contains(path) {
         return Ok(());
     }
     if (pass == Pass::Documents && is_legacy_layer) || (pass == Pass::Layers && top_json) {
+        return Ok(());
+    }
+    let folder = path.strip_suffix("/layer.tar").filter(|_| is_legacy_layer);
+    if let Some((folder, expected)) = folder.and_then(|f| skips.aliases.get(f).map(|d| (f, d))) {
+        let mut raw = DigestReader::new(data);
+        io::copy(&mut raw, &mut io::sink()).map_err(|e| Error::invalid(format!("reading {path} of {what}: {e}")))?;
+        match raw.digest() == *expected {
+            true => archive.legacy_reused.push(folder.to_string()),
+            false => archive.legacy_mismatched.push(folder.to_string()),
+        }
         return Ok(());
     }
     let mut raw = DigestReader::new(data);
@@ -143,6 +182,9 @@ fn member(
     drop(buffered);
     if let Some(digest) = &blob {
         raw.check(digest, &format!("{path} of {what}"))?;
+    }
+    if let Some(folder) = folder {
+        archive.legacy_read.push((folder.to_string(), layer.digest.clone()));
     }
     archive.layers.push(layer);
     Ok(())
@@ -253,5 +295,33 @@ mod tests {
             ("manifest.json", br#"[{"Config":"c0ffee.json","Layers":["1bb/layer.tar"]}]"#.to_vec()),
         ]);
         assert_eq!(read_archive_file(Cursor::new(odd), "archive", &|_| true).unwrap().layers.len(), 1);
+    }
+
+    #[test]
+    fn a_streamed_legacy_export_hashes_the_folders_it_knows_instead_of_parsing_them() {
+        let l1 = TestLayer::new().file("etc/os-release", b"ID=debian\n").bytes();
+        let l2 = TestLayer::new().file("var/lib/dpkg/status", b"Package: a\nVersion: 1\n").bytes();
+        let digest = |bytes: &[u8]| format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
+        let (d1, d2) = (digest(&l1), digest(&l2));
+        let legacy = archive(&[("0aa/layer.tar", l2.clone()), ("1bb/layer.tar", l1.clone()), ("manifest.json", b"[]".to_vec())]);
+
+        // Cold: both parsed, each folder named with the digest of its bytes.
+        let cold = read_archive_reusing(&legacy[..], "archive", &|_| false, &LegacyAliases::new()).unwrap();
+        assert_eq!(cold.layers.len(), 2);
+        assert_eq!(cold.legacy_read, [("0aa".to_string(), d2.clone()), ("1bb".to_string(), d1.clone())]);
+
+        // Warm for 1bb: hashed, matched, not parsed; 0aa still read.
+        let aliases = LegacyAliases::from([("1bb".to_string(), d1.clone())]);
+        let warm = read_archive_reusing(&legacy[..], "archive", &|d| d == d1, &aliases).unwrap();
+        assert_eq!(warm.layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>(), std::slice::from_ref(&d2));
+        assert_eq!(warm.legacy_reused, ["1bb"]);
+        assert!(warm.legacy_mismatched.is_empty());
+
+        // An alias naming the wrong layer: reported, the layer not parsed as the alias's.
+        let wrong = LegacyAliases::from([("1bb".to_string(), d2.clone())]);
+        let read = read_archive_reusing(&legacy[..], "archive", &|_| false, &wrong).unwrap();
+        assert_eq!(read.legacy_mismatched, ["1bb"]);
+        assert!(read.legacy_reused.is_empty());
+        assert_eq!(read.layers.len(), 1, "0aa parsed, 1bb left for a second pass");
     }
 }

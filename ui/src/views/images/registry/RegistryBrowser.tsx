@@ -276,7 +276,7 @@ export function RegistryBrowser({ onScanned }: { onScanned: () => void }) {
           image={imageOf(conn.host, scan.repository, scan.tag)}
           onClose={() => setScan(null)}
           onScanned={onScanned}
-          run={(_task, onProgress) => calls.registryScan(conn.id, scan.repository, scan.tag, new Channel<ScanProgress>(onProgress))}
+          run={(task, onProgress) => calls.registryScan(conn.id, scan.repository, scan.tag, task, new Channel<ScanProgress>(onProgress))}
         />
       )}
     </div>
