@@ -22,6 +22,8 @@ use crate::exit;
 
 #[path = "vm_ip.rs"]
 mod ip;
+#[path = "vm_rules.rs"]
+mod rules;
 #[path = "vm_showback.rs"]
 mod showback;
 #[path = "vm_utilisation.rs"]
@@ -226,6 +228,17 @@ enum VmCommand {
         #[arg(long = "member", required = true)]
         members: Vec<String>,
     },
+    /// Auto-approval rules per department: requests within a rule and the quota skip the manager.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
+    /// One request: its state, the rule that approved it, quota lines, history and notes.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// IPv4 settings per network for guest customization: static pools or DHCP.
     IpPool {
         #[command(subcommand)]
@@ -344,17 +357,21 @@ fn request_row(r: &VmRequest) -> Vec<String> {
         format!("{}c/{}G/{}G", r.spec.cpu, r.spec.memory_gb, r.spec.disk_gb),
         r.requester.clone(),
         r.spec.lease_end.clone(),
+        rules::rule_cell(r),
         r.failure.clone().or_else(|| r.asset.as_ref().map(|a| format!("{} on {}", a.vm_id, a.host))).unwrap_or_default(),
     ]
 }
 
-const REQUEST_HEADER: [&str; 8] = ["ID", "NAME", "STATE", "DEPT", "SIZE", "REQUESTER", "LEASE", "DETAIL"];
+const REQUEST_HEADER: [&str; 9] = ["ID", "NAME", "STATE", "DEPT", "SIZE", "REQUESTER", "LEASE", "RULE", "DETAIL"];
 
 fn show_request(r: &VmRequest, format: Format) -> u8 {
     match format {
         Format::Json => print_json(r),
         Format::Table => {
             print_table(&REQUEST_HEADER, &[request_row(r)]);
+            if let Some(rule) = opsdeck_core::vms::rules::approved_by(r) {
+                outln!("  auto-approved by rule {rule} (the manager step; the admin still decides)");
+            }
             for l in &r.quota.lines {
                 outln!("  quota: {l}");
             }
@@ -685,6 +702,27 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
                 outln!("{line}");
             }
             Ok(exit::OK)
+        }
+        VmCommand::Rules { command } => {
+            let s = store(b, &a).await?;
+            rules::run(b, s.as_ref(), command).await
+        }
+        VmCommand::Show { id, format } => {
+            let s = store(b, &a).await?;
+            let r = b.vm_request(s.as_ref(), id).await?;
+            if matches!(format, Format::Table) {
+                for t in &r.history {
+                    outln!(
+                        "{} {} -> {} by {}{}",
+                        t.at,
+                        t.from.map_or("-", |f| f.as_str()),
+                        t.to.as_str(),
+                        t.actor,
+                        if t.comment.is_empty() { String::new() } else { format!(": {}", t.comment) }
+                    );
+                }
+            }
+            Ok(show_request(&r, *format))
         }
         VmCommand::IpPool { command } => {
             let s = store(b, &a).await?;
