@@ -49,3 +49,72 @@ pub fn etcdctl(endpoint: &str, args: &[&str]) -> Duration {
     assert!(status.success());
     t.elapsed()
 }
+
+/// Range requests an etcd has served so far (its `/metrics`:
+/// `grpc_server_started_total` of `Range`): how many walks of a key range a
+/// piece of code cost, read before and after it.
+pub fn etcd_range_requests(endpoint: &str) -> u64 {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).expect("etcd metrics");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("read timeout");
+    write!(s, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("metrics request");
+    let mut body = String::new();
+    s.read_to_string(&mut body).expect("metrics answer");
+    body.lines()
+        .find(|l| l.starts_with("grpc_server_started_total{") && l.contains("grpc_method=\"Range\""))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .map(|n| n as u64)
+        .unwrap_or_else(|| panic!("no Range counter in {endpoint}/metrics"))
+}
+
+/// The config benchmarks' big prefix: `keys` keys `/scale/k0000000…` with
+/// JSON values of ~60 bytes, three of them holding a search needle.
+pub mod scale {
+    use std::time::Instant;
+
+    use etcd_client::{Client, Txn, TxnOp};
+
+    pub const PREFIX: &str = "/scale/";
+
+    pub fn key(i: usize) -> String {
+        format!("{PREFIX}k{i:07}")
+    }
+
+    pub fn value(i: usize, keys: usize) -> String {
+        if i == 1000 {
+            return r#"{"db": {"host": "early-needle.internal", "pool": 10}}"#.into();
+        }
+        if i == keys / 2 {
+            return r#"{"db": {"host": "middle-needle.internal", "pool": 10}}"#.into();
+        }
+        if i == keys * 9 / 20 {
+            return r#"{"db": {"host": "inner-needle.internal", "pool": 10}}"#.into();
+        }
+        format!(r#"{{"service": "svc-{:02}", "replica": {i}, "timeout": "5s"}}"#, i % 100)
+    }
+
+    /// Loads `keys` keys under [`PREFIX`] (transactions of 128 puts, 8 in flight).
+    pub async fn load(endpoint: &str, keys: usize) {
+        let started = Instant::now();
+        let chunks: Vec<std::ops::Range<usize>> = (0..keys).step_by(128).map(|s| s..(s + 128).min(keys)).collect();
+        let chunks = std::sync::Arc::new(std::sync::Mutex::new(chunks.into_iter()));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let chunks = chunks.clone();
+            let mut c = Client::connect([endpoint], None).await.unwrap();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let Some(range) = chunks.lock().unwrap().next() else { break };
+                    let ops: Vec<TxnOp> = range.map(|i| TxnOp::put(key(i), value(i, keys), None)).collect();
+                    c.txn(Txn::new().and_then(ops)).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        eprintln!("loaded {keys} keys in {:.1} s", started.elapsed().as_secs_f64());
+    }
+}

@@ -121,6 +121,47 @@ async fn tree_pages_through_windows_and_a_remembered_first_screen_stay_exact() {
     assert_eq!(page_keys(&page), want[500..503].to_vec());
 }
 
+/// A first visit of a prefix is one range request, and etcd's count of that
+/// request is the key count shown beside the tree (no second walk of a
+/// million keys); a return visit reads up to the remembered bound, also one
+/// request, and brings no count (it counted only the bound's keys).
+#[tokio::test]
+async fn a_first_visit_is_one_range_request_that_also_counts_the_prefix() {
+    let etcd = Service::start("etcd", &[]);
+    let endpoint = etcd.get("ETCD_ENDPOINT");
+    let mut o = Client::connect([endpoint], None).await.unwrap();
+    let mut all: Vec<String> = (0..3_000).map(|i| format!("/y/k{i:05}")).collect();
+    all.extend((0..100).map(|i| format!("/y/w/{i:03}")));
+    all.extend(["/x/before".to_string(), "/y0".to_string(), "/z/after".to_string()]);
+    all.extend((0..10).map(|i| format!("/small/{i}")));
+    put_all(&mut o, &all).await;
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("first-visit", endpoint).await;
+    let ranges = |f: u64| opsdeck_tests::bench::etcd_range_requests(endpoint) - f;
+
+    let before = ranges(0);
+    let first = t.backend.config_tree(&s, "/y/", None, 500).await.unwrap();
+    assert_eq!(ranges(before), 1, "a first visit reads the first screen in one request");
+    assert_eq!(first.total, Some(3_100), "and that request counted every key under the prefix, all depths");
+    assert_eq!(page_keys(&first)[..2], ["/y/k00000".to_string(), "/y/k00001".to_string()]);
+    assert_eq!(first.entries.len(), 500);
+    assert_eq!(t.backend.config_count(&s, "/y/").await.unwrap(), 3_100);
+
+    let before = ranges(0);
+    let again = t.backend.config_tree(&s, "/y/", None, 500).await.unwrap();
+    assert_eq!(ranges(before), 1, "a return visit: one request up to the remembered bound");
+    assert_eq!(page_keys(&again), page_keys(&first));
+    assert_eq!(again.total, None, "a read up to the bound counted only the bound's keys");
+    let next = t.backend.config_tree(&s, "/y/", again.next_cursor.as_deref(), 500).await.unwrap();
+    assert_eq!(next.total, None, "a later page does not count the prefix");
+
+    // A prefix smaller than a page: complete in the one request, counted too.
+    let before = ranges(0);
+    let small = t.backend.config_tree(&s, "/small/", None, 500).await.unwrap();
+    assert_eq!(ranges(before), 1);
+    assert_eq!((small.entries.len(), small.next_cursor.as_deref(), small.total), (10, None, Some(10)));
+}
+
 #[tokio::test]
 async fn a_split_value_search_finds_every_hit_once_and_scans_every_key_once() {
     let etcd = Service::start("etcd", &[]);

@@ -253,12 +253,14 @@ function keyValue(key: string): KeyValue | null {
 function tree(prefix: string, cursor: string | null, limit: number): TreePage {
   if (limit < 1 || limit > 1000) throw err('invalid_input', 'limit: 1..=1000');
   const entries: TreeEntry[] = [];
+  // A first page read over the whole prefix counts its keys (as etcd does).
+  const total = cursor === null ? under(prefix).length : null;
   let i = lowerBound(cursor ?? prefix);
   while (i < keys.length && keys[i].startsWith(prefix)) {
     const key = keys[i];
     const rel = key.slice(prefix.length);
     const slash = rel.indexOf('/');
-    if (entries.length === limit) return { prefix, entries, next_cursor: key, revision };
+    if (entries.length === limit) return { prefix, entries, next_cursor: key, revision, total };
     if (slash >= 0) {
       const dir = key.slice(0, prefix.length + slash + 1);
       entries.push({ name: rel.slice(0, slash), key: dir, is_dir: true, meta: null });
@@ -268,7 +270,7 @@ function tree(prefix: string, cursor: string | null, limit: number): TreePage {
       i++;
     }
   }
-  return { prefix, entries, next_cursor: null, revision };
+  return { prefix, entries, next_cursor: null, revision, total };
 }
 
 function under(prefix: string): string[] {

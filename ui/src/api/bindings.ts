@@ -4400,6 +4400,13 @@ export type TreePage_Deserialize = {
 	entries: TreeEntry_Deserialize[],
 	next_cursor?: string | null,
 	revision: number,
+	/**
+	 *  Keys under the prefix (all depths) when this page's read counted them
+	 *  anyway: a first page read over the whole prefix (etcd counts the
+	 *  requested range on every request), so the key count costs no second
+	 *  walk of the prefix. None: ask `config_count`.
+	 */
+	total?: number | null,
 };
 
 export type TreePage_Serialize = {
@@ -4407,6 +4414,13 @@ export type TreePage_Serialize = {
 	entries: TreeEntry_Serialize[],
 	next_cursor: string | null,
 	revision: number,
+	/**
+	 *  Keys under the prefix (all depths) when this page's read counted them
+	 *  anyway: a first page read over the whole prefix (etcd counts the
+	 *  requested range on every request), so the key count costs no second
+	 *  walk of the prefix. None: ask `config_count`.
+	 */
+	total: number | null,
 };
 
 /**  How the store knows who wrote a record. */

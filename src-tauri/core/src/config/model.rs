@@ -43,6 +43,12 @@ pub struct TreePage {
     pub entries: Vec<TreeEntry>,
     pub next_cursor: Option<String>,
     pub revision: i64,
+    /// Keys under the prefix (all depths) when this page's read counted them
+    /// anyway: a first page read over the whole prefix (etcd counts the
+    /// requested range on every request), so the key count costs no second
+    /// walk of the prefix. None: ask `config_count`.
+    #[serde(default)]
+    pub total: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -52,7 +52,7 @@ pub async fn children_from(
     if !start.starts_with(p) && start.as_slice() < p {
         return Err(Error::invalid("cursor: not within this prefix"));
     }
-    let page = |entries, next: Option<(&[u8], Option<usize>)>, revision| {
+    let page = |entries, next: Option<(&[u8], Option<usize>)>, revision, total| {
         let next_cursor = next.map(|(key, depth)| encode_window_cursor(key, depth));
         let screen = match (cursor, next) {
             (None, Some((key, depth))) => {
@@ -62,10 +62,13 @@ pub async fn children_from(
             }
             _ => None,
         };
-        (TreePage { prefix: prefix.into(), entries, next_cursor, revision }, screen)
+        (TreePage { prefix: prefix.into(), entries, next_cursor, revision, total }, screen)
     };
     let mut entries: Vec<TreeEntry> = Vec::new();
     let mut revision = 0;
+    // The first page's first request over the whole prefix counts every key under it.
+    let mut total = None;
+    let mut first_request = cursor.is_none();
     loop {
         // One more than we can still take: seeing it tells us a next page exists.
         let want = limit + 1 - entries.len() as i64;
@@ -81,6 +84,9 @@ pub async fn children_from(
         .await?;
         revision = resp.header().map(|h| h.revision()).unwrap_or(revision);
         let held = resp.count();
+        if std::mem::take(&mut first_request) && start.as_slice() == p && wend == end {
+            total = Some(held);
+        }
         let first = resp.kvs().first().map(|kv| kv.key().to_vec()).unwrap_or_default();
         for kv in resp.kvs() {
             let key = kv.key();
@@ -105,7 +111,7 @@ pub async fn children_from(
             };
             if entries.len() as i64 == limit {
                 let depth = narrowed(depth, p.len(), held, want, &first, key);
-                return Ok(page(entries, Some((key, depth)), revision));
+                return Ok(page(entries, Some((key, depth)), revision, total));
             }
             entries.push(entry);
             start = skip_to;
@@ -119,7 +125,7 @@ pub async fn children_from(
         }
         // The window is read (or jumped over): the next starts at its end.
         if wend == end || past_end {
-            return Ok(page(entries, None, revision));
+            return Ok(page(entries, None, revision, total));
         }
         if start < wend {
             start = wend;

@@ -13,7 +13,8 @@ import { ConfigDialogs } from './ConfigDialogs';
 import { ConfigToolbar, type DialogName } from './ConfigToolbar';
 import { KeyPanel } from './KeyPanel';
 import { TreeMenu, type MenuAt } from './keytree/TreeMenu';
-import { applyWatchEvent, parentOf, ROOT, setMeta, toggle, visibleRows, type Row } from './tree';
+import { rowsOf, visibleRows, type RowList } from './rowlist';
+import { applyWatchEvent, parentOf, ROOT, setMeta, toggle } from './tree';
 import { TreePane } from './TreePane';
 import { useBookmarks } from './useBookmarks';
 import { useChanges } from './useChanges';
@@ -38,12 +39,17 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
   const [conn, rememberChoice] = useRememberedConnection(LAST_CONNECTION_KEY, connections);
   const id = conn.id;
 
-  const { tree, setTree, loadPage, retry, reset: resetTree, refresh } = useConfigTree(id);
+  const { tree, setTree, loadPage, loadSlot, retrySlot, view, retry, reset: resetTree, refresh } = useConfigTree(id);
   const [prefix, setPrefix] = useState(ROOT); // the open prefix: watched, counted, searched
   const [selected, setSelected] = useState<string | null>(null);
   const [dialog, setDialog] = useState<DialogName>(null);
   const openKey = useOpenKey();
-  const count = usePrefixCount(id, prefix);
+  // A first page read over the whole prefix counted its keys: no second walk of it.
+  const prefixDir = tree.dirs[prefix];
+  const count = usePrefixCount(id, prefix, {
+    pending: !!tree.expanded[prefix] && !prefixDir?.loaded && !prefixDir?.error,
+    total: prefixDir?.total ?? null,
+  });
   const search = useKeySearch(id, prefix);
   const changes = useChanges(id);
   const bookmarks = useBookmarks(id);
@@ -88,8 +94,8 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
 
   // ---- rows ----
   const treeRows = useMemo(() => visibleRows(tree), [tree]);
-  const rows: Row[] = useMemo(
-    () => (results ? results.map((entry) => ({ type: 'entry' as const, entry, depth: 0 })) : treeRows),
+  const rows: RowList = useMemo(
+    () => (results ? rowsOf(results.map((entry) => ({ type: 'entry' as const, entry, depth: 0 }))) : treeRows),
     [results, treeRows],
   );
 
@@ -152,6 +158,9 @@ function ConfigWorkspace({ connections }: { connections: Connection[] }) {
             onExpand={expand}
             onLoadMore={(dir) => void loadPage(dir)}
             onRetry={retry}
+            onLoadSlot={(dir, slot) => void loadSlot(dir, slot)}
+            onRetrySlot={retrySlot}
+            onView={view}
             onRefresh={refreshTree}
             onNewKey={() => setDialog('new')}
             onMenu={(entry, x, y) => setMenu({ entry, x, y })}

@@ -1,23 +1,26 @@
 // The key tree as a virtualised list: fixed row height, only the visible rows
 // (plus overscan) are in the DOM, spacers are power-of-two blocks of CSS
 // classes (no style attributes: strict CSP). A "more" row entering the window
-// loads the next page of its directory. Keyboard: keytree/nav.ts; the window:
+// loads the next page of its directory; a row of an evicted page reads that page
+// again; each move of the window lets the owner evict pages far from it
+// (rowlist.ts). Keyboard: keytree/nav.ts; the window:
 // keytree/useVirtualScroll.ts; the rows: keytree/rows.tsx.
 import { useEffect } from 'preact/hooks';
 import type { SearchHit, TreeEntry } from '../../api/types';
 import { moveTarget, navAction } from './keytree/nav';
 import { EntryRow, MoreRow, Spacer } from './keytree/rows';
 import { useVirtualScroll } from './keytree/useVirtualScroll';
-import { dirsToLoad, type Row } from './tree';
+import { windowRequests, type RowList } from './rowlist';
+import type { Row } from './tree';
 
 /** Must match --cfg-row-h in styles/config.css. */
 export const ROW_H = 26;
 const OVERSCAN = 12;
 /** Start loading the next page this many rows before its "more" row is visible. */
-const PREFETCH = 150;
+export const PREFETCH = 150;
 
 interface Props {
-  rows: Row[];
+  rows: RowList;
   selected: string | null;
   openKey: string | null;
   expanded: Record<string, true>;
@@ -28,6 +31,11 @@ interface Props {
   onExpand: (dir: string, open: boolean) => void;
   onLoadMore: (dir: string) => void;
   onRetry: (dir: string) => void;
+  /** a row of evicted page `slot` of `dir` came near the window */
+  onLoadSlot?: (dir: string, slot: number) => void;
+  onRetrySlot?: (dir: string, slot: number) => void;
+  /** the window moved to rows [start, end) (the selected key's page is to be kept) */
+  onView?: (start: number, end: number, keep: string | null) => void;
   /** search results: names are shown relative to this prefix */
   flatPrefix?: string;
   /** a value search's matches by key (highlighted) */
@@ -37,29 +45,34 @@ interface Props {
   onMenu?: (entry: TreeEntry, x: number, y: number) => void;
 }
 
-const rowKey = (r: Row) => (r.type === 'entry' ? r.entry.key : `more:${r.dir}`);
+const rowKey = (r: Row) => (r.type === 'entry' ? r.entry.key : r.type === 'gap' ? `gap:${r.dir}:${r.slot}` : `more:${r.dir}`);
 
-export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, onActivate, onExpand, onLoadMore, onRetry, flatPrefix, hits, label, onMenu }: Props) {
+export function KeyTree(props: Props) {
+  const { rows, selected, openKey, expanded, changed, onSelect, onActivate, onExpand, onLoadMore, onRetry, flatPrefix, hits, label, onMenu } = props;
   const { scrollerRef, viewport, start, end, onScroll, scrollToIndex } = useVirtualScroll(rows.length, ROW_H, OVERSCAN);
 
-  // Next pages: any "more" row within the window plus a prefetch margin.
+  // Next pages: any "more" row within the window plus a prefetch margin;
+  // evicted pages within the window plus the margin on either side.
   useEffect(() => {
-    for (const dir of dirsToLoad(rows, start, end + PREFETCH)) onLoadMore(dir);
+    const ask = windowRequests(rows, start, end, PREFETCH);
+    for (const dir of ask.dirs) onLoadMore(dir);
+    for (const { dir, slot } of ask.slots) props.onLoadSlot?.(dir, slot);
+    props.onView?.(ask.keep[0], ask.keep[1], selected);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- asks for pages when the rows or the window move, not when the parent's callback is re-created
   }, [rows, start, end]);
 
-  const selIndex = selected ? rows.findIndex((r) => r.type === 'entry' && r.entry.key === selected) : -1;
+  const selIndex = selected ? rows.indexOfKey(selected) : -1;
 
   const moveTo = (i: number) => {
     const j = moveTarget(rows, selIndex, i);
     if (j === null) return;
-    onSelect((rows[j] as Extract<Row, { type: 'entry' }>).entry.key);
+    onSelect((rows.at(j) as Extract<Row, { type: 'entry' }>).entry.key);
     scrollToIndex(j);
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (onMenu && selIndex >= 0 && (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey))) {
-      const row = rows[selIndex] as Extract<Row, { type: 'entry' }>;
+      const row = rows.at(selIndex) as Extract<Row, { type: 'entry' }>;
       const el = document.getElementById(`cfg-row-${encodeURIComponent(row.entry.key)}`)?.getBoundingClientRect();
       onMenu(row.entry, el ? el.left + 24 : 40, el ? el.bottom : 40);
       e.preventDefault();
@@ -91,8 +104,9 @@ export function KeyTree({ rows, selected, openKey, expanded, changed, onSelect, 
       onScroll={onScroll}
     >
       <Spacer rows={start} />
-      {visible.map((r) => {
+      {visible.map((r, i) => {
         if (r.type === 'more') return <MoreRow key={rowKey(r)} depth={r.depth} error={r.error} onRetry={() => onRetry(r.dir)} />;
+        if (r.type === 'gap') return <MoreRow key={`${rowKey(r)}:${start + i}`} depth={r.depth} error={r.error} onRetry={() => props.onRetrySlot?.(r.dir, r.slot)} />;
         const { entry, depth } = r;
         return (
           <EntryRow

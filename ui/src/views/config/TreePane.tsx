@@ -6,14 +6,15 @@ import { Icon } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { useT } from '../../i18n';
 import { KeyTree } from './KeyTree';
-import type { Row, TreeState } from './tree';
+import type { RowList } from './rowlist';
+import type { TreeState } from './tree';
 import type { TreeEntry } from '../../api/types';
 import { SEARCH_LIMIT, type useKeySearch } from './useKeySearch';
 
 interface Props {
   prefix: string;
   tree: TreeState;
-  rows: Row[];
+  rows: RowList;
   search: ReturnType<typeof useKeySearch>;
   selected: string | null;
   openKey: string | null;
@@ -22,12 +23,16 @@ interface Props {
   onExpand: (dir: string, want: boolean) => void;
   onLoadMore: (dir: string) => void;
   onRetry: (dir: string) => void;
+  onLoadSlot?: (dir: string, slot: number) => void;
+  onRetrySlot?: (dir: string, slot: number) => void;
+  onView?: (start: number, end: number, keep: string | null) => void;
   onRefresh: () => void;
   onNewKey: () => void;
   onMenu?: (entry: TreeEntry, x: number, y: number) => void;
 }
 
-export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onSelect, onActivate, onExpand, onLoadMore, onRetry, onRefresh, onNewKey, onMenu }: Props) {
+export function TreePane(props: Props) {
+  const { prefix, tree, rows, search: s, selected, openKey, onSelect, onActivate, onExpand, onLoadMore, onRetry, onRefresh, onNewKey, onMenu } = props;
   const t = useT();
   const { search, setSearch, results, searching, error: searchError } = s;
   const rootState = tree.dirs[tree.root];
@@ -86,7 +91,7 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
         <div class="cfg-tree-state">
           <EmptyState compact icon="search" title={t('config.search.none', { text: search.trim() })} />
         </div>
-      ) : rootState?.loaded && rootState.complete && rootState.children.length === 0 && !results ? (
+      ) : rootState?.loaded && rootState.complete && rootState.pages.every((p) => p.count === 0) && !results ? (
         <div class="cfg-tree-state">
           <EmptyState
             compact
@@ -114,6 +119,9 @@ export function TreePane({ prefix, tree, rows, search: s, selected, openKey, onS
           onExpand={onExpand}
           onLoadMore={onLoadMore}
           onRetry={onRetry}
+          onLoadSlot={results ? undefined : props.onLoadSlot}
+          onRetrySlot={props.onRetrySlot}
+          onView={results ? undefined : props.onView}
           flatPrefix={results ? prefix : undefined}
           hits={results && s.streamed ? s.hits : undefined}
           label={t('config.tree.label')}

@@ -3,25 +3,28 @@ import type { KeyMeta, TreeEntry, TreePage } from '../../api/types';
 import {
   applyWatchEvent,
   clearChanged,
-  dirsToLoad,
   initialTree,
   loadFailed,
   loadStarted,
+  loadedChildren,
   mergePage,
   parentOf,
   spacerBits,
   toggle,
-  visibleRows,
   windowOf,
   type TreeState,
 } from './tree';
+import { dirsToLoad, visibleRows } from './rowlist';
 
 const meta = (key: string, rev = 10, lease = 0): KeyMeta => ({ key, create_revision: 1, mod_revision: rev, version: 1, lease });
 const leaf = (key: string, rev = 10): TreeEntry => ({ name: key.slice(key.lastIndexOf('/') + 1), key, is_dir: false, meta: meta(key, rev) });
 const dir = (key: string): TreeEntry => ({ name: key.slice(0, -1).slice(key.slice(0, -1).lastIndexOf('/') + 1), key, is_dir: true, meta: null });
-const page = (prefix: string, entries: TreeEntry[], next: string | null): TreePage => ({ prefix, entries, next_cursor: next, revision: 100 });
-const keysOf = (s: TreeState, d: string) => s.dirs[d].children.map((e) => e.key);
-const rowKeys = (s: TreeState) => visibleRows(s).map((r) => (r.type === 'entry' ? r.entry.key : `more:${r.dir}`));
+const page = (prefix: string, entries: TreeEntry[], next: string | null): TreePage => ({ prefix, entries, next_cursor: next, revision: 100, total: null });
+const keysOf = (s: TreeState, d: string) => loadedChildren(s.dirs[d]).map((e) => e.key);
+const rowKeys = (s: TreeState) => {
+  const rows = visibleRows(s);
+  return rows.slice(0, rows.length).map((r) => (r.type === 'entry' ? r.entry.key : `${r.type}:${r.dir}`));
+};
 
 function loaded(): TreeState {
   let s = initialTree('/');
@@ -42,7 +45,7 @@ describe('tree paging', () => {
 
   it('appends pages in order and keeps a "more" row until the last page', () => {
     let s = loadStarted(initialTree('/'), '/');
-    expect(visibleRows(s)[0]).toMatchObject({ type: 'more', loading: true });
+    expect(visibleRows(s).at(0)).toMatchObject({ type: 'more', loading: true });
     s = mergePage(s, '/', page('/', [leaf('/a'), leaf('/b')], 'c1'), true);
     expect(rowKeys(s)).toEqual(['/a', '/b', 'more:/']);
     expect(s.dirs['/'].cursor).toBe('c1');
@@ -70,7 +73,7 @@ describe('tree paging', () => {
 
   it('flattens expanded dirs depth first with depths', () => {
     const rows = visibleRows(loaded());
-    expect(rows.map((r) => (r.type === 'entry' ? `${r.depth}:${r.entry.key}` : 'more'))).toEqual([
+    expect(rows.slice(0, rows.length).map((r) => (r.type === 'entry' ? `${r.depth}:${r.entry.key}` : 'more'))).toEqual([
       '0:/app/',
       '1:/app/dev/',
       '2:/app/dev/a',
@@ -88,7 +91,7 @@ describe('tree paging', () => {
     expect(dirsToLoad(rows, 0, rows.length)).toEqual(['/bench/']);
     s = loadFailed(s, '/bench/', { code: 'forbidden', message: 'etcd RBAC: permission denied' });
     const after = visibleRows(s);
-    expect(after.at(-1)).toMatchObject({ type: 'more', error: { code: 'forbidden' } });
+    expect(after.at(after.length - 1)).toMatchObject({ type: 'more', error: { code: 'forbidden' } });
     expect(dirsToLoad(after, 0, after.length)).toEqual([]);
   });
 
@@ -117,14 +120,14 @@ describe('watch event reducer', () => {
 
   it('a put of an existing leaf updates its meta and highlights it', () => {
     const s = applyWatchEvent(loaded(), { type: 'put', key: '/app/dev/a', meta: meta('/app/dev/a', 42, 7), value: 'v' }, 5);
-    expect(s.dirs['/app/dev/'].children[0].meta).toMatchObject({ mod_revision: 42, lease: 7 });
+    expect(loadedChildren(s.dirs['/app/dev/'])[0].meta).toMatchObject({ mod_revision: 42, lease: 7 });
     expect(s.changed['/app/dev/a']).toBe(5);
   });
 
   it('a put deeper than the loaded level adds the intermediate dir once', () => {
     let s = applyWatchEvent(loaded(), { type: 'put', key: '/app/prod/db', meta: meta('/app/prod/db'), value: 'v' }, 1);
     expect(keysOf(s, '/app/')).toEqual(['/app/dev/', '/app/prod/', '/app/readme']);
-    expect(s.dirs['/app/'].children[1].is_dir).toBe(true);
+    expect(loadedChildren(s.dirs['/app/'])[1].is_dir).toBe(true);
     const again = applyWatchEvent(s, { type: 'put', key: '/app/prod/x', meta: meta('/app/prod/x'), value: 'v' }, 2);
     expect(keysOf(again, '/app/')).toEqual(keysOf(s, '/app/'));
     s = applyWatchEvent(s, { type: 'put', key: '/app/dev/z', meta: meta('/app/dev/z'), value: 'v' }, 3);

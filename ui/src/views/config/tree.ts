@@ -8,17 +8,40 @@ export const ROOT = '/';
 /** Page size of config_tree. */
 export const PAGE_SIZE = 500;
 
+/**
+ * One page of a directory as it was read: its entries while loaded, and
+ * while evicted (far from the view) only what stands in for them — how many
+ * rows it held, its first and last key, and the cursor that reads it again.
+ */
+export interface PageSlot {
+  /** the cursor it was asked with (null: the directory's first page) */
+  cursor: string | null;
+  /** the entries; null while evicted */
+  entries: TreeEntry[] | null;
+  /** rows it stands for (its entries when last loaded) */
+  count: number;
+  /** first and last key when last loaded ('' when it held none) */
+  first: string;
+  last: string;
+  /** being read again */
+  loading: boolean;
+  error: AppError | null;
+}
+
 export interface DirState {
-  /** loaded children, in key order */
-  children: TreeEntry[];
+  /** the pages read so far, in key order */
+  pages: PageSlot[];
   /** next_cursor of the last page; null when complete or not loaded yet */
   cursor: string | null;
   /** the first page arrived */
   loaded: boolean;
   /** no more pages */
   complete: boolean;
+  /** its next page is being read */
   loading: boolean;
   error: AppError | null;
+  /** keys under the directory (all depths) when its first page counted them; null: unknown */
+  total: number | null;
 }
 
 export interface TreeState {
@@ -32,10 +55,12 @@ export interface TreeState {
 export type Row =
   | { type: 'entry'; entry: TreeEntry; depth: number }
   /** a page still to load (or loading / failed) at the end of a dir */
-  | { type: 'more'; dir: string; depth: number; loading: boolean; error: AppError | null };
+  | { type: 'more'; dir: string; depth: number; loading: boolean; error: AppError | null }
+  /** a row of an evicted page (read again when it comes into view) */
+  | { type: 'gap'; dir: string; slot: number; depth: number; loading: boolean; error: AppError | null };
 
 export function emptyDir(): DirState {
-  return { children: [], cursor: null, loaded: false, complete: false, loading: false, error: null };
+  return { pages: [], cursor: null, loaded: false, complete: false, loading: false, error: null, total: null };
 }
 
 export function initialTree(root = ROOT): TreeState {
@@ -65,6 +90,47 @@ function lowerBound(children: TreeEntry[], key: string): number {
   return lo;
 }
 
+function slotOf(cursor: string | null, entries: TreeEntry[]): PageSlot {
+  return {
+    cursor,
+    entries,
+    count: entries.length,
+    first: entries[0]?.key ?? '',
+    last: entries[entries.length - 1]?.key ?? '',
+    loading: false,
+    error: null,
+  };
+}
+
+/** The loaded children of a directory, in key order (evicted pages left out). */
+export function loadedChildren(d: DirState | undefined): TreeEntry[] {
+  return d ? d.pages.flatMap((p) => p.entries ?? []) : [];
+}
+
+/** Pages of the whole tree whose entries are in memory. */
+export function loadedPageCount(state: TreeState): number {
+  let n = 0;
+  for (const d of Object.values(state.dirs)) for (const p of d.pages) if (p.entries) n++;
+  return n;
+}
+
+/** The last key any page of `d` holds ('' when none). */
+function lastKey(d: DirState): string {
+  for (let i = d.pages.length - 1; i >= 0; i--) if (d.pages[i].last) return d.pages[i].last;
+  return '';
+}
+
+/** Index of the page whose key range holds `key`: the last page starting at or before it (0 when none does). */
+function slotFor(d: DirState, key: string): number {
+  let found = 0;
+  for (let i = 0; i < d.pages.length; i++) {
+    const f = d.pages[i].first;
+    if (f && f <= key) found = i;
+    else if (f && f > key) break;
+  }
+  return found;
+}
+
 export function loadStarted(state: TreeState, dir: string): TreeState {
   return withDir(state, dir, { loading: true, error: null });
 }
@@ -80,25 +146,86 @@ export function loadFailed(state: TreeState, dir: string, error: AppError): Tree
  */
 export function mergePage(state: TreeState, dir: string, page: TreePage, first: boolean): TreeState {
   const old = dirOf(state, dir);
-  let children: TreeEntry[];
-  if (first || old.children.length === 0) {
-    children = page.entries.slice();
+  let pages: PageSlot[];
+  if (first || old.pages.length === 0) {
+    pages = [slotOf(null, page.entries.slice())];
   } else {
-    const last = old.children[old.children.length - 1].key;
+    const last = lastKey(old);
     const fresh = page.entries.filter((e) => e.key > last);
+    pages = old.pages.concat([slotOf(old.cursor, fresh)]);
     // Entries that sort inside what we have (rare: inserted meanwhile) are placed by key.
-    const inside = page.entries.filter((e) => e.key <= last);
-    children = old.children.concat(fresh);
-    for (const e of inside) children = upsertChild(children, e);
+    for (const e of page.entries) if (e.key <= last) pages = upsertInPages(pages, e);
   }
   return withDir(state, dir, {
-    children,
+    pages,
     cursor: page.next_cursor,
     loaded: true,
     complete: page.next_cursor === null,
     loading: false,
     error: null,
+    total: first ? (page.total ?? null) : old.total,
   });
+}
+
+function withSlot(state: TreeState, dir: string, i: number, patch: Partial<PageSlot>): TreeState {
+  const d = state.dirs[dir];
+  if (!d || !d.pages[i]) return state;
+  const pages = d.pages.slice();
+  pages[i] = { ...pages[i], ...patch };
+  return withDir(state, dir, { pages });
+}
+
+export function slotStarted(state: TreeState, dir: string, i: number): TreeState {
+  return withSlot(state, dir, i, { loading: true, error: null });
+}
+
+export function slotFailed(state: TreeState, dir: string, i: number, error: AppError | null): TreeState {
+  return withSlot(state, dir, i, { loading: false, error });
+}
+
+/**
+ * An evicted page read again (from its cursor): its entries are the keys of
+ * the answer that still sort between its neighbours (the next page starts
+ * where it did; keys inserted meanwhile land in the page they belong to).
+ */
+export function mergeSlot(state: TreeState, dir: string, i: number, page: TreePage): TreeState {
+  const d = state.dirs[dir];
+  if (!d || !d.pages[i]) return state;
+  const prev = i > 0 ? lastOfPagesBefore(d, i) : '';
+  const next = firstOfPagesAfter(d, i);
+  const entries = page.entries.filter((e) => e.key > prev && (next === '' || e.key < next));
+  const pages = d.pages.slice();
+  pages[i] = { ...slotOf(d.pages[i].cursor, entries), first: entries[0]?.key ?? d.pages[i].first, last: entries[entries.length - 1]?.key ?? d.pages[i].last };
+  return withDir(state, dir, { pages });
+}
+
+function lastOfPagesBefore(d: DirState, i: number): string {
+  for (let j = i - 1; j >= 0; j--) if (d.pages[j].last) return d.pages[j].last;
+  return '';
+}
+
+function firstOfPagesAfter(d: DirState, i: number): string {
+  for (let j = i + 1; j < d.pages.length; j++) if (d.pages[j].first) return d.pages[j].first;
+  return '';
+}
+
+/** Drops the entries of page `i` of `dir` (kept: its row count, bounds and cursor). */
+export function evictSlot(state: TreeState, dir: string, i: number): TreeState {
+  const p = state.dirs[dir]?.pages[i];
+  if (!p || !p.entries) return state;
+  return withSlot(state, dir, i, { entries: null, count: p.entries.length, loading: false });
+}
+
+function upsertInPages(pages: PageSlot[], entry: TreeEntry): PageSlot[] {
+  const d = { pages } as DirState;
+  const i = slotFor(d, entry.key);
+  const p = pages[i];
+  if (!p?.entries) return pages;
+  const entries = upsertChild(p.entries, entry);
+  if (entries === p.entries) return pages;
+  const next = pages.slice();
+  next[i] = { ...p, entries, count: entries.length, first: entries[0].key, last: entries[entries.length - 1].key };
+  return next;
 }
 
 function upsertChild(children: TreeEntry[], entry: TreeEntry): TreeEntry[] {
@@ -112,6 +239,28 @@ function upsertChild(children: TreeEntry[], entry: TreeEntry): TreeEntry[] {
   const next = children.slice();
   next.splice(i, 0, entry);
   return next;
+}
+
+/** Whether `d`'s loaded pages hold `key`; undefined when the page it would be in is evicted. */
+function holds(d: DirState, key: string): boolean | undefined {
+  const p = d.pages[slotFor(d, key)];
+  if (!p) return false;
+  if (!p.entries) return undefined;
+  return p.entries[lowerBound(p.entries, key)]?.key === key;
+}
+
+/** `d` without the leaf `key` (unchanged when a loaded page does not hold it). */
+function removeFromPages(d: DirState, key: string): DirState {
+  const i = slotFor(d, key);
+  const p = d.pages[i];
+  if (!p?.entries) return d;
+  const j = lowerBound(p.entries, key);
+  if (p.entries[j]?.key !== key) return d;
+  const entries = p.entries.slice();
+  entries.splice(j, 1);
+  const pages = d.pages.slice();
+  pages[i] = { ...p, entries, count: entries.length, first: entries[0]?.key ?? '', last: entries[entries.length - 1]?.key ?? '' };
+  return { ...d, pages };
 }
 
 export function toggle(state: TreeState, dir: string, open?: boolean): TreeState {
@@ -136,35 +285,6 @@ export function parentOf(key: string): string {
   const trimmed = key.endsWith('/') ? key.slice(0, -1) : key;
   const i = trimmed.lastIndexOf('/');
   return i < 0 ? '' : trimmed.slice(0, i + 1);
-}
-
-/** Visible rows: expanded dirs flattened depth first, plus a "more" row per unfinished dir. */
-export function visibleRows(state: TreeState): Row[] {
-  const out: Row[] = [];
-  const walk = (dir: string, depth: number) => {
-    const d = state.dirs[dir];
-    if (!d) {
-      out.push({ type: 'more', dir, depth, loading: false, error: null });
-      return;
-    }
-    for (const entry of d.children) {
-      out.push({ type: 'entry', entry, depth });
-      if (entry.is_dir && state.expanded[entry.key]) walk(entry.key, depth + 1);
-    }
-    if (!d.complete || d.error) out.push({ type: 'more', dir, depth, loading: d.loading, error: d.error });
-  };
-  walk(state.root, 0);
-  return out;
-}
-
-/** Dirs whose next page should load: their "more" row lies within rows [from, to). */
-export function dirsToLoad(rows: Row[], from: number, to: number): string[] {
-  const out: string[] = [];
-  for (let i = Math.max(0, from); i < Math.min(rows.length, to); i++) {
-    const r = rows[i];
-    if (r.type === 'more' && !r.loading && !r.error) out.push(r.dir);
-  }
-  return out;
 }
 
 // ---- watch ----------------------------------------------------------------
@@ -192,19 +312,20 @@ export function applyWatchEvent(state: TreeState, ev: WatchEvent, now: number): 
           ? { name: rel, key, is_dir: false, meta: ev.meta }
           : { name: rel.slice(0, slash), key: dir + rel.slice(0, slash + 1), is_dir: true, meta: null };
       // Past the loaded part of an unfinished dir: a later page brings it.
-      const last = d.children[d.children.length - 1];
-      if (!d.complete && last && entry.key > last.key) continue;
-      const exists = d.children[lowerBound(d.children, entry.key)]?.key === entry.key;
+      const last = lastKey(d);
+      if (!d.complete && last && entry.key > last) continue;
+      const exists = holds(d, entry.key);
+      // In an evicted page: reading it again brings it.
+      if (exists === undefined) continue;
       if (exists && entry.is_dir) continue;
-      dirs = { ...dirs, [dir]: { ...d, children: upsertChild(d.children, entry) } };
+      const pages = d.pages.length ? upsertInPages(d.pages, entry) : [slotOf(null, [entry])];
+      dirs = { ...dirs, [dir]: { ...d, pages } };
       changed[entry.key] = now;
       touched = true;
     } else if (slash < 0) {
-      const i = lowerBound(d.children, key);
-      if (d.children[i]?.key !== key) continue;
-      const children = d.children.slice();
-      children.splice(i, 1);
-      dirs = { ...dirs, [dir]: { ...d, children } };
+      const after = removeFromPages(d, key);
+      if (after === d) continue;
+      dirs = { ...dirs, [dir]: after };
       delete changed[key];
       touched = true;
     }
@@ -221,15 +342,11 @@ function pruneEmptyDirs(state: TreeState, dir: string): TreeState {
   let cur = dir;
   while (cur && cur !== s.root && cur.startsWith(s.root)) {
     const d = s.dirs[cur];
-    if (!d || !d.complete || d.children.length > 0) break;
+    if (!d || !d.complete || d.pages.some((p) => p.entries === null || p.entries.length > 0)) break;
     const parent = parentOf(cur);
     const p = s.dirs[parent];
-    if (!p) break;
-    const i = lowerBound(p.children, cur);
-    if (p.children[i]?.key !== cur) break;
-    const children = p.children.slice();
-    children.splice(i, 1);
-    const dirs = { ...s.dirs, [parent]: { ...p, children } };
+    if (!p || holds(p, cur) !== true) break;
+    const dirs = { ...s.dirs, [parent]: removeFromPages(p, cur) };
     delete dirs[cur];
     const expanded = { ...s.expanded };
     delete expanded[cur];

@@ -3,6 +3,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, expect, it } from 'vitest';
 import type { TreeEntry } from '../../api/types';
 import { flush, renderHook } from '../../util/renderHook';
+import { loadedChildren } from './tree';
 import { useConfigTree } from './useConfigTree';
 
 afterEach(() => clearMocks());
@@ -19,7 +20,7 @@ function deferredTree() {
       asked.push({
         prefix: a.prefix,
         cursor: a.cursor,
-        answer: (entries, next) => resolve({ prefix: a.prefix, entries, next_cursor: next, revision: 1 }),
+        answer: (entries, next) => resolve({ prefix: a.prefix, entries, next_cursor: next, revision: 1, total: null }),
         fail: () => reject({ code: 'etcd', message: 'down' }),
       }),
     );
@@ -37,13 +38,13 @@ it('asks one page of a directory at a time and continues from its cursor', async
   expect(result.current.tree.dirs['/'].loading).toBe(true);
   asked[0].answer([leaf('/a')], '/a');
   await flush();
-  expect(result.current.tree.dirs['/'].children.map((c) => c.key)).toEqual(['/a']);
+  expect(loadedChildren(result.current.tree.dirs['/']).map((c) => c.key)).toEqual(['/a']);
   void result.current.loadPage('/');
   await flush();
   expect(asked[1].cursor).toBe('/a');
   asked[1].answer([leaf('/b')], null);
   await flush();
-  expect(result.current.tree.dirs['/'].children.map((c) => c.key)).toEqual(['/a', '/b']);
+  expect(loadedChildren(result.current.tree.dirs['/']).map((c) => c.key)).toEqual(['/a', '/b']);
   expect(result.current.tree.dirs['/'].complete).toBe(true);
   void result.current.loadPage('/'); // complete: nothing more to ask
   await flush();

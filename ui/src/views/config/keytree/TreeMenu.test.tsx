@@ -8,6 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { TreeEntry } from '../../../api/types';
 import { act, flush } from '../../../util/renderHook';
 import { KeyTree } from '../KeyTree';
+import { rowsOf } from '../rowlist';
 import type { Row } from '../tree';
 import { TreeMenu, type MenuAt } from './TreeMenu';
 
@@ -15,10 +16,10 @@ afterEach(() => render(null, document.body));
 
 const dir: TreeEntry = { name: 'app', key: '/app/', is_dir: true, meta: null };
 const leaf: TreeEntry = { name: 'db', key: '/db', is_dir: false, meta: { key: '/db', create_revision: 1, mod_revision: 2, version: 1, lease: 0 } };
-const rows: Row[] = [
+const rows = rowsOf([
   { type: 'entry', entry: dir, depth: 0 },
   { type: 'entry', entry: leaf, depth: 0 },
-];
+] satisfies Row[]);
 
 function Harness({ selected, log }: { selected: string; log: string[] }) {
   const [menu, setMenu] = useState<MenuAt | null>(null);

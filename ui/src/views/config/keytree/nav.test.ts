@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TreeEntry } from '../../../api/types';
+import { rowsOf } from '../rowlist';
 import type { Row } from '../tree';
 import { moveTarget, navAction } from './nav';
 
@@ -11,7 +12,8 @@ const entry = (key: string, depth = 0): Row => ({
 const more = (dir: string): Row => ({ type: 'more', dir, depth: 1, loading: true, error: null });
 
 // /a/ (open) > /a/x, more of /a/ ; /b
-const rows: Row[] = [entry('/a/'), entry('/a/x', 1), more('/a/'), entry('/b')];
+const list: Row[] = [entry('/a/'), entry('/a/x', 1), more('/a/'), entry('/b')];
+const rows = rowsOf(list);
 
 describe('moveTarget', () => {
   it('skips "more" rows in the direction of the move and clamps to the rows', () => {
@@ -19,7 +21,7 @@ describe('moveTarget', () => {
     expect(moveTarget(rows, 3, 2)).toBe(1);
     expect(moveTarget(rows, 0, 99)).toBe(3);
     expect(moveTarget(rows, 0, -5)).toBe(0);
-    expect(moveTarget([more('/')], -1, 0)).toBeNull();
+    expect(moveTarget(rowsOf([more('/')]), -1, 0)).toBeNull();
   });
 });
 
@@ -41,7 +43,7 @@ describe('navAction', () => {
     expect(navAction('ArrowLeft', rows, 3, 10, open)).toEqual({ type: 'none' });
   });
   it('activates the selected row with Enter, and leaves other keys alone', () => {
-    expect(navAction('Enter', rows, 1, 10, open)).toEqual({ type: 'activate', entry: (rows[1] as Extract<Row, { type: 'entry' }>).entry });
+    expect(navAction('Enter', rows, 1, 10, open)).toEqual({ type: 'activate', entry: (list[1] as Extract<Row, { type: 'entry' }>).entry });
     expect(navAction('Enter', rows, -1, 10, open)).toEqual({ type: 'none' });
     expect(navAction('a', rows, 1, 10, open)).toBeNull();
   });

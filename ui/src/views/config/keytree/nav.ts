@@ -1,6 +1,7 @@
 // Keyboard navigation of the key tree, as pure functions: which row a key
 // moves the selection to ("more" rows are skipped), and what a key does.
 import type { TreeEntry } from '../../../api/types';
+import type { RowList } from '../rowlist';
 import { parentOf, type Row } from '../tree';
 
 /**
@@ -8,11 +9,11 @@ import { parentOf, type Row } from '../tree';
  * clamped to the rows, then the nearest entry row in the direction of the move
  * (null: none).
  */
-export function moveTarget(rows: Row[], selIndex: number, i: number): number | null {
+export function moveTarget(rows: RowList, selIndex: number, i: number): number | null {
   let j = Math.max(0, Math.min(rows.length - 1, i));
   const dir = i >= selIndex ? 1 : -1;
-  while (rows[j] && rows[j].type !== 'entry' && j + dir >= 0 && j + dir < rows.length) j += dir;
-  return rows[j]?.type === 'entry' ? j : null;
+  while (rows.at(j) && rows.at(j)!.type !== 'entry' && j + dir >= 0 && j + dir < rows.length) j += dir;
+  return rows.at(j)?.type === 'entry' ? j : null;
 }
 
 export type NavAction =
@@ -28,8 +29,8 @@ export type NavAction =
  * Home/End move; Right opens a closed directory (else moves down), Left closes
  * an open one (else moves to the parent); Enter activates.
  */
-export function navAction(key: string, rows: Row[], selIndex: number, page: number, expanded: Record<string, true>): NavAction | null {
-  const cur = selIndex >= 0 ? (rows[selIndex] as Extract<Row, { type: 'entry' }>) : null;
+export function navAction(key: string, rows: RowList, selIndex: number, page: number, expanded: Record<string, true>): NavAction | null {
+  const cur = selIndex >= 0 ? (rows.at(selIndex) as Extract<Row, { type: 'entry' }>) : null;
   switch (key) {
     case 'ArrowDown':
       return { type: 'move', to: selIndex + 1 };
@@ -53,7 +54,7 @@ export function navAction(key: string, rows: Row[], selIndex: number, page: numb
       if (cur?.entry.is_dir && expanded[cur.entry.key]) return { type: 'expand', dir: cur.entry.key, open: false };
       if (cur) {
         const parent = parentOf(cur.entry.key);
-        const pi = rows.findIndex((r) => r.type === 'entry' && r.entry.key === parent);
+        const pi = rows.indexOfKey(parent);
         if (pi >= 0) return { type: 'move', to: pi };
       }
       return { type: 'none' };
