@@ -7,12 +7,14 @@
 #       nodes and PODS=30000 pods bound to them; `opsdeck health` vs `kubectl
 #       get nodes,pods -A` (RUNS=3); then the live view for CHURN_SECONDS=600
 #       while pods are created and deleted at CHURN_RATE=50/s, RSS every 10 s.
-# many: CLUSTERS=50 kube-apiservers over one etcd (scripts/bench/kube-many.sh),
+# many: CLUSTERS=50 slim kube-apiservers over one etcd (scripts/bench/kube-many.sh:
+#       unused API groups off, no watch cache; MANY_SLIM=0 for default flags),
 #       CLUSTER_NODES=20 nodes and CLUSTER_PODS=1000 pods each (status written
 #       through the API, no KWOK); `opsdeck health` over all contexts vs a
 #       kubectl loop (MANY_RUNS=1: a loop of 50 kubectl takes a minute); the
 #       live view's first verdicts and memory over them.
 # SKIP_COMPARE=1: big without the opsdeck/kubectl comparison (the live view only).
+# LOCK_ALL=1: hold the bench lock from start to end (servers and seeding too).
 # Takes the bench lock (/tmp/opsdeck-bench.lock) around each measured step; stops everything it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -46,13 +48,30 @@ trap 'exit 130' INT TERM HUP
 # The bench lock is held around the measured steps only (compare, live view
 # with churn); starting the servers and seeding run without it.
 exec 9>/tmp/opsdeck-bench.lock
+# LOCK_ALL=1: hold it for the whole run instead (seeding 30,000 pods loads
+# both cores for minutes: it would skew another engineer's measured run).
 locked() {
+  [[ -n "${LOCK_ALL:-}" ]] && { "$@"; return; }
   echo "waiting for the bench lock ($(date -u +%T))"; flock 9; echo "bench lock taken ($(date -u +%T))"
   local rc=0; "$@" || rc=$?
   flock -u 9; return $rc
 }
+if [[ -n "${LOCK_ALL:-}" ]]; then
+  echo "waiting for the bench lock for the whole run ($(date -u +%T))"; flock 9; echo "bench lock taken ($(date -u +%T))"
+fi
 machine() { echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), MemAvailable $(awk '/^MemAvailable:/ {print int($2/1024)}' /proc/meminfo) MiB"; }
 rss_mib() { awk '/^VmRSS:/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+# The API servers' memory: VmRSS counts the binary's pages (shared by all of
+# them) in each; RssAnon is what each one costs on its own.
+servers_mem() {
+  local p rss=0 anon=0 n=0
+  for p in ${MANY_APISERVER_PIDS//,/ }; do
+    rss=$(( rss + $(awk '/^VmRSS:/ {print int($2/1024)}' "/proc/$p/status") ))
+    anon=$(( anon + $(awk '/^RssAnon:/ {print int($2/1024)}' "/proc/$p/status") ))
+    n=$(( n + 1 ))
+  done
+  echo "$n API servers: VmRSS $rss MiB in total ($(( rss / n )) MiB each), RssAnon $anon MiB in total ($(( anon / n )) MiB each); etcd VmRSS $(rss_mib "$MANY_ETCD_PID") MiB"
+}
 
 big() {
   local env
@@ -92,15 +111,15 @@ many() {
   env="$("$ROOT/scripts/bench/kube-many.sh" "$CLUSTERS")"
   eval "$env"
   RUN_DIRS+=("$MANY_RUN_DIR")
-  local total=0; for p in ${MANY_APISERVER_PIDS//,/ }; do total=$(( total + $(rss_mib "$p") )); done
-  echo "$MANY_CLUSTERS API servers over one etcd: RSS $total MiB in total (idle, empty), etcd $(rss_mib "$MANY_ETCD_PID") MiB"; machine
+  (( MANY_CLUSTERS == CLUSTERS )) || echo "only $MANY_CLUSTERS of $CLUSTERS API servers started (MemAvailable floor MANY_MIN_AVAILABLE_MIB, see kube-many.sh's log above)"
+  sleep 30   # let each settle after its start (post-start hooks, first GC)
+  echo "idle, empty: $(servers_mem)"; machine
   ctxs=(); for i in $(seq 1 "$MANY_CLUSTERS"); do ctxs+=("$(printf 'c%02d' "$i")"); done
   printf '%s\n' "${ctxs[@]}" | xargs -P 4 -I{} "$BENCH" seed "$MANY_KUBECONFIG" {} "$CLUSTER_NODES" "$CLUSTER_PODS" status
-  total=0; for p in ${MANY_APISERVER_PIDS//,/ }; do total=$(( total + $(rss_mib "$p") )); done
-  echo "after seeding: API servers RSS $total MiB in total, etcd $(rss_mib "$MANY_ETCD_PID") MiB"; machine
+  echo "after seeding: $(servers_mem)"; machine
   locked "$BENCH" compare "$MANY_KUBECONFIG" "$MANY_RUNS" "${ctxs[@]}"
   locked "$BENCH" live "$MANY_KUBECONFIG" 60 "${ctxs[@]}"
-  machine
+  echo "after the live view: $(servers_mem)"; machine
   "$ROOT/scripts/services/stop.sh" "$MANY_RUN_DIR" >&2
 }
 

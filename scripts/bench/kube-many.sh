@@ -38,6 +38,31 @@ TOKEN="$(openssl rand -hex 24)"
 echo "$TOKEN,opsdeck-admin,opsdeck-admin-uid,\"system:masters\"" > "$RUN_DIR/tokens.csv"
 chmod 600 "$RUN_DIR/tokens.csv"
 
+# Slim API servers (MANY_SLIM=1, the default): the clusters serve what the
+# benchmark reads and writes (core v1: nodes, pods, namespaces, events; apps/v1:
+# deployments, statefulsets, daemonsets; RBAC and the review APIs for the
+# authorizer) plus the groups the API server's own controllers wait for before
+# /readyz says ok (apiregistration, apiextensions, coordination, networking,
+# discovery, admissionregistration); every other group is off
+# (--runtime-config: autoscaling, batch, certificates, policy, storage,
+# scheduling, flowcontrol, events.k8s.io, resource, ...). No watch cache
+# (lists and watches are served from etcd), no priority and fairness, no
+# admission plugins beyond the core ones (NamespaceLifecycle,
+# TaintNodesByCondition, DefaultTolerationSeconds, ...). Nodes and pods are
+# created with their Ready / Running status written through the status
+# subresource, so no controller-manager, scheduler or kubelet is needed.
+# Measured: 200 MiB VmRSS / 128 MiB RssAnon each, empty (VmRSS counts the
+# binary's ~72 MiB of shared pages in each); MANY_SLIM=0, the flags of a
+# default API server: 257 MiB VmRSS each, empty (BENCHMARKS.md).
+SLIM=(--disable-admission-plugins=ServiceAccount)
+if [[ "${MANY_SLIM:-1}" == 1 ]]; then
+  SLIM=(--watch-cache=false --enable-priority-and-fairness=false
+    --runtime-config=api/all=false,api/v1=true,apps/v1=true,rbac.authorization.k8s.io/v1=true,authorization.k8s.io/v1=true,authentication.k8s.io/v1=true,apiregistration.k8s.io/v1=true,apiextensions.k8s.io/v1=true,coordination.k8s.io/v1=true,networking.k8s.io/v1=true,discovery.k8s.io/v1=true,admissionregistration.k8s.io/v1=true
+    --disable-admission-plugins=ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,MutatingAdmissionPolicy,ResourceQuota,CertificateApproval,CertificateSigning,ClusterTrustBundleAttest,CertificateSubjectRestriction,DefaultIngressClass,DefaultStorageClass,StorageObjectInUseProtection,PersistentVolumeClaimResize,RuntimeClass,PodSecurity,Priority,LimitRanger,PodGroupProtection)
+fi
+# MANY_GOGC: the API servers' Go GC target (default Go's 100; 50 keeps each
+# ~50 MiB smaller after seeding, at some CPU).
+[[ -n "${MANY_GOGC:-}" ]] && export GOGC="$MANY_GOGC"
 avail_mib() { awk '/^MemAvailable:/ {print int($2/1024)}' /proc/meminfo; }
 SERVERS=(); PIDS=()
 for i in $(seq 1 "$N"); do
@@ -56,8 +81,8 @@ for i in $(seq 1 "$N"); do
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --token-auth-file="$RUN_DIR/tokens.csv" --authorization-mode=RBAC \
-    --service-cluster-ip-range=10.96.0.0/24 --disable-admission-plugins=ServiceAccount \
-    --endpoint-reconciler-type=none --profiling=false
+    --service-cluster-ip-range=10.96.0.0/24 \
+    --endpoint-reconciler-type=none --profiling=false "${SLIM[@]}"
   PIDS+=("$SPAWNED_PID"); SERVERS+=("$name https://127.0.0.1:$port")
   # One at a time: an API server's start (storage init, RBAC bootstrap) takes
   # a core; ten at once on 2 cores only makes each slower.
