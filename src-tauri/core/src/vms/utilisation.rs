@@ -26,7 +26,6 @@ use time::OffsetDateTime;
 use vim_rs::core::client::Client;
 use vim_rs::core::pc_retrieve::ObjectRetriever;
 use vim_rs::mo::{PerformanceManager, ServiceInstance};
-use vim_rs::types::as_any::AsAny;
 use vim_rs::types::enums::{HostSystemConnectionStateEnum, MoTypesEnum, PerfSummaryTypeEnum};
 use vim_rs::types::structs::{PerfEntityMetric, PerfMetricId, PerfMetricIntSeries, PerfQuerySpec};
 use vim_rs::vim_retrievable;
@@ -190,6 +189,14 @@ vim_retrievable!(
         cores = "summary.hardware.num_cpu_cores"?,
         memory_size = "summary.hardware.memory_size"?,
         vms = "vm",
+    }
+);
+
+// vcsim keeps the last power-on in `summary.runtime.bootTime` only (vCenter
+// in both), so it is read from there.
+vim_retrievable!(
+    struct VmBoot: VirtualMachine {
+        boot = "summary.runtime.boot_time"?,
     }
 );
 
@@ -435,7 +442,7 @@ async fn samples(
                     setup.pm.query_perf(&specs).await.map_err(|e| call_error("reading performance samples", e))
                 })
                 .await?;
-                Ok::<_, Error>(answer.unwrap_or_default().iter().filter_map(|m| entity_series(m.as_any_ref(), names)).collect())
+                Ok::<_, Error>(answer.unwrap_or_default().iter().filter_map(|m| entity_series(m.as_ref().as_any_ref(), names)).collect())
             }
         })
         .buffer_unordered(CONCURRENCY)
@@ -449,7 +456,7 @@ fn entity_series(m: &dyn std::any::Any, names: &HashMap<i32, &'static str>) -> O
     let times: Vec<Option<OffsetDateTime>> = m.sample_info.iter().flatten().map(|s| parse_time(&s.timestamp)).collect();
     let mut out = HashMap::new();
     for s in m.value.iter().flatten() {
-        let Some(series) = s.as_any_ref().downcast_ref::<PerfMetricIntSeries>() else { continue };
+        let Some(series) = s.as_ref().as_any_ref().downcast_ref::<PerfMetricIntSeries>() else { continue };
         let Some(name) = names.get(&series.id.counter_id) else { continue };
         let points: Series =
             times.iter().zip(series.value.iter().flatten()).filter_map(|(t, v)| t.map(|t| (t, *v))).filter(|(_, v)| *v >= 0).collect();
@@ -465,16 +472,21 @@ pub async fn report(client: &Arc<Client>, inv: &Inventory, rules: &IdleRules) ->
     let retriever = ObjectRetriever::new(client.clone()).map_err(|e| vim_error("vSphere utilisation", e))?;
     let root = client.service_content().root_folder.clone();
     let window_secs = i64::from(rules.window_hours) * 3600;
-    let (hosts, clusters, setup) = tokio::try_join!(
+    let (hosts, clusters, boots, setup) = tokio::try_join!(
         with_timeout("vSphere (host usage)", TIMEOUT, async {
             retriever.retrieve_objects_from_container::<HostUsage>(&root).await.map_err(|e| vim_error("reading host usage", e))
         }),
         with_timeout("vSphere (clusters)", TIMEOUT, async {
             retriever.retrieve_objects_from_container::<ClusterName>(&root).await.map_err(|e| vim_error("listing clusters", e))
         }),
+        with_timeout("vSphere (VM boot times)", TIMEOUT, async {
+            retriever.retrieve_objects_from_container::<VmBoot>(&root).await.map_err(|e| vim_error("reading VM boot times", e))
+        }),
         perf_setup(client, window_secs),
     )?;
     let (mut hosts, clusters) = usage_rows(hosts, &clusters);
+    let boots: HashMap<&str, Option<OffsetDateTime>> =
+        boots.iter().map(|b| (b.id.value.as_str(), b.boot.as_deref().and_then(parse_time))).collect();
     let expected = (window_secs / i64::from(setup.interval)).max(1) as u32;
     let vms: Vec<&super::inventory::VmRow> = inv.vms.iter().filter(|v| !v.template && v.powered_on()).collect();
     let host_ids: Vec<String> = hosts.iter().filter(|h| h.connected).map(|h| h.id.clone()).collect();
@@ -491,7 +503,8 @@ pub async fn report(client: &Arc<Client>, inv: &Inventory, rules: &IdleRules) ->
     let mut activity: Vec<VmActivity> = vms
         .iter()
         .map(|v| {
-            let since = v.boot_time.as_deref().and_then(parse_time);
+            // The later of the two boot times vCenter may report.
+            let since = v.boot_time.as_deref().and_then(parse_time).max(boots.get(v.id.as_str()).copied().flatten());
             let window = stats(vm_samples.get(&v.id).unwrap_or(&none), setup.start, setup.end, since, expected);
             let (verdict, detail) = verdict(&window, rules);
             VmActivity {
