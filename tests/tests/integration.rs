@@ -121,6 +121,8 @@ mod vms_interrupt;
 mod vms_lifecycle_plan;
 #[path = "vms_live.rs"]
 mod vms_live;
+#[path = "vms_rules.rs"]
+mod vms_rules;
 #[path = "vms_showback.rs"]
 mod vms_showback;
 
