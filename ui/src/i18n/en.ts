@@ -7,6 +7,7 @@ import rollout from './rollout.en';
 import bluegreen from './bluegreen.en';
 import overview from './overview.en';
 import showback from './showback.en';
+import vmRules from './vmRules.en';
 import fleet from './imagesFleet.en';
 import suppressions from './imagesSuppressions.en';
 import registry from './imagesRegistry.en';
@@ -912,6 +913,7 @@ const en = {
   ...bluegreen,
   overview,
   showback,
+  vmRules,
   audit: {
     col: {
       time: 'Time',

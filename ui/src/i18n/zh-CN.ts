@@ -7,6 +7,7 @@ import rollout from './rollout.zh-CN';
 import bluegreen from './bluegreen.zh-CN';
 import overview from './overview.zh-CN';
 import showback from './showback.zh-CN';
+import vmRules from './vmRules.zh-CN';
 import fleet from './imagesFleet.zh-CN';
 import suppressions from './imagesSuppressions.zh-CN';
 import registry from './imagesRegistry.zh-CN';
@@ -912,6 +913,7 @@ const zhCN: Shape<Messages> = {
   ...bluegreen,
   overview,
   showback,
+  vmRules,
   audit: {
     col: {
       time: '时间',

@@ -12,6 +12,7 @@ import { formatDateTime, formatRelative } from '../../util/time';
 import { widthRef } from '../images/model';
 import { nextAction, provisionPercent, stateBadge, STEPS } from './model';
 import { RequestChanges } from './RequestChanges';
+import { approvedByRule } from './rules';
 
 interface Props {
   connId: string;
@@ -29,6 +30,7 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }
   const [error, setError] = useState<string | null>(null);
   const [progress, setProgress] = useState<ProvisionProgress | null>(null);
   const action = nextAction(r.state, r.failure);
+  const rule = approvedByRule(r);
 
   const decide = async (stage: Stage, approved: boolean) => {
     setBusy(true);
@@ -67,6 +69,11 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }
           <StatusBadge state={stateBadge(r.state)}>{t(`vms.state.${r.state}`)}</StatusBadge>
           <span class="mono muted">{r.id}</span>
           <span class="muted">{t('vms.detail.by', { who: r.requester, when: formatRelative(r.created_at, settings.language) })}</span>
+          {rule && (
+            <span title={t('vmRules.badgeHint')} data-testid="vm-auto-approved" data-rule={rule}>
+              <StatusBadge state="info">{t('vmRules.badge', { rule })}</StatusBadge>
+            </span>
+          )}
         </div>
         <dl class="vm-spec">
           <dt>{t('vms.form.template')}</dt>
