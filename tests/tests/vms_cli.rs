@@ -129,7 +129,7 @@ async fn team_roles_are_given_from_the_cli() {
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         [
-            "alice: opsdeck-user-alice, opsdeck-reader, opsdeck-audit, opsdeck-requester",
+            "alice: opsdeck-user-alice, opsdeck-reader, opsdeck-audit, opsdeck-requester, opsdeck-approver",
             "bob: opsdeck-user-bob, opsdeck-reader, opsdeck-audit, opsdeck-requester, opsdeck-approver"
         ]
     );
@@ -149,4 +149,80 @@ async fn team_roles_are_given_from_the_cli() {
         let o = cli.run(&["vm", "roles", "--etcd", "team-etcd", bad[0], bad[1]]);
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", String::from_utf8_lossy(&o.stderr));
     }
+}
+
+#[tokio::test]
+async fn auto_approval_rules_from_the_cli() {
+    let t = TestBackend::new().await;
+    let (vcsim, _) = vcsim_with_template(&t, &[]).await;
+    let cli = Cli {
+        data: tempfile::tempdir().unwrap(),
+        keychain: format!("opsdeck-vm-rules-cli-{}", std::process::id()),
+        password: vcsim.get("VCSIM_PASSWORD").into(),
+    };
+    cli.ok(&opsdeck_tests::vms::cli_add_vcsim(&vcsim, "lab-vc", "VCSIM_PASSWORD_FOR_TEST"));
+    cli.ok(&["vm", "quota", "qa", "--vcpu", "8"]);
+    let add = ["vm", "rules", "add", "--department", "qa", "--name", "small", "--max-memory-gb", "4", "--max-disk-gb", "50"];
+    // A rule must bound every resource: exit 2 with the field named, nothing stored.
+    let o = cli.run(&[&add[..], &["--max-cpu", "0"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("max vCPU"), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = cli.ok(&[&add[..], &["--max-cpu", "2", "--template", "DC0_H0_VM0"]].concat());
+    assert!(out.contains("rule small of qa (generation 1): ≤ 2 vCPU, ≤ 4 GB memory, ≤ 50 GB disk; templates DC0_H0_VM0"), "{out}");
+    let o = cli.run(&[&add[..], &["--max-cpu", "4"]].concat());
+    assert_eq!(o.status.code(), Some(1), "a second rule of that name is a conflict");
+
+    let lease = (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string();
+    let req = |name: &str, cpu: &str| {
+        let args = [
+            "vm",
+            "request",
+            "--template",
+            "DC0_H0_VM0",
+            "--memory-gb",
+            "1",
+            "--disk-gb",
+            "10",
+            "--department",
+            "qa",
+            "--purpose",
+            "ci",
+            "--lease-end",
+            &lease,
+            "--name",
+            name,
+            "--cpu",
+            cpu,
+            "--format",
+            "json",
+        ];
+        let r: serde_json::Value = serde_json::from_str(&cli.ok(&args)).unwrap();
+        (r["id"].as_str().unwrap().to_string(), r["state"].as_str().unwrap().to_string())
+    };
+    let (small, state) = req("rules-small", "2");
+    assert_eq!(state, "pending_admin");
+    let (big, state) = req("rules-big", "4");
+    assert_eq!(state, "pending_manager");
+    let list = cli.ok(&["vm", "requests"]);
+    assert!(list.contains("RULE"), "{list}");
+    let row = |id: &str| list.lines().find(|l| l.contains(id)).unwrap_or_default().to_string();
+    assert!(row(&small).contains("small"), "{list}");
+    assert!(row(&big).contains(" - "), "{list}");
+    let shown = cli.ok(&["vm", "show", &small]);
+    assert!(shown.contains("pending_manager -> pending_admin by policy:small"), "{shown}");
+    assert!(shown.contains("auto-approved by rule small"), "{shown}");
+
+    // Removed: listed with --all only; requests it approved keep their approval; removing again is not found.
+    cli.ok(&["vm", "rules", "remove", "--department", "qa", "--name", "small"]);
+    let rules: serde_json::Value = serde_json::from_str(&cli.ok(&["vm", "rules", "list", "--all", "--format", "json"])).unwrap();
+    assert_eq!(rules.as_array().unwrap().len(), 1);
+    assert!(rules[0]["record"]["removed"].is_object(), "{rules}");
+    assert!(!cli.ok(&["vm", "rules", "list"]).contains("small"));
+    assert!(cli.ok(&["vm", "show", &small]).contains("pending_admin"));
+    let o = cli.run(&["vm", "rules", "remove", "--department", "qa", "--name", "small"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, state) = req("rules-after", "1");
+    assert_eq!(state, "pending_manager");
+    cli.ok(&["connections", "remove", "lab-vc"]);
+    t.cleanup().await;
 }

@@ -20,6 +20,9 @@ use opsdeck_core::{Backend, Error};
 
 use crate::exit;
 
+#[path = "vm_delegation.rs"]
+mod delegation;
+use delegation::ViaArgs;
 #[path = "vm_ip.rs"]
 mod ip;
 #[path = "vm_rules.rs"]
@@ -173,6 +176,8 @@ enum VmCommand {
         stage: StageArg,
         #[arg(long, default_value = "")]
         comment: String,
+        #[command(flatten)]
+        via: ViaArgs,
     },
     /// Reject the manager or admin step of a request (a reason is required).
     Reject {
@@ -181,6 +186,29 @@ enum VmCommand {
         stage: StageArg,
         #[arg(long)]
         comment: String,
+        #[command(flatten)]
+        via: ViaArgs,
+    },
+    /// Delegations with start and end dates: add, list, revoke.
+    Delegation {
+        #[command(subcommand)]
+        command: delegation::DelegationCommand,
+    },
+    /// Per department: the approval timeout and the named escalation delegate.
+    EscalationPolicy {
+        #[command(subcommand)]
+        command: delegation::EscalationPolicyCommand,
+    },
+    /// One escalation pass: every step waiting past its department's timeout goes to the
+    /// escalation delegate (recorded once, notified). With --dry-run: list them, change nothing.
+    Escalate {
+        #[arg(long)]
+        dry_run: bool,
+        /// The time of the pass: YYYY-MM-DD (noon UTC) or RFC 3339 (default now).
+        #[arg(long, value_parser = parse_at)]
+        at: Option<time::OffsetDateTime>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Provision approved requests (given ids, or every approved one). Exit 1 if any failed.
     Provision {
@@ -539,15 +567,27 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
             let r = b.vm_withdraw(s.as_ref(), id, comment).await?;
             Ok(show_request(&r, Format::Table))
         }
-        VmCommand::Approve { id, stage: st, comment } | VmCommand::Reject { id, stage: st, comment } => {
+        VmCommand::Approve { id, stage: st, comment, via } | VmCommand::Reject { id, stage: st, comment, via } => {
             let approved = matches!(a.command, VmCommand::Approve { .. });
             let s = store(b, &a).await?;
             let vc = match (approved, st) {
                 (true, StageArg::Admin) => Some(vcenter(b, &a.vcenter).await?),
                 _ => None,
             };
-            let r = b.vm_decide(s.as_ref(), vc.as_deref(), id, stage(*st), approved, comment).await?;
+            let r = b.vm_decide_via(s.as_ref(), vc.as_deref(), id, stage(*st), approved, comment, &via.via()).await?;
             Ok(show_request(&r, Format::Table))
+        }
+        VmCommand::Delegation { command } => {
+            let s = store(b, &a).await?;
+            delegation::delegation(b, s.as_ref(), command).await
+        }
+        VmCommand::EscalationPolicy { command } => {
+            let s = store(b, &a).await?;
+            delegation::policy(b, s.as_ref(), command).await
+        }
+        VmCommand::Escalate { dry_run, at, format } => {
+            let s = store(b, &a).await?;
+            delegation::escalate(b, s.as_ref(), *dry_run, *at, *format).await
         }
         VmCommand::Provision { ids, all_approved, guest_timeout } => {
             let vc = vcenter(b, &a.vcenter).await?;

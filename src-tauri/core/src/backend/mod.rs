@@ -20,6 +20,7 @@ mod team;
 mod vm_rules;
 mod vm_utilisation;
 mod vms;
+mod vms_delegation;
 pub use images::{AdvisoryUpdate, Engine, ImageOutcome, ImageProgress};
 pub use vms::{StoreChoice, VmSettings};
 

@@ -356,16 +356,33 @@ impl Backend {
         approved: bool,
         comment: &str,
     ) -> Result<VmRequest> {
+        self.vm_decide_via(store, vcenter, id, stage, approved, comment, &crate::vms::delegation::Via::Own).await
+    }
+
+    /// [`Backend::vm_decide`] as a delegate or as the escalation delegate
+    /// (see `vms::delegation`); the audit line says in whose name.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn vm_decide_via(
+        &self,
+        store: &dyn RequestStore,
+        vcenter: Option<&str>,
+        id: &str,
+        stage: Stage,
+        approved: bool,
+        comment: &str,
+        via: &crate::vms::delegation::Via,
+    ) -> Result<VmRequest> {
         let inv = match vcenter {
             Some(c) if stage == Stage::Admin && approved => Some(self.vm_inventory(c).await?),
             _ => None,
         };
-        let result = workflow::decide(store, id, stage, approved, comment, inv.as_ref(), &self.actor).await;
+        let result = workflow::decide_via(store, id, stage, approved, comment, inv.as_ref(), &self.actor, via).await;
         let action = format!("vm.{}.{}", stage.as_str(), if approved { "approve" } else { "reject" });
         let summary = result.as_ref().map(|r| {
             format!(
-                "request {id} ({}): now {}{}",
+                "request {id} ({}){}: now {}{}",
                 r.spec.name,
+                via.describe(),
                 r.state.as_str(),
                 if comment.trim().is_empty() { String::new() } else { format!("; comment: {}", comment.trim()) }
             )

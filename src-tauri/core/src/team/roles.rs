@@ -7,11 +7,11 @@
 //! | role                  | may write (under the root)                                   |
 //! |-----------------------|--------------------------------------------------------------|
 //! | `opsdeck-reader`      | nothing; reads the whole root                                 |
-//! | `opsdeck-user-<user>` | `images/suppressions/<user>/`, `vms/requests/<user>/` (requester), `vms/decisions/manager/<dept>/<user>/` (per department managed), `vms/decisions/admin/<user>/` (admin), `audit/<user>/`, `config/changes/<user>/`, `config/reviews/<user>/` (reviewer) |
+//! | `opsdeck-user-<user>` | `images/suppressions/<user>/`, `vms/decisions/delegate/<user>/` (decisions as a delegate), `vms/requests/<user>/` (requester), `vms/decisions/manager/<dept>/<user>/` (per department managed), `vms/decisions/admin/<user>/` (admin), `audit/<user>/`, `config/changes/<user>/`, `config/reviews/<user>/` (reviewer) |
 //! | `opsdeck-requester`   | `vms/names/` (VM name reservations)                           |
-//! | `opsdeck-approver`    | `vms/turns/` (who decided first)                              |
+//! | `opsdeck-approver`    | `vms/turns/` (who decided first), `vms/escalations/` (the escalation pass); every member holds it (anyone may be named a delegate) |
 //! | `opsdeck-executor`    | `vms/runs/`, `vms/locks/`, `vms/ipleases/`                    |
-//! | `opsdeck-vm-admin`    | `vms/quotas/`, `vms/rules/` (auto-approval rules), `vms/ippools/`, the key `showback/prices` (the price list) |
+//! | `opsdeck-vm-admin`    | `vms/quotas/`, `vms/rules/` (auto-approval rules), `vms/escalation/` (approval timeouts), `vms/ippools/`, the key `showback/prices` (the price list) |
 //! | `opsdeck-audit`       | the one key `audit/head` (the chain's head)                   |
 //! | `opsdeck-publisher`   | `config/published/` and every protected prefix (`opsdeck config protect`) |
 
@@ -89,8 +89,13 @@ fn perms_of(root: &str, m: &Member) -> Vec<Permission> {
     let p = |s: String| Permission::read_write(format!("{root}{s}")).with_prefix();
     // Everyone may propose config changes, append to the audit trail and
     // keep their own image scan suppressions.
-    let mut out =
-        vec![p(format!("audit/{}/", m.user)), p(format!("config/changes/{}/", m.user)), p(format!("images/suppressions/{}/", m.user))];
+    // Anyone may be named a delegate (`vms::delegation`): their decisions as one go under their own name.
+    let mut out = vec![
+        p(format!("audit/{}/", m.user)),
+        p(format!("config/changes/{}/", m.user)),
+        p(format!("images/suppressions/{}/", m.user)),
+        p(format!("vms/decisions/delegate/{}/", m.user)),
+    ];
     if m.reviewer {
         out.push(p(format!("config/reviews/{}/", m.user)));
     }
@@ -111,11 +116,17 @@ fn shared_roles(root: &str) -> Vec<(&'static str, Vec<Permission>)> {
     vec![
         (ROLE_READER, vec![Permission::read(root).with_prefix()]),
         (ROLE_REQUESTER, vec![rw("vms/names/")]),
-        (ROLE_APPROVER, vec![rw("vms/turns/")]),
+        (ROLE_APPROVER, vec![rw("vms/turns/"), rw("vms/escalations/")]),
         (ROLE_EXECUTOR, vec![rw("vms/runs/"), rw("vms/locks/"), rw("vms/ipleases/")]),
         (
             ROLE_VM_ADMIN,
-            vec![rw("vms/quotas/"), rw("vms/rules/"), rw("vms/ippools/"), Permission::read_write(format!("{root}showback/prices"))],
+            vec![
+                rw("vms/quotas/"),
+                rw("vms/rules/"),
+                rw("vms/escalation/"),
+                rw("vms/ippools/"),
+                Permission::read_write(format!("{root}showback/prices")),
+            ],
         ),
         (ROLE_AUDIT, vec![Permission::read_write(format!("{root}audit/head"))]),
         // The protected prefixes themselves are added by `changes::protect`.
@@ -129,9 +140,9 @@ fn shared_of(m: &Member) -> Vec<&'static str> {
     if m.requester {
         r.push(ROLE_REQUESTER);
     }
-    if !m.manages.is_empty() || m.admin {
-        r.push(ROLE_APPROVER);
-    }
+    // Every member: anyone may be named a delegate or an escalation delegate
+    // and then decides (moves `turns/`), and anyone's app runs the escalation pass.
+    r.push(ROLE_APPROVER);
     if m.admin {
         r.push(ROLE_VM_ADMIN);
     }
@@ -212,6 +223,7 @@ mod tests {
                 "/t/audit/bob/",
                 "/t/config/changes/bob/",
                 "/t/images/suppressions/bob/",
+                "/t/vms/decisions/delegate/bob/",
                 "/t/vms/requests/bob/",
                 "/t/vms/decisions/manager/qa/bob/"
             ]

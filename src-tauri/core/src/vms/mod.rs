@@ -14,6 +14,8 @@
 //!   `compliance`: the report.
 
 pub mod compliance;
+pub mod delegation;
+pub mod escalation;
 pub mod guest;
 pub mod inventory;
 pub mod ipam;

@@ -151,6 +151,14 @@ pub struct Decision {
     pub at: String,
     #[serde(default)]
     pub comment: String,
+    /// Set when a delegate decided in this approver's name (a delegation in
+    /// force then): "by `actor` on behalf of `on_behalf_of`".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+    /// Set when the department's escalation delegate decided a step that
+    /// waited past the department's approval timeout.
+    #[serde(default)]
+    pub escalated: bool,
 }
 
 /// One recorded move of a request: who, when, from where to where, why.
@@ -235,6 +243,10 @@ pub struct VmRequest {
     /// The monthly cost estimated on the form when it was filed (or last edited).
     #[serde(default)]
     pub estimate: Option<crate::showback::CostEstimate>,
+    /// Steps that waited past the department's approval timeout and went to
+    /// its escalation delegate (see `vms::escalation`).
+    #[serde(default)]
+    pub escalations: Vec<super::escalation::Escalation>,
 }
 
 #[cfg(test)]
@@ -258,6 +270,7 @@ impl VmRequest {
             notes: vec![],
             extensions: vec![],
             estimate: None,
+            escalations: vec![],
         }
     }
 }

@@ -366,6 +366,7 @@ mod tests {
             extensions: vec![],
             max_lease_days: 0,
             rule,
+            delegation: Default::default(),
         }
     }
 

@@ -95,6 +95,23 @@ pub async fn decide(
     inventory: Option<&Inventory>,
     app_actor: &str,
 ) -> Result<VmRequest> {
+    decide_via(store, id, stage, approved, comment, inventory, app_actor, &super::delegation::Via::Own).await
+}
+
+/// [`decide`] as a delegate of an approver or as the department's
+/// escalation delegate (see [`super::delegation`]): refused unless that
+/// delegation or escalation is in force now; recorded "on behalf of".
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_via(
+    store: &dyn RequestStore,
+    id: &str,
+    stage: Stage,
+    approved: bool,
+    comment: &str,
+    inventory: Option<&Inventory>,
+    app_actor: &str,
+    via: &super::delegation::Via,
+) -> Result<VmRequest> {
     let comment = comment.trim();
     if comment.chars().count() > 1000 {
         return Err(Error::invalid("comment: at most 1000 characters"));
@@ -120,6 +137,7 @@ pub async fn decide(
     if store.trust().proves_identity() {
         separate_duties(&req, stage, &me)?;
     }
+    super::delegation::check_decision(store, &current, &req, stage, &me, via).await?;
     if approved && stage == Stage::Admin {
         let requests = list(store).await?;
         let check = quota_check(store, &req.spec, &requests, inventory, Some(id)).await?;
@@ -131,7 +149,9 @@ pub async fn decide(
             )));
         }
     }
-    let decision = Decision { stage, approved, actor: me, at: now_rfc3339(), comment: comment.to_string() };
+    let mut decision =
+        Decision { stage, approved, actor: me, at: now_rfc3339(), comment: comment.to_string(), on_behalf_of: None, escalated: false };
+    via.stamp(&mut decision);
     Ok(store.decide(&current, stage, &decision).await?.compose())
 }
 
@@ -285,6 +305,14 @@ pub async fn decide_extension(
         Some(e) => return Err(Error::Conflict(format!("extension {n} of request {id} is already {:?}", e.state).to_lowercase())),
         None => return Err(Error::NotFound(format!("request {id} has no extension {n}"))),
     }
-    let decision = Decision { stage: Stage::Manager, approved, actor: me, at: now_rfc3339(), comment: comment.to_string() };
+    let decision = Decision {
+        stage: Stage::Manager,
+        approved,
+        actor: me,
+        at: now_rfc3339(),
+        comment: comment.to_string(),
+        on_behalf_of: None,
+        escalated: false,
+    };
     Ok(store.decide_extension(&current, n, &decision).await?.compose())
 }

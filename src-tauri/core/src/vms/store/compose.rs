@@ -43,7 +43,13 @@ pub fn compose(r: &Records) -> VmRequest {
     for (d, from, yes) in [(&manager, State::PendingManager, State::PendingAdmin), (&admin, State::PendingAdmin, State::Approved)] {
         if let Some(d) = d {
             let to = if d.approved { yes } else { State::Rejected };
-            history.push(Transition { at: d.at.clone(), actor: d.actor.clone(), from: Some(from), to, comment: d.comment.clone() });
+            history.push(Transition {
+                at: d.at.clone(),
+                actor: crate::vms::delegation::acting(d),
+                from: Some(from),
+                to,
+                comment: d.comment.clone(),
+            });
             decisions.push(d.clone());
             state = to;
         }
@@ -97,6 +103,7 @@ pub fn compose(r: &Records) -> VmRequest {
         notes,
         extensions,
         estimate: req.estimate.clone(),
+        escalations: crate::vms::escalation::shown(r),
     }
 }
 
@@ -187,6 +194,8 @@ fn valid_decisions(r: &Records, requester: &str, notes: &mut Vec<String>) -> (Op
             } else if d.value.request_revision != r.request.revision {
                 // Normal after an edit: the request changed after the decision.
                 Verdict::Stale(format!("the {step} decision by {who} was made on an earlier version of the request: it no longer applies"))
+            } else if let Some(n) = crate::vms::delegation::refused(r, dec, d.revision, requester, manager.as_ref()) {
+                Verdict::Ignored(n)
             } else if separate && who == requester {
                 Verdict::Ignored(format!("{who} cannot approve their own request: the {step} decision by {who} is ignored"))
             } else if stage == Stage::Admin && !manager.as_ref().is_some_and(|m| m.approved) {
@@ -327,11 +336,20 @@ mod tests {
             extensions: vec![],
             max_lease_days: 0,
             rule: None,
+            delegation: Default::default(),
         }
     }
 
     fn decision(stage: Stage, by: &str, written_by: &str, on: i64, rev: i64) -> Versioned<DecisionRecord> {
-        let decision = Decision { stage, approved: true, actor: by.into(), at: format!("t{rev}"), comment: String::new() };
+        let decision = Decision {
+            stage,
+            approved: true,
+            actor: by.into(),
+            at: format!("t{rev}"),
+            comment: String::new(),
+            on_behalf_of: None,
+            escalated: false,
+        };
         Versioned { value: DecisionRecord { decision, request_revision: on }, revision: rev, writer: Some(written_by.into()) }
     }
 

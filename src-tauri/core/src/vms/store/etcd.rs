@@ -163,7 +163,7 @@ pub(super) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T,
     serde_json::from_slice(bytes).map_err(|e| format!("not an Opsdeck VM record ({e})"))
 }
 
-fn guard_rev(key: &str, revision: i64) -> Compare {
+pub(super) fn guard_rev(key: &str, revision: i64) -> Compare {
     if revision == 0 {
         Compare::create_revision(key, CompareOp::Equal, 0)
     } else {
@@ -190,10 +190,19 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
     let mut max_lease: BTreeMap<String, u32> = BTreeMap::new();
     let mut rules: Vec<crate::vms::rules::RuleVersion> = Vec::new();
     let mut problems = Vec::new();
+    let mut collected = super::etcd_delegation::Collected::default();
     let mut problem = |key: &str, reason: String| problems.push(StoreProblem { key: key.to_string(), reason });
     for (key, value, revision, created) in kvs {
         let rest = &key[prefix.len()..];
         let segs: Vec<&str> = rest.split('/').collect();
+        match collected.take(&segs, &value, revision) {
+            Some(Ok(())) => continue,
+            Some(Err(why)) => {
+                problem(&key, why);
+                continue;
+            }
+            None => {}
+        }
         // `<id>.ext-<n>`: lease extension n of request id, beside it.
         let ext =
             segs.last().and_then(|last| last.split_once(".ext-")).and_then(|(id, n)| n.parse::<u32>().ok().map(|n| (id.to_string(), n)));
@@ -262,6 +271,18 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
                     )),
                     Err(e) => problem(&key, format!("{e}: skipped")),
                 },
+                // A delegate's decision: counts only through a delegation or an escalation.
+                ["decisions", "delegate", user, id] => match parse::<DecisionRecord>(&value) {
+                    Ok(d) if d.decision.on_behalf_of.is_none() && !d.decision.escalated => {
+                        problem(&key, "a delegate's decision that names no delegation or escalation: skipped".into())
+                    }
+                    Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((
+                        Versioned { value: d, revision, writer: Some(user.to_string()) },
+                        None,
+                        key.clone(),
+                    )),
+                    Err(e) => problem(&key, format!("{e}: skipped")),
+                },
                 ["decisions", "admin", user, id] => match parse::<DecisionRecord>(&value) {
                     Ok(d) if d.decision.stage != Stage::Admin => problem(&key, "a non-admin decision in the admin's place: skipped".into()),
                     Ok(d) => by_id.entry(id.to_string()).or_default().decisions.push((
@@ -325,7 +346,8 @@ fn assemble(prefix: &str, kvs: Vec<Kv>, trust: Trust) -> Listing {
             problem(&d_key, format!("a decision on an extension of request {id} that does not exist: skipped"));
         }
         let max_lease_days = max_lease.get(&dept).copied().unwrap_or(0);
-        let mut r = Records { request, decisions, run: p.run, turn: p.turn, trust, extensions, max_lease_days, rule: None };
+        let delegation = collected.for_request(&id, &dept);
+        let mut r = Records { request, decisions, run: p.run, turn: p.turn, trust, extensions, max_lease_days, rule: None, delegation };
         super::rules_local::attach(&mut r, &rules);
         records.push(r);
     }
@@ -443,11 +465,18 @@ impl RequestStore for EtcdStore {
         let find = Txn::new()
             .and_then([TxnOp::get(self.key(&["requests", ""]), keys_only()), TxnOp::get(self.key(&["decisions", ""]), keys_only())]);
         let (at, found) = self.txn_gets("reading VM requests", find).await?;
-        let mut keys: Vec<String> = found.into_iter().map(|kv| kv.0).filter(|k| k.ends_with(&suffix) || k.contains(&ext_infix)).collect();
+        // Every delegation too (they sit under their approvers' decision prefixes).
+        let mut keys: Vec<String> = found
+            .into_iter()
+            .map(|kv| kv.0)
+            .filter(|k| k.ends_with(&suffix) || k.contains(&ext_infix) || k.contains("/delegation."))
+            .collect();
         keys.extend([self.key(&["runs", id]), self.key(&["turns", id])]);
+        keys.extend([self.key(&["escalations", "manager", id]), self.key(&["escalations", "admin", id])]);
         let mut ops: Vec<TxnOp> = keys.iter().map(|k| TxnOp::get(k.as_str(), Some(GetOptions::new().with_revision(at)))).collect();
         ops.push(TxnOp::get(self.key(&["quotas", ""]), Some(GetOptions::new().with_prefix().with_revision(at))));
         ops.push(TxnOp::get(self.key(&["rules", ""]), Some(GetOptions::new().with_prefix().with_revision(at))));
+        ops.push(TxnOp::get(self.key(&["escalation", ""]), Some(GetOptions::new().with_prefix().with_revision(at))));
         let read = Txn::new().and_then(ops);
         let (_, kvs) = self.txn_gets("reading a VM request", read).await?;
         assemble(&self.prefix, kvs, self.team.trust())
@@ -489,6 +518,8 @@ impl RequestStore for EtcdStore {
         let owner = current.request.writer.clone().unwrap_or_else(|| req.requester.clone());
         let me = self.me(&decision.actor);
         let key = match stage {
+            // A delegate writes under their own name; the delegation or escalation it names is checked by every reader.
+            _ if decision.on_behalf_of.is_some() || decision.escalated => self.delegate_decision_key(&me, &req.id),
             Stage::Manager => self.key(&["decisions", "manager", &req.spec.department, &me, &req.id]),
             Stage::Admin => self.key(&["decisions", "admin", &me, &req.id]),
         };

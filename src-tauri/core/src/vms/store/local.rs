@@ -79,6 +79,7 @@ async fn load_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Records
     with_extensions(&mut r, rows, &quotas)?;
     let rules = super::rules_local::rules_in(conn, Some(&r.request.value.spec.department)).await?;
     super::rules_local::attach(&mut r, &rules);
+    super::local_delegation::read(conn).await?.fill(std::slice::from_mut(&mut r));
     Ok(Some(r))
 }
 
@@ -127,6 +128,7 @@ fn records(record: &str, revision: i64, decisions: Vec<(String, String, i64)>, r
         extensions: vec![],
         max_lease_days: 0,
         rule: None,
+        delegation: Default::default(),
     })
 }
 
@@ -246,6 +248,7 @@ impl RequestStore for LocalStore {
         let quotas = quotas_in(&mut tx).await?;
         let rules = super::rules_local::rules_in(&mut tx, None).await?;
         let (at,): (i64,) = sqlx::query_as("SELECT n FROM vm_revision").fetch_one(&mut *tx).await?;
+        let delegation = super::local_delegation::read(&mut tx).await?;
         tx.commit().await?;
         let mut extensions: std::collections::HashMap<String, Vec<ExtensionRow>> = std::collections::HashMap::new();
         for row in ext_rows {
@@ -270,6 +273,7 @@ impl RequestStore for LocalStore {
                 Err(e) => out.problems.push(StoreProblem { key: format!("request {id}"), reason: format!("{e}: skipped") }),
             }
         }
+        delegation.fill(&mut out.records);
         Ok(out)
     }
 

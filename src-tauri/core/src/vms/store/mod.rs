@@ -9,7 +9,9 @@
 
 pub mod compose;
 pub mod etcd;
+mod etcd_delegation;
 pub mod local;
+mod local_delegation;
 pub mod rules_etcd;
 pub mod rules_local;
 
@@ -187,6 +189,9 @@ pub struct Records {
     pub max_lease_days: u32,
     /// The approval rule generation the request's auto-approval names, as stored.
     pub rule: Option<crate::vms::rules::RuleVersion>,
+    /// Every delegation, this request's escalations and its department's
+    /// escalation policy (see [`crate::vms::delegation`]).
+    pub delegation: crate::vms::delegation::DelegationRecords,
 }
 
 impl Records {
@@ -240,7 +245,7 @@ pub trait ExecLock: Send + Sync {
 /// revisions read: of two concurrent movers of one request, one gets
 /// [`crate::Error::Conflict`].
 #[async_trait]
-pub trait RequestStore: crate::vms::rules::RuleStore + Send + Sync {
+pub trait RequestStore: crate::vms::rules::RuleStore + crate::vms::delegation::DelegationStore + Send + Sync {
     /// `local` or `etcd`.
     fn kind(&self) -> &'static str;
     /// The identity the store authenticates (the etcd user), if any; it is
