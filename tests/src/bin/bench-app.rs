@@ -44,31 +44,8 @@ use opsdeck_core::connections::{ConnectionInput, ConnectionSpec};
 use opsdeck_core::{Backend, BackendOptions};
 use opsdeck_tests::app::{app_binary, css, App};
 use opsdeck_tests::bench::median;
-use opsdeck_tests::procfs::{comm, pids, stat};
+use opsdeck_tests::procfs::{app_processes, mem, Mem};
 use opsdeck_tests::{workspace, Service};
-
-/// Resident memory of a process from /proc/PID/smaps_rollup, in KiB.
-#[derive(Debug, Default, Clone, Copy)]
-struct Mem {
-    /// Resident set: counts shared library pages in full for every process.
-    rss: u64,
-    /// Proportional set: shared pages split among the processes mapping them,
-    /// so the sum over processes is the memory they take together.
-    pss: u64,
-    /// The anonymous part of PSS: heaps (Rust, JavaScript), render buffers.
-    pss_anon: u64,
-    /// The file-backed part of PSS: code and data of the binary and the
-    /// libraries, fonts, ICU data.
-    pss_file: u64,
-}
-
-fn mem(pid: u32) -> Mem {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
-    };
-    Mem { rss: field("Rss:"), pss: field("Pss:"), pss_anon: field("Pss_Anon:"), pss_file: field("Pss_File:") + field("Pss_Shmem:") }
-}
 
 /// PSS by mapping (file name; anonymous mappings together), largest first.
 fn smaps_top(pid: u32, n: usize) -> Vec<(String, u64)> {
@@ -94,44 +71,6 @@ fn smaps_top(pid: u32, n: usize) -> Vec<(String, u64)> {
     v.sort_by_key(|e| std::cmp::Reverse(e.1));
     v.truncate(n);
     v
-}
-
-fn descends(mut p: u32, ancestor: u32) -> bool {
-    for _ in 0..32 {
-        match stat(p).map(|s| s.parent) {
-            Some(q) if q == ancestor => return true,
-            Some(q) if q > 1 => p = q,
-            _ => return false,
-        }
-    }
-    false
-}
-
-/// The running app started for this benchmark (comm is truncated to 15
-/// characters; an app of an earlier round may still be exiting, so: ours,
-/// alive, newest) and its descendants (WebKit's processes).
-fn app_processes(binary: &str) -> (Option<u32>, Vec<(u32, String)>) {
-    let name: String = Path::new(binary).file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name: String = name.chars().take(15).collect();
-    let pids = pids();
-    let me = std::process::id();
-    let app = pids
-        .iter()
-        .copied()
-        .filter(|p| comm(*p) == name && descends(*p, me))
-        .filter_map(|p| stat(p).filter(|s| s.alive()).map(|s| (s.start_time, p)))
-        .max()
-        .map(|(_, p)| p);
-    let children = match app {
-        Some(a) => pids
-            .iter()
-            .copied()
-            .filter(|p| *p != a && descends(*p, a) && stat(*p).is_some_and(|s| s.alive()))
-            .map(|p| (p, comm(p)))
-            .collect(),
-        None => vec![],
-    };
-    (app, children)
 }
 
 /// Waits for `sel` polling every 10 ms: the timing of a start, not a test

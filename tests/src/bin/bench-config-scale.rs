@@ -2,7 +2,9 @@
 //! etcd, side by side with etcdctl in the same run.
 //!
 //!   cargo build -p opsdeck-tests --bin bench-config-scale
-//!   $CARGO_TARGET_DIR/debug/bench-config-scale [KEYS]     # default 1000000
+//!   $CARGO_TARGET_DIR/debug/bench-config-scale [KEYS] [--first-screen]    # default 1000000
+//!
+//! (`--first-screen`: stop after the first-screen rows.)
 //!
 //! Loads KEYS keys under `/scale/` once (transactions of 128 puts, 8 in
 //! flight), then measures through the backend calls the app makes:
@@ -10,8 +12,10 @@
 //!   the key count arrives beside it and is measured apart), p50 over 15 runs
 //!   (a return visit: the first read ends where the first screen ended last
 //!   time), after a restart (that bound from the local cache) and on a first
-//!   visit ever (a new connection: nothing known), vs
-//!   `etcdctl get --prefix --keys-only --limit 500`;
+//!   visit ever (a new connection: nothing known; each followed by etcdctl's
+//!   same page, and counted in etcd's Range requests), also as the app asked
+//!   before the page brought the key count (the count 120 ms later, beside
+//!   it), vs `etcdctl get --prefix --keys-only --limit 500`;
 //! - value search: time to the first hit of a text found in one value near
 //!   the start (key 1,000), at 45 % (key KEYS*9/20: inside a split window),
 //!   in the middle (key KEYS/2: where a split window starts), and a whole scan with
@@ -23,33 +27,14 @@
 
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, Txn, TxnOp};
 use opsdeck_core::config::search::{SearchEvent, SearchMode};
 use opsdeck_core::connections::ConnectionSpec;
 use opsdeck_tests::backend::TestBackend;
-use opsdeck_tests::bench::{etcdctl, median};
+use opsdeck_tests::bench::scale::{key, load, PREFIX};
+use opsdeck_tests::bench::{etcd_range_requests, etcdctl, median};
 use opsdeck_tests::Service;
 
 const RUNS: usize = 15;
-const PREFIX: &str = "/scale/";
-
-fn key(i: usize) -> String {
-    format!("{PREFIX}k{i:07}")
-}
-
-fn value(i: usize, keys: usize) -> String {
-    if i == 1000 {
-        return r#"{"db": {"host": "early-needle.internal", "pool": 10}}"#.into();
-    }
-    if i == keys / 2 {
-        return r#"{"db": {"host": "middle-needle.internal", "pool": 10}}"#.into();
-    }
-    if i == keys * 9 / 20 {
-        return r#"{"db": {"host": "inner-needle.internal", "pool": 10}}"#.into();
-    }
-    format!(r#"{{"service": "svc-{:02}", "replica": {i}, "timeout": "5s"}}"#, i % 100)
-}
-
 /// The 95th percentile, ms.
 fn p95(mut v: Vec<Duration>) -> f64 {
     v.sort();
@@ -63,28 +48,6 @@ fn rss() -> (u64, u64) {
         status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
     };
     (field("VmRSS:"), field("VmHWM:"))
-}
-
-async fn load(endpoint: &str, keys: usize) {
-    let started = Instant::now();
-    let chunks: Vec<std::ops::Range<usize>> = (0..keys).step_by(128).map(|s| s..(s + 128).min(keys)).collect();
-    let chunks = std::sync::Arc::new(std::sync::Mutex::new(chunks.into_iter()));
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let chunks = chunks.clone();
-        let mut c = Client::connect([endpoint], None).await.unwrap();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let Some(range) = chunks.lock().unwrap().next() else { break };
-                let ops: Vec<TxnOp> = range.map(|i| TxnOp::put(key(i), value(i, keys), None)).collect();
-                c.txn(Txn::new().and_then(ops)).await.unwrap();
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    eprintln!("loaded {keys} keys in {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// Time to the first hit and to the end of a search (hits, keys scanned).
@@ -119,6 +82,7 @@ async fn search(
 #[tokio::main]
 async fn main() {
     let keys: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let etcd = Service::start("etcd", &[]);
     let endpoint = etcd.get("ETCD_ENDPOINT").to_string();
     load(&endpoint, keys).await;
@@ -131,17 +95,49 @@ async fn main() {
     // First screen: the first 500 children; the count apart. A first visit
     // knows nothing of the prefix; a return visit reads first up to where the
     // first screen ended last time.
+    // Each first visit is followed at once by etcdctl's same page (side by
+    // side, in turn), and counted in etcd's Range requests (its /metrics).
     let mut first_visit = Vec::new();
-    for i in 0..5 {
+    let mut first_visit_theirs = Vec::new();
+    let mut first_visit_ranges = Vec::new();
+    let mut first_visit_total = None;
+    let (mut first_visit_before, mut first_visit_before_ranges) = (Vec::new(), Vec::new());
+    for i in 0..7 {
         // A connection never opened: nothing remembered, nothing cached.
         let spec = ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None, allow_plaintext: false };
         let fresh = t.add(&format!("scale-new-{i}"), spec, None).await;
         let fresh = t.backend.etcd_session(&fresh.id).await.unwrap();
+        let r0 = etcd_range_requests(&endpoint);
         let t0 = Instant::now();
         let page = t.backend.config_tree(&fresh, PREFIX, None, 500).await.unwrap();
         first_visit.push(t0.elapsed());
+        first_visit_ranges.push(etcd_range_requests(&endpoint) - r0);
+        first_visit_total = page.total;
         assert_eq!(page.entries.len(), 500);
+        first_visit_theirs.push(etcdctl(&endpoint, &["get", "--prefix", "--keys-only", "--limit", "500", PREFIX]));
+        // As the app asked before the count came with the page: the page, and
+        // the count 120 ms after the prefix opened, a second walk beside it.
+        let spec = ConnectionSpec::Etcd { endpoints: vec![endpoint.clone()], tls: None, username: None, allow_plaintext: false };
+        let old = t.add(&format!("scale-old-{i}"), spec, None).await;
+        let old = t.backend.etcd_session(&old.id).await.unwrap();
+        let r0 = etcd_range_requests(&endpoint);
+        let t0 = Instant::now();
+        let (page, n) = tokio::join!(
+            async {
+                let page = t.backend.config_tree(&old, PREFIX, None, 500).await;
+                (page, t0.elapsed())
+            },
+            async {
+                tokio::time::sleep(Duration::from_millis(120)).await; // the app's count waits 120 ms for the prefix to settle
+                t.backend.config_count(&old, PREFIX).await
+            }
+        );
+        let (page, took) = page;
+        assert_eq!((page.unwrap().entries.len(), n.unwrap() as usize), (500, keys));
+        first_visit_before.push(took);
+        first_visit_before_ranges.push(etcd_range_requests(&endpoint) - r0);
     }
+    assert_eq!(first_visit_total, Some(keys as i64), "the first visit's request counted the prefix");
     let _ = t.backend.config_tree(&s, PREFIX, None, 500).await.unwrap();
     let mut restarted = Vec::new();
     for _ in 0..5 {
@@ -169,6 +165,41 @@ async fn main() {
     let theirs_first: Vec<Duration> =
         (0..RUNS).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--keys-only", "--limit", "500", PREFIX])).collect();
     let theirs_first_values: Vec<Duration> = (0..5).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--limit", "500", PREFIX])).collect();
+
+    println!("| measurement ({keys} keys under {PREFIX}) | Opsdeck | etcdctl |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| first screen, return visit: first 500 children of the tree (p50 / p95, {RUNS} runs) | {:.1} / {:.1} ms | {:.1} / {:.1} ms `get --prefix --keys-only --limit 500` ({:.1} ms with values) |",
+        median(first.clone()),
+        p95(first),
+        median(theirs_first.clone()),
+        p95(theirs_first),
+        median(theirs_first_values)
+    );
+    println!(
+        "| first screen after a restart (the bound read from the local SQLite cache; p50 / p95, 5 runs) | {:.1} / {:.1} ms | same |",
+        median(restarted.clone()),
+        p95(restarted)
+    );
+    println!(
+        "| first screen, first visit ever (a connection never opened; p50 / p95, 7 runs, each followed by etcdctl's) | {:.1} / {:.1} ms; etcd Range requests per visit: {:?}; the key count ({}) came with it | {:.1} / {:.1} ms, 1 request |",
+        median(first_visit.clone()),
+        p95(first_visit),
+        first_visit_ranges,
+        first_visit_total.unwrap_or_default(),
+        median(first_visit_theirs.clone()),
+        p95(first_visit_theirs)
+    );
+    println!(
+        "| the app's first visit before (page + key count 120 ms later, beside it; time to the page; p50 / p95, 7 runs) | {:.1} / {:.1} ms; etcd Range requests: {:?} | – |",
+        median(first_visit_before.clone()),
+        p95(first_visit_before),
+        first_visit_before_ranges
+    );
+    println!("| key count of the prefix (p50, 5 runs; shown beside the tree) | {:.1} ms | – |", median(count));
+    if std::env::args().any(|a| a == "--first-screen") {
+        return; // the first-screen rows only
+    }
 
     // Value search.
     let early = search(&t, &s, "early-needle", SearchMode::Substring).await;
@@ -201,32 +232,10 @@ async fn main() {
     let after = rss();
     assert_eq!(n, keys);
 
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let hit = |r: &(Option<Duration>, Duration, u64, u64)| match r.0 {
         Some(d) => format!("first hit {:.0} ms, whole scan {:.0} ms ({} keys)", ms(d), ms(r.1), r.3),
         None => format!("no hit; whole scan {:.0} ms ({} keys)", ms(r.1), r.3),
     };
-    println!("| measurement ({keys} keys under {PREFIX}) | Opsdeck | etcdctl |");
-    println!("| --- | --- | --- |");
-    println!(
-        "| first screen, return visit: first 500 children of the tree (p50 / p95, {RUNS} runs) | {:.1} / {:.1} ms | {:.1} / {:.1} ms `get --prefix --keys-only --limit 500` ({:.1} ms with values) |",
-        median(first.clone()),
-        p95(first),
-        median(theirs_first.clone()),
-        p95(theirs_first),
-        median(theirs_first_values)
-    );
-    println!(
-        "| first screen after a restart (the bound read from the local SQLite cache; p50 / p95, 5 runs) | {:.1} / {:.1} ms | same |",
-        median(restarted.clone()),
-        p95(restarted)
-    );
-    println!(
-        "| first screen, first visit ever (a connection never opened; p50 / p95, 5 runs) | {:.1} / {:.1} ms | same |",
-        median(first_visit.clone()),
-        p95(first_visit)
-    );
-    println!("| key count of the prefix (p50, 5 runs; shown beside the tree) | {:.1} ms | – |", median(count));
     println!(
         "| value search, text in key 1,000 | {} | {:.0} ms `get --prefix` (every value, what a grep reads; p50 of 3) |",
         hit(&early),
