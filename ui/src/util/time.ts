@@ -14,6 +14,13 @@ export function formatDateTime(rfc3339: string): string {
   );
 }
 
+/** "18:02:11" in local time (today's times, e.g. a next retry); the input when it does not parse. */
+export function formatTime(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return rfc3339;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
 /** "3 minutes ago" / "3 分钟前", localized with Intl.RelativeTimeFormat. */
 export function formatRelative(rfc3339: string, lang: string, now: number = Date.now()): string {
   const t = new Date(rfc3339).getTime();

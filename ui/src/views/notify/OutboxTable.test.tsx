@@ -61,3 +61,40 @@ it('lists tries and the last error; Retry on a failed one asks for it and reload
   expect(calls.filter(([c]) => c === 'notify_retry')).toEqual([['notify_retry', { id: 2 }]]);
   expect(calls.filter(([c]) => c === 'notify_outbox').length).toBe(2);
 });
+
+it('shows a pending notification already tried as retrying with its next try, and events by name', async () => {
+  const retrying = entry({
+    id: 3,
+    event: 'vm.request.waiting_manager',
+    state: 'pending',
+    attempts: 2,
+    next_attempt_at: '2026-12-04T10:20:30',
+    last_error: 'cannot connect to 127.0.0.1:9: connection refused',
+  });
+  const queued = entry({ id: 4, state: 'pending', attempts: 0, event: 'custom.unknown' });
+  mockIPC((cmd) =>
+    cmd === 'notify_outbox' ? { entries: [retrying, queued, entry({})], counts: { pending: 2, sending: 0, sent: 1, failed: 0 } } : null,
+  );
+  act(() =>
+    render(
+      <ToastProvider>
+        <OutboxTable />
+      </ToastProvider>,
+      document.body,
+    ),
+  );
+  await waitFor(() => document.querySelector('[data-testid=notify-state-cell][data-state=retrying]'));
+  const states = [...document.querySelectorAll('[data-testid=notify-state-cell]')].map((e) => (e as HTMLElement).dataset.state);
+  expect(states).toEqual(['retrying', 'pending', 'sent']);
+  const cell = document.querySelector('[data-state=retrying]')!;
+  expect(cell.textContent).toContain('Retrying');
+  expect(cell.textContent).toContain('next try 10:20:30');
+  expect(document.querySelector('[data-state=pending]')!.textContent).toBe('Queued');
+  // Known events by their name, unknown ones by their id.
+  expect(document.body.textContent).toContain('Waiting for the manager');
+  expect(document.body.textContent).toContain('Cluster degraded');
+  expect(document.body.textContent).toContain('custom.unknown');
+  // Retry now on the retrying one only (nothing failed here).
+  expect(document.querySelectorAll('[data-testid=notify-retry]')).toHaveLength(0);
+  expect(document.querySelectorAll('[data-testid=notify-retry-now]')).toHaveLength(1);
+});

@@ -8,16 +8,58 @@ import { EmptyState } from '../../components/EmptyState';
 import { StatusBadge, type BadgeState } from '../../components/StatusBadge';
 import { useToast } from '../../components/Toast';
 import { useT, type TFn } from '../../i18n';
-import { formatDateTime } from '../../util/time';
+import { formatDateTime, formatTime } from '../../util/time';
 
 const STATES = ['', 'pending', 'sending', 'sent', 'failed'] as const;
-const BADGE: Record<string, BadgeState> = { pending: 'warn', sending: 'running', sent: 'ok', failed: 'error' };
+const BADGE: Record<string, BadgeState> = { pending: 'info', retrying: 'warn', sending: 'running', sent: 'ok', failed: 'error' };
+
+/** The state as shown: a pending notification already tried is retrying (with its next try). */
+export function shownState(e: Pick<OutboxEntry, 'state' | 'attempts'>): string {
+  return e.state === 'pending' && e.attempts > 0 ? 'retrying' : e.state;
+}
+
+/** The event's name in the user's language ("vm.request.filed" → "Request filed"); the id when unknown. */
+export function eventLabel(t: TFn, event: string): string {
+  const key = `notify.event.${event.replaceAll('.', '_')}`;
+  const label = t(key);
+  return label === key ? event : label;
+}
 
 function columns(t: TFn, retry: (e: OutboxEntry) => void, busy: number | null): Column<OutboxEntry>[] {
   return [
     { id: 'time', header: t('notify.col.time'), cell: (e) => <span class="mono nowrap">{formatDateTime(e.created_at)}</span>, sortValue: (e) => e.id, class: 'col-datetime' },
-    { id: 'state', header: t('notify.col.state'), cell: (e) => <StatusBadge state={BADGE[e.state] ?? 'info'}>{t(`notify.state.${e.state}`)}</StatusBadge>, sortValue: (e) => e.state, filterValue: (e) => e.state, class: 'col-notify-state' },
-    { id: 'event', header: t('notify.col.event'), cell: (e) => <span class="mono truncate" title={e.event}>{e.event}</span>, sortValue: (e) => e.event, filterValue: (e) => e.event, class: 'col-notify-event' },
+    {
+      id: 'state',
+      header: t('notify.col.state'),
+      cell: (e) => {
+        const s = shownState(e);
+        return (
+          <span class="notify-state" data-testid="notify-state-cell" data-state={s}>
+            <StatusBadge state={BADGE[s] ?? 'info'}>{t(`notify.state.${s}`)}</StatusBadge>
+            {s === 'retrying' && (
+              <span class="muted nowrap notify-next" title={e.next_attempt_at}>
+                {t('notify.nextTry', { when: formatTime(e.next_attempt_at) })}
+              </span>
+            )}
+          </span>
+        );
+      },
+      sortValue: (e) => shownState(e),
+      filterValue: (e) => `${e.state} ${t(`notify.state.${shownState(e)}`)}`,
+      class: 'col-notify-state',
+    },
+    {
+      id: 'event',
+      header: t('notify.col.event'),
+      cell: (e) => (
+        <span class="truncate" title={e.event}>
+          {eventLabel(t, e.event)}
+        </span>
+      ),
+      sortValue: (e) => e.event,
+      filterValue: (e) => `${e.event} ${eventLabel(t, e.event)}`,
+      class: 'col-notify-event',
+    },
     {
       id: 'title',
       header: t('notify.col.title'),
@@ -49,6 +91,10 @@ function columns(t: TFn, retry: (e: OutboxEntry) => void, busy: number | null): 
         e.state === 'failed' ? (
           <button type="button" class="btn btn-sm" data-testid="notify-retry" disabled={busy === e.id} onClick={() => retry(e)}>
             {t('notify.retry')}
+          </button>
+        ) : shownState(e) === 'retrying' ? (
+          <button type="button" class="btn btn-sm" data-testid="notify-retry-now" title={t('notify.retryNowHint')} disabled={busy === e.id} onClick={() => retry(e)}>
+            {t('notify.retryNow')}
           </button>
         ) : null,
     },
@@ -134,7 +180,7 @@ export function OutboxTable() {
             ))}
           </select>
           {c && <span class="muted nowrap">{t('notify.counts', { pending: c.pending + c.sending, sent: c.sent, failed: c.failed })}</span>}
-          <button type="button" class="btn btn-sm" onClick={() => void load()}>
+          <button type="button" class="btn btn-sm" onClick={() => void load()} data-testid="notify-refresh">
             {t('notify.refresh')}
           </button>
         </div>
