@@ -208,6 +208,34 @@ pub async fn select(c: &Client, sel: &str, value: &str) {
     assert_eq!(ok, json!(true), "{sel} has no option {value}");
 }
 
+/// How long the app may take to open its window and load its page.
+const SESSION_DEADLINE: Duration = Duration::from_secs(90);
+
+/// Resolves (with the reason) once the app process `binary` that the driver
+/// of process group `group` started has exited, or after `limit`.
+async fn app_gone(group: i32, binary: &str, limit: Duration) -> String {
+    // /proc/PID/comm holds the first 15 bytes of the executable's name.
+    let name: String = std::path::Path::new(binary).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let comm: String = name.chars().take(15).collect();
+    let running =
+        || procfs::pids().into_iter().any(|p| procfs::stat(p).is_some_and(|s| s.group == group && s.alive()) && procfs::comm(p) == comm);
+    let deadline = Instant::now() + limit;
+    let mut seen = false;
+    loop {
+        let now = running();
+        if seen && !now {
+            return format!(
+                "the app ({binary}) exited before its window opened; its error is on stderr above (a stale build? rebuild it with the workspace)"
+            );
+        }
+        seen |= now;
+        if Instant::now() >= deadline {
+            return format!("no WebDriver session with the app ({binary}) within {limit:?} (app process seen: {seen})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await; // polling /proc for the app process
+    }
+}
+
 /// A running app window with a WebDriver session on it.
 pub struct App {
     pub c: Client,
@@ -268,12 +296,17 @@ impl App {
         // off ("IncompleteMessage"), so wait for both.
         wait_for_port(native_port, Duration::from_secs(20)).await;
         let caps = json!({ "tauri:options": { "application": binary } });
-        let c = ClientBuilder::rustls()
-            .expect("webdriver client")
-            .capabilities(caps.as_object().expect("object").clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("WebDriver session with the app");
+        let url = format!("http://127.0.0.1:{port}");
+        let mut builder = ClientBuilder::rustls().expect("webdriver client");
+        builder.capabilities(caps.as_object().expect("object").clone());
+        let connect = builder.connect(&url);
+        // "New session" answers once the app's page has loaded; an app that
+        // exits at start (e.g. a stale build refusing the data directory's
+        // migrations) leaves it waiting for ever: fail instead, saying why.
+        let c = tokio::select! {
+            c = connect => c.expect("WebDriver session with the app"),
+            why = app_gone(driver.0.id() as i32, binary, SESSION_DEADLINE) => panic!("{why}"),
+        };
         App { c, data, _driver: driver }
     }
 

@@ -3,6 +3,7 @@
 // once, then each refreshed live. A tile opens its workspace; a platform
 // with no connection asks for one instead of showing an error.
 import type { ComponentChildren } from 'preact';
+import { useLayoutEffect } from 'preact/hooks';
 import type { Kind, TileName, TileStatus } from '../../api/types';
 import { useNav, useSettings } from '../../app/store';
 import type { ViewName } from '../../app/views';
@@ -10,6 +11,7 @@ import { ErrorState } from '../../components/ErrorState';
 import { Icon, type IconName } from '../../components/Icon';
 import { Spinner } from '../../components/Spinner';
 import { useT } from '../../i18n';
+import { markPainted } from '../../util/marks';
 import { formatRelative } from '../../util/time';
 import { useOverview } from './useOverview';
 
@@ -90,6 +92,15 @@ export function OverviewView() {
   const t = useT();
   const { settings } = useSettings();
   const { data, error, pending, tileErrors, reload } = useOverview();
+  // Read back by the benchmark (tests/src/bin/bench-overview.rs).
+  const painted = data !== null;
+  const live = painted && pending.size === 0;
+  useLayoutEffect(() => {
+    if (painted) markPainted('opsdeck:overview-cached');
+  }, [painted]);
+  useLayoutEffect(() => {
+    if (live) markPainted('opsdeck:overview-live');
+  }, [live]);
 
   if (error && !data)
     return (
