@@ -12,7 +12,8 @@
 #       CLUSTER_NODES=20 nodes and CLUSTER_PODS=1000 pods each (status written
 #       through the API, no KWOK); `opsdeck health` over all contexts vs a
 #       kubectl loop (MANY_RUNS=1: a loop of 50 kubectl takes a minute); the
-#       live view's first verdicts and memory over them.
+#       live view's first verdicts and memory over them (SETTLE=60 s of quiet
+#       after seeding, before the timed steps).
 # SKIP_COMPARE=1: big without the opsdeck/kubectl comparison (the live view only).
 # LOCK_ALL=1: hold the bench lock from start to end (servers and seeding too).
 # Takes the bench lock (/tmp/opsdeck-bench.lock) around each measured step; stops everything it started.
@@ -117,6 +118,8 @@ many() {
   ctxs=(); for i in $(seq 1 "$MANY_CLUSTERS"); do ctxs+=("$(printf 'c%02d' "$i")"); done
   printf '%s\n' "${ctxs[@]}" | xargs -P 4 -I{} "$BENCH" seed "$MANY_KUBECONFIG" {} "$CLUSTER_NODES" "$CLUSTER_PODS" status
   echo "after seeding: $(servers_mem)"; machine
+  # Seeding 50 clusters loads both cores: let the load average fall before the timed steps.
+  sleep "${SETTLE:-60}"; machine
   locked "$BENCH" compare "$MANY_KUBECONFIG" "$MANY_RUNS" "${ctxs[@]}"
   locked "$BENCH" live "$MANY_KUBECONFIG" 60 "${ctxs[@]}"
   echo "after the live view: $(servers_mem)"; machine
