@@ -319,13 +319,51 @@ mod faults {
             assert_eq!(entry["result"], "ok", "{entry}");
             assert!(detail.contains(&format!("→ {mod_rev}")) && detail.contains("read back: applied"), "{entry}");
         } else {
-            assert_eq!((value.as_str(), mod_rev), ("v1", rev), "nothing else wrote");
+            // The read-back fenced the key (rewrote it unchanged), so the lost
+            // put, however late it reached etcd, found its guard broken.
+            assert_eq!((value.as_str(), mod_rev), ("v1", rev + 1), "only the fence wrote: {err}");
             assert_eq!(status.code(), Some(TIMEOUT), "{err}");
             assert!(err.contains("read back: not applied") && err.contains(&format!("still at mod_revision {rev}")), "{err}");
-            assert!(err.contains("retrying is safe"), "{err}");
+            assert!(err.contains(&format!("rewrote it unchanged (same value and lease) at revision {mod_rev}")), "{err}");
+            assert!(err.contains(&format!("retry against mod_revision {mod_rev}")), "{err}");
             assert_eq!(entry["result"], "error", "{entry}");
             assert!(detail.contains("read back: not applied"), "{entry}");
         }
+        drop(etcd);
+    }
+
+    /// The race the test above cannot force either way: the lost request
+    /// reaches etcd only after the read-back looked. The fence makes it fail.
+    #[tokio::test]
+    async fn a_lost_put_that_arrives_after_the_read_back_cannot_apply() {
+        use etcd_client::{Compare, CompareOp, LeaseGrantOptions, PutOptions, Txn, TxnOp};
+        use opsdeck_core::config::outcome::{read_back, Found, Intent};
+        let (etcd, endpoint, _, _) = etcd_with_key("/faults/late").await;
+        let mut client = etcd_client::Client::connect([endpoint.as_str()], None).await.unwrap();
+        let lease = client.lease_grant(600, None::<LeaseGrantOptions>).await.unwrap().id();
+        let rev = client.put("/faults/late", "v1", Some(PutOptions::new().with_lease(lease))).await.unwrap().header().unwrap().revision();
+
+        let found = read_back(&mut client, "/faults/late", Intent::Put(b"v2"), rev).await;
+        let Found::NotApplied { fenced: Some(fenced), why } = found else { panic!("a key still at its guard is fenced: {found:?}") };
+        assert!(fenced > rev && why.contains(&format!("at revision {fenced}")), "{why}");
+        let late = Txn::new().when([Compare::mod_revision("/faults/late", CompareOp::Equal, rev)]).and_then([TxnOp::put(
+            "/faults/late",
+            "v2",
+            None,
+        )]);
+        assert!(!client.txn(late).await.unwrap().succeeded(), "the late request's guard no longer holds");
+        let now = client.get("/faults/late", None).await.unwrap();
+        let kv = &now.kvs()[0];
+        assert_eq!((kv.value(), kv.mod_revision(), kv.lease()), (&b"v1"[..], fenced, lease), "value and lease kept");
+
+        // A guard someone else broke first is told apart from a fence.
+        client.put("/faults/late", "theirs", None).await.unwrap();
+        let found = read_back(&mut client, "/faults/late", Intent::Put(b"v2"), fenced).await;
+        assert!(matches!(&found, Found::NotApplied { fenced: None, why } if why.contains("someone else changed")), "{found:?}");
+        // A create cannot be fenced without creating the key: unknown, not "not applied".
+        let found = read_back(&mut client, "/faults/never", Intent::Put(b"v2"), 0).await;
+        assert!(matches!(&found, Found::Unknown { why } if why.contains("may still be on its way")), "{found:?}");
+        assert_eq!(client.get("/faults/never", None).await.unwrap().count(), 0, "the read-back created nothing");
         drop(etcd);
     }
 }

@@ -34,6 +34,8 @@ pub const PREVIOUS_ANNOTATION: &str = "opsdeck.dev/bluegreen-previous";
 pub const SWITCHED_AT_ANNOTATION: &str = "opsdeck.dev/bluegreen-switched-at";
 /// Until when the previous colour is kept (RFC 3339); `cleanup` refuses before.
 pub const KEEP_UNTIL_ANNOTATION: &str = "opsdeck.dev/bluegreen-keep-until";
+/// Stamped by the read-back of a switch whose answer was lost, to fence that switch off.
+pub const FENCED_ANNOTATION: &str = "opsdeck.dev/bluegreen-fenced";
 /// Deadline of one API call.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -280,7 +282,7 @@ pub async fn switch(client: &Client, t: &BlueGreenTarget, expected: &str, to: &s
                 t.describe()
             )))
         }
-        Err(e) if answer_lost(&e) => return read_back(&api, t, to, &switched_at, e).await.map(|v| Switched {
+        Err(e) if answer_lost(&e) => return read_back(&api, t, expected, to, &switched_at, e).await.map(|v| Switched {
             target: t.clone(),
             from,
             to: to.into(),
@@ -310,16 +312,38 @@ fn changed(t: &BlueGreenTarget, expected: &str, now: &str) -> Error {
 }
 
 /// After a switch whose answer was lost: the Service tells whether it landed
-/// (our switched-at stamp and the colour), else the outcome is unknown.
-async fn read_back(api: &Api<Service>, t: &BlueGreenTarget, to: &str, stamp: &str, e: Error) -> Result<String> {
-    if let Ok(Ok(Some(svc))) = tokio::time::timeout(CALL_TIMEOUT, api.get_opt(&t.service)).await {
+/// (our switched-at stamp and the colour), else the outcome is unknown. A
+/// Service still at `expected` proves nothing while the lost update may be
+/// queued in the API server, so it is fenced: an update guarded by the same
+/// resourceVersion that only stamps [`FENCED_ANNOTATION`]; once it lands, the
+/// lost switch's precondition can no longer hold.
+async fn read_back(api: &Api<Service>, t: &BlueGreenTarget, expected: &str, to: &str, stamp: &str, e: Error) -> Result<String> {
+    for _ in 0..2 {
+        let Ok(Ok(Some(mut svc))) = tokio::time::timeout(CALL_TIMEOUT, api.get_opt(&t.service)).await else { break };
         let colour = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).and_then(|s| s.get(&t.label)).cloned();
         let ours = svc.metadata.annotations.as_ref().and_then(|a| a.get(SWITCHED_AT_ANNOTATION)).map(String::as_str) == Some(stamp);
         if ours && colour.as_deref() == Some(to) {
             return Ok(svc.metadata.resource_version.unwrap_or_default());
         }
-        if !ours {
-            return Err(e.and("read back: not switched (the service does not carry this switch's stamp); retrying is safe"));
+        if ours {
+            break;
+        }
+        if svc.metadata.resource_version.as_deref() != Some(expected) {
+            return Err(e.and("read back: not switched (the service changed without this switch's stamp, so the switch's precondition failed); retrying is safe"));
+        }
+        svc.metadata.annotations.get_or_insert_with(Default::default).insert(FENCED_ANNOTATION.into(), stamp.to_string());
+        svc.metadata.managed_fields = None;
+        let fenced = tokio::time::timeout(CALL_TIMEOUT, api.replace(&t.service, &PostParams::default(), &svc)).await;
+        match fenced {
+            Ok(Ok(after)) => {
+                let v = after.metadata.resource_version.unwrap_or_default();
+                return Err(e.and(&format!(
+                    "read back: not switched: the service was still at resourceVersion {expected}; Opsdeck then stamped it {FENCED_ANNOTATION} (resourceVersion {v}) so the lost switch can no longer apply; the selector is as before, run again"
+                )));
+            }
+            // Changed between the read and the fence: read it again.
+            Ok(Err(kube::Error::Api(r))) if r.code == 409 => continue,
+            _ => break,
         }
     }
     Err(Error::Remote {

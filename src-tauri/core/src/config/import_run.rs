@@ -200,7 +200,11 @@ pub async fn resume(client: &mut Client, prefix: &str, document: &str, previous:
                 report.written_now = 0;
                 resolved = Some(batch);
             }
-            Found::NotApplied { why } => {
+            Found::NotApplied { why, fenced } => {
+                if let Some(r) = fenced {
+                    // Rewritten unchanged by the read-back's fence: its keys are written again against that.
+                    report.guards.insert(first.clone(), r);
+                }
                 report.not_written.extend(u.keys.iter().cloned());
                 report.not_written.sort();
                 report.not_written.dedup();

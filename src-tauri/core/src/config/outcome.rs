@@ -4,12 +4,22 @@
 //! it before the answer was lost. Once etcd answers again, the key's history
 //! tells, because the guard makes our transaction the only possible *first*
 //! change after the revision it was guarded by: if that first change is our
-//! value (or, for a delete, a deletion), it landed; if the key is still at
-//! that revision, or someone else's change came first, it did not.
+//! value (or, for a delete, a deletion), it landed; if someone else's change
+//! came first, it did not.
+//!
+//! A key still at the guarded revision proves nothing by itself: the lost
+//! request may still be on its way (queued in a frozen server, or in a
+//! socket buffer) and land after the read. So the read-back fences it: a
+//! put guarded by the same revision that keeps the value and the lease
+//! (`ignore_value`, `ignore_lease`) moves the key's mod_revision on, after
+//! which the lost request's guard can no longer hold. Whichever of the two
+//! etcd orders first wins, and the history then says which. A create (guard
+//! "absent") cannot be fenced without creating the key, so a key still absent
+//! leaves the outcome unknown.
 
 use std::time::Duration;
 
-use etcd_client::{Client, EventType, GetOptions, WatchOptions};
+use etcd_client::{Client, Compare, CompareOp, EventType, GetOptions, PutOptions, Txn, TxnOp, WatchOptions};
 
 use super::etcd_err;
 use super::model::{KeyMeta, WriteResult};
@@ -39,9 +49,11 @@ pub enum Found {
     /// Our write is in etcd's history: the first change after the guard,
     /// at `revision`. `meta` is the key now (None when it is gone).
     Applied { revision: i64, meta: Option<KeyMeta>, why: String },
-    /// Not applied: the key is still as the guard saw it, or someone else's
-    /// change came first (so our guard could not have held).
-    NotApplied { why: String },
+    /// Not applied: someone else's change came first (so our guard could not
+    /// have held), or the key was still as the guard saw it and the read-back
+    /// fenced it: `fenced` is then the revision at which etcd rewrote the key
+    /// unchanged (same value and lease), the guard a retry must use.
+    NotApplied { why: String, fenced: Option<i64> },
     /// Reading back could not tell (etcd still silent, history compacted).
     Unknown { why: String },
 }
@@ -77,13 +89,28 @@ async fn examine(client: &mut Client, key: &str, intent: Intent<'_>, expected: i
     let now = resp.kvs().first();
     if let Some(kv) = now {
         if expected > 0 && kv.mod_revision() == expected {
-            return Ok(Found::NotApplied { why: format!("{key} is still at mod_revision {expected} (read at revision {at})") });
+            if let Some(fenced) = fence(client, key, expected).await? {
+                return Ok(Found::NotApplied {
+                    why: format!(
+                        "{key} was still at mod_revision {expected} (read at revision {at}); Opsdeck then rewrote it unchanged (same value and lease) at revision {fenced}, so the lost request can no longer apply"
+                    ),
+                    fenced: Some(fenced),
+                });
+            }
+            // The key moved between the read and the fence: the history tells by whom.
+            let now = client.get(key, None).await.map_err(etcd_err)?;
+            let meta = now.kvs().first().map(KeyMeta::of);
+            return first_change_after(client, key, intent, expected, meta).await;
         }
     }
     if expected == 0 {
         // A create: ours if this incarnation of the key began with our value.
         let Some(kv) = now else {
-            return Ok(Found::NotApplied { why: format!("{key} still does not exist (read at revision {at})") });
+            return Ok(Found::Unknown {
+                why: format!(
+                    "{key} does not exist yet (read at revision {at}), but the lost request may still be on its way to etcd, and a create cannot be fenced without creating the key"
+                ),
+            });
         };
         let first = client.get(key, Some(GetOptions::new().with_revision(kv.create_revision()))).await.map_err(etcd_err)?;
         let ours = matches!(intent, Intent::Put(v) if first.kvs().first().is_some_and(|f| f.value() == v));
@@ -94,11 +121,25 @@ async fn examine(client: &mut Client, key: &str, intent: Intent<'_>, expected: i
                 why: format!("{key} was created with our value at revision {}", kv.create_revision()),
             }
         } else {
-            Found::NotApplied { why: format!("someone else created {key} first, at revision {}", kv.create_revision()) }
+            Found::NotApplied { why: format!("someone else created {key} first, at revision {}", kv.create_revision()), fenced: None }
         });
     }
     let meta = now.map(KeyMeta::of);
     first_change_after(client, key, intent, expected, meta).await
+}
+
+/// Moves `key` on from `expected` without changing it: a put guarded by the
+/// same revision that keeps the value and the lease. Some(revision) when it
+/// held (the lost request, guarded alike, can no longer apply); None when the
+/// key had moved on already.
+async fn fence(client: &mut Client, key: &str, expected: i64) -> Result<Option<i64>> {
+    let txn = Txn::new().when([Compare::mod_revision(key, CompareOp::Equal, expected)]).and_then([TxnOp::put(
+        key,
+        Vec::<u8>::new(),
+        Some(PutOptions::new().with_ignore_value().with_ignore_lease()),
+    )]);
+    let resp = client.txn(txn).await.map_err(etcd_err)?;
+    Ok(resp.succeeded().then(|| resp.header().map(|h| h.revision()).unwrap_or(0)))
 }
 
 /// The first change of `key` after revision `expected`, from etcd's history
@@ -138,6 +179,7 @@ async fn first_change_after(client: &mut Client, key: &str, intent: Intent<'_>, 
                 why: format!(
                     "someone else changed {key} first, at revision {revision}, so our guard (mod_revision {expected}) failed{later}"
                 ),
+                fenced: None,
             }
         });
     }
@@ -164,8 +206,12 @@ pub async fn settle(client: &mut Client, key: &str, intent: Intent<'_>, expected
             });
             Ok(WriteResult::Written { meta, revision, recovered: Some(format!("the answer was lost ({e}); read back: applied: {why}")) })
         }
-        Found::NotApplied { why } => {
-            Err(e.and(&format!("read back: not applied: {why}; nothing was written by this request, retrying is safe")))
+        Found::NotApplied { why, fenced } => {
+            let retry = match fenced {
+                Some(r) => format!("the value is as before: retry against mod_revision {r}"),
+                None => "retrying is safe".to_string(),
+            };
+            Err(e.and(&format!("read back: not applied: {why}; nothing was written by this request, {retry}")))
         }
         Found::Unknown { why } => {
             let message = format!(

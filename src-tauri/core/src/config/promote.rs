@@ -577,9 +577,12 @@ pub async fn commit_batch(target: &mut Client, prefix: &str, batch: &[&PromoteIt
                     revision,
                     Some(format!("the answer was lost ({e}); read back: applied: {why}")),
                 ))),
-                Found::NotApplied { why } => {
+                Found::NotApplied { why, fenced: None } => {
                     Err(e.and(&format!("read back: batch {index} was not applied ({why}); nothing of it was written: run again with the report to resume")))
                 }
+                Found::NotApplied { why, fenced: Some(_) } => Err(e.and(&format!(
+                    "read back: batch {index} was not applied ({why}); nothing of it was written, but {key} now has a new mod_revision, so a resume stops on it as changed since the review: plan the promotion again"
+                ))),
                 Found::Unknown { why } => Err(Error::Remote {
                     code: ErrorCode::OutcomeUnknown,
                     message: format!(

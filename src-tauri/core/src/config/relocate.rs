@@ -275,7 +275,7 @@ async fn move_batch(client: &mut Client, plan: &PromotePlan, batch: &[&PromoteIt
                 Found::Applied { revision, why, .. } => {
                     Ok(Some(committed(revision, Some(format!("the answer was lost ({e}); read back: applied: {why}")))))
                 }
-                Found::NotApplied { why } => Err(e.and(&format!("read back: batch {index} was not applied ({why}); plan the move again"))),
+                Found::NotApplied { why, .. } => Err(e.and(&format!("read back: batch {index} was not applied ({why}); plan the move again"))),
                 Found::Unknown { why } => Err(Error::Remote {
                     code: ErrorCode::OutcomeUnknown,
                     message: format!(
