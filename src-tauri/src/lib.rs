@@ -35,6 +35,7 @@ pub fn run() {
             };
             tracing::info!(data_dir = %backend.info().data_dir, "Opsdeck starting");
             schedule_vm_lifecycle(backend.clone());
+            schedule_vm_escalation(backend.clone());
             run_notifications(backend.clone());
             app.manage(backend);
             Ok(())
@@ -74,6 +75,25 @@ fn fatal(msg: &str) -> ! {
 /// CLI's `opsdeck notify send` covers the time the app is closed).
 fn run_notifications(backend: Backend) {
     tauri::async_runtime::spawn(async move { backend.notify_run_sender().await });
+}
+
+/// While the app is open, an escalation pass runs every 10 minutes on the
+/// request store of the settings (late approval steps go to their
+/// department's escalation delegate, once: concurrent passes of other
+/// instances write nothing twice); the CLI (`opsdeck vm escalate`) covers the
+/// time the app is closed.
+fn schedule_vm_escalation(backend: Backend) {
+    tauri::async_runtime::spawn(async move {
+        let mut every =
+            tokio::time::interval_at(tokio::time::Instant::now() + std::time::Duration::from_secs(60), std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match backend.vm_escalate_default(time::OffsetDateTime::now_utc()).await {
+                Ok(steps) => tracing::info!(steps = steps.len(), "VM escalation pass"),
+                Err(e) => tracing::warn!(error = %e, "VM escalation pass failed"),
+            }
+        }
+    });
 }
 
 /// While the app is open, the VM lifecycle (scheduled snapshots, lease

@@ -310,3 +310,56 @@ async fn delegation_and_escalation_in_the_local_store_through_to_a_provisioned_v
     assert_eq!(built.state, State::Provisioned, "{:?}", built.failure);
     t.cleanup().await;
 }
+
+/// `opsdeck vm escalate [--dry-run] [--at TIME]` on the local store: time
+/// travel lists the late step without writing, two passes at once (two
+/// processes) escalate it once, a later pass finds nothing to do.
+#[tokio::test]
+async fn the_cli_escalate_pass_travels_in_time_and_escalates_once_when_two_run_at_once() {
+    let t = TestBackend::new().await;
+    let store = t.backend.vm_store(&StoreChoice::Local).await.unwrap();
+    let r = file(store.as_ref(), "alice", "esc-cli").await;
+    let keychain = format!("opsdeck-esc-cli-{}", std::process::id());
+    let cli = |args: &[&str]| opsdeck_tests::workspace::cli(t.dir.path(), &keychain).args(args).output().expect("run opsdeck");
+    let ok = |o: std::process::Output| {
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // Bad input: a timeout of 0 hours is refused by clap (exit 2).
+    assert_eq!(
+        cli(&["vm", "--store", "local", "escalation-policy", "set", "qa", "--timeout-hours", "0", "--to", "eve"]).status.code(),
+        Some(2)
+    );
+    ok(cli(&["vm", "--store", "local", "escalation-policy", "set", "qa", "--timeout-hours", "48", "--to", "eve"]));
+    let fmt = |d: OffsetDateTime| d.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let later = fmt(OffsetDateTime::now_utc() + Duration::hours(49));
+    let soon = fmt(OffsetDateTime::now_utc() + Duration::hours(47));
+
+    let none: serde_json::Value =
+        serde_json::from_str(&ok(cli(&["vm", "--store", "local", "escalate", "--dry-run", "--at", &soon, "--format", "json"]))).unwrap();
+    assert_eq!(none, serde_json::json!([]));
+    let dry: serde_json::Value =
+        serde_json::from_str(&ok(cli(&["vm", "--store", "local", "escalate", "--dry-run", "--at", &later, "--format", "json"]))).unwrap();
+    assert_eq!(
+        (dry[0]["request"].as_str(), dry[0]["outcome"].as_str(), dry[0]["to"].as_str()),
+        (Some(r.id.as_str()), Some("would_escalate"), Some("eve"))
+    );
+    assert!(store.get(&r.id).await.unwrap().compose().escalations.is_empty(), "a dry run writes nothing");
+
+    // Two processes at once.
+    let args = ["vm", "--store", "local", "escalate", "--at", later.as_str(), "--format", "json"];
+    let spawn = || opsdeck_tests::workspace::cli(t.dir.path(), &keychain).args(args).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let mut escalated = 0;
+    for o in outs {
+        let v: serde_json::Value = serde_json::from_str(&ok(o)).unwrap();
+        escalated += v.as_array().unwrap().iter().filter(|s| s["outcome"] == "escalated").count();
+    }
+    assert_eq!(escalated, 1);
+    let esc = store.get(&r.id).await.unwrap().compose().escalations;
+    assert_eq!((esc.len(), esc[0].to.as_str()), (1, "eve"), "{esc:?}");
+    let again: serde_json::Value = serde_json::from_str(&ok(cli(&args))).unwrap();
+    assert_eq!(again, serde_json::json!([]));
+    t.cleanup().await;
+}

@@ -7,6 +7,7 @@ import type { DepartmentQuota, Quota } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
+import { DelegationsPanel } from './DelegationsPanel';
 import { quotaCells } from './model';
 
 const EMPTY: Quota = { vms: 0, vcpu: 0, memory_gb: 0, disk_gb: 0, max_lease_days: 0 };
@@ -98,6 +99,7 @@ export function QuotasPanel({ connId, version }: { connId: string; version: numb
           </button>
         </form>
       )}
+      <DelegationsPanel version={version} />
     </div>
   );
 }

@@ -1,9 +1,9 @@
 // One request: what was asked, the quota check, the chain of decisions
 // (who, when, comment), and the next action: approve/reject a step, or
 // provision with live step-by-step progress.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
-import type { ProvisionProgress, Stage, VmRequest } from '../../api/types';
+import type { ProvisionProgress, Stage, Via, VmRequest } from '../../api/types';
 import { Modal } from '../../components/Modal';
 import { StatusBadge } from '../../components/StatusBadge';
 import { useSettings } from '../../app/store';
@@ -31,12 +31,21 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }
   const [progress, setProgress] = useState<ProvisionProgress | null>(null);
   const action = nextAction(r.state, r.failure);
   const rule = approvedByRule(r);
+  // Besides as myself: on behalf of an approver whose delegation to me is in force, or as escalation delegate.
+  const [ways, setWays] = useState<Via[]>([]);
+  const [way, setWay] = useState(0);
+  useEffect(() => {
+    setWay(0);
+    if (r.state !== 'pending_manager' && r.state !== 'pending_admin') return setWays([]);
+    api.vmsDecisionWays(r.id).then(setWays, () => setWays([]));
+  }, [r.id, r.state]);
 
   const decide = async (stage: Stage, approved: boolean) => {
     setBusy(true);
     setError(null);
     try {
-      const next = await api.vmsDecide(connId, r.id, stage, approved, comment);
+      const via = way > 0 ? ways[way - 1] : undefined;
+      const next = via ? await api.vmsDecideVia(connId, r.id, stage, approved, comment, via) : await api.vmsDecide(connId, r.id, stage, approved, comment);
       setComment('');
       onChanged(next);
     } catch (e) {
@@ -69,6 +78,11 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }
           <StatusBadge state={stateBadge(r.state)}>{t(`vms.state.${r.state}`)}</StatusBadge>
           <span class="mono muted">{r.id}</span>
           <span class="muted">{t('vms.detail.by', { who: r.requester, when: formatRelative(r.created_at, settings.language) })}</span>
+          {r.escalations.map((e) => (
+            <span key={e.stage} title={t('delegation.badgeHint', { step: e.stage, since: formatDateTime(e.waiting_since), hours: e.timeout_hours, at: formatDateTime(e.at) })} data-testid="vm-escalated">
+              <StatusBadge state="warn">{t('delegation.badge', { to: e.to })}</StatusBadge>
+            </span>
+          ))}
           {rule && (
             <span title={t('vmRules.badgeHint')} data-testid="vm-auto-approved" data-rule={rule}>
               <StatusBadge state="info">{t('vmRules.badge', { rule })}</StatusBadge>
@@ -171,6 +185,19 @@ export function RequestDrawer({ connId, request: r, onClose, onChanged, onEdit }
             <label class="field-label" for="vm-comment">
               {t(`vms.detail.decide.${stage}`)}
             </label>
+            {ways.length > 0 && (
+              <label class="vm-quota-field">
+                <span>{t('delegation.decideAs')}</span>
+                <select class="input input-sm" value={way} onChange={(e) => setWay(Number(e.currentTarget.value))} data-testid="vm-decide-as">
+                  <option value={0}>{t('delegation.asMyself')}</option>
+                  {ways.map((w, i) => (
+                    <option key={i} value={i + 1}>
+                      {w.kind === 'on_behalf_of' ? t('delegation.onBehalfOf', { approver: w.approver }) : t('delegation.asEscalation')}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
             <textarea id="vm-comment" class="input" rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} placeholder={t('vms.detail.commentHint')} data-testid="vm-comment" />
             <div class="vm-actions">
               <button type="button" class="btn btn-danger" disabled={busy} onClick={() => void decide(stage, false)} data-testid="vm-reject">

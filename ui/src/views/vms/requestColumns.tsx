@@ -15,6 +15,14 @@ export function requestColumns(t: TFn, language: string): Column<VmRequest>[] {
       cell: (r) => (
         <>
           <StatusBadge state={stateBadge(r.state)}>{t(`vms.state.${r.state}`)}</StatusBadge>
+          {r.escalations.length > 0 && (
+            <>
+              {' '}
+              <StatusBadge state="warn">
+                <span data-testid="vm-escalated-badge">{t('delegation.badge', { to: r.escalations[r.escalations.length - 1].to })}</span>
+              </StatusBadge>
+            </>
+          )}
           {r.extensions.some((e) => e.state === 'pending') && (
             <>
               {' '}
