@@ -76,7 +76,9 @@ it('lists delegations with their state, files a new one and revokes one', async 
   type('delegation-start', '2026-12-20');
   type('delegation-end', '2026-12-24');
   type('delegation-reason', 'training');
-  act(() => document.querySelector('[data-testid=delegation-form]')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true })));
+  act(() => {
+    document.querySelector('[data-testid=delegation-form]')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+  });
   await waitFor(() => (calls.some(([c]) => c === 'vms_delegate') ? true : null));
   expect(calls.find(([c]) => c === 'vms_delegate')![1]).toEqual({
     input: { delegate: 'carl', stage: 'admin', department: null, start: '2026-12-20', end: '2026-12-24', reason: 'training' },
@@ -88,7 +90,9 @@ it('lists delegations with their state, files a new one and revokes one', async 
   type('delegation-delegate', 'bob');
   type('delegation-department', 'qa');
   type('delegation-reason', 'x');
-  act(() => document.querySelector('[data-testid=delegation-form]')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true })));
+  act(() => {
+    document.querySelector('[data-testid=delegation-form]')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+  });
   await waitFor(() => (document.body.textContent!.includes('cannot delegate to themselves') ? true : null));
 
   act(() => (document.querySelector('[data-testid=delegation-revoke]') as HTMLButtonElement).click());
