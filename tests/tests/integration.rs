@@ -125,6 +125,8 @@ mod vms_live;
 mod vms_rules;
 #[path = "vms_showback.rs"]
 mod vms_showback;
+#[path = "vms_utilisation.rs"]
+mod vms_utilisation;
 
 #[test]
 fn every_test_file_is_in_a_test_binary() {

@@ -196,6 +196,8 @@ vim_retrievable!(
 // in both), so it is read from there.
 vim_retrievable!(
     struct VmBoot: VirtualMachine {
+        // A property every VM has: an object with none returned is an error to vim_rs.
+        name = "name",
         boot = "summary.runtime.boot_time"?,
     }
 );
