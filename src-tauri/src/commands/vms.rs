@@ -19,7 +19,7 @@ use super::watches::Watches;
 use crate::error::{UiError, UiResult};
 
 /// Request ids are `r` + date + `-` + hex (see `vms::workflow::new_id`).
-fn check_request_id(id: &str) -> UiResult<()> {
+pub(crate) fn check_request_id(id: &str) -> UiResult<()> {
     if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(UiError::invalid("request id: letters, digits and '-'"));
     }
