@@ -290,6 +290,16 @@ export const commands = {
 	vmsDecideExtension: (id: string, n: number, approved: boolean, comment: string) => __TAURI_INVOKE<VmRequest_Serialize>("vms_decide_extension", { id, n, approved, comment }),
 	/**  The requester changes their request (checked against the vCenter's inventory); decisions start again. */
 	vmsEdit: (connectionId: string, id: string, spec: RequestSpec_Deserialize) => __TAURI_INVOKE<VmRequest_Serialize>("vms_edit", { connectionId, id, spec }),
+	/**
+	 *  Host and cluster CPU/memory usage and the idle verdict on every
+	 *  powered-on VM of a vCenter, with `rules` (or the saved ones).
+	 */
+	vmsUtilisation: (connectionId: string, rules: IdleRules | null) => __TAURI_INVOKE<UtilisationReport_Serialize>("vms_utilisation", { connectionId, rules }),
+	/**
+	 *  Files the reclaim of request `id`'s VM: its lease to end on `lease_end`
+	 *  (YYYY-MM-DD), decided by the department's manager.
+	 */
+	vmsReclaim: (id: string, leaseEnd: string, reason: string) => __TAURI_INVOKE<VmRequest_Serialize>("vms_reclaim", { id, leaseEnd, reason }),
 };
 
 /* Constants */
@@ -1106,6 +1116,17 @@ export type ClusterSettings_Serialize = {
 	 *  report it); None: etcd's default, 2 GiB.
 	 */
 	quota_backend_bytes: number | null,
+};
+
+export type ClusterUtilisation = {
+	id: string,
+	name: string,
+	hosts: number,
+	cpu_used_mhz: number,
+	cpu_capacity_mhz: number,
+	memory_used_bytes: number,
+	memory_capacity_bytes: number,
+	vms: number,
 };
 
 export type ClusterVerdict = "healthy" | "degraded" | "unreachable";
@@ -2047,6 +2068,62 @@ export type HostRow = {
 	vm_count: number,
 	datastores: string[],
 };
+
+export type HostUtilisation = HostUtilisation_Serialize;
+
+export type HostUtilisation_Deserialize = {
+	id: string,
+	name: string,
+	/**  The cluster's name, or empty for a standalone host. */
+	cluster: string,
+	connected: boolean,
+	maintenance: boolean,
+	/**  quickStats.overallCpuUsage (MHz) of cores × MHz. */
+	cpu_used_mhz: number,
+	cpu_capacity_mhz: number,
+	/**  quickStats.overallMemoryUsage (MB, as bytes) of hardware.memorySize. */
+	memory_used_bytes: number,
+	memory_capacity_bytes: number,
+	vms: number,
+	/**  The PerformanceManager's view of the window. */
+	window: WindowStats_Deserialize,
+};
+
+export type HostUtilisation_Serialize = {
+	id: string,
+	name: string,
+	/**  The cluster's name, or empty for a standalone host. */
+	cluster: string,
+	connected: boolean,
+	maintenance: boolean,
+	/**  quickStats.overallCpuUsage (MHz) of cores × MHz. */
+	cpu_used_mhz: number,
+	cpu_capacity_mhz: number,
+	/**  quickStats.overallMemoryUsage (MB, as bytes) of hardware.memorySize. */
+	memory_used_bytes: number,
+	memory_capacity_bytes: number,
+	vms: number,
+	/**  The PerformanceManager's view of the window. */
+	window: WindowStats_Serialize,
+};
+
+/**  When a powered-on VM counts as idle. */
+export type IdleRules = {
+	/**  The window looked back over, in hours (1 hour to 365 days). */
+	window_hours: number,
+	/**  CPU usage (% of the VM's vCPUs) the VM stays under. */
+	cpu_pct: number | null,
+	/**  Network usage (KB/s, all cards) the VM stays under. */
+	net_kbps: number | null,
+	/**
+	 *  The share of the window's samples that must be there (after the VM's
+	 *  last boot) for a verdict; fewer is "not enough data".
+	 */
+	min_coverage_pct: number,
+};
+
+/**  Where a powered-on VM stands against the idle rules. */
+export type IdleVerdict = "idle" | "busy" | "not_enough_data";
 
 /**  How one image's assessment changed in a re-match. */
 export type ImageChange = {
@@ -4465,6 +4542,38 @@ export type Usage = {
 	disk_gb: number,
 };
 
+export type UtilisationReport = UtilisationReport_Serialize;
+
+export type UtilisationReport_Deserialize = {
+	/**  vCenter's clock when the window ended (RFC 3339). */
+	at: string,
+	rules: IdleRules,
+	/**  The sampling interval the window was read at (20 s realtime, or a historical interval). */
+	interval_secs: number,
+	hosts: HostUtilisation_Deserialize[],
+	clusters: ClusterUtilisation[],
+	/**
+	 *  Powered-on VMs (templates and powered-off VMs are not here: the
+	 *  compliance report's powered-off rule covers those).
+	 */
+	vms: VmActivity_Deserialize[],
+};
+
+export type UtilisationReport_Serialize = {
+	/**  vCenter's clock when the window ended (RFC 3339). */
+	at: string,
+	rules: IdleRules,
+	/**  The sampling interval the window was read at (20 s realtime, or a historical interval). */
+	interval_secs: number,
+	hosts: HostUtilisation_Serialize[],
+	clusters: ClusterUtilisation[],
+	/**
+	 *  Powered-on VMs (templates and powered-off VMs are not here: the
+	 *  compliance report's powered-off rule covers those).
+	 */
+	vms: VmActivity_Serialize[],
+};
+
 export type Validation = Validation_Serialize;
 
 export type Validation_Deserialize = {
@@ -4512,6 +4621,40 @@ export type Violation = {
 	/**  Stable id: `no-critical-vulnerabilities`, `require-healthcheck`, `no-root-user`, `require-labels`. */
 	policy: string,
 	details: string,
+};
+
+export type VmActivity = VmActivity_Serialize;
+
+export type VmActivity_Deserialize = {
+	vm_id: string,
+	name: string,
+	host: string,
+	cpu: number,
+	memory_mb: number,
+	/**  From the VM's Opsdeck annotation, when it has one. */
+	request: string,
+	owner: string,
+	department: string,
+	verdict: IdleVerdict,
+	/**  Why, with the figures ("CPU 95th percentile 1.2 % < 5 %, …", "12 of 336 samples"). */
+	detail: string,
+	window: WindowStats_Deserialize,
+};
+
+export type VmActivity_Serialize = {
+	vm_id: string,
+	name: string,
+	host: string,
+	cpu: number,
+	memory_mb: number,
+	/**  From the VM's Opsdeck annotation, when it has one. */
+	request: string,
+	owner: string,
+	department: string,
+	verdict: IdleVerdict,
+	/**  Why, with the figures ("CPU 95th percentile 1.2 % < 5 %, …", "12 of 336 samples"). */
+	detail: string,
+	window: WindowStats_Serialize,
 };
 
 /**  One VM's monthly cost. */
@@ -4675,6 +4818,8 @@ export type VmSettings_Deserialize = {
 	limits?: Limits,
 	lifecycle?: LifecyclePolicy,
 	compliance?: ComplianceRules,
+	/**  When a powered-on VM counts as idle (utilisation, compliance). */
+	idle?: IdleRules,
 };
 
 /**  The workspace's settings (one settings row). */
@@ -4683,6 +4828,8 @@ export type VmSettings_Serialize = {
 	limits: Limits,
 	lifecycle: LifecyclePolicy,
 	compliance: ComplianceRules,
+	/**  When a powered-on VM counts as idle (utilisation, compliance). */
+	idle: IdleRules,
 };
 
 export type VmsTile = VmsTile_Serialize;
@@ -4895,6 +5042,45 @@ export type WebhookFormat =
 "slack" | 
 /**  Microsoft Teams workflows: an Adaptive Card in a message. */
 "teams";
+
+/**  Averages and peaks of one entity over the window (percent, KB/s). */
+export type WindowStats = WindowStats_Serialize;
+
+/**  Averages and peaks of one entity over the window (percent, KB/s). */
+export type WindowStats_Deserialize = {
+	/**  Samples that counted (in the window, after the last boot, not missing). */
+	samples: number,
+	/**  Samples the window holds at its sampling interval. */
+	expected: number,
+	cpu_avg_pct?: number | null,
+	cpu_p95_pct?: number | null,
+	cpu_max_pct?: number | null,
+	/**  Hosts: memory usage (% of the host's memory); VMs: none. */
+	mem_avg_pct?: number | null,
+	mem_max_pct?: number | null,
+	/**  VMs: network usage (KB/s); hosts: none. */
+	net_avg_kbps?: number | null,
+	net_p95_kbps?: number | null,
+	net_max_kbps?: number | null,
+};
+
+/**  Averages and peaks of one entity over the window (percent, KB/s). */
+export type WindowStats_Serialize = {
+	/**  Samples that counted (in the window, after the last boot, not missing). */
+	samples: number,
+	/**  Samples the window holds at its sampling interval. */
+	expected: number,
+	cpu_avg_pct: number | null,
+	cpu_p95_pct: number | null,
+	cpu_max_pct: number | null,
+	/**  Hosts: memory usage (% of the host's memory); VMs: none. */
+	mem_avg_pct: number | null,
+	mem_max_pct: number | null,
+	/**  VMs: network usage (KB/s); hosts: none. */
+	net_avg_kbps: number | null,
+	net_p95_kbps: number | null,
+	net_max_kbps: number | null,
+};
 
 export type WriteResult = WriteResult_Serialize;
 

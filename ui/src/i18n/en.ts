@@ -7,6 +7,7 @@ import rollout from './rollout.en';
 import bluegreen from './bluegreen.en';
 import overview from './overview.en';
 import showback from './showback.en';
+import utilisation from './utilisation.en';
 import vmRules from './vmRules.en';
 import fleet from './imagesFleet.en';
 import suppressions from './imagesSuppressions.en';
@@ -321,6 +322,7 @@ const en = {
         too_many_snapshots: 'Too many snapshots',
         old_snapshot: 'Old snapshot',
         powered_off_long: 'Powered off too long',
+        idle: 'Idle',
       },
     },
   },
@@ -913,6 +915,7 @@ const en = {
   ...bluegreen,
   overview,
   showback,
+  utilisation,
   vmRules,
   audit: {
     col: {

@@ -7,6 +7,7 @@ import rollout from './rollout.zh-CN';
 import bluegreen from './bluegreen.zh-CN';
 import overview from './overview.zh-CN';
 import showback from './showback.zh-CN';
+import utilisation from './utilisation.zh-CN';
 import vmRules from './vmRules.zh-CN';
 import fleet from './imagesFleet.zh-CN';
 import suppressions from './imagesSuppressions.zh-CN';
@@ -325,6 +326,7 @@ const zhCN: Shape<Messages> = {
         too_many_snapshots: '快照过多',
         old_snapshot: '快照过旧',
         powered_off_long: '关机时间过长',
+        idle: '空闲',
       },
     },
   },
@@ -913,6 +915,7 @@ const zhCN: Shape<Messages> = {
   ...bluegreen,
   overview,
   showback,
+  utilisation,
   vmRules,
   audit: {
     col: {

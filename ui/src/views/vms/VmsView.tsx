@@ -25,13 +25,14 @@ import { RequestDrawer } from './RequestDrawer';
 import { requestColumns } from './requestColumns';
 import { SettingsPanel } from './SettingsPanel';
 import { ShowbackPanel } from './ShowbackPanel';
+import { UtilisationPanel } from './UtilisationPanel';
 import { StoreBanner } from './StoreBanner';
 import { useLifecycle } from './useLifecycle';
 import { useVmRequests } from './useVmRequests';
 import { useVmWatch } from './useVmWatch';
 
 const LAST_CONNECTION_KEY = 'opsdeck.vms.connection';
-type Tab = 'requests' | 'inventory' | 'quotas' | 'showback' | 'compliance' | 'settings';
+type Tab = 'requests' | 'inventory' | 'quotas' | 'showback' | 'utilisation' | 'compliance' | 'settings';
 
 export function VmsView() {
   const { list } = useConnections();
@@ -96,13 +97,13 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
         </button>
       </div>
       <Tabs
-        tabs={['requests', 'inventory', 'quotas', 'showback', 'compliance', 'settings'] as const}
+        tabs={['requests', 'inventory', 'quotas', 'showback', 'utilisation', 'compliance', 'settings'] as const}
         value={tab}
         onChange={setTab}
         testid="vms-tab"
         label={(k) => (
           <>
-            {k === 'showback' ? t('showback.tab') : t(`vms.tab.${k}`)}
+            {k === 'showback' ? t('showback.tab') : k === 'utilisation' ? t('utilisation.tab') : t(`vms.tab.${k}`)}
             {k === 'requests' && pending > 0 && <span class="vm-count">{pending}</span>}
           </>
         )}
@@ -126,6 +127,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
         {tab === 'inventory' && <InventoryTab inventory={inventory} loading={invLoading} error={invError} onRetry={refresh} />}
         {tab === 'quotas' && <QuotasPanel connId={id} version={version} />}
         {tab === 'showback' && <ShowbackPanel connId={id} version={version} />}
+        {tab === 'utilisation' && <UtilisationPanel connId={id} version={version} />}
         {tab === 'compliance' && <CompliancePanel connId={id} version={version} />}
         {tab === 'settings' && <SettingsPanel onSaved={refresh} />}
       </div>

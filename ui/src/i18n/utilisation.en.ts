@@ -1,0 +1,31 @@
+// English strings of the VMs workspace's Utilisation tab (utilisation.*);
+// utilisation.zh-CN.ts has the same keys.
+const utilisation = {
+  tab: 'Utilisation',
+  window: 'Window',
+  hoursN: '{{n}} h',
+  rule: 'Idle: CPU < {{cpu}} % and network < {{net}} KB/s for 95 % of the samples (every {{interval}} s), vCenter time {{at}}',
+  clusters: 'Clusters',
+  cluster: 'Cluster',
+  hosts: 'Hosts',
+  hostsTitle: 'Hosts',
+  host: 'Host',
+  cpu: 'CPU used',
+  memory: 'Memory used',
+  vms: 'VMs',
+  cpuAvg: 'CPU avg (window)',
+  memAvg: 'Memory avg (window)',
+  samples: 'Samples',
+  vmsTitle: 'Powered-on VMs',
+  verdict: 'Verdict',
+  verdicts: { idle: 'Idle', busy: 'Busy', not_enough_data: 'Not enough data' },
+  cpuP95: 'CPU p95',
+  netP95: 'Network p95',
+  reclaim: 'Reclaim…',
+  reclaimed: 'Reclaim of {{vm}} filed: the lease would end {{date}} once the manager approves',
+  noRequest: 'Not made by an Opsdeck request: no lease to bring forward',
+  noClusters: 'No clusters in this vCenter (standalone hosts are listed below).',
+  noHosts: 'No hosts in this vCenter.',
+  noVms: 'No powered-on VMs.',
+};
+export default utilisation;
