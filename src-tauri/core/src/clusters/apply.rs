@@ -161,7 +161,7 @@ async fn read_back(api: &Api<DynamicObject>, name: &str, before: Option<&Dynamic
                 let version = now.as_ref().and_then(|o| o.metadata.resource_version.clone());
                 if version == old_version {
                     let at = version.map(|v| format!("resourceVersion {v}")).unwrap_or_else(|| "it does not exist".into());
-                    return Err(e.and(&format!("read back: not applied, {name} is as before ({at}); retrying is safe")));
+                    return Err(e.and(&format!("read back: not applied so far, {name} is as before ({at}); an apply has no precondition to fence the lost request off with, so it may still reach the API server: read it again before relying on this. An apply is idempotent: retrying is safe")));
                 }
                 let ours = now.as_ref().is_some_and(|o| {
                     o.metadata.managed_fields.iter().flatten().any(|m| {
