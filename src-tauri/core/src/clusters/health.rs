@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 
-use super::fetch::snapshot;
+use super::fetch::snapshot_paged;
 use super::findings;
 use super::model::{ClusterHealth, Finding, NodeSummary, Severity, Verdict};
 use crate::connectors::kube::{classify, client_for, read_kubeconfig, resolve_contexts, skips_tls_verify};
@@ -38,6 +38,11 @@ pub(crate) fn failed(context: &str, e: &Error, latency: Option<u64>) -> ClusterH
 
 /// Checks one context: API reachable and its version and latency, then the snapshot.
 pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: Option<&Secret>) -> ClusterHealth {
+    check_paged(kubeconfig, context, token, super::fetch::PAGE).await
+}
+
+/// [`check`] listing `page` objects a page (0: unpaged lists).
+pub async fn check_paged(kubeconfig: kube::config::Kubeconfig, context: &str, token: Option<&Secret>, page: u32) -> ClusterHealth {
     let client = match client_for(kubeconfig, context, token).await {
         Ok(c) => c,
         Err(e) => return failed(context, &e, None),
@@ -48,7 +53,7 @@ pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: O
         Err(e) => return failed(context, &classify(e, context), Some(started.elapsed().as_millis() as u64)),
     };
     let latency = started.elapsed().as_millis() as u64;
-    let snap = snapshot(&client, context).await;
+    let snap = snapshot_paged(&client, context, page).await;
     evaluate(context, Some(version), Some(latency), snap)
 }
 

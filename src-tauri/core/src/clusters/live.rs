@@ -106,7 +106,8 @@ fn watch_failure(e: &watcher::Error, index: usize, context: &str) -> String {
 /// thousands of nodes and pods, and their managed fields, pod specs and
 /// templates, node images and info are most of each object's size (a
 /// 2,000-node, 3,000-system-pod cluster: RSS 300 MiB untrimmed; BENCHMARKS.md).
-trait Trim {
+/// The one-shot check ([`super::fetch`]) trims each page of its lists the same way.
+pub(super) trait Trim {
     fn trim(&mut self);
 }
 
