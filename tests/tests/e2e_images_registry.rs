@@ -1,13 +1,18 @@
-//! End to end, Images → Registries (issue 15 item 2): in the real app, add a
-//! registry connection to a real basic-auth registry over TLS (Debian
+//! End to end, Images → Registries (issue 15 item 2): in the real app with
+//! no Docker connection (a registry needs no engine), add a registry
+//! connection to a real basic-auth registry over TLS (Debian
 //! docker-registry, scripts/services/registry.sh) after testing it, browse
 //! its repositories and a repository's tags, and scan a tag: the report's
-//! decision is the one `opsdeck scan` gives for the same reference.
+//! decision is the one `opsdeck scan` gives for the same reference. Then a
+//! scan through a relay that stalls mid-blob is cancelled by closing its
+//! drawer: the download's connection closes within 2 s, nothing is recorded.
 
 use std::process::Command;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use opsdeck_tests::app::{css, fill, select, shot, wait_until, App, Read};
+use opsdeck_tests::faults::{After, Relay, Upstream};
 use opsdeck_tests::images::{build, import, Rootfs};
 use opsdeck_tests::service::{shared, shared_with_args};
 use opsdeck_tests::workspace;
@@ -38,14 +43,33 @@ async fn add_a_registry_browse_it_and_scan_a_tag() {
     }
     push(&host, "opsdeck-e2e-reg/alpine:3.20", &format!("{plain}/shop/base:3.20"));
     push(&host, "opsdeck-e2e-reg/alpine:3.20", &format!("{plain}/tools/alpine:3.20"));
+    // A layer of 4 MiB of incompressible bytes: its blob stalls half way through the relay below.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let noise: Vec<u8> = (0..4 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    build(&docker, "opsdeck-e2e-reg/big:1", "FROM scratch\nCOPY noise.bin /noise.bin\n", &[("noise.bin", &noise)]).await;
+    push(&host, "opsdeck-e2e-reg/big:1", &format!("{plain}/stall/big:1"));
     let (ca, user, password) = (r.get("REGISTRY_CA"), r.get("REGISTRY_USER"), r.get("REGISTRY_PASSWORD"));
 
     let app = App::start().await;
     let c = &app.c;
-    app.add_docker_connection("local docker", &host).await;
+    // No Docker connection: the workspace opens on Registries, says so, and has no engine tabs.
     app.click("[data-testid=nav-images]").await;
-    app.click("[data-testid=images-tab-registries]").await;
     css(c, "[data-testid=registry-none]").await;
+    let notice = wait_until(c, "[data-testid=images-no-engine]", Read::Prop("innerText"), |t| !t.is_empty(), Duration::from_secs(10)).await;
+    assert!(notice.contains("No Docker engine"), "{notice}");
+    let tabs = c
+        .execute("return [...document.querySelectorAll('[data-testid^=images-tab-]')].map(b => b.dataset.testid).join(' ')", vec![])
+        .await
+        .unwrap();
+    assert_eq!(tabs.as_str(), Some("images-tab-registries images-tab-fleet images-tab-history images-tab-policy"));
+    shot(c, "images-registry-no-engine").await;
 
     // Add: a wrong password fails the test with what to check; the right one passes.
     app.click("[data-testid=registry-add]").await;
@@ -99,9 +123,40 @@ async fn add_a_registry_browse_it_and_scan_a_tag() {
     assert_eq!(cli[0]["decision"].as_str(), Some(decision.as_str()), "the app's decision is opsdeck scan's");
     app.click("[data-testid=scan-drawer] [data-testid=modal-close]").await;
 
-    // The scan is in the history; the password in no file of the data directory.
+    // The scan is in the history.
     app.click("[data-testid=images-tab-history]").await;
     wait_until(c, "[data-testid=view-images]", Read::Prop("innerText"), |t| t.contains("shop/web:1.10"), Duration::from_secs(10)).await;
+
+    // Cancel: a registry (the plain port through a relay) that stalls mid-blob;
+    // closing the scan drawer stops the download at once.
+    let relay = Relay::start(Upstream::Tcp(plain.to_string()), 512 << 10, After::Stall);
+    app.click("[data-testid=images-tab-registries]").await;
+    app.click("[data-testid=registry-add]").await;
+    fill(c, "[data-testid=registry-name]", "stalling").await;
+    fill(c, "[data-testid=registry-url]", &format!("http://127.0.0.1:{}", relay.port)).await;
+    app.click("[data-testid=registry-save]").await;
+    wait_until(c, "[data-testid=registry-repos]", Read::Prop("innerText"), |t| t.contains("stall/big"), Duration::from_secs(20)).await;
+    app.click("[data-testid=registry-repo-row][data-name='stall/big'] [data-testid=registry-repo-open]").await;
+    app.click("[data-testid=registry-tag-row][data-name='1'] [data-testid=registry-tag-scan]").await;
+    wait_until(c, "[data-testid=scan-progress]", Read::Attr("data-stage"), |v| v == "reading", Duration::from_secs(30)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while relay.tripped.load(Ordering::SeqCst) == 0 || relay.established_clients() == 0 {
+        assert!(Instant::now() < deadline, "the blob did not stall at the relay");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shot(c, "images-registry-scan-stalled").await;
+    app.click("[data-testid=scan-drawer] [data-testid=modal-close]").await;
+    let closed = Instant::now();
+    while relay.established_clients() > 0 {
+        assert!(closed.elapsed() < Duration::from_secs(2), "the stalled download is still open 2 s after closing the drawer");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.click("[data-testid=images-tab-history]").await;
+    wait_until(c, "[data-testid=view-images]", Read::Prop("innerText"), |t| t.contains("shop/web:1.10"), Duration::from_secs(10)).await;
+    let history = c.execute("return document.querySelector('[data-testid=view-images]').innerText", vec![]).await.unwrap();
+    assert!(!history.as_str().unwrap_or("").contains("stall/big"), "a cancelled scan is not recorded: {history}");
+
+    // The password in no file of the data directory.
     let data = app.close().await;
     let mut stack = vec![data.path().to_path_buf()];
     while let Some(d) = stack.pop() {

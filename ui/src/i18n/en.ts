@@ -368,7 +368,7 @@ const en = {
       title: 'Scan of {{image}}',
       again: 'Scan again',
       failed: 'The scan failed',
-      reading: 'Reading layers from Docker: {{bytes}} of about {{total}} ({{layers}} to read, {{cached}} cached)',
+      reading: 'Reading layers: {{bytes}} of about {{total}} ({{layers}} to read, {{cached}} cached)',
       matching: 'Matching {{count}} packages against the advisory database…',
       stage: { inspecting: 'Inspecting the image…', reading: 'Reading layers…', matching: 'Matching…', done: 'Done' },
       cancelHint: 'Closing this panel cancels the scan.',

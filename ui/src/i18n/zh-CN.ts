@@ -372,7 +372,7 @@ const zhCN: Shape<Messages> = {
       title: '扫描 {{image}}',
       again: '重新扫描',
       failed: '扫描失败',
-      reading: '正在从 Docker 读取镜像层：{{bytes}} / 约 {{total}}（待读取 {{layers}} 层，已缓存 {{cached}} 层）',
+      reading: '正在读取镜像层：{{bytes}} / 约 {{total}}（待读取 {{layers}} 层，已缓存 {{cached}} 层）',
       matching: '正在将 {{count}} 个软件包与漏洞库匹配…',
       stage: { inspecting: '正在检查镜像…', reading: '正在读取镜像层…', matching: '正在匹配…', done: '完成' },
       cancelHint: '关闭此面板将取消扫描。',
