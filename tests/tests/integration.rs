@@ -107,6 +107,8 @@ mod team_changes;
 mod team_trust;
 #[path = "vms_cli.rs"]
 mod vms_cli;
+#[path = "vms_delegation.rs"]
+mod vms_delegation;
 #[path = "vms_etcd.rs"]
 mod vms_etcd;
 #[path = "vms_extension.rs"]

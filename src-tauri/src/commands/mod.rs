@@ -15,6 +15,7 @@ pub mod registries;
 pub mod rollout;
 pub mod showback;
 pub mod vms;
+pub mod vms_delegation;
 pub mod vms_utilisation;
 pub mod watches;
 
