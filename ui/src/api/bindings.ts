@@ -297,6 +297,17 @@ export const commands = {
 	vmsUtilisation: (connectionId: string, rules: IdleRules | null) => __TAURI_INVOKE<UtilisationReport_Serialize>("vms_utilisation", { connectionId, rules }),
 	/**
 	 *  Files the reclaim of request `id`'s VM: its lease to end on `lease_end`
+	vmsDelegations: () => __TAURI_INVOKE<DelegationView_Serialize[]>("vms_delegations"),
+	vmsDelegate: (input: DelegationInput_Deserialize) => __TAURI_INVOKE<Delegation_Serialize>("vms_delegate", { input }),
+	vmsRevokeDelegation: (id: string) => __TAURI_INVOKE<Delegation_Serialize>("vms_revoke_delegation", { id }),
+	vmsEscalationPolicies: () => __TAURI_INVOKE<EscalationPolicy[]>("vms_escalation_policies"),
+	vmsSetEscalationPolicy: (policy: EscalationPolicy) => __TAURI_INVOKE<EscalationPolicy>("vms_set_escalation_policy", { policy }),
+	/**  One escalation pass now (the app also runs one every 10 minutes). */
+	vmsEscalate: (dryRun: boolean) => __TAURI_INVOKE<EscalationStep[]>("vms_escalate", { dryRun }),
+	/**  How I may decide request `id` besides as myself (delegations, escalation). */
+	vmsDecisionWays: (id: string) => __TAURI_INVOKE<Via[]>("vms_decision_ways", { id }),
+	/**  Decides a step through a delegation or as the escalation delegate. */
+	vmsDecideVia: (connectionId: string, id: string, stage: Stage, approved: boolean, comment: string, via: Via) => __TAURI_INVOKE<VmRequest_Serialize>("vms_decide_via", { connectionId, id, stage, approved, comment, via }),
 	 *  (YYYY-MM-DD), decided by the department's manager.
 	 */
 	vmsReclaim: (id: string, leaseEnd: string, reason: string) => __TAURI_INVOKE<VmRequest_Serialize>("vms_reclaim", { id, leaseEnd, reason }),
@@ -1521,6 +1532,16 @@ export type Decision_Serialize = {
 	stage: Stage,
 	approved: boolean,
 	actor: string,
+	/**
+	 *  Set when a delegate decided in this approver's name (a delegation in
+	 *  force then): "by `actor` on behalf of `on_behalf_of`".
+	 */
+	on_behalf_of?: string | null,
+	/**
+	 *  Set when the department's escalation delegate decided a step that
+	 *  waited past the department's approval timeout.
+	 */
+	escalated?: boolean,
 	at: string,
 	comment: string,
 };
@@ -1530,6 +1551,104 @@ export type DeletePreview = {
 	sample: string[],
 };
 
+	/**
+	 *  Set when a delegate decided in this approver's name (a delegation in
+	 *  force then): "by `actor` on behalf of `on_behalf_of`".
+	 */
+	on_behalf_of?: string,
+	/**
+	 *  Set when the department's escalation delegate decided a step that
+	 *  waited past the department's approval timeout.
+	 */
+	escalated: boolean,
+};
+
+/**
+ *  One delegation, as the approver wrote it (etcd: under the approver's own
+ *  decision prefix, which proves they hold the step; SQLite: `vm_delegations`).
+ */
+export type Delegation = Delegation_Serialize;
+
+/**  What the form sends to create a delegation. */
+export type DelegationInput = DelegationInput_Serialize;
+
+/**  What the form sends to create a delegation. */
+export type DelegationInput_Deserialize = {
+	delegate: string,
+	stage: Stage,
+	department?: string | null,
+	start: string,
+	end: string,
+	reason: string,
+};
+
+/**  What the form sends to create a delegation. */
+export type DelegationInput_Serialize = {
+	delegate: string,
+	stage: Stage,
+	department: string | null,
+	start: string,
+	end: string,
+	reason: string,
+};
+
+/**  A delegation as listed: the record and whether it is in force at the time asked. */
+export type DelegationView = DelegationView_Serialize;
+
+/**  A delegation as listed: the record and whether it is in force at the time asked. */
+export type DelegationView_Deserialize = {
+	/**  In force now: inside its window and not revoked. */
+	active: boolean,
+} & Delegation_Deserialize;
+
+/**  A delegation as listed: the record and whether it is in force at the time asked. */
+export type DelegationView_Serialize = {
+	/**  In force now: inside its window and not revoked. */
+	active: boolean,
+} & Delegation_Serialize;
+
+/**
+ *  One delegation, as the approver wrote it (etcd: under the approver's own
+ *  decision prefix, which proves they hold the step; SQLite: `vm_delegations`).
+ */
+export type Delegation_Deserialize = {
+	id: string,
+	approver: string,
+	delegate: string,
+	/**  The step delegated: the manager step (of `department`) or the admin step. */
+	stage: Stage,
+	/**  The department whose manager step is delegated (manager step only). */
+	department?: string | null,
+	/**  First day, `YYYY-MM-DD` (UTC), included. */
+	start: string,
+	/**  Last day, `YYYY-MM-DD` (UTC), included. */
+	end: string,
+	reason: string,
+	created_at: string,
+	/**  Set when the approver revoked it (it stops counting from then). */
+	revoked?: Revocation | null,
+};
+
+/**
+ *  One delegation, as the approver wrote it (etcd: under the approver's own
+ *  decision prefix, which proves they hold the step; SQLite: `vm_delegations`).
+ */
+export type Delegation_Serialize = {
+	id: string,
+	approver: string,
+	delegate: string,
+	/**  The step delegated: the manager step (of `department`) or the admin step. */
+	stage: Stage,
+	/**  The department whose manager step is delegated (manager step only). */
+	department: string | null,
+	/**  First day, `YYYY-MM-DD` (UTC), included. */
+	start: string,
+	/**  Last day, `YYYY-MM-DD` (UTC), included. */
+	end: string,
+	reason: string,
+	created_at: string,
+	/**  Set when the approver revoked it (it stops counting from then). */
+	revoked: Revocation | null,
 /**  A department quota with its current use, for the quota editor. */
 export type DepartmentQuota = DepartmentQuota_Serialize;
 
@@ -1675,13 +1794,55 @@ export type EventKind =
 /**  A request waits for the IT admin. */
 "vm.request.waiting_admin" | 
 /**  The requester's request was approved by both steps. */
-"vm.request.approved" | "vm.request.rejected" | "vm.request.provisioned" | "vm.request.failed" | 
+"vm.request.approved" | 
+/**
+ *  A request waited past its department's approval timeout and waits
+ *  for you, its escalation delegate (to that user only).
+ */
+"vm.request.escalated" | "vm.request.rejected" | "vm.request.provisioned" | "vm.request.failed" | 
 /**  The lease of the requester's VM ends in a few days. */
 "vm.lease.ending" | 
 /**  The lease ended: the VM is powered off and destroyed after the grace period. */
 "vm.lease.destroy" | "cluster.degraded" | "cluster.unreachable" | 
 /**  A cluster that was degraded or unreachable is healthy again. */
 "cluster.recovered" | 
+/**  An escalation as shown on the request. */
+export type Escalation = {
+	stage: Stage,
+	to: string,
+	at: string,
+	waiting_since: string,
+	timeout_hours: number,
+};
+
+/**  A department's approval timeout and the person a late step goes to. */
+export type EscalationPolicy = {
+	department: string,
+	/**  Hours a step may wait before it is escalated (1 to 8760). */
+	timeout_hours: number,
+	/**  The named escalation delegate (a user name). */
+	escalate_to: string,
+};
+
+/**  What a pass did (or, dry, would do) for one request. */
+export type EscalationStep = {
+	request: string,
+	vm: string,
+	department: string,
+	stage: Stage,
+	to: string,
+	waiting_since: string,
+	/**  When the step became late (waiting since + timeout). */
+	due_at: string,
+	timeout_hours: number,
+	/**
+	 *  `escalated`, `would_escalate`, `already_escalated` (another pass was
+	 *  first), or `skipped` (the delegate may not decide it; see `detail`).
+	 */
+	outcome: string,
+	detail: string,
+};
+
 /**  An image scan's verdict is BLOCK. */
 "image.scan.block" | 
 /**  A config change request waits for a reviewer. */
@@ -3753,6 +3914,11 @@ export type RolloutReport_Deserialize = {
 	/**  The changed clusters were rolled back (every object restored). */
 	rolled_back: boolean,
 	elapsed_ms: number,
+export type Revocation = {
+	at: string,
+	by: string,
+};
+
 };
 
 export type RolloutReport_Serialize = {
@@ -4707,6 +4873,15 @@ export type VmEvent_Deserialize =
 export type VmEvent_Serialize = 
 /**  A VM appeared or changed: its whole row. */
 { kind: "upsert"; vm: VmRow_Serialize } | { kind: "removed"; id: string } | 
+/**  In whose name a decision is made. */
+export type Via = 
+/**  The approver's own (the default). */
+{ kind: "own" } | 
+/**  As the delegate of this approver (a delegation in force now). */
+{ kind: "on_behalf_of"; approver: string } | 
+/**  As the department's escalation delegate (the request waited past its timeout). */
+{ kind: "escalation" };
+
 /**  The long-poll failed; it is retried (with back-off) until stopped. */
 { kind: "error"; message: string };
 
@@ -4829,6 +5004,11 @@ export type VmSettings_Serialize = {
 	lifecycle: LifecyclePolicy,
 	compliance: ComplianceRules,
 	/**  When a powered-on VM counts as idle (utilisation, compliance). */
+	/**
+	 *  Steps that waited past the department's approval timeout and went to
+	 *  its escalation delegate (see `vms::escalation`).
+	 */
+	escalations?: Escalation[],
 	idle: IdleRules,
 };
 
@@ -4856,6 +5036,11 @@ export type VmsTile_Deserialize = {
 	failed: number,
 };
 
+	/**
+	 *  Steps that waited past the department's approval timeout and went to
+	 *  its escalation delegate (see `vms::escalation`).
+	 */
+	escalations: Escalation[],
 export type VmsTile_Serialize = {
 	status: TileStatus_Serialize,
 	/**  `local` or `etcd`: the request store the figures are from. */
