@@ -290,13 +290,6 @@ export const commands = {
 	vmsDecideExtension: (id: string, n: number, approved: boolean, comment: string) => __TAURI_INVOKE<VmRequest_Serialize>("vms_decide_extension", { id, n, approved, comment }),
 	/**  The requester changes their request (checked against the vCenter's inventory); decisions start again. */
 	vmsEdit: (connectionId: string, id: string, spec: RequestSpec_Deserialize) => __TAURI_INVOKE<VmRequest_Serialize>("vms_edit", { connectionId, id, spec }),
-	/**
-	 *  Host and cluster CPU/memory usage and the idle verdict on every
-	 *  powered-on VM of a vCenter, with `rules` (or the saved ones).
-	 */
-	vmsUtilisation: (connectionId: string, rules: IdleRules | null) => __TAURI_INVOKE<UtilisationReport_Serialize>("vms_utilisation", { connectionId, rules }),
-	/**
-	 *  Files the reclaim of request `id`'s VM: its lease to end on `lease_end`
 	vmsDelegations: () => __TAURI_INVOKE<DelegationView_Serialize[]>("vms_delegations"),
 	vmsDelegate: (input: DelegationInput_Deserialize) => __TAURI_INVOKE<Delegation_Serialize>("vms_delegate", { input }),
 	vmsRevokeDelegation: (id: string) => __TAURI_INVOKE<Delegation_Serialize>("vms_revoke_delegation", { id }),
@@ -308,6 +301,13 @@ export const commands = {
 	vmsDecisionWays: (id: string) => __TAURI_INVOKE<Via[]>("vms_decision_ways", { id }),
 	/**  Decides a step through a delegation or as the escalation delegate. */
 	vmsDecideVia: (connectionId: string, id: string, stage: Stage, approved: boolean, comment: string, via: Via) => __TAURI_INVOKE<VmRequest_Serialize>("vms_decide_via", { connectionId, id, stage, approved, comment, via }),
+	/**
+	 *  Host and cluster CPU/memory usage and the idle verdict on every
+	 *  powered-on VM of a vCenter, with `rules` (or the saved ones).
+	 */
+	vmsUtilisation: (connectionId: string, rules: IdleRules | null) => __TAURI_INVOKE<UtilisationReport_Serialize>("vms_utilisation", { connectionId, rules }),
+	/**
+	 *  Files the reclaim of request `id`'s VM: its lease to end on `lease_end`
 	 *  (YYYY-MM-DD), decided by the department's manager.
 	 */
 	vmsReclaim: (id: string, leaseEnd: string, reason: string) => __TAURI_INVOKE<VmRequest_Serialize>("vms_reclaim", { id, leaseEnd, reason }),
@@ -1525,13 +1525,6 @@ export type Decision_Deserialize = {
 	actor: string,
 	at: string,
 	comment?: string,
-};
-
-/**  An approver's answer. */
-export type Decision_Serialize = {
-	stage: Stage,
-	approved: boolean,
-	actor: string,
 	/**
 	 *  Set when a delegate decided in this approver's name (a delegation in
 	 *  force then): "by `actor` on behalf of `on_behalf_of`".
@@ -1542,15 +1535,15 @@ export type Decision_Serialize = {
 	 *  waited past the department's approval timeout.
 	 */
 	escalated?: boolean,
+};
+
+/**  An approver's answer. */
+export type Decision_Serialize = {
+	stage: Stage,
+	approved: boolean,
+	actor: string,
 	at: string,
 	comment: string,
-};
-
-export type DeletePreview = {
-	count: number,
-	sample: string[],
-};
-
 	/**
 	 *  Set when a delegate decided in this approver's name (a delegation in
 	 *  force then): "by `actor` on behalf of `on_behalf_of`".
@@ -1649,6 +1642,13 @@ export type Delegation_Serialize = {
 	created_at: string,
 	/**  Set when the approver revoked it (it stops counting from then). */
 	revoked: Revocation | null,
+};
+
+export type DeletePreview = {
+	count: number,
+	sample: string[],
+};
+
 /**  A department quota with its current use, for the quota editor. */
 export type DepartmentQuota = DepartmentQuota_Serialize;
 
@@ -1785,27 +1785,6 @@ export type ErrorCode = "invalid_input" | "not_found" | "unreachable" | "auth" |
  */
 "outcome_unknown" | "internal";
 
-/**  The kinds of events a user can subscribe to. */
-export type EventKind = 
-/**  A VM request was filed (for whoever follows all requests). */
-"vm.request.filed" | 
-/**  A request waits for the department's manager (to managers, by department). */
-"vm.request.waiting_manager" | 
-/**  A request waits for the IT admin. */
-"vm.request.waiting_admin" | 
-/**  The requester's request was approved by both steps. */
-"vm.request.approved" | 
-/**
- *  A request waited past its department's approval timeout and waits
- *  for you, its escalation delegate (to that user only).
- */
-"vm.request.escalated" | "vm.request.rejected" | "vm.request.provisioned" | "vm.request.failed" | 
-/**  The lease of the requester's VM ends in a few days. */
-"vm.lease.ending" | 
-/**  The lease ended: the VM is powered off and destroyed after the grace period. */
-"vm.lease.destroy" | "cluster.degraded" | "cluster.unreachable" | 
-/**  A cluster that was degraded or unreachable is healthy again. */
-"cluster.recovered" | 
 /**  An escalation as shown on the request. */
 export type Escalation = {
 	stage: Stage,
@@ -1843,6 +1822,27 @@ export type EscalationStep = {
 	detail: string,
 };
 
+/**  The kinds of events a user can subscribe to. */
+export type EventKind = 
+/**  A VM request was filed (for whoever follows all requests). */
+"vm.request.filed" | 
+/**  A request waits for the department's manager (to managers, by department). */
+"vm.request.waiting_manager" | 
+/**  A request waits for the IT admin. */
+"vm.request.waiting_admin" | 
+/**  The requester's request was approved by both steps. */
+"vm.request.approved" | 
+/**
+ *  A request waited past its department's approval timeout and waits
+ *  for you, its escalation delegate (to that user only).
+ */
+"vm.request.escalated" | "vm.request.rejected" | "vm.request.provisioned" | "vm.request.failed" | 
+/**  The lease of the requester's VM ends in a few days. */
+"vm.lease.ending" | 
+/**  The lease ended: the VM is powered off and destroyed after the grace period. */
+"vm.lease.destroy" | "cluster.degraded" | "cluster.unreachable" | 
+/**  A cluster that was degraded or unreachable is healthy again. */
+"cluster.recovered" | 
 /**  An image scan's verdict is BLOCK. */
 "image.scan.block" | 
 /**  A config change request waits for a reviewer. */
@@ -3823,6 +3823,11 @@ export type ReviewRecord_Serialize = {
 	change_revision: number,
 };
 
+export type Revocation = {
+	at: string,
+	by: string,
+};
+
 export type RiskLevel = "NONE" | "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
 
 export type Rollout = {
@@ -3914,11 +3919,6 @@ export type RolloutReport_Deserialize = {
 	/**  The changed clusters were rolled back (every object restored). */
 	rolled_back: boolean,
 	elapsed_ms: number,
-export type Revocation = {
-	at: string,
-	by: string,
-};
-
 };
 
 export type RolloutReport_Serialize = {
@@ -4782,6 +4782,15 @@ export type Verdict_Serialize = {
 	not_assessed: string[],
 };
 
+/**  In whose name a decision is made. */
+export type Via = 
+/**  The approver's own (the default). */
+{ kind: "own" } | 
+/**  As the delegate of this approver (a delegation in force now). */
+{ kind: "on_behalf_of"; approver: string } | 
+/**  As the department's escalation delegate (the request waited past its timeout). */
+{ kind: "escalation" };
+
 /**  One policy the image breaks. */
 export type Violation = {
 	/**  Stable id: `no-critical-vulnerabilities`, `require-healthcheck`, `no-root-user`, `require-labels`. */
@@ -4873,15 +4882,6 @@ export type VmEvent_Deserialize =
 export type VmEvent_Serialize = 
 /**  A VM appeared or changed: its whole row. */
 { kind: "upsert"; vm: VmRow_Serialize } | { kind: "removed"; id: string } | 
-/**  In whose name a decision is made. */
-export type Via = 
-/**  The approver's own (the default). */
-{ kind: "own" } | 
-/**  As the delegate of this approver (a delegation in force now). */
-{ kind: "on_behalf_of"; approver: string } | 
-/**  As the department's escalation delegate (the request waited past its timeout). */
-{ kind: "escalation" };
-
 /**  The long-poll failed; it is retried (with back-off) until stopped. */
 { kind: "error"; message: string };
 
@@ -4913,6 +4913,11 @@ export type VmRequest_Deserialize = {
 	extensions?: Extension_Deserialize[],
 	/**  The monthly cost estimated on the form when it was filed (or last edited). */
 	estimate?: CostEstimate_Deserialize | null,
+	/**
+	 *  Steps that waited past the department's approval timeout and went to
+	 *  its escalation delegate (see `vms::escalation`).
+	 */
+	escalations?: Escalation[],
 };
 
 /**  A request as the UI and the CLI see it. */
@@ -4940,6 +4945,11 @@ export type VmRequest_Serialize = {
 	extensions: Extension_Serialize[],
 	/**  The monthly cost estimated on the form when it was filed (or last edited). */
 	estimate: CostEstimate_Serialize | null,
+	/**
+	 *  Steps that waited past the department's approval timeout and went to
+	 *  its escalation delegate (see `vms::escalation`).
+	 */
+	escalations: Escalation[],
 };
 
 export type VmRow = VmRow_Serialize;
@@ -5004,11 +5014,6 @@ export type VmSettings_Serialize = {
 	lifecycle: LifecyclePolicy,
 	compliance: ComplianceRules,
 	/**  When a powered-on VM counts as idle (utilisation, compliance). */
-	/**
-	 *  Steps that waited past the department's approval timeout and went to
-	 *  its escalation delegate (see `vms::escalation`).
-	 */
-	escalations?: Escalation[],
 	idle: IdleRules,
 };
 
@@ -5036,11 +5041,6 @@ export type VmsTile_Deserialize = {
 	failed: number,
 };
 
-	/**
-	 *  Steps that waited past the department's approval timeout and went to
-	 *  its escalation delegate (see `vms::escalation`).
-	 */
-	escalations: Escalation[],
 export type VmsTile_Serialize = {
 	status: TileStatus_Serialize,
 	/**  `local` or `etcd`: the request store the figures are from. */
