@@ -9,7 +9,7 @@
 //! Loads KEYS keys (default 1,000,000) under `/scale/` into one etcd, then for
 //! each app binary — `--baseline PATH` (an earlier build, "before") and the
 //! app under test (`OPSDECK_APP_BIN`, else the debug build) — starts it as
-//! shipped on a data directory holding one etcd connection, opens the Config
+//! shipped on a fresh data directory, adds one etcd connection in the app, opens the Config
 //! workspace, opens `/scale/` and scrolls the tree from the top to the bottom
 //! STEP rows at a time, each step waiting until the row at the top of the view
 //! is on screen (its page loaded). Every 100,000 rows: RSS and anonymous PSS
@@ -25,9 +25,7 @@
 
 use std::time::{Duration, Instant};
 
-use opsdeck_core::connections::{ConnectionInput, ConnectionSpec};
-use opsdeck_core::{Backend, BackendOptions};
-use opsdeck_tests::app::{app_binary, css, App};
+use opsdeck_tests::app::{app_binary, css, fill, select, App};
 use opsdeck_tests::bench::scale::{key, load, PREFIX};
 use opsdeck_tests::bench::{etcd_range_requests, etcdctl};
 use opsdeck_tests::procfs::{app_processes, mem, Mem};
@@ -83,21 +81,22 @@ struct FirstVisit {
     etcdctl_ms: f64,
 }
 
-/// Starts `binary` on a data directory holding one etcd connection (never
-/// opened), opens the Config workspace and the prefix (a first visit).
+/// Starts `binary` on a fresh data directory, adds the etcd connection in the
+/// app, opens the Config workspace and the prefix (a first visit).
 async fn open(label: &str, binary: &str, endpoint: &str, keys: usize) -> (App, FirstVisit) {
     let data = tempfile::tempdir().unwrap();
     let service = format!("opsdeck-bench-scroll-{}-{label}", std::process::id());
-    let backend = Backend::open(BackendOptions { data_dir: data.path().into(), keychain_service: service.clone(), actor: "bench".into() })
-        .await
-        .unwrap();
-    let spec = ConnectionSpec::Etcd { endpoints: vec![endpoint.into()], tls: None, username: None, allow_plaintext: false };
-    let input = ConnectionInput { id: None, name: "scale etcd".into(), spec, secret: None, clear_secret: false };
-    backend.save_connection(input).await.expect("save (needs a keychain session: scripts/with-session.sh)");
-    drop(backend);
-
-    // As shipped (no extra environment): no screenshots taken here.
+    // As shipped (no extra environment): no screenshots taken here. The
+    // connection is added through the app (an earlier build cannot open a data
+    // directory this build's backend migrated).
     let app = App::start_with(data, &service, binary, &[]).await;
+    app.click("[data-testid=nav-connections]").await;
+    app.click("[data-testid=add-connection]").await;
+    select(&app.c, "[data-testid=conn-kind]", "etcd").await;
+    fill(&app.c, "[data-testid=conn-name]", "scale etcd").await;
+    fill(&app.c, "[data-testid=conn-etcd-endpoints]", endpoint).await;
+    app.click("[data-testid=conn-save]").await;
+    css(&app.c, "[data-testid=conn-row][data-name='scale etcd']").await;
     app.click("[data-testid=nav-config]").await;
     css(&app.c, "[data-testid=config-tree]").await;
     css(&app.c, &format!("[data-testid=config-tree-row][data-key='{PREFIX}']")).await;
