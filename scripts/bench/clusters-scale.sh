@@ -15,6 +15,7 @@
 #       live view's first verdicts and memory over them (SETTLE=60 s of quiet
 #       after seeding, before the timed steps).
 # SKIP_COMPARE=1: big without the opsdeck/kubectl comparison (the live view only).
+# SKIP_LIVE=1: big without the live view under churn (the comparison only).
 # LOCK_ALL=1: hold the bench lock from start to end (servers and seeding too).
 # Takes the bench lock (/tmp/opsdeck-bench.lock) around each measured step; stops everything it started.
 set -euo pipefail
@@ -87,8 +88,8 @@ big() {
   "$BENCH" seed "$KUBECONFIG" admin "$NODES" "$PODS" kwok
   echo "after seeding: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, etcd $(rss_mib "$KUBE_ETCD_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
   [[ -n "${SKIP_COMPARE:-}" ]] || locked "$BENCH" compare "$KUBECONFIG" "$RUNS" admin
-  locked live_big
-  echo "after churn: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
+  [[ -n "${SKIP_LIVE:-}" ]] || locked live_big
+  [[ -n "${SKIP_LIVE:-}" ]] || echo "after churn: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
   "$ROOT/scripts/services/stop.sh" "$KUBE_RUN_DIR" >&2
 }
 
