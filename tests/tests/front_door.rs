@@ -94,6 +94,7 @@ const READS: &[&str] = &[
     "vms_delegations",
     "vms_escalation_policies",
     "vms_decision_ways",
+    "vms_lifecycle_plan",
     // The Overview reads (its live tiles refresh the caches the workspaces keep).
     "overview_cached",
     "overview_tile",

@@ -6,7 +6,7 @@ use opsdeck_core::backend::VmSettings;
 use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::vms::compliance::{self, Finding};
 use opsdeck_core::vms::inventory::Inventory;
-use opsdeck_core::vms::lifecycle::Action;
+use opsdeck_core::vms::lifecycle::{self, Action};
 use opsdeck_core::vms::live::{LiveHandle, VmEvent};
 use opsdeck_core::vms::model::{DepartmentQuota, Quota, RequestSpec, Stage, VmRequest};
 use opsdeck_core::vms::provision::{Progress, ProvisionOptions};
@@ -106,6 +106,22 @@ pub async fn vms_lifecycle(backend: State<'_, Backend>, connection_id: String) -
     check_id(&connection_id)?;
     let store = backend.vm_default_store().await?;
     Ok(backend.vm_lifecycle(store.as_ref(), &connection_id, time::OffsetDateTime::now_utc()).await?)
+}
+
+/// What a lifecycle pass at `at` would do on the vCenter — the VMs it would
+/// snapshot, warn, power off or destroy — and the capacity each department
+/// would get back; nothing is changed (`opsdeck vm lifecycle --dry-run`).
+/// `at`: a day (noon UTC) or an RFC 3339 time; now when empty.
+#[tauri::command]
+#[specta::specta]
+pub async fn vms_lifecycle_plan(backend: State<'_, Backend>, connection_id: String, at: Option<String>) -> UiResult<lifecycle::Plan> {
+    check_id(&connection_id)?;
+    let now = match at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => lifecycle::parse_at(a)?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let store = backend.vm_default_store().await?;
+    Ok(backend.vm_lifecycle_plan(store.as_ref(), &connection_id, now).await?)
 }
 
 #[tauri::command]

@@ -276,6 +276,13 @@ export const commands = {
 	vmsDecide: (connectionId: string, id: string, stage: Stage, approved: boolean, comment: string) => __TAURI_INVOKE<VmRequest_Serialize>("vms_decide", { connectionId, id, stage, approved, comment }),
 	vmsProvision: (connectionId: string, id: string, onProgress: Channel<ProvisionProgress>) => __TAURI_INVOKE<VmRequest_Serialize>("vms_provision", { connectionId, id, onProgress }),
 	vmsLifecycle: (connectionId: string) => __TAURI_INVOKE<Action[]>("vms_lifecycle", { connectionId }),
+	/**
+	 *  What a lifecycle pass at `at` would do on the vCenter — the VMs it would
+	 *  snapshot, warn, power off or destroy — and the capacity each department
+	 *  would get back; nothing is changed (`opsdeck vm lifecycle --dry-run`).
+	 *  `at`: a day (noon UTC) or an RFC 3339 time; now when empty.
+	 */
+	vmsLifecyclePlan: (connectionId: string, at: string | null) => __TAURI_INVOKE<LifecyclePlan_Serialize>("vms_lifecycle_plan", { connectionId, at }),
 	vmsCompliance: (connectionId: string) => __TAURI_INVOKE<ComplianceFinding[]>("vms_compliance", { connectionId }),
 	/**  The compliance report as CSV or JSON text (the UI copies or saves it). */
 	vmsComplianceExport: (connectionId: string, format: string) => __TAURI_INVOKE<string>("vms_compliance_export", { connectionId, format }),
@@ -1666,6 +1673,15 @@ export type DepartmentQuota_Serialize = {
 	usage: Usage,
 };
 
+/**  What one department gets back from a pass. */
+export type DepartmentReturn = {
+	department: string,
+	/**  vCPU and memory no longer running (VMs powered off at their lease end). */
+	powered_off: LifecycleCapacity,
+	/**  Quota freed (VMs destroyed after the grace period, or found gone). */
+	reclaimed: LifecycleCapacity,
+};
+
 /**  A department's spend, next to its pending requests and its quota. */
 export type DepartmentSpend = DepartmentSpend_Serialize;
 
@@ -2665,10 +2681,85 @@ export type LeaseItem = {
 	days_left: number,
 };
 
+/**  What a step gives back: VMs, vCPU, memory and disk. */
+export type LifecycleCapacity = {
+	vms: number,
+	vcpu: number,
+	memory_mb: number,
+	disk_gb: number,
+};
+
+/**
+ *  Every step due at `at`, in the order a pass does them, and the capacity
+ *  each department gets back.
+ */
+export type LifecyclePlan = LifecyclePlan_Serialize;
+
+/**
+ *  Every step due at `at`, in the order a pass does them, and the capacity
+ *  each department gets back.
+ */
+export type LifecyclePlan_Deserialize = {
+	at: string,
+	steps: LifecycleStep_Deserialize[],
+	departments: DepartmentReturn[],
+};
+
+/**
+ *  Every step due at `at`, in the order a pass does them, and the capacity
+ *  each department gets back.
+ */
+export type LifecyclePlan_Serialize = {
+	at: string,
+	steps: LifecycleStep_Serialize[],
+	departments: DepartmentReturn[],
+};
+
 export type LifecyclePolicy = {
 	retention_days: number,
 	warn_days: number,
 	grace_days: number,
+};
+
+/**  One step a pass does: the same action names as [`Action`]. */
+export type LifecycleStep = LifecycleStep_Serialize;
+
+/**  One step a pass does: the same action names as [`Action`]. */
+export type LifecycleStep_Deserialize = {
+	request: string,
+	vm: string,
+	/**  Managed object id in vCenter (empty for `vm_missing`). */
+	vm_id: string,
+	department: string,
+	/**  `snapshot`, `snapshot_removed`, `lease_warning`, `power_off`, `reclaim`, `vm_missing`, `ip_release`. */
+	action: string,
+	/**  What and why, in words. */
+	detail: string,
+	/**  The snapshot a `snapshot_removed` step removes (its managed object id). */
+	snapshot?: string | null,
+	/**  Running capacity back on the hosts (a power-off: the VM's vCPU and memory). */
+	frees_running: LifecycleCapacity,
+	/**  Quota back to the department (a destroy: what its request counted). */
+	frees_quota: LifecycleCapacity,
+};
+
+/**  One step a pass does: the same action names as [`Action`]. */
+export type LifecycleStep_Serialize = {
+	request: string,
+	vm: string,
+	/**  Managed object id in vCenter (empty for `vm_missing`). */
+	vm_id: string,
+	department: string,
+	/**  `snapshot`, `snapshot_removed`, `lease_warning`, `power_off`, `reclaim`, `vm_missing`, `ip_release`. */
+	action: string,
+	/**  What and why, in words. */
+	detail: string,
+	/**  The snapshot a `snapshot_removed` step removes (its managed object id). */
+	snapshot?: string,
+	/**  Running capacity back on the hosts (a power-off: the VM's vCPU and memory). */
+	frees_running: LifecycleCapacity,
+	/**  Quota back to the department (a destroy: what its request counted). */
+	frees_quota: LifecycleCapacity,
 };
 
 /**  Size limits of one request (per VM). */

@@ -8,6 +8,7 @@ import bluegreen from './bluegreen.en';
 import overview from './overview.en';
 import showback from './showback.en';
 import utilisation from './utilisation.en';
+import lifecyclePlan from './lifecyclePlan.en';
 import delegation from './delegation.en';
 import vmRules from './vmRules.en';
 import fleet from './imagesFleet.en';
@@ -917,6 +918,7 @@ const en = {
   overview,
   showback,
   utilisation,
+  lifecyclePlan,
   vmRules,
   delegation,
   audit: {

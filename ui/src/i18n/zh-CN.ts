@@ -8,6 +8,7 @@ import bluegreen from './bluegreen.zh-CN';
 import overview from './overview.zh-CN';
 import showback from './showback.zh-CN';
 import utilisation from './utilisation.zh-CN';
+import lifecyclePlan from './lifecyclePlan.zh-CN';
 import delegation from './delegation.zh-CN';
 import vmRules from './vmRules.zh-CN';
 import fleet from './imagesFleet.zh-CN';
@@ -917,6 +918,7 @@ const zhCN: Shape<Messages> = {
   overview,
   showback,
   utilisation,
+  lifecyclePlan,
   vmRules,
   delegation,
   audit: {

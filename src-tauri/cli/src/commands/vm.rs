@@ -830,12 +830,7 @@ async fn run_inner(b: &Backend, a: VmArgs) -> Result<u8, Error> {
 
 /// `--at`: a day (noon UTC) or an RFC 3339 time.
 fn parse_at(v: &str) -> Result<time::OffsetDateTime, String> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(v, &Rfc3339) {
-        return Ok(t);
-    }
-    let day = opsdeck_core::vms::validate::parse_date("--at", v).map_err(|_| format!("{v:?}: expected YYYY-MM-DD or an RFC 3339 time"))?;
-    Ok(day.with_hms(12, 0, 0).map_err(|e| e.to_string())?.assume_utc())
+    opsdeck_core::vms::lifecycle::parse_at(v).map_err(|e| e.to_string())
 }
 
 fn gb(mb: u32) -> String {

@@ -56,6 +56,7 @@ pub struct Action {
 
 /// What a step gives back: VMs, vCPU, memory and disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "LifecycleCapacity")] // one name in the app's IPC types (clusters have a Capacity)
 pub struct Capacity {
     pub vms: u32,
     pub vcpu: u32,
@@ -78,6 +79,7 @@ impl Capacity {
 
 /// One step a pass does: the same action names as [`Action`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename = "LifecycleStep")] // its name in the app's IPC types
 pub struct Step {
     pub request: String,
     pub vm: String,
@@ -110,6 +112,7 @@ pub struct DepartmentReturn {
 /// Every step due at `at`, in the order a pass does them, and the capacity
 /// each department gets back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename = "LifecyclePlan")] // its name in the app's IPC types
 pub struct Plan {
     pub at: String,
     pub steps: Vec<Step>,
@@ -459,4 +462,32 @@ async fn execute_request(
 /// Days until the lease ends (negative once it has ended).
 pub fn lease_days_left(lease_end: &str, now: OffsetDateTime) -> Option<i64> {
     parse_date("lease end", lease_end).ok().map(|d| (d - now.date()).whole_days())
+}
+
+/// The time of a pass as a person gives it (`--at`, the app's preview): a
+/// day (noon UTC) or an RFC 3339 time.
+pub fn parse_at(raw: &str) -> Result<OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    let raw = raw.trim();
+    if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Ok(t);
+    }
+    let day = parse_date("the time of the pass", raw)
+        .map_err(|_| crate::error::Error::invalid(format!("the time of the pass \"{raw}\": use YYYY-MM-DD or an RFC 3339 time")))?;
+    Ok(day.with_hms(12, 0, 0).map_err(|e| crate::error::Error::invalid(e.to_string()))?.assume_utc())
+}
+
+#[cfg(test)]
+mod parse_at_tests {
+    use super::parse_at;
+
+    #[test]
+    fn a_day_is_noon_utc_a_time_is_kept_and_anything_else_refused() {
+        assert_eq!(parse_at("2027-03-31").unwrap().to_string(), "2027-03-31 12:00:00.0 +00:00:00");
+        assert_eq!(parse_at(" 2027-03-31T08:30:00+08:00 ").unwrap().to_string(), "2027-03-31 8:30:00.0 +08:00:00");
+        for bad in ["", "tomorrow", "2027-02-30", "31/03/2027", "2027-03-31T25:00:00Z"] {
+            let e = parse_at(bad).unwrap_err().to_string();
+            assert!(e.contains("YYYY-MM-DD"), "{bad:?}: {e}");
+        }
+    }
 }

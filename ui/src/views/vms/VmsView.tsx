@@ -18,6 +18,7 @@ import { useT } from '../../i18n';
 import { NoConnection } from '../workspace/NoConnection';
 import { CompliancePanel } from './CompliancePanel';
 import { InventoryTab } from './InventoryTab';
+import { LifecyclePreview } from './LifecyclePreview';
 import { sortForInbox, waitsForDecision } from './model';
 import { QuotasPanel } from './QuotasPanel';
 import { RequestDialog } from './RequestDialog';
@@ -54,6 +55,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
   const [filing, setFiling] = useState(false);
   const [version, setVersion] = useState(0);
   const [editing, setEditing] = useState<VmRequest | null>(null);
+  const [previewing, setPreviewing] = useState(false);
 
   // The inventory (cached first, then vCenter) reloads itself on a connection
   // change; the requests and the panels reload with it.
@@ -86,6 +88,10 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
         <button type="button" class="btn btn-sm" onClick={refresh} data-testid="vms-refresh">
           <Icon name="refresh" size={14} />
           {t('common.refresh')}
+        </button>
+        <button type="button" class="btn btn-sm" onClick={() => setPreviewing(true)} data-testid="vms-lifecycle-preview">
+          <Icon name="search" size={14} />
+          {t('lifecyclePlan.button')}
         </button>
         <button type="button" class="btn btn-sm" onClick={() => void lifecycle.run()} disabled={lifecycle.busy} data-testid="vms-lifecycle">
           <Icon name="history" size={14} />
@@ -131,6 +137,7 @@ function VmsWorkspace({ connections }: { connections: Connection[] }) {
         {tab === 'compliance' && <CompliancePanel connId={id} version={version} />}
         {tab === 'settings' && <SettingsPanel onSaved={refresh} />}
       </div>
+      {previewing && <LifecyclePreview connId={id} onClose={() => setPreviewing(false)} />}
       {filing && (
         <RequestDialog
           connId={id}
