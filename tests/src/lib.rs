@@ -19,6 +19,7 @@ pub mod osv;
 pub mod procfs;
 pub mod service;
 pub mod vms;
+pub mod notify;
 pub mod workloads;
 pub mod workspace;
 

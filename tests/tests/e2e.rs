@@ -20,6 +20,8 @@ mod e2e_images_lang;
 mod e2e_images_registry;
 #[path = "e2e_images_suppressed.rs"]
 mod e2e_images_suppressed;
+#[path = "e2e_notify.rs"]
+mod e2e_notify;
 #[path = "e2e_overview.rs"]
 mod e2e_overview;
 #[path = "e2e_rollout.rs"]

@@ -1,23 +1,22 @@
 //! Notifications against real receivers: the SMTP server of
 //! scripts/services/smtp.sh (aiosmtpd: STARTTLS required, then AUTH; every
-//! accepted message a file) and a small HTTP server in this file as the
-//! receiving end of webhooks (it answers as each test tells it: refused
+//! accepted message a file) and the webhook receiver of
+//! `opsdeck_tests::notify` (it answers as each test tells it: refused
 //! while not started, slow, 2xx or 4xx). The outbox is read back from the
 //! backend; nothing waits by sleeping, everything is polled with a deadline.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use opsdeck_core::clusters::model::Verdict;
-use opsdeck_core::notify::{ChannelInput, ChannelSpec, Event, EventKind, OutboxEntry, RetryPolicy, SubscriptionInput, WebhookFormat};
+use opsdeck_core::notify::{ChannelInput, ChannelSpec, Event, EventKind, OutboxEntry, RetryPolicy, WebhookFormat};
 use opsdeck_core::vms::model::{Stage, State};
 use opsdeck_core::{Backend, BackendOptions};
 use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::notify::{smtp_channel, started_receiver, subscribe, webhook_channel, Receiver};
 use opsdeck_tests::service::Service;
 use opsdeck_tests::vms::{form, vcsim_with_template};
 use opsdeck_tests::workspace;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -25,47 +24,6 @@ const DEADLINE: Duration = Duration::from_secs(30);
 /// Retries come fast in tests.
 fn quick() -> RetryPolicy {
     RetryPolicy { max_attempts: 5, backoff_base_ms: 100, backoff_max_ms: 400 }
-}
-
-async fn smtp_channel(t: &Backend, smtp: &Service, name: &str, password: &str) -> String {
-    let c = t
-        .notify_save_channel(ChannelInput {
-            id: None,
-            name: name.into(),
-            spec: ChannelSpec::Smtp {
-                host: smtp.get("SMTP_HOST").into(),
-                port: smtp.get("SMTP_PORT").parse().unwrap(),
-                starttls: true,
-                username: Some(smtp.get("SMTP_USER").into()),
-                from: "Opsdeck <opsdeck@example.com>".into(),
-                ca_file: Some(smtp.get("SMTP_CA").into()),
-                timeout_secs: 10,
-            },
-            password: Some(password.into()),
-            clear_password: false,
-        })
-        .await
-        .unwrap();
-    assert!(c.has_password);
-    c.id
-}
-
-async fn webhook_channel(t: &Backend, name: &str, url: &str, format: WebhookFormat, timeout_secs: u32) -> String {
-    let spec = ChannelSpec::Webhook { url: url.into(), format, ca_file: None, timeout_secs };
-    t.notify_save_channel(ChannelInput { id: None, name: name.into(), spec, password: None, clear_password: false }).await.unwrap().id
-}
-
-async fn subscribe(t: &Backend, user: &str, channel: &str, to: Option<&str>, events: &[EventKind], departments: &[&str]) {
-    t.notify_subscribe(SubscriptionInput {
-        id: None,
-        user: user.into(),
-        events: events.to_vec(),
-        channel: channel.into(),
-        address: to.map(Into::into),
-        departments: departments.iter().map(|d| d.to_string()).collect(),
-    })
-    .await
-    .unwrap();
 }
 
 fn degraded(context: &str) -> Event {
@@ -130,86 +88,6 @@ fn assert_not_on_disk(dir: &Path, secret: &str) {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is in {}", p.display());
         }
     }
-}
-
-// ---- a webhook receiver ----------------------------------------------------
-
-/// An answer of the receiver: status, delay before it, body.
-type Answer = (u16, Duration, &'static str);
-
-#[derive(Clone, Default)]
-struct Receiver {
-    /// The JSON bodies received, in order.
-    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
-    /// The answers to give, in order (status, delay); then 200 at once.
-    script: Arc<Mutex<Vec<Answer>>>,
-}
-
-impl Receiver {
-    /// Serves HTTP/1.1 on `listener` until the test ends.
-    fn serve(&self, listener: TcpListener) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
-                let me = me.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    let (head_end, len) = loop {
-                        let n = sock.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
-                            let len = head
-                                .lines()
-                                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-                                .unwrap_or(0);
-                            break (i + 4, len);
-                        }
-                    };
-                    while buf.len() < head_end + len {
-                        let n = sock.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    let (status, delay, answer) = {
-                        let mut s = me.script.lock().unwrap();
-                        if s.is_empty() {
-                            (200, Duration::ZERO, "ok")
-                        } else {
-                            s.remove(0)
-                        }
-                    };
-                    tokio::time::sleep(delay).await;
-                    if status < 300 {
-                        let body = serde_json::from_slice(&buf[head_end..head_end + len]).unwrap_or(serde_json::Value::Null);
-                        me.bodies.lock().unwrap().push(body);
-                    }
-                    let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
-                    let _ = sock.write_all(reply.as_bytes()).await;
-                    let _ = sock.shutdown().await;
-                });
-            }
-        });
-    }
-
-    fn received(&self) -> Vec<serde_json::Value> {
-        self.bodies.lock().unwrap().clone()
-    }
-}
-
-async fn started_receiver() -> (Receiver, String) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook/secret-token", listener.local_addr().unwrap());
-    let r = Receiver::default();
-    r.serve(listener);
-    (r, url)
 }
 
 // ---- the tests -------------------------------------------------------------

@@ -49,26 +49,21 @@ function columns(t: TFn, retry: (e: OutboxEntry) => void, busy: number | null): 
       class: 'col-notify-state',
     },
     {
-      id: 'event',
-      header: t('notify.col.event'),
+      id: 'title',
+      header: t('notify.col.title'),
+      // The subject, and under it the event by name: the widest column.
       cell: (e) => (
-        <span class="truncate" title={e.event}>
-          {eventLabel(t, e.event)}
+        <span class="notify-subject">
+          <span class="truncate" title={e.title}>
+            {e.title}
+          </span>
+          <span class="muted truncate notify-event" title={e.event}>
+            {eventLabel(t, e.event)}
+          </span>
         </span>
       ),
       sortValue: (e) => e.event,
-      filterValue: (e) => `${e.event} ${eventLabel(t, e.event)}`,
-      class: 'col-notify-event',
-    },
-    {
-      id: 'title',
-      header: t('notify.col.title'),
-      cell: (e) => (
-        <span class="truncate" title={e.title}>
-          {e.title}
-        </span>
-      ),
-      filterValue: (e) => `${e.title} ${e.recipient} ${e.subscriber}`,
+      filterValue: (e) => `${e.title} ${e.event} ${eventLabel(t, e.event)} ${e.recipient} ${e.subscriber}`,
     },
     { id: 'to', header: t('notify.col.to'), cell: (e) => <span class="mono truncate" title={e.recipient || e.subscriber}>{e.recipient || e.subscriber}</span>, sortValue: (e) => e.recipient, class: 'col-notify-to' },
     { id: 'tries', header: t('notify.col.tries'), cell: (e) => <span class="mono">{`${e.attempts}/${e.max_attempts}`}</span>, sortValue: (e) => e.attempts, class: 'col-notify-tries' },
