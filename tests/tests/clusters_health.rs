@@ -293,3 +293,69 @@ async fn a_cluster_whose_tls_is_not_verified_says_so() {
     }
     t.cleanup().await;
 }
+
+/// The one-shot lists are paged (500 a page) and trimmed as each page
+/// arrives: on a cluster of more objects than a page, the verdict, every
+/// finding and the node counts are the same as from one unpaged list. Its own
+/// API server: nothing else changes the cluster between the reads.
+#[tokio::test]
+async fn paged_lists_give_the_same_verdict_as_one_list() {
+    use opsdeck_core::clusters::health::check_paged;
+    let svc = opsdeck_tests::service::Service::start("kube-apiserver", &[]);
+    let path = svc.get("KUBECONFIG");
+    let c = opsdeck_tests::clusters::client(path, "admin").await;
+    for i in 0..7 {
+        node(&c, &format!("n{i}"), if i % 3 == 0 { "False" } else { "True" }, i % 2 == 0).await;
+        system_pod(&c, &format!("p{i}"), (i % 2 == 0).then_some("CrashLoopBackOff"), 5 + i).await;
+    }
+    let deployments: Api<Deployment> = Api::namespaced(c.clone(), "default");
+    let events: Api<Event> = Api::namespaced(c.clone(), "default");
+    for i in 0..5 {
+        let name = format!("web{i}");
+        let spec = json!({"metadata": {"name": name}, "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "w", "image": "registry.local/web:1"}]}}}});
+        deployments.create(&PostParams::default(), &serde_json::from_value(spec).unwrap()).await.unwrap();
+        let status = json!({"status": {"replicas": 3, "readyReplicas": i % 4, "availableReplicas": i % 4}});
+        deployments.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status)).await.unwrap();
+        let event = json!({"metadata": {"name": format!("{name}.warn")}, "type": "Warning", "reason": "FailedScheduling",
+            "message": format!("0/{i} nodes are available"), "count": i + 1,
+            "involvedObject": {"kind": "Pod", "namespace": "default", "name": format!("{name}-1")},
+            "lastTimestamp": format!("2026-11-24T10:0{i}:00Z")});
+        events.create(&PostParams::default(), &serde_json::from_value(event).unwrap()).await.unwrap();
+    }
+    // The API server pages at these sizes (else the comparison proves nothing).
+    let nodes: Api<Node> = Api::all(c.clone());
+    let first = nodes.list(&kube::api::ListParams::default().limit(2)).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    assert!(first.metadata.continue_.is_some_and(|t| !t.is_empty()), "no continue token at limit 2");
+
+    let kc = || Kubeconfig::read_from(path).unwrap();
+    let seen = |h: &ClusterHealth| {
+        let f: Vec<_> = h.findings.iter().map(|f| (f.severity, f.kind.clone(), f.object.clone(), f.message.clone())).collect();
+        (h.verdict, h.nodes.clone(), h.version.clone(), f)
+    };
+    for context in ["admin", "restricted"] {
+        let one = seen(&check_paged(kc(), context, None, 0).await);
+        for page in [1, 2, 3, 500] {
+            assert_eq!(seen(&check_paged(kc(), context, None, page).await), one, "context {context}, {page} a page");
+        }
+        if context == "admin" {
+            let (verdict, nodes, _, findings) = &one;
+            assert_eq!(*verdict, Verdict::Degraded);
+            assert_eq!((nodes.total, nodes.ready, nodes.pressure), (7, 4, 4), "{nodes:?}");
+            let m: Vec<&str> = findings.iter().map(|f| f.3.as_str()).collect();
+            for expected in [
+                "node n6 is NotReady KubeletNotReady",
+                "node n6 has DiskPressure",
+                "pod kube-system/p6 container c is CrashLoopBackOff (11 restarts)",
+                "pod kube-system/p5 container c restarted 10 times",
+                "deployment default/web0: 0/3 available",
+                "deployment default/web4: 0/3 available",
+                "FailedScheduling: 0/4 nodes are available (×5)",
+                "FailedScheduling: 0/0 nodes are available (×1)",
+            ] {
+                assert!(m.contains(&expected), "missing \"{expected}\" in {m:#?}");
+            }
+        }
+    }
+}
