@@ -360,9 +360,9 @@ mod faults {
         client.put("/faults/late", "theirs", None).await.unwrap();
         let found = read_back(&mut client, "/faults/late", Intent::Put(b"v2"), fenced).await;
         assert!(matches!(&found, Found::NotApplied { fenced: None, why } if why.contains("someone else changed")), "{found:?}");
-        // A create cannot be fenced without creating the key: unknown, not "not applied".
+        // A create cannot be fenced without creating the key: still absent, not "not applied".
         let found = read_back(&mut client, "/faults/never", Intent::Put(b"v2"), 0).await;
-        assert!(matches!(&found, Found::Unknown { why } if why.contains("may still be on its way")), "{found:?}");
+        assert!(matches!(&found, Found::StillAbsent { why } if why.contains("may still be on its way")), "{found:?}");
         assert_eq!(client.get("/faults/never", None).await.unwrap().count(), 0, "the read-back created nothing");
         drop(etcd);
     }

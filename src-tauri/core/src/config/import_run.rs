@@ -182,7 +182,17 @@ pub async fn resume(client: &mut Client, prefix: &str, document: &str, previous:
         let first = u.keys.first().ok_or_else(|| Error::invalid("report: its unknown batch lists no keys"))?;
         let guard = report.guards.get(first).copied().unwrap_or(0);
         let value = value_of(&doc, first)?.bytes(first)?;
-        match read_back(client, &format!("{prefix}{first}"), Intent::Put(&value), guard).await {
+        let found = match read_back(client, &format!("{prefix}{first}"), Intent::Put(&value), guard).await {
+            // Written again under the same guards: of the lost batch and this one, only one can land.
+            Found::StillAbsent { why } => Found::NotApplied {
+                why: format!(
+                    "not applied so far ({why}); its keys are written again under the same guards, so only one of the two can land"
+                ),
+                fenced: None,
+            },
+            found => found,
+        };
+        match found {
             Found::Applied { revision, why, .. } => {
                 let adds = u.keys.iter().filter(|k| report.guards.get(*k).copied().unwrap_or(0) == 0).count();
                 let batch = PromoteBatch {
@@ -212,7 +222,7 @@ pub async fn resume(client: &mut Client, prefix: &str, document: &str, previous:
                 report.read_back = Some(note.clone());
                 not_applied = Some(note);
             }
-            Found::Unknown { why } => {
+            Found::Unknown { why } | Found::StillAbsent { why } => {
                 let message = format!(
                     "outcome unknown: batch {} ({} keys, first {prefix}{first}) is still unknown: {why}. Resume again once etcd answers",
                     u.index,

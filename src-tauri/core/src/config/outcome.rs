@@ -54,6 +54,11 @@ pub enum Found {
     /// fenced it: `fenced` is then the revision at which etcd rewrote the key
     /// unchanged (same value and lease), the guard a retry must use.
     NotApplied { why: String, fenced: Option<i64> },
+    /// A create whose key is still absent: not applied so far, but the lost
+    /// request may still land (a create cannot be fenced without creating the
+    /// key). Writing it again under the same guard is safe (of the two, one
+    /// applies); telling the user "not applied" is not.
+    StillAbsent { why: String },
     /// Reading back could not tell (etcd still silent, history compacted).
     Unknown { why: String },
 }
@@ -106,7 +111,7 @@ async fn examine(client: &mut Client, key: &str, intent: Intent<'_>, expected: i
     if expected == 0 {
         // A create: ours if this incarnation of the key began with our value.
         let Some(kv) = now else {
-            return Ok(Found::Unknown {
+            return Ok(Found::StillAbsent {
                 why: format!(
                     "{key} does not exist yet (read at revision {at}), but the lost request may still be on its way to etcd, and a create cannot be fenced without creating the key"
                 ),
@@ -213,7 +218,7 @@ pub async fn settle(client: &mut Client, key: &str, intent: Intent<'_>, expected
             };
             Err(e.and(&format!("read back: not applied: {why}; nothing was written by this request, {retry}")))
         }
-        Found::Unknown { why } => {
+        Found::Unknown { why } | Found::StillAbsent { why } => {
             let message = format!(
                 "outcome unknown: the write of {key} was sent, then {e}; whether etcd applied it is unknown ({why}). Read the key (`opsdeck config get {key} --format json`): a mod_revision above {expected} means it changed since your guard"
             );

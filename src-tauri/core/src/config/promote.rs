@@ -583,7 +583,7 @@ pub async fn commit_batch(target: &mut Client, prefix: &str, batch: &[&PromoteIt
                 Found::NotApplied { why, fenced: Some(_) } => Err(e.and(&format!(
                     "read back: batch {index} was not applied ({why}); nothing of it was written, but {key} now has a new mod_revision, so a resume stops on it as changed since the review: plan the promotion again"
                 ))),
-                Found::Unknown { why } => Err(Error::Remote {
+                Found::Unknown { why } | Found::StillAbsent { why } => Err(Error::Remote {
                     code: ErrorCode::OutcomeUnknown,
                     message: format!(
                         "outcome unknown: batch {index} ({} keys) was sent, then {e}; whether etcd applied it is unknown ({why}). Check {key}: at mod_revision {} the batch did not land",

@@ -276,7 +276,7 @@ async fn move_batch(client: &mut Client, plan: &PromotePlan, batch: &[&PromoteIt
                     Ok(Some(committed(revision, Some(format!("the answer was lost ({e}); read back: applied: {why}")))))
                 }
                 Found::NotApplied { why, .. } => Err(e.and(&format!("read back: batch {index} was not applied ({why}); plan the move again"))),
-                Found::Unknown { why } => Err(Error::Remote {
+                Found::Unknown { why } | Found::StillAbsent { why } => Err(Error::Remote {
                     code: ErrorCode::OutcomeUnknown,
                     message: format!(
                         "outcome unknown: move batch {index} ({} keys) was sent, then {e}; whether etcd applied it is unknown ({why}). Check {key}: if it is gone, the batch landed",
