@@ -15,11 +15,11 @@ pub mod fleet;
 pub mod images;
 pub mod junit;
 pub mod lang;
+pub mod notify;
 pub mod osv;
 pub mod procfs;
 pub mod service;
 pub mod vms;
-pub mod notify;
 pub mod workloads;
 pub mod workspace;
 

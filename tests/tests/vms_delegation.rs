@@ -4,6 +4,7 @@
 //!   etcd credentials, through Opsdeck and around it (raw etcd writes);
 //! - the local SQLite store, with a real vcsim for the whole flow (a
 //!   delegate's approval, an escalation, provisioning).
+//!
 //! Adversarial: self-delegation, loops, the requester through a
 //! delegation, outside the window, after a revocation, forged records,
 //! passes racing each other (exactly one escalates and notifies).

@@ -38,7 +38,8 @@ pub(crate) fn failed(context: &str, e: &Error, latency: Option<u64>) -> ClusterH
 
 /// Checks one context: API reachable and its version and latency, then the snapshot.
 pub async fn check(kubeconfig: kube::config::Kubeconfig, context: &str, token: Option<&Secret>) -> ClusterHealth {
-    check_paged(kubeconfig, context, token, super::fetch::PAGE).await
+    // Boxed: the paged lists make the future large (clippy large_futures), and every caller awaits it.
+    Box::pin(check_paged(kubeconfig, context, token, super::fetch::PAGE)).await
 }
 
 /// [`check`] listing `page` objects a page (0: unpaged lists).

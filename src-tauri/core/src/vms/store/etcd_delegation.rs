@@ -43,7 +43,10 @@ impl Collected {
                     d.stage.as_str()
                 )),
                 Ok(d) if last[11..] != d.id => Err("a delegation under another id: skipped".into()),
-                Ok(d) => Ok(self.delegations.push(Versioned { value: d, revision, writer: Some(user.to_string()) })),
+                Ok(d) => {
+                    self.delegations.push(Versioned { value: d, revision, writer: Some(user.to_string()) });
+                    Ok(())
+                }
                 Err(e) => Err(format!("{e}: skipped")),
             },
             ["decisions", "admin", user, last] if last.starts_with("delegation.") => match parse::<Delegation>(value) {
@@ -51,17 +54,24 @@ impl Collected {
                     Err(format!("a delegation by \"{}\" sits under admin \"{user}\": skipped", d.approver))
                 }
                 Ok(d) if last[11..] != d.id => Err("a delegation under another id: skipped".into()),
-                Ok(d) => Ok(self.delegations.push(Versioned { value: d, revision, writer: Some(user.to_string()) })),
+                Ok(d) => {
+                    self.delegations.push(Versioned { value: d, revision, writer: Some(user.to_string()) });
+                    Ok(())
+                }
                 Err(e) => Err(format!("{e}: skipped")),
             },
             ["escalation", dept] => match parse::<EscalationPolicy>(value) {
-                Ok(p) if p.department == *dept => Ok(self.policies.push(p)),
+                Ok(p) if p.department == *dept => {
+                    self.policies.push(p);
+                    Ok(())
+                }
                 Ok(_) => Err("an escalation policy of another department: skipped".into()),
                 Err(e) => Err(format!("{e}: skipped")),
             },
             ["escalations", stage, id] => match parse::<EscalationRecord>(value) {
                 Ok(e) if e.stage.as_str() == *stage => {
-                    Ok(self.escalations.push((id.to_string(), Versioned { value: e, revision, writer: None })))
+                    self.escalations.push((id.to_string(), Versioned { value: e, revision, writer: None }));
+                    Ok(())
                 }
                 Ok(_) => Err("an escalation of another step: skipped".into()),
                 Err(e) => Err(format!("{e}: skipped")),
