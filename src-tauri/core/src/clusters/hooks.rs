@@ -170,6 +170,66 @@ mod tests {
         assert!(slow.duration_ms < 10_000);
     }
 
+    /// A local receiver (the user's traffic-switch endpoint) answering each
+    /// connection with `status`, after `delay`; the request it got is sent back.
+    async fn receiver(status: u16, delay: Duration) -> (String, tokio::sync::mpsc::Receiver<String>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/switch", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Headers, then the body of the length they announce.
+                loop {
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got).to_string();
+                    let done = text.find("\r\n\r\n").is_some_and(|end| {
+                        let len = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        got.len() >= end + 4 + len
+                    });
+                    if n == 0 || done {
+                        break;
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&got).to_string()).await;
+                tokio::time::sleep(delay).await;
+                let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+                let _ = sock.write_all(answer.as_bytes()).await;
+            }
+        });
+        (url, rx)
+    }
+
+    #[tokio::test]
+    async fn a_webhook_hook_gets_the_payload_as_json_and_its_status_decides() {
+        let payload = serde_json::json!({"action": "failover", "to": "roomy"});
+        let (url, mut got) = receiver(202, Duration::ZERO).await;
+        let ok = run_hook(&Hook::Webhook(url.clone()), &payload, &[], Duration::from_secs(10)).await;
+        assert!(ok.ok, "{ok:?}");
+        assert_eq!(ok.name, url);
+        let request = got.recv().await.unwrap();
+        assert!(request.starts_with("POST /switch "), "{request}");
+        assert!(request.to_ascii_lowercase().contains("content-type: application/json"), "{request}");
+        assert!(request.ends_with(r#"{"action":"failover","to":"roomy"}"#), "{request}");
+
+        let (url, _got) = receiver(503, Duration::ZERO).await;
+        let bad = run_hook(&Hook::Webhook(url), &payload, &[], Duration::from_secs(10)).await;
+        assert!(!bad.ok && bad.message.contains("503"), "{bad:?}");
+
+        let (url, _got) = receiver(200, Duration::from_secs(30)).await;
+        let slow = run_hook(&Hook::Webhook(url), &payload, &[], Duration::from_secs(1)).await;
+        assert!(!slow.ok && slow.duration_ms < 10_000, "{slow:?}");
+        assert_eq!(slow.message, "no answer within 1 s", "{slow:?}");
+    }
+
     #[tokio::test]
     async fn a_smoke_check_of_nothing_listening_fails_with_the_reason() {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
