@@ -13,6 +13,13 @@ pub fn timed(cmd: &mut Command) -> (Duration, u64) {
 /// [`timed`] for a command whose exit code is part of its answer (a health
 /// gate exits 1 on a degraded verdict): also its exit status and stderr.
 pub fn timed_status(cmd: &mut Command) -> (Duration, u64, std::process::ExitStatus, String) {
+    let (took, kb, out) = timed_output(cmd, Stdio::null());
+    (took, kb, out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Runs `cmd` under /usr/bin/time with its standard output sent to `stdout`:
+/// wall time, peak RSS in KiB (time's last line on stderr) and the output.
+pub fn timed_output(cmd: &mut Command, stdout: Stdio) -> (Duration, u64, std::process::Output) {
     let t = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-f")
@@ -20,14 +27,14 @@ pub fn timed_status(cmd: &mut Command) -> (Duration, u64, std::process::ExitStat
         .arg(cmd.get_program())
         .args(cmd.get_args())
         .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .stdout(Stdio::null())
+        .stdin(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .output()
         .expect("/usr/bin/time (apt install time)");
     let took = t.elapsed();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    let kb = err.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
-    (took, kb, out.status, err)
+    let kb = String::from_utf8_lossy(&out.stderr).lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+    (took, kb, out)
 }
 
 /// Median in milliseconds.

@@ -70,20 +70,9 @@ fn ms(d: Duration) -> f64 {
 /// Runs `cmd` under /usr/bin/time; wall time, peak RSS (KiB) and the
 /// non-empty lines of its output (what the person reads the count off).
 fn counted(cmd: &mut Command) -> (Duration, u64, Vec<String>) {
-    let t = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%M")
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .stdin(Stdio::null())
-        .output()
-        .expect("/usr/bin/time (apt install time)");
-    let took = t.elapsed();
+    let (took, kb, out) = opsdeck_tests::bench::timed_output(cmd, Stdio::piped());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{:?} {:?} failed: {err}", cmd.get_program(), cmd.get_args().collect::<Vec<_>>());
-    let kb = err.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
     let lines = String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).map(String::from).collect();
     (took, kb, lines)
 }
