@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::inventory::HostProps;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -177,21 +178,6 @@ impl UtilisationReport {
     }
 }
 
-vim_retrievable!(
-    struct HostUsage: HostSystem {
-        name = "name",
-        parent = "parent",
-        connection = "runtime.connection_state"?,
-        maintenance = "runtime.in_maintenance_mode"?,
-        cpu_usage = "summary.quick_stats.overall_cpu_usage"?,
-        memory_usage = "summary.quick_stats.overall_memory_usage"?,
-        cpu_mhz = "summary.hardware.cpu_mhz"?,
-        cores = "summary.hardware.num_cpu_cores"?,
-        memory_size = "summary.hardware.memory_size"?,
-        vms = "vm",
-    }
-);
-
 // vcsim keeps the last power-on in `summary.runtime.bootTime` only (vCenter
 // in both), so it is read from there.
 vim_retrievable!(
@@ -213,7 +199,7 @@ fn nonneg(v: Option<i64>) -> u64 {
 }
 
 /// Hosts (from one retrieval) and clusters as the sum of their hosts.
-fn usage_rows(hosts: Vec<HostUsage>, clusters: &[ClusterName]) -> (Vec<HostUtilisation>, Vec<ClusterUtilisation>) {
+fn usage_rows(hosts: Vec<HostProps>, clusters: &[ClusterName]) -> (Vec<HostUtilisation>, Vec<ClusterUtilisation>) {
     let names: HashMap<&str, &str> = clusters.iter().map(|c| (c.id.value.as_str(), c.name.as_str())).collect();
     let mut out: Vec<HostUtilisation> = hosts
         .into_iter()
@@ -476,7 +462,7 @@ pub async fn report(client: &Arc<Client>, inv: &Inventory, rules: &IdleRules) ->
     let window_secs = i64::from(rules.window_hours) * 3600;
     let (hosts, clusters, boots, setup) = tokio::try_join!(
         with_timeout("vSphere (host usage)", TIMEOUT, async {
-            retriever.retrieve_objects_from_container::<HostUsage>(&root).await.map_err(|e| vim_error("reading host usage", e))
+            retriever.retrieve_objects_from_container::<HostProps>(&root).await.map_err(|e| vim_error("reading host usage", e))
         }),
         with_timeout("vSphere (clusters)", TIMEOUT, async {
             retriever.retrieve_objects_from_container::<ClusterName>(&root).await.map_err(|e| vim_error("listing clusters", e))
@@ -673,7 +659,7 @@ mod tests {
 
     #[test]
     fn clusters_sum_their_hosts() {
-        let host = |id: &str, parent: &str, cpu: i32, mem: i32| HostUsage {
+        let host = |id: &str, parent: &str, cpu: i32, mem: i32| HostProps {
             id: moref(MoTypesEnum::HostSystem, id),
             name: id.into(),
             parent: Some(moref(MoTypesEnum::ClusterComputeResource, parent)),
@@ -683,8 +669,10 @@ mod tests {
             memory_usage: Some(mem),
             cpu_mhz: Some(2294),
             cores: Some(2),
+            threads: None,
             memory_size: Some(4_294_430_720),
             vms: None,
+            datastores: None,
         };
         let clusters = [ClusterName { id: moref(MoTypesEnum::ClusterComputeResource, "c1"), name: "C1".into() }];
         let (hosts, cl) = usage_rows(vec![host("h1", "c1", 67, 1404), host("h2", "c1", 10, 10), host("h3", "cr9", 5, 5)], &clusters);
