@@ -53,6 +53,9 @@ cargo test "${FEATURES[@]}" --no-run
 export OPSDECK_APP_BIN="$CARGO_TARGET_DIR/debug/opsdeck-desktop"
 
 step "integration (real services) and end-to-end tests"
+# No backtraces: a failing test's message (and its file:line) is what CI
+# shows of it, and a backtrace of tokio frames would push it out of view.
+export RUST_BACKTRACE=0
 scripts/with-session.sh cargo test "${FEATURES[@]}" --no-fail-fast --test '*' -- "${filter[@]}"
 
 step "all tests passed"

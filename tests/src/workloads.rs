@@ -85,7 +85,7 @@ pub async fn fake_nodes_sized(c: &Client, prefix: &str, n: usize, allocatable: O
         nodes.create(&PostParams::default(), &node).await.unwrap_or_else(|e| panic!("create node {name}: {e}"));
     }
     for name in &names {
-        poll(&format!("fake node {name} Ready and untainted"), Duration::from_secs(60), || {
+        poll(&format!("fake node {name} Ready and untainted"), Duration::from_secs(120), || {
             let nodes = nodes.clone();
             async move {
                 let n = nodes.get(name).await.map_err(|e| e.to_string())?;

@@ -19,7 +19,11 @@ use opsdeck_tests::workloads::{admin, control_plane, fake_nodes, poll, POOL_LABE
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const LIMIT: Duration = Duration::from_secs(90);
+/// How long a rollout or an endpoint change may take before the test calls
+/// the control plane stuck: generous, because on a 2-core CI machine other
+/// test files start control planes of their own meanwhile (a bound on
+/// progress, not a performance figure).
+const LIMIT: Duration = Duration::from_secs(150);
 
 fn colour_deployment(app: &str, colour: &str, pool: &str, image: &str) -> Value {
     json!({
@@ -59,7 +63,9 @@ async fn pod_ips(c: &Client, app: &str, colour: &str) -> BTreeSet<String> {
     poll(&format!("{app} {colour} pods ready"), LIMIT, || async {
         let items =
             pods.list(&ListParams::default().labels(&format!("app={app},version={colour}"))).await.map_err(|e| e.to_string())?.items;
-        let ready: BTreeSet<String> = items
+        // Counted by pod, not by distinct IP: KWOK hands out the node's IP
+        // when its node cache lags, so two ready pods may share one.
+        let ready: Vec<(String, String)> = items
             .iter()
             .filter(|p| {
                 p.status
@@ -69,12 +75,12 @@ async fn pod_ips(c: &Client, app: &str, colour: &str) -> BTreeSet<String> {
                     .flatten()
                     .any(|c| c.type_ == "Ready" && c.status == "True")
             })
-            .filter_map(|p| p.status.as_ref().and_then(|s| s.pod_ip.clone()))
+            .filter_map(|p| Some((p.metadata.name.clone()?, p.status.as_ref()?.pod_ip.clone()?)))
             .collect();
         if ready.len() == 2 {
-            Ok(ready)
+            Ok(ready.into_iter().map(|(_, ip)| ip).collect())
         } else {
-            Err(format!("{} pods, ready IPs {ready:?}", items.len()))
+            Err(format!("{} pods, ready with an IP: {ready:?}", items.len()))
         }
     })
     .await

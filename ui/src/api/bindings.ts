@@ -1246,7 +1246,11 @@ export type Colour = {
 export type ComplianceFinding = {
 	vm: string,
 	vm_id: string,
-	/**  `tools_not_running`, `too_many_snapshots`, `old_snapshot`, `powered_off_long`. */
+	/**
+	 *  `tools_not_running`, `too_many_snapshots`, `old_snapshot`,
+	 *  `powered_off_long`, `idle`, or `idle_unchecked` (vCenter-wide, no VM:
+	 *  the utilisation samples could not be read, so idle VMs are unknown).
+	 */
 	rule: string,
 	detail: string,
 	/**  From the VM's Opsdeck annotation, when it has one. */

@@ -505,8 +505,9 @@ impl Backend {
         let inv = self.vm_inventory(vcenter).await?;
         let seen = self.powered_off_since(vcenter).await?;
         let mut findings = compliance::report(&inv, &seen, now, &settings.compliance);
-        // Idle VMs beside the powered-off rule (PerformanceManager samples).
-        findings.extend(self.vm_idle_findings(vcenter).await?);
+        // Idle VMs beside the powered-off rule (PerformanceManager samples);
+        // samples that cannot be read leave the other rules standing.
+        findings.extend(compliance::idle_or_unchecked(self.vm_idle_findings(vcenter).await, vcenter));
         findings.sort_by(|a, b| a.vm.cmp(&b.vm).then_with(|| a.rule.cmp(&b.rule)));
         Ok(findings)
     }

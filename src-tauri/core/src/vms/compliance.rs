@@ -28,12 +28,34 @@ impl Default for ComplianceRules {
 pub struct Finding {
     pub vm: String,
     pub vm_id: String,
-    /// `tools_not_running`, `too_many_snapshots`, `old_snapshot`, `powered_off_long`.
+    /// `tools_not_running`, `too_many_snapshots`, `old_snapshot`,
+    /// `powered_off_long`, `idle`, or `idle_unchecked` (vCenter-wide, no VM:
+    /// the utilisation samples could not be read, so idle VMs are unknown).
     pub rule: String,
     pub detail: String,
     /// From the VM's Opsdeck annotation, when it has one.
     pub owner: String,
     pub department: String,
+}
+
+/// The idle findings, or, when the samples they come from could not be read,
+/// one vCenter-wide `idle_unchecked` finding naming why: the report keeps its
+/// other rules and says which one it could not check, instead of failing whole.
+pub fn idle_or_unchecked(idle: Result<Vec<Finding>>, vcenter: &str) -> Vec<Finding> {
+    match idle {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(vcenter, error = %e, "idle VMs not checked");
+            vec![Finding {
+                vm: String::new(),
+                vm_id: String::new(),
+                rule: "idle_unchecked".into(),
+                detail: format!("idle VMs not checked: {e}"),
+                owner: String::new(),
+                department: String::new(),
+            }]
+        }
+    }
 }
 
 /// Checks every VM (not templates). `powered_off_since` maps VM ids to when
@@ -150,5 +172,24 @@ mod tests {
         let csv = to_csv(&f).unwrap();
         assert!(csv.starts_with("vm,vm_id,rule,detail,owner,department\n"), "{csv}");
         assert_eq!(csv.lines().count(), 5);
+    }
+
+    #[test]
+    fn unreadable_samples_are_one_unchecked_finding_not_a_failed_report() {
+        let idle = Finding {
+            vm: "web-1".into(),
+            vm_id: "vm-1".into(),
+            rule: "idle".into(),
+            detail: "idle over the last 24 h".into(),
+            owner: "alice".into(),
+            department: "eng".into(),
+        };
+        assert_eq!(idle_or_unchecked(Ok(vec![idle.clone()]), "vc1").len(), 1);
+        assert_eq!(idle_or_unchecked(Ok(vec![]), "vc1").len(), 0);
+        let lost = Error::Timeout { what: "PerformanceManager.QueryPerf".into(), secs: 30 };
+        let got = idle_or_unchecked(Err(lost), "vc1");
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].vm.as_str(), got[0].rule.as_str()), ("", "idle_unchecked"));
+        assert!(got[0].detail.starts_with("idle VMs not checked: ") && got[0].detail.contains("QueryPerf"), "{}", got[0].detail);
     }
 }

@@ -33,7 +33,7 @@ export function CompliancePanel({ connId, version }: { connId: string; version: 
     }
   };
   const cols: Column<ComplianceFinding>[] = [
-    { id: 'vm', header: t('vms.inv.name'), cell: (f) => <span class="mono">{f.vm}</span>, sortValue: (f) => f.vm, filterValue: (f) => f.vm },
+    { id: 'vm', header: t('vms.inv.name'), cell: (f) => (f.vm ? <span class="mono">{f.vm}</span> : <span class="muted">{t('vms.compliance.wholeVcenter')}</span>), sortValue: (f) => f.vm, filterValue: (f) => f.vm },
     { id: 'rule', header: t('vms.compliance.rule'), cell: (f) => <StatusBadge state={f.rule === 'tools_not_running' ? 'warn' : 'error'}>{t(`vms.compliance.rules.${f.rule}`)}</StatusBadge>, sortValue: (f) => f.rule, filterValue: (f) => f.rule },
     { id: 'detail', header: t('vms.compliance.detail'), cell: (f) => f.detail, filterValue: (f) => f.detail },
     { id: 'owner', header: t('vms.compliance.owner'), cell: (f) => f.owner || <span class="muted">—</span>, sortValue: (f) => f.owner, filterValue: (f) => `${f.owner} ${f.department}` },
