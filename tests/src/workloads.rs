@@ -25,6 +25,13 @@ pub const NOT_READY_LABEL: &str = "node-not-ready.stage.kwok.x-k8s.io";
 /// another test makes NotReady never hosts them.
 pub const POOL_LABEL: &str = "opsdeck.dev/kwok-pool";
 
+/// How long the test control plane may take to make progress (a rollout, a
+/// node turning Ready, endpoints following a selector) before a test calls it
+/// stuck. Generous on purpose: on a 2-core CI machine other test files start
+/// control planes of their own meanwhile. A bound on progress, never a
+/// performance figure (those are in BENCHMARKS.md).
+pub const PROGRESS: Duration = Duration::from_secs(150);
+
 /// The workload control plane of the calling test file (started on first use,
 /// stopped at process exit).
 #[track_caller]
@@ -85,7 +92,7 @@ pub async fn fake_nodes_sized(c: &Client, prefix: &str, n: usize, allocatable: O
         nodes.create(&PostParams::default(), &node).await.unwrap_or_else(|e| panic!("create node {name}: {e}"));
     }
     for name in &names {
-        poll(&format!("fake node {name} Ready and untainted"), Duration::from_secs(120), || {
+        poll(&format!("fake node {name} Ready and untainted"), PROGRESS, || {
             let nodes = nodes.clone();
             async move {
                 let n = nodes.get(name).await.map_err(|e| e.to_string())?;

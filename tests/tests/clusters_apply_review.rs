@@ -134,7 +134,7 @@ async fn a_real_hpa_owns_replicas_and_the_review_names_it() {
     t.backend.cluster_apply(&id, &ctx, &hpa).await.unwrap();
     let deploys: Api<Deployment> = Api::namespaced(admin.clone(), ns);
     // The HPA controller's sync period is 15 s.
-    poll("the HPA raises replicas to minReplicas 3", std::time::Duration::from_secs(90), || async {
+    poll("the HPA raises replicas to minReplicas 3", opsdeck_tests::workloads::PROGRESS, || async {
         let d = deploys.get("web").await.map_err(|e| e.to_string())?;
         let managers: Vec<String> =
             d.metadata.managed_fields.iter().flatten().map(|m| format!("{:?}/{:?}/{:?}", m.manager, m.operation, m.subresource)).collect();

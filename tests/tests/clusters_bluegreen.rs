@@ -15,15 +15,11 @@ use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
-use opsdeck_tests::workloads::{admin, control_plane, fake_nodes, poll, POOL_LABEL};
+use opsdeck_tests::workloads::{admin, control_plane, fake_nodes, poll, POOL_LABEL, PROGRESS};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// How long a rollout or an endpoint change may take before the test calls
-/// the control plane stuck: generous, because on a 2-core CI machine other
-/// test files start control planes of their own meanwhile (a bound on
-/// progress, not a performance figure).
-const LIMIT: Duration = Duration::from_secs(150);
+const LIMIT: Duration = PROGRESS;
 
 fn colour_deployment(app: &str, colour: &str, pool: &str, image: &str) -> Value {
     json!({

@@ -18,7 +18,7 @@ use opsdeck_tests::service::Service;
 use opsdeck_tests::workloads::{control_plane, fake_nodes, label_node, node_ready, poll, NOT_READY_LABEL};
 use serde_json::{json, Value};
 
-const LIMIT: Duration = Duration::from_secs(120);
+const LIMIT: Duration = opsdeck_tests::workloads::PROGRESS;
 
 fn cluster(name: &str, s: &Service) -> String {
     format!("- name: {name}\n  cluster:\n    server: {}\n    certificate-authority: {}\n", s.get("KUBE_SERVER"), s.get("KUBE_CA"))

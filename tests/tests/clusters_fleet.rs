@@ -114,8 +114,7 @@ fn sized(name: &str, replicas: i32, cpu: &str, memory: &str, init: Option<(&str,
 async fn capacity_counts_requests_against_ready_schedulable_nodes_exactly() {
     use k8s_openapi::api::core::v1::{Node, Pod};
     use kube::api::{ListParams, Patch, PatchParams};
-    use opsdeck_tests::workloads::{admin, control_plane, fake_nodes_sized, label_node, poll, NOT_READY_LABEL};
-    use std::time::Duration;
+    use opsdeck_tests::workloads::{admin, control_plane, fake_nodes_sized, label_node, poll, NOT_READY_LABEL, PROGRESS};
 
     let svc = control_plane();
     let c = admin(svc).await;
@@ -134,7 +133,7 @@ async fn capacity_counts_requests_against_ready_schedulable_nodes_exactly() {
     let deployments: Api<Deployment> = Api::namespaced(c.clone(), "default");
     deployments.create(&PostParams::default(), &sized("cap-web", 3, "500m", "200Mi", None)).await.unwrap();
     deployments.create(&PostParams::default(), &sized("cap-init", 1, "100m", "64Mi", Some(("1", "1Gi")))).await.unwrap();
-    poll("5 pods bound to nodes", Duration::from_secs(60), || {
+    poll("5 pods bound to nodes", PROGRESS, || {
         let pods = pods.clone();
         async move {
             let l = pods.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
@@ -171,7 +170,7 @@ async fn capacity_counts_requests_against_ready_schedulable_nodes_exactly() {
 
     // A node going NotReady leaves the count (its pods with it).
     label_node(&c, "cap-3", NOT_READY_LABEL, Some("true")).await;
-    let cap = poll("cap-3 left out once NotReady", Duration::from_secs(60), || async {
+    let cap = poll("cap-3 left out once NotReady", PROGRESS, || async {
         let (_, out, err) = health("json");
         let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| format!("{e}: {err}"))?;
         let cap = v[0]["capacity"].clone();

@@ -23,7 +23,7 @@ use opsdeck_tests::workloads::{label_node, node_ready, poll, NOT_READY_LABEL};
 use serde_json::{json, Value};
 
 const CLUSTERS: [&str; 3] = ["east", "west", "south"];
-const LIMIT: Duration = Duration::from_secs(90);
+const LIMIT: Duration = opsdeck_tests::workloads::PROGRESS;
 
 fn fleet() -> &'static Fleet {
     static FLEET: OnceLock<Fleet> = OnceLock::new();

@@ -16,7 +16,7 @@ use opsdeck_tests::workloads::{
 };
 use serde_json::json;
 
-const LIMIT: Duration = Duration::from_secs(60);
+const LIMIT: Duration = opsdeck_tests::workloads::PROGRESS;
 
 fn deployment(name: &str, pool: &str, replicas: i32, image: &str, pod_labels: serde_json::Value) -> Deployment {
     let mut labels = json!({"app": name});
