@@ -81,12 +81,29 @@ pub async fn wait_for_port(port: u16, limit: Duration) {
     }
 }
 
+/// The element at `sel`, waited for up to 30 s (a bound for an app sharing 2
+/// cores with another app under test, not a figure); a failure says what the
+/// view showed instead.
 pub async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(sel))
-        .await
-        .unwrap_or_else(|e| panic!("element {sel} not found: {e}"))
+    match c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(sel)).await {
+        Ok(el) => el,
+        Err(e) => panic!("element {sel} not found: {e}; the page shows: {}", page_text(c).await),
+    }
+}
+
+/// What the view on screen says (its text, shortened), for a failure message:
+/// an error state or a spinner tells why an element never came.
+pub async fn page_text(c: &Client) -> String {
+    let read = c.execute(
+        "const v = document.querySelector('[data-testid^=view-]') || document.body;
+         return (v.innerText || '').replace(/\\s+/g, ' ').slice(0, 800);",
+        vec![],
+    );
+    match tokio::time::timeout(Duration::from_secs(5), read).await {
+        Ok(Ok(v)) => format!("{:?}", v.as_str().unwrap_or_default()),
+        Ok(Err(e)) => format!("(unreadable: {e})"),
+        Err(_) => "(no answer from WebDriver in 5 s)".into(),
+    }
 }
 
 /// What to read off an element while waiting.

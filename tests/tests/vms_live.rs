@@ -1,6 +1,7 @@
 //! Live VM updates (WaitForUpdatesEx on a collector of their own) against
-//! vcsim: every VM first, then a power-off, a new VM and a destroyed VM each
-//! arrive as events within a second, without polling.
+//! vcsim: every VM first, in one batch (a server page holds up to 100), then
+//! a power-off, a new VM and a destroyed VM each arrive as events within a
+//! second, without polling.
 
 use std::time::Duration;
 
@@ -30,15 +31,22 @@ async fn changes_arrive_as_events() {
     let (_vcsim, vc) = vcsim_with_template(&t, &[]).await;
     let inv = t.backend.vm_inventory(&vc.id).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (batch_tx, mut batches) = tokio::sync::mpsc::unbounded_channel();
     let handle = t
         .backend
-        .vm_watch(&vc.id, move |e| {
-            let _ = tx.send(e);
+        .vm_watch(&vc.id, move |batch: Vec<VmEvent>| {
+            let _ = batch_tx.send(batch.len());
+            for e in batch {
+                let _ = tx.send(e);
+            }
         })
         .await
         .unwrap();
 
-    // The initial state: one upsert per VM.
+    // The initial state: one upsert per VM, all in the first batch (one
+    // message to the UI, not one per VM: this vCenter holds fewer than a page, 100).
+    let first = tokio::time::timeout(Duration::from_secs(10), batches.recv()).await.expect("the initial batch").expect("the watch ended");
+    assert_eq!(first, inv.vms.len(), "the first batch holds every VM");
     let mut seen = std::collections::HashSet::new();
     while seen.len() < inv.vms.len() {
         if let VmEvent::Upsert { vm } =

@@ -7,7 +7,7 @@ use opsdeck_core::cache::snapshots::Snapshot;
 use opsdeck_core::vms::compliance::{self, Finding};
 use opsdeck_core::vms::inventory::Inventory;
 use opsdeck_core::vms::lifecycle::{self, Action};
-use opsdeck_core::vms::live::{LiveHandle, VmEvent};
+use opsdeck_core::vms::live::{LiveHandle, VmEventBatch};
 use opsdeck_core::vms::model::{DepartmentQuota, Quota, RequestSpec, Stage, VmRequest};
 use opsdeck_core::vms::provision::{Progress, ProvisionOptions};
 use opsdeck_core::Backend;
@@ -164,19 +164,20 @@ pub async fn vms_set_quota(backend: State<'_, Backend>, department: String, quot
 /// Open live VM watches by id (dropping a handle stops its long-poll).
 pub type VmWatches = Watches<LiveHandle>;
 
-/// Live VM updates while the view is open; stop with `vms_unwatch`.
+/// Live VM updates while the view is open, a batch per vCenter update set
+/// (up to 100 VMs each on vCenter); stop with `vms_unwatch`.
 #[tauri::command]
 #[specta::specta]
 pub async fn vms_watch(
     backend: State<'_, Backend>,
     watches: State<'_, VmWatches>,
     connection_id: String,
-    on_event: Channel<VmEvent>,
+    on_events: Channel<VmEventBatch>,
 ) -> UiResult<u32> {
     check_id(&connection_id)?;
     let handle = backend
-        .vm_watch(&connection_id, move |e| {
-            let _ = on_event.send(e);
+        .vm_watch(&connection_id, move |events| {
+            let _ = on_events.send(VmEventBatch { events });
         })
         .await?;
     watches.add(handle)

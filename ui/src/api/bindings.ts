@@ -288,8 +288,11 @@ export const commands = {
 	vmsComplianceExport: (connectionId: string, format: string) => __TAURI_INVOKE<string>("vms_compliance_export", { connectionId, format }),
 	vmsQuotas: (connectionId: string | null) => __TAURI_INVOKE<DepartmentQuota_Serialize[]>("vms_quotas", { connectionId }),
 	vmsSetQuota: (department: string, quota: Quota_Deserialize) => __TAURI_INVOKE<null>("vms_set_quota", { department, quota }),
-	/**  Live VM updates while the view is open; stop with `vms_unwatch`. */
-	vmsWatch: (connectionId: string, onEvent: Channel<VmEvent_Serialize>) => __TAURI_INVOKE<number>("vms_watch", { connectionId, onEvent }),
+	/**
+	 *  Live VM updates while the view is open, a batch per vCenter update set
+	 *  (up to 100 VMs each on vCenter); stop with `vms_unwatch`.
+	 */
+	vmsWatch: (connectionId: string, onEvents: Channel<VmEventBatch_Serialize>) => __TAURI_INVOKE<number>("vms_watch", { connectionId, onEvents }),
 	vmsUnwatch: (watchId: number) => __TAURI_INVOKE<null>("vms_unwatch", { watchId }),
 	vmsStoreStatus: () => __TAURI_INVOKE<StoreStatus>("vms_store_status"),
 	vmsWithdraw: (id: string, comment: string) => __TAURI_INVOKE<VmRequest_Serialize>("vms_withdraw", { id, comment }),
@@ -4967,6 +4970,19 @@ export type VmCost_Serialize = {
 };
 
 export type VmEvent = VmEvent_Serialize;
+
+/**  The events of one update set, in order: one message to the UI. */
+export type VmEventBatch = VmEventBatch_Serialize;
+
+/**  The events of one update set, in order: one message to the UI. */
+export type VmEventBatch_Deserialize = {
+	events: VmEvent_Deserialize[],
+};
+
+/**  The events of one update set, in order: one message to the UI. */
+export type VmEventBatch_Serialize = {
+	events: VmEvent_Serialize[],
+};
 
 export type VmEvent_Deserialize = 
 /**  A VM appeared or changed: its whole row. */

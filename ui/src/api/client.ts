@@ -22,6 +22,7 @@ import type {
   SearchEvent,
   SearchMode,
   VmEvent,
+  VmEventBatch,
   WatchEvent,
 } from './types';
 
@@ -144,8 +145,9 @@ export const api = {
     return stopper(channel, () => calls.clustersUnwatch(watchId));
   },
   /** Live VM updates (WaitForUpdatesEx); resolves to a stop function (vms_unwatch). */
-  vmsWatch: async (connectionId: string, onEvent: (e: VmEvent) => void): Promise<() => Promise<void>> => {
-    const channel = new Channel<VmEvent>(onEvent);
+  /** Live VM updates: `onEvents` gets one batch per vCenter update set (up to 100 VMs). */
+  vmsWatch: async (connectionId: string, onEvents: (batch: VmEvent[]) => void): Promise<() => Promise<void>> => {
+    const channel = new Channel<VmEventBatch>((b) => onEvents(b.events));
     const watchId = await calls.vmsWatch(connectionId, channel);
     return stopper(channel, () => calls.vmsUnwatch(watchId));
   },

@@ -173,14 +173,15 @@ impl Backend {
         Ok(inv)
     }
 
-    /// Live VM updates from `connection_id` until the handle is dropped.
+    /// Live VM updates from `connection_id` until the handle is dropped, a
+    /// batch of events per vCenter update set (one server page each, up to 100 VMs on vCenter).
     pub async fn vm_watch(
         &self,
         connection_id: &str,
-        on_event: impl Fn(crate::vms::live::VmEvent) + Send + Sync + 'static,
+        on_events: impl Fn(Vec<crate::vms::live::VmEvent>) + Send + Sync + 'static,
     ) -> Result<crate::vms::live::LiveHandle> {
         let vim = self.vim(connection_id).await?;
-        Ok(crate::vms::live::watch(vim.client.clone(), on_event))
+        Ok(crate::vms::live::watch(vim.client.clone(), on_events))
     }
 
     pub async fn cached_vm_inventory(&self, connection_id: &str) -> Result<Option<Snapshot<Inventory>>> {

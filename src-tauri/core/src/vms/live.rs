@@ -1,10 +1,15 @@
 //! Live VM updates while the view is open: one WaitForUpdatesEx long-poll on
 //! a property collector of its own (so it never competes with the calls the
 //! workflows make on the session's default collector), over a container view
-//! of every VM. Each change becomes an event with the VM's new row; dropping
-//! the handle stops the poll and destroys the collector's filters.
+//! of every VM. Each change becomes an event with the VM's new row, and the
+//! events of one update set are delivered as one batch. The server pages an
+//! update set (vim_rs asks for at most 256 objects; vCenter and vcsim stop at
+//! 100), so the 1,104 VMs of the Overview benchmark's vCenter open the view
+//! in about 12 messages to the UI instead of 1,104 (each of which re-rendered
+//! the inventory). Dropping the handle stops the
+//! poll and destroys the collector's filters.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -41,23 +46,48 @@ pub enum VmEvent {
     },
 }
 
-type Sink = Arc<dyn Fn(VmEvent) + Send + Sync>;
+/// The events of one update set, in order: one message to the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct VmEventBatch {
+    pub events: Vec<VmEvent>,
+}
+
+/// Receives the events of one update set at a time, in order.
+type Sink = Arc<dyn Fn(Vec<VmEvent>) + Send + Sync>;
+
+/// The events of the update set being applied, sent as one batch after it.
+#[derive(Clone, Default)]
+struct Pending(Arc<Mutex<Vec<VmEvent>>>);
+
+impl Pending {
+    fn push(&self, e: VmEvent) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+    }
+
+    /// Sends what the last update set changed (nothing when it changed nothing).
+    fn flush(&self, sink: &Sink) {
+        let batch = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        if !batch.is_empty() {
+            sink(batch);
+        }
+    }
+}
 
 struct Listener {
-    sink: Sink,
+    pending: Pending,
 }
 
 impl ObjectCacheListener<VmLive> for Listener {
     fn on_new(&mut self, obj: &VmLive) -> CacheAction {
-        (self.sink)(VmEvent::Upsert { vm: Box::new(obj.row()) });
+        self.pending.push(VmEvent::Upsert { vm: Box::new(obj.row()) });
         CacheAction::Keep
     }
     fn on_update(&mut self, obj: &VmLive) -> CacheAction {
-        (self.sink)(VmEvent::Upsert { vm: Box::new(obj.row()) });
+        self.pending.push(VmEvent::Upsert { vm: Box::new(obj.row()) });
         CacheAction::Keep
     }
     fn on_remove(&mut self, obj: VmLive) {
-        (self.sink)(VmEvent::Removed { id: obj.id.value });
+        self.pending.push(VmEvent::Removed { id: obj.id.value });
     }
 }
 
@@ -72,18 +102,20 @@ impl Drop for LiveHandle {
     }
 }
 
-/// Starts live VM updates: first one `Upsert` per existing VM, then changes.
-pub fn watch(client: Arc<Client>, on_event: impl Fn(VmEvent) + Send + Sync + 'static) -> LiveHandle {
+/// Starts live VM updates: first an `Upsert` per existing VM (in batches of
+/// one server page, up to 100 on vCenter), then a batch per update set that
+/// changed something.
+pub fn watch(client: Arc<Client>, on_events: impl Fn(Vec<VmEvent>) + Send + Sync + 'static) -> LiveHandle {
     let stop = CancellationToken::new();
     let stopped = stop.clone();
-    let sink: Sink = Arc::new(on_event);
+    let sink: Sink = Arc::new(on_events);
     tokio::spawn(async move {
         let mut backoff = Duration::from_secs(1);
         while !stopped.is_cancelled() {
             match run(&client, &sink, &stopped).await {
                 Ok(()) => break,
                 Err(message) => {
-                    sink(VmEvent::Error { message });
+                    sink(vec![VmEvent::Error { message }]);
                     tokio::select! {
                         _ = stopped.cancelled() => break,
                         _ = tokio::time::sleep(backoff) => {}
@@ -102,15 +134,21 @@ async fn run(client: &Arc<Client>, sink: &Sink, stopped: &CancellationToken) -> 
     let pc = PropertyCollector::new(client.clone(), &own.value);
     let mut manager = CacheManager::new_with_property_collector(client.clone(), pc.clone()).map_err(|e| e.to_string())?;
     manager.set_cancel_wait_on_filter_change(true);
-    let cache = ObjectCache::<VmLive>::new_with_listener(Box::new(Listener { sink: sink.clone() }));
+    let pending = Pending::default();
+    let cache = ObjectCache::<VmLive>::new_with_listener(Box::new(Listener { pending: pending.clone() }));
     let result = async {
         manager.add_container_cache(Box::new(cache), &client.service_content().root_folder).await.map_err(|e| e.to_string())?;
+        pending.flush(sink);
         let mut monitor = manager.create_monitor().map_err(|e| e.to_string())?;
         loop {
             tokio::select! {
                 _ = stopped.cancelled() => return Ok(()),
                 r = monitor.wait_updates(20) => match r {
-                    Ok(Some(updates)) => manager.apply_updates(updates).map_err(|e| e.to_string())?,
+                    Ok(Some(updates)) => {
+                        let applied = manager.apply_updates(updates).map_err(|e| e.to_string());
+                        pending.flush(sink);
+                        applied?
+                    }
                     Ok(None) => {}
                     Err(e) => return Err(format!("live VM updates stopped: {e}")),
                 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Inventory, RequestSpec, VmRequest, VmRow } from '../../api/types';
-import { applyVmEvent, daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm, waitsForDecision } from './model';
+import type { Inventory, RequestSpec, VmEvent, VmRequest, VmRow } from '../../api/types';
+import { applyVmEvents, daysBetween, nextAction, provisionPercent, quotaUse, sortForInbox, stateBadge, validateForm, waitsForDecision } from './model';
 
 const form: RequestSpec = {
   name: 'build-01',
@@ -82,12 +82,31 @@ describe('live VM events', () => {
   const vm = (id: string, power: string) => ({ id, name: id, power }) as VmRow;
   const inv = { vms: [vm('vm-1', 'poweredOn')], hosts: [], datastores: [], networks: [], folders: [], pools: [], computes: [], datacenters: [] } as Inventory;
   it('updates, adds and removes rows', () => {
-    const off = applyVmEvent(inv, { kind: 'upsert', vm: vm('vm-1', 'poweredOff') })!;
+    const off = applyVmEvents(inv, [{ kind: 'upsert', vm: vm('vm-1', 'poweredOff') }])!;
     expect(off.vms).toEqual([vm('vm-1', 'poweredOff')]);
-    const added = applyVmEvent(off, { kind: 'upsert', vm: vm('vm-2', 'poweredOn') })!;
+    const added = applyVmEvents(off, [{ kind: 'upsert', vm: vm('vm-2', 'poweredOn') }])!;
     expect(added.vms.map((v) => v.id)).toEqual(['vm-1', 'vm-2']);
-    expect(applyVmEvent(added, { kind: 'removed', id: 'vm-1' })!.vms.map((v) => v.id)).toEqual(['vm-2']);
-    expect(applyVmEvent(added, { kind: 'error', message: 'x' })).toBe(added);
-    expect(applyVmEvent(null, { kind: 'removed', id: 'vm-1' })).toBeNull();
+    expect(applyVmEvents(added, [{ kind: 'removed', id: 'vm-1' }])!.vms.map((v) => v.id)).toEqual(['vm-2']);
+    expect(applyVmEvents(added, [{ kind: 'error', message: 'x' }])).toBe(added);
+    expect(applyVmEvents(added, [])).toBe(added);
+    expect(applyVmEvents(null, [{ kind: 'removed', id: 'vm-1' }])).toBeNull();
+  });
+  it('applies a batch in order, keeping each row in its place', () => {
+    const batch: VmEvent[] = [
+      { kind: 'upsert', vm: vm('vm-2', 'poweredOn') },
+      { kind: 'upsert', vm: vm('vm-1', 'poweredOff') },
+      { kind: 'removed', id: 'vm-2' },
+      { kind: 'upsert', vm: vm('vm-3', 'poweredOn') },
+      { kind: 'error', message: 'ignored' },
+      { kind: 'upsert', vm: vm('vm-2', 'suspended') },
+    ];
+    expect(applyVmEvents(inv, batch)!.vms).toEqual([vm('vm-1', 'poweredOff'), vm('vm-3', 'poweredOn'), vm('vm-2', 'suspended')]);
+  });
+  it('takes the first batch of a large vCenter in one pass', () => {
+    const all: VmEvent[] = Array.from({ length: 5000 }, (_, i) => ({ kind: 'upsert', vm: vm(`vm-${i + 1}`, 'poweredOn') }));
+    const got = applyVmEvents(inv, all)!;
+    expect(got.vms).toHaveLength(5000);
+    expect(got.vms[0].id).toBe('vm-1');
+    expect(got.vms[4999].id).toBe('vm-5000');
   });
 });

@@ -110,11 +110,18 @@ export function sortForInbox(list: VmRequest[]): VmRequest[] {
   return [...list].sort((a, b) => rank(a) - rank(b) || b.created_at.localeCompare(a.created_at));
 }
 
-/** Applies a live event to the inventory (a new object: the view re-renders). */
-export function applyVmEvent(inv: Inventory | null, e: VmEvent): Inventory | null {
-  if (!inv || e.kind === 'error') return inv;
-  if (e.kind === 'removed') return { ...inv, vms: inv.vms.filter((v) => v.id !== e.id) };
-  const i = inv.vms.findIndex((v) => v.id === e.vm.id);
-  const vms = i < 0 ? [...inv.vms, e.vm] : inv.vms.map((v, j) => (j === i ? e.vm : v));
-  return { ...inv, vms };
+/**
+ * Applies a batch of live events (one vCenter update set, up to 100 VMs)
+ * to the inventory in one pass, in order: a changed VM keeps its
+ * place, a new one is appended, a removed one dropped. A new object when
+ * something changed (the view re-renders once per batch), else `inv` itself.
+ */
+export function applyVmEvents(inv: Inventory | null, events: readonly VmEvent[]): Inventory | null {
+  if (!inv || events.every((e) => e.kind === 'error')) return inv;
+  const byId = new Map(inv.vms.map((v) => [v.id, v]));
+  for (const e of events) {
+    if (e.kind === 'upsert') byId.set(e.vm.id, e.vm);
+    else if (e.kind === 'removed') byId.delete(e.id);
+  }
+  return { ...inv, vms: [...byId.values()] };
 }
