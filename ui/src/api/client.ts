@@ -144,8 +144,7 @@ export const api = {
     const watchId = await calls.clustersWatch(connectionId, channel);
     return stopper(channel, () => calls.clustersUnwatch(watchId));
   },
-  /** Live VM updates (WaitForUpdatesEx); resolves to a stop function (vms_unwatch). */
-  /** Live VM updates: `onEvents` gets one batch per vCenter update set (up to 100 VMs). */
+  /** Live VM updates (WaitForUpdatesEx): `onEvents` gets one batch per vCenter update set (up to 100 VMs); resolves to a stop function (vms_unwatch). */
   vmsWatch: async (connectionId: string, onEvents: (batch: VmEvent[]) => void): Promise<() => Promise<void>> => {
     const channel = new Channel<VmEventBatch>((b) => onEvents(b.events));
     const watchId = await calls.vmsWatch(connectionId, channel);

@@ -6,8 +6,8 @@
 //! update set (vim_rs asks for at most 256 objects; vCenter and vcsim stop at
 //! 100), so the 1,104 VMs of the Overview benchmark's vCenter open the view
 //! in about 12 messages to the UI instead of 1,104 (each of which re-rendered
-//! the inventory). Dropping the handle stops the
-//! poll and destroys the collector's filters.
+//! the inventory). Dropping the handle stops the poll and destroys the
+//! collector's filters.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
