@@ -3,7 +3,7 @@
 #   cargo build --release -p opsdeck-cli --bin opsdeck
 #   cargo build --release -p opsdeck-tests --bin bench-clusters-scale
 #   scripts/bench/clusters-scale.sh [big|many|all]        (default all)
-# big:  one cluster (etcd 3.6 + kube-apiserver + KWOK) with NODES=2000 KWOK
+# big:  one cluster (etcd 3.7 + kube-apiserver + KWOK) with NODES=2000 KWOK
 #       nodes and PODS=30000 pods bound to them; `opsdeck health` vs `kubectl
 #       get nodes,pods -A` (RUNS=3); then the live view for CHURN_SECONDS=600
 #       while pods are created and deleted at CHURN_RATE=50/s, RSS every 10 s.
@@ -84,7 +84,7 @@ big() {
   # Pods are bound to their node (spec.nodeName): no scheduler needed, and
   # no controller acts on them; KWOK alone plays the kubelets.
   kill "$KUBE_CONTROLLER_MANAGER_PID" "$KUBE_SCHEDULER_PID"
-  echo "ran: etcd 3.6.7, kube-apiserver (default flags of scripts/services/kube-apiserver.sh), KWOK; controller-manager and scheduler stopped"
+  echo "ran: etcd $("$(dirname "$0")/../setup/build-etcd.sh" 2>/dev/null | sed -n 's/^ETCD_NEW_BIN=.*etcd-//p'), kube-apiserver (default flags of scripts/services/kube-apiserver.sh), KWOK; controller-manager and scheduler stopped"
   "$BENCH" seed "$KUBECONFIG" admin "$NODES" "$PODS" kwok
   echo "after seeding: kube-apiserver RSS $(rss_mib "$KUBE_APISERVER_PID") MiB, etcd $(rss_mib "$KUBE_ETCD_PID") MiB, kwok $(rss_mib "$KWOK_PID") MiB"; machine
   [[ -n "${SKIP_COMPARE:-}" ]] || locked "$BENCH" compare "$KUBECONFIG" "$RUNS" admin

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Many real Kubernetes clusters for the scale benchmark (scripts/bench/clusters-scale.sh):
-# N kube-apiservers (scripts/setup/build-kube.sh) over ONE etcd 3.6
+# N kube-apiservers (scripts/setup/build-kube.sh) over ONE etcd 3.7
 # (scripts/setup/build-etcd.sh), each with its own --etcd-prefix, so each is a
 # separate cluster with its own objects, served on its own port. One CA and one
 # admin token for all (the contexts differ by server, not by user).
@@ -22,7 +22,7 @@ if [[ -z "${KUBE_APISERVER_BIN:-}" ]]; then
   KUBE_APISERVER_BIN="$("$SERVICES_DIR/../setup/build-kube.sh" kube-apiserver | sed -n 's/^KUBE_APISERVER_BIN=//p')"
 fi
 ETCD_SERVER_BIN="$("$SERVICES_DIR/../setup/build-etcd.sh" | sed -n 's/^ETCD_NEW_BIN=//p')"
-[[ -x "$KUBE_APISERVER_BIN" && -x "$ETCD_SERVER_BIN" ]] || die "kube-apiserver or etcd 3.6 missing (scripts/setup/all.sh)"
+[[ -x "$KUBE_APISERVER_BIN" && -x "$ETCD_SERVER_BIN" ]] || die "kube-apiserver or etcd 3.7 missing (scripts/setup/all.sh)"
 
 new_run_dir kube-many
 t0=$(now_ms)

@@ -2,7 +2,7 @@
 # Builds (or finds in the cache) every self-built test service binary, one
 # build at a time, and prints a KEY=path summary:
 #   VCSIM_BIN, GOVC_BIN, KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN,
-#   KUBE_SCHEDULER_BIN, KWOK_BIN, ETCD_NEW_BIN (etcd 3.6 for the workload control plane)
+#   KUBE_SCHEDULER_BIN, KWOK_BIN, ETCD_NEW_BIN (etcd 3.7: the workload control plane, RangeStream tests)
 # Versions: GOVMOMI_VERSION (default in build-vcsim.sh), KUBE_VERSION (default
 # in build-kube.sh), KWOK_VERSION (build-kwok.sh), ETCD_VERSION (build-etcd.sh). Cache: ${OPSDECK_CACHE:-~/.cache/opsdeck}/bin.
 # The Debian-packaged services (etcd, dockerd) are installed by scripts/install-deps.sh.

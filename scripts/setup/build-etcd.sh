@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds an etcd server newer than Debian bookworm's etcd-server 3.4.23, for
-# the workload control plane (scripts/services/kube-apiserver.sh --workloads).
+# the workload control plane (scripts/services/kube-apiserver.sh --workloads)
+# and the Config tests of etcd 3.7's RangeStream (OPSDECK_ETCD_NEWEST=1
+# scripts/services/etcd.sh).
 #
 #   scripts/setup/build-etcd.sh            # prints ETCD_NEW_BIN=...
-#   ETCD_VERSION=v3.6.17 OPSDECK_REBUILD=1 scripts/setup/build-etcd.sh
+#   ETCD_VERSION=v3.6.7 OPSDECK_REBUILD=1 scripts/setup/build-etcd.sh
 #
 # Why: kube-apiserver serves "watch-list" streams (a watch that starts with
 # the current state) only when etcd supports progress notifications
@@ -21,7 +23,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common.sh
 . "$HERE/common.sh"
 
-ETCD_VERSION="${ETCD_VERSION:-v3.6.7}"
+ETCD_VERSION="${ETCD_VERSION:-v3.7.3}"
 [[ "$ETCD_VERSION" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "ETCD_VERSION must look like v3.6.7, got '$ETCD_VERSION'"
 BIN="$OPSDECK_BIN_DIR/etcd-$ETCD_VERSION"
 built() { [[ -x "$BIN" ]]; }

@@ -61,6 +61,13 @@ pub fn etcdctl(endpoint: &str, args: &[&str]) -> Duration {
 /// `grpc_server_started_total` of `Range`): how many walks of a key range a
 /// piece of code cost, read before and after it.
 pub fn etcd_range_requests(endpoint: &str) -> u64 {
+    etcd_grpc_requests(endpoint, "Range")
+}
+
+/// gRPC calls of `method` (e.g. "Range", "RangeStream") etcd has started
+/// since it started, from its `/metrics` (0 for a method the server does not
+/// have).
+pub fn etcd_grpc_requests(endpoint: &str, method: &str) -> u64 {
     use std::io::{Read, Write};
     let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
     let mut s = std::net::TcpStream::connect(addr).expect("etcd metrics");
@@ -68,12 +75,14 @@ pub fn etcd_range_requests(endpoint: &str) -> u64 {
     write!(s, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("metrics request");
     let mut body = String::new();
     s.read_to_string(&mut body).expect("metrics answer");
+    assert!(body.contains("grpc_server_started_total{"), "no gRPC counters in {endpoint}/metrics");
+    let method = format!("grpc_method=\"{method}\"");
     body.lines()
-        .find(|l| l.starts_with("grpc_server_started_total{") && l.contains("grpc_method=\"Range\""))
+        .find(|l| l.starts_with("grpc_server_started_total{") && l.contains(&method))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse::<f64>().ok())
         .map(|n| n as u64)
-        .unwrap_or_else(|| panic!("no Range counter in {endpoint}/metrics"))
+        .unwrap_or(0)
 }
 
 /// The config benchmarks' big prefix: `keys` keys `/scale/k0000000…` with

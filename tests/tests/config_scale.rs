@@ -1,9 +1,11 @@
-//! The Config workspace at scale against a real etcd (issue 17, item 4): the
-//! tree's pages read through key windows and a first page that starts from
-//! where it ended on the last visit stay exact when keys come and go; a value
-//! search over a prefix big enough to be split and read by several scanners
-//! at once finds every hit exactly once, scans every key once, and stops at
-//! its limit. (The timings are in bench-config-scale.)
+//! The Config workspace at scale against a real etcd (issue 17, item 4), on
+//! both kinds of server: Debian's etcd 3.4 (no RangeStream: the tree's pages
+//! read through key windows; a value search over a big prefix is split and
+//! read by several scanners at once) and etcd 3.7 (pages and searches read
+//! streams). Either way pages, and a first page that starts from where it
+//! ended on the last visit, stay exact when keys come and go; a search finds
+//! every hit exactly once, scans every key once, and stops at its limit.
+//! (The timings are in bench-config-scale.)
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -12,6 +14,7 @@ use etcd_client::{Client, GetOptions, Txn, TxnOp};
 use opsdeck_core::config::search::{SearchEvent, SearchMode, SPLIT_ABOVE};
 use opsdeck_core::config::TreePage;
 use opsdeck_tests::backend::TestBackend;
+use opsdeck_tests::bench::etcd_grpc_requests;
 use opsdeck_tests::Service;
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -72,9 +75,25 @@ fn page_keys(p: &TreePage) -> Vec<String> {
     p.entries.iter().map(|e| e.key.clone()).collect()
 }
 
+/// Debian's etcd 3.4 (`newest` false: no RangeStream) or the newest etcd
+/// built by scripts/setup/build-etcd.sh (3.7: RangeStream).
+fn etcd(newest: bool) -> Service {
+    Service::start("etcd", if newest { &[("OPSDECK_ETCD_NEWEST", "1")] } else { &[] })
+}
+
 #[tokio::test]
 async fn tree_pages_through_windows_and_a_remembered_first_screen_stay_exact() {
-    let etcd = Service::start("etcd", &[]);
+    tree_pages_stay_exact(false).await;
+}
+
+#[tokio::test]
+async fn tree_pages_through_streams_and_a_remembered_first_screen_stay_exact() {
+    tree_pages_stay_exact(true).await;
+}
+
+async fn tree_pages_stay_exact(newest: bool) {
+    let etcd = etcd(newest);
+    let streams = || etcd_grpc_requests(etcd.get("ETCD_ENDPOINT"), "RangeStream");
     let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
     let all = keys();
     put_all(&mut o, &all).await;
@@ -96,6 +115,9 @@ async fn tree_pages_through_windows_and_a_remembered_first_screen_stay_exact() {
     }
     assert_eq!(got.len(), want.len());
     assert!(got == want, "the scroll differs from etcd's keys");
+    // Streams on 3.7 (the 15,000-key dir costs a reopen, not its keys), none on 3.4.
+    let opened = streams();
+    assert_eq!(opened > 0, newest, "RangeStream calls: {opened}");
 
     // A return visit reads first up to where the first screen ended: keys
     // deleted and added before that end, and a cursor of an older page, still
@@ -121,13 +143,14 @@ async fn tree_pages_through_windows_and_a_remembered_first_screen_stay_exact() {
     assert_eq!(page_keys(&page), want[500..503].to_vec());
 }
 
-/// A first visit of a prefix is one range request, and etcd's count of that
-/// request is the key count shown beside the tree (no second walk of a
-/// million keys); a return visit reads up to the remembered bound, also one
-/// request, and brings no count (it counted only the bound's keys).
+/// On etcd 3.4 a first visit of a prefix is one walk of it, and etcd's
+/// count of that request is the key count shown beside the tree (no second
+/// walk of a million keys); a return visit reads up to the remembered bound,
+/// also one request, and brings no count (it counted only the bound's keys).
+/// (Each read also asks etcd for the revision: one single-key read.)
 #[tokio::test]
 async fn a_first_visit_is_one_range_request_that_also_counts_the_prefix() {
-    let etcd = Service::start("etcd", &[]);
+    let etcd = etcd(false);
     let endpoint = etcd.get("ETCD_ENDPOINT");
     let mut o = Client::connect([endpoint], None).await.unwrap();
     let mut all: Vec<String> = (0..3_000).map(|i| format!("/y/k{i:05}")).collect();
@@ -141,11 +164,12 @@ async fn a_first_visit_is_one_range_request_that_also_counts_the_prefix() {
 
     let before = ranges(0);
     let first = t.backend.config_tree(&s, "/y/", None, 500).await.unwrap();
-    assert_eq!(ranges(before), 1, "a first visit reads the first screen in one request");
+    assert_eq!(ranges(before), 2, "a first visit: the revision, then the first screen in one request");
     assert_eq!(first.total, Some(3_100), "and that request counted every key under the prefix, all depths");
     assert_eq!(page_keys(&first)[..2], ["/y/k00000".to_string(), "/y/k00001".to_string()]);
     assert_eq!(first.entries.len(), 500);
     assert_eq!(t.backend.config_count(&s, "/y/").await.unwrap(), 3_100);
+    assert_eq!(etcd_grpc_requests(endpoint, "RangeStream"), 0, "etcd 3.4 has no RangeStream");
 
     let before = ranges(0);
     let again = t.backend.config_tree(&s, "/y/", None, 500).await.unwrap();
@@ -158,13 +182,76 @@ async fn a_first_visit_is_one_range_request_that_also_counts_the_prefix() {
     // A prefix smaller than a page: complete in the one request, counted too.
     let before = ranges(0);
     let small = t.backend.config_tree(&s, "/small/", None, 500).await.unwrap();
-    assert_eq!(ranges(before), 1);
+    assert_eq!(ranges(before), 2);
     assert_eq!((small.entries.len(), small.next_cursor.as_deref(), small.total), (10, None, Some(10)));
+}
+
+/// On etcd 3.7 a first visit streams the first screen and never walks the
+/// prefix: one single-key read for the revision, one RangeStream read as far
+/// as the page needs (dropped there, so etcd counts nothing); the key count
+/// beside the tree is its own request. A directory of many keys is passed by
+/// reopening the stream after it.
+#[tokio::test]
+async fn a_first_visit_on_etcd_3_7_streams_the_first_screen_without_walking_the_prefix() {
+    let etcd = etcd(true);
+    let endpoint = etcd.get("ETCD_ENDPOINT");
+    let mut o = Client::connect([endpoint], None).await.unwrap();
+    let mut all: Vec<String> = (0..3_000).map(|i| format!("/y/k{i:05}")).collect();
+    all.extend((0..2_000).map(|i| format!("/d/a/{i:05}")));
+    all.extend(["/d/b".to_string(), "/d/c/1".to_string(), "/d/c/2".to_string(), "/d/e".to_string(), "/y0".to_string()]);
+    put_all(&mut o, &all).await;
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("first-visit", endpoint).await;
+    let calls = || (opsdeck_tests::bench::etcd_range_requests(endpoint), etcd_grpc_requests(endpoint, "RangeStream"));
+
+    let (r0, s0) = calls();
+    let first = t.backend.config_tree(&s, "/y/", None, 500).await.unwrap();
+    let (r1, s1) = calls();
+    assert_eq!((r1 - r0, s1 - s0), (1, 1), "one single-key read for the revision, one stream");
+    assert_eq!(first.entries.len(), 500);
+    assert_eq!(page_keys(&first), (0..500).map(|i| format!("/y/k{i:05}")).collect::<Vec<_>>());
+    assert_eq!(first.total, None, "nothing counted the prefix");
+    assert!(first.revision > 0);
+    assert_eq!(t.backend.config_count(&s, "/y/").await.unwrap(), 3_000);
+    // The next page streams on from the cursor; the last page ends the prefix.
+    let next = t.backend.config_tree(&s, "/y/", first.next_cursor.as_deref(), 1000).await.unwrap();
+    assert_eq!(next.entries.first().map(|e| e.key.as_str()), Some("/y/k00500"));
+    let mut cursor = next.next_cursor;
+    let mut n = 500 + next.entries.len();
+    while let Some(c) = cursor {
+        let p = t.backend.config_tree(&s, "/y/", Some(&c), 1000).await.unwrap();
+        n += p.entries.len();
+        cursor = p.next_cursor;
+    }
+    assert_eq!(n, 3_000);
+
+    // A 2,000-key directory first: listed once, the stream reopened past it.
+    let (_, s0) = calls();
+    let d = t.backend.config_tree(&s, "/d/", None, 500).await.unwrap();
+    let (_, s1) = calls();
+    assert_eq!(page_keys(&d), ["/d/a/", "/d/b", "/d/c/", "/d/e"]);
+    assert_eq!(d.next_cursor, None);
+    assert_eq!(s1 - s0, 2, "one reopen after the big directory");
+    // A page that ends on a directory: the cursor starts at it.
+    let d2 = t.backend.config_tree(&s, "/d/", None, 2).await.unwrap();
+    assert_eq!(page_keys(&d2), ["/d/a/", "/d/b"]);
+    let rest = t.backend.config_tree(&s, "/d/", d2.next_cursor.as_deref(), 2).await.unwrap();
+    assert_eq!(page_keys(&rest), ["/d/c/", "/d/e"]);
+    assert_eq!(rest.next_cursor, None);
 }
 
 #[tokio::test]
 async fn a_split_value_search_finds_every_hit_once_and_scans_every_key_once() {
-    let etcd = Service::start("etcd", &[]);
+    value_search_finds_every_hit_once(false).await;
+}
+
+#[tokio::test]
+async fn a_streamed_value_search_finds_every_hit_once_and_scans_every_key_once() {
+    value_search_finds_every_hit_once(true).await;
+}
+
+async fn value_search_finds_every_hit_once(newest: bool) {
+    let etcd = etcd(newest);
     let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
     let all = keys();
     assert!(all.len() as i64 > SPLIT_ABOVE, "big enough to be split");
@@ -204,6 +291,8 @@ async fn a_split_value_search_finds_every_hit_once_and_scans_every_key_once() {
     assert_eq!(got, want);
     let SearchEvent::Done { scanned, hits: n, truncated, .. } = done else { unreachable!() };
     assert_eq!((scanned, n as usize, truncated), (all.len() as u64, want.len(), false), "every key scanned once");
+    let streams = etcd_grpc_requests(etcd.get("ETCD_ENDPOINT"), "RangeStream");
+    assert_eq!(streams, u64::from(newest), "one stream on 3.7, none on 3.4");
 
     // A limit stops every scanner: exactly that many hits.
     let (hits, done) = search(3).await;

@@ -20,6 +20,7 @@ pub mod relocate;
 pub mod schema;
 pub mod search;
 pub mod split;
+pub mod stream;
 pub mod transfer;
 pub mod tree;
 pub mod watch;

@@ -4,7 +4,9 @@
 //! [`PAGE`] keys, every page at the revision of the first (one consistent
 //! snapshot), holding one page in memory at a time; hits are delivered as
 //! they are found, and dropping the [`SearchHandle`] stops the scan.
-//! [`SearchMode::Fuzzy`] runs the same scan with a fuzzy matcher
+//! A server with `RangeStream` (etcd 3.7+) is read from one stream instead
+//! ([`super::stream`]): chunks at one revision, no request over the rest of
+//! the prefix. [`SearchMode::Fuzzy`] runs the same scan with a fuzzy matcher
 //! ([`super::fuzzy`]): letters in order with gaps, every matched character
 //! marked in the hit's `parts`.
 
@@ -16,6 +18,7 @@ use super::fuzzy::{parts_of, Fuzzy, HitPart};
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::KeyMeta;
 use super::split::split;
+use super::stream;
 use super::window::{narrowed, next_end, widened};
 use crate::error::{Error, ErrorCode, Result};
 use futures::StreamExt;
@@ -267,6 +270,22 @@ struct Tally {
     limit: u64,
 }
 
+impl Tally {
+    fn full(&self) -> bool {
+        self.hits.load(Ordering::Relaxed) >= self.limit
+    }
+
+    fn done(&self, revision: i64) -> SearchEvent {
+        let hits = self.hits.load(Ordering::Relaxed);
+        SearchEvent::Done {
+            scanned: self.scanned.load(Ordering::Relaxed),
+            hits: hits.min(self.limit),
+            truncated: hits >= self.limit,
+            revision,
+        }
+    }
+}
+
 /// How a scan of a range ended.
 enum Flow {
     /// Read to its end.
@@ -399,7 +418,13 @@ async fn scan(
 ) -> Result<SearchEvent> {
     let end = prefix_end(prefix.as_bytes());
     let tally = Tally { scanned: AtomicU64::new(0), hits: AtomicU64::new(0), limit: limit as u64 };
-    let mut revision = 0;
+    let what = format!("etcd search under {prefix}");
+    let at = stream::read_point(client, &what, prefix.as_bytes()).await?;
+    if let Some(reader) = stream::open(client, &what, prefix.as_bytes(), &end, at, false).await? {
+        scan_stream(reader, prefix.len(), &mut matcher(), &tally, on_event).await?;
+        return Ok(tally.done(at.revision));
+    }
+    let mut revision = at.revision;
     let whole = Range { prefix, start: prefix.as_bytes().to_vec(), end: end.clone(), depth: None };
     let mut matching = matcher();
     let flow = scan_range(client, whole, &mut revision, Some(SPLIT_ABOVE), &mut matching, &tally, on_event, None).await?;
@@ -449,9 +474,33 @@ async fn scan(
             }
         }
     }
-    let hits = tally.hits.load(Ordering::Relaxed).min(tally.limit);
-    let truncated = tally.hits.load(Ordering::Relaxed) >= tally.limit;
-    Ok(SearchEvent::Done { scanned: tally.scanned.load(Ordering::Relaxed), hits, truncated, revision })
+    Ok(tally.done(revision))
+}
+
+/// Reads the whole prefix from one stream (etcd 3.7+): no windows, no split,
+/// one chunk in memory at a time.
+async fn scan_stream(
+    mut reader: stream::RangeReader,
+    prefix_len: usize,
+    matching: &mut Matching,
+    tally: &Tally,
+    on_event: &(dyn Fn(SearchEvent) + Send + Sync),
+) -> Result<()> {
+    while let Some(kvs) = reader.next_chunk().await? {
+        for kv in &kvs {
+            if tally.full() {
+                return Ok(());
+            }
+            tally.scanned.fetch_add(1, Ordering::Relaxed);
+            if let Some(hit) = matching.hit(kv, prefix_len) {
+                if tally.hits.fetch_add(1, Ordering::Relaxed) < tally.limit {
+                    on_event(SearchEvent::Hit { hit });
+                }
+            }
+        }
+        on_event(SearchEvent::Progress { scanned: tally.scanned.load(Ordering::Relaxed) });
+    }
+    Ok(())
 }
 
 /// Once the split has landed: the head scanner keeps the window it is in

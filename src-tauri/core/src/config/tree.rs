@@ -1,14 +1,17 @@
 //! The key tree: immediate children of a prefix, paged, keys only. A child
 //! "directory" costs one entry however many keys it holds: when a page ends
 //! inside a directory, the next page starts after the directory's range.
-//! Pages read through key windows ([`super::window`]): each request costs
-//! about the keys it returns, not the rest of the prefix.
+//! A page reads a stream of the range where the server has one
+//! ([`super::stream`], etcd 3.7+), else through key windows
+//! ([`super::window`]): either way a page costs about the keys it returns,
+//! not the rest of the prefix.
 
 use etcd_client::{Client, GetOptions};
 
 use super::etcd_err;
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::{KeyMeta, TreeEntry, TreePage};
+use super::stream;
 use super::window::{decode_window_cursor, encode_window_cursor, narrowed, next_end, widened, FirstScreen};
 use crate::error::{with_timeout, Error, Result};
 
@@ -64,6 +67,13 @@ pub async fn children_from(
         };
         (TreePage { prefix: prefix.into(), entries, next_cursor, revision, total }, screen)
     };
+    // A return visit reads up to where the first page ended (about a page);
+    // every other page streams where the server can.
+    if hint.is_none() {
+        if let Some(s) = streamed(client, prefix, start.clone(), limit).await? {
+            return Ok(page(s.entries, s.next.as_deref().map(|k| (k, None)), s.revision, None));
+        }
+    }
     let mut entries: Vec<TreeEntry> = Vec::new();
     let mut revision = 0;
     // The first page's first request over the whole prefix counts every key under it.
@@ -131,6 +141,73 @@ pub async fn children_from(
             start = wend;
         }
         depth = widened(depth, p.len(), held, want);
+    }
+}
+
+/// A page read from a stream.
+struct Streamed {
+    entries: Vec<TreeEntry>,
+    /// The first key not taken (the next page starts there).
+    next: Option<Vec<u8>>,
+    revision: i64,
+}
+
+/// Keys of an already listed directory a stream may pass before it is
+/// reopened past the directory (a directory of a million keys costs a
+/// reopen, not a million keys sent).
+const DIR_SKIP: usize = 256;
+
+/// The page of children of `prefix` from `start`, read from streams at one
+/// revision; `None` when the server has no `RangeStream`.
+async fn streamed(client: &mut Client, prefix: &str, mut start: Vec<u8>, limit: i64) -> Result<Option<Streamed>> {
+    let p = prefix.as_bytes();
+    let end = range_end(p);
+    let what = format!("etcd tree under {prefix}");
+    let at = stream::read_point(client, &what, p).await?;
+    let mut entries: Vec<TreeEntry> = Vec::new();
+    let mut last_dir: Option<Vec<u8>> = None;
+    let done = |entries, next| Ok(Some(Streamed { entries, next, revision: at.revision }));
+    'streams: loop {
+        // `[0]` as a start: past a directory that reaches the end of the key space.
+        if start == [0] || (end != [0] && start >= end) {
+            return done(entries, None);
+        }
+        let Some(mut reader) = stream::open(client, &what, &start, &end, at, true).await? else {
+            return Ok(None);
+        };
+        let mut skipped = 0;
+        while let Some(kvs) = reader.next_chunk().await? {
+            for kv in &kvs {
+                let key = kv.key();
+                let Some(rel) = key.strip_prefix(p) else { continue };
+                if let Some(dir) = &last_dir {
+                    if key.starts_with(dir) {
+                        skipped += 1;
+                        if skipped > DIR_SKIP {
+                            start = prefix_end(dir);
+                            continue 'streams;
+                        }
+                        continue;
+                    }
+                }
+                if entries.len() as i64 == limit {
+                    return done(entries, Some(key.to_vec()));
+                }
+                match rel.iter().position(|b| *b == b'/') {
+                    Some(i) => {
+                        let dir = key[..p.len() + i + 1].to_vec();
+                        entries.push(TreeEntry { name: key_text(&rel[..i]), key: key_text(&dir), is_dir: true, meta: None });
+                        last_dir = Some(dir);
+                        skipped = 0;
+                    }
+                    None => {
+                        entries.push(TreeEntry { name: key_text(rel), key: key_text(key), is_dir: false, meta: Some(KeyMeta::of(kv)) });
+                        last_dir = None;
+                    }
+                }
+            }
+        }
+        return done(entries, None);
     }
 }
 

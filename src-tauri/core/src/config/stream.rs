@@ -1,0 +1,137 @@
+//! Streamed reads of a key range: etcd's `RangeStream` (v3.7 and later).
+//!
+//! A `Range` request makes etcd walk and count its whole range, even one
+//! limited to a page ([`super::window`] works around that for older servers).
+//! `RangeStream` sends the range in chunks (10 keys first, then growing
+//! towards the server's request size) and counts nothing when no limit is
+//! given, so the first keys of a million arrive in about the time of ten.
+//! A reader here asks for no limit and stops reading (dropping the stream
+//! cancels it on the server) once it has what it needs.
+//!
+//! An older server answers `Unimplemented`; [`open`] then returns `None`
+//! and the caller reads through windows. What a server answered is
+//! remembered per cluster member for [`RECHECK`], so a 3.4 server costs one
+//! refused call per [`RECHECK`], not one per page.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use etcd_client::{Client, GetOptions, GetStreamResponse, KeyValue};
+
+use super::etcd_err;
+use crate::error::{with_timeout, Result};
+
+/// Longest wait for one chunk (a server that stops sending is an error, not a hang).
+const CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a member's "no RangeStream" answer is trusted (a server may be upgraded).
+pub const RECHECK: Duration = Duration::from_secs(600);
+
+/// The member a request was answered by, and the revision it answered at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadPoint {
+    pub revision: i64,
+    member: (u64, u64),
+}
+
+/// Members that answered `Unimplemented`, and when.
+fn refused() -> &'static Mutex<HashMap<(u64, u64), Instant>> {
+    static REFUSED: OnceLock<Mutex<HashMap<(u64, u64), Instant>>> = OnceLock::new();
+    REFUSED.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn known_unsupported(member: (u64, u64)) -> bool {
+    let Ok(mut m) = refused().lock() else { return false };
+    match m.get(&member) {
+        Some(at) if at.elapsed() < RECHECK => true,
+        Some(_) => {
+            m.remove(&member);
+            false
+        }
+        None => false,
+    }
+}
+
+fn note_unsupported(member: (u64, u64)) {
+    if let Ok(mut m) = refused().lock() {
+        m.insert(member, Instant::now());
+    }
+}
+
+/// The current revision, from a read of the single key `key` (one index
+/// lookup, whatever the prefix under it holds), and who answered.
+pub async fn read_point(client: &mut Client, what: &str, key: &[u8]) -> Result<ReadPoint> {
+    // etcd refuses an empty key: the whole key space starts at "\0".
+    let key = if key.is_empty() { &[0u8][..] } else { key };
+    let resp = with_timeout(what.to_string(), CHUNK_TIMEOUT, async {
+        client.get(key, Some(GetOptions::new().with_count_only())).await.map_err(etcd_err)
+    })
+    .await?;
+    let h = resp.header();
+    Ok(ReadPoint { revision: h.map(|h| h.revision()).unwrap_or(0), member: h.map(|h| (h.cluster_id(), h.member_id())).unwrap_or((0, 0)) })
+}
+
+fn is_unimplemented(e: &etcd_client::Error) -> bool {
+    matches!(e, etcd_client::Error::GRpcStatus(s) if s.code() == tonic::Code::Unimplemented)
+}
+
+/// An open stream of `[start, end)` at one revision.
+pub struct RangeReader {
+    stream: GetStreamResponse,
+    what: String,
+}
+
+impl RangeReader {
+    /// The next chunk's key-values, in key order; `None` once the range is read.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<KeyValue>>> {
+        let stream = &mut self.stream;
+        let msg = with_timeout(self.what.clone(), CHUNK_TIMEOUT, async { stream.message().await.map_err(etcd_err) }).await?;
+        Ok(msg.map(|mut m| m.take_kvs()))
+    }
+}
+
+/// Opens a stream of `[start, end)` (`end` `[0]`: to the end of the key
+/// space) at `at.revision`; `None` when the server has no `RangeStream`.
+pub async fn open(client: &Client, what: &str, start: &[u8], end: &[u8], at: ReadPoint, keys_only: bool) -> Result<Option<RangeReader>> {
+    if known_unsupported(at.member) {
+        return Ok(None);
+    }
+    let mut opts = GetOptions::new().with_range(end.to_vec()).with_revision(at.revision);
+    if keys_only {
+        opts = opts.with_keys_only();
+    }
+    let mut kv = client.kv_client();
+    let opened = with_timeout(what.to_string(), CHUNK_TIMEOUT, async { Ok(kv.get_stream(start.to_vec(), Some(opts)).await) }).await?;
+    match opened {
+        Ok(stream) => Ok(Some(RangeReader { stream, what: what.to_string() })),
+        Err(e) if is_unimplemented(&e) => {
+            note_unsupported(at.member);
+            Ok(None)
+        }
+        Err(e) => Err(etcd_err(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_remembered_per_member_until_rechecked() {
+        let (a, b) = ((7, 1), (7, 2));
+        assert!(!known_unsupported(a));
+        note_unsupported(a);
+        assert!(known_unsupported(a));
+        assert!(!known_unsupported(b), "another member of the cluster is asked itself");
+        refused().lock().unwrap().insert(a, Instant::now() - RECHECK - Duration::from_secs(1));
+        assert!(!known_unsupported(a), "asked again after RECHECK");
+        assert!(!refused().lock().unwrap().contains_key(&a));
+    }
+
+    #[test]
+    fn only_unimplemented_means_no_range_stream() {
+        assert!(is_unimplemented(&etcd_client::Error::GRpcStatus(tonic::Status::unimplemented("unknown method RangeStream"))));
+        assert!(!is_unimplemented(&etcd_client::Error::GRpcStatus(tonic::Status::permission_denied("no"))));
+        assert!(!is_unimplemented(&etcd_client::Error::InvalidArgs("x".into())));
+    }
+}
