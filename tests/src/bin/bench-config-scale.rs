@@ -126,7 +126,7 @@ async fn main() {
         first_visit_theirs.push(etcdctl(&endpoint, &["get", "--prefix", "--keys-only", "--limit", "500", PREFIX]));
     }
     // etcd 3.4-3.6: the page's one walk of the prefix counted it; 3.7: nothing walked it (the count is its own request).
-    let streamed = first_visit_calls.iter().all(|(_, streams)| *streams > 0);
+    let streamed = first_visit_calls.iter().any(|(_, streams)| *streams > 0);
     assert!(streamed || first_visit_total == Some(keys as i64), "the first visit's request counted the prefix");
     let _ = t.backend.config_tree(&s, PREFIX, None, 500).await.unwrap();
     let mut restarted = Vec::new();
@@ -188,12 +188,21 @@ async fn main() {
         return; // the first-screen rows only
     }
 
-    // Value search.
+    // Value search. Streams dropped by the first visits above keep further
+    // streams off for a while on this member (config::stream's guard, as
+    // after a user opened seven big prefixes within 30 s): wait that out,
+    // so the searches read as they would at a user's pace.
+    if streamed {
+        tokio::time::sleep(opsdeck_core::config::stream::DROP_WINDOW).await;
+    }
+    let (sr0, ss0) = calls();
     let early = search(&t, &s, "early-needle", SearchMode::Substring).await;
     let middle = search(&t, &s, "middle-needle", SearchMode::Substring).await;
     let inner = search(&t, &s, "inner-needle", SearchMode::Substring).await;
     let fuzzy_early = search(&t, &s, "erlyndl", SearchMode::Fuzzy).await;
     let none = search(&t, &s, "no-such-text-anywhere", SearchMode::Substring).await;
+    let (sr1, ss1) = calls();
+    println!("etcd calls of the 5 searches: Range {}, RangeStream {}", sr1 - sr0, ss1 - ss0);
     let theirs_all: Vec<Duration> = (0..3).map(|_| etcdctl(&endpoint, &["get", "--prefix", PREFIX])).collect();
     let theirs_keys: Vec<Duration> = (0..3).map(|_| etcdctl(&endpoint, &["get", "--prefix", "--keys-only", PREFIX])).collect();
 

@@ -8,12 +8,21 @@
 //! A reader here asks for no limit and stops reading (dropping the stream
 //! cancels it on the server) once it has what it needs.
 //!
+//! Dropping a stream resets it, and the HTTP/2 client (h2) remembers at most
+//! [`H2_RESETS_KEPT`] reset streams for 30 s: frames the server had already
+//! sent for a stream it no longer remembers each count against a limit of
+//! 1,024 per connection, and then h2 closes the connection (GOAWAY
+//! ENHANCE_YOUR_CALM) with every call on it, watches included. So streams
+//! serve reads that end early rarely (the first page of a prefix, a search),
+//! and while [`DROPS_ALLOWED`] streams were dropped on a member in the last
+//! [`DROP_WINDOW`], [`open`] returns `None` (the caller reads through windows).
+//!
 //! An older server answers `Unimplemented`; [`open`] then returns `None`
 //! and the caller reads through windows. What a server answered is
 //! remembered per cluster member for [`RECHECK`], so a 3.4 server costs one
 //! refused call per [`RECHECK`], not one per page.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -26,6 +35,14 @@ use crate::error::{with_timeout, Result};
 const CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a member's "no RangeStream" answer is trusted (a server may be upgraded).
 pub const RECHECK: Duration = Duration::from_secs(600);
+
+/// Reset streams h2 remembers per connection (`max_concurrent_reset_streams`).
+pub const H2_RESETS_KEPT: usize = 10;
+/// For how long h2 remembers a reset stream (`reset_stream_duration`).
+pub const DROP_WINDOW: Duration = Duration::from_secs(30);
+/// Streams dropped on a member within [`DROP_WINDOW`] before streams are
+/// refused for a while (room left for other calls dropped meanwhile).
+pub const DROPS_ALLOWED: usize = 6;
 
 /// The member a request was answered by, and the revision it answered at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +57,11 @@ fn refused() -> &'static Mutex<HashMap<(u64, u64), Instant>> {
     REFUSED.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-fn known_unsupported(member: (u64, u64)) -> bool {
+/// Whether `member` answered `Unimplemented` within [`RECHECK`] before `now`.
+fn known_unsupported(member: (u64, u64), now: Instant) -> bool {
     let Ok(mut m) = refused().lock() else { return false };
     match m.get(&member) {
-        Some(at) if at.elapsed() < RECHECK => true,
+        Some(at) if now.saturating_duration_since(*at) < RECHECK => true,
         Some(_) => {
             m.remove(&member);
             false
@@ -71,29 +89,78 @@ pub async fn read_point(client: &mut Client, what: &str, key: &[u8]) -> Result<R
     Ok(ReadPoint { revision: h.map(|h| h.revision()).unwrap_or(0), member: h.map(|h| (h.cluster_id(), h.member_id())).unwrap_or((0, 0)) })
 }
 
+/// When streams were dropped unfinished, per member (the last [`DROP_WINDOW`]).
+type Drops = Mutex<HashMap<(u64, u64), VecDeque<Instant>>>;
+
+fn drops() -> &'static Drops {
+    static DROPS: OnceLock<Drops> = OnceLock::new();
+    DROPS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Whether a stream on `member` may be dropped at `now` without risking h2's limit.
+fn may_drop(member: (u64, u64), now: Instant) -> bool {
+    let Ok(mut m) = drops().lock() else { return false };
+    let Some(q) = m.get_mut(&member) else { return true };
+    while q.front().is_some_and(|at| now.saturating_duration_since(*at) >= DROP_WINDOW) {
+        q.pop_front();
+    }
+    q.len() < DROPS_ALLOWED
+}
+
+fn note_drop(member: (u64, u64)) {
+    if let Ok(mut m) = drops().lock() {
+        m.entry(member).or_default().push_back(Instant::now());
+    }
+}
+
 fn is_unimplemented(e: &etcd_client::Error) -> bool {
     matches!(e, etcd_client::Error::GRpcStatus(s) if s.code() == tonic::Code::Unimplemented)
 }
 
-/// An open stream of `[start, end)` at one revision.
+/// An open stream of `[start, end)` at one revision. Dropped before its end,
+/// it is noted against its member (see the module's notes).
 pub struct RangeReader {
     stream: GetStreamResponse,
     what: String,
+    member: (u64, u64),
+    /// Read to its end, or ended by an error (nothing left to reset).
+    ended: bool,
 }
 
 impl RangeReader {
     /// The next chunk's key-values, in key order; `None` once the range is read.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<KeyValue>>> {
         let stream = &mut self.stream;
-        let msg = with_timeout(self.what.clone(), CHUNK_TIMEOUT, async { stream.message().await.map_err(etcd_err) }).await?;
-        Ok(msg.map(|mut m| m.take_kvs()))
+        let msg = with_timeout(self.what.clone(), CHUNK_TIMEOUT, async { stream.message().await.map_err(etcd_err) }).await;
+        match msg {
+            Ok(Some(mut m)) => Ok(Some(m.take_kvs())),
+            Ok(None) => {
+                self.ended = true;
+                Ok(None)
+            }
+            Err(e) => {
+                // A timeout leaves the stream open: dropping it resets it.
+                self.ended = !matches!(e, crate::error::Error::Timeout { .. });
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for RangeReader {
+    fn drop(&mut self) {
+        if !self.ended {
+            note_drop(self.member);
+        }
     }
 }
 
 /// Opens a stream of `[start, end)` (`end` `[0]`: to the end of the key
-/// space) at `at.revision`; `None` when the server has no `RangeStream`.
+/// space) at `at.revision`; `None` when the server has no `RangeStream`, or
+/// while [`DROPS_ALLOWED`] streams were dropped on the member lately.
 pub async fn open(client: &Client, what: &str, start: &[u8], end: &[u8], at: ReadPoint, keys_only: bool) -> Result<Option<RangeReader>> {
-    if known_unsupported(at.member) {
+    let now = Instant::now();
+    if known_unsupported(at.member, now) || !may_drop(at.member, now) {
         return Ok(None);
     }
     let mut opts = GetOptions::new().with_range(end.to_vec()).with_revision(at.revision);
@@ -103,7 +170,7 @@ pub async fn open(client: &Client, what: &str, start: &[u8], end: &[u8], at: Rea
     let mut kv = client.kv_client();
     let opened = with_timeout(what.to_string(), CHUNK_TIMEOUT, async { Ok(kv.get_stream(start.to_vec(), Some(opts)).await) }).await?;
     match opened {
-        Ok(stream) => Ok(Some(RangeReader { stream, what: what.to_string() })),
+        Ok(stream) => Ok(Some(RangeReader { stream, what: what.to_string(), member: at.member, ended: false })),
         Err(e) if is_unimplemented(&e) => {
             note_unsupported(at.member);
             Ok(None)
@@ -119,13 +186,27 @@ mod tests {
     #[test]
     fn a_refusal_is_remembered_per_member_until_rechecked() {
         let (a, b) = ((7, 1), (7, 2));
-        assert!(!known_unsupported(a));
+        let now = Instant::now();
+        assert!(!known_unsupported(a, now));
         note_unsupported(a);
-        assert!(known_unsupported(a));
-        assert!(!known_unsupported(b), "another member of the cluster is asked itself");
-        refused().lock().unwrap().insert(a, Instant::now() - RECHECK - Duration::from_secs(1));
-        assert!(!known_unsupported(a), "asked again after RECHECK");
+        assert!(known_unsupported(a, Instant::now()));
+        assert!(!known_unsupported(b, Instant::now()), "another member of the cluster is asked itself");
+        let later = Instant::now() + RECHECK + Duration::from_secs(1);
+        assert!(!known_unsupported(a, later), "asked again after RECHECK");
         assert!(!refused().lock().unwrap().contains_key(&a));
+    }
+
+    #[test]
+    fn streams_wait_while_too_many_were_dropped_lately() {
+        let m = (9, 9);
+        for _ in 0..DROPS_ALLOWED {
+            assert!(may_drop(m, Instant::now()));
+            note_drop(m);
+        }
+        assert!(!may_drop(m, Instant::now()), "{DROPS_ALLOWED} drops within {DROP_WINDOW:?}");
+        assert!(may_drop((9, 10), Instant::now()), "another member has its own count");
+        assert!(may_drop(m, Instant::now() + DROP_WINDOW), "the drops are past the window");
+        const { assert!(DROPS_ALLOWED < H2_RESETS_KEPT) };
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The key tree: immediate children of a prefix, paged, keys only. A child
 //! "directory" costs one entry however many keys it holds: when a page ends
 //! inside a directory, the next page starts after the directory's range.
-//! A page reads a stream of the range where the server has one
-//! ([`super::stream`], etcd 3.7+), else through key windows
-//! ([`super::window`]): either way a page costs about the keys it returns,
-//! not the rest of the prefix.
+//! Pages read through key windows ([`super::window`]): each request costs
+//! about the keys it returns, not the rest of the prefix. A first visit of a
+//! prefix streams its first page where the server can ([`super::stream`],
+//! etcd 3.7+): no request over the whole prefix at all.
 
 use etcd_client::{Client, GetOptions};
 
@@ -67,18 +67,22 @@ pub async fn children_from(
         };
         (TreePage { prefix: prefix.into(), entries, next_cursor, revision, total }, screen)
     };
-    // A return visit reads up to where the first page ended (about a page);
-    // every other page streams where the server can.
-    if hint.is_none() {
-        if let Some(s) = streamed(client, prefix, start.clone(), limit).await? {
-            return Ok(page(s.entries, s.next.as_deref().map(|k| (k, None)), s.revision, None));
-        }
-    }
     let mut entries: Vec<TreeEntry> = Vec::new();
     let mut revision = 0;
     // The first page's first request over the whole prefix counts every key under it.
     let mut total = None;
     let mut first_request = cursor.is_none();
+    // A first visit streams where the server can (a return visit reads up to
+    // where the first page ended: about a page).
+    if cursor.is_none() && hint.is_none() {
+        match streamed(client, prefix, limit).await? {
+            Streamed::Unsupported => {}
+            Streamed::Page { entries, next, revision } => return Ok(page(entries, next.as_deref().map(|k| (k, None)), revision, None)),
+            Streamed::Passed { entries: so_far, after, depth: d, revision: r } => {
+                (entries, start, depth, revision, first_request) = (so_far, after, Some(d), r, false);
+            }
+        }
+    }
     loop {
         // One more than we can still take: seeing it tells us a next page exists.
         let want = limit + 1 - entries.len() as i64;
@@ -144,71 +148,73 @@ pub async fn children_from(
     }
 }
 
-/// A page read from a stream.
-struct Streamed {
-    entries: Vec<TreeEntry>,
-    /// The first key not taken (the next page starts there).
-    next: Option<Vec<u8>>,
-    revision: i64,
+/// What a stream read of a first page gave.
+enum Streamed {
+    /// The server has no `RangeStream`.
+    Unsupported,
+    /// The whole page; `next`: the first key not taken (the next page starts there).
+    Page { entries: Vec<TreeEntry>, next: Option<Vec<u8>>, revision: i64 },
+    /// The page so far, up to a directory of more than [`DIR_SKIP`] keys:
+    /// the rest is read through windows from `after` (the directory's end).
+    Passed { entries: Vec<TreeEntry>, after: Vec<u8>, depth: usize, revision: i64 },
 }
 
-/// Keys of an already listed directory a stream may pass before it is
-/// reopened past the directory (a directory of a million keys costs a
-/// reopen, not a million keys sent).
+/// Keys of an already listed directory the stream may pass before the page
+/// goes on through windows after it (a directory of a million keys is not
+/// sent whole).
 const DIR_SKIP: usize = 256;
 
-/// The page of children of `prefix` from `start`, read from streams at one
-/// revision; `None` when the server has no `RangeStream`.
-async fn streamed(client: &mut Client, prefix: &str, mut start: Vec<u8>, limit: i64) -> Result<Option<Streamed>> {
+/// The first page of children of `prefix`, read from one stream at one
+/// revision, dropped once the page is full (hyper counts every stream the
+/// client drops against a limit per connection, so only first pages stream;
+/// later pages read through windows).
+async fn streamed(client: &mut Client, prefix: &str, limit: i64) -> Result<Streamed> {
     let p = prefix.as_bytes();
     let end = range_end(p);
     let what = format!("etcd tree under {prefix}");
     let at = stream::read_point(client, &what, p).await?;
+    let Some(mut reader) = stream::open(client, &what, p, &end, at, true).await? else {
+        return Ok(Streamed::Unsupported);
+    };
     let mut entries: Vec<TreeEntry> = Vec::new();
     let mut last_dir: Option<Vec<u8>> = None;
-    let done = |entries, next| Ok(Some(Streamed { entries, next, revision: at.revision }));
-    'streams: loop {
-        // `[0]` as a start: past a directory that reaches the end of the key space.
-        if start == [0] || (end != [0] && start >= end) {
-            return done(entries, None);
-        }
-        let Some(mut reader) = stream::open(client, &what, &start, &end, at, true).await? else {
-            return Ok(None);
-        };
-        let mut skipped = 0;
-        while let Some(kvs) = reader.next_chunk().await? {
-            for kv in &kvs {
-                let key = kv.key();
-                let Some(rel) = key.strip_prefix(p) else { continue };
-                if let Some(dir) = &last_dir {
-                    if key.starts_with(dir) {
-                        skipped += 1;
-                        if skipped > DIR_SKIP {
-                            start = prefix_end(dir);
-                            continue 'streams;
+    let mut skipped = 0;
+    while let Some(kvs) = reader.next_chunk().await? {
+        for kv in &kvs {
+            let key = kv.key();
+            let Some(rel) = key.strip_prefix(p) else { continue };
+            if let Some(dir) = &last_dir {
+                if key.starts_with(dir) {
+                    skipped += 1;
+                    if skipped > DIR_SKIP {
+                        let after = prefix_end(dir);
+                        if after == [0] {
+                            // The directory reaches the end of the key space.
+                            return Ok(Streamed::Page { entries, next: None, revision: at.revision });
                         }
-                        continue;
+                        return Ok(Streamed::Passed { entries, after, depth: dir.len(), revision: at.revision });
                     }
+                    continue;
                 }
-                if entries.len() as i64 == limit {
-                    return done(entries, Some(key.to_vec()));
+            }
+            if entries.len() as i64 == limit {
+                return Ok(Streamed::Page { entries, next: Some(key.to_vec()), revision: at.revision });
+            }
+            match rel.iter().position(|b| *b == b'/') {
+                Some(i) => {
+                    let dir = key[..p.len() + i + 1].to_vec();
+                    entries.push(TreeEntry { name: key_text(&rel[..i]), key: key_text(&dir), is_dir: true, meta: None });
+                    last_dir = Some(dir);
+                    skipped = 0;
                 }
-                match rel.iter().position(|b| *b == b'/') {
-                    Some(i) => {
-                        let dir = key[..p.len() + i + 1].to_vec();
-                        entries.push(TreeEntry { name: key_text(&rel[..i]), key: key_text(&dir), is_dir: true, meta: None });
-                        last_dir = Some(dir);
-                        skipped = 0;
-                    }
-                    None => {
-                        entries.push(TreeEntry { name: key_text(rel), key: key_text(key), is_dir: false, meta: Some(KeyMeta::of(kv)) });
-                        last_dir = None;
-                    }
+                None => {
+                    entries.push(TreeEntry { name: key_text(rel), key: key_text(key), is_dir: false, meta: Some(KeyMeta::of(kv)) });
+                    last_dir = None;
                 }
             }
         }
-        return done(entries, None);
     }
+    Ok(Streamed::Page { entries, next: None, revision: at.revision })
 }
 
 /// Number of keys under `prefix`, all depths.

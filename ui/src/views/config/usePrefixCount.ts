@@ -3,7 +3,9 @@
 // A directory whose first page is on its way waits for it: a first page read
 // over the whole prefix brings the count along (etcd counted the range for
 // it), so opening a big prefix costs one walk of it, not two at once. (A
-// count a page brought earlier is not reused later: counted afresh.)
+// count a page brought earlier is not reused later: counted afresh.) On etcd
+// 3.7 a first page streams and walks nothing: it brings no count, and the
+// count is asked after it.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, toAppError } from '../../api/client';
 import type { AppError } from '../../api/types';
