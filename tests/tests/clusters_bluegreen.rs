@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Service};
@@ -18,8 +17,6 @@ use kube::{Api, Client};
 use opsdeck_tests::workloads::{admin, control_plane, fake_nodes, poll, POOL_LABEL, PROGRESS};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const LIMIT: Duration = PROGRESS;
 
 fn colour_deployment(app: &str, colour: &str, pool: &str, image: &str) -> Value {
     json!({
@@ -56,7 +53,7 @@ async fn blue_live(c: &Client, app: &str, pool: &str) -> BTreeSet<String> {
 /// The IPs of the ready pods of a colour, once both replicas are ready.
 async fn pod_ips(c: &Client, app: &str, colour: &str) -> BTreeSet<String> {
     let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
-    poll(&format!("{app} {colour} pods ready"), LIMIT, || async {
+    poll(&format!("{app} {colour} pods ready"), PROGRESS, || async {
         let items =
             pods.list(&ListParams::default().labels(&format!("app={app},version={colour}"))).await.map_err(|e| e.to_string())?.items;
         // Counted by pod, not by distinct IP: KWOK hands out the node's IP
@@ -86,7 +83,7 @@ async fn pod_ips(c: &Client, app: &str, colour: &str) -> BTreeSet<String> {
 /// endpoint controller follows the selector, so this is where the switch routes.
 async fn endpoints_are(c: &Client, svc: &str, ips: &BTreeSet<String>) {
     let slices: Api<EndpointSlice> = Api::namespaced(c.clone(), "default");
-    poll(&format!("endpoints of {svc} are {ips:?}"), LIMIT, || async {
+    poll(&format!("endpoints of {svc} are {ips:?}"), PROGRESS, || async {
         let items =
             slices.list(&ListParams::default().labels(&format!("kubernetes.io/service-name={svc}"))).await.map_err(|e| e.to_string())?;
         let now: BTreeSet<String> = items
@@ -278,7 +275,7 @@ async fn deploy_green_smoke_test_switch_switch_back_and_clean_up() {
     let (code, out, err) = opsdeck(&data, &args).await;
     assert_eq!(code, 0, "cleanup: {err}");
     assert!(out.contains("deleted deployment shop-green"), "{out}");
-    poll("shop-green deleted", LIMIT, || async {
+    poll("shop-green deleted", PROGRESS, || async {
         match deploys.get_opt("shop-green").await.map_err(|e| e.to_string())? {
             None => Ok(()),
             Some(_) => Err("still there".into()),

@@ -8,17 +8,14 @@
 //! the hook runs (its effect checked), and failback removes the copy once the
 //! source serves the workload again, not before.
 
-use std::time::Duration;
-
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Node};
 use kube::api::{Api, PostParams};
 use kube::Client;
 use opsdeck_tests::service::Service;
+use opsdeck_tests::workloads::PROGRESS;
 use opsdeck_tests::workloads::{control_plane, fake_nodes, label_node, node_ready, poll, NOT_READY_LABEL};
 use serde_json::{json, Value};
-
-const LIMIT: Duration = opsdeck_tests::workloads::PROGRESS;
 
 fn cluster(name: &str, s: &Service) -> String {
     format!("- name: {name}\n  cluster:\n    server: {}\n    certificate-authority: {}\n", s.get("KUBE_SERVER"), s.get("KUBE_CA"))
@@ -45,7 +42,7 @@ fn deployment(ns: &str, name: &str, replicas: i32, cpu: &str, marked: bool) -> D
 
 async fn available(c: &Client, ns: &str, name: &str, want: i32) -> Deployment {
     let api: Api<Deployment> = Api::namespaced(c.clone(), ns);
-    poll(&format!("{ns}/{name} has {want} available"), LIMIT, || async {
+    poll(&format!("{ns}/{name} has {want} available"), PROGRESS, || async {
         let d = api.get(name).await.map_err(|e| e.to_string())?;
         let st = d.status.clone().unwrap_or_default();
         if st.available_replicas.unwrap_or(0) == want && st.ready_replicas.unwrap_or(0) == want {
@@ -59,7 +56,7 @@ async fn available(c: &Client, ns: &str, name: &str, want: i32) -> Deployment {
 
 async fn gone(c: &Client, ns: &str, name: &str) {
     let api: Api<Deployment> = Api::namespaced(c.clone(), ns);
-    poll(&format!("{ns}/{name} removed"), LIMIT, || async {
+    poll(&format!("{ns}/{name} removed"), PROGRESS, || async {
         match api.get_opt(name).await.map_err(|e| e.to_string())? {
             None => Ok(()),
             Some(_) => Err("still there".into()),
@@ -189,7 +186,7 @@ async fn marked_workloads_fail_over_to_the_healthy_cluster_with_room_and_back() 
     available(&src, "shop", "batch", 1).await;
 
     // Healthy source: the preview says where and why, and a run refuses.
-    let plan = poll("the source is healthy in the plan", LIMIT, || async {
+    let plan = poll("the source is healthy in the plan", PROGRESS, || async {
         let p = f.plan().await;
         if p["source_verdict"] == "healthy" {
             Ok(p)
@@ -212,7 +209,7 @@ async fn marked_workloads_fail_over_to_the_healthy_cluster_with_room_and_back() 
     for n in &src_nodes {
         label_node(&src, n, NOT_READY_LABEL, Some("true")).await;
     }
-    let plan = poll("the source is degraded", LIMIT, || async {
+    let plan = poll("the source is degraded", PROGRESS, || async {
         let p = f.plan().await;
         if p["source_verdict"] == "degraded" {
             Ok(p)
@@ -252,7 +249,7 @@ async fn marked_workloads_fail_over_to_the_healthy_cluster_with_room_and_back() 
     }
     let nodes: Api<Node> = Api::all(src.clone());
     for n in &src_nodes {
-        poll("source node Ready", LIMIT, || async {
+        poll("source node Ready", PROGRESS, || async {
             let node = nodes.get(n).await.map_err(|e| e.to_string())?;
             if node_ready(&node) == Some(true) {
                 Ok(())
@@ -262,7 +259,7 @@ async fn marked_workloads_fail_over_to_the_healthy_cluster_with_room_and_back() 
         })
         .await;
     }
-    poll("the source is healthy again", LIMIT, || async {
+    poll("the source is healthy again", PROGRESS, || async {
         let p = f.plan().await;
         if p["source_verdict"] == "healthy" {
             Ok(())

@@ -19,11 +19,11 @@ use kube::api::{Patch, PatchParams};
 use kube::{Api, Client};
 use opsdeck_core::clusters::Verdict;
 use opsdeck_tests::fleet::{deploy_v1, ensure_nodes, web_manifest, web_rolled_out as rolled_out, Fleet};
+use opsdeck_tests::workloads::PROGRESS;
 use opsdeck_tests::workloads::{label_node, node_ready, poll, NOT_READY_LABEL};
 use serde_json::{json, Value};
 
 const CLUSTERS: [&str; 3] = ["east", "west", "south"];
-const LIMIT: Duration = opsdeck_tests::workloads::PROGRESS;
 
 fn fleet() -> &'static Fleet {
     static FLEET: OnceLock<Fleet> = OnceLock::new();
@@ -47,7 +47,7 @@ async fn ready_fleet() -> (String, Vec<Client>) {
         }
     }
     let contexts: Vec<String> = CLUSTERS.iter().map(|s| s.to_string()).collect();
-    poll("every cluster Healthy", LIMIT, || {
+    poll("every cluster Healthy", PROGRESS, || {
         let (path, contexts) = (path.clone(), contexts.clone());
         async move {
             let h = opsdeck_core::clusters::health::check_all(&path, &contexts, None, Duration::from_secs(10))
@@ -250,7 +250,7 @@ async fn a_cluster_degrading_during_its_soak_stops_the_rollout_and_auto_rollback
             .chain(["--junit", junit.to_str().unwrap()])
             .collect::<Vec<_>>(),
     );
-    run.wait_line("wave 1 east: soaking", LIMIT);
+    run.wait_line("wave 1 east: soaking", PROGRESS);
     // The canary cluster loses a node while it soaks.
     label_node(&clients[0], "spare-0", NOT_READY_LABEL, Some("true")).await;
     let (code, out, lines) = run.finish();
@@ -293,7 +293,7 @@ async fn a_cluster_degrading_during_its_soak_stops_the_rollout_and_auto_rollback
     assert!(!entries.iter().any(|(t, a, _)| t != "east" && a == "cluster.rollout.apply"), "{entries:?}");
 
     let nodes: Api<Node> = Api::all(clients[0].clone());
-    poll("spare-0 Ready again", LIMIT, || async {
+    poll("spare-0 Ready again", PROGRESS, || async {
         let n = nodes.get("spare-0").await.map_err(|e| e.to_string())?;
         let taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
         if node_ready(&n) == Some(true) && taints.is_empty() {
@@ -412,7 +412,7 @@ async fn sigint_during_a_soak_stops_the_rollout_and_auto_rollback_puts_the_canar
         dir.path(),
         &[&file, "--kubeconfig", &kubeconfig, "--contexts", "east,west,south", "--waves", "east,rest", "--soak", "5m", "--auto-rollback"],
     );
-    run.wait_line("wave 1 east: soaking", LIMIT);
+    run.wait_line("wave 1 east: soaking", PROGRESS);
     // SAFETY: kill(2) on the child's own pid.
     assert_eq!(unsafe { libc::kill(run.child.id() as i32, libc::SIGINT) }, 0);
     let (code, out, lines) = run.finish();

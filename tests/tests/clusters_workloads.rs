@@ -5,18 +5,16 @@
 //! make a pod crash-loop or a node NotReady — what `opsdeck health` must see.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::Api;
+use opsdeck_tests::workloads::PROGRESS;
 use opsdeck_tests::workloads::{
     admin, control_plane, fake_nodes, label_node, node_ready, poll, CRASH_LOOP_LABEL, NOT_READY_LABEL, POOL_LABEL,
 };
 use serde_json::json;
-
-const LIMIT: Duration = opsdeck_tests::workloads::PROGRESS;
 
 fn deployment(name: &str, pool: &str, replicas: i32, image: &str, pod_labels: serde_json::Value) -> Deployment {
     let mut labels = json!({"app": name});
@@ -41,7 +39,7 @@ fn deployment(name: &str, pool: &str, replicas: i32, image: &str, pod_labels: se
 /// The deployment once its controller has seen generation `generation` and
 /// every one of `replicas` pods is updated, ready and available (and no old one is left).
 async fn rolled_out(deploys: &Api<Deployment>, name: &str, generation: i64, replicas: i32) -> Deployment {
-    poll(&format!("deployment {name} generation {generation} rolled out"), LIMIT, || async {
+    poll(&format!("deployment {name} generation {generation} rolled out"), PROGRESS, || async {
         let d = deploys.get(name).await.map_err(|e| e.to_string())?;
         let st = d.status.clone().unwrap_or_default();
         let done = d.metadata.generation == Some(generation)
@@ -87,7 +85,7 @@ fn cli_health_env(kubeconfig: &str, fail_on: Option<&str>, env: &[(&str, &str)])
 
 /// Polls `opsdeck health` until one finding about `object` contains `needle`; returns that message and the report.
 async fn health_reports(kubeconfig: &str, object: &str, needle: &str) -> (String, serde_json::Value) {
-    poll(&format!("opsdeck health reports {object}: {needle}"), LIMIT, || async {
+    poll(&format!("opsdeck health reports {object}: {needle}"), PROGRESS, || async {
         let (code, h) = cli_health(kubeconfig, None);
         if code != 0 {
             return Err(format!("exit {code}: {h}"));
@@ -152,7 +150,7 @@ async fn a_deployment_is_scheduled_onto_kwok_nodes_becomes_ready_and_rolls_out_a
     replicas.sort();
     assert_eq!(replicas, vec![("registry.local/web:1".into(), 0), ("registry.local/web:2".into(), 3)]);
     // Old pods are deleted (KWOK's pod-delete stage finishes their deletion).
-    let pods_now = poll("only new pods left", LIMIT, || async {
+    let pods_now = poll("only new pods left", PROGRESS, || async {
         let items = pods.list(&ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?.items;
         let images: Vec<String> =
             items.iter().map(|p| p.spec.as_ref().and_then(|s| s.containers[0].image.clone()).unwrap_or_default()).collect();
@@ -178,7 +176,7 @@ async fn a_crash_looping_pod_by_stage_rule_is_reported_by_opsdeck_health() {
         .await
         .unwrap();
     let pods: Api<Pod> = Api::namespaced(c.clone(), "kube-system");
-    let pod = poll("crashy pod restarting in CrashLoopBackOff", LIMIT, || async {
+    let pod = poll("crashy pod restarting in CrashLoopBackOff", PROGRESS, || async {
         let items = pods.list(&ListParams::default().labels("app=crashy")).await.map_err(|e| e.to_string())?.items;
         let p = items.into_iter().next().ok_or("no pod yet")?;
         let cs = p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|v| v.first().cloned());
@@ -226,7 +224,7 @@ async fn a_node_made_not_ready_by_stage_rule_is_reported_and_recovers() {
             Err(format!("{:?}", n.status.and_then(|s| s.conditions)))
         }
     };
-    poll("node NotReady", LIMIT, || state(nodes.clone(), name.clone(), false)).await;
+    poll("node NotReady", PROGRESS, || state(nodes.clone(), name.clone(), false)).await;
     let (message, report) = health_reports(cp.get("KUBECONFIG"), &format!("node/{name}"), "is NotReady").await;
     assert_eq!(message, format!("node {name} is NotReady nodeFailed"));
     assert_eq!(report["verdict"], "degraded");
@@ -234,8 +232,8 @@ async fn a_node_made_not_ready_by_stage_rule_is_reported_and_recovers() {
 
     // Remove the label: KWOK's node-initialize stage reports it Ready again, and the finding goes.
     label_node(&c, &name, NOT_READY_LABEL, None).await;
-    poll("node Ready again", LIMIT, || state(nodes.clone(), name.clone(), true)).await;
-    poll("finding gone", LIMIT, || async {
+    poll("node Ready again", PROGRESS, || state(nodes.clone(), name.clone(), true)).await;
+    poll("finding gone", PROGRESS, || async {
         let (_, h) = cli_health(cp.get("KUBECONFIG"), None);
         let about: Vec<&serde_json::Value> =
             h["findings"].as_array().into_iter().flatten().filter(|f| f["object"] == format!("node/{name}").as_str()).collect();
@@ -281,7 +279,8 @@ async fn a_cordoned_node_is_info_unless_configured_otherwise() {
         let f = h["findings"].as_array().into_iter().flatten().find(|f| f["object"] == object.as_str()).cloned();
         f.map(|f| (f["severity"].as_str().unwrap_or_default().to_string(), f["message"].as_str().unwrap_or_default().to_string()))
     };
-    let (sev, msg) = poll("cordoned node reported", LIMIT, || async { severity_of(&[]).ok_or_else(|| "no finding yet".to_string()) }).await;
+    let (sev, msg) =
+        poll("cordoned node reported", PROGRESS, || async { severity_of(&[]).ok_or_else(|| "no finding yet".to_string()) }).await;
     assert_eq!((sev.as_str(), msg.as_str()), ("info", format!("node {name} is cordoned (unschedulable)").as_str()));
     assert_eq!(severity_of(&[("OPSDECK_HEALTH_CORDONED", "warning")]).map(|s| s.0).as_deref(), Some("warning"));
     // A value that does not parse keeps the default rather than failing the check.

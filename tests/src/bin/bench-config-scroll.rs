@@ -5,6 +5,7 @@
 //!   (cd ui && npm run build) && cargo build --workspace --features opsdeck-desktop/custom-protocol
 //!   cargo build -p opsdeck-tests --bin bench-config-scroll
 //!   scripts/with-session.sh $CARGO_TARGET_DIR/debug/bench-config-scroll [KEYS] [--baseline PATH] [--budget SECS]
+//!   (OPSDECK_ETCD_NEWEST=1: on etcd 3.7, whose first pages stream; --budget 0: the first visits only)
 //!
 //! Loads KEYS keys (default 1,000,000) under `/scale/` into one etcd, then for
 //! each app binary — `--baseline PATH` (an earlier build, "before") and the
@@ -27,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use opsdeck_tests::app::{app_binary, css, fill, select, App};
 use opsdeck_tests::bench::scale::{key, load, PREFIX};
-use opsdeck_tests::bench::{etcd_range_requests, etcdctl};
+use opsdeck_tests::bench::{etcd_grpc_requests, etcd_range_requests, etcdctl};
 use opsdeck_tests::procfs::{app_processes, mem, Mem};
 use opsdeck_tests::Service;
 use serde_json::json;
@@ -78,6 +79,7 @@ async fn scroll_to(app: &App, top: usize) -> bool {
 struct FirstVisit {
     ms: f64,
     ranges: u64,
+    streams: u64,
     etcdctl_ms: f64,
 }
 
@@ -109,6 +111,7 @@ async fn open(label: &str, binary: &str, endpoint: &str, keys: usize) -> (App, F
         .unwrap();
     // ...and the workspace's other reads (change requests) are done: the counter stands still.
     let mut r0 = etcd_range_requests(endpoint);
+    let s0 = etcd_grpc_requests(endpoint, "RangeStream");
     loop {
         tokio::time::sleep(Duration::from_millis(300)).await; // a bench waiting for quiet, not a test's synchronisation
         let r = etcd_range_requests(endpoint);
@@ -136,9 +139,10 @@ async fn open(label: &str, binary: &str, endpoint: &str, keys: usize) -> (App, F
     )
     .await;
     let ranges = etcd_range_requests(endpoint) - r0;
+    let streams = etcd_grpc_requests(endpoint, "RangeStream") - s0;
     let etcdctl_ms = etcdctl(endpoint, &["get", "--prefix", "--keys-only", "--limit", "500", PREFIX]).as_secs_f64() * 1000.0;
-    eprintln!("{label}: first visit {ms:.1} ms, {ranges} Range requests (etcdctl {etcdctl_ms:.1} ms)");
-    (app, FirstVisit { ms, ranges, etcdctl_ms })
+    eprintln!("{label}: first visit {ms:.1} ms, {ranges} Range + {streams} RangeStream requests (etcdctl {etcdctl_ms:.1} ms)");
+    (app, FirstVisit { ms, ranges, streams, etcdctl_ms })
 }
 
 async fn run(label: &str, binary: &str, endpoint: &str, keys: usize, budget: Duration) -> (Vec<Sample>, Option<usize>, Vec<FirstVisit>) {
@@ -226,14 +230,14 @@ async fn main() {
         }
     }
     println!();
-    println!("| app | first visit of {PREFIX} in the app: click to first row (3 starts) | etcd Range requests until the count shows | etcdctl `get --prefix --keys-only --limit 500` right after |");
+    println!("| app | first visit of {PREFIX} in the app: click to first row (3 starts) | etcd Range + RangeStream requests until the count shows | etcdctl `get --prefix --keys-only --limit 500` right after |");
     println!("| --- | --- | --- | --- |");
     for (label, visits) in firsts {
         let list = |f: &dyn Fn(&FirstVisit) -> String| visits.iter().map(f).collect::<Vec<_>>().join(", ");
         println!(
             "| {label} | {} ms | {} | {} ms |",
             list(&|v| format!("{:.0}", v.ms)),
-            list(&|v| v.ranges.to_string()),
+            list(&|v| format!("{} + {}", v.ranges, v.streams)),
             list(&|v| format!("{:.0}", v.etcdctl_ms))
         );
     }

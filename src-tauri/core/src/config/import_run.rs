@@ -19,7 +19,7 @@ use etcd_client::Client;
 use sha2::{Digest, Sha256};
 
 use super::compare::scan;
-use super::model::ImportReport;
+use super::model::{ImportReport, ImportUnknownBatch};
 use super::outcome::{read_back, Found, Intent};
 use super::promote::{MovedKey, PromoteAction, PromoteBatch, PromoteItem, PromoteSideName};
 use super::transfer::{self, DocValue, Document};
@@ -148,6 +148,21 @@ pub async fn start(client: &mut Client, connection: &str, prefix: &str, document
     Ok(Prepared { report, items, resolved: None, not_applied: None })
 }
 
+/// Notes the unknown batch `u` as read back not applied: its keys are
+/// written again (against `fenced`, when the read-back rewrote its first key
+/// unchanged to fence it). Returns the note.
+fn written_again(report: &mut ImportReport, u: &ImportUnknownBatch, first: &str, why: &str, fenced: Option<i64>) -> String {
+    if let Some(r) = fenced {
+        report.guards.insert(first.to_string(), r);
+    }
+    report.not_written.extend(u.keys.iter().cloned());
+    report.not_written.sort();
+    report.not_written.dedup();
+    let note = format!("batch {} (outcome unknown) read back: not applied: {why}; its keys are written again", u.index);
+    report.read_back = Some(note.clone());
+    note
+}
+
 /// Continues the import `previous` reports, with the same `document`: the
 /// unknown batch is read back, the committed keys are checked, and the keys
 /// not written are written only while each still has its planned revision.
@@ -182,17 +197,7 @@ pub async fn resume(client: &mut Client, prefix: &str, document: &str, previous:
         let first = u.keys.first().ok_or_else(|| Error::invalid("report: its unknown batch lists no keys"))?;
         let guard = report.guards.get(first).copied().unwrap_or(0);
         let value = value_of(&doc, first)?.bytes(first)?;
-        let found = match read_back(client, &format!("{prefix}{first}"), Intent::Put(&value), guard).await {
-            // Written again under the same guards: of the lost batch and this one, only one can land.
-            Found::StillAbsent { why } => Found::NotApplied {
-                why: format!(
-                    "not applied so far ({why}); its keys are written again under the same guards, so only one of the two can land"
-                ),
-                fenced: None,
-            },
-            found => found,
-        };
-        match found {
+        match read_back(client, &format!("{prefix}{first}"), Intent::Put(&value), guard).await {
             Found::Applied { revision, why, .. } => {
                 let adds = u.keys.iter().filter(|k| report.guards.get(*k).copied().unwrap_or(0) == 0).count();
                 let batch = PromoteBatch {
@@ -210,19 +215,16 @@ pub async fn resume(client: &mut Client, prefix: &str, document: &str, previous:
                 report.written_now = 0;
                 resolved = Some(batch);
             }
-            Found::NotApplied { why, fenced } => {
-                if let Some(r) = fenced {
-                    // Rewritten unchanged by the read-back's fence: its keys are written again against that.
-                    report.guards.insert(first.clone(), r);
-                }
-                report.not_written.extend(u.keys.iter().cloned());
-                report.not_written.sort();
-                report.not_written.dedup();
-                let note = format!("batch {} (outcome unknown) read back: not applied: {why}; its keys are written again", u.index);
-                report.read_back = Some(note.clone());
-                not_applied = Some(note);
+            Found::NotApplied { why, fenced } => not_applied = Some(written_again(&mut report, &u, first, &why, fenced)),
+            // A create still absent: written again under the same guards, so of
+            // the lost batch and this one only one can land.
+            Found::StillAbsent { why } => {
+                let why = format!(
+                    "not applied so far ({why}); its keys are written again under the same guards, so only one of the two can land"
+                );
+                not_applied = Some(written_again(&mut report, &u, first, &why, None));
             }
-            Found::Unknown { why } | Found::StillAbsent { why } => {
+            Found::Unknown { why } => {
                 let message = format!(
                     "outcome unknown: batch {} ({} keys, first {prefix}{first}) is still unknown: {why}. Resume again once etcd answers",
                     u.index,
@@ -314,7 +316,7 @@ mod tests {
         assert_eq!((r.applied, r.batches, r.written_now, r.complete), (2, 1, 2, false));
         assert_eq!(r.not_written, ["c"]);
         assert_eq!(r.guards.keys().collect::<Vec<_>>(), ["c"]);
-        r.unknown = Some(crate::config::ImportUnknownBatch { index: 2, keys: vec!["c".into()], why: "sent".into() });
+        r.unknown = Some(ImportUnknownBatch { index: 2, keys: vec!["c".into()], why: "sent".into() });
         r.not_written.clear();
         tally(&mut r);
         assert!(!r.complete, "a batch whose outcome is unknown keeps it incomplete");
