@@ -21,8 +21,8 @@ need openssl; need curl
 if [[ -z "${KUBE_APISERVER_BIN:-}" ]]; then
   KUBE_APISERVER_BIN="$("$SERVICES_DIR/../setup/build-kube.sh" kube-apiserver | sed -n 's/^KUBE_APISERVER_BIN=//p')"
 fi
-ETCD_SERVER_BIN="$("$SERVICES_DIR/../setup/build-etcd.sh" | sed -n 's/^ETCD_NEW_BIN=//p')"
-[[ -x "$KUBE_APISERVER_BIN" && -x "$ETCD_SERVER_BIN" ]] || die "kube-apiserver or etcd 3.7 missing (scripts/setup/all.sh)"
+newest_etcd kube-many
+[[ -x "$KUBE_APISERVER_BIN" ]] || die "kube-apiserver missing (scripts/setup/all.sh)"
 
 new_run_dir kube-many
 t0=$(now_ms)

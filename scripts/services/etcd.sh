@@ -8,8 +8,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [[ "${OPSDECK_ETCD_NEWEST:-0}" == 1 ]]; then
-  ETCD_SERVER_BIN="$("$SERVICES_DIR/../setup/build-etcd.sh" | sed -n 's/^ETCD_NEW_BIN=//p')"
-  [[ -x "$ETCD_SERVER_BIN" ]] || die "the newest etcd is missing (scripts/setup/build-etcd.sh)"
+  newest_etcd OPSDECK_ETCD_NEWEST=1
 fi
 need "${ETCD_SERVER_BIN:-etcd}" "install Debian package etcd-server (scripts/install-deps.sh)"
 need curl

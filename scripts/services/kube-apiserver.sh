@@ -42,8 +42,7 @@ t0=$(now_ms)
 #    etcd than Debian's 3.4.23 (scripts/setup/build-etcd.sh says why: KWOK's
 #    informers need the apiserver's watch-list streams).
 if $workloads; then
-  ETCD_SERVER_BIN="$("$SERVICES_DIR/../setup/build-etcd.sh" | sed -n 's/^ETCD_NEW_BIN=//p')"
-  [[ -x "$ETCD_SERVER_BIN" ]] || die "etcd for --workloads missing (scripts/setup/build-etcd.sh)"
+  newest_etcd --workloads
 fi
 start_etcd etcd
 KETCD_PID=$ETCD_PID; KETCD_URL=$ETCD_CLIENT_URL

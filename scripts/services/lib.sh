@@ -139,5 +139,12 @@ start_etcd() {
   ETCD_PID=$SPAWNED_PID
 }
 
+# newest_etcd WHO: sets ETCD_SERVER_BIN to the etcd scripts/setup/build-etcd.sh
+# builds (3.7; built first if missing); dies naming WHO needs it.
+newest_etcd() {
+  ETCD_SERVER_BIN="$("$SERVICES_DIR/../setup/build-etcd.sh" | sed -n 's/^ETCD_NEW_BIN=//p')"
+  [[ -x "$ETCD_SERVER_BIN" ]] || die "etcd for $1 missing (scripts/setup/build-etcd.sh)"
+}
+
 # etcdctl without any inherited ETCDCTL_* settings (v3 API is the 3.4 default).
 etcdctl_clean() { env $(compgen -e | grep '^ETCDCTL_' | sed 's/^/-u /') ETCDCTL_API=3 etcdctl "$@"; }

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use etcd_client::{Client, GetOptions, Txn, TxnOp};
+use opsdeck_core::backend::EtcdSession;
 use opsdeck_core::config::search::{SearchEvent, SearchMode, SPLIT_ABOVE};
 use opsdeck_core::config::TreePage;
 use opsdeck_tests::backend::TestBackend;
@@ -81,6 +82,30 @@ fn etcd(newest: bool) -> Service {
     Service::start("etcd", if newest { &[("OPSDECK_ETCD_NEWEST", "1")] } else { &[] })
 }
 
+/// An etcd holding [`keys`], a client to it, and a backend session on it.
+async fn loaded(newest: bool) -> (Service, Client, Vec<String>, TestBackend, EtcdSession) {
+    let etcd = etcd(newest);
+    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    let all = keys();
+    put_all(&mut o, &all).await;
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("scale", etcd.get("ETCD_ENDPOINT")).await;
+    (etcd, o, all, t, s)
+}
+
+/// Every child key of `prefix` from `cursor` to the end, `limit` a page.
+async fn scroll(t: &TestBackend, s: &EtcdSession, prefix: &str, mut cursor: Option<String>, limit: i64) -> Vec<String> {
+    let mut got = Vec::new();
+    loop {
+        let page = t.backend.config_tree(s, prefix, cursor.as_deref(), limit).await.unwrap();
+        got.extend(page_keys(&page));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return got;
+        }
+    }
+}
+
 #[tokio::test]
 async fn tree_pages_through_windows_and_a_remembered_first_screen_stay_exact() {
     tree_pages_stay_exact(false).await;
@@ -92,27 +117,13 @@ async fn tree_pages_through_streams_and_a_remembered_first_screen_stay_exact() {
 }
 
 async fn tree_pages_stay_exact(newest: bool) {
-    let etcd = etcd(newest);
+    let (etcd, mut o, _, t, s) = loaded(newest).await;
     let streams = || etcd_grpc_requests(etcd.get("ETCD_ENDPOINT"), "RangeStream");
-    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
-    let all = keys();
-    put_all(&mut o, &all).await;
-    let t = TestBackend::new().await;
-    let s = t.etcd_session("scale", etcd.get("ETCD_ENDPOINT")).await;
 
     // A whole scroll, 500 a page: every child once, in order (the dir once).
     let want = expected_children(&mut o).await;
     assert_eq!(want.len(), 40_000 + 1 + 5_000 + 2);
-    let mut got = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = t.backend.config_tree(&s, "/z/", cursor.as_deref(), 500).await.unwrap();
-        got.extend(page_keys(&page));
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
+    let got = scroll(&t, &s, "/z/", None, 500).await;
     assert_eq!(got.len(), want.len());
     assert!(got == want, "the scroll differs from etcd's keys");
     // A stream for the first page on 3.7, none on 3.4.
@@ -214,16 +225,9 @@ async fn a_first_visit_on_etcd_3_7_streams_the_first_screen_without_walking_the_
     assert!(first.revision > 0);
     assert_eq!(t.backend.config_count(&s, "/y/").await.unwrap(), 3_000);
     // Later pages read through windows from the cursor; the last ends the prefix.
-    let next = t.backend.config_tree(&s, "/y/", first.next_cursor.as_deref(), 1000).await.unwrap();
-    assert_eq!(next.entries.first().map(|e| e.key.as_str()), Some("/y/k00500"));
-    let mut cursor = next.next_cursor;
-    let mut n = 500 + next.entries.len();
-    while let Some(c) = cursor {
-        let p = t.backend.config_tree(&s, "/y/", Some(&c), 1000).await.unwrap();
-        n += p.entries.len();
-        cursor = p.next_cursor;
-    }
-    assert_eq!(n, 3_000);
+    let rest = scroll(&t, &s, "/y/", first.next_cursor.clone(), 1000).await;
+    assert_eq!(rest.first().map(String::as_str), Some("/y/k00500"));
+    assert_eq!(500 + rest.len(), 3_000);
 
     // A 2,000-key directory first: listed once, the page goes on through
     // windows after it (the stream is not read through the directory).
@@ -252,13 +256,8 @@ async fn a_streamed_value_search_finds_every_hit_once_and_scans_every_key_once()
 }
 
 async fn value_search_finds_every_hit_once(newest: bool) {
-    let etcd = etcd(newest);
-    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
-    let all = keys();
+    let (etcd, _, all, t, s) = loaded(newest).await;
     assert!(all.len() as i64 > SPLIT_ABOVE, "big enough to be split");
-    put_all(&mut o, &all).await;
-    let t = TestBackend::new().await;
-    let s = t.etcd_session("scale", etcd.get("ETCD_ENDPOINT")).await;
 
     let search = |limit: usize| {
         let (tx, mut rx) = unbounded_channel();

@@ -292,6 +292,21 @@ impl Tally {
         self.hits.load(Ordering::Relaxed) >= self.limit
     }
 
+    /// Delivers `kv`'s hit, if it matches, while the hits are under the limit.
+    fn match_one(
+        &self,
+        kv: &etcd_client::KeyValue,
+        matching: &mut Matching,
+        prefix_len: usize,
+        on_event: &(impl Fn(SearchEvent) + ?Sized),
+    ) {
+        if let Some(hit) = matching.hit(kv, prefix_len) {
+            if self.hits.fetch_add(1, Ordering::Relaxed) < self.limit {
+                on_event(SearchEvent::Hit { hit });
+            }
+        }
+    }
+
     fn done(&self, revision: i64) -> SearchEvent {
         let hits = self.hits.load(Ordering::Relaxed);
         SearchEvent::Done {
@@ -367,17 +382,13 @@ async fn scan_range(
                 return Ok(Flow::Read);
             }
             tally.scanned.fetch_add(1, Ordering::Relaxed);
-            if tally.hits.load(Ordering::Relaxed) >= tally.limit {
+            if tally.full() {
                 return Ok(Flow::Full);
             }
-            if let Some(hit) = matching.hit(kv, plen) {
-                if tally.hits.fetch_add(1, Ordering::Relaxed) < tally.limit {
-                    on_event(SearchEvent::Hit { hit });
-                }
-            }
+            tally.match_one(kv, matching, plen, on_event);
         }
         on_event(SearchEvent::Progress { scanned: tally.scanned.load(Ordering::Relaxed) });
-        if tally.hits.load(Ordering::Relaxed) >= tally.limit {
+        if tally.full() {
             return Ok(Flow::Full);
         }
         if let (Some(h), Some(last)) = (head_state.as_mut(), resp.kvs().last()) {
@@ -509,11 +520,7 @@ async fn scan_stream(
                 return Ok(());
             }
             tally.scanned.fetch_add(1, Ordering::Relaxed);
-            if let Some(hit) = matching.hit(kv, prefix_len) {
-                if tally.hits.fetch_add(1, Ordering::Relaxed) < tally.limit {
-                    on_event(SearchEvent::Hit { hit });
-                }
-            }
+            tally.match_one(kv, matching, prefix_len, on_event);
         }
         on_event(SearchEvent::Progress { scanned: tally.scanned.load(Ordering::Relaxed) });
     }

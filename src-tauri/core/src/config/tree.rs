@@ -104,24 +104,16 @@ pub async fn children_from(
         let first = resp.kvs().first().map(|kv| kv.key().to_vec()).unwrap_or_default();
         for kv in resp.kvs() {
             let key = kv.key();
-            let rel = &key[p.len()..];
-            let (entry, skip_to) = match rel.iter().position(|b| *b == b'/') {
-                Some(i) => {
-                    let dir = &key[..p.len() + i + 1];
+            let (entry, skip_to) = match dir_of(key, p.len()) {
+                Some(dir) => {
                     if entries.last().is_some_and(|e| e.is_dir && e.key.as_bytes() == dir) {
                         // More keys of the dir we already listed: jump past it.
                         start = prefix_end(dir);
                         continue;
                     }
-                    let entry = TreeEntry { name: key_text(&rel[..i]), key: key_text(dir), is_dir: true, meta: None };
-                    (entry, prefix_end(dir))
+                    (dir_entry(dir, p.len()), prefix_end(dir))
                 }
-                None => {
-                    let entry = TreeEntry { name: key_text(rel), key: key_text(key), is_dir: false, meta: Some(KeyMeta::of(kv)) };
-                    let mut after = key.to_vec();
-                    after.push(0);
-                    (entry, after)
-                }
+                None => (leaf_entry(kv, p.len()), [key, &[0]].concat()),
             };
             if entries.len() as i64 == limit {
                 let depth = narrowed(depth, p.len(), held, want, &first, key);
@@ -146,6 +138,22 @@ pub async fn children_from(
         }
         depth = widened(depth, p.len(), held, want);
     }
+}
+
+/// The directory right under the prefix (of `prefix_len` bytes) that `key`
+/// is in, slash included; `None` for a key directly under the prefix.
+fn dir_of(key: &[u8], prefix_len: usize) -> Option<&[u8]> {
+    key[prefix_len..].iter().position(|b| *b == b'/').map(|i| &key[..prefix_len + i + 1])
+}
+
+/// The tree entry of directory `dir` (from [`dir_of`]).
+fn dir_entry(dir: &[u8], prefix_len: usize) -> TreeEntry {
+    TreeEntry { name: key_text(&dir[prefix_len..dir.len() - 1]), key: key_text(dir), is_dir: true, meta: None }
+}
+
+/// The tree entry of a key directly under the prefix.
+fn leaf_entry(kv: &etcd_client::KeyValue, prefix_len: usize) -> TreeEntry {
+    TreeEntry { name: key_text(&kv.key()[prefix_len..]), key: key_text(kv.key()), is_dir: false, meta: Some(KeyMeta::of(kv)) }
 }
 
 /// What a stream read of a first page gave.
@@ -182,7 +190,9 @@ async fn streamed(client: &mut Client, prefix: &str, limit: i64) -> Result<Strea
     while let Some(kvs) = reader.next_chunk().await? {
         for kv in &kvs {
             let key = kv.key();
-            let Some(rel) = key.strip_prefix(p) else { continue };
+            if !key.starts_with(p) {
+                continue;
+            }
             if let Some(dir) = &last_dir {
                 if key.starts_with(dir) {
                     skipped += 1;
@@ -200,15 +210,14 @@ async fn streamed(client: &mut Client, prefix: &str, limit: i64) -> Result<Strea
             if entries.len() as i64 == limit {
                 return Ok(Streamed::Page { entries, next: Some(key.to_vec()), revision: at.revision });
             }
-            match rel.iter().position(|b| *b == b'/') {
-                Some(i) => {
-                    let dir = key[..p.len() + i + 1].to_vec();
-                    entries.push(TreeEntry { name: key_text(&rel[..i]), key: key_text(&dir), is_dir: true, meta: None });
-                    last_dir = Some(dir);
+            match dir_of(key, p.len()) {
+                Some(dir) => {
+                    entries.push(dir_entry(dir, p.len()));
+                    last_dir = Some(dir.to_vec());
                     skipped = 0;
                 }
                 None => {
-                    entries.push(TreeEntry { name: key_text(rel), key: key_text(key), is_dir: false, meta: Some(KeyMeta::of(kv)) });
+                    entries.push(leaf_entry(kv, p.len()));
                     last_dir = None;
                 }
             }
