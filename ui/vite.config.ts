@@ -19,6 +19,8 @@ export default defineConfig(({ mode }) => ({
   },
   test: {
     environment: 'node',
+    // Stylesheets read as text by src/styles/styles.test.ts (Vitest empties CSS by default).
+    css: { include: [/src\/styles\/.+\.css/] },
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
   },
 }));
