@@ -7,12 +7,15 @@ use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
 
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::{CopyItem, CopyReport, DiffItem, PrefixDiff};
+use super::paging::{self, PageSize};
 use super::read::value_text;
 use super::{etcd_err, MAX_TXN_OPS};
 use crate::error::{Error, Result};
 
 /// Upper bound of keys read under one prefix for a comparison or export.
 pub const SCAN_MAX: usize = 200_000;
+/// Keys a page at most (fewer where values are big: [`super::paging`]).
+const SCAN_PAGE: i64 = 1000;
 
 /// Every key under `prefix` → (value bytes, mod_revision), keyed relative to the prefix.
 pub async fn scan(client: &mut Client, prefix: &str) -> Result<(BTreeMap<String, (Vec<u8>, i64)>, i64)> {
@@ -40,12 +43,23 @@ pub async fn scan_each(
     let end = prefix_end(prefix.as_bytes());
     let mut start = prefix.as_bytes().to_vec();
     let (mut revision, mut cluster) = (0, 0);
+    let mut size = PageSize::new(SCAN_PAGE);
     loop {
-        let mut opts = GetOptions::new().with_range(end.clone()).with_limit(1000);
+        let mut opts = GetOptions::new().with_range(end.clone()).with_limit(size.limit());
         if revision > 0 {
             opts = opts.with_revision(revision);
         }
-        let resp = client.get(start.clone(), Some(opts)).await.map_err(etcd_err)?;
+        let resp = match client.get(start.clone(), Some(opts)).await {
+            Ok(resp) => resp,
+            Err(e) if paging::too_large(&e) => {
+                if size.shrink() {
+                    continue;
+                }
+                return Err(paging::value_too_large(&format!("reading {prefix}"), &start));
+            }
+            Err(e) => return Err(etcd_err(e)),
+        };
+        size.after(resp.kvs());
         if revision == 0 {
             revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             cluster = resp.header().map(|h| h.cluster_id()).unwrap_or(0);

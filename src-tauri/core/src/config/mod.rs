@@ -14,6 +14,7 @@ pub mod import_run;
 pub mod keys;
 pub mod model;
 pub mod outcome;
+pub mod paging;
 pub mod promote;
 pub mod read;
 pub mod relocate;
