@@ -249,3 +249,44 @@ async fn a_watch_with_tls_and_auth_resumes_after_etcd_restarts() {
     drop(etcd);
     let _ = restarted.wait();
 }
+
+/// Writes of big values during an outage: etcd replays them in one response
+/// when the watch resumes unless asked to fragment it, and the client refuses
+/// a response over 4 MiB — so without fragments the watch would fail again
+/// on every reconnect. Every write arrives, in order, once.
+#[tokio::test]
+async fn a_watch_resumes_over_more_big_values_than_one_response_can_carry() {
+    let etcd = Service::start("etcd", &[]);
+    let endpoint = etcd.get("ETCD_ENDPOINT").trim_start_matches("http://").to_string();
+    let mut relay = Relay::start(&endpoint).await;
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("relayed", &relay.endpoint()).await;
+    let (tx, mut rx) = unbounded_channel();
+    let _watch = t
+        .backend
+        .config_watch(&s, "/w/", move |ev| {
+            let _ = tx.send(ev);
+        })
+        .await
+        .unwrap();
+    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    rev_of_put(&mut o, "/w/first", "1").await;
+    assert_eq!(put_of(&next_change(&mut rx, "put /w/first").await).0, "/w/first");
+
+    relay.down().await;
+    wait_for(&mut rx, "reconnecting", |e| matches!(e, WatchEvent::Reconnecting { .. })).await;
+    // 10 values of 1 MiB: 10 MiB to replay.
+    let big = |i: usize| format!("{i}:{}", "v".repeat(1 << 20));
+    for i in 0..10 {
+        o.put(format!("/w/big{i}"), big(i), None).await.unwrap();
+    }
+    relay.up().await;
+    for i in 0..10 {
+        let ev = next_change(&mut rx, &format!("put /w/big{i} (written during the outage)")).await;
+        let (key, value) = put_of(&ev);
+        assert_eq!(key, format!("/w/big{i}"));
+        assert!(value.is_some_and(|v| v == big(i)), "/w/big{i}: {} bytes", value.map_or(0, str::len));
+    }
+    o.put("/w/after", "2", None).await.unwrap();
+    assert_eq!(put_of(&next_change(&mut rx, "put /w/after").await), ("/w/after", Some("2")));
+}

@@ -150,7 +150,9 @@ async fn fence(client: &mut Client, key: &str, expected: i64) -> Result<Option<i
 /// The first change of `key` after revision `expected`, from etcd's history
 /// (a watch that starts there replays it).
 async fn first_change_after(client: &mut Client, key: &str, intent: Intent<'_>, expected: i64, meta: Option<KeyMeta>) -> Result<Found> {
-    let mut stream = client.watch(key, Some(WatchOptions::new().with_start_revision(expected + 1))).await.map_err(etcd_err)?;
+    // Fragmented: a replay of several big values can exceed the 4 MiB the client accepts.
+    let opts = WatchOptions::new().with_start_revision(expected + 1).with_fragment();
+    let mut stream = client.watch(key, Some(opts)).await.map_err(etcd_err)?;
     while let Some(resp) = stream.message().await.map_err(etcd_err)? {
         if resp.compact_revision() > 0 {
             return Ok(Found::Unknown {

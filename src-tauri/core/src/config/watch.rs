@@ -175,7 +175,9 @@ impl<F: Fn(WatchEvent) + Send + Sync + 'static> Watcher<F> {
         let prefix = self.prefix.clone();
         let mut client = self.client.clone();
         crate::error::with_timeout(what, self.tuning.attempt_timeout, async move {
-            let mut opts = WatchOptions::new().with_prefix().with_progress_notify();
+            // Fragments: a replay after an outage can be more than the 4 MiB
+            // the client accepts in one response (big values); etcd splits it.
+            let mut opts = WatchOptions::new().with_prefix().with_progress_notify().with_fragment();
             if start > 0 {
                 opts = opts.with_start_revision(start);
             }
@@ -341,6 +343,7 @@ impl<F: Fn(WatchEvent) + Send + Sync + 'static> Watcher<F> {
             }
             return None;
         }
+        let mut newest = 0;
         for ev in resp.events() {
             let Some(kv) = ev.kv() else { continue };
             let key = super::keys::key_text(kv.key());
@@ -352,8 +355,13 @@ impl<F: Fn(WatchEvent) + Send + Sync + 'static> Watcher<F> {
                 }),
                 EventType::Delete => (self.on_event)(WatchEvent::Delete { key, mod_revision: kv.mod_revision() }),
             }
-            self.last = self.last.max(kv.mod_revision());
+            newest = newest.max(kv.mod_revision());
         }
+        // A fragment may end inside a revision (one transaction's events split
+        // across responses): that revision counts as delivered only with the
+        // last fragment, so a resume replays it rather than skip its rest.
+        let delivered = if resp.0.fragment { newest - 1 } else { newest };
+        self.last = self.last.max(delivered);
         None
     }
 }
