@@ -104,22 +104,36 @@ async fn rev_of_put(c: &mut Client, key: &str, value: &str) -> i64 {
     c.put(key, value, None).await.unwrap().header().unwrap().revision()
 }
 
-#[tokio::test]
-async fn a_watch_resumes_after_etcd_restarts_and_reports_a_compacted_gap() {
+/// The app's path through a relay: etcd, a relay to it, a saved connection
+/// to the relay and the backend's watch of `/w/` (default timing).
+struct Relayed {
+    etcd: Service,
+    relay: Relay,
+    rx: UnboundedReceiver<WatchEvent>,
+    _watch: opsdeck_core::config::watch::WatchHandle,
+    _t: TestBackend,
+}
+
+async fn relayed_watch_of_w() -> Relayed {
     let etcd = Service::start("etcd", &[]);
     let endpoint = etcd.get("ETCD_ENDPOINT").trim_start_matches("http://").to_string();
-    let mut relay = Relay::start(&endpoint).await;
-    // The app's path: a saved connection, the backend's watch (default timing).
+    let relay = Relay::start(&endpoint).await;
     let t = TestBackend::new().await;
     let s = t.etcd_session("relayed", &relay.endpoint()).await;
-    let (tx, mut rx) = unbounded_channel();
-    let _watch = t
+    let (tx, rx) = unbounded_channel();
+    let watch = t
         .backend
         .config_watch(&s, "/w/", move |ev| {
             let _ = tx.send(ev);
         })
         .await
         .unwrap();
+    Relayed { etcd, relay, rx, _watch: watch, _t: t }
+}
+
+#[tokio::test]
+async fn a_watch_resumes_after_etcd_restarts_and_reports_a_compacted_gap() {
+    let Relayed { etcd, mut relay, mut rx, _watch, _t } = relayed_watch_of_w().await;
     let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
     let seen = rev_of_put(&mut o, "/w/a", "1").await;
     assert_eq!(put_of(&next_change(&mut rx, "put /w/a").await), ("/w/a", Some("1")));
@@ -256,19 +270,7 @@ async fn a_watch_with_tls_and_auth_resumes_after_etcd_restarts() {
 /// on every reconnect. Every write arrives, in order, once.
 #[tokio::test]
 async fn a_watch_resumes_over_more_big_values_than_one_response_can_carry() {
-    let etcd = Service::start("etcd", &[]);
-    let endpoint = etcd.get("ETCD_ENDPOINT").trim_start_matches("http://").to_string();
-    let mut relay = Relay::start(&endpoint).await;
-    let t = TestBackend::new().await;
-    let s = t.etcd_session("relayed", &relay.endpoint()).await;
-    let (tx, mut rx) = unbounded_channel();
-    let _watch = t
-        .backend
-        .config_watch(&s, "/w/", move |ev| {
-            let _ = tx.send(ev);
-        })
-        .await
-        .unwrap();
+    let Relayed { etcd, mut relay, mut rx, _watch, _t } = relayed_watch_of_w().await;
     let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
     rev_of_put(&mut o, "/w/first", "1").await;
     assert_eq!(put_of(&next_change(&mut rx, "put /w/first").await).0, "/w/first");
