@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use etcd_client::{Client, Txn, TxnOp};
-use opsdeck_core::config::search::{MatchIn, SearchEvent, SearchMode, PAGE};
+use opsdeck_core::backend::EtcdSession;
+use opsdeck_core::config::search::{MatchIn, SearchEvent, SearchHandle, SearchMode, PAGE};
 use opsdeck_tests::backend::TestBackend;
 use opsdeck_tests::{workspace, Service};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -259,6 +260,18 @@ async fn fuzzy_search_finds_letters_in_order_in_keys_and_values_and_marks_them()
     assert!(text.contains(r#""found_in":"value""#) && text.contains(r#""hit":true"#), "{text}");
 }
 
+/// The backend's substring search of `text` under `prefix`, its events on a channel.
+fn searching(t: &TestBackend, s: &EtcdSession, prefix: &str, text: &str) -> (SearchHandle, UnboundedReceiver<SearchEvent>) {
+    let (tx, rx) = unbounded_channel();
+    let h = t
+        .backend
+        .config_value_search(s, prefix, text, SearchMode::Substring, 10, move |ev| {
+            let _ = tx.send(ev);
+        })
+        .unwrap();
+    (h, rx)
+}
+
 /// Values too big for a page of the usual key count: the client refuses a
 /// response over 4 MiB, so a search or a comparison reads fewer keys a
 /// request where values are big, and still reads every key once (a search on
@@ -284,13 +297,7 @@ async fn big_values_are_all_searched(newest: bool) {
     }
     let t = TestBackend::new().await;
     let s = t.etcd_session("big", etcd.get("ETCD_ENDPOINT")).await;
-    let (tx, mut rx) = unbounded_channel();
-    let _h = t
-        .backend
-        .config_value_search(&s, "/big/", "needle-at-the-end", SearchMode::Substring, 10, move |ev| {
-            let _ = tx.send(ev);
-        })
-        .unwrap();
+    let (_h, mut rx) = searching(&t, &s, "/big/", "needle-at-the-end");
     let (hits, done) = collect(&mut rx).await;
     let mut keys: Vec<&str> = hits.iter().map(|h| h.key.as_str()).collect();
     keys.sort();
@@ -326,4 +333,32 @@ async fn a_value_search_over_big_values_scans_every_key_on_etcd_3_4() {
 #[tokio::test]
 async fn a_value_search_over_big_values_scans_every_key_on_the_newest_etcd() {
     big_values_are_all_searched(true).await;
+}
+
+/// A value bigger than the 4 MiB a response may carry (possible on a server
+/// started with a larger `--max-request-bytes`): a search and a comparison
+/// stop with an error naming its key, after the keys before it were read.
+#[tokio::test]
+async fn a_value_over_what_a_response_carries_is_named() {
+    let etcd = Service::start_with_args("etcd", &["--max-request-bytes=6291456"], &[]);
+    let mut o = Client::connect([etcd.get("ETCD_ENDPOINT")], None).await.unwrap();
+    o.put("/huge/a", "small needle", None).await.unwrap();
+    o.put("/huge/b", vec![b'x'; 5 << 20], None).await.unwrap();
+    o.put("/huge/c", "small", None).await.unwrap();
+    let t = TestBackend::new().await;
+    let s = t.etcd_session("huge", etcd.get("ETCD_ENDPOINT")).await;
+    let (_h, mut rx) = searching(&t, &s, "/huge/", "needle");
+    let mut hits = Vec::new();
+    let message = loop {
+        match next(&mut rx).await.expect("the search ends") {
+            SearchEvent::Hit { hit } => hits.push(hit.key),
+            SearchEvent::Progress { .. } => {}
+            SearchEvent::Error { message, .. } => break message,
+            done @ SearchEvent::Done { .. } => panic!("a 5 MiB value cannot be read, yet: {done:?}"),
+        }
+    };
+    assert_eq!(hits, ["/huge/a"], "the key before it was searched");
+    assert!(message.contains("/huge/b") && message.contains("4 MiB"), "{message}");
+    let err = t.backend.config_compare(&s, "/huge/", "/none/").await.unwrap_err().to_string();
+    assert!(err.contains("/huge/b") && err.contains("4 MiB"), "{err}");
 }

@@ -55,7 +55,7 @@ pub async fn scan_each(
                 if size.shrink() {
                     continue;
                 }
-                return Err(paging::value_too_large(&format!("reading {prefix}"), &start));
+                return Err(paging::value_too_large(client, &format!("reading {prefix}"), &start, &end).await);
             }
             Err(e) => return Err(etcd_err(e)),
         };

@@ -7,7 +7,10 @@
 //! each next page aims at [`PAGE_BYTES`], and a refused response is asked
 //! again with half the keys.
 
-use etcd_client::KeyValue;
+use etcd_client::{Client, GetOptions, KeyValue};
+
+use super::keys::key_text;
+use crate::error::Error;
 
 /// The largest response the etcd client accepts (tonic's default decoding limit).
 pub const RESPONSE_MAX: usize = 4 << 20;
@@ -65,11 +68,17 @@ pub fn too_large(e: &etcd_client::Error) -> bool {
     matches!(e, etcd_client::Error::GRpcStatus(s) if s.message().contains("message length too large"))
 }
 
-/// The error for a single value the client cannot receive.
-pub fn value_too_large(what: &str, at: &[u8]) -> crate::error::Error {
-    crate::error::Error::invalid(format!(
-        "{what}: the value of {} is bigger than the {} MiB a response may carry; read it with etcdctl",
-        super::keys::key_text(at),
+/// The error for the value at or after `start` (below `end`) that the
+/// client cannot receive even alone; a keys-only read names its key.
+pub async fn value_too_large(client: &mut Client, what: &str, start: &[u8], end: &[u8]) -> Error {
+    let opts = GetOptions::new().with_range(end.to_vec()).with_keys_only().with_limit(1);
+    let named = match client.get(start.to_vec(), Some(opts)).await {
+        Ok(resp) => resp.kvs().first().map(|kv| key_text(kv.key())),
+        Err(_) => None,
+    };
+    let key = named.unwrap_or_else(|| format!("a key from {}", key_text(start)));
+    Error::invalid(format!(
+        "{what}: the value of {key} is bigger than the {} MiB a response may carry; read it with etcdctl",
         RESPONSE_MAX >> 20
     ))
 }

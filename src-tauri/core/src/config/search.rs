@@ -381,7 +381,7 @@ async fn scan_range(
                 if size.shrink() {
                     continue;
                 }
-                return Err(paging::value_too_large(&what, &r.start));
+                return Err(paging::value_too_large(client, &what, &r.start, &wend).await);
             }
             Err(e) => return Err(etcd_err(e)),
         };

@@ -81,6 +81,8 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
     } else if msg.contains("permission denied") || status.code() == Code::PermissionDenied {
         let who = user.map(|u| format!("user \"{u}\"")).unwrap_or_else(|| "this connection's user".into());
         Error::Forbidden(format!("{target}: {who} is not allowed to do this (etcd role permissions): {msg}"))
+    } else if msg.contains("message length too large") {
+        Error::invalid(format!("{target} sent more than the 4 MiB the client accepts in one response (a value over 4 MiB?): {msg}"))
     } else if msg.contains("request is too large") || msg.contains("larger than max") {
         Error::invalid(format!("{target} refused the request as too large: {msg}"))
     } else if msg.contains("authentication is not enabled") {
