@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
+use etcd_client::{Client, Compare, CompareOp, Txn, TxnOp};
 
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::{CopyItem, CopyReport, DiffItem, PrefixDiff};
@@ -44,22 +44,9 @@ pub async fn scan_each(
     let mut start = prefix.as_bytes().to_vec();
     let (mut revision, mut cluster) = (0, 0);
     let mut size = PageSize::new(SCAN_PAGE);
+    let what = format!("reading {prefix}");
     loop {
-        let mut opts = GetOptions::new().with_range(end.clone()).with_limit(size.limit());
-        if revision > 0 {
-            opts = opts.with_revision(revision);
-        }
-        let resp = match client.get(start.clone(), Some(opts)).await {
-            Ok(resp) => resp,
-            Err(e) if paging::too_large(&e) => {
-                if size.shrink() {
-                    continue;
-                }
-                return Err(paging::value_too_large(client, &format!("reading {prefix}"), &start, &end).await);
-            }
-            Err(e) => return Err(etcd_err(e)),
-        };
-        size.after(resp.kvs());
+        let (resp, _) = paging::get_page(client, &what, &start, &end, revision, &mut size).await?;
         if revision == 0 {
             revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             cluster = resp.header().map(|h| h.cluster_id()).unwrap_or(0);

@@ -7,13 +7,13 @@
 //! each next page aims at [`PAGE_BYTES`], and a refused response is asked
 //! again with half the keys.
 
-use etcd_client::{Client, GetOptions, KeyValue};
+use etcd_client::{Client, GetOptions, GetResponse, KeyValue};
 
 use super::keys::key_text;
-use crate::error::Error;
+use crate::connectors::etcd::response_too_large;
+use crate::error::{Error, Result};
 
-/// The largest response the etcd client accepts (tonic's default decoding limit).
-pub const RESPONSE_MAX: usize = 4 << 20;
+pub use crate::connectors::etcd::RESPONSE_MAX;
 /// Bytes a page aims at (keys and values): well under [`RESPONSE_MAX`], so a
 /// page of values bigger than those seen before still fits.
 pub const PAGE_BYTES: usize = 1 << 20;
@@ -63,14 +63,43 @@ impl PageSize {
     }
 }
 
-/// Whether the client refused a response as bigger than [`RESPONSE_MAX`].
-pub fn too_large(e: &etcd_client::Error) -> bool {
-    matches!(e, etcd_client::Error::GRpcStatus(s) if s.message().contains("message length too large"))
+/// One page of `[start, end)` at `revision` (0: now): asks for `size`'s
+/// limit, asks again with half the keys while the client refuses the
+/// response as too large, and names the value that is too large alone.
+/// Returns the response and the key limit it was asked with; `size` then
+/// follows the bytes per key of that page.
+pub async fn get_page(
+    client: &mut Client,
+    what: &str,
+    start: &[u8],
+    end: &[u8],
+    revision: i64,
+    size: &mut PageSize,
+) -> Result<(GetResponse, i64)> {
+    loop {
+        let want = size.limit();
+        let mut opts = GetOptions::new().with_range(end.to_vec()).with_limit(want);
+        if revision > 0 {
+            opts = opts.with_revision(revision);
+        }
+        match client.get(start.to_vec(), Some(opts)).await {
+            Ok(resp) => {
+                size.after(resp.kvs());
+                return Ok((resp, want));
+            }
+            Err(e) if response_too_large(&e) => {
+                if !size.shrink() {
+                    return Err(value_too_large(client, what, start, end).await);
+                }
+            }
+            Err(e) => return Err(super::etcd_err(e)),
+        }
+    }
 }
 
 /// The error for the value at or after `start` (below `end`) that the
 /// client cannot receive even alone; a keys-only read names its key.
-pub async fn value_too_large(client: &mut Client, what: &str, start: &[u8], end: &[u8]) -> Error {
+async fn value_too_large(client: &mut Client, what: &str, start: &[u8], end: &[u8]) -> Error {
     let opts = GetOptions::new().with_range(end.to_vec()).with_keys_only().with_limit(1);
     let named = match client.get(start.to_vec(), Some(opts)).await {
         Ok(resp) => resp.kvs().first().map(|kv| key_text(kv.key())),

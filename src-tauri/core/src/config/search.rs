@@ -10,10 +10,9 @@
 //! ([`super::fuzzy`]): letters in order with gaps, every matched character
 //! marked in the hit's `parts`.
 
-use etcd_client::{Client, GetOptions};
+use etcd_client::Client;
 use serde::{Deserialize, Serialize};
 
-use super::etcd_err;
 use super::fuzzy::{parts_of, Fuzzy, HitPart};
 use super::keys::{check_key, key_text, prefix_end};
 use super::model::KeyMeta;
@@ -366,26 +365,10 @@ async fn scan_range(
     let mut size = PageSize::new(PAGE);
     loop {
         let wend = next_end(&r.start, r.depth, &r.end);
-        let want = size.limit();
-        let mut opts = GetOptions::new().with_range(wend.clone()).with_limit(want);
-        if *revision > 0 {
-            opts = opts.with_revision(*revision);
-        }
-        let got = crate::error::with_timeout(what.clone(), std::time::Duration::from_secs(30), async {
-            Ok(client.get(r.start.clone(), Some(opts)).await)
+        let (resp, want) = crate::error::with_timeout(what.clone(), std::time::Duration::from_secs(30), async {
+            paging::get_page(client, &what, &r.start, &wend, *revision, &mut size).await
         })
         .await?;
-        let resp = match got {
-            Ok(resp) => resp,
-            Err(e) if paging::too_large(&e) => {
-                if size.shrink() {
-                    continue;
-                }
-                return Err(paging::value_too_large(client, &what, &r.start, &wend).await);
-            }
-            Err(e) => return Err(etcd_err(e)),
-        };
-        size.after(resp.kvs());
         if *revision == 0 {
             *revision = resp.header().map(|h| h.revision()).unwrap_or(0);
         }

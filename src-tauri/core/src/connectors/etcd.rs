@@ -64,6 +64,19 @@ async fn tls_options(files: &TlsFiles, endpoints: &[String]) -> Result<TlsOption
     Ok(tls)
 }
 
+/// The largest response the etcd client accepts (tonic's default decoding limit).
+pub const RESPONSE_MAX: usize = 4 << 20;
+
+/// Whether a status is the client refusing a response over [`RESPONSE_MAX`].
+fn is_too_large(status: &tonic::Status) -> bool {
+    status.message().contains("message length too large")
+}
+
+/// Whether the client refused a response as bigger than [`RESPONSE_MAX`].
+pub fn response_too_large(e: &etcd_client::Error) -> bool {
+    matches!(e, etcd_client::Error::GRpcStatus(s) if is_too_large(s))
+}
+
 /// Maps an etcd-client error to an actionable error.
 pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Error {
     let status = match e {
@@ -81,8 +94,9 @@ pub fn classify(e: etcd_client::Error, target: &str, user: Option<&str>) -> Erro
     } else if msg.contains("permission denied") || status.code() == Code::PermissionDenied {
         let who = user.map(|u| format!("user \"{u}\"")).unwrap_or_else(|| "this connection's user".into());
         Error::Forbidden(format!("{target}: {who} is not allowed to do this (etcd role permissions): {msg}"))
-    } else if msg.contains("message length too large") {
-        Error::invalid(format!("{target} sent more than the 4 MiB the client accepts in one response (a value over 4 MiB?): {msg}"))
+    } else if is_too_large(&status) {
+        let mib = RESPONSE_MAX >> 20;
+        Error::invalid(format!("{target} sent more than the {mib} MiB the client accepts in one response (a value over {mib} MiB?): {msg}"))
     } else if msg.contains("request is too large") || msg.contains("larger than max") {
         Error::invalid(format!("{target} refused the request as too large: {msg}"))
     } else if msg.contains("authentication is not enabled") {
