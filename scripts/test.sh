@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/opsdeck/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# CI builds each crate once per run; incremental state would only grow the
+# cache (it had reached 34 GiB on a developer's machine).
+[[ "${CI:-}" == true ]] && export CARGO_INCREMENTAL=0
 t0=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
 quick=false
@@ -18,6 +21,9 @@ filter=()
 [[ "${1:-}" == "--" ]] && { shift; filter=("$@"); }
 # One feature set for every cargo call, so nothing is compiled twice.
 FEATURES=(--workspace --features opsdeck-desktop/custom-protocol)
+
+step "room on the disk for the build cache"
+scripts/cache-room.sh
 
 step "system packages"
 scripts/install-deps.sh
