@@ -449,7 +449,14 @@ async fn scan(
     let what = format!("etcd search under {prefix}");
     let at = stream::read_point(client, &what, prefix.as_bytes()).await?;
     if let Some(reader) = stream::open(client, &what, prefix.as_bytes(), &end, at, false).await? {
-        scan_stream(reader, prefix.len(), &mut matcher(), &tally, on_event).await?;
+        let mut matching = matcher();
+        if let Some(start) = scan_stream(reader, prefix.as_bytes(), &mut matching, &tally, on_event).await? {
+            // A chunk too big for the client: the rest is read in pages at
+            // the stream's revision (a value too big even alone is named).
+            let mut revision = at.revision;
+            let rest = Range { prefix, start, end, depth: None };
+            scan_range(client, rest, &mut revision, None, &mut matching, &tally, on_event, None).await?;
+        }
         return Ok(tally.done(at.revision));
     }
     let mut revision = at.revision;
@@ -506,25 +513,35 @@ async fn scan(
 }
 
 /// Reads the whole prefix from one stream (etcd 3.7+): no windows, no split,
-/// one chunk in memory at a time.
+/// one chunk in memory at a time. Returns where the rest starts when the
+/// client refused a chunk as too big ([`stream::RangeReader::refused_as_too_large`]).
 async fn scan_stream(
     mut reader: stream::RangeReader,
-    prefix_len: usize,
+    prefix: &[u8],
     matching: &mut Matching,
     tally: &Tally,
     on_event: &(dyn Fn(SearchEvent) + Send + Sync),
-) -> Result<()> {
-    while let Some(kvs) = reader.next_chunk().await? {
+) -> Result<Option<Vec<u8>>> {
+    let mut read_to = prefix.to_vec();
+    loop {
+        let kvs = match reader.next_chunk().await {
+            Ok(Some(kvs)) => kvs,
+            Ok(None) => return Ok(None),
+            Err(_) if reader.refused_as_too_large() => return Ok(Some(read_to)),
+            Err(e) => return Err(e),
+        };
         for kv in &kvs {
             if tally.full() {
-                return Ok(());
+                return Ok(None);
             }
             tally.scanned.fetch_add(1, Ordering::Relaxed);
-            tally.match_one(kv, matching, prefix_len, on_event);
+            tally.match_one(kv, matching, prefix.len(), on_event);
+        }
+        if let Some(last) = kvs.last() {
+            read_to = [last.key(), &[0]].concat();
         }
         on_event(SearchEvent::Progress { scanned: tally.scanned.load(Ordering::Relaxed) });
     }
-    Ok(())
 }
 
 /// Once the split has landed: the head scanner keeps the window it is in

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use etcd_client::{Client, GetOptions, GetStreamResponse, KeyValue};
 
 use super::etcd_err;
+use crate::connectors::etcd::response_too_large;
 use crate::error::{with_timeout, Result};
 
 /// Longest wait for one chunk (a server that stops sending is an error, not a hang).
@@ -125,25 +126,37 @@ pub struct RangeReader {
     member: (u64, u64),
     /// Read to its end, or ended by an error (nothing left to reset).
     ended: bool,
+    /// Ended by a chunk the client refused as over [`RESPONSE_MAX`](crate::connectors::etcd::RESPONSE_MAX).
+    too_large: bool,
 }
 
 impl RangeReader {
     /// The next chunk's key-values, in key order; `None` once the range is read.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<KeyValue>>> {
         let stream = &mut self.stream;
-        let msg = with_timeout(self.what.clone(), CHUNK_TIMEOUT, async { stream.message().await.map_err(etcd_err) }).await;
+        let msg = with_timeout(self.what.clone(), CHUNK_TIMEOUT, async { Ok(stream.message().await) }).await;
         match msg {
-            Ok(Some(mut m)) => Ok(Some(m.take_kvs())),
-            Ok(None) => {
+            Ok(Ok(Some(mut m))) => Ok(Some(m.take_kvs())),
+            Ok(Ok(None)) => {
                 self.ended = true;
                 Ok(None)
             }
-            Err(e) => {
-                // A timeout leaves the stream open: dropping it resets it.
-                self.ended = !matches!(e, crate::error::Error::Timeout { .. });
-                Err(e)
+            Ok(Err(e)) => {
+                self.ended = true;
+                self.too_large = response_too_large(&e);
+                Err(etcd_err(e))
             }
+            // A timeout leaves the stream open: dropping it resets it.
+            Err(e) => Err(e),
         }
+    }
+
+    /// Whether the stream ended on a chunk the client refused as bigger than
+    /// [`RESPONSE_MAX`](crate::connectors::etcd::RESPONSE_MAX) (a value that big, or several big ones in one chunk):
+    /// the keys after the last chunk read can still be read in pages
+    /// ([`super::paging`], which names a value too big to be read at all).
+    pub fn refused_as_too_large(&self) -> bool {
+        self.too_large
     }
 }
 
@@ -170,7 +183,7 @@ pub async fn open(client: &Client, what: &str, start: &[u8], end: &[u8], at: Rea
     let mut kv = client.kv_client();
     let opened = with_timeout(what.to_string(), CHUNK_TIMEOUT, async { Ok(kv.get_stream(start.to_vec(), Some(opts)).await) }).await?;
     match opened {
-        Ok(stream) => Ok(Some(RangeReader { stream, what: what.to_string(), member: at.member, ended: false })),
+        Ok(stream) => Ok(Some(RangeReader { stream, what: what.to_string(), member: at.member, ended: false, too_large: false })),
         Err(e) if is_unimplemented(&e) => {
             note_unsupported(at.member);
             Ok(None)

@@ -158,7 +158,7 @@ fn leaf_entry(kv: &etcd_client::KeyValue, prefix_len: usize) -> TreeEntry {
 
 /// What a stream read of a first page gave.
 enum Streamed {
-    /// The server has no `RangeStream`.
+    /// The server has no `RangeStream`, or sent a chunk bigger than the client accepts.
     Unsupported,
     /// The whole page; `next`: the first key not taken (the next page starts there).
     Page { entries: Vec<TreeEntry>, next: Option<Vec<u8>>, revision: i64 },
@@ -187,7 +187,15 @@ async fn streamed(client: &mut Client, prefix: &str, limit: i64) -> Result<Strea
     let mut entries: Vec<TreeEntry> = Vec::new();
     let mut last_dir: Option<Vec<u8>> = None;
     let mut skipped = 0;
-    while let Some(kvs) = reader.next_chunk().await? {
+    loop {
+        let kvs = match reader.next_chunk().await {
+            Ok(Some(kvs)) => kvs,
+            Ok(None) => break,
+            // Chunks grow towards the server's request size, which may be
+            // more than the client accepts: the page is read through windows.
+            Err(_) if reader.refused_as_too_large() => return Ok(Streamed::Unsupported),
+            Err(e) => return Err(e),
+        };
         for kv in &kvs {
             let key = kv.key();
             if !key.starts_with(p) {
