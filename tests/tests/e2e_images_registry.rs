@@ -135,6 +135,9 @@ async fn add_a_registry_browse_it_and_scan_a_tag() {
     fill(c, "[data-testid=registry-name]", "stalling").await;
     fill(c, "[data-testid=registry-url]", &format!("http://127.0.0.1:{}", relay.port)).await;
     app.click("[data-testid=registry-save]").await;
+    // The same registry behind both: the first one also lists stall/big, so
+    // wait for the new one to be the one shown.
+    wait_until(c, "[data-testid=registry-browser]", Read::Attr("data-registry"), |v| v == "stalling", Duration::from_secs(10)).await;
     wait_until(c, "[data-testid=registry-repos]", Read::Prop("innerText"), |t| t.contains("stall/big"), Duration::from_secs(20)).await;
     app.click("[data-testid=registry-repo-row][data-name='stall/big'] [data-testid=registry-repo-open]").await;
     app.click("[data-testid=registry-tag-row][data-name='1'] [data-testid=registry-tag-scan]").await;

@@ -126,3 +126,30 @@ it('shows a registry error with what to change, and retries', async () => {
   retry!.click();
   await waitFor(() => $$('[data-testid=registry-repo-row]').length === 1);
 });
+
+it('shows a newly saved registry at once, not the previous one while the list is read back', async () => {
+  const second = { ...CONN, id: '6f1c2a4e-0000-4000-8000-000000000002', name: 'second', host: '127.0.0.1:5001', spec: { ...CONN.spec, url: 'http://127.0.0.1:5001', auth: 'none', username: null, ca_file: null } };
+  let listCalls = 0;
+  mockIPC((cmd, args) => {
+    const a = args as Record<string, unknown>;
+    if (cmd === 'registry_list') return ++listCalls === 1 ? [CONN] : new Promise(() => {}); // the read-back never answers
+    if (cmd === 'registry_save') return second;
+    if (cmd === 'registry_repositories') return { names: [a.id === CONN.id ? 'first/app' : 'second/app'], pages: 1, truncated: false };
+    if (cmd === 'registry_tags') return { names: ['1'], pages: 1, truncated: false };
+    return null;
+  });
+  render(<RegistryBrowser onScanned={() => {}} />, document.body);
+  await waitFor(() => $$('[data-testid=registry-repo-row]').length === 1);
+  $('[data-testid=registry-repo-open]')!.click();
+  await waitFor(() => $$('[data-testid=registry-tag-row]').length === 1);
+  $<HTMLButtonElement>('[data-testid=registry-add]')!.click();
+  await flush();
+  await type('[data-testid=registry-name]', 'second');
+  await type('[data-testid=registry-url]', 'http://127.0.0.1:5001');
+  $<HTMLButtonElement>('[data-testid=registry-save]')!.click();
+  await waitFor(() => !$('[data-testid=registry-dialog]'));
+  expect($('[data-testid=registry-browser]')!.dataset.registry).toBe('second');
+  expect($$('[data-testid=registry-tag-row]')).toEqual([]);
+  await waitFor(() => $('[data-testid=registry-repo-row][data-name="second/app"]'));
+  expect($('[data-testid=registry-repo-row][data-name="first/app"]')).toBeNull();
+});

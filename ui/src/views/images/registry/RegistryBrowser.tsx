@@ -156,7 +156,7 @@ export function RegistryBrowser({ onScanned }: { onScanned: () => void }) {
   if (!list) return <div class="dt-state"><Spinner /></div>;
 
   return (
-    <div class="reg-browser" data-testid="registry-browser">
+    <div class="reg-browser" data-testid="registry-browser" data-registry={conn?.name ?? ''}>
       <div class="cfg-toolbar">
         {list.length > 0 && (
           <label class="reg-picker">
@@ -245,6 +245,10 @@ export function RegistryBrowser({ onScanned }: { onScanned: () => void }) {
           onSaved={(c) => {
             setAdding(false);
             toast.push({ kind: 'ok', title: t('images.registry.saved', { name: c.name }) });
+            // Shown at once: the list read back next must not leave the
+            // previous registry's repositories clickable meanwhile.
+            setList((l) => [...(l ?? []).filter((x) => x.id !== c.id), c]);
+            setId(c.id);
             void loadList(c.id);
           }}
         />
