@@ -10,10 +10,9 @@
 use etcd_client::{Client, GetOptions, GetResponse, KeyValue};
 
 use super::keys::key_text;
-use crate::connectors::etcd::response_too_large;
+use crate::connectors::etcd::{response_too_large, RESPONSE_MAX};
 use crate::error::{Error, Result};
 
-pub use crate::connectors::etcd::RESPONSE_MAX;
 /// Bytes a page aims at (keys and values): well under [`RESPONSE_MAX`], so a
 /// page of values bigger than those seen before still fits.
 pub const PAGE_BYTES: usize = 1 << 20;
